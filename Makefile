@@ -1,0 +1,150 @@
+# qx-bench: one build for the program, kernel sets, plugins and tests.
+#
+#   make run     install missing Debian packages, build, run the default suite
+#   make test    install missing Debian packages, run every test (plain and ASan+UBSan builds)
+#   make bench   kernel and whole-model benchmarks (not a test)
+#   make install PREFIX=/usr/local   SDK headers + pkg-config file for plugin authors
+#
+# Everything lands under $(BUILD) (build/ by default; the sanitizer build uses build/asan).
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+SAN      ?=
+VERSION  := 0.1.0
+
+CC       := gcc
+CXX      := g++
+PKGS     := yaml-0.1 hwloc libprotobuf-c zlib jansson gsl
+ONNX_PROTO_DIR := /usr/include
+
+# -std=c11 (not gnu11) also turns floating-point contraction off, which the int8 requantization
+# relies on for bit-identical results across kernel sets; -ffp-contract=off says so explicitly.
+CSTD     := -std=c11
+WARN     := -Wall -Wextra -Werror
+ifneq ($(SAN),)
+  OPT    := -O1 -g
+else
+  OPT    ?= -O2 -g
+endif
+CPPFLAGS := -Iinclude -Iharness -Ikernels -Itests -I$(BUILD)/gen -D_GNU_SOURCE -DQX_VERSION='"$(VERSION)"' \
+            -DQX_PLUGIN_DIR_DEFAULT='"$(abspath $(BUILD))/plugins"' -MMD -MP
+CFLAGS   := $(CSTD) $(WARN) $(OPT) -ffp-contract=off -fPIC $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CXXFLAGS := -std=c++17 $(WARN) $(OPT) -fPIC $(shell pkg-config --cflags benchmark 2>/dev/null)
+LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(shell pkg-config --libs benchmark 2>/dev/null) \
+            -lstdc++ -lm -ldl -lpthread
+
+ifneq ($(SAN),)
+  SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  CFLAGS   += $(SANFLAGS)
+  CXXFLAGS += $(SANFLAGS)
+  LDFLAGS  += $(SANFLAGS)
+endif
+
+# Kernel sets: each folder is compiled with its own target flags; the program itself is built
+# for baseline x86-64 and picks a set at run time after a CPU check (kernels/cpu.c).
+FLAGS_avx2       := -mavx2 -mfma -mf16c
+FLAGS_avx512vnni := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
+FLAGS_avxvnni    := -mavx2 -mfma -mavxvnni
+
+GEN_C      := $(BUILD)/gen/onnx/onnx.pb-c.c
+HARNESS_C  := $(filter-out harness/main.c,$(shell find harness -name '*.c' | sort))
+HARNESS_CC := $(shell find harness -name '*.cc' | sort)
+KERNEL_C   := $(wildcard kernels/*.c kernels/scalar/*.c)
+AVX2_C     := $(wildcard kernels/avx2/*.c)
+AVX512_C   := $(wildcard kernels/vnni/avx512*.c)
+AVXVNNI_C  := $(wildcard kernels/vnni/avxvnni*.c)
+PLUGIN_C   := $(wildcard plugins/*.c)
+TEST_C     := $(wildcard tests/*.c)
+TEST_SUPPORT_C := $(wildcard tests/support/*.c)
+TEST_SH    := $(wildcard tests/*.sh)
+TEST_PLUGIN_C := $(wildcard tests/plugins/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+LIB_OBJ := $(call obj,$(HARNESS_C) $(KERNEL_C) $(AVX2_C) $(AVX512_C) $(AVXVNNI_C)) \
+           $(patsubst %.cc,$(BUILD)/obj/%.o,$(HARNESS_CC)) $(BUILD)/obj/gen/onnx.pb-c.o
+LIB      := $(BUILD)/libqx.a
+PROGRAM  := $(BUILD)/qx-bench
+PLUGINS  := $(patsubst plugins/%.c,$(BUILD)/plugins/%.so,$(PLUGIN_C))
+TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_C)) \
+            $(patsubst tests/plugins/%.c,$(BUILD)/tests/plugins/%.so,$(TEST_PLUGIN_C))
+TEST_SUPPORT_OBJ := $(call obj,$(TEST_SUPPORT_C))
+
+.PHONY: all deps run test test-plain test-asan tests bench install clean
+all: $(PROGRAM) $(PLUGINS)
+tests: all $(TESTS)
+
+deps:
+	@tools/install-deps
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(PROGRAM) suites/fashion-mnist.yaml
+
+# Every test runs twice: once in the plain build, once under AddressSanitizer + UBSan.
+# QX_SANITIZED tells the few long tests to use a subset of the 10,000 test images.
+test: deps
+	@$(MAKE) --no-print-directory tests BUILD=build
+	@$(MAKE) --no-print-directory tests BUILD=build/asan SAN=1
+	QX_ROOT=$(CURDIR) QX_BUILD=$(CURDIR)/build prove $(PROVE_FLAGS) $(patsubst tests/%.c,build/tests/%,$(TEST_C)) $(TEST_SH)
+	QX_ROOT=$(CURDIR) QX_BUILD=$(CURDIR)/build/asan QX_SANITIZED=1 \
+	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  prove $(PROVE_FLAGS) $(patsubst tests/%.c,build/asan/tests/%,$(TEST_C)) $(TEST_SH)
+
+$(GEN_C): $(ONNX_PROTO_DIR)/onnx/onnx.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --c_out=$(BUILD)/gen -I$(ONNX_PROTO_DIR) $(ONNX_PROTO_DIR)/onnx/onnx.proto
+
+# Generated code is not ours to warn about beyond what protoc-c emits cleanly.
+$(BUILD)/obj/gen/onnx.pb-c.o: $(GEN_C)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(OPT) -fPIC $(SANFLAGS) -I$(BUILD)/gen $(shell pkg-config --cflags libprotobuf-c) -c $< -o $@
+
+# Every harness object may include the generated header.
+$(call obj,$(HARNESS_C)): $(GEN_C)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+$(call obj,$(AVX2_C)):    CFLAGS += $(FLAGS_avx2)
+$(call obj,$(AVX512_C)):  CFLAGS += $(FLAGS_avx512vnni)
+$(call obj,$(AVXVNNI_C)): CFLAGS += $(FLAGS_avxvnni)
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(PROGRAM): $(BUILD)/obj/harness/main.o $(LIB)
+	$(CC) $(LDFLAGS) -rdynamic $^ $(LDLIBS) -o $@
+
+# Plugins see only the public SDK: include/qx.
+$(BUILD)/plugins/%.so: plugins/%.c $(wildcard include/qx/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude $< -o $@ -lm
+
+# Deliberately faulty plugins for the plugin-host tests: built like real ones, from include/qx only.
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(wildcard include/qx/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude $< -o $@ -lm
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -rdynamic $^ $(LDLIBS) -o $@
+
+install: $(wildcard include/qx/*.h)
+	install -d $(DESTDIR)$(PREFIX)/include/qx $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 include/qx/*.h $(DESTDIR)$(PREFIX)/include/qx/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tools/qx.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/qx.pc
+
+clean:
+	rm -rf build
+
+# NEON: cross-built for AArch64 and run bit-exactly under qemu-aarch64 (tests/neon_bitexact.sh).
+include kernels/neon/neon.mk
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

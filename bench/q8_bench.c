@@ -1,0 +1,290 @@
+/* q8_bench: times every available int8 kernel set on the reference model's conv layers and
+ * compares each with a peak loop of that set's multiply instruction. A benchmark, not a test.
+ *
+ *   gcc -O2 -Iharness -Ikernels -Itests bench/q8_bench.c build/libqx.a -lm -o build/q8_bench
+ *   build/q8_bench [seconds per measurement, default 0.2] [set name ...]
+ *
+ * One thread, whatever core the OS gives (pin with taskset for stable numbers). Cycles are TSC
+ * ticks: the TSC runs at a constant (nominal) rate, not at the core's boosted clock, so
+ * "MAC/cycle" is per nominal cycle; "% peak" divides by the peak loop measured the same way and
+ * does not depend on the clock. */
+#include "kernels.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+#if defined(__x86_64__)
+static uint64_t ticks(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+#else
+static uint64_t ticks(void)
+{
+	return (uint64_t)(now() * 1e9);
+}
+#endif
+
+/* Ticks per second of ticks(), measured against CLOCK_MONOTONIC. */
+static double tick_rate(void)
+{
+	double t0 = now();
+	uint64_t c0 = ticks();
+	while (now() - t0 < 0.05)
+		;
+	return (double)(ticks() - c0) / (now() - t0);
+}
+
+/* ---- peak loops: independent multiply-accumulates, no loads --------------------------------- */
+#if defined(__x86_64__)
+/* 14 zmm accumulators x vpdpbusd: 14 * 64 MAC per iteration (zmm0-15 only: the clobber list
+ * of a baseline build cannot name zmm16-31). */
+static double peak_avx512vnni(long iters)
+{
+	__asm__ volatile(
+		"vpternlogd $0xff, %%zmm14, %%zmm14, %%zmm14\n\t"
+		"vpternlogd $0xff, %%zmm15, %%zmm15, %%zmm15\n\t"
+		"1:\n\t"
+		"vpdpbusd %%zmm14, %%zmm15, %%zmm0\n\tvpdpbusd %%zmm14, %%zmm15, %%zmm1\n\t"
+		"vpdpbusd %%zmm14, %%zmm15, %%zmm2\n\tvpdpbusd %%zmm14, %%zmm15, %%zmm3\n\t"
+		"vpdpbusd %%zmm14, %%zmm15, %%zmm4\n\tvpdpbusd %%zmm14, %%zmm15, %%zmm5\n\t"
+		"vpdpbusd %%zmm14, %%zmm15, %%zmm6\n\tvpdpbusd %%zmm14, %%zmm15, %%zmm7\n\t"
+		"vpdpbusd %%zmm14, %%zmm15, %%zmm8\n\tvpdpbusd %%zmm14, %%zmm15, %%zmm9\n\t"
+		"vpdpbusd %%zmm14, %%zmm15, %%zmm10\n\tvpdpbusd %%zmm14, %%zmm15, %%zmm11\n\t"
+		"vpdpbusd %%zmm14, %%zmm15, %%zmm12\n\tvpdpbusd %%zmm14, %%zmm15, %%zmm13\n\t"
+		"dec %0\n\tjnz 1b\n\t"
+		"vzeroupper"
+		: "+r"(iters)
+		:
+		: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+		  "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "cc");
+	return 14.0 * 64.0;
+}
+
+/* 12 ymm accumulators x {vex} vpdpbusd: 12 * 32 MAC per iteration. */
+static double peak_avxvnni(long iters)
+{
+	__asm__ volatile(
+		"vpcmpeqd %%ymm14, %%ymm14, %%ymm14\n\t"
+		"vpcmpeqd %%ymm15, %%ymm15, %%ymm15\n\t"
+		"1:\n\t"
+		"%{vex%} vpdpbusd %%ymm14, %%ymm15, %%ymm0\n\t%{vex%} vpdpbusd %%ymm14, %%ymm15, %%ymm1\n\t"
+		"%{vex%} vpdpbusd %%ymm14, %%ymm15, %%ymm2\n\t%{vex%} vpdpbusd %%ymm14, %%ymm15, %%ymm3\n\t"
+		"%{vex%} vpdpbusd %%ymm14, %%ymm15, %%ymm4\n\t%{vex%} vpdpbusd %%ymm14, %%ymm15, %%ymm5\n\t"
+		"%{vex%} vpdpbusd %%ymm14, %%ymm15, %%ymm6\n\t%{vex%} vpdpbusd %%ymm14, %%ymm15, %%ymm7\n\t"
+		"%{vex%} vpdpbusd %%ymm14, %%ymm15, %%ymm8\n\t%{vex%} vpdpbusd %%ymm14, %%ymm15, %%ymm9\n\t"
+		"%{vex%} vpdpbusd %%ymm14, %%ymm15, %%ymm10\n\t%{vex%} vpdpbusd %%ymm14, %%ymm15, %%ymm11\n\t"
+		"dec %0\n\tjnz 1b\n\t"
+		"vzeroupper"
+		: "+r"(iters)
+		:
+		: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+		  "xmm10", "xmm11", "xmm14", "xmm15", "cc");
+	return 12.0 * 32.0;
+}
+
+/* The classic AVX2 int8 step, 32 MAC each: vpmaddubsw, vpmaddwd(ones), vpaddd; 6 chains. */
+static double peak_avx2_maddubsw(long iters)
+{
+	__asm__ volatile(
+		"vpcmpeqd %%ymm13, %%ymm13, %%ymm13\n\t"
+		"vpcmpeqd %%ymm14, %%ymm14, %%ymm14\n\t"
+		"vpcmpeqd %%ymm15, %%ymm15, %%ymm15\n\t"
+		"1:\n\t"
+		"vpmaddubsw %%ymm13, %%ymm14, %%ymm6\n\tvpmaddubsw %%ymm13, %%ymm14, %%ymm7\n\t"
+		"vpmaddubsw %%ymm13, %%ymm14, %%ymm8\n\tvpmaddubsw %%ymm13, %%ymm14, %%ymm9\n\t"
+		"vpmaddubsw %%ymm13, %%ymm14, %%ymm10\n\tvpmaddubsw %%ymm13, %%ymm14, %%ymm11\n\t"
+		"vpmaddwd %%ymm15, %%ymm6, %%ymm6\n\tvpmaddwd %%ymm15, %%ymm7, %%ymm7\n\t"
+		"vpmaddwd %%ymm15, %%ymm8, %%ymm8\n\tvpmaddwd %%ymm15, %%ymm9, %%ymm9\n\t"
+		"vpmaddwd %%ymm15, %%ymm10, %%ymm10\n\tvpmaddwd %%ymm15, %%ymm11, %%ymm11\n\t"
+		"vpaddd %%ymm6, %%ymm0, %%ymm0\n\tvpaddd %%ymm7, %%ymm1, %%ymm1\n\t"
+		"vpaddd %%ymm8, %%ymm2, %%ymm2\n\tvpaddd %%ymm9, %%ymm3, %%ymm3\n\t"
+		"vpaddd %%ymm10, %%ymm4, %%ymm4\n\tvpaddd %%ymm11, %%ymm5, %%ymm5\n\t"
+		"dec %0\n\tjnz 1b\n\t"
+		"vzeroupper"
+		: "+r"(iters)
+		:
+		: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+		  "xmm10", "xmm11", "xmm13", "xmm14", "xmm15", "cc");
+	return 6.0 * 32.0;
+}
+
+/* What the AVX2 set runs, 16 MAC each: vpmaddwd on 16-bit operands, vpaddd; 12 chains. */
+static double peak_avx2_maddwd(long iters)
+{
+	__asm__ volatile(
+		"vpcmpeqd %%ymm14, %%ymm14, %%ymm14\n\t"
+		"vpcmpeqd %%ymm15, %%ymm15, %%ymm15\n\t"
+		"1:\n\t"
+		"vpmaddwd %%ymm14, %%ymm15, %%ymm12\n\tvpmaddwd %%ymm14, %%ymm15, %%ymm13\n\t"
+		"vpaddd %%ymm12, %%ymm0, %%ymm0\n\tvpaddd %%ymm13, %%ymm1, %%ymm1\n\t"
+		"vpmaddwd %%ymm14, %%ymm15, %%ymm12\n\tvpmaddwd %%ymm14, %%ymm15, %%ymm13\n\t"
+		"vpaddd %%ymm12, %%ymm2, %%ymm2\n\tvpaddd %%ymm13, %%ymm3, %%ymm3\n\t"
+		"vpmaddwd %%ymm14, %%ymm15, %%ymm12\n\tvpmaddwd %%ymm14, %%ymm15, %%ymm13\n\t"
+		"vpaddd %%ymm12, %%ymm4, %%ymm4\n\tvpaddd %%ymm13, %%ymm5, %%ymm5\n\t"
+		"vpmaddwd %%ymm14, %%ymm15, %%ymm12\n\tvpmaddwd %%ymm14, %%ymm15, %%ymm13\n\t"
+		"vpaddd %%ymm12, %%ymm6, %%ymm6\n\tvpaddd %%ymm13, %%ymm7, %%ymm7\n\t"
+		"vpmaddwd %%ymm14, %%ymm15, %%ymm12\n\tvpmaddwd %%ymm14, %%ymm15, %%ymm13\n\t"
+		"vpaddd %%ymm12, %%ymm8, %%ymm8\n\tvpaddd %%ymm13, %%ymm9, %%ymm9\n\t"
+		"vpmaddwd %%ymm14, %%ymm15, %%ymm12\n\tvpmaddwd %%ymm14, %%ymm15, %%ymm13\n\t"
+		"vpaddd %%ymm12, %%ymm10, %%ymm10\n\tvpaddd %%ymm13, %%ymm11, %%ymm11\n\t"
+		"dec %0\n\tjnz 1b\n\t"
+		"vzeroupper"
+		: "+r"(iters)
+		:
+		: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+		  "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "cc");
+	return 12.0 * 16.0;
+}
+#endif
+
+/* MAC per tick of a peak loop, or 0 when the set has none here. */
+static double measure_peak(double (*loop)(long), double *rate_out)
+{
+	long iters = 1000;
+	loop(iters); /* warm up: wake the vector units */
+	for (;;) {
+		double t0 = now();
+		uint64_t c0 = ticks();
+		double mac = loop(iters) * (double)iters;
+		uint64_t c1 = ticks();
+		double t = now() - t0;
+		if (t > 0.05) {
+			*rate_out = mac / t;
+			return mac / (double)(c1 - c0);
+		}
+		iters *= 4;
+	}
+}
+
+/* ---- the reference model's layers ----------------------------------------------------------- */
+
+struct layer {
+	int c, oc, hw;
+};
+static const struct layer layers[] = {
+	{ 1, 32, 28 }, { 32, 32, 28 }, { 32, 64, 14 }, { 64, 64, 14 }, { 64, 128, 7 },
+};
+
+struct result {
+	double seconds; /* per call */
+	double mac;     /* per call */
+};
+
+static struct result time_layer(const struct qx_kernels_q8 *q, const struct layer *l, int batch,
+                                double budget)
+{
+	struct qx_q8_conv_desc d = {
+		.n = batch, .h = l->hw, .w = l->hw, .c = l->c, .oc = l->oc, .oh = l->hw, .ow = l->hw,
+		.kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pt = 1, .pl = 1, .pb = 1,
+		.pr = 1, .groups = 1, .in_zp = 3, .out_zp = 0, .out_min = 0, .out_max = 255,
+	};
+	int64_t k = 9 * (int64_t)l->c, xs = d.n * d.h * d.w * d.c, pix = d.n * d.oh * d.ow;
+	uint8_t *x = malloc((size_t)xs), *y = malloc((size_t)(pix * d.oc));
+	int8_t *w = malloc((size_t)(d.oc * k));
+	int32_t *bias = malloc((size_t)d.oc * sizeof *bias);
+	float *mult = malloc((size_t)d.oc * sizeof *mult);
+	struct result r = { 0, (double)pix * (double)d.oc * (double)k };
+	void *packed = NULL;
+	if (!x || !y || !w || !bias || !mult || q->conv_pack(&d, w, bias, mult, &packed) != 0)
+		goto out;
+	for (int64_t i = 0; i < xs; i++)
+		x[i] = (uint8_t)(i * 7919 >> 3);
+	q->conv(packed, x, y, 0, pix); /* warm up */
+	long reps = 0;
+	double t0 = now(), t;
+	do {
+		q->conv(packed, x, y, 0, pix);
+		reps++;
+		t = now() - t0;
+	} while (t < budget || reps < 3);
+	r.seconds = t / (double)reps;
+out:
+	q->pack_free(packed);
+	free(x), free(y), free(w), free(bias), free(mult);
+	return r;
+}
+
+static int wanted(int argc, char **argv, const char *name)
+{
+	if (argc <= 2)
+		return 1;
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	double budget = argc > 1 ? atof(argv[1]) : 0.2;
+	if (budget <= 0)
+		budget = 0.2;
+	double rate = tick_rate();
+	printf("# q8_bench: one thread; cycles = TSC ticks at %.3f GHz (nominal, constant rate)\n",
+	       rate * 1e-9);
+	for (int s = 0; s < QX_KSET_COUNT; s++) {
+		const char *why = NULL;
+		const struct qx_kernels *ks = qx_kernels_get((enum qx_kset)s);
+		if (!wanted(argc, argv, qx_kset_name((enum qx_kset)s)))
+			continue;
+		if (!qx_kernels_available((enum qx_kset)s, &why)) {
+			printf("\n## %s: skipped (%s)\n", qx_kset_name((enum qx_kset)s), why);
+			continue;
+		}
+		double peak = 0, peak_rate = 0;
+		const char *peak_what = "none";
+#if defined(__x86_64__)
+		if (s == QX_KSET_AVX512VNNI)
+			peak = measure_peak(peak_avx512vnni, &peak_rate), peak_what = "zmm vpdpbusd";
+		else if (s == QX_KSET_AVXVNNI)
+			peak = measure_peak(peak_avxvnni, &peak_rate), peak_what = "ymm {vex} vpdpbusd";
+		else if (s == QX_KSET_AVX2) {
+			double r2 = 0, p2 = measure_peak(peak_avx2_maddwd, &r2);
+			peak = measure_peak(peak_avx2_maddubsw, &peak_rate);
+			peak_what = "ymm vpmaddubsw + vpmaddwd(ones) + vpaddd";
+			printf("\n# avx2: vpmaddwd + vpaddd (16-bit, what the set runs) peaks at %.1f "
+			       "MAC/cycle, %.1f GMAC/s\n", p2, r2 * 1e-9);
+		}
+#endif
+		printf("\n## %s (%s)\n", ks->name, ks->isa);
+		if (peak > 0)
+			printf("# peak loop (%s): %.1f MAC/cycle, %.1f GMAC/s\n", peak_what, peak,
+			       peak_rate * 1e-9);
+		printf("%-22s %5s %12s %9s %10s %7s\n", "layer (3x3, pad 1)", "batch", "us/call",
+		       "GMAC/s", "MAC/cycle", "% peak");
+		for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
+			for (int b = 0; b < 2; b++) {
+				int batch = b ? 64 : 1;
+				struct result r = time_layer(ks->q8, &layers[i], batch, budget);
+				if (r.seconds <= 0) {
+					printf("%d->%d @%dx%d: pack failed\n", layers[i].c, layers[i].oc,
+					       layers[i].hw, layers[i].hw);
+					continue;
+				}
+				double mac_s = r.mac / r.seconds, mac_cycle = mac_s / rate;
+				char name[32];
+				snprintf(name, sizeof name, "%d->%d @%dx%d", layers[i].c, layers[i].oc,
+				         layers[i].hw, layers[i].hw);
+				printf("%-22s %5d %12.1f %9.2f %10.2f", name, batch, r.seconds * 1e6,
+				       mac_s * 1e-9, mac_cycle);
+				if (peak > 0)
+					printf(" %6.1f%%", 100.0 * mac_cycle / peak);
+				printf("\n");
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,165 @@
+/* IDX files (MNIST, Fashion-MNIST): a big-endian header, magic 0x00000803 (uint8, 3 dims:
+ * count, rows, columns) for images or 0x00000801 (uint8, 1 dim: count) for labels, then the
+ * bytes. */
+#include "data/dataset.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data/file_read.h"
+
+enum {
+	IDX_MAGIC_IMAGES = 0x00000803,
+	IDX_MAGIC_LABELS = 0x00000801,
+	IDX_IMAGES_HEADER = 16,
+	IDX_LABELS_HEADER = 8,
+};
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Checks the header of an IDX file already in memory: size, magic, then *dims (n_dims of
+ * them). what is "images" or "labels". */
+static int idx_header(const char *path, const uint8_t *data, int64_t size, uint32_t magic,
+                      int n_dims, const char *what, uint32_t *dims, struct qx_error *err)
+{
+	int64_t header = 4 + 4 * (int64_t)n_dims;
+	if (size < 4)
+		return qx_fail(err, QX_EINVAL, "%s: byte %lld: file ends early (expected a %lld-byte "
+		               "IDX header for %s)", path, (long long)size, (long long)header, what);
+	uint32_t got = be32(data);
+	if (got != magic)
+		return qx_fail(err, QX_EINVAL, "%s: byte 0: bad IDX magic 0x%08x (expected 0x%08x for "
+		               "%s)", path, got, magic, what);
+	if (size < header)
+		return qx_fail(err, QX_EINVAL, "%s: byte %lld: file ends early (expected a %lld-byte "
+		               "IDX header for %s)", path, (long long)size, (long long)header, what);
+	for (int i = 0; i < n_dims; i++)
+		dims[i] = be32(data + 4 + 4 * i);
+	return 0;
+}
+
+/* Checks that the data after the header is exactly `expected` bytes. */
+static int idx_body_size(const char *path, int64_t size, int64_t header, uint64_t expected,
+                         const char *what, struct qx_error *err)
+{
+	uint64_t body = (uint64_t)(size - header); /* size >= header here */
+	if (body < expected)
+		return qx_fail(err, QX_EINVAL, "%s: byte %lld: file ends early (expected %llu bytes of "
+		               "%s after the %lld-byte header)", path, (long long)size,
+		               (unsigned long long)expected, what, (long long)header);
+	if (body > expected)
+		return qx_fail(err, QX_EINVAL, "%s: byte %lld: %llu bytes of unexpected data after the "
+		               "last of the %s (expected end of file)", path,
+		               (long long)(header + (int64_t)expected),
+		               (unsigned long long)(body - expected), what);
+	return 0;
+}
+
+static int idx_images(const char *path, struct qx_dataset *ds, struct qx_error *err)
+{
+	uint8_t *data;
+	int64_t size;
+	int rc = qx_read_file(path, "an IDX image file", &data, &size, err);
+	if (rc)
+		return rc;
+	uint32_t dims[3];
+	rc = idx_header(path, data, size, IDX_MAGIC_IMAGES, 3, "images", dims, err);
+	if (rc)
+		goto fail;
+	if (dims[1] == 0 || dims[2] == 0 || dims[1] > 65535 || dims[2] > 65535) {
+		rc = qx_fail(err, QX_EINVAL, "%s: byte 8: image size %ux%u (expected rows and columns "
+		             "in 1..65535)", path, dims[1], dims[2]);
+		goto fail;
+	}
+	/* rows * columns < 2^32 and count < 2^32: the product fits in 64 unsigned bits; past
+	 * what the file holds it is simply a file that ends early. */
+	uint64_t expected = (uint64_t)dims[0] * ((uint64_t)dims[1] * dims[2]);
+	rc = idx_body_size(path, size, IDX_IMAGES_HEADER, expected, "images", err);
+	if (rc)
+		goto fail;
+	if (dims[0] == 0) {
+		rc = qx_fail(err, QX_EINVAL, "%s: byte 4: no images (expected a count >= 1)", path);
+		goto fail;
+	}
+	/* Keep the buffer: slide the pixels over the header instead of copying 47 MB. */
+	memmove(data, data + IDX_IMAGES_HEADER, (size_t)expected);
+	uint8_t *shrunk = realloc(data, (size_t)expected);
+	ds->pixels = shrunk ? shrunk : data;
+	ds->count = dims[0];
+	ds->c = 1;
+	ds->h = (int)dims[1];
+	ds->w = (int)dims[2];
+	return 0;
+fail:
+	free(data);
+	return rc;
+}
+
+static int idx_labels(const char *path, int64_t n_images, const char *images_path, int n_classes,
+                      struct qx_dataset *ds, struct qx_error *err)
+{
+	uint8_t *data;
+	int64_t size;
+	int rc = qx_read_file(path, "an IDX label file", &data, &size, err);
+	if (rc)
+		return rc;
+	uint32_t count = 0;
+	rc = idx_header(path, data, size, IDX_MAGIC_LABELS, 1, "labels", &count, err);
+	if (rc)
+		goto fail;
+	if (count != n_images) {
+		rc = qx_fail(err, QX_EINVAL, "%s: byte 4: %u labels for the %lld images of %s "
+		             "(expected one label per image)", path, count, (long long)n_images,
+		             images_path);
+		goto fail;
+	}
+	rc = idx_body_size(path, size, IDX_LABELS_HEADER, count, "labels", err);
+	if (rc)
+		goto fail;
+	for (int64_t i = 0; i < count; i++) {
+		int label = data[IDX_LABELS_HEADER + i];
+		if (label >= n_classes) {
+			rc = qx_fail(err, QX_EINVAL, "%s: byte %lld: label %d out of range (expected "
+			             "0..%d)", path, (long long)(IDX_LABELS_HEADER + i), label,
+			             n_classes - 1);
+			goto fail;
+		}
+	}
+	memmove(data, data + IDX_LABELS_HEADER, count);
+	uint8_t *shrunk = realloc(data, count);
+	ds->labels = shrunk ? shrunk : data;
+	return 0;
+fail:
+	free(data);
+	return rc;
+}
+
+int qx_dataset_load_idx(const char *images_path, const char *labels_path, int n_classes,
+                        struct qx_dataset *ds, struct qx_error *err)
+{
+	memset(ds, 0, sizeof *ds);
+	if (n_classes < 2 || n_classes > 256)
+		return qx_fail(err, QX_EINVAL, "%s: %d classes (expected 2..256 for uint8 labels)",
+		               labels_path, n_classes);
+	int rc = idx_images(images_path, ds, err);
+	if (!rc)
+		rc = idx_labels(labels_path, ds->count, images_path, n_classes, ds, err);
+	if (!rc) {
+		size_t len = strlen(images_path) + strlen(labels_path) + 2;
+		ds->source = malloc(len);
+		if (!ds->source)
+			rc = qx_fail_nomem(err, "loading a dataset");
+		else
+			snprintf(ds->source, len, "%s,%s", images_path, labels_path);
+	}
+	if (rc) {
+		qx_dataset_free(ds);
+		return rc;
+	}
+	ds->n_classes = n_classes;
+	return 0;
+}

@@ -1,0 +1,30 @@
+/* Checks that two kernel sets give bit-identical int8 models: both run the same images, and
+ * every step's output (each op, each conversion) is compared byte for byte. */
+#ifndef QX_EXEC_BITEXACT_H
+#define QX_EXEC_BITEXACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/dataset.h"
+#include "kernels.h"
+#include "model/graph.h"
+#include "plugin/host.h"
+
+struct qx_bitexact {
+	int identical;             /* 1: every byte of every step matched */
+	int64_t images;            /* images compared */
+	char where[512];           /* when not identical: the first op that differs, e.g.
+	                              "node 'conv2' (conv): byte 517 of the batch at image 64:
+	                              avx2 gives 131, scalar 130" */
+};
+
+/* Runs the int8 model of (g, plan) with kernel sets ref and other on the first n_images of ds
+ * (batches of `batch`) and compares. Returns 0 with out filled (identical or not), or an
+ * error when a model cannot be built or run. */
+int qx_bitexact_check(struct qx_graph *g, const struct qx_quant_plan *plan,
+                      const struct qx_kernels *ref, const struct qx_kernels *other, int64_t batch,
+                      const struct qx_dataset *ds, const struct qx_preprocess *pp,
+                      int64_t n_images, struct qx_bitexact *out, struct qx_error *err);
+
+#endif

@@ -1,0 +1,512 @@
+/* The fp32 executor: one buffer per activation, nodes run in order. Conv, Gemm, MatMul and the
+ * window pools go through the kernel table (with whole-range calls a thread pool can split
+ * later); the cheap elementwise and data-movement ops are plain loops here. */
+#include "exec/exec_f32.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct step {
+	struct qx_f32_conv_desc desc; /* Conv, MaxPool, AveragePool */
+	void *packed;                 /* Conv with constant weights: packed once */
+	float *bias;                  /* Gemm fast path: beta * C as one row of n, or NULL */
+	int gemm_fast;                /* alpha == 1 and C absent or one row broadcast */
+};
+
+struct qx_exec_f32 {
+	struct qx_graph *g;
+	const struct qx_kernels *k;
+	float **buf;                  /* per tensor; owned[t] says whether we allocated it */
+	char *owned;
+	struct step *steps;           /* per node */
+};
+
+static const float *in_buf(const struct qx_exec_f32 *e, const struct qx_node *n, int j)
+{
+	return j < n->n_in && n->in[j] >= 0 ? e->buf[n->in[j]] : NULL;
+}
+
+static const struct qx_tensor *in_t(const struct qx_exec_f32 *e, const struct qx_node *n, int j)
+{
+	return j < n->n_in && n->in[j] >= 0 ? &e->g->tensors[n->in[j]] : NULL;
+}
+
+static void window_desc(const struct qx_tensor *x, const struct qx_tensor *y, const int *kernel,
+                        const int *stride, const int *dilation, const int *pad,
+                        struct qx_f32_conv_desc *d)
+{
+	memset(d, 0, sizeof *d);
+	d->n = x->dims[0];
+	d->c = x->dims[1];
+	d->h = x->dims[2];
+	d->w = x->dims[3];
+	d->oc = y->dims[1];
+	d->oh = y->dims[2];
+	d->ow = y->dims[3];
+	d->kh = kernel[0];
+	d->kw = kernel[1];
+	d->sh = stride[0];
+	d->sw = stride[1];
+	d->dh = dilation[0];
+	d->dw = dilation[1];
+	d->pt = pad[0];
+	d->pl = pad[1];
+	d->pb = pad[2];
+	d->pr = pad[3];
+	d->groups = 1;
+}
+
+/* C broadcasts as one row of n when every dim but the last is 1 (or it is a scalar). */
+static int c_is_row(const struct qx_tensor *c, int64_t n)
+{
+	if (c->ndim == 0)
+		return 1;
+	for (int i = 0; i < c->ndim - 1; i++)
+		if (c->dims[i] != 1)
+			return 0;
+	return c->dims[c->ndim - 1] == n || c->dims[c->ndim - 1] == 1;
+}
+
+static void fill_gemm_bias(const struct qx_node *n, const struct qx_tensor *c, const float *cdata,
+                           int64_t cols, float *bias)
+{
+	int64_t have = c->ndim ? c->dims[c->ndim - 1] : 1;
+	for (int64_t j = 0; j < cols; j++)
+		bias[j] = n->attr.gemm.beta * cdata[have == 1 ? 0 : j];
+}
+
+static int prepare_step(struct qx_exec_f32 *e, int i, struct qx_error *err)
+{
+	const struct qx_node *n = &e->g->nodes[i];
+	struct step *s = &e->steps[i];
+	const struct qx_tensor *x = in_t(e, n, 0), *y = &e->g->tensors[n->out[0]];
+	switch (n->op) {
+	case QX_OP_CONV: {
+		const struct qx_conv_attr *a = &n->attr.conv;
+		window_desc(x, y, a->kernel, a->stride, a->dilation, a->pad, &s->desc);
+		s->desc.groups = a->group;
+		s->desc.act_min = n->act_min;
+		s->desc.act_max = n->act_max;
+		const struct qx_tensor *w = in_t(e, n, 1), *b = in_t(e, n, 2);
+		if (w->is_const && (!b || b->is_const) &&
+		    e->k->f32->conv_pack(&s->desc, w->data, b ? b->data : NULL, &s->packed))
+			return qx_fail_nomem(err, "packing convolution weights");
+		return 0;
+	}
+	case QX_OP_MAXPOOL:
+	case QX_OP_AVGPOOL: {
+		const struct qx_pool_attr *a = &n->attr.pool;
+		window_desc(x, y, a->kernel, a->stride, a->dilation, a->pad, &s->desc);
+		s->desc.groups = (int)s->desc.c;
+		s->desc.act_min = n->act_min;
+		s->desc.act_max = n->act_max;
+		return 0;
+	}
+	case QX_OP_GEMM: {
+		const struct qx_tensor *c = in_t(e, n, 2);
+		int64_t cols = y->dims[1];
+		s->gemm_fast = n->attr.gemm.alpha == 1.0f && (!c || c_is_row(c, cols));
+		if (s->gemm_fast && c) {
+			s->bias = malloc((size_t)(cols ? cols : 1) * sizeof *s->bias);
+			if (!s->bias)
+				return qx_fail_nomem(err, "preparing a Gemm");
+			if (c->is_const)
+				fill_gemm_bias(n, c, c->data, cols, s->bias);
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+int qx_exec_f32_create(struct qx_graph *g, int64_t batch, const struct qx_kernels *k,
+                       struct qx_exec_f32 **out, struct qx_error *err)
+{
+	*out = NULL;
+	int rc = qx_graph_infer_shapes(g, batch, err);
+	if (rc)
+		return rc;
+	struct qx_exec_f32 *e = calloc(1, sizeof *e);
+	if (!e)
+		return qx_fail_nomem(err, "creating the fp32 executor");
+	e->g = g;
+	e->k = k;
+	e->buf = calloc((size_t)g->n_tensors + 1, sizeof *e->buf);
+	e->owned = calloc((size_t)g->n_tensors + 1, 1);
+	e->steps = calloc((size_t)g->n_nodes + 1, sizeof *e->steps);
+	if (!e->buf || !e->owned || !e->steps) {
+		qx_exec_f32_free(e);
+		return qx_fail_nomem(err, "creating the fp32 executor");
+	}
+	for (int t = 0; t < g->n_tensors; t++) {
+		const struct qx_tensor *x = &g->tensors[t];
+		if (x->is_const) {
+			e->buf[t] = x->data; /* NULL for I64 shapes */
+			continue;
+		}
+		int is_input = 0;
+		for (int i = 0; i < g->n_inputs; i++)
+			is_input |= g->inputs[i] == t;
+		if (x->producer < 0 && !is_input)
+			continue; /* left behind by fusion: nothing writes it */
+		int64_t n = qx_tensor_numel(x);
+		e->buf[t] = malloc((size_t)(n ? n : 1) * sizeof(float));
+		e->owned[t] = 1;
+		if (!e->buf[t]) {
+			qx_exec_f32_free(e);
+			return qx_fail_nomem(err, "allocating activations");
+		}
+	}
+	for (int i = 0; i < g->n_nodes; i++) {
+		if ((rc = prepare_step(e, i, err))) {
+			qx_exec_f32_free(e);
+			return rc;
+		}
+	}
+	*out = e;
+	return 0;
+}
+
+/* ---- ops without a kernel -------------------------------------------------------------- */
+
+static void run_binary(const struct qx_tensor *ta, const float *a, const struct qx_tensor *tb,
+                       const float *b, const struct qx_tensor *ty, float *y, int is_mul)
+{
+	int64_t total = qx_tensor_numel(ty);
+	if (qx_tensor_numel(ta) == total && qx_tensor_numel(tb) == total) {
+		for (int64_t i = 0; i < total; i++)
+			y[i] = is_mul ? a[i] * b[i] : a[i] + b[i];
+		return;
+	}
+	/* Strides of a and b in y's index space (0 along broadcast dims). */
+	int r = ty->ndim;
+	int64_t sa[QX_MAX_DIMS] = { 0 }, sb[QX_MAX_DIMS] = { 0 }, idx[QX_MAX_DIMS] = { 0 };
+	int64_t st = 1;
+	for (int i = ta->ndim - 1; i >= 0; i--) {
+		sa[r - ta->ndim + i] = ta->dims[i] == 1 ? 0 : st;
+		st *= ta->dims[i];
+	}
+	st = 1;
+	for (int i = tb->ndim - 1; i >= 0; i--) {
+		sb[r - tb->ndim + i] = tb->dims[i] == 1 ? 0 : st;
+		st *= tb->dims[i];
+	}
+	if (r == 0) {
+		y[0] = is_mul ? a[0] * b[0] : a[0] + b[0];
+		return;
+	}
+	int64_t inner = ty->dims[r - 1], ia = sa[r - 1], ib = sb[r - 1];
+	for (int64_t done = 0; done < total; done += inner) {
+		int64_t oa = 0, ob = 0;
+		for (int d = 0; d < r - 1; d++) {
+			oa += idx[d] * sa[d];
+			ob += idx[d] * sb[d];
+		}
+		float *yo = y + done;
+		if (is_mul)
+			for (int64_t j = 0; j < inner; j++)
+				yo[j] = a[oa + j * ia] * b[ob + j * ib];
+		else
+			for (int64_t j = 0; j < inner; j++)
+				yo[j] = a[oa + j * ia] + b[ob + j * ib];
+		for (int d = r - 2; d >= 0; d--) {
+			if (++idx[d] < ty->dims[d])
+				break;
+			idx[d] = 0;
+		}
+	}
+}
+
+static void run_softmax(const struct qx_graph *g, const struct qx_node *n, const float *x,
+                        float *y)
+{
+	const struct qx_tensor *t = &g->tensors[n->out[0]];
+	int64_t axis = n->attr.axis, outer = 1, len = 1, inner = 1;
+	for (int i = 0; i < t->ndim; i++) {
+		if (i < axis)
+			outer *= t->dims[i];
+		else if (i == axis || g->opset < 13)
+			len *= t->dims[i]; /* before opset 13: softmax over everything from axis on */
+		else
+			inner *= t->dims[i];
+	}
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t in = 0; in < inner; in++) {
+			const float *xs = x + o * len * inner + in;
+			float *ys = y + o * len * inner + in;
+			float m = -INFINITY;
+			for (int64_t i = 0; i < len; i++)
+				m = xs[i * inner] > m ? xs[i * inner] : m;
+			float sum = 0.0f;
+			for (int64_t i = 0; i < len; i++) {
+				ys[i * inner] = expf(xs[i * inner] - m);
+				sum += ys[i * inner];
+			}
+			for (int64_t i = 0; i < len; i++)
+				ys[i * inner] /= sum;
+		}
+}
+
+static void run_concat(const struct qx_exec_f32 *e, const struct qx_node *n, float *y)
+{
+	const struct qx_tensor *t = &e->g->tensors[n->out[0]];
+	int64_t axis = n->attr.axis, outer = 1, inner = 1;
+	for (int i = 0; i < t->ndim; i++) {
+		if (i < axis)
+			outer *= t->dims[i];
+		else if (i > axis)
+			inner *= t->dims[i];
+	}
+	int64_t at = 0;
+	for (int64_t o = 0; o < outer; o++)
+		for (int j = 0; j < n->n_in; j++) {
+			int64_t block = in_t(e, n, j)->dims[axis] * inner;
+			memcpy(y + at, in_buf(e, n, j) + o * block, (size_t)block * sizeof *y);
+			at += block;
+		}
+}
+
+static void run_batchnorm(const struct qx_exec_f32 *e, const struct qx_node *n, float *y)
+{
+	const struct qx_tensor *t = in_t(e, n, 0);
+	const float *x = in_buf(e, n, 0), *scale = in_buf(e, n, 1), *b = in_buf(e, n, 2);
+	const float *mean = in_buf(e, n, 3), *var = in_buf(e, n, 4);
+	int64_t ch = t->dims[1], planes = t->dims[0] * ch;
+	int64_t inner = planes ? qx_tensor_numel(t) / planes : 0;
+	for (int64_t i = 0; i < t->dims[0]; i++)
+		for (int64_t c = 0; c < ch; c++) {
+			float sd = sqrtf(var[c] + n->attr.epsilon);
+			const float *xs = x + (i * ch + c) * inner;
+			float *ys = y + (i * ch + c) * inner;
+			for (int64_t j = 0; j < inner; j++)
+				ys[j] = (xs[j] - mean[c]) / sd * scale[c] + b[c];
+		}
+}
+
+static void run_global_avgpool(const struct qx_tensor *t, const float *x, float *y)
+{
+	int64_t planes = t->dims[0] * t->dims[1];
+	int64_t inner = planes ? qx_tensor_numel(t) / planes : 0;
+	for (int64_t p = 0; p < planes; p++) {
+		float sum = 0.0f;
+		for (int64_t j = 0; j < inner; j++)
+			sum += x[p * inner + j];
+		y[p] = inner ? sum / (float)inner : 0.0f;
+	}
+}
+
+/* Broadcast a 2-D-broadcastable C into y (m x n) as y = alpha * y + beta * C. */
+static void gemm_general_epilogue(const struct qx_node *n, const struct qx_tensor *c,
+                                  const float *cdata, int64_t m, int64_t cols, float *y)
+{
+	int64_t crows = c && c->ndim == 2 ? c->dims[0] : 1;
+	int64_t ccols = c && c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
+	for (int64_t i = 0; i < m; i++)
+		for (int64_t j = 0; j < cols; j++) {
+			float v = n->attr.gemm.alpha * y[i * cols + j];
+			if (c)
+				v += n->attr.gemm.beta * cdata[(crows == 1 ? 0 : i) * ccols + (ccols == 1 ? 0 : j)];
+			v = v < n->act_min ? n->act_min : v;
+			y[i * cols + j] = v > n->act_max ? n->act_max : v;
+		}
+}
+
+static void run_gemm(const struct qx_exec_f32 *e, const struct step *s, const struct qx_node *n,
+                     float *y)
+{
+	const struct qx_gemm_attr *a = &n->attr.gemm;
+	const struct qx_tensor *ta = in_t(e, n, 0), *tb = in_t(e, n, 1), *tc = in_t(e, n, 2);
+	const float *A = in_buf(e, n, 0), *B = in_buf(e, n, 1), *C = in_buf(e, n, 2);
+	int64_t m = a->trans_a ? ta->dims[1] : ta->dims[0];
+	int64_t k = a->trans_a ? ta->dims[0] : ta->dims[1];
+	int64_t cols = a->trans_b ? tb->dims[0] : tb->dims[1];
+	int64_t a_rs = a->trans_a ? 1 : k, a_cs = a->trans_a ? m : 1;
+	int64_t b_rs = a->trans_b ? 1 : cols, b_cs = a->trans_b ? k : 1;
+	if (s->gemm_fast) {
+		if (tc && !tc->is_const)
+			fill_gemm_bias(n, tc, C, cols, s->bias);
+		e->k->f32->matmul(m, cols, k, A, a_rs, a_cs, B, b_rs, b_cs, tc ? s->bias : NULL,
+		                  n->act_min, n->act_max, y, 0, m);
+		return;
+	}
+	e->k->f32->matmul(m, cols, k, A, a_rs, a_cs, B, b_rs, b_cs, NULL, -INFINITY, INFINITY, y, 0, m);
+	gemm_general_epilogue(n, tc, C, m, cols, y);
+}
+
+/* N-D MatMul: the last two dims multiply, the leading ones broadcast. */
+static void run_matmul(const struct qx_exec_f32 *e, const struct qx_node *n, float *y)
+{
+	const struct qx_tensor *ta = in_t(e, n, 0), *tb = in_t(e, n, 1);
+	const struct qx_tensor *ty = &e->g->tensors[n->out[0]];
+	const float *A = in_buf(e, n, 0), *B = in_buf(e, n, 1);
+	int64_t m = ta->dims[ta->ndim - 2], k = ta->dims[ta->ndim - 1], cols = tb->dims[tb->ndim - 1];
+	int r = ty->ndim - 2;
+	int64_t sa[QX_MAX_DIMS] = { 0 }, sb[QX_MAX_DIMS] = { 0 }, idx[QX_MAX_DIMS] = { 0 };
+	int64_t st = m * k;
+	for (int i = ta->ndim - 3; i >= 0; i--) {
+		sa[r - (ta->ndim - 2) + i] = ta->dims[i] == 1 ? 0 : st;
+		st *= ta->dims[i];
+	}
+	st = k * cols;
+	for (int i = tb->ndim - 3; i >= 0; i--) {
+		sb[r - (tb->ndim - 2) + i] = tb->dims[i] == 1 ? 0 : st;
+		st *= tb->dims[i];
+	}
+	int64_t batches = 1;
+	for (int i = 0; i < r; i++)
+		batches *= ty->dims[i];
+	for (int64_t bi = 0; bi < batches; bi++) {
+		int64_t oa = 0, ob = 0;
+		for (int d = 0; d < r; d++) {
+			oa += idx[d] * sa[d];
+			ob += idx[d] * sb[d];
+		}
+		e->k->f32->matmul(m, cols, k, A + oa, k, 1, B + ob, cols, 1, NULL, n->act_min,
+		                  n->act_max, y + bi * m * cols, 0, m);
+		for (int d = r - 1; d >= 0; d--) {
+			if (++idx[d] < ty->dims[d])
+				break;
+			idx[d] = 0;
+		}
+	}
+}
+
+static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
+{
+	const struct qx_node *n = &e->g->nodes[i];
+	struct step *s = &e->steps[i];
+	const struct qx_tensor *ty = &e->g->tensors[n->out[0]];
+	const float *x = in_buf(e, n, 0);
+	float *y = e->buf[n->out[0]];
+	int64_t total = qx_tensor_numel(ty);
+	const struct qx_f32_conv_desc *d = &s->desc;
+	switch (n->op) {
+	case QX_OP_CONV:
+		if (s->packed) {
+			e->k->f32->conv(s->packed, x, y, 0, d->n * d->oc * d->oh);
+		} else {
+			void *packed;
+			if (e->k->f32->conv_pack(d, in_buf(e, n, 1), in_buf(e, n, 2), &packed))
+				return qx_fail_nomem(err, "packing convolution weights");
+			e->k->f32->conv(packed, x, y, 0, d->n * d->oc * d->oh);
+			e->k->f32->pack_free(packed);
+		}
+		return 0;
+	case QX_OP_MAXPOOL:
+		e->k->f32->maxpool(d, x, y, 0, d->n * d->c * d->oh);
+		return 0;
+	case QX_OP_AVGPOOL:
+		e->k->f32->avgpool(d, n->attr.pool.count_include_pad, x, y, 0, d->n * d->c * d->oh);
+		return 0;
+	case QX_OP_GEMM:
+		run_gemm(e, s, n, y);
+		return 0;
+	case QX_OP_MATMUL:
+		run_matmul(e, n, y);
+		return 0;
+	case QX_OP_RELU:
+		for (int64_t j = 0; j < total; j++)
+			y[j] = x[j] < 0.0f ? 0.0f : x[j];
+		return 0;
+	case QX_OP_CLIP: {
+		float lo = n->act_min, hi = n->act_max;
+		if (in_buf(e, n, 1))
+			lo = in_buf(e, n, 1)[0];
+		if (in_buf(e, n, 2))
+			hi = in_buf(e, n, 2)[0];
+		for (int64_t j = 0; j < total; j++) {
+			float v = x[j] < lo ? lo : x[j];
+			y[j] = v > hi ? hi : v;
+		}
+		return 0;
+	}
+	case QX_OP_GLOBALAVGPOOL:
+		run_global_avgpool(in_t(e, n, 0), x, y);
+		return 0;
+	case QX_OP_ADD:
+	case QX_OP_MUL:
+		run_binary(in_t(e, n, 0), x, in_t(e, n, 1), in_buf(e, n, 1), ty, y, n->op == QX_OP_MUL);
+		return 0;
+	case QX_OP_CONCAT:
+		run_concat(e, n, y);
+		return 0;
+	case QX_OP_SOFTMAX:
+		run_softmax(e->g, n, x, y);
+		return 0;
+	case QX_OP_BATCHNORM:
+		run_batchnorm(e, n, y);
+		return 0;
+	case QX_OP_FLATTEN:
+	case QX_OP_RESHAPE:
+	case QX_OP_IDENTITY:
+	case QX_OP_DROPOUT:
+		if (total)
+			memmove(y, x, (size_t)total * sizeof *y);
+		return 0;
+	default:
+		return qx_fail(err, QX_EINTERNAL, "%s: node '%s': op %d has no fp32 implementation",
+		               e->g->path, n->name, (int)n->op);
+	}
+}
+
+int qx_exec_f32_run(struct qx_exec_f32 *e, const float *const *inputs, struct qx_error *err)
+{
+	struct qx_graph *g = e->g;
+	for (int i = 0; i < g->n_inputs; i++) {
+		int t = g->inputs[i];
+		int64_t n = qx_tensor_numel(&g->tensors[t]);
+		if (n)
+			memcpy(e->buf[t], inputs[i], (size_t)n * sizeof(float));
+	}
+	for (int i = 0; i < g->n_nodes; i++) {
+		int rc = run_node(e, i, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+const float *qx_exec_f32_tensor(const struct qx_exec_f32 *e, int t)
+{
+	if (!e || t < 0 || t >= e->g->n_tensors)
+		return NULL;
+	return e->buf[t];
+}
+
+void qx_exec_f32_free(struct qx_exec_f32 *e)
+{
+	if (!e)
+		return;
+	if (e->steps)
+		for (int i = 0; i < e->g->n_nodes; i++) {
+			if (e->steps[i].packed)
+				e->k->f32->pack_free(e->steps[i].packed);
+			free(e->steps[i].bias);
+		}
+	if (e->buf && e->owned)
+		for (int t = 0; t < e->g->n_tensors; t++)
+			if (e->owned[t])
+				free(e->buf[t]);
+	free(e->buf);
+	free(e->owned);
+	free(e->steps);
+	free(e);
+}
+
+/* ---- single nodes, for the int8 executor's float parts ---------------------------------- */
+
+float *qx_exec_f32_buffer(struct qx_exec_f32 *e, int t)
+{
+	if (!e || t < 0 || t >= e->g->n_tensors)
+		return NULL;
+	return (float *)e->buf[t];
+}
+
+int qx_exec_f32_run_node(struct qx_exec_f32 *e, int node, struct qx_error *err)
+{
+	if (node < 0 || node >= e->g->n_nodes)
+		return qx_fail(err, QX_EINTERNAL, "%s: no node %d", e->g->path, node);
+	return run_node(e, node, err);
+}

@@ -1,0 +1,34 @@
+/* The fp32 executor: runs a graph over one batch through a kernel table's fp32 functions. */
+#ifndef QX_EXEC_F32_H
+#define QX_EXEC_F32_H
+
+#include "kernels.h"
+#include "model/graph.h"
+
+struct qx_exec_f32;
+
+/* Prepares g for batches of `batch` images: infers shapes, packs weights with k->f32, allocates
+ * one buffer per activation. Keeps pointers to g and k until qx_exec_f32_free; g must stay
+ * unchanged meanwhile. */
+int qx_exec_f32_create(struct qx_graph *g, int64_t batch, const struct qx_kernels *k,
+                       struct qx_exec_f32 **out, struct qx_error *err);
+
+/* Runs the graph on inputs[i] for graph input i (NCHW fp32, shapes as inferred for the batch;
+ * the caller keeps ownership). Every activation stays readable until the next run. */
+int qx_exec_f32_run(struct qx_exec_f32 *e, const float *const *inputs, struct qx_error *err);
+
+/* After a run: the buffer of tensor index t (an activation, input or constant), row-major with
+ * the tensor's inferred shape; NULL for an index out of range. Valid until the next run/free. */
+const float *qx_exec_f32_tensor(const struct qx_exec_f32 *e, int t);
+
+/* Writable buffer of tensor t (what qx_exec_f32_tensor returns), for callers that fill
+ * activations themselves before running single nodes; NULL for an index out of range. */
+float *qx_exec_f32_buffer(struct qx_exec_f32 *e, int t);
+
+/* Runs node `node` alone, reading its inputs' current buffers: the int8 executor runs the
+ * nodes a plan leaves in float this way. */
+int qx_exec_f32_run_node(struct qx_exec_f32 *e, int node, struct qx_error *err);
+
+void qx_exec_f32_free(struct qx_exec_f32 *e);
+
+#endif

@@ -1,0 +1,761 @@
+/* The int8 executor: lowers (graph, plan) into steps that call one kernel set. */
+#include "exec/exec_q8.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec/exec_f32.h"
+#include "exec/q8_layout.h"
+#include "exec/q8_weights.h"
+
+enum step_kind {
+	STEP_QUANTIZE,      /* float (NCHW) -> uint8 (physical layout) */
+	STEP_DEQUANTIZE,    /* uint8 -> float */
+	STEP_CONV,          /* static Conv, Gemm, MatMul (Gemm/MatMul as a 1x1 conv) */
+	STEP_DYN_GEMM,      /* dynamic Gemm/MatMul: float in, float out */
+	STEP_MAXPOOL,
+	STEP_AVGPOOL,       /* AveragePool, GlobalAveragePool */
+	STEP_REQUANT,       /* Relu, Clip, Identity, Dropout, Flatten, Reshape (with relayout) */
+	STEP_ADD,
+	STEP_CONCAT,
+	STEP_FLOAT,         /* a float node through the fp32 executor */
+};
+
+static const char *const step_names[] = {
+	[STEP_QUANTIZE] = "quantize", [STEP_DEQUANTIZE] = "dequantize", [STEP_CONV] = "conv",
+	[STEP_DYN_GEMM] = "dynamic gemm", [STEP_MAXPOOL] = "maxpool", [STEP_AVGPOOL] = "avgpool",
+	[STEP_REQUANT] = "requantize", [STEP_ADD] = "add", [STEP_CONCAT] = "concat",
+	[STEP_FLOAT] = "float op",
+};
+
+/* Run-time state of one tensor in the int8 model. */
+struct q8_tensor {
+	uint8_t *u8;               /* int8 form in its physical layout (owned), or NULL */
+	struct qx_q8_layout lay;   /* logical shape and physical layout of u8 */
+	float scale;               /* per-tensor qparams of the int8 form */
+	int32_t zp, qmin, qmax;
+	int have_u8, have_f32;     /* which forms exist at this point of the lowering */
+};
+
+struct step {
+	enum step_kind kind;
+	int node;                  /* graph node, -1 for an inserted conversion */
+	int in, out;               /* tensor indices */
+	void *packed;              /* conv / dynamic gemm weights, kernel-set specific */
+	struct qx_q8_conv_desc desc;
+	float mult;                /* requantize / avgpool multiplier */
+	int count_include_pad;
+	int32_t out_min, out_max;
+	/* dynamic gemm */
+	int64_t m, n, k;
+	float *w_scale;            /* [n] weight scales */
+	float *bias_f32;           /* [n] or NULL */
+	float *scale_buf;          /* [n] x_scale * w_scale, per call */
+	int32_t dyn_qmin, dyn_qmax;
+	float act_min, act_max;
+	/* add */
+	int in2;
+	float mult2;
+};
+
+struct qx_exec_q8 {
+	struct qx_graph *g;
+	const struct qx_kernels *k;
+	int64_t batch;
+	struct qx_exec_f32 *f32;   /* float storage and float nodes */
+	struct q8_tensor *t;
+	struct step *steps;
+	int n_steps, cap_steps;
+	uint8_t *scratch;          /* relayout / dynamic quantization buffer */
+	size_t scratch_bytes;
+	int64_t model_bytes;
+};
+
+/* ---- building ---------------------------------------------------------------------------- */
+
+static struct step *add_step(struct qx_exec_q8 *e, enum step_kind kind, int node, int in, int out)
+{
+	if (e->n_steps == e->cap_steps) {
+		int cap = e->cap_steps ? 2 * e->cap_steps : 16;
+		struct step *s = realloc(e->steps, sizeof *s * (size_t)cap);
+		if (!s)
+			return NULL;
+		e->steps = s;
+		e->cap_steps = cap;
+	}
+	struct step *s = &e->steps[e->n_steps++];
+	memset(s, 0, sizeof *s);
+	s->kind = kind;
+	s->node = node;
+	s->in = in;
+	s->out = out;
+	s->in2 = -1;
+	return s;
+}
+
+static void need_scratch(struct qx_exec_q8 *e, size_t bytes)
+{
+	if (bytes > e->scratch_bytes)
+		e->scratch_bytes = bytes;
+}
+
+static int alloc_u8(struct qx_exec_q8 *e, int t, const struct qx_quant_plan *plan,
+                    struct qx_error *err)
+{
+	struct q8_tensor *qt = &e->t[t];
+	if (qt->u8)
+		return 0;
+	const struct qx_tensor_qparams *qp = &plan->tensor[t];
+	if (qp->dtype != QX_PLAN_UINT8 || qp->n_channels != 1)
+		return qx_fail(err, QX_EPLUGIN, "%s: tensor '%s' needs per-tensor uint8 qparams for the "
+		               "int8 model (the plan gives none)", e->g->path, e->g->tensors[t].name);
+	qx_q8_layout_init(&qt->lay, &e->g->tensors[t]);
+	qt->u8 = malloc((size_t)qt->lay.numel ? (size_t)qt->lay.numel : 1);
+	if (!qt->u8)
+		return qx_fail_nomem(err, "allocating int8 activations");
+	qt->scale = qp->scales[0];
+	qt->zp = qp->zero_points[0];
+	qt->qmin = qp->qmin;
+	qt->qmax = qp->qmax;
+	e->model_bytes += 8; /* the activation's scale and zero point */
+	return 0;
+}
+
+/* Makes sure tensor t has an int8 form, inserting a quantize step when it only has a float one. */
+static int want_u8(struct qx_exec_q8 *e, int t, const struct qx_quant_plan *plan,
+                   struct qx_error *err)
+{
+	struct q8_tensor *qt = &e->t[t];
+	if (qt->have_u8)
+		return 0;
+	int rc = alloc_u8(e, t, plan, err);
+	if (rc)
+		return rc;
+	if (!add_step(e, STEP_QUANTIZE, -1, t, t))
+		return qx_fail_nomem(err, "building the int8 model");
+	need_scratch(e, (size_t)qt->lay.numel);
+	qt->have_u8 = 1;
+	return 0;
+}
+
+/* Makes sure tensor t has a float form, inserting a dequantize step when needed. */
+static int want_f32(struct qx_exec_q8 *e, int t, struct qx_error *err)
+{
+	struct q8_tensor *qt = &e->t[t];
+	if (qt->have_f32)
+		return 0;
+	if (!add_step(e, STEP_DEQUANTIZE, -1, t, t))
+		return qx_fail_nomem(err, "building the int8 model");
+	need_scratch(e, (size_t)qt->lay.numel);
+	qt->have_f32 = 1;
+	return 0;
+}
+
+/* The clamp of an int8 output: the plan's [qmin, qmax], narrowed by a fused Relu/Clip. */
+static void output_clamp(const struct q8_tensor *o, float act_min, float act_max, int32_t *lo,
+                         int32_t *hi)
+{
+	*lo = o->qmin;
+	*hi = o->qmax;
+	if (act_min > -INFINITY) {
+		double q = nearbyint((double)act_min / o->scale) + o->zp;
+		if (q > *lo)
+			*lo = q > o->qmax ? o->qmax : (int32_t)q;
+	}
+	if (act_max < INFINITY) {
+		double q = nearbyint((double)act_max / o->scale) + o->zp;
+		if (q < *hi)
+			*hi = q < *lo ? *lo : (int32_t)q;
+	}
+}
+
+static int build_conv(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
+                      struct qx_error *err)
+{
+	const struct qx_graph *g = e->g;
+	const struct qx_node *nd = &g->nodes[n];
+	int x = nd->in[0], y = nd->out[0];
+	int rc = want_u8(e, x, plan, err);
+	if (!rc)
+		rc = alloc_u8(e, y, plan, err);
+	if (rc)
+		return rc;
+	const struct q8_tensor *qx = &e->t[x];
+	struct q8_tensor *qy = &e->t[y];
+	struct qx_q8_weights w;
+	rc = qx_q8_weights_build(g, n, &plan->tensor[nd->in[1]], 1, qx->scale, qy->scale, &w, err);
+	if (rc)
+		return rc;
+	struct step *s = add_step(e, STEP_CONV, n, x, y);
+	if (!s) {
+		qx_q8_weights_free(&w);
+		return qx_fail_nomem(err, "building the int8 model");
+	}
+	struct qx_q8_conv_desc *d = &s->desc;
+	d->in_zp = qx->zp;
+	d->out_zp = qy->zp;
+	output_clamp(qy, nd->act_min, nd->act_max, &d->out_min, &d->out_max);
+	if (nd->op == QX_OP_CONV) {
+		const struct qx_conv_attr *a = &nd->attr.conv;
+		const struct qx_tensor *ti = &g->tensors[x], *to = &g->tensors[y];
+		d->n = ti->dims[0];
+		d->c = ti->dims[1];
+		d->h = ti->dims[2];
+		d->w = ti->dims[3];
+		d->oc = to->dims[1];
+		d->oh = to->dims[2];
+		d->ow = to->dims[3];
+		d->kh = a->kernel[0];
+		d->kw = a->kernel[1];
+		d->sh = a->stride[0];
+		d->sw = a->stride[1];
+		d->dh = a->dilation[0];
+		d->dw = a->dilation[1];
+		d->pt = a->pad[0];
+		d->pl = a->pad[1];
+		d->pb = a->pad[2];
+		d->pr = a->pad[3];
+		d->groups = a->group;
+	} else {
+		/* Gemm / MatMul: [m][k] x [k][n] as a 1x1 convolution over m one-pixel images. */
+		d->n = g->tensors[x].dims[0];
+		d->h = d->w = d->oh = d->ow = 1;
+		d->c = w.k;
+		d->oc = w.n;
+		d->kh = d->kw = d->sh = d->sw = d->dh = d->dw = 1;
+		d->groups = 1;
+	}
+	e->model_bytes += w.bytes;
+	if (e->k->q8->conv_pack(d, w.w_ohwi, w.bias, w.multiplier, &s->packed)) {
+		qx_q8_weights_free(&w);
+		return qx_fail_nomem(err, "packing int8 weights");
+	}
+	qx_q8_weights_free(&w);
+	qy->have_u8 = 1;
+	return 0;
+}
+
+static int build_dyn_gemm(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
+                          struct qx_error *err)
+{
+	const struct qx_graph *g = e->g;
+	const struct qx_node *nd = &g->nodes[n];
+	int x = nd->in[0], y = nd->out[0];
+	int rc = want_f32(e, x, err);
+	if (rc)
+		return rc;
+	struct qx_q8_weights w;
+	rc = qx_q8_weights_build(g, n, &plan->tensor[nd->in[1]], 0, 0.0f, 0.0f, &w, err);
+	if (rc)
+		return rc;
+	struct step *s = add_step(e, STEP_DYN_GEMM, n, x, y);
+	if (!s) {
+		qx_q8_weights_free(&w);
+		return qx_fail_nomem(err, "building the int8 model");
+	}
+	s->m = g->tensors[x].dims[0];
+	s->k = w.k;
+	s->n = w.n;
+	s->dyn_qmin = plan->node[n].dyn_qmin;
+	s->dyn_qmax = plan->node[n].dyn_qmax;
+	s->act_min = nd->act_min;
+	s->act_max = nd->act_max;
+	s->w_scale = w.w_scale;
+	s->bias_f32 = w.bias_f32;
+	w.w_scale = NULL;
+	w.bias_f32 = NULL;
+	s->scale_buf = malloc(sizeof(float) * (size_t)s->n);
+	struct qx_q8_gemm_desc gd = { .n = s->n, .k = s->k };
+	rc = !s->scale_buf || e->k->q8->gemm_pack(&gd, w.w_ohwi, &s->packed);
+	/* Dynamic: int8 weights and their scales, the bias stays fp32. */
+	e->model_bytes += s->n * s->k + 8 * (int64_t)w.n_scales + 4 * (w.has_bias ? s->n : 0);
+	qx_q8_weights_free(&w);
+	if (rc)
+		return qx_fail_nomem(err, "packing int8 weights");
+	need_scratch(e, (size_t)(s->m * s->k));
+	e->t[y].have_f32 = 1;
+	return 0;
+}
+
+/* Ops whose int8 output is a (re)quantized copy of the input: Relu, Clip, Identity, Dropout,
+ * Flatten, Reshape. */
+static int build_requant(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
+                         struct qx_error *err)
+{
+	const struct qx_node *nd = &e->g->nodes[n];
+	int x = nd->in[0], y = nd->out[0];
+	int rc = want_u8(e, x, plan, err);
+	if (!rc)
+		rc = alloc_u8(e, y, plan, err);
+	if (rc)
+		return rc;
+	struct step *s = add_step(e, STEP_REQUANT, n, x, y);
+	if (!s)
+		return qx_fail_nomem(err, "building the int8 model");
+	const struct q8_tensor *qx = &e->t[x];
+	struct q8_tensor *qy = &e->t[y];
+	float lo = nd->act_min, hi = nd->act_max;
+	if (nd->op == QX_OP_RELU && lo < 0.0f)
+		lo = 0.0f;
+	output_clamp(qy, lo, hi, &s->out_min, &s->out_max);
+	s->mult = qx->scale / qy->scale;
+	need_scratch(e, 2 * (size_t)qx->lay.numel);
+	qy->have_u8 = 1;
+	return 0;
+}
+
+static int build_pool(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
+                      struct qx_error *err)
+{
+	const struct qx_graph *g = e->g;
+	const struct qx_node *nd = &g->nodes[n];
+	int x = nd->in[0], y = nd->out[0];
+	int rc = want_u8(e, x, plan, err);
+	if (!rc)
+		rc = alloc_u8(e, y, plan, err);
+	if (rc)
+		return rc;
+	const struct qx_tensor *ti = &g->tensors[x], *to = &g->tensors[y];
+	if (ti->ndim != 4)
+		return qx_fail(err, QX_EUNSUPPORTED, "%s: node '%s' (%s): int8 pooling needs a 4-D input",
+		               g->path, nd->name, qx_op_name(nd->op));
+	struct step *s = add_step(e, nd->op == QX_OP_MAXPOOL ? STEP_MAXPOOL : STEP_AVGPOOL, n, x, y);
+	if (!s)
+		return qx_fail_nomem(err, "building the int8 model");
+	const struct q8_tensor *qx = &e->t[x];
+	struct q8_tensor *qy = &e->t[y];
+	struct qx_q8_conv_desc *d = &s->desc;
+	d->n = ti->dims[0];
+	d->c = d->oc = d->groups = (int)ti->dims[1];
+	d->h = ti->dims[2];
+	d->w = ti->dims[3];
+	d->oh = to->dims[2];
+	d->ow = to->dims[3];
+	d->in_zp = qx->zp;
+	d->out_zp = qy->zp;
+	output_clamp(qy, nd->act_min, nd->act_max, &d->out_min, &d->out_max);
+	if (nd->op == QX_OP_GLOBALAVGPOOL) {
+		d->kh = (int)d->h;
+		d->kw = (int)d->w;
+		d->sh = d->sw = d->dh = d->dw = 1;
+	} else {
+		const struct qx_pool_attr *a = &nd->attr.pool;
+		d->kh = a->kernel[0];
+		d->kw = a->kernel[1];
+		d->sh = a->stride[0];
+		d->sw = a->stride[1];
+		d->dh = a->dilation[0] ? a->dilation[0] : 1;
+		d->dw = a->dilation[1] ? a->dilation[1] : 1;
+		d->pt = a->pad[0];
+		d->pl = a->pad[1];
+		d->pb = a->pad[2];
+		d->pr = a->pad[3];
+		s->count_include_pad = a->count_include_pad;
+	}
+	if (nd->op == QX_OP_MAXPOOL && (qx->scale != qy->scale || qx->zp != qy->zp))
+		return qx_fail(err, QX_EPLUGIN, "%s: node '%s' (MaxPool): int8 max pooling keeps its "
+		               "input's qparams, but the plan gives its output others", g->path, nd->name);
+	s->mult = qx->scale / qy->scale;
+	qy->have_u8 = 1;
+	return 0;
+}
+
+static int build_add(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
+                     struct qx_error *err)
+{
+	const struct qx_node *nd = &e->g->nodes[n];
+	int a = nd->in[0], b = nd->in[1], y = nd->out[0];
+	int rc = want_u8(e, a, plan, err);
+	if (!rc)
+		rc = want_u8(e, b, plan, err);
+	if (!rc)
+		rc = alloc_u8(e, y, plan, err);
+	if (rc)
+		return rc;
+	struct step *s = add_step(e, STEP_ADD, n, a, y);
+	if (!s)
+		return qx_fail_nomem(err, "building the int8 model");
+	s->in2 = b;
+	struct q8_tensor *qy = &e->t[y];
+	s->mult = e->t[a].scale / qy->scale;
+	s->mult2 = e->t[b].scale / qy->scale;
+	output_clamp(qy, nd->act_min, nd->act_max, &s->out_min, &s->out_max);
+	qy->have_u8 = 1;
+	return 0;
+}
+
+static int build_concat(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
+                        struct qx_error *err)
+{
+	const struct qx_node *nd = &e->g->nodes[n];
+	int y = nd->out[0];
+	int rc = 0;
+	for (int i = 0; i < nd->n_in && !rc; i++)
+		rc = want_u8(e, nd->in[i], plan, err);
+	if (!rc)
+		rc = alloc_u8(e, y, plan, err);
+	if (rc)
+		return rc;
+	struct step *s = add_step(e, STEP_CONCAT, n, nd->in[0], y);
+	if (!s)
+		return qx_fail_nomem(err, "building the int8 model");
+	output_clamp(&e->t[y], nd->act_min, nd->act_max, &s->out_min, &s->out_max);
+	e->t[y].have_u8 = 1;
+	return 0;
+}
+
+static int build_float(struct qx_exec_q8 *e, int n, struct qx_error *err)
+{
+	const struct qx_node *nd = &e->g->nodes[n];
+	for (int i = 0; i < nd->n_in; i++) {
+		int t = nd->in[i];
+		if (t >= 0 && !e->g->tensors[t].is_const) {
+			int rc = want_f32(e, t, err);
+			if (rc)
+				return rc;
+		}
+	}
+	if (!add_step(e, STEP_FLOAT, n, nd->n_in ? nd->in[0] : -1, nd->out[0]))
+		return qx_fail_nomem(err, "building the int8 model");
+	for (int j = 0; j < nd->n_out; j++)
+		e->t[nd->out[j]].have_f32 = 1;
+	/* Constants of float nodes stay fp32 in the quantized model. */
+	for (int i = 0; i < nd->n_in; i++) {
+		int t = nd->in[i];
+		if (t >= 0 && e->g->tensors[t].is_const && e->g->tensors[t].dtype == QX_DT_F32)
+			e->model_bytes += 4 * qx_tensor_numel(&e->g->tensors[t]);
+	}
+	return 0;
+}
+
+static int build_node(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
+                      struct qx_error *err)
+{
+	const struct qx_node *nd = &e->g->nodes[n];
+	int mode = plan->node[n].mode;
+	if (mode == QX_MODE_FLOAT)
+		return build_float(e, n, err);
+	if (mode == QX_MODE_DYNAMIC) {
+		if (nd->op == QX_OP_GEMM || nd->op == QX_OP_MATMUL)
+			return build_dyn_gemm(e, n, plan, err);
+	} else {
+		switch (nd->op) {
+		case QX_OP_CONV:
+		case QX_OP_GEMM:
+		case QX_OP_MATMUL:
+			return build_conv(e, n, plan, err);
+		case QX_OP_MAXPOOL:
+		case QX_OP_AVGPOOL:
+		case QX_OP_GLOBALAVGPOOL:
+			return build_pool(e, n, plan, err);
+		case QX_OP_RELU:
+		case QX_OP_CLIP:
+		case QX_OP_IDENTITY:
+		case QX_OP_DROPOUT:
+		case QX_OP_FLATTEN:
+		case QX_OP_RESHAPE:
+			return build_requant(e, n, plan, err);
+		case QX_OP_ADD:
+			return build_add(e, n, plan, err);
+		case QX_OP_CONCAT:
+			return build_concat(e, n, plan, err);
+		default:
+			break;
+		}
+	}
+	return qx_fail(err, QX_EUNSUPPORTED, "%s: node '%s' (%s): the int8 executor cannot run it in "
+	               "%s mode (the plan asked for it)", e->g->path, nd->name, qx_op_name(nd->op),
+	               mode == QX_MODE_STATIC ? "static" : "dynamic");
+}
+
+int qx_exec_q8_create(struct qx_graph *g, const struct qx_quant_plan *plan, int64_t batch,
+                      const struct qx_kernels *k, struct qx_exec_q8 **out, struct qx_error *err)
+{
+	*out = NULL;
+	if (plan->n_tensors != g->n_tensors || plan->n_nodes != g->n_nodes)
+		return qx_fail(err, QX_EINTERNAL, "%s: the plan was made for another graph", g->path);
+	struct qx_exec_q8 *e = calloc(1, sizeof *e);
+	if (!e)
+		return qx_fail_nomem(err, "creating the int8 executor");
+	e->g = g;
+	e->k = k;
+	e->batch = batch;
+	int rc = qx_exec_f32_create(g, batch, k, &e->f32, err);
+	if (rc) {
+		free(e);
+		return rc;
+	}
+	e->t = calloc((size_t)g->n_tensors, sizeof *e->t);
+	if (!e->t) {
+		qx_exec_q8_free(e);
+		return qx_fail_nomem(err, "creating the int8 executor");
+	}
+	for (int i = 0; i < g->n_inputs; i++)
+		e->t[g->inputs[i]].have_f32 = 1;
+	for (int t = 0; t < g->n_tensors; t++)
+		qx_q8_layout_init(&e->t[t].lay, &g->tensors[t]);
+	for (int n = 0; n < g->n_nodes && !rc; n++)
+		rc = build_node(e, n, plan, err);
+	for (int i = 0; i < g->n_outputs && !rc; i++)
+		rc = want_f32(e, g->outputs[i], err);
+	if (!rc && e->scratch_bytes) {
+		e->scratch = malloc(e->scratch_bytes);
+		if (!e->scratch)
+			rc = qx_fail_nomem(err, "allocating int8 scratch");
+	}
+	if (rc) {
+		qx_exec_q8_free(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+/* ---- running ----------------------------------------------------------------------------- */
+
+static void run_quantize(struct qx_exec_q8 *e, const struct step *s)
+{
+	struct q8_tensor *qt = &e->t[s->in];
+	const float *x = qx_exec_f32_buffer(e->f32, s->in);
+	size_t count = (size_t)qt->lay.numel;
+	if (!qt->lay.nhwc || !qx_q8_layout_needs_transpose(&qt->lay)) {
+		e->k->q8->quantize(x, count, qt->scale, qt->zp, qt->qmin, qt->qmax, qt->u8);
+		return;
+	}
+	e->k->q8->quantize(x, count, qt->scale, qt->zp, qt->qmin, qt->qmax, e->scratch);
+	qx_q8_nchw_to_nhwc(&qt->lay, e->scratch, qt->u8);
+}
+
+static void run_dequantize(struct qx_exec_q8 *e, const struct step *s)
+{
+	struct q8_tensor *qt = &e->t[s->in];
+	float *x = qx_exec_f32_buffer(e->f32, s->in);
+	const uint8_t *src = qt->u8;
+	if (qt->lay.nhwc && qx_q8_layout_needs_transpose(&qt->lay)) {
+		qx_q8_nhwc_to_nchw(&qt->lay, qt->u8, e->scratch);
+		src = e->scratch;
+	}
+	e->k->q8->dequantize(src, (size_t)qt->lay.numel, qt->scale, qt->zp, x);
+}
+
+static void run_requant(struct qx_exec_q8 *e, const struct step *s)
+{
+	const struct q8_tensor *qx = &e->t[s->in];
+	struct q8_tensor *qy = &e->t[s->out];
+	size_t count = (size_t)qx->lay.numel;
+	/* Reshapes see values in logical (NCHW) order; only relayout when a layout changes it. */
+	const uint8_t *src = qx->u8;
+	int in_t = qx->lay.nhwc && qx_q8_layout_needs_transpose(&qx->lay);
+	int out_t = qy->lay.nhwc && qx_q8_layout_needs_transpose(&qy->lay);
+	int same_layout = qx->lay.nhwc == qy->lay.nhwc && qx->lay.ndim == qy->lay.ndim;
+	if (!same_layout && (in_t || out_t)) {
+		uint8_t *logical = e->scratch;
+		if (in_t)
+			qx_q8_nhwc_to_nchw(&qx->lay, qx->u8, logical);
+		else
+			memcpy(logical, qx->u8, count);
+		uint8_t *requant = e->scratch + count;
+		e->k->q8->requantize(logical, count, qx->zp, s->mult, qy->zp, s->out_min, s->out_max,
+		                     out_t ? requant : qy->u8);
+		if (out_t)
+			qx_q8_nchw_to_nhwc(&qy->lay, requant, qy->u8);
+		return;
+	}
+	e->k->q8->requantize(src, count, qx->zp, s->mult, qy->zp, s->out_min, s->out_max, qy->u8);
+}
+
+static void run_dyn_gemm(struct qx_exec_q8 *e, struct step *s)
+{
+	const float *x = qx_exec_f32_buffer(e->f32, s->in);
+	float *y = qx_exec_f32_buffer(e->f32, s->out);
+	size_t count = (size_t)(s->m * s->k);
+	float lo = count ? x[0] : 0.0f, hi = lo;
+	for (size_t i = 1; i < count; i++) {
+		lo = x[i] < lo ? x[i] : lo;
+		hi = x[i] > hi ? x[i] : hi;
+	}
+	float scale;
+	int32_t zp;
+	qx_choose_qparams_dynamic(lo, hi, s->dyn_qmin, s->dyn_qmax, &scale, &zp);
+	e->k->q8->quantize(x, count, scale, zp, s->dyn_qmin, s->dyn_qmax, e->scratch);
+	for (int64_t j = 0; j < s->n; j++)
+		s->scale_buf[j] = scale * s->w_scale[j];
+	e->k->q8->gemm_f32out(s->packed, e->scratch, zp, s->scale_buf, s->bias_f32, y, 0, s->m);
+	if (s->act_min > -INFINITY || s->act_max < INFINITY)
+		for (int64_t i = 0; i < s->m * s->n; i++)
+			y[i] = fminf(fmaxf(y[i], s->act_min), s->act_max);
+}
+
+static void run_concat(struct qx_exec_q8 *e, const struct step *s)
+{
+	const struct qx_node *nd = &e->g->nodes[s->node];
+	struct q8_tensor *qy = &e->t[s->out];
+	int axis = qx_q8_layout_physical_axis(&qy->lay, (int)nd->attr.axis);
+	int64_t outer = 1, out_inner = 1;
+	for (int d = 0; d < axis; d++)
+		outer *= qy->lay.phys[d];
+	for (int d = axis; d < qy->lay.ndim; d++)
+		out_inner *= qy->lay.phys[d];
+	int64_t offset = 0;
+	for (int i = 0; i < nd->n_in; i++) {
+		const struct q8_tensor *qx = &e->t[nd->in[i]];
+		int64_t inner = outer ? qx->lay.numel / outer : 0;
+		float mult = qx->scale / qy->scale;
+		for (int64_t o = 0; o < outer; o++)
+			e->k->q8->requantize(qx->u8 + o * inner, (size_t)inner, qx->zp, mult, qy->zp,
+			                     s->out_min, s->out_max, qy->u8 + o * out_inner + offset);
+		offset += inner;
+	}
+}
+
+static int run_step(struct qx_exec_q8 *e, struct step *s, struct qx_error *err)
+{
+	const struct qx_kernels_q8 *q8 = e->k->q8;
+	struct q8_tensor *t = e->t;
+	switch (s->kind) {
+	case STEP_QUANTIZE: run_quantize(e, s); break;
+	case STEP_DEQUANTIZE: run_dequantize(e, s); break;
+	case STEP_CONV:
+		q8->conv(s->packed, t[s->in].u8, t[s->out].u8, 0, s->desc.n * s->desc.oh * s->desc.ow);
+		break;
+	case STEP_DYN_GEMM: run_dyn_gemm(e, s); break;
+	case STEP_MAXPOOL:
+		q8->maxpool(&s->desc, t[s->in].u8, t[s->out].u8, 0, s->desc.n * s->desc.oh * s->desc.ow);
+		break;
+	case STEP_AVGPOOL:
+		q8->avgpool(&s->desc, s->count_include_pad, s->mult, t[s->in].u8, t[s->out].u8, 0,
+		            s->desc.n * s->desc.oh * s->desc.ow);
+		break;
+	case STEP_REQUANT: run_requant(e, s); break;
+	case STEP_ADD: {
+		const struct q8_tensor *a = &t[s->in], *b = &t[s->in2];
+		q8->add(a->u8, a->zp, s->mult, b->u8, b->zp, s->mult2, (size_t)t[s->out].lay.numel,
+		        t[s->out].zp, s->out_min, s->out_max, t[s->out].u8);
+		break;
+	}
+	case STEP_CONCAT: run_concat(e, s); break;
+	case STEP_FLOAT: return qx_exec_f32_run_node(e->f32, s->node, err);
+	}
+	return 0;
+}
+
+int qx_exec_q8_run(struct qx_exec_q8 *e, const float *const *inputs, struct qx_error *err)
+{
+	for (int i = 0; i < e->g->n_inputs; i++) {
+		int t = e->g->inputs[i];
+		memcpy(qx_exec_f32_buffer(e->f32, t), inputs[i],
+		       sizeof(float) * (size_t)qx_tensor_numel(&e->g->tensors[t]));
+	}
+	for (int s = 0; s < e->n_steps; s++) {
+		int rc = run_step(e, &e->steps[s], err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+const float *qx_exec_q8_output(const struct qx_exec_q8 *e, int i)
+{
+	if (i < 0 || i >= e->g->n_outputs)
+		return NULL;
+	return qx_exec_f32_buffer(e->f32, e->g->outputs[i]);
+}
+
+int qx_exec_q8_n_steps(const struct qx_exec_q8 *e)
+{
+	return e->n_steps;
+}
+
+const void *qx_exec_q8_step_output(const struct qx_exec_q8 *e, int s, int64_t *bytes,
+                                   const char **node_name, const char **what)
+{
+	const struct step *st = &e->steps[s];
+	*node_name = st->node >= 0 ? e->g->nodes[st->node].name : NULL;
+	*what = step_names[st->kind];
+	int out = st->out;
+	if (st->kind == STEP_DEQUANTIZE || st->kind == STEP_DYN_GEMM || st->kind == STEP_FLOAT) {
+		*bytes = (int64_t)sizeof(float) * qx_tensor_numel(&e->g->tensors[out]);
+		return qx_exec_f32_buffer(e->f32, out);
+	}
+	*bytes = e->t[out].lay.numel;
+	return e->t[out].u8;
+}
+
+int64_t qx_exec_q8_model_bytes(const struct qx_exec_q8 *e)
+{
+	return e->model_bytes;
+}
+
+int64_t qx_graph_f32_bytes(const struct qx_graph *g)
+{
+	int64_t bytes = 0;
+	for (int t = 0; t < g->n_tensors; t++)
+		if (g->tensors[t].is_const && g->tensors[t].dtype == QX_DT_F32)
+			bytes += 4 * qx_tensor_numel(&g->tensors[t]);
+	return bytes;
+}
+
+void qx_exec_q8_free(struct qx_exec_q8 *e)
+{
+	if (!e)
+		return;
+	for (int s = 0; s < e->n_steps; s++) {
+		struct step *st = &e->steps[s];
+		if (st->packed)
+			e->k->q8->pack_free(st->packed);
+		free(st->w_scale);
+		free(st->bias_f32);
+		free(st->scale_buf);
+	}
+	free(e->steps);
+	if (e->t)
+		for (int t = 0; t < e->g->n_tensors; t++)
+			free(e->t[t].u8);
+	free(e->t);
+	free(e->scratch);
+	if (e->f32)
+		qx_exec_f32_free(e->f32);
+	free(e);
+}
+
+/* ---- dynamic qparams --------------------------------------------------------------------- */
+
+void qx_choose_qparams_dynamic(float min, float max, int32_t qmin, int32_t qmax, float *scale_out,
+                               int32_t *zero_point)
+{
+	const float small_scale = 6.1e-5f;
+	min = fminf(min, 0.0f);
+	max = fmaxf(max, 0.0f);
+	double scale = ((double)max - min) / (qmax - qmin);
+	if ((float)scale == 0.0f || isinf(1.0f / (float)scale))
+		scale = 0.1;
+	if (scale < small_scale) {
+		float org = (float)scale;
+		scale = small_scale;
+		if (min == 0.0f) {
+			max = small_scale * (float)(qmax - qmin);
+		} else if (max == 0.0f) {
+			min = -small_scale * (float)(qmax - qmin);
+		} else {
+			float amplifier = small_scale / org;
+			min *= amplifier;
+			max *= amplifier;
+		}
+	}
+	double zp_from_min = qmin - min / scale;
+	double zp_from_max = qmax - max / scale;
+	double err_min = fabs((double)qmin) - fabs(min / scale);
+	double err_max = fabs((double)qmax) - fabs(max / scale);
+	double zp = err_min < err_max ? zp_from_min : zp_from_max;
+	int32_t nudged;
+	if (zp < qmin)
+		nudged = qmin;
+	else if (zp > qmax)
+		nudged = qmax;
+	else
+		nudged = (int32_t)nearbyint(zp);
+	*scale_out = (float)scale;
+	*zero_point = nudged;
+}

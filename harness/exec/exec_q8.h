@@ -1,0 +1,60 @@
+/* The int8 executor: runs a graph under a validated quantization plan through one kernel set.
+ *
+ * Built once per (plan, kernel set, batch): weights are quantized with the plan's qparams,
+ * packed for the set, biases turned into int32 at in_scale * w_scale, requantization
+ * multipliers computed (docs/numerics.md). int8 activations are NHWC (4-D) or row-major; float
+ * activations stay NCHW. Float <-> int8 conversions happen only where the plan's modes change:
+ * a quantize before a static node fed by float, a dequantize where a float or dynamic node (or
+ * the model output) reads an int8 tensor. Float nodes run through the fp32 executor. */
+#ifndef QX_EXEC_Q8_H
+#define QX_EXEC_Q8_H
+
+#include <stdint.h>
+
+#include "kernels.h"
+#include "model/graph.h"
+#include "plugin/host.h"
+#include "util/error.h"
+
+struct qx_exec_q8;
+
+/* Builds the int8 model of g under plan for batches of `batch`, with kernel set k. g must have
+ * been through qx_graph_fuse_activations (as the plugin saw it) and stay unchanged while the
+ * executor lives; plan is not kept. An op or plan the executor cannot run is an error naming
+ * the node. */
+int qx_exec_q8_create(struct qx_graph *g, const struct qx_quant_plan *plan, int64_t batch,
+                      const struct qx_kernels *k, struct qx_exec_q8 **out, struct qx_error *err);
+
+/* Runs one batch: inputs[i] is graph input i, fp32 NCHW (the caller keeps it). */
+int qx_exec_q8_run(struct qx_exec_q8 *e, const float *const *inputs, struct qx_error *err);
+
+/* After a run: graph output i as fp32 (dequantized when it was int8). */
+const float *qx_exec_q8_output(const struct qx_exec_q8 *e, int i);
+
+/* The int8 model as a list of steps (one per op, plus the float <-> int8 conversions). After a
+ * run, step s's output: its bytes (uint8 for int8 steps, fp32 for float ones), the node it
+ * belongs to (NULL for a conversion the executor inserted) and what it is ("conv", "maxpool",
+ * "quantize", ...). Bit-exactness checks between kernel sets compare these step by step, so a
+ * mismatch names the first op that differs. */
+int qx_exec_q8_n_steps(const struct qx_exec_q8 *e);
+const void *qx_exec_q8_step_output(const struct qx_exec_q8 *e, int s, int64_t *bytes,
+                                   const char **node_name, const char **what);
+
+/* Model size in bytes under this plan: int8 weights, their scales and zero points (4 bytes
+ * each), int32 biases, the qparams of every quantized activation (scale + zero point, 8 bytes)
+ * and every constant that stays fp32 (4 bytes per value). */
+int64_t qx_exec_q8_model_bytes(const struct qx_exec_q8 *e);
+
+void qx_exec_q8_free(struct qx_exec_q8 *e);
+
+/* fp32 model size: every fp32 constant, 4 bytes per value. */
+int64_t qx_graph_f32_bytes(const struct qx_graph *g);
+
+/* PyTorch's quant_utils::ChooseQuantizationParams (preserve_sparsity and power-of-two off), as
+ * its dynamic Linear uses for each call's input: [min, max] widened to contain 0, scale in
+ * double then stored as float (0.1 when it would be 0 or its reciprocal infinite; at least
+ * 6.1e-5), the zero point from the end with the smaller error, nudged into [qmin, qmax]. */
+void qx_choose_qparams_dynamic(float min, float max, int32_t qmin, int32_t qmax, float *scale,
+                               int32_t *zero_point);
+
+#endif

@@ -1,0 +1,112 @@
+/* qx-bench: command line. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+#include "suite.h"
+
+static const char usage[] =
+	"usage: qx-bench [options] SUITE.yaml...\n"
+	"       qx-bench plugin-check PLUGIN.so\n"
+	"\n"
+	"Quantizes the suite's fp32 ONNX model with each quantization plugin it names and reports,\n"
+	"per plugin and kernel set, top-1 accuracy, its drop against fp32, model size and latency.\n"
+	"\n"
+	"options:\n"
+	"  -l, --limit N        evaluate on at most the first N images of the dataset\n"
+	"  -p, --plugins LIST   run only these plugins (comma-separated labels from the suite)\n"
+	"  -M, --no-measure     skip latency measurement\n"
+	"  -o, --results DIR    write results under DIR instead of the suite's results folder\n"
+	"  -q, --quiet          no progress on stderr\n"
+	"  -h, --help           this text\n"
+	"  -V, --version        version\n"
+	"\n"
+	"subcommands:\n"
+	"  plugin-check PLUGIN.so   conformance run of a plugin for plugin authors (TAP on stdout)\n"
+	"\n"
+	"environment:\n"
+	"  QX_PLUGIN_PATH       colon-separated folders searched for plugins named in suites\n"
+	"  QX_DISABLE_KSETS     comma-separated kernel sets to treat as unavailable\n"
+	"\n"
+	"exit status:\n"
+	"  0  everything ran\n"
+	"  1  ran, but a plugin or kernel set failed (its row and stderr say why)\n"
+	"  2  bad command line or invalid input (suite, model, dataset): one line on stderr\n"
+	"  3  internal error (out of memory, cannot write results, a bug)\n"
+	"\n"
+	"Suite format: docs/suite-format.md. Plugins: docs/plugin-authoring.md.\n";
+
+int qx_plugin_check_main(int argc, char **argv);
+
+static int parse_limit(const char *s, int64_t *out)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v <= 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "plugin-check") == 0)
+		return qx_plugin_check_main(argc - 1, argv + 1);
+
+	static const struct option longopts[] = {
+		{ "limit", required_argument, NULL, 'l' },
+		{ "plugins", required_argument, NULL, 'p' },
+		{ "no-measure", no_argument, NULL, 'M' },
+		{ "results", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct qx_run_options opt = { 0 };
+	int c;
+	while ((c = getopt_long(argc, argv, "l:p:Mo:qhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (parse_limit(optarg, &opt.limit)) {
+				fprintf(stderr, "qx-bench: --limit '%s': expected a positive integer\n", optarg);
+				return QX_EXIT_USAGE;
+			}
+			break;
+		case 'p': opt.only_plugins = optarg; break;
+		case 'M': opt.no_measure = 1; break;
+		case 'o': opt.results_dir = optarg; break;
+		case 'q': opt.quiet = 1; break;
+		case 'h': fputs(usage, stdout); return QX_EXIT_OK;
+		case 'V': printf("qx-bench %s\n", QX_VERSION); return QX_EXIT_OK;
+		default:
+			fprintf(stderr, "qx-bench: try 'qx-bench --help'\n");
+			return QX_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "qx-bench: no suite given (usage: qx-bench [options] SUITE.yaml...)\n");
+		return QX_EXIT_USAGE;
+	}
+
+	int worst = QX_EXIT_OK;
+	for (int i = optind; i < argc; i++) {
+		struct qx_suite suite;
+		struct qx_error err = { 0 };
+		int status;
+		int rc = qx_suite_load(argv[i], &suite, &err);
+		if (rc)
+			status = qx_exit_status(rc);
+		else
+			status = qx_run_suite(&suite, &opt, &err);
+		if (status == QX_EXIT_USAGE || status == QX_EXIT_INTERNAL)
+			fprintf(stderr, "qx-bench: %s\n", err.msg);
+		qx_suite_free(&suite);
+		/* Worst status wins: internal > usage > failures > ok. */
+		if (status > worst)
+			worst = status;
+	}
+	return worst;
+}

@@ -1,0 +1,143 @@
+/* The graph IR: an ONNX model after import, as the executors and the plugin host see it.
+ *
+ * Nodes are in topological order. Tensors are referenced by index into graph.tensors.
+ * Initializers are constants (is_const, data owned by the graph). Shapes are inferred for one
+ * batch size at a time (qx_graph_infer_shapes); auto_pad is resolved into explicit pads then.
+ * BatchNormalization that follows a Conv or Gemm is folded into its weights at import; one that
+ * cannot be folded stays as QX_OP_BATCHNORM. */
+#ifndef QX_MODEL_GRAPH_H
+#define QX_MODEL_GRAPH_H
+
+#include <stdint.h>
+
+#include "util/error.h"
+
+#define QX_MAX_DIMS 6
+
+enum qx_op {
+	QX_OP_CONV,
+	QX_OP_GEMM,
+	QX_OP_MATMUL,
+	QX_OP_RELU,
+	QX_OP_CLIP,
+	QX_OP_MAXPOOL,
+	QX_OP_AVGPOOL,
+	QX_OP_GLOBALAVGPOOL,
+	QX_OP_FLATTEN,
+	QX_OP_RESHAPE,
+	QX_OP_ADD,
+	QX_OP_MUL,
+	QX_OP_CONCAT,
+	QX_OP_SOFTMAX,
+	QX_OP_BATCHNORM,
+	QX_OP_IDENTITY,
+	QX_OP_DROPOUT,
+	QX_OP_COUNT
+};
+
+/* ONNX's op_type spelling of op, e.g. "Conv". */
+const char *qx_op_name(enum qx_op op);
+
+enum qx_dtype { QX_DT_F32 = 0, QX_DT_I64 = 1 };
+
+struct qx_tensor {
+	char *name;
+	enum qx_dtype dtype;   /* activations are always F32; I64 only for constant shapes */
+	int ndim;
+	int64_t dims[QX_MAX_DIMS];
+	int is_const;          /* an initializer (or a folded constant) */
+	float *data;           /* F32 constant data, row-major, NULL for activations */
+	int64_t *i64;          /* I64 constant data (Reshape's shape), NULL otherwise */
+	int producer;          /* index of the node that writes it, -1 for inputs and constants */
+	int64_t decl_dims[QX_MAX_DIMS]; /* graph inputs: the shape the file declares (symbolic = 1) */
+};
+
+/* auto_pad as ONNX spells it; resolved into pads[] by shape inference. */
+enum qx_auto_pad { QX_PAD_NOTSET, QX_PAD_SAME_UPPER, QX_PAD_SAME_LOWER, QX_PAD_VALID };
+
+struct qx_conv_attr {
+	int kernel[2];         /* kh, kw (from the weight's shape when the attribute is absent) */
+	int stride[2];
+	int dilation[2];
+	int pad[4];            /* top, left, bottom, right after auto_pad is resolved */
+	int group;
+	enum qx_auto_pad auto_pad;
+};
+
+struct qx_pool_attr {
+	int kernel[2];
+	int stride[2];
+	int dilation[2];
+	int pad[4];            /* top, left, bottom, right after auto_pad is resolved */
+	int ceil_mode;
+	int count_include_pad; /* AveragePool only */
+	enum qx_auto_pad auto_pad;
+};
+
+struct qx_gemm_attr {
+	float alpha, beta;
+	int trans_a, trans_b;
+};
+
+struct qx_node {
+	char *name;            /* ONNX node name, or "<op>_<index>" when the model has none */
+	enum qx_op op;
+	int n_in;
+	int *in;               /* tensor indices; -1 for an omitted optional input */
+	int n_out;
+	int out[2];            /* tensor indices; out[1] only for Dropout's optional mask */
+	union {
+		struct qx_conv_attr conv;
+		struct qx_pool_attr pool;
+		struct qx_gemm_attr gemm;
+		int64_t axis;      /* Flatten, Concat, Softmax */
+		float epsilon;     /* BatchNormalization */
+		int allowzero;     /* Reshape */
+	} attr;
+	/* Fused clamp on the output (Relu, Clip folded in by qx_graph_fuse_activations):
+	 * -INFINITY / INFINITY when nothing is fused. Clip's bounds live here too. */
+	float act_min, act_max;
+};
+
+struct qx_graph {
+	int n_tensors;
+	struct qx_tensor *tensors;
+	int n_nodes;
+	struct qx_node *nodes;     /* topological order */
+	int n_inputs;
+	int *inputs;               /* non-constant graph inputs */
+	int n_outputs;
+	int *outputs;
+	int64_t opset;             /* default-domain opset the model declares */
+	int64_t batch;             /* batch size shapes were last inferred for */
+	char *path;                /* the file it came from, for messages */
+};
+
+/* Reads an ONNX file. Refuses anything outside the supported ops, dtypes and attributes with a
+ * message naming the node, its op and what is supported. Folds BatchNormalization into a
+ * preceding Conv/Gemm. Infers shapes for the model's declared input shapes (a symbolic batch
+ * dimension counts as 1). The graph owns all its memory; free it with qx_graph_free. */
+int qx_graph_load_onnx(const char *path, struct qx_graph *g, struct qx_error *err);
+
+/* Re-infers every activation's shape with batch as the first dimension of each graph input
+ * (batch <= 0 keeps the declared shapes). Resolves auto_pad. */
+int qx_graph_infer_shapes(struct qx_graph *g, int64_t batch, struct qx_error *err);
+
+/* Folds Relu / Clip that directly follow a Conv or Gemm (and are that output's only reader)
+ * into the producer's act_min / act_max, rewiring the graph. Used by both executors. */
+int qx_graph_fuse_activations(struct qx_graph *g, struct qx_error *err);
+
+/* Number of elements of a tensor with its current shape. */
+int64_t qx_tensor_numel(const struct qx_tensor *t);
+
+/* Index of the tensor named name, or -1. */
+int qx_graph_find_tensor(const struct qx_graph *g, const char *name);
+
+void qx_graph_free(struct qx_graph *g);
+
+/* Reads one serialized ONNX TensorProto (the backend tests' input_N.pb / output_N.pb) as F32.
+ * *data is malloc'ed and owned by the caller. */
+int qx_tensor_proto_load(const char *path, int *ndim, int64_t dims[QX_MAX_DIMS], float **data,
+                         struct qx_error *err);
+
+#endif

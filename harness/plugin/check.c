@@ -1,0 +1,307 @@
+/* `qx-bench plugin-check PLUGIN.so`: a conformance run for plugin authors. Every callback is
+ * driven through the same isolated host as a real run (a crash or hang is a failed check, not a
+ * crashed checker), on the reference model when it is there and on a tiny built-in model
+ * otherwise, with synthetic images: the check is about behaviour, not accuracy. TAP on stdout;
+ * exit status 0 iff every check passed. */
+#include <jansson.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plugin/host.h"
+#include "plugin/tiny_model.h"
+#include "plugin/validate.h"
+#include "qx/plugin.h"
+
+#define CHECK_IMAGES 64
+#define CHECK_BATCH 16
+
+struct checker {
+	int n, failed;
+	struct qx_suite_plugin spec;
+	struct qx_graph g;
+	struct qx_dataset images;
+	struct qx_preprocess pp;
+};
+
+static int check(struct checker *c, int cond, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int check(struct checker *c, int cond, const char *fmt, ...)
+{
+	va_list ap;
+	printf("%s %d - ", cond ? "ok" : "not ok", ++c->n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	c->failed += !cond;
+	return cond;
+}
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: qx-bench plugin-check PLUGIN.so|NAME [--model MODEL.onnx] "
+	        "[--timeout SECONDS]\n");
+	return 2;
+}
+
+/* The reference model: $QX_ROOT/models, ./models, then <executable's folder>/../models. */
+static int find_reference_model(char *out, size_t size)
+{
+	const char *rel = "models/fashion_cnn.onnx";
+	const char *root = getenv("QX_ROOT");
+	if (root) {
+		snprintf(out, size, "%s/%s", root, rel);
+		if (access(out, R_OK) == 0)
+			return 1;
+	}
+	snprintf(out, size, "%s", rel);
+	if (access(out, R_OK) == 0)
+		return 1;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, size, "%s/../%s", exe, rel);
+			if (access(out, R_OK) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int load_model(struct checker *c, const char *model, struct qx_error *err)
+{
+	char path[PATH_MAX + 64];
+	if (!model && find_reference_model(path, sizeof path))
+		model = path;
+	if (!model) {
+		note("model: the built-in tiny model (models/fashion_cnn.onnx not found)");
+		return qx_tiny_model_build(&c->g, err);
+	}
+	note("model: %s", model);
+	int rc = qx_graph_load_onnx(model, &c->g, err);
+	if (!rc)
+		rc = qx_graph_fuse_activations(&c->g, err);
+	return rc;
+}
+
+static int make_images(struct checker *c, struct qx_error *err)
+{
+	if (c->g.n_inputs != 1 || c->g.tensors[c->g.inputs[0]].ndim != 4)
+		return qx_fail(err, QX_EUNSUPPORTED, "%s: the model's input is not one NCHW image "
+		               "tensor (expected [N, C, H, W])", c->g.path);
+	const int64_t *d = c->g.tensors[c->g.inputs[0]].dims;
+	if (d[1] < 1 || d[1] > QX_MAX_CHANNELS)
+		return qx_fail(err, QX_EUNSUPPORTED, "%s: %lld input channels (expected 1..%d)",
+		               c->g.path, (long long)d[1], QX_MAX_CHANNELS);
+	c->pp = (struct qx_preprocess){ .scale = 1.0f / 255, .divisor = 255.0f, .n_channels = 1,
+	                                .mean = { 0 }, .std = { 1 } };
+	return qx_synthetic_dataset(CHECK_IMAGES, (int)d[1], (int)d[2], (int)d[3], 10, 2024,
+	                            &c->images, err);
+}
+
+static int run(struct checker *c, int64_t count, int batch, struct qx_suite_option *opts,
+               int n_opts, struct qx_plugin_result *res, struct qx_error *err)
+{
+	struct qx_suite_plugin spec = c->spec;
+	spec.options = opts;
+	spec.n_options = n_opts;
+	struct qx_plugin_calib calib = { .images = &c->images, .pp = &c->pp, .first = 0,
+	                                 .count = count, .batch = batch,
+	                                 .log_level = QX_LOG_WARN };
+	memset(err, 0, sizeof *err);
+	return qx_plugin_run(&spec, &c->g, &calib, res, err);
+}
+
+static int same_plan(const struct qx_quant_plan *a, const struct qx_quant_plan *b)
+{
+	if (a->n_tensors != b->n_tensors || a->n_nodes != b->n_nodes)
+		return 0;
+	for (int n = 0; n < a->n_nodes; n++)
+		if (memcmp(&a->node[n], &b->node[n], sizeof a->node[n]))
+			return 0;
+	for (int t = 0; t < a->n_tensors; t++) {
+		const struct qx_tensor_qparams *x = &a->tensor[t], *y = &b->tensor[t];
+		if (x->dtype != y->dtype || x->axis != y->axis || x->n_channels != y->n_channels ||
+		    x->qmin != y->qmin || x->qmax != y->qmax)
+			return 0;
+		size_t n = (size_t)x->n_channels;
+		if (x->dtype != QX_PLAN_FLOAT &&
+		    (memcmp(x->scales, y->scales, n * sizeof *x->scales) ||
+		     memcmp(x->zero_points, y->zero_points, n * sizeof *x->zero_points)))
+			return 0;
+	}
+	return 1;
+}
+
+static void describe_plan(const struct qx_graph *g, const struct qx_quant_plan *p)
+{
+	int modes[3] = { 0 }, quantized = 0, per_channel = 0;
+	for (int n = 0; n < p->n_nodes; n++)
+		if (p->node[n].mode >= 0 && p->node[n].mode <= 2)
+			modes[p->node[n].mode]++;
+	for (int t = 0; t < p->n_tensors; t++) {
+		quantized += p->tensor[t].dtype != QX_PLAN_FLOAT;
+		per_channel += p->tensor[t].dtype != QX_PLAN_FLOAT && p->tensor[t].axis >= 0;
+	}
+	note("plan: %d static, %d dynamic, %d float nodes of %d; %d tensors quantized (%d per "
+	     "channel)", modes[1], modes[2], modes[0], g->n_nodes, quantized, per_channel);
+}
+
+static void check_metadata(struct checker *c, const struct qx_plugin_result *r)
+{
+	int loaded = r->name != NULL;
+	check(c, loaded && r->abi_major == QX_ABI_MAJOR && r->abi_minor <= QX_ABI_MINOR,
+	      "loads: entry point %s, ABI %u.%u (this host: %d.%d), struct_size %u",
+	      QX_PLUGIN_ENTRY_SYMBOL, r->abi_major, r->abi_minor, QX_ABI_MAJOR, QX_ABI_MINOR,
+	      r->struct_size);
+	check(c, loaded && r->version && r->license && r->description &&
+	      !strchr(r->description, '\n'),
+	      "metadata: name '%s', version '%s', license '%s', description '%s'",
+	      r->name ? r->name : "", r->version ? r->version : "", r->license ? r->license : "",
+	      r->description ? r->description : "");
+	const char *base = strrchr(r->path ? r->path : "", '/');
+	base = base ? base + 1 : r->path ? r->path : "";
+	size_t len = strlen(base) > 3 ? strlen(base) - 3 : strlen(base);
+	if (loaded && (strncmp(base, r->name, len) || strlen(r->name) != len))
+		note("note: the name '%s' differs from the file name %s: suites find plugins by "
+		     "file name", r->name, base);
+}
+
+static void check_runs(struct checker *c)
+{
+	struct qx_plugin_result first, again, res;
+	struct qx_error err;
+	int rc = run(c, CHECK_IMAGES, CHECK_BATCH, NULL, 0, &first, &err);
+	check_metadata(c, &first);
+	if (!check(c, rc == 0, "full run with no options: create, prepare, calibrate x %d (%d "
+	           "images, batches of %d), convert, destroy; the plan is valid",
+	           CHECK_IMAGES / CHECK_BATCH, CHECK_IMAGES, CHECK_BATCH))
+		note("%s", err.msg);
+	else
+		describe_plan(&c->g, &first.plan);
+	if (rc == 0)
+		note("calibration took %.3f s (child process %.3f s)", first.calibrate_s,
+		     first.total_s);
+
+	rc = run(c, CHECK_IMAGES, CHECK_BATCH, NULL, 0, &again, &err);
+	check(c, rc == 0 && first.plan.n_tensors && same_plan(&first.plan, &again.plan),
+	      "a second run gives the same plan, bit for bit");
+	if (rc)
+		note("%s", err.msg);
+	qx_plugin_result_free(&again);
+
+	rc = run(c, 5, 2, NULL, 0, &res, &err);
+	check(c, rc == 0 && res.calib_batches == 3,
+	      "5 images in batches of 2 (the last batch smaller): a valid plan");
+	if (rc)
+		note("%s", err.msg);
+	qx_plugin_result_free(&res);
+
+	rc = run(c, 0, CHECK_BATCH, NULL, 0, &res, &err);
+	int clean = rc == 0 || res.fault == QX_PLUGIN_RETURNED_ERROR;
+	check(c, clean, "zero calibration batches: %s",
+	      rc == 0 ? "a valid plan" : clean ? "a clean error" : "neither a plan nor a clean error");
+	if (rc)
+		note("%s", err.msg);
+	qx_plugin_result_free(&res);
+
+	struct qx_suite_option unknown = { .key = "qx_check_unknown_option", .value = "1" };
+	rc = run(c, CHECK_IMAGES, CHECK_BATCH, &unknown, 1, &res, &err);
+	check(c, rc != 0 && res.fault == QX_PLUGIN_RETURNED_ERROR &&
+	      strcmp(res.stage, "create") == 0 && strstr(err.msg, "create failed: ") &&
+	      !strstr(err.msg, "no error message"),
+	      "an unknown option is rejected by create with an error message");
+	note("%s", rc ? err.msg : "the unknown option was accepted");
+	qx_plugin_result_free(&res);
+
+	if (first.plan.n_tensors) {
+		char dir[] = "/tmp/qx-plugin-check-XXXXXX";
+		char path[sizeof dir + 16];
+		int written = 0;
+		if (mkdtemp(dir)) {
+			snprintf(path, sizeof path, "%s/plan.json", dir);
+			written = qx_plan_write_json(&first, &c->g, path, &err) == 0;
+			json_error_t jerr;
+			json_t *root = written ? json_load_file(path, 0, &jerr) : NULL;
+			written = root && json_is_array(json_object_get(root, "tensors"));
+			json_decref(root);
+			unlink(path);
+			rmdir(dir);
+		}
+		check(c, written, "plan.json is written and reads back as JSON");
+	} else {
+		check(c, 0, "plan.json is written (no plan to write)");
+	}
+	qx_plugin_result_free(&first);
+}
+
+int qx_plugin_check_main(int argc, char **argv)
+{
+	const char *target = NULL, *model = NULL;
+	double timeout = 60;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--model") && i + 1 < argc)
+			model = argv[++i];
+		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
+			timeout = atof(argv[++i]);
+		else if (argv[i][0] == '-' || target)
+			return usage();
+		else
+			target = argv[i];
+	}
+	if (!target || !(timeout > 0))
+		return usage();
+	struct checker c;
+	memset(&c, 0, sizeof c);
+	/* A path (has a '/' or ends in .so) is loaded as is; a bare name is looked up like a
+	 * suite's `name:`. */
+	char label[256];
+	const char *base = strrchr(target, '/');
+	snprintf(label, sizeof label, "%s", base ? base + 1 : target);
+	size_t len = strlen(label);
+	int is_path = base || (len > 3 && !strcmp(label + len - 3, ".so"));
+	if (len > 3 && !strcmp(label + len - 3, ".so"))
+		label[len - 3] = '\0';
+	c.spec.label = label;
+	c.spec.path = is_path ? (char *)target : NULL;
+	c.spec.name = is_path ? NULL : (char *)target;
+	c.spec.timeout_s = timeout;
+
+	printf("TAP version 13\n# qx-bench plugin-check %s (plugin ABI %d.%d)\n", target,
+	       QX_ABI_MAJOR, QX_ABI_MINOR);
+	struct qx_error err = { 0 };
+	if (load_model(&c, model, &err) || make_images(&c, &err)) {
+		check(&c, 0, "reference model and images: %s", err.msg);
+	} else {
+		check_runs(&c);
+	}
+	printf("1..%d\n", c.n);
+	if (c.failed)
+		printf("# %d of %d checks failed\n", c.failed, c.n);
+	qx_graph_free(&c.g);
+	qx_dataset_free(&c.images);
+	return c.failed ? 1 : 0;
+}

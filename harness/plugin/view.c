@@ -1,0 +1,240 @@
+/* The plugin's view of the graph, and what the int8 executor supports per node.
+ *
+ * Public op numbers (include/qx/graph.h) are fixed forever; the harness's enum may be
+ * reordered, so the mapping is explicit. */
+#include "plugin/view.h"
+
+#include "qx/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum qx_view_op qx_view_op_of(enum qx_op op)
+{
+	switch (op) {
+	case QX_OP_CONV: return QX_VIEW_OP_CONV;
+	case QX_OP_GEMM: return QX_VIEW_OP_GEMM;
+	case QX_OP_MATMUL: return QX_VIEW_OP_MATMUL;
+	case QX_OP_RELU: return QX_VIEW_OP_RELU;
+	case QX_OP_CLIP: return QX_VIEW_OP_CLIP;
+	case QX_OP_MAXPOOL: return QX_VIEW_OP_MAXPOOL;
+	case QX_OP_AVGPOOL: return QX_VIEW_OP_AVGPOOL;
+	case QX_OP_GLOBALAVGPOOL: return QX_VIEW_OP_GLOBALAVGPOOL;
+	case QX_OP_FLATTEN: return QX_VIEW_OP_FLATTEN;
+	case QX_OP_RESHAPE: return QX_VIEW_OP_RESHAPE;
+	case QX_OP_ADD: return QX_VIEW_OP_ADD;
+	case QX_OP_MUL: return QX_VIEW_OP_MUL;
+	case QX_OP_CONCAT: return QX_VIEW_OP_CONCAT;
+	case QX_OP_SOFTMAX: return QX_VIEW_OP_SOFTMAX;
+	case QX_OP_BATCHNORM: return QX_VIEW_OP_BATCHNORM;
+	case QX_OP_IDENTITY: return QX_VIEW_OP_IDENTITY;
+	case QX_OP_DROPOUT: return QX_VIEW_OP_DROPOUT;
+	case QX_OP_COUNT: break;
+	}
+	return QX_VIEW_OP_OTHER;
+}
+
+int qx_op_keeps_qparams(enum qx_op op)
+{
+	return qx_view_op_keeps_qparams(qx_view_op_of(op));
+}
+
+static int is_activation(const struct qx_graph *g, int t)
+{
+	return t >= 0 && t < g->n_tensors && !g->tensors[t].is_const &&
+	       g->tensors[t].dtype == QX_DT_F32;
+}
+
+static int is_const_f32(const struct qx_graph *g, int t, int ndim)
+{
+	return t >= 0 && t < g->n_tensors && g->tensors[t].is_const &&
+	       g->tensors[t].dtype == QX_DT_F32 && g->tensors[t].data &&
+	       (ndim < 0 || g->tensors[t].ndim == ndim);
+}
+
+static int same_shape(const struct qx_tensor *a, const struct qx_tensor *b)
+{
+	if (a->ndim != b->ndim)
+		return 0;
+	for (int i = 0; i < a->ndim; i++)
+		if (a->dims[i] != b->dims[i])
+			return 0;
+	return 1;
+}
+
+/* A constant 1-D bias of n values, or absent; anything else keeps the node in float. */
+static int bias_ok(const struct qx_graph *g, const struct qx_node *nd, int64_t n, int *bias)
+{
+	*bias = -1;
+	if (nd->n_in < 3 || nd->in[2] < 0)
+		return 1;
+	if (!is_const_f32(g, nd->in[2], -1) || qx_tensor_numel(&g->tensors[nd->in[2]]) != n)
+		return 0;
+	*bias = nd->in[2];
+	return 1;
+}
+
+static void linear_caps(const struct qx_graph *g, const struct qx_node *nd, struct qx_node_caps *c)
+{
+	if (nd->n_in < 2 || !is_activation(g, nd->in[0]) || !is_const_f32(g, nd->in[1], -1))
+		return;
+	const struct qx_tensor *w = &g->tensors[nd->in[1]];
+	int axis, bias;
+	if (nd->op == QX_OP_CONV) {
+		if (w->ndim != 4)
+			return;
+		axis = 0;
+	} else if (nd->op == QX_OP_GEMM) {
+		if (w->ndim != 2 || nd->attr.gemm.trans_a || nd->attr.gemm.alpha != 1.0f ||
+		    (nd->n_in > 2 && nd->in[2] >= 0 && nd->attr.gemm.beta != 1.0f))
+			return;
+		axis = nd->attr.gemm.trans_b ? 0 : 1;
+	} else {
+		if (w->ndim != 2 || nd->n_in != 2)
+			return;
+		axis = 1;
+	}
+	if (!bias_ok(g, nd, w->dims[axis], &bias))
+		return;
+	c->weight = nd->in[1];
+	c->weight_axis = axis;
+	c->bias = bias;
+	c->modes |= QX_MODE_BIT(QX_MODE_STATIC);
+	if (nd->op != QX_OP_CONV)
+		c->modes |= QX_MODE_BIT(QX_MODE_DYNAMIC);
+}
+
+void qx_node_caps(const struct qx_graph *g, int n, struct qx_node_caps *c)
+{
+	const struct qx_node *nd = &g->nodes[n];
+	c->modes = QX_MODE_BIT(QX_MODE_FLOAT);
+	c->weight = c->weight_axis = c->bias = -1;
+	int all_act = nd->n_in > 0;
+	for (int j = 0; j < nd->n_in; j++)
+		all_act = all_act && is_activation(g, nd->in[j]);
+	switch (nd->op) {
+	case QX_OP_CONV:
+	case QX_OP_GEMM:
+	case QX_OP_MATMUL:
+		linear_caps(g, nd, c);
+		break;
+	case QX_OP_ADD:
+		if (nd->n_in == 2 && all_act &&
+		    same_shape(&g->tensors[nd->in[0]], &g->tensors[nd->in[1]]))
+			c->modes |= QX_MODE_BIT(QX_MODE_STATIC);
+		break;
+	case QX_OP_CONCAT:
+	case QX_OP_MAXPOOL:
+	case QX_OP_AVGPOOL:
+	case QX_OP_GLOBALAVGPOOL:
+	case QX_OP_RELU:
+	case QX_OP_IDENTITY:
+	case QX_OP_DROPOUT:
+	case QX_OP_FLATTEN:
+		if (all_act)
+			c->modes |= QX_MODE_BIT(QX_MODE_STATIC);
+		break;
+	case QX_OP_CLIP: /* bounds must be constants (they live in act_min/act_max) */
+	case QX_OP_RESHAPE: /* the shape input is a constant */
+		if (nd->n_in >= 1 && is_activation(g, nd->in[0])) {
+			int const_rest = 1;
+			for (int j = 1; j < nd->n_in; j++)
+				const_rest = const_rest && (nd->in[j] < 0 || g->tensors[nd->in[j]].is_const);
+			if (const_rest)
+				c->modes |= QX_MODE_BIT(QX_MODE_STATIC);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static int is_listed(const int *list, int n, int t)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == t)
+			return 1;
+	return 0;
+}
+
+int qx_view_build(const struct qx_graph *g, struct qx_view_store *vs, struct qx_error *err)
+{
+	memset(vs, 0, sizeof *vs);
+	size_t n_idx = (size_t)g->n_inputs + (size_t)g->n_outputs;
+	for (int i = 0; i < g->n_nodes; i++)
+		n_idx += (size_t)g->nodes[i].n_in + (size_t)g->nodes[i].n_out;
+	vs->tensors = calloc((size_t)g->n_tensors + 1, sizeof *vs->tensors);
+	vs->nodes = calloc((size_t)g->n_nodes + 1, sizeof *vs->nodes);
+	vs->indices = calloc(n_idx + 1, sizeof *vs->indices);
+	if (!vs->tensors || !vs->nodes || !vs->indices) {
+		qx_view_free(vs);
+		return qx_fail_nomem(err, "building the plugin's graph view");
+	}
+	for (int t = 0; t < g->n_tensors; t++) {
+		const struct qx_tensor *src = &g->tensors[t];
+		struct qx_view_tensor *dst = &vs->tensors[t];
+		dst->name = src->name;
+		dst->ndim = src->ndim;
+		dst->is_const = src->is_const;
+		for (int d = 0; d < src->ndim && d < QX_VIEW_MAX_DIMS; d++)
+			dst->dims[d] = src->dims[d];
+		dst->numel = qx_tensor_numel(src);
+		dst->is_float = src->dtype == QX_DT_F32;
+		dst->data = src->is_const && dst->is_float ? src->data : NULL;
+		dst->producer = src->producer;
+		dst->is_graph_input = !src->is_const && is_listed(g->inputs, g->n_inputs, t);
+		dst->is_graph_output = is_listed(g->outputs, g->n_outputs, t);
+	}
+	int32_t *idx = vs->indices;
+	for (int n = 0; n < g->n_nodes; n++) {
+		const struct qx_node *src = &g->nodes[n];
+		struct qx_view_node *dst = &vs->nodes[n];
+		struct qx_node_caps caps;
+		qx_node_caps(g, n, &caps);
+		dst->name = src->name;
+		dst->op_type = qx_op_name(src->op);
+		dst->op = qx_view_op_of(src->op);
+		dst->n_inputs = src->n_in;
+		dst->inputs = idx;
+		for (int j = 0; j < src->n_in; j++)
+			*idx++ = src->in[j];
+		dst->n_outputs = src->n_out;
+		dst->outputs = idx;
+		for (int j = 0; j < src->n_out; j++)
+			*idx++ = src->out[j];
+		dst->modes = caps.modes;
+		dst->weight = caps.weight;
+		dst->weight_axis = caps.weight_axis;
+		dst->bias = caps.bias;
+		dst->act_min = src->act_min;
+		dst->act_max = src->act_max;
+		dst->group = src->op == QX_OP_CONV ? src->attr.conv.group : 0;
+		dst->axis = (src->op == QX_OP_FLATTEN || src->op == QX_OP_CONCAT ||
+		             src->op == QX_OP_SOFTMAX) ? (int32_t)src->attr.axis : 0;
+	}
+	struct qx_graph_view *v = &vs->view;
+	v->model_path = g->path ? g->path : "";
+	v->n_tensors = g->n_tensors;
+	v->tensors = vs->tensors;
+	v->n_nodes = g->n_nodes;
+	v->nodes = vs->nodes;
+	v->n_inputs = g->n_inputs;
+	v->inputs = idx;
+	for (int i = 0; i < g->n_inputs; i++)
+		*idx++ = g->inputs[i];
+	v->n_outputs = g->n_outputs;
+	v->outputs = idx;
+	for (int i = 0; i < g->n_outputs; i++)
+		*idx++ = g->outputs[i];
+	v->batch = g->batch;
+	v->opset = g->opset;
+	return 0;
+}
+
+void qx_view_free(struct qx_view_store *vs)
+{
+	free(vs->tensors);
+	free(vs->nodes);
+	free(vs->indices);
+	memset(vs, 0, sizeof *vs);
+}

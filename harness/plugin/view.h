@@ -1,0 +1,39 @@
+/* Builds the read-only struct qx_graph_view (include/qx/graph.h) a plugin sees from the harness
+ * graph, and says which modes the int8 executor can run each node in. */
+#ifndef QX_PLUGIN_VIEW_H
+#define QX_PLUGIN_VIEW_H
+
+#include <stdint.h>
+
+#include "model/graph.h"
+#include "qx/graph.h"
+#include "util/error.h"
+
+/* Owns every array a view points to; the view borrows names and constant data from the graph,
+ * which must outlive it and stay unchanged. */
+struct qx_view_store {
+	struct qx_graph_view view;
+	struct qx_view_tensor *tensors;
+	struct qx_view_node *nodes;
+	int32_t *indices;               /* every node's inputs and outputs, then graph in/outputs */
+};
+
+/* What the harness's int8 executor can do with node n of g, and its weight, the weight's
+ * output-channel axis and its bias (-1 when none). Always includes QX_MODE_BIT(QX_MODE_FLOAT). */
+struct qx_node_caps {
+	uint32_t modes;
+	int weight, weight_axis, bias;
+};
+void qx_node_caps(const struct qx_graph *g, int n, struct qx_node_caps *caps);
+
+/* Nodes whose int8 output keeps its input's qparams (pooling, Relu/Clip, reshapes). */
+int qx_op_keeps_qparams(enum qx_op op);
+
+/* The public op number of a harness op. */
+enum qx_view_op qx_view_op_of(enum qx_op op);
+
+/* Fills vs from g (with g's current shapes). Free with qx_view_free. */
+int qx_view_build(const struct qx_graph *g, struct qx_view_store *vs, struct qx_error *err);
+void qx_view_free(struct qx_view_store *vs);
+
+#endif

@@ -1,0 +1,356 @@
+/* One suite run: fp32 baseline, then per plugin: calibrate (isolated), build the int8 model,
+ * evaluate on the fastest kernel set, check the other sets bit-identical, report and save. */
+#include "run.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval.h"
+#include "exec/bitexact.h"
+#include "exec/runner.h"
+#include "model/graph.h"
+#include "plugin/host.h"
+#include "progress.h"
+#include "results/results.h"
+#include "stats/paired.h"
+
+int qx_exit_status(int err_code)
+{
+	switch (err_code) {
+	case QX_OK: return QX_EXIT_OK;
+	case QX_EINVAL:
+	case QX_ENOENT:
+	case QX_EUNSUPPORTED: return QX_EXIT_USAGE;
+	case QX_EPLUGIN: return QX_EXIT_FAILURES;
+	default: return QX_EXIT_INTERNAL;
+	}
+}
+
+/* Everything one run holds, freed together by run_free. */
+struct run {
+	const struct qx_suite *suite;
+	const struct qx_run_options *opt;
+	struct qx_graph graph;
+	struct qx_dataset data;
+	struct qx_dataset calib;
+	struct qx_eval_result fp32;
+	const struct qx_kernels *sets[QX_KSET_COUNT];   /* to run, fastest first */
+	int n_sets;
+	const struct qx_kernels *scalar;
+	struct qx_results results;
+	int64_t f32_bytes;
+	int failures;
+};
+
+static void run_free(struct run *r)
+{
+	qx_graph_free(&r->graph);
+	qx_dataset_free(&r->data);
+	qx_dataset_free(&r->calib);
+	qx_eval_result_free(&r->fp32);
+	qx_results_free(&r->results);
+}
+
+/* The kernel sets the suite asks for, fastest first; listed sets the CPU lacks are reported. */
+static void choose_sets(struct run *r)
+{
+	static const enum qx_kset speed_order[] = { QX_KSET_AVX512VNNI, QX_KSET_AVXVNNI,
+	                                            QX_KSET_AVX2, QX_KSET_NEON, QX_KSET_SCALAR };
+	const struct qx_suite *s = r->suite;
+	r->scalar = qx_kernels_get(QX_KSET_SCALAR);
+	if (s->kernels_mode == QX_SUITE_KERNELS_AUTO) {
+		r->sets[r->n_sets++] = qx_kernels_best();
+		return;
+	}
+	for (size_t i = 0; i < sizeof speed_order / sizeof speed_order[0]; i++) {
+		enum qx_kset set = speed_order[i];
+		int wanted = s->kernels_mode == QX_SUITE_KERNELS_ALL;
+		for (int j = 0; j < s->n_kernel_sets; j++)
+			wanted |= s->kernel_sets[j] == set;
+		if (!wanted)
+			continue;
+		const char *why;
+		if (qx_kernels_available(set, &why))
+			r->sets[r->n_sets++] = qx_kernels_get(set);
+		else if (s->kernels_mode == QX_SUITE_KERNELS_LISTED)
+			printf("kernels  %s: unavailable (%s), not run\n", qx_kset_name(set), why);
+	}
+	if (r->n_sets == 0)
+		r->sets[r->n_sets++] = r->scalar;
+}
+
+static int load(struct run *r, struct qx_error *err)
+{
+	const struct qx_suite *s = r->suite;
+	int rc = qx_graph_load_onnx(s->model, &r->graph, err);
+	if (!rc)
+		rc = qx_graph_fuse_activations(&r->graph, err);
+	if (!rc)
+		rc = qx_suite_load_dataset(s, &r->data, err);
+	if (!rc)
+		rc = qx_graph_check_io(&r->graph, &r->data, err);
+	if (!rc && r->opt->limit > 0 && r->opt->limit < r->data.count)
+		r->data.count = r->opt->limit;
+	return rc;
+}
+
+/* Evaluates fp32 (plan NULL) or the plan's int8 model with kernel set k; for int8,
+ * *q8_bytes gets the quantized model's size. */
+static int evaluate(struct run *r, const struct qx_quant_plan *plan, const struct qx_kernels *k,
+                    const char *what, struct qx_eval_result *res, int64_t *q8_bytes,
+                    struct qx_error *err)
+{
+	struct qx_runner runner;
+	int rc = plan ? qx_runner_init_q8(&runner, &r->graph, plan, r->suite->batch, k, &r->data, err)
+	              : qx_runner_init_f32(&runner, &r->graph, r->suite->batch, k, &r->data, err);
+	if (rc)
+		return rc;
+	if (plan)
+		*q8_bytes = qx_exec_q8_model_bytes(runner.q8);
+	struct qx_model_runner m = qx_runner_model(&runner);
+	struct qx_progress prog;
+	qx_progress_init(&prog, what, r->opt->quiet);
+	rc = qx_eval_run(&m, &r->data, &r->suite->preprocess, 0, 0, qx_progress_update, &prog, res,
+	                 err);
+	qx_progress_end(&prog);
+	qx_runner_free(&runner);
+	return rc;
+}
+
+static void print_header(void)
+{
+	printf("\n%-20s %-11s %8s %-24s %7s %11s %6s %8s  %s\n", "model", "kernels", "top-1",
+	       "drop vs fp32 (95% CI)", "agree", "size", "x fp32", "calib s", "bit-identical to scalar");
+}
+
+static int run_fp32(struct run *r, struct qx_error *err)
+{
+	const struct qx_kernels *k = r->sets[0];
+	int rc = evaluate(r, NULL, k, "fp32 evaluation", &r->fp32, NULL, err);
+	if (rc)
+		return rc;
+	r->f32_bytes = qx_graph_f32_bytes(&r->graph);
+	print_header();
+	printf("%-20s %-11s %7.2f%% %-24s %7s %11lld %6.3f %8s  %s\n", "fp32", k->name,
+	       100.0 * (double)r->fp32.correct / (double)r->fp32.count, "-", "-",
+	       (long long)r->f32_bytes, 1.0, "-", "-");
+	printf("%-20s %lld/%lld images correct, evaluated in %.2f s (%.0f images/s)\n", "",
+	       (long long)r->fp32.correct, (long long)r->fp32.count, r->fp32.seconds,
+	       (double)r->fp32.count / r->fp32.seconds);
+	fflush(stdout);
+
+	json_t *f = json_object();
+	json_object_set_new(f, "kernels", json_string(k->name));
+	json_object_set_new(f, "images", json_integer(r->fp32.count));
+	json_object_set_new(f, "correct", json_integer(r->fp32.correct));
+	json_object_set_new(f, "accuracy", json_real(100.0 * (double)r->fp32.correct /
+	                                             (double)r->fp32.count));
+	json_object_set_new(f, "model_bytes", json_integer(r->f32_bytes));
+	json_object_set_new(f, "eval_seconds", json_real(r->fp32.seconds));
+	json_object_set_new(f, "predictions", qx_json_u8_array(r->fp32.pred, r->fp32.count));
+	json_object_set_new(r->results.root, "fp32", f);
+	json_object_set_new(r->results.root, "labels", qx_json_u8_array(r->data.labels, r->data.count));
+	return qx_results_write(&r->results, err);
+}
+
+static int plugin_selected(const struct qx_run_options *opt, const char *label)
+{
+	if (!opt->only_plugins)
+		return 1;
+	size_t len = strlen(label);
+	for (const char *p = opt->only_plugins; *p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n == len && strncmp(p, label, n) == 0)
+			return 1;
+		p += n + (end != NULL);
+	}
+	return 0;
+}
+
+static void plugin_error(struct run *r, const struct qx_suite_plugin *p, const char *msg)
+{
+	fprintf(stderr, "qx-bench: %s\n", msg);
+	printf("%-20s %-11s error: %s\n", p->label, "-", msg);
+	fflush(stdout);
+	json_t *e = json_object();
+	json_object_set_new(e, "label", json_string(p->label));
+	json_object_set_new(e, "error", json_string(msg));
+	json_array_append_new(r->results.plugins, e);
+	r->failures++;
+}
+
+/* Checks each kernel set other than scalar against scalar; one row per set. */
+static int check_sets(struct run *r, const struct qx_suite_plugin *p,
+                      const struct qx_plugin_result *res, const struct qx_eval_result *acc,
+                      const struct qx_paired *cmp, int64_t q8_bytes, json_t *entry,
+                      struct qx_error *err)
+{
+	json_t *sets = json_array();
+	json_object_set_new(entry, "kernel_sets", sets);
+	for (int i = 0; i < r->n_sets; i++) {
+		const struct qx_kernels *k = r->sets[i];
+		char ident[600];
+		json_t *js = json_object();
+		json_object_set_new(js, "name", json_string(k->name));
+		if (k == r->scalar) {
+			snprintf(ident, sizeof ident, "reference");
+			json_object_set_new(js, "bit_identical", json_true());
+		} else {
+			struct qx_bitexact bx;
+			int rc = qx_bitexact_check(&r->graph, &res->plan, r->scalar, k, r->suite->batch,
+			                           &r->data, &r->suite->preprocess,
+			                           r->suite->bitexact_images, &bx, err);
+			if (rc) {
+				json_decref(js);
+				return rc;
+			}
+			json_object_set_new(js, "bit_identical", json_boolean(bx.identical));
+			json_object_set_new(js, "checked_images", json_integer(bx.images));
+			if (bx.identical) {
+				snprintf(ident, sizeof ident, "yes (%lld images)", (long long)bx.images);
+			} else {
+				snprintf(ident, sizeof ident, "NO: %s", bx.where);
+				json_object_set_new(js, "mismatch", json_string(bx.where));
+				fprintf(stderr, "qx-bench: plugin '%s': kernel set %s is not bit-identical to "
+				        "scalar: %s\n", p->label, k->name, bx.where);
+				r->failures++;
+			}
+		}
+		json_array_append_new(sets, js);
+		const char *label = i == 0 ? p->label : "";
+		if (i == 0) {
+			char drop[64];
+			snprintf(drop, sizeof drop, "%+.2f [%+.2f, %+.2f]", cmp->drop, cmp->drop_lo,
+			         cmp->drop_hi);
+			printf("%-20s %-11s %7.2f%% %-24s %6.2f%% %11lld %6.3f %8.2f  %s\n", label, k->name,
+			       cmp->acc_b, drop, cmp->agree, (long long)q8_bytes,
+			       (double)q8_bytes / (double)r->f32_bytes, res->calibrate_s, ident);
+		} else {
+			printf("%-20s %-11s %8s %-24s %7s %11s %6s %8s  %s\n", label, k->name, "=", "", "",
+			       "", "", "", ident);
+		}
+		fflush(stdout);
+	}
+	(void)acc;
+	return 0;
+}
+
+static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_error *fatal)
+{
+	struct qx_plugin_calib calib = {
+		.images = &r->calib,
+		.pp = &r->suite->preprocess,
+		.first = 0,
+		.count = r->calib.count,
+		.batch = r->suite->calibration.batch,
+		.kernels = NULL,
+		.log_level = 2,
+	};
+	struct qx_plugin_result res;
+	struct qx_error perr = { 0 };
+	if (qx_plugin_run(p, &r->graph, &calib, &res, &perr)) {
+		plugin_error(r, p, perr.msg);
+		qx_plugin_result_free(&res);
+		return 0;
+	}
+	char plan_path[4200];
+	snprintf(plan_path, sizeof plan_path, "%s/%s.plan.json", r->results.dir, p->label);
+	int rc = qx_plan_write_json(&res, &r->graph, plan_path, fatal);
+	if (rc) {
+		qx_plugin_result_free(&res);
+		return rc;
+	}
+
+	/* Accuracy once, on the fastest set: every set is bit-identical (checked below). */
+	const struct qx_kernels *k = r->sets[0];
+	struct qx_eval_result acc;
+	char what[300];
+	snprintf(what, sizeof what, "%s int8 evaluation (%s)", p->label, k->name);
+	int64_t q8_bytes = 0;
+	rc = evaluate(r, &res.plan, k, what, &acc, &q8_bytes, &perr);
+	if (rc) {
+		if (rc == QX_ENOMEM || rc == QX_EINTERNAL || rc == QX_EIO) {
+			*fatal = perr;
+			qx_plugin_result_free(&res);
+			return rc;
+		}
+		char msg[1200];
+		snprintf(msg, sizeof msg, "plugin '%s': its plan cannot run: %s", p->label, perr.msg);
+		plugin_error(r, p, msg);
+		qx_plugin_result_free(&res);
+		return 0;
+	}
+	struct qx_paired cmp;
+	qx_paired_compare(r->fp32.pred, acc.pred, r->data.labels, acc.count, &cmp);
+
+	json_t *e = json_object();
+	json_object_set_new(e, "label", json_string(p->label));
+	json_object_set_new(e, "plugin", json_pack("{s:s, s:s, s:s, s:s, s:s}", "path", res.path,
+	                                            "name", res.name, "version", res.version,
+	                                            "license", res.license, "description",
+	                                            res.description));
+	json_object_set_new(e, "plan", json_string(plan_path));
+	json_object_set_new(e, "accuracy_kernels", json_string(k->name));
+	json_object_set_new(e, "images", json_integer(acc.count));
+	json_object_set_new(e, "correct", json_integer(acc.correct));
+	json_object_set_new(e, "accuracy", json_real(cmp.acc_b));
+	json_object_set_new(e, "drop", json_pack("{s:f, s:f, s:f}", "points", cmp.drop, "ci95_low",
+	                                         cmp.drop_lo, "ci95_high", cmp.drop_hi));
+	json_object_set_new(e, "agreement", json_real(cmp.agree));
+	json_object_set_new(e, "model_bytes", json_integer(q8_bytes));
+	json_object_set_new(e, "calibration", json_pack("{s:f, s:I, s:i}", "seconds",
+	                                                res.calibrate_s, "images",
+	                                                (json_int_t)res.calib_images, "batches",
+	                                                res.calib_batches));
+	json_object_set_new(e, "eval_seconds", json_real(acc.seconds));
+	json_object_set_new(e, "predictions", qx_json_u8_array(acc.pred, acc.count));
+	rc = check_sets(r, p, &res, &acc, &cmp, q8_bytes, e, fatal);
+	json_array_append_new(r->results.plugins, e);
+	qx_eval_result_free(&acc);
+	qx_plugin_result_free(&res);
+	if (!rc)
+		rc = qx_results_write(&r->results, fatal);
+	return rc;
+}
+
+int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, struct qx_error *err)
+{
+	struct run r;
+	memset(&r, 0, sizeof r);
+	r.suite = s;
+	r.opt = opt;
+	int rc = load(&r, err);
+	if (!rc)
+		rc = qx_suite_load_calibration(s, &r.calib, err);
+	if (rc) {
+		run_free(&r);
+		return qx_exit_status(rc);
+	}
+	choose_sets(&r);
+	rc = qx_results_begin(&r.results, s, opt->results_dir ? opt->results_dir : s->results_dir, err);
+	if (rc) {
+		run_free(&r);
+		return qx_exit_status(rc);
+	}
+	printf("suite    %s (%s)\n", s->name, s->path);
+	printf("model    %s: %d nodes, opset %lld\n", s->model, r.graph.n_nodes,
+	       (long long)r.graph.opset);
+	printf("dataset  %s: %lld images %dx%dx%d, %d classes\n", r.data.source,
+	       (long long)r.data.count, r.data.c, r.data.h, r.data.w, r.data.n_classes);
+	printf("calib    %s: %lld images, batches of %d\n", r.calib.source, (long long)r.calib.count,
+	       s->calibration.batch);
+	printf("results  %s\n", r.results.dir);
+
+	rc = run_fp32(&r, err);
+	for (int i = 0; !rc && i < s->n_plugins; i++)
+		if (plugin_selected(opt, s->plugins[i].label))
+			rc = run_plugin(&r, &s->plugins[i], err);
+	if (!rc)
+		printf("\nresults written to %s\n", r.results.path);
+	int status = rc ? qx_exit_status(rc) : r.failures ? QX_EXIT_FAILURES : QX_EXIT_OK;
+	run_free(&r);
+	return status;
+}

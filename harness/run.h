@@ -1,0 +1,34 @@
+/* One suite run: load everything the suite names, evaluate fp32, then each plugin's int8 model. */
+#ifndef QX_RUN_H
+#define QX_RUN_H
+
+#include <stdint.h>
+
+#include "suite.h"
+#include "util/error.h"
+
+struct qx_run_options {
+	int quiet;                 /* no progress on stderr */
+	int64_t limit;             /* > 0: evaluate on at most this many images (overrides the suite) */
+	const char *only_plugins;  /* comma-separated plugin labels to run, or NULL for all */
+	int no_measure;            /* skip latency measurement */
+	const char *results_dir;   /* overrides the suite's results folder, or NULL */
+};
+
+/* Exit statuses, as `qx-bench --help` and README document them. */
+enum qx_exit {
+	QX_EXIT_OK = 0,            /* everything ran */
+	QX_EXIT_FAILURES = 1,      /* ran, but a plugin or kernel set failed (its row says why) */
+	QX_EXIT_USAGE = 2,         /* bad command line or invalid input (suite, model, dataset) */
+	QX_EXIT_INTERNAL = 3,      /* out of memory, I/O error writing results, or a bug */
+};
+
+/* Maps an error code to the exit status above. */
+int qx_exit_status(int err_code);
+
+/* Runs one loaded suite. Returns an exit status (enum qx_exit); on QX_EXIT_USAGE or
+ * QX_EXIT_INTERNAL err holds the one-line reason. Prints the result table on stdout. */
+int qx_run_suite(const struct qx_suite *suite, const struct qx_run_options *opt,
+                 struct qx_error *err);
+
+#endif

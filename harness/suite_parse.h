@@ -1,0 +1,24 @@
+/* What the suite loader's files share (internal to harness/suite*.c). */
+#ifndef QX_SUITE_PARSE_H
+#define QX_SUITE_PARSE_H
+
+#include <stdbool.h>
+
+#include "suite.h"
+#include "suite_yaml.h"
+
+/* The out-of-memory failure, with the loader's wording. */
+int qx_suite_nomem(struct qx_yaml *y);
+
+/* Names that become folder and file names in results: letters, digits, '.', '_', '-', not
+ * starting with '.'. */
+bool qx_suite_valid_name(const char *s);
+
+/* A path value, resolved against the suite's folder (absolute paths kept), malloc'ed. */
+int qx_suite_get_path(struct qx_yaml *y, const struct qx_suite *s, yaml_node_t *n,
+                      const char *what, const char *expected, char **out);
+
+/* plugins: (or the four shipped plugins when absent) into s->plugins. */
+int qx_suite_parse_plugins(struct qx_yaml *y, struct qx_suite *s, yaml_node_t *root);
+
+#endif

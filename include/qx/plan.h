@@ -1,0 +1,122 @@
+/* qx plugin SDK: the quantization plan a plugin returns from convert().
+ *
+ * A plan is plain data: for each tensor the plugin wants quantized, its integer type and
+ * quantization parameters (qparams); for each node, how the harness runs it (float, static int8,
+ * dynamic int8). The harness validates the plan against the graph before it builds anything
+ * (a wrong plan is one error message naming the plugin, never a crash) and saves it as
+ * plan.json next to the results.
+ *
+ * Quantization, for a value x of a tensor with scale s and zero point z (per channel: the
+ * channel's s and z):      q = clamp(round_half_even(x / s) + z, qmin, qmax)
+ *                          x' = (q - z) * s
+ *
+ * What the harness's int8 kernels accept (anything else is rejected by validation with a
+ * message saying what was expected):
+ *  - activations (graph inputs and outputs of nodes, and non-weight inputs of static nodes):
+ *    QX_PLAN_UINT8, per tensor (axis -1), any zero point in [qmin, qmax], e.g. qmin 0,
+ *    qmax 127 with reduce_range or 0..255 without;
+ *  - weights (struct qx_view_node.weight of a static or dynamic node): QX_PLAN_INT8, symmetric
+ *    (every zero point 0), per tensor (axis -1) or per output channel (axis = the node's
+ *    weight_axis, n_channels = that dimension), qmin >= -128, qmax <= 127;
+ *  - biases: never needed in a plan: the harness quantizes a static node's bias to int32 at
+ *    scale input_scale * weight_scale[c], zero point 0. A plan may still list the bias as
+ *    QX_PLAN_INT32 with exactly those scales (relative difference <= 1e-6) and zero point 0;
+ *  - ops: see struct qx_view_node.modes for which node can run in which mode. A static node
+ *    needs qparams on its activation inputs, its output and its weight; a dynamic node needs
+ *    qparams on its weight only (its input and output stay float); a float node needs none.
+ *    Nodes that keep their input's qparams in int8 (MaxPool, AveragePool, GlobalAveragePool,
+ *    Relu, Clip, Flatten, Reshape, Identity, Dropout) give their output the input's qparams: the
+ *    plan may omit the output's entry (the host copies the input's) or repeat it unchanged.
+ *  - every tensor at most once; qparams only on tensors some static or dynamic node uses.
+ *
+ * Ownership and lifetime: the plugin fills a struct qx_plan the host passes to convert(); every
+ * pointer in it points to memory the plugin owns (allocate it as you like, e.g. in the plugin
+ * state). The host copies the plan before it calls destroy(); the memory must stay valid and
+ * unchanged from convert() returning until destroy() is called.
+ *
+ * ABI: struct qx_plan_tensor and struct qx_plan_op never change size (the host reads arrays of
+ * them with the element size below). struct qx_plan may grow by appending fields in a later
+ * minor; the host zeroes the whole struct before convert(), so fields an older plugin does not
+ * know read as 0, and 0 always means "absent / the old behaviour". */
+#ifndef QX_SDK_PLAN_H
+#define QX_SDK_PLAN_H
+
+#include <stdint.h>
+
+#include "qx/graph.h"
+
+/* The integer type of a quantized tensor. Stable numbers. */
+enum qx_plan_dtype {
+	QX_PLAN_FLOAT = 0,              /* not quantized (not a valid entry in plan tensors) */
+	QX_PLAN_UINT8 = 1,              /* range 0..255 (PyTorch quint8) */
+	QX_PLAN_INT8 = 2,               /* range -128..127 (PyTorch qint8) */
+	QX_PLAN_INT32 = 3,              /* range INT32_MIN..INT32_MAX (PyTorch qint32), bias only */
+};
+
+/* Qparams of one tensor. Frozen layout. */
+struct qx_plan_tensor {
+	int32_t tensor;                 /* index into struct qx_graph_view.tensors */
+	int32_t dtype;                  /* enum qx_plan_dtype: UINT8, INT8 or INT32 */
+	int32_t symmetric;              /* 1: the plugin chose symmetric qparams (PyTorch's
+	                                   per_*_symmetric); recorded in plan.json, and for INT8 the
+	                                   host checks every zero point is 0 */
+	int32_t axis;                   /* -1: per tensor (n_channels must be 1);
+	                                   >= 0: per channel along this axis of the tensor's shape */
+	int32_t n_channels;             /* 1 per tensor; dims[axis] per channel */
+	int32_t qmin, qmax;             /* the range quantized values are clamped to, within the
+	                                   dtype's range, qmin < qmax */
+	const float *scales;            /* n_channels values, each finite and > 0 */
+	const int32_t *zero_points;     /* n_channels values, each in [qmin, qmax] */
+};
+
+/* How one node runs. Frozen layout. */
+struct qx_plan_op {
+	int32_t node;                   /* index into struct qx_graph_view.nodes */
+	int32_t mode;                   /* enum qx_op_mode; must be one of the node's modes */
+	/* QX_MODE_DYNAMIC only (0 otherwise): the range the activation is quantized to at run time,
+	 * as uint8 affine from each call's min/max, like PyTorch's dynamic Linear (qmin 0, qmax 127
+	 * with reduce_range, 0..255 without). */
+	int32_t dyn_qmin, dyn_qmax;
+};
+
+/* The whole plan. Nodes not listed in ops run in float. */
+struct qx_plan {
+	int32_t n_tensors;
+	const struct qx_plan_tensor *tensors;   /* n_tensors entries, any order */
+	int32_t n_ops;
+	const struct qx_plan_op *ops;           /* n_ops entries, any order, each node at most once */
+};
+
+/* Whether a node of this op (enum qx_view_op), run static, gives its output its input's qparams
+ * (the plan then leaves the output out, or repeats the input's qparams). */
+static inline int qx_view_op_keeps_qparams(int32_t op)
+{
+	switch (op) {
+	case QX_VIEW_OP_MAXPOOL:
+	case QX_VIEW_OP_AVGPOOL:
+	case QX_VIEW_OP_GLOBALAVGPOOL:
+	case QX_VIEW_OP_RELU:
+	case QX_VIEW_OP_CLIP:
+	case QX_VIEW_OP_FLATTEN:
+	case QX_VIEW_OP_RESHAPE:
+	case QX_VIEW_OP_IDENTITY:
+	case QX_VIEW_OP_DROPOUT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Whether input j of node nd is an activation that needs uint8 qparams when nd runs static:
+ * not its weight or bias, not an omitted input, and for Reshape and Clip only the data input
+ * (their other inputs are constant shapes and bounds). */
+static inline int qx_view_static_act_input(const struct qx_view_node *nd, int32_t j)
+{
+	if (j < 0 || j >= nd->n_inputs || nd->inputs[j] < 0)
+		return 0;
+	if ((nd->op == QX_VIEW_OP_RESHAPE || nd->op == QX_VIEW_OP_CLIP) && j > 0)
+		return 0;
+	return nd->inputs[j] != nd->weight && nd->inputs[j] != nd->bias;
+}
+
+#endif

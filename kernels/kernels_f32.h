@@ -1,0 +1,49 @@
+/* fp32 kernels: the part of struct qx_kernels the fp32 executor calls.
+ *
+ * Layout: NCHW, as ONNX. Weights are packed once per kernel set (conv_pack / gemm_pack) into the
+ * layout that set wants. Results need not be bit-identical across sets (fp32 sums in a different
+ * order round differently); the tests hold each set to 1e-5 relative of scalar.
+ *
+ * Work splitting: run functions take a half-open range of the work so a thread pool can split one
+ * call; [0, total) computes everything. Disjoint ranges on one packed object may run concurrently. */
+#ifndef QX_KERNELS_F32_H
+#define QX_KERNELS_F32_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct qx_f32_conv_desc {
+	int64_t n, c, h, w;       /* input: batch, channels (all groups), height, width */
+	int64_t oc, oh, ow;       /* output channels (all groups), height, width */
+	int kh, kw, sh, sw, dh, dw;
+	int pt, pl, pb, pr;       /* padding top, left, bottom, right (zeros) */
+	int groups;
+	float act_min, act_max;   /* fused clamp on the output; -INFINITY / INFINITY for none */
+};
+
+struct qx_kernels_f32 {
+	/* Packs w: OIHW [oc][c/groups][kh][kw] and bias [oc] (NULL = zeros). Copies what it needs.
+	 * Returns 0, or -1 when out of memory. */
+	int (*conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, const float *bias,
+	                 void **packed);
+	/* y: NCHW for the output rows [row_begin, row_end) of n*oc*oh (row = one output image row of
+	 * one channel). */
+	void (*conv)(const void *packed, const float *x, float *y, int64_t row_begin, int64_t row_end);
+	void (*pack_free)(void *packed);
+
+	/* y[i][j] = sum_k a(i, k) * b(k, j) for rows [row_begin, row_end) of y (m x n), where
+	 * a(i, k) = a[i * a_rs + k * a_cs] and b(k, j) = b[k * b_rs + j * b_cs]: strides let Gemm's
+	 * transA / transB and MatMul run without copies. Then y[i][j] = clamp(y[i][j] + bias[j]) when
+	 * bias is not NULL (act_min/act_max always apply). */
+	void (*matmul)(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_rs, int64_t a_cs,
+	               const float *b, int64_t b_rs, int64_t b_cs, const float *bias, float act_min,
+	               float act_max, float *y, int64_t row_begin, int64_t row_end);
+
+	/* Pooling over NCHW; desc's oc == c, groups == c; act clamp applies. Rows as in conv. */
+	void (*maxpool)(const struct qx_f32_conv_desc *d, const float *x, float *y, int64_t row_begin,
+	                int64_t row_end);
+	void (*avgpool)(const struct qx_f32_conv_desc *d, int count_include_pad, const float *x,
+	                float *y, int64_t row_begin, int64_t row_end);
+};
+
+#endif

@@ -1,0 +1,229 @@
+/* Helpers shared by the int8 kernel sets (kernels only: nothing outside kernels/ includes this).
+ *
+ * - qx_q8_requant1 / qx_q8_clampf: the one scalar statement of the requantization in
+ *   kernels_q8.h; SIMD sets reproduce it with max_ps(t, lo), min_ps(t, hi), cvtps2dq.
+ * - qx_q8_fold_bias: the pack-time zero-point fold every set uses (one piece of code):
+ *       acc = sum x * w + (bias - in_zp * sum_k w)  ==  sum (x - in_zp) * w + bias  (mod 2^32)
+ *   which is exact as long as padded input positions hold in_zp.
+ * - struct qx_q8_im2col: how the SIMD sets gather one output pixel's receptive field into a
+ *   contiguous row (an offset table built at pack time, so no division runs per pixel).
+ *
+ * The functions declared here live in kernels/scalar/q8_common.c (baseline code); the inline
+ * ones are compiled with each set's own flags. */
+#ifndef QX_KERNELS_Q8_COMMON_H
+#define QX_KERNELS_Q8_COMMON_H
+
+#include "kernels_q8.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* max then min with the NaN behaviour of x86 maxps/minps (and NEON fmaxnm/fminnm): a NaN t
+ * gives lo. lo <= hi are integers in [-255, 255]. */
+static inline float qx_q8_clampf(float t, float lo, float hi)
+{
+	t = t > lo ? t : lo;
+	return t < hi ? t : hi;
+}
+
+/* q = rne(clamp((float)acc * mult, lo, hi)) + zp with lo = out_min - zp, hi = out_max - zp.
+ * nearbyintf rounds half to even in the default rounding mode, as cvtps2dq does. */
+static inline uint8_t qx_q8_requant1(int32_t acc, float mult, float lo, float hi, int32_t zp)
+{
+	float t = qx_q8_clampf((float)acc * mult, lo, hi);
+	return (uint8_t)((int32_t)nearbyintf(t) + zp);
+}
+
+/* Wrapping int32 helpers (the hardware's arithmetic, without signed-overflow UB). */
+static inline int32_t qx_q8_wrap(uint32_t v)
+{
+	return (int32_t)v; /* gcc/clang: modulo 2^32 (implementation-defined, documented) */
+}
+
+/* Input channels and output channels of one group, taps of the kernel, K = taps * cg. */
+static inline int64_t qx_q8_cg(const struct qx_q8_conv_desc *d) { return d->c / d->groups; }
+static inline int64_t qx_q8_ocg(const struct qx_q8_conv_desc *d) { return d->oc / d->groups; }
+static inline int64_t qx_q8_kdim(const struct qx_q8_conv_desc *d)
+{
+	return (int64_t)d->kh * d->kw * (d->c / d->groups);
+}
+
+/* Whether d is a convolution the kernels accept (positive sizes, groups dividing c and oc,
+ * zero points and clamp in range). Packing refuses anything else. */
+int qx_q8_conv_desc_valid(const struct qx_q8_conv_desc *d);
+
+/* folded[o] = bias[o] - in_zp * sum_k w_ohwi[o][k] (wrapping), bias NULL = zeros. */
+void qx_q8_fold_bias(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi, const int32_t *bias,
+                     int32_t *folded);
+
+/* ---- im2col for the SIMD sets ------------------------------------------------------------
+ * A pixel's receptive field for one group is K = segs * seg_len bytes in OHWI order (the order
+ * of the weights): either one segment per kernel row (kw * c contiguous bytes in NHWC; needs
+ * groups == 1 and dw == 1 or kw == 1) or one per tap (cg bytes). off[pix * segs + s] is the
+ * segment's byte offset from its image, or one of: */
+#define QX_Q8_SEG_PAD     (-1) /* entirely padding: in_zp bytes */
+#define QX_Q8_SEG_PARTIAL (-2) /* a kernel row partly in the left/right padding */
+/* Gathered rows may be over-written by up to this many bytes past K (fast copies): */
+#define QX_Q8_COPY_SLACK  64
+
+struct qx_q8_im2col {
+	int64_t segs, seg_len, k; /* k = segs * seg_len */
+	int row_segments;         /* 1: a segment is a kernel row; 0: a tap */
+	int64_t img_bytes;        /* h * w * c */
+	int32_t *off;             /* [oh * ow][segs] */
+	/* Row segments can also be copied from padded input rows (pl + w + pr pixels, the pads
+	 * in_zp) built once per output row, which removes the partial case: */
+	int rowwise;              /* use padded rows (row segments and ow wide enough) */
+	int64_t prow_bytes;       /* one padded row + QX_Q8_COPY_SLACK */
+	uint8_t *zp_row;          /* max(seg_len, prow_bytes) + QX_Q8_COPY_SLACK bytes of in_zp */
+};
+
+/* Builds the table; returns 0, or -1 when out of memory or an image is over 2 GiB. */
+int qx_q8_im2col_init(struct qx_q8_im2col *im, const struct qx_q8_conv_desc *d);
+void qx_q8_im2col_free(struct qx_q8_im2col *im);
+
+/* Copies len bytes; may copy up to 31 bytes more (from src, into dst's slack) when the source
+ * has them before src_end. Segments are copied in increasing order, so the extra bytes are
+ * overwritten by the next segment or land in the row's padding, which meets zero weights. */
+static inline __attribute__((always_inline)) void qx_q8_copy_seg(uint8_t *dst, const uint8_t *src, int64_t len,
+                                  const uint8_t *src_end)
+{
+	if (len <= 4 && src_end - src >= 4) {
+		memcpy(dst, src, 4);
+	} else if (len <= 8 && src_end - src >= 8) {
+		memcpy(dst, src, 8);
+	} else if (len <= 16 && src_end - src >= 16) {
+		memcpy(dst, src, 16);
+	} else if (src_end - src >= ((len + 31) & ~(int64_t)31)) {
+		for (int64_t i = 0; i < len; i += 32)
+			memcpy(dst + i, src + i, 32);
+	} else {
+		memcpy(dst, src, (size_t)len);
+	}
+}
+
+/* Gathers pixel pix (oy * ow + ox) of image img, group g, into dst (k bytes + slack).
+ * x is the whole input tensor, x_end its end. */
+static inline __attribute__((always_inline)) void qx_q8_im2col_gather(const struct qx_q8_im2col *im,
+                                       const struct qx_q8_conv_desc *d, const uint8_t *x,
+                                       const uint8_t *x_end, int64_t img, int64_t pix, int64_t g,
+                                       uint8_t *dst)
+{
+	const int32_t *off = im->off + pix * im->segs;
+	const uint8_t *base = x + img * im->img_bytes + g * (d->c / d->groups);
+	const uint8_t *zp_end = im->zp_row + im->seg_len;
+	for (int64_t s = 0; s < im->segs; s++, dst += im->seg_len) {
+		if (off[s] >= 0) {
+			qx_q8_copy_seg(dst, base + off[s], im->seg_len, x_end);
+		} else if (off[s] == QX_Q8_SEG_PAD) {
+			qx_q8_copy_seg(dst, im->zp_row, im->seg_len, zp_end);
+		} else { /* a kernel row (groups == 1) crossing the left or right padding */
+			int64_t oy = pix / d->ow, ox = pix % d->ow;
+			int64_t iy = oy * d->sh - d->pt + s * d->dh;
+			const uint8_t *row = x + img * im->img_bytes + iy * d->w * d->c;
+			for (int kx = 0; kx < d->kw; kx++) {
+				int64_t ix = ox * d->sw - d->pl + kx;
+				if (ix >= 0 && ix < d->w)
+					memcpy(dst + kx * d->c, row + ix * d->c, (size_t)d->c);
+				else
+					memset(dst + kx * d->c, d->in_zp, (size_t)d->c);
+			}
+		}
+	}
+}
+
+/* Padded input row iy of image img (rowwise): returns where it starts; row is the buffer of
+ * prow_bytes to build it in, used unless the row is all padding. */
+static inline const uint8_t *qx_q8_padded_row(const struct qx_q8_im2col *im,
+                                              const struct qx_q8_conv_desc *d,
+                                              const uint8_t *x, int64_t img, int64_t iy,
+                                              uint8_t *row)
+{
+	if (iy < 0 || iy >= d->h)
+		return im->zp_row;
+	size_t left = (size_t)(d->pl * d->c), body = (size_t)(d->w * d->c);
+	memset(row, d->in_zp, left);
+	memcpy(row + left, x + img * im->img_bytes + iy * d->w * d->c, body);
+	memset(row + left + body, d->in_zp, (size_t)im->prow_bytes - left - body);
+	return row;
+}
+
+/* Packs the weights of output channels [oc0, oc0 + count) of one group (w: that group's first
+ * channel, rows of k bytes) into panels for a SIMD dot product: out[q][lane][j] =
+ * w[lane][q * kgroup + j] for lane < lanes (zero past count or past k), q < kpad / kgroup. */
+void qx_q8_pack_panel_s8(const int8_t *w, int64_t k, int64_t kpad, int64_t count, int lanes,
+                         int kgroup, int8_t *out);
+void qx_q8_pack_panel_s16(const int8_t *w, int64_t k, int64_t kpad, int64_t count, int lanes,
+                          int kgroup, int16_t *out);
+
+/* ---- packed convolution shared by the SIMD sets -------------------------------------------
+ * Every x86 set computes a tile of mr output pixels x nb vectors of output channels from a
+ * gathered row of K = kh * kw * cg inputs per pixel (im2col above) and a weight panel
+ * [kpad / kgroup][nb * lanes][kgroup] (zero past the group's channels and past K, so the
+ * padding contributes exactly 0). What differs between sets is this shape: */
+struct qx_q8_simd_shape {
+	int lanes;     /* int32 lanes per vector: 16 (zmm) or 8 (ymm) */
+	int kgroup;    /* inputs per lane per instruction: 4 (vpdpbusd) or 2 (vpmaddwd) */
+	int elem_size; /* bytes per packed weight and per gathered input: 1 (u8/s8) or 2 (16-bit) */
+	int nb_max;    /* at most 4 vectors of output channels per tile */
+	int mr[5];     /* pixels per tile for nb = 1..nb_max (register budget) */
+};
+
+struct qx_q8_simd_conv {
+	struct qx_q8_simd_shape shape;
+	struct qx_q8_conv_desc d;  /* the gemm is a 1x1 conv of k channels, in_zp = 0, no bias */
+	int is_gemm;
+	struct qx_q8_im2col im;
+	int64_t cg, ocg, k, kpad;  /* kpad: k rounded up to kgroup */
+	int64_t blocks;            /* output-channel blocks per group */
+	int64_t *block_nb;         /* [blocks] vectors in each block (all nb_max but the last) */
+	int64_t *panel_off;        /* [blocks] offset of each block's panel in a group, elements */
+	int64_t group_elems;       /* panel elements per group */
+	int mr;                    /* pixels per tile: shape.mr[block_nb[0]] */
+	size_t row_bytes;          /* one gathered row in the tile buffer (with slack) */
+	size_t buf_bytes;          /* the tile buffer: mr rows (+ one byte row for 16-bit sets) */
+	size_t prow_at;            /* where the kh padded rows start in it (im.rowwise) */
+	void *w;                   /* panels: [g][block] */
+	int32_t *bias;             /* [g][block][nb_max * lanes] folded bias; gemm: row sums of w */
+	float *mult;               /* [g][block][nb_max * lanes], zero padded; unused by gemm */
+	void *fallback;            /* scalar-packed copy, used when buf_bytes cannot be allocated */
+};
+
+/* The tile buffer lives on the stack up to this size, else on the heap. */
+#define QX_Q8_STACK_BUF 32768
+
+int qx_q8_simd_conv_pack(const struct qx_q8_simd_shape *shape, const struct qx_q8_conv_desc *d,
+                         const int8_t *w_ohwi, const int32_t *bias, const float *multiplier,
+                         void **packed);
+int qx_q8_simd_gemm_pack(const struct qx_q8_simd_shape *shape, const struct qx_q8_gemm_desc *gd,
+                         const int8_t *w_nk, void **packed);
+void qx_q8_simd_pack_free(void *packed);
+
+/* ---- the scalar set's functions, which SIMD sets reuse for shapes they do not cover ------- */
+extern const struct qx_kernels_q8 qx_q8_scalar;
+int qx_q8_scalar_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,
+                           const int32_t *bias, const float *multiplier, void **packed);
+void qx_q8_scalar_conv(const void *packed, const uint8_t *x, uint8_t *y, int64_t pix_begin,
+                       int64_t pix_end);
+void qx_q8_scalar_pack_free(void *packed);
+int qx_q8_scalar_gemm_pack(const struct qx_q8_gemm_desc *gd, const int8_t *w_nk, void **packed);
+void qx_q8_scalar_gemm_f32out(const void *packed, const uint8_t *x, int32_t x_zp,
+                              const float *scale, const float *bias, float *y, int64_t row_begin,
+                              int64_t row_end);
+void qx_q8_scalar_quantize(const float *x, size_t count, float scale, int32_t zp, int32_t qmin,
+                           int32_t qmax, uint8_t *q);
+void qx_q8_scalar_dequantize(const uint8_t *q, size_t count, float scale, int32_t zp, float *x);
+void qx_q8_scalar_requantize(const uint8_t *x, size_t count, int32_t x_zp, float multiplier,
+                             int32_t y_zp, int32_t y_min, int32_t y_max, uint8_t *y);
+void qx_q8_scalar_add(const uint8_t *a, int32_t a_zp, float a_mul, const uint8_t *b, int32_t b_zp,
+                      float b_mul, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
+                      uint8_t *y);
+
+void qx_q8_scalar_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8_t *y,
+                          int64_t pix_begin, int64_t pix_end);
+void qx_q8_scalar_avgpool(const struct qx_q8_conv_desc *d, int count_include_pad,
+                          float multiplier, const uint8_t *x, uint8_t *y, int64_t pix_begin,
+                          int64_t pix_end);
+
+#endif

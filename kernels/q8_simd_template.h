@@ -1,0 +1,277 @@
+/* The x86 int8 convolution / dynamic GEMM driver, written once and compiled by each SIMD set
+ * (kernels/avx2/, kernels/vnni/) with that set's vector operations and flags.
+ *
+ * Per call: for each tile of mr output pixels, gather each pixel's receptive field into a row
+ * of the tile buffer (im2col, q8_common.h), then for each block of nb vectors of output
+ * channels run the register-blocked microkernel (mr x nb accumulators, one weight vector per nb
+ * and one broadcast of kgroup inputs per pixel at each step) and requantize in registers.
+ * The accumulators start at the folded bias (bias - in_zp * sum w), so padding filled with
+ * in_zp and channel/K padding met by zero weights make the sum exact mod 2^32, as in scalar.
+ *
+ * The including file defines, before #include:
+ *   Q8_SET(name)          the set's prefix, e.g. avx512vnni_ ## name
+ *   Q8_LANES              int32 lanes per vector (16 or 8)
+ *   Q8_KGROUP             inputs per lane per dot instruction (4 or 2)
+ *   Q8_ELEM               gathered input element (uint8_t, or int16_t for 16-bit sets)
+ *   Q8_WELEM              packed weight element (int8_t or int16_t)
+ *   Q8_NB_MAX, Q8_MR(nb)  tile shape (must match the set's struct qx_q8_simd_shape)
+ *   Q8_WIDEN(dst, src, n) 16-bit sets only: widen n gathered bytes (rounded up to 16)
+ *   q8_vec, q8_vecf       the integer and float vector types
+ *   V_LOADW(p)            load one weight vector
+ *   V_BCAST(p)            broadcast the 32 bits at p (kgroup inputs) to every lane
+ *   V_DOT(acc, a, w)      acc + per lane sum of kgroup products a * w, exact, mod 2^32
+ *   V_LOADI(p), V_SUBI, V_MULLO, V_SET1I, V_ADDI
+ *   V_LOADF_PART(p, n), V_STOREF_PART(p, v, n)   n <= lanes floats
+ *   V_CVTF(v) (cvtdq2ps), V_MULF, V_ADDF, V_SET1F, V_MAXF(t, lo) (maxps: NaN -> lo), V_MINF,
+ *   V_CVTI(f) (cvtps2dq: round half to even under the default MXCSR)
+ *   V_STORE_U8(p, v, n)   store the n first lanes (values already in [0, 255]) as bytes */
+#include "q8_common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define Q8_INLINE static inline __attribute__((always_inline))
+
+/* The accumulators are named variables c<row><vector>, not an array: GCC keeps an array of
+ * vectors in memory when the loops over it are unrolled only after scalar replacement, which
+ * costs a store per multiply. Every statement is guarded by a constant condition on mr / nb, so
+ * each instantiation keeps only what it uses. */
+#define Q8_ROWS(M, ...) M(0, __VA_ARGS__) M(1, __VA_ARGS__) M(2, __VA_ARGS__) M(3, __VA_ARGS__) \
+	M(4, __VA_ARGS__) M(5, __VA_ARGS__) M(6, __VA_ARGS__) M(7, __VA_ARGS__)
+#define Q8_DECL_ROW(i, init) q8_vec c##i##0 = init, c##i##1 = init, c##i##2 = init, c##i##3 = init;
+#define Q8_INIT_ROW(i, v0, v1, v2, v3)                                                         \
+	if ((i) < mr) {                                                                        \
+		c##i##0 = v0, c##i##1 = v1, c##i##2 = v2, c##i##3 = v3;                        \
+	}
+#define Q8_STEP_ROW(i, unused)                                                                 \
+	if ((i) < mr) {                                                                        \
+		q8_vec av = V_BCAST(a + (i) * stride);                                         \
+		if (0 < nb) c##i##0 = V_DOT(c##i##0, av, w0);                                  \
+		if (1 < nb) c##i##1 = V_DOT(c##i##1, av, w1);                                  \
+		if (2 < nb) c##i##2 = V_DOT(c##i##2, av, w2);                                  \
+		if (3 < nb) c##i##3 = V_DOT(c##i##3, av, w3);                                  \
+	}
+/* acc(i, j) += sum over kq steps of a[i][kgroup inputs] . w[j] */
+#define Q8_KLOOP(a_rows, w_panel, kq)                                                          \
+	do {                                                                                   \
+		const Q8_ELEM *a = (a_rows);                                                   \
+		const Q8_WELEM *wp = (w_panel);                                                \
+		for (int64_t q = 0; q < (kq); q++) {                                           \
+			q8_vec w0 = V_LOADW(wp), w1 = w0, w2 = w0, w3 = w0;                    \
+			if (1 < nb) w1 = V_LOADW(wp + 1 * Q8_LANES * Q8_KGROUP);               \
+			if (2 < nb) w2 = V_LOADW(wp + 2 * Q8_LANES * Q8_KGROUP);               \
+			if (3 < nb) w3 = V_LOADW(wp + 3 * Q8_LANES * Q8_KGROUP);               \
+			Q8_ROWS(Q8_STEP_ROW, 0)                                                \
+			a += Q8_KGROUP;                                                        \
+			wp += nb * Q8_LANES * Q8_KGROUP;                                       \
+		}                                                                              \
+	} while (0)
+
+/* requantize c<i><j> and store its n bytes */
+#define Q8_REQ_ONE(i, j)                                                                       \
+	if ((i) < mr && (j) < nb) {                                                            \
+		q8_vecf t = V_MULF(V_CVTF(c##i##j), m##j);                                     \
+		t = V_MINF(V_MAXF(t, lo), hi);                                                 \
+		V_STORE_U8(y + (i) * ys + (j) * Q8_LANES, V_ADDI(V_CVTI(t), zp), n##j);        \
+	}
+#define Q8_REQ_ROW(i, unused) Q8_REQ_ONE(i, 0) Q8_REQ_ONE(i, 1) Q8_REQ_ONE(i, 2) Q8_REQ_ONE(i, 3)
+
+/* valid lanes of vector j of a block with count channels */
+Q8_INLINE int64_t Q8_SET(lanes_of)(int64_t count, int j)
+{
+	int64_t n = count - (int64_t)j * Q8_LANES;
+	return n > Q8_LANES ? Q8_LANES : n;
+}
+
+/* One conv tile: mr pixels (rows of buf) x nb vectors of channels, requantized into y (row
+ * stride ys), count valid channels. */
+Q8_INLINE void Q8_SET(conv_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
+                                 const Q8_WELEM *w, const int32_t *bias, const float *mult,
+                                 uint8_t *y, int64_t ys, int64_t count, const int mr, const int nb)
+{
+	const size_t stride = p->row_bytes / sizeof(Q8_ELEM);
+	q8_vec b0 = V_LOADI(bias), b1 = b0, b2 = b0, b3 = b0;
+	if (1 < nb) b1 = V_LOADI(bias + 1 * Q8_LANES);
+	if (2 < nb) b2 = V_LOADI(bias + 2 * Q8_LANES);
+	if (3 < nb) b3 = V_LOADI(bias + 3 * Q8_LANES);
+	Q8_ROWS(Q8_DECL_ROW, b0)
+	Q8_ROWS(Q8_INIT_ROW, b0, b1, b2, b3)
+	Q8_KLOOP(buf, w, p->kpad / Q8_KGROUP);
+	const struct qx_q8_conv_desc *d = &p->d;
+	q8_vec zp = V_SET1I(d->out_zp);
+	q8_vecf lo = V_SET1F((float)(d->out_min - d->out_zp));
+	q8_vecf hi = V_SET1F((float)(d->out_max - d->out_zp));
+	q8_vecf m0 = V_LOADF_PART(mult, Q8_LANES), m1 = m0, m2 = m0, m3 = m0;
+	if (1 < nb) m1 = V_LOADF_PART(mult + 1 * Q8_LANES, Q8_LANES);
+	if (2 < nb) m2 = V_LOADF_PART(mult + 2 * Q8_LANES, Q8_LANES);
+	if (3 < nb) m3 = V_LOADF_PART(mult + 3 * Q8_LANES, Q8_LANES);
+	int64_t n0 = Q8_SET(lanes_of)(count, 0), n1 = Q8_SET(lanes_of)(count, 1);
+	int64_t n2 = Q8_SET(lanes_of)(count, 2), n3 = Q8_SET(lanes_of)(count, 3);
+	Q8_ROWS(Q8_REQ_ROW, 0)
+}
+
+/* y = (float)(c<i><j> - x_zp * rowsum) * scale (+ bias), n floats */
+#define Q8_GEMM_ONE(i, j)                                                                      \
+	if ((i) < mr && (j) < nb) {                                                            \
+		q8_vecf t = V_MULF(V_CVTF(V_SUBI(c##i##j, corr##j)), s##j);                   \
+		if (bias)                                                                      \
+			t = V_ADDF(t, f##j);                                                   \
+		V_STOREF_PART(y + (i) * ys + (j) * Q8_LANES, t, n##j);                         \
+	}
+#define Q8_GEMM_ROW(i, unused) Q8_GEMM_ONE(i, 0) Q8_GEMM_ONE(i, 1) Q8_GEMM_ONE(i, 2) Q8_GEMM_ONE(i, 3)
+#define Q8_GEMM_VEC(j)                                                                         \
+	q8_vec corr##j = V_SET1I(0);                                                           \
+	q8_vecf s##j = V_SET1F(0.0f), f##j = s##j;                                             \
+	int64_t n##j = Q8_SET(lanes_of)(count, j);                                             \
+	if ((j) < nb) {                                                                        \
+		corr##j = V_MULLO(zp, V_LOADI(rowsum + (j) * Q8_LANES));                       \
+		s##j = V_LOADF_PART(scale + (j) * Q8_LANES, n##j);                             \
+		if (bias)                                                                      \
+			f##j = V_LOADF_PART(bias + (j) * Q8_LANES, n##j);                      \
+	}
+
+/* One gemm tile: y = (float)(acc - x_zp * rowsum) * scale (+ bias), fp32 out. */
+Q8_INLINE void Q8_SET(gemm_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
+                                 const Q8_WELEM *w, const int32_t *rowsum, int32_t x_zp,
+                                 const float *scale, const float *bias, float *y, int64_t ys,
+                                 int64_t count, const int mr, const int nb)
+{
+	const size_t stride = p->row_bytes / sizeof(Q8_ELEM);
+	Q8_ROWS(Q8_DECL_ROW, V_SET1I(0))
+	Q8_KLOOP(buf, w, p->kpad / Q8_KGROUP);
+	q8_vec zp = V_SET1I(x_zp);
+	Q8_GEMM_VEC(0)
+	Q8_GEMM_VEC(1)
+	Q8_GEMM_VEC(2)
+	Q8_GEMM_VEC(3)
+	Q8_ROWS(Q8_GEMM_ROW, 0)
+}
+
+/* Instantiates fn for every (mr, nb) the set uses; mr and nb become constants. */
+#define Q8_CASE(fn, nb, mr, ...)                                                               \
+	case (nb) * 16 + (mr):                                                                 \
+		if ((nb) <= Q8_NB_MAX && (mr) <= Q8_MR(nb))                                    \
+			fn(__VA_ARGS__, mr, nb);                                               \
+		break;
+#define Q8_CASES_NB(fn, nb, ...)                                                               \
+	Q8_CASE(fn, nb, 1, __VA_ARGS__) Q8_CASE(fn, nb, 2, __VA_ARGS__)                        \
+	Q8_CASE(fn, nb, 3, __VA_ARGS__) Q8_CASE(fn, nb, 4, __VA_ARGS__)                        \
+	Q8_CASE(fn, nb, 5, __VA_ARGS__) Q8_CASE(fn, nb, 6, __VA_ARGS__)                        \
+	Q8_CASE(fn, nb, 7, __VA_ARGS__) Q8_CASE(fn, nb, 8, __VA_ARGS__)
+#define Q8_DISPATCH(fn, mr, nb, ...)                                                           \
+	switch ((nb) * 16 + (mr)) {                                                            \
+		Q8_CASES_NB(fn, 1, __VA_ARGS__) Q8_CASES_NB(fn, 2, __VA_ARGS__)                \
+		Q8_CASES_NB(fn, 3, __VA_ARGS__) Q8_CASES_NB(fn, 4, __VA_ARGS__)                \
+	default:                                                                               \
+		break;                                                                         \
+	}
+
+static void Q8_SET(conv_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
+                                  const Q8_WELEM *w, const int32_t *bias, const float *mult,
+                                  uint8_t *y, int64_t ys, int64_t count, int mr, int nb)
+{
+	Q8_DISPATCH(Q8_SET(conv_tile), mr, nb, p, buf, w, bias, mult, y, ys, count)
+}
+
+static void Q8_SET(gemm_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
+                                  const Q8_WELEM *w, const int32_t *rowsum, int32_t x_zp,
+                                  const float *scale, const float *bias, float *y, int64_t ys,
+                                  int64_t count, int mr, int nb)
+{
+	Q8_DISPATCH(Q8_SET(gemm_tile), mr, nb, p, buf, w, rowsum, x_zp, scale, bias, y, ys, count)
+}
+
+/* Gathers mr pixels starting at (img, pin) for group g into the tile buffer. */
+static void Q8_SET(gather)(const struct qx_q8_simd_conv *p, const uint8_t *x,
+                           const uint8_t *x_end, int64_t img, int64_t pin, int64_t g, int mr,
+                           void *buf)
+{
+	int64_t hw = p->d.oh * p->d.ow;
+	for (int i = 0; i < mr; i++) {
+#ifdef Q8_WIDEN
+		uint8_t *bytes = (uint8_t *)buf + (size_t)p->mr * p->row_bytes;
+		qx_q8_im2col_gather(&p->im, &p->d, x, x_end, img, pin, g, bytes);
+		Q8_WIDEN((int16_t *)((uint8_t *)buf + i * p->row_bytes), bytes, p->kpad);
+#else
+		qx_q8_im2col_gather(&p->im, &p->d, x, x_end, img, pin, g,
+		                    (uint8_t *)buf + i * p->row_bytes);
+#endif
+		if (++pin == hw)
+			pin = 0, img++;
+	}
+}
+
+static void Q8_SET(conv_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, uint8_t *y,
+                             int64_t begin, int64_t end, void *buf)
+{
+	const struct qx_q8_conv_desc *d = &p->d;
+	const uint8_t *x_end = x + d->n * p->im.img_bytes;
+	int64_t hw = d->oh * d->ow, width = (int64_t)Q8_NB_MAX * Q8_LANES;
+	const Q8_WELEM *w = p->w;
+	for (int64_t pix = begin; pix < end; pix += p->mr) {
+		int mr = end - pix < p->mr ? (int)(end - pix) : p->mr;
+		for (int64_t g = 0; g < d->groups; g++) {
+			Q8_SET(gather)(p, x, x_end, pix / hw, pix % hw, g, mr, buf);
+			for (int64_t b = 0; b < p->blocks; b++) {
+				int64_t slot = (g * p->blocks + b) * width;
+				int64_t count = p->ocg - b * width < width ? p->ocg - b * width : width;
+				Q8_SET(conv_tile_any)(p, buf, w + g * p->group_elems + p->panel_off[b],
+				                      p->bias + slot, p->mult + slot,
+				                      y + pix * d->oc + g * p->ocg + b * width, d->oc,
+				                      count, mr, (int)p->block_nb[b]);
+			}
+		}
+	}
+}
+
+static void Q8_SET(gemm_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, int32_t x_zp,
+                             const float *scale, const float *bias, float *y, int64_t begin,
+                             int64_t end, void *buf)
+{
+	const uint8_t *x_end = x + end * p->k;
+	int64_t width = (int64_t)Q8_NB_MAX * Q8_LANES;
+	for (int64_t row = begin; row < end; row += p->mr) {
+		int mr = end - row < p->mr ? (int)(end - row) : p->mr;
+		Q8_SET(gather)(p, x, x_end, row, 0, 0, mr, buf);
+		for (int64_t b = 0; b < p->blocks; b++) {
+			int64_t count = p->ocg - b * width < width ? p->ocg - b * width : width;
+			Q8_SET(gemm_tile_any)(p, buf, (const Q8_WELEM *)p->w + p->panel_off[b],
+			                      p->bias + b * width, x_zp, scale + b * width,
+			                      bias ? bias + b * width : NULL, y + row * p->ocg + b * width,
+			                      p->ocg, count, mr, (int)p->block_nb[b]);
+		}
+	}
+}
+
+static void Q8_SET(conv)(const void *packed, const uint8_t *x, uint8_t *y, int64_t pix_begin,
+                         int64_t pix_end)
+{
+	const struct qx_q8_simd_conv *p = packed;
+	_Alignas(64) uint8_t stack_buf[QX_Q8_STACK_BUF];
+	void *buf = p->buf_bytes <= sizeof stack_buf ? stack_buf : malloc(p->buf_bytes);
+	if (!buf) {
+		qx_q8_scalar_conv(p->fallback, x, y, pix_begin, pix_end);
+		return;
+	}
+	memset(buf, 0, p->buf_bytes); /* row padding meets zero weights; keep it defined anyway */
+	Q8_SET(conv_run)(p, x, y, pix_begin, pix_end, buf);
+	if (buf != stack_buf)
+		free(buf);
+}
+
+static void Q8_SET(gemm_f32out)(const void *packed, const uint8_t *x, int32_t x_zp,
+                                const float *scale, const float *bias, float *y,
+                                int64_t row_begin, int64_t row_end)
+{
+	const struct qx_q8_simd_conv *p = packed;
+	_Alignas(64) uint8_t stack_buf[QX_Q8_STACK_BUF];
+	void *buf = p->buf_bytes <= sizeof stack_buf ? stack_buf : malloc(p->buf_bytes);
+	if (!buf) {
+		qx_q8_scalar_gemm_f32out(p->fallback, x, x_zp, scale, bias, y, row_begin, row_end);
+		return;
+	}
+	memset(buf, 0, p->buf_bytes);
+	Q8_SET(gemm_run)(p, x, x_zp, scale, bias, y, row_begin, row_end, buf);
+	if (buf != stack_buf)
+		free(buf);
+}

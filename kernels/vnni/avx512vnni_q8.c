@@ -1,0 +1,90 @@
+/* The AVX512-VNNI int8 set: vpdpbusd (u8 x s8 -> s32, four products per lane, no saturation)
+ * on zmm, 16 output channels per vector; tiles of up to 8 pixels x 64 channels.
+ *
+ * Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni (Makefile); runs only
+ * after qx_kernels_available(QX_KSET_AVX512VNNI). Element-wise ops and pools come from AVX2
+ * (every AVX512 CPU has it) and scalar. */
+#include "q8_common.h"
+#include "avx2/q8_avx2.h"
+
+#include <immintrin.h>
+
+#define Q8_SET(name) avx512vnni_##name
+#define Q8_LANES 16
+#define Q8_KGROUP 4
+#define Q8_ELEM uint8_t
+#define Q8_WELEM int8_t
+#define Q8_NB_MAX 4
+#define Q8_MR(nb) ((nb) == 4 ? 6 : 8)
+typedef __m512i q8_vec;
+typedef __m512 q8_vecf;
+
+static inline __m512i bcast32(const void *p)
+{
+	int32_t v;
+	memcpy(&v, p, 4);
+	return _mm512_set1_epi32(v);
+}
+
+static inline __mmask16 lane_mask(int64_t n)
+{
+	return (__mmask16)((1u << n) - 1u);
+}
+
+#define V_LOADW(p) _mm512_loadu_si512((const void *)(p))
+#define V_BCAST(p) bcast32(p)
+/* vpdpbusd through asm with the accumulator tied in place: with the intrinsic, GCC 12 copies
+ * every accumulator to a scratch register and stores it to the stack on each step. */
+static inline __m512i dot(__m512i acc, __m512i a, __m512i w)
+{
+	__asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w));
+	return acc;
+}
+#define V_DOT(acc, a, w) dot(acc, a, w)
+#define V_LOADI(p) _mm512_loadu_si512((const void *)(p))
+#define V_SUBI(a, b) _mm512_sub_epi32(a, b)
+#define V_ADDI(a, b) _mm512_add_epi32(a, b)
+#define V_MULLO(a, b) _mm512_mullo_epi32(a, b)
+#define V_SET1I(v) _mm512_set1_epi32(v)
+#define V_LOADF_PART(p, n) _mm512_maskz_loadu_ps(lane_mask(n), p)
+#define V_STOREF_PART(p, v, n) _mm512_mask_storeu_ps(p, lane_mask(n), v)
+#define V_CVTF(v) _mm512_cvtepi32_ps(v)
+#define V_MULF(a, b) _mm512_mul_ps(a, b)
+#define V_ADDF(a, b) _mm512_add_ps(a, b)
+#define V_SET1F(v) _mm512_set1_ps(v)
+#define V_MAXF(t, lo) _mm512_max_ps(t, lo)
+#define V_MINF(t, hi) _mm512_min_ps(t, hi)
+#define V_CVTI(f) _mm512_cvtps_epi32(f)
+#define V_STORE_U8(p, v, n) _mm512_mask_cvtusepi32_storeu_epi8(p, lane_mask(n), v)
+
+#include "q8_simd_template.h"
+
+static const struct qx_q8_simd_shape shape = {
+	.lanes = 16, .kgroup = 4, .elem_size = 1, .nb_max = 4, .mr = { 0, 8, 8, 8, 6 },
+};
+
+static int avx512vnni_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,
+                                const int32_t *bias, const float *multiplier, void **packed)
+{
+	return qx_q8_simd_conv_pack(&shape, d, w_ohwi, bias, multiplier, packed);
+}
+
+static int avx512vnni_gemm_pack(const struct qx_q8_gemm_desc *gd, const int8_t *w_nk,
+                                void **packed)
+{
+	return qx_q8_simd_gemm_pack(&shape, gd, w_nk, packed);
+}
+
+const struct qx_kernels_q8 qx_q8_avx512vnni = {
+	.conv_pack = avx512vnni_conv_pack,
+	.conv = avx512vnni_conv,
+	.gemm_pack = avx512vnni_gemm_pack,
+	.gemm_f32out = avx512vnni_gemm_f32out,
+	.pack_free = qx_q8_simd_pack_free,
+	.quantize = qx_q8_avx2_quantize,
+	.dequantize = qx_q8_avx2_dequantize,
+	.requantize = qx_q8_avx2_requantize,
+	.add = qx_q8_avx2_add,
+	.maxpool = qx_q8_avx2_maxpool,
+	.avgpool = qx_q8_scalar_avgpool,
+};

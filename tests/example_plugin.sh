@@ -1,0 +1,67 @@
+#!/bin/sh
+# The SDK as a third party sees it: `make install` into a temporary prefix, build
+# examples/percentile with nothing but `pkg-config --cflags qx` (no -I into this source tree),
+# then `qx-bench plugin-check` the result. TAP on stdout.
+set -u
+
+root=${QX_ROOT:-$(pwd)}
+build=${QX_BUILD:-$root/build}
+root=$(cd "$root" && pwd -P)
+tmp=$(mktemp -d /tmp/qx-example-plugin-XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+# Not a sub-make of whatever make runs the tests: no inherited flags or jobserver.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+show() {
+	sed 's/^/# /' "$1"
+}
+
+echo "1..5"
+
+make -C "$root" --no-print-directory install PREFIX="$tmp/prefix" >"$tmp/install.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] && [ -f "$tmp/prefix/include/qx/plugin.h" ] && [ -f "$tmp/prefix/include/qx/qparams.h" ] &&
+	[ -f "$tmp/prefix/lib/pkgconfig/qx.pc" ]
+ok $? "make install PREFIX=<tmp> installs include/qx/*.h and lib/pkgconfig/qx.pc"
+[ $rc -eq 0 ] || show "$tmp/install.log"
+
+cflags=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags qx 2>&1)
+cflags=$(echo $cflags) # without pkg-config's trailing space
+[ "$cflags" = "-I$tmp/prefix/include" ]
+ok $? "pkg-config --cflags qx points at the installed headers ($cflags)"
+
+# A copy of the example outside the tree, so nothing can be found relative to it.
+mkdir -p "$tmp/src" && cp "$root/examples/percentile/percentile.c" "$root/examples/percentile/Makefile" "$tmp/src/"
+PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" make -C "$tmp/src" --no-print-directory \
+	BUILD="$tmp/build" >"$tmp/build.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] && [ -f "$tmp/build/percentile.so" ]
+ok $? "examples/percentile builds against the installed SDK"
+[ $rc -eq 0 ] || show "$tmp/build.log"
+
+# Every -I of the compile line must be outside the source tree.
+bad=$(grep -o -- '-I *[^ ]*' "$tmp/build.log" | sed 's/^-I *//' | while read -r dir; do
+	real=$(cd "$dir" 2>/dev/null && pwd -P || echo "$dir")
+	case "$real" in "$root"|"$root"/*) echo "$dir" ;; esac
+done)
+grep -q -- "-I$tmp/prefix/include" "$tmp/build.log" && [ -z "$bad" ]
+ok $? "compiled with no -I into the source tree${bad:+ (found: $bad)}"
+
+"$build/qx-bench" plugin-check "$tmp/build/percentile.so" >"$tmp/check.log" 2>"$tmp/check.err"
+rc=$?
+ok $rc "qx-bench plugin-check passes on the example (exit $rc)"
+show "$tmp/check.log"
+[ $rc -eq 0 ] || show "$tmp/check.err"
+
+[ $failed -eq 0 ]

@@ -1,0 +1,511 @@
+/* Every int8 kernel set against the scalar reference, tolerance 0: conv on random shapes (odd
+ * channel counts, 1x1 / 3x3 / 5x5, strides, asymmetric pads, dilation, groups, depthwise,
+ * batches), edge values, the dynamic GEMM, every element-wise op and pool, and sub-ranges
+ * [begin, end) that must give the same bytes as one whole call and touch nothing else.
+ *
+ * Uses only the registry (kernels.h), so it builds for any architecture: sets that this build
+ * lacks or this CPU cannot run are TAP skips that say why. Fixed-seed PRNG. */
+#include "kernels.h"
+#include "support/tap.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Result lines per set; a skipped set skips this many. */
+#define CHECKS_PER_SET 11
+
+static const struct qx_kernels_q8 *REF, *SET;
+static const char *set_name;
+
+static uint64_t rng_state;
+static uint32_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+static int rnd_in(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
+static int pick(const int *v, int n) { return v[rnd() % (uint32_t)n]; }
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+/* ---- convolution ---------------------------------------------------------------------------- */
+
+struct conv_case {
+	struct qx_q8_conv_desc d;
+	uint8_t *x;
+	int8_t *w;
+	int32_t *bias; /* may be NULL */
+	float *mult;
+};
+
+enum fill { FILL_RANDOM, FILL_EXTREME, FILL_TIES, FILL_HUGE_BIAS };
+
+static int64_t out_size(int64_t in, int k, int s, int dil, int p0, int p1)
+{
+	return (in + p0 + p1 - ((int64_t)(k - 1) * dil + 1)) / s + 1;
+}
+
+static void case_fill(struct conv_case *t, enum fill fill)
+{
+	struct qx_q8_conv_desc *d = &t->d;
+	int64_t k = (int64_t)d->kh * d->kw * (d->c / d->groups);
+	int64_t xs = d->n * d->h * d->w * d->c;
+	t->x = xmalloc((size_t)xs);
+	t->w = xmalloc((size_t)(d->oc * k));
+	t->bias = rnd_in(0, 4) == 0 && fill == FILL_RANDOM ? NULL
+	                                                 : xmalloc((size_t)d->oc * sizeof *t->bias);
+	t->mult = xmalloc((size_t)d->oc * sizeof *t->mult);
+	for (int64_t i = 0; i < xs; i++)
+		t->x[i] = fill == FILL_EXTREME ? 255 : (uint8_t)(rnd_in(0, 9) == 0 ? 255 : rnd());
+	for (int64_t i = 0; i < d->oc * k; i++) {
+		if (fill == FILL_EXTREME)
+			t->w[i] = -128;
+		else if (fill == FILL_TIES)
+			t->w[i] = (int8_t)rnd_in(-2, 2);
+		else
+			t->w[i] = (int8_t)(rnd_in(0, 9) == 0 ? -128 : (int)(rnd() & 255) - 128);
+	}
+	for (int64_t o = 0; o < d->oc; o++) {
+		if (t->bias)
+			t->bias[o] = fill == FILL_HUGE_BIAS ? (rnd() & 1 ? INT32_MAX - rnd_in(0, 1 << 20)
+			                                                 : INT32_MIN + rnd_in(0, 1 << 20))
+			                                    : (int32_t)(rnd() % 200001) - 100000;
+		switch (fill) {
+		case FILL_TIES: /* power-of-two multipliers: many exact .5 ties */
+			t->mult[o] = 1.0f / (float)(2 << rnd_in(0, 3));
+			break;
+		case FILL_HUGE_BIAS: /* 2^-24: wrapped accumulators land inside [-128, 128] */
+			t->mult[o] = 1.0f / 16777216.0f;
+			break;
+		case FILL_EXTREME:
+			t->mult[o] = 1.0f / (float)(k * 256);
+			break;
+		default:
+			t->mult[o] = 1.0f / (float)(rnd_in(8, 200) * (k < 4 ? 4 : k));
+		}
+	}
+}
+
+static void case_free(struct conv_case *t)
+{
+	free(t->x), free(t->w), free(t->bias), free(t->mult);
+}
+
+/* Random geometry with channels from the brief's lists and images up to max_hw. */
+static void random_desc(struct qx_q8_conv_desc *d, int max_hw)
+{
+	static const int cs[] = { 1, 3, 17, 64, 4, 8, 32 };
+	static const int ocs[] = { 1, 10, 33, 128, 16, 32, 64 };
+	static const int ks[] = { 1, 3, 5 };
+	memset(d, 0, sizeof *d);
+	do {
+		int mode = rnd_in(0, 5); /* 0: groups 2, 1: depthwise, else groups 1 */
+		d->c = pick(cs, 7);
+		d->oc = pick(ocs, 7);
+		d->groups = 1;
+		if (mode == 0) {
+			d->groups = 2;
+			d->c *= 2;
+			d->oc = (d->oc + 1) / 2 * 2;
+		} else if (mode == 1) {
+			d->groups = (int)d->c;
+			d->oc = d->c * rnd_in(1, 2);
+		}
+		d->n = rnd_in(1, 3);
+		d->h = rnd_in(1, max_hw);
+		d->w = rnd_in(1, max_hw);
+		d->kh = pick(ks, 3);
+		d->kw = rnd_in(0, 3) ? d->kh : pick(ks, 3);
+		d->sh = rnd_in(1, 2);
+		d->sw = rnd_in(1, 2);
+		d->dh = rnd_in(0, 4) == 0 ? 2 : 1;
+		d->dw = rnd_in(0, 4) == 0 ? 2 : 1;
+		d->pt = rnd_in(0, 2);
+		d->pl = rnd_in(0, 2);
+		d->pb = rnd_in(0, 2);
+		d->pr = rnd_in(0, 2);
+		d->oh = out_size(d->h, d->kh, d->sh, d->dh, d->pt, d->pb);
+		d->ow = out_size(d->w, d->kw, d->sw, d->dw, d->pl, d->pr);
+		/* keep the scalar reference's work small: the whole test runs in a few seconds */
+	} while (d->oh <= 0 || d->ow <= 0 ||
+	         d->n * d->oh * d->ow * d->oc * d->kh * d->kw * (d->c / d->groups) > 6000000);
+	int zp_mode = rnd_in(0, 3);
+	d->in_zp = zp_mode == 0 ? 0 : zp_mode == 1 ? 255 : rnd_in(0, 255);
+	d->out_zp = rnd_in(0, 3) == 0 ? 0 : rnd_in(0, 255);
+	d->out_min = rnd_in(0, 1) ? d->out_zp : rnd_in(0, 100);
+	d->out_max = rnd_in(0, 1) ? 255 : rnd_in(d->out_min, 255);
+}
+
+static void describe(const struct qx_q8_conv_desc *d)
+{
+	diag("  %s: n%lld %lldx%lldx%lld -> %lld, k%dx%d s%d,%d d%d,%d p%d,%d,%d,%d g%d zp %d/%d "
+	     "[%d,%d]",
+	     set_name, (long long)d->n, (long long)d->h, (long long)d->w, (long long)d->c,
+	     (long long)d->oc, d->kh, d->kw, d->sh, d->sw, d->dh, d->dw, d->pt, d->pl, d->pb, d->pr,
+	     d->groups, d->in_zp, d->out_zp, d->out_min, d->out_max);
+}
+
+/* Runs ref and SET on t: whole range, then three sub-ranges into a fresh buffer, then one
+ * sub-range alone (bytes outside it must stay untouched). Returns 0 when all bytes agree. */
+static int conv_check(const struct conv_case *t, int check_ranges)
+{
+	const struct qx_q8_conv_desc *d = &t->d;
+	int64_t total = d->n * d->oh * d->ow, bytes = total * d->oc;
+	uint8_t *want = xmalloc((size_t)bytes), *got = xmalloc((size_t)bytes);
+	void *pr = NULL, *ps = NULL;
+	int bad = 0;
+	if (REF->conv_pack(d, t->w, t->bias, t->mult, &pr) != 0 ||
+	    SET->conv_pack(d, t->w, t->bias, t->mult, &ps) != 0) {
+		diag("  conv_pack failed");
+		bad = 1;
+		goto out;
+	}
+	REF->conv(pr, t->x, want, 0, total);
+	memset(got, 0xA5, (size_t)bytes);
+	SET->conv(ps, t->x, got, 0, total);
+	if (memcmp(want, got, (size_t)bytes) != 0) {
+		bad = 1;
+		for (int64_t i = 0, shown = 0; i < bytes && shown < 3; i++)
+			if (want[i] != got[i])
+				diag("  pixel %lld channel %lld: got %d want %d", (long long)(i / d->oc),
+				     (long long)(i % d->oc), got[i], want[i]), shown++;
+		goto out;
+	}
+	if (!check_ranges || total < 2)
+		goto out;
+	int64_t a = rnd() % (uint64_t)total, b = a + rnd() % (uint64_t)(total - a + 1);
+	memset(got, 0x5A, (size_t)bytes);
+	SET->conv(ps, t->x, got, b, total);
+	SET->conv(ps, t->x, got, 0, a);
+	SET->conv(ps, t->x, got, a, b);
+	if (memcmp(want, got, (size_t)bytes) != 0) {
+		diag("  ranges [0,%lld) [%lld,%lld) [%lld,%lld) differ from one call", (long long)a,
+		     (long long)a, (long long)b, (long long)b, (long long)total);
+		bad = 1;
+		goto out;
+	}
+	memset(got, 0x5A, (size_t)bytes);
+	SET->conv(ps, t->x, got, a, b);
+	for (int64_t i = 0; i < bytes; i++) {
+		int inside = i >= a * d->oc && i < b * d->oc;
+		if (inside ? got[i] != want[i] : got[i] != 0x5A) {
+			diag("  range [%lld,%lld): byte %lld %s", (long long)a, (long long)b, (long long)i,
+			     inside ? "differs" : "written outside the range");
+			bad = 1;
+			break;
+		}
+	}
+out:
+	if (bad)
+		describe(d);
+	REF->pack_free(pr);
+	SET->pack_free(ps);
+	free(want), free(got);
+	return bad;
+}
+
+static void test_conv_random(int rounds)
+{
+	int failed = 0;
+	for (int r = 0; r < rounds; r++) {
+		struct conv_case t;
+		random_desc(&t.d, r % 4 == 0 ? 28 : 9);
+		case_fill(&t, FILL_RANDOM);
+		failed += conv_check(&t, 1);
+		case_free(&t);
+	}
+	ok(failed == 0, "%s conv: %d random shapes equal scalar, also by sub-ranges (%d differ)",
+	   set_name, rounds, failed);
+}
+
+/* The reference model's layers and the first-layer shapes the SIMD sets special-case. */
+static void test_conv_model_layers(void)
+{
+	static const int layers[][4] = { /* c, oc, hw, batch */
+		{ 1, 32, 28, 2 }, { 32, 32, 28, 1 }, { 32, 64, 14, 2 }, { 64, 64, 14, 1 },
+		{ 64, 128, 7, 3 }, { 128, 10, 1, 3 }, { 3, 16, 17, 1 },
+	};
+	int failed = 0;
+	for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
+		struct conv_case t;
+		memset(&t.d, 0, sizeof t.d);
+		struct qx_q8_conv_desc *d = &t.d;
+		d->c = layers[i][0], d->oc = layers[i][1], d->h = d->w = layers[i][2];
+		d->n = layers[i][3];
+		d->kh = d->kw = d->h == 1 ? 1 : 3;
+		d->pt = d->pl = d->pb = d->pr = d->h == 1 ? 0 : 1;
+		d->sh = d->sw = d->dh = d->dw = 1, d->groups = 1;
+		d->oh = d->h, d->ow = d->w;
+		d->in_zp = rnd_in(0, 255), d->out_zp = rnd_in(0, 255);
+		d->out_min = d->out_zp, d->out_max = 255;
+		case_fill(&t, FILL_RANDOM);
+		failed += conv_check(&t, 1);
+		case_free(&t);
+	}
+	ok(failed == 0, "%s conv: the reference model's layers equal scalar", set_name);
+}
+
+static void test_conv_edges(void)
+{
+	struct { enum fill fill; int in_zp, out_zp, out_min, out_max; const char *what; } edges[] = {
+		{ FILL_EXTREME, 0, 128, 0, 255, "255 activations x -128 weights" },
+		{ FILL_EXTREME, 255, 0, 0, 255, "255 activations x -128 weights, in_zp 255" },
+		{ FILL_RANDOM, 255, 255, 0, 255, "zero points 255" },
+		{ FILL_RANDOM, 0, 0, 0, 255, "zero points 0" },
+		{ FILL_RANDOM, 17, 90, 90, 90, "out_min == out_max" },
+		{ FILL_TIES, 100, 128, 0, 255, "exact .5 ties" },
+		{ FILL_HUGE_BIAS, 200, 128, 0, 255, "accumulators wrapping at the int32 limits" },
+	};
+	int failed = 0;
+	for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++) {
+		int bad = 0;
+		for (int r = 0; r < 6; r++) {
+			struct conv_case t;
+			random_desc(&t.d, 10);
+			t.d.in_zp = edges[e].in_zp, t.d.out_zp = edges[e].out_zp;
+			t.d.out_min = edges[e].out_min, t.d.out_max = edges[e].out_max;
+			case_fill(&t, edges[e].fill);
+			bad += conv_check(&t, 0);
+			case_free(&t);
+		}
+		if (bad)
+			diag("  %s: %s differs", set_name, edges[e].what);
+		failed += bad != 0;
+	}
+	ok(failed == 0, "%s conv: edge values (extremes, zero points 0/255, out_min == out_max, "
+	   ".5 ties, int32 wrap) equal scalar", set_name);
+}
+
+/* ---- dynamic gemm --------------------------------------------------------------------------- */
+
+static void test_gemm(int rounds)
+{
+	static const int ks[] = { 1, 3, 17, 64, 100, 128, 300 };
+	static const int ns[] = { 1, 10, 33, 128, 16, 7 };
+	int failed = 0;
+	for (int r = 0; r < rounds; r++) {
+		struct qx_q8_gemm_desc gd = { .n = pick(ns, 6), .k = pick(ks, 7) };
+		int64_t m = r % 5 == 0 ? 64 : rnd_in(1, 64);
+		int extreme = r % 7 == 0;
+		int32_t x_zp = r % 3 == 0 ? 0 : r % 3 == 1 ? 255 : rnd_in(0, 255);
+		uint8_t *x = xmalloc((size_t)(m * gd.k));
+		int8_t *w = xmalloc((size_t)(gd.n * gd.k));
+		float *scale = xmalloc((size_t)gd.n * sizeof(float)), *bias = xmalloc((size_t)gd.n * sizeof(float));
+		float *want = xmalloc((size_t)(m * gd.n) * sizeof(float));
+		float *got = xmalloc((size_t)(m * gd.n) * sizeof(float));
+		for (int64_t i = 0; i < m * gd.k; i++)
+			x[i] = extreme ? 255 : (uint8_t)rnd();
+		for (int64_t i = 0; i < gd.n * gd.k; i++)
+			w[i] = extreme ? -128 : (int8_t)((int)(rnd() & 255) - 128);
+		for (int64_t j = 0; j < gd.n; j++) {
+			scale[j] = (float)rnd_in(1, 100000) * 1e-7f;
+			bias[j] = (float)rnd_in(-100000, 100000) * 1e-3f;
+		}
+		const float *b = r & 1 ? bias : NULL;
+		void *pr = NULL, *ps = NULL;
+		int bad = 0;
+		if (REF->gemm_pack(&gd, w, &pr) != 0 || SET->gemm_pack(&gd, w, &ps) != 0) {
+			bad = 1;
+		} else {
+			REF->gemm_f32out(pr, x, x_zp, scale, b, want, 0, m);
+			memset(got, 0xA5, (size_t)(m * gd.n) * sizeof(float));
+			int64_t a = rnd() % (uint64_t)(m + 1);
+			SET->gemm_f32out(ps, x, x_zp, scale, b, got, a, m);
+			SET->gemm_f32out(ps, x, x_zp, scale, b, got, 0, a);
+			bad = memcmp(want, got, (size_t)(m * gd.n) * sizeof(float)) != 0;
+		}
+		if (bad)
+			diag("  %s gemm m%lld k%lld n%lld x_zp %d bias %s differs", set_name, (long long)m,
+			     (long long)gd.k, (long long)gd.n, x_zp, b ? "yes" : "no");
+		failed += bad;
+		REF->pack_free(pr);
+		SET->pack_free(ps);
+		free(x), free(w), free(scale), free(bias), free(want), free(got);
+	}
+	ok(failed == 0, "%s gemm_f32out: %d shapes (m up to 64) equal scalar bit for bit", set_name,
+	   rounds);
+}
+
+/* ---- element-wise ----------------------------------------------------------------------------- */
+
+static const size_t sizes[] = { 0, 1, 15, 16, 17, 1000 };
+#define NSIZES (sizeof sizes / sizeof sizes[0])
+
+static float special_float(void)
+{
+	static const float specials[] = { 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 0.0f, -0.0f,
+	                                  1e30f, -1e30f, INFINITY, -INFINITY, NAN, 127.5f,
+	                                  -127.5f, 255.5f };
+	if (rnd_in(0, 3) == 0)
+		return specials[rnd() % 16];
+	return (float)((int)(rnd() % 200001) - 100000) * 0.003f;
+}
+
+/* out-of-bounds writes show up as a changed guard byte after the output */
+#define GUARD 16
+
+static void test_quantize_dequantize(void)
+{
+	int bad_q = 0, bad_d = 0;
+	for (size_t s = 0; s < NSIZES; s++) {
+		for (int r = 0; r < 4; r++) {
+			size_t n = sizes[s];
+			float *x = xmalloc(n * sizeof(float)), *fa = xmalloc((n + GUARD) * sizeof(float));
+			float *fb = xmalloc((n + GUARD) * sizeof(float));
+			uint8_t *qa = xmalloc(n + GUARD), *qb = xmalloc(n + GUARD);
+			for (size_t i = 0; i < n; i++)
+				x[i] = special_float();
+			float scale = r == 0 ? 1.0f : (float)rnd_in(1, 1000) * 0.01f;
+			int32_t zp = r == 1 ? 0 : r == 2 ? 255 : rnd_in(0, 255);
+			int32_t qmin = r == 3 ? rnd_in(0, 100) : 0, qmax = r == 3 ? rnd_in(qmin, 255) : 255;
+			memset(qa, 7, n + GUARD), memset(qb, 7, n + GUARD);
+			REF->quantize(x, n, scale, zp, qmin, qmax, qa);
+			SET->quantize(x, n, scale, zp, qmin, qmax, qb);
+			bad_q += memcmp(qa, qb, n + GUARD) != 0;
+			memset(fa, 7, (n + GUARD) * sizeof(float)), memset(fb, 7, (n + GUARD) * sizeof(float));
+			REF->dequantize(qa, n, scale, zp, fa);
+			SET->dequantize(qa, n, scale, zp, fb);
+			bad_d += memcmp(fa, fb, (n + GUARD) * sizeof(float)) != 0;
+			free(x), free(fa), free(fb), free(qa), free(qb);
+		}
+	}
+	ok(bad_q == 0, "%s quantize: sizes 0..1000 with ties, inf, NaN equal scalar (%d differ)",
+	   set_name, bad_q);
+	ok(bad_d == 0, "%s dequantize: sizes 0..1000 equal scalar (%d differ)", set_name, bad_d);
+}
+
+static void test_requantize_add(void)
+{
+	int bad_r = 0, bad_a = 0;
+	for (size_t s = 0; s < NSIZES; s++) {
+		for (int r = 0; r < 4; r++) {
+			size_t n = sizes[s];
+			uint8_t *a = xmalloc(n), *b = xmalloc(n);
+			uint8_t *ya = xmalloc(n + GUARD), *yb = xmalloc(n + GUARD);
+			for (size_t i = 0; i < n; i++)
+				a[i] = (uint8_t)rnd(), b[i] = (uint8_t)(r == 0 ? 255 : rnd());
+			/* r == 1: power-of-two multipliers make .5 ties */
+			float m1 = r == 1 ? 0.5f : (float)rnd_in(1, 3000) * 0.001f;
+			float m2 = r == 1 ? 0.25f : (float)rnd_in(1, 3000) * 0.001f;
+			int32_t zx = r == 2 ? 255 : rnd_in(0, 255), zy = r == 2 ? 0 : rnd_in(0, 255);
+			int32_t lo = r == 3 ? 60 : 0, hi = r == 3 ? 60 : 255;
+			memset(ya, 7, n + GUARD), memset(yb, 7, n + GUARD);
+			REF->requantize(a, n, zx, m1, zy, lo, hi, ya);
+			SET->requantize(a, n, zx, m1, zy, lo, hi, yb);
+			bad_r += memcmp(ya, yb, n + GUARD) != 0;
+			memset(ya, 7, n + GUARD), memset(yb, 7, n + GUARD);
+			REF->add(a, zx, m1, b, zy, m2, n, 128, lo, hi, ya);
+			SET->add(a, zx, m1, b, zy, m2, n, 128, lo, hi, yb);
+			bad_a += memcmp(ya, yb, n + GUARD) != 0;
+			free(a), free(b), free(ya), free(yb);
+		}
+	}
+	ok(bad_r == 0, "%s requantize: sizes 0..1000 equal scalar (%d differ)", set_name, bad_r);
+	ok(bad_a == 0, "%s add: sizes 0..1000 equal scalar (%d differ)", set_name, bad_a);
+}
+
+/* ---- pools ------------------------------------------------------------------------------------ */
+
+static void test_pools(int rounds)
+{
+	static const int cs[] = { 1, 3, 15, 16, 17, 32, 64, 100 };
+	int bad_max = 0, bad_avg = 0;
+	for (int r = 0; r < rounds; r++) {
+		struct qx_q8_conv_desc d;
+		memset(&d, 0, sizeof d);
+		int global = r % 4 == 0;
+		do {
+			d.n = rnd_in(1, 3), d.h = rnd_in(1, 14), d.w = rnd_in(1, 14), d.c = pick(cs, 8);
+			d.kh = global ? (int)d.h : rnd_in(1, 3), d.kw = global ? (int)d.w : rnd_in(1, 3);
+			d.sh = rnd_in(1, 2), d.sw = rnd_in(1, 2), d.dh = d.dw = 1;
+			if (!global) {
+				d.pt = rnd_in(0, d.kh - 1), d.pl = rnd_in(0, d.kw - 1);
+				d.pb = rnd_in(0, d.kh - 1), d.pr = rnd_in(0, d.kw - 1);
+				d.dh = rnd_in(0, 3) == 0 ? 2 : 1;
+			}
+			d.oh = out_size(d.h, d.kh, d.sh, d.dh, d.pt, d.pb);
+			d.ow = out_size(d.w, d.kw, d.sw, d.dw, d.pl, d.pr);
+		} while (d.oh <= 0 || d.ow <= 0);
+		d.oc = d.groups = (int)d.c;
+		d.in_zp = r % 3 == 0 ? 255 : rnd_in(0, 255), d.out_zp = rnd_in(0, 255);
+		d.out_min = r % 5 == 0 ? 80 : rnd_in(0, 50);
+		d.out_max = r % 5 == 0 ? 80 : rnd_in(d.out_min, 255);
+		int64_t total = d.n * d.oh * d.ow, xs = d.n * d.h * d.w * d.c, ys = total * d.c;
+		uint8_t *x = xmalloc((size_t)xs), *ya = xmalloc((size_t)ys), *yb = xmalloc((size_t)ys);
+		for (int64_t i = 0; i < xs; i++)
+			x[i] = (uint8_t)rnd();
+		int64_t a = rnd() % (uint64_t)(total + 1);
+		REF->maxpool(&d, x, ya, 0, total);
+		memset(yb, 0xA5, (size_t)ys);
+		SET->maxpool(&d, x, yb, a, total);
+		SET->maxpool(&d, x, yb, 0, a);
+		bad_max += memcmp(ya, yb, (size_t)ys) != 0;
+		int include_pad = r & 1;
+		float m = r % 6 == 0 ? 1.0f : (float)rnd_in(10, 300) * 0.01f;
+		REF->avgpool(&d, include_pad, m, x, ya, 0, total);
+		memset(yb, 0xA5, (size_t)ys);
+		SET->avgpool(&d, include_pad, m, x, yb, a, total);
+		SET->avgpool(&d, include_pad, m, x, yb, 0, a);
+		bad_avg += memcmp(ya, yb, (size_t)ys) != 0;
+		free(x), free(ya), free(yb);
+	}
+	ok(bad_max == 0, "%s maxpool: %d shapes equal scalar (%d differ)", set_name, rounds, bad_max);
+	ok(bad_avg == 0, "%s avgpool: %d shapes (global, padded, include_pad) equal scalar (%d differ)",
+	   set_name, rounds, bad_avg);
+}
+
+/* ---- driver --------------------------------------------------------------------------------- */
+
+static int table_complete(const struct qx_kernels_q8 *q)
+{
+	return q->conv_pack && q->conv && q->gemm_pack && q->gemm_f32out && q->pack_free &&
+	       q->quantize && q->dequantize && q->requantize && q->add && q->maxpool && q->avgpool;
+}
+
+int main(void)
+{
+	tap_plan(0);
+	const struct qx_kernels *ref = qx_kernels_get(QX_KSET_SCALAR);
+	if (!ok(ref && ref->q8 && table_complete(ref->q8), "the scalar set is registered and complete"))
+		return tap_done();
+	REF = ref->q8;
+	int small = tap_sanitized();
+	for (int s = 0; s < QX_KSET_COUNT; s++) {
+		if (s == QX_KSET_SCALAR)
+			continue;
+		const char *why = NULL;
+		const struct qx_kernels *ks = qx_kernels_get((enum qx_kset)s);
+		if (!qx_kernels_available((enum qx_kset)s, &why)) {
+			tap_skip(CHECKS_PER_SET, "%s: %s", qx_kset_name((enum qx_kset)s),
+			         why ? why : "unavailable");
+			continue;
+		}
+		set_name = ks->name;
+		SET = ks->q8;
+		rng_state = 0x243f6a8885a308d3ull; /* every set sees the same cases */
+		if (!ok(SET && table_complete(SET), "%s: the int8 table is complete", set_name)) {
+			tap_skip(CHECKS_PER_SET - 1, "%s: incomplete table", set_name);
+			continue;
+		}
+		test_conv_random(small ? 40 : 150);
+		test_conv_model_layers();
+		test_conv_edges();
+		test_gemm(small ? 20 : 60);
+		test_quantize_dequantize();
+		test_requantize_add();
+		test_pools(small ? 30 : 100);
+	}
+	return tap_done();
+}

@@ -1,0 +1,636 @@
+#!/usr/bin/python3
+"""Train qx-bench's reference model (a small CNN on Fashion-MNIST) and export it.
+
+Run with Debian's /usr/bin/python3 (torch 1.13); the C code and its tests never
+need torch, they read the files this script writes:
+
+  models/fashion_cnn.onnx        opset 13, input "input" [N,1,28,28], output
+                                 "logits" [N,10], BatchNormalization kept
+  models/fashion_cnn.pt          the PyTorch state_dict (tools/crosscheck_pytorch.py
+                                 rebuilds the exact model from it)
+  models/fashion_cnn.top1.u8     10,000 bytes: PyTorch's predicted class per test image
+  models/fashion_cnn.logits.f32  256 x 10 little-endian float32: logits of the first
+                                 256 test images
+  models/fashion_cnn.md          the model card
+
+Regenerate with:  /usr/bin/python3 tools/train_reference.py
+(--skip-training re-exports and re-evaluates an existing models/fashion_cnn.pt)
+"""
+
+import argparse
+import gzip
+import hashlib
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA_DIR = "/usr/share/datasets/fashion-mnist"
+MEAN = 0.2860
+STD = 0.3530
+LOGITS_IMAGES = 256
+
+# (name, in channels, out channels, spatial size of the output) per conv layer
+CONV_LAYERS = [
+	("conv1", 1, 32, 28),
+	("conv2", 32, 32, 28),
+	("conv3", 32, 64, 14),
+	("conv4", 64, 64, 14),
+	("conv5", 64, 128, 7),
+]
+
+
+class FashionCNN(nn.Module):
+	"""conv-bn-relu x2, pool, x2, pool, x1, global average pool, linear.
+
+	Every conv is followed by its own BatchNorm and ReLU module so FX graph
+	mode quantization fuses them into one Conv+BN+ReLU (crosscheck_pytorch.py).
+	Convs have no bias: the BatchNorm's shift plays that role, and the ONNX
+	importer creates the bias when it folds BN into the conv.
+	"""
+
+	def __init__(self):
+		super().__init__()
+		for name, cin, cout, _ in CONV_LAYERS:
+			idx = name[len("conv"):]
+			setattr(self, name, nn.Conv2d(cin, cout, 3, padding=1, bias=False))
+			setattr(self, "bn" + idx, nn.BatchNorm2d(cout))
+			setattr(self, "relu" + idx, nn.ReLU())
+		self.pool1 = nn.MaxPool2d(2)
+		self.pool2 = nn.MaxPool2d(2)
+		self.gap = nn.AdaptiveAvgPool2d(1)
+		self.flatten = nn.Flatten()
+		self.fc = nn.Linear(128, 10)
+
+	def forward(self, x):
+		x = self.relu1(self.bn1(self.conv1(x)))
+		x = self.relu2(self.bn2(self.conv2(x)))
+		x = self.pool1(x)
+		x = self.relu3(self.bn3(self.conv3(x)))
+		x = self.relu4(self.bn4(self.conv4(x)))
+		x = self.pool2(x)
+		x = self.relu5(self.bn5(self.conv5(x)))
+		x = self.gap(x)
+		x = self.flatten(x)
+		return self.fc(x)
+
+
+def read_idx_gz(path):
+	"""Read an IDX file (MNIST format), gzip-compressed, into a uint8 array."""
+	with gzip.open(path, "rb") as f:
+		raw = f.read()
+	if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+		raise ValueError("%s: byte 0: not an unsigned-byte IDX file "
+				 "(expected 00 00 08 <ndim>)" % path)
+	ndim = raw[3]
+	dims = struct.unpack(">%dI" % ndim, raw[4:4 + 4 * ndim])
+	data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+	if data.size != int(np.prod(dims)):
+		raise ValueError("%s: payload has %d bytes (expected %d for dims %s)"
+				 % (path, data.size, int(np.prod(dims)), dims))
+	return data.reshape(dims)
+
+
+def load_split(split):
+	"""Return (images uint8 [N,28,28], labels uint8 [N]) for 'train' or 't10k'."""
+	images = read_idx_gz(os.path.join(DATA_DIR, "%s-images-idx3-ubyte.gz" % split))
+	labels = read_idx_gz(os.path.join(DATA_DIR, "%s-labels-idx1-ubyte.gz" % split))
+	if images.shape[0] != labels.shape[0]:
+		raise ValueError("%s: %d images but %d labels" % (split, images.shape[0], labels.shape[0]))
+	return images, labels
+
+
+def normalize(images_u8):
+	"""uint8 [N,28,28] -> float32 [N,1,28,28], x = (p/255 - MEAN) / STD."""
+	x = torch.from_numpy(images_u8.astype(np.float32)).unsqueeze(1)
+	return (x / 255.0 - MEAN) / STD
+
+
+def augment(x, gen):
+	"""Random horizontal flip and a random shift of up to 2 pixels (training only).
+
+	Padding uses the normalized value of a black pixel so shifted-in borders
+	look like the background.
+	"""
+	n = x.shape[0]
+	flip = torch.rand(n, generator=gen) < 0.5
+	x = torch.where(flip[:, None, None, None], x.flip(3), x)
+	background = (0.0 - MEAN) / STD
+	padded = F.pad(x, (2, 2, 2, 2), value=background)
+	dy = torch.randint(0, 5, (n,), generator=gen)
+	dx = torch.randint(0, 5, (n,), generator=gen)
+	rows = (dy[:, None] + torch.arange(28)[None, :])            # [n,28]
+	cols = (dx[:, None] + torch.arange(28)[None, :])            # [n,28]
+	batch = torch.arange(n)[:, None, None]
+	return padded[batch, 0, rows[:, :, None], cols[:, None, :]].unsqueeze(1)
+
+
+@torch.no_grad()
+def predict(model, x, batch=1000):
+	model.eval()
+	out = [model(x[i:i + batch]) for i in range(0, x.shape[0], batch)]
+	return torch.cat(out)
+
+
+def train(model, args):
+	torch.manual_seed(args.seed)
+	gen = torch.Generator().manual_seed(args.seed)
+	train_u8, train_labels = load_split("train")
+	test_u8, test_labels = load_split("t10k")
+	x_train = normalize(train_u8)
+	y_train = torch.from_numpy(train_labels.astype(np.int64))
+	x_test = normalize(test_u8)
+	y_test = torch.from_numpy(test_labels.astype(np.int64))
+
+	steps_per_epoch = (x_train.shape[0] + args.batch_size - 1) // args.batch_size
+	opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+	sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, epochs=args.epochs,
+						    steps_per_epoch=steps_per_epoch)
+	start = time.time()
+	for epoch in range(args.epochs):
+		model.train()
+		order = torch.randperm(x_train.shape[0], generator=gen)
+		seen, correct, loss_sum = 0, 0, 0.0
+		for step in range(steps_per_epoch):
+			idx = order[step * args.batch_size:(step + 1) * args.batch_size]
+			xb = augment(x_train[idx], gen) if args.augment else x_train[idx]
+			yb = y_train[idx]
+			logits = model(xb)
+			loss = F.cross_entropy(logits, yb)
+			opt.zero_grad()
+			loss.backward()
+			opt.step()
+			sched.step()
+			seen += yb.shape[0]
+			correct += int((logits.argmax(1) == yb).sum())
+			loss_sum += float(loss) * yb.shape[0]
+			if (step + 1) % 100 == 0 or step + 1 == steps_per_epoch:
+				print("epoch %d/%d step %d/%d loss %.4f train-acc %.2f%% lr %.2e %.0fs"
+				      % (epoch + 1, args.epochs, step + 1, steps_per_epoch,
+					 loss_sum / seen, 100.0 * correct / seen,
+					 sched.get_last_lr()[0], time.time() - start), flush=True)
+		acc = 100.0 * float((predict(model, x_test).argmax(1) == y_test).float().mean())
+		print("epoch %d/%d test-acc %.2f%% %.0fs" % (epoch + 1, args.epochs, acc,
+							       time.time() - start), flush=True)
+	return time.time() - start
+
+
+# --- ONNX check without the onnx package: a minimal protobuf wire reader ------
+
+def _varint(buf, pos):
+	value, shift = 0, 0
+	while True:
+		b = buf[pos]
+		pos += 1
+		value |= (b & 0x7F) << shift
+		shift += 7
+		if not b & 0x80:
+			return value, pos
+
+
+def _fields(buf):
+	"""Yield (field number, wire type, value) for one protobuf message."""
+	pos = 0
+	while pos < len(buf):
+		key, pos = _varint(buf, pos)
+		num, wt = key >> 3, key & 7
+		if wt == 0:
+			val, pos = _varint(buf, pos)
+		elif wt == 1:
+			val, pos = buf[pos:pos + 8], pos + 8
+		elif wt == 2:
+			n, pos = _varint(buf, pos)
+			val, pos = buf[pos:pos + n], pos + n
+		elif wt == 5:
+			val, pos = buf[pos:pos + 4], pos + 4
+		else:
+			raise ValueError("protobuf: wire type %d at byte %d (expected 0, 1, 2 or 5)" % (wt, pos))
+		yield num, wt, val
+
+
+def _packed_or_single(wt, val, decode):
+	"""A repeated scalar field arrives packed (wire type 2) or one per key."""
+	if wt != 2:
+		return [decode(wt, val)]
+	out, p = [], 0
+	while p < len(val):
+		v, p = _varint(val, p)
+		out.append(v)
+	return out
+
+
+def _int64(v):
+	return v - (1 << 64) if v >= (1 << 63) else v
+
+
+def _parse_attribute(buf):
+	"""AttributeProto: name=1, f=2, i=3, s=4, floats=7, ints=8."""
+	name, value = None, None
+	ints = []
+	floats = []
+	for num, wt, val in _fields(buf):
+		if num == 1:
+			name = bytes(val).decode()
+		elif num == 2:
+			value = struct.unpack("<f", val)[0]
+		elif num == 3:
+			value = _int64(val)
+		elif num == 4:
+			value = bytes(val)
+		elif num == 7:
+			floats += (list(struct.unpack("<%df" % (len(val) // 4), val)) if wt == 2
+				   else [struct.unpack("<f", val)[0]])
+		elif num == 8:
+			ints += [_int64(v) for v in _packed_or_single(wt, val, lambda w, v: v)]
+	if value is None and ints:
+		value = ints
+	if value is None and floats:
+		value = floats
+	return name, value
+
+
+_ONNX_DTYPES = {1: np.float32, 6: np.int32, 7: np.int64}
+
+
+def _parse_tensor(buf):
+	"""TensorProto: dims=1, data_type=2, float_data=4, int64_data=7, name=8, raw_data=9."""
+	name, dims, dtype, raw, floats, int64s = None, [], 1, None, [], []
+	for num, wt, val in _fields(buf):
+		if num == 1:
+			dims += [_int64(v) for v in _packed_or_single(wt, val, lambda w, v: v)]
+		elif num == 2:
+			dtype = val
+		elif num == 4:
+			floats += (list(struct.unpack("<%df" % (len(val) // 4), val)) if wt == 2
+				   else [struct.unpack("<f", val)[0]])
+		elif num == 7:
+			int64s += [_int64(v) for v in _packed_or_single(wt, val, lambda w, v: v)]
+		elif num == 8:
+			name = bytes(val).decode()
+		elif num == 9:
+			raw = bytes(val)
+	if dtype not in _ONNX_DTYPES:
+		raise ValueError("initializer %s: data_type %d (expected float, int32 or int64)" % (name, dtype))
+	if raw is not None:
+		arr = np.frombuffer(raw, dtype=np.dtype(_ONNX_DTYPES[dtype]).newbyteorder("<"))
+	elif dtype == 1:
+		arr = np.array(floats, dtype=np.float32)
+	else:
+		arr = np.array(int64s, dtype=_ONNX_DTYPES[dtype])
+	return name, arr.reshape(dims).astype(_ONNX_DTYPES[dtype])
+
+
+def onnx_load(path):
+	"""Read an ONNX file without the onnx package (it is not installed here).
+
+	Returns a dict: opset, nodes [(op_type, inputs, outputs, {attr: value})],
+	initializers {name: numpy array}, inputs and outputs (graph value names,
+	initializers excluded). Field numbers from onnx.proto: ModelProto.graph=7,
+	opset_import=8 (OperatorSetIdProto.domain=1, version=2); GraphProto.node=1,
+	initializer=5, input=11, output=12; NodeProto.input=1, output=2, op_type=4,
+	attribute=5; ValueInfoProto.name=1.
+	"""
+	with open(path, "rb") as f:
+		model = f.read()
+	res = dict(opset=None, nodes=[], initializers={}, inputs=[], outputs=[])
+	for num, _, val in _fields(model):
+		if num == 8:
+			domain, version = b"", None
+			for n2, _, v2 in _fields(val):
+				if n2 == 1:
+					domain = bytes(v2)
+				elif n2 == 2:
+					version = v2
+			if domain in (b"", b"ai.onnx"):
+				res["opset"] = version
+		elif num == 7:
+			for n2, _, v2 in _fields(val):
+				if n2 == 1:
+					ins, outs, op, attrs = [], [], None, {}
+					for n3, _, v3 in _fields(v2):
+						if n3 == 1:
+							ins.append(bytes(v3).decode())
+						elif n3 == 2:
+							outs.append(bytes(v3).decode())
+						elif n3 == 4:
+							op = bytes(v3).decode()
+						elif n3 == 5:
+							k, v = _parse_attribute(v3)
+							attrs[k] = v
+					res["nodes"].append((op, ins, outs, attrs))
+				elif n2 == 5:
+					name, arr = _parse_tensor(v2)
+					res["initializers"][name] = arr
+				elif n2 in (11, 12):
+					for n3, _, v3 in _fields(v2):
+						if n3 == 1:
+							res["inputs" if n2 == 11 else "outputs"].append(bytes(v3).decode())
+	res["inputs"] = [n for n in res["inputs"] if n not in res["initializers"]]
+	return res
+
+
+def _conv2d_nchw(x, w, pads, strides, dilations, group):
+	if group != 1 or any(d != 1 for d in dilations):
+		raise ValueError("Conv: group %d dilations %s (expected 1 and [1,1])" % (group, dilations))
+	n, c, h, wd = x.shape
+	m, _, kh, kw = w.shape
+	xp = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+	oh = (h + pads[0] + pads[2] - kh) // strides[0] + 1
+	ow = (wd + pads[1] + pads[3] - kw) // strides[1] + 1
+	out = np.zeros((n, m, oh, ow), dtype=np.float64)
+	for i in range(kh):
+		for j in range(kw):
+			patch = xp[:, :, i:i + strides[0] * oh:strides[0], j:j + strides[1] * ow:strides[1]]
+			out += np.einsum("nchw,mc->nmhw", patch, w[:, :, i, j], optimize=True)
+	return out
+
+
+def onnx_run_numpy(model, x):
+	"""Evaluate the graph in float64 numpy: an independent check of the export."""
+	env = {k: v.astype(np.float64) if v.dtype == np.float32 else v
+	       for k, v in model["initializers"].items()}
+	env[model["inputs"][0]] = x.astype(np.float64)
+	for op, ins, outs, at in model["nodes"]:
+		a = [env[i] for i in ins if i]
+		if op == "Conv":
+			y = _conv2d_nchw(a[0], a[1], at.get("pads", [0, 0, 0, 0]), at.get("strides", [1, 1]),
+					 at.get("dilations", [1, 1]), at.get("group", 1))
+			if len(a) > 2:
+				y += a[2][None, :, None, None]
+		elif op == "BatchNormalization":
+			sh = (1, -1, 1, 1)
+			y = (a[0] - a[3].reshape(sh)) / np.sqrt(a[4].reshape(sh) + at.get("epsilon", 1e-5)) \
+			    * a[1].reshape(sh) + a[2].reshape(sh)
+		elif op == "Relu":
+			y = np.maximum(a[0], 0)
+		elif op == "MaxPool":
+			k, s = at["kernel_shape"], at.get("strides", at["kernel_shape"])
+			if at.get("pads", [0, 0, 0, 0]) != [0, 0, 0, 0] or k != s:
+				raise ValueError("MaxPool %s: only unpadded kernel == stride supported" % outs[0])
+			n, c, h, w = a[0].shape
+			oh, ow = h // k[0], w // k[1]
+			y = a[0][:, :, :oh * k[0], :ow * k[1]].reshape(n, c, oh, k[0], ow, k[1]).max(axis=(3, 5))
+		elif op == "GlobalAveragePool":
+			y = a[0].mean(axis=(2, 3), keepdims=True)
+		elif op == "Flatten":
+			ax = at.get("axis", 1)
+			y = a[0].reshape(int(np.prod(a[0].shape[:ax])), -1)
+		elif op == "Gemm":
+			A = a[0].T if at.get("transA", 0) else a[0]
+			B = a[1].T if at.get("transB", 0) else a[1]
+			y = at.get("alpha", 1.0) * A @ B
+			if len(a) > 2:
+				y = y + at.get("beta", 1.0) * a[2]
+		elif op == "Identity":
+			y = a[0]
+		else:
+			raise ValueError("node %s: op %s not supported by the numpy check" % (outs[0], op))
+		env[outs[0]] = y
+	return env[model["outputs"][0]]
+
+
+ALLOWED_OPS = {"Conv", "BatchNormalization", "Relu", "MaxPool", "GlobalAveragePool",
+	       "Flatten", "Gemm", "MatMul", "Add", "Reshape"}
+
+
+def export_onnx(model, path):
+	model.eval()
+	dummy = torch.zeros(1, 1, 28, 28)
+	# PRESERVE while in eval() keeps BatchNormalization nodes (inference
+	# form); TrainingMode.EVAL would fold them into the convs.
+	torch.onnx.export(model, dummy, path, opset_version=13,
+			  input_names=["input"], output_names=["logits"],
+			  dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+			  training=torch.onnx.TrainingMode.PRESERVE,
+			  do_constant_folding=False)
+	model = onnx_load(path)
+	opset, nodes, inputs, outputs = model["opset"], model["nodes"], model["inputs"], model["outputs"]
+	ops = [n[0] for n in nodes]
+	print("onnx: opset %s, inputs %s, outputs %s, %d nodes: %s"
+	      % (opset, inputs, outputs, len(nodes), " ".join(ops)))
+	problems = []
+	if opset != 13:
+		problems.append("opset %s (expected 13)" % opset)
+	if ops.count("BatchNormalization") != len(CONV_LAYERS):
+		problems.append("%d BatchNormalization nodes (expected %d)"
+				% (ops.count("BatchNormalization"), len(CONV_LAYERS)))
+	extra = sorted(set(ops) - ALLOWED_OPS)
+	if extra:
+		problems.append("ops %s (expected only %s)" % (extra, sorted(ALLOWED_OPS)))
+	if inputs != ["input"] or outputs != ["logits"]:
+		problems.append("inputs %s outputs %s (expected ['input'] and ['logits'])"
+				% (inputs, outputs))
+	for op, ins, outs, _ in nodes:
+		if op == "BatchNormalization" and len(outs) != 1:
+			problems.append("BatchNormalization %s has %d outputs (expected 1: inference form)"
+					% (outs, len(outs)))
+	if problems:
+		raise RuntimeError("%s: %s" % (path, "; ".join(problems)))
+	return model
+
+
+def check_onnx_numerics(model, onnx_model, x):
+	"""Run the exported graph in numpy (float64) and compare with PyTorch's logits."""
+	with torch.no_grad():
+		ref = model(x).double().numpy()
+	got = onnx_run_numpy(onnx_model, x.numpy())
+	diff = float(np.abs(got - ref).max())
+	same_top1 = int((got.argmax(1) == ref.argmax(1)).sum())
+	print("onnx numpy check on %d images: max |logit diff| %.3g, top-1 agree %d/%d"
+	      % (x.shape[0], diff, same_top1, x.shape[0]))
+	if diff > 1e-3:
+		raise RuntimeError("exported ONNX differs from PyTorch: max |logit diff| %.3g "
+				   "(expected <= 1e-3)" % diff)
+	return diff
+
+
+def sha256(path):
+	with open(path, "rb") as f:
+		return hashlib.sha256(f.read()).hexdigest()
+
+
+def layer_table():
+	rows, total = [], 0
+	rows.append(("input", "-", "[N,1,28,28]", 0, 0))
+	for name, cin, cout, hw in CONV_LAYERS:
+		macs = hw * hw * cout * cin * 9
+		params = cout * cin * 9 + 4 * cout
+		total += macs
+		rows.append(("%s 3x3 pad1 + BN + ReLU" % name, "%d->%d" % (cin, cout),
+			     "[N,%d,%d,%d]" % (cout, hw, hw), macs, params))
+		if name == "conv2":
+			rows.append(("pool1 MaxPool 2x2/2", "-", "[N,32,14,14]", 0, 0))
+		elif name == "conv4":
+			rows.append(("pool2 MaxPool 2x2/2", "-", "[N,64,7,7]", 0, 0))
+	rows.append(("GlobalAveragePool", "-", "[N,128,1,1]", 0, 0))
+	rows.append(("Flatten", "-", "[N,128]", 0, 0))
+	rows.append(("fc Linear (Gemm)", "128->10", "[N,10]", 1280, 1290))
+	total += 1280
+	return rows, total
+
+
+def write_card(path, info):
+	rows, total = layer_table()
+	table = "\n".join("| %s | %s | %s | %s | %s |" % (r[0], r[1], r[2],
+		 "{:,}".format(r[3]) if r[3] else "-", "{:,}".format(r[4]) if r[4] else "-")
+		 for r in rows)
+	nparams = info["params"]
+	text = """# fashion_cnn: reference model for qx-bench
+
+A small CIFAR-style CNN trained on Fashion-MNIST (28x28 grayscale, 10 classes).
+Generated by `tools/train_reference.py`; do not edit by hand.
+
+## Files
+
+| file | contents | sha256 |
+|---|---|---|
+| `fashion_cnn.onnx` | ONNX model, opset 13 | `{sha_onnx}` |
+| `fashion_cnn.top1.u8` | PyTorch fp32 top-1 class per test image | `{sha_top1}` |
+| `fashion_cnn.logits.f32` | PyTorch fp32 logits, first 256 test images | `{sha_logits}` |
+| `fashion_cnn.pt` | PyTorch state_dict (for tools/crosscheck_pytorch.py) | `{sha_pt}` |
+
+## Interface
+
+- input `input`: float32 `[N,1,28,28]`, NCHW, N dynamic (`dim_param` "N").
+- output `logits`: float32 `[N,10]`, unnormalized (no softmax); class = argmax.
+- Normalization, applied by the caller: `x = (p / 255 - {mean}) / {std}` for pixel
+  value `p` in 0..255 (Fashion-MNIST's mean and standard deviation).
+- Class order is the dataset's label order: 0 T-shirt/top, 1 Trouser, 2 Pullover,
+  3 Dress, 4 Coat, 5 Sandal, 6 Shirt, 7 Sneaker, 8 Bag, 9 Ankle boot.
+
+## Architecture
+
+Convs have no bias (BatchNorm's shift takes its place). The ONNX graph keeps the
+five `BatchNormalization` nodes (inference form, epsilon 1e-5, one output each):
+the importer folds them into the convs. Ops used: {ops}.
+
+| layer | channels | output shape | MACs / image | parameters |
+|---|---|---|---|---|
+{table}
+| **total** | | | **{total:,}** | **{nparams:,}** |
+
+(BN parameters counted as 4 per channel: scale, shift, running mean, running variance.)
+
+## Training recipe
+
+- Data: `/usr/share/datasets/fashion-mnist/train-*.gz` (60,000 images), read as IDX
+  with gzip + numpy.
+- Optimizer: AdamW, weight decay {wd}, batch {batch}, one-cycle learning-rate schedule
+  with peak {lr} (`torch.optim.lr_scheduler.OneCycleLR`, default cosine annealing), {epochs} epochs.
+- Augmentation (training only): {augment}.
+- Seed {seed} (`torch.manual_seed` and a `torch.Generator` for shuffling and augmentation),
+  `torch.set_num_threads({threads})`, CPU only, torch {torch_version}.
+- Wall time: {train_s:.0f} s of training on this machine ({cpu}).
+  Bit-identical weights are expected only with the same torch build and CPU.
+
+## Accuracy
+
+PyTorch fp32, eval mode, all 10,000 test images (`t10k-*.gz`): **{acc:.2f}%**
+({correct} / 10000).
+
+## Output file formats
+
+- `fashion_cnn.top1.u8`: 10,000 bytes; byte `i` is the class (0..9) PyTorch predicts
+  (argmax of the logits; lowest index on ties) for test image `i`, in the order of
+  `t10k-images-idx3-ubyte.gz`.
+- `fashion_cnn.logits.f32`: 256 x 10 float32, little-endian, row-major: the 10 logits
+  of test image 0, then image 1, ... image 255 (10,240 bytes, no header).
+
+Both are computed in eval mode from the same fp32 weights as the ONNX file, batches
+of 1000 images, so a correct fp32 executor reproduces them up to float rounding
+(expect logits within about 1e-4 and the same top-1 except on near-ties).
+
+## Regenerate
+
+```
+/usr/bin/python3 tools/train_reference.py --epochs {epochs} --seed {seed}
+```
+
+`--skip-training` rebuilds the ONNX, the outputs and this card from the saved
+`fashion_cnn.pt` without training.
+""".format(mean=MEAN, std=STD, table=table, total=total, nparams=nparams, **info)
+	with open(path, "w") as f:
+		f.write(text)
+
+
+def cpu_name():
+	try:
+		with open("/proc/cpuinfo") as f:
+			for line in f:
+				if line.startswith("model name"):
+					return line.split(":", 1)[1].strip()
+	except OSError:
+		pass
+	return "unknown CPU"
+
+
+def main():
+	ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+	ap.add_argument("--epochs", type=int, default=8)
+	ap.add_argument("--batch-size", type=int, default=128)
+	ap.add_argument("--lr", type=float, default=3e-3, help="peak learning rate")
+	ap.add_argument("--weight-decay", type=float, default=5e-4)
+	ap.add_argument("--seed", type=int, default=20240)
+	ap.add_argument("--threads", type=int, default=2)
+	ap.add_argument("--no-augment", dest="augment", action="store_false")
+	ap.add_argument("--out-dir", default=os.path.join(ROOT, "models"))
+	ap.add_argument("--skip-training", action="store_true",
+			help="load OUT_DIR/fashion_cnn.pt instead of training")
+	args = ap.parse_args()
+
+	torch.set_num_threads(args.threads)
+	os.makedirs(args.out_dir, exist_ok=True)
+	base = os.path.join(args.out_dir, "fashion_cnn")
+	model = FashionCNN()
+	train_s = 0.0
+	if args.skip_training:
+		model.load_state_dict(torch.load(base + ".pt"))
+		prev = os.path.join(args.out_dir, "fashion_cnn.md")
+		train_s = float("nan")
+		if os.path.exists(prev):
+			import re
+			m = re.search(r"Wall time: ([0-9.]+) s", open(prev).read())
+			if m:
+				train_s = float(m.group(1))
+	else:
+		train_s = train(model, args)
+		torch.save(model.state_dict(), base + ".pt")
+	model.eval()
+
+	test_u8, test_labels = load_split("t10k")
+	logits = predict(model, normalize(test_u8))
+	top1 = logits.argmax(1).numpy().astype(np.uint8)
+	correct = int((top1 == test_labels).sum())
+	acc = 100.0 * correct / test_labels.shape[0]
+	print("PyTorch fp32 test accuracy: %.2f%% (%d/%d)" % (acc, correct, test_labels.shape[0]))
+	top1.tofile(base + ".top1.u8")
+	logits[:LOGITS_IMAGES].numpy().astype("<f4").tofile(base + ".logits.f32")
+
+	onnx_model = export_onnx(model, base + ".onnx")
+	nodes = onnx_model["nodes"]
+	check_onnx_numerics(model, onnx_model, normalize(test_u8[:64]))
+	info = dict(
+		sha_onnx=sha256(base + ".onnx"), sha_top1=sha256(base + ".top1.u8"),
+		sha_logits=sha256(base + ".logits.f32"), sha_pt=sha256(base + ".pt"),
+		ops=", ".join(sorted(set(n[0] for n in nodes))),
+		params=sum(p.numel() for p in model.parameters()) +
+		sum(b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked")),
+		wd=args.weight_decay, batch=args.batch_size, lr=args.lr, epochs=args.epochs,
+		augment=("random horizontal flip (p=0.5) and random shift of up to 2 pixels "
+			 "(pad 2 with the background value, random 28x28 crop)") if args.augment else "none",
+		seed=args.seed, threads=args.threads, torch_version=torch.__version__,
+		train_s=train_s, cpu=cpu_name(), acc=acc, correct=correct)
+	write_card(base + ".md", info)
+	for suffix in (".onnx", ".pt", ".top1.u8", ".logits.f32", ".md"):
+		print("wrote %s%s" % (base, suffix))
+	return 0
+
+
+if __name__ == "__main__":
+	sys.exit(main())
