@@ -53,6 +53,14 @@ KERNEL_C   := $(wildcard kernels/*.c kernels/scalar/*.c)
 AVX2_C     := $(wildcard kernels/avx2/*.c)
 AVX512_C   := $(wildcard kernels/vnni/avx512*.c)
 AVXVNNI_C  := $(wildcard kernels/vnni/avxvnni*.c)
+# On an AArch64 host the x86 sets are left out and the NEON set is built in (it needs no flags:
+# its dot-product code carries a target attribute and runs only after a HWCAP check).
+ifeq ($(shell uname -m),aarch64)
+  AVX2_C    :=
+  AVX512_C  :=
+  AVXVNNI_C :=
+  KERNEL_C  += $(wildcard kernels/neon/*.c)
+endif
 PLUGIN_C   := $(wildcard plugins/*.c)
 TEST_C     := $(wildcard tests/*.c)
 TEST_SUPPORT_C := $(wildcard tests/support/*.c)
@@ -127,7 +135,7 @@ $(BUILD)/plugins/%.so: plugins/%.c $(wildcard include/qx/*.h)
 	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude $< -o $@ -lm
 
 # Deliberately faulty plugins for the plugin-host tests: built like real ones, from include/qx only.
-$(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(wildcard include/qx/*.h)
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(wildcard include/qx/*.h) $(wildcard tests/plugins/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude $< -o $@ -lm
 

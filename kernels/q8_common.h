@@ -58,17 +58,23 @@ void qx_q8_fold_bias(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi, cons
                      int32_t *folded);
 
 /* ---- im2col for the SIMD sets ------------------------------------------------------------
- * A pixel's receptive field for one group is K = segs * seg_len bytes in OHWI order (the order
- * of the weights): either one segment per kernel row (kw * c contiguous bytes in NHWC; needs
- * groups == 1 and dw == 1 or kw == 1) or one per tap (cg bytes). off[pix * segs + s] is the
- * segment's byte offset from its image, or one of: */
+ * A pixel's receptive field for one group is segs segments in OHWI order (the order of the
+ * weights): either one segment per kernel row (kw * c contiguous bytes in NHWC; needs
+ * groups == 1 and dw == 1 or kw == 1) or one per tap (cg bytes). Each segment starts at a
+ * multiple of seg_stride = seg_len rounded up to the set's kgroup, and the weights get zeros
+ * in the gaps: then no kgroup of inputs straddles two segment copies, so the microkernel's
+ * loads are always forwarded from a single store (a straddling load stalls the pipeline, which
+ * dominated a first layer with 3-byte segments). off[pix * segs + s] is the segment's byte
+ * offset from its image, or one of: */
 #define QX_Q8_SEG_PAD     (-1) /* entirely padding: in_zp bytes */
 #define QX_Q8_SEG_PARTIAL (-2) /* a kernel row partly in the left/right padding */
-/* Gathered rows may be over-written by up to this many bytes past K (fast copies): */
+/* Gathered rows may be over-written by up to this many bytes past their end (fast copies): */
 #define QX_Q8_COPY_SLACK  64
 
 struct qx_q8_im2col {
-	int64_t segs, seg_len, k; /* k = segs * seg_len */
+	int64_t segs, seg_len;    /* segments per pixel and group, bytes each */
+	int64_t seg_stride;       /* seg_len rounded up to kgroup */
+	int64_t k;                /* segs * seg_stride: elements of a gathered row */
 	int row_segments;         /* 1: a segment is a kernel row; 0: a tap */
 	int64_t img_bytes;        /* h * w * c */
 	int32_t *off;             /* [oh * ow][segs] */
@@ -76,18 +82,22 @@ struct qx_q8_im2col {
 	 * in_zp) built once per output row, which removes the partial case: */
 	int rowwise;              /* use padded rows (row segments and ow wide enough) */
 	int64_t prow_bytes;       /* one padded row + QX_Q8_COPY_SLACK */
+	int prow_slots;           /* padded rows cached per call: kh * dh (input row iy lives in
+	                           * slot iy % prow_slots, so an output row's kh rows never collide
+	                           * and each input row is padded once per output-row sweep) */
 	uint8_t *zp_row;          /* max(seg_len, prow_bytes) + QX_Q8_COPY_SLACK bytes of in_zp */
 };
 
 /* Builds the table; returns 0, or -1 when out of memory or an image is over 2 GiB. */
-int qx_q8_im2col_init(struct qx_q8_im2col *im, const struct qx_q8_conv_desc *d);
+int qx_q8_im2col_init(struct qx_q8_im2col *im, const struct qx_q8_conv_desc *d, int kgroup);
 void qx_q8_im2col_free(struct qx_q8_im2col *im);
 
 /* Copies len bytes; may copy up to 31 bytes more (from src, into dst's slack) when the source
  * has them before src_end. Segments are copied in increasing order, so the extra bytes are
  * overwritten by the next segment or land in the row's padding, which meets zero weights. */
-static inline __attribute__((always_inline)) void qx_q8_copy_seg(uint8_t *dst, const uint8_t *src, int64_t len,
-                                  const uint8_t *src_end)
+static inline __attribute__((always_inline)) void qx_q8_copy_seg(uint8_t *dst, const uint8_t *src,
+                                                                 int64_t len,
+                                                                 const uint8_t *src_end)
 {
 	if (len <= 4 && src_end - src >= 4) {
 		memcpy(dst, src, 4);
@@ -103,50 +113,63 @@ static inline __attribute__((always_inline)) void qx_q8_copy_seg(uint8_t *dst, c
 	}
 }
 
-/* Gathers pixel pix (oy * ow + ox) of image img, group g, into dst (k bytes + slack).
- * x is the whole input tensor, x_end its end. */
-static inline __attribute__((always_inline)) void qx_q8_im2col_gather(const struct qx_q8_im2col *im,
-                                       const struct qx_q8_conv_desc *d, const uint8_t *x,
-                                       const uint8_t *x_end, int64_t img, int64_t pix, int64_t g,
-                                       uint8_t *dst)
+/* Writes the partial kernel-row segment s of pixel pix (oy * ow + ox) of image img: the
+ * columns inside the image from x, the others in_zp. Rare (rows narrower than 4 outputs). */
+static inline void qx_q8_partial_row(const struct qx_q8_im2col *im, const struct qx_q8_conv_desc *d,
+                                     const uint8_t *x, int64_t img, int64_t pix, int64_t s,
+                                     uint8_t *dst)
 {
-	const int32_t *off = im->off + pix * im->segs;
-	const uint8_t *base = x + img * im->img_bytes + g * (d->c / d->groups);
-	const uint8_t *zp_end = im->zp_row + im->seg_len;
-	for (int64_t s = 0; s < im->segs; s++, dst += im->seg_len) {
-		if (off[s] >= 0) {
-			qx_q8_copy_seg(dst, base + off[s], im->seg_len, x_end);
-		} else if (off[s] == QX_Q8_SEG_PAD) {
-			qx_q8_copy_seg(dst, im->zp_row, im->seg_len, zp_end);
-		} else { /* a kernel row (groups == 1) crossing the left or right padding */
-			int64_t oy = pix / d->ow, ox = pix % d->ow;
-			int64_t iy = oy * d->sh - d->pt + s * d->dh;
-			const uint8_t *row = x + img * im->img_bytes + iy * d->w * d->c;
-			for (int kx = 0; kx < d->kw; kx++) {
-				int64_t ix = ox * d->sw - d->pl + kx;
-				if (ix >= 0 && ix < d->w)
-					memcpy(dst + kx * d->c, row + ix * d->c, (size_t)d->c);
-				else
-					memset(dst + kx * d->c, d->in_zp, (size_t)d->c);
-			}
-		}
+	int64_t oy = pix / d->ow, ox = pix % d->ow;
+	int64_t iy = oy * d->sh - d->pt + s * d->dh;
+	const uint8_t *row = x + img * im->img_bytes + iy * d->w * d->c;
+	for (int kx = 0; kx < d->kw; kx++) {
+		int64_t ix = ox * d->sw - d->pl + kx;
+		if (ix >= 0 && ix < d->w)
+			memcpy(dst + kx * d->c, row + ix * d->c, (size_t)d->c);
+		else
+			memset(dst + kx * d->c, d->in_zp, (size_t)d->c);
 	}
 }
 
-/* Padded input row iy of image img (rowwise): returns where it starts; row is the buffer of
- * prow_bytes to build it in, used unless the row is all padding. */
-static inline const uint8_t *qx_q8_padded_row(const struct qx_q8_im2col *im,
-                                              const struct qx_q8_conv_desc *d,
-                                              const uint8_t *x, int64_t img, int64_t iy,
-                                              uint8_t *row)
+/* Copies exactly len bytes with a few overlapping fixed-size moves (inlined, unlike a libc
+ * call, which costs more than the copy for the short rows of a first layer). */
+static inline __attribute__((always_inline)) void qx_q8_copy_exact(uint8_t *dst, const uint8_t *src,
+                                                                   int64_t len)
 {
-	if (iy < 0 || iy >= d->h)
-		return im->zp_row;
-	size_t left = (size_t)(d->pl * d->c), body = (size_t)(d->w * d->c);
-	memset(row, d->in_zp, left);
-	memcpy(row + left, x + img * im->img_bytes + iy * d->w * d->c, body);
-	memset(row + left + body, d->in_zp, (size_t)im->prow_bytes - left - body);
-	return row;
+	if (len >= 32) {
+		int64_t i = 0;
+		for (; i + 32 < len; i += 32)
+			memcpy(dst + i, src + i, 32);
+		memcpy(dst + len - 32, src + len - 32, 32);
+	} else if (len >= 16) {
+		memcpy(dst, src, 16);
+		memcpy(dst + len - 16, src + len - 16, 16);
+	} else if (len >= 8) {
+		memcpy(dst, src, 8);
+		memcpy(dst + len - 8, src + len - 8, 8);
+	} else if (len >= 4) {
+		memcpy(dst, src, 4);
+		memcpy(dst + len - 4, src + len - 4, 4);
+	} else {
+		for (int64_t i = 0; i < len; i++)
+			dst[i] = src[i];
+	}
+}
+
+/* Builds padded input row iy (inside the image) of image img in row: pl and pr pixels of in_zp
+ * around the row, then in_zp slack, prow_bytes in all; row has room for prow_bytes rounded up
+ * to 64. */
+static inline __attribute__((always_inline)) void qx_q8_padded_row(const struct qx_q8_im2col *im,
+                                                                   const struct qx_q8_conv_desc *d,
+                                                                   const uint8_t *x, int64_t img,
+                                                                   int64_t iy, uint8_t *row)
+{
+	uint8_t fill[32];
+	memset(fill, d->in_zp, sizeof fill);
+	for (int64_t i = 0; i < im->prow_bytes; i += 32)
+		memcpy(row + i, fill, 32);
+	qx_q8_copy_exact(row + d->pl * d->c, x + img * im->img_bytes + iy * d->w * d->c,
+	                 d->w * d->c);
 }
 
 /* Packs the weights of output channels [oc0, oc0 + count) of one group (w: that group's first
@@ -175,7 +198,8 @@ struct qx_q8_simd_conv {
 	struct qx_q8_conv_desc d;  /* the gemm is a 1x1 conv of k channels, in_zp = 0, no bias */
 	int is_gemm;
 	struct qx_q8_im2col im;
-	int64_t cg, ocg, k, kpad;  /* kpad: k rounded up to kgroup */
+	int64_t cg, ocg, k;        /* k: kh * kw * cg, the weights per output channel */
+	int64_t kpad;              /* im.k (segments at seg_stride) rounded up to kgroup */
 	int64_t blocks;            /* output-channel blocks per group */
 	int64_t *block_nb;         /* [blocks] vectors in each block (all nb_max but the last) */
 	int64_t *panel_off;        /* [blocks] offset of each block's panel in a group, elements */

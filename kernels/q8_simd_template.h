@@ -15,7 +15,10 @@
  *   Q8_ELEM               gathered input element (uint8_t, or int16_t for 16-bit sets)
  *   Q8_WELEM              packed weight element (int8_t or int16_t)
  *   Q8_NB_MAX, Q8_MR(nb)  tile shape (must match the set's struct qx_q8_simd_shape)
- *   Q8_WIDEN(dst, src, n) 16-bit sets only: widen n gathered bytes (rounded up to 16)
+ *   Q8_WIDE               1 when gathered inputs are 16-bit, else 0
+ *   Q8_COPY_SHORT(dst, src)  copy Q8_SHORT_SEG (4, or 16 when wide) bytes into Q8_ELEMs
+ *   Q8_COPY_SEG(dst, src, len, src_end)   copy len input bytes into Q8_ELEMs at dst; may
+ *                         over-write dst up to 31 elements and over-read src up to src_end
  *   q8_vec, q8_vecf       the integer and float vector types
  *   V_LOADW(p)            load one weight vector
  *   V_BCAST(p)            broadcast the 32 bits at p (kgroup inputs) to every lane
@@ -24,7 +27,8 @@
  *   V_LOADF_PART(p, n), V_STOREF_PART(p, v, n)   n <= lanes floats
  *   V_CVTF(v) (cvtdq2ps), V_MULF, V_ADDF, V_SET1F, V_MAXF(t, lo) (maxps: NaN -> lo), V_MINF,
  *   V_CVTI(f) (cvtps2dq: round half to even under the default MXCSR)
- *   V_STORE_U8(p, v, n)   store the n first lanes (values already in [0, 255]) as bytes */
+ *   V_STORE_ROW_U8(p, r0, r1, r2, r3, nb, n)   store the first n of the nb * lanes int32 in
+ *                         r0.. (values already in [0, 255]) as bytes, packing with saturation */
 #include "q8_common.h"
 
 #include <stdlib.h>
@@ -67,14 +71,19 @@
 		}                                                                              \
 	} while (0)
 
-/* requantize c<i><j> and store its n bytes */
+/* requantize row i: r<j> = rne(clamp(c<i><j> * m<j>)) + zp, then store the row's count bytes */
 #define Q8_REQ_ONE(i, j)                                                                       \
-	if ((i) < mr && (j) < nb) {                                                            \
+	if ((j) < nb) {                                                                        \
 		q8_vecf t = V_MULF(V_CVTF(c##i##j), m##j);                                     \
 		t = V_MINF(V_MAXF(t, lo), hi);                                                 \
-		V_STORE_U8(y + (i) * ys + (j) * Q8_LANES, V_ADDI(V_CVTI(t), zp), n##j);        \
+		r##j = V_ADDI(V_CVTI(t), zp);                                                  \
 	}
-#define Q8_REQ_ROW(i, unused) Q8_REQ_ONE(i, 0) Q8_REQ_ONE(i, 1) Q8_REQ_ONE(i, 2) Q8_REQ_ONE(i, 3)
+#define Q8_REQ_ROW(i, unused)                                                                  \
+	if ((i) < mr) {                                                                        \
+		q8_vec r0 = zp, r1 = zp, r2 = zp, r3 = zp;                                     \
+		Q8_REQ_ONE(i, 0) Q8_REQ_ONE(i, 1) Q8_REQ_ONE(i, 2) Q8_REQ_ONE(i, 3)            \
+		V_STORE_ROW_U8(y + (i) * ys, r0, r1, r2, r3, nb, count);                       \
+	}
 
 /* valid lanes of vector j of a block with count channels */
 Q8_INLINE int64_t Q8_SET(lanes_of)(int64_t count, int j)
@@ -83,20 +92,35 @@ Q8_INLINE int64_t Q8_SET(lanes_of)(int64_t count, int j)
 	return n > Q8_LANES ? Q8_LANES : n;
 }
 
-/* One conv tile: mr pixels (rows of buf) x nb vectors of channels, requantized into y (row
- * stride ys), count valid channels. */
+/* One conv tile: mr pixels x nb vectors of channels, requantized into y (row stride ys),
+ * count valid channels. The inputs are the rows of buf, or, when src is not NULL (8-bit sets,
+ * kernel-row segments), read in place: segment s of pixel i at src[s] + at + i * step in the
+ * padded input rows (up to 3 bytes read past a segment meet zero weights). */
 Q8_INLINE void Q8_SET(conv_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
+                                 const uint8_t *const *src, int64_t at, int64_t step,
                                  const Q8_WELEM *w, const int32_t *bias, const float *mult,
                                  uint8_t *y, int64_t ys, int64_t count, const int mr, const int nb)
 {
-	const size_t stride = p->row_bytes / sizeof(Q8_ELEM);
 	q8_vec b0 = V_LOADI(bias), b1 = b0, b2 = b0, b3 = b0;
 	if (1 < nb) b1 = V_LOADI(bias + 1 * Q8_LANES);
 	if (2 < nb) b2 = V_LOADI(bias + 2 * Q8_LANES);
 	if (3 < nb) b3 = V_LOADI(bias + 3 * Q8_LANES);
 	Q8_ROWS(Q8_DECL_ROW, b0)
 	Q8_ROWS(Q8_INIT_ROW, b0, b1, b2, b3)
-	Q8_KLOOP(buf, w, p->kpad / Q8_KGROUP);
+#if !Q8_WIDE
+	if (src) {
+		const size_t stride = (size_t)step;
+		const int64_t kq = p->im.seg_stride / Q8_KGROUP;
+		for (int64_t seg = 0; seg < p->im.segs; seg++)
+			Q8_KLOOP(src[seg] + at, w + seg * kq * nb * Q8_LANES * Q8_KGROUP, kq);
+	} else
+#else
+	(void)src, (void)at, (void)step;
+#endif
+	{
+		const size_t stride = p->row_bytes / sizeof(Q8_ELEM);
+		Q8_KLOOP(buf, w, p->kpad / Q8_KGROUP);
+	}
 	const struct qx_q8_conv_desc *d = &p->d;
 	q8_vec zp = V_SET1I(d->out_zp);
 	q8_vecf lo = V_SET1F((float)(d->out_min - d->out_zp));
@@ -105,8 +129,6 @@ Q8_INLINE void Q8_SET(conv_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM 
 	if (1 < nb) m1 = V_LOADF_PART(mult + 1 * Q8_LANES, Q8_LANES);
 	if (2 < nb) m2 = V_LOADF_PART(mult + 2 * Q8_LANES, Q8_LANES);
 	if (3 < nb) m3 = V_LOADF_PART(mult + 3 * Q8_LANES, Q8_LANES);
-	int64_t n0 = Q8_SET(lanes_of)(count, 0), n1 = Q8_SET(lanes_of)(count, 1);
-	int64_t n2 = Q8_SET(lanes_of)(count, 2), n3 = Q8_SET(lanes_of)(count, 3);
 	Q8_ROWS(Q8_REQ_ROW, 0)
 }
 
@@ -167,10 +189,11 @@ Q8_INLINE void Q8_SET(gemm_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM 
 	}
 
 static void Q8_SET(conv_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
+                                  const uint8_t *const *src, int64_t at, int64_t step,
                                   const Q8_WELEM *w, const int32_t *bias, const float *mult,
                                   uint8_t *y, int64_t ys, int64_t count, int mr, int nb)
 {
-	Q8_DISPATCH(Q8_SET(conv_tile), mr, nb, p, buf, w, bias, mult, y, ys, count)
+	Q8_DISPATCH(Q8_SET(conv_tile), mr, nb, p, buf, src, at, step, w, bias, mult, y, ys, count)
 }
 
 static void Q8_SET(gemm_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
@@ -181,23 +204,143 @@ static void Q8_SET(gemm_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM
 	Q8_DISPATCH(Q8_SET(gemm_tile), mr, nb, p, buf, w, rowsum, x_zp, scale, bias, y, ys, count)
 }
 
+/* Where the 16-bit sets build partial segments as bytes before widening them. */
+Q8_INLINE uint8_t *Q8_SET(scratch)(const struct qx_q8_simd_conv *p, void *buf)
+{
+	return (uint8_t *)buf + (size_t)p->mr * p->row_bytes;
+}
+
 /* Gathers mr pixels starting at (img, pin) for group g into the tile buffer. */
 static void Q8_SET(gather)(const struct qx_q8_simd_conv *p, const uint8_t *x,
                            const uint8_t *x_end, int64_t img, int64_t pin, int64_t g, int mr,
                            void *buf)
 {
+	const struct qx_q8_im2col *im = &p->im;
+	const uint8_t *zp_end = im->zp_row + im->seg_len + QX_Q8_COPY_SLACK;
 	int64_t hw = p->d.oh * p->d.ow;
 	for (int i = 0; i < mr; i++) {
-#ifdef Q8_WIDEN
-		uint8_t *bytes = (uint8_t *)buf + (size_t)p->mr * p->row_bytes;
-		qx_q8_im2col_gather(&p->im, &p->d, x, x_end, img, pin, g, bytes);
-		Q8_WIDEN((int16_t *)((uint8_t *)buf + i * p->row_bytes), bytes, p->kpad);
+		Q8_ELEM *row = (Q8_ELEM *)((uint8_t *)buf + i * p->row_bytes);
+		const int32_t *off = im->off + pin * im->segs;
+		const uint8_t *base = x + img * im->img_bytes + g * p->cg;
+		for (int64_t s = 0; s < im->segs; s++) {
+			Q8_ELEM *dst = row + s * im->seg_stride;
+			if (off[s] >= 0) {
+				Q8_COPY_SEG(dst, base + off[s], im->seg_len, x_end);
+			} else if (off[s] == QX_Q8_SEG_PAD) {
+				Q8_COPY_SEG(dst, im->zp_row, im->seg_len, zp_end);
+			} else {
+#if Q8_WIDE
+				uint8_t *tmp = Q8_SET(scratch)(p, buf);
+				qx_q8_partial_row(im, &p->d, x, img, pin, s, tmp);
+				Q8_COPY_SEG(dst, tmp, im->seg_len, tmp + im->seg_len + QX_Q8_COPY_SLACK);
 #else
-		qx_q8_im2col_gather(&p->im, &p->d, x, x_end, img, pin, g,
-		                    (uint8_t *)buf + i * p->row_bytes);
+				qx_q8_partial_row(im, &p->d, x, img, pin, s, dst);
 #endif
+			}
+		}
 		if (++pin == hw)
 			pin = 0, img++;
+	}
+}
+
+/* Runs the output-channel blocks of group g on the gathered tile (or in place, see
+ * conv_tile). */
+Q8_INLINE void Q8_SET(conv_blocks)(const struct qx_q8_simd_conv *p, const void *buf,
+                                   const uint8_t *const *src, int64_t at, int64_t step,
+                                   uint8_t *y, int64_t pix, int64_t g, int mr)
+{
+	const struct qx_q8_conv_desc *d = &p->d;
+	int64_t width = (int64_t)Q8_NB_MAX * Q8_LANES;
+	const Q8_WELEM *w = (const Q8_WELEM *)p->w + g * p->group_elems;
+	for (int64_t b = 0; b < p->blocks; b++) {
+		int64_t slot = (g * p->blocks + b) * width;
+		int64_t count = p->ocg - b * width < width ? p->ocg - b * width : width;
+		Q8_SET(conv_tile_any)(p, buf, src, at, step, w + p->panel_off[b], p->bias + slot,
+		                      p->mult + slot,
+		                      y + pix * d->oc + g * p->ocg + b * width, d->oc, count, mr,
+		                      (int)p->block_nb[b]);
+	}
+}
+
+/* Copies mr pixels' kh segments from padded rows (which have QX_Q8_COPY_SLACK bytes past every
+ * segment, so no bounds checks): short != 0 means seg_len <= Q8_SHORT_SEG, one fixed-size move. */
+#if Q8_WIDE
+#define Q8_SHORT_SEG 16
+#else
+#define Q8_SHORT_SEG 4
+#endif
+Q8_INLINE void Q8_SET(gather_rows)(uint8_t *buf, size_t row_bytes, const uint8_t *const *src,
+                                   const int kh, int64_t seg_stride, int64_t at, int64_t step,
+                                   int64_t seg_len, int mr, const int short_seg)
+{
+	for (int i = 0; i < mr; i++, at += step) {
+		Q8_ELEM *row = (Q8_ELEM *)(buf + i * row_bytes);
+		for (int s = 0; s < kh; s++) {
+			if (short_seg)
+				Q8_COPY_SHORT(row + s * seg_stride, src[s] + at);
+			else
+				Q8_COPY_SEG(row + s * seg_stride, src[s] + at, seg_len,
+				            src[s] + seg_len + QX_Q8_COPY_SLACK);
+		}
+	}
+}
+
+/* Kernel-row segments, one output row at a time: the kh input rows are padded once, then each
+ * pixel's segment is a plain copy at ox * sw * c (groups == 1 here). The fields of p are read
+ * into locals first: the byte stores of the copies may alias anything, so the compiler would
+ * otherwise reload them after every copy. */
+static void Q8_SET(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint8_t *x,
+                                     uint8_t *y, int64_t begin, int64_t end, uint8_t *buf)
+{
+	const struct qx_q8_conv_desc *d = &p->d;
+	const struct qx_q8_im2col *im = &p->im;
+	const int64_t ow = d->ow, hw = d->oh * ow, step = d->sw * d->c;
+	const int64_t seg_len = im->seg_len, seg_stride = im->seg_stride;
+	const int64_t prow = (im->prow_bytes + 63) & ~(int64_t)63;
+	const size_t row_bytes = p->row_bytes;
+	const int kh = d->kh, mr_max = p->mr, slots = im->prow_slots;
+	const uint8_t *src[64];
+	int64_t slot_key[64]; /* img * h + iy of the row each slot holds, -1: none */
+	for (int s = 0; s < slots; s++)
+		slot_key[s] = -1;
+	for (int64_t pix = begin; pix < end;) {
+		int64_t img = pix / hw, oy = pix % hw / ow, ox = pix % ow;
+		int64_t row_end = pix + (ow - ox) < end ? pix + (ow - ox) : end;
+		for (int s = 0; s < kh; s++) {
+			int64_t iy = oy * d->sh - d->pt + s * d->dh;
+			if (iy < 0 || iy >= d->h) {
+				src[s] = im->zp_row;
+				continue;
+			}
+			int slot = (int)(iy % slots);
+			uint8_t *row = buf + p->prow_at + slot * prow;
+			if (slot_key[slot] != img * d->h + iy) {
+				qx_q8_padded_row(im, d, x, img, iy, row);
+				slot_key[slot] = img * d->h + iy;
+			}
+			src[s] = row;
+		}
+		for (; pix < row_end; ox += mr_max) {
+			int mr = row_end - pix < mr_max ? (int)(row_end - pix) : mr_max;
+			int64_t at = ox * step;
+			if (!Q8_WIDE) {
+				/* 8-bit sets read the padded rows in place: no gather at all */
+				Q8_SET(conv_blocks)(p, buf, src, at, step, y, pix, 0, mr);
+				pix += mr;
+				continue;
+			}
+			if (seg_len <= Q8_SHORT_SEG && kh == 3)
+				Q8_SET(gather_rows)(buf, row_bytes, src, 3, seg_stride, at, step, seg_len,
+				                    mr, 1);
+			else if (seg_len <= Q8_SHORT_SEG)
+				Q8_SET(gather_rows)(buf, row_bytes, src, kh, seg_stride, at, step, seg_len,
+				                    mr, 1);
+			else
+				Q8_SET(gather_rows)(buf, row_bytes, src, kh, seg_stride, at, step, seg_len,
+				                    mr, 0);
+			Q8_SET(conv_blocks)(p, buf, NULL, 0, 0, y, pix, 0, mr);
+			pix += mr;
+		}
 	}
 }
 
@@ -205,21 +348,17 @@ static void Q8_SET(conv_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, 
                              int64_t begin, int64_t end, void *buf)
 {
 	const struct qx_q8_conv_desc *d = &p->d;
+	if (p->im.rowwise && d->kh <= 64) {
+		Q8_SET(conv_run_rowwise)(p, x, y, begin, end, buf);
+		return;
+	}
 	const uint8_t *x_end = x + d->n * p->im.img_bytes;
-	int64_t hw = d->oh * d->ow, width = (int64_t)Q8_NB_MAX * Q8_LANES;
-	const Q8_WELEM *w = p->w;
+	int64_t hw = d->oh * d->ow;
 	for (int64_t pix = begin; pix < end; pix += p->mr) {
 		int mr = end - pix < p->mr ? (int)(end - pix) : p->mr;
 		for (int64_t g = 0; g < d->groups; g++) {
 			Q8_SET(gather)(p, x, x_end, pix / hw, pix % hw, g, mr, buf);
-			for (int64_t b = 0; b < p->blocks; b++) {
-				int64_t slot = (g * p->blocks + b) * width;
-				int64_t count = p->ocg - b * width < width ? p->ocg - b * width : width;
-				Q8_SET(conv_tile_any)(p, buf, w + g * p->group_elems + p->panel_off[b],
-				                      p->bias + slot, p->mult + slot,
-				                      y + pix * d->oc + g * p->ocg + b * width, d->oc,
-				                      count, mr, (int)p->block_nb[b]);
-			}
+			Q8_SET(conv_blocks)(p, buf, NULL, 0, 0, y, pix, g, mr);
 		}
 	}
 }

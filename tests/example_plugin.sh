@@ -27,7 +27,7 @@ show() {
 	sed 's/^/# /' "$1"
 }
 
-echo "1..5"
+echo "1..6"
 
 make -C "$root" --no-print-directory install PREFIX="$tmp/prefix" >"$tmp/install.log" 2>&1
 rc=$?
@@ -63,5 +63,12 @@ rc=$?
 ok $rc "qx-bench plugin-check passes on the example (exit $rc)"
 show "$tmp/check.log"
 [ $rc -eq 0 ] || show "$tmp/check.err"
+
+# The checker must also be able to fail: a plugin that crashes in calibrate.
+"$build/qx-bench" plugin-check "$build/tests/plugins/segv.so" --timeout 20 >"$tmp/segv.log" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "^not ok .*full run" "$tmp/segv.log" &&
+	grep -q "crashed with SIGSEGV during calibrate" "$tmp/segv.log"
+ok $? "plugin-check fails (exit $rc) on a plugin that crashes, naming the crash"
 
 [ $failed -eq 0 ]

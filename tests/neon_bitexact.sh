@@ -8,16 +8,25 @@
 set -u
 
 root=${QX_ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
-cd "$root" || { echo "Bail out! cannot enter $root"; exit 1; }
+# One failed test line (not "Bail out!", which would stop every other test of `make test`).
+fail() {
+	echo "1..1"
+	echo "not ok 1 - $*"
+	exit 1
+}
+cd "$root" || fail "cannot enter $root"
 
 cc=${NEON_CC:-aarch64-linux-gnu-gcc}
 qemu=${NEON_QEMU:-qemu-aarch64}
-command -v "$cc" >/dev/null 2>&1 || { echo "1..0 # SKIP $cc not installed (Debian: gcc-aarch64-linux-gnu)"; exit 0; }
-command -v "$qemu" >/dev/null 2>&1 || { echo "1..0 # SKIP $qemu not installed (Debian: qemu-user)"; exit 0; }
+skip() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+command -v "$cc" >/dev/null 2>&1 || skip "$cc not installed (Debian: gcc-aarch64-linux-gnu)"
+command -v "$qemu" >/dev/null 2>&1 || skip "$qemu not installed (Debian: qemu-user)"
 if [ "${QX_SANITIZED:-}" = 1 ]; then
 	# The AArch64 binary is one build, without sanitizers; the plain run of `make test` ran it.
-	echo "1..0 # SKIP the AArch64 build has no sanitizer variant (the plain run covers it)"
-	exit 0
+	skip "the AArch64 build has no sanitizer variant (the plain run covers it)"
 fi
 
 # A make started by `make test` must not inherit the parent's jobserver or flags.
@@ -25,14 +34,15 @@ unset MAKEFLAGS MFLAGS MAKELEVEL
 mkdir -p build/aarch64
 log=build/aarch64/neon-build.log
 if ! make -f kernels/neon/neon.mk neon-test-build NEON_CC="$cc" >"$log" 2>&1; then
-	echo "Bail out! AArch64 build failed (make -f kernels/neon/neon.mk neon-test-build):"
 	sed 's/^/# /' "$log" | tail -n 40
-	exit 1
+	fail "AArch64 build (make -f kernels/neon/neon.mk neon-test-build, log in $log)"
 fi
 bin=$(make -s -f kernels/neon/neon.mk --no-print-directory neon-test-path)
-[ -n "$bin" ] && [ -x "$bin" ] || { echo "Bail out! no AArch64 test binary after the build"; exit 1; }
+if [ -z "$bin" ] || [ ! -x "$bin" ]; then
+	fail "no AArch64 test binary after the build"
+fi
 
-out=$(mktemp) || { echo "Bail out! mktemp failed"; exit 1; }
+out=$(mktemp) || fail "mktemp"
 trap 'rm -f "$out"' EXIT
 total=0
 failed=0

@@ -57,17 +57,29 @@ static int contains(const char *s, const char *part)
 /* The fault plugins: each message must name the plugin (label and path) and the fault. */
 static void test_faults(void)
 {
-	static const struct { const char *name; const char *fault; const char *fault2; } cases[] = {
-		{ "newer-major", "built for plugin ABI 2.0", "this qx-bench has ABI 1.0" },
-		{ "newer-minor", "built for plugin ABI 1.1", "expected ABI 1.x with x <= 0" },
-		{ "bad-struct-size", "struct_size 8", "for ABI 1.0" },
-		{ "no-entry", "no entry point", "undefined symbol: qx_plugin_entry" },
-		{ "zero-scale", "invalid plan", "scale[0] is 0 (expected a finite value > 0)" },
-		{ "nan-scale", "invalid plan", "is nan (expected a finite value > 0)" },
-		{ "calib-error", "calibrate (batch 1 of 3) failed", "simulated failure on batch 1" },
-		{ "segv", "crashed with SIGSEGV", "during calibrate (batch 0 of 3)" },
-		{ "hang", "hung: no plan after 0.5 s", "during calibrate (batch 0 of 3)" },
-		{ "exit3", "exited with status 3", "during prepare" },
+	static const struct {
+		const char *name;
+		enum qx_plugin_fault kind;
+		const char *fault, *fault2;
+	} cases[] = {
+		{ "newer-major", QX_PLUGIN_LOAD_FAILED, "built for plugin ABI 2.0",
+		  "this qx-bench has ABI 1.0" },
+		{ "newer-minor", QX_PLUGIN_LOAD_FAILED, "built for plugin ABI 1.1",
+		  "expected ABI 1.x with x <= 0" },
+		{ "bad-struct-size", QX_PLUGIN_LOAD_FAILED, "struct_size 8", "for ABI 1.0" },
+		{ "no-entry", QX_PLUGIN_LOAD_FAILED, "no entry point",
+		  "undefined symbol: qx_plugin_entry" },
+		{ "zero-scale", QX_PLUGIN_INVALID_PLAN, "invalid plan",
+		  "scale[0] is 0 (expected a finite value > 0)" },
+		{ "nan-scale", QX_PLUGIN_INVALID_PLAN, "invalid plan",
+		  "is nan (expected a finite value > 0)" },
+		{ "calib-error", QX_PLUGIN_RETURNED_ERROR, "calibrate (batch 1 of 3) failed",
+		  "simulated failure on batch 1" },
+		{ "segv", QX_PLUGIN_CRASHED, "crashed with SIGSEGV",
+		  "during calibrate (batch 0 of 3)" },
+		{ "hang", QX_PLUGIN_HUNG, "hung: no plan after 0.5 s",
+		  "during calibrate (batch 0 of 3)" },
+		{ "exit3", QX_PLUGIN_EXITED, "exited with status 3", "during prepare" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct qx_plugin_result res;
@@ -76,7 +88,8 @@ static void test_faults(void)
 		char prefix[1200];
 		snprintf(prefix, sizeof prefix, "plugin '%s' (%s): ", cases[i].name,
 		         plugin_path(cases[i].name));
-		ok(rc == QX_EPLUGIN && strncmp(err.msg, prefix, strlen(prefix)) == 0 &&
+		ok(rc == QX_EPLUGIN && res.fault == cases[i].kind &&
+		   strncmp(err.msg, prefix, strlen(prefix)) == 0 &&
 		   contains(err.msg, cases[i].fault) && contains(err.msg, cases[i].fault2) &&
 		   !strchr(err.msg, '\n'),
 		   "%s: one line naming the plugin and the fault", cases[i].name);
@@ -194,7 +207,9 @@ static void test_runs(void)
 
 	struct qx_suite_option bogus = { .key = "bogus", .value = "1" };
 	rc = run_plugin("good", 30, N_IMAGES, &bogus, 1, &res, &err);
-	ok(rc == QX_EPLUGIN && contains(err.msg, "plugin 'good' (") &&
+	ok(rc == QX_EPLUGIN && res.fault == QX_PLUGIN_RETURNED_ERROR &&
+	   !strcmp(res.stage, "create") && res.bad_option == 0 &&
+	   contains(err.msg, "plugin 'good' (") &&
 	   contains(err.msg, "create failed: unknown option 'bogus'"),
 	   "an unknown option is the plugin's error from create");
 	diag("%s", err.msg);
@@ -238,11 +253,11 @@ static void test_runs(void)
 		/* tensors in graph order: input, conv1.weight, conv1.out, ... */
 		const char *prod = json_string_value(json_object_get(json_array_get(tensors, 2),
 		                                                     "producer"));
-		ok(root && found == (int)json_array_size(tensors) && found == 7 &&
-		   json_array_size(json_object_get(root, "nodes")) == 4 && prod &&
+		ok(root && found == (int)json_array_size(tensors) && found == 9 &&
+		   json_array_size(json_object_get(root, "nodes")) == 5 && prod &&
 		   !strcmp(prod, "conv1"),
-		   "plan.json: 7 quantized tensors by name (2 copied) with scales and zero points "
-		   "bit-exact, producers by node name, 4 nodes");
+		   "plan.json: 9 quantized tensors by name (2 copied) with scales and zero points "
+		   "bit-exact, producers by node name, 5 nodes");
 		json_decref(root);
 		unlink(path);
 		rmdir(dir);
@@ -307,16 +322,20 @@ static void add_op(struct plan_maker *m, int node, int mode, int lo, int hi)
 	m->plan.ops = m->op;
 }
 
-/* A valid all-static plan of the tiny model: conv per-channel weights, fc per-tensor. */
+/* A valid all-static plan of the tiny model: conv per-channel weights, the Gemms per-tensor.
+ * Entries: 0 input, 1 conv1.weight, 2 conv1.out, 3 fc.weight, 4 fc.out, 5 fc2.weight,
+ * 6 logits. Nodes: 0 conv1, 1 pool1, 2 flatten, 3 fc, 4 fc2. */
 static void valid_plan(struct plan_maker *m)
 {
 	memset(m, 0, sizeof *m);
-	for (int n = 0; n < 4; n++)
+	for (int n = 0; n < 5; n++)
 		add_op(m, n, QX_MODE_STATIC, 0, 0);
 	add_t(m, "input", QX_PLAN_UINT8, -1, 1, 1.0f / 255, 0, 0, 255);
 	add_t(m, "conv1.weight", QX_PLAN_INT8, 0, 4, 0.004f, 0, -128, 127);
 	add_t(m, "conv1.out", QX_PLAN_UINT8, -1, 1, 0.02f, 0, 0, 255);
 	add_t(m, "fc.weight", QX_PLAN_INT8, -1, 1, 0.002f, 0, -127, 127);
+	add_t(m, "fc.out", QX_PLAN_UINT8, -1, 1, 0.05f, 0, 0, 255);
+	add_t(m, "fc2.weight", QX_PLAN_INT8, -1, 1, 0.003f, 0, -128, 127);
 	add_t(m, "logits", QX_PLAN_UINT8, -1, 1, 0.1f, 128, 0, 255);
 }
 
@@ -348,7 +367,7 @@ static void test_validate(void)
 
 	valid_plan(&m);
 	m.t[0].tensor = 99;
-	expect_invalid(&m, "tensor index out of range", "tensor entry 0: tensor index 99 is out of range (expected 0..8)");
+	expect_invalid(&m, "tensor index out of range", "tensor entry 0: tensor index 99 is out of range (expected 0..11)");
 	valid_plan(&m);
 	m.t[1].axis = 0;
 	m.t[1].n_channels = 1;
@@ -383,8 +402,8 @@ static void test_validate(void)
 	m.t[0].symmetric = 0;
 	expect_invalid(&m, "int8 activation", "activation of static node 'conv1' is int8 (expected uint8 per-tensor)");
 	valid_plan(&m);
-	m.plan.n_tensors = 4; /* drop logits */
-	expect_invalid(&m, "static output without qparams", "'logits': activation of static node 'fc' has no qparams");
+	m.plan.n_tensors = 6; /* drop logits */
+	expect_invalid(&m, "static output without qparams", "'logits': activation of static node 'fc2' has no qparams");
 	valid_plan(&m);
 	add_t(&m, "pool1.out", QX_PLAN_UINT8, -1, 1, 0.5f, 0, 0, 255);
 	expect_invalid(&m, "MaxPool output with other qparams", "output of MaxPool node 'pool1' has qparams different from its input 'conv1.out'");
@@ -401,7 +420,7 @@ static void test_validate(void)
 	m.t[4].tensor = m.t[2].tensor;
 	expect_invalid(&m, "a tensor listed twice", "'conv1.out' (entry 4): listed twice, also as entry 2");
 	valid_plan(&m);
-	m.plan.n_ops = 3; /* fc float: its weight and logits are then unused */
+	m.plan.n_ops = 3; /* fc and fc2 float: their weights are then unused */
 	expect_invalid(&m, "qparams on a tensor no quantized node uses", "'fc.weight' (entry 3): has qparams but no static or dynamic node uses it");
 	valid_plan(&m);
 	m.t[0].dtype = 7;
@@ -411,21 +430,36 @@ static void test_validate(void)
 	valid_plan(&m);
 	add_t(&m, "conv1.bias", QX_PLAN_INT32, 0, 4, 0.0f, 0, INT32_MIN, INT32_MAX);
 	for (int k = 0; k < 4; k++)
-		m.s[5][k] = m.s[0][0] * m.s[1][k];
+		m.s[7][k] = m.s[0][0] * m.s[1][k];
 	rc = qx_plan_validate(&graph, &m.plan, NULL, &out, &err);
 	ok(rc == 0, "an int32 bias at input_scale * weight_scale is accepted");
 	if (!rc)
 		qx_quant_plan_free(&out);
-	m.s[5][2] *= 1.01f;
+	m.s[7][2] *= 1.01f;
 	expect_invalid(&m, "bias at another scale", "bias scale[2]");
 
-	/* A dynamic fc: weight only, no activation qparams. */
+	/* A dynamic fc before a static fc2: fc's input needs no qparams of its own (it is
+	 * conv1.out's copy through pool1/flatten), fc.out is fc2's input. */
 	valid_plan(&m);
 	m.op[3] = (struct qx_plan_op){ 3, QX_MODE_DYNAMIC, 0, 127 };
-	m.plan.n_tensors = 4;
 	rc = qx_plan_validate(&graph, &m.plan, NULL, &out, &err);
-	ok(rc == 0 && out.node[3].mode == QX_MODE_DYNAMIC && out.node[3].dyn_qmax == 127,
-	   "a dynamic Gemm with an int8 weight and no activation qparams is accepted");
+	ok(rc == 0 && out.node[3].mode == QX_MODE_DYNAMIC && out.node[3].dyn_qmax == 127 &&
+	   out.node[4].mode == QX_MODE_STATIC,
+	   "a dynamic Gemm followed by a static one is accepted");
+	if (rc)
+		diag("%s", err.msg);
+	else
+		qx_quant_plan_free(&out);
+	/* Both Gemms dynamic: weights only, no activation qparams after flatten. */
+	valid_plan(&m);
+	m.op[3] = (struct qx_plan_op){ 3, QX_MODE_DYNAMIC, 0, 127 };
+	m.op[4] = (struct qx_plan_op){ 4, QX_MODE_DYNAMIC, 0, 255 };
+	m.t[4] = m.t[5]; /* fc2.weight; drop fc.out and logits */
+	m.plan.n_tensors = 5;
+	rc = qx_plan_validate(&graph, &m.plan, NULL, &out, &err);
+	ok(rc == 0 && out.node[3].mode == QX_MODE_DYNAMIC && out.node[4].dyn_qmax == 255 &&
+	   out.tensor[qx_graph_find_tensor(&graph, "fc2.weight")].dtype == QX_PLAN_INT8,
+	   "two dynamic Gemms with int8 weights and no activation qparams are accepted");
 	if (rc)
 		diag("%s", err.msg);
 	else
@@ -433,7 +467,8 @@ static void test_validate(void)
 
 	/* prepare's declared modes must match the plan's. */
 	valid_plan(&m);
-	int32_t modes[4] = { QX_MODE_STATIC, QX_MODE_STATIC, QX_MODE_STATIC, QX_MODE_DYNAMIC };
+	int32_t modes[5] = { QX_MODE_STATIC, QX_MODE_STATIC, QX_MODE_STATIC, QX_MODE_DYNAMIC,
+	                     QX_MODE_STATIC };
 	rc = qx_plan_validate(&graph, &m.plan, modes, &out, &err);
 	ok(rc == QX_EPLUGIN && contains(err.msg, "node 'fc': the plan makes it static but prepare "
 	                                         "declared dynamic"),
@@ -450,15 +485,15 @@ static void test_json(void)
 	m.s[1][2] = -INFINITY;
 	m.s[2][0] = 1.17549435e-38f; /* smallest normal: 9 digits must bring it back */
 	m.s[0][0] = 0.1f;
-	int32_t modes[4] = { 1, 1, 1, 1 };
+	int32_t modes[5] = { 1, 1, 1, 1, 1 };
 	char *json = NULL;
 	size_t len = 0;
 	struct qx_error err = { 0 };
 	struct qx_plan_buf b;
-	int rc = qx_plan_json_encode(&m.plan, modes, 4, 20, 3, 0.25, &json, &len, &err);
+	int rc = qx_plan_json_encode(&m.plan, modes, 5, 20, 3, 0.25, &json, &len, &err);
 	rc = rc ? rc : qx_plan_json_decode(json, len, &b, &err);
-	int same = rc == 0 && b.plan.n_tensors == m.plan.n_tensors && b.plan.n_ops == 4 &&
-	           b.n_node_modes == 4 && b.calib_images == 20 && b.calib_batches == 3 &&
+	int same = rc == 0 && b.plan.n_tensors == m.plan.n_tensors && b.plan.n_ops == 5 &&
+	           b.n_node_modes == 5 && b.calib_images == 20 && b.calib_batches == 3 &&
 	           b.calibrate_s == 0.25;
 	for (int e = 0; same && e < m.plan.n_tensors; e++) {
 		const struct qx_plan_tensor *x = &m.plan.tensors[e], *y = &b.plan.tensors[e];

@@ -219,6 +219,20 @@ static void run_binary(const struct qx_tensor *ta, const float *a, const struct 
 	}
 }
 
+/* max(x, 0), keeping NaN. In blocks of 8 with restrict pointers: the shape -O2's cheap
+ * vectorizer accepts (a plain loop over n stays scalar and branches on the sign). */
+static void run_relu(const float *restrict x, float *restrict y, int64_t n)
+{
+	int64_t j = 0;
+	for (; j + 8 <= n; j += 8)
+		for (int u = 0; u < 8; u++) {
+			float v = x[j + u];
+			y[j + u] = v < 0.0f ? 0.0f : v;
+		}
+	for (; j < n; j++)
+		y[j] = x[j] < 0.0f ? 0.0f : x[j];
+}
+
 static void run_softmax(const struct qx_graph *g, const struct qx_node *n, const float *x,
                         float *y)
 {
@@ -407,8 +421,7 @@ static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
 		run_matmul(e, n, y);
 		return 0;
 	case QX_OP_RELU:
-		for (int64_t j = 0; j < total; j++)
-			y[j] = x[j] < 0.0f ? 0.0f : x[j];
+		run_relu(x, y, total);
 		return 0;
 	case QX_OP_CLIP: {
 		float lo = n->act_min, hi = n->act_max;

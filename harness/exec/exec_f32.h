@@ -7,9 +7,11 @@
 
 struct qx_exec_f32;
 
-/* Prepares g for batches of `batch` images: infers shapes, packs weights with k->f32, allocates
- * one buffer per activation. Keeps pointers to g and k until qx_exec_f32_free; g must stay
- * unchanged meanwhile. */
+/* Prepares g for batches of `batch` images: infers shapes (batch <= 0 keeps the declared ones),
+ * packs constant weights with k->f32, allocates one buffer per activation. It does not fuse
+ * activations (qx_graph_fuse_activations is the caller's choice, made before). Keeps pointers
+ * to g and k until qx_exec_f32_free; g must stay unchanged meanwhile. Conv / Gemm / MatMul
+ * weights that are graph inputs rather than constants are packed on every run. */
 int qx_exec_f32_create(struct qx_graph *g, int64_t batch, const struct qx_kernels *k,
                        struct qx_exec_f32 **out, struct qx_error *err);
 

@@ -9,6 +9,7 @@
 #include "exec/exec_f32.h"
 #include "exec/q8_layout.h"
 #include "exec/q8_weights.h"
+#include "measure/pool.h"
 
 enum step_kind {
 	STEP_QUANTIZE,      /* float (NCHW) -> uint8 (physical layout) */
@@ -68,6 +69,7 @@ struct qx_exec_q8 {
 	struct q8_tensor *t;
 	struct step *steps;
 	int n_steps, cap_steps;
+	struct qx_pool *pool;      /* splits conv, pooling and gemm across threads; NULL: one */
 	uint8_t *scratch;          /* relayout / dynamic quantization buffer */
 	size_t scratch_bytes;
 	int64_t model_bytes;
@@ -610,24 +612,53 @@ static void run_concat(struct qx_exec_q8 *e, const struct step *s)
 	}
 }
 
+/* One step's kernel over a range of its output pixels, as the thread pool calls it. */
+struct range_call {
+	struct qx_exec_q8 *e;
+	struct step *s;
+};
+
+static void conv_range(void *ctx, int64_t begin, int64_t end)
+{
+	struct range_call *c = ctx;
+	c->e->k->q8->conv(c->s->packed, c->e->t[c->s->in].u8, c->e->t[c->s->out].u8, begin, end);
+}
+
+static void maxpool_range(void *ctx, int64_t begin, int64_t end)
+{
+	struct range_call *c = ctx;
+	c->e->k->q8->maxpool(&c->s->desc, c->e->t[c->s->in].u8, c->e->t[c->s->out].u8, begin, end);
+}
+
+static void avgpool_range(void *ctx, int64_t begin, int64_t end)
+{
+	struct range_call *c = ctx;
+	c->e->k->q8->avgpool(&c->s->desc, c->s->count_include_pad, c->s->mult,
+	                     c->e->t[c->s->in].u8, c->e->t[c->s->out].u8, begin, end);
+}
+
+/* Runs fn over [0, total), split across the pool's threads when there is one. */
+static void split(struct qx_exec_q8 *e, struct step *s, int64_t total, qx_pool_fn fn)
+{
+	struct range_call c = { e, s };
+	if (e->pool)
+		qx_pool_run(e->pool, total, fn, &c);
+	else
+		fn(&c, 0, total);
+}
+
 static int run_step(struct qx_exec_q8 *e, struct step *s, struct qx_error *err)
 {
 	const struct qx_kernels_q8 *q8 = e->k->q8;
 	struct q8_tensor *t = e->t;
+	int64_t pixels = s->desc.n * s->desc.oh * s->desc.ow;
 	switch (s->kind) {
 	case STEP_QUANTIZE: run_quantize(e, s); break;
 	case STEP_DEQUANTIZE: run_dequantize(e, s); break;
-	case STEP_CONV:
-		q8->conv(s->packed, t[s->in].u8, t[s->out].u8, 0, s->desc.n * s->desc.oh * s->desc.ow);
-		break;
+	case STEP_CONV: split(e, s, pixels, conv_range); break;
 	case STEP_DYN_GEMM: run_dyn_gemm(e, s); break;
-	case STEP_MAXPOOL:
-		q8->maxpool(&s->desc, t[s->in].u8, t[s->out].u8, 0, s->desc.n * s->desc.oh * s->desc.ow);
-		break;
-	case STEP_AVGPOOL:
-		q8->avgpool(&s->desc, s->count_include_pad, s->mult, t[s->in].u8, t[s->out].u8, 0,
-		            s->desc.n * s->desc.oh * s->desc.ow);
-		break;
+	case STEP_MAXPOOL: split(e, s, pixels, maxpool_range); break;
+	case STEP_AVGPOOL: split(e, s, pixels, avgpool_range); break;
 	case STEP_REQUANT: run_requant(e, s); break;
 	case STEP_ADD: {
 		const struct q8_tensor *a = &t[s->in], *b = &t[s->in2];
@@ -661,6 +692,11 @@ const float *qx_exec_q8_output(const struct qx_exec_q8 *e, int i)
 	if (i < 0 || i >= e->g->n_outputs)
 		return NULL;
 	return qx_exec_f32_buffer(e->f32, e->g->outputs[i]);
+}
+
+void qx_exec_q8_set_pool(struct qx_exec_q8 *e, struct qx_pool *pool)
+{
+	e->pool = pool;
 }
 
 int qx_exec_q8_n_steps(const struct qx_exec_q8 *e)

@@ -28,6 +28,11 @@ int qx_exec_q8_create(struct qx_graph *g, const struct qx_quant_plan *plan, int6
 /* Runs one batch: inputs[i] is graph input i, fp32 NCHW (the caller keeps it). */
 int qx_exec_q8_run(struct qx_exec_q8 *e, const float *const *inputs, struct qx_error *err);
 
+/* Splits the executor's convolutions and pooling across pool's threads from the next run on
+ * (NULL: the calling thread alone). The pool is not owned and must outlive the runs. */
+struct qx_pool;
+void qx_exec_q8_set_pool(struct qx_exec_q8 *e, struct qx_pool *pool);
+
 /* After a run: graph output i as fp32 (dequantized when it was int8). */
 const float *qx_exec_q8_output(const struct qx_exec_q8 *e, int i);
 

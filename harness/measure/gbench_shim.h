@@ -30,11 +30,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util/error.h"
-
+/* util/error.h has no C++ guards of its own: included here, inside the block, its functions
+ * get C linkage in the shim too. */
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+#include "util/error.h"
 
 struct qx_gbench_spec {
 	const char *name;          /* benchmark name in Google Benchmark's output, not empty,

@@ -1,5 +1,5 @@
 /* BatchNormalization after a Conv or Gemm, folded into that op's weights and bias:
- *     s = scale / sqrt(var + eps)      W'[o] = W[o] * s[o]      b'[o] = (b[o] - mean[o]) * s[o] + B[o]
+ *     s = scale / sqrt(var + eps)    W'[o] = W[o] * s[o]    b'[o] = (b[o] - mean[o]) * s[o] + B[o]
  * The folded weights are new constant tensors; the originals are dropped later if unused. */
 #include "model/graph_build.h"
 

@@ -1,6 +1,6 @@
 /* Relu / Clip directly after a Conv or Gemm become that op's output clamp (act_min/act_max).
- * Tensor indices stay valid: the producer takes over the activation's output tensor, and the
- * pre-activation tensor is left without producer or reader. */
+ * The producer takes over the activation's output tensor (so graph outputs and later readers
+ * are untouched); the pre-activation tensor, now unused, is dropped. */
 #include "model/graph_build.h"
 
 #include <math.h>
@@ -19,7 +19,7 @@ static int fusable_activation(const struct qx_node *n)
 
 int qx_graph_fuse_activations(struct qx_graph *g, struct qx_error *err)
 {
-	(void)err;
+	int fused = 0;
 	qx_graph_link_producers(g);
 	for (int i = 0; i < g->n_nodes; i++) {
 		const struct qx_node *act = &g->nodes[i];
@@ -41,6 +41,7 @@ int qx_graph_fuse_activations(struct qx_graph *g, struct qx_error *err)
 		p->out[0] = act->out[0];
 		qx_graph_remove_node(g, i);
 		i--;
+		fused++;
 	}
-	return 0;
+	return fused ? qx_graph_drop_unused(g, err) : 0;
 }

@@ -124,7 +124,10 @@ int qx_graph_load_onnx(const char *path, struct qx_graph *g, struct qx_error *er
 int qx_graph_infer_shapes(struct qx_graph *g, int64_t batch, struct qx_error *err);
 
 /* Folds Relu / Clip that directly follow a Conv or Gemm (and are that output's only reader)
- * into the producer's act_min / act_max, rewiring the graph. Used by both executors. */
+ * into the producer's act_min / act_max, rewiring the graph. Used by both executors; the fp32
+ * executor does not call it itself, so callers fuse right after loading. The producer takes
+ * over the activation's output tensor and the pre-activation tensor is dropped: node and tensor
+ * indices taken before the call are stale after it. Idempotent. */
 int qx_graph_fuse_activations(struct qx_graph *g, struct qx_error *err);
 
 /* Number of elements of a tensor with its current shape. */

@@ -481,9 +481,9 @@ static int add_inputs(struct importer *im)
 			int64_t v = 1; /* a symbolic dim (batch, usually) reads as 1 until told */
 			if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
 				v = dim->dim_value;
-			if (v < 0)
+			if (v < 0 || v > INT32_MAX)
 				return qx_fail(im->err, QX_EINVAL, "%s: graph input '%s' dim %d is %lld "
-				               "(expected >= 0)", im->path, iname, d, (long long)v);
+				               "(expected 0 to 2^31-1)", im->path, iname, d, (long long)v);
 			x->dims[d] = x->decl_dims[d] = v;
 		}
 		g->inputs[g->n_inputs++] = t;
@@ -533,12 +533,15 @@ static int import_constant(struct importer *im, const Onnx__NodeProto *np, const
 	x->is_const = 1;
 	switch (a->type) {
 	case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR: {
+		if (!a->t)
+			return NODE_FAIL(QX_EINVAL, "attribute 'value' holds no tensor (expected one)");
 		char place[300];
 		snprintf(place, sizeof place, "node '%s' (Constant)", name);
 		int32_t dt = a->t->has_data_type ? a->t->data_type : 0;
 		im->dtype[t] = dt;
 		im->proto[t] = a->t;
-		if (dt != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && dt != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
+		if (dt != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT &&
+		    dt != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
 			return 0; /* refused by the node that reads it, if any */
 		return qx_tensor_from_proto(a->t, 1, x, im->path, place, im->err);
 	}
@@ -718,11 +721,14 @@ static int check_unread_outputs(struct importer *im)
 			continue;
 		for (size_t j = 1; j < np->n_output; j++) {
 			int t = np->output[j] && *np->output[j] ? qx_graph_find_tensor(g, np->output[j]) : -1;
-			if (t >= 0 && (qx_graph_readers(g, t) || qx_graph_is_output(g, t)))
+			if (t >= 0 && (qx_graph_readers(g, t) || qx_graph_is_output(g, t))) {
+				char fallback[64];
+				snprintf(fallback, sizeof fallback, "BatchNormalization_%zu", i);
 				return qx_fail(im->err, QX_EUNSUPPORTED, "%s: node '%s' (BatchNormalization): "
 				               "output '%s' is used (supported: inference, with the first output "
-				               "only)", im->path, np->name && *np->name ? np->name : "?",
+				               "only)", im->path, np->name && *np->name ? np->name : fallback,
 				               np->output[j]);
+			}
 		}
 	}
 	return 0;
@@ -853,6 +859,14 @@ static int import_graph(struct importer *im)
 	    (rc = resolve_constant_inputs(im)) || (rc = check_defined(im)) ||
 	    (rc = qx_graph_sort(g, im->err)))
 		return rc;
+	/* Inputs a node reads were checked with that node; this catches the unread ones. */
+	for (int i = 0; i < g->n_inputs; i++) {
+		int t = g->inputs[i];
+		if (im->dtype[t] != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+			return qx_fail(im->err, QX_EUNSUPPORTED, "%s: graph input '%s' has dtype %s "
+			               "(supported: float)", im->path, g->tensors[t].name,
+			               qx_onnx_dtype_name(im->dtype[t]));
+	}
 	for (int i = 0; i < g->n_outputs; i++) {
 		int t = g->outputs[i];
 		if (im->dtype[t] != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)

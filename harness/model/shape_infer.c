@@ -14,17 +14,38 @@ struct ctx {
 	struct qx_error *err;
 };
 
-static int shape_fail(const struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int node_msg(const struct ctx *c, int code, const char *fmt, va_list ap)
+{
+	char what[768];
+	vsnprintf(what, sizeof what, fmt, ap);
+	return qx_fail(c->err, code, "%s: node '%s' (%s): %s", c->g->path, c->n->name,
+	               qx_op_name(c->n->op), what);
+}
+
+/* Shapes that do not fit together: the model is wrong. */
+static int shape_fail(const struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static int shape_fail(const struct ctx *c, const char *fmt, ...)
 {
-	char what[768];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof what, fmt, ap);
+	int rc = node_msg(c, QX_EINVAL, fmt, ap);
 	va_end(ap);
-	return qx_fail(c->err, QX_EINVAL, "%s: node '%s' (%s): %s", c->g->path, c->n->name,
-	               qx_op_name(c->n->op), what);
+	return rc;
+}
+
+/* A valid model asking for more than qx-bench runs (a rank it does not handle). */
+static int shape_unsupported(const struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int shape_unsupported(const struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = node_msg(c, QX_EUNSUPPORTED, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static const struct qx_tensor *in(const struct ctx *c, int j)
@@ -60,7 +81,7 @@ static int need_rank(const struct ctx *c, int j, int lo, int hi, const char *wha
 	if (t->ndim < lo || t->ndim > hi) {
 		char d[128];
 		dims_str(t, d, sizeof d);
-		return shape_fail(c, "input '%s' has shape %s (supported: %s)", t->name, d, what);
+		return shape_unsupported(c, "input '%s' has shape %s (supported: %s)", t->name, d, what);
 	}
 	return 0;
 }
@@ -268,7 +289,8 @@ static int infer_reshape(const struct ctx *c)
 	int allowzero = c->n->attr.allowzero;
 	int r = (int)s->dims[0];
 	if (r > QX_MAX_DIMS)
-		return shape_fail(c, "target shape has %d dims (supported: at most %d)", r, QX_MAX_DIMS);
+		return shape_unsupported(c, "target shape has %d dims (supported: at most %d)", r,
+		                         QX_MAX_DIMS);
 	int64_t o[QX_MAX_DIMS], known = 1;
 	int infer_at = -1, has_zero = 0;
 	for (int i = 0; i < r; i++) {
@@ -283,8 +305,9 @@ static int infer_reshape(const struct ctx *c)
 				return shape_fail(c, "shape has two -1 entries (expected at most one)");
 			infer_at = i;
 			continue;
-		} else if (v < 0) {
-			return shape_fail(c, "shape[%d] = %lld (expected >= -1)", i, (long long)v);
+		} else if (v < -1 || v > MAX_ELEMENTS) {
+			return shape_fail(c, "shape[%d] = %lld (expected -1 to %lld)", i, (long long)v,
+			                  (long long)MAX_ELEMENTS);
 		}
 		has_zero |= v == 0;
 		o[i] = v;
@@ -414,6 +437,14 @@ int qx_graph_infer_shapes(struct qx_graph *g, int64_t batch, struct qx_error *er
 		memcpy(t->dims, t->decl_dims, sizeof t->dims);
 		if (batch > 0 && t->ndim > 0)
 			t->dims[0] = batch;
+		int64_t n = 1;
+		for (int d = 0; d < t->ndim; d++) {
+			if (t->dims[d] > 0 && n > MAX_ELEMENTS / t->dims[d])
+				return qx_fail(err, QX_EINVAL, "%s: graph input '%s' has more than %lld "
+				               "elements (expected a smaller input or batch)", g->path, t->name,
+				               (long long)MAX_ELEMENTS);
+			n *= t->dims[d];
+		}
 	}
 	for (int i = 0; i < g->n_nodes; i++) {
 		struct ctx c = { g, &g->nodes[i], err };

@@ -17,12 +17,14 @@ const char *qx_onnx_dtype_name(int32_t data_type)
 	return names[data_type];
 }
 
-/* Number of elements the dims promise, or -1 when a dim is negative or the count overflows. */
+/* Number of elements the dims promise, or -1 when a dim is negative or above 2^31 - 1 (so that
+ * products of a few dims stay far from overflow), or the count overflows. */
 static int64_t proto_numel(const Onnx__TensorProto *tp)
 {
 	int64_t n = 1;
 	for (size_t i = 0; i < tp->n_dims; i++) {
-		if (tp->dims[i] < 0 || (tp->dims[i] > 0 && n > INT64_MAX / 4 / tp->dims[i]))
+		if (tp->dims[i] < 0 || tp->dims[i] > INT32_MAX ||
+		    (tp->dims[i] > 0 && n > INT64_MAX / 4 / tp->dims[i]))
 			return -1;
 		n *= tp->dims[i];
 	}
@@ -33,8 +35,9 @@ int qx_tensor_from_proto(const Onnx__TensorProto *tp, int allow_i64, struct qx_t
                          const char *file, const char *place, struct qx_error *err)
 {
 	int32_t dt = tp->has_data_type ? tp->data_type : 0;
-	if ((tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) ||
-	    tp->n_external_data > 0)
+	int external = tp->has_data_location &&
+	               tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+	if (external || tp->n_external_data > 0)
 		return qx_fail(err, QX_EUNSUPPORTED,
 		               "%s: %s: tensor data stored in an external file (expected data inside the "
 		               "model file)", file, place);

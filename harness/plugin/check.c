@@ -170,13 +170,18 @@ static void describe_plan(const struct qx_graph *g, const struct qx_quant_plan *
 	     "channel)", modes[1], modes[2], modes[0], g->n_nodes, quantized, per_channel);
 }
 
-static void check_metadata(struct checker *c, const struct qx_plugin_result *r)
+static void check_metadata(struct checker *c, const struct qx_plugin_result *r,
+                           const struct qx_error *err)
 {
 	int loaded = r->name != NULL;
-	check(c, loaded && r->abi_major == QX_ABI_MAJOR && r->abi_minor <= QX_ABI_MINOR,
-	      "loads: entry point %s, ABI %u.%u (this host: %d.%d), struct_size %u",
-	      QX_PLUGIN_ENTRY_SYMBOL, r->abi_major, r->abi_minor, QX_ABI_MAJOR, QX_ABI_MINOR,
-	      r->struct_size);
+	if (loaded)
+		check(c, r->abi_major == QX_ABI_MAJOR && r->abi_minor <= QX_ABI_MINOR,
+		      "loads: entry point %s, ABI %u.%u (this host: %d.%d), struct_size %u",
+		      QX_PLUGIN_ENTRY_SYMBOL, r->abi_major, r->abi_minor, QX_ABI_MAJOR,
+		      QX_ABI_MINOR, r->struct_size);
+	else if (!check(c, 0, "loads: entry point %s, ABI %d.x with x <= %d, struct_size",
+	                QX_PLUGIN_ENTRY_SYMBOL, QX_ABI_MAJOR, QX_ABI_MINOR))
+		note("%s", err->msg);
 	check(c, loaded && r->version && r->license && r->description &&
 	      !strchr(r->description, '\n'),
 	      "metadata: name '%s', version '%s', license '%s', description '%s'",
@@ -195,7 +200,7 @@ static void check_runs(struct checker *c)
 	struct qx_plugin_result first, again, res;
 	struct qx_error err;
 	int rc = run(c, CHECK_IMAGES, CHECK_BATCH, NULL, 0, &first, &err);
-	check_metadata(c, &first);
+	check_metadata(c, &first, &err);
 	if (!check(c, rc == 0, "full run with no options: create, prepare, calibrate x %d (%d "
 	           "images, batches of %d), convert, destroy; the plan is valid",
 	           CHECK_IMAGES / CHECK_BATCH, CHECK_IMAGES, CHECK_BATCH))
@@ -214,8 +219,9 @@ static void check_runs(struct checker *c)
 	qx_plugin_result_free(&again);
 
 	rc = run(c, 5, 2, NULL, 0, &res, &err);
-	check(c, rc == 0 && res.calib_batches == 3,
-	      "5 images in batches of 2 (the last batch smaller): a valid plan");
+	check(c, rc == 0 && (res.calib_batches == 3 || res.calib_batches == 0),
+	      "5 images in batches of 2 (the last batch smaller): a valid plan (%d calibrate "
+	      "calls)", res.calib_batches);
 	if (rc)
 		note("%s", err.msg);
 	qx_plugin_result_free(&res);

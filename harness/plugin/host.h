@@ -70,6 +70,9 @@ struct qx_plugin_result {
 	enum qx_plugin_fault fault;
 	char stage[96];                 /* where the child was when it ended, e.g. "create",
 	                                   "calibrate (batch 2 of 8)", "reply" */
+	int bad_option;                 /* create() refused the options: the index into
+	                                   spec->options of the one its message names in quotes
+	                                   ('bins'), for qx_suite_fail_at(); -1 otherwise */
 	char *path;                     /* the .so that was loaded */
 	char *name, *version, *license, *description;  /* the plugin's metadata */
 	uint32_t abi_major, abi_minor, struct_size;

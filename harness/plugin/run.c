@@ -37,6 +37,7 @@ struct shared {
 	int outcome;
 	int code;
 	int fault;                      /* enum qx_plugin_fault of a failure */
+	int bad_option;                 /* index of the option create() refused, or -1 */
 	char error[1024];               /* the child's one-line failure, without the prefix */
 	char plugin_error[1024];        /* the last host->error() message */
 	int loaded;
@@ -276,6 +277,18 @@ static int calibrate_all(struct run_ctx *rc, const struct qx_plugin *vt, void *s
 	return fail;
 }
 
+/* The option a create() message names as 'key', so the caller can point at its suite line. */
+static int named_option(const struct qx_suite_plugin *spec, const char *msg)
+{
+	for (int i = 0; i < spec->n_options; i++) {
+		char quoted[256];
+		snprintf(quoted, sizeof quoted, "'%s'", spec->options[i].key);
+		if (strstr(msg, quoted))
+			return i;
+	}
+	return -1;
+}
+
 static int64_t largest_dim(const struct qx_graph *g)
 {
 	int64_t m = 1;
@@ -297,6 +310,7 @@ static int child_body(void *ctx, int fd, void *shared)
 	};
 	struct qx_error err = { 0 };
 	sh->stage = ST_LOAD;
+	sh->bad_option = -1;
 	struct qx_plugin_lib lib;
 	if (qx_plugin_load(rc->path, &host, &lib, &err)) {
 		if (sh->plugin_error[0])
@@ -332,8 +346,11 @@ static int child_body(void *ctx, int fd, void *shared)
 	void *state = NULL;
 	int s = vt->create(&host, &vs.view, rc->spec->n_options ? opts : NULL,
 	                   rc->spec->n_options, &state);
-	if (s)
+	if (s) {
+		sh->bad_option = s == QX_STATUS_BAD_OPTION ? named_option(rc->spec, sh->plugin_error)
+		                                           : -1;
 		return callback_failed(sh, "create", s);
+	}
 
 	double t0 = now_s();
 	int fail = 0;
@@ -406,6 +423,7 @@ int qx_plugin_run(const struct qx_suite_plugin *spec, struct qx_graph *g,
                   struct qx_error *err)
 {
 	memset(out, 0, sizeof *out);
+	out->bad_option = -1;
 	const char *label = spec->label ? spec->label : spec->name ? spec->name : "?";
 	out->label = strdup(label);
 	if (!out->label)
@@ -438,6 +456,8 @@ int qx_plugin_run(const struct qx_suite_plugin *spec, struct qx_graph *g,
 		out->description = dup_or_null(sh->description);
 	}
 	describe_stage(sh, out->stage, sizeof out->stage);
+	if (sh->outcome == OUT_FAILED && sh->stage == ST_CREATE)
+		out->bad_option = sh->bad_option; /* the zeroed block says 0 before the child sets it */
 	const char *stage = out->stage;
 	if (res.end == QX_CHILD_TIMED_OUT)
 		out->fault = QX_PLUGIN_HUNG;

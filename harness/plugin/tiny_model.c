@@ -65,14 +65,15 @@ static int add_node(struct qx_graph *g, const char *name, enum qx_op op, int n_i
 int qx_tiny_model_build(struct qx_graph *g, struct qx_error *err)
 {
 	memset(g, 0, sizeof *g);
-	g->tensors = calloc(10, sizeof *g->tensors);
-	g->nodes = calloc(4, sizeof *g->nodes);
+	g->tensors = calloc(12, sizeof *g->tensors);
+	g->nodes = calloc(5, sizeof *g->nodes);
 	g->inputs = malloc(sizeof *g->inputs);
 	g->outputs = malloc(sizeof *g->outputs);
 	g->path = strdup("<tiny model>");
 	uint32_t seed = 12345;
 	int ok = g->tensors && g->nodes && g->inputs && g->outputs && g->path;
-	int x = -1, w1 = -1, b1 = -1, c1 = -1, p1 = -1, f1 = -1, w2 = -1, b2 = -1, y = -1;
+	int x = -1, w1 = -1, b1 = -1, c1 = -1, p1 = -1, f1 = -1, w2 = -1, b2 = -1, h = -1;
+	int w3 = -1, b3 = -1, y = -1;
 	if (ok) {
 		x = add_tensor(g, "input", 4, (int64_t[]){ 1, 1, 8, 8 }, 0, &seed, 0);
 		w1 = add_tensor(g, "conv1.weight", 4, (int64_t[]){ 4, 1, 3, 3 }, 1, &seed, 0.5f);
@@ -82,16 +83,20 @@ int qx_tiny_model_build(struct qx_graph *g, struct qx_error *err)
 		f1 = add_tensor(g, "flatten.out", 2, (int64_t[]){ 1, 64 }, 0, &seed, 0);
 		w2 = add_tensor(g, "fc.weight", 2, (int64_t[]){ 10, 64 }, 1, &seed, 0.2f);
 		b2 = add_tensor(g, "fc.bias", 1, (int64_t[]){ 10 }, 1, &seed, 0.1f);
+		h = add_tensor(g, "fc.out", 2, (int64_t[]){ 1, 10 }, 0, &seed, 0);
+		w3 = add_tensor(g, "fc2.weight", 2, (int64_t[]){ 10, 10 }, 1, &seed, 0.3f);
+		b3 = add_tensor(g, "fc2.bias", 1, (int64_t[]){ 10 }, 1, &seed, 0.1f);
 		y = add_tensor(g, "logits", 2, (int64_t[]){ 1, 10 }, 0, &seed, 0);
 		ok = x >= 0 && w1 >= 0 && b1 >= 0 && c1 >= 0 && p1 >= 0 && f1 >= 0 && w2 >= 0 &&
-		     b2 >= 0 && y >= 0;
+		     b2 >= 0 && h >= 0 && w3 >= 0 && b3 >= 0 && y >= 0;
 	}
 	if (ok) {
 		int conv = add_node(g, "conv1", QX_OP_CONV, 3, (int[]){ x, w1, b1 }, c1);
 		int pool = add_node(g, "pool1", QX_OP_MAXPOOL, 1, (int[]){ c1 }, p1);
 		int flat = add_node(g, "flatten", QX_OP_FLATTEN, 1, (int[]){ p1 }, f1);
-		int fc = add_node(g, "fc", QX_OP_GEMM, 3, (int[]){ f1, w2, b2 }, y);
-		ok = conv >= 0 && pool >= 0 && flat >= 0 && fc >= 0;
+		int fc = add_node(g, "fc", QX_OP_GEMM, 3, (int[]){ f1, w2, b2 }, h);
+		int fc2 = add_node(g, "fc2", QX_OP_GEMM, 3, (int[]){ h, w3, b3 }, y);
+		ok = conv >= 0 && pool >= 0 && flat >= 0 && fc >= 0 && fc2 >= 0;
 		if (ok) {
 			g->nodes[conv].attr.conv = (struct qx_conv_attr){
 				.kernel = { 3, 3 }, .stride = { 1, 1 }, .dilation = { 1, 1 },
@@ -103,6 +108,8 @@ int qx_tiny_model_build(struct qx_graph *g, struct qx_error *err)
 			g->nodes[flat].attr.axis = 1;
 			g->nodes[fc].attr.gemm = (struct qx_gemm_attr){ .alpha = 1.0f, .beta = 1.0f,
 			                                                .trans_b = 1 };
+			g->nodes[fc].act_min = 0.0f; /* a fused Relu */
+			g->nodes[fc2].attr.gemm = g->nodes[fc].attr.gemm;
 		}
 	}
 	if (!ok) {

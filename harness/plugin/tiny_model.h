@@ -1,5 +1,6 @@
 /* A small model and synthetic images for checking plugins without the reference model:
- *     x [N,1,8,8] -> Conv 4x1x3x3 pad 1 (+ fused Relu) -> MaxPool 2x2 -> Flatten -> Gemm 10x64
+ *     x [N,1,8,8] -> Conv 4x1x3x3 pad 1 (+ fused Relu) -> MaxPool 2x2 -> Flatten
+ *       -> Gemm 10x64 (+ fused Relu) -> Gemm 10x10
  * with fixed pseudo-random weights. Used by `qx-bench plugin-check` and the plugin-host tests. */
 #ifndef QX_PLUGIN_TINY_MODEL_H
 #define QX_PLUGIN_TINY_MODEL_H

@@ -211,8 +211,10 @@ static int assign_roles(struct checker *c)
 		struct qx_node_caps caps;
 		qx_node_caps(g, n, &caps);
 		int rc = give_role(c, caps.weight, ROLE_WEIGHT, n);
-		if (rc || mode == QX_MODE_DYNAMIC)
+		if (rc)
 			return rc;
+		if (mode == QX_MODE_DYNAMIC)
+			continue; /* float in, float out, float bias */
 		rc = give_role(c, caps.bias, ROLE_BIAS, n);
 		int n_act = nd->op == QX_OP_RESHAPE || nd->op == QX_OP_CLIP ? 1 : nd->n_in;
 		for (int j = 0; j < n_act && !rc; j++)
@@ -406,9 +408,10 @@ int qx_plan_validate(const struct qx_graph *g, const struct qx_plan *plan,
 	memset(out, 0, sizeof *out);
 	if (plan->n_tensors < 0 || plan->n_ops < 0 || (plan->n_tensors && !plan->tensors) ||
 	    (plan->n_ops && !plan->ops))
-		return qx_fail(err, QX_EPLUGIN, "plan has %d tensor and %d op entries with %s arrays "
-		               "(expected counts >= 0 and arrays for them)", plan->n_tensors,
-		               plan->n_ops, "missing");
+		return qx_fail(err, QX_EPLUGIN, "plan has %d tensor and %d op entries, arrays %s and "
+		               "%s (expected counts >= 0 and an array for each non-zero count)",
+		               plan->n_tensors, plan->n_ops, plan->tensors ? "set" : "NULL",
+		               plan->ops ? "set" : "NULL");
 	struct checker c = { .g = g, .plan = plan, .out = out, .err = err };
 	out->n_tensors = g->n_tensors;
 	out->n_nodes = g->n_nodes;

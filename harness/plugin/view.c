@@ -4,10 +4,10 @@
  * reordered, so the mapping is explicit. */
 #include "plugin/view.h"
 
-#include "qx/plan.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "qx/plan.h"
 
 enum qx_view_op qx_view_op_of(enum qx_op op)
 {

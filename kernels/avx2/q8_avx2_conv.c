@@ -39,28 +39,46 @@ static inline __m256i lane_mask(int64_t n)
 	return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-static inline void store_u8(uint8_t *dst, __m256i v, int64_t n)
+/* Up to 16 int32 in [0, 255] (r0, r1) -> bytes: vpackusdw, vpackuswb, one vpermd to undo the
+ * 128-bit lane interleaving, one 16-byte store (or a copy of the first n). */
+static inline __attribute__((always_inline)) void store_row(uint8_t *dst, __m256i r0, __m256i r1,
+                                                            int64_t n)
 {
-	__m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-	__m128i b = _mm_packus_epi16(w, w);
-	if (n == 8) {
-		_mm_storel_epi64((__m128i *)dst, b);
+	__m256i w = _mm256_packus_epi32(r0, r1);
+	__m256i b = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(w, w),
+	                                        _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+	__m128i lo = _mm256_castsi256_si128(b);
+	if (n == 16) {
+		_mm_storeu_si128((__m128i *)dst, lo);
+	} else if (n == 8) {
+		_mm_storel_epi64((__m128i *)dst, lo);
 	} else {
 		uint8_t tmp[16];
-		_mm_storeu_si128((__m128i *)tmp, b);
+		_mm_storeu_si128((__m128i *)tmp, lo);
 		memcpy(dst, tmp, (size_t)n);
 	}
 }
 
-/* n gathered bytes (a multiple of 16 is read: the byte row has slack) -> int16 */
-static inline void widen(int16_t *dst, const uint8_t *src, int64_t n)
+/* len input bytes -> int16 at dst, 16 at a time where src has the bytes (over-writing dst by
+ * up to 15 elements: the row has slack), else one by one. */
+static inline __attribute__((always_inline)) void copy_seg16(int16_t *dst, const uint8_t *src,
+                                                             int64_t len, const uint8_t *src_end)
 {
-	for (int64_t i = 0; i < n; i += 16)
-		_mm256_storeu_si256((__m256i *)(dst + i),
-		                    _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src + i))));
+	if (src_end - src >= ((len + 15) & ~(int64_t)15)) {
+		for (int64_t i = 0; i < len; i += 16)
+			_mm256_storeu_si256((__m256i *)(dst + i),
+			                    _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src + i))));
+	} else {
+		for (int64_t i = 0; i < len; i++)
+			dst[i] = src[i];
+	}
 }
 
-#define Q8_WIDEN(dst, src, n) widen(dst, src, n)
+#define Q8_WIDE 1
+#define Q8_COPY_SEG(dst, src, len, end) copy_seg16(dst, src, len, end)
+#define Q8_COPY_SHORT(dst, src)                                                                \
+	_mm256_storeu_si256((__m256i *)(dst),                                                  \
+	                    _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src))))
 #define V_LOADW(p) _mm256_loadu_si256((const __m256i *)(p))
 #define V_BCAST(p) bcast32(p)
 #define V_DOT(acc, a, w) _mm256_add_epi32(acc, _mm256_madd_epi16(a, w))
@@ -78,7 +96,7 @@ static inline void widen(int16_t *dst, const uint8_t *src, int64_t n)
 #define V_MAXF(t, lo) _mm256_max_ps(t, lo)
 #define V_MINF(t, hi) _mm256_min_ps(t, hi)
 #define V_CVTI(f) _mm256_cvtps_epi32(f)
-#define V_STORE_U8(p, v, n) store_u8(p, v, n)
+#define V_STORE_ROW_U8(p, r0, r1, r2, r3, nb, n) ((void)(r2), (void)(r3), store_row(p, r0, r1, n))
 
 #include "q8_simd_template.h"
 

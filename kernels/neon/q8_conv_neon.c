@@ -9,8 +9,8 @@ static enum qx_neon_path best_path(void)
 	return qx_neon_has_dotprod() ? QX_NEON_PATH_SDOT : QX_NEON_PATH_MLAL;
 }
 
-int qx_q8_neon_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi, const int32_t *bias,
-                         const float *multiplier, void **packed)
+int qx_q8_neon_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,
+                         const int32_t *bias, const float *multiplier, void **packed)
 {
 	struct qx_neon_pack *p = qx_neon_pack_create(d, w_ohwi, bias, multiplier, best_path());
 	if (!p)
@@ -19,7 +19,8 @@ int qx_q8_neon_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi, 
 	return 0;
 }
 
-void qx_q8_neon_conv(const void *packed, const uint8_t *x, uint8_t *y, int64_t pix_begin, int64_t pix_end)
+void qx_q8_neon_conv(const void *packed, const uint8_t *x, uint8_t *y, int64_t pix_begin,
+                     int64_t pix_end)
 {
 	const struct qx_neon_pack *p = packed;
 	const struct qx_q8_conv_desc *d = &p->d;

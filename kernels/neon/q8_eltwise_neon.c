@@ -88,8 +88,8 @@ static void requantize16(const uint8_t *x, int32_t x_zp, float multiplier, int32
 	vst1q_u8(y, round_clamp_u8(t, lo, hi, y_zp));
 }
 
-void qx_q8_neon_requantize(const uint8_t *x, size_t count, int32_t x_zp, float multiplier, int32_t y_zp,
-                           int32_t y_min, int32_t y_max, uint8_t *y)
+void qx_q8_neon_requantize(const uint8_t *x, size_t count, int32_t x_zp, float multiplier,
+                           int32_t y_zp, int32_t y_min, int32_t y_max, uint8_t *y)
 {
 	const float lo = (float)(y_min - y_zp), hi = (float)(y_max - y_zp);
 	size_t i = 0;
@@ -115,12 +115,14 @@ static void add16(const uint8_t *a, const uint8_t *b, const struct add_params *a
 	struct s32x16 db = widen_minus_zp(vld1q_u8(b), ap->b_zp);
 	float32x4_t ma = vdupq_n_f32(ap->a_mul), mb = vdupq_n_f32(ap->b_mul), t[4];
 	for (int i = 0; i < 4; i++)
-		t[i] = vaddq_f32(vmulq_f32(vcvtq_f32_s32(da.v[i]), ma), vmulq_f32(vcvtq_f32_s32(db.v[i]), mb));
+		t[i] = vaddq_f32(vmulq_f32(vcvtq_f32_s32(da.v[i]), ma),
+		                 vmulq_f32(vcvtq_f32_s32(db.v[i]), mb));
 	vst1q_u8(y, round_clamp_u8(t, ap->lo, ap->hi, ap->y_zp));
 }
 
 void qx_q8_neon_add(const uint8_t *a, int32_t a_zp, float a_mul, const uint8_t *b, int32_t b_zp,
-                    float b_mul, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max, uint8_t *y)
+                    float b_mul, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
+                    uint8_t *y)
 {
 	const struct add_params ap = { a_zp, b_zp, y_zp, a_mul, b_mul, (float)(y_min - y_zp),
 		                       (float)(y_max - y_zp) };

@@ -52,6 +52,11 @@ struct qx_neon_pack {
 	int run_ntaps;
 	int64_t run_k;
 	const struct qx_neon_tap *run_taps;
+	/* Tiles whose windows lie inside the input may run one "tap" per kernel row instead:
+	 * kw adjacent NHWC pixels are kw * c contiguous bytes (groups 1, dw 1), and the packed
+	 * weights of a kernel row are contiguous too (for sdot when cg % 4 == 0). */
+	int row_fused;
+	const struct qx_neon_tap *row_taps; /* kh taps of kw * cg channels */
 	size_t block_bytes;       /* packed weights of one block (one group, NR output channels) */
 	const uint8_t *zp_row;    /* cg bytes of in_zp (padded taps read it), 16-byte tail slack */
 	const void *w;            /* [groups][nblocks] blocks, layout per path (q8_pack_neon.c) */
@@ -69,6 +74,9 @@ struct qx_neon_tile {
 	int64_t iy0[QX_NEON_MR];      /* window's top-left input row / column (may be negative) */
 	int64_t ix0[QX_NEON_MR];
 	int interior;                 /* every tap of every row is inside the input */
+	const struct qx_neon_tap *taps; /* what the micro-kernel runs: ntaps taps of k channels */
+	int ntaps;
+	int64_t k;
 	int nrows;                    /* valid rows, 1..MR */
 	int ncols;                    /* valid output channels in the block, 1..NR */
 	const void *w;                /* the block's packed weights */
@@ -86,15 +94,14 @@ struct qx_neon_tile {
 	const float *bias_f32;        /* NR or NULL, Gemm */
 };
 
-typedef void (*qx_neon_tile_fn)(const struct qx_neon_pack *p, const struct qx_neon_tile *t);
-
 void qx_neon_tile_mlal_4x16(const struct qx_neon_pack *p, const struct qx_neon_tile *t);
 void qx_neon_tile_sdot_4x16(const struct qx_neon_pack *p, const struct qx_neon_tile *t);
 
 /* The set's entry points (kernels_q8.h states each contract). */
-int qx_q8_neon_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi, const int32_t *bias,
-                         const float *multiplier, void **packed);
-void qx_q8_neon_conv(const void *packed, const uint8_t *x, uint8_t *y, int64_t pix_begin, int64_t pix_end);
+int qx_q8_neon_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,
+                         const int32_t *bias, const float *multiplier, void **packed);
+void qx_q8_neon_conv(const void *packed, const uint8_t *x, uint8_t *y, int64_t pix_begin,
+                     int64_t pix_end);
 int qx_q8_neon_gemm_pack(const struct qx_q8_gemm_desc *d, const int8_t *w_nk, void **packed);
 void qx_q8_neon_gemm_f32out(const void *packed, const uint8_t *x, int32_t x_zp, const float *scale,
                             const float *bias, float *y, int64_t row_begin, int64_t row_end);
@@ -102,10 +109,11 @@ void qx_q8_neon_pack_free(void *packed);
 void qx_q8_neon_quantize(const float *x, size_t count, float scale, int32_t zp, int32_t qmin,
                          int32_t qmax, uint8_t *q);
 void qx_q8_neon_dequantize(const uint8_t *q, size_t count, float scale, int32_t zp, float *x);
-void qx_q8_neon_requantize(const uint8_t *x, size_t count, int32_t x_zp, float multiplier, int32_t y_zp,
-                           int32_t y_min, int32_t y_max, uint8_t *y);
+void qx_q8_neon_requantize(const uint8_t *x, size_t count, int32_t x_zp, float multiplier,
+                           int32_t y_zp, int32_t y_min, int32_t y_max, uint8_t *y);
 void qx_q8_neon_add(const uint8_t *a, int32_t a_zp, float a_mul, const uint8_t *b, int32_t b_zp,
-                    float b_mul, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max, uint8_t *y);
+                    float b_mul, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
+                    uint8_t *y);
 void qx_q8_neon_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8_t *y,
                         int64_t pix_begin, int64_t pix_end);
 void qx_q8_neon_avgpool(const struct qx_q8_conv_desc *d, int count_include_pad, float multiplier,
@@ -122,8 +130,8 @@ struct qx_neon_pack *qx_neon_pack_create(const struct qx_q8_conv_desc *d, const 
 
 /* Runs tiles for output pixels [pix_begin, pix_end) of p with the given epilogue template
  * (t's epilogue fields; the per-tile fields are filled here). */
-void qx_neon_run_tiles(const struct qx_neon_pack *p, const uint8_t *x, const struct qx_neon_tile *tmpl,
-                       int64_t pix_begin, int64_t pix_end);
+void qx_neon_run_tiles(const struct qx_neon_pack *p, const uint8_t *x,
+                       const struct qx_neon_tile *tmpl, int64_t pix_begin, int64_t pix_end);
 
 /* Requantization as kernels_q8.h states it, on 4 lanes:
  * q = rne(clamp((float)acc * m, lo, hi)) + zp, where lo = out_min - zp and hi = out_max - zp.
@@ -146,8 +154,9 @@ static inline uint8x16_t qx_neon_narrow_u8(int32x4_t a, int32x4_t b, int32x4_t c
 
 /* The shared epilogue for row r of a tile: 16 accumulators to the row's outputs. Inlined into
  * each micro-kernel, so accumulators go from registers to memory once (requantization fused). */
-static inline __attribute__((always_inline)) void qx_neon_store_row(const struct qx_neon_tile *t, int r, int32x4_t a0, int32x4_t a1,
-                                     int32x4_t a2, int32x4_t a3)
+static inline __attribute__((always_inline)) void
+qx_neon_store_row(const struct qx_neon_tile *t, int r, int32x4_t a0, int32x4_t a1, int32x4_t a2,
+                  int32x4_t a3)
 {
 	if (t->y_f32) {
 		int32x4_t fix = vdupq_n_s32(t->zp_fix);
@@ -169,10 +178,11 @@ static inline __attribute__((always_inline)) void qx_neon_store_row(const struct
 	}
 	float32x4_t lo = vdupq_n_f32(t->lo), hi = vdupq_n_f32(t->hi);
 	int32x4_t zp = vdupq_n_s32(t->out_zp);
-	uint8x16_t q = qx_neon_narrow_u8(qx_neon_requant_s32(a0, vld1q_f32(t->multiplier), lo, hi, zp),
-	                                 qx_neon_requant_s32(a1, vld1q_f32(t->multiplier + 4), lo, hi, zp),
-	                                 qx_neon_requant_s32(a2, vld1q_f32(t->multiplier + 8), lo, hi, zp),
-	                                 qx_neon_requant_s32(a3, vld1q_f32(t->multiplier + 12), lo, hi, zp));
+	const float *m = t->multiplier;
+	uint8x16_t q = qx_neon_narrow_u8(qx_neon_requant_s32(a0, vld1q_f32(m), lo, hi, zp),
+	                                 qx_neon_requant_s32(a1, vld1q_f32(m + 4), lo, hi, zp),
+	                                 qx_neon_requant_s32(a2, vld1q_f32(m + 8), lo, hi, zp),
+	                                 qx_neon_requant_s32(a3, vld1q_f32(m + 12), lo, hi, zp));
 	uint8_t *dst = t->y_u8 + r * t->y_stride;
 	if (t->ncols == QX_NEON_NR) {
 		vst1q_u8(dst, q);
@@ -191,7 +201,8 @@ struct qx_neon_row {
 };
 
 static inline const uint8_t *qx_neon_row_tap(struct qx_neon_row row, const struct qx_neon_tap *tap,
-                                             int interior, uint64_t h, uint64_t w, const uint8_t *zp_row)
+                                             int interior, uint64_t h, uint64_t w,
+                                             const uint8_t *zp_row)
 {
 	const uint8_t *in = (const uint8_t *)(row.base + (uintptr_t)tap->offset);
 	if (interior)
@@ -202,7 +213,8 @@ static inline const uint8_t *qx_neon_row_tap(struct qx_neon_row row, const struc
 
 static inline struct qx_neon_row qx_neon_tile_row(const struct qx_neon_tile *t, int r)
 {
-	struct qx_neon_row row = { (uintptr_t)t->x + (uintptr_t)t->row_base[r], t->iy0[r], t->ix0[r] };
+	struct qx_neon_row row = { (uintptr_t)t->x + (uintptr_t)t->row_base[r], t->iy0[r],
+		                   t->ix0[r] };
 	return row;
 }
 

@@ -40,15 +40,15 @@ void qx_neon_tile_mlal_4x16(const struct qx_neon_pack *p, const struct qx_neon_t
 	int32x4_t c20 = c00, c21 = c01, c22 = c02, c23 = c03;
 	int32x4_t c30 = c00, c31 = c01, c32 = c02, c33 = c03;
 	const int16_t *w = t->w;
-	const int64_t cg = p->run_k;
+	const int64_t cg = t->k;
 	const struct qx_neon_row r0 = qx_neon_tile_row(t, 0), r1 = qx_neon_tile_row(t, 1);
 	const struct qx_neon_row r2 = qx_neon_tile_row(t, 2), r3 = qx_neon_tile_row(t, 3);
 	const int interior = t->interior;
 	const uint64_t h = (uint64_t)p->d.h, wd = (uint64_t)p->d.w;
 	const uint8_t *zp = p->zp_row;
 
-	for (int tap = 0; tap < p->run_ntaps; tap++) {
-		const struct qx_neon_tap *tp = &p->run_taps[tap];
+	for (int tap = 0; tap < t->ntaps; tap++) {
+		const struct qx_neon_tap *tp = &t->taps[tap];
 		const uint8_t *a0 = qx_neon_row_tap(r0, tp, interior, h, wd, zp);
 		const uint8_t *a1 = qx_neon_row_tap(r1, tp, interior, h, wd, zp);
 		const uint8_t *a2 = qx_neon_row_tap(r2, tp, interior, h, wd, zp);

@@ -8,7 +8,9 @@
 /* GCC's first scheduling pass hoists all 16 weight loads of a step above the sdots, which needs
  * more than 32 vector registers and spills accumulators inside the loop; without it the loop
  * runs from registers only (checked in the disassembly of GCC 12). */
-#define SDOT_TARGET __attribute__((target("arch=armv8.2-a+dotprod"), optimize("no-schedule-insns", "fp-contract=off")))
+#define SDOT_TARGET                                                                    \
+	__attribute__((target("arch=armv8.2-a+dotprod"),                               \
+	               optimize("no-schedule-insns", "fp-contract=off")))
 
 /* Four input channels (lane L of every row's x) into the 16 output channels. Each weight vector
  * meets the 4 rows right after its load, which keeps 16 accumulators, 4 inputs and a few weight
@@ -58,15 +60,15 @@ SDOT_TARGET void qx_neon_tile_sdot_4x16(const struct qx_neon_pack *p, const stru
 	int32x4_t c20 = c00, c21 = c01, c22 = c02, c23 = c03;
 	int32x4_t c30 = c00, c31 = c01, c32 = c02, c33 = c03;
 	const int8_t *w = t->w;
-	const int64_t cg = p->run_k;
+	const int64_t cg = t->k;
 	const struct qx_neon_row r0 = qx_neon_tile_row(t, 0), r1 = qx_neon_tile_row(t, 1);
 	const struct qx_neon_row r2 = qx_neon_tile_row(t, 2), r3 = qx_neon_tile_row(t, 3);
 	const int interior = t->interior;
 	const uint64_t h = (uint64_t)p->d.h, wd = (uint64_t)p->d.w;
 	const uint8_t *zp = p->zp_row;
 
-	for (int tap = 0; tap < p->run_ntaps; tap++) {
-		const struct qx_neon_tap *tp = &p->run_taps[tap];
+	for (int tap = 0; tap < t->ntaps; tap++) {
+		const struct qx_neon_tap *tp = &t->taps[tap];
 		const uint8_t *a0 = qx_neon_row_tap(r0, tp, interior, h, wd, zp);
 		const uint8_t *a1 = qx_neon_row_tap(r1, tp, interior, h, wd, zp);
 		const uint8_t *a2 = qx_neon_row_tap(r2, tp, interior, h, wd, zp);

@@ -10,12 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef CONV_KC
-#define CONV_KC 256          /* k rows of the im2col tile */
-#endif
-#ifndef CONV_NB
-#define CONV_NB 64           /* output pixels of the im2col tile (a multiple of QX_F32_NR) */
-#endif
+/* The im2col tile: CONV_KC k rows x CONV_NB output pixels, 128 KiB on the stack. 512 keeps a
+ * 3x3 conv over 56 channels in one k chunk (no partial sums through y). */
+#define CONV_KC 512
+#define CONV_NB 64      /* a multiple of QX_F32_NR */
 
 struct conv_packed {
 	struct qx_f32_conv_desc d;
@@ -25,7 +23,8 @@ struct conv_packed {
 	float *bias;         /* [oc] */
 };
 
-int qx_f32_scalar_conv_pack(const struct qx_f32_conv_desc *d, const float *w_oihw, const float *bias,
+int qx_f32_scalar_conv_pack(const struct qx_f32_conv_desc *d, const float *w_oihw,
+                            const float *bias,
                      void **packed)
 {
 	struct conv_packed *p = calloc(1, sizeof *p);
@@ -103,13 +102,18 @@ static void im2col_tile(const struct qx_f32_conv_desc *d, const float *x_g, int6
 				if (lo > hi)
 					lo = hi;
 			}
-			const float *src = plane + iy * d->w + ix0;
-			for (int64_t t = 0; t < lo; t++)
-				*tile_at(col, kc, kk, j + t) = 0.0f;
-			for (int64_t t = lo; t < hi; t++)
-				*tile_at(col, kc, kk, j + t) = src[t * d->sw];
-			for (int64_t t = hi; t < run; t++)
-				*tile_at(col, kc, kk, j + t) = 0.0f;
+			const float *row = plane + (hi > lo ? iy * d->w : 0);
+			/* Piece by piece within one strip, where the tile is contiguous. */
+			for (int64_t t = 0; t < run;) {
+				int64_t lane = (j + t) % QX_F32_NR;
+				int64_t cnt = QX_F32_NR - lane < run - t ? QX_F32_NR - lane : run - t;
+				float *dst = tile_at(col, kc, kk, j + t);
+				for (int64_t u = 0; u < cnt; u++) {
+					int64_t tt = t + u;
+					dst[u] = tt >= lo && tt < hi ? row[ix0 + tt * d->sw] : 0.0f;
+				}
+				t += cnt;
+			}
 			j += run;
 			p += run;
 		}
@@ -188,7 +192,8 @@ static void conv_segment(const struct conv_packed *p, const float *x, float *y, 
 	}
 }
 
-void qx_f32_scalar_conv(const void *packed, const float *x, float *y, int64_t row_begin, int64_t row_end)
+void qx_f32_scalar_conv(const void *packed, const float *x, float *y, int64_t row_begin,
+                        int64_t row_end)
 {
 	const struct conv_packed *p = packed;
 	const struct qx_f32_conv_desc *d = &p->d;

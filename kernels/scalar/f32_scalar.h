@@ -1,9 +1,9 @@
 /* Private to kernels/scalar: the fp32 functions the table in f32_table.c collects, and the
  * register-blocked GEMM micro-kernel that conv and matmul share.
  *
- * The micro-kernel is Plain C written so that GCC's -O2 vectorizer turns it into SSE2 (4 x 8 tile = eight
- * 4-wide accumulators); the sum over k runs in order, so results do not depend on blocking
- * except where a caller splits k into chunks. */
+ * The micro-kernel is plain C written so that GCC's -O2 vectorizer turns it into SSE2 (a 4 x 8
+ * tile in eight 4-wide accumulators; no intrinsics, no -ffast-math). The sum over k runs in
+ * order, so results do not depend on blocking except where a caller splits k into chunks. */
 #ifndef QX_KERNELS_SCALAR_F32_SCALAR_H
 #define QX_KERNELS_SCALAR_F32_SCALAR_H
 

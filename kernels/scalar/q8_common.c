@@ -33,7 +33,7 @@ void qx_q8_fold_bias(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi, cons
 	}
 }
 
-int qx_q8_im2col_init(struct qx_q8_im2col *im, const struct qx_q8_conv_desc *d)
+int qx_q8_im2col_init(struct qx_q8_im2col *im, const struct qx_q8_conv_desc *d, int kgroup)
 {
 	memset(im, 0, sizeof *im);
 	int64_t cg = qx_q8_cg(d);
@@ -43,10 +43,14 @@ int qx_q8_im2col_init(struct qx_q8_im2col *im, const struct qx_q8_conv_desc *d)
 	im->row_segments = d->groups == 1 && (d->dw == 1 || d->kw == 1);
 	im->segs = im->row_segments ? d->kh : (int64_t)d->kh * d->kw;
 	im->seg_len = im->row_segments ? d->kw * d->c : cg;
-	im->k = im->segs * im->seg_len;
+	im->seg_stride = (im->seg_len + kgroup - 1) / kgroup * kgroup;
+	im->k = im->segs * im->seg_stride;
 	/* padded rows pay off when an output row fills a few tiles */
 	im->rowwise = im->row_segments && d->ow >= 4;
 	im->prow_bytes = (d->pl + d->w + d->pr) * d->c + QX_Q8_COPY_SLACK;
+	im->prow_slots = d->kh * d->dh;
+	if (im->prow_slots > 64)
+		im->rowwise = 0;
 	int64_t zp_bytes = (im->seg_len > im->prow_bytes ? im->seg_len : im->prow_bytes) +
 	                   QX_Q8_COPY_SLACK;
 	im->off = malloc((size_t)(d->oh * d->ow * im->segs) * sizeof *im->off);

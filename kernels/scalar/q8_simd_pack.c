@@ -11,9 +11,8 @@ static int64_t round_up(int64_t v, int64_t m)
 	return (v + m - 1) / m * m;
 }
 
-/* Fills the block table, panels, bias and multipliers of p from w_ohwi / folded / mult.
- * mult may be NULL (gemm). */
-static int pack_panels(struct qx_q8_simd_conv *p, const int8_t *w_ohwi, const int32_t *folded,
+/* pack_panels on weights already laid out as [oc][im.k] */
+static int pack_spread(struct qx_q8_simd_conv *p, const int8_t *w_ohwi, const int32_t *folded,
                        const float *mult)
 {
 	const struct qx_q8_simd_shape *s = &p->shape;
@@ -41,13 +40,13 @@ static int pack_panels(struct qx_q8_simd_conv *p, const int8_t *w_ohwi, const in
 			int64_t oc0 = g * p->ocg + b * width;
 			int64_t count = p->ocg - b * width < width ? p->ocg - b * width : width;
 			int lanes = (int)p->block_nb[b] * s->lanes;
-			const int8_t *src = w_ohwi + oc0 * p->k;
+			const int8_t *src = w_ohwi + oc0 * p->im.k;
 			int64_t at = g * elems + p->panel_off[b];
 			if (s->elem_size == 1)
-				qx_q8_pack_panel_s8(src, p->k, p->kpad, count, lanes, s->kgroup,
+				qx_q8_pack_panel_s8(src, p->im.k, p->kpad, count, lanes, s->kgroup,
 				                    (int8_t *)p->w + at);
 			else
-				qx_q8_pack_panel_s16(src, p->k, p->kpad, count, lanes, s->kgroup,
+				qx_q8_pack_panel_s16(src, p->im.k, p->kpad, count, lanes, s->kgroup,
 				                     (int16_t *)p->w + at);
 			int64_t slot = (g * p->blocks + b) * width;
 			for (int64_t j = 0; j < count; j++) {
@@ -57,6 +56,29 @@ static int pack_panels(struct qx_q8_simd_conv *p, const int8_t *w_ohwi, const in
 		}
 	}
 	return 0;
+}
+
+/* Fills the block table, panels, bias and multipliers of p from w_ohwi / folded / mult.
+ * mult may be NULL (gemm). The panels follow the gathered rows: segment s of output channel o
+ * at s * seg_stride, zeros in the gaps. */
+static int pack_panels(struct qx_q8_simd_conv *p, const int8_t *w_ohwi, const int32_t *folded,
+                       const float *mult)
+{
+	const struct qx_q8_im2col *im = &p->im;
+	int8_t *spread = NULL;
+	if (im->seg_stride != im->seg_len) {
+		spread = calloc((size_t)(p->d.oc * im->k), 1);
+		if (!spread)
+			return -1;
+		for (int64_t o = 0; o < p->d.oc; o++)
+			for (int64_t s = 0; s < im->segs; s++)
+				memcpy(spread + o * im->k + s * im->seg_stride,
+				       w_ohwi + o * p->k + s * im->seg_len, (size_t)im->seg_len);
+		w_ohwi = spread;
+	}
+	int rc = pack_spread(p, w_ohwi, folded, mult);
+	free(spread);
+	return rc;
 }
 
 /* Sizes the tile buffer; returns whether it fits the stack budget. */
@@ -70,12 +92,12 @@ static int size_buffer(struct qx_q8_simd_conv *p)
 		p->row_bytes = byte_row;
 		p->buf_bytes = (size_t)p->mr * p->row_bytes;
 	} else {
-		p->row_bytes = (size_t)round_up(p->kpad, 64) * 2;
+		p->row_bytes = (size_t)(round_up(p->kpad, 32) + 32) * 2;
 		p->buf_bytes = (size_t)p->mr * p->row_bytes + byte_row;
 	}
 	p->prow_at = p->buf_bytes;
-	if (p->im.rowwise) /* kh padded input rows after the tile rows */
-		p->buf_bytes += (size_t)(p->d.kh * round_up(p->im.prow_bytes, 64));
+	if (p->im.rowwise) /* the padded input rows' cache after the tile rows */
+		p->buf_bytes += (size_t)(p->im.prow_slots * round_up(p->im.prow_bytes, 64));
 	return p->buf_bytes <= QX_Q8_STACK_BUF;
 }
 
@@ -94,9 +116,11 @@ int qx_q8_simd_conv_pack(const struct qx_q8_simd_shape *shape, const struct qx_q
 	p->cg = qx_q8_cg(d);
 	p->ocg = qx_q8_ocg(d);
 	p->k = qx_q8_kdim(d);
-	p->kpad = round_up(p->k, shape->kgroup);
 	qx_q8_fold_bias(d, w_ohwi, bias, folded);
-	if (qx_q8_im2col_init(&p->im, d) != 0 || pack_panels(p, w_ohwi, folded, multiplier) != 0)
+	if (qx_q8_im2col_init(&p->im, d, shape->kgroup) != 0)
+		goto fail;
+	p->kpad = round_up(p->im.k, shape->kgroup);
+	if (pack_panels(p, w_ohwi, folded, multiplier) != 0)
 		goto fail;
 	/* A tile buffer over the stack budget comes from malloc at run time; should that fail,
 	 * the run falls back to this scalar copy (conv cannot report errors). */
@@ -129,14 +153,16 @@ int qx_q8_simd_gemm_pack(const struct qx_q8_simd_shape *shape, const struct qx_q
 	};
 	p->cg = p->k = gd->k;
 	p->ocg = gd->n;
-	p->kpad = round_up(p->k, shape->kgroup);
 	/* the zero point arrives at run time: keep the row sums, fold x_zp * rowsum per call */
 	struct qx_q8_conv_desc unit_zp = p->d;
 	unit_zp.in_zp = 1; /* folds to -rowsum */
 	qx_q8_fold_bias(&unit_zp, w_nk, NULL, rowsum);
 	for (int64_t j = 0; j < gd->n; j++)
 		rowsum[j] = qx_q8_wrap(0u - (uint32_t)rowsum[j]);
-	if (qx_q8_im2col_init(&p->im, &p->d) != 0 || pack_panels(p, w_nk, rowsum, NULL) != 0)
+	if (qx_q8_im2col_init(&p->im, &p->d, shape->kgroup) != 0)
+		goto fail;
+	p->kpad = round_up(p->im.k, shape->kgroup);
+	if (pack_panels(p, w_nk, rowsum, NULL) != 0)
 		goto fail;
 	if (!size_buffer(p) && qx_q8_scalar_gemm_pack(gd, w_nk, &p->fallback) != 0)
 		goto fail;

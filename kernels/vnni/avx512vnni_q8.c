@@ -14,6 +14,9 @@
 #define Q8_KGROUP 4
 #define Q8_ELEM uint8_t
 #define Q8_WELEM int8_t
+#define Q8_WIDE 0
+#define Q8_COPY_SEG(dst, src, len, end) qx_q8_copy_seg(dst, src, len, end)
+#define Q8_COPY_SHORT(dst, src) memcpy(dst, src, 4)
 #define Q8_NB_MAX 4
 #define Q8_MR(nb) ((nb) == 4 ? 6 : 8)
 typedef __m512i q8_vec;
@@ -55,7 +58,26 @@ static inline __m512i dot(__m512i acc, __m512i a, __m512i w)
 #define V_MAXF(t, lo) _mm512_max_ps(t, lo)
 #define V_MINF(t, hi) _mm512_min_ps(t, hi)
 #define V_CVTI(f) _mm512_cvtps_epi32(f)
-#define V_STORE_U8(p, v, n) _mm512_mask_cvtusepi32_storeu_epi8(p, lane_mask(n), v)
+#define V_STORE_ROW_U8(p, r0, r1, r2, r3, nb, n) store_row(p, r0, r1, r2, r3, nb, n)
+
+/* Up to 64 int32 in [0, 255] -> bytes: vpackusdw, vpackuswb, one vpermd to undo the 128-bit
+ * lane interleaving, one store; cheaper than a vpmovusdb store per vector. */
+static inline __attribute__((always_inline)) void store_row(uint8_t *dst, __m512i r0, __m512i r1,
+                                                            __m512i r2, __m512i r3, const int nb,
+                                                            int64_t n)
+{
+	if (nb == 1) {
+		_mm512_mask_cvtusepi32_storeu_epi8(dst, lane_mask(n), r0);
+		return;
+	}
+	const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+	__m512i b = _mm512_packus_epi16(_mm512_packus_epi32(r0, r1), _mm512_packus_epi32(r2, r3));
+	b = _mm512_permutexvar_epi32(order, b);
+	if (n == 64)
+		_mm512_storeu_si512(dst, b);
+	else
+		_mm512_mask_storeu_epi8(dst, n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1, b);
+}
 
 #include "q8_simd_template.h"
 

@@ -12,6 +12,9 @@
 #define Q8_KGROUP 4
 #define Q8_ELEM uint8_t
 #define Q8_WELEM int8_t
+#define Q8_WIDE 0
+#define Q8_COPY_SEG(dst, src, len, end) qx_q8_copy_seg(dst, src, len, end)
+#define Q8_COPY_SHORT(dst, src) memcpy(dst, src, 4)
 #define Q8_NB_MAX 2
 #define Q8_MR(nb) ((nb) == 2 ? 6 : 8)
 typedef __m256i q8_vec;
@@ -29,15 +32,22 @@ static inline __m256i lane_mask(int64_t n)
 	return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-static inline void store_u8(uint8_t *dst, __m256i v, int64_t n)
+/* Up to 16 int32 in [0, 255] (r0, r1) -> bytes: vpackusdw, vpackuswb, one vpermd to undo the
+ * 128-bit lane interleaving, one 16-byte store (or a copy of the first n). */
+static inline __attribute__((always_inline)) void store_row(uint8_t *dst, __m256i r0, __m256i r1,
+                                                            int64_t n)
 {
-	__m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-	__m128i b = _mm_packus_epi16(w, w);
-	if (n == 8) {
-		_mm_storel_epi64((__m128i *)dst, b);
+	__m256i w = _mm256_packus_epi32(r0, r1);
+	__m256i b = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(w, w),
+	                                        _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+	__m128i lo = _mm256_castsi256_si128(b);
+	if (n == 16) {
+		_mm_storeu_si128((__m128i *)dst, lo);
+	} else if (n == 8) {
+		_mm_storel_epi64((__m128i *)dst, lo);
 	} else {
 		uint8_t tmp[16];
-		_mm_storeu_si128((__m128i *)tmp, b);
+		_mm_storeu_si128((__m128i *)tmp, lo);
 		memcpy(dst, tmp, (size_t)n);
 	}
 }
@@ -66,7 +76,7 @@ static inline __m256i dot(__m256i acc, __m256i a, __m256i w)
 #define V_MAXF(t, lo) _mm256_max_ps(t, lo)
 #define V_MINF(t, hi) _mm256_min_ps(t, hi)
 #define V_CVTI(f) _mm256_cvtps_epi32(f)
-#define V_STORE_U8(p, v, n) store_u8(p, v, n)
+#define V_STORE_ROW_U8(p, r0, r1, r2, r3, nb, n) ((void)(r2), (void)(r3), store_row(p, r0, r1, n))
 
 #include "q8_simd_template.h"
 

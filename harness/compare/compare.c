@@ -1,0 +1,664 @@
+/* qx-bench compare OLD NEW: what changed between two runs of a suite, and whether it is a
+ * regression. Accuracy is deterministic, so any change in which images are right is reported,
+ * image by image; latency is noisy, so it takes a threshold and a significance test. */
+#include "compare/compare.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "compare/run_view.h"
+#include "measure/stats.h"
+
+static const char usage[] =
+	"usage: qx-bench compare [options] OLD NEW\n"
+	"\n"
+	"Compares two runs of a suite (results.json files or run folders): accuracy image by\n"
+	"image (McNemar's test), and the median latency of each measurement matched by plugin,\n"
+	"kernels, threads and batch (Mann-Whitney U test over the per-inference samples).\n"
+	"\n"
+	"options:\n"
+	"  --threshold PCT   a latency change smaller than this is noise (default 5)\n"
+	"  --alpha P         significance level of the latency test (default 0.05)\n"
+	"  --max-cv PCT      a measurement noisier than this is inconclusive (default 20)\n"
+	"  --min-samples N   fewer samples than this is inconclusive (default 5)\n"
+	"  --force           compare latency even when the machines differ\n"
+	"  --json FILE       also write the comparison as JSON to FILE\n"
+	"  --ids N           list at most N image ids per change (default 20; JSON has all)\n"
+	"  -h, --help        this text\n"
+	"\n"
+	"exit status: 0 no regression, 1 regression (accuracy drop, a plugin failing or gone,\n"
+	"slower latency), 2 bad command line or unreadable input, 3 could not compare\n"
+	"(different machines or suites without --force, or nothing in common).\n"
+	"See docs/nightly.md.\n";
+
+struct options {
+	double threshold;          /* percent */
+	double alpha;
+	double max_cv;             /* percent */
+	long min_samples;
+	int force;
+	long max_ids;
+	const char *json_path;
+	const char *old_path, *new_path;
+};
+
+struct tally {
+	int regressions;
+	int compared;              /* comparisons made (systems and measurements) */
+	int incomparable;          /* machines or suites differ and --force was not given */
+	json_t *report;
+};
+
+static int parse_number(const char *opt, const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (!*s || *end || !(v >= lo && v <= hi)) {
+		fprintf(stderr, "qx-bench: compare: %s '%s': expected a number from %g to %g\n", opt,
+		        s, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_count(const char *opt, const char *s, long lo, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || v < lo) {
+		fprintf(stderr, "qx-bench: compare: %s '%s': expected an integer >= %ld\n", opt, s, lo);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Returns 0 to go on, 1 after --help, -1 on a usage error (already printed). */
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	*o = (struct options){ .threshold = 5.0, .alpha = 0.05, .max_cv = 20.0, .min_samples = 5,
+	                       .max_ids = 20 };
+	const char *paths[2];
+	int n_paths = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			return 1;
+		}
+		if (!strcmp(a, "--force")) {
+			o->force = 1;
+			continue;
+		}
+		if (a[0] != '-' || !strcmp(a, "-")) {
+			if (n_paths == 2) {
+				fprintf(stderr, "qx-bench: compare: unexpected argument '%s' (expected OLD "
+				        "NEW)\n", a);
+				return -1;
+			}
+			paths[n_paths++] = a;
+			continue;
+		}
+		/* --name=value or --name value */
+		static const char *const valued[] = { "--threshold", "--alpha", "--max-cv",
+		                                      "--min-samples", "--json", "--ids" };
+		const char *value = NULL;
+		int which = -1;
+		for (int k = 0; k < 6 && which < 0; k++) {
+			size_t len = strlen(valued[k]);
+			if (!strncmp(a, valued[k], len) && (a[len] == '=' || a[len] == '\0')) {
+				which = k;
+				value = a[len] == '=' ? a + len + 1 : (i + 1 < argc ? argv[++i] : NULL);
+			}
+		}
+		if (which < 0) {
+			fprintf(stderr, "qx-bench: compare: unknown option '%s' (try --help)\n", a);
+			return -1;
+		}
+		if (!value) {
+			fprintf(stderr, "qx-bench: compare: %s needs a value\n", valued[which]);
+			return -1;
+		}
+		int rc = 0;
+		switch (which) {
+		case 0: rc = parse_number(valued[which], value, 0.0, 1000.0, &o->threshold); break;
+		case 1: rc = parse_number(valued[which], value, 1e-12, 1.0, &o->alpha); break;
+		case 2: rc = parse_number(valued[which], value, 0.0, 1e6, &o->max_cv); break;
+		case 3: rc = parse_count(valued[which], value, 2, &o->min_samples); break;
+		case 4: o->json_path = value; break;
+		case 5: rc = parse_count(valued[which], value, 0, &o->max_ids); break;
+		}
+		if (rc)
+			return -1;
+	}
+	if (n_paths != 2) {
+		fprintf(stderr, "qx-bench: compare: %s (usage: qx-bench compare [options] OLD NEW)\n",
+		        n_paths ? "NEW missing" : "OLD and NEW missing");
+		return -1;
+	}
+	o->old_path = paths[0];
+	o->new_path = paths[1];
+	return 0;
+}
+
+static void add_note(struct tally *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_note(struct tally *t, const char *fmt, ...)
+{
+	char line[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	json_array_append_new(json_object_get(t->report, "notes"), json_string(line));
+}
+
+/* A JSON value as short text for a one-line difference. */
+static void short_text(json_t *v, char *buf, size_t size)
+{
+	if (!v) {
+		snprintf(buf, size, "(absent)");
+		return;
+	}
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+	if (!s) {
+		snprintf(buf, size, "?");
+		return;
+	}
+	if (strlen(s) >= size && size > 4)
+		snprintf(buf, size, "%.*s...", (int)size - 4, s);
+	else
+		snprintf(buf, size, "%s", s);
+	free(s);
+}
+
+/* ---- what must match before latency means anything ---- */
+
+static const char *const info_keys[] = { "kernel", "hostname" };
+
+static int same_machine(const struct qx_view *ov, const struct qx_view *nv, struct tally *t)
+{
+	json_t *diffs = json_array();
+	if (!ov->machine || !nv->machine) {
+		json_array_append_new(diffs, json_sprintf("machine section absent in %s",
+		                                          !ov->machine ? "OLD" : "NEW"));
+	} else {
+		for (int k = 0; k < QX_MACHINE_IDENTITY_KEYS; k++) {
+			const char *key = qx_machine_identity_keys[k];
+			json_t *a = json_object_get(ov->machine, key);
+			json_t *b = json_object_get(nv->machine, key);
+			if (!a && !b) {
+				add_note(t, "machine.%s absent in both runs: not checked", key);
+				continue;
+			}
+			if (a && b && json_equal(a, b))
+				continue;
+			char ta[80], tb[80];
+			short_text(a, ta, sizeof ta);
+			short_text(b, tb, sizeof tb);
+			json_array_append_new(diffs, json_sprintf("%s: %s -> %s", key, ta, tb));
+		}
+		for (size_t k = 0; k < sizeof info_keys / sizeof info_keys[0]; k++) {
+			json_t *a = json_object_get(ov->machine, info_keys[k]);
+			json_t *b = json_object_get(nv->machine, info_keys[k]);
+			if ((a || b) && !(a && b && json_equal(a, b))) {
+				char ta[80], tb[80];
+				short_text(a, ta, sizeof ta);
+				short_text(b, tb, sizeof tb);
+				add_note(t, "machine.%s changed: %s -> %s (latency compared anyway)",
+				         info_keys[k], ta, tb);
+			}
+		}
+	}
+	int same = json_array_size(diffs) == 0;
+	json_object_set_new(t->report, "machine", json_pack("{s:b, s:o}", "same", same,
+	                                                    "differences", diffs));
+	if (same) {
+		printf("machine: same\n");
+	} else {
+		printf("machine: DIFFERENT\n");
+		size_t i;
+		json_t *d;
+		json_array_foreach(diffs, i, d)
+			printf("  %s\n", json_string_value(d));
+	}
+	return same;
+}
+
+static int same_suite(const struct qx_view *ov, const struct qx_view *nv, struct tally *t)
+{
+	int same = !strcmp(ov->suite, nv->suite) && !strcmp(ov->model, nv->model);
+	json_object_set_new(t->report, "suite", json_pack("{s:b, s:s, s:s}", "same", same, "old",
+	                                                  ov->suite, "new", nv->suite));
+	if (!same)
+		printf("suite: DIFFERENT: '%s' (%s) -> '%s' (%s)\n", ov->suite, ov->model, nv->suite,
+		       nv->model);
+	return same;
+}
+
+/* ---- accuracy ---- */
+
+/* Whether both runs evaluated the same images: identical labels, one per image. */
+static int same_images(const struct qx_view *ov, const struct qx_view *nv, struct tally *t)
+{
+	if (!ov->labels || !nv->labels)
+		return 0;
+	if (ov->n_labels != nv->n_labels) {
+		add_note(t, "the runs evaluated different numbers of images (%lld and %lld): "
+		         "accuracy not compared", (long long)ov->n_labels, (long long)nv->n_labels);
+		return -1;
+	}
+	if (memcmp(ov->labels, nv->labels, sizeof *ov->labels * (size_t)ov->n_labels)) {
+		add_note(t, "the runs' labels differ (another dataset?): accuracy not compared");
+		return -1;
+	}
+	return 1;
+}
+
+static void print_ids(const char *what, json_t *ids, long max)
+{
+	size_t n = json_array_size(ids);
+	if (n == 0)
+		return;
+	printf("      %s (%zu):", what, n);
+	for (size_t i = 0; i < n && (long)i < max; i++)
+		printf(" %lld", (long long)json_integer_value(json_array_get(ids, i)));
+	if ((long)n > max)
+		printf(" ... (+%zu more)", n - (size_t)max);
+	printf("\n");
+}
+
+static void print_accuracy_line(const char *label, int width, json_t *row)
+{
+	json_int_t oc = json_integer_value(json_object_get(row, "old_correct"));
+	json_int_t nc = json_integer_value(json_object_get(row, "new_correct"));
+	json_int_t images = json_integer_value(json_object_get(row, "images"));
+	const char *verdict = json_string_value(json_object_get(row, "verdict"));
+	printf("  %-*s %7lld -> %-7lld", width, label, (long long)oc, (long long)nc);
+	if (images > 0)
+		printf(" (%.2f%% -> %.2f%%)", 100.0 * (double)oc / (double)images,
+		       100.0 * (double)nc / (double)images);
+	printf("  %s", verdict);
+	json_t *p = json_object_get(row, "mcnemar_p");
+	if (json_is_number(p))
+		printf(" (McNemar p = %.3g)", json_number_value(p));
+	printf("\n");
+}
+
+/* Compares one system present in both runs. */
+static void compare_system_accuracy(const struct options *opt, const struct qx_view *nv,
+                                    const struct qx_view_system *o,
+                                    const struct qx_view_system *n, int images_same, int width,
+                                    struct tally *t, json_t *rows)
+{
+	json_t *row = json_pack("{s:s}", "system", o->label);
+	if (o->error || n->error) {
+		const char *verdict = o->error && n->error ? "fails in both runs"
+		                      : n->error ? "FAILS NOW" : "works now";
+		json_object_set_new(row, "verdict", json_string(verdict));
+		if (n->error && !o->error) {
+			json_object_set_new(row, "error", json_string(n->error));
+			json_object_set_new(row, "regression", json_true());
+			t->regressions++;
+		}
+		t->compared++;
+		printf("  %-*s %s%s%s\n", width, o->label, verdict, n->error ? ": " : "",
+		       n->error ? n->error : "");
+		json_array_append_new(rows, row);
+		return;
+	}
+	int per_image = images_same > 0 && o->pred && n->pred && o->n_pred == nv->n_labels &&
+	                n->n_pred == nv->n_labels;
+	int64_t oc = o->correct, nc = n->correct, images = nv->n_labels;
+	json_t *wrong_now = json_array(), *right_now = json_array();
+	int64_t pred_changed = 0;
+	if (per_image) {
+		oc = nc = 0;
+		for (int64_t i = 0; i < images; i++) {
+			int a = o->pred[i] == nv->labels[i], b = n->pred[i] == nv->labels[i];
+			oc += a;
+			nc += b;
+			if (a && !b)
+				json_array_append_new(wrong_now, json_integer(i));
+			if (b && !a)
+				json_array_append_new(right_now, json_integer(i));
+			pred_changed += o->pred[i] != n->pred[i];
+		}
+		if (o->correct >= 0 && o->correct != oc)
+			add_note(t, "OLD %s: correct says %lld but predictions give %lld: predictions "
+			         "used", o->label, (long long)o->correct, (long long)oc);
+		if (n->correct >= 0 && n->correct != nc)
+			add_note(t, "NEW %s: correct says %lld but predictions give %lld: predictions "
+			         "used", n->label, (long long)n->correct, (long long)nc);
+	} else {
+		images = o->images == n->images ? o->images : -1;
+		if (images_same < 0 || oc < 0 || nc < 0 || images < 0) {
+			add_note(t, "%s: accuracy not comparable (%s)", o->label, images_same < 0 ?
+			         "different images" : "correct counts or image counts missing");
+			json_decref(row);
+			json_decref(wrong_now);
+			json_decref(right_now);
+			return;
+		}
+	}
+	t->compared++;
+	const char *verdict;
+	int regression = 0;
+	if (nc < oc) {
+		verdict = "DROPPED";
+		regression = 1;
+	} else if (nc > oc) {
+		verdict = "improved";
+	} else if (json_array_size(wrong_now)) {
+		verdict = "changed (same count, other images)";
+	} else if (pred_changed) {
+		verdict = "unchanged (some wrong predictions changed class)";
+	} else {
+		verdict = "unchanged";
+	}
+	t->regressions += regression;
+	json_object_set_new(row, "images", json_integer(images));
+	json_object_set_new(row, "old_correct", json_integer(oc));
+	json_object_set_new(row, "new_correct", json_integer(nc));
+	json_object_set_new(row, "change", json_integer(nc - oc));
+	json_object_set_new(row, "verdict", json_string(verdict));
+	json_object_set_new(row, "regression", json_boolean(regression));
+	if (per_image) {
+		struct qx_mcnemar mc;
+		qx_stats_mcnemar((int64_t)json_array_size(wrong_now), (int64_t)json_array_size(right_now),
+		                 &mc, NULL);
+		json_object_set_new(row, "mcnemar_p", json_real(mc.p));
+		json_object_set_new(row, "mcnemar_exact", json_boolean(mc.exact));
+		json_object_set_new(row, "predictions_changed", json_integer(pred_changed));
+	}
+	print_accuracy_line(o->label, width, row);
+	print_ids("now wrong", wrong_now, opt->max_ids);
+	print_ids("now right", right_now, opt->max_ids);
+	json_object_set_new(row, "now_wrong", wrong_now);
+	json_object_set_new(row, "now_right", right_now);
+	json_array_append_new(rows, row);
+}
+
+static void compare_accuracy(const struct options *opt, const struct qx_view *ov,
+                             const struct qx_view *nv, struct tally *t)
+{
+	json_t *rows = json_array();
+	json_object_set_new(t->report, "accuracy", rows);
+	int images_same = same_images(ov, nv, t);
+	int width = 6;
+	for (int i = 0; i < ov->n_sys; i++)
+		if ((int)strlen(ov->sys[i].label) > width)
+			width = (int)strlen(ov->sys[i].label);
+	printf("\naccuracy (top-1, correct images%s)\n", images_same > 0 ? "; image ids are "
+	       "positions in the evaluated test set, from 0" : "");
+	for (int i = 0; i < ov->n_sys; i++) {
+		const struct qx_view_system *o = &ov->sys[i];
+		const struct qx_view_system *n = qx_view_system(nv, o->label);
+		if (!n) {
+			printf("  %-*s GONE from NEW\n", width, o->label);
+			json_array_append_new(rows, json_pack("{s:s, s:s, s:b}", "system", o->label,
+			                                      "verdict", "gone", "regression", 1));
+			t->regressions++;
+			continue;
+		}
+		compare_system_accuracy(opt, nv, o, n, images_same, width, t, rows);
+	}
+	for (int i = 0; i < nv->n_sys; i++)
+		if (!qx_view_system(ov, nv->sys[i].label))
+			add_note(t, "%s: new in NEW, nothing to compare with", nv->sys[i].label);
+}
+
+/* ---- latency ---- */
+
+static void measurement_name(const char *label, const struct qx_view_measurement *m, char *buf,
+                             size_t size)
+{
+	snprintf(buf, size, "%s/%s/threads:%d/batch:%d", label, m->kernels, m->threads, m->batch);
+}
+
+static void compare_measurement(const struct options *opt, const char *name,
+                                const struct qx_view_measurement *a,
+                                const struct qx_view_measurement *b, int width,
+                                struct tally *t, json_t *rows)
+{
+	json_t *row = json_pack("{s:s, s:s, s:i, s:i, s:s}", "measurement", name, "kernels",
+	                        a->kernels, "threads", a->threads, "batch", a->batch, "unit",
+	                        a->unit);
+	const char *verdict = NULL;
+	char why[160] = "";
+	double change = NAN, p = NAN;
+	if (!a->has_median || !b->has_median) {
+		verdict = "inconclusive";
+		snprintf(why, sizeof why, "no median in %s", !a->has_median ? "OLD" : "NEW");
+	} else if (strcmp(a->unit, b->unit)) {
+		verdict = "inconclusive";
+		snprintf(why, sizeof why, "units differ: %s vs %s", a->unit, b->unit);
+	} else {
+		change = a->median > 0.0 ? 100.0 * (b->median - a->median) / a->median : NAN;
+		json_object_set_new(row, "old_median", json_real(a->median));
+		json_object_set_new(row, "new_median", json_real(b->median));
+		if (isfinite(change))
+			json_object_set_new(row, "change_percent", json_real(change));
+		json_object_set_new(row, "old_n", json_integer((json_int_t)a->n_samples));
+		json_object_set_new(row, "new_n", json_integer((json_int_t)b->n_samples));
+		if (a->cv >= 0.0)
+			json_object_set_new(row, "old_cv", json_real(a->cv));
+		if (b->cv >= 0.0)
+			json_object_set_new(row, "new_cv", json_real(b->cv));
+		struct qx_mann_whitney mw;
+		if (a->samples && b->samples &&
+		    qx_stats_mann_whitney(a->samples, a->n_samples, b->samples, b->n_samples, &mw,
+		                          NULL) == 0) {
+			p = mw.p;
+			json_object_set_new(row, "p_value", json_real(p));
+		}
+		double max_cv = opt->max_cv / 100.0;
+		if ((long)a->n_samples < opt->min_samples || (long)b->n_samples < opt->min_samples) {
+			verdict = "inconclusive";
+			snprintf(why, sizeof why, "too few samples: %zu and %zu (expected >= %ld)",
+			         a->n_samples, b->n_samples, opt->min_samples);
+		} else if (a->cv > max_cv || b->cv > max_cv) {
+			verdict = "inconclusive";
+			snprintf(why, sizeof why, "too noisy: cv %.1f%% and %.1f%% (expected <= %g%%)",
+			         100.0 * a->cv, 100.0 * b->cv, opt->max_cv);
+		} else if (!isfinite(change) || !isfinite(p)) {
+			verdict = "inconclusive";
+			snprintf(why, sizeof why, "no usable median or test");
+		} else if (fabs(change) <= opt->threshold) {
+			verdict = "unchanged";
+		} else if (p >= opt->alpha) {
+			verdict = "inconclusive";
+			snprintf(why, sizeof why, "%+.1f%% but not significant (p %.2g >= %g)", change, p,
+			         opt->alpha);
+		} else {
+			verdict = change > 0.0 ? "REGRESSED" : "improved";
+		}
+	}
+	int regression = !strcmp(verdict, "REGRESSED");
+	t->regressions += regression;
+	t->compared++;
+	json_object_set_new(row, "verdict", json_string(verdict));
+	json_object_set_new(row, "regression", json_boolean(regression));
+	if (why[0])
+		json_object_set_new(row, "why", json_string(why));
+	json_array_append_new(rows, row);
+
+	printf("  %-*s ", width, name);
+	if (a->has_median && b->has_median)
+		printf("%9.4g -> %-9.4g", a->median, b->median);
+	else
+		printf("%21s", "-");
+	if (isfinite(change))
+		printf(" %+7.1f%%", change);
+	else
+		printf(" %8s", "-");
+	if (isfinite(p))
+		printf("  p %-7.2g", p);
+	else
+		printf("  p %-7s", "-");
+	printf("  %s%s%s%s\n", verdict, why[0] ? " (" : "", why, why[0] ? ")" : "");
+}
+
+static void compare_latency(const struct options *opt, const struct qx_view *ov,
+                            const struct qx_view *nv, struct tally *t)
+{
+	json_t *rows = json_array();
+	json_object_set_new(t->report, "latency", rows);
+	char name[400];
+	int width = 10, any = 0;
+	for (int i = 0; i < ov->n_sys; i++)
+		for (int j = 0; j < ov->sys[i].n_m; j++) {
+			measurement_name(ov->sys[i].label, &ov->sys[i].m[j], name, sizeof name);
+			if ((int)strlen(name) > width)
+				width = (int)strlen(name);
+			any = 1;
+		}
+	if (!any) {
+		add_note(t, "OLD has no latency measurements");
+		return;
+	}
+	printf("\nlatency (median %s; regressed: slower by more than %g%% with Mann-Whitney "
+	       "p < %g)\n", ov->sys[0].n_m ? ov->sys[0].m[0].unit : "ms/batch", opt->threshold,
+	       opt->alpha);
+	for (int i = 0; i < ov->n_sys; i++) {
+		const struct qx_view_system *o = &ov->sys[i];
+		const struct qx_view_system *n = qx_view_system(nv, o->label);
+		for (int j = 0; j < o->n_m; j++) {
+			const struct qx_view_measurement *a = &o->m[j];
+			measurement_name(o->label, a, name, sizeof name);
+			if (qx_view_measurement(o, a->kernels, a->threads, a->batch) != a) {
+				add_note(t, "OLD %s: measured twice: the second is ignored", name);
+				continue;
+			}
+			const struct qx_view_measurement *b =
+				n ? qx_view_measurement(n, a->kernels, a->threads, a->batch) : NULL;
+			if (!b) {
+				add_note(t, "%s: not measured in NEW", name);
+				continue;
+			}
+			compare_measurement(opt, name, a, b, width, t, rows);
+		}
+	}
+	for (int i = 0; i < nv->n_sys; i++) {
+		const struct qx_view_system *n = &nv->sys[i];
+		const struct qx_view_system *o = qx_view_system(ov, n->label);
+		for (int j = 0; j < n->n_m; j++)
+			if (!o || !qx_view_measurement(o, n->m[j].kernels, n->m[j].threads,
+			                               n->m[j].batch)) {
+				measurement_name(n->label, &n->m[j], name, sizeof name);
+				add_note(t, "%s: new in NEW, nothing to compare with", name);
+			}
+	}
+}
+
+/* ---- the command ---- */
+
+static void copy_view_notes(struct tally *t, const char *which, const struct qx_view *v)
+{
+	for (int i = 0; i < v->n_notes; i++)
+		add_note(t, "%s: %s", which, v->notes[i]);
+}
+
+static int finish(const struct options *opt, struct tally *t)
+{
+	json_t *notes = json_object_get(t->report, "notes");
+	if (json_array_size(notes)) {
+		printf("\nnotes:\n");
+		size_t i;
+		json_t *n;
+		json_array_foreach(notes, i, n)
+			printf("  %s\n", json_string_value(n));
+	}
+	int status;
+	const char *result;
+	if (t->regressions) {
+		status = QX_COMPARE_REGRESSION;
+		result = "REGRESSION";
+	} else if (t->incomparable || t->compared == 0) {
+		status = QX_COMPARE_INCOMPARABLE;
+		result = t->incomparable ? "could not compare (different machines or suites; "
+		                           "--force compares anyway)"
+		                         : "could not compare (nothing in common)";
+	} else {
+		status = QX_COMPARE_OK;
+		result = "no regression";
+	}
+	printf("\nresult: %s", result);
+	if (t->regressions)
+		printf(" (%d finding%s)", t->regressions, t->regressions == 1 ? "" : "s");
+	printf("\n");
+	json_object_set_new(t->report, "regressions", json_integer(t->regressions));
+	json_object_set_new(t->report, "compared", json_integer(t->compared));
+	json_object_set_new(t->report, "result", json_string(result));
+	json_object_set_new(t->report, "exit_status", json_integer(status));
+	fflush(stdout);
+	if (opt->json_path && json_dump_file(t->report, opt->json_path,
+	                                     JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0) {
+		fprintf(stderr, "qx-bench: %s: cannot write the comparison JSON (expected a "
+		        "writable path)\n", opt->json_path);
+		return QX_COMPARE_USAGE;
+	}
+	return status;
+}
+
+int qx_compare_main(int argc, char **argv)
+{
+	struct options opt;
+	int rc = parse_args(argc, argv, &opt);
+	if (rc)
+		return rc > 0 ? QX_COMPARE_OK : QX_COMPARE_USAGE;
+	struct qx_view ov, nv;
+	struct qx_error err = { 0 };
+	if (qx_view_load(opt.old_path, &ov, &err)) {
+		fprintf(stderr, "qx-bench: %s\n", err.msg);
+		return QX_COMPARE_USAGE;
+	}
+	if (qx_view_load(opt.new_path, &nv, &err)) {
+		fprintf(stderr, "qx-bench: %s\n", err.msg);
+		qx_view_free(&ov);
+		return QX_COMPARE_USAGE;
+	}
+	struct tally t = { .report = json_object() };
+	json_object_set_new(t.report, "old", json_pack("{s:s, s:s, s:s}", "path", ov.path,
+	                                               "run_id", ov.run_id, "started", ov.started));
+	json_object_set_new(t.report, "new", json_pack("{s:s, s:s, s:s}", "path", nv.path,
+	                                               "run_id", nv.run_id, "started", nv.started));
+	json_object_set_new(t.report, "options", json_pack("{s:f, s:f, s:f, s:I, s:b}",
+	                    "threshold_percent", opt.threshold, "alpha", opt.alpha,
+	                    "max_cv_percent", opt.max_cv, "min_samples",
+	                    (json_int_t)opt.min_samples, "force", opt.force));
+	json_object_set_new(t.report, "notes", json_array());
+	printf("old: %s (run %s)\nnew: %s (run %s)\n", ov.path, ov.run_id[0] ? ov.run_id : "?",
+	       nv.path, nv.run_id[0] ? nv.run_id : "?");
+
+	int suite_ok = same_suite(&ov, &nv, &t);
+	int machine_ok = same_machine(&ov, &nv, &t);
+	if (!suite_ok && !opt.force) {
+		t.incomparable = 1;
+		printf("different suites: nothing compared (--force compares anyway)\n");
+	} else {
+		compare_accuracy(&opt, &ov, &nv, &t);
+		if (machine_ok || opt.force) {
+			if (!machine_ok)
+				printf("\nlatency compared across different machines (--force)\n");
+			compare_latency(&opt, &ov, &nv, &t);
+		} else {
+			t.incomparable = 1;
+			printf("\nlatency: not compared, the machines differ (--force compares "
+			       "anyway)\n");
+		}
+	}
+	copy_view_notes(&t, "OLD", &ov);
+	copy_view_notes(&t, "NEW", &nv);
+	int status = finish(&opt, &t);
+	json_decref(t.report);
+	qx_view_free(&ov);
+	qx_view_free(&nv);
+	return status;
+}

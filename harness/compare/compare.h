@@ -1,0 +1,30 @@
+/* `qx-bench compare OLD NEW` and `qx-bench history DIR`: nightly tracking of results.json
+ * files (docs/nightly.md is the user's guide).
+ *
+ * Both take the subcommand's arguments with argv[0] being the subcommand name (as main.c
+ * passes argc - 1, argv + 1), print their report on stdout and one-line errors on stderr
+ * ("qx-bench: ..."), and return an exit status: */
+#ifndef QX_COMPARE_COMPARE_H
+#define QX_COMPARE_COMPARE_H
+
+enum qx_compare_exit {
+	QX_COMPARE_OK = 0,           /* compared, no regression */
+	QX_COMPARE_REGRESSION = 1,   /* an accuracy drop, a plugin that fails now, a system gone
+	                              * from NEW, or a latency regression */
+	QX_COMPARE_USAGE = 2,        /* bad command line, or an input that cannot be read */
+	QX_COMPARE_INCOMPARABLE = 3, /* different machines or suites (without --force), or
+	                              * nothing in common; a regression found in what could be
+	                              * compared still gives 1 */
+};
+
+/* qx-bench compare [--threshold PCT] [--alpha P] [--max-cv PCT] [--min-samples N] [--force]
+ *                  [--json FILE] [--ids N] OLD NEW
+ * OLD and NEW are results.json files or run folders holding one. */
+int qx_compare_main(int argc, char **argv);
+
+/* qx-bench history [--last N] DIR
+ * DIR is results/<suite>/: every run folder in it with a results.json, in time order. Exit 0,
+ * 2 when DIR cannot be read, 3 when it holds no readable run. */
+int qx_history_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,87 @@
+/* A tolerant reader of one results.json for `qx-bench compare` and `qx-bench history`.
+ *
+ * It takes what it finds and says what it skipped: a missing optional part (predictions,
+ * samples, the machine description) is not an error but a note, so that results from older
+ * or interrupted runs can still be compared as far as they go. Only a file that is not JSON,
+ * not a results document (no schema_version) or from a newer schema is refused.
+ *
+ * Shape read (docs/nightly.md lists it):
+ *   schema_version, run_id, started, suite {name, model}, machine {...}, labels [...],
+ *   fp32 {images, correct, accuracy, predictions [...], measurements [...]},
+ *   plugins [{label, error | images, correct, accuracy, predictions, measurements,
+ *             kernel_sets [{name, measurements}]}],
+ *   measurement {kernels, threads, batch, unit, samples [...], median, cv}. */
+#ifndef QX_COMPARE_RUN_VIEW_H
+#define QX_COMPARE_RUN_VIEW_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "util/error.h"
+
+struct qx_view_measurement {
+	const char *kernels;       /* "" when absent */
+	int threads, batch;        /* 0 when absent */
+	const char *unit;          /* "ms/batch" unless the file says otherwise */
+	double *samples;           /* owned; NULL when the file has none */
+	size_t n_samples;
+	double median;             /* of the samples, else the stored median */
+	int has_median;
+	double cv;                 /* of the samples, else the stored cv, else -1 */
+};
+
+struct qx_view_system {
+	const char *label;         /* "fp32" for the baseline, else the plugin's label */
+	const char *error;         /* the plugin's error row, or NULL */
+	int64_t images;            /* -1 when unknown */
+	int64_t correct;           /* -1 when unknown */
+	double accuracy;           /* percent; < 0 when unknown */
+	int32_t *pred;             /* owned; NULL when the file has no predictions */
+	int64_t n_pred;
+	struct qx_view_measurement *m;
+	int n_m;
+};
+
+struct qx_view {
+	char *path;                /* the results.json read */
+	json_t *root;              /* the document; the strings below point into it */
+	int64_t schema_version;
+	const char *run_id;        /* "" when absent */
+	const char *started;       /* ISO 8601 UTC, "" when absent */
+	const char *suite;         /* suite.name, "" when absent */
+	const char *model;         /* suite.model, "" when absent */
+	json_t *machine;           /* borrowed; NULL when absent */
+	int32_t *labels;           /* owned; NULL when absent */
+	int64_t n_labels;
+	struct qx_view_system *sys;/* fp32 first (when present), then plugins in file order */
+	int n_sys;
+	char **notes;              /* what was skipped or could not be used, one line each */
+	int n_notes;
+};
+
+/* The machine fields that must be equal for latency to be comparable: CPU model, ISA flags,
+ * hwloc topology, thread pinning, architecture and online CPU count. */
+#define QX_MACHINE_IDENTITY_KEYS 6
+extern const char *const qx_machine_identity_keys[QX_MACHINE_IDENTITY_KEYS];
+
+/* Those fields of v's machine as one compact JSON text with sorted keys (absent ones left out),
+ * to tell machines apart; malloc'd, NULL when v has no machine section or memory runs out. */
+char *qx_view_machine_key(const struct qx_view *v);
+
+/* Reads path (a results.json, or a run folder holding one). QX_ENOENT when there is no such
+ * file, QX_EINVAL when it is not a results document (the message says where: line:column for
+ * bad JSON), QX_EUNSUPPORTED for a newer schema_version, QX_ENOMEM. */
+int qx_view_load(const char *path, struct qx_view *v, struct qx_error *err);
+
+/* The system with this label, or NULL. */
+const struct qx_view_system *qx_view_system(const struct qx_view *v, const char *label);
+
+/* The first measurement of s with these kernels, threads and batch, or NULL. */
+const struct qx_view_measurement *qx_view_measurement(const struct qx_view_system *s,
+                                                      const char *kernels, int threads,
+                                                      int batch);
+
+void qx_view_free(struct qx_view *v);
+
+#endif

@@ -1,0 +1,59 @@
+/* One latency measurement as results.json records it: Google Benchmark runs the inference
+ * (gbench_shim.h), stats.h summarizes the per-inference times, and the result is the object the
+ * run flow appends to plugins[i].measurements[] (or fp32.measurements[]):
+ *
+ *   {"kernels": "vnni", "threads": 1, "batch": 1, "unit": "ms/batch",
+ *    "n": all timed inferences, "median", "mean", "stddev", "p90", "p99", "cv", "min", "max",
+ *    "samples": [ms per inference, in time order; at most max_samples of them],
+ *    "samples_thinned": true when samples holds an evenly spaced subset of the n inferences,
+ *    "repetitions": [{"iterations", "real_ms" (Google Benchmark's time per iteration),
+ *                     "median" (of that repetition's inferences, ms)}...],
+ *    "warmup_s", "min_time_s", "gbench_name", "gbench_json" (path, when written),
+ *    "cpu_scaling": true | false | null (unknown), "warnings": [Google Benchmark's]}
+ *
+ * Every time is in milliseconds per batch (one inference processes one batch), the unit named
+ * by "unit"; the statistics are computed from all n inferences, before any thinning. */
+#ifndef QX_MEASURE_LATENCY_H
+#define QX_MEASURE_LATENCY_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "measure/gbench_shim.h"
+#include "util/error.h"
+
+/* Samples kept in results.json when the spec does not say: enough for medians, p99 and
+ * Mann-Whitney, small enough that results.json stays readable (~100 KB per measurement). */
+#define QX_LATENCY_MAX_SAMPLES 10000
+
+struct qx_latency_spec {
+	const char *system;        /* plugin label, or "fp32" */
+	const char *kernels;       /* kernel set name, e.g. "vnni" */
+	int threads;               /* pool threads during the measurement, >= 1 */
+	int batch;                 /* images per inference, >= 1 */
+	int (*run_once)(void *ctx);/* one inference of one batch (see gbench_shim.h) */
+	void *ctx;
+	double warmup_s;           /* >= 0 */
+	double min_time_s;         /* per repetition, > 0 */
+	int repetitions;           /* >= 1 */
+	const char *gbench_json_path; /* Google Benchmark JSON written here, or NULL */
+	size_t max_samples;        /* samples kept in the JSON; 0 means QX_LATENCY_MAX_SAMPLES */
+};
+
+/* Google Benchmark's name for a measurement: "<system>/<kernels>/threads:<t>/batch:<b>"
+ * (tools/compare.py matches benchmarks by name). Writes at most size bytes; returns 0, or
+ * QX_EINVAL when it does not fit. */
+int qx_latency_name(const struct qx_latency_spec *spec, char *buf, size_t size,
+                    struct qx_error *err);
+
+/* Measures and returns the measurement object (a new reference) in *out. Errors are
+ * qx_gbench_measure's, plus QX_EINVAL for threads or batch < 1. */
+int qx_latency_measure(const struct qx_latency_spec *spec, json_t **out, struct qx_error *err);
+
+/* The measurement object from an existing Google Benchmark result (what qx_latency_measure
+ * does after measuring; separate so it can be tested without timing anything). */
+int qx_latency_json(const struct qx_latency_spec *spec, const struct qx_gbench_result *res,
+                    json_t **out, struct qx_error *err);
+
+#endif

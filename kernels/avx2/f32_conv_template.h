@@ -1,0 +1,318 @@
+/* fp32 2-D convolution over NCHW, written once for the x86 SIMD sets: the including file
+ * includes its ISA header (f32_avx2_isa.h or vnni/avx512vnni_f32_isa.h) first.
+ *
+ * Per group, y[oc_g][pixels] = W[oc_g][K] x col[K][pixels] with K = c_g * kh * kw. Weights are
+ * packed once into panels of F32_MR output channels, [K][F32_MR] each, so the micro-kernel
+ * broadcasts them; output pixels run across the vector lanes, so results are stored straight
+ * into NCHW rows. The pixels of a call are numbered across the batch (image * oh * ow + pixel):
+ * a tile may span images, which keeps the lanes full when a feature map is small (7x7 = 49
+ * pixels). Each tile of pixels is gathered (im2col) into strips of F32_SW pixels, K in chunks
+ * of at most F32_CONV_KC, on the stack: the kernel never allocates and disjoint ranges may run
+ * concurrently. A strip that lies inside one image is stored directly (bias, FMAs and clamp in
+ * registers); one that crosses an image or the range's end goes through a staging tile. */
+#include "avx2/f32_tile_template.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels_f32.h"
+
+#ifndef F32_CONV_KC
+#define F32_CONV_KC 192        /* k rows of the im2col tile */
+#endif
+#ifndef F32_CONV_STRIPS
+#define F32_CONV_STRIPS 3      /* strips of F32_SW pixels per im2col tile */
+#endif
+#define F32_CONV_NB (F32_CONV_STRIPS * F32_SW)
+
+/* One k of a group's GEMM depth: kernel tap (ky, kx) of input channel ic. */
+struct f32_tap {
+	int64_t dy, dx;   /* ky * dh, kx * dw */
+	int64_t off;      /* ic * h * w: the channel's plane within the group's first */
+};
+
+struct conv_packed {
+	struct qx_f32_conv_desc d;
+	int64_t cg, ocg, k;     /* channels in / out per group, GEMM depth */
+	int64_t blocks;         /* F32_MR-channel panels per group */
+	int64_t hw, ohw;
+	float *w;               /* [groups][blocks][k][F32_MR], zero rows pad the last panel */
+	float *bias;            /* [groups][blocks * F32_MR] */
+	struct f32_tap *taps;   /* [k] */
+};
+
+/* Output pixels [j, j + n) of a tile: one output row of one image, inside one strip. */
+struct conv_run {
+	int64_t j, n;
+	int64_t img;           /* image */
+	int64_t iy0, ix0;      /* input coordinates of the first pixel's window origin */
+};
+
+int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, const float *bias,
+                      void **packed)
+{
+	if (d->groups < 1)
+		return -1;
+	struct conv_packed *p = calloc(1, sizeof *p);
+	if (!p)
+		return -1;
+	p->d = *d;
+	p->cg = d->c / d->groups;
+	p->ocg = d->oc / d->groups;
+	p->k = p->cg * d->kh * d->kw;
+	p->blocks = (p->ocg + F32_MR - 1) / F32_MR;
+	p->hw = d->h * d->w;
+	p->ohw = d->oh * d->ow;
+	size_t wn = (size_t)(d->groups * p->blocks * p->k * F32_MR);
+	size_t bn = (size_t)(d->groups * p->blocks * F32_MR);
+	p->w = calloc(wn ? wn : 1, sizeof *p->w);
+	p->bias = calloc(bn ? bn : 1, sizeof *p->bias);
+	p->taps = calloc(p->k ? (size_t)p->k : 1, sizeof *p->taps);
+	if (!p->w || !p->bias || !p->taps) {
+		free(p->w);
+		free(p->bias);
+		free(p->taps);
+		free(p);
+		return -1;
+	}
+	for (int64_t g = 0; g < d->groups; g++)
+		for (int64_t o = 0; o < p->ocg; o++) {
+			const float *src = w_oihw + (g * p->ocg + o) * p->k;
+			float *dst = p->w + ((g * p->blocks + o / F32_MR) * p->k) * F32_MR + o % F32_MR;
+			for (int64_t k = 0; k < p->k; k++)
+				dst[k * F32_MR] = src[k];
+			if (bias)
+				p->bias[g * p->blocks * F32_MR + o] = bias[g * p->ocg + o];
+		}
+	int64_t khw = (int64_t)d->kh * d->kw;
+	for (int64_t k = 0; k < p->k; k++) {
+		int64_t ic = k / khw, ky = k % khw / d->kw, kx = k % d->kw;
+		p->taps[k] = (struct f32_tap){ ky * d->dh, kx * d->dw, ic * p->hw };
+	}
+	*packed = p;
+	return 0;
+}
+
+void F32_FN(pack_free)(void *packed)
+{
+	struct conv_packed *p = packed;
+	if (!p)
+		return;
+	free(p->w);
+	free(p->bias);
+	free(p->taps);
+	free(p);
+}
+
+/* Splits pixels [q0, q0 + np) (numbered across the batch) into runs that stay inside one
+ * output row and one strip; returns how many. */
+static int conv_runs(const struct conv_packed *p, int64_t q0, int64_t np, struct conv_run *runs)
+{
+	const struct qx_f32_conv_desc *d = &p->d;
+	int64_t img = q0 / p->ohw, pix = q0 % p->ohw;
+	int64_t oy = pix / d->ow, ox = pix % d->ow;
+	int nr = 0;
+	for (int64_t j = 0; j < np;) {
+		int64_t n = d->ow - ox;
+		if (n > np - j)
+			n = np - j;
+		if (n > F32_SW - j % F32_SW)
+			n = F32_SW - j % F32_SW;
+		runs[nr++] = (struct conv_run){ j, n, img, oy * d->sh - d->pt, ox * d->sw - d->pl };
+		j += n;
+		ox += n;
+		if (ox == d->ow) {
+			ox = 0;
+			if (++oy == d->oh) {
+				oy = 0;
+				img++;
+			}
+		}
+	}
+	return nr;
+}
+
+/* Fills the im2col tile for k in [k0, k0 + kc) of group g: col[strip][kk][F32_SW], strips
+ * kc * F32_SW + F32_VL floats apart. Every run is written with whole vectors whose lanes past
+ * the run are zeros: they land on the next run's lanes, the next row of the strip, or the
+ * strip's slack, all written later (kk is the outer loop) or never read. Lanes past np up to
+ * the last vector are zeroed too, so the micro-kernel never meets garbage. */
+static void conv_im2col(const struct conv_packed *p, const float *x, int64_t g, int64_t k0,
+                        int64_t kc, int64_t np, const struct conv_run *runs, int nruns, float *col)
+{
+	const struct qx_f32_conv_desc *d = &p->d;
+	int64_t sstride = kc * F32_SW + F32_VL;
+	int64_t xsize = d->n * d->c * p->hw;
+	int64_t gplane = g * p->cg * p->hw;
+	for (int64_t kk = 0; kk < kc; kk++) {
+		const struct f32_tap *t = &p->taps[k0 + kk];
+		for (int r = 0; r < nruns; r++) {
+			const struct conv_run *run = &runs[r];
+			float *dst = col + run->j / F32_SW * sstride + kk * F32_SW + run->j % F32_SW;
+			int64_t iy = run->iy0 + t->dy, ix0 = run->ix0 + t->dx;
+			if (iy < 0 || iy >= d->h) {
+				for (int64_t v = 0; v < run->n; v += F32_VL)
+					f32v_storeu(dst + v, f32v_zero());
+				continue;
+			}
+			int64_t e0 = run->img * d->c * p->hw + gplane + t->off + iy * d->w + ix0;
+			if (d->sw == 1) {
+				/* lanes [lo, hi) of the run read inside the row */
+				int64_t lo = ix0 < 0 ? -ix0 : 0, hi = d->w - ix0;
+				if (hi > run->n)
+					hi = run->n;
+				for (int64_t v = 0; v < run->n; v += F32_VL) {
+					f32v val = lo <= v && hi >= v + F32_VL ?
+					                   f32v_loadu(x + e0 + v) :
+					                   f32v_load_lanes(f32v_zero(), x, xsize, e0 + v,
+					                                   lo - v, hi - v);
+					f32v_storeu(dst + v, val);
+				}
+			} else {
+				int64_t lo = ix0 < 0 ? (-ix0 + d->sw - 1) / d->sw : 0;
+				int64_t hi = d->w - ix0 <= 0 ? 0 : (d->w - ix0 + d->sw - 1) / d->sw;
+				if (hi > run->n)
+					hi = run->n;
+				for (int64_t v = 0; v < run->n; v += F32_VL)
+					f32v_storeu(dst + v, f32v_gather_lanes(f32v_zero(), x, xsize,
+					                                       e0 + v * d->sw, d->sw, lo - v,
+					                                       hi - v));
+			}
+		}
+		if (np % F32_SW)
+			f32v_storeu(col + np / F32_SW * sstride + kk * F32_SW + np % F32_SW, f32v_zero());
+	}
+}
+
+/* Splits strip pixels [q, q + n) into segments of one image each; returns how many. */
+static int conv_strip_segs(const struct conv_packed *p, int64_t q, int64_t n, struct f32_seg *seg)
+{
+	int64_t img = q / p->ohw, pix = q % p->ohw;
+	int ns = 0;
+	for (int64_t lane = 0; lane < n;) {
+		int64_t len = p->ohw - pix;
+		if (len > n - lane)
+			len = n - lane;
+		seg[ns++] = (struct f32_seg){ lane, len, img * p->d.oc * p->ohw + pix };
+		lane += len;
+		pix = 0;
+		img++;
+	}
+	return ns;
+}
+
+/* Output channels [ca, cb) (numbered over all groups) at pixels [qa, qb) (numbered across the
+ * batch). */
+static void conv_segment(const struct conv_packed *p, const float *x, float *y, int64_t ca,
+                         int64_t cb, int64_t qa, int64_t qb)
+{
+	const struct qx_f32_conv_desc *d = &p->d;
+	_Alignas(64) float col[F32_CONV_STRIPS * (F32_CONV_KC * F32_SW + F32_VL)];
+	_Alignas(64) float tile[F32_MR * F32_SW + F32_VL];
+	struct conv_run runs[F32_CONV_NB + F32_CONV_STRIPS];
+	struct f32_seg segs[F32_SW];
+	int64_t chunks = (p->k + F32_CONV_KC - 1) / F32_CONV_KC;
+	int64_t kstep = chunks ? (p->k + chunks - 1) / chunks : 1;
+	for (int64_t q0 = qa; q0 < qb; q0 += F32_CONV_NB) {
+		int64_t np = qb - q0 < F32_CONV_NB ? qb - q0 : F32_CONV_NB;
+		int nruns = conv_runs(p, q0, np, runs);
+		int64_t strips = (np + F32_SW - 1) / F32_SW;
+		for (int64_t g = ca / p->ocg; g < d->groups && g * p->ocg < cb; g++) {
+			int64_t glo = ca > g * p->ocg ? ca - g * p->ocg : 0;
+			int64_t ghi = cb < (g + 1) * p->ocg ? cb - g * p->ocg : p->ocg;
+			const float *w_g = p->w + g * p->blocks * p->k * F32_MR;
+			const float *bias_g = p->bias + g * p->blocks * F32_MR;
+			for (int64_t k0 = 0; k0 < p->k || k0 == 0; k0 += kstep) {
+				int64_t kc = p->k - k0 < kstep ? p->k - k0 : kstep;
+				conv_im2col(p, x, g, k0, kc, np, runs, nruns, col);
+				for (int64_t s = 0; s < strips; s++) {
+					int64_t q = q0 + s * F32_SW;
+					int64_t sn = np - s * F32_SW < F32_SW ? np - s * F32_SW : F32_SW;
+					int R = (int)((sn + F32_VL - 1) / F32_VL);
+					int64_t img = q / p->ohw, pix = q % p->ohw;
+					int direct = sn == R * F32_VL && pix + sn <= p->ohw;
+					int nseg = direct ? 0 : conv_strip_segs(p, q, sn, segs);
+					const float *b = col + s * (kc * F32_SW + F32_VL);
+					for (int64_t blk = glo / F32_MR; blk * F32_MR < ghi; blk++) {
+						int64_t c0 = g * p->ocg + blk * F32_MR; /* global channel of row 0 */
+						struct f32_tile_io io = {
+							.rowbias = bias_g + blk * F32_MR,
+							.ldy = p->ohw,
+							.tile = tile,
+							.first = k0 == 0,
+							.last = k0 + kc >= p->k,
+							.mlo = glo > blk * F32_MR ? (int)(glo - blk * F32_MR) : 0,
+							.mhi = ghi < (blk + 1) * F32_MR ? (int)(ghi - blk * F32_MR) : F32_MR,
+							.act_min = d->act_min,
+							.act_max = d->act_max,
+						};
+						if (direct)
+							io.y = y + (img * d->oc + c0) * p->ohw + pix;
+						else if (!io.first)
+							for (int m = io.mlo; m < io.mhi; m++)
+								f32_tile_row_in(y, (c0 + m) * p->ohw, tile + m * F32_SW,
+								                segs, nseg);
+						f32_tile(R, kc, w_g + (blk * p->k + k0) * F32_MR, b, &io);
+						if (!direct)
+							for (int m = io.mlo; m < io.mhi; m++)
+								f32_tile_row_out(y, (c0 + m) * p->ohw, tile + m * F32_SW,
+								                 segs, nseg);
+					}
+				}
+				if (p->k == 0)
+					break;
+			}
+		}
+	}
+}
+
+/* Rows [lb, le) of image n's oc * oh output rows: a partial first channel, whole channels, a
+ * partial last channel. */
+static void conv_image_part(const struct conv_packed *p, const float *x, float *y, int64_t n,
+                            int64_t lb, int64_t le)
+{
+	const struct qx_f32_conv_desc *d = &p->d;
+	int64_t base = n * p->ohw;
+	int64_t c0 = lb / d->oh, y0 = lb % d->oh;
+	int64_t c1 = (le - 1) / d->oh, y1 = (le - 1) % d->oh + 1;
+	if (c0 == c1) {
+		conv_segment(p, x, y, c0, c0 + 1, base + y0 * d->ow, base + y1 * d->ow);
+		return;
+	}
+	if (y0 > 0) {
+		conv_segment(p, x, y, c0, c0 + 1, base + y0 * d->ow, base + p->ohw);
+		c0++;
+	}
+	if (y1 < d->oh) {
+		conv_segment(p, x, y, c1, c1 + 1, base, base + y1 * d->ow);
+		c1--;
+	}
+	if (c0 <= c1)
+		conv_segment(p, x, y, c0, c1 + 1, base, base + p->ohw);
+}
+
+void F32_FN(conv)(const void *packed, const float *x, float *y, int64_t row_begin, int64_t row_end)
+{
+	const struct conv_packed *p = packed;
+	const struct qx_f32_conv_desc *d = &p->d;
+	int64_t rows_img = d->oc * d->oh;
+	if (rows_img <= 0 || d->ow <= 0)
+		return;
+	if (row_end > d->n * rows_img)
+		row_end = d->n * rows_img;
+	if (row_begin < 0)
+		row_begin = 0;
+	while (row_begin < row_end) {
+		int64_t n = row_begin / rows_img, lb = row_begin - n * rows_img;
+		if (lb == 0 && row_end - row_begin >= rows_img) {
+			/* Whole images: every channel, their pixels as one range across the batch. */
+			int64_t imgs = (row_end - row_begin) / rows_img;
+			conv_segment(p, x, y, 0, d->oc, n * p->ohw, (n + imgs) * p->ohw);
+			row_begin += imgs * rows_img;
+			continue;
+		}
+		int64_t le = row_end - n * rows_img < rows_img ? row_end - n * rows_img : rows_img;
+		conv_image_part(p, x, y, n, lb, le);
+		row_begin = n * rows_img + le;
+	}
+}

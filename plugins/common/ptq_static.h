@@ -1,0 +1,562 @@
+/* Static post-training quantization the way torch 1.13's FX graph mode does it (prepare_fx,
+ * calibrate, convert_fx with the native backend config), shared by the static-per-tensor,
+ * static-per-channel and histogram plugins, which differ only in their observers.
+ *
+ * Which nodes run int8 (QX_MODE_STATIC), where the harness allows it (node->modes):
+ *   - Conv, and Gemm/MatMul with a constant weight (nn.Conv2d, nn.Linear; a fused Relu/Clip is
+ *     already inside the node, like ConvReLU2d);
+ *   - the ops PyTorch quantizes around them: MaxPool, AveragePool, GlobalAveragePool, Reshape,
+ *     Identity, Dropout, Relu, Clip (OUTPUT_SHARE_OBSERVER_WITH_INPUT: the output keeps the
+ *     input's qparams), Add (its own output observer), Concat (inputs and output share one
+ *     observer);
+ *   - Flatten only with flatten: int8. torch 1.13 does not quantize nn.Flatten: it dequantizes
+ *     before it and observes its output with a new observer, so by default Flatten runs float
+ *     and its output gets qparams of its own (torch.flatten, the function, shares instead).
+ * Everything else (Softmax, Mul, unfolded BatchNorm, unknown ops) stays float.
+ *
+ * Which tensors are observed: every activation that a static node reads or writes. Tensors
+ * joined by a sharing op form one class with one observer, which (like FX's shared observer
+ * module) is called on each of them, in execution order, once per batch: for MinMax this
+ * changes nothing, for the moving average and the histogram it does, as in PyTorch.
+ *
+ * Activations: uint8 per tensor over 0..127 (reduce_range) or 0..255, affine, or symmetric
+ * (zero point 63 over 0..127, as PyTorch gives an observer with quant_min=0, quant_max=127;
+ * 128 over 0..255, as a plain quint8 observer). Weights:
+ * int8 symmetric over -128..127, per tensor or per output channel (common/weights.h).
+ *
+ * Private to plugins/ (header only, static inline). */
+#ifndef QX_PLUGINS_PTQ_STATIC_H
+#define QX_PLUGINS_PTQ_STATIC_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qx/graph.h"
+#include "qx/options.h"
+#include "qx/plan.h"
+#include "qx/plugin.h"
+#include "qx/qparams.h"
+
+#include "observer_histogram.h"
+#include "weights.h"
+
+/* The activation observer. */
+enum qxp_act_observer {
+	QXP_ACT_MINMAX = 0,             /* MinMaxObserver: running min / max */
+	QXP_ACT_MOVING_AVERAGE = 1,     /* MovingAverageMinMaxObserver */
+	QXP_ACT_HISTOGRAM = 2,          /* HistogramObserver */
+};
+
+struct qxp_ptq_config {
+	int act_observer;               /* enum qxp_act_observer */
+	float averaging_constant;       /* moving average: 0 < c <= 1 */
+	int symmetric;                  /* activations per_tensor_symmetric instead of affine */
+	int reduce_range;               /* activations 0..127 instead of 0..255 */
+	int per_channel_weights;        /* weights per output channel instead of per tensor */
+	int flatten_int8;               /* Flatten runs int8 sharing its input's qparams */
+	int32_t bins, upsample_rate;    /* histogram */
+	int exact_bounds;               /* histogram: float torch.histc bounds */
+};
+
+/* One activation observer, shared by a class of tensors. */
+struct qxp_observer {
+	int32_t tensor;                 /* its first tensor in execution order (for messages) */
+	int64_t calls;                  /* non-empty tensors it has seen */
+	float min_val, max_val;         /* MinMax / moving average */
+	struct qxp_hist_observer hist;  /* histogram */
+	float scale;
+	int32_t zero_point;
+};
+
+struct qxp_ptq {
+	const struct qx_host *host;
+	const struct qx_graph_view *view;
+	struct qxp_ptq_config cfg;
+	int32_t *node_modes;            /* n_nodes */
+	int32_t *observer_of;           /* n_tensors: observer index, or -1 */
+	int32_t n_observers;
+	struct qxp_observer *observers;
+	int32_t n_observe;
+	int32_t *observe;               /* tensor indices in execution order */
+	int32_t n_weights;
+	struct qxp_weight *weights;
+	struct qx_plan_tensor *plan_tensors;
+	struct qx_plan_op *plan_ops;
+	int warned_clip;
+};
+
+static inline void qxp_ptq_destroy(void *p)
+{
+	struct qxp_ptq *s = p;
+	if (!s)
+		return;
+	for (int32_t i = 0; i < s->n_observers; i++)
+		qxp_hist_free(&s->observers[i].hist);
+	for (int32_t i = 0; i < s->n_weights; i++)
+		qxp_weight_free(&s->weights[i]);
+	free(s->observers);
+	free(s->weights);
+	free(s->node_modes);
+	free(s->observer_of);
+	free(s->observe);
+	free(s->plan_tensors);
+	free(s->plan_ops);
+	free(s);
+}
+
+static inline int qxp_ptq_create(const struct qx_host *host, const struct qx_graph_view *view,
+                                 const struct qxp_ptq_config *cfg, void **state)
+{
+	struct qxp_ptq *s = calloc(1, sizeof *s);
+	if (s) {
+		s->node_modes = calloc((size_t)view->n_nodes + 1, sizeof *s->node_modes);
+		s->observer_of = calloc((size_t)view->n_tensors + 1, sizeof *s->observer_of);
+		s->observe = calloc((size_t)view->n_tensors + 1, sizeof *s->observe);
+		s->weights = calloc((size_t)view->n_nodes + 1, sizeof *s->weights);
+	}
+	if (!s || !s->node_modes || !s->observer_of || !s->observe || !s->weights) {
+		qxp_ptq_destroy(s);
+		host->error(host, "out of memory for the state of a model of %d nodes and %d tensors",
+		            (int)view->n_nodes, (int)view->n_tensors);
+		return QX_STATUS_NOMEM;
+	}
+	s->host = host;
+	s->view = view;
+	s->cfg = *cfg;
+	*state = s;
+	return QX_STATUS_OK;
+}
+
+/* A computed float tensor (graph input or activation): what an observer can see. */
+static inline int qxp_is_activation(const struct qx_graph_view *view, int32_t t)
+{
+	return t >= 0 && t < view->n_tensors && !view->tensors[t].is_const &&
+	       view->tensors[t].is_float;
+}
+
+/* Ops whose int8 output keeps the input's qparams (PyTorch: OUTPUT_SHARE_OBSERVER_WITH_INPUT). */
+static inline int qxp_keeps_qparams(int32_t op)
+{
+	switch (op) {
+	case QX_VIEW_OP_MAXPOOL:
+	case QX_VIEW_OP_AVGPOOL:
+	case QX_VIEW_OP_GLOBALAVGPOOL:
+	case QX_VIEW_OP_RELU:
+	case QX_VIEW_OP_CLIP:
+	case QX_VIEW_OP_FLATTEN:
+	case QX_VIEW_OP_RESHAPE:
+	case QX_VIEW_OP_IDENTITY:
+	case QX_VIEW_OP_DROPOUT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Whether PyTorch's FX flow quantizes a node of this op (given that the harness can). */
+static inline int qxp_quantizes(const struct qxp_ptq_config *cfg, const struct qx_view_node *nd)
+{
+	switch (nd->op) {
+	case QX_VIEW_OP_CONV:
+	case QX_VIEW_OP_GEMM:
+	case QX_VIEW_OP_MATMUL:
+		return nd->weight >= 0;
+	case QX_VIEW_OP_FLATTEN:
+		return cfg->flatten_int8;
+	case QX_VIEW_OP_ADD:
+	case QX_VIEW_OP_CONCAT:
+		return 1;
+	default:
+		return qxp_keeps_qparams(nd->op);
+	}
+}
+
+static inline int32_t qxp_find(int32_t *parent, int32_t t)
+{
+	while (parent[t] != t) {
+		parent[t] = parent[parent[t]];
+		t = parent[t];
+	}
+	return t;
+}
+
+static inline void qxp_union(int32_t *parent, int32_t a, int32_t b)
+{
+	a = qxp_find(parent, a);
+	b = qxp_find(parent, b);
+	if (a != b)
+		parent[a > b ? a : b] = a < b ? a : b;
+}
+
+/* Checks the index ranges of the view the plugin walks (the host builds it; a wrong one is a
+ * host bug, reported rather than followed). */
+static inline int qxp_check_view(const struct qx_host *host, const struct qx_graph_view *view)
+{
+	for (int32_t n = 0; n < view->n_nodes; n++) {
+		const struct qx_view_node *nd = &view->nodes[n];
+		for (int32_t j = 0; j < nd->n_inputs; j++)
+			if (nd->inputs[j] < -1 || nd->inputs[j] >= view->n_tensors) {
+				host->error(host, "node '%s': input %d is tensor %d (expected -1..%d)",
+				            nd->name, (int)j, (int)nd->inputs[j], (int)view->n_tensors - 1);
+				return QX_STATUS_ERROR;
+			}
+		for (int32_t j = 0; j < nd->n_outputs; j++)
+			if (nd->outputs[j] < 0 || nd->outputs[j] >= view->n_tensors) {
+				host->error(host, "node '%s': output %d is tensor %d (expected 0..%d)",
+				            nd->name, (int)j, (int)nd->outputs[j], (int)view->n_tensors - 1);
+				return QX_STATUS_ERROR;
+			}
+	}
+	return QX_STATUS_OK;
+}
+
+/* Node modes, and the weight qparams of the weighted static nodes. A weight shared by two nodes
+ * gets one entry; if they would need it along different axes the second node stays float. */
+static inline int qxp_choose_modes(struct qxp_ptq *s, const struct qx_graph_view *view)
+{
+	for (int32_t n = 0; n < view->n_nodes; n++) {
+		const struct qx_view_node *nd = &view->nodes[n];
+		s->node_modes[n] = QX_MODE_FLOAT;
+		if (!(nd->modes & QX_MODE_BIT(QX_MODE_STATIC)) || !qxp_quantizes(&s->cfg, nd))
+			continue;
+		if (nd->weight >= 0) {
+			int32_t axis = s->cfg.per_channel_weights ? nd->weight_axis : -1;
+			int32_t same = -1;
+			for (int32_t i = 0; i < s->n_weights && same < 0; i++)
+				if (s->weights[i].tensor == nd->weight)
+					same = i;
+			if (same >= 0 && s->weights[same].axis != axis) {
+				s->host->log(s->host, QX_LOG_WARN, "node '%s' stays float: its weight '%s' "
+				             "is shared with node '%s', which needs it per channel along "
+				             "another axis", nd->name, view->tensors[nd->weight].name,
+				             view->nodes[s->weights[same].node].name);
+				continue;
+			}
+			if (same < 0) {
+				int rc = qxp_weight_qparams(s->host, view, n, s->cfg.per_channel_weights,
+				                            &s->weights[s->n_weights]);
+				if (rc)
+					return rc;
+				s->n_weights++;
+			}
+		}
+		s->node_modes[n] = QX_MODE_STATIC;
+	}
+	return QX_STATUS_OK;
+}
+
+/* The observer classes: every activation a static node reads or writes, joined across sharing
+ * ops; observers numbered, and tensors listed, in execution order. */
+static inline int qxp_make_observers(struct qxp_ptq *s, const struct qx_graph_view *view)
+{
+	const int32_t T = view->n_tensors;
+	int32_t *parent = malloc(((size_t)T + 1) * sizeof *parent);
+	char *member = calloc((size_t)T + 1, 1);
+	int32_t *first_of_root = malloc(((size_t)T + 1) * sizeof *first_of_root);
+	int rc = QX_STATUS_OK;
+	if (!parent || !member || !first_of_root) {
+		s->host->error(s->host, "out of memory for the observers of %d tensors", (int)T);
+		rc = QX_STATUS_NOMEM;
+		goto out;
+	}
+	for (int32_t t = 0; t < T; t++) {
+		parent[t] = t;
+		first_of_root[t] = -1;
+		s->observer_of[t] = -1;
+	}
+	for (int32_t n = 0; n < view->n_nodes; n++) {
+		const struct qx_view_node *nd = &view->nodes[n];
+		if (s->node_modes[n] != QX_MODE_STATIC)
+			continue;
+		for (int32_t j = 0; j < nd->n_inputs; j++) {
+			int32_t t = nd->inputs[j];
+			if (t != nd->weight && t != nd->bias && qxp_is_activation(view, t))
+				member[t] = 1;
+		}
+		int32_t out = nd->n_outputs > 0 ? nd->outputs[0] : -1;
+		if (!qxp_is_activation(view, out))
+			continue;
+		member[out] = 1;
+		if (qxp_keeps_qparams(nd->op) && nd->n_inputs > 0 && qxp_is_activation(view, nd->inputs[0]))
+			qxp_union(parent, out, nd->inputs[0]);
+		if (nd->op == QX_VIEW_OP_CONCAT)
+			for (int32_t j = 0; j < nd->n_inputs; j++)
+				if (qxp_is_activation(view, nd->inputs[j]))
+					qxp_union(parent, out, nd->inputs[j]);
+	}
+	/* execution order: graph inputs, then each node's outputs */
+	s->n_observe = 0;
+	for (int32_t pass = 0; pass < 2; pass++) {
+		for (int32_t i = 0; i < (pass ? view->n_nodes : view->n_inputs); i++) {
+			const struct qx_view_node *nd = pass ? &view->nodes[i] : NULL;
+			int32_t n_t = pass ? nd->n_outputs : 1;
+			for (int32_t j = 0; j < n_t; j++) {
+				int32_t t = pass ? nd->outputs[j] : view->inputs[i];
+				if (t < 0 || t >= T || !member[t] || s->observer_of[t] >= 0)
+					continue;
+				int32_t root = qxp_find(parent, t);
+				if (first_of_root[root] < 0)
+					first_of_root[root] = s->n_observers++;
+				s->observer_of[t] = first_of_root[root];
+				s->observe[s->n_observe++] = t;
+			}
+		}
+	}
+	for (int32_t t = 0; t < T; t++)
+		if (member[t] && s->observer_of[t] < 0) {
+			s->host->error(s->host, "tensor '%s' is neither a graph input nor any node's output "
+			               "(expected every activation to have a producer)",
+			               view->tensors[t].name);
+			rc = QX_STATUS_ERROR;
+			goto out;
+		}
+	s->observers = calloc((size_t)s->n_observers + 1, sizeof *s->observers);
+	if (!s->observers) {
+		s->host->error(s->host, "out of memory for %d observers", (int)s->n_observers);
+		rc = QX_STATUS_NOMEM;
+		goto out;
+	}
+	for (int32_t i = 0; i < s->n_observers; i++) {
+		struct qxp_observer *o = &s->observers[i];
+		o->tensor = -1;
+		o->min_val = QX_MINMAX_EMPTY_MIN;
+		o->max_val = QX_MINMAX_EMPTY_MAX;
+	}
+	for (int32_t i = 0; i < s->n_observe; i++) {
+		struct qxp_observer *o = &s->observers[s->observer_of[s->observe[i]]];
+		if (o->tensor < 0)
+			o->tensor = s->observe[i];
+	}
+	for (int32_t i = 0; i < s->n_observers && s->cfg.act_observer == QXP_ACT_HISTOGRAM; i++)
+		if (qxp_hist_init(&s->observers[i].hist, s->cfg.bins, s->cfg.upsample_rate,
+		                  s->cfg.exact_bounds)) {
+			s->host->error(s->host, "out of memory for %d histograms of %d bins",
+			               (int)s->n_observers, (int)s->cfg.bins);
+			rc = QX_STATUS_NOMEM;
+			goto out;
+		}
+out:
+	free(parent);
+	free(member);
+	free(first_of_root);
+	return rc;
+}
+
+static inline int qxp_ptq_prepare(void *p, const struct qx_graph_view *view,
+                                  struct qx_prepare *out)
+{
+	struct qxp_ptq *s = p;
+	int rc = qxp_check_view(s->host, view);
+	if (!rc)
+		rc = qxp_choose_modes(s, view);
+	if (!rc)
+		rc = qxp_make_observers(s, view);
+	if (rc)
+		return rc;
+	int n_static = 0;
+	for (int32_t n = 0; n < view->n_nodes; n++)
+		n_static += s->node_modes[n] == QX_MODE_STATIC;
+	s->host->log(s->host, QX_LOG_INFO, "%d of %d nodes static; %d observers over %d tensors",
+	             n_static, (int)view->n_nodes, (int)s->n_observers, (int)s->n_observe);
+	out->n_observe = s->n_observe;
+	out->observe = s->observe;
+	out->node_modes = s->node_modes;
+	return QX_STATUS_OK;
+}
+
+/* One observer call on n values (torch's observers ignore empty tensors). */
+static inline int qxp_observe(struct qxp_ptq *s, struct qxp_observer *o, const float *x, int64_t n)
+{
+	if (n <= 0)
+		return QX_STATUS_OK;
+	float lo = QX_MINMAX_EMPTY_MIN, hi = QX_MINMAX_EMPTY_MAX;
+	switch (s->cfg.act_observer) {
+	case QXP_ACT_MINMAX:
+		qx_minmax_update(x, n, &o->min_val, &o->max_val);
+		break;
+	case QXP_ACT_MOVING_AVERAGE:
+		qx_minmax_update(x, n, &lo, &hi);
+		if (o->min_val == INFINITY && o->max_val == -INFINITY) {
+			o->min_val = lo;
+			o->max_val = hi;
+		} else {
+			const float c = s->cfg.averaging_constant;
+			o->min_val = o->min_val + c * (lo - o->min_val);
+			o->max_val = o->max_val + c * (hi - o->max_val);
+		}
+		break;
+	case QXP_ACT_HISTOGRAM:
+		if (qxp_hist_observe(&o->hist, x, n))
+			return QX_STATUS_UNSUPPORTED;
+		if (o->hist.clipped && !s->warned_clip) {
+			s->warned_clip = 1;
+			s->host->log(s->host, QX_LOG_WARN, "tensor '%s': combining histograms ran past "
+			             "the end of the combined range, where torch 1.13 raises; the excess "
+			             "was dropped", s->view->tensors[o->tensor].name);
+		}
+		break;
+	}
+	o->calls++;
+	return QX_STATUS_OK;
+}
+
+static inline int qxp_ptq_calibrate(void *p, const struct qx_batch *batch)
+{
+	struct qxp_ptq *s = p;
+	const struct qx_graph_view *view = s->view;
+	if (batch->n_tensors != s->n_observe || (s->n_observe && !batch->tensors)) {
+		s->host->error(s->host, "batch %d: %d tensors (expected the %d prepare() asked for)",
+		               (int)batch->index, (int)batch->n_tensors, (int)s->n_observe);
+		return QX_STATUS_ERROR;
+	}
+	for (int32_t i = 0; i < batch->n_tensors; i++) {
+		const struct qx_observed *ot = &batch->tensors[i];
+		if (ot->tensor != s->observe[i] || ot->numel < 0 || (ot->numel > 0 && !ot->data)) {
+			s->host->error(s->host, "batch %d, entry %d: tensor %d with %lld values (expected "
+			               "tensor %d '%s' with data, the order prepare() asked for)",
+			               (int)batch->index, (int)i, (int)ot->tensor, (long long)ot->numel,
+			               (int)s->observe[i], view->tensors[s->observe[i]].name);
+			return QX_STATUS_ERROR;
+		}
+		struct qxp_observer *o = &s->observers[s->observer_of[ot->tensor]];
+		int rc = qxp_observe(s, o, ot->data, ot->numel);
+		if (rc) {
+			s->host->error(s->host, "tensor '%s' (batch %d): NaN or infinite values, or a range "
+			               "the histogram cannot hold (expected finite activations; PyTorch's "
+			               "HistogramObserver raises on them too)", view->tensors[ot->tensor].name,
+			               (int)batch->index);
+			return rc;
+		}
+	}
+	return QX_STATUS_OK;
+}
+
+/* The scale and zero point of one observer. */
+static inline int qxp_observer_qparams(struct qxp_ptq *s, struct qxp_observer *o)
+{
+	const char *name = s->view->tensors[o->tensor].name;
+	if (o->calls == 0) {
+		s->host->error(s->host, "tensor '%s': no calibration data reached its observer "
+		               "(expected at least one calibration batch: static quantization needs "
+		               "observed ranges)", name);
+		return QX_STATUS_ERROR;
+	}
+	float lo = o->min_val, hi = o->max_val;
+	if (s->cfg.act_observer == QXP_ACT_HISTOGRAM)
+		qxp_hist_search(&o->hist, &lo, &hi);
+	/* symmetric zero point: with reduce_range, PyTorch's valid form is an observer given
+	 * quant_min=0, quant_max=127 (default_observer's), zero point 63; without, the plain
+	 * quint8 observer, zero point 128 */
+	struct qx_qscheme qs = { .dtype = QX_PLAN_UINT8, .symmetric = s->cfg.symmetric,
+	                         .customized_qrange = s->cfg.reduce_range };
+	qx_qrange(QX_PLAN_UINT8, s->cfg.reduce_range, &qs.qmin, &qs.qmax);
+	if (qx_calculate_qparams(lo, hi, &qs, &o->scale, &o->zero_point)) {
+		s->host->error(s->host, "tensor '%s': observed range [%g, %g] gives no scale (expected "
+		               "finite activations)", name, (double)lo, (double)hi);
+		return QX_STATUS_UNSUPPORTED;
+	}
+	return QX_STATUS_OK;
+}
+
+static inline int qxp_ptq_convert(void *p, struct qx_plan *plan)
+{
+	struct qxp_ptq *s = p;
+	const struct qx_graph_view *view = s->view;
+	for (int32_t i = 0; i < s->n_observers; i++) {
+		int rc = qxp_observer_qparams(s, &s->observers[i]);
+		if (rc)
+			return rc;
+	}
+	int32_t n_entries = s->n_observe + s->n_weights;
+	s->plan_tensors = calloc((size_t)n_entries + 1, sizeof *s->plan_tensors);
+	s->plan_ops = calloc((size_t)view->n_nodes + 1, sizeof *s->plan_ops);
+	if (!s->plan_tensors || !s->plan_ops) {
+		s->host->error(s->host, "out of memory for a plan of %d tensors and %d nodes",
+		               (int)n_entries, (int)view->n_nodes);
+		return QX_STATUS_NOMEM;
+	}
+	int32_t qmin, qmax;
+	qx_qrange(QX_PLAN_UINT8, s->cfg.reduce_range, &qmin, &qmax);
+	for (int32_t i = 0; i < s->n_observe; i++) {
+		struct qxp_observer *o = &s->observers[s->observer_of[s->observe[i]]];
+		struct qx_plan_tensor *pt = &s->plan_tensors[i];
+		pt->tensor = s->observe[i];
+		pt->dtype = QX_PLAN_UINT8;
+		pt->symmetric = s->cfg.symmetric;
+		pt->axis = -1;
+		pt->n_channels = 1;
+		pt->qmin = qmin;
+		pt->qmax = qmax;
+		pt->scales = &o->scale;
+		pt->zero_points = &o->zero_point;
+	}
+	for (int32_t i = 0; i < s->n_weights; i++)
+		s->plan_tensors[s->n_observe + i] = qxp_weight_plan_entry(&s->weights[i]);
+	for (int32_t n = 0; n < view->n_nodes; n++) {
+		s->plan_ops[n].node = n;
+		s->plan_ops[n].mode = s->node_modes[n];
+	}
+	plan->n_tensors = n_entries;
+	plan->tensors = s->plan_tensors;
+	plan->n_ops = view->n_nodes;
+	plan->ops = s->plan_ops;
+	return QX_STATUS_OK;
+}
+
+/* The options every static plugin takes: symmetric, reduce_range, flatten. */
+static inline int qxp_parse_common_options(const struct qx_host *host,
+                                           const struct qx_option *options, int32_t n_options,
+                                           struct qxp_ptq_config *cfg)
+{
+	static const char *const flatten_modes[] = { "float", "int8", NULL };
+	int rc = qx_option_bool(host, options, n_options, "symmetric", 0, &cfg->symmetric);
+	if (!rc)
+		rc = qx_option_bool(host, options, n_options, "reduce_range", 1, &cfg->reduce_range);
+	if (!rc)
+		rc = qx_option_choice(host, options, n_options, "flatten", flatten_modes, 0,
+		                      &cfg->flatten_int8);
+	return rc;
+}
+
+/* The options of the MinMax plugins (static-per-tensor, static-per-channel). */
+static inline int qxp_parse_minmax_options(const struct qx_host *host,
+                                           const struct qx_option *options, int32_t n_options,
+                                           struct qxp_ptq_config *cfg)
+{
+	static const char *const known[] = { "qparams", "averaging_constant", "symmetric",
+	                                     "reduce_range", "flatten", NULL };
+	static const char *const observers[] = { "global_minmax", "moving_average", NULL };
+	double c = 0.01;
+	int rc = qx_options_check_keys(host, options, n_options, known);
+	if (!rc)
+		rc = qx_option_choice(host, options, n_options, "qparams", observers, 0,
+		                      &cfg->act_observer);
+	if (!rc)
+		rc = qx_option_double(host, options, n_options, "averaging_constant", 0.01, 0.0, 1.0,
+		                      QX_OPTION_MIN_EXCLUSIVE, &c);
+	if (!rc && cfg->act_observer != QXP_ACT_MOVING_AVERAGE &&
+	    qx_option_value(options, n_options, "averaging_constant")) {
+		host->error(host, "option 'averaging_constant': '%s' applies only to the moving average "
+		            "(expected it together with qparams: moving_average, or not at all)",
+		            qx_option_value(options, n_options, "averaging_constant"));
+		rc = QX_STATUS_BAD_OPTION;
+	}
+	if (!rc)
+		rc = qxp_parse_common_options(host, options, n_options, cfg);
+	cfg->averaging_constant = (float)c;     /* PyTorch applies it as a float32 scalar */
+	return rc;
+}
+
+/* The entry point's check, shared by the static plugins. */
+static inline int qxp_host_ok(const struct qx_host *host)
+{
+	if (host->abi_major == QX_ABI_MAJOR)
+		return 1;
+	host->error(host, "host ABI %u.%u (expected major %d)", host->abi_major, host->abi_minor,
+	            QX_ABI_MAJOR);
+	return 0;
+}
+
+#endif

@@ -1,0 +1,506 @@
+/* Every x86 SIMD fp32 kernel table (qx_f32_avx2, qx_f32_avx512) against the scalar reference
+ * (qx_f32_scalar): convolutions on random shapes (1x1 / 3x3 / 5x5, strides, asymmetric pads,
+ * dilation, groups, depthwise, odd channel counts, batch 1-3, K long enough to be chunked, the
+ * reference model's layers), matmul with every stride combination (transposed / padded A and
+ * B), with and without bias, pools with ceil-mode-like output sizes and count_include_pad; and
+ * sub-ranges [begin, end) that must give the whole call's bits and touch nothing else.
+ *
+ * Tolerance. conv and matmul sum in another order than scalar and with FMA (one rounding per
+ * step instead of two), so they are not bit-identical. Both are recursive sums of K products
+ * plus a bias, whose error is at most gamma(K + 1) * sum |terms| (Higham, Accuracy and
+ * Stability, 3.1; gamma(n) ~ n * u, u = FLT_EPSILON / 2); two such results differ by at most
+ * (K + 1) * FLT_EPSILON * sum |terms|, and the clamp is 1-Lipschitz. We allow
+ * (K + 2) * FLT_EPSILON * mag, mag = sum |w x| + |bias| computed by the scalar kernel on
+ * absolute values. A relative tolerance on the result itself would fail on cancellations;
+ * this one still catches a single dropped or doubled term (|w x| is ~1e-3 of mag or more in
+ * these shapes, the tolerance ~1e-4 of it). Pools are held to the same bits as scalar: max is
+ * exact, and the average adds in scalar's order and divides by the same count.
+ *
+ * Builds for every architecture: off x86-64 the tables do not exist and the test skips; a CPU
+ * without the set's features is a TAP skip with the reason. Fixed-seed PRNG (QX_SEED overrides). */
+#include "kernels_f32.h"
+#include "support/tap.h"
+
+#include <float.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct qx_kernels_f32 qx_f32_scalar;
+#if defined(__x86_64__)
+extern const struct qx_kernels_f32 qx_f32_avx2;
+extern const struct qx_kernels_f32 qx_f32_avx512;
+#endif
+
+#define CHECKS_PER_SET 7
+
+static const struct qx_kernels_f32 *REF, *SET;
+static const char *set_name;
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static uint64_t rng_state;
+static uint32_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+static int rnd_in(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
+static float rnd_f(void) { return (float)rnd() / 2147483648.0f - 1.0f; } /* [-1, 1) */
+
+static void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+static float *rand_array(int64_t n)
+{
+	float *a = xmalloc((size_t)n * sizeof *a);
+	for (int64_t i = 0; i < n; i++)
+		a[i] = rnd_f();
+	return a;
+}
+
+static float *abs_array(const float *a, int64_t n)
+{
+	float *b = xmalloc((size_t)n * sizeof *b);
+	for (int64_t i = 0; i < n; i++)
+		b[i] = fabsf(a[i]);
+	return b;
+}
+
+static void fill(float *a, int64_t n, float v)
+{
+	for (int64_t i = 0; i < n; i++)
+		a[i] = v;
+}
+
+/* Same bits, or both NaN. */
+static int same(float a, float b)
+{
+	return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Clamp bounds: none, ReLU, a narrow band, and lo > hi (everything becomes hi, as numpy.clip). */
+static void rand_act(float *lo, float *hi)
+{
+	switch (rnd() % 4) {
+	case 0:
+		*lo = -INFINITY, *hi = INFINITY;
+		break;
+	case 1:
+		*lo = 0.0f, *hi = INFINITY;
+		break;
+	case 2:
+		*lo = -0.5f, *hi = 0.5f;
+		break;
+	default:
+		*lo = 0.3f, *hi = -0.3f;
+		break;
+	}
+}
+
+/* A random split of [0, total) into up to 4 pieces, run in reverse order. */
+static int split(int64_t total, int64_t cuts[5])
+{
+	int n = rnd_in(1, 4);
+	cuts[0] = 0;
+	cuts[n] = total;
+	for (int i = 1; i < n; i++)
+		cuts[i] = total ? (int64_t)(rnd() % (uint32_t)(total + 1)) : 0;
+	for (int i = 1; i < n; i++) /* insertion sort of the inner cuts */
+		for (int j = i; j > 1 && cuts[j] < cuts[j - 1]; j--) {
+			int64_t t = cuts[j];
+			cuts[j] = cuts[j - 1];
+			cuts[j - 1] = t;
+		}
+	return n;
+}
+
+/* Failure tallies of one check, with the first failure described. */
+struct tally {
+	int cases, bad;
+	char first[300];
+};
+
+static void tally_fail(struct tally *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tally_fail(struct tally *t, const char *fmt, ...)
+{
+	if (t->bad++ == 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(t->first, sizeof t->first, fmt, ap);
+		va_end(ap);
+	}
+}
+
+static void tally_report(const struct tally *t, const char *what)
+{
+	ok(t->bad == 0 && t->cases > 0, "%s %s: %d cases", set_name, what, t->cases);
+	if (t->bad)
+		diag("%d of %d failed; first: %s", t->bad, t->cases, t->first);
+}
+
+/* ---- convolution ---------------------------------------------------------------------------- */
+
+static int64_t out_size(int64_t in, int k, int s, int dil, int p0, int p1)
+{
+	return (in + p0 + p1 - ((int64_t)(k - 1) * dil + 1)) / s + 1;
+}
+
+static void conv_desc_str(const struct qx_f32_conv_desc *d, char *buf, size_t n)
+{
+	snprintf(buf, n,
+	         "n%lld c%lld %lldx%lld -> oc%lld %lldx%lld k%dx%d s%d,%d d%d,%d p%d,%d,%d,%d g%d act[%g,%g]",
+	         (long long)d->n, (long long)d->c, (long long)d->h, (long long)d->w, (long long)d->oc,
+	         (long long)d->oh, (long long)d->ow, d->kh, d->kw, d->sh, d->sw, d->dh, d->dw, d->pt,
+	         d->pl, d->pb, d->pr, d->groups, d->act_min, d->act_max);
+}
+
+/* A random convolution; kind picks the family. */
+static void rand_conv(struct qx_f32_conv_desc *d, int kind)
+{
+	static const int ks[] = { 1, 3, 5 };
+	memset(d, 0, sizeof *d);
+	d->n = rnd_in(1, 3);
+	int64_t cg, ocg;
+	switch (kind) {
+	case 0: /* plain, odd channel counts */
+		d->groups = 1, cg = rnd_in(1, 9), ocg = rnd_in(1, 21);
+		break;
+	case 1: /* depthwise (channel multiplier 1 or 2) */
+		d->groups = rnd_in(1, 12), cg = 1, ocg = rnd_in(1, 2);
+		break;
+	case 2: /* grouped */
+		d->groups = rnd_in(2, 3), cg = rnd_in(1, 5), ocg = rnd_in(1, 11);
+		break;
+	default: /* long K: chunked sums */
+		d->groups = 1, cg = rnd_in(30, 110), ocg = rnd_in(1, 40);
+		break;
+	}
+	d->c = cg * d->groups;
+	d->oc = ocg * d->groups;
+	d->kh = ks[rnd() % 3];
+	d->kw = rnd() % 4 ? d->kh : ks[rnd() % 3];
+	d->sh = rnd() % 2 ? 1 : rnd_in(2, 3);
+	d->sw = rnd() % 2 ? d->sh : rnd_in(1, 3);
+	d->dh = rnd() % 4 ? 1 : 2;
+	d->dw = rnd() % 4 ? d->dh : rnd_in(1, 2);
+	int eh = (d->kh - 1) * d->dh + 1, ew = (d->kw - 1) * d->dw + 1;
+	d->pt = rnd_in(0, eh / 2 + 1), d->pb = rnd_in(0, eh / 2 + 1);
+	d->pl = rnd_in(0, ew / 2 + 1), d->pr = rnd_in(0, ew / 2 + 1);
+	int64_t hmin = eh - d->pt - d->pb, wmin = ew - d->pl - d->pr;
+	d->h = (hmin > 1 ? hmin : 1) + rnd_in(0, kind == 3 ? 9 : 20);
+	d->w = (wmin > 1 ? wmin : 1) + rnd_in(0, kind == 3 ? 9 : 33);
+	d->oh = out_size(d->h, d->kh, d->sh, d->dh, d->pt, d->pb);
+	d->ow = out_size(d->w, d->kw, d->sw, d->dw, d->pl, d->pr);
+	rand_act(&d->act_min, &d->act_max);
+}
+
+/* The reference model's layer i (3x3, pad 1, stride 1) at batch n. */
+static void model_conv(struct qx_f32_conv_desc *d, int i, int64_t n)
+{
+	static const int64_t shape[5][3] = { { 1, 32, 28 }, { 32, 32, 28 }, { 32, 64, 14 },
+	                                     { 64, 64, 14 }, { 64, 128, 7 } };
+	memset(d, 0, sizeof *d);
+	*d = (struct qx_f32_conv_desc){ .n = n, .c = shape[i][0], .h = shape[i][2], .w = shape[i][2],
+	                                .oc = shape[i][1], .oh = shape[i][2], .ow = shape[i][2],
+	                                .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+	                                .pt = 1, .pl = 1, .pb = 1, .pr = 1, .groups = 1,
+	                                .act_min = 0.0f, .act_max = INFINITY };
+}
+
+/* Runs one conv case: whole call vs scalar (tolerance), split calls vs whole (bits), and one
+ * sub-range that must leave the rest of y alone. */
+static void conv_case(const struct qx_f32_conv_desc *d, struct tally *acc, struct tally *ranges)
+{
+	char what[200];
+	conv_desc_str(d, what, sizeof what);
+	int64_t k = d->c / d->groups * d->kh * d->kw;
+	int64_t xn = d->n * d->c * d->h * d->w, wn = d->oc * k, yn = d->n * d->oc * d->oh * d->ow;
+	int64_t rows = d->n * d->oc * d->oh;
+	float *x = rand_array(xn), *w = rand_array(wn), *b = rand_array(d->oc);
+	float *ax = abs_array(x, xn), *aw = abs_array(w, wn), *ab = abs_array(b, d->oc);
+	int with_bias = rnd() % 4 != 0;
+	float *ref = xmalloc((size_t)yn * sizeof *ref), *mag = xmalloc((size_t)yn * sizeof *mag);
+	float *got = xmalloc((size_t)yn * sizeof *got), *part = xmalloc((size_t)yn * sizeof *part);
+	void *pr = NULL, *pm = NULL, *ps = NULL;
+	struct qx_f32_conv_desc dm = *d;
+	dm.act_min = -INFINITY, dm.act_max = INFINITY;
+	if (REF->conv_pack(d, w, with_bias ? b : NULL, &pr) || REF->conv_pack(&dm, aw, with_bias ? ab : NULL, &pm) ||
+	    SET->conv_pack(d, w, with_bias ? b : NULL, &ps)) {
+		printf("Bail out! conv_pack failed (%s)\n", what);
+		exit(1);
+	}
+	REF->conv(pr, x, ref, 0, rows);
+	REF->conv(pm, ax, mag, 0, rows);
+	fill(got, yn, NAN);
+	SET->conv(ps, x, got, 0, rows);
+	acc->cases++;
+	for (int64_t i = 0; i < yn; i++) {
+		double tol = (double)(k + 2) * FLT_EPSILON * mag[i];
+		if (!(fabs((double)got[i] - ref[i]) <= tol) && !same(got[i], ref[i])) {
+			tally_fail(acc, "%s: y[%lld] = %.9g, scalar %.9g (tolerance %.3g)%s", what,
+			           (long long)i, got[i], ref[i], tol, with_bias ? "" : " no bias");
+			break;
+		}
+	}
+	/* the whole range in pieces, run last piece first */
+	int64_t cuts[5];
+	int np = split(rows, cuts);
+	fill(part, yn, NAN);
+	for (int i = np - 1; i >= 0; i--)
+		SET->conv(ps, x, part, cuts[i], cuts[i + 1]);
+	ranges->cases++;
+	int bad = 0;
+	for (int64_t i = 0; i < yn && !bad; i++)
+		if (!same(part[i], got[i])) {
+			tally_fail(ranges, "%s: %d pieces: y[%lld] = %.9g, whole call %.9g", what, np,
+			           (long long)i, part[i], got[i]);
+			bad = 1;
+		}
+	/* one sub-range alone: the rows outside keep their sentinel */
+	int64_t r0 = rows ? (int64_t)(rnd() % (uint32_t)rows) : 0;
+	int64_t r1 = r0 + (int64_t)(rnd() % (uint32_t)(rows - r0 + 1));
+	fill(part, yn, 1234.5f);
+	SET->conv(ps, x, part, r0, r1);
+	for (int64_t i = 0; i < yn && !bad; i++) {
+		int64_t row = i / d->ow;
+		float want = row >= r0 && row < r1 ? got[i] : 1234.5f;
+		if (!same(part[i], want)) {
+			tally_fail(ranges, "%s: rows [%lld, %lld): y[%lld] = %.9g, want %.9g", what,
+			           (long long)r0, (long long)r1, (long long)i, part[i], want);
+			bad = 1;
+		}
+	}
+	REF->pack_free(pr);
+	REF->pack_free(pm);
+	SET->pack_free(ps);
+	free(x), free(w), free(b), free(ax), free(aw), free(ab);
+	free(ref), free(mag), free(got), free(part);
+}
+
+static void test_conv(int cases)
+{
+	struct tally acc = { 0 }, ranges = { 0 };
+	for (int i = 0; i < cases; i++) {
+		struct qx_f32_conv_desc d;
+		rand_conv(&d, i % 4);
+		conv_case(&d, &acc, &ranges);
+	}
+	for (int i = 0; i < 5; i++) {
+		struct qx_f32_conv_desc d;
+		model_conv(&d, i, tap_sanitized() ? 1 : 1 + i % 3);
+		conv_case(&d, &acc, &ranges);
+	}
+	tally_report(&acc, "conv vs scalar within (K + 2) * eps * sum|w x|");
+	tally_report(&ranges, "conv sub-ranges give the whole call's bits, nothing else written");
+}
+
+/* ---- matmul --------------------------------------------------------------------------------- */
+
+static void test_matmul(int cases)
+{
+	struct tally acc = { 0 }, ranges = { 0 };
+	for (int t = 0; t < cases; t++) {
+		int64_t m = rnd_in(1, 40), n = rnd_in(1, 75), k = rnd() % 8 ? rnd_in(1, 450) : 0;
+		if (t % 5 == 0)
+			m = rnd_in(1, 3); /* one image */
+		int ta = rnd() % 2, tb = rnd() % 2, pad = rnd() % 3 == 0 ? rnd_in(1, 5) : 0;
+		/* a(i, kk): row-major m x k, or its transpose stored k x m; ld padded by pad */
+		int64_t a_rs = ta ? 1 : k + pad, a_cs = ta ? m + pad : 1;
+		int64_t b_rs = tb ? 1 : n + pad, b_cs = tb ? k + pad : 1;
+		int64_t an = ta ? (k ? k : 1) * (m + pad) : m * (k + pad);
+		int64_t bn = tb ? n * (k + pad) : (k ? k : 1) * (n + pad);
+		int with_bias = rnd() % 3 != 0;
+		float lo, hi;
+		rand_act(&lo, &hi);
+		char what[200];
+		snprintf(what, sizeof what, "m%lld n%lld k%lld a%s b%s pad%d %s act[%g,%g]", (long long)m,
+		         (long long)n, (long long)k, ta ? "T" : "", tb ? "T" : "", pad,
+		         with_bias ? "bias" : "no bias", lo, hi);
+		float *a = rand_array(an), *b = rand_array(bn), *bias = rand_array(n);
+		float *aa = abs_array(a, an), *ab = abs_array(b, bn), *abias = abs_array(bias, n);
+		float *ref = xmalloc((size_t)(m * n) * sizeof(float)), *mag = xmalloc((size_t)(m * n) * sizeof(float));
+		float *got = xmalloc((size_t)(m * n) * sizeof(float)), *part = xmalloc((size_t)(m * n) * sizeof(float));
+		const float *bb = with_bias ? bias : NULL, *abb = with_bias ? abias : NULL;
+		REF->matmul(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, bb, lo, hi, ref, 0, m);
+		REF->matmul(m, n, k, aa, a_rs, a_cs, ab, b_rs, b_cs, abb, -INFINITY, INFINITY, mag, 0, m);
+		fill(got, m * n, NAN);
+		SET->matmul(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, bb, lo, hi, got, 0, m);
+		acc.cases++;
+		for (int64_t i = 0; i < m * n; i++) {
+			double tol = (double)(k + 2) * FLT_EPSILON * mag[i];
+			if (!(fabs((double)got[i] - ref[i]) <= tol) && !same(got[i], ref[i])) {
+				tally_fail(&acc, "%s: y[%lld] = %.9g, scalar %.9g (tolerance %.3g)", what,
+				           (long long)i, got[i], ref[i], tol);
+				break;
+			}
+		}
+		int64_t cuts[5];
+		int np = split(m, cuts);
+		fill(part, m * n, NAN);
+		for (int i = np - 1; i >= 0; i--)
+			SET->matmul(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, bb, lo, hi, part, cuts[i], cuts[i + 1]);
+		int64_t r0 = (int64_t)(rnd() % (uint32_t)m), r1 = r0 + (int64_t)(rnd() % (uint32_t)(m - r0 + 1));
+		float *one = xmalloc((size_t)(m * n) * sizeof(float));
+		fill(one, m * n, 1234.5f);
+		SET->matmul(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, bb, lo, hi, one, r0, r1);
+		ranges.cases++;
+		for (int64_t i = 0; i < m * n; i++) {
+			int64_t row = i / n;
+			float want = row >= r0 && row < r1 ? got[i] : 1234.5f;
+			if (!same(part[i], got[i]) || !same(one[i], want)) {
+				tally_fail(&ranges, "%s: pieces %d, rows [%lld, %lld): y[%lld] = %.9g / %.9g, want %.9g / %.9g",
+				           what, np, (long long)r0, (long long)r1, (long long)i, part[i], one[i],
+				           got[i], want);
+				break;
+			}
+		}
+		free(a), free(b), free(bias), free(aa), free(ab), free(abias);
+		free(ref), free(mag), free(got), free(part), free(one);
+	}
+	tally_report(&acc, "matmul (transposed / padded A and B, bias, clamps) vs scalar within (K + 2) * eps * sum|a b|");
+	tally_report(&ranges, "matmul row sub-ranges give the whole call's bits, nothing else written");
+}
+
+/* ---- pools ---------------------------------------------------------------------------------- */
+
+/* A random pool; output sizes as PyTorch's ceil_mode when ceil (the last window must start
+ * inside the input or its left padding). */
+static void rand_pool(struct qx_f32_conv_desc *d)
+{
+	memset(d, 0, sizeof *d);
+	d->n = rnd_in(1, 3);
+	d->c = d->oc = d->groups = rnd_in(1, 5);
+	d->kh = rnd_in(1, 4), d->kw = rnd() % 3 ? d->kh : rnd_in(1, 4);
+	d->sh = rnd_in(1, 3), d->sw = rnd() % 3 ? d->sh : rnd_in(1, 3);
+	d->dh = rnd() % 4 ? 1 : 2, d->dw = rnd() % 4 ? d->dh : rnd_in(1, 2);
+	int eh = (d->kh - 1) * d->dh + 1, ew = (d->kw - 1) * d->dw + 1;
+	d->pt = rnd_in(0, (d->kh - 1) / 2 + 1), d->pb = rnd_in(0, (d->kh - 1) / 2 + 1);
+	d->pl = rnd_in(0, (d->kw - 1) / 2 + 1), d->pr = rnd_in(0, (d->kw - 1) / 2 + 1);
+	int64_t hmin = eh - d->pt - d->pb, wmin = ew - d->pl - d->pr;
+	d->h = (hmin > 1 ? hmin : 1) + rnd_in(0, 20);
+	d->w = (wmin > 1 ? wmin : 1) + rnd_in(0, 40);
+	int ceil = rnd() % 2;
+	int64_t sh = d->h + d->pt + d->pb - eh, sw = d->w + d->pl + d->pr - ew;
+	d->oh = (ceil ? (sh + d->sh - 1) / d->sh : sh / d->sh) + 1;
+	d->ow = (ceil ? (sw + d->sw - 1) / d->sw : sw / d->sw) + 1;
+	if (ceil && (d->oh - 1) * d->sh >= d->h + d->pt)
+		d->oh--;
+	if (ceil && (d->ow - 1) * d->sw >= d->w + d->pl)
+		d->ow--;
+	rand_act(&d->act_min, &d->act_max);
+}
+
+static void test_pools(int cases)
+{
+	struct tally acc[2] = { { 0 }, { 0 } }, ranges = { 0 };
+	for (int t = 0; t < cases; t++) {
+		struct qx_f32_conv_desc d;
+		rand_pool(&d);
+		int avg = t % 2, cip = rnd() % 2;
+		char what[240];
+		conv_desc_str(&d, what, sizeof what);
+		if (avg)
+			strcat(what, cip ? " count_include_pad" : " exclude pad");
+		int64_t xn = d.n * d.c * d.h * d.w, yn = d.n * d.c * d.oh * d.ow, rows = d.n * d.c * d.oh;
+		float *x = rand_array(xn);
+		if (rnd() % 4 == 0) /* NaNs propagate as in scalar */
+			for (int i = 0; i < 3; i++)
+				x[rnd() % (uint32_t)xn] = NAN;
+		float *ref = xmalloc((size_t)yn * sizeof *ref), *got = xmalloc((size_t)yn * sizeof *got);
+		float *one = xmalloc((size_t)yn * sizeof *one);
+		if (avg) {
+			REF->avgpool(&d, cip, x, ref, 0, rows);
+			SET->avgpool(&d, cip, x, got, 0, rows);
+		} else {
+			REF->maxpool(&d, x, ref, 0, rows);
+			SET->maxpool(&d, x, got, 0, rows);
+		}
+		acc[avg].cases++;
+		for (int64_t i = 0; i < yn; i++)
+			if (!same(got[i], ref[i])) {
+				tally_fail(&acc[avg], "%s: y[%lld] = %.9g, scalar %.9g", what, (long long)i,
+				           got[i], ref[i]);
+				break;
+			}
+		int64_t r0 = (int64_t)(rnd() % (uint32_t)rows), r1 = r0 + (int64_t)(rnd() % (uint32_t)(rows - r0 + 1));
+		fill(one, yn, 1234.5f);
+		if (avg)
+			SET->avgpool(&d, cip, x, one, r0, r1);
+		else
+			SET->maxpool(&d, x, one, r0, r1);
+		ranges.cases++;
+		for (int64_t i = 0; i < yn; i++) {
+			int64_t row = i / d.ow;
+			float want = row >= r0 && row < r1 ? ref[i] : 1234.5f;
+			if (!same(one[i], want)) {
+				tally_fail(&ranges, "%s: rows [%lld, %lld): y[%lld] = %.9g, want %.9g", what,
+				           (long long)r0, (long long)r1, (long long)i, one[i], want);
+				break;
+			}
+		}
+		free(x), free(ref), free(got), free(one);
+	}
+	tally_report(&acc[0], "maxpool bit-identical to scalar (NaN included)");
+	tally_report(&acc[1], "avgpool bit-identical to scalar (count_include_pad both ways)");
+	tally_report(&ranges, "pool sub-ranges give the same bits, nothing else written");
+}
+
+/* ---- driver --------------------------------------------------------------------------------- */
+
+struct set {
+	const char *name;
+	const struct qx_kernels_f32 *k;
+	const char *lacks; /* NULL when this CPU runs it */
+};
+
+int main(void)
+{
+	struct set sets[2];
+	int nsets = 0;
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	sets[nsets++] = (struct set){ "avx2", &qx_f32_avx2,
+	                              __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ?
+	                                      NULL :
+	                                      "CPU lacks AVX2/FMA" };
+	/* the avx512 files are compiled with F, BW, VL, DQ and VNNI allowed (Makefile) */
+	int has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+	             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+	             __builtin_cpu_supports("avx512vnni");
+	sets[nsets++] = (struct set){ "avx512", &qx_f32_avx512,
+	                              has512 ? NULL : "CPU lacks AVX-512 (F/BW/VL/DQ/VNNI)" };
+#endif
+	if (nsets == 0)
+		return tap_skip_all("no x86 SIMD fp32 kernel sets on this architecture");
+	const char *seed = getenv("QX_SEED");
+	uint64_t s0 = seed ? strtoull(seed, NULL, 0) : 0x9e3779b97f4a7c15ull;
+	int quick = tap_sanitized();
+	tap_plan(nsets * CHECKS_PER_SET);
+	diag("seed 0x%llx%s", (unsigned long long)s0, quick ? " (sanitized build: fewer cases)" : "");
+	REF = &qx_f32_scalar;
+	for (int i = 0; i < nsets; i++) {
+		if (sets[i].lacks) {
+			tap_skip(CHECKS_PER_SET, "%s: %s", sets[i].name, sets[i].lacks);
+			continue;
+		}
+		SET = sets[i].k;
+		set_name = sets[i].name;
+		rng_state = s0;
+		test_conv(quick ? 60 : 240);
+		test_matmul(quick ? 60 : 200);
+		test_pools(quick ? 100 : 400);
+	}
+	return tap_done();
+}
