@@ -12,6 +12,7 @@
 #include "exec/runner.h"
 #include "model/graph.h"
 #include "plugin/host.h"
+#include "qx/plugin.h"
 #include "progress.h"
 #include "results/results.h"
 #include "stats/paired.h"
@@ -81,14 +82,19 @@ static void choose_sets(struct run *r)
 		r->sets[r->n_sets++] = r->scalar;
 }
 
+/* Data first: a suite whose data must be fetched (and model trained on it) says so first. */
 static int load(struct run *r, struct qx_error *err)
 {
 	const struct qx_suite *s = r->suite;
-	int rc = qx_graph_load_onnx(s->model, &r->graph, err);
+	int rc = qx_suite_load_dataset(s, &r->data, err);
+	if (!rc)
+		rc = qx_suite_load_calibration(s, &r->calib, err);
+	if (!rc)
+		rc = qx_suite_check_model(s, err);
+	if (!rc)
+		rc = qx_graph_load_onnx(s->model, &r->graph, err);
 	if (!rc)
 		rc = qx_graph_fuse_activations(&r->graph, err);
-	if (!rc)
-		rc = qx_suite_load_dataset(s, &r->data, err);
 	if (!rc)
 		rc = qx_graph_check_io(&r->graph, &r->data, err);
 	if (!rc && r->opt->limit > 0 && r->opt->limit < r->data.count)
@@ -247,7 +253,7 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 		.count = r->calib.count,
 		.batch = r->suite->calibration.batch,
 		.kernels = NULL,
-		.log_level = 2,
+		.log_level = r->opt->quiet ? QX_LOG_WARN : QX_LOG_INFO,
 	};
 	struct qx_plugin_result res;
 	struct qx_error perr = { 0 };
@@ -323,8 +329,6 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 	r.suite = s;
 	r.opt = opt;
 	int rc = load(&r, err);
-	if (!rc)
-		rc = qx_suite_load_calibration(s, &r.calib, err);
 	if (rc) {
 		run_free(&r);
 		return qx_exit_status(rc);

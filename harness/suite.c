@@ -115,11 +115,16 @@ static int parse_model(struct qx_yaml *y, struct qx_suite *s, yaml_node_t *root)
 	if (rc)
 		return rc;
 	s->model_pos = qx_yaml_pos(n);
+	return 0;
+}
+
+int qx_suite_check_model(const struct qx_suite *s, struct qx_error *err)
+{
 	struct stat st;
 	if (stat(s->model, &st) != 0 || S_ISDIR(st.st_mode))
-		return qx_yaml_fail(y, n, QX_ENOENT, "model file '%s' not found (expected an ONNX "
-		                    "file; relative paths start at the suite's folder)",
-		                    (const char *)n->data.scalar.value);
+		return qx_suite_fail_at(s, s->model_pos, err, QX_ENOENT, "model file '%s' not found "
+		                        "(expected an ONNX file; relative paths start at the suite's "
+		                        "folder)", s->model);
 	return 0;
 }
 

@@ -107,7 +107,10 @@ struct qx_suite {
 	char *dir;                      /* its folder ("." when none), owned */
 	char *name;                     /* `name:`, default the file name without .yaml/.yml;
 	                                   letters, digits, '.', '_', '-' (used in result paths) */
-	char *model;                    /* resolved ONNX path, owned; exists at load time */
+	char *model;                    /* resolved ONNX path, owned; its existence is checked by
+	                                   qx_suite_check_model, after the data (so that a suite whose
+	                                   data and model must first be fetched and trained says what
+	                                   data it needs first) */
 	struct qx_suite_pos model_pos;
 	struct qx_suite_dataset dataset;
 	struct qx_suite_calibration calibration;
@@ -132,11 +135,14 @@ struct qx_suite {
 
 /* Reads and validates the suite at path. On success fills *suite (free it with qx_suite_free)
  * and returns 0. On failure returns QX_EINVAL (syntax, unknown or duplicate key, wrong type,
- * bad value, missing key), QX_ENOENT (the suite or its model file does not exist), QX_EIO or
+ * bad value, missing key), QX_ENOENT (the suite file does not exist), QX_EIO or
  * QX_ENOMEM, leaves *suite empty (qx_suite_free on it is harmless), and err says
  *     <path>:<line>:<column>: <what is wrong> (expected <what>)
  * with 1-based line and column of the offending key or value. Does not keep path. */
 int qx_suite_load(const char *path, struct qx_suite *suite, struct qx_error *err);
+
+/* Checks that the suite's model file exists: QX_ENOENT with the suite's model: line when not. */
+int qx_suite_check_model(const struct qx_suite *suite, struct qx_error *err);
 
 /* Frees everything the suite owns and zeroes it; safe on a zeroed or already freed suite. */
 void qx_suite_free(struct qx_suite *suite);

@@ -41,7 +41,8 @@
  * costs a store per multiply. Every statement is guarded by a constant condition on mr / nb, so
  * each instantiation keeps only what it uses. */
 #define Q8_ROWS(M, ...) M(0, __VA_ARGS__) M(1, __VA_ARGS__) M(2, __VA_ARGS__) M(3, __VA_ARGS__) \
-	M(4, __VA_ARGS__) M(5, __VA_ARGS__) M(6, __VA_ARGS__) M(7, __VA_ARGS__)
+	M(4, __VA_ARGS__) M(5, __VA_ARGS__) M(6, __VA_ARGS__) M(7, __VA_ARGS__) M(8, __VA_ARGS__)  \
+	M(9, __VA_ARGS__) M(10, __VA_ARGS__) M(11, __VA_ARGS__)
 #define Q8_DECL_ROW(i, init) q8_vec c##i##0 = init, c##i##1 = init, c##i##2 = init, c##i##3 = init;
 #define Q8_INIT_ROW(i, v0, v1, v2, v3)                                                         \
 	if ((i) < mr) {                                                                        \
@@ -179,7 +180,9 @@ Q8_INLINE void Q8_SET(gemm_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM 
 	Q8_CASE(fn, nb, 1, __VA_ARGS__) Q8_CASE(fn, nb, 2, __VA_ARGS__)                        \
 	Q8_CASE(fn, nb, 3, __VA_ARGS__) Q8_CASE(fn, nb, 4, __VA_ARGS__)                        \
 	Q8_CASE(fn, nb, 5, __VA_ARGS__) Q8_CASE(fn, nb, 6, __VA_ARGS__)                        \
-	Q8_CASE(fn, nb, 7, __VA_ARGS__) Q8_CASE(fn, nb, 8, __VA_ARGS__)
+	Q8_CASE(fn, nb, 7, __VA_ARGS__) Q8_CASE(fn, nb, 8, __VA_ARGS__)                        \
+	Q8_CASE(fn, nb, 9, __VA_ARGS__) Q8_CASE(fn, nb, 10, __VA_ARGS__)                       \
+	Q8_CASE(fn, nb, 11, __VA_ARGS__) Q8_CASE(fn, nb, 12, __VA_ARGS__)
 #define Q8_DISPATCH(fn, mr, nb, ...)                                                           \
 	switch ((nb) * 16 + (mr)) {                                                            \
 		Q8_CASES_NB(fn, 1, __VA_ARGS__) Q8_CASES_NB(fn, 2, __VA_ARGS__)                \
@@ -299,6 +302,8 @@ static void Q8_SET(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint
 	const int64_t prow = (im->prow_bytes + 63) & ~(int64_t)63;
 	const size_t row_bytes = p->row_bytes;
 	const int kh = d->kh, mr_max = p->mr, slots = im->prow_slots;
+	/* 8-bit sets read rows without left/right padding straight from x (exact segment reads) */
+	const int in_place = !Q8_WIDE && d->pl == 0 && d->pr == 0 && seg_stride == seg_len;
 	const uint8_t *src[64];
 	int64_t slot_key[64]; /* img * h + iy of the row each slot holds, -1: none */
 	for (int s = 0; s < slots; s++)
@@ -312,6 +317,10 @@ static void Q8_SET(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint
 				src[s] = im->zp_row;
 				continue;
 			}
+			if (in_place) { /* no padding across: the tile reads x itself */
+				src[s] = x + img * im->img_bytes + iy * d->w * d->c;
+				continue;
+			}
 			int slot = (int)(iy % slots);
 			uint8_t *row = buf + p->prow_at + slot * prow;
 			if (slot_key[slot] != img * d->h + iy) {
@@ -320,13 +329,15 @@ static void Q8_SET(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint
 			}
 			src[s] = row;
 		}
-		for (; pix < row_end; ox += mr_max) {
-			int mr = row_end - pix < mr_max ? (int)(row_end - pix) : mr_max;
+		for (int64_t tiles = (row_end - pix + mr_max - 1) / mr_max; pix < row_end; tiles--) {
+			/* balanced: a row of 28 at mr_max 12 is 10 + 9 + 9, not 12 + 12 + 4 */
+			int mr = (int)((row_end - pix + tiles - 1) / tiles);
 			int64_t at = ox * step;
 			if (!Q8_WIDE) {
 				/* 8-bit sets read the padded rows in place: no gather at all */
 				Q8_SET(conv_blocks)(p, buf, src, at, step, y, pix, 0, mr);
 				pix += mr;
+				ox += mr;
 				continue;
 			}
 			if (seg_len <= Q8_SHORT_SEG && kh == 3)
@@ -340,6 +351,7 @@ static void Q8_SET(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint
 				                    mr, 0);
 			Q8_SET(conv_blocks)(p, buf, NULL, 0, 0, y, pix, 0, mr);
 			pix += mr;
+			ox += mr;
 		}
 	}
 }
@@ -354,12 +366,14 @@ static void Q8_SET(conv_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, 
 	}
 	const uint8_t *x_end = x + d->n * p->im.img_bytes;
 	int64_t hw = d->oh * d->ow;
-	for (int64_t pix = begin; pix < end; pix += p->mr) {
-		int mr = end - pix < p->mr ? (int)(end - pix) : p->mr;
+	int64_t tiles = (end - begin + p->mr - 1) / p->mr;
+	for (int64_t pix = begin; pix < end; tiles--) {
+		int mr = (int)((end - pix + tiles - 1) / tiles); /* balanced tiles */
 		for (int64_t g = 0; g < d->groups; g++) {
 			Q8_SET(gather)(p, x, x_end, pix / hw, pix % hw, g, mr, buf);
 			Q8_SET(conv_blocks)(p, buf, NULL, 0, 0, y, pix, g, mr);
 		}
+		pix += mr;
 	}
 }
 

@@ -59,7 +59,9 @@ static int read_list(const char *path, struct list *l)
 			const char *r = colon + 1;
 			while (*r == ' ')
 				r++;
-			snprintf(e.reason, sizeof e.reason, "%.255s", *r ? r : "?");
+			if (!*r)
+				continue; /* a skip without a reason does not count as listed */
+			snprintf(e.reason, sizeof e.reason, "%.255s", r);
 		} else if (line[0] == '#' || line[0] == 0) {
 			continue;
 		} else {

@@ -220,7 +220,8 @@ static int same_machine(const struct qx_view *ov, const struct qx_view *nv, stru
 	json_object_set_new(t->report, "machine", json_pack("{s:b, s:o}", "same", same,
 	                                                    "differences", diffs));
 	if (same) {
-		printf("machine: same\n");
+		const char *model = json_string_value(json_object_get(nv->machine, "cpu_model"));
+		printf("machine: same%s%s%s\n", model ? " (" : "", model ? model : "", model ? ")" : "");
 	} else {
 		printf("machine: DIFFERENT\n");
 		size_t i;
@@ -286,7 +287,9 @@ static void print_accuracy_line(const char *label, int width, json_t *row)
 		       100.0 * (double)nc / (double)images);
 	printf("  %s", verdict);
 	json_t *p = json_object_get(row, "mcnemar_p");
-	if (json_is_number(p))
+	size_t discordant = json_array_size(json_object_get(row, "now_wrong")) +
+	                    json_array_size(json_object_get(row, "now_right"));
+	if (json_is_number(p) && discordant)
 		printf(" (McNemar p = %.3g)", json_number_value(p));
 	printf("\n");
 }
@@ -377,11 +380,11 @@ static void compare_system_accuracy(const struct options *opt, const struct qx_v
 		json_object_set_new(row, "mcnemar_exact", json_boolean(mc.exact));
 		json_object_set_new(row, "predictions_changed", json_integer(pred_changed));
 	}
+	json_object_set_new(row, "now_wrong", wrong_now);
+	json_object_set_new(row, "now_right", right_now);
 	print_accuracy_line(o->label, width, row);
 	print_ids("now wrong", wrong_now, opt->max_ids);
 	print_ids("now right", right_now, opt->max_ids);
-	json_object_set_new(row, "now_wrong", wrong_now);
-	json_object_set_new(row, "now_right", right_now);
 	json_array_append_new(rows, row);
 }
 

@@ -89,6 +89,36 @@ static void accuracy_cell(const struct qx_view_system *s, char *buf, size_t size
 		snprintf(buf, size, "?");
 }
 
+/* "A  <cpu model>, <arch>, <n> online CPUs (differs from A in: topology, pinning)" */
+static void describe_machine(int m, const struct qx_view *v, const struct qx_view *first)
+{
+	if (!v->machine) {
+		printf("  %c  (no machine section)\n", 'A' + m);
+		return;
+	}
+	const char *model = json_string_value(json_object_get(v->machine, "cpu_model"));
+	const char *arch = json_string_value(json_object_get(v->machine, "arch"));
+	json_t *cpus = json_object_get(v->machine, "online_cpus");
+	printf("  %c  %s, %s", 'A' + m, model ? model : "CPU model unknown", arch ? arch : "?");
+	if (json_is_integer(cpus))
+		printf(", %lld online CPUs", (long long)json_integer_value(cpus));
+	if (m > 0 && first->machine) {
+		const char *sep = " (differs from A in: ";
+		for (int k = 0; k < QX_MACHINE_IDENTITY_KEYS; k++) {
+			const char *key = qx_machine_identity_keys[k];
+			json_t *a = json_object_get(first->machine, key), *b = json_object_get(v->machine,
+			                                                                        key);
+			if ((a || b) && !(a && b && json_equal(a, b))) {
+				printf("%s%s", sep, key);
+				sep = ", ";
+			}
+		}
+		if (sep[0] == ',')
+			printf(")");
+	}
+	printf("\n");
+}
+
 static int load_runs(const char *dir, struct run **out, int *n_out)
 {
 	DIR *d = opendir(dir);
@@ -129,7 +159,8 @@ static int load_runs(const char *dir, struct run **out, int *n_out)
 		runs[n++] = r;
 	}
 	closedir(d);
-	qsort(runs, (size_t)n, sizeof *runs, by_time);
+	if (n > 1)
+		qsort(runs, (size_t)n, sizeof *runs, by_time);
 	*out = runs;
 	*n_out = n;
 	return 0;
@@ -188,6 +219,7 @@ int qx_history_main(int argc, char **argv)
 
 	/* Distinct machines, lettered in order of appearance. */
 	char *machines[26];
+	int machine_run[26];       /* a run on each machine, to describe it */
 	int n_machines = 0;
 	for (int r = first; r < n; r++) {
 		runs[r].machine_key = qx_view_machine_key(&runs[r].view);
@@ -198,6 +230,7 @@ int qx_history_main(int argc, char **argv)
 				runs[r].machine = m;
 		if (runs[r].machine < 0 && n_machines < 26) {
 			machines[n_machines] = (char *)key;
+			machine_run[n_machines] = r;
 			runs[r].machine = n_machines++;
 		}
 	}
@@ -282,8 +315,7 @@ int qx_history_main(int argc, char **argv)
 	}
 	printf("\nmachines:\n");
 	for (int m = 0; m < n_machines; m++)
-		printf("  %c  %.160s%s\n", 'A' + m, machines[m][0] ? machines[m] : "(no machine section)",
-		       strlen(machines[m]) > 160 ? "..." : "");
+		describe_machine(m, &runs[machine_run[m]].view, &runs[machine_run[0]].view);
 	if (oom)
 		fprintf(stderr, "qx-bench: history: out of memory: some columns are missing\n");
 

@@ -33,10 +33,11 @@ int qx_stats_mann_whitney(const double *a, size_t na, const double *b, size_t nb
 		all[i].from_a = i < na;
 		all[i].v = i < na ? a[i] : b[i - na];
 		if (!isfinite(all[i].v)) {
+			double bad = all[i].v;
 			free(all);
 			return qx_fail(err, QX_EINVAL, "Mann-Whitney: %s sample [%zu] is %g (expected "
 			               "a finite number)", i < na ? "first" : "second",
-			               i < na ? i : i - na, all[i].v);
+			               i < na ? i : i - na, bad);
 		}
 	}
 	qsort(all, n, sizeof *all, by_value);

@@ -587,7 +587,8 @@ static int import_constant(struct importer *im, const Onnx__NodeProto *np, const
 
 /* ---- nodes ----------------------------------------------------------------------------- */
 
-/* Whether input slot j of op may be int64 / bool rather than float. */
+/* The dtype input slot j of op must have: float everywhere but Reshape's shape (int64) and
+ * Dropout's training_mode (bool). */
 static int32_t input_dtype_wanted(enum qx_op op, int j)
 {
 	if (op == QX_OP_RESHAPE && j == 1)

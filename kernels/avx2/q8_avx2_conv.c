@@ -23,7 +23,7 @@
 #define Q8_ELEM int16_t
 #define Q8_WELEM int16_t
 #define Q8_NB_MAX 2
-#define Q8_MR(nb) ((nb) == 2 ? 6 : 8)
+#define Q8_MR(nb) ((nb) == 2 ? 6 : 12)
 typedef __m256i q8_vec;
 typedef __m256 q8_vecf;
 
@@ -101,7 +101,7 @@ static inline __attribute__((always_inline)) void copy_seg16(int16_t *dst, const
 #include "q8_simd_template.h"
 
 static const struct qx_q8_simd_shape shape = {
-	.lanes = 8, .kgroup = 2, .elem_size = 2, .nb_max = 2, .mr = { 0, 8, 6 },
+	.lanes = 8, .kgroup = 2, .elem_size = 2, .nb_max = 2, .mr = { 0, Q8_MR(1), Q8_MR(2), Q8_MR(3), Q8_MR(4) },
 };
 
 static int avx2_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,

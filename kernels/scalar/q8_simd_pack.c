@@ -30,7 +30,9 @@ static int pack_spread(struct qx_q8_simd_conv *p, const int8_t *w_ohwi, const in
 		elems += p->kpad * p->block_nb[b] * s->lanes;
 	}
 	p->group_elems = elems;
-	p->w = malloc((size_t)(groups * elems) * (size_t)s->elem_size);
+	/* 64-byte aligned: a zmm weight load that straddles two cache lines costs two loads */
+	size_t wbytes = (size_t)(groups * elems) * (size_t)s->elem_size;
+	p->w = aligned_alloc(64, (wbytes + 63) & ~(size_t)63);
 	p->bias = calloc((size_t)(groups * p->blocks * width), sizeof *p->bias);
 	p->mult = calloc((size_t)(groups * p->blocks * width), sizeof *p->mult);
 	if (!p->w || !p->bias || !p->mult)

@@ -18,7 +18,7 @@
 #define Q8_COPY_SEG(dst, src, len, end) qx_q8_copy_seg(dst, src, len, end)
 #define Q8_COPY_SHORT(dst, src) memcpy(dst, src, 4)
 #define Q8_NB_MAX 4
-#define Q8_MR(nb) ((nb) == 4 ? 6 : 8)
+#define Q8_MR(nb) ((nb) == 4 ? 6 : (nb) == 3 ? 8 : 12)
 typedef __m512i q8_vec;
 typedef __m512 q8_vecf;
 
@@ -82,7 +82,7 @@ static inline __attribute__((always_inline)) void store_row(uint8_t *dst, __m512
 #include "q8_simd_template.h"
 
 static const struct qx_q8_simd_shape shape = {
-	.lanes = 16, .kgroup = 4, .elem_size = 1, .nb_max = 4, .mr = { 0, 8, 8, 8, 6 },
+	.lanes = 16, .kgroup = 4, .elem_size = 1, .nb_max = 4, .mr = { 0, Q8_MR(1), Q8_MR(2), Q8_MR(3), Q8_MR(4) },
 };
 
 static int avx512vnni_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,

@@ -16,7 +16,7 @@
 #define Q8_COPY_SEG(dst, src, len, end) qx_q8_copy_seg(dst, src, len, end)
 #define Q8_COPY_SHORT(dst, src) memcpy(dst, src, 4)
 #define Q8_NB_MAX 2
-#define Q8_MR(nb) ((nb) == 2 ? 6 : 8)
+#define Q8_MR(nb) ((nb) == 2 ? 6 : 12)
 typedef __m256i q8_vec;
 typedef __m256 q8_vecf;
 
@@ -81,7 +81,7 @@ static inline __m256i dot(__m256i acc, __m256i a, __m256i w)
 #include "q8_simd_template.h"
 
 static const struct qx_q8_simd_shape shape = {
-	.lanes = 8, .kgroup = 4, .elem_size = 1, .nb_max = 2, .mr = { 0, 8, 6 },
+	.lanes = 8, .kgroup = 4, .elem_size = 1, .nb_max = 2, .mr = { 0, Q8_MR(1), Q8_MR(2), Q8_MR(3), Q8_MR(4) },
 };
 
 static int avxvnni_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,

@@ -1,0 +1,93 @@
+#!/bin/sh
+# Bad input through the command line, as a user meets it: each case must print exactly one line
+# on stderr naming the file and the place, exit with status 2, and (in the sanitizer build) leave
+# no sanitizer report, which would add lines to stderr.
+set -u
+root=${QX_ROOT:-.}
+bin=${QX_BUILD:-build}/qx-bench
+tmp=$(mktemp -d /tmp/qx-cli-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+
+ok() { # ok COND-STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
+}
+
+# run_case NAME EXPECTED-STATUS GREP-PATTERN ARGS...: one line on stderr matching the pattern.
+run_case() {
+	name=$1 want=$2 pattern=$3
+	shift 3
+	"$bin" --quiet "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	status=$?
+	lines=$(wc -l <"$tmp/$name.err")
+	[ "$status" -eq "$want" ]
+	ok $? "$name: exit status $status (expected $want)"
+	[ "$lines" -eq 1 ]
+	ok $? "$name: one line on stderr (got $lines)"
+	grep -q -- "$pattern" "$tmp/$name.err"
+	ok $? "$name: message matches '$pattern'"
+	sed 's/^/# /' "$tmp/$name.err"
+}
+
+model="$root/models/fashion_cnn.onnx"
+images=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+labels=/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz
+
+# A suite over files in $tmp: write_suite FILE MODEL IMAGES LABELS [EXTRA-KEY-LINE]
+write_suite() {
+	cat >"$1" <<EOF
+name: cli-test
+model: $2
+dataset:
+  format: idx
+  images: $3
+  labels: $4
+calibration:
+  images: $3
+  labels: $4
+  count: 16
+plugins:
+  - name: static-per-tensor
+${5:-}
+EOF
+}
+
+# 1. A misspelt key: file:line:column and what was expected.
+write_suite "$tmp/typo.yaml" "$model" "$images" "$labels" "plugns: []"
+run_case typo 2 "typo.yaml:13:1: unknown key 'plugns' (expected one of: .*plugins" "$tmp/typo.yaml"
+
+# 2. A truncated ONNX file: the file and how far the parser got.
+if [ -f "$model" ]; then
+	size=$(wc -c <"$model")
+	head -c $((size / 2)) "$model" >"$tmp/truncated.onnx"
+	write_suite "$tmp/trunc.yaml" "$tmp/truncated.onnx" "$images" "$labels"
+	run_case truncated-onnx 2 "truncated.onnx: not a valid ONNX model" "$tmp/trunc.yaml"
+else
+	for i in 1 2 3; do n=$((n + 1)); echo "ok $n # skip $model not built yet"; done
+fi
+
+# 3. An IDX file with a wrong magic number: the file and the byte offset.
+printf '\000\000\010\077\000\000\000\001' >"$tmp/bad-magic.idx"
+head -c 784 /dev/zero >>"$tmp/bad-magic.idx"
+write_suite "$tmp/magic.yaml" "$model" "$tmp/bad-magic.idx" "$labels"
+run_case bad-magic 2 "bad-magic.idx: byte 0: bad IDX magic 0x0000083f" "$tmp/magic.yaml"
+
+# 4. CIFAR-10 without its data: which file is needed, where, and how to get it.
+mkdir -p "$tmp/suites"
+sed -e "s|^model: .*|model: $model|" "$root/suites/cifar.yaml" >"$tmp/suites/cifar.yaml"
+run_case cifar-missing 2 "test_batch.bin: CIFAR-10 file not found.*tools/fetch-cifar10" "$tmp/suites/cifar.yaml"
+
+# 5. Command-line mistakes.
+run_case no-suite 2 "no suite given"
+run_case bad-limit 2 "limit 'x': expected a positive integer" --limit x "$tmp/typo.yaml"
+run_case missing-suite 2 "nope.yaml: suite file not found" "$tmp/nope.yaml"
+
+# --help documents the exit statuses.
+"$bin" --help >"$tmp/help.out" 2>&1
+grep -q "^exit status:" "$tmp/help.out" && grep -q "  2  bad command line or invalid input" "$tmp/help.out"
+ok $? "--help documents the exit statuses"
+
+echo "1..$n"
+exit $failed

@@ -1,0 +1,414 @@
+/* qx-bench compare and history on results.json files written by this test (the shape of
+ * harness/results/results.c plus the measurements[] of measure/latency.h): identical runs,
+ * a 30% slower measurement, one image's prediction flipped, another CPU, noisy and short
+ * measurements, a plugin that fails now, unreadable input, and a history of three runs.
+ * qx_compare_main is called directly; --json gives the verdicts to check. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "compare/compare.h"
+#include "support/tap.h"
+
+#define IMAGES 200
+
+static char tmp[64];
+
+/* What one fixture run looks like; the defaults are a healthy run. */
+struct fixture {
+	const char *run_id, *started;
+	const char *cpu_model;
+	int flip_image;            /* >= 0: minmax gets this image wrong (or right, if it was) */
+	const char *slow;          /* kernels of minmax's measurement made 30% slower, or NULL */
+	double noise;              /* relative spread of the samples (default 0.02) */
+	int n_samples;             /* default 20 */
+	int broken_fails;          /* minmax is an error row */
+	int no_fp32;
+	const char *plugin_label;  /* default "minmax" */
+};
+
+static json_t *samples_json(double base, double spread, int n, double *median)
+{
+	json_t *a = json_array();
+	/* A fixed scatter in [-spread, +spread] around base, the same shape in every run, so a
+	 * 30% slower base gives a median exactly 30% higher. */
+	for (int i = 0; i < n; i++) {
+		double u = (double)((i * 7919) % 21 - 10) / 10.0;
+		json_array_append_new(a, json_real(base * (1.0 + spread * u)));
+	}
+	*median = base;
+	return a;
+}
+
+static json_t *measurement(const char *kernels, double base, const struct fixture *f)
+{
+	double median;
+	double spread = f->noise > 0 ? f->noise : 0.02;
+	json_t *s = samples_json(base, spread, f->n_samples ? f->n_samples : 20, &median);
+	return json_pack("{s:s, s:i, s:i, s:s, s:o, s:f}", "kernels", kernels, "threads", 1,
+	                 "batch", 1, "unit", "ms/batch", "samples", s, "median", median);
+}
+
+static int label_of(int i)
+{
+	return i % 10;
+}
+
+static json_t *predictions(int wrong_every, int flip)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < IMAGES; i++) {
+		int right = i % wrong_every != 0;
+		if (i == flip)
+			right = !right;
+		json_array_append_new(a, json_integer(right ? label_of(i) : (label_of(i) + 1) % 10));
+	}
+	return a;
+}
+
+static int correct_of(json_t *pred)
+{
+	int c = 0;
+	for (int i = 0; i < IMAGES; i++)
+		c += json_integer_value(json_array_get(pred, (size_t)i)) == label_of(i);
+	return c;
+}
+
+/* Writes <tmp>/<name>/results.json; returns its folder. */
+static const char *write_run(const char *name, const struct fixture *f)
+{
+	static char dirs[16][128];
+	static int next;
+	char *dir = dirs[next++ % 16];
+	snprintf(dir, 128, "%s/%s", tmp, name);
+	mkdir(dir, 0777);
+
+	json_t *labels = json_array();
+	for (int i = 0; i < IMAGES; i++)
+		json_array_append_new(labels, json_integer(label_of(i)));
+	json_t *topology = json_pack("{s:s, s:i, s:i, s:i, s:i, s:[]}", "cpu_model", f->cpu_model,
+	                             "packages", 1, "numa_nodes", 1, "cores", 2, "pus", 2, "caches");
+	json_t *machine = json_pack("{s:s, s:[s,s], s:o, s:{s:b}, s:s, s:s, s:i, s:s}",
+	                            "cpu_model", f->cpu_model, "isa_flags", "avx2", "fma",
+	                            "topology", topology, "pinning", "enabled", 1, "kernel",
+	                            "Linux 6.1", "arch", "x86_64", "online_cpus", 2, "hostname",
+	                            "ci");
+	json_t *root = json_pack("{s:i, s:s, s:s, s:s, s:{s:s, s:s, s:i}, s:o, s:o}",
+	                         "schema_version", 1, "tool", "qx-bench 0.1.0", "started",
+	                         f->started, "run_id", f->run_id, "suite", "name", "test-suite",
+	                         "model", "models/m.onnx", "batch", 1, "machine", machine,
+	                         "labels", labels);
+	if (!f->no_fp32) {
+		json_t *pred = predictions(17, -1);
+		int c = correct_of(pred);
+		json_object_set_new(root, "fp32", json_pack("{s:s, s:i, s:i, s:f, s:o, s:[o]}",
+		                    "kernels", "avx2", "images", IMAGES, "correct", c, "accuracy",
+		                    100.0 * c / IMAGES, "predictions", pred, "measurements",
+		                    measurement("avx2", 2.0, f)));
+	}
+	json_t *plugins = json_array();
+	const char *label = f->plugin_label ? f->plugin_label : "minmax";
+	if (f->broken_fails) {
+		json_array_append_new(plugins, json_pack("{s:s, s:s}", "label", label, "error",
+		                                         "plugin crashed (signal 11)"));
+	} else {
+		json_t *pred = predictions(13, f->flip_image);
+		int c = correct_of(pred);
+		int slow_avx2 = f->slow && !strcmp(f->slow, "avx2");
+		int slow_vnni = f->slow && !strcmp(f->slow, "vnni");
+		json_array_append_new(plugins, json_pack("{s:s, s:i, s:i, s:f, s:o, s:[o,o]}",
+		                      "label", label, "images", IMAGES, "correct", c, "accuracy",
+		                      100.0 * c / IMAGES, "predictions", pred, "measurements",
+		                      measurement("avx2", slow_avx2 ? 1.3 : 1.0, f),
+		                      measurement("vnni", slow_vnni ? 0.65 : 0.5, f)));
+	}
+	json_object_set_new(root, "plugins", plugins);
+	char path[192];
+	snprintf(path, sizeof path, "%s/results.json", dir);
+	json_dump_file(root, path, JSON_INDENT(1));
+	json_decref(root);
+	return dir;
+}
+
+static struct fixture healthy(const char *run_id, const char *started)
+{
+	return (struct fixture){ .run_id = run_id, .started = started, .cpu_model = "AMD EPYC 9004",
+	                         .flip_image = -1 };
+}
+
+/* Runs a main with stdout captured into out (NUL-terminated, cut at size). */
+static int capture(int (*main_fn)(int, char **), int argc, char **argv, char *out, size_t size)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/stdout.txt", tmp);
+	fflush(stdout);
+	int saved = dup(1);
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	dup2(fd, 1);
+	close(fd);
+	int rc = main_fn(argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(out, 1, size - 1, f) : 0;
+	out[n] = '\0';
+	if (f)
+		fclose(f);
+	return rc;
+}
+
+static char text[65536];
+
+/* qx-bench compare [extra] OLD NEW --json <tmp>/report.json; returns the exit status and
+ * loads the report into *report (NULL when none). */
+static int compare(const char *old, const char *new, const char *extra, json_t **report)
+{
+	char json_path[128];
+	snprintf(json_path, sizeof json_path, "%s/report.json", tmp);
+	unlink(json_path);
+	char *argv[8];
+	int argc = 0;
+	argv[argc++] = "compare";
+	if (extra)
+		argv[argc++] = (char *)extra;
+	argv[argc++] = "--json";
+	argv[argc++] = json_path;
+	argv[argc++] = (char *)old;
+	argv[argc++] = (char *)new;
+	argv[argc] = NULL;
+	int rc = capture(qx_compare_main, argc, argv, text, sizeof text);
+	*report = json_load_file(json_path, 0, NULL);
+	return rc;
+}
+
+/* The latency row named name in the report, or NULL. */
+static json_t *latency_row(json_t *report, const char *name)
+{
+	size_t i;
+	json_t *row;
+	json_array_foreach(json_object_get(report, "latency"), i, row)
+		if (!strcmp(json_string_value(json_object_get(row, "measurement")), name))
+			return row;
+	return NULL;
+}
+
+static json_t *accuracy_row(json_t *report, const char *system)
+{
+	size_t i;
+	json_t *row;
+	json_array_foreach(json_object_get(report, "accuracy"), i, row)
+		if (!strcmp(json_string_value(json_object_get(row, "system")), system))
+			return row;
+	return NULL;
+}
+
+static const char *verdict(json_t *row)
+{
+	const char *v = json_string_value(json_object_get(row, "verdict"));
+	return v ? v : "(none)";
+}
+
+static int all_latency(json_t *report, const char *want)
+{
+	size_t i;
+	json_t *row;
+	int all = json_array_size(json_object_get(report, "latency")) > 0;
+	json_array_foreach(json_object_get(report, "latency"), i, row)
+		all &= !strcmp(verdict(row), want);
+	return all;
+}
+
+int main(void)
+{
+	tap_plan(0);
+	snprintf(tmp, sizeof tmp, "/tmp/qx-test-compare-XXXXXX");
+	if (!mkdtemp(tmp))
+		return tap_skip_all("cannot create a temporary folder");
+	json_t *r;
+
+	struct fixture base = healthy("20261120T020000Z", "2026-11-20T02:00:00Z");
+	const char *old = write_run("20261120T020000Z", &base);
+	struct fixture same = healthy("20261121T020000Z", "2026-11-21T02:00:00Z");
+	const char *twin = write_run("20261121T020000Z", &same);
+
+	/* Identical samples and predictions. */
+	int rc = compare(old, twin, NULL, &r);
+	ok(rc == QX_COMPARE_OK, "identical runs: exit 0 (got %d)", rc);
+	ok(r && json_array_size(json_object_get(r, "latency")) == 3 && all_latency(r, "unchanged"),
+	   "all three measurements unchanged");
+	ok(!strcmp(verdict(accuracy_row(r, "fp32")), "unchanged") &&
+	   !strcmp(verdict(accuracy_row(r, "minmax")), "unchanged"), "accuracy unchanged");
+	ok(json_is_true(json_object_get(json_object_get(r, "machine"), "same")), "same machine");
+	ok(strstr(text, "result: no regression") != NULL, "text says no regression");
+	json_decref(r);
+
+	/* One measurement 30% slower. */
+	struct fixture slow = healthy("20261122T020000Z", "2026-11-22T02:00:00Z");
+	slow.slow = "vnni";
+	const char *slower = write_run("20261122T020000Z", &slow);
+	rc = compare(old, slower, NULL, &r);
+	ok(rc == QX_COMPARE_REGRESSION, "30%% slower: exit 1 (got %d)", rc);
+	json_t *row = latency_row(r, "minmax/vnni/threads:1/batch:1");
+	ok(row && !strcmp(verdict(row), "REGRESSED"), "minmax/vnni regressed (%s)", verdict(row));
+	ok(row && json_real_value(json_object_get(row, "change_percent")) > 29.9 &&
+	   json_real_value(json_object_get(row, "change_percent")) < 30.1 &&
+	   json_real_value(json_object_get(row, "p_value")) < 1e-6,
+	   "change +30%%, Mann-Whitney p %.3g", json_real_value(json_object_get(row, "p_value")));
+	ok(!strcmp(verdict(latency_row(r, "minmax/avx2/threads:1/batch:1")), "unchanged") &&
+	   !strcmp(verdict(latency_row(r, "fp32/avx2/threads:1/batch:1")), "unchanged"),
+	   "the other measurements unchanged");
+	ok(strstr(text, "REGRESSED") && strstr(text, "result: REGRESSION"), "text names it");
+	json_decref(r);
+	/* The same change, the other way round, is an improvement; a higher threshold hides it. */
+	rc = compare(slower, old, NULL, &r);
+	ok(rc == QX_COMPARE_OK && !strcmp(verdict(latency_row(r, "minmax/vnni/threads:1/batch:1")),
+	   "improved"), "30%% faster: improved, exit 0");
+	json_decref(r);
+	rc = compare(old, slower, "--threshold=40", &r);
+	ok(rc == QX_COMPARE_OK && all_latency(r, "unchanged"), "--threshold 40: within the "
+	   "threshold, unchanged (exit %d)", rc);
+	json_decref(r);
+
+	/* One image's prediction flipped: image 42 (right before, 42 % 13 != 0) is now wrong. */
+	struct fixture flip = healthy("20261123T020000Z", "2026-11-23T02:00:00Z");
+	flip.flip_image = 42;
+	const char *flipped = write_run("20261123T020000Z", &flip);
+	rc = compare(old, flipped, NULL, &r);
+	ok(rc == QX_COMPARE_REGRESSION, "one image now wrong: exit 1 (got %d)", rc);
+	row = accuracy_row(r, "minmax");
+	json_t *wrong = json_object_get(row, "now_wrong");
+	ok(!strcmp(verdict(row), "DROPPED") && json_array_size(wrong) == 1 &&
+	   json_integer_value(json_array_get(wrong, 0)) == 42, "minmax dropped, image 42 named");
+	ok(json_integer_value(json_object_get(row, "change")) == -1 &&
+	   json_real_value(json_object_get(row, "mcnemar_p")) == 1.0,
+	   "change -1, McNemar p 1 (one discordant image)");
+	ok(strstr(text, "now wrong (1): 42") != NULL, "text lists image 42");
+	ok(all_latency(r, "unchanged"), "latency unchanged");
+	json_decref(r);
+	rc = compare(flipped, old, NULL, &r);
+	row = accuracy_row(r, "minmax");
+	ok(rc == QX_COMPARE_OK && !strcmp(verdict(row), "improved") &&
+	   json_integer_value(json_array_get(json_object_get(row, "now_right"), 0)) == 42,
+	   "the other way round: improved, image 42 now right, exit 0");
+	json_decref(r);
+
+	/* Another CPU: latency is not compared. */
+	struct fixture other = healthy("20261124T020000Z", "2026-11-24T02:00:00Z");
+	other.cpu_model = "Intel Xeon 8480";
+	const char *elsewhere = write_run("20261124T020000Z", &other);
+	rc = compare(old, elsewhere, NULL, &r);
+	ok(rc == QX_COMPARE_INCOMPARABLE, "different cpu_model: exit 3 (got %d)", rc);
+	ok(json_array_size(json_object_get(r, "latency")) == 0 &&
+	   json_is_false(json_object_get(json_object_get(r, "machine"), "same")) &&
+	   strstr(text, "cpu_model: \"AMD EPYC 9004\" -> \"Intel Xeon 8480\""),
+	   "no latency rows; the difference is named");
+	json_decref(r);
+	rc = compare(old, elsewhere, "--force", &r);
+	ok(rc == QX_COMPARE_OK && all_latency(r, "unchanged"), "--force compares anyway: exit 0");
+	json_decref(r);
+
+	/* Noisy or short measurements are inconclusive, even 30% slower. */
+	struct fixture noisy = healthy("20261125T020000Z", "2026-11-25T02:00:00Z");
+	noisy.noise = 0.6;
+	noisy.slow = "vnni";
+	const char *noisy_dir = write_run("20261125T020000Z", &noisy);
+	rc = compare(old, noisy_dir, NULL, &r);
+	row = latency_row(r, "minmax/vnni/threads:1/batch:1");
+	ok(rc == QX_COMPARE_OK && !strcmp(verdict(row), "inconclusive") &&
+	   strstr(json_string_value(json_object_get(row, "why")), "too noisy"),
+	   "cv above 20%%: inconclusive, exit 0 (%d)", rc);
+	json_decref(r);
+	struct fixture few = healthy("20261126T020000Z", "2026-11-26T02:00:00Z");
+	few.n_samples = 3;
+	few.slow = "vnni";
+	const char *few_dir = write_run("20261126T020000Z", &few);
+	rc = compare(old, few_dir, NULL, &r);
+	row = latency_row(r, "minmax/vnni/threads:1/batch:1");
+	ok(rc == QX_COMPARE_OK && !strcmp(verdict(row), "inconclusive") &&
+	   strstr(json_string_value(json_object_get(row, "why")), "too few samples"),
+	   "3 samples: inconclusive");
+	json_decref(r);
+
+	/* A plugin that fails now is a regression; nothing in common is exit 3. */
+	struct fixture broken = healthy("20261127T020000Z", "2026-11-27T02:00:00Z");
+	broken.broken_fails = 1;
+	const char *broken_dir = write_run("20261127T020000Z", &broken);
+	rc = compare(old, broken_dir, NULL, &r);
+	ok(rc == QX_COMPARE_REGRESSION && !strcmp(verdict(accuracy_row(r, "minmax")), "FAILS NOW"),
+	   "plugin failing now: exit 1");
+	json_decref(r);
+	struct fixture a_only = healthy("x1", "2026-11-28T02:00:00Z");
+	a_only.no_fp32 = 1;
+	struct fixture b_only = a_only;
+	b_only.plugin_label = "percentile";
+	const char *a_dir = write_run("only-a", &a_only);
+	const char *b_dir = write_run("only-b", &b_only);
+	rc = compare(a_dir, b_dir, NULL, &r);
+	ok(rc == QX_COMPARE_REGRESSION, "minmax gone from NEW: exit 1 (got %d)", rc);
+	json_decref(r);
+
+	/* Unreadable input and bad command lines: exit 2. */
+	char bad[160];
+	snprintf(bad, sizeof bad, "%s/bad.json", tmp);
+	FILE *f = fopen(bad, "w");
+	fputs("{\"schema_version\": 1,\n  \"plugins\": [}\n", f);
+	fclose(f);
+	rc = compare(old, bad, NULL, &r);
+	ok(rc == QX_COMPARE_USAGE && r == NULL, "broken JSON: exit 2");
+	char missing[160];
+	snprintf(missing, sizeof missing, "%s/nothing-here", tmp);
+	rc = compare(old, missing, NULL, &r);
+	ok(rc == QX_COMPARE_USAGE, "missing NEW: exit 2");
+	char *only_one[] = { "compare", (char *)old, NULL };
+	ok(capture(qx_compare_main, 2, only_one, text, sizeof text) == QX_COMPARE_USAGE,
+	   "one path: exit 2");
+	char *bad_opt[] = { "compare", "--threshold", "lots", (char *)old, (char *)twin, NULL };
+	ok(capture(qx_compare_main, 5, bad_opt, text, sizeof text) == QX_COMPARE_USAGE,
+	   "--threshold lots: exit 2");
+	char *help[] = { "compare", "--help", NULL };
+	ok(capture(qx_compare_main, 2, help, text, sizeof text) == QX_COMPARE_OK &&
+	   strstr(text, "exit status"), "--help: exit 0, documents the exit status");
+
+	/* A results.json file (not its folder) works too, and so does one without samples or
+	 * predictions, compared by what it has. */
+	char file[192];
+	snprintf(file, sizeof file, "%s/results.json", twin);
+	rc = compare(old, file, NULL, &r);
+	ok(rc == QX_COMPARE_OK, "a results.json path works like its folder");
+	json_decref(r);
+
+	/* History: every run folder under tmp, in time order. */
+	char *hist[] = { "history", tmp, NULL };
+	rc = capture(qx_history_main, 2, hist, text, sizeof text);
+	const char *p1 = strstr(text, "20261120T020000Z"), *p2 = strstr(text, "20261122T020000Z");
+	const char *p3 = strstr(text, "20261124T020000Z");
+	ok(rc == QX_COMPARE_OK && p1 && p2 && p3 && p1 < p2 && p2 < p3,
+	   "history: exit 0, runs in time order");
+	/* The slow run's median: 0.65 ms times the scatter's median factor 1 - 0.02 * 0.05. */
+	ok(strstr(text, "minmax/vnni/threads:1/batch:1") && strstr(text, "0.6494") &&
+	   strstr(text, "error") && strstr(text, "B  Intel Xeon 8480, x86_64, 2 online CPUs "
+	   "(differs from A in: cpu_model, topology)"), "history shows medians (0.6494 for the "
+	   "slow run), the error row and which machine differs how");
+	char *last[] = { "history", "--last", "2", tmp, NULL };
+	rc = capture(qx_history_main, 4, last, text, sizeof text);
+	ok(rc == QX_COMPARE_OK && strstr(text, "2 runs") && !strstr(text, "20261120T020000Z"),
+	   "--last 2: only the two most recent");
+	char empty[128];
+	snprintf(empty, sizeof empty, "%s/empty", tmp);
+	mkdir(empty, 0777);
+	char *none[] = { "history", empty, NULL };
+	ok(capture(qx_history_main, 2, none, text, sizeof text) == QX_COMPARE_INCOMPARABLE,
+	   "history of a folder without runs: exit 3");
+
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		diag("could not remove %s", tmp);
+	return tap_done();
+}
