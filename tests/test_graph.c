@@ -492,11 +492,17 @@ static void write_conv_bn(const char *name, int also_bn_input, char *path, size_
 	mb_init_f32(&b, "var", 1, cd, var, 1);
 	Onnx__NodeProto *c = mb_node(&b, "Conv", "conv1", "x,W,B", "c");
 	attr_ints(&b, c, "pads", 4, 1, 1, 1, 1);
-	Onnx__NodeProto *bn = mb_node(&b, "BatchNormalization", "bn1", "c,scale,shift,mean,var", "n");
+	/* also_bn_input 2: the variance comes through Identity, as PyTorch's exporter writes
+	 * parameters that hold equal values. */
+	if (also_bn_input == 2)
+		mb_node(&b, "Identity", "var_identity", "var", "var_id");
+	Onnx__NodeProto *bn = mb_node(&b, "BatchNormalization", "bn1",
+	                              also_bn_input == 2 ? "c,scale,shift,mean,var_id" :
+	                                                   "c,scale,shift,mean,var", "n");
 	attr_float(&b, bn, "epsilon", 1e-3f);
 	mb_node(&b, "Relu", "relu1", "n", "y");
 	mb_output(&b, "y");
-	if (also_bn_input)
+	if (also_bn_input == 1)
 		mb_output(&b, "c");
 	mb_write(&b, name, path, len, 0);
 }
@@ -527,6 +533,21 @@ static void test_bn_fold_conv(void)
 	ok(r1 == 0 && r2 == 0 && max_rel_diff(y1, y2, ny) <= 1e-5,
 	   "folded and unfolded BatchNormalization agree within 1e-5 (max rel diff %.2g)",
 	   max_rel_diff(y1, y2, ny));
+	char p3[512];
+	struct qx_graph g3;
+	write_conv_bn("bn_identity_param.onnx", 2, p3, sizeof p3);
+	int rc3 = qx_graph_load_onnx(p3, &g3, &err);
+	float *y3 = malloc((size_t)ny * 4);
+	if (ok(rc3 == 0, "a BatchNormalization parameter given through Identity loads%s%s",
+	       rc3 ? ": " : "", rc3 ? err.msg : "")) {
+		ok(count_op(&g3, QX_OP_BATCHNORM) == 0 && count_op(&g3, QX_OP_IDENTITY) == 0,
+		   "Identity of a constant becomes a constant, and the BatchNormalization folds");
+		int r3 = run1(&g3, 3, x, 0, y3, ny);
+		ok(r3 == 0 && max_rel_diff(y3, y2, ny) <= 1e-5,
+		   "it agrees with the unfolded graph (max rel diff %.2g)", max_rel_diff(y3, y2, ny));
+		qx_graph_free(&g3);
+	}
+	free(y3);
 	qx_graph_free(&g1);
 	qx_graph_free(&g2);
 	free(x);

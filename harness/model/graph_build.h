@@ -42,6 +42,10 @@ int qx_read_whole_file(const char *path, uint8_t **buf, size_t *len, struct qx_e
 /* ONNX's name of a TensorProto data type, e.g. "uint8", for messages. */
 const char *qx_onnx_dtype_name(int32_t data_type);
 
+/* Turns Identity / Dropout nodes of a constant into constants (exporters emit them for shared
+ * parameters), so that later folds see constants. */
+int qx_graph_fold_constant_identities(struct qx_graph *g, struct qx_error *err);
+
 /* Folds each BatchNormalization whose input comes from a Conv or Gemm with constant weights
  * (and no other reader) into that Conv / Gemm. Needs inferred shapes. */
 int qx_graph_fold_batchnorm(struct qx_graph *g, struct qx_error *err);

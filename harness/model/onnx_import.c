@@ -875,7 +875,8 @@ static int import_graph(struct importer *im)
 			               "(supported: float)", im->path, g->tensors[t].name,
 			               qx_onnx_dtype_name(im->dtype[t]));
 	}
-	if ((rc = qx_graph_infer_shapes(g, 0, im->err)) || (rc = qx_graph_fold_batchnorm(g, im->err)) ||
+	if ((rc = qx_graph_fold_constant_identities(g, im->err)) ||
+	    (rc = qx_graph_infer_shapes(g, 0, im->err)) || (rc = qx_graph_fold_batchnorm(g, im->err)) ||
 	    (rc = qx_graph_drop_unused(g, im->err)))
 		return rc;
 	return qx_graph_infer_shapes(g, 0, im->err);
