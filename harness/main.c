@@ -5,10 +5,13 @@
 #include <string.h>
 
 #include "run.h"
+#include "kernels.h"
 #include "suite.h"
 
 static const char usage[] =
 	"usage: qx-bench [options] SUITE.yaml...\n"
+	"       qx-bench compare OLD NEW\n"
+	"       qx-bench history RESULTS-DIR\n"
 	"       qx-bench plugin-check PLUGIN.so\n"
 	"\n"
 	"Quantizes the suite's fp32 ONNX model with each quantization plugin it names and reports,\n"
@@ -16,7 +19,12 @@ static const char usage[] =
 	"\n"
 	"options:\n"
 	"  -l, --limit N        evaluate on at most the first N images of the dataset\n"
-	"  -p, --plugins LIST   run only these plugins (comma-separated labels from the suite)\n"
+	"  -p, --plugins LIST   run only these plugins (comma-separated labels from the suite;\n"
+	"                       'none' runs fp32 alone)\n"
+	"  -k, --kernels LIST   kernel sets instead of the suite's: auto, all, or names among\n"
+	"                       scalar, avx2, avx512vnni, avxvnni, neon\n"
+	"  -t, --threads LIST   thread counts to measure instead of the suite's (e.g. 1,2)\n"
+	"  -b, --batch LIST     batch sizes to measure instead of the suite's (e.g. 1,64)\n"
 	"  -M, --no-measure     skip latency measurement\n"
 	"  -o, --results DIR    write results under DIR instead of the suite's results folder\n"
 	"  -q, --quiet          no progress on stderr\n"
@@ -24,11 +32,17 @@ static const char usage[] =
 	"  -V, --version        version\n"
 	"\n"
 	"subcommands:\n"
+	"  compare OLD NEW          compare two runs (results folders or results.json files):\n"
+	"                           accuracy findings and latency verdicts; see docs/nightly.md\n"
+	"  history RESULTS-DIR      trend of accuracy and latency over the runs of one suite\n"
 	"  plugin-check PLUGIN.so   conformance run of a plugin for plugin authors (TAP on stdout)\n"
 	"\n"
 	"environment:\n"
 	"  QX_PLUGIN_PATH       colon-separated folders searched for plugins named in suites\n"
 	"  QX_DISABLE_KSETS     comma-separated kernel sets to treat as unavailable\n"
+	"\n"
+	"Each run writes results/<suite>/<run-id>/: results.json, report.html, gbench.json\n"
+	"(Google Benchmark's format) and <plugin>.plan.json.\n"
 	"\n"
 	"exit status:\n"
 	"  0  everything ran\n"
@@ -39,6 +53,40 @@ static const char usage[] =
 	"Suite format: docs/suite-format.md. Plugins: docs/plugin-authoring.md.\n";
 
 int qx_plugin_check_main(int argc, char **argv);
+int qx_compare_main(int argc, char **argv);
+int qx_history_main(int argc, char **argv);
+
+/* Parses "1,2,4" into out (at most max values, each 1..limit). */
+static int parse_int_list(const char *s, int *out, int max, int limit)
+{
+	int n = 0;
+	while (*s) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end == s || v < 1 || v > limit || n == max || (*end != ',' && *end != '\0'))
+			return -1;
+		out[n++] = (int)v;
+		s = *end ? end + 1 : end;
+	}
+	return n ? n : -1;
+}
+
+static int check_kernel_list(const char *list)
+{
+	if (!strcmp(list, "auto") || !strcmp(list, "all"))
+		return 0;
+	char buf[256];
+	if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf)
+		return -1;
+	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int found = 0;
+		for (int s = 0; s < QX_KSET_COUNT; s++)
+			found |= !strcmp(t, qx_kset_name((enum qx_kset)s));
+		if (!found)
+			return -1;
+	}
+	return 0;
+}
 
 static int parse_limit(const char *s, int64_t *out)
 {
@@ -54,10 +102,17 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "plugin-check") == 0)
 		return qx_plugin_check_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "compare") == 0)
+		return qx_compare_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "history") == 0)
+		return qx_history_main(argc - 1, argv + 1);
 
 	static const struct option longopts[] = {
 		{ "limit", required_argument, NULL, 'l' },
 		{ "plugins", required_argument, NULL, 'p' },
+		{ "kernels", required_argument, NULL, 'k' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "batch", required_argument, NULL, 'b' },
 		{ "no-measure", no_argument, NULL, 'M' },
 		{ "results", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -67,7 +122,7 @@ int main(int argc, char **argv)
 	};
 	struct qx_run_options opt = { 0 };
 	int c;
-	while ((c = getopt_long(argc, argv, "l:p:Mo:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:p:k:t:b:Mo:qhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (parse_limit(optarg, &opt.limit)) {
@@ -76,6 +131,30 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'p': opt.only_plugins = optarg; break;
+		case 'k':
+			if (check_kernel_list(optarg)) {
+				fprintf(stderr, "qx-bench: --kernels '%s': expected auto, all, or a comma-separated "
+				        "list of scalar, avx2, avx512vnni, avxvnni, neon\n", optarg);
+				return QX_EXIT_USAGE;
+			}
+			opt.kernels = optarg;
+			break;
+		case 't':
+			opt.n_threads = parse_int_list(optarg, opt.threads, 16, 4096);
+			if (opt.n_threads < 0) {
+				fprintf(stderr, "qx-bench: --threads '%s': expected up to 16 comma-separated "
+				        "counts in 1..4096\n", optarg);
+				return QX_EXIT_USAGE;
+			}
+			break;
+		case 'b':
+			opt.n_batches = parse_int_list(optarg, opt.batches, 16, 65536);
+			if (opt.n_batches < 0) {
+				fprintf(stderr, "qx-bench: --batch '%s': expected up to 16 comma-separated "
+				        "sizes in 1..65536\n", optarg);
+				return QX_EXIT_USAGE;
+			}
+			break;
 		case 'M': opt.no_measure = 1; break;
 		case 'o': opt.results_dir = optarg; break;
 		case 'q': opt.quiet = 1; break;

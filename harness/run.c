@@ -14,6 +14,8 @@
 #include "plugin/host.h"
 #include "qx/plugin.h"
 #include "progress.h"
+#include "measure/topology.h"
+#include "measure_run.h"
 #include "results/results.h"
 #include "stats/paired.h"
 
@@ -43,6 +45,10 @@ struct run {
 	struct qx_results results;
 	int64_t f32_bytes;
 	int failures;
+	/* Plugins that produced an int8 model, kept for the latency phase. */
+	struct qx_plugin_result *done;
+	json_t **done_json;            /* their results.json entries (borrowed) */
+	int n_done;
 };
 
 static void run_free(struct run *r)
@@ -52,30 +58,56 @@ static void run_free(struct run *r)
 	qx_dataset_free(&r->calib);
 	qx_eval_result_free(&r->fp32);
 	qx_results_free(&r->results);
+	for (int i = 0; i < r->n_done; i++)
+		qx_plugin_result_free(&r->done[i]);
+	free(r->done);
+	free(r->done_json);
 }
 
-/* The kernel sets the suite asks for, fastest first; listed sets the CPU lacks are reported. */
+/* Whether the comma-separated list names set (or "all"). */
+static int listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	for (const char *p = list; *p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if ((n == len && strncmp(p, name, n) == 0) || (n == 3 && strncmp(p, "all", 3) == 0))
+			return 1;
+		p += n + (end != NULL);
+	}
+	return 0;
+}
+
+/* The kernel sets the suite (or --kernels) asks for, fastest first; sets named explicitly
+ * that the CPU lacks are reported and not run. */
 static void choose_sets(struct run *r)
 {
 	static const enum qx_kset speed_order[] = { QX_KSET_AVX512VNNI, QX_KSET_AVXVNNI,
 	                                            QX_KSET_AVX2, QX_KSET_NEON, QX_KSET_SCALAR };
 	const struct qx_suite *s = r->suite;
+	const char *list = r->opt->kernels;
 	r->scalar = qx_kernels_get(QX_KSET_SCALAR);
-	if (s->kernels_mode == QX_SUITE_KERNELS_AUTO) {
+	if (list ? strcmp(list, "auto") == 0 : s->kernels_mode == QX_SUITE_KERNELS_AUTO) {
 		r->sets[r->n_sets++] = qx_kernels_best();
 		return;
 	}
+	int explicit = list ? strcmp(list, "all") != 0 : s->kernels_mode == QX_SUITE_KERNELS_LISTED;
 	for (size_t i = 0; i < sizeof speed_order / sizeof speed_order[0]; i++) {
 		enum qx_kset set = speed_order[i];
-		int wanted = s->kernels_mode == QX_SUITE_KERNELS_ALL;
-		for (int j = 0; j < s->n_kernel_sets; j++)
-			wanted |= s->kernel_sets[j] == set;
+		int wanted = 0;
+		if (list) {
+			wanted = listed(list, qx_kset_name(set));
+		} else {
+			wanted = s->kernels_mode == QX_SUITE_KERNELS_ALL;
+			for (int j = 0; j < s->n_kernel_sets; j++)
+				wanted |= s->kernel_sets[j] == set;
+		}
 		if (!wanted)
 			continue;
 		const char *why;
 		if (qx_kernels_available(set, &why))
 			r->sets[r->n_sets++] = qx_kernels_get(set);
-		else if (s->kernels_mode == QX_SUITE_KERNELS_LISTED)
+		else if (explicit)
 			printf("kernels  %s: unavailable (%s), not run\n", qx_kset_name(set), why);
 	}
 	if (r->n_sets == 0)
@@ -125,6 +157,55 @@ static int evaluate(struct run *r, const struct qx_quant_plan *plan, const struc
 	return rc;
 }
 
+/* results.json, then report.html from it: after every plugin and measurement group. */
+static int write_results(struct run *r, struct qx_error *err)
+{
+	return qx_results_write(&r->results, err);
+}
+
+static int group_done(void *arg, struct qx_error *err)
+{
+	return write_results(arg, err);
+}
+
+/* The latency phase: fp32 and every plugin's int8 model on each kernel set. */
+static int measure(struct run *r, struct qx_error *err)
+{
+	const struct qx_suite *s = r->suite;
+	const struct qx_run_options *o = r->opt;
+	if (!s->measure.enabled || o->no_measure)
+		return 0;
+	int n_models = 1 + r->n_done; /* fp32 first */
+	struct qx_measure_model *models = calloc((size_t)n_models, sizeof *models);
+	if (!models)
+		return qx_fail_nomem(err, "preparing measurements");
+	models[0].label = "fp32";
+	models[0].measurements = json_object_get(json_object_get(r->results.root, "fp32"),
+	                                         "measurements");
+	for (int i = 0; i < r->n_done; i++) {
+		models[1 + i].label = r->done[i].label;
+		models[1 + i].plan = &r->done[i].plan;
+		models[1 + i].measurements = json_object_get(r->done_json[i], "measurements");
+	}
+	char gbench[4200], repro[4300];
+	snprintf(gbench, sizeof gbench, "%s/gbench.json", r->results.dir);
+	snprintf(repro, sizeof repro, "qx-bench %s", s->path);
+	struct qx_measure_request req = {
+		.suite = s, .graph = &r->graph, .data = &r->data, .models = models,
+		.n_models = n_models, .sets = r->sets, .n_sets = r->n_sets,
+		.threads = o->n_threads ? o->threads : s->measure.threads,
+		.n_threads = o->n_threads ? o->n_threads : s->measure.n_threads,
+		.batches = o->n_batches ? o->batches : s->measure.batch,
+		.n_batches = o->n_batches ? o->n_batches : s->measure.n_batch,
+		.gbench_json_path = gbench, .repro_prefix = repro, .quiet = o->quiet,
+		.group_done = group_done, .arg = r,
+	};
+	json_object_set_new(r->results.root, "gbench_json", json_string(gbench));
+	int rc = qx_measure_all(&req, &r->failures, err);
+	free(models);
+	return rc;
+}
+
 static void print_header(void)
 {
 	printf("\n%-20s %-11s %8s %-24s %7s %11s %6s %8s  %s\n", "model", "kernels", "top-1",
@@ -156,9 +237,10 @@ static int run_fp32(struct run *r, struct qx_error *err)
 	json_object_set_new(f, "model_bytes", json_integer(r->f32_bytes));
 	json_object_set_new(f, "eval_seconds", json_real(r->fp32.seconds));
 	json_object_set_new(f, "predictions", qx_json_u8_array(r->fp32.pred, r->fp32.count));
+	json_object_set_new(f, "measurements", json_array());
 	json_object_set_new(r->results.root, "fp32", f);
 	json_object_set_new(r->results.root, "labels", qx_json_u8_array(r->data.labels, r->data.count));
-	return qx_results_write(&r->results, err);
+	return write_results(r, err);
 }
 
 static int plugin_selected(const struct qx_run_options *opt, const char *label)
@@ -313,12 +395,14 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	                                                res.calib_batches));
 	json_object_set_new(e, "eval_seconds", json_real(acc.seconds));
 	json_object_set_new(e, "predictions", qx_json_u8_array(acc.pred, acc.count));
+	json_object_set_new(e, "measurements", json_array());
 	rc = check_sets(r, p, &res, &acc, &cmp, q8_bytes, e, fatal);
 	json_array_append_new(r->results.plugins, e);
 	qx_eval_result_free(&acc);
-	qx_plugin_result_free(&res);
+	r->done[r->n_done] = res;
+	r->done_json[r->n_done++] = e;
 	if (!rc)
-		rc = qx_results_write(&r->results, fatal);
+		rc = write_results(r, fatal);
 	return rc;
 }
 
@@ -348,10 +432,18 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 	       s->calibration.batch);
 	printf("results  %s\n", r.results.dir);
 
+	r.done = calloc((size_t)s->n_plugins, sizeof *r.done);
+	r.done_json = calloc((size_t)s->n_plugins, sizeof *r.done_json);
+	if (!r.done || !r.done_json) {
+		run_free(&r);
+		return qx_exit_status(qx_fail_nomem(err, "starting the run"));
+	}
 	rc = run_fp32(&r, err);
 	for (int i = 0; !rc && i < s->n_plugins; i++)
 		if (plugin_selected(opt, s->plugins[i].label))
 			rc = run_plugin(&r, &s->plugins[i], err);
+	if (!rc)
+		rc = measure(&r, err);
 	if (!rc)
 		printf("\nresults written to %s\n", r.results.path);
 	int status = rc ? qx_exit_status(rc) : r.failures ? QX_EXIT_FAILURES : QX_EXIT_OK;

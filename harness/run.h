@@ -13,6 +13,9 @@ struct qx_run_options {
 	const char *only_plugins;  /* comma-separated plugin labels to run, or NULL for all */
 	int no_measure;            /* skip latency measurement */
 	const char *results_dir;   /* overrides the suite's results folder, or NULL */
+	const char *kernels;       /* comma-separated kernel sets overriding the suite's, or NULL */
+	int threads[16], n_threads;   /* --threads: overrides measure.threads when n_threads > 0 */
+	int batches[16], n_batches;   /* --batch: overrides measure.batch when n_batches > 0 */
 };
 
 /* Exit statuses, as `qx-bench --help` and README document them. */

@@ -9,6 +9,8 @@
  *   requantize   t = (float)acc * multiplier[oc]          fp32 multiply, no FMA
  *                t = min(max(t, out_min - out_zp), out_max - out_zp)
  *                q = round_half_to_even(t) + out_zp      (cvtps2dq / vcvtnq_s32_f32 / nearbyintf)
+ *                max then min with x86 maxps/minps semantics: a NaN t gives out_min (NEON:
+ *                fmaxnm/fminnm; C: t > lo ? t : lo, then t < hi ? t : hi; kernels/q8_common.h).
  *   multiplier = in_scale * w_scale[oc] / out_scale, computed once in fp32 by the caller.
  *   A fused ReLU is out_min = out_zp; Clip(a, b) maps to out_min/out_max likewise.
  * Every kernel set gives bit-identical outputs to kernels/scalar for the same inputs.
@@ -18,7 +20,11 @@
  *
  * Work splitting: run functions take a half-open range of the work (output pixels or rows), so
  * a thread pool can split one call; [0, total) computes everything. Calls with disjoint ranges
- * on the same packed object may run concurrently. */
+ * on the same packed object may run concurrently. A range writes only its own outputs, but
+ * reads any of the input (x is always the whole tensor). Run functions allocate nothing for
+ * ordinary layers: they use up to 32 KiB of stack (threads need at least 64 KiB); a layer
+ * whose scratch is larger gets it from malloc, and falls back to the scalar code if that fails.
+ * Packed objects are read-only after packing. */
 #ifndef QX_KERNELS_Q8_H
 #define QX_KERNELS_Q8_H
 
@@ -49,7 +55,9 @@ struct qx_q8_gemm_desc {
 struct qx_kernels_q8 {
 	/* Packs weights for conv. w_ohwi: [oc][kh][kw][c/groups] int8; bias: [oc] int32 or NULL;
 	 * multiplier: [oc] fp32 (see above). Copies everything it needs: the caller may free its
-	 * arrays when this returns. Returns 0, or -1 when out of memory (*packed untouched). */
+	 * arrays when this returns. Returns 0, or -1 when out of memory or d is not a valid
+	 * convolution (sizes <= 0, groups not dividing c and oc, zero points or clamp out of
+	 * range; SIMD sets: an input image over 2 GiB) (*packed untouched). */
 	int (*conv_pack)(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi, const int32_t *bias,
 	                 const float *multiplier, void **packed);
 	/* y[n][oh][ow][oc] for the output pixels [pix_begin, pix_end) of n*oh*ow (row-major NHW). */
@@ -58,7 +66,8 @@ struct qx_kernels_q8 {
 	/* Packs w: [n][k] int8 for the dynamic GEMM. Same ownership rules as conv_pack. */
 	int (*gemm_pack)(const struct qx_q8_gemm_desc *d, const int8_t *w_nk, void **packed);
 	/* y[m][n] fp32 for rows [row_begin, row_end) of x: [m][k] uint8; scale: [n] fp32
-	 * (= x_scale * w_scale[j]); bias: [n] fp32 or NULL. */
+	 * (= x_scale * w_scale[j]); bias: [n] fp32 or NULL. With NULL there is no addition at all
+	 * (y = (float)acc * scale[j], not + 0.0f, which would turn -0.0f into +0.0f). */
 	void (*gemm_f32out)(const void *packed, const uint8_t *x, int32_t x_zp, const float *scale,
 	                    const float *bias, float *y, int64_t row_begin, int64_t row_end);
 
@@ -84,13 +93,16 @@ struct qx_kernels_q8 {
 
 	/* Max pooling over NHWC uint8 (same scale and zero point in and out; padding never wins).
 	 * d->oc == d->c and d->groups == d->c; in_zp/out_zp are ignored; the result is clamped to
-	 * [out_min, out_max] (a fused ReLU). Output pixels [pix_begin, pix_end). */
+	 * [out_min, out_max] (a fused ReLU). Output pixels [pix_begin, pix_end). A window with no
+	 * input position (all padding) gives out_min. */
 	void (*maxpool)(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8_t *y,
 	                int64_t pix_begin, int64_t pix_end);
 	/* Average pooling: per output value, sum = the window's inputs (padded positions count as
 	 * in_zp when count_include_pad, else are skipped), cnt = the number of positions counted,
 	 * t = (float)(sum - cnt * in_zp) * (multiplier / (float)cnt), then requantized as above.
-	 * multiplier = in_scale / out_scale. GlobalAveragePool is kh = h, kw = w. */
+	 * multiplier = in_scale / out_scale. GlobalAveragePool is kh = h, kw = w. The sums are
+	 * int32 (wrapping); multiplier / (float)cnt is one fp32 division. A window with cnt = 0
+	 * (all padding, count_include_pad = 0) is a NaN t: out_min. */
 	void (*avgpool)(const struct qx_q8_conv_desc *d, int count_include_pad, float multiplier,
 	                const uint8_t *x, uint8_t *y, int64_t pix_begin, int64_t pix_end);
 };

@@ -141,7 +141,8 @@ Q8_INLINE void Q8_SET(conv_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM 
 			t = V_ADDF(t, f##j);                                                   \
 		V_STOREF_PART(y + (i) * ys + (j) * Q8_LANES, t, n##j);                         \
 	}
-#define Q8_GEMM_ROW(i, unused) Q8_GEMM_ONE(i, 0) Q8_GEMM_ONE(i, 1) Q8_GEMM_ONE(i, 2) Q8_GEMM_ONE(i, 3)
+#define Q8_GEMM_ROW(i, unused)                                                                 \
+	Q8_GEMM_ONE(i, 0) Q8_GEMM_ONE(i, 1) Q8_GEMM_ONE(i, 2) Q8_GEMM_ONE(i, 3)
 #define Q8_GEMM_VEC(j)                                                                         \
 	q8_vec corr##j = V_SET1I(0);                                                           \
 	q8_vecf s##j = V_SET1F(0.0f), f##j = s##j;                                             \
@@ -283,7 +284,7 @@ Q8_INLINE void Q8_SET(gather_rows)(uint8_t *buf, size_t row_bytes, const uint8_t
 				Q8_COPY_SHORT(row + s * seg_stride, src[s] + at);
 			else
 				Q8_COPY_SEG(row + s * seg_stride, src[s] + at, seg_len,
-				            src[s] + seg_len + QX_Q8_COPY_SLACK);
+				            src[s] + at + seg_len + QX_Q8_COPY_SLACK);
 		}
 	}
 }

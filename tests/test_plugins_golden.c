@@ -936,6 +936,55 @@ static void check_concat_add(void)
 	run_end(&r);
 }
 
+/* x -> Conv a, x -> Conv b, Add(a, b) -> s -> Relu -> r: FX fuses the pair (add_relu) and
+ * observes only r; s is not observed and takes r's qparams. */
+static void check_add_relu(void)
+{
+	static const float wa[4] = { 1.0f, -0.5f, 0.25f, 2.0f }, wb[4] = { -3.0f, 0.5f, 0.75f, 1.0f };
+	struct view_builder b;
+	vb_init(&b);
+	int64_t xd[4] = { 1, 1, 2, 2 }, wd[4] = { 1, 1, 2, 2 }, od[4] = { 1, 1, 1, 1 };
+	int32_t x = vb_input(&b, "x", 4, xd);
+	int32_t in[2] = { x, vb_tensor(&b, "Wa", 4, wd, wa) };
+	int32_t a = vb_node(&b, "conv_a", QX_VIEW_OP_CONV, in, 2, "a", 4, od, S, 0);
+	in[1] = vb_tensor(&b, "Wb", 4, wd, wb);
+	int32_t bb = vb_node(&b, "conv_b", QX_VIEW_OP_CONV, in, 2, "b", 4, od, S, 0);
+	in[0] = a;
+	in[1] = bb;
+	int32_t s = vb_node(&b, "add", QX_VIEW_OP_ADD, in, 2, "s", 4, od, S, -1);
+	in[0] = s;
+	int32_t r_t = vb_node(&b, "relu", QX_VIEW_OP_RELU, in, 1, "r", 4, od, S, -1);
+	vb_output(&b, r_t);
+	static const float xv[2] = { -1, 2 }, av[2] = { -2, 1 }, bv[2] = { 3, -1 },
+		sv[2] = { -5.0f, 2.5f }, rv[2] = { 0.0f, 2.5f };
+	struct feed feed;
+	memset(&feed, 0, sizeof feed);
+	feed.n_batches = 1;
+	const float *vals[5] = { xv, av, bv, sv, rv };
+	int32_t ts[5] = { x, a, bb, s, r_t };
+	for (int i = 0; i < 5; i++) {
+		feed.data[0][ts[i]] = vals[i];
+		feed.numel[0][ts[i]] = 2;
+	}
+	struct run r;
+	int rc = run_start(&r, PER_TENSOR, &b.view, NULL, 0, &feed);
+	int observed_s = 0;
+	for (int32_t i = 0; rc == 0 && i < r.prep.n_observe; i++)
+		observed_s |= r.prep.observe[i] == s;
+	float scale = 0;
+	int32_t zp = -1;
+	struct qx_qscheme qs = { QX_PLAN_UINT8, 0, 0, 127, 1 };
+	qx_calculate_qparams(0.0f, 2.5f, &qs, &scale, &zp);
+	const struct qx_plan_tensor *es = rc ? NULL : plan_entry(&r, s);
+	ok(rc == 0 && r.prep.n_observe == 4 && !observed_s && es && es->scales[0] == scale &&
+	   es->zero_points[0] == zp && same_entry(es, plan_entry(&r, r_t)),
+	   "Add read only by a Relu (FX's add_relu): only the Relu's output is observed, the Add's "
+	   "output shares its qparams (range [0, 2.5])");
+	if (rc)
+		diag("  %s failed: %s", r.stage, r.msg);
+	run_end(&r);
+}
+
 /* ---- options ---------------------------------------------------------------------------- */
 
 struct option_case {
@@ -1041,6 +1090,7 @@ int main(void)
 	check_golden();
 	check_chain();
 	check_concat_add();
+	check_add_relu();
 	check_options();
 	for (int p = 0; p < N_PLUGINS; p++)
 		if (plugin_dl[p])

@@ -391,6 +391,25 @@ static void test_latency(void)
 		json_decref(m);
 	spec.threads = 0;
 	ok(qx_latency_measure(&spec, &m, &err) == QX_EINVAL, "threads 0 refused: %s", err.msg);
+
+	/* With the pool named: recorded, and its thread count must match. */
+	struct qx_pool *pool;
+	if (qx_pool_create(1, 1, &pool, &err) == 0) {
+		spec.threads = 1;
+		spec.pool = pool;
+		rc = qx_latency_json(&spec, &res, &m, &err);
+		json_t *pj = rc ? NULL : json_object_get(m, "pool");
+		ok(rc == 0 && json_integer_value(json_object_get(pj, "threads")) == 1 &&
+		   json_array_size(json_object_get(pj, "pus")) == 1, "the pool is recorded");
+		if (rc == 0)
+			json_decref(m);
+		spec.threads = 2;
+		ok(qx_latency_json(&spec, &res, &m, &err) == QX_EINVAL && strstr(err.msg, "pool"),
+		   "threads other than the pool's refused: %s", err.msg);
+		qx_pool_free(pool);
+	} else {
+		tap_skip(2, "no pinned pool: %s", err.msg);
+	}
 }
 
 int main(void)

@@ -302,7 +302,8 @@ static void test_gemm(int rounds)
 		int32_t x_zp = r % 3 == 0 ? 0 : r % 3 == 1 ? 255 : rnd_in(0, 255);
 		uint8_t *x = xmalloc((size_t)(m * gd.k));
 		int8_t *w = xmalloc((size_t)(gd.n * gd.k));
-		float *scale = xmalloc((size_t)gd.n * sizeof(float)), *bias = xmalloc((size_t)gd.n * sizeof(float));
+		float *scale = xmalloc((size_t)gd.n * sizeof(float));
+		float *bias = xmalloc((size_t)gd.n * sizeof(float));
 		float *want = xmalloc((size_t)(m * gd.n) * sizeof(float));
 		float *got = xmalloc((size_t)(m * gd.n) * sizeof(float));
 		for (int64_t i = 0; i < m * gd.k; i++)
@@ -338,7 +339,7 @@ static void test_gemm(int rounds)
 	   rounds);
 }
 
-/* ---- element-wise ----------------------------------------------------------------------------- */
+/* ---- element-wise --------------------------------------------------------------------------- */
 
 static const size_t sizes[] = { 0, 1, 15, 16, 17, 1000 };
 #define NSIZES (sizeof sizes / sizeof sizes[0])
@@ -416,7 +417,7 @@ static void test_requantize_add(void)
 	ok(bad_a == 0, "%s add: sizes 0..1000 equal scalar (%d differ)", set_name, bad_a);
 }
 
-/* ---- pools ------------------------------------------------------------------------------------ */
+/* ---- pools ---------------------------------------------------------------------------------- */
 
 static void test_pools(int rounds)
 {

@@ -182,7 +182,7 @@ static void short_text(json_t *v, char *buf, size_t size)
 
 static const char *const info_keys[] = { "kernel", "hostname" };
 
-static int same_machine(const struct qx_view *ov, const struct qx_view *nv, struct tally *t)
+static int same_machine(const struct qx_run_view *ov, const struct qx_run_view *nv, struct tally *t)
 {
 	json_t *diffs = json_array();
 	if (!ov->machine || !nv->machine) {
@@ -232,7 +232,7 @@ static int same_machine(const struct qx_view *ov, const struct qx_view *nv, stru
 	return same;
 }
 
-static int same_suite(const struct qx_view *ov, const struct qx_view *nv, struct tally *t)
+static int same_suite(const struct qx_run_view *ov, const struct qx_run_view *nv, struct tally *t)
 {
 	int same = !strcmp(ov->suite, nv->suite) && !strcmp(ov->model, nv->model);
 	json_object_set_new(t->report, "suite", json_pack("{s:b, s:s, s:s}", "same", same, "old",
@@ -246,7 +246,7 @@ static int same_suite(const struct qx_view *ov, const struct qx_view *nv, struct
 /* ---- accuracy ---- */
 
 /* Whether both runs evaluated the same images: identical labels, one per image. */
-static int same_images(const struct qx_view *ov, const struct qx_view *nv, struct tally *t)
+static int same_images(const struct qx_run_view *ov, const struct qx_run_view *nv, struct tally *t)
 {
 	if (!ov->labels || !nv->labels)
 		return 0;
@@ -295,9 +295,9 @@ static void print_accuracy_line(const char *label, int width, json_t *row)
 }
 
 /* Compares one system present in both runs. */
-static void compare_system_accuracy(const struct options *opt, const struct qx_view *nv,
-                                    const struct qx_view_system *o,
-                                    const struct qx_view_system *n, int images_same, int width,
+static void compare_system_accuracy(const struct options *opt, const struct qx_run_view *nv,
+                                    const struct qx_run_view_system *o,
+                                    const struct qx_run_view_system *n, int images_same, int width,
                                     struct tally *t, json_t *rows)
 {
 	json_t *row = json_pack("{s:s}", "system", o->label);
@@ -388,8 +388,8 @@ static void compare_system_accuracy(const struct options *opt, const struct qx_v
 	json_array_append_new(rows, row);
 }
 
-static void compare_accuracy(const struct options *opt, const struct qx_view *ov,
-                             const struct qx_view *nv, struct tally *t)
+static void compare_accuracy(const struct options *opt, const struct qx_run_view *ov,
+                             const struct qx_run_view *nv, struct tally *t)
 {
 	json_t *rows = json_array();
 	json_object_set_new(t->report, "accuracy", rows);
@@ -401,8 +401,8 @@ static void compare_accuracy(const struct options *opt, const struct qx_view *ov
 	printf("\naccuracy (top-1, correct images%s)\n", images_same > 0 ? "; image ids are "
 	       "positions in the evaluated test set, from 0" : "");
 	for (int i = 0; i < ov->n_sys; i++) {
-		const struct qx_view_system *o = &ov->sys[i];
-		const struct qx_view_system *n = qx_view_system(nv, o->label);
+		const struct qx_run_view_system *o = &ov->sys[i];
+		const struct qx_run_view_system *n = qx_run_view_system(nv, o->label);
 		if (!n) {
 			printf("  %-*s GONE from NEW\n", width, o->label);
 			json_array_append_new(rows, json_pack("{s:s, s:s, s:b}", "system", o->label,
@@ -413,21 +413,21 @@ static void compare_accuracy(const struct options *opt, const struct qx_view *ov
 		compare_system_accuracy(opt, nv, o, n, images_same, width, t, rows);
 	}
 	for (int i = 0; i < nv->n_sys; i++)
-		if (!qx_view_system(ov, nv->sys[i].label))
+		if (!qx_run_view_system(ov, nv->sys[i].label))
 			add_note(t, "%s: new in NEW, nothing to compare with", nv->sys[i].label);
 }
 
 /* ---- latency ---- */
 
-static void measurement_name(const char *label, const struct qx_view_measurement *m, char *buf,
+static void measurement_name(const char *label, const struct qx_run_view_measurement *m, char *buf,
                              size_t size)
 {
 	snprintf(buf, size, "%s/%s/threads:%d/batch:%d", label, m->kernels, m->threads, m->batch);
 }
 
 static void compare_measurement(const struct options *opt, const char *name,
-                                const struct qx_view_measurement *a,
-                                const struct qx_view_measurement *b, int width,
+                                const struct qx_run_view_measurement *a,
+                                const struct qx_run_view_measurement *b, int width,
                                 struct tally *t, json_t *rows)
 {
 	json_t *row = json_pack("{s:s, s:s, s:i, s:i, s:s}", "measurement", name, "kernels",
@@ -508,8 +508,8 @@ static void compare_measurement(const struct options *opt, const char *name,
 	printf("  %s%s%s%s\n", verdict, why[0] ? " (" : "", why, why[0] ? ")" : "");
 }
 
-static void compare_latency(const struct options *opt, const struct qx_view *ov,
-                            const struct qx_view *nv, struct tally *t)
+static void compare_latency(const struct options *opt, const struct qx_run_view *ov,
+                            const struct qx_run_view *nv, struct tally *t)
 {
 	json_t *rows = json_array();
 	json_object_set_new(t->report, "latency", rows);
@@ -530,17 +530,17 @@ static void compare_latency(const struct options *opt, const struct qx_view *ov,
 	       "p < %g)\n", ov->sys[0].n_m ? ov->sys[0].m[0].unit : "ms/batch", opt->threshold,
 	       opt->alpha);
 	for (int i = 0; i < ov->n_sys; i++) {
-		const struct qx_view_system *o = &ov->sys[i];
-		const struct qx_view_system *n = qx_view_system(nv, o->label);
+		const struct qx_run_view_system *o = &ov->sys[i];
+		const struct qx_run_view_system *n = qx_run_view_system(nv, o->label);
 		for (int j = 0; j < o->n_m; j++) {
-			const struct qx_view_measurement *a = &o->m[j];
+			const struct qx_run_view_measurement *a = &o->m[j];
 			measurement_name(o->label, a, name, sizeof name);
-			if (qx_view_measurement(o, a->kernels, a->threads, a->batch) != a) {
+			if (qx_run_view_measurement(o, a->kernels, a->threads, a->batch) != a) {
 				add_note(t, "OLD %s: measured twice: the second is ignored", name);
 				continue;
 			}
-			const struct qx_view_measurement *b =
-				n ? qx_view_measurement(n, a->kernels, a->threads, a->batch) : NULL;
+			const struct qx_run_view_measurement *b =
+				n ? qx_run_view_measurement(n, a->kernels, a->threads, a->batch) : NULL;
 			if (!b) {
 				add_note(t, "%s: not measured in NEW", name);
 				continue;
@@ -549,10 +549,10 @@ static void compare_latency(const struct options *opt, const struct qx_view *ov,
 		}
 	}
 	for (int i = 0; i < nv->n_sys; i++) {
-		const struct qx_view_system *n = &nv->sys[i];
-		const struct qx_view_system *o = qx_view_system(ov, n->label);
+		const struct qx_run_view_system *n = &nv->sys[i];
+		const struct qx_run_view_system *o = qx_run_view_system(ov, n->label);
 		for (int j = 0; j < n->n_m; j++)
-			if (!o || !qx_view_measurement(o, n->m[j].kernels, n->m[j].threads,
+			if (!o || !qx_run_view_measurement(o, n->m[j].kernels, n->m[j].threads,
 			                               n->m[j].batch)) {
 				measurement_name(n->label, &n->m[j], name, sizeof name);
 				add_note(t, "%s: new in NEW, nothing to compare with", name);
@@ -562,7 +562,7 @@ static void compare_latency(const struct options *opt, const struct qx_view *ov,
 
 /* ---- the command ---- */
 
-static void copy_view_notes(struct tally *t, const char *which, const struct qx_view *v)
+static void copy_view_notes(struct tally *t, const char *which, const struct qx_run_view *v)
 {
 	for (int i = 0; i < v->n_notes; i++)
 		add_note(t, "%s: %s", which, v->notes[i]);
@@ -616,15 +616,15 @@ int qx_compare_main(int argc, char **argv)
 	int rc = parse_args(argc, argv, &opt);
 	if (rc)
 		return rc > 0 ? QX_COMPARE_OK : QX_COMPARE_USAGE;
-	struct qx_view ov, nv;
+	struct qx_run_view ov, nv;
 	struct qx_error err = { 0 };
-	if (qx_view_load(opt.old_path, &ov, &err)) {
+	if (qx_run_view_load(opt.old_path, &ov, &err)) {
 		fprintf(stderr, "qx-bench: %s\n", err.msg);
 		return QX_COMPARE_USAGE;
 	}
-	if (qx_view_load(opt.new_path, &nv, &err)) {
+	if (qx_run_view_load(opt.new_path, &nv, &err)) {
 		fprintf(stderr, "qx-bench: %s\n", err.msg);
-		qx_view_free(&ov);
+		qx_run_view_free(&ov);
 		return QX_COMPARE_USAGE;
 	}
 	struct tally t = { .report = json_object() };
@@ -661,7 +661,7 @@ int qx_compare_main(int argc, char **argv)
 	copy_view_notes(&t, "NEW", &nv);
 	int status = finish(&opt, &t);
 	json_decref(t.report);
-	qx_view_free(&ov);
-	qx_view_free(&nv);
+	qx_run_view_free(&ov);
+	qx_run_view_free(&nv);
 	return status;
 }

@@ -24,7 +24,7 @@ static const char usage[] =
 
 struct run {
 	char *folder;
-	struct qx_view view;
+	struct qx_run_view view;
 	char *machine_key;
 	int machine;               /* index into the distinct machines */
 };
@@ -75,7 +75,7 @@ static void free_columns(struct columns *cols)
 }
 
 /* Accuracy of one system in percent as text: from correct/images, else the stored value. */
-static void accuracy_cell(const struct qx_view_system *s, char *buf, size_t size)
+static void accuracy_cell(const struct qx_run_view_system *s, char *buf, size_t size)
 {
 	if (!s)
 		snprintf(buf, size, "-");
@@ -90,7 +90,7 @@ static void accuracy_cell(const struct qx_view_system *s, char *buf, size_t size
 }
 
 /* "A  <cpu model>, <arch>, <n> online CPUs (differs from A in: topology, pinning)" */
-static void describe_machine(int m, const struct qx_view *v, const struct qx_view *first)
+static void describe_machine(int m, const struct qx_run_view *v, const struct qx_run_view *first)
 {
 	if (!v->machine) {
 		printf("  %c  (no machine section)\n", 'A' + m);
@@ -141,7 +141,7 @@ static int load_runs(const char *dir, struct run **out, int *n_out)
 			continue;   /* not a run folder */
 		struct run r = { 0 };
 		struct qx_error err = { 0 };
-		if (qx_view_load(path, &r.view, &err)) {
+		if (qx_run_view_load(path, &r.view, &err)) {
 			fprintf(stderr, "qx-bench: history: skipped: %s\n", err.msg);
 			continue;
 		}
@@ -149,7 +149,7 @@ static int load_runs(const char *dir, struct run **out, int *n_out)
 		struct run *grown = realloc(runs, sizeof *grown * (size_t)(n + 1));
 		if (!r.folder || !grown) {
 			free(r.folder);
-			qx_view_free(&r.view);
+			qx_run_view_free(&r.view);
 			free(grown ? grown : runs);
 			closedir(d);
 			fprintf(stderr, "qx-bench: history: out of memory\n");
@@ -222,7 +222,7 @@ int qx_history_main(int argc, char **argv)
 	int machine_run[26];       /* a run on each machine, to describe it */
 	int n_machines = 0;
 	for (int r = first; r < n; r++) {
-		runs[r].machine_key = qx_view_machine_key(&runs[r].view);
+		runs[r].machine_key = qx_run_view_machine_key(&runs[r].view);
 		const char *key = runs[r].machine_key ? runs[r].machine_key : "";
 		runs[r].machine = -1;
 		for (int m = 0; m < n_machines; m++)
@@ -238,11 +238,11 @@ int qx_history_main(int argc, char **argv)
 	struct columns systems = { 0 }, meas = { 0 };
 	int oom = 0;
 	for (int r = first; r < n; r++) {
-		const struct qx_view *v = &runs[r].view;
+		const struct qx_run_view *v = &runs[r].view;
 		for (int s = 0; s < v->n_sys; s++) {
 			oom |= add_column(&systems, v->sys[s].label, v->sys[s].label, NULL, 0, 0);
 			for (int k = 0; k < v->sys[s].n_m; k++) {
-				const struct qx_view_measurement *m = &v->sys[s].m[k];
+				const struct qx_run_view_measurement *m = &v->sys[s].m[k];
 				char name[400];
 				snprintf(name, sizeof name, "%s/%s/threads:%d/batch:%d", v->sys[s].label,
 				         m->kernels, m->threads, m->batch);
@@ -273,12 +273,12 @@ int qx_history_main(int argc, char **argv)
 			print_header(run_width, names, systems.n, cell);
 		free(names);
 		for (int r = first; r < n; r++) {
-			const struct qx_view *v = &runs[r].view;
+			const struct qx_run_view *v = &runs[r].view;
 			printf("%-*s  %-7c", run_width, v->run_id[0] ? v->run_id : runs[r].folder,
 			       runs[r].machine >= 0 ? 'A' + runs[r].machine : '?');
 			for (int i = 0; i < systems.n; i++) {
 				char text[32];
-				accuracy_cell(qx_view_system(v, systems.c[i].label), text, sizeof text);
+				accuracy_cell(qx_run_view_system(v, systems.c[i].label), text, sizeof text);
 				printf("  %*s", cell, text);
 			}
 			printf("\n");
@@ -295,14 +295,14 @@ int qx_history_main(int argc, char **argv)
 		}
 		printf("\n");
 		for (int r = first; r < n; r++) {
-			const struct qx_view *v = &runs[r].view;
+			const struct qx_run_view *v = &runs[r].view;
 			printf("%-*s  %-7c", run_width, v->run_id[0] ? v->run_id : runs[r].folder,
 			       runs[r].machine >= 0 ? 'A' + runs[r].machine : '?');
 			for (int i = 0; i < meas.n; i++) {
 				const struct column *c = &meas.c[i];
-				const struct qx_view_system *s = qx_view_system(v, c->label);
-				const struct qx_view_measurement *m =
-					s ? qx_view_measurement(s, c->kernels, c->threads, c->batch) : NULL;
+				const struct qx_run_view_system *s = qx_run_view_system(v, c->label);
+				const struct qx_run_view_measurement *m =
+					s ? qx_run_view_measurement(s, c->kernels, c->threads, c->batch) : NULL;
 				if (m && m->has_median)
 					printf("  %10.4g", m->median);
 				else
@@ -324,7 +324,7 @@ int qx_history_main(int argc, char **argv)
 	for (int r = 0; r < n; r++) {
 		free(runs[r].folder);
 		free(runs[r].machine_key);
-		qx_view_free(&runs[r].view);
+		qx_run_view_free(&runs[r].view);
 	}
 	free(runs);
 	return QX_COMPARE_OK;

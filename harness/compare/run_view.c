@@ -10,9 +10,9 @@
 #include "measure/stats.h"
 #include "results/results.h"
 
-static void note(struct qx_view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct qx_run_view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void note(struct qx_view *v, const char *fmt, ...)
+static void note(struct qx_run_view *v, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -46,7 +46,7 @@ static double number_or(json_t *obj, const char *key, double fallback)
 }
 
 /* An array of integers (predictions, labels); NULL with a note when absent or malformed. */
-static int32_t *int_array(struct qx_view *v, json_t *arr, const char *where, int64_t *n,
+static int32_t *int_array(struct qx_run_view *v, json_t *arr, const char *where, int64_t *n,
                           int *nomem)
 {
 	*n = 0;
@@ -75,8 +75,8 @@ static int32_t *int_array(struct qx_view *v, json_t *arr, const char *where, int
 	return out;
 }
 
-static int read_measurement(struct qx_view *v, json_t *jm, const char *where,
-                            const char *kernels_default, struct qx_view_measurement *m)
+static int read_measurement(struct qx_run_view *v, json_t *jm, const char *where,
+                            const char *kernels_default, struct qx_run_view_measurement *m)
 {
 	memset(m, 0, sizeof *m);
 	m->kernels = string_or(jm, "kernels", kernels_default ? kernels_default : "");
@@ -121,13 +121,13 @@ static int read_measurement(struct qx_view *v, json_t *jm, const char *where,
 	return 0;
 }
 
-static int append_measurements(struct qx_view *v, struct qx_view_system *s, json_t *arr,
+static int append_measurements(struct qx_run_view *v, struct qx_run_view_system *s, json_t *arr,
                                const char *where, const char *kernels_default)
 {
 	if (!json_is_array(arr))
 		return 0;
 	size_t n = json_array_size(arr);
-	struct qx_view_measurement *grown = realloc(s->m, sizeof *grown * (s->n_m + n + 1));
+	struct qx_run_view_measurement *grown = realloc(s->m, sizeof *grown * (s->n_m + n + 1));
 	if (!grown)
 		return QX_ENOMEM;
 	s->m = grown;
@@ -147,8 +147,8 @@ static int append_measurements(struct qx_view *v, struct qx_view_system *s, json
 	return 0;
 }
 
-static int read_system(struct qx_view *v, json_t *js, const char *label, const char *where,
-                       struct qx_view_system *s)
+static int read_system(struct qx_run_view *v, json_t *js, const char *label, const char *where,
+                       struct qx_run_view_system *s)
 {
 	memset(s, 0, sizeof *s);
 	s->label = label;
@@ -178,7 +178,7 @@ static int read_system(struct qx_view *v, json_t *js, const char *label, const c
 	return rc;
 }
 
-static int read_systems(struct qx_view *v)
+static int read_systems(struct qx_run_view *v)
 {
 	json_t *fp32 = json_object_get(v->root, "fp32");
 	json_t *plugins = json_object_get(v->root, "plugins");
@@ -206,7 +206,7 @@ static int read_systems(struct qx_view *v)
 			note(v, "%s: no label: skipped", at);
 			continue;
 		}
-		if (qx_view_system(v, label)) {
+		if (qx_run_view_system(v, label)) {
 			note(v, "%s: label '%s' appears twice: the second one is skipped", at, label);
 			continue;
 		}
@@ -220,7 +220,7 @@ static int read_systems(struct qx_view *v)
 	return 0;
 }
 
-int qx_view_load(const char *path, struct qx_view *v, struct qx_error *err)
+int qx_run_view_load(const char *path, struct qx_run_view *v, struct qx_error *err)
 {
 	memset(v, 0, sizeof *v);
 	struct stat st;
@@ -239,7 +239,7 @@ int qx_view_load(const char *path, struct qx_view *v, struct qx_error *err)
 		int e = errno;
 		qx_fail(err, QX_ENOENT, "%s: %s (expected the run folder to hold results.json)",
 		        v->path, strerror(e));
-		qx_view_free(v);
+		qx_run_view_free(v);
 		return QX_ENOENT;
 	}
 	json_error_t jerr;
@@ -247,14 +247,14 @@ int qx_view_load(const char *path, struct qx_view *v, struct qx_error *err)
 	if (!v->root) {
 		qx_fail(err, QX_EINVAL, "%s:%d:%d: %s (expected a results.json document)", v->path,
 		        jerr.line, jerr.column, jerr.text);
-		qx_view_free(v);
+		qx_run_view_free(v);
 		return QX_EINVAL;
 	}
 	json_t *version = json_object_get(v->root, "schema_version");
 	if (!json_is_object(v->root) || !json_is_integer(version)) {
 		qx_fail(err, QX_EINVAL, "%s: no integer schema_version (expected a qx-bench "
 		        "results.json)", v->path);
-		qx_view_free(v);
+		qx_run_view_free(v);
 		return QX_EINVAL;
 	}
 	v->schema_version = (int64_t)json_integer_value(version);
@@ -262,7 +262,7 @@ int qx_view_load(const char *path, struct qx_view *v, struct qx_error *err)
 		qx_fail(err, QX_EUNSUPPORTED, "%s: schema_version %lld (expected 1 to %d: written by "
 		        "another qx-bench)", v->path, (long long)v->schema_version,
 		        QX_RESULTS_SCHEMA_VERSION);
-		qx_view_free(v);
+		qx_run_view_free(v);
 		return QX_EUNSUPPORTED;
 	}
 	v->run_id = string_or(v->root, "run_id", "");
@@ -282,7 +282,7 @@ int qx_view_load(const char *path, struct qx_view *v, struct qx_error *err)
 		note(v, "no labels: correctness per image unknown, accuracy compared by count only");
 	int rc = nomem ? QX_ENOMEM : read_systems(v);
 	if (rc) {
-		qx_view_free(v);
+		qx_run_view_free(v);
 		return qx_fail_nomem(err, "reading results");
 	}
 	return 0;
@@ -292,7 +292,7 @@ const char *const qx_machine_identity_keys[QX_MACHINE_IDENTITY_KEYS] = {
 	"cpu_model", "isa_flags", "topology", "pinning", "arch", "online_cpus",
 };
 
-char *qx_view_machine_key(const struct qx_view *v)
+char *qx_run_view_machine_key(const struct qx_run_view *v)
 {
 	if (!v->machine)
 		return NULL;
@@ -307,7 +307,7 @@ char *qx_view_machine_key(const struct qx_view *v)
 	return key;
 }
 
-const struct qx_view_system *qx_view_system(const struct qx_view *v, const char *label)
+const struct qx_run_view_system *qx_run_view_system(const struct qx_run_view *v, const char *label)
 {
 	for (int i = 0; i < v->n_sys; i++)
 		if (v->sys[i].label && !strcmp(v->sys[i].label, label))
@@ -315,7 +315,7 @@ const struct qx_view_system *qx_view_system(const struct qx_view *v, const char 
 	return NULL;
 }
 
-const struct qx_view_measurement *qx_view_measurement(const struct qx_view_system *s,
+const struct qx_run_view_measurement *qx_run_view_measurement(const struct qx_run_view_system *s,
                                                       const char *kernels, int threads,
                                                       int batch)
 {
@@ -326,7 +326,7 @@ const struct qx_view_measurement *qx_view_measurement(const struct qx_view_syste
 	return NULL;
 }
 
-void qx_view_free(struct qx_view *v)
+void qx_run_view_free(struct qx_run_view *v)
 {
 	for (int i = 0; i < v->n_sys; i++) {
 		free(v->sys[i].pred);

@@ -20,7 +20,7 @@
 
 #include "util/error.h"
 
-struct qx_view_measurement {
+struct qx_run_view_measurement {
 	const char *kernels;       /* "" when absent */
 	int threads, batch;        /* 0 when absent */
 	const char *unit;          /* "ms/batch" unless the file says otherwise */
@@ -31,7 +31,7 @@ struct qx_view_measurement {
 	double cv;                 /* of the samples, else the stored cv, else -1 */
 };
 
-struct qx_view_system {
+struct qx_run_view_system {
 	const char *label;         /* "fp32" for the baseline, else the plugin's label */
 	const char *error;         /* the plugin's error row, or NULL */
 	int64_t images;            /* -1 when unknown */
@@ -39,11 +39,11 @@ struct qx_view_system {
 	double accuracy;           /* percent; < 0 when unknown */
 	int32_t *pred;             /* owned; NULL when the file has no predictions */
 	int64_t n_pred;
-	struct qx_view_measurement *m;
+	struct qx_run_view_measurement *m;
 	int n_m;
 };
 
-struct qx_view {
+struct qx_run_view {
 	char *path;                /* the results.json read */
 	json_t *root;              /* the document; the strings below point into it */
 	int64_t schema_version;
@@ -54,7 +54,7 @@ struct qx_view {
 	json_t *machine;           /* borrowed; NULL when absent */
 	int32_t *labels;           /* owned; NULL when absent */
 	int64_t n_labels;
-	struct qx_view_system *sys;/* fp32 first (when present), then plugins in file order */
+	struct qx_run_view_system *sys;/* fp32 first (when present), then plugins in file order */
 	int n_sys;
 	char **notes;              /* what was skipped or could not be used, one line each */
 	int n_notes;
@@ -67,21 +67,21 @@ extern const char *const qx_machine_identity_keys[QX_MACHINE_IDENTITY_KEYS];
 
 /* Those fields of v's machine as one compact JSON text with sorted keys (absent ones left out),
  * to tell machines apart; malloc'd, NULL when v has no machine section or memory runs out. */
-char *qx_view_machine_key(const struct qx_view *v);
+char *qx_run_view_machine_key(const struct qx_run_view *v);
 
 /* Reads path (a results.json, or a run folder holding one). QX_ENOENT when there is no such
  * file, QX_EINVAL when it is not a results document (the message says where: line:column for
  * bad JSON), QX_EUNSUPPORTED for a newer schema_version, QX_ENOMEM. */
-int qx_view_load(const char *path, struct qx_view *v, struct qx_error *err);
+int qx_run_view_load(const char *path, struct qx_run_view *v, struct qx_error *err);
 
 /* The system with this label, or NULL. */
-const struct qx_view_system *qx_view_system(const struct qx_view *v, const char *label);
+const struct qx_run_view_system *qx_run_view_system(const struct qx_run_view *v, const char *label);
 
 /* The first measurement of s with these kernels, threads and batch, or NULL. */
-const struct qx_view_measurement *qx_view_measurement(const struct qx_view_system *s,
+const struct qx_run_view_measurement *qx_run_view_measurement(const struct qx_run_view_system *s,
                                                       const char *kernels, int threads,
                                                       int batch);
 
-void qx_view_free(struct qx_view *v);
+void qx_run_view_free(struct qx_run_view *v);
 
 #endif

@@ -2,6 +2,7 @@
  * window pools go through the kernel table (with whole-range calls a thread pool can split
  * later); the cheap elementwise and data-movement ops are plain loops here. */
 #include "exec/exec_f32.h"
+#include "measure/pool.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,7 +21,26 @@ struct qx_exec_f32 {
 	float **buf;                  /* per tensor; owned[t] says whether we allocated it */
 	char *owned;
 	struct step *steps;           /* per node */
+	struct qx_pool *pool;         /* splits convolutions across threads; NULL: one thread */
 };
+
+struct conv_call {
+	const struct qx_exec_f32 *e;
+	const void *packed;
+	const float *x;
+	float *y;
+};
+
+static void conv_rows(void *ctx, int64_t begin, int64_t end)
+{
+	const struct conv_call *c = ctx;
+	c->e->k->f32->conv(c->packed, c->x, c->y, begin, end);
+}
+
+void qx_exec_f32_set_pool(struct qx_exec_f32 *e, struct qx_pool *pool)
+{
+	e->pool = pool;
+}
 
 static const float *in_buf(const struct qx_exec_f32 *e, const struct qx_node *n, int j)
 {
@@ -399,7 +419,11 @@ static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
 	switch (n->op) {
 	case QX_OP_CONV:
 		if (s->packed) {
-			e->k->f32->conv(s->packed, x, y, 0, d->n * d->oc * d->oh);
+			struct conv_call c = { e, s->packed, x, y };
+			if (e->pool)
+				qx_pool_run(e->pool, d->n * d->oc * d->oh, conv_rows, &c);
+			else
+				conv_rows(&c, 0, d->n * d->oc * d->oh);
 		} else {
 			void *packed;
 			if (e->k->f32->conv_pack(d, in_buf(e, n, 1), in_buf(e, n, 2), &packed))

@@ -23,6 +23,11 @@ int qx_exec_f32_run(struct qx_exec_f32 *e, const float *const *inputs, struct qx
  * the tensor's inferred shape; NULL for an index out of range. Valid until the next run/free. */
 const float *qx_exec_f32_tensor(const struct qx_exec_f32 *e, int t);
 
+/* Splits convolutions across pool's threads from the next run on (NULL: the calling thread
+ * alone). The pool is not owned and must outlive the runs. */
+struct qx_pool;
+void qx_exec_f32_set_pool(struct qx_exec_f32 *e, struct qx_pool *pool);
+
 /* Writable buffer of tensor t (what qx_exec_f32_tensor returns), for callers that fill
  * activations themselves before running single nodes; NULL for an index out of range. */
 float *qx_exec_f32_buffer(struct qx_exec_f32 *e, int t);

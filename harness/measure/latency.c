@@ -24,6 +24,10 @@ static int check_spec(const struct qx_latency_spec *spec, struct qx_error *err)
 	if (spec->threads < 1 || spec->batch < 1)
 		return qx_fail(err, QX_EINVAL, "%s/%s: threads %d, batch %d (expected both >= 1)",
 		               spec->system, spec->kernels, spec->threads, spec->batch);
+	if (spec->pool && qx_pool_threads(spec->pool) != spec->threads)
+		return qx_fail(err, QX_EINVAL, "%s/%s: measured with %d threads but the pool has %d "
+		               "(expected the same count)", spec->system, spec->kernels,
+		               spec->threads, qx_pool_threads(spec->pool));
 	return 0;
 }
 
@@ -109,6 +113,8 @@ int qx_latency_json(const struct qx_latency_spec *spec, const struct qx_gbench_r
 	json_object_set_new(m, "cpu_scaling", res->cpu_scaling_enabled < 0 ? json_null()
 	                                      : json_boolean(res->cpu_scaling_enabled));
 	json_object_set_new(m, "warnings", warnings);
+	if (spec->pool)
+		json_object_set_new(m, "pool", qx_pool_json(spec->pool));
 	free(ms);
 	*out = m;
 	return 0;

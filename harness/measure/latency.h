@@ -9,7 +9,8 @@
  *    "repetitions": [{"iterations", "real_ms" (Google Benchmark's time per iteration),
  *                     "median" (of that repetition's inferences, ms)}...],
  *    "warmup_s", "min_time_s", "gbench_name", "gbench_json" (path, when written),
- *    "cpu_scaling": true | false | null (unknown), "warnings": [Google Benchmark's]}
+ *    "cpu_scaling": true | false | null (unknown), "warnings": [Google Benchmark's],
+ *    "pool": {"threads", "pinned", "policy", "pus"} (when the spec names the pool)}
  *
  * Every time is in milliseconds per batch (one inference processes one batch), the unit named
  * by "unit"; the statistics are computed from all n inferences, before any thinning. */
@@ -21,6 +22,7 @@
 #include <jansson.h>
 
 #include "measure/gbench_shim.h"
+#include "measure/pool.h"
 #include "util/error.h"
 
 /* Samples kept in results.json when the spec does not say: enough for medians, p99 and
@@ -39,6 +41,8 @@ struct qx_latency_spec {
 	int repetitions;           /* >= 1 */
 	const char *gbench_json_path; /* Google Benchmark JSON written here, or NULL */
 	size_t max_samples;        /* samples kept in the JSON; 0 means QX_LATENCY_MAX_SAMPLES */
+	const struct qx_pool *pool;/* the pool run_once uses, or NULL: when set, its threads must
+	                            * equal threads and qx_pool_json is recorded as "pool" */
 };
 
 /* Google Benchmark's name for a measurement: "<system>/<kernels>/threads:<t>/batch:<b>"
@@ -48,7 +52,8 @@ int qx_latency_name(const struct qx_latency_spec *spec, char *buf, size_t size,
                     struct qx_error *err);
 
 /* Measures and returns the measurement object (a new reference) in *out. Errors are
- * qx_gbench_measure's, plus QX_EINVAL for threads or batch < 1. */
+ * qx_gbench_measure's, plus QX_EINVAL for threads or batch < 1 or threads other than the
+ * pool's. */
 int qx_latency_measure(const struct qx_latency_spec *spec, json_t **out, struct qx_error *err);
 
 /* The measurement object from an existing Google Benchmark result (what qx_latency_measure

@@ -18,6 +18,8 @@
 #define F32_RV 3      /* micro-tile vectors per row: 24 pixels (conv) or columns (matmul) */
 
 typedef __m256 f32v;
+typedef __m256i f32mask;   /* all-ones lanes */
+#define F32_MASKED_LOAD_ANYWHERE 0 /* f32v_load_mask needs the whole vector inside */
 
 static inline f32v f32v_zero(void)
 {
@@ -69,7 +71,7 @@ static inline f32v f32v_max_nan(f32v m, f32v v)
 }
 
 /* All-ones in lanes [lo, hi) of 0..7 (either bound may lie outside). */
-static inline __m256i f32_lane_range(int64_t lo, int64_t hi)
+static inline f32mask f32_lane_range(int64_t lo, int64_t hi)
 {
 	if (lo < -1)
 		lo = -1;
@@ -107,6 +109,13 @@ static inline f32v f32v_gather_lanes(f32v fill, const float *base, int64_t size,
 	for (int64_t l = lo < 0 ? 0 : lo; l < hi && l < F32_VL; l++)
 		t[l] = base[e0 + l * stride];
 	return _mm256_loadu_ps(t);
+}
+
+/* Lanes of m read base[e0 + l], the others are 0; base[e0 .. e0 + 7] must all lie inside
+ * the object. */
+static inline f32v f32v_load_mask(const float *base, int64_t e0, f32mask m)
+{
+	return _mm256_maskload_ps(base + e0, m);
 }
 
 /* The first n (<= 8) lanes of p, the others 0; p[n..7] are not read. */

@@ -18,17 +18,24 @@
 #include "kernels_f32.h"
 
 #ifndef F32_CONV_KC
-#define F32_CONV_KC 192        /* k rows of the im2col tile */
+#define F32_CONV_KC 96        /* k rows of the im2col tile */
 #endif
 #ifndef F32_CONV_STRIPS
-#define F32_CONV_STRIPS 3      /* strips of F32_SW pixels per im2col tile */
+#define F32_CONV_STRIPS 1      /* strips of F32_SW pixels per im2col tile */
 #endif
 #define F32_CONV_NB (F32_CONV_STRIPS * F32_SW)
+#define F32_CONV_LDB (F32_SW + F32_VL) /* floats per im2col row: a strip's lanes, then slack */
+#define F32_CONV_KW_MAX 8      /* widest kernel row with precomputed lane masks */
+#ifndef F32_CONV_AHEAD
+#define F32_CONV_AHEAD 16       /* channels ahead that im2col prefetches */
+#endif
 
 /* One k of a group's GEMM depth: kernel tap (ky, kx) of input channel ic. */
 struct f32_tap {
-	int64_t dy, dx;   /* ky * dh, kx * dw */
-	int64_t off;      /* ic * h * w: the channel's plane within the group's first */
+	int64_t dy;       /* ky * dh */
+	int64_t kx;
+	int64_t plane;    /* ic * h * w: the channel's plane within the group's first */
+	int64_t off;      /* plane + dy * w + kx * dw: the tap's input, from the window's origin */
 };
 
 struct conv_packed {
@@ -39,6 +46,7 @@ struct conv_packed {
 	float *w;               /* [groups][blocks][k][F32_MR], zero rows pad the last panel */
 	float *bias;            /* [groups][blocks * F32_MR] */
 	struct f32_tap *taps;   /* [k] */
+	int64_t next_plane_ahead; /* F32_CONV_AHEAD planes, in floats; 0: no prefetch */
 };
 
 /* Output pixels [j, j + n) of a tile: one output row of one image, inside one strip. */
@@ -87,8 +95,13 @@ int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, con
 	int64_t khw = (int64_t)d->kh * d->kw;
 	for (int64_t k = 0; k < p->k; k++) {
 		int64_t ic = k / khw, ky = k % khw / d->kw, kx = k % d->kw;
-		p->taps[k] = (struct f32_tap){ ky * d->dh, kx * d->dw, ic * p->hw };
+		p->taps[k] = (struct f32_tap){ ky * d->dh, kx, ic * p->hw,
+						ic * p->hw + ky * d->dh * d->w + kx * d->dw };
 	}
+	/* Prefetch only where the images outgrow L2: one image's input then is read by many
+	 * tiles, each touching every channel, and the channel jumps defeat the hardware prefetcher. */
+	if (d->n * d->c * p->hw * (int64_t)sizeof(float) > (256 << 10) && p->cg > F32_CONV_AHEAD)
+		p->next_plane_ahead = F32_CONV_AHEAD * p->hw;
 	*packed = p;
 	return 0;
 }
@@ -132,56 +145,140 @@ static int conv_runs(const struct conv_packed *p, int64_t q0, int64_t np, struct
 	return nr;
 }
 
-/* Fills the im2col tile for k in [k0, k0 + kc) of group g: col[strip][kk][F32_SW], strips
- * kc * F32_SW + F32_VL floats apart. Every run is written with whole vectors whose lanes past
- * the run are zeros: they land on the next run's lanes, the next row of the strip, or the
- * strip's slack, all written later (kk is the outer loop) or never read. Lanes past np up to
- * the last vector are zeroed too, so the micro-kernel never meets garbage. */
-static void conv_im2col(const struct conv_packed *p, const float *x, int64_t g, int64_t k0,
-                        int64_t kc, int64_t np, const struct conv_run *runs, int nruns, float *col)
+/* A run's lane masks for stride 1: mk[kx][v] are the lanes of vector v whose input column is
+ * inside the row for kernel column kx, [lo[kx], hi[kx]) the same as a lane range. */
+struct run_masks {
+	f32mask mk[F32_CONV_KW_MAX][F32_RV];
+	int64_t lo[F32_CONV_KW_MAX], hi[F32_CONV_KW_MAX];
+};
+
+/* The hot loop of im2col, stride 1: taps [0, kc) of one run of NV vectors whose window origin
+ * is x[base] (base may lie before x: row -1, column -1); rows outside the input are zeros. */
+F32_INLINE void im2col_run_masked(const int NV, float *dst, const float *x, int64_t xsize,
+                                  int64_t base, const struct f32_tap *t, int64_t kc,
+                                  int64_t iy0, int64_t h, int64_t ahead,
+                                  const struct run_masks *m)
+{
+	for (int64_t kk = 0; kk < kc; kk++, dst += F32_CONV_LDB, t++) {
+		if ((uint64_t)(iy0 + t->dy) >= (uint64_t)h) {
+			for (int v = 0; v < NV; v++)
+				f32v_storeu(dst + v * F32_VL, f32v_zero());
+			continue;
+		}
+		int64_t e = base + t->off;
+		if (ahead && t->kx == 0 && e + ahead >= 0 && e + ahead + NV * F32_VL <= xsize) {
+			/* the same row of a later channel: the channel jumps defeat the prefetcher */
+			__builtin_prefetch(x + e + ahead);
+			__builtin_prefetch(x + e + ahead + NV * F32_VL - 1);
+		}
+		if (!F32_MASKED_LOAD_ANYWHERE && (e < 0 || e + NV * F32_VL > xsize)) {
+			/* AVX2 at the very start or end of x: only lanes inside may be read */
+			for (int v = 0; v < NV; v++)
+				f32v_storeu(dst + v * F32_VL,
+				            f32v_load_lanes(f32v_zero(), x, xsize, e + v * F32_VL,
+				                            m->lo[t->kx] - v * F32_VL,
+				                            m->hi[t->kx] - v * F32_VL));
+			continue;
+		}
+		for (int v = 0; v < NV; v++)
+			f32v_storeu(dst + v * F32_VL, f32v_load_mask(x, e + v * F32_VL, m->mk[t->kx][v]));
+	}
+}
+
+/* Any stride and kernel width: taps [0, kc) of one run, bounds worked out per tap. */
+static void im2col_run_generic(const struct conv_packed *p, float *dst, const float *x,
+                               int64_t img0, const struct conv_run *run, const struct f32_tap *t,
+                               int64_t kc)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
-	int64_t sstride = kc * F32_SW + F32_VL;
-	int64_t xsize = d->n * d->c * p->hw;
-	int64_t gplane = g * p->cg * p->hw;
-	for (int64_t kk = 0; kk < kc; kk++) {
-		const struct f32_tap *t = &p->taps[k0 + kk];
-		for (int r = 0; r < nruns; r++) {
-			const struct conv_run *run = &runs[r];
-			float *dst = col + run->j / F32_SW * sstride + kk * F32_SW + run->j % F32_SW;
-			int64_t iy = run->iy0 + t->dy, ix0 = run->ix0 + t->dx;
-			if (iy < 0 || iy >= d->h) {
-				for (int64_t v = 0; v < run->n; v += F32_VL)
-					f32v_storeu(dst + v, f32v_zero());
-				continue;
-			}
-			int64_t e0 = run->img * d->c * p->hw + gplane + t->off + iy * d->w + ix0;
-			if (d->sw == 1) {
-				/* lanes [lo, hi) of the run read inside the row */
-				int64_t lo = ix0 < 0 ? -ix0 : 0, hi = d->w - ix0;
-				if (hi > run->n)
-					hi = run->n;
-				for (int64_t v = 0; v < run->n; v += F32_VL) {
-					f32v val = lo <= v && hi >= v + F32_VL ?
-					                   f32v_loadu(x + e0 + v) :
-					                   f32v_load_lanes(f32v_zero(), x, xsize, e0 + v,
-					                                   lo - v, hi - v);
-					f32v_storeu(dst + v, val);
-				}
-			} else {
-				int64_t lo = ix0 < 0 ? (-ix0 + d->sw - 1) / d->sw : 0;
-				int64_t hi = d->w - ix0 <= 0 ? 0 : (d->w - ix0 + d->sw - 1) / d->sw;
-				if (hi > run->n)
-					hi = run->n;
-				for (int64_t v = 0; v < run->n; v += F32_VL)
-					f32v_storeu(dst + v, f32v_gather_lanes(f32v_zero(), x, xsize,
-					                                       e0 + v * d->sw, d->sw, lo - v,
-					                                       hi - v));
-			}
+	int64_t xsize = d->n * d->c * p->hw, n = run->n;
+	for (int64_t kk = 0; kk < kc; kk++, dst += F32_CONV_LDB, t++) {
+		int64_t iy = run->iy0 + t->dy, ix0 = run->ix0 + t->kx * d->dw;
+		int64_t row = img0 + t->plane + iy * d->w;
+		if (iy < 0 || iy >= d->h) {
+			for (int64_t v = 0; v < n; v += F32_VL)
+				f32v_storeu(dst + v, f32v_zero());
+		} else if (d->sw == 1) {
+			int64_t lo = ix0 < 0 ? -ix0 : 0, hi = d->w - ix0 < n ? d->w - ix0 : n;
+			for (int64_t v = 0; v < n; v += F32_VL)
+				f32v_storeu(dst + v, f32v_load_lanes(f32v_zero(), x, xsize, row + ix0 + v,
+				                                     lo - v, hi - v));
+		} else {
+			int64_t lo = ix0 < 0 ? (-ix0 + d->sw - 1) / d->sw : 0;
+			int64_t hi = d->w - ix0 <= 0 ? 0 : (d->w - ix0 + d->sw - 1) / d->sw;
+			if (hi > n)
+				hi = n;
+			for (int64_t v = 0; v < n; v += F32_VL)
+				f32v_storeu(dst + v, f32v_gather_lanes(f32v_zero(), x, xsize,
+				                                       row + ix0 + v * d->sw, d->sw, lo - v,
+				                                       hi - v));
 		}
-		if (np % F32_SW)
-			f32v_storeu(col + np / F32_SW * sstride + kk * F32_SW + np % F32_SW, f32v_zero());
 	}
+}
+
+/* Fills the im2col tile for k in [k0, k0 + kc) of group g: col[strip][kk][F32_CONV_LDB],
+ * strips kc * F32_CONV_LDB floats apart, lanes [0, F32_SW) of a row used, the F32_VL after
+ * them slack. Runs are written with whole vectors whose lanes past the run are zeros: they land
+ * on a later run's lanes of the same row (written after it) or in the slack. Lanes past np up
+ * to the last vector are zeroed too, so the micro-kernel never meets garbage. */
+static __attribute__((noinline)) void conv_im2col(const struct conv_packed *p, const float *x,
+                                                  int64_t g, int64_t k0, int64_t kc, int64_t np,
+                                                  const struct conv_run *runs, int nruns,
+                                                  float *col)
+{
+	const struct qx_f32_conv_desc *d = &p->d;
+	int64_t sstride = kc * F32_CONV_LDB;
+	int64_t xsize = d->n * d->c * p->hw;
+	int fast = d->sw == 1 && d->kw <= F32_CONV_KW_MAX;
+	for (int r = 0; r < nruns; r++) {
+		const struct conv_run *run = &runs[r];
+		float *dst = col + run->j / F32_SW * sstride + run->j % F32_SW;
+		int64_t n = run->n, img0 = run->img * d->c * p->hw + g * p->cg * p->hw;
+		if (!fast) {
+			im2col_run_generic(p, dst, x, img0, run, p->taps + k0, kc);
+			continue;
+		}
+		/* Stride 1: each kernel column's lane masks hold for every row of the run, so they are
+		 * made once; a tap then costs a masked load and a store per vector. */
+		struct run_masks m;
+		int nv = (int)((n + F32_VL - 1) / F32_VL);
+		for (int kx = 0; kx < d->kw; kx++) {
+			int64_t ix0 = run->ix0 + (int64_t)kx * d->dw;
+			m.lo[kx] = ix0 < 0 ? -ix0 : 0;
+			m.hi[kx] = d->w - ix0 < n ? d->w - ix0 : n;
+			for (int v = 0; v < nv; v++)
+				m.mk[kx][v] = f32_lane_range(m.lo[kx] - v * F32_VL, m.hi[kx] - v * F32_VL);
+		}
+		int64_t base = img0 + run->iy0 * d->w + run->ix0;
+		const struct f32_tap *t = p->taps + k0;
+		int64_t ahead = p->next_plane_ahead;
+		switch (nv) {
+		case 1:
+			im2col_run_masked(1, dst, x, xsize, base, t, kc, run->iy0, d->h, ahead, &m);
+			break;
+#if F32_RV >= 2
+		case 2:
+			im2col_run_masked(2, dst, x, xsize, base, t, kc, run->iy0, d->h, ahead, &m);
+			break;
+#endif
+#if F32_RV >= 3
+		case 3:
+			im2col_run_masked(3, dst, x, xsize, base, t, kc, run->iy0, d->h, ahead, &m);
+			break;
+#endif
+#if F32_RV >= 4
+		case 4:
+			im2col_run_masked(4, dst, x, xsize, base, t, kc, run->iy0, d->h, ahead, &m);
+			break;
+#endif
+		default:
+			break;
+		}
+	}
+	if (np % F32_SW)
+		for (int64_t kk = 0; kk < kc; kk++)
+			f32v_storeu(col + np / F32_SW * sstride + kk * F32_CONV_LDB + np % F32_SW,
+			            f32v_zero());
 }
 
 /* Splits strip pixels [q, q + n) into segments of one image each; returns how many. */
@@ -207,7 +304,7 @@ static void conv_segment(const struct conv_packed *p, const float *x, float *y, 
                          int64_t cb, int64_t qa, int64_t qb)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
-	_Alignas(64) float col[F32_CONV_STRIPS * (F32_CONV_KC * F32_SW + F32_VL)];
+	_Alignas(64) float col[F32_CONV_STRIPS * F32_CONV_KC * F32_CONV_LDB];
 	_Alignas(64) float tile[F32_MR * F32_SW + F32_VL];
 	struct conv_run runs[F32_CONV_NB + F32_CONV_STRIPS];
 	struct f32_seg segs[F32_SW];
@@ -232,7 +329,7 @@ static void conv_segment(const struct conv_packed *p, const float *x, float *y, 
 					int64_t img = q / p->ohw, pix = q % p->ohw;
 					int direct = sn == R * F32_VL && pix + sn <= p->ohw;
 					int nseg = direct ? 0 : conv_strip_segs(p, q, sn, segs);
-					const float *b = col + s * (kc * F32_SW + F32_VL);
+					const float *b = col + s * kc * F32_CONV_LDB;
 					for (int64_t blk = glo / F32_MR; blk * F32_MR < ghi; blk++) {
 						int64_t c0 = g * p->ocg + blk * F32_MR; /* global channel of row 0 */
 						struct f32_tile_io io = {
@@ -252,7 +349,7 @@ static void conv_segment(const struct conv_packed *p, const float *x, float *y, 
 							for (int m = io.mlo; m < io.mhi; m++)
 								f32_tile_row_in(y, (c0 + m) * p->ohw, tile + m * F32_SW,
 								                segs, nseg);
-						f32_tile(R, kc, w_g + (blk * p->k + k0) * F32_MR, b, &io);
+						f32_tile(R, kc, w_g + (blk * p->k + k0) * F32_MR, b, F32_CONV_LDB, &io);
 						if (!direct)
 							for (int m = io.mlo; m < io.mhi; m++)
 								f32_tile_row_out(y, (c0 + m) * p->ohw, tile + m * F32_SW,

@@ -113,7 +113,7 @@ void F32_FN(matmul)(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_r
 					if (!direct && !io.first)
 						for (int64_t r = 0; r < mr; r++)
 							f32_tile_row_in(y, (i0 + r) * n, tile + r * F32_SW, &seg, 1);
-					f32_tile(R, kc, at, bt + s * kc * F32_SW, &io);
+					f32_tile(R, kc, at, bt + s * kc * F32_SW, F32_SW, &io);
 					if (!direct)
 						for (int64_t r = 0; r < mr; r++)
 							f32_tile_row_out(y, (i0 + r) * n, tile + r * F32_SW, &seg, 1);

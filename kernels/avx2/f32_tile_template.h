@@ -29,9 +29,10 @@ struct f32_tile_io {
 };
 
 /* acc = start; acc[m][r] += sum over k < kc of a[k][m] * b[k][r]; store (clamped when last).
- * a is packed [kc][F32_MR], b [kc][F32_SW] (only the first R vectors of each row are read). */
+ * a is packed [kc][F32_MR], b [kc][ldb] (only the first R vectors of each row are read). */
 F32_INLINE void f32_tile_r(const int R, int64_t kc, const float *restrict a,
-                           const float *restrict b, const struct f32_tile_io *io)
+                           const float *restrict b, int64_t ldb,
+                           const struct f32_tile_io *io)
 {
 	f32v acc[F32_MR][F32_RV];
 #pragma GCC unroll 16
@@ -52,7 +53,7 @@ F32_INLINE void f32_tile_r(const int R, int64_t kc, const float *restrict a,
 			acc[m][r] = v;
 		}
 	for (int64_t k = 0; k < kc; k++) {
-		const float *ak = a + k * F32_MR, *bk = b + k * F32_SW;
+		const float *ak = a + k * F32_MR, *bk = b + k * ldb;
 		f32v bv[F32_RV];
 #pragma GCC unroll 8
 		for (int r = 0; r < R; r++)
@@ -79,26 +80,27 @@ F32_INLINE void f32_tile_r(const int R, int64_t kc, const float *restrict a,
 }
 
 /* The micro-tile for R = 1 .. F32_RV vectors, each instantiated with R constant. */
-static void f32_tile(int R, int64_t kc, const float *a, const float *b,
-                     const struct f32_tile_io *io)
+static __attribute__((noinline)) void f32_tile(int R, int64_t kc, const float *a,
+                                               const float *b, int64_t ldb,
+                                               const struct f32_tile_io *io)
 {
 	switch (R) {
 	case 1:
-		f32_tile_r(1, kc, a, b, io);
+		f32_tile_r(1, kc, a, b, ldb, io);
 		break;
 #if F32_RV >= 2
 	case 2:
-		f32_tile_r(2, kc, a, b, io);
+		f32_tile_r(2, kc, a, b, ldb, io);
 		break;
 #endif
 #if F32_RV >= 3
 	case 3:
-		f32_tile_r(3, kc, a, b, io);
+		f32_tile_r(3, kc, a, b, ldb, io);
 		break;
 #endif
 #if F32_RV >= 4
 	case 4:
-		f32_tile_r(4, kc, a, b, io);
+		f32_tile_r(4, kc, a, b, ldb, io);
 		break;
 #endif
 #if F32_RV >= 5

@@ -5,6 +5,46 @@
 
 #include "kernels_q8.h"
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#include <string.h>
+
+/* Lanes [0, n) of a ymm of 8 int32 set (for maskload / maskstore). */
+static inline __m256i qx_q8_ymm_lane_mask(int64_t n)
+{
+	return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n),
+	                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* Up to 16 int32 in [0, 255] (r0, r1) -> n bytes: vpackusdw, vpackuswb (saturating, as the
+ * header says), one vpermd to undo the 128-bit lane interleaving, one store (or a copy). */
+static inline __attribute__((always_inline)) void qx_q8_ymm_store_row(uint8_t *dst, __m256i r0,
+                                                                      __m256i r1, int64_t n)
+{
+	__m256i w = _mm256_packus_epi32(r0, r1);
+	__m256i b = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(w, w),
+	                                        _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+	__m128i lo = _mm256_castsi256_si128(b);
+	if (n == 16) {
+		_mm_storeu_si128((__m128i *)dst, lo);
+	} else if (n == 8) {
+		_mm_storel_epi64((__m128i *)dst, lo);
+	} else {
+		uint8_t tmp[16];
+		_mm_storeu_si128((__m128i *)tmp, lo);
+		memcpy(dst, tmp, (size_t)n);
+	}
+}
+
+/* 4 bytes at p broadcast to the 8 lanes */
+static inline __m256i qx_q8_ymm_bcast32(const void *p)
+{
+	int32_t v;
+	memcpy(&v, p, 4);
+	return _mm256_set1_epi32(v);
+}
+#endif
+
 void qx_q8_avx2_quantize(const float *x, size_t count, float scale, int32_t zp, int32_t qmin,
                          int32_t qmax, uint8_t *q);
 void qx_q8_avx2_dequantize(const uint8_t *q, size_t count, float scale, int32_t zp, float *x);

@@ -10,8 +10,10 @@
  * 16 products per multiply-port uop, the same as vpmaddubsw + vpmaddwd(ones) give (32 per 2),
  * exact for every input.
  *
- * Tiles: up to 6 pixels x 16 channels (12 accumulators, 2 weight vectors, 1 broadcast: 15 of
- * the 16 ymm registers). Compiled with -mavx2 -mfma -mf16c. */
+ * Tiles: 5 pixels x 16 channels (10 accumulators, 2 weight vectors, 1 broadcast, 1 product: 14
+ * of the 16 ymm registers; at 6 pixels GCC spills an accumulator every step) or 12 x 8.
+ * Compiled with -mavx2 -mfma -mf16c; runs only after qx_kernels_available(QX_KSET_AVX2).
+ * Max pooling and element-wise ops: kernels/avx2/q8_avx2_elementwise.c; average pooling: scalar. */
 #include "avx2/q8_avx2.h"
 #include "q8_common.h"
 
@@ -23,41 +25,9 @@
 #define Q8_ELEM int16_t
 #define Q8_WELEM int16_t
 #define Q8_NB_MAX 2
-#define Q8_MR(nb) ((nb) == 2 ? 6 : 12)
+#define Q8_MR(nb) ((nb) == 2 ? 5 : 12)
 typedef __m256i q8_vec;
 typedef __m256 q8_vecf;
-
-static inline __m256i bcast32(const void *p)
-{
-	int32_t v;
-	memcpy(&v, p, 4);
-	return _mm256_set1_epi32(v);
-}
-
-static inline __m256i lane_mask(int64_t n)
-{
-	return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-/* Up to 16 int32 in [0, 255] (r0, r1) -> bytes: vpackusdw, vpackuswb, one vpermd to undo the
- * 128-bit lane interleaving, one 16-byte store (or a copy of the first n). */
-static inline __attribute__((always_inline)) void store_row(uint8_t *dst, __m256i r0, __m256i r1,
-                                                            int64_t n)
-{
-	__m256i w = _mm256_packus_epi32(r0, r1);
-	__m256i b = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(w, w),
-	                                        _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-	__m128i lo = _mm256_castsi256_si128(b);
-	if (n == 16) {
-		_mm_storeu_si128((__m128i *)dst, lo);
-	} else if (n == 8) {
-		_mm_storel_epi64((__m128i *)dst, lo);
-	} else {
-		uint8_t tmp[16];
-		_mm_storeu_si128((__m128i *)tmp, lo);
-		memcpy(dst, tmp, (size_t)n);
-	}
-}
 
 /* len input bytes -> int16 at dst, 16 at a time where src has the bytes (over-writing dst by
  * up to 15 elements: the row has slack), else one by one. */
@@ -80,15 +50,15 @@ static inline __attribute__((always_inline)) void copy_seg16(int16_t *dst, const
 	_mm256_storeu_si256((__m256i *)(dst),                                                  \
 	                    _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(src))))
 #define V_LOADW(p) _mm256_loadu_si256((const __m256i *)(p))
-#define V_BCAST(p) bcast32(p)
+#define V_BCAST(p) qx_q8_ymm_bcast32(p)
 #define V_DOT(acc, a, w) _mm256_add_epi32(acc, _mm256_madd_epi16(a, w))
 #define V_LOADI(p) _mm256_loadu_si256((const __m256i *)(p))
 #define V_SUBI(a, b) _mm256_sub_epi32(a, b)
 #define V_ADDI(a, b) _mm256_add_epi32(a, b)
 #define V_MULLO(a, b) _mm256_mullo_epi32(a, b)
 #define V_SET1I(v) _mm256_set1_epi32(v)
-#define V_LOADF_PART(p, n) _mm256_maskload_ps(p, lane_mask(n))
-#define V_STOREF_PART(p, v, n) _mm256_maskstore_ps(p, lane_mask(n), v)
+#define V_LOADF_PART(p, n) _mm256_maskload_ps(p, qx_q8_ymm_lane_mask(n))
+#define V_STOREF_PART(p, v, n) _mm256_maskstore_ps(p, qx_q8_ymm_lane_mask(n), v)
 #define V_CVTF(v) _mm256_cvtepi32_ps(v)
 #define V_MULF(a, b) _mm256_mul_ps(a, b)
 #define V_ADDF(a, b) _mm256_add_ps(a, b)
@@ -96,12 +66,14 @@ static inline __attribute__((always_inline)) void copy_seg16(int16_t *dst, const
 #define V_MAXF(t, lo) _mm256_max_ps(t, lo)
 #define V_MINF(t, hi) _mm256_min_ps(t, hi)
 #define V_CVTI(f) _mm256_cvtps_epi32(f)
-#define V_STORE_ROW_U8(p, r0, r1, r2, r3, nb, n) ((void)(r2), (void)(r3), store_row(p, r0, r1, n))
+#define V_STORE_ROW_U8(p, r0, r1, r2, r3, nb, n)                                               \
+	((void)(r2), (void)(r3), qx_q8_ymm_store_row(p, r0, r1, n))
 
 #include "q8_simd_template.h"
 
 static const struct qx_q8_simd_shape shape = {
-	.lanes = 8, .kgroup = 2, .elem_size = 2, .nb_max = 2, .mr = { 0, Q8_MR(1), Q8_MR(2), Q8_MR(3), Q8_MR(4) },
+	.lanes = 8, .kgroup = 2, .elem_size = 2, .nb_max = 2,
+	.mr = { 0, Q8_MR(1), Q8_MR(2), Q8_MR(3), Q8_MR(4) },
 };
 
 static int avx2_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,

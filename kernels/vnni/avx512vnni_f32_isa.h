@@ -15,6 +15,8 @@
 #define F32_RV 3      /* micro-tile vectors per row: 48 pixels (conv) or columns (matmul) */
 
 typedef __m512 f32v;
+typedef __mmask16 f32mask;
+#define F32_MASKED_LOAD_ANYWHERE 1 /* masked-off lanes never fault */
 
 static inline f32v f32v_zero(void)
 {
@@ -67,7 +69,7 @@ static inline f32v f32v_max_nan(f32v m, f32v v)
 }
 
 /* Lanes [lo, hi) of 0..15 (either bound may lie outside). */
-static inline __mmask16 f32_lane_range(int64_t lo, int64_t hi)
+static inline f32mask f32_lane_range(int64_t lo, int64_t hi)
 {
 	if (lo < 0)
 		lo = 0;
@@ -99,6 +101,13 @@ static inline f32v f32v_gather_lanes(f32v fill, const float *base, int64_t size,
 	                                                   13, 14, 15),
 	                                 _mm512_set1_epi32((int32_t)stride));
 	return _mm512_mask_i32gather_ps(fill, f32_lane_range(lo, hi), idx, p, 4);
+}
+
+/* Lanes of m read base[e0 + l], the others are 0; only they need lie inside the object. */
+static inline f32v f32v_load_mask(const float *base, int64_t e0, f32mask m)
+{
+	const float *p = (const float *)((uintptr_t)base + (uintptr_t)(e0 * (int64_t)sizeof(float)));
+	return _mm512_maskz_loadu_ps(m, p);
 }
 
 /* The first n (<= 16) lanes of p, the others 0; p[n..15] are not read. */

@@ -1,9 +1,10 @@
 /* The AVX512-VNNI int8 set: vpdpbusd (u8 x s8 -> s32, four products per lane, no saturation)
- * on zmm, 16 output channels per vector; tiles of up to 8 pixels x 64 channels.
+ * on zmm, 16 output channels per vector; tiles of 12 pixels x 32 channels, 8 x 48 or 6 x 64
+ * (24 accumulators, the weight vectors and one broadcast in the 32 zmm registers).
  *
  * Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni (Makefile); runs only
- * after qx_kernels_available(QX_KSET_AVX512VNNI). Element-wise ops and pools come from AVX2
- * (every AVX512 CPU has it) and scalar. */
+ * after qx_kernels_available(QX_KSET_AVX512VNNI). Element-wise ops and max pooling come from
+ * AVX2 (every AVX512 CPU has it), average pooling from scalar. */
 #include "q8_common.h"
 #include "avx2/q8_avx2.h"
 
@@ -82,7 +83,8 @@ static inline __attribute__((always_inline)) void store_row(uint8_t *dst, __m512
 #include "q8_simd_template.h"
 
 static const struct qx_q8_simd_shape shape = {
-	.lanes = 16, .kgroup = 4, .elem_size = 1, .nb_max = 4, .mr = { 0, Q8_MR(1), Q8_MR(2), Q8_MR(3), Q8_MR(4) },
+	.lanes = 16, .kgroup = 4, .elem_size = 1, .nb_max = 4,
+	.mr = { 0, Q8_MR(1), Q8_MR(2), Q8_MR(3), Q8_MR(4) },
 };
 
 static int avx512vnni_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,

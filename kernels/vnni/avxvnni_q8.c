@@ -1,7 +1,8 @@
 /* The AVX-VNNI int8 set: the VEX-encoded 256-bit vpdpbusd (u8 x s8 -> s32, four products per
- * lane, no saturation), 8 output channels per ymm; tiles of up to 6 pixels x 16 channels
- * (12 accumulators + 2 weight vectors + 1 broadcast of the 16 ymm registers).
- * Compiled with -mavx2 -mfma -mavxvnni. Element-wise ops and pools come from AVX2. */
+ * lane, no saturation), 8 output channels per ymm; tiles of 6 pixels x 16 channels (12
+ * accumulators + 2 weight vectors + 1 broadcast of the 16 ymm registers) or 12 x 8.
+ * Compiled with -mavx2 -mfma -mavxvnni; runs only after qx_kernels_available(QX_KSET_AVXVNNI).
+ * Element-wise ops and max pooling come from AVX2, average pooling from scalar. */
 #include "avx2/q8_avx2.h"
 #include "q8_common.h"
 
@@ -20,40 +21,8 @@
 typedef __m256i q8_vec;
 typedef __m256 q8_vecf;
 
-static inline __m256i bcast32(const void *p)
-{
-	int32_t v;
-	memcpy(&v, p, 4);
-	return _mm256_set1_epi32(v);
-}
-
-static inline __m256i lane_mask(int64_t n)
-{
-	return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-/* Up to 16 int32 in [0, 255] (r0, r1) -> bytes: vpackusdw, vpackuswb, one vpermd to undo the
- * 128-bit lane interleaving, one 16-byte store (or a copy of the first n). */
-static inline __attribute__((always_inline)) void store_row(uint8_t *dst, __m256i r0, __m256i r1,
-                                                            int64_t n)
-{
-	__m256i w = _mm256_packus_epi32(r0, r1);
-	__m256i b = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(w, w),
-	                                        _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-	__m128i lo = _mm256_castsi256_si128(b);
-	if (n == 16) {
-		_mm_storeu_si128((__m128i *)dst, lo);
-	} else if (n == 8) {
-		_mm_storel_epi64((__m128i *)dst, lo);
-	} else {
-		uint8_t tmp[16];
-		_mm_storeu_si128((__m128i *)tmp, lo);
-		memcpy(dst, tmp, (size_t)n);
-	}
-}
-
 #define V_LOADW(p) _mm256_loadu_si256((const __m256i *)(p))
-#define V_BCAST(p) bcast32(p)
+#define V_BCAST(p) qx_q8_ymm_bcast32(p)
 /* {vex} vpdpbusd through asm with the accumulator tied in place: with the intrinsic, GCC 12
  * copies every accumulator to a scratch register on each step. */
 static inline __m256i dot(__m256i acc, __m256i a, __m256i w)
@@ -67,8 +36,8 @@ static inline __m256i dot(__m256i acc, __m256i a, __m256i w)
 #define V_ADDI(a, b) _mm256_add_epi32(a, b)
 #define V_MULLO(a, b) _mm256_mullo_epi32(a, b)
 #define V_SET1I(v) _mm256_set1_epi32(v)
-#define V_LOADF_PART(p, n) _mm256_maskload_ps(p, lane_mask(n))
-#define V_STOREF_PART(p, v, n) _mm256_maskstore_ps(p, lane_mask(n), v)
+#define V_LOADF_PART(p, n) _mm256_maskload_ps(p, qx_q8_ymm_lane_mask(n))
+#define V_STOREF_PART(p, v, n) _mm256_maskstore_ps(p, qx_q8_ymm_lane_mask(n), v)
 #define V_CVTF(v) _mm256_cvtepi32_ps(v)
 #define V_MULF(a, b) _mm256_mul_ps(a, b)
 #define V_ADDF(a, b) _mm256_add_ps(a, b)
@@ -76,12 +45,14 @@ static inline __m256i dot(__m256i acc, __m256i a, __m256i w)
 #define V_MAXF(t, lo) _mm256_max_ps(t, lo)
 #define V_MINF(t, hi) _mm256_min_ps(t, hi)
 #define V_CVTI(f) _mm256_cvtps_epi32(f)
-#define V_STORE_ROW_U8(p, r0, r1, r2, r3, nb, n) ((void)(r2), (void)(r3), store_row(p, r0, r1, n))
+#define V_STORE_ROW_U8(p, r0, r1, r2, r3, nb, n)                                               \
+	((void)(r2), (void)(r3), qx_q8_ymm_store_row(p, r0, r1, n))
 
 #include "q8_simd_template.h"
 
 static const struct qx_q8_simd_shape shape = {
-	.lanes = 8, .kgroup = 4, .elem_size = 1, .nb_max = 2, .mr = { 0, Q8_MR(1), Q8_MR(2), Q8_MR(3), Q8_MR(4) },
+	.lanes = 8, .kgroup = 4, .elem_size = 1, .nb_max = 2,
+	.mr = { 0, Q8_MR(1), Q8_MR(2), Q8_MR(3), Q8_MR(4) },
 };
 
 static int avxvnni_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,

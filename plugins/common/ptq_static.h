@@ -7,7 +7,8 @@
  *     already inside the node, like ConvReLU2d);
  *   - the ops PyTorch quantizes around them: MaxPool, AveragePool, GlobalAveragePool, Reshape,
  *     Identity, Dropout, Relu, Clip (OUTPUT_SHARE_OBSERVER_WITH_INPUT: the output keeps the
- *     input's qparams), Add (its own output observer), Concat (inputs and output share one
+ *     input's qparams), Add (its own output observer; an Add read only by a Relu is FX's fused
+ *     add_relu: only the Relu's output is observed), Concat (inputs and output share one
  *     observer);
  *   - Flatten only with flatten: int8. torch 1.13 does not quantize nn.Flatten: it dequantizes
  *     before it and observes its output with a new observer, so by default Flatten runs float
@@ -78,8 +79,10 @@ struct qxp_ptq {
 	int32_t *observer_of;           /* n_tensors: observer index, or -1 */
 	int32_t n_observers;
 	struct qxp_observer *observers;
+	int32_t n_members;
+	int32_t *members;               /* every tensor with activation qparams, execution order */
 	int32_t n_observe;
-	int32_t *observe;               /* tensor indices in execution order */
+	int32_t *observe;               /* the members calibrate() sees (all but fused Add outputs) */
 	int32_t n_weights;
 	struct qxp_weight *weights;
 	struct qx_plan_tensor *plan_tensors;
@@ -101,6 +104,7 @@ static inline void qxp_ptq_destroy(void *p)
 	free(s->node_modes);
 	free(s->observer_of);
 	free(s->observe);
+	free(s->members);
 	free(s->plan_tensors);
 	free(s->plan_ops);
 	free(s);
@@ -114,9 +118,10 @@ static inline int qxp_ptq_create(const struct qx_host *host, const struct qx_gra
 		s->node_modes = calloc((size_t)view->n_nodes + 1, sizeof *s->node_modes);
 		s->observer_of = calloc((size_t)view->n_tensors + 1, sizeof *s->observer_of);
 		s->observe = calloc((size_t)view->n_tensors + 1, sizeof *s->observe);
+		s->members = calloc((size_t)view->n_tensors + 1, sizeof *s->members);
 		s->weights = calloc((size_t)view->n_nodes + 1, sizeof *s->weights);
 	}
-	if (!s || !s->node_modes || !s->observer_of || !s->observe || !s->weights) {
+	if (!s || !s->node_modes || !s->observer_of || !s->observe || !s->members || !s->weights) {
 		qxp_ptq_destroy(s);
 		host->error(host, "out of memory for the state of a model of %d nodes and %d tensors",
 		            (int)view->n_nodes, (int)view->n_tensors);
@@ -247,6 +252,27 @@ static inline int qxp_choose_modes(struct qxp_ptq *s, const struct qx_graph_view
 	return QX_STATUS_OK;
 }
 
+/* Whether tensor t is the output of a static Add whose only reader is a static Relu: FX fuses
+ * the pair (add_relu) and observes only the Relu's output, which the Add's output then shares. */
+static inline int qxp_fused_add_output(const struct qxp_ptq *s, const struct qx_graph_view *view,
+                                       int32_t t)
+{
+	const struct qx_view_tensor *vt = &view->tensors[t];
+	if (vt->producer < 0 || vt->producer >= view->n_nodes || vt->is_graph_output ||
+	    view->nodes[vt->producer].op != QX_VIEW_OP_ADD ||
+	    s->node_modes[vt->producer] != QX_MODE_STATIC)
+		return 0;
+	int readers = 0, relu = 0;
+	for (int32_t n = 0; n < view->n_nodes; n++)
+		for (int32_t j = 0; j < view->nodes[n].n_inputs; j++)
+			if (view->nodes[n].inputs[j] == t) {
+				readers++;
+				relu = view->nodes[n].op == QX_VIEW_OP_RELU && j == 0 &&
+				       s->node_modes[n] == QX_MODE_STATIC;
+			}
+	return readers == 1 && relu;
+}
+
 /* The observer classes: every activation a static node reads or writes, joined across sharing
  * ops; observers numbered, and tensors listed, in execution order. */
 static inline int qxp_make_observers(struct qxp_ptq *s, const struct qx_graph_view *view)
@@ -287,7 +313,7 @@ static inline int qxp_make_observers(struct qxp_ptq *s, const struct qx_graph_vi
 					qxp_union(parent, out, nd->inputs[j]);
 	}
 	/* execution order: graph inputs, then each node's outputs */
-	s->n_observe = 0;
+	s->n_observe = s->n_members = 0;
 	for (int32_t pass = 0; pass < 2; pass++) {
 		for (int32_t i = 0; i < (pass ? view->n_nodes : view->n_inputs); i++) {
 			const struct qx_view_node *nd = pass ? &view->nodes[i] : NULL;
@@ -300,7 +326,9 @@ static inline int qxp_make_observers(struct qxp_ptq *s, const struct qx_graph_vi
 				if (first_of_root[root] < 0)
 					first_of_root[root] = s->n_observers++;
 				s->observer_of[t] = first_of_root[root];
-				s->observe[s->n_observe++] = t;
+				s->members[s->n_members++] = t;
+				if (!qxp_fused_add_output(s, view, t))
+					s->observe[s->n_observe++] = t;
 			}
 		}
 	}
@@ -324,10 +352,10 @@ static inline int qxp_make_observers(struct qxp_ptq *s, const struct qx_graph_vi
 		o->min_val = QX_MINMAX_EMPTY_MIN;
 		o->max_val = QX_MINMAX_EMPTY_MAX;
 	}
-	for (int32_t i = 0; i < s->n_observe; i++) {
-		struct qxp_observer *o = &s->observers[s->observer_of[s->observe[i]]];
+	for (int32_t i = 0; i < s->n_members; i++) {
+		struct qxp_observer *o = &s->observers[s->observer_of[s->members[i]]];
 		if (o->tensor < 0)
-			o->tensor = s->observe[i];
+			o->tensor = s->members[i];
 	}
 	for (int32_t i = 0; i < s->n_observers && s->cfg.act_observer == QXP_ACT_HISTOGRAM; i++)
 		if (qxp_hist_init(&s->observers[i].hist, s->cfg.bins, s->cfg.upsample_rate,
@@ -469,7 +497,7 @@ static inline int qxp_ptq_convert(void *p, struct qx_plan *plan)
 		if (rc)
 			return rc;
 	}
-	int32_t n_entries = s->n_observe + s->n_weights;
+	int32_t n_entries = s->n_members + s->n_weights;
 	s->plan_tensors = calloc((size_t)n_entries + 1, sizeof *s->plan_tensors);
 	s->plan_ops = calloc((size_t)view->n_nodes + 1, sizeof *s->plan_ops);
 	if (!s->plan_tensors || !s->plan_ops) {
@@ -479,10 +507,10 @@ static inline int qxp_ptq_convert(void *p, struct qx_plan *plan)
 	}
 	int32_t qmin, qmax;
 	qx_qrange(QX_PLAN_UINT8, s->cfg.reduce_range, &qmin, &qmax);
-	for (int32_t i = 0; i < s->n_observe; i++) {
-		struct qxp_observer *o = &s->observers[s->observer_of[s->observe[i]]];
+	for (int32_t i = 0; i < s->n_members; i++) {
+		struct qxp_observer *o = &s->observers[s->observer_of[s->members[i]]];
 		struct qx_plan_tensor *pt = &s->plan_tensors[i];
-		pt->tensor = s->observe[i];
+		pt->tensor = s->members[i];
 		pt->dtype = QX_PLAN_UINT8;
 		pt->symmetric = s->cfg.symmetric;
 		pt->axis = -1;
@@ -493,7 +521,7 @@ static inline int qxp_ptq_convert(void *p, struct qx_plan *plan)
 		pt->zero_points = &o->zero_point;
 	}
 	for (int32_t i = 0; i < s->n_weights; i++)
-		s->plan_tensors[s->n_observe + i] = qxp_weight_plan_entry(&s->weights[i]);
+		s->plan_tensors[s->n_members + i] = qxp_weight_plan_entry(&s->weights[i]);
 	for (int32_t n = 0; n < view->n_nodes; n++) {
 		s->plan_ops[n].node = n;
 		s->plan_ops[n].mode = s->node_modes[n];

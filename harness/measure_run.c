@@ -1,0 +1,315 @@
+#include "measure_run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec/runner.h"
+#include "measure/gbench_shim.h"
+#include "measure/latency.h"
+#include "measure/pool.h"
+#include "measure/stats.h"
+
+/* One (model, kernel set) at the group's batch and thread count, and what its rounds gave. */
+struct config {
+	const struct qx_measure_model *model;
+	const struct qx_kernels *k;
+	struct qx_runner runner;
+	struct qx_model_runner m;
+	const float *input;
+	float *output;
+	int64_t batch;
+	int slow;                      /* test-only: run each inference twice (see measure()) */
+	int failed;
+	struct qx_error err;
+	struct qx_gbench_result acc;   /* repetitions merged over the rounds */
+	size_t cap_samples;
+	struct qx_speedup speedup;
+	int has_speedup;
+};
+
+static int run_once(void *ctx)
+{
+	struct config *c = ctx;
+	for (int i = 0; i <= c->slow; i++) {
+		int rc = c->m.run(c->m.ctx, c->input, c->batch, c->output, &c->err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* QX_TEST_SLOW_MEASUREMENT=<label>/<kernels>: a test-only switch that makes that one
+ * configuration do twice the work per inference, so tests can check that `qx-bench compare`
+ * flags a real slowdown. Documented in docs/measurement.md. */
+static int slowed(const char *label, const char *kernels)
+{
+	const char *v = getenv("QX_TEST_SLOW_MEASUREMENT");
+	if (!v)
+		return 0;
+	size_t n = strlen(label);
+	return strncmp(v, label, n) == 0 && v[n] == '/' && strcmp(v + n + 1, kernels) == 0;
+}
+
+/* Appends one round's result (one repetition) to c->acc. */
+static int merge_round(struct config *c, const struct qx_gbench_result *r)
+{
+	struct qx_gbench_result *a = &c->acc;
+	int reps = a->repetitions + r->repetitions;
+	double *real = realloc(a->rep_real_s, sizeof *real * (size_t)reps);
+	if (real)
+		a->rep_real_s = real;
+	int64_t *iters = realloc(a->rep_iterations, sizeof *iters * (size_t)reps);
+	if (iters)
+		a->rep_iterations = iters;
+	size_t *first = realloc(a->rep_first_sample, sizeof *first * (size_t)(reps + 1));
+	if (first)
+		a->rep_first_sample = first;
+	if (a->n_samples + r->n_samples > c->cap_samples) {
+		size_t cap = 2 * (a->n_samples + r->n_samples);
+		double *s = realloc(a->samples_s, sizeof *s * cap);
+		if (s) {
+			a->samples_s = s;
+			c->cap_samples = cap;
+		}
+	}
+	if (!real || !iters || !first || a->n_samples + r->n_samples > c->cap_samples)
+		return -1;
+	if (a->repetitions == 0)
+		a->rep_first_sample[0] = 0;
+	for (int i = 0; i < r->repetitions; i++) {
+		a->rep_real_s[a->repetitions + i] = r->rep_real_s[i];
+		a->rep_iterations[a->repetitions + i] = r->rep_iterations[i];
+		a->rep_first_sample[a->repetitions + i + 1] = a->n_samples + r->rep_first_sample[i + 1];
+	}
+	memcpy(a->samples_s + a->n_samples, r->samples_s, sizeof(double) * r->n_samples);
+	a->n_samples += r->n_samples;
+	a->repetitions = reps;
+	if (a->n_warnings == 0 && r->n_warnings > 0) {
+		/* Google Benchmark says the same warnings every round: keep the first round's. */
+		a->warnings = r->warnings;
+		a->n_warnings = r->n_warnings;
+		((struct qx_gbench_result *)r)->warnings = NULL;
+		((struct qx_gbench_result *)r)->n_warnings = 0;
+	}
+	a->cpu_scaling_enabled = r->cpu_scaling_enabled;
+	return 0;
+}
+
+/* Adds the benchmarks of one round's Google Benchmark JSON file to the combined document. */
+static void merge_gbench_json(json_t *combined, const char *part, int round, int rounds)
+{
+	json_t *doc = json_load_file(part, 0, NULL);
+	if (!doc)
+		return;
+	if (!json_object_get(combined, "context") && json_object_get(doc, "context"))
+		json_object_set(combined, "context", json_object_get(doc, "context"));
+	json_t *list = json_object_get(combined, "benchmarks");
+	size_t i;
+	json_t *b;
+	json_array_foreach(json_object_get(doc, "benchmarks"), i, b) {
+		json_object_set_new(b, "repetitions", json_integer(rounds));
+		json_object_set_new(b, "repetition_index", json_integer(round));
+		json_array_append(list, b);
+	}
+	json_decref(doc);
+	unlink(part);
+}
+
+static void shuffle(int *order, int n, uint64_t *state)
+{
+	for (int i = n - 1; i > 0; i--) {
+		*state = *state * 6364136223846793005ull + 1442695040888963407ull;
+		int j = (int)((*state >> 33) % (uint64_t)(i + 1));
+		int t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+}
+
+static void print_row(const struct qx_measure_request *req, const struct config *c, int threads,
+                      json_t *m)
+{
+	if (c->failed) {
+		printf("%-20s %-11s %3d %5lld  error: %s\n", c->model->label, c->k->name, threads,
+		       (long long)c->batch, c->err.msg);
+		return;
+	}
+	double median = json_real_value(json_object_get(m, "median"));
+	double p99 = json_real_value(json_object_get(m, "p99"));
+	double cv = json_real_value(json_object_get(m, "cv"));
+	char speed[64] = "";
+	if (c->has_speedup)
+		snprintf(speed, sizeof speed, "%.2fx [%.2f, %.2f]", c->speedup.ratio, c->speedup.lo,
+		         c->speedup.hi);
+	printf("%-20s %-11s %3d %5lld %11.4f %11.4f %6.1f%% %10.0f  %s\n", c->model->label,
+	       c->k->name, threads, (long long)c->batch, median, p99, 100.0 * cv,
+	       (double)c->batch * 1e3 / median, speed);
+	printf("  __REPRO: %s --plugins %s --kernels %s --threads %d --batch %lld --quiet\n",
+	       req->repro_prefix, c->model->plan ? c->model->label : "none", c->k->name, threads,
+	       (long long)c->batch);
+}
+
+/* Builds the configuration's executor at the group's batch, with the group's pool. */
+static int config_init(struct config *c, const struct qx_measure_request *req,
+                       struct qx_pool *pool, const float *input, float *output)
+{
+	c->input = input;
+	c->output = output;
+	c->slow = slowed(c->model->label, c->k->name);
+	int rc = c->model->plan ? qx_runner_init_q8(&c->runner, req->graph, c->model->plan, c->batch,
+	                                           c->k, req->data, &c->err)
+	                        : qx_runner_init_f32(&c->runner, req->graph, c->batch, c->k, req->data,
+	                                             &c->err);
+	if (rc)
+		return rc;
+	if (c->runner.q8)
+		qx_exec_q8_set_pool(c->runner.q8, pool);
+	else
+		qx_exec_f32_set_pool(c->runner.f32, pool);
+	c->m = qx_runner_model(&c->runner);
+	return 0;
+}
+
+static int measure_group(const struct qx_measure_request *req, int batch, int threads,
+                         json_t *gbench, int *failures, struct qx_error *err)
+{
+	const struct qx_suite *s = req->suite;
+	int n = req->n_models * req->n_sets;
+	struct config *cfg = calloc((size_t)n, sizeof *cfg);
+	int *order = malloc(sizeof(int) * (size_t)n);
+	int64_t image_floats = (int64_t)req->data->c * req->data->h * req->data->w;
+	float *input = calloc((size_t)(batch * image_floats), sizeof(float));
+	float *output = malloc(sizeof(float) * (size_t)(batch * req->data->n_classes));
+	if (!cfg || !order || !input || !output) {
+		free(cfg);
+		free(order);
+		free(input);
+		free(output);
+		return qx_fail_nomem(err, "preparing measurements");
+	}
+	int64_t have = batch < req->data->count ? batch : req->data->count;
+	qx_dataset_preprocess(req->data, &s->preprocess, 0, have, input);
+
+	struct qx_pool *pool = NULL;
+	struct qx_error pool_err = { 0 };
+	int pool_rc = qx_pool_create(threads, 1, &pool, &pool_err);
+	int rc = 0;
+	for (int i = 0; i < n; i++) {
+		struct config *c = &cfg[i];
+		c->model = &req->models[i / req->n_sets];
+		c->k = req->sets[i % req->n_sets];
+		c->batch = batch;
+		order[i] = i;
+		if (pool_rc) {
+			c->failed = 1;
+			c->err = pool_err;
+		} else if (config_init(c, req, pool, input, output)) {
+			if (c->err.code == QX_ENOMEM)
+				rc = qx_fail_nomem(err, "building a model to measure");
+			c->failed = 1;
+		}
+	}
+
+	char part[4200];
+	snprintf(part, sizeof part, "%s.part", req->gbench_json_path);
+	uint64_t seed = 0x5eed0000u + (uint64_t)batch * 131u + (uint64_t)threads;
+	for (int round = 0; !rc && round < s->measure.repetitions; round++) {
+		shuffle(order, n, &seed);
+		for (int j = 0; j < n && !rc; j++) {
+			struct config *c = &cfg[order[j]];
+			if (c->failed)
+				continue;
+			char name[256];
+			struct qx_latency_spec ls = { .system = c->model->label, .kernels = c->k->name,
+			                              .threads = threads, .batch = batch };
+			qx_latency_name(&ls, name, sizeof name, NULL);
+			struct qx_gbench_spec gs = {
+				.name = name, .run_once = run_once, .ctx = c,
+				.warmup_s = round == 0 ? s->measure.warmup_s : 0.0,
+				.min_time_s = s->measure.min_time_s, .repetitions = 1, .json_path = part,
+			};
+			struct qx_gbench_result res;
+			if (qx_gbench_measure(&gs, &res, &c->err)) {
+				c->failed = 1;
+				continue;
+			}
+			if (merge_round(c, &res))
+				rc = qx_fail_nomem(err, "recording measurements");
+			qx_gbench_result_free(&res);
+			merge_gbench_json(gbench, part, round, s->measure.repetitions);
+		}
+	}
+
+	/* fp32 on the same kernel set is what each int8 model's speedup is against. */
+	for (int i = 0; !rc && i < n; i++) {
+		struct config *c = &cfg[i], *ref = &cfg[i % req->n_sets];
+		if (c->failed || !c->model->plan || ref->model->plan || ref->failed)
+			continue;
+		c->has_speedup = qx_stats_speedup(c->acc.samples_s, c->acc.n_samples, ref->acc.samples_s,
+		                                  ref->acc.n_samples, &c->speedup, NULL) == 0;
+	}
+	for (int i = 0; !rc && i < n; i++) {
+		struct config *c = &cfg[i];
+		json_t *m = NULL;
+		struct qx_latency_spec ls = {
+			.system = c->model->label, .kernels = c->k->name, .threads = threads,
+			.batch = batch, .warmup_s = s->measure.warmup_s,
+			.min_time_s = s->measure.min_time_s, .repetitions = s->measure.repetitions,
+			.gbench_json_path = req->gbench_json_path, .pool = pool_rc ? NULL : pool,
+		};
+		if (!c->failed && qx_latency_json(&ls, &c->acc, &m, &c->err))
+			c->failed = 1;
+		if (c->failed) {
+			m = json_pack("{s:s, s:i, s:i, s:s}", "kernels", c->k->name, "threads", threads,
+			              "batch", batch, "error", c->err.msg);
+			(*failures)++;
+		} else {
+			double median_ms = json_real_value(json_object_get(m, "median"));
+			json_object_set_new(m, "images_per_s", json_real((double)batch * 1e3 / median_ms));
+			if (c->has_speedup)
+				json_object_set_new(m, "speedup_vs_fp32",
+				                    json_pack("{s:f, s:f, s:f, s:s}", "ratio", c->speedup.ratio,
+				                              "ci95_low", c->speedup.lo, "ci95_high",
+				                              c->speedup.hi, "method",
+				                              "median ratio, percentile bootstrap"));
+			if (c->slow)
+				json_object_set_new(m, "test_slowed", json_true());
+		}
+		print_row(req, c, threads, m);
+		json_array_append_new(c->model->measurements, m);
+	}
+	fflush(stdout);
+	for (int i = 0; i < n; i++) {
+		qx_runner_free(&cfg[i].runner);
+		qx_gbench_result_free(&cfg[i].acc);
+	}
+	if (pool)
+		qx_pool_free(pool);
+	free(cfg);
+	free(order);
+	free(input);
+	free(output);
+	return rc;
+}
+
+int qx_measure_all(const struct qx_measure_request *req, int *failures, struct qx_error *err)
+{
+	json_t *gbench = json_pack("{s:[]}", "benchmarks");
+	printf("\nlatency (ms per batch; interleaved, %d repetitions of >= %.2f s each)\n",
+	       req->suite->measure.repetitions, req->suite->measure.min_time_s);
+	printf("%-20s %-11s %3s %5s %11s %11s %7s %10s  %s\n", "model", "kernels", "thr", "batch",
+	       "median ms", "p99 ms", "cv", "images/s", "speedup vs fp32 (95% CI)");
+	int rc = 0;
+	for (int b = 0; !rc && b < req->n_batches; b++)
+		for (int t = 0; !rc && t < req->n_threads; t++) {
+			rc = measure_group(req, req->batches[b], req->threads[t], gbench, failures, err);
+			if (!rc && json_dump_file(gbench, req->gbench_json_path, JSON_INDENT(2)))
+				rc = qx_fail(err, QX_EIO, "%s: cannot write", req->gbench_json_path);
+			if (!rc && req->group_done)
+				rc = req->group_done(req->arg, err);
+		}
+	json_decref(gbench);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/* The latency phase of a run: every (model, kernel set) the run evaluated is timed at each of
+ * the suite's batch sizes and thread counts. Within one (batch, threads) group the
+ * configurations are measured interleaved: repetition r of every configuration runs, in an
+ * order shuffled with a fixed seed, before repetition r + 1 of any, so slow drift of the machine
+ * hits fp32 and every int8 model alike and their ratios share the noise. */
+#ifndef QX_MEASURE_RUN_H
+#define QX_MEASURE_RUN_H
+
+#include <jansson.h>
+
+#include "data/dataset.h"
+#include "kernels.h"
+#include "model/graph.h"
+#include "plugin/host.h"
+#include "suite.h"
+
+/* One model to time: fp32 (plan NULL) or a plugin's int8 model. */
+struct qx_measure_model {
+	const char *label;                  /* "fp32" or the plugin's label */
+	const struct qx_quant_plan *plan;   /* NULL for fp32 */
+	json_t *measurements;               /* array its measurement objects are appended to */
+};
+
+struct qx_measure_request {
+	const struct qx_suite *suite;
+	struct qx_graph *graph;
+	const struct qx_dataset *data;      /* the images timed (the first batch of them) */
+	const struct qx_measure_model *models;
+	int n_models;
+	const struct qx_kernels *const *sets;
+	int n_sets;
+	const int *threads, *batches;       /* the suite's lists, or the command line's */
+	int n_threads, n_batches;
+	const char *gbench_json_path;       /* Google Benchmark JSON of every measurement */
+	const char *repro_prefix;           /* "qx-bench <suite>" for the repro lines */
+	int quiet;
+	/* Called after each (batch, threads) group, so results can be saved as they come. */
+	int (*group_done)(void *arg, struct qx_error *err);
+	void *arg;
+};
+
+/* Measures everything, prints one row and one repro line per measurement on stdout, appends
+ * each measurement (latency.h's object plus images_per_s and, for int8 models,
+ * speedup_vs_fp32 against fp32 on the same kernel set, threads and batch) to its model's
+ * array. A configuration that cannot run (more threads than cores) becomes an object with
+ * "error" and counts in *failures. Returns 0 or an error that stops the run. */
+int qx_measure_all(const struct qx_measure_request *req, int *failures, struct qx_error *err);
+
+#endif
