@@ -182,6 +182,48 @@ static double time_conv(const struct qx_kernels_f32 *k, const struct qx_f32_conv
 	return best;
 }
 
+/* The model's other fp32 ops at batch 64: the two max pools and the classifier Gemm. */
+enum other_op { OP_POOL1, OP_POOL2, OP_FC, OP_COUNT };
+
+static void run_other(const struct qx_kernels_f32 *k, enum other_op op, const float *x,
+                      const float *w, const float *b, float *y)
+{
+	if (op == OP_FC) {
+		k->matmul(64, 10, 128, x, 128, 1, w, 1, 128, b, -INFINITY, INFINITY, y, 0, 64);
+		return;
+	}
+	int64_t c = op == OP_POOL1 ? 32 : 64, hw = op == OP_POOL1 ? 28 : 14;
+	struct qx_f32_conv_desc d = {
+		.n = 64, .c = c, .h = hw, .w = hw, .oc = c, .oh = hw / 2, .ow = hw / 2, .kh = 2,
+		.kw = 2, .sh = 2, .sw = 2, .dh = 1, .dw = 1, .groups = (int)c,
+		.act_min = -INFINITY, .act_max = INFINITY,
+	};
+	k->maxpool(&d, x, y, 0, d.n * d.c * d.oh);
+}
+
+/* Seconds per call of an other op: the best of 3 rounds of about secs / 3. */
+static double time_other(const struct qx_kernels_f32 *k, enum other_op op, const float *x,
+                         const float *w, const float *b, float *y, double secs)
+{
+	run_other(k, op, x, w, b, y);
+	double t0 = now();
+	run_other(k, op, x, w, b, y);
+	double one = now() - t0;
+	long calls = one > 0 ? (long)(secs / 3 / one) : 1000;
+	if (calls < 1)
+		calls = 1;
+	double best = INFINITY;
+	for (int round = 0; round < 3; round++) {
+		t0 = now();
+		for (long i = 0; i < calls; i++)
+			run_other(k, op, x, w, b, y);
+		double t = (now() - t0) / (double)calls;
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
 int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 0.15;
@@ -258,5 +300,37 @@ int main(int argc, char **argv)
 			}
 			free(x), free(y), free(w), free(b);
 		}
+
+	static const char *const other_names[OP_COUNT] = { "maxpool 2x2/2 32@28", "maxpool 2x2/2 64@14",
+	                                                   "gemm 64x128 . 128x10" };
+	size_t big = (size_t)64 * 32 * 28 * 28;
+	float *x = malloc(big * sizeof *x), *y = malloc(big * sizeof *y), *w = malloc(1280 * sizeof *w);
+	float *b = malloc(10 * sizeof *b);
+	if (!x || !y || !w || !b) {
+		fprintf(stderr, "f32_bench: out of memory\n");
+		return 1;
+	}
+	for (size_t i = 0; i < big; i++)
+		x[i] = (float)((i * 7919) % 1000) / 500.0f - 1.0f;
+	for (size_t i = 0; i < 1280; i++)
+		w[i] = (float)((i * 104729) % 1000) / 5000.0f - 0.1f;
+	for (int i = 0; i < 10; i++)
+		b[i] = 0.01f * (float)i;
+	printf("\n%-24s %5s %-7s %10s %9s\n", "other op", "batch", "set", "ms/call", "x scalar");
+	for (int op = 0; op < OP_COUNT; op++) {
+		double t_scalar = 0;
+		for (int s = 0; s < nsets; s++) {
+			if (!sets[s].runs && s != 0)
+				continue;
+			double t = time_other(sets[s].k, (enum other_op)op, x, w, b, y, secs / 2);
+			if (s == 0)
+				t_scalar = t;
+			if (!sets[s].runs)
+				continue;
+			printf("%-24s %5d %-7s %10.4f %9.1f\n", other_names[op], 64, sets[s].name, t * 1e3,
+			       t_scalar / t);
+		}
+	}
+	free(x), free(y), free(w), free(b);
 	return 0;
 }

@@ -12,6 +12,7 @@ static const char usage[] =
 	"usage: qx-bench [options] SUITE.yaml...\n"
 	"       qx-bench compare OLD NEW\n"
 	"       qx-bench history RESULTS-DIR\n"
+	"       qx-bench report [-o OUT.html] RESULTS.json|RUN-FOLDER\n"
 	"       qx-bench plugin-check PLUGIN.so\n"
 	"\n"
 	"Quantizes the suite's fp32 ONNX model with each quantization plugin it names and reports,\n"
@@ -35,6 +36,7 @@ static const char usage[] =
 	"  compare OLD NEW          compare two runs (results folders or results.json files):\n"
 	"                           accuracy findings and latency verdicts; see docs/nightly.md\n"
 	"  history RESULTS-DIR      trend of accuracy and latency over the runs of one suite\n"
+	"  report RESULTS.json      (re)writes report.html from a results.json\n"
 	"  plugin-check PLUGIN.so   conformance run of a plugin for plugin authors (TAP on stdout)\n"
 	"\n"
 	"environment:\n"
@@ -55,6 +57,7 @@ static const char usage[] =
 int qx_plugin_check_main(int argc, char **argv);
 int qx_compare_main(int argc, char **argv);
 int qx_history_main(int argc, char **argv);
+int qx_report_main(int argc, char **argv);
 
 /* Parses "1,2,4" into out (at most max values, each 1..limit). */
 static int parse_int_list(const char *s, int *out, int max, int limit)
@@ -106,6 +109,8 @@ int main(int argc, char **argv)
 		return qx_compare_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "history") == 0)
 		return qx_history_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "report") == 0)
+		return qx_report_main(argc - 1, argv + 1);
 
 	static const struct option longopts[] = {
 		{ "limit", required_argument, NULL, 'l' },

@@ -16,6 +16,7 @@
 #include "progress.h"
 #include "measure/topology.h"
 #include "measure_run.h"
+#include "report/report.h"
 #include "results/results.h"
 #include "stats/paired.h"
 
@@ -160,7 +161,12 @@ static int evaluate(struct run *r, const struct qx_quant_plan *plan, const struc
 /* results.json, then report.html from it: after every plugin and measurement group. */
 static int write_results(struct run *r, struct qx_error *err)
 {
-	return qx_results_write(&r->results, err);
+	int rc = qx_results_write(&r->results, err);
+	struct qx_error page_err = { 0 };
+	/* The page is a view of the JSON: failing to draw it must not lose what was measured. */
+	if (!rc && qx_report_write(r->results.path, NULL, &page_err))
+		fprintf(stderr, "qx-bench: %s\n", page_err.msg);
+	return rc;
 }
 
 static int group_done(void *arg, struct qx_error *err)

@@ -498,9 +498,9 @@ int main(void)
 		SET = sets[i].k;
 		set_name = sets[i].name;
 		rng_state = s0;
-		test_conv(quick ? 60 : 240);
-		test_matmul(quick ? 60 : 200);
-		test_pools(quick ? 100 : 400);
+		test_conv(quick ? 100 : 400);
+		test_matmul(quick ? 100 : 300);
+		test_pools(quick ? 200 : 600);
 	}
 	return tap_done();
 }

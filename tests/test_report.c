@@ -124,9 +124,11 @@ static json_t *build_fixture(int measured)
 			with_speedup(meas("avx2", 1, 1, "seconds per batch", 0.0006), 3.3, 3.1, 3.5),
 			meas("avx2", 2, 1, "seconds per batch", 0.00045),
 			meas("avx2", 1, 64, "seconds per batch", 0.015)));
-		/* A unit the report does not know: left out, with a note. */
-		json_object_set_new(hist, "measurements", json_pack("[o]", meas("avx2", 1, 1,
-		                                                                "furlongs", 1.0)));
+		/* A unit the report does not know, and a configuration that could not run: left
+		 * out, with a note each. */
+		json_object_set_new(hist, "measurements", json_pack(
+			"[o, {s:s, s:i, s:i, s:s}]", meas("avx2", 1, 1, "furlongs", 1.0), "kernels",
+			"avx2", "threads", 8, "batch", 1, "error", "8 threads but 2 cores"));
 	}
 	json_array_append_new(plugins, dyn);
 	json_array_append_new(plugins, spc);
@@ -201,14 +203,22 @@ static int write_json(json_t *root, const char *dir, char *path, size_t size)
 static int write_fixtures(const char *dir)
 {
 	char sub[4096], path[4200];
+	if (mkdir(dir, 0777) && errno != EEXIST) {
+		fprintf(stderr, "test_report: %s: cannot create: %s\n", dir, strerror(errno));
+		return -1;
+	}
 	for (int measured = 1; measured >= 0; measured--) {
 		snprintf(sub, sizeof sub, "%s/%s", dir, measured ? "measured" : "unmeasured");
 		json_t *root = build_fixture(measured);
 		int rc = write_json(root, sub, path, sizeof path);
 		json_decref(root);
 		struct qx_error err = { 0 };
-		if (rc || qx_report_write(path, NULL, &err)) {
-			fprintf(stderr, "test_report: %s: %s\n", path, rc ? "cannot write" : err.msg);
+		if (rc) {
+			fprintf(stderr, "test_report: %s: cannot write results.json\n", sub);
+			return -1;
+		}
+		if (qx_report_write(path, NULL, &err)) {
+			fprintf(stderr, "test_report: %s\n", err.msg);
 			return -1;
 		}
 	}
@@ -301,6 +311,8 @@ static void check_measured(const char *html)
 	/* The unknown unit is a note, not a crash or a silent number. */
 	ok(has(html, "plugins[3] (histogram).measurements[0]: unknown unit &quot;furlongs&quot;"),
 	   "unknown unit listed in the notes");
+	ok(has(html, "plugins[3] (histogram).measurements[1]: avx2, 8 threads, batch 1 was not "
+	       "measured: 8 threads but 2 cores"), "failed measurement listed in the notes");
 	free(pareto);
 	free(size);
 	free(speedup);

@@ -430,8 +430,11 @@ def folded_conv1(prepared):
 		"bias": f32_list(conv.bias.detach())}
 
 
+EVAL_BATCH = 100  # 1000-image fp32 batches run ten times slower here (page faults)
+
+
 @torch.no_grad()
-def top1(model, x, batch=1000):
+def top1(model, x, batch=EVAL_BATCH):
 	return torch.cat([model(x[i:i + batch]).argmax(1) for i in range(0, x.shape[0], batch)])
 
 
@@ -533,7 +536,10 @@ def main():
 
 	qx, config_of = (None, None)
 	if args.qx_results:
-		qx, config_of = load_qx_results(args.qx_results, args.pair)
+		try:
+			qx, config_of = load_qx_results(args.qx_results, args.pair)
+		except (OSError, ValueError) as e:
+			ap.error(str(e))
 	wanted = args.configs.split(",")
 	unknown = [c for c in wanted if c not in ALIASES]
 	if unknown:
@@ -594,6 +600,7 @@ def main():
 		"normalization": {"mean": ref.MEAN, "std": ref.STD},
 		"calibration": {"split": "train", "first": 0, "count": args.calib_count,
 				"batch": args.calib_batch},
+		"evaluation": {"split": "t10k", "count": int(y_test.shape[0]), "batch": EVAL_BATCH},
 		"eps": float(torch.finfo(torch.float32).eps),
 		"observers": observer_cases(args.seed),
 		"first_layer": first_layer,

@@ -63,6 +63,7 @@ static const char style[] =
 	"svg .reference{stroke:#374151;stroke-dasharray:4 3}\n"
 	"svg .reference-label{fill:var(--muted);font-size:11.5px}\n"
 	"svg .bar-value{font-size:11.5px}\n"
+	"svg .small{font-size:10.5px}\n"
 	"svg .batch-band{fill:none;stroke:#9ca3af}\n"
 	"svg .placeholder-box{fill:#f8fafc;stroke:var(--line);stroke-dasharray:4 3}\n"
 	"svg .placeholder-text{fill:var(--muted);font-size:14px}\n"

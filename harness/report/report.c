@@ -145,7 +145,11 @@ int qx_report_main(int argc, char **argv)
 			fprintf(stderr, "qx-bench: out of memory\n");
 			return QX_EXIT_INTERNAL;
 		}
-		snprintf(path, len, "%s/results.json", in);
+		snprintf(path, len, "%s", in);
+		size_t end = strlen(path);
+		while (end > 1 && path[end - 1] == '/')
+			path[--end] = '\0';
+		snprintf(path + end, len - end, "/results.json");
 	}
 	const char *json_path = path ? path : in;
 	char *html = out ? NULL : qx_report_default_path(json_path);

@@ -142,6 +142,13 @@ static int read_meas(struct qx_rep *r, struct qx_rep_system *s, json_t *j, const
 	int64_t batch = int_field(r, j, "batch", where);
 	m.threads = threads > 0 && threads < 1 << 20 ? (int)threads : 0;
 	m.batch = batch > 0 && batch < 1 << 24 ? (int)batch : 0;
+	/* A configuration that could not run (more threads than cores) is recorded with why. */
+	const char *failed = str_or(j, "error", NULL);
+	if (failed) {
+		note(r, "%s: %s, %d threads, batch %d was not measured: %s", where, m.kernels,
+		     m.threads, m.batch, failed);
+		return 0;
+	}
 	json_t *unit_j = json_object_get(j, "unit");
 	const char *unit = json_string_value(unit_j);
 	double to_ms;

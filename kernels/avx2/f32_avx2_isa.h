@@ -98,12 +98,19 @@ static inline f32v f32v_load_lanes(f32v fill, const float *base, int64_t size, i
 	return _mm256_loadu_ps(t);
 }
 
-/* Lane l in [lo, hi) reads base[e0 + l * stride], the others are fill (strided convolutions
- * and pools only: not worth a gather's corner cases). */
+/* Lane l in [lo, hi) reads base[e0 + l * stride], the others are fill. Stride 2 (pools,
+ * strided convolutions) loads the 16 floats around when they lie inside the object and keeps
+ * the even ones; otherwise lane by lane. */
 static inline f32v f32v_gather_lanes(f32v fill, const float *base, int64_t size, int64_t e0,
                                      int64_t stride, int64_t lo, int64_t hi)
 {
-	(void)size;
+	if (stride == 2 && e0 >= 0 && e0 + 2 * F32_VL <= size) {
+		__m256 a = _mm256_loadu_ps(base + e0), b = _mm256_loadu_ps(base + e0 + F32_VL);
+		/* a0 a2 b0 b2 | a4 a6 b4 b6 -> a0 a2 a4 a6 b0 b2 b4 b6 */
+		__m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+		even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0)));
+		return _mm256_blendv_ps(fill, even, _mm256_castsi256_ps(f32_lane_range(lo, hi)));
+	}
 	float t[F32_VL];
 	_mm256_storeu_ps(t, fill);
 	for (int64_t l = lo < 0 ? 0 : lo; l < hi && l < F32_VL; l++)

@@ -18,7 +18,7 @@
 #include "kernels_f32.h"
 
 #ifndef F32_CONV_KC
-#define F32_CONV_KC 96        /* k rows of the im2col tile */
+#define F32_CONV_KC 576        /* k rows of the im2col tile */
 #endif
 #ifndef F32_CONV_STRIPS
 #define F32_CONV_STRIPS 1      /* strips of F32_SW pixels per im2col tile */

@@ -23,21 +23,21 @@ static inline int64_t pool_taps(int64_t o, int64_t s, int64_t pad, int64_t dil, 
 }
 
 /* One tap of the window for output pixels [ox0, ox0 + nl) of row iy: lanes whose input column
- * lies outside the row read fill. */
+ * lies outside the row read fill. Divisions only at the row's ends. */
 static inline f32v pool_tap(const struct qx_f32_conv_desc *d, const float *x, int64_t xsize,
                             int64_t row_e, int64_t ox0, int64_t nl, int64_t kx, f32v fill)
 {
 	int64_t ix0 = ox0 * d->sw - d->pl + kx * d->dw;
+	int64_t lo = 0, hi = nl;
+	if (ix0 < 0)
+		lo = (-ix0 + d->sw - 1) / d->sw;
+	if (ix0 + (nl - 1) * d->sw >= d->w)
+		hi = d->w - ix0 <= 0 ? 0 : (d->w - ix0 + d->sw - 1) / d->sw;
 	if (d->sw == 1) {
-		int64_t lo = ix0 < 0 ? -ix0 : 0, hi = d->w - ix0 < nl ? d->w - ix0 : nl;
 		if (lo == 0 && hi >= F32_VL)
 			return f32v_loadu(x + row_e + ix0);
 		return f32v_load_lanes(fill, x, xsize, row_e + ix0, lo, hi);
 	}
-	int64_t lo = ix0 < 0 ? (-ix0 + d->sw - 1) / d->sw : 0;
-	int64_t hi = d->w - ix0 <= 0 ? 0 : (d->w - ix0 + d->sw - 1) / d->sw;
-	if (hi > nl)
-		hi = nl;
 	return f32v_gather_lanes(fill, x, xsize, row_e + ix0, d->sw, lo, hi);
 }
 
