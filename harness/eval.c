@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/interrupt.h"
+
 int qx_argmax(const float *v, int n)
 {
 	int best = 0;
@@ -50,6 +52,10 @@ int qx_eval_run(const struct qx_model_runner *m, const struct qx_dataset *ds,
 	int rc = 0;
 	for (int64_t first = 0; first < total; first += m->batch) {
 		int64_t n = total - first < m->batch ? total - first : m->batch;
+		if (qx_interrupted()) {
+			rc = qx_fail(err, QX_EINTERRUPTED, "interrupted during evaluation");
+			break;
+		}
 		qx_dataset_preprocess(ds, pp, first, n, images);
 		rc = m->run(m->ctx, images, n, outputs, err);
 		if (rc)

@@ -51,6 +51,7 @@ static const char usage[] =
 	"  1  ran, but a plugin or kernel set failed (its row and stderr say why)\n"
 	"  2  bad command line or invalid input (suite, model, dataset): one line on stderr\n"
 	"  3  internal error (out of memory, cannot write results, a bug)\n"
+	"  130  interrupted (Ctrl-C / SIGTERM): what was measured is in results.json\n"
 	"\n"
 	"Suite format: docs/suite-format.md. Plugins: docs/plugin-authoring.md.\n";
 
@@ -185,12 +186,15 @@ int main(int argc, char **argv)
 			status = qx_exit_status(rc);
 		else
 			status = qx_run_suite(&suite, &opt, &err);
-		if (status == QX_EXIT_USAGE || status == QX_EXIT_INTERNAL)
+		if (status == QX_EXIT_USAGE || status == QX_EXIT_INTERNAL ||
+		    status == QX_EXIT_INTERRUPTED)
 			fprintf(stderr, "qx-bench: %s\n", err.msg);
 		qx_suite_free(&suite);
-		/* Worst status wins: internal > usage > failures > ok. */
+		/* Worst status wins: interrupted > internal > usage > failures > ok. */
 		if (status > worst)
 			worst = status;
+		if (status == QX_EXIT_INTERRUPTED)
+			break;
 	}
 	return worst;
 }

@@ -10,6 +10,7 @@
 #include "measure/latency.h"
 #include "measure/pool.h"
 #include "measure/stats.h"
+#include "util/interrupt.h"
 
 /* One (model, kernel set) at the group's batch and thread count, and what its rounds gave. */
 struct config {
@@ -219,6 +220,10 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 		shuffle(order, n, &seed);
 		for (int j = 0; j < n && !rc; j++) {
 			struct config *c = &cfg[order[j]];
+			if (qx_interrupted()) {
+				rc = qx_fail(err, QX_EINTERRUPTED, "interrupted during measurement");
+				break;
+			}
 			if (c->failed)
 				continue;
 			char name[256];

@@ -19,6 +19,7 @@
 #include "report/report.h"
 #include "results/results.h"
 #include "stats/paired.h"
+#include "util/interrupt.h"
 
 int qx_exit_status(int err_code)
 {
@@ -28,6 +29,7 @@ int qx_exit_status(int err_code)
 	case QX_ENOENT:
 	case QX_EUNSUPPORTED: return QX_EXIT_USAGE;
 	case QX_EPLUGIN: return QX_EXIT_FAILURES;
+	case QX_EINTERRUPTED: return QX_EXIT_INTERRUPTED;
 	default: return QX_EXIT_INTERNAL;
 	}
 }
@@ -366,7 +368,7 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	int64_t q8_bytes = 0;
 	rc = evaluate(r, &res.plan, k, what, &acc, &q8_bytes, &perr);
 	if (rc) {
-		if (rc == QX_ENOMEM || rc == QX_EINTERNAL || rc == QX_EIO) {
+		if (rc == QX_ENOMEM || rc == QX_EINTERNAL || rc == QX_EIO || rc == QX_EINTERRUPTED) {
 			*fatal = perr;
 			qx_plugin_result_free(&res);
 			return rc;
@@ -444,14 +446,29 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 		run_free(&r);
 		return qx_exit_status(qx_fail_nomem(err, "starting the run"));
 	}
+	qx_interrupt_install();
 	rc = run_fp32(&r, err);
-	for (int i = 0; !rc && i < s->n_plugins; i++)
-		if (plugin_selected(opt, s->plugins[i].label))
+	for (int i = 0; !rc && i < s->n_plugins; i++) {
+		if (qx_interrupted())
+			rc = qx_fail(err, QX_EINTERRUPTED, "interrupted");
+		else if (plugin_selected(opt, s->plugins[i].label))
 			rc = run_plugin(&r, &s->plugins[i], err);
+	}
 	if (!rc)
 		rc = measure(&r, err);
-	if (!rc)
+	if (rc == QX_EINTERRUPTED) {
+		/* Keep what was measured: the last complete step is already in results.json; mark
+		 * the document as partial and say where it is. */
+		struct qx_error werr = { 0 };
+		json_object_set_new(r.results.root, "interrupted", json_true());
+		if (write_results(&r, &werr) == 0)
+			snprintf(err->msg, sizeof err->msg, "interrupted: partial results in %s",
+			         r.results.path);
+		else
+			snprintf(err->msg, sizeof err->msg, "interrupted, and %s", werr.msg);
+	} else if (!rc) {
 		printf("\nresults written to %s\n", r.results.path);
+	}
 	int status = rc ? qx_exit_status(rc) : r.failures ? QX_EXIT_FAILURES : QX_EXIT_OK;
 	run_free(&r);
 	return status;

@@ -24,6 +24,7 @@ enum qx_exit {
 	QX_EXIT_FAILURES = 1,      /* ran, but a plugin or kernel set failed (its row says why) */
 	QX_EXIT_USAGE = 2,         /* bad command line or invalid input (suite, model, dataset) */
 	QX_EXIT_INTERNAL = 3,      /* out of memory, I/O error writing results, or a bug */
+	QX_EXIT_INTERRUPTED = 130, /* SIGINT / SIGTERM: stopped, partial results written */
 };
 
 /* Maps an error code to the exit status above. */

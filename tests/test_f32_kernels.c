@@ -169,7 +169,7 @@ static void conv_desc_str(const struct qx_f32_conv_desc *d, char *buf, size_t n)
 /* A random convolution; kind picks the family. */
 static void rand_conv(struct qx_f32_conv_desc *d, int kind)
 {
-	static const int ks[] = { 1, 3, 5 };
+	static const int ks[] = { 1, 3, 5, 3, 9 }; /* 9: wider than the precomputed-mask path */
 	memset(d, 0, sizeof *d);
 	d->n = rnd_in(1, 3);
 	int64_t cg, ocg;
@@ -189,8 +189,8 @@ static void rand_conv(struct qx_f32_conv_desc *d, int kind)
 	}
 	d->c = cg * d->groups;
 	d->oc = ocg * d->groups;
-	d->kh = ks[rnd() % 3];
-	d->kw = rnd() % 4 ? d->kh : ks[rnd() % 3];
+	d->kh = ks[rnd() % 4];
+	d->kw = rnd() % 4 ? d->kh : ks[rnd() % 5];
 	d->sh = rnd() % 2 ? 1 : rnd_in(2, 3);
 	d->sw = rnd() % 2 ? d->sh : rnd_in(1, 3);
 	d->dh = rnd() % 4 ? 1 : 2;
@@ -391,6 +391,10 @@ static void rand_pool(struct qx_f32_conv_desc *d)
 	int64_t hmin = eh - d->pt - d->pb, wmin = ew - d->pl - d->pr;
 	d->h = (hmin > 1 ? hmin : 1) + rnd_in(0, 20);
 	d->w = (wmin > 1 ? wmin : 1) + rnd_in(0, 40);
+	if (rnd() % 8 == 0) { /* rows too wide for the per-call column tables */
+		d->n = 1, d->h = (hmin > 1 ? hmin : 1) + rnd_in(0, 2);
+		d->w = rnd() % 2 ? rnd_in(300, 400) : rnd_in(2100, 2300);
+	}
 	int ceil = rnd() % 2;
 	int64_t sh = d->h + d->pt + d->pb - eh, sw = d->w + d->pl + d->pr - ew;
 	d->oh = (ceil ? (sh + d->sh - 1) / d->sh : sh / d->sh) + 1;

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+sys.dont_write_bytecode = True  # no tools/__pycache__ in the checkout
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train_reference as ref  # noqa: E402  (FashionCNN, data loading, normalization)
 

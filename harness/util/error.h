@@ -10,6 +10,10 @@
 
 #include <stdarg.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum qx_err_code {
 	QX_OK = 0,
 	QX_EINVAL = -1,       /* bad input: suite, model, dataset, options, command line */
@@ -19,6 +23,7 @@ enum qx_err_code {
 	QX_EIO = -5,          /* reading or writing failed */
 	QX_EPLUGIN = -6,      /* a plugin failed, crashed, hung or returned an invalid plan */
 	QX_EINTERNAL = -7,    /* a bug in qx-bench */
+	QX_EINTERRUPTED = -8, /* SIGINT / SIGTERM: stopped between steps, results kept */
 };
 
 struct qx_error {
@@ -37,5 +42,9 @@ int qx_fail_wrap(struct qx_error *err, const char *fmt, ...)
 
 /* Out-of-memory helper with the conventional message. */
 int qx_fail_nomem(struct qx_error *err, const char *what);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

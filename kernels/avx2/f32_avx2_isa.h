@@ -98,18 +98,45 @@ static inline f32v f32v_load_lanes(f32v fill, const float *base, int64_t size, i
 	return _mm256_loadu_ps(t);
 }
 
-/* Lane l in [lo, hi) reads base[e0 + l * stride], the others are fill. Stride 2 (pools,
- * strided convolutions) loads the 16 floats around when they lie inside the object and keeps
- * the even ones; otherwise lane by lane. */
-static inline f32v f32v_gather_lanes(f32v fill, const float *base, int64_t size, int64_t e0,
-                                     int64_t stride, int64_t lo, int64_t hi)
+/* Lanes [lo, hi) of a stride-2 read (lane l reads base[e0 + 2 l]), made once per window
+ * column. */
+struct f32_lanes2 {
+	__m256 lanes;
+	int64_t lo, hi;
+};
+
+static inline struct f32_lanes2 f32_lanes2_make(int64_t lo, int64_t hi)
 {
-	if (stride == 2 && e0 >= 0 && e0 + 2 * F32_VL <= size) {
+	return (struct f32_lanes2){ _mm256_castsi256_ps(f32_lane_range(lo, hi)), lo, hi };
+}
+
+/* Lane l of m's lanes reads base[e0 + 2 l], the others are fill: the 16 floats around when they
+ * lie inside the object, then the even ones; otherwise lane by lane. */
+static inline f32v f32v_load2(f32v fill, const float *base, int64_t size, int64_t e0,
+                              const struct f32_lanes2 *m)
+{
+	if (e0 >= 0 && e0 + 2 * F32_VL <= size) {
 		__m256 a = _mm256_loadu_ps(base + e0), b = _mm256_loadu_ps(base + e0 + F32_VL);
 		/* a0 a2 b0 b2 | a4 a6 b4 b6 -> a0 a2 a4 a6 b0 b2 b4 b6 */
 		__m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
 		even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0)));
-		return _mm256_blendv_ps(fill, even, _mm256_castsi256_ps(f32_lane_range(lo, hi)));
+		return _mm256_blendv_ps(fill, even, m->lanes);
+	}
+	float t[F32_VL];
+	_mm256_storeu_ps(t, fill);
+	for (int64_t l = m->lo < 0 ? 0 : m->lo; l < m->hi && l < F32_VL; l++)
+		t[l] = base[e0 + 2 * l];
+	return _mm256_loadu_ps(t);
+}
+
+/* Lane l in [lo, hi) reads base[e0 + l * stride], the others are fill (stride 2 as f32v_load2,
+ * others lane by lane: only strided convolutions and pools get here). */
+static inline f32v f32v_gather_lanes(f32v fill, const float *base, int64_t size, int64_t e0,
+                                     int64_t stride, int64_t lo, int64_t hi)
+{
+	if (stride == 2) {
+		struct f32_lanes2 m = f32_lanes2_make(lo, hi);
+		return f32v_load2(fill, base, size, e0, &m);
 	}
 	float t[F32_VL];
 	_mm256_storeu_ps(t, fill);

@@ -91,30 +91,50 @@ static inline f32v f32v_load_lanes(f32v fill, const float *base, int64_t size, i
 	return _mm512_mask_loadu_ps(fill, f32_lane_range(lo, hi), p);
 }
 
-/* Lane l in [lo, hi) reads base[e0 + l * stride], the others are fill. Stride 2 (pools,
- * strided convolutions) loads the 32 floats around and keeps the even ones; others gather. */
-static inline f32v f32v_gather_lanes(f32v fill, const float *base, int64_t size, int64_t e0,
-                                     int64_t stride, int64_t lo, int64_t hi)
+/* Lanes [lo, hi) of a stride-2 read (lane l reads base[e0 + 2 l]), made once per window
+ * column: the lane mask and the masks of the two 16-float loads it takes. */
+struct f32_lanes2 {
+	__mmask16 lanes, first, second;
+};
+
+static inline struct f32_lanes2 f32_lanes2_make(int64_t lo, int64_t hi)
+{
+	__mmask16 lanes = f32_lane_range(lo, hi);
+	/* lane l of 0..7 -> bit 2l of the first load's mask, 8..15 -> of the second's */
+	uint32_t a = lanes & 0xffu, b = (uint32_t)lanes >> 8;
+	a = (a | a << 4) & 0x0f0fu, b = (b | b << 4) & 0x0f0fu;
+	a = (a | a << 2) & 0x3333u, b = (b | b << 2) & 0x3333u;
+	a = (a | a << 1) & 0x5555u, b = (b | b << 1) & 0x5555u;
+	return (struct f32_lanes2){ lanes, (__mmask16)a, (__mmask16)b };
+}
+
+/* Lane l of m->lanes reads base[e0 + 2 l], the others are fill: the 32 floats around, then
+ * the even ones. */
+static inline f32v f32v_load2(f32v fill, const float *base, int64_t size, int64_t e0,
+                              const struct f32_lanes2 *m)
 {
 	(void)size;
 	const float *p = (const float *)((uintptr_t)base + (uintptr_t)(e0 * (int64_t)sizeof(float)));
-	__mmask16 lanes = f32_lane_range(lo, hi);
+	__m512 lo16 = _mm512_maskz_loadu_ps(m->first, p);
+	__m512 hi16 = _mm512_maskz_loadu_ps(m->second,
+	                                    (const float *)((uintptr_t)p + 16 * sizeof(float)));
+	__m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+	return _mm512_mask_mov_ps(fill, m->lanes, _mm512_permutex2var_ps(lo16, even, hi16));
+}
+
+/* Lane l in [lo, hi) reads base[e0 + l * stride], the others are fill. */
+static inline f32v f32v_gather_lanes(f32v fill, const float *base, int64_t size, int64_t e0,
+                                     int64_t stride, int64_t lo, int64_t hi)
+{
 	if (stride == 2) {
-		/* lane l of 0..7 -> bit 2l of the first load's mask, 8..15 -> of the second's */
-		uint32_t a = lanes & 0xffu, b = (uint32_t)lanes >> 8;
-		a = (a | a << 4) & 0x0f0fu, b = (b | b << 4) & 0x0f0fu;
-		a = (a | a << 2) & 0x3333u, b = (b | b << 2) & 0x3333u;
-		a = (a | a << 1) & 0x5555u, b = (b | b << 1) & 0x5555u;
-		__m512 lo16 = _mm512_maskz_loadu_ps((__mmask16)a, p);
-		__m512 hi16 = _mm512_maskz_loadu_ps((__mmask16)b,
-		                                    (const float *)((uintptr_t)p + 16 * sizeof(float)));
-		__m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-		return _mm512_mask_mov_ps(fill, lanes, _mm512_permutex2var_ps(lo16, even, hi16));
+		struct f32_lanes2 m = f32_lanes2_make(lo, hi);
+		return f32v_load2(fill, base, size, e0, &m);
 	}
+	const float *p = (const float *)((uintptr_t)base + (uintptr_t)(e0 * (int64_t)sizeof(float)));
 	__m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
 	                                                   13, 14, 15),
 	                                 _mm512_set1_epi32((int32_t)stride));
-	return _mm512_mask_i32gather_ps(fill, lanes, idx, p, 4);
+	return _mm512_mask_i32gather_ps(fill, f32_lane_range(lo, hi), idx, p, 4);
 }
 
 /* Lanes of m read base[e0 + l], the others are 0; only they need lie inside the object. */
