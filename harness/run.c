@@ -465,7 +465,7 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 			snprintf(err->msg, sizeof err->msg, "interrupted: partial results in %s",
 			         r.results.path);
 		else
-			snprintf(err->msg, sizeof err->msg, "interrupted, and %s", werr.msg);
+			*err = werr;
 	} else if (!rc) {
 		printf("\nresults written to %s\n", r.results.path);
 	}
