@@ -27,7 +27,7 @@ show() {
 	sed 's/^/# /' "$1"
 }
 
-echo "1..6"
+echo "1..9"
 
 make -C "$root" --no-print-directory install PREFIX="$tmp/prefix" >"$tmp/install.log" 2>&1
 rc=$?
@@ -65,6 +65,48 @@ show "$tmp/check.log"
 [ $rc -eq 0 ] || show "$tmp/check.err"
 
 # The checker must also be able to fail: a plugin that crashes in calibrate.
+# The example in a suite, next to a shipped plugin and a crashing one: its row is produced, the
+# crash is one error row, and the run says so in its exit status (1).
+limit=512
+[ -n "${QX_SANITIZED:-}" ] && limit=128
+cat >"$tmp/suite.yaml" <<EOF
+name: example-plugin
+model: $root/models/fashion_cnn.onnx
+dataset:
+  format: idx
+  images: /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+  labels: /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz
+  limit: $limit
+calibration:
+  images: /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+  labels: /usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz
+  count: 64
+preprocess:
+  mean: [0.2860]
+  std: [0.3530]
+kernels: [scalar]
+plugins:
+  - path: $tmp/build/percentile.so
+    options: { percentile: 99.9 }
+  - path: $build/tests/plugins/segv.so
+  - name: static-per-tensor
+measure:
+  enabled: false
+EOF
+"$build/qx-bench" -o "$tmp/results" "$tmp/suite.yaml" >"$tmp/suite.out" 2>"$tmp/suite.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q "^percentile  *scalar  *[0-9.]*%" "$tmp/suite.out"
+ok $? "the example plugin runs in a suite and gets its accuracy row (exit $rc)"
+show "$tmp/suite.out"
+grep -q "^segv .*error: plugin 'segv' .*crashed with SIGSEGV" "$tmp/suite.out" &&
+	[ "$(grep -c "crashed with SIGSEGV" "$tmp/suite.err")" -eq 1 ]
+ok $? "the crashing plugin is one error row and one line on stderr"
+show "$tmp/suite.err"
+grep -q "^static-per-tensor  *scalar  *[0-9.]*%" "$tmp/suite.out" &&
+	grep -q '"label": "segv"' "$tmp"/results/example-plugin/*/results.json &&
+	grep -q '"label": "static-per-tensor"' "$tmp"/results/example-plugin/*/results.json
+ok $? "the plugin after the crash still runs, and results.json holds all three rows"
+
 "$build/qx-bench" plugin-check "$build/tests/plugins/segv.so" --timeout 20 >"$tmp/segv.log" 2>&1
 rc=$?
 [ $rc -eq 1 ] && grep -q "^not ok .*full run" "$tmp/segv.log" &&

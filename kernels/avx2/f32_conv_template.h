@@ -4,12 +4,15 @@
  * Per group, y[oc_g][pixels] = W[oc_g][K] x col[K][pixels] with K = c_g * kh * kw. Weights are
  * packed once into panels of F32_MR output channels, [K][F32_MR] each, so the micro-kernel
  * broadcasts them; output pixels run across the vector lanes, so results are stored straight
- * into NCHW rows. The pixels of a call are numbered across the batch (image * oh * ow + pixel):
- * a tile may span images, which keeps the lanes full when a feature map is small (7x7 = 49
- * pixels). Each tile of pixels is gathered (im2col) into strips of F32_SW pixels, K in chunks
- * of at most F32_CONV_KC, on the stack: the kernel never allocates and disjoint ranges may run
- * concurrently. A strip that lies inside one image is stored directly (bias, FMAs and clamp in
- * registers); one that crosses an image or the range's end goes through a staging tile. */
+ * into NCHW rows. The pixels of a call are numbered across the batch (image * oh * ow + pixel)
+ * and cut into strips of F32_SW: a strip may span images, which keeps the lanes full when a
+ * feature map is small (7x7 = 49 pixels). Each strip is gathered (im2col) into a stack buffer,
+ * K in chunks of at most F32_CONV_KC (one chunk up to 3x3 x 64 channels: partial sums through y
+ * cost more than the bigger buffer), then every panel of output channels runs over it. The
+ * kernel never allocates (it needs about F32_CONV_KC * (F32_SW + F32_VL) * 4 bytes of stack:
+ * 147 KiB for AVX-512, 74 KiB for AVX2) and disjoint ranges may run concurrently. A strip that
+ * lies inside one image is stored directly (bias, FMAs and clamp in registers); one that
+ * crosses an image or the range's end goes through a staging tile. */
 #include "avx2/f32_tile_template.h"
 
 #include <stdlib.h>
@@ -18,12 +21,8 @@
 #include "kernels_f32.h"
 
 #ifndef F32_CONV_KC
-#define F32_CONV_KC 576        /* k rows of the im2col tile */
+#define F32_CONV_KC 576        /* k rows of the im2col buffer */
 #endif
-#ifndef F32_CONV_STRIPS
-#define F32_CONV_STRIPS 1      /* strips of F32_SW pixels per im2col tile */
-#endif
-#define F32_CONV_NB (F32_CONV_STRIPS * F32_SW)
 #define F32_CONV_LDB (F32_SW + F32_VL) /* floats per im2col row: a strip's lanes, then slack */
 #define F32_CONV_KW_MAX 8      /* widest kernel row with precomputed lane masks */
 #ifndef F32_CONV_AHEAD
@@ -49,7 +48,7 @@ struct conv_packed {
 	int64_t next_plane_ahead; /* F32_CONV_AHEAD planes, in floats; 0: no prefetch */
 };
 
-/* Output pixels [j, j + n) of a tile: one output row of one image, inside one strip. */
+/* Output pixels [j, j + n) of a strip: one output row of one image. */
 struct conv_run {
 	int64_t j, n;
 	int64_t img;           /* image */
@@ -117,8 +116,8 @@ void F32_FN(pack_free)(void *packed)
 	free(p);
 }
 
-/* Splits pixels [q0, q0 + np) (numbered across the batch) into runs that stay inside one
- * output row and one strip; returns how many. */
+/* Splits strip pixels [q0, q0 + np) (numbered across the batch) into runs that stay inside
+ * one output row; returns how many. */
 static int conv_runs(const struct conv_packed *p, int64_t q0, int64_t np, struct conv_run *runs)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
@@ -126,11 +125,7 @@ static int conv_runs(const struct conv_packed *p, int64_t q0, int64_t np, struct
 	int64_t oy = pix / d->ow, ox = pix % d->ow;
 	int nr = 0;
 	for (int64_t j = 0; j < np;) {
-		int64_t n = d->ow - ox;
-		if (n > np - j)
-			n = np - j;
-		if (n > F32_SW - j % F32_SW)
-			n = F32_SW - j % F32_SW;
+		int64_t n = d->ow - ox < np - j ? d->ow - ox : np - j;
 		runs[nr++] = (struct conv_run){ j, n, img, oy * d->sh - d->pt, ox * d->sw - d->pl };
 		j += n;
 		ox += n;
@@ -216,23 +211,22 @@ static void im2col_run_generic(const struct conv_packed *p, float *dst, const fl
 	}
 }
 
-/* Fills the im2col tile for k in [k0, k0 + kc) of group g: col[strip][kk][F32_CONV_LDB],
- * strips kc * F32_CONV_LDB floats apart, lanes [0, F32_SW) of a row used, the F32_VL after
- * them slack. Runs are written with whole vectors whose lanes past the run are zeros: they land
- * on a later run's lanes of the same row (written after it) or in the slack. Lanes past np up
- * to the last vector are zeroed too, so the micro-kernel never meets garbage. */
+/* Fills the im2col buffer of one strip of np pixels for k in [k0, k0 + kc) of group g:
+ * col[kk][F32_CONV_LDB], lanes [0, F32_SW) used, the F32_VL after them slack. Runs are written
+ * with whole vectors whose lanes past the run are zeros: they land on a later run's lanes of
+ * the same row (written after it) or in the slack. Lanes past np up to the last vector are
+ * zeroed too, so the micro-kernel never meets garbage. */
 static __attribute__((noinline)) void conv_im2col(const struct conv_packed *p, const float *x,
                                                   int64_t g, int64_t k0, int64_t kc, int64_t np,
                                                   const struct conv_run *runs, int nruns,
                                                   float *col)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
-	int64_t sstride = kc * F32_CONV_LDB;
 	int64_t xsize = d->n * d->c * p->hw;
 	int fast = d->sw == 1 && d->kw <= F32_CONV_KW_MAX;
 	for (int r = 0; r < nruns; r++) {
 		const struct conv_run *run = &runs[r];
-		float *dst = col + run->j / F32_SW * sstride + run->j % F32_SW;
+		float *dst = col + run->j;
 		int64_t n = run->n, img0 = run->img * d->c * p->hw + g * p->cg * p->hw;
 		if (!fast) {
 			im2col_run_generic(p, dst, x, img0, run, p->taps + k0, kc);
@@ -275,10 +269,9 @@ static __attribute__((noinline)) void conv_im2col(const struct conv_packed *p, c
 			break;
 		}
 	}
-	if (np % F32_SW)
+	if (np % F32_VL)
 		for (int64_t kk = 0; kk < kc; kk++)
-			f32v_storeu(col + np / F32_SW * sstride + kk * F32_CONV_LDB + np % F32_SW,
-			            f32v_zero());
+			f32v_storeu(col + kk * F32_CONV_LDB + np, f32v_zero());
 }
 
 /* Splits strip pixels [q, q + n) into segments of one image each; returns how many. */
@@ -304,57 +297,52 @@ static void conv_segment(const struct conv_packed *p, const float *x, float *y, 
                          int64_t cb, int64_t qa, int64_t qb)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
-	_Alignas(64) float col[F32_CONV_STRIPS * F32_CONV_KC * F32_CONV_LDB];
+	_Alignas(64) float col[F32_CONV_KC * F32_CONV_LDB];
 	_Alignas(64) float tile[F32_MR * F32_SW + F32_VL];
-	struct conv_run runs[F32_CONV_NB + F32_CONV_STRIPS];
+	struct conv_run runs[F32_SW];
 	struct f32_seg segs[F32_SW];
 	int64_t chunks = (p->k + F32_CONV_KC - 1) / F32_CONV_KC;
 	int64_t kstep = chunks ? (p->k + chunks - 1) / chunks : 1;
-	for (int64_t q0 = qa; q0 < qb; q0 += F32_CONV_NB) {
-		int64_t np = qb - q0 < F32_CONV_NB ? qb - q0 : F32_CONV_NB;
-		int nruns = conv_runs(p, q0, np, runs);
-		int64_t strips = (np + F32_SW - 1) / F32_SW;
+	for (int64_t q = qa; q < qb; q += F32_SW) {
+		int64_t sn = qb - q < F32_SW ? qb - q : F32_SW;
+		int R = (int)((sn + F32_VL - 1) / F32_VL);
+		int nruns = conv_runs(p, q, sn, runs);
+		int64_t img = q / p->ohw, pix = q % p->ohw;
+		int direct = sn == R * F32_VL && pix + sn <= p->ohw;
+		int nseg = direct ? 0 : conv_strip_segs(p, q, sn, segs);
 		for (int64_t g = ca / p->ocg; g < d->groups && g * p->ocg < cb; g++) {
 			int64_t glo = ca > g * p->ocg ? ca - g * p->ocg : 0;
 			int64_t ghi = cb < (g + 1) * p->ocg ? cb - g * p->ocg : p->ocg;
 			const float *w_g = p->w + g * p->blocks * p->k * F32_MR;
 			const float *bias_g = p->bias + g * p->blocks * F32_MR;
+			/* k == 0 still runs one empty chunk: y = clamp(bias) */
 			for (int64_t k0 = 0; k0 < p->k || k0 == 0; k0 += kstep) {
 				int64_t kc = p->k - k0 < kstep ? p->k - k0 : kstep;
-				conv_im2col(p, x, g, k0, kc, np, runs, nruns, col);
-				for (int64_t s = 0; s < strips; s++) {
-					int64_t q = q0 + s * F32_SW;
-					int64_t sn = np - s * F32_SW < F32_SW ? np - s * F32_SW : F32_SW;
-					int R = (int)((sn + F32_VL - 1) / F32_VL);
-					int64_t img = q / p->ohw, pix = q % p->ohw;
-					int direct = sn == R * F32_VL && pix + sn <= p->ohw;
-					int nseg = direct ? 0 : conv_strip_segs(p, q, sn, segs);
-					const float *b = col + s * kc * F32_CONV_LDB;
-					for (int64_t blk = glo / F32_MR; blk * F32_MR < ghi; blk++) {
-						int64_t c0 = g * p->ocg + blk * F32_MR; /* global channel of row 0 */
-						struct f32_tile_io io = {
-							.rowbias = bias_g + blk * F32_MR,
-							.ldy = p->ohw,
-							.tile = tile,
-							.first = k0 == 0,
-							.last = k0 + kc >= p->k,
-							.mlo = glo > blk * F32_MR ? (int)(glo - blk * F32_MR) : 0,
-							.mhi = ghi < (blk + 1) * F32_MR ? (int)(ghi - blk * F32_MR) : F32_MR,
-							.act_min = d->act_min,
-							.act_max = d->act_max,
-						};
-						if (direct)
-							io.y = y + (img * d->oc + c0) * p->ohw + pix;
-						else if (!io.first)
-							for (int m = io.mlo; m < io.mhi; m++)
-								f32_tile_row_in(y, (c0 + m) * p->ohw, tile + m * F32_SW,
-								                segs, nseg);
-						f32_tile(R, kc, w_g + (blk * p->k + k0) * F32_MR, b, F32_CONV_LDB, &io);
-						if (!direct)
-							for (int m = io.mlo; m < io.mhi; m++)
-								f32_tile_row_out(y, (c0 + m) * p->ohw, tile + m * F32_SW,
-								                 segs, nseg);
-					}
+				conv_im2col(p, x, g, k0, kc, sn, runs, nruns, col);
+				for (int64_t blk = glo / F32_MR; blk * F32_MR < ghi; blk++) {
+					int64_t c0 = g * p->ocg + blk * F32_MR; /* global channel of row 0 */
+					struct f32_tile_io io = {
+						.rowbias = bias_g + blk * F32_MR,
+						.ldy = p->ohw,
+						.tile = tile,
+						.first = k0 == 0,
+						.last = k0 + kc >= p->k,
+						.mlo = glo > blk * F32_MR ? (int)(glo - blk * F32_MR) : 0,
+						.mhi = ghi < (blk + 1) * F32_MR ? (int)(ghi - blk * F32_MR) : F32_MR,
+						.act_min = d->act_min,
+						.act_max = d->act_max,
+					};
+					if (direct)
+						io.y = y + (img * d->oc + c0) * p->ohw + pix;
+					else if (!io.first)
+						for (int m = io.mlo; m < io.mhi; m++)
+							f32_tile_row_in(y, (c0 + m) * p->ohw, tile + m * F32_SW, segs,
+							                nseg);
+					f32_tile(R, kc, w_g + (blk * p->k + k0) * F32_MR, col, F32_CONV_LDB, &io);
+					if (!direct)
+						for (int m = io.mlo; m < io.mhi; m++)
+							f32_tile_row_out(y, (c0 + m) * p->ohw, tile + m * F32_SW, segs,
+							                 nseg);
 				}
 				if (p->k == 0)
 					break;
