@@ -1,15 +1,18 @@
 /* f32_bench: times the fp32 convolution of every available kernel set (scalar, avx2, avx512)
  * on the reference model's conv layers (3x3, pad 1, stride 1: 1->32 @28x28, 32->32 @28x28,
  * 32->64 @14x14, 64->64 @14x14, 64->128 @7x7) at batch 1 and 64, and reports GFLOP/s and the
- * share of the machine's FMA peak. A benchmark, not a test.
+ * share of the machine's FMA peak; then the model's other fp32 ops (its two max pools and the
+ * classifier Gemm) at batch 64 against scalar. A benchmark, not a test.
  *
  *   gcc -O2 -Iharness -Ikernels -Itests bench/f32_bench.c build/libqx.a \
  *       $(pkg-config --libs yaml-0.1 hwloc libprotobuf-c zlib jansson gsl benchmark) \
  *       -lstdc++ -lm -ldl -lpthread -o build/f32_bench
  *   build/f32_bench [seconds per measurement, default 0.15] [set name ...]
  *
- * One thread, whatever core the OS gives (pin with taskset for steadier numbers); each number
- * is the best of 3 rounds, so a neighbour's burst on a shared core costs a round, not the row.
+ * One thread, whatever core the OS gives (pin with taskset for steadier numbers). Times are
+ * the thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so time the OS gives a neighbour on the
+ * shared cores is not counted, and each number is the best of 3 rounds, so a neighbour's burst
+ * (caches, frequency) costs a round, not the row.
  *
  * The peak. Zen 5 issues two 512-bit FMAs per cycle: 32 fp32 multiply-adds (64 FLOP) per
  * cycle. The clock is not the TSC's nominal rate (boost, and in a VM the TSC is virtual), so
@@ -35,6 +38,7 @@ extern const struct qx_kernels_f32 qx_f32_avx512;
 
 #define PEAK_MAC_PER_CYCLE 32.0 /* Zen 5: 2 x 512-bit FMA per cycle */
 
+/* Seconds of this thread's CPU time. */
 static double now(void)
 {
 	struct timespec ts;
@@ -246,7 +250,8 @@ int main(int argc, char **argv)
 	ghz = loop_rate(add_chain) / 1e9;
 	printf("clock: %.2f GHz (dependent add chain, one add per cycle)\n", ghz);
 	if (sets[1].runs)
-		printf("FMA loop, ymm: %.1f MAC/cycle (AVX2 ceiling 16)\n", loop_rate(fma_ymm) / (ghz * 1e9));
+		printf("FMA loop, ymm: %.1f MAC/cycle (AVX2 ceiling 16)\n",
+		       loop_rate(fma_ymm) / (ghz * 1e9));
 	if (has512)
 		printf("FMA loop, zmm: %.1f MAC/cycle (peak used below: %.0f)\n",
 		       loop_rate(fma_zmm) / (ghz * 1e9), PEAK_MAC_PER_CYCLE);
@@ -270,7 +275,8 @@ int main(int argc, char **argv)
 				.pt = 1, .pl = 1, .pb = 1, .pr = 1, .groups = 1,
 				.act_min = 0.0f, .act_max = INFINITY,
 			};
-			size_t xn = (size_t)(n * L->c * L->hw * L->hw), yn = (size_t)(n * L->oc * L->hw * L->hw);
+			size_t xn = (size_t)(n * L->c * L->hw * L->hw);
+			size_t yn = (size_t)(n * L->oc * L->hw * L->hw);
 			size_t wn = (size_t)(L->oc * L->c * 9);
 			float *x = malloc(xn * sizeof *x), *y = malloc(yn * sizeof *y);
 			float *w = malloc(wn * sizeof *w), *b = malloc((size_t)L->oc * sizeof *b);
@@ -293,7 +299,7 @@ int main(int argc, char **argv)
 					continue;
 				double t = time_conv(sets[s].k, &d, x, w, b, y, secs);
 				double per_cycle = ghz > 0 ? mac / t / (ghz * 1e9) : 0;
-				printf("%-18s %5lld %-7s %10.3f %9.1f %9.2f %7.1f%%\n", name, (long long)n,
+				printf("%-18s %5lld %-7s %10.4f %9.1f %9.2f %7.1f%%\n", name, (long long)n,
 				       sets[s].name, t * 1e3, 2 * mac / t / 1e9, per_cycle,
 				       100 * per_cycle / PEAK_MAC_PER_CYCLE);
 				fflush(stdout);

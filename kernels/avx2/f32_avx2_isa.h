@@ -119,7 +119,8 @@ static inline f32v f32v_load2(f32v fill, const float *base, int64_t size, int64_
 		__m256 a = _mm256_loadu_ps(base + e0), b = _mm256_loadu_ps(base + e0 + F32_VL);
 		/* a0 a2 b0 b2 | a4 a6 b4 b6 -> a0 a2 a4 a6 b0 b2 b4 b6 */
 		__m256 even = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
-		even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0)));
+		__m256d quads = _mm256_permute4x64_pd(_mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0));
+		even = _mm256_castpd_ps(quads);
 		return _mm256_blendv_ps(fill, even, m->lanes);
 	}
 	float t[F32_VL];

@@ -95,10 +95,11 @@ int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, con
 	for (int64_t k = 0; k < p->k; k++) {
 		int64_t ic = k / khw, ky = k % khw / d->kw, kx = k % d->kw;
 		p->taps[k] = (struct f32_tap){ ky * d->dh, kx, ic * p->hw,
-						ic * p->hw + ky * d->dh * d->w + kx * d->dw };
+		                               ic * p->hw + ky * d->dh * d->w + kx * d->dw };
 	}
-	/* Prefetch only where the images outgrow L2: one image's input then is read by many
-	 * tiles, each touching every channel, and the channel jumps defeat the hardware prefetcher. */
+	/* Prefetch only where the batch's input outgrows L2: it is then read by many strips, each
+	 * touching every channel, and the channel jumps defeat the hardware prefetcher (batch 64 of
+	 * 32 x 28 x 28 ran about 15% faster with it, 14 x 14 the same). */
 	if (d->n * d->c * p->hw * (int64_t)sizeof(float) > (256 << 10) && p->cg > F32_CONV_AHEAD)
 		p->next_plane_ahead = F32_CONV_AHEAD * p->hw;
 	*packed = p;
@@ -291,6 +292,51 @@ static int conv_strip_segs(const struct conv_packed *p, int64_t q, int64_t n, st
 	return ns;
 }
 
+/* Where a strip's outputs go: straight into y when its pixels are whole vectors inside one
+ * image, else through the staging tile and per-image segments. */
+struct conv_strip {
+	int R;                 /* vectors */
+	int direct;
+	float *y0;             /* direct: y at channel 0 of the strip's first pixel */
+	int nseg;
+	struct f32_seg segs[F32_SW];
+};
+
+/* Output channels [glo, ghi) of group g (group-relative) over one strip, for k in
+ * [k0, k0 + kc), whose im2col rows are in col. */
+static void conv_strip_panels(const struct conv_packed *p, float *y, const struct conv_strip *st,
+                              int64_t g, int64_t glo, int64_t ghi, int64_t k0, int64_t kc,
+                              const float *col, float *tile)
+{
+	const struct qx_f32_conv_desc *d = &p->d;
+	const float *w_g = p->w + g * p->blocks * p->k * F32_MR;
+	for (int64_t blk = glo / F32_MR; blk * F32_MR < ghi; blk++) {
+		int64_t c0 = g * p->ocg + blk * F32_MR; /* channel of the panel's row 0 */
+		int64_t mlo = glo - blk * F32_MR, mhi = ghi - blk * F32_MR;
+		struct f32_tile_io io = {
+			.rowbias = p->bias + (g * p->blocks + blk) * F32_MR,
+			.y = st->direct ? st->y0 + c0 * p->ohw : NULL,
+			.ldy = p->ohw,
+			.tile = tile,
+			.first = k0 == 0,
+			.last = k0 + kc >= p->k,
+			.mlo = mlo > 0 ? (int)mlo : 0,
+			.mhi = mhi < F32_MR ? (int)mhi : F32_MR,
+			.act_min = d->act_min,
+			.act_max = d->act_max,
+		};
+		if (!st->direct && !io.first)
+			for (int m = io.mlo; m < io.mhi; m++)
+				f32_tile_row_in(y, (c0 + m) * p->ohw, tile + m * F32_SW, st->segs,
+				                st->nseg);
+		f32_tile(st->R, kc, w_g + (blk * p->k + k0) * F32_MR, col, F32_CONV_LDB, &io);
+		if (!st->direct)
+			for (int m = io.mlo; m < io.mhi; m++)
+				f32_tile_row_out(y, (c0 + m) * p->ohw, tile + m * F32_SW, st->segs,
+				                 st->nseg);
+	}
+}
+
 /* Output channels [ca, cb) (numbered over all groups) at pixels [qa, qb) (numbered across the
  * batch). */
 static void conv_segment(const struct conv_packed *p, const float *x, float *y, int64_t ca,
@@ -300,50 +346,25 @@ static void conv_segment(const struct conv_packed *p, const float *x, float *y, 
 	_Alignas(64) float col[F32_CONV_KC * F32_CONV_LDB];
 	_Alignas(64) float tile[F32_MR * F32_SW + F32_VL];
 	struct conv_run runs[F32_SW];
-	struct f32_seg segs[F32_SW];
+	struct conv_strip st;
 	int64_t chunks = (p->k + F32_CONV_KC - 1) / F32_CONV_KC;
 	int64_t kstep = chunks ? (p->k + chunks - 1) / chunks : 1;
 	for (int64_t q = qa; q < qb; q += F32_SW) {
 		int64_t sn = qb - q < F32_SW ? qb - q : F32_SW;
-		int R = (int)((sn + F32_VL - 1) / F32_VL);
 		int nruns = conv_runs(p, q, sn, runs);
 		int64_t img = q / p->ohw, pix = q % p->ohw;
-		int direct = sn == R * F32_VL && pix + sn <= p->ohw;
-		int nseg = direct ? 0 : conv_strip_segs(p, q, sn, segs);
+		st.R = (int)((sn + F32_VL - 1) / F32_VL);
+		st.direct = sn == st.R * F32_VL && pix + sn <= p->ohw;
+		st.y0 = y + img * d->oc * p->ohw + pix;
+		st.nseg = st.direct ? 0 : conv_strip_segs(p, q, sn, st.segs);
 		for (int64_t g = ca / p->ocg; g < d->groups && g * p->ocg < cb; g++) {
 			int64_t glo = ca > g * p->ocg ? ca - g * p->ocg : 0;
 			int64_t ghi = cb < (g + 1) * p->ocg ? cb - g * p->ocg : p->ocg;
-			const float *w_g = p->w + g * p->blocks * p->k * F32_MR;
-			const float *bias_g = p->bias + g * p->blocks * F32_MR;
 			/* k == 0 still runs one empty chunk: y = clamp(bias) */
 			for (int64_t k0 = 0; k0 < p->k || k0 == 0; k0 += kstep) {
 				int64_t kc = p->k - k0 < kstep ? p->k - k0 : kstep;
 				conv_im2col(p, x, g, k0, kc, sn, runs, nruns, col);
-				for (int64_t blk = glo / F32_MR; blk * F32_MR < ghi; blk++) {
-					int64_t c0 = g * p->ocg + blk * F32_MR; /* global channel of row 0 */
-					struct f32_tile_io io = {
-						.rowbias = bias_g + blk * F32_MR,
-						.ldy = p->ohw,
-						.tile = tile,
-						.first = k0 == 0,
-						.last = k0 + kc >= p->k,
-						.mlo = glo > blk * F32_MR ? (int)(glo - blk * F32_MR) : 0,
-						.mhi = ghi < (blk + 1) * F32_MR ? (int)(ghi - blk * F32_MR) : F32_MR,
-						.act_min = d->act_min,
-						.act_max = d->act_max,
-					};
-					if (direct)
-						io.y = y + (img * d->oc + c0) * p->ohw + pix;
-					else if (!io.first)
-						for (int m = io.mlo; m < io.mhi; m++)
-							f32_tile_row_in(y, (c0 + m) * p->ohw, tile + m * F32_SW, segs,
-							                nseg);
-					f32_tile(R, kc, w_g + (blk * p->k + k0) * F32_MR, col, F32_CONV_LDB, &io);
-					if (!direct)
-						for (int m = io.mlo; m < io.mhi; m++)
-							f32_tile_row_out(y, (c0 + m) * p->ohw, tile + m * F32_SW, segs,
-							                 nseg);
-				}
+				conv_strip_panels(p, y, &st, g, glo, ghi, k0, kc, col, tile);
 				if (p->k == 0)
 					break;
 			}

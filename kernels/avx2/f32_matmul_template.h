@@ -19,17 +19,20 @@
 #define F32_MM_NB (F32_MM_STRIPS * F32_SW)
 
 /* b rows [k0, k0 + kc), columns [j0, j0 + nb) into strips of bt (kc * F32_SW floats each);
- * columns past nb up to the strip's end are zeros. */
+ * columns past nb up to the strip's end are zeros. Rows of b contiguous (MatMul, Gemm): vector
+ * copies; columns contiguous (Gemm transB, an FC layer's [n][k] weights): walk each column down
+ * and write the strip's column; otherwise element by element. */
 static void mm_pack_b(const float *b, int64_t b_rs, int64_t b_cs, int64_t k0, int64_t kc,
                       int64_t j0, int64_t nb, float *bt)
 {
 	int64_t strips = (nb + F32_SW - 1) / F32_SW;
 	for (int64_t s = 0; s < strips; s++) {
 		int64_t sn = nb - s * F32_SW < F32_SW ? nb - s * F32_SW : F32_SW;
-		float *dst = bt + s * kc * F32_SW;
-		for (int64_t kk = 0; kk < kc; kk++, dst += F32_SW) {
-			const float *src = b + (k0 + kk) * b_rs + (j0 + s * F32_SW) * b_cs;
-			if (b_cs == 1) {
+		float *strip = bt + s * kc * F32_SW;
+		if (b_cs == 1) {
+			for (int64_t kk = 0; kk < kc; kk++) {
+				const float *src = b + (k0 + kk) * b_rs + j0 + s * F32_SW;
+				float *dst = strip + kk * F32_SW;
 				int64_t j = 0;
 				for (; j + F32_VL <= sn; j += F32_VL)
 					f32v_storeu(dst + j, f32v_loadu(src + j));
@@ -39,9 +42,23 @@ static void mm_pack_b(const float *b, int64_t b_rs, int64_t b_cs, int64_t k0, in
 				}
 				for (; j < F32_SW; j += F32_VL)
 					f32v_storeu(dst + j, f32v_zero());
-			} else {
+			}
+		} else if (b_rs == 1) {
+			for (int64_t j = 0; j < F32_SW; j++) {
+				if (j >= sn) {
+					for (int64_t kk = 0; kk < kc; kk++)
+						strip[kk * F32_SW + j] = 0.0f;
+					continue;
+				}
+				const float *src = b + k0 + (j0 + s * F32_SW + j) * b_cs;
+				for (int64_t kk = 0; kk < kc; kk++)
+					strip[kk * F32_SW + j] = src[kk];
+			}
+		} else {
+			for (int64_t kk = 0; kk < kc; kk++) {
+				const float *src = b + (k0 + kk) * b_rs + (j0 + s * F32_SW) * b_cs;
 				for (int64_t j = 0; j < F32_SW; j++)
-					dst[j] = j < sn ? src[j * b_cs] : 0.0f;
+					strip[kk * F32_SW + j] = j < sn ? src[j * b_cs] : 0.0f;
 			}
 		}
 	}
@@ -61,6 +78,19 @@ static void mm_pack_a(const float *a, int64_t a_rs, int64_t a_cs, int64_t i0, in
 		const float *src = a + (i0 + r) * a_rs + k0 * a_cs;
 		for (int64_t kk = 0; kk < kc; kk++)
 			at[kk * F32_MR + r] = src[kk * a_cs];
+	}
+}
+
+/* Rows [i0, i0 + mr) of the staging tile to y (out) or, from y, the partial sums of the k
+ * chunks before (in); seg says which columns. */
+static void mm_stage(int out, float *y, int64_t n, int64_t i0, int64_t mr, float *tile,
+                     const struct f32_seg *seg)
+{
+	for (int64_t r = 0; r < mr; r++) {
+		if (out)
+			f32_tile_row_out(y, (i0 + r) * n, tile + r * F32_SW, seg, 1);
+		else
+			f32_tile_row_in(y, (i0 + r) * n, tile + r * F32_SW, seg, 1);
 	}
 }
 
@@ -111,12 +141,10 @@ void F32_FN(matmul)(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_r
 						.act_max = act_max,
 					};
 					if (!direct && !io.first)
-						for (int64_t r = 0; r < mr; r++)
-							f32_tile_row_in(y, (i0 + r) * n, tile + r * F32_SW, &seg, 1);
+						mm_stage(0, y, n, i0, mr, tile, &seg);
 					f32_tile(R, kc, at, bt + s * kc * F32_SW, F32_SW, &io);
 					if (!direct)
-						for (int64_t r = 0; r < mr; r++)
-							f32_tile_row_out(y, (i0 + r) * n, tile + r * F32_SW, &seg, 1);
+						mm_stage(1, y, n, i0, mr, tile, &seg);
 				}
 			}
 			if (k == 0)

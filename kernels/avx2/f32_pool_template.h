@@ -1,6 +1,7 @@
 /* fp32 max and average pooling over NCHW, written once for the x86 SIMD sets: the including
  * file includes its ISA header first. Output pixels of one row run across the lanes; each
- * window tap is one (masked) vector load, or a gather when the stride is not 1.
+ * window tap is one (masked) vector load at stride 1, two loads and a shuffle at stride 2, a
+ * gather otherwise, with the lane bounds of each window column worked out once per call.
  *
  * Both give the scalar reference's results bit for bit: max is exact and keeps the scalar NaN
  * rule (f32v_max_nan); the average adds the taps in the scalar order (ky, then kx), adding
@@ -10,7 +11,8 @@
 
 #include "kernels_f32.h"
 
-/* Taps of window row ky / column kx of output pixel ox, or row oy, that fall in [lo, hi). */
+/* Along one axis: how many of the k taps of output o's window (stride s, padding pad, dilation
+ * dil) fall at input indices in [lo, hi). */
 static inline int64_t pool_taps(int64_t o, int64_t s, int64_t pad, int64_t dil, int64_t k,
                                 int64_t lo, int64_t hi)
 {
@@ -154,11 +156,14 @@ void F32_FN(avgpool)(const struct qx_f32_conv_desc *d, int count_include_pad, co
 			 * 0 means no tap inside, so the sum is 0: divide it by 1 */
 			float count[F32_VL];
 			for (int64_t l = 0; l < F32_VL; l++) {
-				float cnt = l >= nl ? 1.0f :
-				            keep    ? cy * cx_kept[ox0 + l] :
-				                      cy * (float)pool_taps(ox0 + l, d->sw, d->pl, d->dw, d->kw,
-				                                            xlo, xhi);
-				count[l] = cnt != 0.0f ? cnt : 1.0f;
+				if (l >= nl) {
+					count[l] = 1.0f;
+					continue;
+				}
+				float cx = keep ? cx_kept[ox0 + l] :
+				                  (float)pool_taps(ox0 + l, d->sw, d->pl, d->dw, d->kw, xlo,
+				                                   xhi);
+				count[l] = cy * cx != 0.0f ? cy * cx : 1.0f;
 			}
 			f32v v = f32v_div(sum, f32v_loadu(count));
 			f32v_store_first(y + r * d->ow + ox0, f32v_clamp(v, lo, hi), nl);

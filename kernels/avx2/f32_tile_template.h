@@ -79,7 +79,9 @@ F32_INLINE void f32_tile_r(const int R, int64_t kc, const float *restrict a,
 		}
 }
 
-/* The micro-tile for R = 1 .. F32_RV vectors, each instantiated with R constant. */
+/* The micro-tile for R = 1 .. F32_RV vectors, each instantiated with R constant. Out of line:
+ * a call per micro-tile is noise next to its k loop, and the callers' own registers then do
+ * not crowd the accumulators. */
 static __attribute__((noinline)) void f32_tile(int R, int64_t kc, const float *a,
                                                const float *b, int64_t ldb,
                                                const struct f32_tile_io *io)

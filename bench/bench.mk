@@ -1,0 +1,76 @@
+# make bench: kernel and whole-model benchmarks, qx-bench against PyTorch (and oneDNN where
+# libdnnl-dev is installed). A benchmark, not a test: it prints numbers and fails only when a
+# step cannot run. Included by the Makefile after its variables (it uses BUILD, CC, CFLAGS,
+# LDLIBS, LIB, PROGRAM); docs/benchmarks.md says what every number means.
+#
+#   make bench                     everything, results and the summary under $(BUILD)/bench/
+#   make bench BENCH_SECONDS=0.3   longer kernel measurements (default 0.1 s each)
+#   make bench BENCH_CPU=1         run pinned to another CPU (default 0, where qx-bench pins)
+
+BENCH_OUT     := $(BUILD)/bench
+BENCH_PYTHON  ?= /usr/bin/python3
+BENCH_CPU     ?= 0
+BENCH_SECONDS ?= 0.1
+BENCH_PT_SECONDS ?= 1
+BENCH_PLUGIN  := static-per-channel
+BENCH_SUITE   := suites/fashion-mnist.yaml
+BENCH_TASKSET := $(if $(shell command -v taskset 2>/dev/null),taskset -c $(BENCH_CPU))
+BENCH_F32_C   := $(wildcard bench/f32_bench.c)
+# oneDNN's C API header: Debian's libdnnl-dev puts it in both places (2.x); either will do.
+BENCH_DNNL_H  := $(firstword $(wildcard /usr/include/oneapi/dnnl/dnnl.h /usr/include/dnnl.h))
+BENCH_PROGRAMS := $(BUILD)/q8_bench $(if $(BENCH_F32_C),$(BUILD)/f32_bench) \
+                  $(if $(BENCH_DNNL_H),$(BUILD)/onednn_conv)
+
+# $(call bench_step,OUTPUT-FILE,COMMAND): runs COMMAND, shows its output and keeps it in
+# OUTPUT-FILE; fails when COMMAND does (POSIX sh has no pipefail, hence the status file).
+define bench_step
+	@echo '$$ $(strip $(2))'
+	@{ $(2); echo $$? > $(1).rc; } | tee $(1); \
+	  rc=$$(cat $(1).rc); rm -f $(1).rc; [ "$$rc" -eq 0 ] || { echo "bench: '$(strip $(2))' exited $$rc" >&2; exit 1; }
+endef
+
+.PHONY: bench
+bench: all $(BENCH_PROGRAMS)
+	@mkdir -p $(BENCH_OUT)
+	@echo "== int8 kernels per layer (q8_bench, $(BENCH_SECONDS) s per measurement)"
+	$(call bench_step,$(BENCH_OUT)/q8_bench.txt,$(BENCH_TASKSET) $(BUILD)/q8_bench $(BENCH_SECONDS))
+	@echo
+ifneq ($(BENCH_F32_C),)
+	@echo "== fp32 kernels per layer (f32_bench)"
+	$(call bench_step,$(BENCH_OUT)/f32_bench.txt,$(BENCH_TASKSET) $(BUILD)/f32_bench $(BENCH_SECONDS))
+else
+	@rm -f $(BENCH_OUT)/f32_bench.txt
+	@echo "== fp32 kernels per layer: skipped (no bench/f32_bench.c)"
+endif
+	@echo
+ifneq ($(BENCH_DNNL_H),)
+	@echo "== oneDNN int8 convolution per layer (onednn_conv, $(BENCH_DNNL_H))"
+	$(call bench_step,$(BENCH_OUT)/onednn_conv.txt,OMP_NUM_THREADS=1 $(BENCH_TASKSET) $(BUILD)/onednn_conv $(BENCH_SECONDS))
+else
+	@echo "onednn_conv: skipped (libdnnl-dev is not installed: no /usr/include/oneapi/dnnl/dnnl.h or /usr/include/dnnl.h; apt-get install libdnnl-dev to compare with oneDNN)" \
+	  | tee $(BENCH_OUT)/onednn_conv.txt
+endif
+	@echo
+	@echo "== whole model: qx-bench, $(BENCH_PLUGIN) on every kernel set and fp32, one thread"
+	@rm -rf $(BENCH_OUT)/qx
+	@echo '$$ $(PROGRAM) --plugins $(BENCH_PLUGIN) --kernels all --threads 1 --batch 1,64 --limit 512 -o $(BENCH_OUT)/qx --quiet $(BENCH_SUITE)'
+	@rc=0; $(PROGRAM) --plugins $(BENCH_PLUGIN) --kernels all --threads 1 --batch 1,64 --limit 512 \
+	  -o $(BENCH_OUT)/qx --quiet $(BENCH_SUITE) || rc=$$?; \
+	  [ $$rc -le 1 ] || { echo "bench: qx-bench exited $$rc" >&2; exit 1; }; \
+	  [ $$rc -eq 0 ] || echo "bench: qx-bench exited 1 (a kernel set failed: its row says why); going on"
+	@echo
+	@echo "== whole model: PyTorch $(BENCH_PLUGIN) int8 (onednn) and fp32, one thread"
+	$(call bench_step,$(BENCH_OUT)/pytorch.txt,$(BENCH_PYTHON) tools/bench_pytorch.py --threads 1 --cpu $(BENCH_CPU) --seconds $(BENCH_PT_SECONDS) -o $(BENCH_OUT)/pytorch.json)
+	@echo
+	@echo "== summary"
+	$(call bench_step,$(BENCH_OUT)/summary.txt,$(BENCH_PYTHON) tools/bench_summary.py --qx-results $(BENCH_OUT)/qx --pytorch $(BENCH_OUT)/pytorch.json --q8 $(BENCH_OUT)/q8_bench.txt --f32 $(BENCH_OUT)/f32_bench.txt --onednn $(BENCH_OUT)/onednn_conv.txt --plugin $(BENCH_PLUGIN) --json $(BENCH_OUT)/summary.json)
+
+# The kernel benchmarks: one .c each, linked with the library like the tests.
+$(BUILD)/q8_bench $(BUILD)/f32_bench: $(BUILD)/%: $(BUILD)/obj/bench/%.o $(LIB)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# oneDNN's comparison needs nothing of qx-bench; OpenMP because Debian's libdnnl uses it
+# (the program limits it to one thread).
+$(BUILD)/onednn_conv: bench/onednn_conv.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) $(OPT) -fopenmp $< -ldnnl -o $@

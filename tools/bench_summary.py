@@ -1,0 +1,505 @@
+#!/usr/bin/python3
+"""Print `make bench`'s final table: qx-bench against PyTorch, oneDNN and the CPU's peak.
+
+Needs no torch (plain json): any python3 runs it.
+
+  tools/bench_summary.py --qx-results build/bench/qx --pytorch build/bench/pytorch.json \\
+      --q8 build/bench/q8_bench.txt [--f32 build/bench/f32_bench.txt] \\
+      [--onednn build/bench/onednn_conv.txt] [--json build/bench/summary.json]
+
+Inputs (docs/benchmarks.md says what each number means):
+  --qx-results  qx-bench's results.json, or a folder holding one (the newest is used):
+                whole-model latency per kernel set, int8 (--plugin) and fp32
+  --pytorch     tools/bench_pytorch.py's JSON: PyTorch int8 (onednn) and fp32
+  --q8          bench/q8_bench.c's output: per-layer int8 time per kernel set, peak loops
+  --f32         bench/f32_bench.c's output: per-layer fp32 time per kernel set (optional)
+  --onednn      bench/onednn_conv.c's output: per-layer oneDNN int8 time (optional; a file
+                whose first line says "skipped" is reported as such)
+
+Prints whole-model images/s and latency, per-layer images/s, GMAC/s and share of the
+CPU's int8 peak, the ratios the project targets, each marked met or missed, and
+qx-bench / oneDNN per layer. Exit status 0 whatever the numbers (a benchmark, not a
+test); 2 when a required input is missing or unreadable.
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import sys
+
+# The reference model (models/fashion_cnn.onnx): 3x3 pad-1 convs (in, out, spatial) + Linear.
+LAYERS = [(1, 32, 28), (32, 32, 28), (32, 64, 14), (64, 64, 14), (64, 128, 7)]
+FC_MAC = 128 * 10
+
+
+def layer_name(c, oc, hw):
+	return "%d->%d @%dx%d" % (c, oc, hw, hw)
+
+
+def layer_mac(c, oc, hw):
+	return c * oc * 9 * hw * hw
+
+
+MODEL_MAC = sum(layer_mac(*l) for l in LAYERS) + FC_MAC
+
+# Targets (lead's brief): whole model, and per layer as a share of the set's own peak loop.
+TARGET_VS_PYTORCH_B64 = 1.25   # VNNI int8 / PyTorch int8 images/s at batch 64, at least
+TARGET_LATENCY_B1 = 0.5        # VNNI int8 / PyTorch int8 latency at batch 1, at most
+TARGET_VS_FP32_B64 = 3.0       # VNNI int8 / qx-bench best fp32 images/s at batch 64, at least
+TARGET_SHARE = {"avx512vnni": 75.0, "avxvnni": 70.0, "avx2": 80.0}  # % of own peak, c >= 16
+TARGET_FIRST_LAYER_MAC_CYCLE = 20.0  # VNNI set, the 1-input-channel layer
+VNNI_SETS = ("avx512vnni", "avxvnni")  # "VNNI" = the first of these the CPU runs
+
+
+class InputError(Exception):
+	pass
+
+
+# ---- readers -------------------------------------------------------------------------------
+
+def read_text(path, what):
+	try:
+		with open(path) as f:
+			return f.read()
+	except OSError as e:
+		raise InputError("%s: cannot read %s (%s)" % (path, what, e.strerror))
+
+
+def read_json(path, what):
+	text = read_text(path, what)
+	try:
+		return json.loads(text)
+	except ValueError as e:
+		raise InputError("%s: %s is not JSON (%s)" % (path, what, e))
+
+
+def find_results(path):
+	"""path itself, or the newest results.json under the folder path."""
+	if os.path.isfile(path):
+		return path
+	found = glob.glob(os.path.join(path, "**", "results.json"), recursive=True)
+	if not found:
+		raise InputError("%s: no results.json under it (expected qx-bench -o %s output)"
+				 % (path, path))
+	return max(found, key=os.path.getmtime)
+
+
+LAYER_RE = r"(\d+)->(\d+) @(\d+)x(\d+)"
+
+
+def parse_q8(text, path):
+	"""q8_bench's table: {"clock_ghz", "sets": {name: {"peak_gmac", "peak_mac_cycle", "what",
+	"rows": {(layer, batch): {"us", "gmac", "mac_cycle", "share"}}}}, "skipped": {name: why},
+	"avx2_maddwd_peak_gmac"}."""
+	out = {"clock_ghz": None, "sets": {}, "skipped": {}, "avx2_maddwd_peak_gmac": None}
+	cur = None
+	for n, line in enumerate(text.splitlines(), 1):
+		m = re.match(r"# q8_bench:.*core clock ([\d.]+) GHz", line)
+		if m:
+			out["clock_ghz"] = float(m.group(1))
+			continue
+		m = re.match(r"# avx2: vpmaddwd .* peaks at ([\d.]+) MAC/cycle, ([\d.]+) GMAC/s", line)
+		if m:
+			out["avx2_maddwd_peak_gmac"] = float(m.group(2))
+			continue
+		m = re.match(r"## (\S+): skipped \((.*)\)$", line)
+		if m:
+			out["skipped"][m.group(1)] = m.group(2)
+			cur = None
+			continue
+		m = re.match(r"## (\S+) \((.*)\)$", line)
+		if m:
+			cur = out["sets"].setdefault(m.group(1), {"isa": m.group(2), "peak_gmac": None,
+								  "peak_mac_cycle": None, "what": None,
+								  "rows": {}})
+			continue
+		m = re.match(r"# peak loop \((.*)\): ([\d.]+) MAC/cycle, ([\d.]+) GMAC/s", line)
+		if m and cur is not None:
+			cur["what"], cur["peak_mac_cycle"], cur["peak_gmac"] = (
+				m.group(1), float(m.group(2)), float(m.group(3)))
+			continue
+		m = re.match(LAYER_RE + r"\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)(?:\s+([\d.]+)%)?\s*$",
+			     line)
+		if m:
+			if cur is None:
+				raise InputError("%s:%d: a layer row outside a kernel set's section" % (path, n))
+			key = (layer_name(*(int(m.group(i)) for i in (1, 2, 3))), int(m.group(5)))
+			cur["rows"][key] = {"us": float(m.group(6)), "gmac": float(m.group(7)),
+					    "mac_cycle": float(m.group(8)),
+					    "share": float(m.group(9)) if m.group(9) else None}
+	if not out["sets"]:
+		raise InputError("%s: no kernel set section (expected q8_bench's '## <set> (<isa>)' "
+				 "headers and layer rows)" % path)
+	return out
+
+
+def parse_f32(text):
+	"""f32_bench's table: {(layer, batch, set): seconds per call}."""
+	rows = {}
+	for line in text.splitlines():
+		m = re.match(r"(" + LAYER_RE + r")\s+(\d+)\s+(\S+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+"
+			     r"([\d.]+)%\s*$", line)
+		if m:
+			rows[(m.group(1), int(m.group(6)), m.group(7))] = float(m.group(8)) * 1e-3
+	return rows
+
+
+def parse_onednn(text):
+	"""onednn_conv's table: ({(layer, batch, src_zp): (seconds, impl)}, header, skipped why)."""
+	lines = text.splitlines()
+	if lines and "skipped" in lines[0]:
+		return {}, None, lines[0].strip()
+	rows, header = {}, None
+	for line in lines:
+		if line.startswith("# onednn_conv:"):
+			header = line[2:].strip()
+		m = re.match(r"(" + LAYER_RE + r")\s+(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+(\S+)", line)
+		if m:
+			rows[(m.group(1), int(m.group(6)), int(m.group(7)))] = (float(m.group(8)) * 1e-6,
+										  m.group(10))
+	return rows, header, None if rows else "no layer rows in onednn_conv's output"
+
+
+def qx_whole_model(doc, path, plugin):
+	"""{(system, kernels, batch): measurement} for threads 1; system 'int8' or 'fp32'."""
+	out = {}
+	plugins = [p for p in doc.get("plugins", []) if p.get("label") == plugin]
+	if not plugins:
+		raise InputError("%s: no plugin labelled %s (expected qx-bench --plugins %s)"
+				 % (path, plugin, plugin))
+	for system, ms in (("int8", plugins[0].get("measurements", [])),
+			   ("fp32", (doc.get("fp32") or {}).get("measurements", []))):
+		for m in ms:
+			if m.get("threads") == 1:
+				out[(system, m.get("kernels"), m.get("batch"))] = m
+	if not out:
+		raise InputError("%s: no one-thread measurements (expected qx-bench --threads 1)" % path)
+	return out
+
+
+TIME_UNITS = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def qx_cpu_times(doc, path, plugin):
+	"""{(system, kernels, batch): median ms} of Google Benchmark's per-round cpu_time, threads 1,
+	from the gbench.json beside results.json; {} when it is not there."""
+	candidates = [os.path.join(os.path.dirname(path), "gbench.json"), doc.get("gbench_json") or ""]
+	gpath = next((c for c in candidates if c and os.path.isfile(c)), None)
+	if gpath is None:
+		return {}
+	rounds = {}
+	for b in read_json(gpath, "Google Benchmark output").get("benchmarks", []):
+		parts = str(b.get("name", "")).split("/")
+		if len(parts) < 4 or b.get("run_type", "iteration") != "iteration":
+			continue
+		try:
+			threads = int(parts[2].split(":")[1])
+			batch = int(parts[3].split(":")[1])
+			cpu = float(b["cpu_time"]) * TIME_UNITS[b.get("time_unit", "ns")]
+		except (IndexError, ValueError, KeyError):
+			continue
+		system = "fp32" if parts[0] == "fp32" else ("int8" if parts[0] == plugin else None)
+		if system and threads == 1:
+			rounds.setdefault((system, parts[1], batch), []).append(cpu)
+	out = {}
+	for k, v in rounds.items():
+		v.sort()
+		n = len(v)
+		out[k] = v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
+	return out
+
+
+def pytorch_whole_model(doc):
+	"""{(system, batch): measurement}, or a reason it was skipped."""
+	if "skipped" in doc:
+		return {}, doc["skipped"]
+	return {(m["system"], m["batch"]): m for m in doc.get("measurements", [])}, None
+
+
+# ---- printing --------------------------------------------------------------------------------
+
+def fmt(v, spec, missing="-"):
+	return missing if v is None else spec % v
+
+
+class Verdicts:
+	def __init__(self):
+		self.items = []
+
+	def add(self, what, value, target, op, unit=""):
+		"""op '>=' or '<='; value None: not measured."""
+		if value is None:
+			verdict = "n/a"
+		elif op == ">=":
+			verdict = "met" if value >= target else "MISSED"
+		else:
+			verdict = "met" if value <= target else "MISSED"
+		self.items.append({"what": what, "value": value, "target": "%s %g%s" % (op, target, unit),
+				   "verdict": verdict})
+		return verdict
+
+
+def main():
+	ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+	ap.add_argument("--qx-results", required=True, metavar="FILE|DIR")
+	ap.add_argument("--pytorch", required=True, metavar="FILE")
+	ap.add_argument("--q8", required=True, metavar="FILE")
+	ap.add_argument("--f32", metavar="FILE")
+	ap.add_argument("--onednn", metavar="FILE")
+	ap.add_argument("--plugin", default="static-per-channel",
+			help="qx-bench plugin whose int8 model is compared (default static-per-channel)")
+	ap.add_argument("--json", metavar="FILE", help="also write the ratios and verdicts as JSON")
+	args = ap.parse_args()
+
+	try:
+		qx_path = find_results(args.qx_results)
+		qx_doc = read_json(qx_path, "qx-bench results")
+		qx = qx_whole_model(qx_doc, qx_path, args.plugin)
+		qx_cpu = qx_cpu_times(qx_doc, qx_path, args.plugin)
+		pt, pt_skipped = pytorch_whole_model(read_json(args.pytorch, "bench_pytorch output"))
+		pt_doc = read_json(args.pytorch, "bench_pytorch output")
+		q8 = parse_q8(read_text(args.q8, "q8_bench output"), args.q8)
+	except InputError as e:
+		print("bench_summary: %s" % e, file=sys.stderr)
+		return 2
+	f32 = {}
+	f32_note = None
+	if args.f32:
+		if os.path.exists(args.f32):
+			f32 = parse_f32(read_text(args.f32, "f32_bench output"))
+			if not f32:
+				f32_note = "%s: no layer rows" % args.f32
+		else:
+			f32_note = "%s: not there (bench/f32_bench.c not built)" % args.f32
+	dnnl, dnnl_header, dnnl_skipped = {}, None, "not run"
+	if args.onednn and os.path.exists(args.onednn):
+		dnnl, dnnl_header, dnnl_skipped = parse_onednn(read_text(args.onednn, "onednn_conv output"))
+
+	int8_sets = [s for s in ("avx512vnni", "avxvnni", "avx2", "scalar")
+		     if any(k[0] == "int8" and k[1] == s for k in qx)]
+	int8_sets += sorted({k[1] for k in qx if k[0] == "int8"} - set(int8_sets))
+	fp32_sets = [s for s in ("avx512vnni", "avxvnni", "avx2", "scalar")
+		     if any(k[0] == "fp32" and k[1] == s for k in qx)]
+	vnni = next((s for s in VNNI_SETS if ("int8", s, 64) in qx or ("int8", s, 1) in qx), None)
+	peaks = {s: v["peak_gmac"] for s, v in q8["sets"].items() if v["peak_gmac"]}
+	cpu_peak_set = max(peaks, key=peaks.get) if peaks else None
+	cpu_peak = peaks.get(cpu_peak_set)
+	clock = q8["clock_ghz"]
+
+	print("qx-bench benchmark summary: one thread; model %s, %.2f M MAC/image"
+	      % ("models/fashion_cnn.onnx", MODEL_MAC / 1e6))
+	shown = os.path.relpath(qx_path)
+	print("  qx-bench:  %s (plugin %s; wall-clock median of interleaved Google Benchmark runs)"
+	      % (qx_path if shown.startswith("..") else shown, args.plugin))
+	if pt_skipped:
+		print("  PyTorch:   skipped: %s" % pt_skipped)
+	else:
+		print("  PyTorch:   %s, quantized engine %s, %d thread(s) (tools/bench_pytorch.py)"
+		      % (pt_doc.get("torch_version"), pt_doc.get("engine"), pt_doc.get("threads", 0)))
+	print("  clock:     %s GHz (q8_bench's dependent-imul estimate)" % fmt(clock, "%.2f"))
+	if cpu_peak:
+		print("  int8 peak: %.1f GMAC/s = %.1f MAC/cycle (%s peak loop: %s); every '%% int8 "
+		      "peak' below divides by it" % (cpu_peak, q8["sets"][cpu_peak_set]["peak_mac_cycle"],
+						     cpu_peak_set, q8["sets"][cpu_peak_set]["what"]))
+	for s in sorted(q8["sets"]):
+		if s != cpu_peak_set and peaks.get(s):
+			print("             %s peak loop: %.1f GMAC/s (%s)" % (s, peaks[s],
+									q8["sets"][s]["what"]))
+	if q8["avx2_maddwd_peak_gmac"]:
+		print("             avx2 vpmaddwd loop (what the avx2 set runs): %.1f GMAC/s"
+		      % q8["avx2_maddwd_peak_gmac"])
+	print("  Numbers from one run on a shared machine are noisy; the ratios are what count.")
+
+	# -- whole model: {name: {batch: {"wall": ms, "cpu": ms, "error": text}}}
+	def share(gmac):
+		return None if gmac is None or not cpu_peak else 100.0 * gmac / cpu_peak
+
+	def entry(m, cpu_ms):
+		if m is None:
+			return None
+		return {"wall": m.get("median"), "cpu": cpu_ms, "error": m.get("error")}
+
+	systems = []  # (name, {batch: entry})
+	for system, sets in (("int8", int8_sets), ("fp32", fp32_sets)):
+		for s in sets:
+			systems.append(("qx-bench %s %s" % (system, s),
+					{b: entry(qx.get((system, s, b)), qx_cpu.get((system, s, b)))
+					 for b in (1, 64)}))
+	if not pt_skipped:
+		for system, label in (("int8", "PyTorch int8 " + str(pt_doc.get("engine"))),
+				      ("fp32", "PyTorch fp32")):
+			systems.append((label, {b: entry(pt.get((system, b)),
+							 (pt.get((system, b)) or {}).get("cpu_median"))
+						for b in (1, 64)}))
+	by_name = dict(systems)
+
+	def value(name, batch, clock_kind):
+		e = (by_name.get(name) or {}).get(batch)
+		return None if e is None else e.get(clock_kind)
+
+	for clock_kind, title in (("wall", "wall-clock median (qx-bench: Google Benchmark samples; "
+				   "PyTorch: time.perf_counter per call)"),
+				  ("cpu", "CPU time of the running thread (qx-bench: median over the "
+				   "rounds of Google Benchmark's cpu_time; PyTorch: time.thread_time "
+				   "median): what other processes' time-slicing does not inflate")):
+		print("\nWhole model, one thread, %s" % title)
+		print("%-28s %11s %10s %11s %10s %10s %12s" % ("system", "b1 ms", "b1 img/s", "b64 ms",
+							        "b64 img/s", "b64 GMAC/s", "% int8 peak"))
+		for name, per_batch in systems:
+			b1, b64 = value(name, 1, clock_kind), value(name, 64, clock_kind)
+			ips64 = None if not b64 else 64e3 / b64
+			gmac = None if ips64 is None else ips64 * MODEL_MAC * 1e-9
+			err = next((e["error"] for e in per_batch.values() if e and e.get("error")), None)
+			print("%-28s %11s %10s %11s %10s %10s %12s%s" % (
+				name, fmt(b1, "%.4f"), fmt(b1 and 1e3 / b1, "%.0f"), fmt(b64, "%.3f"),
+				fmt(ips64, "%.0f"), fmt(gmac, "%.1f"), fmt(share(gmac), "%.1f%%"),
+				"  error: " + err if err else ""))
+
+	# -- ratios, each from both clocks
+	v = Verdicts()
+	vnni_int8 = "qx-bench int8 %s" % vnni
+	pt_int8 = "PyTorch int8 " + str(pt_doc.get("engine"))
+
+	def best_fp32(batch, clock_kind):
+		times = [(value("qx-bench fp32 " + s, batch, clock_kind), s) for s in fp32_sets]
+		times = [t for t in times if t[0]]
+		return min(times) if times else (None, None)
+
+	def ratio(a, b):
+		return a / b if a and b else None
+
+	print("\nRatios (targets from the project brief; verdict per clock: wall / cpu)")
+	print("  %-58s %8s %8s  %-10s %s" % ("", "wall", "cpu", "target", "verdict"))
+	lines = [
+		("%s int8 / PyTorch int8 images/s, batch 64" % vnni,
+		 lambda k: ratio(value(pt_int8, 64, k), value(vnni_int8, 64, k)),
+		 TARGET_VS_PYTORCH_B64, ">="),
+		("%s int8 / PyTorch int8 latency, batch 1" % vnni,
+		 lambda k: ratio(value(vnni_int8, 1, k), value(pt_int8, 1, k)), TARGET_LATENCY_B1, "<="),
+		("%s int8 / qx-bench best fp32 images/s, batch 64" % vnni,
+		 lambda k: ratio(best_fp32(64, k)[0], value(vnni_int8, 64, k)), TARGET_VS_FP32_B64, ">="),
+		("%s int8 / qx-bench best fp32 latency, batch 1" % vnni,
+		 lambda k: ratio(value(vnni_int8, 1, k), best_fp32(1, k)[0]), None, None),
+		("%s int8 / PyTorch fp32 images/s, batch 64" % vnni,
+		 lambda k: ratio(value("PyTorch fp32", 64, k), value(vnni_int8, 64, k)), None, None),
+	]
+	for what, compute, target, op in lines:
+		wall, cpu = compute("wall"), compute("cpu")
+		if target is None:
+			print("  %-58s %8s %8s  %-10s" % (what, fmt(wall, "%.2fx"), fmt(cpu, "%.2fx"),
+							   "(none)"))
+			continue
+		vw = v.add(what + " (wall)", wall, target, op, "x")
+		vc = v.add(what + " (cpu)", cpu, target, op, "x")
+		print("  %-58s %8s %8s  %-10s %s / %s" % (what, fmt(wall, "%.2fx"), fmt(cpu, "%.2fx"),
+							   "%s %.2fx" % (op, target), vw, vc))
+	for k in ("wall", "cpu"):
+		b = best_fp32(64, k)[1]
+		if b:
+			print("  best qx-bench fp32 at batch 64 (%s): %s" % (k, b))
+
+	# -- per layer
+	print("\nPer layer, one thread (q8_bench and f32_bench: thread CPU time, best of rounds)")
+	print("%-16s %5s %-17s %10s %11s %9s %12s %11s  %s" % (
+		"layer", "batch", "kernels", "us/call", "images/s", "GMAC/s", "% int8 peak",
+		"% set peak", "target"))
+	set_order = [s for s in ("avx512vnni", "avxvnni", "avx2", "scalar") if s in q8["sets"]]
+	set_order += sorted(set(q8["sets"]) - set(set_order))
+	f32_sets = [s for s in ("avx512", "avx2", "scalar") if any(k[2] == s for k in f32)]
+	f32_sets += sorted({k[2] for k in f32} - set(f32_sets))
+	for c, oc, hw in LAYERS:
+		name = layer_name(c, oc, hw)
+		for batch in (1, 64):
+			mac = layer_mac(c, oc, hw) * batch
+			for s in set_order:
+				row = q8["sets"][s]["rows"].get((name, batch))
+				if row is None:
+					continue
+				target = ""
+				if c >= 16 and s in TARGET_SHARE and row["share"] is not None:
+					verdict = v.add("%s %s batch %d: %% of %s peak" % (s, name, batch, s),
+							row["share"], TARGET_SHARE[s], ">=", "%")
+					target = ">= %.0f%% %s" % (TARGET_SHARE[s], verdict)
+				elif c < 16 and s == vnni:
+					verdict = v.add("%s %s batch %d: MAC/cycle" % (s, name, batch),
+							row["mac_cycle"], TARGET_FIRST_LAYER_MAC_CYCLE, ">=")
+					target = ">= %.0f MAC/cycle (%.1f) %s" % (TARGET_FIRST_LAYER_MAC_CYCLE,
+										   row["mac_cycle"], verdict)
+				print("%-16s %5d %-17s %10.1f %11.0f %9.1f %12s %11s  %s" % (
+					name, batch, "int8 " + s, row["us"], batch / (row["us"] * 1e-6),
+					row["gmac"], fmt(share(row["gmac"]), "%.1f%%"),
+					fmt(row["share"], "%.1f%%"), target))
+			for s in f32_sets:
+				t = f32.get((name, batch, s))
+				if t is None:
+					continue
+				gmac = mac / t * 1e-9
+				print("%-16s %5d %-17s %10.1f %11.0f %9.1f %12s %11s" % (
+					name, batch, "fp32 " + s, t * 1e6, batch / t, gmac,
+					fmt(share(gmac), "%.1f%%"), "-"))
+	if f32_note:
+		print("  (fp32 per layer: %s)" % f32_note)
+	if "avx2" in q8["sets"]:
+		print("  avx2's '%% set peak' is against the vpmaddubsw loop (the usual int8 AVX2 step); "
+		      "the set runs vpmaddwd, whose loop peaks at %s GMAC/s"
+		      % fmt(q8["avx2_maddwd_peak_gmac"], "%.1f"))
+
+	# -- oneDNN
+	print("\nqx-bench / oneDNN int8 convolution, per layer (throughput ratio; > 1: qx-bench faster)")
+	onednn_out = []
+	if not dnnl:
+		print("  skipped: %s" % dnnl_skipped)
+	else:
+		ref_set = vnni if vnni in q8["sets"] else (set_order[0] if set_order else None)
+		print("  %s; qx-bench kernels: %s" % (dnnl_header or "oneDNN", ref_set))
+		print("  %-16s %5s %10s %14s %14s %12s %12s  %s" % (
+			"layer", "batch", "qx us", "oneDNN us zp3", "oneDNN us zp0", "qx/oneDNN", "qx/best",
+			"oneDNN implementation (zp 3 / zp 0)"))
+		for c, oc, hw in LAYERS:
+			name = layer_name(c, oc, hw)
+			for batch in (1, 64):
+				row = q8["sets"].get(ref_set, {"rows": {}})["rows"].get((name, batch))
+				d3, d0 = dnnl.get((name, batch, 3)), dnnl.get((name, batch, 0))
+				if row is None or (d3 is None and d0 is None):
+					continue
+				qx_s = row["us"] * 1e-6
+				same = d3[0] / qx_s if d3 else None  # q8_bench uses source zero point 3
+				best = min(d[0] for d in (d3, d0) if d) / qx_s
+				print("  %-16s %5d %10.1f %14s %14s %12s %12s  %s / %s" % (
+					name, batch, row["us"], fmt(d3 and d3[0] * 1e6, "%.1f"),
+					fmt(d0 and d0[0] * 1e6, "%.1f"), fmt(same, "%.2fx"), "%.2fx" % best,
+					d3[1] if d3 else "-", d0[1] if d0 else "-"))
+				onednn_out.append({"layer": name, "batch": batch, "qx_us": row["us"],
+						   "onednn_us_zp3": d3 and d3[0] * 1e6,
+						   "onednn_us_zp0": d0 and d0[0] * 1e6,
+						   "qx_over_onednn_same_zp": same, "qx_over_onednn_best": best})
+		print("  qx/oneDNN: same source zero point as q8_bench (3); qx/best: against oneDNN's "
+		      "faster of zero point 3 and 0")
+
+	met = sum(1 for i in v.items if i["verdict"] == "met")
+	missed = [i for i in v.items if i["verdict"] == "MISSED"]
+	print("\nTargets: %d met, %d missed, %d not measured" % (
+		met, len(missed), sum(1 for i in v.items if i["verdict"] == "n/a")))
+	for i in missed:
+		print("  missed: %s = %s (target %s)" % (i["what"], fmt(i["value"], "%.2f"), i["target"]))
+
+	if args.json:
+		doc = {"schema": "qx-bench/bench-summary", "schema_version": 1,
+		       "qx_results": qx_path, "vnni_set": vnni, "cpu_int8_peak_gmac": cpu_peak,
+		       "clock_ghz": clock, "model_mac_per_image": MODEL_MAC,
+		       "whole_model_ms_per_batch": {name: {str(b): e for b, e in per_batch.items() if e}
+						    for name, per_batch in systems},
+		       "targets": v.items,
+		       "onednn": onednn_out if dnnl else {"skipped": dnnl_skipped}}
+		tmp = args.json + ".tmp"
+		with open(tmp, "w") as f:
+			json.dump(doc, f, indent=1)
+			f.write("\n")
+		os.replace(tmp, args.json)
+	return 0
+
+
+if __name__ == "__main__":
+	sys.exit(main())
