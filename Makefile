@@ -11,10 +11,11 @@ BUILD    ?= build
 PREFIX   ?= /usr/local
 SAN      ?=
 VERSION  := 0.1.0
+GIT_REV  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 CC       := gcc
 CXX      := g++
-PKGS     := yaml-0.1 hwloc libprotobuf-c zlib jansson gsl
+PKGS     := yaml-0.1 hwloc libprotobuf-c zlib jansson gsl libcrypto
 ONNX_PROTO_DIR := /usr/include
 
 # -std=c11 (not gnu11) also turns floating-point contraction off, which the int8 requantization
@@ -26,7 +27,7 @@ ifneq ($(SAN),)
 else
   OPT    ?= -O2 -g
 endif
-CPPFLAGS := -Iinclude -Iharness -Ikernels -Itests -I$(BUILD)/gen -D_GNU_SOURCE -DQX_VERSION='"$(VERSION)"' \
+CPPFLAGS := -Iinclude -Iharness -Ikernels -Itests -I$(BUILD)/gen -D_GNU_SOURCE -DQX_VERSION='"$(VERSION)"' -DQX_GIT_REV='"$(GIT_REV)"' \
             -DQX_PLUGIN_DIR_DEFAULT='"$(abspath $(BUILD))/plugins"' -MMD -MP
 CFLAGS   := $(CSTD) $(WARN) $(OPT) -ffp-contract=off -fPIC $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CXXFLAGS := -std=c++17 $(WARN) $(OPT) -fPIC $(shell pkg-config --cflags benchmark 2>/dev/null)
@@ -151,6 +152,9 @@ install: $(wildcard include/qx/*.h)
 
 clean:
 	rm -rf build
+
+# make bench: kernel and whole-model benchmarks beside PyTorch (docs/benchmarks.md).
+include bench/bench.mk
 
 # NEON: cross-built for AArch64 and run bit-exactly under qemu-aarch64 (tests/neon_bitexact.sh).
 include kernels/neon/neon.mk

@@ -11,6 +11,8 @@
 extern const struct qx_kernels_f32 qx_f32_scalar;
 extern const struct qx_kernels_q8 qx_q8_scalar;
 #if defined(__x86_64__)
+extern const struct qx_kernels_f32 qx_f32_avx2;
+extern const struct qx_kernels_f32 qx_f32_avx512;
 extern const struct qx_kernels_q8 qx_q8_avx2;
 extern const struct qx_kernels_q8 qx_q8_avx512vnni;
 extern const struct qx_kernels_q8 qx_q8_avxvnni;
@@ -19,14 +21,15 @@ extern const struct qx_kernels_q8 qx_q8_avxvnni;
 extern const struct qx_kernels_q8 qx_q8_neon;
 #endif
 
-/* fp32: the fast sets reuse scalar fp32 until their own fp32 kernels exist. */
+/* fp32: each x86 set has FMA fp32 kernels of its vector width (AVX-VNNI is a 256-bit set); NEON
+ * reuses scalar fp32 (its fp32 kernels do not exist yet). */
 static const struct qx_kernels sets[QX_KSET_COUNT] = {
 	[QX_KSET_SCALAR] = { QX_KSET_SCALAR, "scalar", "portable C", &qx_f32_scalar, &qx_q8_scalar },
 #if defined(__x86_64__)
-	[QX_KSET_AVX2] = { QX_KSET_AVX2, "avx2", "AVX2 + FMA", &qx_f32_scalar, &qx_q8_avx2 },
+	[QX_KSET_AVX2] = { QX_KSET_AVX2, "avx2", "AVX2 + FMA", &qx_f32_avx2, &qx_q8_avx2 },
 	[QX_KSET_AVX512VNNI] = { QX_KSET_AVX512VNNI, "avx512vnni", "AVX-512 (F, BW, VL, DQ) + AVX512-VNNI",
-	                         &qx_f32_scalar, &qx_q8_avx512vnni },
-	[QX_KSET_AVXVNNI] = { QX_KSET_AVXVNNI, "avxvnni", "AVX2 + FMA + AVX-VNNI", &qx_f32_scalar,
+	                         &qx_f32_avx512, &qx_q8_avx512vnni },
+	[QX_KSET_AVXVNNI] = { QX_KSET_AVXVNNI, "avxvnni", "AVX2 + FMA + AVX-VNNI", &qx_f32_avx2,
 	                      &qx_q8_avxvnni },
 #endif
 #if defined(__aarch64__)

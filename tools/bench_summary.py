@@ -258,8 +258,8 @@ def main():
 		qx_doc = read_json(qx_path, "qx-bench results")
 		qx = qx_whole_model(qx_doc, qx_path, args.plugin)
 		qx_cpu = qx_cpu_times(qx_doc, qx_path, args.plugin)
-		pt, pt_skipped = pytorch_whole_model(read_json(args.pytorch, "bench_pytorch output"))
 		pt_doc = read_json(args.pytorch, "bench_pytorch output")
+		pt, pt_skipped = pytorch_whole_model(pt_doc)
 		q8 = parse_q8(read_text(args.q8, "q8_bench output"), args.q8)
 	except InputError as e:
 		print("bench_summary: %s" % e, file=sys.stderr)
@@ -282,7 +282,8 @@ def main():
 	int8_sets += sorted({k[1] for k in qx if k[0] == "int8"} - set(int8_sets))
 	fp32_sets = [s for s in ("avx512vnni", "avxvnni", "avx2", "scalar")
 		     if any(k[0] == "fp32" and k[1] == s for k in qx)]
-	vnni = next((s for s in VNNI_SETS if ("int8", s, 64) in qx or ("int8", s, 1) in qx), None)
+	vnni = next((s for s in VNNI_SETS if ("int8", s, 64) in qx or ("int8", s, 1) in qx),
+		    "VNNI (not on this CPU)")
 	peaks = {s: v["peak_gmac"] for s, v in q8["sets"].items() if v["peak_gmac"]}
 	cpu_peak_set = max(peaks, key=peaks.get) if peaks else None
 	cpu_peak = peaks.get(cpu_peak_set)
@@ -450,7 +451,7 @@ def main():
 	print("\nqx-bench / oneDNN int8 convolution, per layer (throughput ratio; > 1: qx-bench faster)")
 	onednn_out = []
 	if not dnnl:
-		print("  skipped: %s" % dnnl_skipped)
+		print("  %s" % (dnnl_skipped if "skipped" in dnnl_skipped else "skipped: " + dnnl_skipped))
 	else:
 		ref_set = vnni if vnni in q8["sets"] else (set_order[0] if set_order else None)
 		print("  %s; qx-bench kernels: %s" % (dnnl_header or "oneDNN", ref_set))

@@ -10,6 +10,79 @@
 #include <unistd.h>
 
 #include "kernels.h"
+#include "measure/topology.h"
+#include "util/sha256.h"
+
+#ifndef QX_GIT_REV
+#define QX_GIT_REV "unknown"
+#endif
+
+/* {"path", "sha256"} of a file the run read; the digest is null when it cannot be read. */
+static json_t *file_json(const char *path)
+{
+	char hex[65];
+	json_t *f = json_object();
+	json_object_set_new(f, "path", json_string(path));
+	json_object_set_new(f, "sha256", qx_sha256_file(path, hex, NULL) ? json_null() : json_string(hex));
+	return f;
+}
+
+static json_t *source_json(const struct qx_suite_source *src)
+{
+	json_t *files = json_array();
+	if (src->images)
+		json_array_append_new(files, file_json(src->images));
+	if (src->labels)
+		json_array_append_new(files, file_json(src->labels));
+	for (int i = 0; i < src->n_files; i++)
+		json_array_append_new(files, file_json(src->files[i]));
+	return files;
+}
+
+/* hwloc pads some CPU model strings with spaces. */
+static json_t *trimmed(const char *s)
+{
+	size_t n = strlen(s);
+	while (n && s[n - 1] == ' ')
+		n--;
+	return json_stringn(s, n);
+}
+
+/* The CPU's instruction-set flags that matter to the kernel sets, from /proc/cpuinfo ("flags" on
+ * x86, "Features" on AArch64), in a fixed order so that two runs on one machine compare equal. */
+static json_t *isa_flags_json(void)
+{
+	static const char *const relevant[] = {
+		"sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512dq",
+		"avx512cd", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8", "asimd", "asimddp",
+		"i8mm", "sve",
+	};
+	json_t *flags = json_array();
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return flags;
+	char line[8192];
+	char have[8192] = "";
+	while (fgets(line, sizeof line, f)) {
+		if (strncmp(line, "flags", 5) == 0 || strncmp(line, "Features", 8) == 0) {
+			const char *colon = strchr(line, ':');
+			if (colon)
+				snprintf(have, sizeof have, " %s ", colon + 1);
+			break;
+		}
+	}
+	fclose(f);
+	for (char *p = have; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	for (size_t i = 0; i < sizeof relevant / sizeof relevant[0]; i++) {
+		char word[64];
+		snprintf(word, sizeof word, " %s ", relevant[i]);
+		if (strstr(have, word))
+			json_array_append_new(flags, json_string(relevant[i]));
+	}
+	return flags;
+}
 
 static int mkdir_p(const char *path)
 {
@@ -37,6 +110,16 @@ static json_t *machine_json(void)
 		json_object_set_new(m, "hostname", json_string(u.nodename));
 	}
 	json_object_set_new(m, "online_cpus", json_integer(sysconf(_SC_NPROCESSORS_ONLN)));
+	struct qx_topology topo;
+	if (qx_topology_get(&topo, NULL) == 0) {
+		json_object_set_new(m, "cpu_model", trimmed(topo.cpu_model));
+		json_object_set_new(m, "topology", qx_topology_json(&topo));
+	}
+	json_object_set_new(m, "isa_flags", isa_flags_json());
+	/* Stable across runs: compare treats a change here as another machine. Each measurement
+	 * records the PUs its own pool used. */
+	json_object_set_new(m, "pinning", json_pack("{s:b, s:s}", "enabled", 1, "policy",
+	                                            "one thread per core (hwloc)"));
 	json_t *sets = json_array();
 	for (int s = 0; s < QX_KSET_COUNT; s++) {
 		const char *why = NULL;
@@ -95,7 +178,37 @@ int qx_results_begin(struct qx_results *r, const struct qx_suite *s, const char 
 	json_object_set_new(suite, "path", json_string(s->path));
 	json_object_set_new(suite, "model", json_string(s->model));
 	json_object_set_new(suite, "batch", json_integer(s->batch));
+	json_object_set_new(suite, "model_file", file_json(s->model));
+	json_object_set_new(suite, "dataset_files", source_json(&s->dataset.src));
+	json_object_set_new(suite, "calibration_files", source_json(&s->calibration.src));
+	json_object_set_new(suite, "calibration_count", json_integer(s->calibration.count));
+	json_object_set_new(suite, "calibration_first", json_integer(s->calibration.first));
+	json_t *plugins = json_array();
+	for (int i = 0; i < s->n_plugins; i++) {
+		const struct qx_suite_plugin *p = &s->plugins[i];
+		json_t *opts = json_object();
+		for (int j = 0; j < p->n_options; j++)
+			json_object_set_new(opts, p->options[j].key, json_string(p->options[j].value));
+		json_array_append_new(plugins, json_pack("{s:s, s:s?, s:s?, s:o, s:f}", "label", p->label,
+		                                         "name", p->name, "path", p->path, "options",
+		                                         opts, "timeout_s", p->timeout_s));
+	}
+	json_object_set_new(suite, "plugins", plugins);
+	const struct qx_suite_measure *ms = &s->measure;
+	json_t *threads = json_array(), *batches = json_array();
+	for (int i = 0; i < ms->n_threads; i++)
+		json_array_append_new(threads, json_integer(ms->threads[i]));
+	for (int i = 0; i < ms->n_batch; i++)
+		json_array_append_new(batches, json_integer(ms->batch[i]));
+	json_object_set_new(suite, "measure", json_pack("{s:b, s:o, s:o, s:i, s:f, s:f}", "enabled",
+	                                                ms->enabled, "threads", threads, "batch",
+	                                                batches, "repetitions", ms->repetitions,
+	                                                "warmup_s", ms->warmup_s, "min_time_s",
+	                                                ms->min_time_s));
+	json_object_set_new(suite, "bitexact_images", json_integer(s->bitexact_images));
 	json_object_set_new(r->root, "suite", suite);
+	json_object_set_new(r->root, "build", json_pack("{s:s, s:s}", "compiler", "gcc " __VERSION__,
+	                                                 "git_revision", QX_GIT_REV));
 	json_object_set_new(r->root, "machine", machine_json());
 	json_object_set_new(r->root, "plugins", r->plugins);
 	return 0;
