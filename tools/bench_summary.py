@@ -44,7 +44,7 @@ def layer_mac(c, oc, hw):
 
 MODEL_MAC = sum(layer_mac(*l) for l in LAYERS) + FC_MAC
 
-# Targets (lead's brief): whole model, and per layer as a share of the set's own peak loop.
+# The project's targets: whole model, and per layer as a share of the set's own peak loop.
 TARGET_VS_PYTORCH_B64 = 1.25   # VNNI int8 / PyTorch int8 images/s at batch 64, at least
 TARGET_LATENCY_B1 = 0.5        # VNNI int8 / PyTorch int8 latency at batch 1, at most
 TARGET_VS_FP32_B64 = 3.0       # VNNI int8 / qx-bench best fp32 images/s at batch 64, at least
@@ -371,7 +371,7 @@ def main():
 	def ratio(a, b):
 		return a / b if a and b else None
 
-	print("\nRatios (targets from the project brief; verdict per clock: wall / cpu)")
+	print("\nRatios (project targets; verdict per clock: wall / cpu)")
 	print("  %-58s %8s %8s  %-10s %s" % ("", "wall", "cpu", "target", "verdict"))
 	lines = [
 		("%s int8 / PyTorch int8 images/s, batch 64" % vnni,
@@ -389,8 +389,8 @@ def main():
 	for what, compute, target, op in lines:
 		wall, cpu = compute("wall"), compute("cpu")
 		if target is None:
-			print("  %-58s %8s %8s  %-10s" % (what, fmt(wall, "%.2fx"), fmt(cpu, "%.2fx"),
-							   "(none)"))
+			print("  %-58s %8s %8s  %s" % (what, fmt(wall, "%.2fx"), fmt(cpu, "%.2fx"),
+							"(no target)"))
 			continue
 		vw = v.add(what + " (wall)", wall, target, op, "x")
 		vc = v.add(what + " (cpu)", cpu, target, op, "x")
@@ -428,10 +428,11 @@ def main():
 							row["mac_cycle"], TARGET_FIRST_LAYER_MAC_CYCLE, ">=")
 					target = ">= %.0f MAC/cycle (%.1f) %s" % (TARGET_FIRST_LAYER_MAC_CYCLE,
 										   row["mac_cycle"], verdict)
-				print("%-16s %5d %-17s %10.1f %11.0f %9.1f %12s %11s  %s" % (
+				line = "%-16s %5d %-17s %10.1f %11.0f %9.1f %12s %11s  %s" % (
 					name, batch, "int8 " + s, row["us"], batch / (row["us"] * 1e-6),
 					row["gmac"], fmt(share(row["gmac"]), "%.1f%%"),
-					fmt(row["share"], "%.1f%%"), target))
+					fmt(row["share"], "%.1f%%"), target)
+				print(line.rstrip())
 			for s in f32_sets:
 				t = f32.get((name, batch, s))
 				if t is None:

@@ -1,0 +1,165 @@
+#!/bin/sh
+# Nightly tracking end to end, on real runs of one build (docs/nightly.md):
+# - two runs A and B of the same suite into two folders: `qx-bench compare A B` exits 0, every
+#   accuracy verdict is "unchanged" and no latency measurement is REGRESSED;
+# - a third run C with QX_TEST_SLOW_MEASUREMENT=<plugin>/<kernels> (harness/measure_run.c: that
+#   configuration does every inference twice): `qx-bench compare A C` exits 1, names that
+#   measurement REGRESSED with a change near +100%, and finds no accuracy change.
+#
+# This machine is shared: preemptions put a few very slow inferences in every measurement,
+# which inflate cv (stddev / mean) far past compare's default --max-cv of 20% while the medians
+# and the Mann-Whitney test (rank-based) stay sound. So compare runs with --max-cv 1000, and
+# --threshold 25 so that the drift of a busy machine between two runs is not a regression;
+# twice the work (+100%) is far beyond it. The measurement has 5 repetitions, enough samples
+# for the 2x slowdown to be significant.
+set -u
+root=${QX_ROOT:-.}
+build=${QX_BUILD:-$root/build}
+bin=$build/qx-bench
+py=/usr/bin/python3
+data=/usr/share/datasets/fashion-mnist
+plugin=static-per-tensor   # the fastest int8 model: many samples per repetition
+
+if [ ! -r "$data/t10k-images-idx3-ubyte.gz" ] || [ ! -r "$data/train-images-idx3-ubyte.gz" ]; then
+	echo "1..0 # SKIP Fashion-MNIST not installed under $data"
+	exit 0
+fi
+if [ ! -x "$bin" ] || [ ! -x "$py" ]; then
+	echo "Bail out! $bin not built (or no $py)"
+	exit 1
+fi
+root=$(cd "$root" && pwd)
+tmp=$(mktemp -d /tmp/qx-compare-runs-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+
+ok() { # ok COND-STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
+}
+
+# field FILE PYTHON-EXPRESSION: prints the expression, evaluated with d = the JSON document.
+field() {
+	"$py" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" \
+		2>>"$tmp/py.log"
+}
+
+limit=64
+[ "${QX_SANITIZED:-0}" = 1 ] && limit=32
+cat >"$tmp/suite.yaml" <<EOF
+name: compare-test
+model: $root/models/fashion_cnn.onnx
+dataset:
+  format: idx
+  images: $data/t10k-images-idx3-ubyte.gz
+  labels: $data/t10k-labels-idx1-ubyte.gz
+  classes: 10
+calibration:
+  images: $data/train-images-idx3-ubyte.gz
+  labels: $data/train-labels-idx1-ubyte.gz
+  count: 32
+  batch: 32
+preprocess:
+  scale: 0.00392156862745098
+  mean: [0.2860]
+  std: [0.3530]
+batch: 64
+kernels: [auto]
+plugins:
+  - name: $plugin
+measure:
+  threads: [1]
+  batch: [1]
+  repetitions: 5
+  warmup: 0.02
+  min_time: 0.05
+check:
+  bitexact_images: 0
+results: $tmp/unused
+EOF
+
+# run NAME [ENV-ASSIGNMENT]: one run into $tmp/NAME; prints its run folder.
+run() {
+	name=$1
+	shift
+	env "$@" "$bin" -q --limit "$limit" -o "$tmp/$name" "$tmp/suite.yaml" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err"
+	echo $? >"$tmp/$name.status"
+	ls -d "$tmp/$name/compare-test"/*/ 2>/dev/null | head -n 1 | sed 's|/$||'
+}
+
+a=$(run A)
+[ "$(cat "$tmp/A.status")" -eq 0 ] && [ -s "$a/results.json" ]
+ok $? "run A exits 0 and writes results.json (status $(cat "$tmp/A.status"))"
+kernels=$(field "$a/results.json" 'd["fp32"]["kernels"]')
+if [ -z "$kernels" ]; then
+	sed 's/^/# A: /' "$tmp/A.err" | tail -n 10
+	echo "Bail out! run A has no fp32 kernel set"
+	exit 1
+fi
+slow="$plugin/$kernels"
+name="$slow/threads:1/batch:1"
+b=$(run B)
+[ "$(cat "$tmp/B.status")" -eq 0 ] && [ -s "$b/results.json" ]
+ok $? "run B exits 0 (status $(cat "$tmp/B.status"))"
+c=$(run C QX_TEST_SLOW_MEASUREMENT="$slow")
+[ "$(cat "$tmp/C.status")" -eq 0 ] && [ -s "$c/results.json" ]
+ok $? "run C (QX_TEST_SLOW_MEASUREMENT=$slow) exits 0 (status $(cat "$tmp/C.status"))"
+
+# The switch touched exactly the one configuration, and only in C.
+flag='[m.get("test_slowed", False) for s in [d["fp32"]] + d["plugins"] for m in s["measurements"]]'
+[ "$(field "$a/results.json" "$flag")" = "[False, False]" ] &&
+	[ "$(field "$c/results.json" "$flag")" = "[False, True]" ]
+ok $? "C marks $name test_slowed, A marks nothing"
+
+# compare OLD NEW NAME: text on $tmp/NAME.txt, JSON in $tmp/NAME.json, status in $tmp/NAME.status.
+compare() {
+	"$bin" compare --max-cv 1000 --threshold 25 --json "$tmp/$3.json" "$1" "$2" \
+		>"$tmp/$3.txt" 2>"$tmp/$3.err"
+	echo $? >"$tmp/$3.status"
+}
+
+compare "$a" "$b" AB
+status=$(cat "$tmp/AB.status")
+[ "$status" -eq 0 ]
+ok $? "compare A B exits 0 (got $status)"
+! grep -q 'REGRESS\|DROPPED\|FAILS NOW' "$tmp/AB.txt" && grep -q '^result: ' "$tmp/AB.txt"
+ok $? "compare A B reports no regression"
+rows=$(field "$tmp/AB.json" 'sorted(r["measurement"] for r in d["latency"])')
+[ "$rows" = "['fp32/$kernels/threads:1/batch:1', '$name']" ]
+ok $? "compare A B matched both measurements ($rows)"
+verdicts=$(field "$tmp/AB.json" '[(r["system"], r["verdict"]) for r in d["accuracy"]]')
+[ "$verdicts" = "[('fp32', 'unchanged'), ('$plugin', 'unchanged')]" ]
+ok $? "compare A B: accuracy unchanged ($verdicts)"
+[ "$(field "$tmp/AB.json" '(d["regressions"], d["exit_status"], d["machine"]["same"])')" = "(0, 0, True)" ]
+ok $? "compare A B JSON: 0 regressions, exit_status 0, same machine"
+
+compare "$a" "$c" AC
+status=$(cat "$tmp/AC.status")
+[ "$status" -eq 1 ]
+ok $? "compare A C exits 1 (got $status)"
+grep -q "^ *$name .*REGRESSED" "$tmp/AC.txt"
+ok $? "compare A C names $name REGRESSED"
+row=$(field "$tmp/AC.json" '[(r["verdict"], r["regression"], round(r["change_percent"])) for r in d["latency"] if r["measurement"] == "'"$name"'"]')
+change=$(field "$tmp/AC.json" '[round(r["change_percent"]) for r in d["latency"] if r["measurement"] == "'"$name"'"][0]')
+echo "$row" | grep -q "^\[('REGRESSED', True, " && [ "${change:-0}" -ge 50 ] && [ "$change" -le 200 ]
+ok $? "compare A C JSON: $name REGRESSED, +${change:-?}% (expected about +100%: twice the work)"
+verdicts=$(field "$tmp/AC.json" '[(r["system"], r["verdict"]) for r in d["accuracy"]]')
+[ "$verdicts" = "[('fp32', 'unchanged'), ('$plugin', 'unchanged')]" ]
+ok $? "compare A C: accuracy unchanged ($verdicts)"
+grep -q '^result: REGRESSION' "$tmp/AC.txt"
+ok $? "compare A C: result REGRESSION"
+
+if [ "$failed" -ne 0 ]; then
+	for f in AB AC; do
+		[ -s "$tmp/$f.txt" ] && sed "s/^/# $f: /" "$tmp/$f.txt"
+		[ -s "$tmp/$f.err" ] && sed "s/^/# $f stderr: /" "$tmp/$f.err"
+	done
+	for f in A B C; do
+		[ -s "$tmp/$f.err" ] && tail -n 5 "$tmp/$f.err" | sed "s/^/# run $f stderr: /"
+	done
+	[ -s "$tmp/py.log" ] && sed 's/^/# python: /' "$tmp/py.log"
+fi
+echo "1..$n"
+exit "$failed"
