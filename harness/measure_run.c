@@ -10,6 +10,7 @@
 #include "measure/latency.h"
 #include "measure/pool.h"
 #include "measure/stats.h"
+#include "progress.h"
 #include "util/interrupt.h"
 
 /* One (model, kernel set) at the group's batch and thread count, and what its rounds gave. */
@@ -213,8 +214,13 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 		}
 	}
 
-	char part[4200];
+	char part[4200], what[96];
 	snprintf(part, sizeof part, "%s.part", req->gbench_json_path);
+	snprintf(what, sizeof what, "measuring batch %d, %d thread%s", batch, threads,
+	         threads == 1 ? "" : "s");
+	struct qx_progress prog;
+	qx_progress_init(&prog, what, req->quiet);
+	int64_t runs_done = 0, runs_total = (int64_t)n * s->measure.repetitions;
 	uint64_t seed = 0x5eed0000u + (uint64_t)batch * 131u + (uint64_t)threads;
 	for (int round = 0; !rc && round < s->measure.repetitions; round++) {
 		shuffle(order, n, &seed);
@@ -244,9 +250,11 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 				rc = qx_fail_nomem(err, "recording measurements");
 			qx_gbench_result_free(&res);
 			merge_gbench_json(gbench, part, round, s->measure.repetitions);
+			qx_progress_update(&prog, ++runs_done, runs_total);
 		}
 	}
 
+	qx_progress_end(&prog);
 	/* fp32 on the same kernel set is what each int8 model's speedup is against. */
 	for (int i = 0; !rc && i < n; i++) {
 		struct config *c = &cfg[i], *ref = &cfg[i % req->n_sets];
