@@ -29,6 +29,7 @@ static const char usage[] =
 	"  -M, --no-measure     skip latency measurement\n"
 	"  -o, --results DIR    write results under DIR instead of the suite's results folder\n"
 	"  -q, --quiet          no progress on stderr\n"
+	"  -v, --verbose        also the plugins' info and debug log lines on stderr\n"
 	"  -h, --help           this text\n"
 	"  -V, --version        version\n"
 	"\n"
@@ -122,13 +123,14 @@ int main(int argc, char **argv)
 		{ "no-measure", no_argument, NULL, 'M' },
 		{ "results", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct qx_run_options opt = { 0 };
 	int c;
-	while ((c = getopt_long(argc, argv, "l:p:k:t:b:Mo:qhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:p:k:t:b:Mo:qvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (parse_limit(optarg, &opt.limit)) {
@@ -164,6 +166,7 @@ int main(int argc, char **argv)
 		case 'M': opt.no_measure = 1; break;
 		case 'o': opt.results_dir = optarg; break;
 		case 'q': opt.quiet = 1; break;
+		case 'v': opt.verbose = 1; break;
 		case 'h': fputs(usage, stdout); return QX_EXIT_OK;
 		case 'V': printf("qx-bench %s\n", QX_VERSION); return QX_EXIT_OK;
 		default:

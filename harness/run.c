@@ -343,7 +343,7 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 		.count = r->calib.count,
 		.batch = r->suite->calibration.batch,
 		.kernels = NULL,
-		.log_level = r->opt->quiet ? QX_LOG_WARN : QX_LOG_INFO,
+		.log_level = r->opt->verbose ? QX_LOG_DEBUG : QX_LOG_WARN,
 	};
 	struct qx_plugin_result res;
 	struct qx_error perr = { 0 };
