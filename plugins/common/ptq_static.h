@@ -141,23 +141,11 @@ static inline int qxp_is_activation(const struct qx_graph_view *view, int32_t t)
 	       view->tensors[t].is_float;
 }
 
-/* Ops whose int8 output keeps the input's qparams (PyTorch: OUTPUT_SHARE_OBSERVER_WITH_INPUT). */
+/* Ops whose int8 output keeps the input's qparams (PyTorch: OUTPUT_SHARE_OBSERVER_WITH_INPUT):
+ * the SDK's own list, so plugins and the harness never disagree. */
 static inline int qxp_keeps_qparams(int32_t op)
 {
-	switch (op) {
-	case QX_VIEW_OP_MAXPOOL:
-	case QX_VIEW_OP_AVGPOOL:
-	case QX_VIEW_OP_GLOBALAVGPOOL:
-	case QX_VIEW_OP_RELU:
-	case QX_VIEW_OP_CLIP:
-	case QX_VIEW_OP_FLATTEN:
-	case QX_VIEW_OP_RESHAPE:
-	case QX_VIEW_OP_IDENTITY:
-	case QX_VIEW_OP_DROPOUT:
-		return 1;
-	default:
-		return 0;
-	}
+	return qx_view_op_keeps_qparams(op);
 }
 
 /* Whether PyTorch's FX flow quantizes a node of this op (given that the harness can). */

@@ -1,0 +1,200 @@
+#!/bin/sh
+# Ctrl-C in the middle of a run keeps what was finished (qx-bench --help: exit status 130).
+# A run of the four shipped plugins starts in the background; as soon as its results.json holds
+# exactly two entries in plugins[] (the third plugin is calibrating), it gets SIGINT. Then:
+# it exits with status 130 within a bounded time; results.json is valid JSON holding the fp32
+# baseline and the first two plugins, marked "interrupted": true, and valid under
+# schemas/results.schema.json (when python3-jsonschema is installed); no temporary file is left
+# beside it; stderr names the run folder holding the partial results.
+set -u
+root=${QX_ROOT:-.}
+build=${QX_BUILD:-$root/build}
+bin=$build/qx-bench
+py=/usr/bin/python3
+data=/usr/share/datasets/fashion-mnist
+
+if [ ! -r "$data/t10k-images-idx3-ubyte.gz" ] || [ ! -r "$data/train-images-idx3-ubyte.gz" ]; then
+	echo "1..0 # SKIP Fashion-MNIST not installed under $data"
+	exit 0
+fi
+if [ ! -x "$bin" ] || [ ! -x "$py" ]; then
+	echo "Bail out! $bin not built (or no $py)"
+	exit 1
+fi
+root=$(cd "$root" && pwd)
+tmp=$(mktemp -d /tmp/qx-interrupt-XXXXXX)
+pid=
+trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+n=0
+failed=0
+
+ok() { # ok COND-STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
+}
+
+# The third plugin calibrates on 256 images (over a second here, more in the sanitizer build):
+# a wide window in which plugins[] holds exactly two entries.
+if [ "${QX_SANITIZED:-0}" = 1 ]; then
+	limit=32 deadline=240
+else
+	limit=128 deadline=90
+fi
+cat >"$tmp/suite.yaml" <<EOF
+name: interrupt-test
+model: $root/models/fashion_cnn.onnx
+dataset:
+  format: idx
+  images: $data/t10k-images-idx3-ubyte.gz
+  labels: $data/t10k-labels-idx1-ubyte.gz
+  classes: 10
+calibration:
+  images: $data/train-images-idx3-ubyte.gz
+  labels: $data/train-labels-idx1-ubyte.gz
+  count: 256
+  batch: 32
+preprocess:
+  scale: 0.00392156862745098
+  mean: [0.2860]
+  std: [0.3530]
+batch: 64
+kernels: [auto]
+plugins:
+  - name: dynamic
+  - name: static-per-tensor
+  - name: static-per-channel
+  - name: histogram
+measure:
+  threads: [1]
+  batch: [1]
+  repetitions: 2
+  warmup: 0.01
+  min_time: 0.01
+check:
+  bitexact_images: 0
+results: $tmp/unused
+EOF
+
+# A background job of a non-interactive shell starts with SIGINT ignored (POSIX); a user's
+# Ctrl-C reaches a program with the default disposition, so restore it before exec.
+"$py" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+	"$bin" -q --limit "$limit" -o "$tmp/out" "$tmp/suite.yaml" >"$tmp/stdout" 2>"$tmp/stderr" &
+pid=$!
+
+# Polls every 20 ms; sends SIGINT the moment plugins[] has two entries. results.json is replaced
+# atomically (rename), so every read sees a whole document.
+"$py" - "$pid" "$tmp/out/interrupt-test" "$deadline" >"$tmp/poll.out" 2>&1 <<'EOF'
+import glob, json, os, signal, sys, time
+pid, folder, deadline = int(sys.argv[1]), sys.argv[2], time.time() + float(sys.argv[3])
+seen = -1
+while time.time() < deadline:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        print("exited before plugins[] had 2 entries (last seen: %d)" % seen)
+        sys.exit(1)
+    for path in glob.glob(os.path.join(folder, "*", "results.json")):
+        try:
+            with open(path) as f:
+                seen = len(json.load(f).get("plugins", []))
+        except (OSError, ValueError):
+            continue
+    if seen == 2:
+        os.kill(pid, signal.SIGINT)
+        print("SIGINT sent at %.3f" % time.time())
+        sys.exit(0)
+    if seen > 2:
+        print("missed the moment: plugins[] already has %d entries" % seen)
+        sys.exit(1)
+    time.sleep(0.02)
+print("plugins[] never had 2 entries in %s s (last seen: %d)" % (sys.argv[3], seen))
+sys.exit(1)
+EOF
+poll=$?
+sent=$(sed -n 's/^SIGINT sent at //p' "$tmp/poll.out")
+[ "$poll" -eq 0 ]
+ok $? "SIGINT sent while plugins[] held exactly 2 entries ($(head -n 1 "$tmp/poll.out"))"
+if [ "$poll" -ne 0 ]; then
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	pid=
+	tail -n 10 "$tmp/stderr" | sed 's/^/# stderr: /'
+	echo "Bail out! could not interrupt the run at the right moment"
+	exit 1
+fi
+
+# The run stops at the end of the current step (here the third plugin's calibration): wait for
+# it, but not for ever.
+waited=0
+while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$deadline" ]; do
+	sleep 1
+	waited=$((waited + 1))
+done
+if kill -0 "$pid" 2>/dev/null; then
+	kill -KILL "$pid" 2>/dev/null
+	ok 1 "qx-bench exits after SIGINT (still running after $deadline s: killed)"
+	wait "$pid" 2>/dev/null
+	status=137
+else
+	wait "$pid"
+	status=$?
+	took=$("$py" -c 'import sys, time; print("%.1f" % (time.time() - float(sys.argv[1])))' "$sent")
+	ok 0 "qx-bench exits after SIGINT (${took} s later)"
+fi
+pid=
+[ "$status" -ne 0 ]
+ok $? "exit status is not 0 (got $status)"
+[ "$status" -eq 130 ]
+ok $? "exit status is 130, as --help documents (got $status)"
+
+rundir=$(ls -d "$tmp/out/interrupt-test"/*/ 2>/dev/null | head -n 1)
+rundir=${rundir%/}
+"$py" - "$rundir/results.json" >"$tmp/doc.out" 2>&1 <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("labels=%s" % " ".join(p.get("label", "?") for p in d.get("plugins", [])))
+print("errors=%d" % sum("error" in p for p in d.get("plugins", [])))
+print("fp32=%d" % ("fp32" in d and "labels" in d and d["fp32"]["images"] == len(d["labels"])))
+print("interrupted=%s" % d.get("interrupted"))
+EOF
+[ $? -eq 0 ]
+ok $? "results.json is valid JSON"
+grep -q '^labels=dynamic static-per-tensor$' "$tmp/doc.out" && grep -q '^errors=0$' "$tmp/doc.out"
+ok $? "results.json holds the first two plugins, complete ($(sed -n 's/^labels=//p' "$tmp/doc.out"))"
+grep -q '^fp32=1$' "$tmp/doc.out"
+ok $? "results.json holds the fp32 baseline and the labels"
+grep -q '^interrupted=True$' "$tmp/doc.out"
+ok $? "results.json is marked \"interrupted\": true"
+left=$(ls "$rundir" | grep -c '\.tmp$\|\.part$')
+[ "$left" -eq 0 ]
+ok $? "no temporary file left in the run folder ($left)"
+
+if "$py" -c 'import jsonschema' 2>/dev/null; then
+	"$py" - "$root/schemas/results.schema.json" "$rundir/results.json" >"$tmp/schema.out" 2>&1 <<'EOF'
+import json, sys
+import jsonschema
+from jsonschema import Draft202012Validator as V
+strict = jsonschema.validators.extend(V, type_checker=V.TYPE_CHECKER.redefine(
+    "integer", lambda _, x: isinstance(x, int) and not isinstance(x, bool)))
+errors = list(strict(json.load(open(sys.argv[1]))).iter_errors(json.load(open(sys.argv[2]))))
+for e in errors[:8]:
+    print("/".join(str(p) for p in e.absolute_path) + ": " + e.message[:200])
+sys.exit(1 if errors else 0)
+EOF
+	ok $? "the partial results.json is valid under schemas/results.schema.json"
+	[ -s "$tmp/schema.out" ] && sed 's/^/#   /' "$tmp/schema.out"
+else
+	n=$((n + 1))
+	echo "ok $n # SKIP python3-jsonschema not installed: schema not checked"
+fi
+
+grep -q "$rundir" "$tmp/stderr"
+ok $? "stderr says where the partial results are"
+grep "$rundir" "$tmp/stderr" | head -n 1 | sed 's/^/# /'
+
+if [ "$failed" -ne 0 ]; then
+	tail -n 10 "$tmp/stderr" | sed 's/^/# stderr: /'
+	sed 's/^/# /' "$tmp/doc.out"
+fi
+echo "1..$n"
+exit "$failed"
