@@ -29,8 +29,14 @@ define bench_step
 	  rc=$$(cat $(1).rc); rm -f $(1).rc; [ "$$rc" -eq 0 ] || { echo "bench: '$(strip $(2))' exited $$rc" >&2; exit 1; }
 endef
 
-.PHONY: bench
-bench: all $(BENCH_PROGRAMS)
+.PHONY: bench bench-run
+# PyTorch and oneDNN are what the figures are compared with: install them first (a second make
+# so that a freshly installed oneDNN header is seen), then run.
+bench:
+	@tools/install-deps --bench
+	@$(MAKE) --no-print-directory bench-run
+
+bench-run: all $(BENCH_PROGRAMS)
 	@mkdir -p $(BENCH_OUT)
 	@echo "== int8 kernels per layer (q8_bench, $(BENCH_SECONDS) s per measurement)"
 	$(call bench_step,$(BENCH_OUT)/q8_bench.txt,$(BENCH_TASKSET) $(BUILD)/q8_bench $(BENCH_SECONDS))

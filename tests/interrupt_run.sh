@@ -6,6 +6,10 @@
 # baseline and the first two plugins, marked "interrupted": true, and valid under
 # schemas/results.schema.json (when python3-jsonschema is installed); no temporary file is left
 # beside it; stderr names the run folder holding the partial results.
+# Then a run whose only plugin hangs (tests/plugins/hang.c, timeout 20 s) gets SIGINT while the
+# plugin's child process calibrates: it should stop within 10 s, exit 130 and mark results.json.
+# Those three checks are TODO: today the host waits for the child until the plugin's timeout and
+# then finishes the run as if it had not been interrupted.
 set -u
 root=${QX_ROOT:-.}
 build=${QX_BUILD:-$root/build}
@@ -31,6 +35,12 @@ failed=0
 ok() { # ok COND-STATUS DESCRIPTION
 	n=$((n + 1))
 	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
+}
+
+# todo COND-STATUS DESCRIPTION WHY: a known gap; TAP's TODO keeps it visible without failing.
+todo() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2 # TODO $3"; else echo "not ok $n - $2 # TODO $3"; fi
 }
 
 # The third plugin calibrates on 256 images (over a second here, more in the sanitizer build):
@@ -75,23 +85,29 @@ check:
 results: $tmp/unused
 EOF
 
-# A background job of a non-interactive shell starts with SIGINT ignored (POSIX); a user's
-# Ctrl-C reaches a program with the default disposition, so restore it before exec.
-"$py" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
-	"$bin" -q --limit "$limit" -o "$tmp/out" "$tmp/suite.yaml" >"$tmp/stdout" 2>"$tmp/stderr" &
-pid=$!
+# start SUITE OUT-DIR: qx-bench in the background; sets pid. A background job of a
+# non-interactive shell starts with SIGINT ignored (POSIX), while a user's Ctrl-C reaches a
+# program whose SIGINT is in its default state: restore that before exec.
+start() {
+	"$py" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+		"$bin" -q --limit "$limit" -o "$2" "$1" >"$tmp/stdout" 2>"$tmp/stderr" &
+	pid=$!
+}
 
-# Polls every 20 ms; sends SIGINT the moment plugins[] has two entries. results.json is replaced
-# atomically (rename), so every read sees a whole document.
-"$py" - "$pid" "$tmp/out/interrupt-test" "$deadline" >"$tmp/poll.out" 2>&1 <<'EOF'
+# The poller: sends SIGINT to PID DELAY seconds after FOLDER/*/results.json holds exactly
+# PLUGINS entries in plugins[]; exit status 0 when it did. results.json is replaced atomically
+# (rename), so every read sees a whole document. Writes the time the signal left to SENT-FILE.
+cat >"$tmp/poll.py" <<'EOF'
 import glob, json, os, signal, sys, time
-pid, folder, deadline = int(sys.argv[1]), sys.argv[2], time.time() + float(sys.argv[3])
+pid, folder, want, delay = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+limit, sent_file = float(sys.argv[5]), sys.argv[6]
+deadline = time.time() + limit
 seen = -1
 while time.time() < deadline:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        print("exited before plugins[] had 2 entries (last seen: %d)" % seen)
+        print("qx-bench exited before plugins[] had %d entries (last seen: %d)" % (want, seen))
         sys.exit(1)
     for path in glob.glob(os.path.join(folder, "*", "results.json")):
         try:
@@ -99,22 +115,53 @@ while time.time() < deadline:
                 seen = len(json.load(f).get("plugins", []))
         except (OSError, ValueError):
             continue
-    if seen == 2:
+    if seen == want:
+        time.sleep(delay)
         os.kill(pid, signal.SIGINT)
-        print("SIGINT sent at %.3f" % time.time())
+        with open(sent_file, "w") as f:
+            f.write("%.3f\n" % time.time())
         sys.exit(0)
-    if seen > 2:
+    if seen > want:
         print("missed the moment: plugins[] already has %d entries" % seen)
         sys.exit(1)
     time.sleep(0.02)
-print("plugins[] never had 2 entries in %s s (last seen: %d)" % (sys.argv[3], seen))
+print("plugins[] never had %d entries in %g s (last seen: %d)" % (want, limit, seen))
 sys.exit(1)
 EOF
+
+# interrupt_at FOLDER PLUGINS DELAY
+interrupt_at() {
+	"$py" "$tmp/poll.py" "$pid" "$1" "$2" "$3" "$deadline" "$tmp/sent" >"$tmp/poll.out" 2>&1
+}
+
+# wait_exit LIMIT: waits at most LIMIT seconds for $pid to end, then kills it; sets status
+# (137 when killed) and took (seconds from the signal to the end).
+wait_exit() {
+	ticks=0
+	while kill -0 "$pid" 2>/dev/null && [ "$ticks" -lt $(($1 * 10)) ]; do
+		sleep 0.1
+		ticks=$((ticks + 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		status=137
+	else
+		wait "$pid"
+		status=$?
+	fi
+	pid=
+	took=$("$py" -c 'import sys, time; print("%.1f" % (time.time() - float(open(sys.argv[1]).read())))' \
+		"$tmp/sent" 2>/dev/null)
+}
+
+start "$tmp/suite.yaml" "$tmp/out"
+interrupt_at "$tmp/out/interrupt-test" 2 0
 poll=$?
-sent=$(sed -n 's/^SIGINT sent at //p' "$tmp/poll.out")
 [ "$poll" -eq 0 ]
-ok $? "SIGINT sent while plugins[] held exactly 2 entries ($(head -n 1 "$tmp/poll.out"))"
+ok $? "SIGINT sent while plugins[] held exactly 2 entries"
 if [ "$poll" -ne 0 ]; then
+	sed 's/^/# /' "$tmp/poll.out"
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	pid=
@@ -123,25 +170,11 @@ if [ "$poll" -ne 0 ]; then
 	exit 1
 fi
 
-# The run stops at the end of the current step (here the third plugin's calibration): wait for
-# it, but not for ever.
-waited=0
-while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$deadline" ]; do
-	sleep 1
-	waited=$((waited + 1))
-done
-if kill -0 "$pid" 2>/dev/null; then
-	kill -KILL "$pid" 2>/dev/null
-	ok 1 "qx-bench exits after SIGINT (still running after $deadline s: killed)"
-	wait "$pid" 2>/dev/null
-	status=137
-else
-	wait "$pid"
-	status=$?
-	took=$("$py" -c 'import sys, time; print("%.1f" % (time.time() - float(sys.argv[1])))' "$sent")
-	ok 0 "qx-bench exits after SIGINT (${took} s later)"
-fi
-pid=
+# The run stops at the end of the current step (the third plugin's calibration): wait for it,
+# but not for ever.
+wait_exit "$deadline"
+[ "$status" -ne 137 ]
+ok $? "qx-bench exits after SIGINT ($took s later)"
 [ "$status" -ne 0 ]
 ok $? "exit status is not 0 (got $status)"
 [ "$status" -eq 130 ]
@@ -191,10 +224,44 @@ fi
 grep -q "$rundir" "$tmp/stderr"
 ok $? "stderr says where the partial results are"
 grep "$rundir" "$tmp/stderr" | head -n 1 | sed 's/^/# /'
-
 if [ "$failed" -ne 0 ]; then
 	tail -n 10 "$tmp/stderr" | sed 's/^/# stderr: /'
 	sed 's/^/# /' "$tmp/doc.out"
 fi
+
+# A hung plugin: SIGINT while its child process calibrates.
+hang=$build/tests/plugins/hang.so
+if [ -r "$hang" ]; then
+	sed -e '/^plugins:/,$d' -e 's/^name: interrupt-test/name: interrupt-hang/' \
+		"$tmp/suite.yaml" >"$tmp/hang.yaml"
+	cat >>"$tmp/hang.yaml" <<EOF
+plugins:
+  - path: $hang
+    timeout: 20
+measure:
+  enabled: false
+EOF
+	start "$tmp/hang.yaml" "$tmp/hang"
+	# One second after fp32 is written, the plugin's child is calibrating: it hangs there.
+	interrupt_at "$tmp/hang/interrupt-hang" 0 1
+	poll=$?
+	[ "$poll" -eq 0 ]
+	ok $? "SIGINT sent while the hung plugin calibrates"
+	[ "$poll" -ne 0 ] && sed 's/^/# /' "$tmp/poll.out"
+	wait_exit 40
+	fast=$("$py" -c 'import sys; print(int(float(sys.argv[1]) <= 10))' "${took:-99}" 2>/dev/null)
+	[ "${fast:-0}" -eq 1 ]
+	todo $? "SIGINT during a hung plugin stops the run within 10 s (took $took s; its timeout is 20 s)" \
+		"harness/plugin/child.c waits for the plugin's child until its timeout"
+	[ "$status" -eq 130 ]
+	todo $? "SIGINT during a hung plugin: exit status 130 (got $status)" \
+		"harness/run.c does not look at the interrupt after the last plugin when nothing is measured"
+	grep -q '"interrupted": true' "$tmp/hang/interrupt-hang"/*/results.json 2>/dev/null
+	todo $? "SIGINT during a hung plugin: results.json marked interrupted" \
+		"harness/run.c does not look at the interrupt after the last plugin when nothing is measured"
+else
+	echo "# $hang not built (make tests): no hung-plugin case"
+fi
+
 echo "1..$n"
 exit "$failed"
