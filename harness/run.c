@@ -347,7 +347,13 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	};
 	struct qx_plugin_result res;
 	struct qx_error perr = { 0 };
-	if (qx_plugin_run(p, &r->graph, &calib, &res, &perr)) {
+	int prc = qx_plugin_run(p, &r->graph, &calib, &res, &perr);
+	if (prc == QX_EINTERRUPTED || prc == QX_ENOMEM) {
+		*fatal = perr;
+		qx_plugin_result_free(&res);
+		return prc;
+	}
+	if (prc) {
 		plugin_error(r, p, perr.msg);
 		qx_plugin_result_free(&res);
 		return 0;
@@ -456,6 +462,8 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 	}
 	if (!rc)
 		rc = measure(&r, err);
+	if (!rc && qx_interrupted())
+		rc = qx_fail(err, QX_EINTERRUPTED, "interrupted");
 	if (rc == QX_EINTERRUPTED) {
 		/* Keep what was measured: the last complete step is already in results.json; mark
 		 * the document as partial and say where it is. */

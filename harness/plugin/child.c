@@ -1,5 +1,6 @@
 /* fork + pipe + poll with a deadline + SIGKILL + waitpid. */
 #include "plugin/child.h"
+#include "util/interrupt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,10 +92,11 @@ static int collect(int fd, double deadline, struct qx_child_result *res)
 	char buf[65536];
 	for (;;) {
 		double left = deadline - now_s();
-		if (left <= 0)
+		if (left <= 0 || qx_interrupted())
 			return 0;
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int ms = left > 1e6 ? 1000000000 : (int)(left * 1000.0) + 1;
+		/* Wake at least every 100 ms to notice Ctrl-C (the handler uses SA_RESTART). */
+		int ms = left > 0.1 ? 100 : (int)(left * 1000.0) + 1;
 		int r = poll(&p, 1, ms);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -124,7 +126,7 @@ static int ended_by(pid_t pid, double deadline)
 		int r = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT);
 		if ((r == 0 && info.si_pid == pid) || (r < 0 && errno != EINTR))
 			return 1;
-		if (now_s() >= deadline)
+		if (now_s() >= deadline || qx_interrupted())
 			return 0;
 		struct timespec ts = { 0, 2000000 };
 		nanosleep(&ts, NULL);
@@ -186,6 +188,13 @@ int qx_child_run(qx_child_fn fn, void *ctx, size_t shared_size, double timeout_s
 		munmap(shared, map_size);
 		return qx_fail(err, QX_EIO, "reading the plugin process's reply failed: %s",
 		               strerror(read_errno));
+	}
+	if (!ended && qx_interrupted()) {
+		free(res->data);
+		res->data = NULL;
+		munmap(shared, map_size);
+		return qx_fail(err, QX_EINTERRUPTED, "interrupted while the plugin ran (its process "
+		               "was killed)");
 	}
 	if (!ended) {
 		res->end = QX_CHILD_TIMED_OUT;
