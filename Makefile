@@ -27,7 +27,7 @@ ifneq ($(SAN),)
 else
   OPT    ?= -O2 -g
 endif
-CPPFLAGS := -Iinclude -Iharness -Ikernels -Itests -I$(BUILD)/gen -D_GNU_SOURCE -DQX_VERSION='"$(VERSION)"' -DQX_GIT_REV='"$(GIT_REV)"' \
+CPPFLAGS := -Iinclude -Iharness -Ikernels -Itests -I$(BUILD)/gen -D_GNU_SOURCE -DQX_VERSION='"$(VERSION)"' \
             -DQX_PLUGIN_DIR_DEFAULT='"$(abspath $(BUILD))/plugins"' -MMD -MP
 CFLAGS   := $(CSTD) $(WARN) $(OPT) -ffp-contract=off -fPIC $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CXXFLAGS := -std=c++17 $(WARN) $(OPT) -fPIC $(shell pkg-config --cflags benchmark 2>/dev/null)
@@ -108,8 +108,17 @@ $(BUILD)/obj/gen/onnx.pb-c.o: $(GEN_C)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(OPT) -fPIC $(SANFLAGS) -I$(BUILD)/gen $(shell pkg-config --cflags libprotobuf-c) -c $< -o $@
 
-# Every harness object may include the generated header.
-$(call obj,$(HARNESS_C)): $(GEN_C)
+# Every harness object may include the generated headers.
+$(call obj,$(HARNESS_C)): $(GEN_C) $(BUILD)/gen/qx_git_rev.h
+
+# The git revision results.json records: rewritten only when it changes, so that objects that
+# include it are rebuilt exactly then.
+$(BUILD)/gen/qx_git_rev.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define QX_GIT_REV "$(GIT_REV)"' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+.PHONY: FORCE
+FORCE:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -117,6 +117,25 @@ static void choose_sets(struct run *r)
 		r->sets[r->n_sets++] = r->scalar;
 }
 
+/* The command line's overrides of the suite, so results.json says what actually ran. */
+static void record_options(struct run *r)
+{
+	const struct qx_run_options *o = r->opt;
+	json_t *threads = json_array(), *batch = json_array();
+	for (int i = 0; i < o->n_threads; i++)
+		json_array_append_new(threads, json_integer(o->threads[i]));
+	for (int i = 0; i < o->n_batches; i++)
+		json_array_append_new(batch, json_integer(o->batches[i]));
+	json_t *sets = json_array();
+	for (int i = 0; i < r->n_sets; i++)
+		json_array_append_new(sets, json_string(r->sets[i]->name));
+	json_object_set_new(r->results.root, "options",
+	                    json_pack("{s:I, s:s?, s:s?, s:o, s:o, s:b, s:o}", "limit",
+	                              (json_int_t)o->limit, "plugins", o->only_plugins, "kernels",
+	                              o->kernels, "threads", threads, "batch", batch, "no_measure",
+	                              o->no_measure, "kernel_sets_run", sets));
+}
+
 /* Data first: a suite whose data must be fetched (and model trained on it) says so first. */
 static int load(struct run *r, struct qx_error *err)
 {
@@ -437,6 +456,7 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 		run_free(&r);
 		return qx_exit_status(rc);
 	}
+	record_options(&r);
 	printf("suite    %s (%s)\n", s->name, s->path);
 	printf("model    %s: %d nodes, opset %lld\n", s->model, r.graph.n_nodes,
 	       (long long)r.graph.opset);

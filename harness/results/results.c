@@ -13,9 +13,19 @@
 #include "measure/topology.h"
 #include "util/sha256.h"
 
-#ifndef QX_GIT_REV
-#define QX_GIT_REV "unknown"
-#endif
+#include "qx_git_rev.h"
+#include "measure/pool.h"
+
+/* Whether this machine pins threads: what a one-thread pool gets from hwloc. */
+static int pinning_works(void)
+{
+	struct qx_pool *pool;
+	if (qx_pool_create(1, 1, &pool, NULL))
+		return 0;
+	int pinned = qx_pool_pinned(pool);
+	qx_pool_free(pool);
+	return pinned;
+}
 
 /* {"path", "sha256"} of a file the run read; the digest is null when it cannot be read. */
 static json_t *file_json(const char *path)
@@ -118,7 +128,7 @@ static json_t *machine_json(void)
 	json_object_set_new(m, "isa_flags", isa_flags_json());
 	/* Stable across runs: compare treats a change here as another machine. Each measurement
 	 * records the PUs its own pool used. */
-	json_object_set_new(m, "pinning", json_pack("{s:b, s:s}", "enabled", 1, "policy",
+	json_object_set_new(m, "pinning", json_pack("{s:b, s:s}", "enabled", pinning_works(), "policy",
 	                                            "one thread per core (hwloc)"));
 	json_t *sets = json_array();
 	for (int s = 0; s < QX_KSET_COUNT; s++) {
