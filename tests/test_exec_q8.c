@@ -10,6 +10,7 @@
 #include "exec/bitexact.h"
 #include "exec/exec_f32.h"
 #include "exec/exec_q8.h"
+#include "measure/pool.h"
 #include "plugin/tiny_model.h"
 #include "support/tap.h"
 
@@ -296,6 +297,23 @@ int main(void)
 		                       BATCH, &bx, &err);
 		ok(rc == 0 && bx.identical, "dynamic plan: kernel set %s bit-identical to scalar%s%s",
 		   qx_kset_name((enum qx_kset)s), rc ? err.msg : "", bx.identical ? "" : bx.where);
+	}
+	/* Split across a pinned 2-thread pool (int8 steps and the float nodes alike), the model
+	 * gives the same bytes as on one thread. */
+	struct qx_pool *pool = NULL;
+	struct qx_error perr = { 0 };
+	if (q && qx_pool_create(2, 1, &pool, &perr) == 0) {
+		float *one = malloc(sizeof(float) * (size_t)n_out);
+		memcpy(one, qx_exec_q8_output(q, 0), sizeof(float) * (size_t)n_out);
+		qx_exec_q8_set_pool(q, pool);
+		rc = qx_exec_q8_run(q, &in, &err);
+		ok(rc == 0 && memcmp(one, qx_exec_q8_output(q, 0), sizeof(float) * (size_t)n_out) == 0,
+		   "dynamic plan on a 2-thread pool: the same outputs as on one thread");
+		qx_exec_q8_set_pool(q, NULL);
+		qx_pool_free(pool);
+		free(one);
+	} else {
+		tap_skip(1, "no 2-thread pool here: %s", perr.msg);
 	}
 	qx_exec_q8_free(q);
 	plan_free(&dyn);

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""Train qx-bench's reference model (a small CNN on Fashion-MNIST) and export it.
+"""Train qx-bench's reference models (a small CNN on Fashion-MNIST or CIFAR-10) and export them.
 
 Run with Debian's /usr/bin/python3 (torch 1.13); the C code and its tests never
-need torch, they read the files this script writes:
+need torch, they read the files this script writes (--dataset fashion-mnist, the
+default, shown; --dataset cifar10 writes the same files with the cifar_cnn prefix,
+input [N,3,32,32]):
 
   models/fashion_cnn.onnx        opset 13, input "input" [N,1,28,28], output
                                  "logits" [N,10], BatchNormalization kept
@@ -15,6 +17,9 @@ need torch, they read the files this script writes:
 
 Regenerate with:  /usr/bin/python3 tools/train_reference.py
 (--skip-training re-exports and re-evaluates an existing models/fashion_cnn.pt)
+
+CIFAR-10 (binary version, not packaged; run tools/fetch-cifar10 first):
+  /usr/bin/python3 tools/train_reference.py --dataset cifar10 [--data-dir DIR]
 """
 
 import argparse
@@ -36,14 +41,88 @@ MEAN = 0.2860
 STD = 0.3530
 LOGITS_IMAGES = 256
 
-# (name, in channels, out channels, spatial size of the output) per conv layer
-CONV_LAYERS = [
-	("conv1", 1, 32, 28),
-	("conv2", 32, 32, 28),
-	("conv3", 32, 64, 14),
-	("conv4", 64, 64, 14),
-	("conv5", 64, 128, 7),
-]
+CIFAR_DATA_DIR = os.path.join(ROOT, "data", "cifar-10-batches-bin")
+CIFAR_TRAIN_FILES = ["data_batch_%d.bin" % i for i in range(1, 6)]
+CIFAR_TEST_FILES = ["test_batch.bin"]
+CIFAR_RECORD = 1 + 3 * 32 * 32   # label byte, then the R, G and B planes (32x32 each, row-major)
+
+
+def conv_layers(in_channels, size):
+	"""(name, in channels, out channels, spatial size of the output) per conv layer."""
+	return [
+		("conv1", in_channels, 32, size),
+		("conv2", 32, 32, size),
+		("conv3", 32, 64, size // 2),
+		("conv4", 64, 64, size // 2),
+		("conv5", 64, 128, size // 4),
+	]
+
+
+# The Fashion-MNIST model's layers (tools/crosscheck_pytorch.py reads them too).
+CONV_LAYERS = conv_layers(1, 28)
+
+
+class Dataset:
+	"""What differs between the datasets: files, image shape, normalization, card text.
+
+	Everything else (model, training loop, export, checks, card) is shared code.
+	"""
+
+	def __init__(self, **fields):
+		self.__dict__.update(fields)
+
+
+DATASETS = {
+	"fashion-mnist": Dataset(
+		name="fashion-mnist", prefix="fashion_cnn", channels=1, size=28,
+		mean=(MEAN,), std=(STD,), shift=2, data_dir=DATA_DIR,
+		splits={"train": ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"],
+			"t10k": ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]},
+		test_split="t10k",
+		expected="Fashion-MNIST's train-*-ubyte.gz and t10k-*-ubyte.gz (gzipped IDX) there, "
+		"or pass --data-dir",
+		description="A small CIFAR-style CNN trained on Fashion-MNIST (28x28 grayscale, 10 classes).",
+		normalization_text=(
+			"- Normalization, applied by the caller: `x = (p / 255 - %.4f) / %.4f` for pixel\n"
+			"  value `p` in 0..255 (Fashion-MNIST's mean and standard deviation)." % (MEAN, STD)),
+		classes_text=(
+			"- Class order is the dataset's label order: 0 T-shirt/top, 1 Trouser, 2 Pullover,\n"
+			"  3 Dress, 4 Coat, 5 Sandal, 6 Shirt, 7 Sneaker, 8 Bag, 9 Ankle boot."),
+		data_text="`{data_dir}/train-*.gz` ({n_train:,} images), read as IDX\n  with gzip + numpy.",
+		augment_text=("random horizontal flip (p=0.5) and random shift of up to 2 pixels "
+			      "(pad 2 with the background value, random 28x28 crop)"),
+		epoch_note="  Unshared, an epoch takes about 50 s on two cores.\n", dataset_args="",
+		pt_text="PyTorch state_dict (for tools/crosscheck_pytorch.py)",
+		test_files="`t10k-*.gz`", test_order="`t10k-images-idx3-ubyte.gz`",
+		regenerate="/usr/bin/python3 tools/train_reference.py {dataset_args}--epochs {epochs} --seed {seed}"),
+	"cifar10": Dataset(
+		name="cifar10", prefix="cifar_cnn", channels=3, size=32,
+		mean=(0.4914, 0.4822, 0.4465), std=(0.2470, 0.2435, 0.2616), shift=4,
+		data_dir=CIFAR_DATA_DIR,
+		splits={"train": CIFAR_TRAIN_FILES, "test": CIFAR_TEST_FILES},
+		test_split="test",
+		expected="CIFAR-10's binary batches data_batch_1..5.bin and test_batch.bin there: "
+		"run tools/fetch-cifar10, or pass --data-dir",
+		description="A small CIFAR-style CNN trained on CIFAR-10 (32x32 RGB, 10 classes).",
+		normalization_text=(
+			"- Normalization, applied by the caller, per channel c (R, G, B):\n"
+			"  `x = (p / 255 - mean[c]) / std[c]` for pixel value `p` in 0..255, with\n"
+			"  mean (0.4914, 0.4822, 0.4465) and std (0.2470, 0.2435, 0.2616), CIFAR-10's\n"
+			"  per-channel statistics (the values in `suites/cifar.yaml`)."),
+		classes_text=(
+			"- Class order is the dataset's label order: 0 airplane, 1 automobile, 2 bird,\n"
+			"  3 cat, 4 deer, 5 dog, 6 frog, 7 horse, 8 ship, 9 truck."),
+		data_text="`{data_dir}/data_batch_1..5.bin` ({n_train:,} images), read as\n"
+		"  CIFAR-10 binary records (1 label byte, 3072 pixel bytes: R, G, B planes) with numpy.",
+		augment_text=("random crop with 4-pixel padding (pad 4 with black, normalized per channel, "
+			      "random 32x32 crop) and random horizontal flip (p=0.5)"),
+		epoch_note="", dataset_args="--dataset cifar10 ",
+		pt_text="PyTorch state_dict (`FashionCNN(in_channels=3)` in tools/train_reference.py)",
+		test_files="`test_batch.bin`", test_order="`test_batch.bin`",
+		regenerate="tools/fetch-cifar10\n"
+		"/usr/bin/python3 tools/train_reference.py {dataset_args}--epochs {epochs} --seed {seed}"),
+}
+FASHION = DATASETS["fashion-mnist"]
 
 
 class FashionCNN(nn.Module):
@@ -55,9 +134,9 @@ class FashionCNN(nn.Module):
 	importer creates the bias when it folds BN into the conv.
 	"""
 
-	def __init__(self):
+	def __init__(self, in_channels=1):
 		super().__init__()
-		for name, cin, cout, _ in CONV_LAYERS:
+		for name, cin, cout, _ in conv_layers(in_channels, 0):
 			idx = name[len("conv"):]
 			setattr(self, name, nn.Conv2d(cin, cout, 3, padding=1, bias=False))
 			setattr(self, "bn" + idx, nn.BatchNorm2d(cout))
@@ -97,38 +176,92 @@ def read_idx_gz(path):
 	return data.reshape(dims)
 
 
-def load_split(split):
-	"""Return (images uint8 [N,28,28], labels uint8 [N]) for 'train' or 't10k'."""
-	images = read_idx_gz(os.path.join(DATA_DIR, "%s-images-idx3-ubyte.gz" % split))
-	labels = read_idx_gz(os.path.join(DATA_DIR, "%s-labels-idx1-ubyte.gz" % split))
+def read_cifar_bin(paths):
+	"""Read CIFAR-10 binary batches into (images uint8 [N,3,32,32], labels uint8 [N])."""
+	images, labels = [], []
+	for path in paths:
+		with open(path, "rb") as f:
+			raw = f.read()
+		if len(raw) == 0 or len(raw) % CIFAR_RECORD:
+			raise ValueError("%s: byte %d: file size %d is not a positive multiple of %d "
+					 "(expected records of 1 label byte + 3072 pixel bytes)"
+					 % (path, len(raw) - len(raw) % CIFAR_RECORD, len(raw), CIFAR_RECORD))
+		records = np.frombuffer(raw, dtype=np.uint8).reshape(-1, CIFAR_RECORD)
+		bad = np.flatnonzero(records[:, 0] > 9)
+		if bad.size:
+			raise ValueError("%s: byte %d: label %d out of range (expected 0..9)"
+					 % (path, int(bad[0]) * CIFAR_RECORD, records[bad[0], 0]))
+		labels.append(records[:, 0])
+		images.append(records[:, 1:].reshape(-1, 3, 32, 32))
+	return np.concatenate(images), np.concatenate(labels)
+
+
+def load_split(split, dataset=FASHION, data_dir=None):
+	"""Return (images uint8, labels uint8 [N]) for one split of dataset.
+
+	Fashion-MNIST: split 'train' or 't10k', images [N,28,28]. CIFAR-10: split
+	'train' (data_batch_1..5.bin) or 'test' (test_batch.bin), images [N,3,32,32].
+	data_dir defaults to the dataset's own folder.
+	"""
+	data_dir = data_dir or dataset.data_dir
+	if dataset.name == "cifar10":
+		return read_cifar_bin([os.path.join(data_dir, f) for f in dataset.splits[split]])
+	images = read_idx_gz(os.path.join(data_dir, "%s-images-idx3-ubyte.gz" % split))
+	labels = read_idx_gz(os.path.join(data_dir, "%s-labels-idx1-ubyte.gz" % split))
 	if images.shape[0] != labels.shape[0]:
 		raise ValueError("%s: %d images but %d labels" % (split, images.shape[0], labels.shape[0]))
 	return images, labels
 
 
-def normalize(images_u8):
-	"""uint8 [N,28,28] -> float32 [N,1,28,28], x = (p/255 - MEAN) / STD."""
-	x = torch.from_numpy(images_u8.astype(np.float32)).unsqueeze(1)
-	return (x / 255.0 - MEAN) / STD
+def train_image_count(dataset, data_dir):
+	"""Number of training images, from the headers / file sizes only (for the card)."""
+	if dataset.name == "cifar10":
+		return sum(os.path.getsize(os.path.join(data_dir, f))
+			   for f in dataset.splits["train"]) // CIFAR_RECORD
+	with gzip.open(os.path.join(data_dir, dataset.splits["train"][0]), "rb") as f:
+		return struct.unpack(">I", f.read(8)[4:8])[0]
 
 
-def augment(x, gen):
-	"""Random horizontal flip and a random shift of up to 2 pixels (training only).
+def missing_data_files(dataset, data_dir):
+	"""The files of dataset (every split) that data_dir lacks, in order."""
+	names = [f for split in dataset.splits.values() for f in split]
+	return [f for f in names if not os.path.isfile(os.path.join(data_dir, f))]
 
-	Padding uses the normalized value of a black pixel so shifted-in borders
-	look like the background.
+
+def normalize(images_u8, dataset=FASHION):
+	"""uint8 [N,H,W] (one channel) or [N,C,H,W] -> float32 [N,C,H,W].
+
+	x = (p/255 - mean[c]) / std[c], channel by channel (for one channel the
+	very operations on the same values as a whole-tensor expression).
 	"""
-	n = x.shape[0]
+	x = torch.from_numpy(images_u8.astype(np.float32))
+	if x.dim() == 3:
+		x = x.unsqueeze(1)
+	planes = [(x[:, c:c + 1] / 255.0 - m) / s
+		  for c, (m, s) in enumerate(zip(dataset.mean, dataset.std))]
+	return planes[0] if len(planes) == 1 else torch.cat(planes, 1)
+
+
+def augment(x, gen, dataset=FASHION):
+	"""Random horizontal flip and a random shift of up to dataset.shift pixels
+	(pad by shift, random crop back to the image size; training only).
+
+	Padding uses the normalized value of a black pixel, per channel, so
+	shifted-in borders look like the background.
+	"""
+	n, channels, h, w = x.shape
+	pad = dataset.shift
 	flip = torch.rand(n, generator=gen) < 0.5
 	x = torch.where(flip[:, None, None, None], x.flip(3), x)
-	background = (0.0 - MEAN) / STD
-	padded = F.pad(x, (2, 2, 2, 2), value=background)
-	dy = torch.randint(0, 5, (n,), generator=gen)
-	dx = torch.randint(0, 5, (n,), generator=gen)
-	rows = (dy[:, None] + torch.arange(28)[None, :])            # [n,28]
-	cols = (dx[:, None] + torch.arange(28)[None, :])            # [n,28]
-	batch = torch.arange(n)[:, None, None]
-	return padded[batch, 0, rows[:, :, None], cols[:, None, :]].unsqueeze(1)
+	padded = torch.cat([F.pad(x[:, c:c + 1], (pad, pad, pad, pad), value=(0.0 - m) / s)
+			    for c, (m, s) in enumerate(zip(dataset.mean, dataset.std))], 1)
+	dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
+	dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
+	rows = (dy[:, None] + torch.arange(h)[None, :])             # [n,h]
+	cols = (dx[:, None] + torch.arange(w)[None, :])             # [n,w]
+	batch = torch.arange(n)[:, None, None, None]
+	chan = torch.arange(channels)[None, :, None, None]
+	return padded[batch, chan, rows[:, None, :, None], cols[:, None, None, :]]
 
 
 @torch.no_grad()
@@ -138,14 +271,14 @@ def predict(model, x, batch=1000):
 	return torch.cat(out)
 
 
-def train(model, args):
+def train(model, args, dataset):
 	torch.manual_seed(args.seed)
 	gen = torch.Generator().manual_seed(args.seed)
-	train_u8, train_labels = load_split("train")
-	test_u8, test_labels = load_split("t10k")
-	x_train = normalize(train_u8)
+	train_u8, train_labels = load_split("train", dataset, args.data_dir)
+	test_u8, test_labels = load_split(dataset.test_split, dataset, args.data_dir)
+	x_train = normalize(train_u8, dataset)
 	y_train = torch.from_numpy(train_labels.astype(np.int64))
-	x_test = normalize(test_u8)
+	x_test = normalize(test_u8, dataset)
 	y_test = torch.from_numpy(test_labels.astype(np.int64))
 
 	steps_per_epoch = (x_train.shape[0] + args.batch_size - 1) // args.batch_size
@@ -160,7 +293,7 @@ def train(model, args):
 		seen, correct, loss_sum = 0, 0, 0.0
 		for step in range(steps_per_epoch):
 			idx = order[step * args.batch_size:(step + 1) * args.batch_size]
-			xb = augment(x_train[idx], gen) if args.augment else x_train[idx]
+			xb = augment(x_train[idx], gen, dataset) if args.augment else x_train[idx]
 			yb = y_train[idx]
 			logits = model(xb)
 			loss = F.cross_entropy(logits, yb)
@@ -401,9 +534,9 @@ ALLOWED_OPS = {"Conv", "BatchNormalization", "Relu", "MaxPool", "GlobalAveragePo
 	       "Flatten", "Gemm", "MatMul", "Add", "Reshape"}
 
 
-def export_onnx(model, path):
+def export_onnx(model, path, dataset=FASHION):
 	model.eval()
-	dummy = torch.zeros(1, 1, 28, 28)
+	dummy = torch.zeros(1, dataset.channels, dataset.size, dataset.size)
 	# PRESERVE while in eval() keeps BatchNormalization nodes (inference
 	# form); TrainingMode.EVAL would fold them into the convs.
 	torch.onnx.export(model, dummy, path, opset_version=13,
@@ -457,19 +590,20 @@ def sha256(path):
 		return hashlib.sha256(f.read()).hexdigest()
 
 
-def layer_table():
+def layer_table(dataset=FASHION):
 	rows, total = [], 0
-	rows.append(("input", "-", "[N,1,28,28]", 0, 0))
-	for name, cin, cout, hw in CONV_LAYERS:
+	size = dataset.size
+	rows.append(("input", "-", "[N,%d,%d,%d]" % (dataset.channels, size, size), 0, 0))
+	for name, cin, cout, hw in conv_layers(dataset.channels, size):
 		macs = hw * hw * cout * cin * 9
 		params = cout * cin * 9 + 4 * cout
 		total += macs
 		rows.append(("%s 3x3 pad1 + BN + ReLU" % name, "%d->%d" % (cin, cout),
 			     "[N,%d,%d,%d]" % (cout, hw, hw), macs, params))
 		if name == "conv2":
-			rows.append(("pool1 MaxPool 2x2/2", "-", "[N,32,14,14]", 0, 0))
+			rows.append(("pool1 MaxPool 2x2/2", "-", "[N,32,%d,%d]" % (hw // 2, hw // 2), 0, 0))
 		elif name == "conv4":
-			rows.append(("pool2 MaxPool 2x2/2", "-", "[N,64,7,7]", 0, 0))
+			rows.append(("pool2 MaxPool 2x2/2", "-", "[N,64,%d,%d]" % (hw // 2, hw // 2), 0, 0))
 	rows.append(("GlobalAveragePool", "-", "[N,128,1,1]", 0, 0))
 	rows.append(("Flatten", "-", "[N,128]", 0, 0))
 	rows.append(("fc Linear (Gemm)", "128->10", "[N,10]", 1280, 1290))
@@ -477,34 +611,38 @@ def layer_table():
 	return rows, total
 
 
-def write_card(path, info):
-	rows, total = layer_table()
+def shown_path(path):
+	"""path relative to the source tree when inside it: the card must not name this checkout."""
+	rel = os.path.relpath(os.path.abspath(path), ROOT)
+	return path if rel.startswith("..") else rel
+
+
+def write_card(path, info, dataset=FASHION):
+	rows, total = layer_table(dataset)
 	table = "\n".join("| %s | %s | %s | %s | %s |" % (r[0], r[1], r[2],
 		 "{:,}".format(r[3]) if r[3] else "-", "{:,}".format(r[4]) if r[4] else "-")
 		 for r in rows)
 	nparams = info["params"]
-	text = """# fashion_cnn: reference model for qx-bench
+	text = """# {prefix}: reference model for qx-bench
 
-A small CIFAR-style CNN trained on Fashion-MNIST (28x28 grayscale, 10 classes).
+{description}
 Generated by `tools/train_reference.py`; do not edit by hand.
 
 ## Files
 
 | file | contents | sha256 |
 |---|---|---|
-| `fashion_cnn.onnx` | ONNX model, opset 13 | `{sha_onnx}` |
-| `fashion_cnn.top1.u8` | PyTorch fp32 top-1 class per test image | `{sha_top1}` |
-| `fashion_cnn.logits.f32` | PyTorch fp32 logits, first 256 test images | `{sha_logits}` |
-| `fashion_cnn.pt` | PyTorch state_dict (for tools/crosscheck_pytorch.py) | `{sha_pt}` |
+| `{prefix}.onnx` | ONNX model, opset 13 | `{sha_onnx}` |
+| `{prefix}.top1.u8` | PyTorch fp32 top-1 class per test image | `{sha_top1}` |
+| `{prefix}.logits.f32` | PyTorch fp32 logits, first {n_logits} test images | `{sha_logits}` |
+| `{prefix}.pt` | {pt_text} | `{sha_pt}` |
 
 ## Interface
 
-- input `input`: float32 `[N,1,28,28]`, NCHW, N dynamic (`dim_param` "N").
+- input `input`: float32 `[N,{channels},{size},{size}]`, NCHW, N dynamic (`dim_param` "N").
 - output `logits`: float32 `[N,10]`, unnormalized (no softmax); class = argmax.
-- Normalization, applied by the caller: `x = (p / 255 - {mean:.4f}) / {std:.4f}` for pixel
-  value `p` in 0..255 (Fashion-MNIST's mean and standard deviation).
-- Class order is the dataset's label order: 0 T-shirt/top, 1 Trouser, 2 Pullover,
-  3 Dress, 4 Coat, 5 Sandal, 6 Shirt, 7 Sneaker, 8 Bag, 9 Ankle boot.
+{normalization_text}
+{classes_text}
 
 ## Architecture
 
@@ -525,29 +663,27 @@ reproduces PyTorch's logits on the first 64 test images within {onnx_diff:.2g}.
 
 ## Training recipe
 
-- Data: `/usr/share/datasets/fashion-mnist/train-*.gz` (60,000 images), read as IDX
-  with gzip + numpy.
+- Data: {data_text}
 - Optimizer: AdamW, weight decay {wd}, batch {batch}, one-cycle learning-rate schedule
   with peak {lr} (`torch.optim.lr_scheduler.OneCycleLR`, default cosine annealing), {epochs} epochs.
 - Augmentation (training only): {augment}.
 - Seed {seed} (`torch.manual_seed` and a `torch.Generator` for shuffling and augmentation),
   `torch.set_num_threads({threads})`, CPU only, torch {torch_version}.
 - Wall time: {train_s:.0f} s of training on this machine ({cpu}){load_note}.
-  Unshared, an epoch takes about 50 s on two cores.
-  Bit-identical weights are expected only with the same torch build and CPU.
+{epoch_note}  Bit-identical weights are expected only with the same torch build and CPU.
 
 ## Accuracy
 
-PyTorch fp32, eval mode, all 10,000 test images (`t10k-*.gz`): **{acc:.2f}%**
-({correct} / 10000).
+PyTorch fp32, eval mode, all {n_test:,} test images ({test_files}): **{acc:.2f}%**
+({correct} / {n_test}).
 
 ## Output file formats
 
-- `fashion_cnn.top1.u8`: 10,000 bytes; byte `i` is the class (0..9) PyTorch predicts
+- `{prefix}.top1.u8`: {n_test:,} bytes; byte `i` is the class (0..9) PyTorch predicts
   (argmax of the logits; lowest index on ties) for test image `i`, in the order of
-  `t10k-images-idx3-ubyte.gz`.
-- `fashion_cnn.logits.f32`: 256 x 10 float32, little-endian, row-major: the 10 logits
-  of test image 0, then image 1, ... image 255 (10,240 bytes, no header).
+  {test_order}.
+- `{prefix}.logits.f32`: {n_logits} x 10 float32, little-endian, row-major: the 10 logits
+  of test image 0, then image 1, ... image {last_logit} ({logit_bytes:,} bytes, no header).
 
 Both are computed in eval mode from the same fp32 weights as the ONNX file, batches
 of 1000 images, so a correct fp32 executor reproduces them up to float rounding
@@ -556,12 +692,22 @@ of 1000 images, so a correct fp32 executor reproduces them up to float rounding
 ## Regenerate
 
 ```
-/usr/bin/python3 tools/train_reference.py --epochs {epochs} --seed {seed}
+{regenerate}
 ```
 
-`--skip-training --recorded-train-s S` rebuilds the ONNX, the outputs and this card
-from the saved `fashion_cnn.pt` without training.
-""".format(mean=MEAN, std=STD, table=table, total=total, nparams=nparams, **info)
+`{dataset_args}--skip-training --recorded-train-s S` rebuilds the ONNX, the outputs and this card
+from the saved `{prefix}.pt` without training.
+""".format(table=table, total=total, nparams=nparams, prefix=dataset.prefix,
+	   description=dataset.description, channels=dataset.channels, size=dataset.size,
+	   normalization_text=dataset.normalization_text, classes_text=dataset.classes_text,
+	   data_text=dataset.data_text.format(data_dir=shown_path(info["data_dir"]),
+					      n_train=info["n_train"]),
+	   pt_text=dataset.pt_text, dataset_args=dataset.dataset_args,
+	   epoch_note=dataset.epoch_note, test_files=dataset.test_files,
+	   test_order=dataset.test_order,
+	   regenerate=dataset.regenerate.format(epochs=info["epochs"], seed=info["seed"],
+						dataset_args=dataset.dataset_args),
+	   last_logit=info["n_logits"] - 1, logit_bytes=info["n_logits"] * 40, **info)
 	with open(path, "w") as f:
 		f.write(text)
 
@@ -586,31 +732,45 @@ def main():
 	ap.add_argument("--seed", type=int, default=20240)
 	ap.add_argument("--threads", type=int, default=2)
 	ap.add_argument("--no-augment", dest="augment", action="store_false")
+	ap.add_argument("--dataset", choices=sorted(DATASETS), default="fashion-mnist",
+			help="fashion-mnist (default; writes fashion_cnn.*) or cifar10 (cifar_cnn.*)")
+	ap.add_argument("--data-dir",
+			help="the dataset's folder (default %s for fashion-mnist, %s for cifar10)"
+			% (DATA_DIR, CIFAR_DATA_DIR))
 	ap.add_argument("--out-dir", default=os.path.join(ROOT, "models"))
 	ap.add_argument("--skip-training", action="store_true",
-			help="load OUT_DIR/fashion_cnn.pt instead of training")
+			help="load OUT_DIR/<prefix>.pt (fashion_cnn.pt, cifar_cnn.pt) instead of training")
 	ap.add_argument("--recorded-train-s", type=float,
 			help="with --skip-training: the training wall time to state in the card")
 	ap.add_argument("--recorded-load", type=float,
 			help="with --skip-training: the mean load average during training, for the card")
 	args = ap.parse_args()
+	dataset = DATASETS[args.dataset]
+	args.data_dir = args.data_dir or dataset.data_dir
+	missing = missing_data_files(dataset, args.data_dir)
+	if missing:
+		what = ("no such folder" if not os.path.isdir(args.data_dir)
+			else "missing " + ", ".join(missing))
+		sys.stderr.write("train_reference.py: %s: %s (expected %s)\n"
+				 % (args.data_dir, what, dataset.expected))
+		return 2
 
 	torch.set_num_threads(args.threads)
 	os.makedirs(args.out_dir, exist_ok=True)
-	base = os.path.join(args.out_dir, "fashion_cnn")
-	model = FashionCNN()
+	base = os.path.join(args.out_dir, dataset.prefix)
+	model = FashionCNN(dataset.channels)
 	if args.skip_training:
 		model.load_state_dict(torch.load(base + ".pt"))
 		train_s, load = args.recorded_train_s, args.recorded_load
 		if train_s is None:
 			ap.error("--skip-training needs --recorded-train-s (the card states the training time)")
 	else:
-		train_s, load = train(model, args)
+		train_s, load = train(model, args, dataset)
 		torch.save(model.state_dict(), base + ".pt")
 	model.eval()
 
-	test_u8, test_labels = load_split("t10k")
-	logits = predict(model, normalize(test_u8))
+	test_u8, test_labels = load_split(dataset.test_split, dataset, args.data_dir)
+	logits = predict(model, normalize(test_u8, dataset))
 	top1 = logits.argmax(1).numpy().astype(np.uint8)
 	correct = int((top1 == test_labels).sum())
 	acc = 100.0 * correct / test_labels.shape[0]
@@ -618,9 +778,9 @@ def main():
 	top1.tofile(base + ".top1.u8")
 	logits[:LOGITS_IMAGES].numpy().astype("<f4").tofile(base + ".logits.f32")
 
-	onnx_model = export_onnx(model, base + ".onnx")
+	onnx_model = export_onnx(model, base + ".onnx", dataset)
 	nodes = onnx_model["nodes"]
-	onnx_diff = check_onnx_numerics(model, onnx_model, normalize(test_u8[:64]))
+	onnx_diff = check_onnx_numerics(model, onnx_model, normalize(test_u8[:64], dataset))
 	info = dict(
 		sha_onnx=sha256(base + ".onnx"), sha_top1=sha256(base + ".top1.u8"),
 		sha_logits=sha256(base + ".logits.f32"), sha_pt=sha256(base + ".pt"),
@@ -628,15 +788,16 @@ def main():
 		params=sum(p.numel() for p in model.parameters()) +
 		sum(b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked")),
 		wd=args.weight_decay, batch=args.batch_size, lr=args.lr, epochs=args.epochs,
-		augment=("random horizontal flip (p=0.5) and random shift of up to 2 pixels "
-			 "(pad 2 with the background value, random 28x28 crop)") if args.augment else "none",
+		augment=dataset.augment_text if args.augment else "none",
+		data_dir=args.data_dir, n_train=train_image_count(dataset, args.data_dir),
+		n_test=test_labels.shape[0], n_logits=min(LOGITS_IMAGES, test_labels.shape[0]),
 		seed=args.seed, threads=args.threads, torch_version=torch.__version__,
 		train_s=train_s, cpu=cpu_name(), acc=acc, correct=correct, onnx_diff=onnx_diff,
 		load_note="" if load is None else
 		", 1-minute load average about %.1f during training%s" % (
 			load, " (the cores were shared with other jobs, which inflates the time)"
 			if load > 2.5 else ""))
-	write_card(base + ".md", info)
+	write_card(base + ".md", info, dataset)
 	for suffix in (".onnx", ".pt", ".top1.u8", ".logits.f32", ".md"):
 		print("wrote %s%s" % (base, suffix))
 	return 0

@@ -697,6 +697,7 @@ const float *qx_exec_q8_output(const struct qx_exec_q8 *e, int i)
 void qx_exec_q8_set_pool(struct qx_exec_q8 *e, struct qx_pool *pool)
 {
 	e->pool = pool;
+	qx_exec_f32_set_pool(e->f32, pool); /* the nodes the plan leaves in float too */
 }
 
 int qx_exec_q8_n_steps(const struct qx_exec_q8 *e)
