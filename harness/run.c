@@ -285,7 +285,10 @@ static int plugin_selected(const struct qx_run_options *opt, const char *label)
 	return 0;
 }
 
-static void plugin_error(struct run *r, const struct qx_suite_plugin *p, const char *msg)
+/* An error row: on stdout, on stderr, and in results.json (written now, so it is kept even when
+ * it is the run's last step). Returns what writing the results returned. */
+static int plugin_error(struct run *r, const struct qx_suite_plugin *p, const char *msg,
+                        struct qx_error *fatal)
 {
 	fprintf(stderr, "qx-bench: %s\n", msg);
 	printf("%-20s %-11s error: %s\n", p->label, "-", msg);
@@ -295,12 +298,12 @@ static void plugin_error(struct run *r, const struct qx_suite_plugin *p, const c
 	json_object_set_new(e, "error", json_string(msg));
 	json_array_append_new(r->results.plugins, e);
 	r->failures++;
+	return write_results(r, fatal);
 }
 
 /* Checks each kernel set other than scalar against scalar; one row per set. */
 static int check_sets(struct run *r, const struct qx_suite_plugin *p,
-                      const struct qx_plugin_result *res, const struct qx_eval_result *acc,
-                      const struct qx_paired *cmp, int64_t q8_bytes, json_t *entry,
+                      const struct qx_plugin_result *res, const struct qx_paired *cmp, int64_t q8_bytes, json_t *entry,
                       struct qx_error *err)
 {
 	json_t *sets = json_array();
@@ -349,7 +352,6 @@ static int check_sets(struct run *r, const struct qx_suite_plugin *p,
 		}
 		fflush(stdout);
 	}
-	(void)acc;
 	return 0;
 }
 
@@ -373,9 +375,8 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 		return prc;
 	}
 	if (prc) {
-		plugin_error(r, p, perr.msg);
 		qx_plugin_result_free(&res);
-		return 0;
+		return plugin_error(r, p, perr.msg, fatal);
 	}
 	char plan_path[4200];
 	snprintf(plan_path, sizeof plan_path, "%s/%s.plan.json", r->results.dir, p->label);
@@ -400,9 +401,8 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 		}
 		char msg[1200];
 		snprintf(msg, sizeof msg, "plugin '%s': its plan cannot run: %s", p->label, perr.msg);
-		plugin_error(r, p, msg);
 		qx_plugin_result_free(&res);
-		return 0;
+		return plugin_error(r, p, msg, fatal);
 	}
 	struct qx_paired cmp;
 	qx_paired_compare(r->fp32.pred, acc.pred, r->data.labels, acc.count, &cmp);
@@ -429,7 +429,7 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	json_object_set_new(e, "eval_seconds", json_real(acc.seconds));
 	json_object_set_new(e, "predictions", qx_json_u8_array(acc.pred, acc.count));
 	json_object_set_new(e, "measurements", json_array());
-	rc = check_sets(r, p, &res, &acc, &cmp, q8_bytes, e, fatal);
+	rc = check_sets(r, p, &res, &cmp, q8_bytes, e, fatal);
 	json_array_append_new(r->results.plugins, e);
 	qx_eval_result_free(&acc);
 	r->done[r->n_done] = res;

@@ -66,7 +66,8 @@ show "$tmp/check.log"
 
 # The checker must also be able to fail: a plugin that crashes in calibrate.
 # The example in a suite, next to a shipped plugin and a crashing one: its row is produced, the
-# crash is one error row, and the run says so in its exit status (1).
+# crash is one error row (kept in results.json although it is the run's last step), and the run
+# says so in its exit status (1).
 limit=512
 [ -n "${QX_SANITIZED:-}" ] && limit=128
 cat >"$tmp/suite.yaml" <<EOF
@@ -88,8 +89,8 @@ kernels: [scalar]
 plugins:
   - path: $tmp/build/percentile.so
     options: { percentile: 99.9 }
-  - path: $build/tests/plugins/segv.so
   - name: static-per-tensor
+  - path: $build/tests/plugins/segv.so
 measure:
   enabled: false
 EOF
@@ -105,7 +106,7 @@ show "$tmp/suite.err"
 grep -q "^static-per-tensor  *scalar  *[0-9.]*%" "$tmp/suite.out" &&
 	grep -q '"label": "segv"' "$tmp"/results/example-plugin/*/results.json &&
 	grep -q '"label": "static-per-tensor"' "$tmp"/results/example-plugin/*/results.json
-ok $? "the plugin after the crash still runs, and results.json holds all three rows"
+ok $? "the other plugins run, and results.json holds all three rows, the crash (the last step) too"
 
 "$build/qx-bench" plugin-check "$build/tests/plugins/segv.so" --timeout 20 >"$tmp/segv.log" 2>&1
 rc=$?
