@@ -439,8 +439,35 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	return rc;
 }
 
+/* Every label --plugins names must be one of the suite's (or "none"): a typo would otherwise
+ * run nothing and say nothing. */
+static int check_plugin_filter(const struct qx_suite *s, const char *list, struct qx_error *err)
+{
+	if (!list || strcmp(list, "none") == 0)
+		return 0;
+	for (const char *p = list; *p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		int found = 0;
+		for (int i = 0; i < s->n_plugins && !found; i++)
+			found = strlen(s->plugins[i].label) == n && !strncmp(s->plugins[i].label, p, n);
+		if (!found) {
+			char labels[512] = "";
+			for (int i = 0; i < s->n_plugins; i++)
+				snprintf(labels + strlen(labels), sizeof labels - strlen(labels), "%s%s",
+				         i ? ", " : "", s->plugins[i].label);
+			return qx_fail(err, QX_EINVAL, "--plugins: '%.*s' is not a plugin of %s (expected "
+			               "none or some of: %s)", (int)n, p, s->path, labels);
+		}
+		p += n + (end != NULL);
+	}
+	return 0;
+}
+
 int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, struct qx_error *err)
 {
+	if (check_plugin_filter(s, opt->only_plugins, err))
+		return QX_EXIT_USAGE;
 	struct run r;
 	memset(&r, 0, sizeof r);
 	r.suite = s;

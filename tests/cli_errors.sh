@@ -83,6 +83,8 @@ run_case cifar-missing 2 "test_batch.bin: CIFAR-10 file not found.*tools/fetch-c
 run_case no-suite 2 "no suite given"
 run_case bad-limit 2 "limit 'x': expected a positive integer" --limit x "$tmp/typo.yaml"
 run_case missing-suite 2 "nope.yaml: suite file not found" "$tmp/nope.yaml"
+write_suite "$tmp/good.yaml" "$model" "$images" "$labels"
+run_case unknown-plugin 2 "--plugins: 'static-per-tensr' is not a plugin of .*good.yaml (expected none or some of: static-per-tensor)" --plugins static-per-tensr "$tmp/good.yaml"
 
 # --help documents the exit statuses.
 "$bin" --help >"$tmp/help.out" 2>&1
