@@ -7,13 +7,7 @@ root=${QX_ROOT:-.}
 bin=${QX_BUILD:-build}/qx-bench
 tmp=$(mktemp -d /tmp/qx-cli-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-
-ok() { # ok COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
-}
+. "$(dirname "$0")/support/tap.sh"
 
 # run_case NAME EXPECTED-STATUS GREP-PATTERN ARGS...: one line on stderr matching the pattern.
 run_case() {

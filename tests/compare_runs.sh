@@ -32,13 +32,7 @@ fi
 root=$(cd "$root" && pwd)
 tmp=$(mktemp -d /tmp/qx-compare-runs-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-
-ok() { # ok COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
-}
+. "$(dirname "$0")/support/tap.sh"
 
 # field FILE PYTHON-EXPRESSION: prints the expression, evaluated with d = the JSON document.
 field() {
@@ -48,24 +42,9 @@ field() {
 
 limit=64
 [ "${QX_SANITIZED:-0}" = 1 ] && limit=32
-cat >"$tmp/suite.yaml" <<EOF
-name: compare-test
-model: $root/models/fashion_cnn.onnx
-dataset:
-  format: idx
-  images: $data/t10k-images-idx3-ubyte.gz
-  labels: $data/t10k-labels-idx1-ubyte.gz
-  classes: 10
-calibration:
-  images: $data/train-images-idx3-ubyte.gz
-  labels: $data/train-labels-idx1-ubyte.gz
-  count: 32
-  batch: 32
-preprocess:
-  scale: 0.00392156862745098
-  mean: [0.2860]
-  std: [0.3530]
-batch: 64
+{
+	fashion_suite_head compare-test "32"
+	cat <<EOF
 kernels: [auto]
 plugins:
   - name: $plugin
@@ -79,6 +58,7 @@ check:
   bitexact_images: 0
 results: $tmp/unused
 EOF
+} >"$tmp/suite.yaml"
 
 # run NAME [ENV-ASSIGNMENT]: one run into a new folder $tmp/NAME; prints its run folder.
 run() {

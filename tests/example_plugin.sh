@@ -12,20 +12,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 # Not a sub-make of whatever make runs the tests: no inherited flags or jobserver.
 unset MAKEFLAGS MFLAGS MAKELEVEL
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-show() {
-	sed 's/^/# /' "$1"
-}
+. "$(dirname "$0")/support/tap.sh"
 
 echo "1..9"
 

@@ -29,13 +29,7 @@ root=$(cd "$root" && pwd)
 tmp=$(mktemp -d /tmp/qx-interrupt-XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-n=0
-failed=0
-
-ok() { # ok COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
-}
+. "$(dirname "$0")/support/tap.sh"
 
 # The third plugin calibrates on 256 images (over a second here, more in the sanitizer build):
 # a wide window in which plugins[] holds exactly two entries.
@@ -44,24 +38,9 @@ if [ "${QX_SANITIZED:-0}" = 1 ]; then
 else
 	limit=128 deadline=90
 fi
-cat >"$tmp/suite.yaml" <<EOF
-name: interrupt-test
-model: $root/models/fashion_cnn.onnx
-dataset:
-  format: idx
-  images: $data/t10k-images-idx3-ubyte.gz
-  labels: $data/t10k-labels-idx1-ubyte.gz
-  classes: 10
-calibration:
-  images: $data/train-images-idx3-ubyte.gz
-  labels: $data/train-labels-idx1-ubyte.gz
-  count: 256
-  batch: 32
-preprocess:
-  scale: 0.00392156862745098
-  mean: [0.2860]
-  std: [0.3530]
-batch: 64
+{
+	fashion_suite_head interrupt-test "256"
+	cat <<EOF
 kernels: [auto]
 plugins:
   - name: dynamic
@@ -78,6 +57,7 @@ check:
   bitexact_images: 0
 results: $tmp/unused
 EOF
+} >"$tmp/suite.yaml"
 
 # start SUITE OUT-DIR: qx-bench in the background; sets pid. A background job of a
 # non-interactive shell starts with SIGINT ignored (POSIX), while a user's Ctrl-C reaches a

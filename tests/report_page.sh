@@ -23,13 +23,7 @@ fi
 tmp=$(mktemp -d /tmp/qx-report-page-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 shots=$build/tests/report_page
-n=0
-failed=0
-
-ok() { # ok COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
-}
+. "$(dirname "$0")/support/tap.sh"
 
 # chrome URL [EXTRA-FLAGS...]: the DOM after load on stdout; Chromium's own chatter in a log.
 chrome() {

@@ -39,13 +39,7 @@ schema=$root/schemas/results.schema.json
 
 tmp=$(mktemp -d /tmp/qx-results-schema-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-
-ok() { # ok COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
-}
+. "$(dirname "$0")/support/tap.sh"
 
 # The sanitizer build is ~3x slower (and its scalar kernels ~20x): fewer images and plugins.
 if [ "${QX_SANITIZED:-0}" = 1 ]; then
@@ -67,24 +61,9 @@ for p in $later; do
 	later_entries="$later_entries  - name: $p
 "
 done
-cat >"$tmp/suite.yaml" <<EOF
-name: schema-test
-model: $root/models/fashion_cnn.onnx
-dataset:
-  format: idx
-  images: $data/t10k-images-idx3-ubyte.gz
-  labels: $data/t10k-labels-idx1-ubyte.gz
-  classes: 10
-calibration:
-  images: $data/train-images-idx3-ubyte.gz
-  labels: $data/train-labels-idx1-ubyte.gz
-  count: $calib
-  batch: 32
-preprocess:
-  scale: 0.00392156862745098
-  mean: [0.2860]
-  std: [0.3530]
-batch: 64
+{
+	fashion_suite_head schema-test "$calib"
+	cat <<EOF
 kernels: [all]
 plugins:
   - name: dynamic
@@ -101,6 +80,7 @@ check:
   bitexact_images: $bitexact
 results: $tmp/unused
 EOF
+} >"$tmp/suite.yaml"
 
 "$bin" -q --limit "$limit" -o "$tmp/out" "$tmp/suite.yaml" >"$tmp/stdout" 2>"$tmp/stderr"
 status=$?

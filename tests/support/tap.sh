@@ -1,0 +1,45 @@
+# TAP helpers for the shell tests, sourced as `. "$(dirname "$0")/support/tap.sh"`.
+#   ok STATUS DESCRIPTION   prints "ok N - ..." when STATUS is 0, else "not ok N - ..."
+#   show FILE               the file as TAP diagnostics ("# " lines)
+# A test ends with `echo "1..$n"` (or prints its plan first) and `exit $failed`.
+n=0
+failed=0
+
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=1
+	fi
+}
+
+show() {
+	sed 's/^/# /' "$1"
+}
+
+# fashion_suite_head NAME CALIBRATION-COUNT: the first part of a suite over the reference model
+# and Debian's Fashion-MNIST ($root and $data must be set), up to and including `batch:`; the
+# caller appends kernels, plugins and measure.
+fashion_suite_head() {
+	cat <<SUITE
+name: $1
+model: $root/models/fashion_cnn.onnx
+dataset:
+  format: idx
+  images: $data/t10k-images-idx3-ubyte.gz
+  labels: $data/t10k-labels-idx1-ubyte.gz
+  classes: 10
+calibration:
+  images: $data/train-images-idx3-ubyte.gz
+  labels: $data/train-labels-idx1-ubyte.gz
+  count: $2
+  batch: 32
+preprocess:
+  scale: 0.00392156862745098
+  mean: [0.2860]
+  std: [0.3530]
+batch: 64
+SUITE
+}
