@@ -70,6 +70,14 @@ endif
 	@echo
 	@echo "== summary"
 	$(call bench_step,$(BENCH_OUT)/summary.txt,$(BENCH_PYTHON) tools/bench_summary.py --qx-results $(BENCH_OUT)/qx --pytorch $(BENCH_OUT)/pytorch.json --q8 $(BENCH_OUT)/q8_bench.txt --f32 $(BENCH_OUT)/f32_bench.txt --onednn $(BENCH_OUT)/onednn_conv.txt --plugin $(BENCH_PLUGIN) --json $(BENCH_OUT)/summary.json)
+	@echo
+	@echo "== thread scaling: $(BENCH_PLUGIN) on the fastest kernel set, batch 64, 1 and 2 threads (pinned)"
+	@rm -rf $(BENCH_OUT)/scaling
+	@echo '$$ $(PROGRAM) --plugins $(BENCH_PLUGIN) --kernels auto --threads 1,2 --batch 64 --limit 512 -o $(BENCH_OUT)/scaling --quiet $(BENCH_SUITE)'
+	@rc=0; $(PROGRAM) --plugins $(BENCH_PLUGIN) --kernels auto --threads 1,2 --batch 64 --limit 512 \
+	  -o $(BENCH_OUT)/scaling --quiet $(BENCH_SUITE) > $(BENCH_OUT)/scaling-run.txt || rc=$$?; \
+	  [ $$rc -le 1 ] || { echo "bench: qx-bench exited $$rc" >&2; exit 1; }
+	$(call bench_step,$(BENCH_OUT)/scaling.txt,$(BENCH_PYTHON) tools/bench_scaling.py $(BENCH_OUT)/scaling)
 
 # The kernel benchmarks: one .c each, linked with the library like the tests.
 $(BUILD)/q8_bench $(BUILD)/f32_bench: $(BUILD)/%: $(BUILD)/obj/bench/%.o $(LIB)
