@@ -21,6 +21,7 @@
  * Builds for every architecture: off x86-64 the tables do not exist and the test skips; a CPU
  * without the set's features is a TAP skip with the reason. Fixed-seed PRNG (QX_SEED overrides). */
 #include "kernels_f32.h"
+#include "support/rng.h"
 #include "support/tap.h"
 
 #include <float.h>
@@ -44,14 +45,8 @@ static const char *set_name;
 /* ---- helpers -------------------------------------------------------------------------------- */
 
 static uint64_t rng_state;
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 16);
-}
-static int rnd_in(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
+static uint32_t rnd(void) { return tap_rand(&rng_state); }
+static int rnd_in(int lo, int hi) { return tap_rand_in(&rng_state, lo, hi); }
 static float rnd_f(void) { return (float)rnd() / 2147483648.0f - 1.0f; } /* [-1, 1) */
 
 static void *xmalloc(size_t n)

@@ -6,6 +6,7 @@
  * Uses only the registry (kernels.h), so it builds for any architecture: sets that this build
  * lacks or this CPU cannot run are TAP skips that say why. Fixed-seed PRNG. */
 #include "kernels.h"
+#include "support/rng.h"
 #include "support/tap.h"
 
 #include <math.h>
@@ -20,14 +21,8 @@ static const struct qx_kernels_q8 *REF, *SET;
 static const char *set_name;
 
 static uint64_t rng_state;
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 16);
-}
-static int rnd_in(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
+static uint32_t rnd(void) { return tap_rand(&rng_state); }
+static int rnd_in(int lo, int hi) { return tap_rand_in(&rng_state, lo, hi); }
 static int pick(const int *v, int n) { return v[rnd() % (uint32_t)n]; }
 
 static void *xmalloc(size_t n)

@@ -3,6 +3,7 @@
  * round-half-to-even, and hand-computed cases for ties, clamps, ReLU, zero-point padding,
  * groups, -128 weights with 255 activations. */
 #include "kernels.h"
+#include "support/rng.h"
 #include "support/tap.h"
 
 #include <math.h>
@@ -15,14 +16,8 @@ static const struct qx_kernels_q8 *K;
 /* ---- an independent statement of the numerics ------------------------------------------- */
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 16);
-}
-static int rnd_in(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
+static uint32_t rnd(void) { return tap_rand(&rng_state); }
+static int rnd_in(int lo, int hi) { return tap_rand_in(&rng_state, lo, hi); }
 
 /* Round half to even without the C library's rounding functions. */
 static int32_t round_even(float t)
