@@ -10,7 +10,8 @@
 
 struct step {
 	struct qx_f32_conv_desc desc; /* Conv, MaxPool, AveragePool */
-	void *packed;                 /* Conv with constant weights: packed once */
+	void *packed;                 /* Conv with constant weights: packed once, at its first run */
+	int const_weights;            /* Conv: weights (and bias) are constants, so packing keeps */
 	float *bias;                  /* Gemm fast path: beta * C as one row of n, or NULL */
 	int gemm_fast;                /* alpha == 1 and C absent or one row broadcast */
 };
@@ -108,10 +109,10 @@ static int prepare_step(struct qx_exec_f32 *e, int i, struct qx_error *err)
 		s->desc.groups = a->group;
 		s->desc.act_min = n->act_min;
 		s->desc.act_max = n->act_max;
+		/* Packed at the first run, not here: the int8 executor holds an fp32 executor for the
+		 * nodes its plan leaves in float, and should not pack the convolutions it runs in int8. */
 		const struct qx_tensor *w = in_t(e, n, 1), *b = in_t(e, n, 2);
-		if (w->is_const && (!b || b->is_const) &&
-		    e->k->f32->conv_pack(&s->desc, w->data, b ? b->data : NULL, &s->packed))
-			return qx_fail_nomem(err, "packing convolution weights");
+		s->const_weights = w->is_const && (!b || b->is_const);
 		return 0;
 	}
 	case QX_OP_MAXPOOL:
@@ -418,6 +419,9 @@ static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
 	const struct qx_f32_conv_desc *d = &s->desc;
 	switch (n->op) {
 	case QX_OP_CONV:
+		if (s->const_weights && !s->packed &&
+		    e->k->f32->conv_pack(d, in_buf(e, n, 1), in_buf(e, n, 2), &s->packed))
+			return qx_fail_nomem(err, "packing convolution weights");
 		if (s->packed) {
 			struct conv_call c = { e, s->packed, x, y };
 			if (e->pool)
