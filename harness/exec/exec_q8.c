@@ -173,6 +173,12 @@ static void output_clamp(const struct q8_tensor *o, float act_min, float act_max
 	}
 }
 
+/* Rows of a Gemm / MatMul input of k columns: the product of all leading dimensions. */
+static int64_t gemm_rows(const struct qx_tensor *x, int64_t k)
+{
+	return k > 0 ? qx_tensor_numel(x) / k : 0;
+}
+
 static int build_conv(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
                       struct qx_error *err)
 {
@@ -221,8 +227,9 @@ static int build_conv(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *p
 		d->pr = a->pad[3];
 		d->groups = a->group;
 	} else {
-		/* Gemm / MatMul: [m][k] x [k][n] as a 1x1 convolution over m one-pixel images. */
-		d->n = g->tensors[x].dims[0];
+		/* Gemm / MatMul: [m][k] x [k][n] as a 1x1 convolution over m one-pixel images. A
+		 * MatMul's input may have leading dimensions ([N, T, k]): every one of them is a row. */
+		d->n = gemm_rows(&g->tensors[x], w.k);
 		d->h = d->w = d->oh = d->ow = 1;
 		d->c = w.k;
 		d->oc = w.n;
@@ -257,7 +264,7 @@ static int build_dyn_gemm(struct qx_exec_q8 *e, int n, const struct qx_quant_pla
 		qx_q8_weights_free(&w);
 		return qx_fail_nomem(err, "building the int8 model");
 	}
-	s->m = g->tensors[x].dims[0];
+	s->m = gemm_rows(&g->tensors[x], w.k);
 	s->k = w.k;
 	s->n = w.n;
 	s->dyn_qmin = plan->node[n].dyn_qmin;

@@ -138,6 +138,10 @@ int qx_graph_find_tensor(const struct qx_graph *g, const char *name);
 
 void qx_graph_free(struct qx_graph *g);
 
+/* A deep copy of src into dst (free it with qx_graph_free): every tensor's data, every node.
+ * src is only read. */
+int qx_graph_clone(const struct qx_graph *src, struct qx_graph *dst, struct qx_error *err);
+
 /* Reads one serialized ONNX TensorProto (the backend tests' input_N.pb / output_N.pb) as F32.
  * *data is malloc'ed and owned by the caller. */
 int qx_tensor_proto_load(const char *path, int *ndim, int64_t dims[QX_MAX_DIMS], float **data,
