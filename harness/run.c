@@ -20,6 +20,7 @@
 #include "results/results.h"
 #include "stats/paired.h"
 #include "util/interrupt.h"
+#include "verify/trust.h"
 
 int qx_exit_status(int err_code)
 {
@@ -235,8 +236,9 @@ static int measure(struct run *r, struct qx_error *err)
 
 static void print_header(void)
 {
-	printf("\n%-20s %-11s %8s %-24s %7s %11s %6s %8s  %s\n", "model", "kernels", "top-1",
-	       "drop vs fp32 (95% CI)", "agree", "size", "x fp32", "calib s", "bit-identical to scalar");
+	printf("\n%-20s %-11s %8s %-24s %7s %-10s %11s %6s %8s  %s\n", "model", "kernels", "top-1",
+	       "drop vs fp32 (95% CI)", "agree", "trust", "size", "x fp32", "calib s",
+	       "bit-identical to scalar");
 }
 
 static int run_fp32(struct run *r, struct qx_error *err)
@@ -247,8 +249,8 @@ static int run_fp32(struct run *r, struct qx_error *err)
 		return rc;
 	r->f32_bytes = qx_graph_f32_bytes(&r->graph);
 	print_header();
-	printf("%-20s %-11s %7.2f%% %-24s %7s %11lld %6.3f %8s  %s\n", "fp32", k->name,
-	       100.0 * (double)r->fp32.correct / (double)r->fp32.count, "-", "-",
+	printf("%-20s %-11s %7.2f%% %-24s %7s %-10s %11lld %6.3f %8s  %s\n", "fp32", k->name,
+	       100.0 * (double)r->fp32.correct / (double)r->fp32.count, "-", "-", "-",
 	       (long long)r->f32_bytes, 1.0, "-", "-");
 	printf("%-20s %lld/%lld images correct, evaluated in %.2f s (%.0f images/s)\n", "",
 	       (long long)r->fp32.correct, (long long)r->fp32.count, r->fp32.seconds,
@@ -301,10 +303,62 @@ static int plugin_error(struct run *r, const struct qx_suite_plugin *p, const ch
 	return write_results(r, fatal);
 }
 
+static json_t *real_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* The plugin's int8 result against the reference simulation of its plan, on the fastest set
+ * (the one accuracy came from): results.json's "trust", and the verdict for the table. A
+ * MISTRUSTED result counts as a failure of the run. */
+static int check_trust(struct run *r, const struct qx_suite_plugin *p,
+                       const struct qx_plugin_result *res, json_t *entry, const char **verdict,
+                       struct qx_error *err)
+{
+	json_t *j = json_object();
+	json_object_set_new(entry, "trust", j);
+	if (r->suite->reference_images == 0) {
+		*verdict = "unchecked";
+		json_object_set_new(j, "verdict", json_string("unchecked"));
+		json_object_set_new(j, "images", json_integer(0));
+		return 0;
+	}
+	struct qx_trust t;
+	int rc = qx_trust_check(&r->graph, &res->plan, r->sets[0], r->suite->batch, &r->data,
+	                        &r->suite->preprocess, r->suite->reference_images, &t, err);
+	if (rc)
+		return rc;
+	*verdict = t.trusted ? "ok" : "MISTRUSTED";
+	json_object_set_new(j, "verdict", json_string(t.trusted ? "trusted" : "MISTRUSTED"));
+	json_object_set_new(j, "kernels", json_string(r->sets[0]->name));
+	json_object_set_new(j, "images", json_integer(t.images));
+	json_object_set_new(j, "step", json_real(t.step));
+	json_object_set_new(j, "step_source", json_string(t.step_from_plan ? "output qparams"
+	                                                                    : "output range / 255"));
+	json_object_set_new(j, "logit_diff_steps",
+	                    json_pack("{s:o, s:o, s:o, s:o}", "mean", real_or_null(t.diff_mean),
+	                              "median", real_or_null(t.diff_median), "p99",
+	                              real_or_null(t.diff_p99), "max", real_or_null(t.diff_max)));
+	json_object_set_new(j, "bound_mean_steps", json_real(QX_TRUST_MAX_MEAN_STEPS));
+	json_object_set_new(j, "images_beyond_bound", json_integer(t.beyond));
+	json_object_set_new(j, "bound_steps", json_real(QX_TRUST_MAX_STEPS));
+	json_object_set_new(j, "top1_agreement", json_real(t.agree));
+	json_object_set_new(j, "unexplained_flips", json_integer(t.unexplained));
+	json_object_set_new(j, "unwritten", json_boolean(t.unwritten));
+	json_object_set_new(j, "nonfinite_images", json_integer(t.nonfinite));
+	if (!t.trusted) {
+		json_object_set_new(j, "reason", json_string(t.why));
+		fprintf(stderr, "qx-bench: plugin '%s': MISTRUSTED: its int8 result on %s disagrees with "
+		        "the reference simulation of its plan: %s\n", p->label, r->sets[0]->name, t.why);
+		r->failures++;
+	}
+	return 0;
+}
+
 /* Checks each kernel set other than scalar against scalar; one row per set. */
 static int check_sets(struct run *r, const struct qx_suite_plugin *p,
                       const struct qx_plugin_result *res, const struct qx_paired *cmp, int64_t q8_bytes, json_t *entry,
-                      struct qx_error *err)
+                      const char *trust, struct qx_error *err)
 {
 	json_t *sets = json_array();
 	json_object_set_new(entry, "kernel_sets", sets);
@@ -343,12 +397,12 @@ static int check_sets(struct run *r, const struct qx_suite_plugin *p,
 			char drop[64];
 			snprintf(drop, sizeof drop, "%+.2f [%+.2f, %+.2f]", cmp->drop, cmp->drop_lo,
 			         cmp->drop_hi);
-			printf("%-20s %-11s %7.2f%% %-24s %6.2f%% %11lld %6.3f %8.2f  %s\n", label, k->name,
-			       cmp->acc_b, drop, cmp->agree, (long long)q8_bytes,
+			printf("%-20s %-11s %7.2f%% %-24s %6.2f%% %-10s %11lld %6.3f %8.2f  %s\n", label,
+			       k->name, cmp->acc_b, drop, cmp->agree, trust, (long long)q8_bytes,
 			       (double)q8_bytes / (double)r->f32_bytes, res->calibrate_s, ident);
 		} else {
-			printf("%-20s %-11s %8s %-24s %7s %11s %6s %8s  %s\n", label, k->name, "=", "", "",
-			       "", "", "", ident);
+			printf("%-20s %-11s %8s %-24s %7s %-10s %11s %6s %8s  %s\n", label, k->name, "=", "",
+			       "", "", "", "", "", ident);
 		}
 		fflush(stdout);
 	}
@@ -429,7 +483,10 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	json_object_set_new(e, "eval_seconds", json_real(acc.seconds));
 	json_object_set_new(e, "predictions", qx_json_u8_array(acc.pred, acc.count));
 	json_object_set_new(e, "measurements", json_array());
-	rc = check_sets(r, p, &res, &cmp, q8_bytes, e, fatal);
+	const char *trust = "-";
+	rc = check_trust(r, p, &res, e, &trust, fatal);
+	if (!rc)
+		rc = check_sets(r, p, &res, &cmp, q8_bytes, e, trust, fatal);
 	json_array_append_new(r->results.plugins, e);
 	qx_eval_result_free(&acc);
 	r->done[r->n_done] = res;

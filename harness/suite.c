@@ -28,7 +28,7 @@ static const char *const PREPROCESS_KEYS[] = { "scale", "mean", "std", NULL };
 static const char *const MEASURE_KEYS[] = {
 	"threads", "batch", "repetitions", "warmup", "min_time", "enabled", NULL
 };
-static const char *const CHECK_KEYS[] = { "bitexact_images", NULL };
+static const char *const CHECK_KEYS[] = { "bitexact_images", "reference_images", NULL };
 
 int qx_suite_nomem(struct qx_yaml *y)
 {
@@ -501,8 +501,12 @@ static int parse_check(struct qx_yaml *y, struct qx_suite *s, yaml_node_t *root)
 	int rc = section(y, root, "check", CHECK_KEYS, &map, &key);
 	if (rc || !map)
 		return rc;
-	if ((n = qx_yaml_get(y, map, "bitexact_images", NULL)))
-		return qx_yaml_int(y, n, "check.bitexact_images", 0, INT64_MAX, &s->bitexact_images);
+	if ((n = qx_yaml_get(y, map, "bitexact_images", NULL)) &&
+	    (rc = qx_yaml_int(y, n, "check.bitexact_images", 0, INT64_MAX, &s->bitexact_images)))
+		return rc;
+	if ((n = qx_yaml_get(y, map, "reference_images", NULL)) &&
+	    (rc = qx_yaml_int(y, n, "check.reference_images", 0, INT64_MAX, &s->reference_images)))
+		return rc;
 	return 0;
 }
 
@@ -526,6 +530,7 @@ static void set_defaults(struct qx_suite *s)
 	s->measure.warmup_s = 0.1;
 	s->measure.min_time_s = 0.2;
 	s->bitexact_images = 512;
+	s->reference_images = 512;
 }
 
 static int parse(struct qx_yaml *y, struct qx_suite *s)

@@ -130,6 +130,8 @@ struct qx_suite {
 	int n_plugins;
 	struct qx_suite_measure measure;
 	int64_t bitexact_images;        /* check.bitexact_images, >= 0 (0: no check), default 512 */
+	int64_t reference_images;       /* check.reference_images, >= 0 (0: no check, results are
+	                                   marked unchecked), default 512 */
 	char *results_dir;              /* resolved, default <dir>/../results, owned */
 };
 

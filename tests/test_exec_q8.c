@@ -13,101 +13,9 @@
 #include "measure/pool.h"
 #include "plugin/tiny_model.h"
 #include "support/tap.h"
+#include "support/test_plan.h"
 
 #define BATCH 4
-
-static void set_qparams(struct qx_quant_plan *p, int t, int dtype, int n, const float *scales,
-                        const int32_t *zps, int32_t qmin, int32_t qmax, int axis)
-{
-	struct qx_tensor_qparams *q = &p->tensor[t];
-	q->dtype = dtype;
-	q->symmetric = dtype == QX_PLAN_INT8;
-	q->axis = axis;
-	q->n_channels = n;
-	q->qmin = qmin;
-	q->qmax = qmax;
-	q->scales = malloc(sizeof(float) * (size_t)n);
-	q->zero_points = malloc(sizeof(int32_t) * (size_t)n);
-	memcpy(q->scales, scales, sizeof(float) * (size_t)n);
-	memcpy(q->zero_points, zps, sizeof(int32_t) * (size_t)n);
-	q->copied_from = -1;
-}
-
-/* uint8 affine qparams from a float tensor's range, like a MinMax observer. */
-static void act_qparams(struct qx_quant_plan *p, int t, const float *x, int64_t n)
-{
-	float lo = 0.0f, hi = 0.0f;
-	for (int64_t i = 0; i < n; i++) {
-		lo = fminf(lo, x[i]);
-		hi = fmaxf(hi, x[i]);
-	}
-	float scale = (hi - lo) / 255.0f;
-	if (scale <= 0.0f)
-		scale = 1e-3f;
-	int32_t zp = (int32_t)nearbyintf(-lo / scale);
-	set_qparams(p, t, QX_PLAN_UINT8, 1, &scale, &zp, 0, 255, -1);
-}
-
-/* int8 symmetric per-output-channel qparams of weight w (axis 0, [n][rest]). */
-static void weight_qparams(struct qx_quant_plan *p, int t, const struct qx_tensor *w)
-{
-	int64_t n = w->dims[0], rest = qx_tensor_numel(w) / n;
-	float *scales = malloc(sizeof(float) * (size_t)n);
-	int32_t *zps = calloc((size_t)n, sizeof(int32_t));
-	for (int64_t o = 0; o < n; o++) {
-		float m = 0.0f;
-		for (int64_t j = 0; j < rest; j++)
-			m = fmaxf(m, fabsf(w->data[o * rest + j]));
-		scales[o] = m > 0.0f ? m / 127.5f : 1.0f;
-	}
-	set_qparams(p, t, QX_PLAN_INT8, (int)n, scales, zps, -128, 127, 0);
-	free(scales);
-	free(zps);
-}
-
-static int make_plan(struct qx_graph *g, struct qx_exec_f32 *f, struct qx_quant_plan *p,
-                     int dynamic_gemms)
-{
-	p->n_tensors = g->n_tensors;
-	p->n_nodes = g->n_nodes;
-	p->tensor = calloc((size_t)g->n_tensors, sizeof *p->tensor);
-	p->node = calloc((size_t)g->n_nodes, sizeof *p->node);
-	if (!p->tensor || !p->node)
-		return -1;
-	for (int n = 0; n < g->n_nodes; n++) {
-		const struct qx_node *nd = &g->nodes[n];
-		int linear = nd->op == QX_OP_CONV || nd->op == QX_OP_GEMM;
-		if (dynamic_gemms) {
-			if (nd->op != QX_OP_GEMM)
-				continue;
-			p->node[n].mode = QX_MODE_DYNAMIC;
-			p->node[n].dyn_qmin = 0;
-			p->node[n].dyn_qmax = 127;
-			weight_qparams(p, nd->in[1], &g->tensors[nd->in[1]]);
-			continue;
-		}
-		p->node[n].mode = QX_MODE_STATIC;
-		for (int j = 0; j < nd->n_in; j++) {
-			int t = nd->in[j];
-			if (t < 0 || p->tensor[t].dtype)
-				continue;
-			if (g->tensors[t].is_const) {
-				if (linear && j == 1)
-					weight_qparams(p, t, &g->tensors[t]);
-			} else {
-				act_qparams(p, t, qx_exec_f32_tensor(f, t), qx_tensor_numel(&g->tensors[t]));
-			}
-		}
-		int y = nd->out[0];
-		if (linear || !nd->n_in) {
-			act_qparams(p, y, qx_exec_f32_tensor(f, y), qx_tensor_numel(&g->tensors[y]));
-		} else {
-			const struct qx_tensor_qparams *in = &p->tensor[nd->in[0]];
-			set_qparams(p, y, in->dtype, 1, in->scales, in->zero_points, in->qmin, in->qmax, -1);
-		}
-	}
-	return 0;
-}
 
 /* Naive int8 convolution of NCHW uint8 input with the plan's weights: the test's own formula. */
 static uint8_t naive_conv_output(const struct qx_graph *g, const struct qx_node *nd,
@@ -142,16 +50,6 @@ static uint8_t naive_conv_output(const struct qx_graph *g, const struct qx_node 
 	int32_t lo = qy->zero_points[0]; /* fused Relu */
 	t = fminf(fmaxf(t, (float)(lo - qy->zero_points[0])), (float)(qy->qmax - qy->zero_points[0]));
 	return (uint8_t)(nearbyintf(t) + qy->zero_points[0]);
-}
-
-static void plan_free(struct qx_quant_plan *p)
-{
-	for (int t = 0; t < p->n_tensors; t++) {
-		free(p->tensor[t].scales);
-		free(p->tensor[t].zero_points);
-	}
-	free(p->tensor);
-	free(p->node);
 }
 
 static float max_abs_diff(const float *a, const float *b, int64_t n, float *range)
@@ -216,7 +114,7 @@ int main(void)
 
 	/* Static: every op int8. */
 	struct qx_quant_plan plan = { 0 };
-	make_plan(&g, f, &plan, 0);
+	test_plan_make(&g, f, &plan, 0);
 	struct qx_exec_q8 *q = NULL;
 	rc = qx_exec_q8_create(&g, &plan, BATCH, scalar, &q, &err);
 	if (!rc)
@@ -273,11 +171,11 @@ int main(void)
 		   qx_kset_name((enum qx_kset)s), rc ? err.msg : "", bx.identical ? "" : bx.where);
 	}
 	qx_exec_q8_free(q);
-	plan_free(&plan);
+	test_plan_free(&plan);
 
 	/* Dynamic: only the Gemms, float in and out. */
 	struct qx_quant_plan dyn = { 0 };
-	make_plan(&g, f, &dyn, 1);
+	test_plan_make(&g, f, &dyn, 1);
 	rc = qx_exec_q8_create(&g, &dyn, BATCH, scalar, &q, &err);
 	if (!rc)
 		rc = qx_exec_q8_run(q, &in, &err);
@@ -316,7 +214,7 @@ int main(void)
 		tap_skip(1, "no 2-thread pool here: %s", perr.msg);
 	}
 	qx_exec_q8_free(q);
-	plan_free(&dyn);
+	test_plan_free(&dyn);
 
 	qx_exec_f32_free(f);
 	free(ref);

@@ -156,6 +156,7 @@ static void test_defaults(void)
 	ok(s.measure.repetitions == 10 && s.measure.warmup_s == 0.1 && s.measure.min_time_s == 0.2,
 	   "repetitions 10, warmup 0.1, min_time 0.2");
 	ok(s.bitexact_images == 512, "bitexact_images 512");
+	ok(s.reference_images == 512, "reference_images 512 by default");
 	snprintf(expect, sizeof expect, "%s/../results", tmp);
 	ok(!strcmp(s.results_dir, expect), "results default ../results: %s", s.results_dir);
 	qx_suite_free(&s);
@@ -205,7 +206,8 @@ static void test_full(void)
 		"  enabled: false\n"                                          /* 37 */
 		"check:\n"                                                    /* 38 */
 		"  bitexact_images: 0\n"                                      /* 39 */
-		"results: /tmp/qx-results\n";                                 /* 40 */
+		"  reference_images: 100\n"                                   /* 40 */
+		"results: /tmp/qx-results\n";                                 /* 41 */
 	char path[512], expect[1200];
 	write_file("full.yaml", text);
 	suite_path(path, sizeof path, "full.yaml");
@@ -277,6 +279,7 @@ static void test_full(void)
 	ok(s.measure.repetitions == 3 && s.measure.warmup_s == 0 && s.measure.min_time_s == 1.5 &&
 	   !s.measure.enabled, "measure repetitions, warmup, min_time, enabled");
 	ok(s.bitexact_images == 0, "bitexact_images 0");
+	ok(s.reference_images == 100, "reference_images 100");
 	ok(!strcmp(s.results_dir, "/tmp/qx-results"), "absolute results folder");
 	qx_suite_free(&s);
 }

@@ -71,6 +71,7 @@ struct qx_exec_q8 {
 	int n_steps, cap_steps;
 	struct qx_pool *pool;      /* splits conv, pooling and gemm across threads; NULL: one */
 	uint8_t *scratch;          /* relayout / dynamic quantization buffer */
+	enum { FAULT_NONE, FAULT_UNWRITTEN, FAULT_OFF_BY_ONE } fault; /* QX_TEST_INT8_FAULT */
 	size_t scratch_bytes;
 	int64_t model_bytes;
 };
@@ -491,6 +492,18 @@ int qx_exec_q8_create(struct qx_graph *g, const struct qx_quant_plan *plan, int6
 	e->g = g;
 	e->k = k;
 	e->batch = batch;
+	const char *fault = getenv(QX_TEST_INT8_FAULT_ENV);
+	if (fault && *fault) {
+		if (strcmp(fault, "unwritten") == 0)
+			e->fault = FAULT_UNWRITTEN;
+		else if (strcmp(fault, "off-by-one") == 0)
+			e->fault = FAULT_OFF_BY_ONE;
+		else {
+			free(e);
+			return qx_fail(err, QX_EINVAL, "%s='%s' (expected unwritten or off-by-one)",
+			               QX_TEST_INT8_FAULT_ENV, fault);
+		}
+	}
 	int rc = qx_exec_f32_create(g, batch, k, &e->f32, err);
 	if (rc) {
 		free(e);
@@ -591,9 +604,12 @@ static void run_dyn_gemm(struct qx_exec_q8 *e, struct step *s)
 	e->k->q8->quantize(x, count, scale, zp, s->dyn_qmin, s->dyn_qmax, e->scratch);
 	for (int64_t j = 0; j < s->n; j++)
 		s->scale_buf[j] = scale * s->w_scale[j];
-	e->k->q8->gemm_f32out(s->packed, e->scratch, zp, s->scale_buf, s->bias_f32, y, 0, s->m);
+	int64_t rows = s->m;
+	if (e->fault == FAULT_UNWRITTEN)
+		rows -= (rows + 3) / 4;
+	e->k->q8->gemm_f32out(s->packed, e->scratch, zp, s->scale_buf, s->bias_f32, y, 0, rows);
 	if (s->act_min > -INFINITY || s->act_max < INFINITY)
-		for (int64_t i = 0; i < s->m * s->n; i++)
+		for (int64_t i = 0; i < rows * s->n; i++)
 			y[i] = fminf(fmaxf(y[i], s->act_min), s->act_max);
 }
 
@@ -662,7 +678,16 @@ static int run_step(struct qx_exec_q8 *e, struct step *s, struct qx_error *err)
 	switch (s->kind) {
 	case STEP_QUANTIZE: run_quantize(e, s); break;
 	case STEP_DEQUANTIZE: run_dequantize(e, s); break;
-	case STEP_CONV: split(e, s, pixels, conv_range); break;
+	case STEP_CONV:
+		if (e->fault == FAULT_UNWRITTEN)
+			pixels -= (pixels + 3) / 4;
+		split(e, s, pixels, conv_range);
+		if (e->fault == FAULT_OFF_BY_ONE) {
+			struct q8_tensor *y = &t[s->out];
+			for (int64_t i = 0; i < y->lay.numel; i++)
+				y->u8[i] += y->u8[i] < 255;
+		}
+		break;
 	case STEP_DYN_GEMM: run_dyn_gemm(e, s); break;
 	case STEP_MAXPOOL: split(e, s, pixels, maxpool_range); break;
 	case STEP_AVGPOOL: split(e, s, pixels, avgpool_range); break;
@@ -725,6 +750,27 @@ const void *qx_exec_q8_step_output(const struct qx_exec_q8 *e, int s, int64_t *b
 	}
 	*bytes = e->t[out].lay.numel;
 	return e->t[out].u8;
+}
+
+void qx_exec_q8_poison(struct qx_exec_q8 *e, uint8_t byte)
+{
+	const struct qx_graph *g = e->g;
+	for (int t = 0; t < g->n_tensors; t++) {
+		if (g->tensors[t].is_const)
+			continue;
+		if (e->t[t].u8)
+			memset(e->t[t].u8, byte, (size_t)e->t[t].lay.numel);
+		int input = 0;
+		for (int i = 0; i < g->n_inputs; i++)
+			input |= g->inputs[i] == t;
+		float *f = input || g->tensors[t].dtype != QX_DT_F32 ? NULL : qx_exec_f32_buffer(e->f32, t);
+		/* Byte 0 poisons floats with NaN (0xffffffff), any other byte with its own pattern,
+		 * so that two runs poisoned differently also differ in their float buffers. */
+		if (f)
+			memset(f, byte ? byte : 0xff, sizeof(float) * (size_t)qx_tensor_numel(&g->tensors[t]));
+	}
+	if (e->scratch)
+		memset(e->scratch, byte, e->scratch_bytes);
 }
 
 int64_t qx_exec_q8_model_bytes(const struct qx_exec_q8 *e)

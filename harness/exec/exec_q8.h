@@ -52,6 +52,22 @@ int64_t qx_exec_q8_model_bytes(const struct qx_exec_q8 *e);
 
 void qx_exec_q8_free(struct qx_exec_q8 *e);
 
+/* For checks: fills every buffer a run writes (int8 activations and scratch with byte, float
+ * activations other than the graph inputs with byte repeated, or a NaN for byte 0), so that an
+ * element no step
+ * writes shows in the next run's outputs (harness/verify/trust.c runs twice, poisoned with two
+ * different bytes, and compares). */
+void qx_exec_q8_poison(struct qx_exec_q8 *e, uint8_t byte);
+
+/* Test-only faults (QX_TEST_INT8_FAULT in the environment when the executor is built), applied
+ * after every int8 convolution on every kernel set alike, so that the bit-exactness check
+ * between sets cannot see them and only the reference simulation can:
+ *   "unwritten"   the last quarter of each convolution's output pixels (and of each dynamic
+ *                 GEMM's output rows) is never written;
+ *   "off-by-one"  every convolution output is one quantization step too high.
+ * Any other value is refused when the executor is built. Never set outside tests. */
+#define QX_TEST_INT8_FAULT_ENV "QX_TEST_INT8_FAULT"
+
 /* fp32 model size: every fp32 constant, 4 bytes per value. */
 int64_t qx_graph_f32_bytes(const struct qx_graph *g);
 

@@ -274,6 +274,15 @@ static int read_system(struct qx_rep *r, struct qx_rep_system *s, json_t *j, con
 		s->drop_hi = num_field(r, drop, "ci95_high", w);
 	}
 	s->accuracy_kernels = str_or(j, s->is_fp32 ? "kernels" : "accuracy_kernels", NULL);
+	json_t *trust = json_object_get(j, "trust");
+	s->trust = str_or(trust, "verdict", NULL);
+	s->trust_reason = str_or(trust, "reason", NULL);
+	s->trust_images = -1;
+	if (trust) {
+		char w[300];
+		where_of(w, sizeof w, "%s.trust", where);
+		s->trust_images = int_field(r, trust, "images", w);
+	}
 	json_t *plugin = json_object_get(j, "plugin");
 	s->plugin_name = str_or(plugin, "name", NULL);
 	s->plugin_version = str_or(plugin, "version", NULL);

@@ -37,6 +37,28 @@ static void dash(struct qx_html *h)
 	qx_html_raw(h, "<td class=\"num muted\">\xe2\x80\x93</td>");
 }
 
+/* Under an int8 accuracy: whether the reference simulation backs it (docs/numerics.md). A
+ * MISTRUSTED figure says so where it is read, with the reason. */
+static void trust_mark(struct qx_html *h, const struct qx_rep_system *s)
+{
+	if (s->is_fp32 || !s->trust)
+		return;
+	if (strcmp(s->trust, "MISTRUSTED") == 0) {
+		qx_html_raw(h, "<br><span class=\"bad\">MISTRUSTED</span>");
+		if (s->trust_reason) {
+			qx_html_raw(h, "<div class=\"mismatch\">");
+			qx_html_text(h, s->trust_reason);
+			qx_html_raw(h, "</div>");
+		}
+	} else if (strcmp(s->trust, "trusted") == 0) {
+		qx_html_printf(h, "<br><span class=\"ci ok\" title=\"matches the reference simulation "
+		               "of its plan on %lld images\">checked</span>", (long long)s->trust_images);
+	} else {
+		qx_html_raw(h, "<br><span class=\"ci muted\" title=\"check.reference_images is 0\">"
+		            "unchecked</span>");
+	}
+}
+
 /* Accuracy, drop, agreement, size and size ratio: once per system, spanning its rows. */
 static void system_cells(struct qx_html *h, const struct qx_rep *r,
                          const struct qx_rep_system *s, int rows)
@@ -47,8 +69,10 @@ static void system_cells(struct qx_html *h, const struct qx_rep *r,
 	if (s->images > 0 && s->correct >= 0)
 		qx_html_printf(h, " title=\"%lld of %lld images\"", (long long)s->correct,
 		               (long long)s->images);
-	qx_html_printf(h, ">%s%s</td>", qx_fmt_sig(s->accuracy, 4, a, sizeof a),
+	qx_html_printf(h, ">%s%s", qx_fmt_sig(s->accuracy, 4, a, sizeof a),
 	               isfinite(s->accuracy) ? "%" : "");
+	trust_mark(h, s);
+	qx_html_raw(h, "</td>");
 	if (s->is_fp32 || !isfinite(s->drop)) {
 		qx_html_printf(h, "<td class=\"num muted\" rowspan=\"%d\">\xe2\x80\x93</td>", rows);
 	} else {

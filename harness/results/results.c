@@ -216,6 +216,7 @@ int qx_results_begin(struct qx_results *r, const struct qx_suite *s, const char 
 	                                                "warmup_s", ms->warmup_s, "min_time_s",
 	                                                ms->min_time_s));
 	json_object_set_new(suite, "bitexact_images", json_integer(s->bitexact_images));
+	json_object_set_new(suite, "reference_images", json_integer(s->reference_images));
 	json_object_set_new(r->root, "suite", suite);
 	json_object_set_new(r->root, "build", json_pack("{s:s, s:s}", "compiler", "gcc " __VERSION__,
 	                                                 "git_revision", QX_GIT_REV));

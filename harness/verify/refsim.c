@@ -1,0 +1,295 @@
+/* The reference simulation: fake quantization in fp32 (see refsim.h for the rules). */
+#include "verify/refsim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec/exec_f32.h"
+
+struct qx_refsim {
+	struct qx_graph g;          /* a copy: weights and biases fake-quantized */
+	const struct qx_quant_plan *plan;
+	struct qx_exec_f32 *f32;    /* the caller's fp32 kernels */
+	char *fq;                   /* per tensor: its buffer holds the fake-quantized values */
+	float *saved;               /* a float producer's values while a static reader runs */
+	int64_t saved_cap;
+};
+
+void qx_fake_quantize(float *x, int64_t count, float scale, int32_t zp, int32_t qmin,
+                      int32_t qmax)
+{
+	for (int64_t i = 0; i < count; i++) {
+		float q = nearbyintf(x[i] / scale) + (float)zp;
+		if (!(q >= (float)qmin)) /* NaN too: the lowest code, as the int8 side does */
+			q = (float)qmin;
+		if (q > (float)qmax)
+			q = (float)qmax;
+		x[i] = (q - (float)zp) * scale;
+	}
+}
+
+/* Fake-quantizes constant t of the copy per its qparams (per channel along qp->axis). */
+static void fq_constant(struct qx_tensor *t, const struct qx_tensor_qparams *qp)
+{
+	int64_t n = qx_tensor_numel(t);
+	if (qp->n_channels == 1 || qp->axis < 0) {
+		qx_fake_quantize(t->data, n, qp->scales[0], qp->zero_points[0], qp->qmin, qp->qmax);
+		return;
+	}
+	int64_t inner = 1;
+	for (int d = qp->axis + 1; d < t->ndim; d++)
+		inner *= t->dims[d];
+	int64_t ch = t->dims[qp->axis];
+	for (int64_t i = 0; i < n; i++) {
+		int64_t c = (i / inner) % ch;
+		qx_fake_quantize(&t->data[i], 1, qp->scales[c], qp->zero_points[c], qp->qmin, qp->qmax);
+	}
+}
+
+/* A static linear node's bias as the int8 side adds it: int32 at in_scale * w_scale[c]. */
+static void fq_bias(struct qx_tensor *b, float in_scale, const struct qx_tensor_qparams *wq)
+{
+	int64_t n = qx_tensor_numel(b);
+	for (int64_t c = 0; c < n; c++) {
+		double s = (double)in_scale * (double)wq->scales[wq->n_channels == 1 ? 0 : c];
+		double q = nearbyint((double)b->data[c] / s);
+		if (q > 2147483647.0)
+			q = 2147483647.0;
+		if (!(q >= -2147483648.0))
+			q = -2147483648.0;
+		b->data[c] = (float)(q * s);
+	}
+}
+
+static int is_linear(enum qx_op op)
+{
+	return op == QX_OP_CONV || op == QX_OP_GEMM || op == QX_OP_MATMUL;
+}
+
+int qx_refsim_create(const struct qx_graph *g, const struct qx_quant_plan *plan, int64_t batch,
+                     const struct qx_kernels *k, struct qx_refsim **out, struct qx_error *err)
+{
+	*out = NULL;
+	if (plan->n_tensors != g->n_tensors || plan->n_nodes != g->n_nodes)
+		return qx_fail(err, QX_EINTERNAL, "%s: the plan was made for another graph", g->path);
+	struct qx_refsim *s = calloc(1, sizeof *s);
+	if (!s)
+		return qx_fail_nomem(err, "creating the reference simulation");
+	s->plan = plan;
+	int rc = qx_graph_clone(g, &s->g, err);
+	if (rc) {
+		free(s);
+		return rc;
+	}
+	/* Each weight once, even when two nodes share it. */
+	char *done = calloc((size_t)g->n_tensors + 1, 1);
+	s->fq = calloc((size_t)g->n_tensors + 1, 1);
+	if (!done || !s->fq) {
+		free(done);
+		qx_refsim_free(s);
+		return qx_fail_nomem(err, "creating the reference simulation");
+	}
+	for (int n = 0; n < g->n_nodes; n++) {
+		const struct qx_node *nd = &s->g.nodes[n];
+		if (plan->node[n].mode == QX_MODE_FLOAT || !is_linear(nd->op) || nd->n_in < 2)
+			continue;
+		for (int j = 1; j < nd->n_in && j < 3; j++) {
+			int t = nd->in[j];
+			if (t < 0 || done[t] || !s->g.tensors[t].is_const)
+				continue;
+			done[t] = 1;
+			if (j == 1 && plan->tensor[t].dtype != QX_PLAN_FLOAT) {
+				fq_constant(&s->g.tensors[t], &plan->tensor[t]);
+			} else if (j == 2 && plan->node[n].mode == QX_MODE_STATIC) {
+				const struct qx_tensor_qparams *xq = &plan->tensor[nd->in[0]];
+				if (xq->dtype != QX_PLAN_FLOAT && plan->tensor[nd->in[1]].dtype != QX_PLAN_FLOAT)
+					fq_bias(&s->g.tensors[t], xq->scales[0], &plan->tensor[nd->in[1]]);
+			}
+		}
+	}
+	free(done);
+	rc = qx_exec_f32_create(&s->g, batch, k, &s->f32, err);
+	if (rc) {
+		qx_refsim_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+/* Room to keep a float producer's values while a static reader sees them fake-quantized. */
+static int reserve_saved(struct qx_refsim *s, int64_t count, struct qx_error *err)
+{
+	if (count <= s->saved_cap)
+		return 0;
+	float *p = realloc(s->saved, sizeof(float) * (size_t)count);
+	if (!p)
+		return qx_fail_nomem(err, "running the reference simulation");
+	s->saved = p;
+	s->saved_cap = count;
+	return 0;
+}
+
+/* PyTorch's ChooseQuantizationParams for a dynamic node's input (quant_utils.h), written out
+ * here again rather than shared with the int8 executor, so that a mistake in one shows. */
+static void dynamic_qparams(float lo, float hi, int32_t qmin, int32_t qmax, float *scale,
+                            int32_t *zp)
+{
+	const double smallest = 6.1e-5;
+	lo = lo < 0.0f ? lo : 0.0f;
+	hi = hi > 0.0f ? hi : 0.0f;
+	double sc = ((double)hi - (double)lo) / (double)(qmax - qmin);
+	if ((float)sc == 0.0f || isinf(1.0f / (float)sc))
+		sc = 0.1;
+	if (sc < smallest) {
+		double amplify = smallest / (double)(float)sc;
+		if (lo == 0.0f)
+			hi = (float)(smallest * (qmax - qmin));
+		else if (hi == 0.0f)
+			lo = (float)(-smallest * (qmax - qmin));
+		else {
+			lo = (float)(lo * (float)amplify);
+			hi = (float)(hi * (float)amplify);
+		}
+		sc = smallest;
+	}
+	double from_min = qmin - lo / sc, from_max = qmax - hi / sc;
+	double z = fabs((double)qmin) - fabs(lo / sc) < fabs((double)qmax) - fabs(hi / sc)
+	                   ? from_min
+	                   : from_max;
+	*zp = z < qmin ? qmin : z > qmax ? qmax : (int32_t)nearbyint(z);
+	*scale = (float)sc;
+}
+
+/* Which inputs of node n the int8 side reads as uint8: activations with uint8 qparams. */
+static int reads_quantized(const struct qx_refsim *s, int n, int j)
+{
+	const struct qx_node *nd = &s->g.nodes[n];
+	int t = nd->in[j];
+	if (t < 0 || s->g.tensors[t].is_const)
+		return 0;
+	const struct qx_tensor_qparams *q = &s->plan->tensor[t];
+	return q->dtype == QX_PLAN_UINT8;
+}
+
+static int run_static(struct qx_refsim *s, int n, struct qx_error *err)
+{
+	const struct qx_node *nd = &s->g.nodes[n];
+	/* Inputs a float node (or the graph input) produced hold float values: the int8 side
+	 * quantizes them on the way in, and float readers keep seeing the float values. */
+	int64_t need = 0;
+	for (int j = 0; j < nd->n_in; j++)
+		if (reads_quantized(s, n, j) && !s->fq[nd->in[j]])
+			need += qx_tensor_numel(&s->g.tensors[nd->in[j]]);
+	int rc = reserve_saved(s, need, err);
+	if (rc)
+		return rc;
+	int64_t at = 0;
+	int *changed = malloc(sizeof(int) * (size_t)(nd->n_in + 1));
+	if (!changed)
+		return qx_fail_nomem(err, "running the reference simulation");
+	int n_changed = 0;
+	for (int j = 0; j < nd->n_in; j++) {
+		int t = nd->in[j];
+		if (!reads_quantized(s, n, j) || s->fq[t])
+			continue;
+		int seen = 0;
+		for (int i = 0; i < n_changed; i++)
+			seen |= changed[i] == t;
+		if (seen)
+			continue;
+		const struct qx_tensor_qparams *q = &s->plan->tensor[t];
+		float *x = qx_exec_f32_buffer(s->f32, t);
+		int64_t count = qx_tensor_numel(&s->g.tensors[t]);
+		memcpy(s->saved + at, x, sizeof(float) * (size_t)count);
+		at += count;
+		qx_fake_quantize(x, count, q->scales[0], q->zero_points[0], q->qmin, q->qmax);
+		changed[n_changed++] = t;
+	}
+	rc = qx_exec_f32_run_node(s->f32, n, err);
+	at = 0;
+	for (int i = 0; i < n_changed; i++) {
+		int64_t count = qx_tensor_numel(&s->g.tensors[changed[i]]);
+		memcpy(qx_exec_f32_buffer(s->f32, changed[i]), s->saved + at, sizeof(float) * (size_t)count);
+		at += count;
+	}
+	free(changed);
+	if (rc)
+		return rc;
+	int y = nd->out[0];
+	const struct qx_tensor_qparams *q = &s->plan->tensor[y];
+	if (q->dtype == QX_PLAN_UINT8) {
+		qx_fake_quantize(qx_exec_f32_buffer(s->f32, y), qx_tensor_numel(&s->g.tensors[y]),
+		                 q->scales[0], q->zero_points[0], q->qmin, q->qmax);
+		s->fq[y] = 1;
+	}
+	return 0;
+}
+
+static int run_dynamic(struct qx_refsim *s, int n, struct qx_error *err)
+{
+	const struct qx_node *nd = &s->g.nodes[n];
+	const struct qx_node_plan *np = &s->plan->node[n];
+	int t = nd->in[0];
+	float *x = qx_exec_f32_buffer(s->f32, t);
+	int64_t count = qx_tensor_numel(&s->g.tensors[t]);
+	int rc = reserve_saved(s, count, err);
+	if (rc)
+		return rc;
+	float lo = count ? x[0] : 0.0f, hi = lo;
+	for (int64_t i = 1; i < count; i++) {
+		lo = x[i] < lo ? x[i] : lo;
+		hi = x[i] > hi ? x[i] : hi;
+	}
+	float scale;
+	int32_t zp;
+	dynamic_qparams(lo, hi, np->dyn_qmin, np->dyn_qmax, &scale, &zp);
+	memcpy(s->saved, x, sizeof(float) * (size_t)count);
+	qx_fake_quantize(x, count, scale, zp, np->dyn_qmin, np->dyn_qmax);
+	rc = qx_exec_f32_run_node(s->f32, n, err);
+	memcpy(x, s->saved, sizeof(float) * (size_t)count);
+	return rc;
+}
+
+int qx_refsim_run(struct qx_refsim *s, const float *const *inputs, struct qx_error *err)
+{
+	const struct qx_graph *g = &s->g;
+	memset(s->fq, 0, (size_t)g->n_tensors);
+	for (int i = 0; i < g->n_inputs; i++) {
+		int t = g->inputs[i];
+		memcpy(qx_exec_f32_buffer(s->f32, t), inputs[i],
+		       sizeof(float) * (size_t)qx_tensor_numel(&g->tensors[t]));
+	}
+	for (int n = 0; n < g->n_nodes; n++) {
+		int mode = s->plan->node[n].mode, rc;
+		if (mode == QX_MODE_STATIC)
+			rc = run_static(s, n, err);
+		else if (mode == QX_MODE_DYNAMIC)
+			rc = run_dynamic(s, n, err);
+		else
+			rc = qx_exec_f32_run_node(s->f32, n, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+const float *qx_refsim_output(const struct qx_refsim *s, int i)
+{
+	if (i < 0 || i >= s->g.n_outputs)
+		return NULL;
+	return qx_exec_f32_tensor(s->f32, s->g.outputs[i]);
+}
+
+void qx_refsim_free(struct qx_refsim *s)
+{
+	if (!s)
+		return;
+	if (s->f32)
+		qx_exec_f32_free(s->f32);
+	qx_graph_free(&s->g);
+	free(s->fq);
+	free(s->saved);
+	free(s);
+}
