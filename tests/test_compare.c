@@ -28,6 +28,7 @@ struct fixture {
 	double noise;              /* relative spread of the samples (default 0.02) */
 	int n_samples;             /* default 20 */
 	int broken_fails;          /* minmax is an error row */
+	int mistrusted;            /* minmax's int8 result failed the reference-simulation check */
 	int no_fp32;
 	const char *plugin_label;  /* default "minmax" */
 };
@@ -126,6 +127,11 @@ static const char *write_run(const char *name, const struct fixture *f)
 		                      100.0 * c / IMAGES, "predictions", pred, "measurements",
 		                      measurement("avx2", slow_avx2 ? 1.3 : 1.0, f),
 		                      measurement("vnni", slow_vnni ? 0.65 : 0.5, f)));
+		json_object_set_new(json_array_get(plugins, 0), "trust",
+		                    f->mistrusted ? json_pack("{s:s, s:i, s:s}", "verdict", "MISTRUSTED",
+		                                              "images", 64, "reason", "fixture: off by one")
+		                                  : json_pack("{s:s, s:i}", "verdict", "trusted",
+		                                              "images", 64));
 	}
 	json_object_set_new(root, "plugins", plugins);
 	char path[192];
@@ -342,6 +348,20 @@ int main(void)
 	rc = compare(old, broken_dir, NULL, &r);
 	ok(rc == QX_COMPARE_REGRESSION && !strcmp(verdict(accuracy_row(r, "minmax")), "FAILS NOW"),
 	   "plugin failing now: exit 1");
+	json_decref(r);
+	/* A MISTRUSTED figure in NEW is a regression and is not compared; in OLD it is no
+	 * baseline. */
+	struct fixture untrusted = healthy("20261127T030000Z", "2026-11-27T03:00:00Z");
+	untrusted.mistrusted = 1;
+	const char *untrusted_dir = write_run("20261127T030000Z", &untrusted);
+	rc = compare(old, untrusted_dir, NULL, &r);
+	ok(rc == QX_COMPARE_REGRESSION &&
+	   !strcmp(verdict(accuracy_row(r, "minmax")), "MISTRUSTED in NEW") &&
+	   strstr(text, "fixture: off by one"), "MISTRUSTED in NEW: exit 1, the reason printed");
+	json_decref(r);
+	rc = compare(untrusted_dir, old, NULL, &r);
+	ok(rc == QX_COMPARE_OK && !strcmp(verdict(accuracy_row(r, "minmax")), "OLD was MISTRUSTED"),
+	   "MISTRUSTED in OLD: no baseline, exit 0 (got %d)", rc);
 	json_decref(r);
 	struct fixture a_only = healthy("x1", "2026-11-28T02:00:00Z");
 	a_only.no_fp32 = 1;

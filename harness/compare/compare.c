@@ -316,6 +316,21 @@ static void compare_system_accuracy(const struct options *opt, const struct qx_r
 		json_array_append_new(rows, row);
 		return;
 	}
+	/* A MISTRUSTED figure is not a number to compare: in NEW it is a regression of its own,
+	 * in OLD it is no baseline. */
+	if (o->mistrusted || n->mistrusted) {
+		const char *verdict = n->mistrusted ? "MISTRUSTED in NEW" : "OLD was MISTRUSTED";
+		json_object_set_new(row, "verdict", json_string(verdict));
+		json_object_set_new(row, "reason", json_string(n->mistrusted ? n->mistrusted
+		                                                             : o->mistrusted));
+		json_object_set_new(row, "regression", json_boolean(n->mistrusted != NULL));
+		t->regressions += n->mistrusted != NULL;
+		t->compared++;
+		printf("  %-*s %s, accuracy not compared: %s\n", width, o->label, verdict,
+		       n->mistrusted ? n->mistrusted : o->mistrusted);
+		json_array_append_new(rows, row);
+		return;
+	}
 	int per_image = images_same > 0 && o->pred && n->pred && o->n_pred == nv->n_labels &&
 	                n->n_pred == nv->n_labels;
 	int64_t oc = o->correct, nc = n->correct, images = nv->n_labels;

@@ -153,6 +153,13 @@ static int read_system(struct qx_run_view *v, json_t *js, const char *label, con
 	memset(s, 0, sizeof *s);
 	s->label = label;
 	s->error = json_string_value(json_object_get(js, "error"));
+	json_t *trust = json_object_get(js, "trust");
+	const char *verdict = json_string_value(json_object_get(trust, "verdict"));
+	if (verdict && strcmp(verdict, "MISTRUSTED") == 0) {
+		s->mistrusted = json_string_value(json_object_get(trust, "reason"));
+		if (!s->mistrusted)
+			s->mistrusted = "MISTRUSTED (no reason recorded)";
+	}
 	s->images = int_or(js, "images", -1);
 	s->correct = int_or(js, "correct", -1);
 	s->accuracy = number_or(js, "accuracy", -1.0);
