@@ -90,21 +90,27 @@ int qx_refsim_create(const struct qx_graph *g, const struct qx_quant_plan *plan,
 		qx_refsim_free(s);
 		return qx_fail_nomem(err, "creating the reference simulation");
 	}
+	/* Every constant a static or dynamic node reads with qparams (weights, and any other
+	 * constant operand the plan quantizes) holds its fake-quantized values; a static linear
+	 * node's bias, which plans need not list, its int32 ones. */
 	for (int n = 0; n < g->n_nodes; n++) {
 		const struct qx_node *nd = &s->g.nodes[n];
-		if (plan->node[n].mode == QX_MODE_FLOAT || !is_linear(nd->op) || nd->n_in < 2)
+		if (plan->node[n].mode == QX_MODE_FLOAT)
 			continue;
-		for (int j = 1; j < nd->n_in && j < 3; j++) {
+		for (int j = 0; j < nd->n_in; j++) {
 			int t = nd->in[j];
-			if (t < 0 || done[t] || !s->g.tensors[t].is_const)
+			if (t < 0 || done[t] || !s->g.tensors[t].is_const ||
+			    s->g.tensors[t].dtype != QX_DT_F32)
 				continue;
-			done[t] = 1;
-			if (j == 1 && plan->tensor[t].dtype != QX_PLAN_FLOAT) {
+			if (plan->tensor[t].dtype != QX_PLAN_FLOAT) {
+				done[t] = 1;
 				fq_constant(&s->g.tensors[t], &plan->tensor[t]);
-			} else if (j == 2 && plan->node[n].mode == QX_MODE_STATIC) {
+			} else if (j == 2 && is_linear(nd->op) && plan->node[n].mode == QX_MODE_STATIC) {
 				const struct qx_tensor_qparams *xq = &plan->tensor[nd->in[0]];
-				if (xq->dtype != QX_PLAN_FLOAT && plan->tensor[nd->in[1]].dtype != QX_PLAN_FLOAT)
-					fq_bias(&s->g.tensors[t], xq->scales[0], &plan->tensor[nd->in[1]]);
+				const struct qx_tensor_qparams *wq = &plan->tensor[nd->in[1]];
+				done[t] = 1;
+				if (xq->dtype != QX_PLAN_FLOAT && wq->dtype != QX_PLAN_FLOAT)
+					fq_bias(&s->g.tensors[t], xq->scales[0], wq);
 			}
 		}
 	}
@@ -169,8 +175,8 @@ static int reads_quantized(const struct qx_refsim *s, int n, int j)
 	int t = nd->in[j];
 	if (t < 0 || s->g.tensors[t].is_const)
 		return 0;
-	const struct qx_tensor_qparams *q = &s->plan->tensor[t];
-	return q->dtype == QX_PLAN_UINT8;
+	int dt = s->plan->tensor[t].dtype;
+	return dt == QX_PLAN_UINT8 || dt == QX_PLAN_INT8;
 }
 
 static int run_static(struct qx_refsim *s, int n, struct qx_error *err)
@@ -219,7 +225,7 @@ static int run_static(struct qx_refsim *s, int n, struct qx_error *err)
 		return rc;
 	int y = nd->out[0];
 	const struct qx_tensor_qparams *q = &s->plan->tensor[y];
-	if (q->dtype == QX_PLAN_UINT8) {
+	if (q->dtype == QX_PLAN_UINT8 || q->dtype == QX_PLAN_INT8) {
 		qx_fake_quantize(qx_exec_f32_buffer(s->f32, y), qx_tensor_numel(&s->g.tensors[y]),
 		                 q->scales[0], q->zero_points[0], q->qmin, q->qmax);
 		s->fq[y] = 1;
