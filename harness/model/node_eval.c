@@ -87,6 +87,12 @@ int qx_slice_box(int r, const int64_t *dims, int n, const int64_t *starts, const
 	return 0;
 }
 
+/* Optional input j's values, or NULL when the node has fewer inputs or omits it. */
+static const void *opt_in(const struct qx_node *n, const void *const *in, int j)
+{
+	return j < n->n_in ? in[j] : NULL;
+}
+
 static const struct qx_tensor *tin(const struct qx_graph *g, const struct qx_node *n, int j)
 {
 	return j < n->n_in && n->in[j] >= 0 ? &g->tensors[n->in[j]] : NULL;
@@ -183,8 +189,8 @@ static int eval_slice(const struct qx_graph *g, const struct qx_node *n, const v
 	const struct qx_tensor *ts = tin(g, n, 1);
 	int64_t start[QX_MAX_DIMS], step[QX_MAX_DIMS], len[QX_MAX_DIMS];
 	char why[200];
-	if (qx_slice_box(x->ndim, x->dims, (int)qx_tensor_numel(ts), in[1], in[2], in[3], in[4],
-	                 start, step, len, why, sizeof why))
+	if (qx_slice_box(x->ndim, x->dims, (int)qx_tensor_numel(ts), in[1], in[2], opt_in(n, in, 3),
+	                 opt_in(n, in, 4), start, step, len, why, sizeof why))
 		return qx_fail(err, QX_EINVAL, "%s: node '%s' (Slice): %s", g->path, n->name, why);
 	qx_nd_slice(qx_dtype_size(t->dtype), x->ndim, x->dims, start, step, len, in[0], y);
 	return 0;
@@ -250,7 +256,7 @@ static void eval_layernorm(const struct qx_graph *g, const struct qx_node *n,
 		else
 			inner *= x->dims[i];
 	}
-	qx_nd_layernorm_f32(outer, inner, n->attr.norm.epsilon, in[0], in[1], in[2], out[0],
+	qx_nd_layernorm_f32(outer, inner, n->attr.norm.epsilon, in[0], in[1], opt_in(n, in, 2), out[0],
 	                    n->n_out > 1 ? out[1] : NULL, n->n_out > 2 ? out[2] : NULL);
 }
 
@@ -266,7 +272,7 @@ static void eval_deconv(const struct qx_graph *g, const struct qx_node *n, const
 		.dh = a->dilation[0], .dw = a->dilation[1], .pt = a->pad[0], .pl = a->pad[1],
 		.groups = a->group,
 	};
-	qx_nd_deconv_f32(&d, in[0], in[1], in[2], y);
+	qx_nd_deconv_f32(&d, in[0], in[1], opt_in(n, in, 2), y);
 }
 
 static int eval_unary(const struct qx_node *n, const float *x, float *y, int64_t total)
@@ -312,9 +318,9 @@ int qx_node_eval(const struct qx_graph *g, const struct qx_node *n, const void *
 	switch (n->op) {
 	case QX_OP_CLIP: {
 		float lo = n->act_min, hi = n->act_max;
-		if (n->n_in > 1 && in[1])
+		if (opt_in(n, in, 1))
 			lo = *(const float *)in[1];
-		if (n->n_in > 2 && in[2])
+		if (opt_in(n, in, 2))
 			hi = *(const float *)in[2];
 		qx_nd_unary_f32(QX_ND_CLIP, lo, hi, in[0], y, total);
 		return 0;
@@ -380,7 +386,7 @@ int qx_node_eval(const struct qx_graph *g, const struct qx_node *n, const void *
 	case QX_OP_PAD: {
 		int64_t pads[2 * QX_MAX_DIMS];
 		memcpy(pads, in[1], 2 * (size_t)x->ndim * sizeof *pads);
-		float value = n->n_in > 2 && in[2] ? *(const float *)in[2] : 0.0f;
+		float value = opt_in(n, in, 2) ? *(const float *)in[2] : 0.0f;
 		qx_nd_pad_f32((enum qx_nd_pad_mode)n->attr.pad_mode, x->ndim, x->dims, pads, value,
 		              in[0], y);
 		return 0;
