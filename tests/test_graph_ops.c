@@ -198,22 +198,29 @@ static void test_broadcast_and_activations(void)
 	qx_graph_free(&g);
 }
 
+/* A one-node ceil_mode pooling model: op with kernel k x k, stride 2, on an input of dims. */
+static void write_ceil_pool(const char *op, const int64_t *dims, int k, const char *name,
+                            char *path, size_t len)
+{
+	struct mb b;
+	mb_init(&b, 13);
+	mb_input(&b, "x", F32, 4, dims);
+	Onnx__NodeProto *n = mb_node(&b, op, "pool", "x", "y");
+	mb_attr_ints(&b, n, "kernel_shape", 2, k, k);
+	mb_attr_ints(&b, n, "strides", 2, 2, 2);
+	mb_attr_int(&b, n, "ceil_mode", 1);
+	mb_output(&b, "y");
+	mb_write(&b, name, path, len, 0);
+}
+
 /* MaxPool kernel 2 stride 2 ceil_mode on a 1x1 map (googlenet on small inputs) gives 1x1, as
  * PyTorch; AveragePool 3x3 -> 2x2 with a last window hanging past the end. */
 static void test_ceil_mode(void)
 {
-	struct mb b;
 	char path[512];
 	int64_t xd[4] = { 1, 2, 1, 1 }, ad[4] = { 1, 1, 3, 3 };
-	mb_init(&b, 13);
-	mb_input(&b, "x", F32, 4, xd);
-	Onnx__NodeProto *n = mb_node(&b, "MaxPool", "pool", "x", "y");
-	mb_attr_ints(&b, n, "kernel_shape", 2, 2, 2);
-	mb_attr_ints(&b, n, "strides", 2, 2, 2);
-	mb_attr_int(&b, n, "ceil_mode", 1);
-	mb_output(&b, "y");
-	mb_write(&b, "ceil_1x1.onnx", path, sizeof path, 0);
 	struct qx_graph g;
+	write_ceil_pool("MaxPool", xd, 2, "ceil_1x1.onnx", path, sizeof path);
 	if (ok(load(path, &g) == 0, "MaxPool k2 s2 ceil_mode on a 1x1 map loads")) {
 		int64_t want[4] = { 1, 2, 1, 1 };
 		float x[2] = { 0.5f, -2.0f }, y[2];
@@ -221,14 +228,7 @@ static void test_ceil_mode(void)
 		   y[0] == 0.5f && y[1] == -2.0f, "and gives the 1x1 input back");
 		qx_graph_free(&g);
 	}
-	mb_init(&b, 13);
-	mb_input(&b, "x", F32, 4, ad);
-	n = mb_node(&b, "AveragePool", "pool", "x", "y");
-	mb_attr_ints(&b, n, "kernel_shape", 2, 2, 2);
-	mb_attr_ints(&b, n, "strides", 2, 2, 2);
-	mb_attr_int(&b, n, "ceil_mode", 1);
-	mb_output(&b, "y");
-	mb_write(&b, "ceil_3x3.onnx", path, sizeof path, 0);
+	write_ceil_pool("AveragePool", ad, 2, "ceil_3x3.onnx", path, sizeof path);
 	if (ok(load(path, &g) == 0, "AveragePool k2 s2 ceil_mode on 3x3 loads")) {
 		float x[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, y[4];
 		float ref[4] = { 3, 4.5f, 7.5f, 9 };
@@ -237,14 +237,7 @@ static void test_ceil_mode(void)
 		   mb_max_rel_diff(y, ref, 4) < 1e-7, "2x2, the hanging windows average what they cover");
 		qx_graph_free(&g);
 	}
-	mb_init(&b, 13);
-	mb_input(&b, "x", F32, 4, xd);
-	n = mb_node(&b, "MaxPool", "pool", "x", "y");
-	mb_attr_ints(&b, n, "kernel_shape", 2, 3, 3);
-	mb_attr_ints(&b, n, "strides", 2, 2, 2);
-	mb_attr_int(&b, n, "ceil_mode", 1);
-	mb_output(&b, "y");
-	mb_write(&b, "ceil_too_big.onnx", path, sizeof path, 0);
+	write_ceil_pool("MaxPool", xd, 3, "ceil_too_big.onnx", path, sizeof path);
 	expect_refusal(path, QX_EINVAL, "a ceil_mode window that cannot start inside the input",
 	               "node 'pool' (MaxPool)", "exceeds the padded height");
 }
@@ -429,90 +422,82 @@ static void test_resize_deconv_layernorm(void)
 	qx_graph_free(&g);
 }
 
+/* A refusal case: a model on x [1,2,4,4] whose output is y. */
+static void refusal_begin(struct mb *b)
+{
+	int64_t xd[4] = { 1, 2, 4, 4 };
+	mb_init(b, 13);
+	mb_input(b, "x", F32, 4, xd);
+}
+
+static void refusal_end(struct mb *b, const char *file, int code, const char *what,
+                        const char *needle, const char *needle2)
+{
+	char path[512];
+	mb_output(b, "y");
+	mb_write(b, file, path, sizeof path, 0);
+	expect_refusal(path, code, what, needle, needle2);
+}
+
 static void test_refusals(void)
 {
 	struct mb b;
-	char path[512];
-	int64_t xd[4] = { 1, 2, 4, 4 }, pd[8] = { 0, 0, 1, 1, 0, 0, 1, 1 }, sd[1] = { 4 };
+	int64_t pd[8] = { 0, 0, 1, 1, 0, 0, 1, 1 }, sd[1] = { 4 };
 	int64_t wd[4] = { 2, 2, 3, 3 };
 	float scales[4] = { 1, 1, 2, 2 }, w[36] = { 0 };
 
-	mb_init(&b, 13);
-	mb_input(&b, "x", F32, 4, xd);
+	refusal_begin(&b);
 	mb_init_i64(&b, "pads", 8, pd);
 	Onnx__NodeProto *n = mb_node(&b, "Pad", "pad1", "x,pads", "y");
 	mb_attr_str(&b, n, "mode", "wrap");
-	mb_output(&b, "y");
-	mb_write(&b, "pad_wrap.onnx", path, sizeof path, 0);
-	expect_refusal(path, QX_EUNSUPPORTED, "Pad mode wrap", "node 'pad1' (Pad): mode 'wrap'",
-	               "supported: constant, reflect, edge");
+	refusal_end(&b, "pad_wrap.onnx", QX_EUNSUPPORTED, "Pad mode wrap",
+	            "node 'pad1' (Pad): mode 'wrap'", "supported: constant, reflect, edge");
 
-	mb_init(&b, 13);
-	mb_input(&b, "x", F32, 4, xd);
+	refusal_begin(&b);
 	mb_init_f32(&b, "scales", 1, sd, scales, 0);
 	n = mb_node(&b, "Resize", "up1", "x,,scales", "y");
 	mb_attr_str(&b, n, "mode", "cubic");
-	mb_output(&b, "y");
-	mb_write(&b, "resize_cubic.onnx", path, sizeof path, 0);
-	expect_refusal(path, QX_EUNSUPPORTED, "cubic Resize", "node 'up1' (Resize): mode 'cubic'",
-	               "supported: nearest, linear");
+	refusal_end(&b, "resize_cubic.onnx", QX_EUNSUPPORTED, "cubic Resize",
+	            "node 'up1' (Resize): mode 'cubic'", "supported: nearest, linear");
 
-	mb_init(&b, 13);
-	mb_input(&b, "x", F32, 4, xd);
+	refusal_begin(&b);
 	mb_init_f32(&b, "W", 4, wd, w, 0);
 	n = mb_node(&b, "ConvTranspose", "dc1", "x,W", "y");
 	mb_attr_ints(&b, n, "output_shape", 2, 8, 8);
-	mb_output(&b, "y");
-	mb_write(&b, "deconv_output_shape.onnx", path, sizeof path, 0);
-	expect_refusal(path, QX_EUNSUPPORTED, "ConvTranspose output_shape",
-	               "node 'dc1' (ConvTranspose): attribute 'output_shape'", "output_padding");
+	refusal_end(&b, "deconv_output_shape.onnx", QX_EUNSUPPORTED, "ConvTranspose output_shape",
+	            "node 'dc1' (ConvTranspose): attribute 'output_shape'", "output_padding");
 
-	mb_init(&b, 13);
-	mb_input(&b, "x", F32, 4, xd);
+	refusal_begin(&b);
 	n = mb_node(&b, "Cast", "toint", "x", "xi");
 	mb_attr_int(&b, n, "to", ONNX__TENSOR_PROTO__DATA_TYPE__INT64);
 	mb_node(&b, "Reshape", "rs", "x,xi", "y");
-	mb_output(&b, "y");
-	mb_write(&b, "runtime_int64.onnx", path, sizeof path, 0);
-	expect_refusal(path, QX_EUNSUPPORTED, "int64 computed from activations",
-	               "node 'toint' (Cast)", "int64 output computed from activations at run time");
+	refusal_end(&b, "runtime_int64.onnx", QX_EUNSUPPORTED, "int64 computed from activations",
+	            "node 'toint' (Cast)", "int64 output computed from activations at run time");
 
-	mb_init(&b, 13);
-	mb_input(&b, "x", F32, 4, xd);
+	refusal_begin(&b);
 	n = mb_node(&b, "Cast", "tohalf", "x", "y");
 	mb_attr_int(&b, n, "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16);
-	mb_output(&b, "y");
-	mb_write(&b, "cast_half.onnx", path, sizeof path, 0);
-	expect_refusal(path, QX_EUNSUPPORTED, "a Cast to float16", "node 'tohalf' (Cast): cast to "
-	               "float16", "supported: float, int64");
+	refusal_end(&b, "cast_half.onnx", QX_EUNSUPPORTED, "a Cast to float16",
+	            "node 'tohalf' (Cast): cast to float16", "supported: float, int64");
 
 	int64_t idx[1] = { 5 };
-	mb_init(&b, 13);
-	mb_input(&b, "x", F32, 4, xd);
+	refusal_begin(&b);
 	mb_init_i64(&b, "idx", 1, idx);
 	n = mb_node(&b, "Gather", "g1", "x,idx", "y");
 	mb_attr_int(&b, n, "axis", 1);
-	mb_output(&b, "y");
-	mb_write(&b, "gather_range.onnx", path, sizeof path, 0);
-	expect_refusal(path, QX_EINVAL, "a Gather index out of range",
-	               "node 'g1' (Gather): index 5 is out of range", "expected -2..1");
+	refusal_end(&b, "gather_range.onnx", QX_EINVAL, "a Gather index out of range",
+	            "node 'g1' (Gather): index 5 is out of range", "expected -2..1");
 
-	mb_init(&b, 13);
-	mb_input(&b, "x", F32, 4, xd);
+	refusal_begin(&b);
 	mb_node(&b, "Unsqueeze", "us1", "x", "y");
-	mb_output(&b, "y");
-	mb_write(&b, "unsqueeze_no_axes.onnx", path, sizeof path, 0);
-	expect_refusal(path, QX_EINVAL, "an opset 13 Unsqueeze without axes",
-	               "node 'us1' (Unsqueeze)", "expected data and axes");
+	refusal_end(&b, "unsqueeze_no_axes.onnx", QX_EINVAL, "an opset 13 Unsqueeze without axes",
+	            "node 'us1' (Unsqueeze)", "expected data and axes");
 
-	mb_init(&b, 13);
-	mb_input(&b, "x", F32, 4, xd);
-	n = mb_node(&b, "Split", "sp1", "x", "a,c,d");
+	refusal_begin(&b);
+	n = mb_node(&b, "Split", "sp1", "x", "y,c,d");
 	mb_attr_int(&b, n, "axis", 2);
-	mb_output(&b, "a");
-	mb_write(&b, "split_uneven.onnx", path, sizeof path, 0);
-	expect_refusal(path, QX_EINVAL, "a Split that does not divide the axis",
-	               "node 'sp1' (Split): axis 2 of size 4 does not split into 3", NULL);
+	refusal_end(&b, "split_uneven.onnx", QX_EINVAL, "a Split that does not divide the axis",
+	            "node 'sp1' (Split): axis 2 of size 4 does not split into 3", NULL);
 }
 
 int main(void)

@@ -275,36 +275,22 @@ static void eval_deconv(const struct qx_graph *g, const struct qx_node *n, const
 	qx_nd_deconv_f32(&d, in[0], in[1], opt_in(n, in, 2), y);
 }
 
+/* The elementwise float ops: y = f(x) with the node's alpha / beta. Returns -1 for other ops. */
 static int eval_unary(const struct qx_node *n, const float *x, float *y, int64_t total)
 {
-	switch (n->op) {
-	case QX_OP_RELU:
-		qx_nd_unary_f32(QX_ND_RELU, 0.0f, 0.0f, x, y, total);
-		return 0;
-	case QX_OP_SIGMOID:
-		qx_nd_unary_f32(QX_ND_SIGMOID, 0.0f, 0.0f, x, y, total);
-		return 0;
-	case QX_OP_HARDSIGMOID:
-		qx_nd_unary_f32(QX_ND_HARDSIGMOID, n->attr.act.alpha, n->attr.act.beta, x, y, total);
-		return 0;
-	case QX_OP_HARDSWISH:
-		qx_nd_unary_f32(QX_ND_HARDSWISH, 0.0f, 0.0f, x, y, total);
-		return 0;
-	case QX_OP_TANH:
-		qx_nd_unary_f32(QX_ND_TANH, 0.0f, 0.0f, x, y, total);
-		return 0;
-	case QX_OP_LEAKYRELU:
-		qx_nd_unary_f32(QX_ND_LEAKYRELU, n->attr.act.alpha, 0.0f, x, y, total);
-		return 0;
-	case QX_OP_SQRT:
-		qx_nd_unary_f32(QX_ND_SQRT, 0.0f, 0.0f, x, y, total);
-		return 0;
-	case QX_OP_ERF:
-		qx_nd_unary_f32(QX_ND_ERF, 0.0f, 0.0f, x, y, total);
-		return 0;
-	default:
+	static const struct { char is; enum qx_nd_unop op; } unary[QX_OP_COUNT] = {
+		[QX_OP_RELU] = { 1, QX_ND_RELU },         [QX_OP_SIGMOID] = { 1, QX_ND_SIGMOID },
+		[QX_OP_HARDSIGMOID] = { 1, QX_ND_HARDSIGMOID },
+		[QX_OP_HARDSWISH] = { 1, QX_ND_HARDSWISH }, [QX_OP_TANH] = { 1, QX_ND_TANH },
+		[QX_OP_LEAKYRELU] = { 1, QX_ND_LEAKYRELU }, [QX_OP_SQRT] = { 1, QX_ND_SQRT },
+		[QX_OP_ERF] = { 1, QX_ND_ERF },
+	};
+	if ((unsigned)n->op >= QX_OP_COUNT || !unary[n->op].is)
 		return -1;
-	}
+	int has_alpha = n->op == QX_OP_HARDSIGMOID || n->op == QX_OP_LEAKYRELU;
+	qx_nd_unary_f32(unary[n->op].op, has_alpha ? n->attr.act.alpha : 0.0f,
+	                n->op == QX_OP_HARDSIGMOID ? n->attr.act.beta : 0.0f, x, y, total);
+	return 0;
 }
 
 int qx_node_eval(const struct qx_graph *g, const struct qx_node *n, const void *const *in,

@@ -185,14 +185,9 @@ static int norm_axes(const struct ctx *c, int64_t *axes, int64_t n, int rank)
 	return 0;
 }
 
-static int infer_conv(const struct ctx *c)
+/* Conv / ConvTranspose: kernel_shape defaults to the weights' last two dims and must match them. */
+static int check_kernel(const struct ctx *c, struct qx_conv_attr *a, const struct qx_tensor *w)
 {
-	struct qx_conv_attr *a = &((struct qx_node *)c->n)->attr.conv;
-	int rc;
-	if ((rc = need_rank(c, 0, 4, 4, "4-D NCHW, 2-D convolution only")) ||
-	    (rc = need_rank(c, 1, 4, 4, "4-D OIHW weights, 2-D convolution only")))
-		return rc;
-	const struct qx_tensor *x = in(c, 0), *w = in(c, 1), *b = in(c, 2);
 	if (a->kernel[0] == 0) {
 		a->kernel[0] = (int)w->dims[2];
 		a->kernel[1] = (int)w->dims[3];
@@ -201,6 +196,19 @@ static int infer_conv(const struct ctx *c)
 		return shape_fail(c, "kernel_shape %dx%d differs from the weights' %lldx%lld (expected "
 		                  "equal)", a->kernel[0], a->kernel[1], (long long)w->dims[2],
 		                  (long long)w->dims[3]);
+	return 0;
+}
+
+static int infer_conv(const struct ctx *c)
+{
+	struct qx_conv_attr *a = &((struct qx_node *)c->n)->attr.conv;
+	int rc;
+	if ((rc = need_rank(c, 0, 4, 4, "4-D NCHW, 2-D convolution only")) ||
+	    (rc = need_rank(c, 1, 4, 4, "4-D OIHW weights, 2-D convolution only")))
+		return rc;
+	const struct qx_tensor *x = in(c, 0), *w = in(c, 1), *b = in(c, 2);
+	if ((rc = check_kernel(c, a, w)))
+		return rc;
 	if (w->dims[1] * a->group != x->dims[1] || w->dims[0] % a->group || w->dims[0] == 0)
 		return shape_fail(c, "weights [%lld,%lld,..] do not fit %lld input channels in %d "
 		                  "groups (expected O divisible by group and I*group == C)",
@@ -739,14 +747,8 @@ static int infer_convtranspose(const struct ctx *c)
 	    (rc = need_rank(c, 1, 4, 4, "4-D weights [C, M/group, kH, kW], 2-D only")))
 		return rc;
 	const struct qx_tensor *x = in(c, 0), *w = in(c, 1), *b = in(c, 2);
-	if (a->kernel[0] == 0) {
-		a->kernel[0] = (int)w->dims[2];
-		a->kernel[1] = (int)w->dims[3];
-	}
-	if (a->kernel[0] != w->dims[2] || a->kernel[1] != w->dims[3])
-		return shape_fail(c, "kernel_shape %dx%d differs from the weights' %lldx%lld (expected "
-		                  "equal)", a->kernel[0], a->kernel[1], (long long)w->dims[2],
-		                  (long long)w->dims[3]);
+	if ((rc = check_kernel(c, a, w)))
+		return rc;
 	if (w->dims[0] != x->dims[1] || x->dims[1] % a->group || w->dims[1] == 0)
 		return shape_fail(c, "weights [%lld,%lld,..] do not fit %lld input channels in %d "
 		                  "groups (expected [C, M/group, kH, kW] with C divisible by group)",
