@@ -364,7 +364,8 @@ static void test_resize_deconv_layernorm(void)
 	struct mb b;
 	char path[512];
 	int64_t xd[4] = { 1, 1, 2, 2 }, sd[1] = { 4 }, wd[4] = { 1, 1, 2, 2 }, gd[1] = { 2 };
-	float scales[4] = { 1, 1, 2, 2 }, w[4] = { 1, 2, 3, 4 }, gamma[2] = { 2, 1 }, beta[2] = { 0, 1 };
+	float scales[4] = { 1, 1, 2, 2 }, w[4] = { 1, 2, 3, 4 };
+	float gamma[2] = { 2, 1 }, beta[2] = { 0, 1 };
 	mb_init(&b, 17);
 	mb_input(&b, "x", F32, 4, xd);
 	mb_init_f32(&b, "scales", 1, sd, scales, 0);
@@ -410,8 +411,8 @@ static void test_resize_deconv_layernorm(void)
 	good = same_dims(&g.tensors[g.outputs[1]], 4, want);
 	for (int r = 0; good && r < 5; r++)
 		for (int c = 0; c < 5; c++)
-			good &= d[r * 5 + c] == (r < 4 && c < 4 ? x[(r / 2) * 2 + c / 2] * w[(r % 2) * 2 + c % 2]
-			                                        : 0.0f);
+			good &= d[r * 5 + c] == (r < 4 && c < 4 ?
+			                         x[(r / 2) * 2 + c / 2] * w[(r % 2) * 2 + c % 2] : 0.0f);
 	ok(good, "ConvTranspose stride 2 with output_padding 1 tiles the kernel into 5x5");
 	/* Rows (1, 2), (3, 4): normalized to (-1, 1), then * (2, 1) + (0, 1) = (-2, 2). */
 	good = 1;

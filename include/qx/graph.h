@@ -64,7 +64,7 @@ enum qx_view_op {
 	QX_VIEW_OP_SQUEEZE = 32,
 	QX_VIEW_OP_UNSQUEEZE = 33,
 	QX_VIEW_OP_SPLIT = 34,                  /* several outputs along one axis */
-	QX_VIEW_OP_SLICE = 35,                  /* in[1..4]: int64 starts, ends, axes, steps (constants) */
+	QX_VIEW_OP_SLICE = 35,                  /* in[1..4]: int64 starts, ends, axes, steps */
 	QX_VIEW_OP_PAD = 36,                    /* in[1]: int64 pads; constant, reflect or edge */
 	QX_VIEW_OP_RESIZE = 37,                 /* nearest or linear */
 	QX_VIEW_OP_CONVTRANSPOSE = 38,          /* 2-D, weight [C, M/group, kH, kW] (in[1]) */

@@ -241,7 +241,8 @@ void mb_input(struct mb *b, const char *name, int32_t dtype, int ndim, const int
 
 void mb_output(struct mb *b, const char *name)
 {
-	b->outs[b->g.n_output++] = mb_value_info(b, name, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 0, NULL);
+	b->outs[b->g.n_output++] = mb_value_info(b, name, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 0,
+	                                         NULL);
 }
 
 /* Writes the model to tmpdir/name (path out) and frees the builder; keep_bytes > 0 truncates. */
