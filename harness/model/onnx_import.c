@@ -1103,17 +1103,17 @@ static int import_node(struct importer *im, const Onnx__NodeProto *np, const cha
 	}
 	if (n->op == QX_OP_DROPOUT)
 		n->n_in = 1; /* ratio and training_mode only matter when training */
-	n->n_out = 1;
-	for (int j = 0; j < n_out; j++) {
+	/* Split and LayerNormalization compute all their outputs; other ops the first, and
+	 * Dropout's mask (or BatchNormalization's second output) stays in out[1] until
+	 * check_unread_outputs has made sure nothing reads it. */
+	int all_out = n->op == QX_OP_SPLIT || n->op == QX_OP_LAYERNORM;
+	n->n_out = all_out ? n_out : 1;
+	for (int j = 0; j < (all_out ? n_out : (n_out > 1 ? 2 : 1)); j++) {
 		n->out[j] = np->output[j] && *np->output[j] ? qx_graph_find_tensor(g, np->output[j]) : -1;
-		if (n->out[j] < 0 && (n->op == QX_OP_SPLIT || n->op == QX_OP_LAYERNORM))
+		if (n->out[j] < 0 && all_out)
 			return NODE_FAIL(QX_EUNSUPPORTED, "output #%d is unnamed (supported: named outputs "
 			                 "up to the last)", j);
 	}
-	/* Dropout's mask stays in out[1] until check_unread_outputs; Split and LayerNormalization
-	 * compute all theirs. */
-	if (n->op == QX_OP_SPLIT || n->op == QX_OP_LAYERNORM)
-		n->n_out = n_out;
 	return attrs_to_inputs(im, np, name, n);
 }
 
