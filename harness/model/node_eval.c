@@ -239,9 +239,10 @@ static void eval_range(const struct qx_tensor *t, const void *const *in, void *y
 		for (int64_t i = 0; i < total; i++)
 			((float *)y)[i] = s + (float)i * d;
 	} else {
-		int64_t s = *(const int64_t *)in[0], d = *(const int64_t *)in[2];
+		/* Unsigned: the values stay between start and limit, but i * delta alone may not. */
+		uint64_t s = (uint64_t)*(const int64_t *)in[0], d = (uint64_t)*(const int64_t *)in[2];
 		for (int64_t i = 0; i < total; i++)
-			((int64_t *)y)[i] = s + i * d;
+			((int64_t *)y)[i] = (int64_t)(s + (uint64_t)i * d);
 	}
 }
 
