@@ -4,7 +4,10 @@
  * Initializers are constants (is_const, data owned by the graph). Shapes are inferred for one
  * batch size at a time (qx_graph_infer_shapes); auto_pad is resolved into explicit pads then.
  * BatchNormalization that follows a Conv or Gemm is folded into its weights at import; one that
- * cannot be folded stays as QX_OP_BATCHNORM. */
+ * cannot be folded stays as QX_OP_BATCHNORM. Nodes whose inputs are all constants are folded into
+ * constants at import; shape computations (Shape of an activation and what is computed from it)
+ * live in shape_nodes, out of the executors' way, and are evaluated by every
+ * qx_graph_infer_shapes (docs/onnx-support.md, "Shape computations"). */
 #ifndef QX_MODEL_GRAPH_H
 #define QX_MODEL_GRAPH_H
 
@@ -176,13 +179,17 @@ struct qx_graph {
 };
 
 /* Reads an ONNX file. Refuses anything outside the supported ops, dtypes and attributes with a
- * message naming the node, its op and what is supported. Folds BatchNormalization into a
- * preceding Conv/Gemm. Infers shapes for the model's declared input shapes (a symbolic batch
- * dimension counts as 1). The graph owns all its memory; free it with qx_graph_free. */
+ * message naming the node, its op and what is supported. Folds constant nodes, moves shape
+ * computations into shape_nodes, folds BatchNormalization into a preceding Conv/Gemm. Infers
+ * shapes for the model's declared input shapes (a symbolic batch dimension counts as 1). The
+ * graph owns all its memory; free it with qx_graph_free. */
 int qx_graph_load_onnx(const char *path, struct qx_graph *g, struct qx_error *err);
 
-/* Re-infers every activation's shape with batch as the first dimension of each graph input
- * (batch <= 0 keeps the declared shapes). Resolves auto_pad. */
+/* Re-infers every activation's shape and dtype with batch as the first dimension of each graph
+ * input (batch <= 0 keeps the declared shapes). Resolves auto_pad. Evaluates the shape nodes
+ * for this batch (their output values, constants to everything downstream, are replaced: an
+ * executor created for another batch is stale after the call) and, during import, every node
+ * whose inputs are all constants. */
 int qx_graph_infer_shapes(struct qx_graph *g, int64_t batch, struct qx_error *err);
 
 /* Folds Relu / Clip that directly follow a Conv or Gemm (and are that output's only reader)
