@@ -22,7 +22,6 @@ NEON_LDFLAGS  := -static
 # test support code only tap.c: the rest needs the harness, which this build leaves out.
 NEON_TEST_SRC := $(wildcard tests/test_q8_bitexact.c)
 NEON_TEST_BIN := $(NEON_BUILD)/tests/test_q8_bitexact
-# tests/support's ONNX model builder needs protobuf-c and the harness: not part of this test.
 NEON_LIB_SRC  := kernels/kernels.c $(sort $(wildcard kernels/scalar/*.c)) \
                  $(sort $(wildcard kernels/neon/*.c)) tests/support/tap.c
 NEON_OBJ      := $(patsubst %.c,$(NEON_BUILD)/obj/%.o,$(NEON_LIB_SRC) $(NEON_TEST_SRC))
