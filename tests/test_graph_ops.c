@@ -98,6 +98,41 @@ static void test_shape_folding_per_batch(void)
 	qx_graph_free(&g);
 }
 
+/* y = x + ConstantOfShape(Shape(x), 1.5): a float shape value the executor reads as a constant,
+ * recomputed (and reallocated) for every batch size. */
+static void test_float_shape_value(void)
+{
+	struct mb b;
+	char path[512];
+	int64_t xd[2] = { -1, 3 }, one[1] = { 1 };
+	float v[1] = { 1.5f };
+	mb_init(&b, 13);
+	mb_input(&b, "x", F32, 2, xd);
+	mb_node(&b, "Shape", "shape", "x", "s");
+	Onnx__NodeProto *n = mb_node(&b, "ConstantOfShape", "fill", "s", "ones");
+	Onnx__AttributeProto *at = mb_attr(&b, n, "value",
+	                                   ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR);
+	at->t = mb_new_tensor(&b, "v", F32, 1, one);
+	at->t->n_float_data = 1;
+	at->t->float_data = v;
+	mb_node(&b, "Add", "add", "x,ones", "y");
+	mb_output(&b, "y");
+	mb_write(&b, "float_shape_value.onnx", path, sizeof path, 0);
+	struct qx_graph g;
+	if (!ok(load(path, &g) == 0, "Add of ConstantOfShape(Shape(x)) loads"))
+		return;
+	float x[15], y[15];
+	mb_fill(x, 15, -1, 1);
+	int good = g.n_nodes == 1 && g.n_shape_nodes == 2;
+	for (int batch = 1; good && batch <= 5; batch += 4) {
+		good = mb_run1(&g, batch, x, 0, y, batch * 3) == 0;
+		for (int i = 0; good && i < batch * 3; i++)
+			good = y[i] == x[i] + 1.5f;
+	}
+	ok(good, "the float shape value follows the batch (1, then 5)");
+	qx_graph_free(&g);
+}
+
 /* y = MatMul(x, Transpose(W)) with W a constant: the Transpose folds into a new constant. */
 static void test_constant_folding(void)
 {
@@ -508,6 +543,7 @@ int main(void)
 	mb_dir = tmpdir;
 	tap_plan(0);
 	test_shape_folding_per_batch();
+	test_float_shape_value();
 	test_constant_folding();
 	test_broadcast_and_activations();
 	test_ceil_mode();
