@@ -30,7 +30,7 @@
 /* Average logit difference (output steps, over every logit of every image) that rounding
  * explains: a rounding difference is rare (a value must land within float error of a rounding
  * boundary), so the average stays far below one step; a systematic fault moves every value. */
-#define QX_TRUST_MAX_MEAN_STEPS 0.25
+#define QX_TRUST_MAX_MEAN_STEPS 0.5
 /* Share of images allowed beyond QX_TRUST_MAX_STEPS, or with an unexplained top-1 flip. */
 #define QX_TRUST_MAX_OUTLIERS 0.01
 
