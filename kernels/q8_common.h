@@ -195,6 +195,7 @@ struct qx_q8_simd_shape {
 
 struct qx_q8_simd_conv {
 	struct qx_q8_simd_shape shape;
+	struct qx_q8_dw *dw;       /* not NULL: a depthwise convolution, run by dw_run instead */
 	struct qx_q8_conv_desc d;  /* the gemm is a 1x1 conv of k channels, in_zp = 0, no bias */
 	int is_gemm;
 	struct qx_q8_im2col im;
@@ -223,6 +224,41 @@ int qx_q8_simd_conv_pack(const struct qx_q8_simd_shape *shape, const struct qx_q
 int qx_q8_simd_gemm_pack(const struct qx_q8_simd_shape *shape, const struct qx_q8_gemm_desc *gd,
                          const int8_t *w_nk, void **packed);
 void qx_q8_simd_pack_free(void *packed);
+
+/* ---- depthwise and grouped convolution (every SIMD set) ---------------------------------
+ * A depthwise convolution with channel multiplier 1 (groups == c == oc) has one input channel
+ * per output channel, so it vectorizes across channels: each output pixel is, per block of
+ * channels, sum over taps of x[tap][c] * w[tap][c], one vector multiply-accumulate per tap and
+ * vector, no gather. Packed once here: */
+#define QX_Q8_DW_CBLOCK 64   /* channels are padded to a multiple of this (the widest block) */
+#define QX_Q8_DW_TAPS_MAX 64 /* kh * kw above this runs the grouped path instead */
+
+struct qx_q8_dw {
+	struct qx_q8_conv_desc d;
+	int64_t cpad;             /* c rounded up to QX_Q8_DW_CBLOCK */
+	int welem;                /* bytes per packed weight: 4 (x86: int32) or 2 (NEON: int16) */
+	void *w;                  /* [kh * kw][cpad] weights, sign-extended, zero past c */
+	int32_t *bias;            /* [cpad] folded bias (bias - in_zp * sum w), zero past c */
+	float *mult;              /* [cpad] multipliers, zero past c */
+	uint8_t *zp_row;          /* cpad bytes of in_zp: what a padded tap reads */
+};
+
+/* Whether d is a depthwise convolution the depthwise kernels take. */
+int qx_q8_dw_applies(const struct qx_q8_conv_desc *d);
+/* Packs it (copies everything); returns NULL when out of memory. */
+struct qx_q8_dw *qx_q8_dw_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,
+                               const int32_t *bias, const float *multiplier, int welem);
+void qx_q8_dw_free(struct qx_q8_dw *p);
+
+/* A grouped convolution with fewer output channels per group than a vector has lanes wastes
+ * most of every vector (and gathers tiny segments per group). Merging f adjacent groups into one
+ * with block-diagonal weights (zero where an output channel meets another group's inputs) gives
+ * a convolution with groups / f groups and the same sums exactly (the zeros add 0 mod 2^32).
+ * f is the largest divisor of groups with f * ocg <= lanes. Returns 0 and *merged_w = NULL when
+ * nothing merges (*md = *d), 0 with a malloc'ed [oc][kh][kw][f * cg] array otherwise, -1 when
+ * out of memory. */
+int qx_q8_merge_groups(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi, int lanes,
+                       struct qx_q8_conv_desc *md, int8_t **merged_w);
 
 /* ---- the scalar set's functions, which SIMD sets reuse for shapes they do not cover ------- */
 extern const struct qx_kernels_q8 qx_q8_scalar;

@@ -105,8 +105,13 @@ static void random_desc(struct qx_q8_conv_desc *d, int max_hw)
 	static const int ocs[] = { 1, 10, 33, 128, 16, 32, 64 };
 	static const int ks[] = { 1, 3, 5 };
 	memset(d, 0, sizeof *d);
+	static const int dw_cs[] = { 1, 3, 17, 64, 4, 8, 32, 70, 144, 200 };
+	static const int narrow_groups[] = { 3, 4, 8, 16, 32 };
 	do {
-		int mode = rnd_in(0, 5); /* 0: groups 2, 1: depthwise, else groups 1 */
+		/* 0: groups 2, 1: depthwise (multiplier 1 or 2; channels past one vector block and
+		 * not a multiple of any vector width too), 2: many narrow groups (1 to 4 channels in
+		 * and 1 to 8 out per group), else groups 1 */
+		int mode = rnd_in(0, 6);
 		d->c = pick(cs, 7);
 		d->oc = pick(ocs, 7);
 		d->groups = 1;
@@ -115,8 +120,13 @@ static void random_desc(struct qx_q8_conv_desc *d, int max_hw)
 			d->c *= 2;
 			d->oc = (d->oc + 1) / 2 * 2;
 		} else if (mode == 1) {
+			d->c = pick(dw_cs, 10);
 			d->groups = (int)d->c;
-			d->oc = d->c * rnd_in(1, 2);
+			d->oc = d->c * (rnd_in(0, 3) ? 1 : 2);
+		} else if (mode == 2) {
+			d->groups = pick(narrow_groups, 5);
+			d->c = d->groups * rnd_in(1, 4);
+			d->oc = d->groups * rnd_in(1, 8);
 		}
 		d->n = rnd_in(1, 3);
 		d->h = rnd_in(1, max_hw);

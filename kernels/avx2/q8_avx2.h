@@ -36,6 +36,12 @@ static inline __attribute__((always_inline)) void qx_q8_ymm_store_row(uint8_t *d
 	}
 }
 
+/* 8 bytes at p zero-extended to 8 int32 lanes */
+static inline __m256i qx_q8_ymm_load_u8_epi32(const void *p)
+{
+	return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
+}
+
 /* 4 bytes at p broadcast to the 8 lanes */
 static inline __m256i qx_q8_ymm_bcast32(const void *p)
 {

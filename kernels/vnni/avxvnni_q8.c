@@ -48,6 +48,8 @@ static inline __m256i dot(__m256i acc, __m256i a, __m256i w)
 #define V_STORE_ROW_U8(p, r0, r1, r2, r3, nb, n)                                               \
 	((void)(r2), (void)(r3), qx_q8_ymm_store_row(p, r0, r1, n))
 
+#define V_LOADU8_I32(p) qx_q8_ymm_load_u8_epi32(p)
+
 #include "q8_simd_template.h"
 
 static const struct qx_q8_simd_shape shape = {
