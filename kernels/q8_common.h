@@ -199,6 +199,9 @@ struct qx_q8_simd_conv {
 	struct qx_q8_conv_desc d;  /* the gemm is a 1x1 conv of k channels, in_zp = 0, no bias */
 	int is_gemm;
 	struct qx_q8_im2col im;
+	int pointwise;             /* 1x1, stride 1, no padding, one group: the input is the GEMM's
+	                              A matrix as it lies (one row of c bytes per pixel), so tiles
+	                              span output rows and images (no per-row tail tiles) */
 	int64_t cg, ocg, k;        /* k: kh * kw * cg, the weights per output channel */
 	int64_t kpad;              /* im.k (segments at seg_stride) rounded up to kgroup */
 	int64_t blocks;            /* output-channel blocks per group */

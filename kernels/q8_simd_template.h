@@ -359,10 +359,30 @@ static void Q8_SET(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint
 	}
 }
 
+/* A pointwise convolution is a GEMM: x[pixel][c] . w[oc][c]. The 8-bit sets read the rows in
+ * place when c is a multiple of kgroup (a row's last kgroup then ends inside it); the 16-bit
+ * set and other widths gather, through the generic path below. */
+static void Q8_SET(conv_run_pointwise)(const struct qx_q8_simd_conv *p, const uint8_t *x,
+                                       uint8_t *y, int64_t begin, int64_t end, void *buf)
+{
+	const uint8_t *src[1] = { x };
+	const int64_t c = p->d.c;
+	int64_t tiles = (end - begin + p->mr - 1) / p->mr;
+	for (int64_t pix = begin; pix < end; tiles--) {
+		int mr = (int)((end - pix + tiles - 1) / tiles); /* balanced tiles */
+		Q8_SET(conv_blocks)(p, buf, src, pix * c, c, y, pix, 0, mr);
+		pix += mr;
+	}
+}
+
 static void Q8_SET(conv_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, uint8_t *y,
                              int64_t begin, int64_t end, void *buf)
 {
 	const struct qx_q8_conv_desc *d = &p->d;
+	if (!Q8_WIDE && p->pointwise && p->im.seg_stride == p->im.seg_len) {
+		Q8_SET(conv_run_pointwise)(p, x, y, begin, end, buf);
+		return;
+	}
 	if (p->im.rowwise && d->kh <= 64) {
 		Q8_SET(conv_run_rowwise)(p, x, y, begin, end, buf);
 		return;

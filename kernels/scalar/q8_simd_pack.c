@@ -141,6 +141,10 @@ int qx_q8_simd_conv_pack(const struct qx_q8_simd_shape *shape, const struct qx_q
 	qx_q8_fold_bias(d, w_ohwi, bias, folded);
 	if (qx_q8_im2col_init(&p->im, d, shape->kgroup) != 0)
 		goto fail;
+	p->pointwise = d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 &&
+	               d->pl == 0 && d->pb == 0 && d->pr == 0 && d->groups == 1;
+	if (p->pointwise)
+		p->im.rowwise = 0;
 	p->kpad = round_up(p->im.k, shape->kgroup);
 	if (pack_panels(p, w_ohwi, folded, multiplier) != 0)
 		goto fail;
