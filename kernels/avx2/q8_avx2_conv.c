@@ -99,6 +99,8 @@ const struct qx_kernels_q8 qx_q8_avx2 = {
 	.dequantize = qx_q8_avx2_dequantize,
 	.requantize = qx_q8_avx2_requantize,
 	.add = qx_q8_avx2_add,
+	.mul = qx_q8_avx2_mul,
+	.lookup = qx_q8_scalar_lookup,
 	.maxpool = qx_q8_avx2_maxpool,
 	.avgpool = qx_q8_scalar_avgpool,
 };

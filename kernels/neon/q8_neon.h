@@ -118,6 +118,9 @@ void qx_q8_neon_requantize(const uint8_t *x, size_t count, int32_t x_zp, float m
 void qx_q8_neon_add(const uint8_t *a, int32_t a_zp, float a_mul, const uint8_t *b, int32_t b_zp,
                     float b_mul, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
                     uint8_t *y);
+void qx_q8_neon_mul(const uint8_t *a, int32_t a_zp, const uint8_t *b, int32_t b_zp,
+                    float multiplier, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
+                    uint8_t *y);
 void qx_q8_neon_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8_t *y,
                         int64_t pix_begin, int64_t pix_end);
 void qx_q8_neon_avgpool(const struct qx_q8_conv_desc *d, int count_include_pad, float multiplier,
