@@ -131,6 +131,7 @@ struct view_builder {
 	struct qx_graph_view view;
 	struct qx_view_tensor tensors[MAX_T];
 	struct qx_view_node nodes[MAX_N];
+	uint32_t node_flags[MAX_N];
 	int32_t idx[8 * MAX_N];
 	int32_t inputs[4], outputs[4];
 	int n_idx;
@@ -142,6 +143,7 @@ static void vb_init(struct view_builder *b)
 	b->view.model_path = "test.onnx";
 	b->view.tensors = b->tensors;
 	b->view.nodes = b->nodes;
+	b->view.node_flags = b->node_flags;
 	b->view.inputs = b->inputs;
 	b->view.outputs = b->outputs;
 	b->view.batch = 1;
@@ -214,6 +216,9 @@ static int32_t vb_node(struct view_builder *b, const char *name, int32_t op, con
 	b->idx[b->n_idx++] = out;
 	nd->n_outputs = 1;
 	nd->modes = modes | QX_MODE_BIT(QX_MODE_FLOAT);
+	/* as the host publishes it: for these ops, the ABI 1.0 list */
+	if ((modes & QX_MODE_BIT(QX_MODE_STATIC)) && qx_view_op_keeps_qparams(op))
+		b->node_flags[n] = QX_VIEW_NODE_KEEPS_QPARAMS;
 	nd->weight = nd->weight_axis = nd->bias = -1;
 	if ((op == QX_VIEW_OP_CONV || op == QX_VIEW_OP_GEMM || op == QX_VIEW_OP_MATMUL) &&
 	    n_in >= 2 && b->tensors[in[1]].is_const) {
