@@ -34,6 +34,8 @@ static const struct qx_q8_op rows[QX_OP_COUNT] = {
 	[QX_OP_ADD] = { QX_Q8_ADD, QX_Q8_IN_BROADCAST2, 0, 0, NULL },
 	[QX_OP_MUL] = { QX_Q8_MUL, QX_Q8_IN_BROADCAST2, 0, 0, NULL },
 	[QX_OP_CONCAT] = { QX_Q8_CONCAT, QX_Q8_IN_ACTS, 0, 0, NULL },
+	[QX_OP_SIGMOID] = { QX_Q8_TABLE, QX_Q8_IN_ACTS, 0, 0, qx_q8_sigmoid },
+	[QX_OP_HARDSWISH] = { QX_Q8_TABLE, QX_Q8_IN_ACTS, 0, 0, qx_q8_hardswish },
 };
 
 const struct qx_q8_op *qx_q8_op_of(enum qx_op op)

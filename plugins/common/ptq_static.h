@@ -74,6 +74,7 @@ struct qxp_observer {
 	struct qxp_hist_observer hist;  /* histogram */
 	float scale;
 	int32_t zero_point;
+	int fixed;                      /* FX's fixed qparams (qxp_fixed_qparams): never observed */
 };
 
 struct qxp_ptq {
@@ -161,6 +162,15 @@ static inline int qxp_quantizes(const struct qxp_ptq_config *cfg, const struct q
 	if (nd->op == QX_VIEW_OP_FLATTEN)
 		return cfg->flatten_int8;
 	return 1;
+}
+
+/* Ops whose output FX quantizes with fixed qparams instead of an observer
+ * (default_fixed_qparams_range_0to1_observer: scale 1/256, zero point 0, quint8 0..255,
+ * whatever reduce_range says). Of the ops the harness runs in int8, Sigmoid. */
+#define QXP_FIXED_SCALE (1.0f / 256.0f)
+static inline int qxp_fixed_qparams(int32_t op)
+{
+	return op == QX_VIEW_OP_SIGMOID;
 }
 
 static inline int32_t qxp_find(int32_t *parent, int32_t t)
@@ -268,8 +278,9 @@ static inline int qxp_make_observers(struct qxp_ptq *s, const struct qx_graph_vi
 	int32_t *parent = malloc(((size_t)T + 1) * sizeof *parent);
 	char *member = calloc((size_t)T + 1, 1);
 	int32_t *first_of_root = malloc(((size_t)T + 1) * sizeof *first_of_root);
+	char *fixed_root = calloc((size_t)T + 1, 1); /* roots of classes with fixed qparams */
 	int rc = QX_STATUS_OK;
-	if (!parent || !member || !first_of_root) {
+	if (!parent || !member || !first_of_root || !fixed_root) {
 		s->host->error(s->host, "out of memory for the observers of %d tensors", (int)T);
 		rc = QX_STATUS_NOMEM;
 		goto out;
@@ -300,6 +311,11 @@ static inline int qxp_make_observers(struct qxp_ptq *s, const struct qx_graph_vi
 				if (qxp_is_activation(view, nd->inputs[j]))
 					qxp_union(parent, out, nd->inputs[j]);
 	}
+	/* classes holding the output of a fixed-qparams node take those qparams */
+	for (int32_t n = 0; n < view->n_nodes; n++)
+		if (s->node_modes[n] == QX_MODE_STATIC && qxp_fixed_qparams(view->nodes[n].op) &&
+		    view->nodes[n].n_outputs > 0 && qxp_is_activation(view, view->nodes[n].outputs[0]))
+			fixed_root[qxp_find(parent, view->nodes[n].outputs[0])] = 1;
 	/* execution order: graph inputs, then each node's outputs */
 	s->n_observe = s->n_members = 0;
 	for (int32_t pass = 0; pass < 2; pass++) {
@@ -315,7 +331,7 @@ static inline int qxp_make_observers(struct qxp_ptq *s, const struct qx_graph_vi
 					first_of_root[root] = s->n_observers++;
 				s->observer_of[t] = first_of_root[root];
 				s->members[s->n_members++] = t;
-				if (!qxp_fused_add_output(s, view, t))
+				if (!qxp_fused_add_output(s, view, t) && !fixed_root[root])
 					s->observe[s->n_observe++] = t;
 			}
 		}
@@ -344,6 +360,7 @@ static inline int qxp_make_observers(struct qxp_ptq *s, const struct qx_graph_vi
 		struct qxp_observer *o = &s->observers[s->observer_of[s->members[i]]];
 		if (o->tensor < 0)
 			o->tensor = s->members[i];
+		o->fixed = fixed_root[qxp_find(parent, s->members[i])];
 	}
 	for (int32_t i = 0; i < s->n_observers && s->cfg.act_observer == QXP_ACT_HISTOGRAM; i++)
 		if (qxp_hist_init(&s->observers[i].hist, s->cfg.bins, s->cfg.upsample_rate,
@@ -357,6 +374,7 @@ out:
 	free(parent);
 	free(member);
 	free(first_of_root);
+	free(fixed_root);
 	return rc;
 }
 
@@ -453,6 +471,11 @@ static inline int qxp_ptq_calibrate(void *p, const struct qx_batch *batch)
 static inline int qxp_observer_qparams(struct qxp_ptq *s, struct qxp_observer *o)
 {
 	const char *name = s->view->tensors[o->tensor].name;
+	if (o->fixed) {
+		o->scale = QXP_FIXED_SCALE;
+		o->zero_point = 0;
+		return QX_STATUS_OK;
+	}
 	if (o->calls == 0) {
 		s->host->error(s->host, "tensor '%s': no calibration data reached its observer "
 		               "(expected at least one calibration batch: static quantization needs "
@@ -500,11 +523,11 @@ static inline int qxp_ptq_convert(void *p, struct qx_plan *plan)
 		struct qx_plan_tensor *pt = &s->plan_tensors[i];
 		pt->tensor = s->members[i];
 		pt->dtype = QX_PLAN_UINT8;
-		pt->symmetric = s->cfg.symmetric;
+		pt->symmetric = o->fixed ? 0 : s->cfg.symmetric;
 		pt->axis = -1;
 		pt->n_channels = 1;
-		pt->qmin = qmin;
-		pt->qmax = qmax;
+		pt->qmin = o->fixed ? 0 : qmin;
+		pt->qmax = o->fixed ? 255 : qmax;
 		pt->scales = &o->scale;
 		pt->zero_points = &o->zero_point;
 	}
