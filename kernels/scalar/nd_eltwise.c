@@ -82,20 +82,38 @@ struct row_fn {
 	            void *y, int64_t n);
 };
 
+/* One op over a row, the op picked once: a[j * ia] op b[j * ib]. */
+#define ROW_LOOP(expr)                                                                        \
+	do {                                                                                      \
+		if (ia == 1 && ib == 1)                                                               \
+			for (int64_t j = 0; j < n; j++) {                                                 \
+				float p = a[j], q = b[j];                                                     \
+				y[j] = (expr);                                                                \
+			}                                                                                 \
+		else                                                                                  \
+			for (int64_t j = 0; j < n; j++) {                                                 \
+				float p = a[j * ia], q = b[j * ib];                                           \
+				y[j] = (expr);                                                                \
+			}                                                                                 \
+	} while (0)
+
 static void row_f32(struct row_fn *f, const void *va, int64_t ia, const void *vb, int64_t ib,
                     void *vy, int64_t n)
 {
 	const float *a = va, *b = vb;
 	float *y = vy;
-	if (f->op == QX_ND_MUL && ia == 1 && ib == 0) {
-		float s = b[0]; /* the squeeze-excitation gate: a whole plane times one value */
+	switch (f->op) {
+	case QX_ND_ADD: ROW_LOOP(p + q); break;
+	case QX_ND_SUB: ROW_LOOP(p - q); break;
+	case QX_ND_MUL: ROW_LOOP(p * q); break;
+	case QX_ND_DIV: ROW_LOOP(p / q); break;
+	default:
 		for (int64_t j = 0; j < n; j++)
-			y[j] = a[j] * s;
-		return;
+			y[j] = binop_f32(f->op, a[j * ia], b[j * ib]);
 	}
-	for (int64_t j = 0; j < n; j++)
-		y[j] = binop_f32(f->op, a[j * ia], b[j * ib]);
 }
+
+#undef ROW_LOOP
 
 static void row_i64(struct row_fn *f, const void *va, int64_t ia, const void *vb, int64_t ib,
                     void *vy, int64_t n)
