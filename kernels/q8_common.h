@@ -253,6 +253,58 @@ struct qx_q8_dw *qx_q8_dw_pack(const struct qx_q8_conv_desc *d, const int8_t *w_
                                const int32_t *bias, const float *multiplier, int welem);
 void qx_q8_dw_free(struct qx_q8_dw *p);
 
+/* The run loop every set's depthwise kernel shares: an output pixel's position, advanced one
+ * pixel at a time (no division per pixel). */
+struct qx_q8_dw_cursor {
+	int64_t img, oy, ox;
+};
+
+static inline struct qx_q8_dw_cursor qx_q8_dw_cursor_at(const struct qx_q8_conv_desc *d,
+                                                        int64_t pix)
+{
+	int64_t hw = d->oh * d->ow;
+	struct qx_q8_dw_cursor cur = { pix / hw, pix % hw / d->ow, pix % d->ow };
+	return cur;
+}
+
+/* src[t] = where tap t of the cursor's pixel reads its c channels: the input pixel, or the in_zp
+ * row for a tap in the padding. Then moves the cursor to the next pixel. */
+static inline void qx_q8_dw_taps(const struct qx_q8_dw *p, const uint8_t *x,
+                                 struct qx_q8_dw_cursor *cur, const uint8_t **src)
+{
+	const struct qx_q8_conv_desc *d = &p->d;
+	int t = 0;
+	for (int ky = 0; ky < d->kh; ky++) {
+		int64_t iy = cur->oy * d->sh - d->pt + (int64_t)ky * d->dh;
+		const uint8_t *row = x + (cur->img * d->h + iy) * d->w * d->c;
+		for (int kx = 0; kx < d->kw; kx++, t++) {
+			int64_t ix = cur->ox * d->sw - d->pl + (int64_t)kx * d->dw;
+			src[t] = iy >= 0 && iy < d->h && ix >= 0 && ix < d->w ? row + ix * d->c
+			                                                       : p->zp_row;
+		}
+	}
+	if (++cur->ox == d->ow) {
+		cur->ox = 0;
+		if (++cur->oy == d->oh)
+			cur->oy = 0, cur->img++;
+	}
+}
+
+/* The last, partial block of channels [full, c) reads span bytes from each tap: past c, inside
+ * the next pixel, except at the end of the input (x_end), where a tap reads a copy in its row of
+ * tail (rows of span bytes, zeroed by the caller) instead. tail_src[t]: where tap t reads. */
+static inline void qx_q8_dw_tail(const struct qx_q8_dw *p, const uint8_t *const *src,
+                                 int64_t full, int64_t span, const uint8_t *x_end, uint8_t *tail,
+                                 const uint8_t **tail_src)
+{
+	int taps = p->d.kh * p->d.kw;
+	for (int t = 0; t < taps; t++) {
+		tail_src[t] = src[t] + full;
+		if (src[t] != p->zp_row && src[t] + full + span > x_end)
+			tail_src[t] = memcpy(tail + t * span, src[t] + full, (size_t)(p->d.c - full));
+	}
+}
+
 /* A grouped convolution with fewer output channels per group than a vector has lanes wastes
  * most of every vector (and gathers tiny segments per group). Merging f adjacent groups into one
  * with block-diagonal weights (zero where an output channel meets another group's inputs) gives

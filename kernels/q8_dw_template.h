@@ -51,48 +51,27 @@ static void Q8_SET(dw_run)(const struct qx_q8_dw *p, const uint8_t *x, uint8_t *
 	const int taps = d->kh * d->kw;
 	const uint8_t *x_end = x + d->n * d->h * d->w * c;
 	const uint8_t *src[QX_Q8_DW_TAPS_MAX], *tail_src[QX_Q8_DW_TAPS_MAX];
-	/* the last block of a pixel reads up to a vector past c: inside the next pixel, except at
-	 * the end of the input, where the taps read a copy instead */
 	_Alignas(64) uint8_t tail[QX_Q8_DW_TAPS_MAX][Q8_NB_MAX * Q8_LANES];
 	const int64_t full = c / width * width, rest = c - full;
 	const int tail_nb = (int)((rest + Q8_LANES - 1) / Q8_LANES);
 	if (rest)
 		memset(tail, 0, sizeof tail); /* lanes past c: defined, and never stored */
-	int64_t hw = d->oh * d->ow;
-	int64_t img = begin / hw, oy = begin % hw / d->ow, ox = begin % d->ow;
+	struct qx_q8_dw_cursor cur = qx_q8_dw_cursor_at(d, begin);
 	for (int64_t pix = begin; pix < end; pix++) {
-		int t = 0;
-		for (int ky = 0; ky < d->kh; ky++) {
-			int64_t iy = oy * d->sh - d->pt + (int64_t)ky * d->dh;
-			const uint8_t *row = x + (img * d->h + iy) * d->w * c;
-			for (int kx = 0; kx < d->kw; kx++, t++) {
-				int64_t ix = ox * d->sw - d->pl + (int64_t)kx * d->dw;
-				src[t] = iy >= 0 && iy < d->h && ix >= 0 && ix < d->w ? row + ix * c
-				                                                       : p->zp_row;
-			}
-		}
+		qx_q8_dw_taps(p, x, &cur, src);
 		uint8_t *out = y + pix * c;
 		for (int64_t c0 = 0; c0 < full; c0 += width)
 			Q8_SET(dw_block)(p, src, c0, taps, c0, out + c0, width, Q8_NB_MAX);
-		if (rest) {
-			for (t = 0; t < taps; t++) {
-				tail_src[t] = src[t] + full;
-				if (src[t] != p->zp_row && src[t] + full + tail_nb * Q8_LANES > x_end)
-					tail_src[t] = memcpy(tail[t], src[t] + full, (size_t)rest);
-			}
-			if (tail_nb == 1)
-				Q8_SET(dw_block)(p, tail_src, 0, taps, full, out + full, rest, 1);
-			else if (tail_nb == 2 || Q8_NB_MAX == 2)
-				Q8_SET(dw_block)(p, tail_src, 0, taps, full, out + full, rest, 2);
-			else if (tail_nb == 3)
-				Q8_SET(dw_block)(p, tail_src, 0, taps, full, out + full, rest, 3);
-			else
-				Q8_SET(dw_block)(p, tail_src, 0, taps, full, out + full, rest, 4);
-		}
-		if (++ox == d->ow) {
-			ox = 0;
-			if (++oy == d->oh)
-				oy = 0, img++;
-		}
+		if (!rest)
+			continue;
+		qx_q8_dw_tail(p, src, full, tail_nb * Q8_LANES, x_end, &tail[0][0], tail_src);
+		if (tail_nb == 1)
+			Q8_SET(dw_block)(p, tail_src, 0, taps, full, out + full, rest, 1);
+		else if (tail_nb == 2 || Q8_NB_MAX == 2)
+			Q8_SET(dw_block)(p, tail_src, 0, taps, full, out + full, rest, 2);
+		else if (tail_nb == 3)
+			Q8_SET(dw_block)(p, tail_src, 0, taps, full, out + full, rest, 3);
+		else
+			Q8_SET(dw_block)(p, tail_src, 0, taps, full, out + full, rest, 4);
 	}
 }

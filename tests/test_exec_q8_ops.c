@@ -7,8 +7,10 @@
  *     Concat(a, m) -> c [B,6,5,5];  Mul(c, c) -> y (equal shapes)
  * plus the broadcasts the int8 Add / Mul accept and refuse. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "data/dataset.h"
 #include "exec/bitexact.h"
@@ -16,72 +18,40 @@
 #include "exec/exec_q8.h"
 #include "exec/q8_ops.h"
 #include "plugin/tiny_model.h"
+#include "plugin/view.h"
+#include "qx/plan.h"
+#include "support/onnx_builder.h"
 #include "support/tap.h"
 
 #define B 3
 #define C 3 /* QX_MAX_CHANNELS: synthetic images have at most that many */
 #define HW 5
 
-static int add_tensor(struct qx_graph *g, const char *name, int ndim, const int64_t *dims)
-{
-	struct qx_tensor *t = &g->tensors[g->n_tensors];
-	memset(t, 0, sizeof *t);
-	t->name = strdup(name);
-	t->dtype = QX_DT_F32;
-	t->ndim = ndim;
-	memcpy(t->dims, dims, sizeof *dims * (size_t)ndim);
-	memcpy(t->decl_dims, dims, sizeof *dims * (size_t)ndim);
-	t->producer = -1;
-	return g->n_tensors++;
-}
+#define F32 ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT
 
-static int add_node(struct qx_graph *g, const char *name, enum qx_op op, int n_in, const int *in,
-                    int out)
-{
-	struct qx_node *n = &g->nodes[g->n_nodes];
-	memset(n, 0, sizeof *n);
-	n->name = strdup(name);
-	n->op = op;
-	n->n_in = n_in;
-	n->in = malloc(sizeof *n->in * (size_t)n_in);
-	memcpy(n->in, in, sizeof *in * (size_t)n_in);
-	n->n_out = 1;
-	n->out[0] = out;
-	n->out[1] = -1;
-	n->act_min = -INFINITY;
-	n->act_max = INFINITY;
-	g->tensors[out].producer = g->n_nodes;
-	return g->n_nodes++;
-}
+static char tmpdir[] = "/tmp/qx-test-exec-q8-ops-XXXXXX";
 
-static void build(struct qx_graph *g)
+/* The model, written as ONNX and read back by the importer (so the nodes are what a real model
+ * gives); tensor numbers follow the order below: x, p, g, m, h, a, c, y. */
+static int build(struct qx_graph *g, struct qx_error *err)
 {
-	memset(g, 0, sizeof *g);
-	g->tensors = calloc(16, sizeof *g->tensors);
-	g->nodes = calloc(8, sizeof *g->nodes);
-	g->inputs = malloc(sizeof *g->inputs);
-	g->outputs = malloc(sizeof *g->outputs);
-	g->path = strdup("<se model>");
-	const int64_t big[4] = { B, C, HW, HW }, gate[4] = { B, C, 1, 1 },
-		      cat[4] = { B, 2 * C, HW, HW };
-	int x = add_tensor(g, "x", 4, big), p = add_tensor(g, "p", 4, gate);
-	int gt = add_tensor(g, "g", 4, gate), m = add_tensor(g, "m", 4, big);
-	int h = add_tensor(g, "h", 4, big), a = add_tensor(g, "a", 4, big);
-	int c = add_tensor(g, "c", 4, cat), y = add_tensor(g, "y", 4, cat);
-	add_node(g, "gap", QX_OP_GLOBALAVGPOOL, 1, (int[]){ x }, p);
-	add_node(g, "sigmoid", QX_OP_SIGMOID, 1, (int[]){ p }, gt);
-	add_node(g, "gate", QX_OP_MUL, 2, (int[]){ x, gt }, m);
-	add_node(g, "hardswish", QX_OP_HARDSWISH, 1, (int[]){ m }, h);
-	add_node(g, "add", QX_OP_ADD, 2, (int[]){ gt, h }, a);
-	int cn = add_node(g, "cat", QX_OP_CONCAT, 2, (int[]){ a, m }, c);
-	g->nodes[cn].attr.axis = 1;
-	add_node(g, "square", QX_OP_MUL, 2, (int[]){ c, c }, y);
-	g->n_inputs = 1;
-	g->inputs[0] = x;
-	g->n_outputs = 1;
-	g->outputs[0] = y;
-	g->opset = 13;
-	g->batch = B;
+	struct mb b;
+	char path[512];
+	const int64_t xd[4] = { B, C, HW, HW };
+	mb_init(&b, 13);
+	mb_input(&b, "x", F32, 4, xd);
+	mb_node(&b, "GlobalAveragePool", "gap", "x", "p");
+	mb_node(&b, "Sigmoid", "sigmoid", "p", "g");
+	mb_node(&b, "Mul", "gate", "x,g", "m");
+	mb_node(&b, "HardSwish", "hardswish", "m", "h");
+	mb_node(&b, "Add", "add", "g,h", "a");
+	mb_attr_int(&b, mb_node(&b, "Concat", "cat", "a,m", "c"), "axis", 1);
+	mb_node(&b, "Mul", "square", "c,c", "y");
+	mb_output(&b, "y");
+	mb_write(&b, "se.onnx", path, sizeof path, 0);
+	int rc = qx_graph_load_onnx(path, g, err);
+	remove(path);
+	return rc;
 }
 
 static void set_act(struct qx_quant_plan *p, int t, float scale, int32_t zp)
@@ -117,7 +87,8 @@ static void make_plan(const struct qx_graph *g, struct qx_exec_f32 *f, struct qx
 		float scale = (hi - lo) / 255.0f;
 		set_act(p, t, scale, (int32_t)nearbyintf(-lo / scale));
 	}
-	int x = 0, pt = 1, gt = 2;
+	int x = qx_graph_find_tensor(g, "x"), pt = qx_graph_find_tensor(g, "p");
+	int gt = qx_graph_find_tensor(g, "g");
 	free(p->tensor[pt].scales), free(p->tensor[pt].zero_points);
 	set_act(p, pt, p->tensor[x].scales[0], p->tensor[x].zero_points[0]);
 	free(p->tensor[gt].scales), free(p->tensor[gt].zero_points);
@@ -169,11 +140,13 @@ static uint8_t requant(float t, const struct qx_tensor_qparams *q)
 }
 
 /* The ops' steps against formulas written here, on the int8 bytes the steps read (NHWC). */
-static void check_formulas(const struct qx_exec_q8 *q, const struct qx_quant_plan *p)
+static void check_formulas(const struct qx_graph *g, const struct qx_exec_q8 *q,
+                           const struct qx_quant_plan *p)
 {
-	const struct qx_tensor_qparams *qx = &p->tensor[0], *qp = &p->tensor[1],
-				       *qg = &p->tensor[2], *qm = &p->tensor[3], *qh = &p->tensor[4],
-				       *qa = &p->tensor[5];
+#define QP(name) (&p->tensor[qx_graph_find_tensor(g, name)])
+	const struct qx_tensor_qparams *qx = QP("x"), *qp = QP("p"), *qg = QP("g"), *qm = QP("m"),
+				       *qh = QP("h"), *qa = QP("a");
+#undef QP
 	const uint8_t *xb = NULL;
 	const uint8_t *pb = step_bytes(q, "gap", "avgpool"), *gb = step_bytes(q, "sigmoid", "table lookup");
 	const uint8_t *mb = step_bytes(q, "gate", "mul"), *hb = step_bytes(q, "hardswish", "table lookup");
@@ -214,6 +187,26 @@ static void check_formulas(const struct qx_exec_q8 *q, const struct qx_quant_pla
 	ok(bad_a == 0, "Add with the gate as its first input, broadcast (%d differ)", bad_a);
 }
 
+/* What a plugin sees: every node may run static; only the pool keeps its input's qparams. */
+static void check_view(const struct qx_graph *g)
+{
+	struct qx_view_store vs;
+	struct qx_error err = { 0 };
+	if (!ok(qx_view_build(g, &vs, &err) == 0, "the plugin's view builds"))
+		return;
+	int all_static = 1, keeps = 0, keeps_gap = 0;
+	for (int n = 0; n < vs.view.n_nodes; n++) {
+		all_static &= (vs.view.nodes[n].modes & QX_MODE_BIT(QX_MODE_STATIC)) != 0;
+		if (qx_view_node_keeps_qparams(&vs.view, n)) {
+			keeps++;
+			keeps_gap = !strcmp(vs.view.nodes[n].name, "gap");
+		}
+	}
+	ok(all_static && keeps == 1 && keeps_gap, "view: Sigmoid, HardSwish, broadcast Mul and Add, "
+	   "Concat may run static; node_flags mark only GlobalAveragePool as keeping qparams");
+	qx_view_free(&vs);
+}
+
 static void check_broadcast_kinds(void)
 {
 	struct qx_tensor a = { .ndim = 4, .dims = { 2, 8, 5, 5 } }, b = a, y = a;
@@ -239,7 +232,14 @@ int main(void)
 	check_broadcast_kinds();
 	struct qx_error err = { 0 };
 	struct qx_graph g;
-	build(&g);
+	if (!mkdtemp(tmpdir))
+		return tap_skip_all("mkdtemp failed");
+	mb_dir = tmpdir;
+	int rc = build(&g, &err);
+	rmdir(tmpdir);
+	if (!ok(rc == 0, "the model loads%s%s", rc ? ": " : "", rc ? err.msg : ""))
+		return tap_done();
+	check_view(&g);
 	struct qx_dataset ds;
 	if (qx_synthetic_dataset(B, C, HW, HW, 10, 11, &ds, &err)) {
 		ok(0, "images: %s", err.msg);
@@ -252,7 +252,7 @@ int main(void)
 	const float *in = images;
 	const struct qx_kernels *scalar = qx_kernels_get(QX_KSET_SCALAR);
 	struct qx_exec_f32 *f = NULL;
-	int rc = qx_exec_f32_create(&g, B, scalar, &f, &err);
+	rc = qx_exec_f32_create(&g, B, scalar, &f, &err);
 	if (!rc)
 		rc = qx_exec_f32_run(f, &in, &err);
 	if (!ok(rc == 0, "fp32 run%s%s", rc ? ": " : "", rc ? err.msg : ""))
@@ -273,7 +273,7 @@ int main(void)
 			d = fmaxf(d, fabsf(yq[i] - yf[i])), hi = fmaxf(hi, fabsf(yf[i]));
 		ok(d <= 0.05f * hi, "int8 output within 5%% of fp32's largest value (max diff %.4g of "
 		   "%.4g)", d, hi);
-		check_formulas(q, &plan);
+		check_formulas(&g, q, &plan);
 	}
 	qx_exec_q8_free(q);
 	for (int s = 0; s < QX_KSET_COUNT; s++) {

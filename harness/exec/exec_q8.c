@@ -293,6 +293,21 @@ static int build_dyn_gemm(struct qx_exec_q8 *e, int n, const struct qx_quant_pla
 	return 0;
 }
 
+/* The step of a node with one int8 input and one int8 output (in[0] -> out[0]), its tensors'
+ * int8 forms made or planned. */
+static int unary_step(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
+                      enum step_kind kind, struct step **out, struct qx_error *err)
+{
+	const struct qx_node *nd = &e->g->nodes[n];
+	int rc = want_u8(e, nd->in[0], plan, err);
+	if (!rc)
+		rc = alloc_u8(e, nd->out[0], plan, err);
+	if (rc)
+		return rc;
+	*out = add_step(e, kind, n, nd->in[0], nd->out[0]);
+	return *out ? 0 : qx_fail_nomem(err, "building the int8 model");
+}
+
 /* Ops whose int8 output is a (re)quantized copy of the input: Relu, Clip, Identity, Dropout,
  * Flatten, Reshape. */
 static int build_requant(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
@@ -300,14 +315,10 @@ static int build_requant(struct qx_exec_q8 *e, int n, const struct qx_quant_plan
 {
 	const struct qx_node *nd = &e->g->nodes[n];
 	int x = nd->in[0], y = nd->out[0];
-	int rc = want_u8(e, x, plan, err);
-	if (!rc)
-		rc = alloc_u8(e, y, plan, err);
+	struct step *s;
+	int rc = unary_step(e, n, plan, STEP_REQUANT, &s, err);
 	if (rc)
 		return rc;
-	struct step *s = add_step(e, STEP_REQUANT, n, x, y);
-	if (!s)
-		return qx_fail_nomem(err, "building the int8 model");
 	const struct q8_tensor *qx = &e->t[x];
 	struct q8_tensor *qy = &e->t[y];
 	float lo = nd->act_min, hi = nd->act_max;
@@ -326,19 +337,15 @@ static int build_pool(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *p
 	const struct qx_graph *g = e->g;
 	const struct qx_node *nd = &g->nodes[n];
 	int x = nd->in[0], y = nd->out[0];
-	int rc = want_u8(e, x, plan, err);
-	if (!rc)
-		rc = alloc_u8(e, y, plan, err);
-	if (rc)
-		return rc;
 	const struct qx_tensor *ti = &g->tensors[x], *to = &g->tensors[y];
 	if (ti->ndim != 4)
 		return qx_fail(err, QX_EUNSUPPORTED, "%s: node '%s' (%s): int8 pooling needs a 4-D input",
 		               g->path, nd->name, qx_op_name(nd->op));
 	int max = qx_q8_op_of(nd->op)->step == QX_Q8_MAXPOOL;
-	struct step *s = add_step(e, max ? STEP_MAXPOOL : STEP_AVGPOOL, n, x, y);
-	if (!s)
-		return qx_fail_nomem(err, "building the int8 model");
+	struct step *s;
+	int rc = unary_step(e, n, plan, max ? STEP_MAXPOOL : STEP_AVGPOOL, &s, err);
+	if (rc)
+		return rc;
 	const struct q8_tensor *qx = &e->t[x];
 	struct q8_tensor *qy = &e->t[y];
 	struct qx_q8_conv_desc *d = &s->desc;
@@ -430,13 +437,11 @@ static int build_table(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *
 {
 	const struct qx_node *nd = &e->g->nodes[n];
 	int x = nd->in[0], y = nd->out[0];
-	int rc = want_u8(e, x, plan, err);
-	if (!rc)
-		rc = alloc_u8(e, y, plan, err);
+	struct step *s;
+	int rc = unary_step(e, n, plan, STEP_TABLE, &s, err);
 	if (rc)
 		return rc;
-	struct step *s = add_step(e, STEP_TABLE, n, x, y);
-	if (!s || !(s->table = malloc(256)))
+	if (!(s->table = malloc(256)))
 		return qx_fail_nomem(err, "building the int8 model");
 	const struct q8_tensor *qx = &e->t[x];
 	struct q8_tensor *qy = &e->t[y];

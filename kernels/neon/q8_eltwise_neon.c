@@ -103,6 +103,7 @@ void qx_q8_neon_requantize(const uint8_t *x, size_t count, int32_t x_zp, float m
 	}
 }
 
+/* add: a_mul, b_mul; mul: a_mul is the one multiplier */
 struct add_params {
 	int32_t a_zp, b_zp, y_zp;
 	float a_mul, b_mul, lo, hi;
@@ -120,22 +121,32 @@ static void add16(const uint8_t *a, const uint8_t *b, const struct add_params *a
 	vst1q_u8(y, round_clamp_u8(t, ap->lo, ap->hi, ap->y_zp));
 }
 
+typedef void binary16_fn(const uint8_t *a, const uint8_t *b, const struct add_params *ap,
+                         uint8_t *y);
+
+/* op16 over count values, the last partial step through 16-wide scratch copies. */
+static void binary_run(binary16_fn *op16, const uint8_t *a, const uint8_t *b, size_t count,
+                       const struct add_params *ap, uint8_t *y)
+{
+	size_t i = 0;
+	for (; i + 16 <= count; i += 16)
+		op16(a + i, b + i, ap, y + i);
+	if (i < count) {
+		uint8_t in_a[16] = { 0 }, in_b[16] = { 0 }, out[16];
+		memcpy(in_a, a + i, count - i);
+		memcpy(in_b, b + i, count - i);
+		op16(in_a, in_b, ap, out);
+		memcpy(y + i, out, count - i);
+	}
+}
+
 void qx_q8_neon_add(const uint8_t *a, int32_t a_zp, float a_mul, const uint8_t *b, int32_t b_zp,
                     float b_mul, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
                     uint8_t *y)
 {
 	const struct add_params ap = { a_zp, b_zp, y_zp, a_mul, b_mul, (float)(y_min - y_zp),
 		                       (float)(y_max - y_zp) };
-	size_t i = 0;
-	for (; i + 16 <= count; i += 16)
-		add16(a + i, b + i, &ap, y + i);
-	if (i < count) {
-		uint8_t in_a[16] = { 0 }, in_b[16] = { 0 }, out[16];
-		memcpy(in_a, a + i, count - i);
-		memcpy(in_b, b + i, count - i);
-		add16(in_a, in_b, &ap, out);
-		memcpy(y + i, out, count - i);
-	}
+	binary_run(add16, a, b, count, &ap, y);
 }
 
 /* The exact int32 product of the differences, then one fp32 multiply. */
@@ -155,14 +166,5 @@ void qx_q8_neon_mul(const uint8_t *a, int32_t a_zp, const uint8_t *b, int32_t b_
 {
 	const struct add_params ap = { a_zp, b_zp, y_zp, multiplier, 0.0f, (float)(y_min - y_zp),
 		                       (float)(y_max - y_zp) };
-	size_t i = 0;
-	for (; i + 16 <= count; i += 16)
-		mul16(a + i, b + i, &ap, y + i);
-	if (i < count) {
-		uint8_t in_a[16] = { 0 }, in_b[16] = { 0 }, out[16];
-		memcpy(in_a, a + i, count - i);
-		memcpy(in_b, b + i, count - i);
-		mul16(in_a, in_b, &ap, out);
-		memcpy(y + i, out, count - i);
-	}
+	binary_run(mul16, a, b, count, &ap, y);
 }
