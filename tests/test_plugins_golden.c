@@ -941,6 +941,18 @@ static void check_concat_add(void)
 	run_end(&r);
 }
 
+/* One calibration batch: tensor ts[i] holds vals[i] (numel values each). */
+static void feed_one_batch(struct feed *feed, int n, const int32_t *ts, const float *const *vals,
+                           int64_t numel)
+{
+	memset(feed, 0, sizeof *feed);
+	feed->n_batches = 1;
+	for (int i = 0; i < n; i++) {
+		feed->data[0][ts[i]] = vals[i];
+		feed->numel[0][ts[i]] = numel;
+	}
+}
+
 /* x -> Conv a, x -> Conv b, Add(a, b) -> s -> Relu -> r: FX fuses the pair (add_relu) and
  * observes only r; s is not observed and takes r's qparams. */
 static void check_add_relu(void)
@@ -963,14 +975,8 @@ static void check_add_relu(void)
 	static const float xv[2] = { -1, 2 }, av[2] = { -2, 1 }, bv[2] = { 3, -1 },
 		sv[2] = { -5.0f, 2.5f }, rv[2] = { 0.0f, 2.5f };
 	struct feed feed;
-	memset(&feed, 0, sizeof feed);
-	feed.n_batches = 1;
-	const float *vals[5] = { xv, av, bv, sv, rv };
-	int32_t ts[5] = { x, a, bb, s, r_t };
-	for (int i = 0; i < 5; i++) {
-		feed.data[0][ts[i]] = vals[i];
-		feed.numel[0][ts[i]] = 2;
-	}
+	feed_one_batch(&feed, 5, (const int32_t[]){ x, a, bb, s, r_t },
+	               (const float *const[]){ xv, av, bv, sv, rv }, 2);
 	struct run r;
 	int rc = run_start(&r, PER_TENSOR, &b.view, NULL, 0, &feed);
 	int observed_s = 0;
@@ -1112,14 +1118,8 @@ static void check_se_ops(void)
 	static const float xv[2] = { -1, 2 }, cv[2] = { -4, 2 }, hv[2] = { -0.375f, 3.0f },
 		mv[2] = { -0.25f, 2.5f }, rv[2] = { 0.0f, 16.0f };
 	struct feed feed;
-	memset(&feed, 0, sizeof feed);
-	feed.n_batches = 1;
-	const float *vals[5] = { xv, cv, hv, mv, rv };
-	int32_t ts[5] = { x, c, h, m, r_t };
-	for (int i = 0; i < 5; i++) {
-		feed.data[0][ts[i]] = vals[i];
-		feed.numel[0][ts[i]] = 2;
-	}
+	feed_one_batch(&feed, 5, (const int32_t[]){ x, c, h, m, r_t },
+	               (const float *const[]){ xv, cv, hv, mv, rv }, 2);
 	struct run r;
 	int rc = run_start(&r, PER_TENSOR, &b.view, NULL, 0, &feed);
 	int observed_gq = 0;
