@@ -117,9 +117,23 @@ static inline int qx_view_op_keeps_qparams(int32_t op)
 	}
 }
 
-/* Whether input j of node nd is an activation that needs uint8 qparams when nd runs static:
- * not its weight or bias, not an omitted input, and for Reshape and Clip only the data input
- * (their other inputs are constant shapes and bounds). */
+/* Whether input j of node n of view is an activation that needs uint8 qparams when the node runs
+ * static: present, and not a constant (weights, biases, shapes, bounds are constants; the host
+ * offers static mode only to nodes whose other inputs are activations). Holds for every op. */
+static inline int qx_view_node_act_input(const struct qx_graph_view *view, int32_t n, int32_t j)
+{
+	if (n < 0 || n >= view->n_nodes)
+		return 0;
+	const struct qx_view_node *nd = &view->nodes[n];
+	if (j < 0 || j >= nd->n_inputs || nd->inputs[j] < 0 || nd->inputs[j] >= view->n_tensors)
+		return 0;
+	return !view->tensors[nd->inputs[j]].is_const;
+}
+
+/* The same for the ops of ABI 1.0 from the node alone: not its weight or bias, not an omitted
+ * input, and for Reshape and Clip only the data input (their other inputs are constant shapes
+ * and bounds). Kept for plugins written against minor 0; qx_view_node_act_input covers every
+ * op. */
 static inline int qx_view_static_act_input(const struct qx_view_node *nd, int32_t j)
 {
 	if (j < 0 || j >= nd->n_inputs || nd->inputs[j] < 0)

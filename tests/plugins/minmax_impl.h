@@ -110,7 +110,7 @@ static int minmax_prepare(void *state, const struct qx_graph_view *v, struct qx_
 			continue;
 		st->modes[n] = QX_MODE_STATIC;
 		for (int32_t j = 0; j < nd->n_inputs; j++)
-			if (qx_view_static_act_input(nd, j))
+			if (qx_view_node_act_input(v, n, j))
 				need[nd->inputs[j]] = 1;
 		need[nd->outputs[0]] = 1;
 	}
