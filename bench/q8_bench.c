@@ -223,6 +223,27 @@ struct result {
 	double mac;     /* per call */
 };
 
+/* MobileNetV2 / ResNeXt shapes: depthwise 3x3 (stride 1 and 2), 1x1 expand and project,
+ * grouped 3x3 with 4 channels per group, depthwise with channel multiplier 2. */
+struct mobile_layer {
+	const char *name;
+	int c, oc, hw, k, stride, groups;
+};
+static const struct mobile_layer mobile_layers[] = {
+	{ "dw3x3/1 c144 @28", 144, 144, 28, 3, 1, 144 },
+	{ "dw3x3/2 c144 @56", 144, 144, 56, 3, 2, 144 },
+	{ "dw3x3/1 c576 @14", 576, 576, 14, 3, 1, 576 },
+	{ "dw3x3/1 c40x2 @28", 40, 80, 28, 3, 1, 40 },
+	{ "g32 3x3/1 c128 @28", 128, 128, 28, 3, 1, 32 },
+	{ "1x1 24->144 @56", 24, 144, 56, 1, 1, 1 },
+	{ "1x1 144->24 @56", 144, 24, 56, 1, 1, 1 },
+	{ "1x1 96->576 @14", 96, 576, 14, 1, 1, 1 },
+	{ "1x1 320->1280 @7", 320, 1280, 7, 1, 1, 1 },
+};
+
+static struct result time_desc(const struct qx_kernels_q8 *q, struct qx_q8_conv_desc d,
+                               double budget);
+
 static struct result time_layer(const struct qx_kernels_q8 *q, const struct layer *l, int batch,
                                 double budget)
 {
@@ -231,7 +252,27 @@ static struct result time_layer(const struct qx_kernels_q8 *q, const struct laye
 		.kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pt = 1, .pl = 1, .pb = 1,
 		.pr = 1, .groups = 1, .in_zp = 3, .out_zp = 0, .out_min = 0, .out_max = 255,
 	};
-	int64_t k = 9 * (int64_t)l->c, xs = d.n * d.h * d.w * d.c, pix = d.n * d.oh * d.ow;
+	return time_desc(q, d, budget);
+}
+
+static struct result time_mobile(const struct qx_kernels_q8 *q, const struct mobile_layer *l,
+                                 int batch, double budget)
+{
+	int pad = l->k / 2, ohw = (l->hw + 2 * pad - l->k) / l->stride + 1;
+	struct qx_q8_conv_desc d = {
+		.n = batch, .h = l->hw, .w = l->hw, .c = l->c, .oc = l->oc, .oh = ohw, .ow = ohw,
+		.kh = l->k, .kw = l->k, .sh = l->stride, .sw = l->stride, .dh = 1, .dw = 1,
+		.pt = pad, .pl = pad, .pb = pad, .pr = pad, .groups = l->groups, .in_zp = 3,
+		.out_zp = 0, .out_min = 0, .out_max = 255,
+	};
+	return time_desc(q, d, budget);
+}
+
+static struct result time_desc(const struct qx_kernels_q8 *q, struct qx_q8_conv_desc d,
+                               double budget)
+{
+	int64_t k = (int64_t)d.kh * d.kw * (d.c / d.groups), xs = d.n * d.h * d.w * d.c;
+	int64_t pix = d.n * d.oh * d.ow;
 	uint8_t *x = malloc((size_t)xs), *y = malloc((size_t)(pix * d.oc));
 	int8_t *w = malloc((size_t)(d.oc * k));
 	int32_t *bias = malloc((size_t)d.oc * sizeof *bias);
@@ -352,6 +393,19 @@ int main(int argc, char **argv)
 				if (peak_rate > 0)
 					printf(" %6.1f%%", 100.0 * mac_s / peak_rate);
 				printf("\n");
+			}
+		}
+		printf("%-22s %5s %12s %9s\n", "mobile layer", "batch", "us/call", "GMAC/s");
+		for (size_t i = 0; i < sizeof mobile_layers / sizeof mobile_layers[0]; i++) {
+			for (int b = 0; b < 2; b++) {
+				int batch = b ? 64 : 1;
+				struct result r = time_mobile(ks->q8, &mobile_layers[i], batch, budget);
+				if (r.seconds <= 0) {
+					printf("%s: pack failed\n", mobile_layers[i].name);
+					continue;
+				}
+				printf("%-22s %5d %12.1f %9.2f\n", mobile_layers[i].name, batch,
+				       r.seconds * 1e6, r.mac / r.seconds * 1e-9);
 			}
 		}
 	}

@@ -91,6 +91,16 @@ struct qx_kernels_q8 {
 	void (*add)(const uint8_t *a, int32_t a_zp, float a_mul, const uint8_t *b, int32_t b_zp,
 	            float b_mul, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max, uint8_t *y);
 
+	/* y = clamp(rne((float)((a - a_zp) * (b - b_zp)) * multiplier) + y_zp, y_min, y_max),
+	 * multiplier = a_scale * b_scale / y_scale: the int32 product is exact (|p| <= 65025, so
+	 * its float is too), then one fp32 multiply. */
+	void (*mul)(const uint8_t *a, int32_t a_zp, const uint8_t *b, int32_t b_zp, float multiplier,
+	            size_t count, int32_t y_zp, int32_t y_min, int32_t y_max, uint8_t *y);
+
+	/* y[i] = table[x[i]]: an element-wise function of one input (Sigmoid, HardSwish) as a
+	 * 256-entry table the caller computed from the qparams (so every set agrees trivially). */
+	void (*lookup)(const uint8_t *x, size_t count, const uint8_t *table, uint8_t *y);
+
 	/* Max pooling over NHWC uint8 (same scale and zero point in and out; padding never wins).
 	 * d->oc == d->c and d->groups == d->c; in_zp/out_zp are ignored; the result is clamped to
 	 * [out_min, out_max] (a fused ReLU). Output pixels [pix_begin, pix_end). A window with no

@@ -195,9 +195,13 @@ struct qx_q8_simd_shape {
 
 struct qx_q8_simd_conv {
 	struct qx_q8_simd_shape shape;
+	struct qx_q8_dw *dw;       /* not NULL: a depthwise convolution, run by dw_run instead */
 	struct qx_q8_conv_desc d;  /* the gemm is a 1x1 conv of k channels, in_zp = 0, no bias */
 	int is_gemm;
 	struct qx_q8_im2col im;
+	int pointwise;             /* 1x1, stride 1, no padding, one group: the input is the GEMM's
+	                              A matrix as it lies (one row of c bytes per pixel), so tiles
+	                              span output rows and images (no per-row tail tiles) */
 	int64_t cg, ocg, k;        /* k: kh * kw * cg, the weights per output channel */
 	int64_t kpad;              /* im.k (segments at seg_stride) rounded up to kgroup */
 	int64_t blocks;            /* output-channel blocks per group */
@@ -224,6 +228,93 @@ int qx_q8_simd_gemm_pack(const struct qx_q8_simd_shape *shape, const struct qx_q
                          const int8_t *w_nk, void **packed);
 void qx_q8_simd_pack_free(void *packed);
 
+/* ---- depthwise and grouped convolution (every SIMD set) ---------------------------------
+ * A depthwise convolution with channel multiplier 1 (groups == c == oc) has one input channel
+ * per output channel, so it vectorizes across channels: each output pixel is, per block of
+ * channels, sum over taps of x[tap][c] * w[tap][c], one vector multiply-accumulate per tap and
+ * vector, no gather. Packed once here: */
+#define QX_Q8_DW_CBLOCK 64   /* channels are padded to a multiple of this (the widest block) */
+#define QX_Q8_DW_TAPS_MAX 64 /* kh * kw above this runs the grouped path instead */
+
+struct qx_q8_dw {
+	struct qx_q8_conv_desc d;
+	int64_t cpad;             /* c rounded up to QX_Q8_DW_CBLOCK */
+	int welem;                /* bytes per packed weight: 4 (x86: int32) or 2 (NEON: int16) */
+	void *w;                  /* [kh * kw][cpad] weights, sign-extended, zero past c */
+	int32_t *bias;            /* [cpad] folded bias (bias - in_zp * sum w), zero past c */
+	float *mult;              /* [cpad] multipliers, zero past c */
+	uint8_t *zp_row;          /* cpad bytes of in_zp: what a padded tap reads */
+};
+
+/* Whether d is a depthwise convolution the depthwise kernels take. */
+int qx_q8_dw_applies(const struct qx_q8_conv_desc *d);
+/* Packs it (copies everything); returns NULL when out of memory. */
+struct qx_q8_dw *qx_q8_dw_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,
+                               const int32_t *bias, const float *multiplier, int welem);
+void qx_q8_dw_free(struct qx_q8_dw *p);
+
+/* The run loop every set's depthwise kernel shares: an output pixel's position, advanced one
+ * pixel at a time (no division per pixel). */
+struct qx_q8_dw_cursor {
+	int64_t img, oy, ox;
+};
+
+static inline struct qx_q8_dw_cursor qx_q8_dw_cursor_at(const struct qx_q8_conv_desc *d,
+                                                        int64_t pix)
+{
+	int64_t hw = d->oh * d->ow;
+	struct qx_q8_dw_cursor cur = { pix / hw, pix % hw / d->ow, pix % d->ow };
+	return cur;
+}
+
+/* src[t] = where tap t of the cursor's pixel reads its c channels: the input pixel, or the in_zp
+ * row for a tap in the padding. Then moves the cursor to the next pixel. */
+static inline void qx_q8_dw_taps(const struct qx_q8_dw *p, const uint8_t *x,
+                                 struct qx_q8_dw_cursor *cur, const uint8_t **src)
+{
+	const struct qx_q8_conv_desc *d = &p->d;
+	int t = 0;
+	for (int ky = 0; ky < d->kh; ky++) {
+		int64_t iy = cur->oy * d->sh - d->pt + (int64_t)ky * d->dh;
+		const uint8_t *row = x + (cur->img * d->h + iy) * d->w * d->c;
+		for (int kx = 0; kx < d->kw; kx++, t++) {
+			int64_t ix = cur->ox * d->sw - d->pl + (int64_t)kx * d->dw;
+			src[t] = iy >= 0 && iy < d->h && ix >= 0 && ix < d->w ? row + ix * d->c
+			                                                       : p->zp_row;
+		}
+	}
+	if (++cur->ox == d->ow) {
+		cur->ox = 0;
+		if (++cur->oy == d->oh)
+			cur->oy = 0, cur->img++;
+	}
+}
+
+/* The last, partial block of channels [full, c) reads span bytes from each tap: past c, inside
+ * the next pixel, except at the end of the input (x_end), where a tap reads a copy in its row of
+ * tail (rows of span bytes, zeroed by the caller) instead. tail_src[t]: where tap t reads. */
+static inline void qx_q8_dw_tail(const struct qx_q8_dw *p, const uint8_t *const *src,
+                                 int64_t full, int64_t span, const uint8_t *x_end, uint8_t *tail,
+                                 const uint8_t **tail_src)
+{
+	int taps = p->d.kh * p->d.kw;
+	for (int t = 0; t < taps; t++) {
+		tail_src[t] = src[t] + full;
+		if (src[t] != p->zp_row && src[t] + full + span > x_end)
+			tail_src[t] = memcpy(tail + t * span, src[t] + full, (size_t)(p->d.c - full));
+	}
+}
+
+/* A grouped convolution with fewer output channels per group than a vector has lanes wastes
+ * most of every vector (and gathers tiny segments per group). Merging f adjacent groups into one
+ * with block-diagonal weights (zero where an output channel meets another group's inputs) gives
+ * a convolution with groups / f groups and the same sums exactly (the zeros add 0 mod 2^32).
+ * f is the largest divisor of groups with f * ocg <= lanes. Returns 0 and *merged_w = NULL when
+ * nothing merges (*md = *d), 0 with a malloc'ed [oc][kh][kw][f * cg] array otherwise, -1 when
+ * out of memory. */
+int qx_q8_merge_groups(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi, int lanes,
+                       struct qx_q8_conv_desc *md, int8_t **merged_w);
+
 /* ---- the scalar set's functions, which SIMD sets reuse for shapes they do not cover ------- */
 extern const struct qx_kernels_q8 qx_q8_scalar;
 int qx_q8_scalar_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,
@@ -243,6 +334,11 @@ void qx_q8_scalar_requantize(const uint8_t *x, size_t count, int32_t x_zp, float
 void qx_q8_scalar_add(const uint8_t *a, int32_t a_zp, float a_mul, const uint8_t *b, int32_t b_zp,
                       float b_mul, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
                       uint8_t *y);
+
+void qx_q8_scalar_mul(const uint8_t *a, int32_t a_zp, const uint8_t *b, int32_t b_zp,
+                      float multiplier, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
+                      uint8_t *y);
+void qx_q8_scalar_lookup(const uint8_t *x, size_t count, const uint8_t *table, uint8_t *y);
 
 void qx_q8_scalar_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8_t *y,
                           int64_t pix_begin, int64_t pix_end);

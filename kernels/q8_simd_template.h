@@ -28,7 +28,9 @@
  *   V_CVTF(v) (cvtdq2ps), V_MULF, V_ADDF, V_SET1F, V_MAXF(t, lo) (maxps: NaN -> lo), V_MINF,
  *   V_CVTI(f) (cvtps2dq: round half to even under the default MXCSR)
  *   V_STORE_ROW_U8(p, r0, r1, r2, r3, nb, n)   store the first n of the nb * lanes int32 in
- *                         r0.. (values already in [0, 255]) as bytes, packing with saturation */
+ *                         r0.. (values already in [0, 255]) as bytes, packing with saturation
+ *   V_LOADU8_I32(p)       Q8_LANES bytes at p zero-extended to int32 lanes (depthwise,
+ *                         q8_dw_template.h) */
 #include "q8_common.h"
 
 #include <stdlib.h>
@@ -357,10 +359,30 @@ static void Q8_SET(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint
 	}
 }
 
+/* A pointwise convolution is a GEMM: x[pixel][c] . w[oc][c]. The 8-bit sets read the rows in
+ * place when c is a multiple of kgroup (a row's last kgroup then ends inside it); the 16-bit
+ * set and other widths gather, through the generic path below. */
+static void Q8_SET(conv_run_pointwise)(const struct qx_q8_simd_conv *p, const uint8_t *x,
+                                       uint8_t *y, int64_t begin, int64_t end, void *buf)
+{
+	const uint8_t *src[1] = { x };
+	const int64_t c = p->d.c;
+	int64_t tiles = (end - begin + p->mr - 1) / p->mr;
+	for (int64_t pix = begin; pix < end; tiles--) {
+		int mr = (int)((end - pix + tiles - 1) / tiles); /* balanced tiles */
+		Q8_SET(conv_blocks)(p, buf, src, pix * c, c, y, pix, 0, mr);
+		pix += mr;
+	}
+}
+
 static void Q8_SET(conv_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, uint8_t *y,
                              int64_t begin, int64_t end, void *buf)
 {
 	const struct qx_q8_conv_desc *d = &p->d;
+	if (!Q8_WIDE && p->pointwise && p->im.seg_stride == p->im.seg_len) {
+		Q8_SET(conv_run_pointwise)(p, x, y, begin, end, buf);
+		return;
+	}
 	if (p->im.rowwise && d->kh <= 64) {
 		Q8_SET(conv_run_rowwise)(p, x, y, begin, end, buf);
 		return;
@@ -397,10 +419,16 @@ static void Q8_SET(gemm_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, 
 	}
 }
 
+#include "q8_dw_template.h"
+
 static void Q8_SET(conv)(const void *packed, const uint8_t *x, uint8_t *y, int64_t pix_begin,
                          int64_t pix_end)
 {
 	const struct qx_q8_simd_conv *p = packed;
+	if (p->dw) {
+		Q8_SET(dw_run)(p->dw, x, y, pix_begin, pix_end);
+		return;
+	}
 	_Alignas(64) uint8_t stack_buf[QX_Q8_STACK_BUF];
 	void *buf = p->buf_bytes <= sizeof stack_buf ? stack_buf : malloc(p->buf_bytes);
 	if (!buf) {

@@ -62,11 +62,11 @@ static void test_faults(void)
 		enum qx_plugin_fault kind;
 		const char *fault, *fault2;
 	} cases[] = {
-		{ "newer-major", QX_PLUGIN_LOAD_FAILED, "built for plugin ABI 2.0",
-		  "this qx-bench has ABI 1.0" },
-		{ "newer-minor", QX_PLUGIN_LOAD_FAILED, "built for plugin ABI 1.1",
-		  "expected ABI 1.x with x <= 0" },
-		{ "bad-struct-size", QX_PLUGIN_LOAD_FAILED, "struct_size 8", "for ABI 1.0" },
+		{ "newer-major", QX_PLUGIN_LOAD_FAILED, "built for plugin ABI 2.1",
+		  "this qx-bench has ABI 1.1" },
+		{ "newer-minor", QX_PLUGIN_LOAD_FAILED, "built for plugin ABI 1.2",
+		  "expected ABI 1.x with x <= 1" },
+		{ "bad-struct-size", QX_PLUGIN_LOAD_FAILED, "struct_size 8", "for ABI 1.1" },
 		{ "no-entry", QX_PLUGIN_LOAD_FAILED, "no entry point",
 		  "undefined symbol: qx_plugin_entry" },
 		{ "zero-scale", QX_PLUGIN_INVALID_PLAN, "invalid plan",
@@ -159,7 +159,7 @@ static void check_good_plan(const struct qx_plugin_result *res)
 	int w1 = qx_graph_find_tensor(&graph, "conv1.weight");
 	int b1 = qx_graph_find_tensor(&graph, "conv1.bias");
 	ok(res->name && !strcmp(res->name, "good") && res->version &&
-	   !strcmp(res->version, "1.0.0") && res->abi_major == 1 && res->abi_minor == 0,
+	   !strcmp(res->version, "1.0.0") && res->abi_major == 1 && res->abi_minor == 1,
 	   "good: metadata and ABI reach the parent (%s %s, ABI %u.%u)", res->name,
 	   res->version, res->abi_major, res->abi_minor);
 	ok(res->calib_images == N_IMAGES && res->calib_batches == 3,

@@ -131,6 +131,7 @@ struct view_builder {
 	struct qx_graph_view view;
 	struct qx_view_tensor tensors[MAX_T];
 	struct qx_view_node nodes[MAX_N];
+	uint32_t node_flags[MAX_N];
 	int32_t idx[8 * MAX_N];
 	int32_t inputs[4], outputs[4];
 	int n_idx;
@@ -142,6 +143,7 @@ static void vb_init(struct view_builder *b)
 	b->view.model_path = "test.onnx";
 	b->view.tensors = b->tensors;
 	b->view.nodes = b->nodes;
+	b->view.node_flags = b->node_flags;
 	b->view.inputs = b->inputs;
 	b->view.outputs = b->outputs;
 	b->view.batch = 1;
@@ -214,6 +216,9 @@ static int32_t vb_node(struct view_builder *b, const char *name, int32_t op, con
 	b->idx[b->n_idx++] = out;
 	nd->n_outputs = 1;
 	nd->modes = modes | QX_MODE_BIT(QX_MODE_FLOAT);
+	/* as the host publishes it: for these ops, the ABI 1.0 list */
+	if ((modes & QX_MODE_BIT(QX_MODE_STATIC)) && qx_view_op_keeps_qparams(op))
+		b->node_flags[n] = QX_VIEW_NODE_KEEPS_QPARAMS;
 	nd->weight = nd->weight_axis = nd->bias = -1;
 	if ((op == QX_VIEW_OP_CONV || op == QX_VIEW_OP_GEMM || op == QX_VIEW_OP_MATMUL) &&
 	    n_in >= 2 && b->tensors[in[1]].is_const) {
@@ -936,6 +941,18 @@ static void check_concat_add(void)
 	run_end(&r);
 }
 
+/* One calibration batch: tensor ts[i] holds vals[i] (numel values each). */
+static void feed_one_batch(struct feed *feed, int n, const int32_t *ts, const float *const *vals,
+                           int64_t numel)
+{
+	memset(feed, 0, sizeof *feed);
+	feed->n_batches = 1;
+	for (int i = 0; i < n; i++) {
+		feed->data[0][ts[i]] = vals[i];
+		feed->numel[0][ts[i]] = numel;
+	}
+}
+
 /* x -> Conv a, x -> Conv b, Add(a, b) -> s -> Relu -> r: FX fuses the pair (add_relu) and
  * observes only r; s is not observed and takes r's qparams. */
 static void check_add_relu(void)
@@ -958,14 +975,8 @@ static void check_add_relu(void)
 	static const float xv[2] = { -1, 2 }, av[2] = { -2, 1 }, bv[2] = { 3, -1 },
 		sv[2] = { -5.0f, 2.5f }, rv[2] = { 0.0f, 2.5f };
 	struct feed feed;
-	memset(&feed, 0, sizeof feed);
-	feed.n_batches = 1;
-	const float *vals[5] = { xv, av, bv, sv, rv };
-	int32_t ts[5] = { x, a, bb, s, r_t };
-	for (int i = 0; i < 5; i++) {
-		feed.data[0][ts[i]] = vals[i];
-		feed.numel[0][ts[i]] = 2;
-	}
+	feed_one_batch(&feed, 5, (const int32_t[]){ x, a, bb, s, r_t },
+	               (const float *const[]){ xv, av, bv, sv, rv }, 2);
 	struct run r;
 	int rc = run_start(&r, PER_TENSOR, &b.view, NULL, 0, &feed);
 	int observed_s = 0;
@@ -1079,6 +1090,71 @@ static void check_options(void)
 	}
 }
 
+/* x -> Conv c; Sigmoid(c) -> g; HardSwish(c) -> h; Mul(h, g) -> m; Mul(c, c) -> q -> Relu -> r.
+ * FX (torch 1.13, onednn / native backend config): Sigmoid's output has fixed qparams (1/256,
+ * zero point 0, 0..255, whatever reduce_range says) and no observer; HardSwish and Mul outputs
+ * have their own observers; a Mul read only by a Relu is mul_relu (only r observed). */
+static void check_se_ops(void)
+{
+	static const float w[4] = { 1.0f, -0.5f, 0.25f, 2.0f };
+	struct view_builder b;
+	vb_init(&b);
+	int64_t xd[4] = { 1, 1, 2, 2 }, wd[4] = { 1, 1, 2, 2 }, od[4] = { 1, 1, 1, 1 };
+	int32_t x = vb_input(&b, "x", 4, xd);
+	int32_t in[2] = { x, vb_tensor(&b, "W", 4, wd, w) };
+	int32_t c = vb_node(&b, "conv", QX_VIEW_OP_CONV, in, 2, "c", 4, od, S, 0);
+	in[0] = c;
+	int32_t g = vb_node(&b, "sigmoid", QX_VIEW_OP_SIGMOID, in, 1, "g", 4, od, S, -1);
+	int32_t h = vb_node(&b, "hardswish", QX_VIEW_OP_HARDSWISH, in, 1, "h", 4, od, S, -1);
+	in[0] = h;
+	in[1] = g;
+	int32_t m = vb_node(&b, "mul", QX_VIEW_OP_MUL, in, 2, "m", 4, od, S, -1);
+	in[0] = in[1] = c;
+	int32_t q = vb_node(&b, "square", QX_VIEW_OP_MUL, in, 2, "q", 4, od, S, -1);
+	in[0] = q;
+	int32_t r_t = vb_node(&b, "relu", QX_VIEW_OP_RELU, in, 1, "r", 4, od, S, -1);
+	vb_output(&b, m);
+	vb_output(&b, r_t);
+	static const float xv[2] = { -1, 2 }, cv[2] = { -4, 2 }, hv[2] = { -0.375f, 3.0f },
+		mv[2] = { -0.25f, 2.5f }, rv[2] = { 0.0f, 16.0f };
+	struct feed feed;
+	feed_one_batch(&feed, 5, (const int32_t[]){ x, c, h, m, r_t },
+	               (const float *const[]){ xv, cv, hv, mv, rv }, 2);
+	struct run r;
+	int rc = run_start(&r, PER_TENSOR, &b.view, NULL, 0, &feed);
+	int observed_gq = 0;
+	for (int32_t i = 0; rc == 0 && i < r.prep.n_observe; i++)
+		observed_gq |= r.prep.observe[i] == g || r.prep.observe[i] == q;
+	int all_static = rc == 0;
+	for (int32_t n = 0; n < b.view.n_nodes && all_static; n++)
+		all_static = plan_mode(&r, n) == QX_MODE_STATIC;
+	ok(all_static && r.prep.n_observe == 5 && !observed_gq,
+	   "Sigmoid, HardSwish, Mul: static; Sigmoid's output and a Mul fused with its Relu are "
+	   "not observed");
+	const struct qx_plan_tensor *eg = rc ? NULL : plan_entry(&r, g);
+	ok(eg && eg->scales[0] == 1.0f / 256.0f && eg->zero_points[0] == 0 && eg->qmin == 0 &&
+	   eg->qmax == 255, "Sigmoid: FX's fixed qparams, scale 1/256, zero point 0 over 0..255 "
+	   "(also with reduce_range)");
+	float scale = 0;
+	int32_t zp = -1;
+	struct qx_qscheme qs = { QX_PLAN_UINT8, 0, 0, 127, 1 };
+	qx_calculate_qparams(-0.375f, 3.0f, &qs, &scale, &zp);
+	const struct qx_plan_tensor *eh = rc ? NULL : plan_entry(&r, h);
+	int good_h = eh && eh->scales[0] == scale && eh->zero_points[0] == zp;
+	qx_calculate_qparams(-0.25f, 2.5f, &qs, &scale, &zp);
+	const struct qx_plan_tensor *em = rc ? NULL : plan_entry(&r, m);
+	int good_m = em && em->scales[0] == scale && em->zero_points[0] == zp;
+	ok(good_h && good_m, "HardSwish and Mul: their outputs observed on their own");
+	qx_calculate_qparams(0.0f, 16.0f, &qs, &scale, &zp);
+	const struct qx_plan_tensor *eq = rc ? NULL : plan_entry(&r, q);
+	ok(eq && eq->scales[0] == scale && eq->zero_points[0] == zp &&
+	   same_entry(eq, plan_entry(&r, r_t)),
+	   "Mul read only by a Relu (FX's mul_relu): shares the Relu's qparams (range [0, 16])");
+	if (rc)
+		diag("  %s failed: %s", r.stage, r.msg);
+	run_end(&r);
+}
+
 int main(void)
 {
 	tap_plan(0);
@@ -1091,6 +1167,7 @@ int main(void)
 	check_chain();
 	check_concat_add();
 	check_add_relu();
+	check_se_ops();
 	check_options();
 	for (int p = 0; p < N_PLUGINS; p++)
 		if (plugin_dl[p])

@@ -15,7 +15,7 @@
 #include <string.h>
 
 /* Result lines per set; a skipped set skips this many. */
-#define CHECKS_PER_SET 11
+#define CHECKS_PER_SET 13
 
 static const struct qx_kernels_q8 *REF, *SET;
 static const char *set_name;
@@ -105,8 +105,13 @@ static void random_desc(struct qx_q8_conv_desc *d, int max_hw)
 	static const int ocs[] = { 1, 10, 33, 128, 16, 32, 64 };
 	static const int ks[] = { 1, 3, 5 };
 	memset(d, 0, sizeof *d);
+	static const int dw_cs[] = { 1, 3, 17, 64, 4, 8, 32, 70, 144, 200 };
+	static const int narrow_groups[] = { 3, 4, 8, 16, 32 };
 	do {
-		int mode = rnd_in(0, 5); /* 0: groups 2, 1: depthwise, else groups 1 */
+		/* 0: groups 2, 1: depthwise (multiplier 1 or 2; channels past one vector block and
+		 * not a multiple of any vector width too), 2: many narrow groups (1 to 4 channels in
+		 * and 1 to 8 out per group), else groups 1 */
+		int mode = rnd_in(0, 6);
 		d->c = pick(cs, 7);
 		d->oc = pick(ocs, 7);
 		d->groups = 1;
@@ -115,8 +120,13 @@ static void random_desc(struct qx_q8_conv_desc *d, int max_hw)
 			d->c *= 2;
 			d->oc = (d->oc + 1) / 2 * 2;
 		} else if (mode == 1) {
+			d->c = pick(dw_cs, 10);
 			d->groups = (int)d->c;
-			d->oc = d->c * rnd_in(1, 2);
+			d->oc = d->c * (rnd_in(0, 3) ? 1 : 2);
+		} else if (mode == 2) {
+			d->groups = pick(narrow_groups, 5);
+			d->c = d->groups * rnd_in(1, 4);
+			d->oc = d->groups * rnd_in(1, 8);
 		}
 		d->n = rnd_in(1, 3);
 		d->h = rnd_in(1, max_hw);
@@ -384,7 +394,7 @@ static void test_quantize_dequantize(void)
 
 static void test_requantize_add(void)
 {
-	int bad_r = 0, bad_a = 0;
+	int bad_r = 0, bad_a = 0, bad_m = 0, bad_l = 0;
 	for (size_t s = 0; s < NSIZES; s++) {
 		for (int r = 0; r < 4; r++) {
 			size_t n = sizes[s];
@@ -405,11 +415,27 @@ static void test_requantize_add(void)
 			REF->add(a, zx, m1, b, zy, m2, n, 128, lo, hi, ya);
 			SET->add(a, zx, m1, b, zy, m2, n, 128, lo, hi, yb);
 			bad_a += memcmp(ya, yb, n + GUARD) != 0;
+			/* mul: r == 1 gives exact ties (2^-k), r == 0 the extreme product 255 * 255 */
+			float mm = r == 1 ? 0.0625f : (float)rnd_in(1, 3000) * 1e-5f;
+			memset(ya, 7, n + GUARD), memset(yb, 7, n + GUARD);
+			REF->mul(a, r == 0 ? 0 : zx, b, zy, mm, n, 128, lo, hi, ya);
+			SET->mul(a, r == 0 ? 0 : zx, b, zy, mm, n, 128, lo, hi, yb);
+			bad_m += memcmp(ya, yb, n + GUARD) != 0;
+			uint8_t table[256];
+			for (int i = 0; i < 256; i++)
+				table[i] = (uint8_t)rnd();
+			memset(ya, 7, n + GUARD), memset(yb, 7, n + GUARD);
+			REF->lookup(a, n, table, ya);
+			SET->lookup(a, n, table, yb);
+			bad_l += memcmp(ya, yb, n + GUARD) != 0;
 			free(a), free(b), free(ya), free(yb);
 		}
 	}
 	ok(bad_r == 0, "%s requantize: sizes 0..1000 equal scalar (%d differ)", set_name, bad_r);
 	ok(bad_a == 0, "%s add: sizes 0..1000 equal scalar (%d differ)", set_name, bad_a);
+	ok(bad_m == 0, "%s mul: sizes 0..1000 with ties and 255 * 255 equal scalar (%d differ)",
+	   set_name, bad_m);
+	ok(bad_l == 0, "%s lookup: sizes 0..1000 equal scalar (%d differ)", set_name, bad_l);
 }
 
 /* ---- pools ---------------------------------------------------------------------------------- */
@@ -467,7 +493,8 @@ static void test_pools(int rounds)
 static int table_complete(const struct qx_kernels_q8 *q)
 {
 	return q->conv_pack && q->conv && q->gemm_pack && q->gemm_f32out && q->pack_free &&
-	       q->quantize && q->dequantize && q->requantize && q->add && q->maxpool && q->avgpool;
+	       q->quantize && q->dequantize && q->requantize && q->add && q->mul && q->lookup && q->maxpool &&
+	       q->avgpool;
 }
 
 int main(void)

@@ -239,6 +239,20 @@ static void test_elementwise_hand(void)
 	K->add(a, 10, 1.0f, b, 10, 0.5f, 3, 0, 0, 255, y);
 	ok(y[0] == 2 && y[1] == 6 && y[2] == 255, "add: ties to even and clamp (%d %d %d)", y[0], y[1],
 	   y[2]);
+	/* (10-10)*(13-10) = 0 -> 5; (20-10)*(3-10)*0.25 = -17.5 -> -18 + 5 clamped to 0;
+	 * 245 * 245 * 0.25 = 15006.25 -> clamp 255 */
+	K->mul(a, 10, b, 10, 0.25f, 3, 5, 0, 255, y);
+	ok(y[0] == 5 && y[1] == 0 && y[2] == 255, "mul: product, clamp below and above (%d %d %d)",
+	   y[0], y[1], y[2]);
+	uint8_t a2[2] = { 11, 13 }, b2[2] = { 12, 12 };
+	/* 1 * 2 * 1.25 = 2.5 -> 2 (even); 3 * 2 * 1.25 = 7.5 -> 8 (even) */
+	K->mul(a2, 10, b2, 10, 1.25f, 2, 0, 0, 255, y);
+	ok(y[0] == 2 && y[1] == 8, "mul: ties to even (%d %d)", y[0], y[1]);
+	uint8_t table[256];
+	for (int i = 0; i < 256; i++)
+		table[i] = (uint8_t)(255 - i);
+	K->lookup(a, 3, table, y);
+	ok(y[0] == 245 && y[1] == 235 && y[2] == 0, "lookup: y = table[x]");
 }
 
 static void test_pool_hand(void)
@@ -405,7 +419,7 @@ static void test_random_elementwise(void)
 	enum { N = 1000 };
 	float xf[N], xd[N];
 	uint8_t q[N], b[N], y[N];
-	int bad_q = 0, bad_d = 0, bad_r = 0, bad_a = 0;
+	int bad_q = 0, bad_d = 0, bad_r = 0, bad_a = 0, bad_m = 0;
 	for (int i = 0; i < N; i++) {
 		xf[i] = (float)((int)(rnd() % 60001) - 30000) * 0.01f;
 		q[i] = (uint8_t)rnd();
@@ -434,10 +448,17 @@ static void test_random_elementwise(void)
 		s = s < lo ? lo : s > hi ? hi : s;
 		bad_a += y[i] != round_even(s) + 100;
 	}
+	K->mul(q, zp, b, 128, 0.0021f, N, 100, 10, 245, y);
+	for (int i = 0; i < N; i++) {
+		float t = (float)((q[i] - zp) * (b[i] - 128)) * 0.0021f;
+		t = t < -90.0f ? -90.0f : t > 145.0f ? 145.0f : t;
+		bad_m += y[i] != round_even(t) + 100;
+	}
 	ok(bad_q == 0, "quantize: 1000 random values (%d differ)", bad_q);
 	ok(bad_d == 0, "dequantize: 1000 random values (%d differ)", bad_d);
 	ok(bad_r == 0, "requantize: 1000 random values (%d differ)", bad_r);
 	ok(bad_a == 0, "add: 1000 random values (%d differ)", bad_a);
+	ok(bad_m == 0, "mul: 1000 random values (%d differ)", bad_m);
 }
 
 static void test_random_pools(int rounds)

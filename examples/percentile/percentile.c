@@ -178,14 +178,14 @@ static int percentile_prepare(void *state, const struct qx_graph_view *v, struct
 			continue; /* float */
 		st->modes[n] = QX_MODE_STATIC;
 		for (int32_t j = 0; j < nd->n_inputs; j++)
-			if (qx_view_static_act_input(nd, j))
+			if (qx_view_node_act_input(v, n, j))
 				need[nd->inputs[j]] = 1;
 		need[nd->outputs[0]] = 1;
 	}
 	/* Pooling, Relu, Flatten and the like keep their input's qparams: the host fills in
 	 * their outputs, so they need no observing. */
 	for (int32_t n = 0; n < v->n_nodes; n++)
-		if (st->modes[n] == QX_MODE_STATIC && qx_view_op_keeps_qparams(v->nodes[n].op))
+		if (st->modes[n] == QX_MODE_STATIC && qx_view_node_keeps_qparams(v, n))
 			need[v->nodes[n].outputs[0]] = 0;
 	for (int32_t t = 0; t < v->n_tensors; t++)
 		if (need[t])

@@ -8,6 +8,7 @@
 
 #include "exec/exec_f32.h"
 #include "exec/q8_layout.h"
+#include "exec/q8_ops.h"
 #include "exec/q8_weights.h"
 #include "measure/pool.h"
 
@@ -19,16 +20,18 @@ enum step_kind {
 	STEP_MAXPOOL,
 	STEP_AVGPOOL,       /* AveragePool, GlobalAveragePool */
 	STEP_REQUANT,       /* Relu, Clip, Identity, Dropout, Flatten, Reshape (with relayout) */
-	STEP_ADD,
+	STEP_ADD,           /* Add, Mul: the smaller input may broadcast (struct qx_q8_bcast) */
+	STEP_MUL,
 	STEP_CONCAT,
+	STEP_TABLE,         /* Sigmoid, HardSwish: a 256-entry table */
 	STEP_FLOAT,         /* a float node through the fp32 executor */
 };
 
 static const char *const step_names[] = {
 	[STEP_QUANTIZE] = "quantize", [STEP_DEQUANTIZE] = "dequantize", [STEP_CONV] = "conv",
 	[STEP_DYN_GEMM] = "dynamic gemm", [STEP_MAXPOOL] = "maxpool", [STEP_AVGPOOL] = "avgpool",
-	[STEP_REQUANT] = "requantize", [STEP_ADD] = "add", [STEP_CONCAT] = "concat",
-	[STEP_FLOAT] = "float op",
+	[STEP_REQUANT] = "requantize", [STEP_ADD] = "add", [STEP_MUL] = "mul",
+	[STEP_CONCAT] = "concat", [STEP_TABLE] = "table lookup", [STEP_FLOAT] = "float op",
 };
 
 /* Run-time state of one tensor in the int8 model. */
@@ -56,9 +59,11 @@ struct step {
 	float *scale_buf;          /* [n] x_scale * w_scale, per call */
 	int32_t dyn_qmin, dyn_qmax;
 	float act_min, act_max;
-	/* add */
+	/* add, mul: in is the input with the output's shape, in2 the other */
 	int in2;
 	float mult2;
+	struct qx_q8_bcast bc;
+	uint8_t *table;            /* table lookup: 256 entries */
 };
 
 struct qx_exec_q8 {
@@ -289,6 +294,21 @@ static int build_dyn_gemm(struct qx_exec_q8 *e, int n, const struct qx_quant_pla
 	return 0;
 }
 
+/* The step of a node with one int8 input and one int8 output (in[0] -> out[0]), its tensors'
+ * int8 forms made or planned. */
+static int unary_step(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
+                      enum step_kind kind, struct step **out, struct qx_error *err)
+{
+	const struct qx_node *nd = &e->g->nodes[n];
+	int rc = want_u8(e, nd->in[0], plan, err);
+	if (!rc)
+		rc = alloc_u8(e, nd->out[0], plan, err);
+	if (rc)
+		return rc;
+	*out = add_step(e, kind, n, nd->in[0], nd->out[0]);
+	return *out ? 0 : qx_fail_nomem(err, "building the int8 model");
+}
+
 /* Ops whose int8 output is a (re)quantized copy of the input: Relu, Clip, Identity, Dropout,
  * Flatten, Reshape. */
 static int build_requant(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
@@ -296,14 +316,10 @@ static int build_requant(struct qx_exec_q8 *e, int n, const struct qx_quant_plan
 {
 	const struct qx_node *nd = &e->g->nodes[n];
 	int x = nd->in[0], y = nd->out[0];
-	int rc = want_u8(e, x, plan, err);
-	if (!rc)
-		rc = alloc_u8(e, y, plan, err);
+	struct step *s;
+	int rc = unary_step(e, n, plan, STEP_REQUANT, &s, err);
 	if (rc)
 		return rc;
-	struct step *s = add_step(e, STEP_REQUANT, n, x, y);
-	if (!s)
-		return qx_fail_nomem(err, "building the int8 model");
 	const struct q8_tensor *qx = &e->t[x];
 	struct q8_tensor *qy = &e->t[y];
 	float lo = nd->act_min, hi = nd->act_max;
@@ -322,18 +338,15 @@ static int build_pool(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *p
 	const struct qx_graph *g = e->g;
 	const struct qx_node *nd = &g->nodes[n];
 	int x = nd->in[0], y = nd->out[0];
-	int rc = want_u8(e, x, plan, err);
-	if (!rc)
-		rc = alloc_u8(e, y, plan, err);
-	if (rc)
-		return rc;
 	const struct qx_tensor *ti = &g->tensors[x], *to = &g->tensors[y];
 	if (ti->ndim != 4)
 		return qx_fail(err, QX_EUNSUPPORTED, "%s: node '%s' (%s): int8 pooling needs a 4-D input",
 		               g->path, nd->name, qx_op_name(nd->op));
-	struct step *s = add_step(e, nd->op == QX_OP_MAXPOOL ? STEP_MAXPOOL : STEP_AVGPOOL, n, x, y);
-	if (!s)
-		return qx_fail_nomem(err, "building the int8 model");
+	int max = qx_q8_op_of(nd->op)->step == QX_Q8_MAXPOOL;
+	struct step *s;
+	int rc = unary_step(e, n, plan, max ? STEP_MAXPOOL : STEP_AVGPOOL, &s, err);
+	if (rc)
+		return rc;
 	const struct q8_tensor *qx = &e->t[x];
 	struct q8_tensor *qy = &e->t[y];
 	struct qx_q8_conv_desc *d = &s->desc;
@@ -364,7 +377,7 @@ static int build_pool(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *p
 		d->pr = a->pad[3];
 		s->count_include_pad = a->count_include_pad;
 	}
-	if (nd->op == QX_OP_MAXPOOL && (qx->scale != qy->scale || qx->zp != qy->zp))
+	if (max && (qx->scale != qy->scale || qx->zp != qy->zp))
 		return qx_fail(err, QX_EPLUGIN, "%s: node '%s' (MaxPool): int8 max pooling keeps its "
 		               "input's qparams, but the plan gives its output others", g->path, nd->name);
 	s->mult = qx->scale / qy->scale;
@@ -372,11 +385,24 @@ static int build_pool(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *p
 	return 0;
 }
 
-static int build_add(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
-                     struct qx_error *err)
+/* Add and Mul. The input with the output's shape becomes the step's first one (both ops are
+ * commutative, in fp32 too), the other is broadcast to it. */
+static int build_binary(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
+                        enum step_kind kind, struct qx_error *err)
 {
-	const struct qx_node *nd = &e->g->nodes[n];
+	const struct qx_graph *g = e->g;
+	const struct qx_node *nd = &g->nodes[n];
 	int a = nd->in[0], b = nd->in[1], y = nd->out[0];
+	struct qx_q8_bcast bc = qx_q8_broadcast(&g->tensors[a], &g->tensors[b], &g->tensors[y]);
+	if (bc.kind == QX_Q8_BCAST_NONE)
+		return qx_fail(err, QX_EUNSUPPORTED, "%s: node '%s' (%s): the int8 executor cannot "
+		               "broadcast these input shapes (expected equal shapes, a single value, or "
+		               "[N, C, 1, 1] against [N, C, H, W])", g->path, nd->name,
+		               qx_op_name(nd->op));
+	if (bc.big) {
+		int t = a;
+		a = b, b = t;
+	}
 	int rc = want_u8(e, a, plan, err);
 	if (!rc)
 		rc = want_u8(e, b, plan, err);
@@ -384,14 +410,46 @@ static int build_add(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *pl
 		rc = alloc_u8(e, y, plan, err);
 	if (rc)
 		return rc;
-	struct step *s = add_step(e, STEP_ADD, n, a, y);
+	struct step *s = add_step(e, kind, n, a, y);
 	if (!s)
 		return qx_fail_nomem(err, "building the int8 model");
 	s->in2 = b;
+	s->bc = bc;
 	struct q8_tensor *qy = &e->t[y];
-	s->mult = e->t[a].scale / qy->scale;
-	s->mult2 = e->t[b].scale / qy->scale;
+	if (kind == STEP_MUL) {
+		s->mult = e->t[a].scale * e->t[b].scale / qy->scale;
+	} else {
+		s->mult = e->t[a].scale / qy->scale;
+		s->mult2 = e->t[b].scale / qy->scale;
+	}
 	output_clamp(qy, nd->act_min, nd->act_max, &s->out_min, &s->out_max);
+	/* a broadcast single value or channel-less row is spread into scratch first */
+	if (bc.kind == QX_Q8_BCAST_SCALAR)
+		need_scratch(e, (size_t)qy->lay.numel);
+	if (bc.kind == QX_Q8_BCAST_CHANNEL)
+		need_scratch(e, (size_t)bc.c);
+	qy->have_u8 = 1;
+	return 0;
+}
+
+/* Sigmoid, HardSwish: the op's table, built now from the input's and output's qparams. */
+static int build_table(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *plan,
+                       struct qx_error *err)
+{
+	const struct qx_node *nd = &e->g->nodes[n];
+	int x = nd->in[0], y = nd->out[0];
+	struct step *s;
+	int rc = unary_step(e, n, plan, STEP_TABLE, &s, err);
+	if (rc)
+		return rc;
+	if (!(s->table = malloc(256)))
+		return qx_fail_nomem(err, "building the int8 model");
+	const struct q8_tensor *qx = &e->t[x];
+	struct q8_tensor *qy = &e->t[y];
+	output_clamp(qy, nd->act_min, nd->act_max, &s->out_min, &s->out_max);
+	qx_q8_table_build(qx_q8_op_of(nd->op)->fn, qx->scale, qx->zp, qy->scale, qy->zp, s->out_min,
+	                  s->out_max, e->k->q8->quantize, s->table);
+	e->model_bytes += 256;
 	qy->have_u8 = 1;
 	return 0;
 }
@@ -447,32 +505,21 @@ static int build_node(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *p
 	int mode = plan->node[n].mode;
 	if (mode == QX_MODE_FLOAT)
 		return build_float(e, n, err);
+	const struct qx_q8_op *row = qx_q8_op_of(nd->op); /* the int8 op table */
 	if (mode == QX_MODE_DYNAMIC) {
-		if (nd->op == QX_OP_GEMM || nd->op == QX_OP_MATMUL)
+		if (row->dynamic)
 			return build_dyn_gemm(e, n, plan, err);
 	} else {
-		switch (nd->op) {
-		case QX_OP_CONV:
-		case QX_OP_GEMM:
-		case QX_OP_MATMUL:
-			return build_conv(e, n, plan, err);
-		case QX_OP_MAXPOOL:
-		case QX_OP_AVGPOOL:
-		case QX_OP_GLOBALAVGPOOL:
-			return build_pool(e, n, plan, err);
-		case QX_OP_RELU:
-		case QX_OP_CLIP:
-		case QX_OP_IDENTITY:
-		case QX_OP_DROPOUT:
-		case QX_OP_FLATTEN:
-		case QX_OP_RESHAPE:
-			return build_requant(e, n, plan, err);
-		case QX_OP_ADD:
-			return build_add(e, n, plan, err);
-		case QX_OP_CONCAT:
-			return build_concat(e, n, plan, err);
-		default:
-			break;
+		switch (row->step) {
+		case QX_Q8_LINEAR: return build_conv(e, n, plan, err);
+		case QX_Q8_MAXPOOL:
+		case QX_Q8_AVGPOOL: return build_pool(e, n, plan, err);
+		case QX_Q8_COPY: return build_requant(e, n, plan, err);
+		case QX_Q8_ADD: return build_binary(e, n, plan, STEP_ADD, err);
+		case QX_Q8_MUL: return build_binary(e, n, plan, STEP_MUL, err);
+		case QX_Q8_CONCAT: return build_concat(e, n, plan, err);
+		case QX_Q8_TABLE: return build_table(e, n, plan, err);
+		case QX_Q8_FLOAT_ONLY: break;
 		}
 	}
 	return qx_fail(err, QX_EUNSUPPORTED, "%s: node '%s' (%s): the int8 executor cannot run it in "
@@ -635,6 +682,46 @@ static void run_concat(struct qx_exec_q8 *e, const struct step *s)
 	}
 }
 
+/* add or mul of count values of a (the step's first input) and b into y */
+static void binary_call(struct qx_exec_q8 *e, const struct step *s, const uint8_t *a,
+                        const uint8_t *b, size_t count, uint8_t *y)
+{
+	const struct q8_tensor *qa = &e->t[s->in], *qb = &e->t[s->in2], *qy = &e->t[s->out];
+	if (s->kind == STEP_MUL)
+		e->k->q8->mul(a, qa->zp, b, qb->zp, s->mult, count, qy->zp, s->out_min, s->out_max, y);
+	else
+		e->k->q8->add(a, qa->zp, s->mult, b, qb->zp, s->mult2, count, qy->zp, s->out_min,
+		              s->out_max, y);
+}
+
+static void run_binary(struct qx_exec_q8 *e, const struct step *s)
+{
+	const uint8_t *a = e->t[s->in].u8, *b = e->t[s->in2].u8;
+	uint8_t *y = e->t[s->out].u8;
+	size_t count = (size_t)e->t[s->out].lay.numel;
+	const struct qx_q8_bcast *bc = &s->bc;
+	switch (bc->kind) {
+	case QX_Q8_BCAST_SCALAR:
+		memset(e->scratch, b[0], count);
+		binary_call(e, s, a, e->scratch, count, y);
+		break;
+	case QX_Q8_BCAST_CHANNEL: /* NHWC: each pixel's C values meet the image's row of b */
+		for (int64_t n = 0; n < bc->n; n++) {
+			const uint8_t *row = b + (bc->small_n ? n : 0) * (bc->small_c ? bc->c : 1);
+			if (!bc->small_c) {
+				memset(e->scratch, row[0], (size_t)bc->c);
+				row = e->scratch;
+			}
+			for (int64_t p = n * bc->hw; p < (n + 1) * bc->hw; p++)
+				binary_call(e, s, a + p * bc->c, row, (size_t)bc->c, y + p * bc->c);
+		}
+		break;
+	default:
+		binary_call(e, s, a, b, count, y);
+		break;
+	}
+}
+
 /* One step's kernel over a range of its output pixels, as the thread pool calls it. */
 struct range_call {
 	struct qx_exec_q8 *e;
@@ -692,12 +779,11 @@ static int run_step(struct qx_exec_q8 *e, struct step *s, struct qx_error *err)
 	case STEP_MAXPOOL: split(e, s, pixels, maxpool_range); break;
 	case STEP_AVGPOOL: split(e, s, pixels, avgpool_range); break;
 	case STEP_REQUANT: run_requant(e, s); break;
-	case STEP_ADD: {
-		const struct q8_tensor *a = &t[s->in], *b = &t[s->in2];
-		q8->add(a->u8, a->zp, s->mult, b->u8, b->zp, s->mult2, (size_t)t[s->out].lay.numel,
-		        t[s->out].zp, s->out_min, s->out_max, t[s->out].u8);
+	case STEP_ADD:
+	case STEP_MUL: run_binary(e, s); break;
+	case STEP_TABLE:
+		q8->lookup(t[s->in].u8, (size_t)t[s->in].lay.numel, s->table, t[s->out].u8);
 		break;
-	}
 	case STEP_CONCAT: run_concat(e, s); break;
 	case STEP_FLOAT: return qx_exec_f32_run_node(e->f32, s->node, err);
 	}
@@ -798,6 +884,7 @@ void qx_exec_q8_free(struct qx_exec_q8 *e)
 		free(st->w_scale);
 		free(st->bias_f32);
 		free(st->scale_buf);
+		free(st->table);
 	}
 	free(e->steps);
 	if (e->t)

@@ -11,6 +11,7 @@ uint32_t qx_plugin_struct_size_for_minor(uint32_t minor)
 	/* One line per minor, each the offset just past the last field that minor added. */
 	static const uint32_t sizes[] = {
 		[0] = (uint32_t)sizeof(struct qx_plugin),
+		[1] = (uint32_t)sizeof(struct qx_plugin), /* minor 1 added a view field only */
 	};
 	return minor < sizeof sizes / sizeof sizes[0] ? sizes[minor] : 0;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exec/q8_ops.h"
 #include "plugin/view.h"
 
 /* What a static or dynamic node needs of a tensor. */
@@ -216,7 +217,7 @@ static int assign_roles(struct checker *c)
 		if (mode == QX_MODE_DYNAMIC)
 			continue; /* float in, float out, float bias */
 		rc = give_role(c, caps.bias, ROLE_BIAS, n);
-		int n_act = nd->op == QX_OP_RESHAPE || nd->op == QX_OP_CLIP ? 1 : nd->n_in;
+		int n_act = qx_q8_op_of(nd->op)->inputs == QX_Q8_IN_DATA ? 1 : nd->n_in;
 		for (int j = 0; j < n_act && !rc; j++)
 			if (nd->in[j] != caps.weight && nd->in[j] != caps.bias)
 				rc = give_role(c, nd->in[j], ROLE_ACT, n);

@@ -1,4 +1,5 @@
-/* The plugin's view of the graph, and what the int8 executor supports per node.
+/* The plugin's view of the graph, and what the int8 executor supports per node (from the int8
+ * op table, harness/exec/q8_ops.c).
  *
  * Public op numbers (include/qx/graph.h) are fixed forever; the harness's enum may be
  * reordered, so the mapping is explicit. */
@@ -7,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qx/plan.h"
+#include "exec/q8_ops.h"
 
 enum qx_view_op qx_view_op_of(enum qx_op op)
 {
@@ -63,7 +64,7 @@ enum qx_view_op qx_view_op_of(enum qx_op op)
 
 int qx_op_keeps_qparams(enum qx_op op)
 {
-	return qx_view_op_keeps_qparams(qx_view_op_of(op));
+	return qx_q8_op_of(op)->keeps_qparams;
 }
 
 static int is_activation(const struct qx_graph *g, int t)
@@ -77,16 +78,6 @@ static int is_const_f32(const struct qx_graph *g, int t, int ndim)
 	return t >= 0 && t < g->n_tensors && g->tensors[t].is_const &&
 	       g->tensors[t].dtype == QX_DT_F32 && g->tensors[t].data &&
 	       (ndim < 0 || g->tensors[t].ndim == ndim);
-}
-
-static int same_shape(const struct qx_tensor *a, const struct qx_tensor *b)
-{
-	if (a->ndim != b->ndim)
-		return 0;
-	for (int i = 0; i < a->ndim; i++)
-		if (a->dims[i] != b->dims[i])
-			return 0;
-	return 1;
 }
 
 /* A constant 1-D bias of n values, or absent; anything else keeps the node in float. */
@@ -127,7 +118,7 @@ static void linear_caps(const struct qx_graph *g, const struct qx_node *nd, stru
 	c->weight_axis = axis;
 	c->bias = bias;
 	c->modes |= QX_MODE_BIT(QX_MODE_STATIC);
-	if (nd->op != QX_OP_CONV)
+	if (qx_q8_op_of(nd->op)->dynamic)
 		c->modes |= QX_MODE_BIT(QX_MODE_DYNAMIC);
 }
 
@@ -136,44 +127,33 @@ void qx_node_caps(const struct qx_graph *g, int n, struct qx_node_caps *c)
 	const struct qx_node *nd = &g->nodes[n];
 	c->modes = QX_MODE_BIT(QX_MODE_FLOAT);
 	c->weight = c->weight_axis = c->bias = -1;
-	int all_act = nd->n_in > 0;
+	const struct qx_q8_op *row = qx_q8_op_of(nd->op);
+	if (row->step == QX_Q8_FLOAT_ONLY || nd->n_out < 1 || !is_activation(g, nd->out[0]))
+		return;
+	int all_act = nd->n_in > 0, const_rest = nd->n_in > 0 && is_activation(g, nd->in[0]);
 	for (int j = 0; j < nd->n_in; j++)
 		all_act = all_act && is_activation(g, nd->in[j]);
-	switch (nd->op) {
-	case QX_OP_CONV:
-	case QX_OP_GEMM:
-	case QX_OP_MATMUL:
+	for (int j = 1; j < nd->n_in; j++)
+		const_rest = const_rest && (nd->in[j] < 0 || g->tensors[nd->in[j]].is_const);
+	int ok = 0;
+	switch (row->inputs) {
+	case QX_Q8_IN_WEIGHTED:
 		linear_caps(g, nd, c);
 		break;
-	case QX_OP_ADD:
-		if (nd->n_in == 2 && all_act &&
-		    same_shape(&g->tensors[nd->in[0]], &g->tensors[nd->in[1]]))
-			c->modes |= QX_MODE_BIT(QX_MODE_STATIC);
+	case QX_Q8_IN_ACTS:
+		ok = all_act;
 		break;
-	case QX_OP_CONCAT:
-	case QX_OP_MAXPOOL:
-	case QX_OP_AVGPOOL:
-	case QX_OP_GLOBALAVGPOOL:
-	case QX_OP_RELU:
-	case QX_OP_IDENTITY:
-	case QX_OP_DROPOUT:
-	case QX_OP_FLATTEN:
-		if (all_act)
-			c->modes |= QX_MODE_BIT(QX_MODE_STATIC);
+	case QX_Q8_IN_DATA: /* Clip's bounds live in act_min/act_max, Reshape's shape is known */
+		ok = const_rest;
 		break;
-	case QX_OP_CLIP: /* bounds must be constants (they live in act_min/act_max) */
-	case QX_OP_RESHAPE: /* the shape input is a constant */
-		if (nd->n_in >= 1 && is_activation(g, nd->in[0])) {
-			int const_rest = 1;
-			for (int j = 1; j < nd->n_in; j++)
-				const_rest = const_rest && (nd->in[j] < 0 || g->tensors[nd->in[j]].is_const);
-			if (const_rest)
-				c->modes |= QX_MODE_BIT(QX_MODE_STATIC);
-		}
-		break;
-	default:
+	case QX_Q8_IN_BROADCAST2:
+		ok = nd->n_in == 2 && all_act &&
+		     qx_q8_broadcast(&g->tensors[nd->in[0]], &g->tensors[nd->in[1]],
+		                     &g->tensors[nd->out[0]]).kind != QX_Q8_BCAST_NONE;
 		break;
 	}
+	if (ok)
+		c->modes |= QX_MODE_BIT(QX_MODE_STATIC);
 }
 
 static int is_listed(const int *list, int n, int t)
@@ -193,7 +173,8 @@ int qx_view_build(const struct qx_graph *g, struct qx_view_store *vs, struct qx_
 	vs->tensors = calloc((size_t)g->n_tensors + 1, sizeof *vs->tensors);
 	vs->nodes = calloc((size_t)g->n_nodes + 1, sizeof *vs->nodes);
 	vs->indices = calloc(n_idx + 1, sizeof *vs->indices);
-	if (!vs->tensors || !vs->nodes || !vs->indices) {
+	vs->node_flags = calloc((size_t)g->n_nodes + 1, sizeof *vs->node_flags);
+	if (!vs->tensors || !vs->nodes || !vs->indices || !vs->node_flags) {
 		qx_view_free(vs);
 		return qx_fail_nomem(err, "building the plugin's graph view");
 	}
@@ -230,6 +211,8 @@ int qx_view_build(const struct qx_graph *g, struct qx_view_store *vs, struct qx_
 		for (int j = 0; j < src->n_out; j++)
 			*idx++ = src->out[j];
 		dst->modes = caps.modes;
+		if ((caps.modes & QX_MODE_BIT(QX_MODE_STATIC)) && qx_op_keeps_qparams(src->op))
+			vs->node_flags[n] |= QX_VIEW_NODE_KEEPS_QPARAMS;
 		dst->weight = caps.weight;
 		dst->weight_axis = caps.weight_axis;
 		dst->bias = caps.bias;
@@ -255,6 +238,7 @@ int qx_view_build(const struct qx_graph *g, struct qx_view_store *vs, struct qx_
 		*idx++ = g->outputs[i];
 	v->batch = g->batch;
 	v->opset = g->opset;
+	v->node_flags = vs->node_flags;
 	return 0;
 }
 
@@ -263,5 +247,6 @@ void qx_view_free(struct qx_view_store *vs)
 	free(vs->tensors);
 	free(vs->nodes);
 	free(vs->indices);
+	free(vs->node_flags);
 	memset(vs, 0, sizeof *vs);
 }

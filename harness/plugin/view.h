@@ -16,6 +16,7 @@ struct qx_view_store {
 	struct qx_view_tensor *tensors;
 	struct qx_view_node *nodes;
 	int32_t *indices;               /* every node's inputs and outputs, then graph in/outputs */
+	uint32_t *node_flags;           /* per node: enum qx_view_node_flag bits */
 };
 
 /* What the harness's int8 executor can do with node n of g, and its weight, the weight's

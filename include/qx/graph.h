@@ -87,6 +87,15 @@ enum qx_op_mode {
 
 #define QX_MODE_BIT(mode) (1u << (mode))
 
+/* Bits of struct qx_graph_view.node_flags (ABI minor 1): what the harness's int8 executor does
+ * with a node, so that a plugin needs no list of ops of its own. Stable numbers. */
+enum qx_view_node_flag {
+	/* Run static, the node's int8 output has its (first) input's qparams: the plan leaves the
+	 * output out (the host copies the input's) or repeats them unchanged. MaxPool, pools,
+	 * Relu, Clip, reshapes, ... whatever the harness adds later. */
+	QX_VIEW_NODE_KEEPS_QPARAMS = 1u << 0,
+};
+
 /* One tensor: a graph input, an activation, or a constant (initializer).
  * Frozen layout (see the ABI note at the top). */
 struct qx_view_tensor {
@@ -147,6 +156,8 @@ struct qx_graph_view {
 	const int32_t *outputs;         /* tensor indices of the graph outputs */
 	int64_t batch;                  /* the calibration batch size the shapes are inferred for */
 	int64_t opset;                  /* default-domain ONNX opset the model declares */
+	/* ---- ABI minor 1 ---- */
+	const uint32_t *node_flags;     /* n_nodes: bits of enum qx_view_node_flag, per node */
 };
 
 #endif

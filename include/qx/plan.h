@@ -24,9 +24,10 @@
  *  - ops: see struct qx_view_node.modes for which node can run in which mode. A static node
  *    needs qparams on its activation inputs, its output and its weight; a dynamic node needs
  *    qparams on its weight only (its input and output stay float); a float node needs none.
- *    Nodes that keep their input's qparams in int8 (MaxPool, AveragePool, GlobalAveragePool,
- *    Relu, Clip, Flatten, Reshape, Identity, Dropout) give their output the input's qparams: the
- *    plan may omit the output's entry (the host copies the input's) or repeat it unchanged.
+ *    Nodes that keep their input's qparams in int8 (struct qx_graph_view.node_flags has
+ *    QX_VIEW_NODE_KEEPS_QPARAMS: MaxPool, AveragePool, GlobalAveragePool, Relu, Clip, Flatten,
+ *    Reshape, Identity, Dropout, ...) give their output the input's qparams: the plan may omit
+ *    the output's entry (the host copies the input's) or repeat it unchanged.
  *  - every tensor at most once; qparams only on tensors some static or dynamic node uses.
  *
  * Ownership and lifetime: the plugin fills a struct qx_plan the host passes to convert(); every
@@ -87,8 +88,17 @@ struct qx_plan {
 	const struct qx_plan_op *ops;           /* n_ops entries, any order, each node at most once */
 };
 
-/* Whether a node of this op (enum qx_view_op), run static, gives its output its input's qparams
- * (the plan then leaves the output out, or repeats the input's qparams). */
+/* Whether node n of view, run static, gives its output its input's qparams (the plan then
+ * leaves the output out, or repeats the input's qparams): the host's own answer, for every op it
+ * runs in int8, present ones and future ones (ABI minor 1). */
+static inline int qx_view_node_keeps_qparams(const struct qx_graph_view *view, int32_t n)
+{
+	return n >= 0 && n < view->n_nodes && view->node_flags &&
+	       (view->node_flags[n] & QX_VIEW_NODE_KEEPS_QPARAMS) != 0;
+}
+
+/* The ABI 1.0 list of the ops above, frozen: ops the host learns later are not in it. Kept for
+ * plugins written against minor 0; use qx_view_node_keeps_qparams instead. */
 static inline int qx_view_op_keeps_qparams(int32_t op)
 {
 	switch (op) {
@@ -107,9 +117,23 @@ static inline int qx_view_op_keeps_qparams(int32_t op)
 	}
 }
 
-/* Whether input j of node nd is an activation that needs uint8 qparams when nd runs static:
- * not its weight or bias, not an omitted input, and for Reshape and Clip only the data input
- * (their other inputs are constant shapes and bounds). */
+/* Whether input j of node n of view is an activation that needs uint8 qparams when the node runs
+ * static: present, and not a constant (weights, biases, shapes, bounds are constants; the host
+ * offers static mode only to nodes whose other inputs are activations). Holds for every op. */
+static inline int qx_view_node_act_input(const struct qx_graph_view *view, int32_t n, int32_t j)
+{
+	if (n < 0 || n >= view->n_nodes)
+		return 0;
+	const struct qx_view_node *nd = &view->nodes[n];
+	if (j < 0 || j >= nd->n_inputs || nd->inputs[j] < 0 || nd->inputs[j] >= view->n_tensors)
+		return 0;
+	return !view->tensors[nd->inputs[j]].is_const;
+}
+
+/* The same for the ops of ABI 1.0 from the node alone: not its weight or bias, not an omitted
+ * input, and for Reshape and Clip only the data input (their other inputs are constant shapes
+ * and bounds). Kept for plugins written against minor 0; qx_view_node_act_input covers every
+ * op. */
 static inline int qx_view_static_act_input(const struct qx_view_node *nd, int32_t j)
 {
 	if (j < 0 || j >= nd->n_inputs || nd->inputs[j] < 0)

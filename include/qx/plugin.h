@@ -39,7 +39,7 @@
 #include "qx/plan.h"
 
 #define QX_ABI_MAJOR 1
-#define QX_ABI_MINOR 0
+#define QX_ABI_MINOR 1
 
 /* The exported symbol's name, for hosts that dlsym() it. */
 #define QX_PLUGIN_ENTRY_SYMBOL "qx_plugin_entry"

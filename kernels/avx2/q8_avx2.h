@@ -36,6 +36,12 @@ static inline __attribute__((always_inline)) void qx_q8_ymm_store_row(uint8_t *d
 	}
 }
 
+/* 8 bytes at p zero-extended to 8 int32 lanes */
+static inline __m256i qx_q8_ymm_load_u8_epi32(const void *p)
+{
+	return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
+}
+
 /* 4 bytes at p broadcast to the 8 lanes */
 static inline __m256i qx_q8_ymm_bcast32(const void *p)
 {
@@ -52,6 +58,9 @@ void qx_q8_avx2_requantize(const uint8_t *x, size_t count, int32_t x_zp, float m
                            int32_t y_zp, int32_t y_min, int32_t y_max, uint8_t *y);
 void qx_q8_avx2_add(const uint8_t *a, int32_t a_zp, float a_mul, const uint8_t *b, int32_t b_zp,
                     float b_mul, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
+                    uint8_t *y);
+void qx_q8_avx2_mul(const uint8_t *a, int32_t a_zp, const uint8_t *b, int32_t b_zp,
+                    float multiplier, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
                     uint8_t *y);
 void qx_q8_avx2_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8_t *y,
                         int64_t pix_begin, int64_t pix_end);

@@ -81,6 +81,23 @@ void qx_q8_avx2_add(const uint8_t *a, int32_t a_zp, float a_mul, const uint8_t *
 	qx_q8_scalar_add(a + i, a_zp, a_mul, b + i, b_zp, b_mul, count - i, y_zp, y_min, y_max, y + i);
 }
 
+void qx_q8_avx2_mul(const uint8_t *a, int32_t a_zp, const uint8_t *b, int32_t b_zp,
+                    float multiplier, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
+                    uint8_t *y)
+{
+	__m256 m = _mm256_set1_ps(multiplier);
+	__m256 lo = _mm256_set1_ps((float)(y_min - y_zp)), hi = _mm256_set1_ps((float)(y_max - y_zp));
+	__m256i az = _mm256_set1_epi32(a_zp), bz = _mm256_set1_epi32(b_zp);
+	__m256i yz = _mm256_set1_epi32(y_zp);
+	size_t i = 0;
+	for (; i + 8 <= count; i += 8) {
+		__m256i p = _mm256_mullo_epi32(_mm256_sub_epi32(load8_u8(a + i), az),
+		                               _mm256_sub_epi32(load8_u8(b + i), bz));
+		requant8(y + i, _mm256_mul_ps(_mm256_cvtepi32_ps(p), m), lo, hi, yz);
+	}
+	qx_q8_scalar_mul(a + i, a_zp, b + i, b_zp, multiplier, count - i, y_zp, y_min, y_max, y + i);
+}
+
 void qx_q8_avx2_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8_t *y,
                         int64_t pix_begin, int64_t pix_end)
 {

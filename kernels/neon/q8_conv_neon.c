@@ -1,6 +1,7 @@
 /* NEON int8 convolution and dynamic Gemm entry points: pack once (the micro-kernel path is
  * chosen here, from the CPU), then run tiles of output pixels / rows. */
 #include "q8_neon.h"
+#include "q8_common.h"
 
 #include <stdlib.h>
 
@@ -12,7 +13,26 @@ static enum qx_neon_path best_path(void)
 int qx_q8_neon_conv_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,
                          const int32_t *bias, const float *multiplier, void **packed)
 {
-	struct qx_neon_pack *p = qx_neon_pack_create(d, w_ohwi, bias, multiplier, best_path());
+	if (qx_q8_dw_applies(d)) {
+		struct qx_neon_pack *p = calloc(1, sizeof *p);
+		if (p)
+			p->dw = qx_q8_dw_pack(d, w_ohwi, bias, multiplier, 2);
+		if (!p || !p->dw) {
+			free(p);
+			return -1;
+		}
+		p->d = *d;
+		*packed = p;
+		return 0;
+	}
+	/* narrow groups: merged into NR-wide ones (q8_common.h) */
+	struct qx_q8_conv_desc md;
+	int8_t *merged_w = NULL;
+	if (qx_q8_merge_groups(d, w_ohwi, QX_NEON_NR, &md, &merged_w) != 0)
+		return -1;
+	struct qx_neon_pack *p = qx_neon_pack_create(&md, merged_w ? merged_w : w_ohwi, bias,
+	                                             multiplier, best_path());
+	free(merged_w);
 	if (!p)
 		return -1;
 	*packed = p;
@@ -23,6 +43,10 @@ void qx_q8_neon_conv(const void *packed, const uint8_t *x, uint8_t *y, int64_t p
                      int64_t pix_end)
 {
 	const struct qx_neon_pack *p = packed;
+	if (p->dw) {
+		qx_neon_dw_run(p->dw, x, y, pix_begin, pix_end);
+		return;
+	}
 	const struct qx_q8_conv_desc *d = &p->d;
 	struct qx_neon_tile tmpl = {
 		.y_u8 = y,
@@ -65,5 +89,7 @@ void qx_q8_neon_gemm_f32out(const void *packed, const uint8_t *x, int32_t x_zp, 
 
 void qx_q8_neon_pack_free(void *packed)
 {
+	if (packed)
+		qx_q8_dw_free(((struct qx_neon_pack *)packed)->dw);
 	free(packed);
 }

@@ -1,4 +1,4 @@
-/* NEON int8 element-wise kernels: quantize, dequantize, requantize, add. 16 values per step;
+/* NEON int8 element-wise kernels: quantize, dequantize, requantize, add, mul. 16 values per step;
  * the last partial step goes through a 16-wide scratch copy so it runs the very same vector
  * operations (one code path for the numerics, no reads or writes past count). */
 #include "q8_neon.h"
@@ -103,6 +103,7 @@ void qx_q8_neon_requantize(const uint8_t *x, size_t count, int32_t x_zp, float m
 	}
 }
 
+/* add: a_mul, b_mul; mul: a_mul is the one multiplier */
 struct add_params {
 	int32_t a_zp, b_zp, y_zp;
 	float a_mul, b_mul, lo, hi;
@@ -120,20 +121,50 @@ static void add16(const uint8_t *a, const uint8_t *b, const struct add_params *a
 	vst1q_u8(y, round_clamp_u8(t, ap->lo, ap->hi, ap->y_zp));
 }
 
+typedef void binary16_fn(const uint8_t *a, const uint8_t *b, const struct add_params *ap,
+                         uint8_t *y);
+
+/* op16 over count values, the last partial step through 16-wide scratch copies. */
+static void binary_run(binary16_fn *op16, const uint8_t *a, const uint8_t *b, size_t count,
+                       const struct add_params *ap, uint8_t *y)
+{
+	size_t i = 0;
+	for (; i + 16 <= count; i += 16)
+		op16(a + i, b + i, ap, y + i);
+	if (i < count) {
+		uint8_t in_a[16] = { 0 }, in_b[16] = { 0 }, out[16];
+		memcpy(in_a, a + i, count - i);
+		memcpy(in_b, b + i, count - i);
+		op16(in_a, in_b, ap, out);
+		memcpy(y + i, out, count - i);
+	}
+}
+
 void qx_q8_neon_add(const uint8_t *a, int32_t a_zp, float a_mul, const uint8_t *b, int32_t b_zp,
                     float b_mul, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
                     uint8_t *y)
 {
 	const struct add_params ap = { a_zp, b_zp, y_zp, a_mul, b_mul, (float)(y_min - y_zp),
 		                       (float)(y_max - y_zp) };
-	size_t i = 0;
-	for (; i + 16 <= count; i += 16)
-		add16(a + i, b + i, &ap, y + i);
-	if (i < count) {
-		uint8_t in_a[16] = { 0 }, in_b[16] = { 0 }, out[16];
-		memcpy(in_a, a + i, count - i);
-		memcpy(in_b, b + i, count - i);
-		add16(in_a, in_b, &ap, out);
-		memcpy(y + i, out, count - i);
-	}
+	binary_run(add16, a, b, count, &ap, y);
+}
+
+/* The exact int32 product of the differences, then one fp32 multiply. */
+static void mul16(const uint8_t *a, const uint8_t *b, const struct add_params *ap, uint8_t *y)
+{
+	struct s32x16 da = widen_minus_zp(vld1q_u8(a), ap->a_zp);
+	struct s32x16 db = widen_minus_zp(vld1q_u8(b), ap->b_zp);
+	float32x4_t m = vdupq_n_f32(ap->a_mul), t[4];
+	for (int i = 0; i < 4; i++)
+		t[i] = vmulq_f32(vcvtq_f32_s32(vmulq_s32(da.v[i], db.v[i])), m);
+	vst1q_u8(y, round_clamp_u8(t, ap->lo, ap->hi, ap->y_zp));
+}
+
+void qx_q8_neon_mul(const uint8_t *a, int32_t a_zp, const uint8_t *b, int32_t b_zp,
+                    float multiplier, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
+                    uint8_t *y)
+{
+	const struct add_params ap = { a_zp, b_zp, y_zp, multiplier, 0.0f, (float)(y_min - y_zp),
+		                       (float)(y_max - y_zp) };
+	binary_run(mul16, a, b, count, &ap, y);
 }

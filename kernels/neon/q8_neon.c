@@ -1,6 +1,7 @@
 /* The NEON int8 kernel set (AArch64 Advanced SIMD, always present there), and the run-time check
  * for the optional dot product instructions its convolution micro-kernel prefers. */
 #include "q8_neon.h"
+#include "q8_common.h"
 
 #include <sys/auxv.h>
 
@@ -27,6 +28,8 @@ const struct qx_kernels_q8 qx_q8_neon = {
 	.dequantize = qx_q8_neon_dequantize,
 	.requantize = qx_q8_neon_requantize,
 	.add = qx_q8_neon_add,
+	.mul = qx_q8_neon_mul,
+	.lookup = qx_q8_scalar_lookup,
 	.maxpool = qx_q8_neon_maxpool,
 	.avgpool = qx_q8_neon_avgpool,
 };

@@ -36,8 +36,12 @@ struct qx_neon_tap {
 };
 
 /* What conv_pack and gemm_pack return; one allocation, freed by qx_q8_neon_pack_free. */
+struct qx_q8_dw;
+
 struct qx_neon_pack {
 	struct qx_q8_conv_desc d;
+	struct qx_q8_dw *dw;      /* not NULL: a depthwise convolution (q8_dw_neon.c), and nothing
+	                             else of this pack is used */
 	enum qx_neon_path path;
 	int64_t cg, ocg;          /* input / output channels per group */
 	int64_t nblocks;          /* NR-wide output-channel blocks per group */
@@ -114,10 +118,18 @@ void qx_q8_neon_requantize(const uint8_t *x, size_t count, int32_t x_zp, float m
 void qx_q8_neon_add(const uint8_t *a, int32_t a_zp, float a_mul, const uint8_t *b, int32_t b_zp,
                     float b_mul, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
                     uint8_t *y);
+void qx_q8_neon_mul(const uint8_t *a, int32_t a_zp, const uint8_t *b, int32_t b_zp,
+                    float multiplier, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
+                    uint8_t *y);
 void qx_q8_neon_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8_t *y,
                         int64_t pix_begin, int64_t pix_end);
 void qx_q8_neon_avgpool(const struct qx_q8_conv_desc *d, int count_include_pad, float multiplier,
                         const uint8_t *x, uint8_t *y, int64_t pix_begin, int64_t pix_end);
+
+/* Depthwise convolution (kernels/q8_common.h packs it, welem 2) over output pixels
+ * [begin, end). */
+void qx_neon_dw_run(const struct qx_q8_dw *p, const uint8_t *x, uint8_t *y, int64_t begin,
+                    int64_t end);
 
 /* Whether this CPU (and OS) has the Armv8.2 dot product instructions. */
 int qx_neon_has_dotprod(void);

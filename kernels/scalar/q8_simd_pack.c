@@ -110,6 +110,26 @@ int qx_q8_simd_conv_pack(const struct qx_q8_simd_shape *shape, const struct qx_q
 	if (!qx_q8_conv_desc_valid(d))
 		return -1;
 	struct qx_q8_simd_conv *p = calloc(1, sizeof *p);
+	if (p && qx_q8_dw_applies(d)) {
+		p->shape = *shape;
+		p->d = *d;
+		p->dw = qx_q8_dw_pack(d, w_ohwi, bias, multiplier, 4);
+		if (!p->dw) {
+			qx_q8_simd_pack_free(p);
+			return -1;
+		}
+		*packed = p;
+		return 0;
+	}
+	/* narrow groups: merged into vector-wide ones (the scalar fallback keeps the original) */
+	const struct qx_q8_conv_desc *orig = d;
+	const int8_t *orig_w = w_ohwi;
+	struct qx_q8_conv_desc md;
+	int8_t *merged_w = NULL;
+	if (p && qx_q8_merge_groups(d, w_ohwi, shape->lanes, &md, &merged_w) != 0)
+		goto fail_nomerge;
+	if (merged_w)
+		d = &md, w_ohwi = merged_w;
 	int32_t *folded = malloc((size_t)d->oc * sizeof *folded);
 	if (!p || !folded)
 		goto fail;
@@ -121,19 +141,26 @@ int qx_q8_simd_conv_pack(const struct qx_q8_simd_shape *shape, const struct qx_q
 	qx_q8_fold_bias(d, w_ohwi, bias, folded);
 	if (qx_q8_im2col_init(&p->im, d, shape->kgroup) != 0)
 		goto fail;
+	p->pointwise = d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 &&
+	               d->pl == 0 && d->pb == 0 && d->pr == 0 && d->groups == 1;
+	if (p->pointwise)
+		p->im.rowwise = 0;
 	p->kpad = round_up(p->im.k, shape->kgroup);
 	if (pack_panels(p, w_ohwi, folded, multiplier) != 0)
 		goto fail;
 	/* A tile buffer over the stack budget comes from malloc at run time; should that fail,
 	 * the run falls back to this scalar copy (conv cannot report errors). */
 	if (!size_buffer(p) &&
-	    qx_q8_scalar_conv_pack(d, w_ohwi, bias, multiplier, &p->fallback) != 0)
+	    qx_q8_scalar_conv_pack(orig, orig_w, bias, multiplier, &p->fallback) != 0)
 		goto fail;
 	free(folded);
+	free(merged_w);
 	*packed = p;
 	return 0;
 fail:
 	free(folded);
+	free(merged_w);
+fail_nomerge:
 	qx_q8_simd_pack_free(p);
 	return -1;
 }
@@ -182,6 +209,7 @@ void qx_q8_simd_pack_free(void *packed)
 	struct qx_q8_simd_conv *p = packed;
 	if (!p)
 		return;
+	qx_q8_dw_free(p->dw);
 	qx_q8_im2col_free(&p->im);
 	qx_q8_scalar_pack_free(p->fallback);
 	free(p->block_nb);

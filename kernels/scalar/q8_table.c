@@ -11,6 +11,8 @@ const struct qx_kernels_q8 qx_q8_scalar = {
 	.dequantize = qx_q8_scalar_dequantize,
 	.requantize = qx_q8_scalar_requantize,
 	.add = qx_q8_scalar_add,
+	.mul = qx_q8_scalar_mul,
+	.lookup = qx_q8_scalar_lookup,
 	.maxpool = qx_q8_scalar_maxpool,
 	.avgpool = qx_q8_scalar_avgpool,
 };

@@ -80,6 +80,8 @@ static inline __attribute__((always_inline)) void store_row(uint8_t *dst, __m512
 		_mm512_mask_storeu_epi8(dst, n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1, b);
 }
 
+#define V_LOADU8_I32(p) _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p)))
+
 #include "q8_simd_template.h"
 
 static const struct qx_q8_simd_shape shape = {
@@ -109,6 +111,8 @@ const struct qx_kernels_q8 qx_q8_avx512vnni = {
 	.dequantize = qx_q8_avx2_dequantize,
 	.requantize = qx_q8_avx2_requantize,
 	.add = qx_q8_avx2_add,
+	.mul = qx_q8_avx2_mul,
+	.lookup = qx_q8_scalar_lookup,
 	.maxpool = qx_q8_avx2_maxpool,
 	.avgpool = qx_q8_scalar_avgpool,
 };

@@ -48,6 +48,8 @@ static inline __m256i dot(__m256i acc, __m256i a, __m256i w)
 #define V_STORE_ROW_U8(p, r0, r1, r2, r3, nb, n)                                               \
 	((void)(r2), (void)(r3), qx_q8_ymm_store_row(p, r0, r1, n))
 
+#define V_LOADU8_I32(p) qx_q8_ymm_load_u8_epi32(p)
+
 #include "q8_simd_template.h"
 
 static const struct qx_q8_simd_shape shape = {
@@ -76,6 +78,8 @@ const struct qx_kernels_q8 qx_q8_avxvnni = {
 	.dequantize = qx_q8_avx2_dequantize,
 	.requantize = qx_q8_avx2_requantize,
 	.add = qx_q8_avx2_add,
+	.mul = qx_q8_avx2_mul,
+	.lookup = qx_q8_scalar_lookup,
 	.maxpool = qx_q8_avx2_maxpool,
 	.avgpool = qx_q8_scalar_avgpool,
 };

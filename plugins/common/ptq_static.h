@@ -2,18 +2,23 @@
  * calibrate, convert_fx with the native backend config), shared by the static-per-tensor,
  * static-per-channel and histogram plugins, which differ only in their observers.
  *
- * Which nodes run int8 (QX_MODE_STATIC), where the harness allows it (node->modes):
+ * Which nodes run int8 (QX_MODE_STATIC): every node the harness can run static (node->modes; the
+ * harness's int8 op table decides, so a plugin needs no list of ops), which are the ops FX
+ * quantizes too:
  *   - Conv, and Gemm/MatMul with a constant weight (nn.Conv2d, nn.Linear; a fused Relu/Clip is
  *     already inside the node, like ConvReLU2d);
- *   - the ops PyTorch quantizes around them: MaxPool, AveragePool, GlobalAveragePool, Reshape,
- *     Identity, Dropout, Relu, Clip (OUTPUT_SHARE_OBSERVER_WITH_INPUT: the output keeps the
- *     input's qparams), Add (its own output observer; an Add read only by a Relu is FX's fused
- *     add_relu: only the Relu's output is observed), Concat (inputs and output share one
- *     observer);
+ *   - the nodes whose output keeps its input's qparams (the view's node_flags say which:
+ *     MaxPool, AveragePool, GlobalAveragePool, Reshape, Identity, Dropout, Relu, Clip, ...;
+ *     FX's OUTPUT_SHARE_OBSERVER_WITH_INPUT);
+ *   - Add and Mul (their own output observer; one read only by a Relu is FX's fused add_relu /
+ *     mul_relu: only the Relu's output is observed), HardSwish (its own output observer),
+ *     Sigmoid (FX's fixed qparams: scale 1/256, zero point 0 over 0..255, never observed),
+ *     Concat (inputs and output share one observer);
  *   - Flatten only with flatten: int8. torch 1.13 does not quantize nn.Flatten: it dequantizes
  *     before it and observes its output with a new observer, so by default Flatten runs float
  *     and its output gets qparams of its own (torch.flatten, the function, shares instead).
- * Everything else (Softmax, Mul, unfolded BatchNorm, unknown ops) stays float.
+ * Everything else (Softmax, unfolded BatchNorm, unknown ops) stays float: the harness offers it
+ * no static mode.
  *
  * Which tensors are observed: every activation that a static node reads or writes. Tensors
  * joined by a sharing op form one class with one observer, which (like FX's shared observer
@@ -69,6 +74,7 @@ struct qxp_observer {
 	struct qxp_hist_observer hist;  /* histogram */
 	float scale;
 	int32_t zero_point;
+	int fixed;                      /* FX's fixed qparams (qxp_fixed_qparams): never observed */
 };
 
 struct qxp_ptq {
@@ -141,29 +147,30 @@ static inline int qxp_is_activation(const struct qx_graph_view *view, int32_t t)
 	       view->tensors[t].is_float;
 }
 
-/* Ops whose int8 output keeps the input's qparams (PyTorch: OUTPUT_SHARE_OBSERVER_WITH_INPUT):
- * the SDK's own list, so plugins and the harness never disagree. */
-static inline int qxp_keeps_qparams(int32_t op)
+/* Whether node n's int8 output keeps its input's qparams (PyTorch:
+ * OUTPUT_SHARE_OBSERVER_WITH_INPUT): the host says so per node, so plugins and the harness never
+ * disagree, also about ops added after this plugin was written. */
+static inline int qxp_keeps_qparams(const struct qx_graph_view *view, int32_t n)
 {
-	return qx_view_op_keeps_qparams(op);
+	return qx_view_node_keeps_qparams(view, n);
 }
 
-/* Whether PyTorch's FX flow quantizes a node of this op (given that the harness can). */
+/* Whether PyTorch's FX flow quantizes a node the harness can run static: all of them but
+ * nn.Flatten (see the top of this file). */
 static inline int qxp_quantizes(const struct qxp_ptq_config *cfg, const struct qx_view_node *nd)
 {
-	switch (nd->op) {
-	case QX_VIEW_OP_CONV:
-	case QX_VIEW_OP_GEMM:
-	case QX_VIEW_OP_MATMUL:
-		return nd->weight >= 0;
-	case QX_VIEW_OP_FLATTEN:
+	if (nd->op == QX_VIEW_OP_FLATTEN)
 		return cfg->flatten_int8;
-	case QX_VIEW_OP_ADD:
-	case QX_VIEW_OP_CONCAT:
-		return 1;
-	default:
-		return qxp_keeps_qparams(nd->op);
-	}
+	return 1;
+}
+
+/* Ops whose output FX quantizes with fixed qparams instead of an observer
+ * (default_fixed_qparams_range_0to1_observer: scale 1/256, zero point 0, quint8 0..255,
+ * whatever reduce_range says). Of the ops the harness runs in int8, Sigmoid. */
+#define QXP_FIXED_SCALE (1.0f / 256.0f)
+static inline int qxp_fixed_qparams(int32_t op)
+{
+	return op == QX_VIEW_OP_SIGMOID;
 }
 
 static inline int32_t qxp_find(int32_t *parent, int32_t t)
@@ -240,14 +247,16 @@ static inline int qxp_choose_modes(struct qxp_ptq *s, const struct qx_graph_view
 	return QX_STATUS_OK;
 }
 
-/* Whether tensor t is the output of a static Add whose only reader is a static Relu: FX fuses
- * the pair (add_relu) and observes only the Relu's output, which the Add's output then shares. */
+/* Whether tensor t is the output of a static Add or Mul whose only reader is a static Relu: FX
+ * fuses the pair (add_relu, mul_relu) and observes only the Relu's output, which the Add's or
+ * Mul's output then shares. */
 static inline int qxp_fused_add_output(const struct qxp_ptq *s, const struct qx_graph_view *view,
                                        int32_t t)
 {
 	const struct qx_view_tensor *vt = &view->tensors[t];
 	if (vt->producer < 0 || vt->producer >= view->n_nodes || vt->is_graph_output ||
-	    view->nodes[vt->producer].op != QX_VIEW_OP_ADD ||
+	    (view->nodes[vt->producer].op != QX_VIEW_OP_ADD &&
+	     view->nodes[vt->producer].op != QX_VIEW_OP_MUL) ||
 	    s->node_modes[vt->producer] != QX_MODE_STATIC)
 		return 0;
 	int readers = 0, relu = 0;
@@ -269,8 +278,9 @@ static inline int qxp_make_observers(struct qxp_ptq *s, const struct qx_graph_vi
 	int32_t *parent = malloc(((size_t)T + 1) * sizeof *parent);
 	char *member = calloc((size_t)T + 1, 1);
 	int32_t *first_of_root = malloc(((size_t)T + 1) * sizeof *first_of_root);
+	char *fixed_root = calloc((size_t)T + 1, 1); /* roots of classes with fixed qparams */
 	int rc = QX_STATUS_OK;
-	if (!parent || !member || !first_of_root) {
+	if (!parent || !member || !first_of_root || !fixed_root) {
 		s->host->error(s->host, "out of memory for the observers of %d tensors", (int)T);
 		rc = QX_STATUS_NOMEM;
 		goto out;
@@ -293,13 +303,19 @@ static inline int qxp_make_observers(struct qxp_ptq *s, const struct qx_graph_vi
 		if (!qxp_is_activation(view, out))
 			continue;
 		member[out] = 1;
-		if (qxp_keeps_qparams(nd->op) && nd->n_inputs > 0 && qxp_is_activation(view, nd->inputs[0]))
+		if (qxp_keeps_qparams(view, n) && nd->n_inputs > 0 &&
+		    qxp_is_activation(view, nd->inputs[0]))
 			qxp_union(parent, out, nd->inputs[0]);
 		if (nd->op == QX_VIEW_OP_CONCAT)
 			for (int32_t j = 0; j < nd->n_inputs; j++)
 				if (qxp_is_activation(view, nd->inputs[j]))
 					qxp_union(parent, out, nd->inputs[j]);
 	}
+	/* classes holding the output of a fixed-qparams node take those qparams */
+	for (int32_t n = 0; n < view->n_nodes; n++)
+		if (s->node_modes[n] == QX_MODE_STATIC && qxp_fixed_qparams(view->nodes[n].op) &&
+		    view->nodes[n].n_outputs > 0 && qxp_is_activation(view, view->nodes[n].outputs[0]))
+			fixed_root[qxp_find(parent, view->nodes[n].outputs[0])] = 1;
 	/* execution order: graph inputs, then each node's outputs */
 	s->n_observe = s->n_members = 0;
 	for (int32_t pass = 0; pass < 2; pass++) {
@@ -315,7 +331,7 @@ static inline int qxp_make_observers(struct qxp_ptq *s, const struct qx_graph_vi
 					first_of_root[root] = s->n_observers++;
 				s->observer_of[t] = first_of_root[root];
 				s->members[s->n_members++] = t;
-				if (!qxp_fused_add_output(s, view, t))
+				if (!qxp_fused_add_output(s, view, t) && !fixed_root[root])
 					s->observe[s->n_observe++] = t;
 			}
 		}
@@ -344,6 +360,7 @@ static inline int qxp_make_observers(struct qxp_ptq *s, const struct qx_graph_vi
 		struct qxp_observer *o = &s->observers[s->observer_of[s->members[i]]];
 		if (o->tensor < 0)
 			o->tensor = s->members[i];
+		o->fixed = fixed_root[qxp_find(parent, s->members[i])];
 	}
 	for (int32_t i = 0; i < s->n_observers && s->cfg.act_observer == QXP_ACT_HISTOGRAM; i++)
 		if (qxp_hist_init(&s->observers[i].hist, s->cfg.bins, s->cfg.upsample_rate,
@@ -357,6 +374,7 @@ out:
 	free(parent);
 	free(member);
 	free(first_of_root);
+	free(fixed_root);
 	return rc;
 }
 
@@ -453,6 +471,11 @@ static inline int qxp_ptq_calibrate(void *p, const struct qx_batch *batch)
 static inline int qxp_observer_qparams(struct qxp_ptq *s, struct qxp_observer *o)
 {
 	const char *name = s->view->tensors[o->tensor].name;
+	if (o->fixed) {
+		o->scale = QXP_FIXED_SCALE;
+		o->zero_point = 0;
+		return QX_STATUS_OK;
+	}
 	if (o->calls == 0) {
 		s->host->error(s->host, "tensor '%s': no calibration data reached its observer "
 		               "(expected at least one calibration batch: static quantization needs "
@@ -500,11 +523,11 @@ static inline int qxp_ptq_convert(void *p, struct qx_plan *plan)
 		struct qx_plan_tensor *pt = &s->plan_tensors[i];
 		pt->tensor = s->members[i];
 		pt->dtype = QX_PLAN_UINT8;
-		pt->symmetric = s->cfg.symmetric;
+		pt->symmetric = o->fixed ? 0 : s->cfg.symmetric;
 		pt->axis = -1;
 		pt->n_channels = 1;
-		pt->qmin = qmin;
-		pt->qmax = qmax;
+		pt->qmin = o->fixed ? 0 : qmin;
+		pt->qmax = o->fixed ? 255 : qmax;
 		pt->scales = &o->scale;
 		pt->zero_points = &o->zero_point;
 	}
