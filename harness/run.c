@@ -332,20 +332,23 @@ static int check_trust(struct run *r, const struct qx_suite_plugin *p,
 	json_object_set_new(j, "verdict", json_string(t.trusted ? "trusted" : "MISTRUSTED"));
 	json_object_set_new(j, "kernels", json_string(r->sets[0]->name));
 	json_object_set_new(j, "images", json_integer(t.images));
-	json_object_set_new(j, "step", json_real(t.step));
-	json_object_set_new(j, "step_source", json_string(t.step_from_plan ? "output qparams"
-	                                                                    : "output range / 255"));
-	json_object_set_new(j, "logit_diff_steps",
-	                    json_pack("{s:o, s:o, s:o, s:o}", "mean", real_or_null(t.diff_mean),
-	                              "median", real_or_null(t.diff_median), "p99",
-	                              real_or_null(t.diff_p99), "max", real_or_null(t.diff_max)));
-	json_object_set_new(j, "bound_mean_steps", json_real(QX_TRUST_MAX_MEAN_STEPS));
-	json_object_set_new(j, "images_beyond_bound", json_integer(t.beyond));
-	json_object_set_new(j, "bound_steps", json_real(QX_TRUST_MAX_STEPS));
-	json_object_set_new(j, "top1_agreement", json_real(t.agree));
-	json_object_set_new(j, "unexplained_flips", json_integer(t.unexplained));
+	json_object_set_new(j, "nodes", json_pack("{s:i, s:I, s:I, s:I}", "tensors", t.tensors,
+	                                          "values", (json_int_t)t.values, "ties",
+	                                          (json_int_t)t.ties, "unexplained",
+	                                          (json_int_t)t.unexplained));
+	if (t.worst[0])
+		json_object_set_new(j, "worst", json_pack("{s:s, s:f, s:f}", "tensor", t.worst,
+		                                          "unexplained_share", t.worst_share,
+		                                          "max_steps", t.worst_steps));
+	json_object_set_new(j, "bound_unexplained_share", json_real(QX_TRUST_MAX_UNEXPLAINED));
 	json_object_set_new(j, "unwritten", json_boolean(t.unwritten));
 	json_object_set_new(j, "nonfinite_images", json_integer(t.nonfinite));
+	json_object_set_new(j, "logits", json_pack(
+		"{s:f, s:s, s:o, s:o, s:o, s:o, s:f}", "step", t.step, "step_source",
+		t.step_from_plan ? "output qparams" : "output range / 255", "mean_steps",
+		real_or_null(t.diff_mean), "median_steps", real_or_null(t.diff_median), "p99_steps",
+		real_or_null(t.diff_p99), "max_steps", real_or_null(t.diff_max), "top1_agreement",
+		t.agree));
 	if (!t.trusted) {
 		json_object_set_new(j, "reason", json_string(t.why));
 		fprintf(stderr, "qx-bench: plugin '%s': MISTRUSTED: its int8 result on %s disagrees with "

@@ -838,6 +838,33 @@ const void *qx_exec_q8_step_output(const struct qx_exec_q8 *e, int s, int64_t *b
 	return e->t[out].u8;
 }
 
+int qx_exec_q8_read_int8(const struct qx_exec_q8 *e, int t, float *out)
+{
+	if (t < 0 || t >= e->g->n_tensors || !e->t[t].u8)
+		return -1;
+	const struct q8_tensor *qt = &e->t[t];
+	const struct qx_q8_layout *l = &qt->lay;
+	if (!l->nhwc) {
+		for (int64_t i = 0; i < l->numel; i++)
+			out[i] = (float)((int32_t)qt->u8[i] - qt->zp) * qt->scale;
+		return 0;
+	}
+	int64_t n = l->dims[0], c = l->dims[1], h = l->dims[2], w = l->dims[3];
+	for (int64_t b = 0; b < n; b++)
+		for (int64_t y = 0; y < h; y++)
+			for (int64_t x = 0; x < w; x++)
+				for (int64_t ch = 0; ch < c; ch++) {
+					uint8_t q = qt->u8[((b * h + y) * w + x) * c + ch];
+					out[((b * c + ch) * h + y) * w + x] = (float)((int32_t)q - qt->zp) * qt->scale;
+				}
+	return 0;
+}
+
+const float *qx_exec_q8_read_f32(const struct qx_exec_q8 *e, int t)
+{
+	return qx_exec_f32_tensor(e->f32, t);
+}
+
 void qx_exec_q8_poison(struct qx_exec_q8 *e, uint8_t byte)
 {
 	const struct qx_graph *g = e->g;

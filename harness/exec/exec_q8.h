@@ -59,6 +59,17 @@ void qx_exec_q8_free(struct qx_exec_q8 *e);
  * different bytes, and compares). */
 void qx_exec_q8_poison(struct qx_exec_q8 *e, uint8_t byte);
 
+/* For checks, after a run: tensor t's int8 form as fp32 values ((q - zero_point) * scale) in
+ * logical order (NCHW, row-major), numel floats into out. Returns 0, or -1 when t has no int8
+ * form in this model. Reads the buffers only; the order conversion is written out here, apart
+ * from the executor's relayout steps. */
+int qx_exec_q8_read_int8(const struct qx_exec_q8 *e, int t, float *out);
+
+/* For checks, after a run: tensor t's float form (NCHW), or NULL for an index out of range.
+ * Meaningful only where the model has one: graph inputs and outputs of float and dynamic
+ * nodes (and tensors dequantized for them). */
+const float *qx_exec_q8_read_f32(const struct qx_exec_q8 *e, int t);
+
 /* Test-only faults (QX_TEST_INT8_FAULT in the environment when the executor is built), applied
  * after every int8 convolution on every kernel set alike, so that the bit-exactness check
  * between sets cannot see them and only the reference simulation can:

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "exec/exec_f32.h"
+#include "exec/exec_q8.h"
 
 struct qx_refsim {
 	struct qx_graph g;          /* a copy: weights and biases fake-quantized */
@@ -179,7 +180,8 @@ static int reads_quantized(const struct qx_refsim *s, int n, int j)
 	return dt == QX_PLAN_UINT8 || dt == QX_PLAN_INT8;
 }
 
-static int run_static(struct qx_refsim *s, int n, struct qx_error *err)
+/* Runs static node n; raw, when not NULL, gets its output before fake quantization. */
+static int run_static(struct qx_refsim *s, int n, float *raw, struct qx_error *err)
 {
 	const struct qx_node *nd = &s->g.nodes[n];
 	/* Inputs a float node (or the graph input) produced hold float values: the int8 side
@@ -225,6 +227,9 @@ static int run_static(struct qx_refsim *s, int n, struct qx_error *err)
 		return rc;
 	int y = nd->out[0];
 	const struct qx_tensor_qparams *q = &s->plan->tensor[y];
+	if (raw)
+		memcpy(raw, qx_exec_f32_buffer(s->f32, y),
+		       sizeof(float) * (size_t)qx_tensor_numel(&s->g.tensors[y]));
 	if (q->dtype == QX_PLAN_UINT8 || q->dtype == QX_PLAN_INT8) {
 		qx_fake_quantize(qx_exec_f32_buffer(s->f32, y), qx_tensor_numel(&s->g.tensors[y]),
 		                 q->scales[0], q->zero_points[0], q->qmin, q->qmax);
@@ -270,7 +275,7 @@ int qx_refsim_run(struct qx_refsim *s, const float *const *inputs, struct qx_err
 	for (int n = 0; n < g->n_nodes; n++) {
 		int mode = s->plan->node[n].mode, rc;
 		if (mode == QX_MODE_STATIC)
-			rc = run_static(s, n, err);
+			rc = run_static(s, n, NULL, err);
 		else if (mode == QX_MODE_DYNAMIC)
 			rc = run_dynamic(s, n, err);
 		else
@@ -286,6 +291,128 @@ const float *qx_refsim_output(const struct qx_refsim *s, int i)
 	if (i < 0 || i >= s->g.n_outputs)
 		return NULL;
 	return qx_exec_f32_tensor(s->f32, s->g.outputs[i]);
+}
+
+/* Half the width of the window around a rounding tie (x.5, in steps) inside which the
+ * simulation's fp32 value may round the other way than the int8 model's exact arithmetic: far
+ * more than fp32 accumulation error, far less than a fault's. */
+#define TIE_WINDOW 0.05
+
+/* Adds to acc the comparison of int8 values q (dequantized, logical order) with the
+ * simulation's values raw before quantization with qp: a code one step off where raw lies
+ * within TIE_WINDOW of a tie is a tie; every other difference is unexplained. */
+static void compare_values(const float *q, const float *raw, int64_t count,
+                           const struct qx_tensor_qparams *qp, struct qx_refsim_local *acc)
+{
+	double scale = qp->scales[0], zp = qp->zero_points[0];
+	for (int64_t i = 0; i < count; i++) {
+		double v = (double)raw[i] / scale + zp;
+		double code = nearbyint(v);
+		if (!(code >= qp->qmin)) /* NaN too */
+			code = qp->qmin;
+		if (code > qp->qmax)
+			code = qp->qmax;
+		double got = nearbyint((double)q[i] / scale) + zp;
+		double d = fabs(got - code);
+		if (d == 0.0)
+			continue;
+		int tie = d == 1.0 && fabs(v - floor(v) - 0.5) <= TIE_WINDOW && v > qp->qmin - 0.5 &&
+		          v < qp->qmax + 0.5;
+		if (tie)
+			acc->ties++;
+		else
+			acc->unexplained++;
+		if (!(d <= acc->max_steps))
+			acc->max_steps = d;
+	}
+	acc->values += count;
+}
+
+/* A dynamic node's float output against the simulation's: its int8 arithmetic is exact and
+ * the simulation's fp32 sums differ only by accumulation error, far below 1e-4 of the largest
+ * output; a larger difference is unexplained. */
+static void compare_floats(const float *q, const float *r, int64_t count,
+                           struct qx_refsim_local *acc)
+{
+	double big = 0.0;
+	for (int64_t i = 0; i < count; i++)
+		big = fabs((double)r[i]) > big ? fabs((double)r[i]) : big;
+	double tol = 1e-4 * big;
+	for (int64_t i = 0; i < count; i++) {
+		double d = fabs((double)q[i] - (double)r[i]);
+		if (!(d <= tol))
+			acc->unexplained++;
+		double rel = big > 0.0 ? d / big : d;
+		if (!(rel <= acc->max_steps))
+			acc->max_steps = rel;
+	}
+	acc->values += count;
+}
+
+static int is_quantized(const struct qx_tensor_qparams *q)
+{
+	return (q->dtype == QX_PLAN_UINT8 || q->dtype == QX_PLAN_INT8) && q->n_channels == 1;
+}
+
+int qx_refsim_check_local(struct qx_refsim *s, const struct qx_exec_q8 *q,
+                          struct qx_refsim_local *acc, struct qx_error *err)
+{
+	const struct qx_graph *g = &s->g;
+	char *seen = calloc((size_t)g->n_tensors + 1, 1);
+	int64_t most = 1;
+	for (int t = 0; t < g->n_tensors; t++)
+		if (!g->tensors[t].is_const && qx_tensor_numel(&g->tensors[t]) > most)
+			most = qx_tensor_numel(&g->tensors[t]);
+	float *tmp = malloc(sizeof(float) * (size_t)most);
+	float *raw = malloc(sizeof(float) * (size_t)most);
+	int rc = !seen || !tmp || !raw ? qx_fail_nomem(err, "checking int8 nodes") : 0;
+	for (int n = 0; !rc && n < g->n_nodes; n++) {
+		const struct qx_node *nd = &g->nodes[n];
+		if (s->plan->node[n].mode == QX_MODE_DYNAMIC) {
+			/* Its float input as the int8 model has it; its output in relative terms. */
+			int x = nd->in[0], y = nd->out[0];
+			memcpy(qx_exec_f32_buffer(s->f32, x), qx_exec_q8_read_f32(q, x),
+			       sizeof(float) * (size_t)qx_tensor_numel(&g->tensors[x]));
+			rc = run_dynamic(s, n, err);
+			if (!rc)
+				compare_floats(qx_exec_q8_read_f32(q, y), qx_exec_f32_tensor(s->f32, y),
+				               qx_tensor_numel(&g->tensors[y]), &acc[y]);
+			continue;
+		}
+		if (s->plan->node[n].mode != QX_MODE_STATIC)
+			continue;
+		/* The node's inputs as the int8 model has them; a tensor it quantized from float is
+		 * first checked against the fake quantization of its float values. */
+		for (int j = 0; j < nd->n_in; j++) {
+			int t = nd->in[j];
+			if (!reads_quantized(s, n, j) || seen[t])
+				continue;
+			seen[t] = 1;
+			float *buf = qx_exec_f32_buffer(s->f32, t);
+			int64_t count = qx_tensor_numel(&g->tensors[t]);
+			int producer = g->tensors[t].producer;
+			const struct qx_tensor_qparams *qp = &s->plan->tensor[t];
+			if ((producer < 0 || s->plan->node[producer].mode != QX_MODE_STATIC) &&
+			    is_quantized(qp) && qx_exec_q8_read_int8(q, t, tmp) == 0)
+				compare_values(tmp, qx_exec_q8_read_f32(q, t), count, qp, &acc[t]);
+			if (qx_exec_q8_read_int8(q, t, buf) == 0)
+				s->fq[t] = 1;
+		}
+		rc = run_static(s, n, raw, err);
+		int y = nd->out[0];
+		const struct qx_tensor_qparams *qp = &s->plan->tensor[y];
+		if (!rc && is_quantized(qp) && qx_exec_q8_read_int8(q, y, tmp) == 0)
+			compare_values(tmp, raw, qx_tensor_numel(&g->tensors[y]), qp, &acc[y]);
+	}
+	free(seen);
+	free(tmp);
+	free(raw);
+	return rc;
+}
+
+const float *qx_refsim_tensor(const struct qx_refsim *s, int t)
+{
+	return qx_exec_f32_tensor(s->f32, t);
 }
 
 void qx_refsim_free(struct qx_refsim *s)

@@ -38,6 +38,34 @@ int qx_refsim_run(struct qx_refsim *s, const float *const *inputs, struct qx_err
 /* Graph output i after a run: fp32 in the output's shape. */
 const float *qx_refsim_output(const struct qx_refsim *s, int i);
 
+/* Tensor t after a run (fake-quantized where the plan quantizes it), NCHW / row-major in the
+ * shape inferred for the batch; NULL for an index out of range. For per-layer comparisons. */
+const float *qx_refsim_tensor(const struct qx_refsim *s, int t);
+
+/* One tensor's int8 values against the simulation of the step that made them, over every batch
+ * compared so far. */
+struct qx_refsim_local {
+	int64_t values;            /* values compared */
+	int64_t ties;              /* one step off where the simulation's value lies at a rounding
+	                              tie (within 0.05 steps of x.5): rounding explains it */
+	int64_t unexplained;       /* every other difference */
+	double max_steps;          /* the largest difference, in steps (a dynamic node's float
+	                              output: relative to its largest value) */
+};
+
+/* The local check, after both qx_exec_q8_run(q) and qx_refsim_run(s) on the same batch: every
+ * static node runs again in the simulation on the int8 model's own (dequantized) inputs, and
+ * its fake-quantized output is compared with the int8 model's output (a dynamic node: on its
+ * float input, its float output within 1e-4 of the largest value); every tensor the int8
+ * model quantized from float (a graph input, a float node's output) is compared with the
+ * fake quantization of its float values. Differences cannot carry from node to node, so each
+ * value may differ only by the one step a rounding tie explains. Adds to acc[t] for every
+ * tensor t compared (acc: one entry per graph tensor, zeroed by the caller before the first
+ * batch). Overwrites the simulation's buffers: read its outputs first. */
+struct qx_exec_q8;
+int qx_refsim_check_local(struct qx_refsim *s, const struct qx_exec_q8 *q,
+                          struct qx_refsim_local *acc, struct qx_error *err);
+
 void qx_refsim_free(struct qx_refsim *s);
 
 /* x' = (clamp(round_half_even(x / scale) + zp, qmin, qmax) - zp) * scale, in place. */
