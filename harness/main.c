@@ -28,8 +28,11 @@ static const char usage[] =
 	"  -b, --batch LIST     batch sizes to measure instead of the suite's (e.g. 1,64)\n"
 	"  -M, --no-measure     skip latency measurement\n"
 	"  -o, --results DIR    write results under DIR instead of the suite's results folder\n"
+	"  -N, --nightly        tag the run \"nightly\" in results.json (tools/qx-nightly does);\n"
+	"                       nightly compare and history read only such runs\n"
 	"  -q, --quiet          no progress on stderr\n"
-	"  -v, --verbose        also the plugins' info and debug log lines on stderr\n"
+	"  -v, --verbose        also the plugins' info and debug log lines on stderr, and each\n"
+	"                       measurement's repro line on stdout (always in repro.txt)\n"
 	"  -h, --help           this text\n"
 	"  -V, --version        version\n"
 	"\n"
@@ -52,7 +55,8 @@ static const char usage[] =
 	"  1  ran, but a plugin or kernel set failed (its row and stderr say why)\n"
 	"  2  bad command line or invalid input (suite, model, dataset): one line on stderr\n"
 	"  3  internal error (out of memory, cannot write results, a bug)\n"
-	"  130  interrupted (Ctrl-C / SIGTERM): what was measured is in results.json\n"
+	"  130  interrupted (Ctrl-C, SIGTERM, or stdout closed: SIGPIPE, e.g. | head): what was\n"
+	"       measured is in results.json, marked \"state\": \"interrupted\"\n"
 	"\n"
 	"Suite format: docs/suite-format.md. Plugins: docs/plugin-authoring.md.\n";
 
@@ -122,6 +126,7 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "no-measure", no_argument, NULL, 'M' },
 		{ "results", required_argument, NULL, 'o' },
+		{ "nightly", no_argument, NULL, 'N' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -130,7 +135,7 @@ int main(int argc, char **argv)
 	};
 	struct qx_run_options opt = { 0 };
 	int c;
-	while ((c = getopt_long(argc, argv, "l:p:k:t:b:Mo:qvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:p:k:t:b:Mo:NqvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (parse_limit(optarg, &opt.limit)) {
@@ -138,7 +143,15 @@ int main(int argc, char **argv)
 				return QX_EXIT_USAGE;
 			}
 			break;
-		case 'p': opt.only_plugins = optarg; break;
+		case 'p':
+			/* An empty list would silently run fp32 alone: 'none' says that on purpose. */
+			if (!optarg[0] || strspn(optarg, ", ") == strlen(optarg)) {
+				fprintf(stderr, "qx-bench: --plugins '%s': empty (expected plugin labels "
+				        "from the suite, comma-separated, or none for fp32 alone)\n", optarg);
+				return QX_EXIT_USAGE;
+			}
+			opt.only_plugins = optarg;
+			break;
 		case 'k':
 			if (check_kernel_list(optarg)) {
 				fprintf(stderr, "qx-bench: --kernels '%s': expected auto, all, or a comma-separated "
@@ -165,6 +178,7 @@ int main(int argc, char **argv)
 			break;
 		case 'M': opt.no_measure = 1; break;
 		case 'o': opt.results_dir = optarg; break;
+		case 'N': opt.nightly = 1; break;
 		case 'q': opt.quiet = 1; break;
 		case 'v': opt.verbose = 1; break;
 		case 'h': fputs(usage, stdout); return QX_EXIT_OK;

@@ -525,6 +525,8 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 {
 	if (check_plugin_filter(s, opt->only_plugins, err))
 		return QX_EXIT_USAGE;
+	/* Before the first line on stdout: `| head` may close the pipe at any point. */
+	qx_interrupt_install();
 	struct run r;
 	memset(&r, 0, sizeof r);
 	r.suite = s;
@@ -535,7 +537,8 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 		return qx_exit_status(rc);
 	}
 	choose_sets(&r);
-	rc = qx_results_begin(&r.results, s, opt->results_dir ? opt->results_dir : s->results_dir, err);
+	rc = qx_results_begin(&r.results, s, opt->results_dir ? opt->results_dir : s->results_dir,
+	                      opt->nightly ? "nightly" : "ad-hoc", err);
 	if (rc) {
 		run_free(&r);
 		return qx_exit_status(rc);
@@ -556,7 +559,6 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 		run_free(&r);
 		return qx_exit_status(qx_fail_nomem(err, "starting the run"));
 	}
-	qx_interrupt_install();
 	rc = run_fp32(&r, err);
 	for (int i = 0; !rc && i < s->n_plugins; i++) {
 		if (qx_interrupted())
@@ -568,20 +570,25 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 		rc = measure(&r, err);
 	if (!rc && qx_interrupted())
 		rc = qx_fail(err, QX_EINTERRUPTED, "interrupted");
+	int status = rc ? qx_exit_status(rc) : r.failures ? QX_EXIT_FAILURES : QX_EXIT_OK;
+	/* The last write says how the run ended, so that no reader takes a partial document for a
+	 * finished one: the last complete step is already in results.json. */
+	int sig = rc == QX_EINTERRUPTED ? qx_interrupted() : 0;
+	struct qx_error werr = { 0 };
+	qx_results_mark_end(&r.results, status, sig);
+	int wrc = write_results(&r, &werr);
 	if (rc == QX_EINTERRUPTED) {
-		/* Keep what was measured: the last complete step is already in results.json; mark
-		 * the document as partial and say where it is. */
-		struct qx_error werr = { 0 };
-		json_object_set_new(r.results.root, "interrupted", json_true());
-		if (write_results(&r, &werr) == 0)
-			snprintf(err->msg, sizeof err->msg, "interrupted: partial results in %s",
-			         r.results.path);
+		if (wrc == 0)
+			snprintf(err->msg, sizeof err->msg, "%s: partial results in %s",
+			         sig ? qx_interrupt_reason(sig) : "interrupted", r.results.path);
 		else
 			*err = werr;
+	} else if (!rc && wrc) {
+		*err = werr;
+		status = QX_EXIT_INTERNAL;
 	} else if (!rc) {
 		printf("\nresults written to %s\n", r.results.path);
 	}
-	int status = rc ? qx_exit_status(rc) : r.failures ? QX_EXIT_FAILURES : QX_EXIT_OK;
 	run_free(&r);
 	return status;
 }

@@ -51,6 +51,7 @@ struct tally {
 	int regressions;
 	int compared;              /* comparisons made (systems and measurements) */
 	int incomparable;          /* machines or suites differ and --force was not given */
+	const char *partial;       /* "OLD" / "NEW" / "OLD and NEW": a run that did not finish */
 	json_t *report;
 };
 
@@ -418,6 +419,14 @@ static void compare_accuracy(const struct options *opt, const struct qx_run_view
 	for (int i = 0; i < ov->n_sys; i++) {
 		const struct qx_run_view_system *o = &ov->sys[i];
 		const struct qx_run_view_system *n = qx_run_view_system(nv, o->label);
+		if (!n && t->partial && strstr(t->partial, "NEW")) {
+			/* A partial NEW never got there: that is not the system failing. */
+			printf("  %-*s not in NEW (NEW did not finish)\n", width, o->label);
+			json_array_append_new(rows, json_pack("{s:s, s:s, s:b}", "system", o->label,
+			                                      "verdict", "not run (NEW partial)",
+			                                      "regression", 0));
+			continue;
+		}
 		if (!n) {
 			printf("  %-*s GONE from NEW\n", width, o->label);
 			json_array_append_new(rows, json_pack("{s:s, s:s, s:b}", "system", o->label,
@@ -577,6 +586,31 @@ static void compare_latency(const struct options *opt, const struct qx_run_view 
 
 /* ---- the command ---- */
 
+/* Says, before anything else, when a run did not finish, and when a nightly run is compared
+ * with an ad-hoc one (another --limit, a subset of plugins: not the same measurement). */
+static void note_run_states(const struct qx_run_view *ov, const struct qx_run_view *nv,
+                            struct tally *t)
+{
+	const struct qx_run_view *v[2] = { ov, nv };
+	const char *which[2] = { "OLD", "NEW" };
+	for (int i = 0; i < 2; i++) {
+		json_t *side = json_object_get(t->report, i ? "new" : "old");
+		json_object_set_new(side, "state", json_string(v[i]->state));
+		json_object_set_new(side, "tag", json_string(v[i]->tag));
+		if (!v[i]->partial)
+			continue;
+		printf("%s is a PARTIAL run: %s; what it lacks is not compared\n", which[i],
+		       v[i]->partial_why);
+		add_note(t, "%s is a partial run: %s", which[i], v[i]->partial_why);
+	}
+	t->partial = ov->partial && nv->partial ? "OLD and NEW" : ov->partial ? "OLD"
+	           : nv->partial ? "NEW" : NULL;
+	if (strcmp(ov->tag, nv->tag) && ov->tag[0] && nv->tag[0])
+		add_note(t, "OLD is a%s %s run, NEW a%s %s run: an ad-hoc run may use other options "
+		         "(--limit, --plugins)", ov->tag[0] == 'a' ? "n" : "", ov->tag,
+		         nv->tag[0] == 'a' ? "n" : "", nv->tag);
+}
+
 static void copy_view_notes(struct tally *t, const char *which, const struct qx_run_view *v)
 {
 	for (int i = 0; i < v->n_notes; i++)
@@ -598,6 +632,15 @@ static int finish(const struct options *opt, struct tally *t)
 	if (t->regressions) {
 		status = QX_COMPARE_REGRESSION;
 		result = "REGRESSION";
+	} else if (t->partial) {
+		/* What was compared holds, but a partial run is no evidence about the rest. */
+		status = QX_COMPARE_INCOMPARABLE;
+		result = !strcmp(t->partial, "NEW") ? "incomplete: NEW is a partial run, no regression in "
+		                                      "what it has"
+		       : !strcmp(t->partial, "OLD") ? "incomplete: OLD is a partial run, no regression in "
+		                                      "what it has"
+		                                    : "incomplete: OLD and NEW are partial runs, no "
+		                                      "regression in what they have";
 	} else if (t->incomparable || t->compared == 0) {
 		status = QX_COMPARE_INCOMPARABLE;
 		result = t->incomparable ? "could not compare (different machines or suites; "
@@ -654,6 +697,7 @@ int qx_compare_main(int argc, char **argv)
 	json_object_set_new(t.report, "notes", json_array());
 	printf("old: %s (run %s)\nnew: %s (run %s)\n", ov.path, ov.run_id[0] ? ov.run_id : "?",
 	       nv.path, nv.run_id[0] ? nv.run_id : "?");
+	note_run_states(&ov, &nv, &t);
 
 	int suite_ok = same_suite(&ov, &nv, &t);
 	int machine_ok = same_machine(&ov, &nv, &t);
