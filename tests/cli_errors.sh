@@ -80,6 +80,27 @@ run_case missing-suite 2 "nope.yaml: suite file not found" "$tmp/nope.yaml"
 write_suite "$tmp/good.yaml" "$model" "$images" "$labels"
 run_case unknown-plugin 2 "--plugins: 'static-per-tensr' is not a plugin of .*good.yaml (expected none or some of: static-per-tensor)" --plugins static-per-tensr "$tmp/good.yaml"
 
+# 6. What cannot run here fails before any work (nothing on stdout: no image was evaluated).
+# before_work NAME: the case printed nothing on stdout.
+before_work() {
+	[ ! -s "$tmp/$1.out" ]
+	ok $? "$1: refused before any work (stdout empty)"
+}
+run_case empty-plugins 2 "--plugins '': empty (expected plugin labels" --plugins "" "$tmp/good.yaml"
+before_work empty-plugins
+export QX_DISABLE_KSETS=avx2
+run_case kernels-unavailable 2 "--kernels avx2: avx2 is not available on this machine (disabled by QX_DISABLE_KSETS) (expected some of: scalar" --kernels avx2 "$tmp/good.yaml"
+before_work kernels-unavailable
+write_suite "$tmp/kset.yaml" "$model" "$images" "$labels" "kernels: [scalar, avx2]"
+run_case suite-kernels-unavailable 2 "kset.yaml:13:10: kernels: avx2 is not available on this machine" "$tmp/kset.yaml"
+before_work suite-kernels-unavailable
+unset QX_DISABLE_KSETS
+run_case too-many-threads 2 "--threads 4096: this machine lets qx-bench use [0-9]* cores\? (expected at most" --threads 1,4096 "$tmp/good.yaml"
+before_work too-many-threads
+sed 's/name: static-per-tensor/name: static-per-tensr/' "$tmp/good.yaml" >"$tmp/misspelt.yaml"
+run_case misspelt-plugin 2 "misspelt.yaml:12:11: plugin 'static-per-tensr': no static-per-tensr.so in .*(did you mean 'static-per-tensor'?)" "$tmp/misspelt.yaml"
+before_work misspelt-plugin
+
 # --help documents the exit statuses.
 "$bin" --help >"$tmp/help.out" 2>&1
 grep -q "^exit status:" "$tmp/help.out" && grep -q "  2  bad command line or invalid input" "$tmp/help.out"
