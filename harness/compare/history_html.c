@@ -1,8 +1,8 @@
 /* history.html: the trend of every measurement and every system's accuracy over the runs of
  * one suite, one small chart each, one line per machine (latency is only comparable on one
  * machine). Self-contained like report.html: inline style and SVG, no script, nothing
- * fetched. Partial runs are hollow points, ad-hoc runs squares, so neither passes for a
- * finished nightly. */
+ * fetched. Partial runs are hollow points, ad-hoc runs squares, and neither is on a line, so
+ * neither passes for a finished nightly. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 
 #define W 460.0
 #define H 230.0
-#define X0 78.0
+#define X0 88.0
 #define X1 (W - 14.0)
 #define Y0 14.0
 #define Y1 (H - 44.0)
@@ -80,8 +80,9 @@ static void runs_table(struct qx_html *o, const struct qx_history *h)
 		               machine_color(m), 'A' + m);
 		qx_html_text(o, model ? model : "(CPU model unknown)");
 	}
-	qx_html_raw(o, ". Filled circle: finished nightly run; square: ad-hoc run; hollow: partial "
-	            "run (interrupted, failed or unfinished).</p>\n");
+	qx_html_raw(o, ". Lines join each machine's finished nightly runs. Filled circle: "
+	            "nightly run; square: ad-hoc run; hollow: partial run (interrupted, failed or "
+	            "unfinished).</p>\n");
 }
 
 /* The value of chart c in run r: an accuracy (system >= 0) or a median (measurement). */
@@ -158,12 +159,14 @@ static void chart(struct qx_html *o, const struct qx_history *h, int id, const c
 	qx_html_raw(o, "\">\n");
 	qx_svg_y_axis(o, &y, X0, X1, y_title);
 	x_axis(o, h);
-	/* One line per machine through its finished runs; partial runs stand alone. */
+	/* One line per machine through its finished nightly (or untagged, older) runs: partial
+	 * and ad-hoc runs (another --limit, a subset) stand alone beside it. */
 	for (int m = 0; m < h->n_machines; m++) {
 		int n = 0;
 		for (int i = 0; i < h->n_runs; i++) {
 			const struct qx_hist_run *r = &h->runs[i];
-			if (r->machine != m || r->view.partial || !value_of(r, src, &v))
+			if (r->machine != m || r->view.partial || !strcmp(r->view.tag, "ad-hoc") ||
+			    !value_of(r, src, &v))
 				continue;
 			if (n++ == 0)
 				qx_html_printf(o, "<polyline class=\"trend-line\" stroke=\"%s\" points=\"",
