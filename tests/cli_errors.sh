@@ -73,6 +73,14 @@ mkdir -p "$tmp/suites"
 sed -e "s|^model: .*|model: $model|" "$root/suites/cifar.yaml" >"$tmp/suites/cifar.yaml"
 run_case cifar-missing 2 "test_batch.bin: CIFAR-10 file not found.*tools/fetch-cifar10" "$tmp/suites/cifar.yaml"
 
+# 4b. CIFAR-10 with its data but without the trained model: the next step is training, and how
+# long it takes. (Fake batches of 300 black images: the loader only needs valid records.)
+mkdir -p "$tmp/data/cifar-10-batches-bin"
+head -c $((300 * 3073)) /dev/zero >"$tmp/data/cifar-10-batches-bin/test_batch.bin"
+cp "$tmp/data/cifar-10-batches-bin/test_batch.bin" "$tmp/data/cifar-10-batches-bin/data_batch_1.bin"
+cp "$root/suites/cifar.yaml" "$tmp/suites/cifar-model.yaml"
+run_case cifar-no-model 2 "cifar-model.yaml:8:8: model file '.*cifar_cnn.onnx' not found: train it (about 18 minutes.*tools/train_reference.py --dataset cifar10" "$tmp/suites/cifar-model.yaml"
+
 # 5. Command-line mistakes.
 run_case no-suite 2 "no suite given"
 run_case bad-limit 2 "limit 'x': expected a positive integer" --limit x "$tmp/typo.yaml"
