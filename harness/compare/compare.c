@@ -31,9 +31,13 @@ static const char usage[] =
 	"  --ids N           list at most N image ids per change (default 20; JSON has all)\n"
 	"  -h, --help        this text\n"
 	"\n"
+	"A run that did not finish (interrupted, failed, killed) is compared as far as it goes\n"
+	"and said to be partial; what it lacks is not a regression.\n"
+	"\n"
 	"exit status: 0 no regression, 1 regression (accuracy drop, a plugin failing or gone,\n"
 	"slower latency), 2 bad command line or unreadable input, 3 could not compare\n"
-	"(different machines or suites without --force, or nothing in common).\n"
+	"(different machines or suites without --force, nothing in common, or a partial run\n"
+	"with no regression in what it has).\n"
 	"See docs/nightly.md.\n";
 
 struct options {
