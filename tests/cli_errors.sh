@@ -111,7 +111,7 @@ before_work misspelt-plugin
 
 # --help documents the exit statuses.
 "$bin" --help >"$tmp/help.out" 2>&1
-grep -q "^exit status:" "$tmp/help.out" && grep -q "  2  bad command line or invalid input" "$tmp/help.out"
+grep -q "^exit status:" "$tmp/help.out" && grep -q "  2  bad command line, invalid input" "$tmp/help.out"
 ok $? "--help documents the exit statuses"
 
 echo "1..$n"
