@@ -29,7 +29,7 @@ ok $? "make install PREFIX=<tmp> installs include/qx/*.h and lib/pkgconfig/qx.pc
 	sed -e 's/name: dynamic/name: dynamc/' -e "s|\\.\\./models|$root/models|" \
 		"$root/suites/fashion-mnist.yaml" >"$tmp/find.yaml" &&
 	"$tmp/prefix/bin/qx-bench" -q "$tmp/find.yaml" 2>&1 |
-	grep -q "no dynamc.so in .*$tmp/prefix/bin/../lib/qx-bench/plugins.*did you mean 'dynamic'"
+	grep -q "no dynamc.so in .*$tmp/prefix/lib/qx-bench/plugins.*did you mean 'dynamic'"
 ok $? "make install installs bin/qx-bench (which searches <prefix>/lib/qx-bench/plugins), its plugins and bin/qx-nightly"
 
 cflags=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags qx 2>&1)

@@ -385,9 +385,10 @@ void qx_hist_accuracy(const struct qx_hist_run *r, const char *label, char *buf,
 	else if (s->error)
 		snprintf(buf, size, "error");
 	else if (s->correct >= 0 && s->images > 0)
-		snprintf(buf, size, "%.2f", 100.0 * (double)s->correct / (double)s->images);
+		snprintf(buf, size, "%.2f%s", 100.0 * (double)s->correct / (double)s->images,
+		         s->mistrusted ? "!" : "");
 	else if (s->accuracy >= 0.0)
-		snprintf(buf, size, "%.2f", s->accuracy);
+		snprintf(buf, size, "%.2f%s", s->accuracy, s->mistrusted ? "!" : "");
 	else
 		snprintf(buf, size, "?");
 }

@@ -51,7 +51,8 @@ const struct qx_run_view_measurement *qx_hist_cell(const struct qx_hist_run *r,
 char qx_hist_machine_letter(const struct qx_hist_run *r);
 
 
-/* Accuracy of system label in run r as "92.49", "error", "-" (absent) or "?". */
+/* Accuracy of system label in run r as "92.49", "92.49!" (MISTRUSTED: its int8 result failed
+ * the reference check), "error", "-" (absent) or "?". */
 void qx_hist_accuracy(const struct qx_hist_run *r, const char *label, char *buf, size_t size);
 
 /* Writers; each returns 0, or -1 when writing failed. */

@@ -49,9 +49,13 @@ int qx_history_print_csv(const struct qx_history *h, FILE *out)
 				continue;
 			char value[32];
 			qx_hist_accuracy(r, sys->label, value, sizeof value);
+			/* The value stays a number; the metric says the figure is not to be trusted. */
+			size_t len = strlen(value);
+			if (len && value[len - 1] == '!')
+				value[len - 1] = '\0';
 			csv_run_fields(out, r);
 			csv_field(out, sys->label, 0);
-			fprintf(out, "accuracy,,,,");
+			fprintf(out, "%s,,,,", sys->mistrusted ? "accuracy_mistrusted" : "accuracy");
 			if (sys->images >= 0)
 				fprintf(out, "%lld", (long long)sys->images);
 			fputc(',', out);

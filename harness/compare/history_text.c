@@ -94,6 +94,16 @@ static void print_accuracy(FILE *out, const struct qx_history *h)
 		}
 		fprintf(out, "\n");
 	}
+	for (int r = 0; r < h->n_runs; r++)
+		for (int i = 0; i < n; i++) {
+			const struct qx_run_view_system *s = qx_run_view_system(&h->runs[r].view,
+			                                                        h->systems[i]);
+			if (s && s->mistrusted) {
+				fprintf(out, "(!: MISTRUSTED, the int8 result failed the reference check; "
+				        "not a number to compare)\n");
+				return;
+			}
+		}
 }
 
 static void print_latency(FILE *out, const struct qx_history *h)

@@ -137,8 +137,12 @@ int qx_plugin_find(const struct qx_suite_plugin *spec, char **path, struct qx_er
 		}
 		/* make install: <prefix>/bin/qx-bench finds <prefix>/lib/qx-bench/plugins. */
 		if (!hit && slash) {
-			snprintf(slash, sizeof exe - (size_t)(slash - exe), "/../lib/qx-bench/plugins");
-			hit = try_dir(exe, strlen(exe), name, path, tried, sizeof tried);
+			*slash = '\0';
+			char *bin = strrchr(exe, '/');
+			if (bin) {
+				snprintf(bin, sizeof exe - (size_t)(bin - exe), "/lib/qx-bench/plugins");
+				hit = try_dir(exe, strlen(exe), name, path, tried, sizeof tried);
+			}
 		}
 	}
 #ifdef QX_PLUGIN_DIR_DEFAULT
