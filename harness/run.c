@@ -549,6 +549,8 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 	r.suite = s;
 	r.opt = opt;
 	rc = load(&r, err);
+	if (!rc)
+		rc = qx_run_check_plugin_options(s, opt, &r.graph, err);
 	if (rc) {
 		run_free(&r);
 		return qx_exit_status(rc);

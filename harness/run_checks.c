@@ -7,6 +7,7 @@
 #include "kernels.h"
 #include "measure/topology.h"
 #include "plugin/host.h"
+#include "qx/plugin.h"
 
 /* Whether the comma-separated list holds name. */
 static int in_list(const char *list, const char *name)
@@ -70,6 +71,32 @@ int qx_run_check_plugins(const struct qx_suite *s, const struct qx_run_options *
 			rc = qx_suite_fail_at(s, p->name_pos, err, rc, "%s", ferr.msg);
 	}
 	return rc;
+}
+
+int qx_run_check_plugin_options(const struct qx_suite *s, const struct qx_run_options *opt,
+                                struct qx_graph *g, struct qx_error *err)
+{
+	for (int i = 0; i < s->n_plugins; i++) {
+		const struct qx_suite_plugin *p = &s->plugins[i];
+		if (!qx_run_plugin_selected(opt, p->label) || p->n_options == 0)
+			continue;
+		struct qx_plugin_calib only = { .batch = s->calibration.batch, .log_level = QX_LOG_ERROR,
+		                                .options_only = 1 };
+		struct qx_plugin_result res;
+		struct qx_error perr = { 0 };
+		int rc = qx_plugin_run(p, g, &only, &res, &perr);
+		int refused = rc && res.fault == QX_PLUGIN_RETURNED_ERROR && !strcmp(res.stage, "create");
+		struct qx_suite_pos at = res.bad_option >= 0 ? p->options[res.bad_option].value_pos
+		                                             : p->options_pos;
+		qx_plugin_result_free(&res);
+		if (rc == QX_ENOMEM || rc == QX_EINTERRUPTED) {
+			*err = perr;
+			return rc;
+		}
+		if (refused)
+			return qx_suite_fail_at(s, at, err, QX_EINVAL, "%s", perr.msg);
+	}
+	return 0;
 }
 
 /* "scalar, avx2, avx512vnni": the sets this CPU runs. */

@@ -88,7 +88,9 @@ run_case missing-suite 2 "nope.yaml: suite file not found" "$tmp/nope.yaml"
 write_suite "$tmp/good.yaml" "$model" "$images" "$labels"
 run_case unknown-plugin 2 "--plugins: 'static-per-tensr' is not a plugin of .*good.yaml (expected none or some of: static-per-tensor)" --plugins static-per-tensr "$tmp/good.yaml"
 
-# 6. What cannot run here fails before any work (nothing on stdout: no image was evaluated).
+# 6. What cannot run here fails before any work (nothing on stdout: no image was evaluated):
+# an empty --plugins, an unavailable kernel set, too many threads, a misspelt plugin, a refused
+# plugin option.
 # before_work NAME: the case printed nothing on stdout.
 before_work() {
 	[ ! -s "$tmp/$1.out" ]
@@ -108,6 +110,12 @@ before_work too-many-threads
 sed 's/name: static-per-tensor/name: static-per-tensr/' "$tmp/good.yaml" >"$tmp/misspelt.yaml"
 run_case misspelt-plugin 2 "misspelt.yaml:12:11: plugin 'static-per-tensr': no static-per-tensr.so in .*(did you mean 'static-per-tensor'?)" "$tmp/misspelt.yaml"
 before_work misspelt-plugin
+# An option the plugin refuses: its create() runs in a child before any image, and the message
+# is the plugin's own, at the option's line.
+sed 's/  - name: static-per-tensor/  - name: histogram\n    options:\n      bins: -5/' "$tmp/good.yaml" \
+	>"$tmp/badopt.yaml"
+run_case bad-option 2 "badopt.yaml:14:13: plugin 'histogram' (.*histogram.so): create failed: option 'bins': '-5' is out of range" "$tmp/badopt.yaml"
+before_work bad-option
 
 # --help documents the exit statuses.
 "$bin" --help >"$tmp/help.out" 2>&1
