@@ -85,12 +85,13 @@ static void runs_table(struct qx_html *o, const struct qx_history *h)
 	            "unfinished).</p>\n");
 }
 
-/* The value of chart c in run r: an accuracy (system >= 0) or a median (measurement). */
+/* What one chart plots: a system's accuracy, or a measurement's median. */
 struct series_src {
 	const char *system;        /* accuracy of this label, or NULL */
-	const struct qx_hist_meas *meas;
+	const struct qx_hist_meas *meas;   /* else this measurement's median */
 };
 
+/* The chart's value in run r; 0 when the run has none (not run, failed, not measured). */
 static int value_of(const struct qx_hist_run *r, const struct series_src *src, double *v)
 {
 	if (src->system) {
