@@ -3,7 +3,7 @@
 #   make run     install missing Debian packages, build, run the default suite
 #   make test    install missing Debian packages, run every test (plain and ASan+UBSan builds)
 #   make bench   kernel and whole-model benchmarks (not a test)
-#   make install PREFIX=/usr/local   SDK headers + pkg-config file for plugin authors
+#   make install PREFIX=/usr/local   qx-bench, its plugins, qx-nightly; SDK headers + qx.pc
 #
 # Everything lands under $(BUILD) (build/ by default; the sanitizer build uses build/asan).
 
@@ -155,7 +155,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -rdynamic $^ $(LDLIBS) -o $@
 
-install: $(wildcard include/qx/*.h)
+# The program with its plugins (found from the installed binary: <prefix>/lib/qx-bench/plugins),
+# tools/qx-nightly, and the SDK for plugin authors.
+install: all $(wildcard include/qx/*.h)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/qx-bench/plugins
+	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/qx-bench
+	install -m 755 tools/qx-nightly $(DESTDIR)$(PREFIX)/bin/qx-nightly
+	install -m 644 $(PLUGINS) $(DESTDIR)$(PREFIX)/lib/qx-bench/plugins/
 	install -d $(DESTDIR)$(PREFIX)/include/qx $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 include/qx/*.h $(DESTDIR)$(PREFIX)/include/qx/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' tools/qx.pc.in \

@@ -11,7 +11,7 @@
 static const char usage[] =
 	"usage: qx-bench [options] SUITE.yaml...\n"
 	"       qx-bench compare OLD NEW\n"
-	"       qx-bench history RESULTS-DIR\n"
+	"       qx-bench history [options] RESULTS-DIR\n"
 	"       qx-bench report [-o OUT.html] RESULTS.json|RUN-FOLDER\n"
 	"       qx-bench plugin-check PLUGIN.so\n"
 	"\n"
@@ -28,15 +28,20 @@ static const char usage[] =
 	"  -b, --batch LIST     batch sizes to measure instead of the suite's (e.g. 1,64)\n"
 	"  -M, --no-measure     skip latency measurement\n"
 	"  -o, --results DIR    write results under DIR instead of the suite's results folder\n"
+	"  -N, --nightly        tag the run \"nightly\" in results.json, not \"ad-hoc\"\n"
+	"                       (tools/qx-nightly does); history --nightly and qx-nightly's\n"
+	"                       baselines take only such runs\n"
 	"  -q, --quiet          no progress on stderr\n"
-	"  -v, --verbose        also the plugins' info and debug log lines on stderr\n"
+	"  -v, --verbose        also the plugins' info and debug log lines on stderr, and each\n"
+	"                       measurement's repro line on stdout (always in repro.txt)\n"
 	"  -h, --help           this text\n"
 	"  -V, --version        version\n"
 	"\n"
 	"subcommands:\n"
 	"  compare OLD NEW          compare two runs (results folders or results.json files):\n"
 	"                           accuracy findings and latency verdicts; see docs/nightly.md\n"
-	"  history RESULTS-DIR      trend of accuracy and latency over the runs of one suite\n"
+	"  history RESULTS-DIR      the runs of one suite: accuracy and latency trends, filters,\n"
+	"                           CSV / JSON, history.html (qx-bench history --help)\n"
 	"  report RESULTS.json      (re)writes report.html from a results.json\n"
 	"  plugin-check PLUGIN.so   conformance run of a plugin for plugin authors (TAP on stdout)\n"
 	"\n"
@@ -44,15 +49,21 @@ static const char usage[] =
 	"  QX_PLUGIN_PATH       colon-separated folders searched for plugins named in suites\n"
 	"  QX_DISABLE_KSETS     comma-separated kernel sets to treat as unavailable\n"
 	"\n"
-	"Each run writes results/<suite>/<run-id>/: results.json, report.html, gbench.json\n"
-	"(Google Benchmark's format) and <plugin>.plan.json.\n"
+	"Each run ends with its conclusion (accuracy drop, speedup, Pareto front) and writes\n"
+	"results/<suite>/<run-id>/: results.json, report.html, gbench.json (Google Benchmark's\n"
+	"format), <plugin>.plan.json and repro.txt. A kernel set this CPU lacks, more threads\n"
+	"than cores, a plugin that is not installed or an option it refuses is refused before\n"
+	"any work (exit 2).\n"
+	"Nightly tracking: tools/qx-nightly (docs/nightly.md).\n"
 	"\n"
 	"exit status:\n"
 	"  0  everything ran\n"
 	"  1  ran, but a plugin or kernel set failed (its row and stderr say why)\n"
-	"  2  bad command line or invalid input (suite, model, dataset): one line on stderr\n"
+	"  2  bad command line, invalid input (suite, model, dataset) or what cannot run\n"
+	"     here: one line on stderr\n"
 	"  3  internal error (out of memory, cannot write results, a bug)\n"
-	"  130  interrupted (Ctrl-C / SIGTERM): what was measured is in results.json\n"
+	"  130  interrupted (Ctrl-C, SIGTERM, or stdout closed: SIGPIPE, e.g. | head): what was\n"
+	"       measured is in results.json, marked \"state\": \"interrupted\"\n"
 	"\n"
 	"Suite format: docs/suite-format.md. Plugins: docs/plugin-authoring.md.\n";
 
@@ -122,6 +133,7 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "no-measure", no_argument, NULL, 'M' },
 		{ "results", required_argument, NULL, 'o' },
+		{ "nightly", no_argument, NULL, 'N' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -130,7 +142,7 @@ int main(int argc, char **argv)
 	};
 	struct qx_run_options opt = { 0 };
 	int c;
-	while ((c = getopt_long(argc, argv, "l:p:k:t:b:Mo:qvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:p:k:t:b:Mo:NqvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (parse_limit(optarg, &opt.limit)) {
@@ -138,7 +150,15 @@ int main(int argc, char **argv)
 				return QX_EXIT_USAGE;
 			}
 			break;
-		case 'p': opt.only_plugins = optarg; break;
+		case 'p':
+			/* An empty list would silently run fp32 alone: 'none' says that on purpose. */
+			if (!optarg[0] || strspn(optarg, ", ") == strlen(optarg)) {
+				fprintf(stderr, "qx-bench: --plugins '%s': empty (expected plugin labels "
+				        "from the suite, comma-separated, or none for fp32 alone)\n", optarg);
+				return QX_EXIT_USAGE;
+			}
+			opt.only_plugins = optarg;
+			break;
 		case 'k':
 			if (check_kernel_list(optarg)) {
 				fprintf(stderr, "qx-bench: --kernels '%s': expected auto, all, or a comma-separated "
@@ -165,6 +185,7 @@ int main(int argc, char **argv)
 			break;
 		case 'M': opt.no_measure = 1; break;
 		case 'o': opt.results_dir = optarg; break;
+		case 'N': opt.nightly = 1; break;
 		case 'q': opt.quiet = 1; break;
 		case 'v': opt.verbose = 1; break;
 		case 'h': fputs(usage, stdout); return QX_EXIT_OK;

@@ -148,9 +148,15 @@ static void print_row(const struct qx_measure_request *req, const struct config 
 	printf("%-20s %-11s %3d %5lld %11.4f %11.4f %6.1f%% %10.0f  %s\n", c->model->label,
 	       c->k->name, threads, (long long)c->batch, median, p99, 100.0 * cv,
 	       (double)c->batch * 1e3 / median, speed);
-	printf("  __REPRO: %s --plugins %s --kernels %s --threads %d --batch %lld --quiet\n",
-	       req->repro_prefix, c->model->plan ? c->model->label : "none", c->k->name, threads,
-	       (long long)c->batch);
+	/* Half the screen of repro lines hid the table: a file always, stdout with --verbose. */
+	for (int i = 0; i < 2; i++) {
+		FILE *f = i ? (req->repro_stdout ? stdout : NULL) : req->repro_file;
+		if (f)
+			fprintf(f, "%s%s --plugins %s --kernels %s --threads %d --batch %lld --quiet\n",
+			        i ? "  __REPRO: " : "", req->repro_prefix,
+			        c->model->plan ? c->model->label : "none", c->k->name, threads,
+			        (long long)c->batch);
+	}
 }
 
 /* Builds the configuration's executor at the group's batch, with the group's pool. */
@@ -240,6 +246,7 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 				.name = name, .run_once = run_once, .ctx = c,
 				.warmup_s = round == 0 ? s->measure.warmup_s : 0.0,
 				.min_time_s = s->measure.min_time_s, .repetitions = 1, .json_path = part,
+				.quiet = req->quiet,
 			};
 			struct qx_gbench_result res;
 			if (qx_gbench_measure(&gs, &res, &c->err)) {

@@ -6,6 +6,8 @@
 #ifndef QX_MEASURE_RUN_H
 #define QX_MEASURE_RUN_H
 
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "data/dataset.h"
@@ -32,14 +34,17 @@ struct qx_measure_request {
 	const int *threads, *batches;       /* the suite's lists, or the command line's */
 	int n_threads, n_batches;
 	const char *gbench_json_path;       /* Google Benchmark JSON of every measurement */
-	const char *repro_prefix;           /* "qx-bench <suite>" for the repro lines */
+	const char *repro_prefix;           /* "qx-bench <suite> <options>" for the repro lines */
+	FILE *repro_file;                   /* the repro lines go here (NULL: nowhere) ... */
+	int repro_stdout;                   /* ... and on stdout too when set (--verbose) */
 	int quiet;
 	/* Called after each (batch, threads) group, so results can be saved as they come. */
 	int (*group_done)(void *arg, struct qx_error *err);
 	void *arg;
 };
 
-/* Measures everything, prints one row and one repro line per measurement on stdout, appends
+/* Measures everything, prints one row per measurement on stdout and one repro line (the
+ * command that measures that configuration alone) where repro_file / repro_stdout say, appends
  * each measurement (latency.h's object plus images_per_s and, for int8 models,
  * speedup_vs_fp32 against fp32 on the same kernel set, threads and batch) to its model's
  * array. A configuration that cannot run (more threads than cores) becomes an object with

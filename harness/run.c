@@ -2,11 +2,13 @@
  * evaluate on the fastest kernel set, check the other sets bit-identical, report and save. */
 #include "run.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conclusion.h"
 #include "eval.h"
 #include "exec/bitexact.h"
 #include "exec/runner.h"
@@ -18,6 +20,7 @@
 #include "measure_run.h"
 #include "report/report.h"
 #include "results/results.h"
+#include "run_checks.h"
 #include "stats/paired.h"
 #include "util/interrupt.h"
 #include "verify/trust.h"
@@ -82,8 +85,8 @@ static int listed(const char *list, const char *name)
 	return 0;
 }
 
-/* The kernel sets the suite (or --kernels) asks for, fastest first; sets named explicitly
- * that the CPU lacks are reported and not run. */
+/* The kernel sets the suite (or --kernels) asks for, fastest first, among those the CPU has
+ * (a set named explicitly that it lacks was refused before the run by qx_run_check_kernels). */
 static void choose_sets(struct run *r)
 {
 	static const enum qx_kset speed_order[] = { QX_KSET_AVX512VNNI, QX_KSET_AVXVNNI,
@@ -95,7 +98,6 @@ static void choose_sets(struct run *r)
 		r->sets[r->n_sets++] = qx_kernels_best();
 		return;
 	}
-	int explicit = list ? strcmp(list, "all") != 0 : s->kernels_mode == QX_SUITE_KERNELS_LISTED;
 	for (size_t i = 0; i < sizeof speed_order / sizeof speed_order[0]; i++) {
 		enum qx_kset set = speed_order[i];
 		int wanted = 0;
@@ -108,11 +110,10 @@ static void choose_sets(struct run *r)
 		}
 		if (!wanted)
 			continue;
-		const char *why;
-		if (qx_kernels_available(set, &why))
+		/* An unavailable set here came from "all": one named explicitly was refused before
+		 * the run by qx_run_check_kernels. */
+		if (qx_kernels_available(set, NULL))
 			r->sets[r->n_sets++] = qx_kernels_get(set);
-		else if (explicit)
-			printf("kernels  %s: unavailable (%s), not run\n", qx_kset_name(set), why);
 	}
 	if (r->n_sets == 0)
 		r->sets[r->n_sets++] = r->scalar;
@@ -196,6 +197,42 @@ static int group_done(void *arg, struct qx_error *err)
 	return write_results(arg, err);
 }
 
+/* Appends word to buf, single-quoted for the shell when it holds anything but safe characters. */
+static void shell_word(char *buf, size_t size, const char *word)
+{
+	size_t len = strlen(buf);
+	if (word[0] && strspn(word, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                      "0123456789_-./=:,+@%") == strlen(word)) {
+		snprintf(buf + len, size - len, " %s", word);
+		return;
+	}
+	snprintf(buf + len, size - len, " '");
+	for (const char *p = word; *p; p++) {
+		len = strlen(buf);
+		snprintf(buf + len, size - len, *p == '\'' ? "'\\''" : "%c", *p);
+	}
+	len = strlen(buf);
+	snprintf(buf + len, size - len, "'");
+}
+
+/* "qx-bench SUITE [--limit N] [-o DIR]": every option of this run that shapes a measurement
+ * (images, where results go); measure_run.c appends the configuration's own. */
+static void repro_command(const struct run *r, char *buf, size_t size)
+{
+	snprintf(buf, size, "qx-bench");
+	shell_word(buf, size, r->suite->path);
+	if (r->opt->limit > 0) {
+		char n[32];
+		snprintf(n, sizeof n, "%lld", (long long)r->opt->limit);
+		shell_word(buf, size, "--limit");
+		shell_word(buf, size, n);
+	}
+	if (r->opt->results_dir) {
+		shell_word(buf, size, "-o");
+		shell_word(buf, size, r->opt->results_dir);
+	}
+}
+
 /* The latency phase: fp32 and every plugin's int8 model on each kernel set. */
 static int measure(struct run *r, struct qx_error *err)
 {
@@ -215,9 +252,18 @@ static int measure(struct run *r, struct qx_error *err)
 		models[1 + i].plan = &r->done[i].plan;
 		models[1 + i].measurements = json_object_get(r->done_json[i], "measurements");
 	}
-	char gbench[4200], repro[4300];
+	char gbench[4200], repro[4300], repro_path[4200];
 	snprintf(gbench, sizeof gbench, "%s/gbench.json", r->results.dir);
-	snprintf(repro, sizeof repro, "qx-bench %s", s->path);
+	repro_command(r, repro, sizeof repro);
+	snprintf(repro_path, sizeof repro_path, "%s/repro.txt", r->results.dir);
+	FILE *repro_file = fopen(repro_path, "w");
+	if (!repro_file) {
+		free(models);
+		return qx_fail(err, QX_EIO, "%s: cannot write: %s", repro_path, strerror(errno));
+	}
+	fprintf(repro_file, "# One command per measurement of run %s: each measures that "
+	        "configuration alone,\n# with the same suite, images and options.\n",
+	        json_string_value(json_object_get(r->results.root, "run_id")));
 	struct qx_measure_request req = {
 		.suite = s, .graph = &r->graph, .data = &r->data, .models = models,
 		.n_models = n_models, .sets = r->sets, .n_sets = r->n_sets,
@@ -225,12 +271,18 @@ static int measure(struct run *r, struct qx_error *err)
 		.n_threads = o->n_threads ? o->n_threads : s->measure.n_threads,
 		.batches = o->n_batches ? o->batches : s->measure.batch,
 		.n_batches = o->n_batches ? o->n_batches : s->measure.n_batch,
-		.gbench_json_path = gbench, .repro_prefix = repro, .quiet = o->quiet,
+		.gbench_json_path = gbench, .repro_prefix = repro, .repro_file = repro_file,
+		.repro_stdout = o->verbose, .quiet = o->quiet,
 		.group_done = group_done, .arg = r,
 	};
 	json_object_set_new(r->results.root, "gbench_json", json_string(gbench));
 	int rc = qx_measure_all(&req, &r->failures, err);
+	if (fclose(repro_file) != 0 && !rc)
+		rc = qx_fail(err, QX_EIO, "%s: cannot write: %s", repro_path, strerror(errno));
 	free(models);
+	if (!rc && !o->verbose)
+		printf("repro    one command per measurement in %s (--verbose prints them here)\n",
+		       repro_path);
 	return rc;
 }
 
@@ -270,21 +322,6 @@ static int run_fp32(struct run *r, struct qx_error *err)
 	json_object_set_new(r->results.root, "fp32", f);
 	json_object_set_new(r->results.root, "labels", qx_json_u8_array(r->data.labels, r->data.count));
 	return write_results(r, err);
-}
-
-static int plugin_selected(const struct qx_run_options *opt, const char *label)
-{
-	if (!opt->only_plugins)
-		return 1;
-	size_t len = strlen(label);
-	for (const char *p = opt->only_plugins; *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		if (n == len && strncmp(p, label, n) == 0)
-			return 1;
-		p += n + (end != NULL);
-	}
-	return 0;
 }
 
 /* An error row: on stdout, on stderr, and in results.json (written now, so it is kept even when
@@ -499,46 +536,31 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	return rc;
 }
 
-/* Every label --plugins names must be one of the suite's (or "none"): a typo would otherwise
- * run nothing and say nothing. */
-static int check_plugin_filter(const struct qx_suite *s, const char *list, struct qx_error *err)
-{
-	if (!list || strcmp(list, "none") == 0)
-		return 0;
-	for (const char *p = list; *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		int found = 0;
-		for (int i = 0; i < s->n_plugins && !found; i++)
-			found = strlen(s->plugins[i].label) == n && !strncmp(s->plugins[i].label, p, n);
-		if (!found) {
-			char labels[512] = "";
-			for (int i = 0; i < s->n_plugins; i++)
-				snprintf(labels + strlen(labels), sizeof labels - strlen(labels), "%s%s",
-				         i ? ", " : "", s->plugins[i].label);
-			return qx_fail(err, QX_EINVAL, "--plugins: '%.*s' is not a plugin of %s (expected "
-			               "none or some of: %s)", (int)n, p, s->path, labels);
-		}
-		p += n + (end != NULL);
-	}
-	return 0;
-}
-
 int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, struct qx_error *err)
 {
-	if (check_plugin_filter(s, opt->only_plugins, err))
-		return QX_EXIT_USAGE;
+	int rc = qx_run_check_plugins(s, opt, err);
+	if (!rc)
+		rc = qx_run_check_kernels(s, opt, err);
+	if (!rc)
+		rc = qx_run_check_threads(s, opt, err);
+	if (rc)
+		return qx_exit_status(rc);
+	/* Before the first line on stdout: `| head` may close the pipe at any point. */
+	qx_interrupt_install();
 	struct run r;
 	memset(&r, 0, sizeof r);
 	r.suite = s;
 	r.opt = opt;
-	int rc = load(&r, err);
+	rc = load(&r, err);
+	if (!rc)
+		rc = qx_run_check_plugin_options(s, opt, &r.graph, err);
 	if (rc) {
 		run_free(&r);
 		return qx_exit_status(rc);
 	}
 	choose_sets(&r);
-	rc = qx_results_begin(&r.results, s, opt->results_dir ? opt->results_dir : s->results_dir, err);
+	rc = qx_results_begin(&r.results, s, opt->results_dir ? opt->results_dir : s->results_dir,
+	                      opt->nightly ? "nightly" : "ad-hoc", err);
 	if (rc) {
 		run_free(&r);
 		return qx_exit_status(rc);
@@ -559,32 +581,38 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 		run_free(&r);
 		return qx_exit_status(qx_fail_nomem(err, "starting the run"));
 	}
-	qx_interrupt_install();
 	rc = run_fp32(&r, err);
 	for (int i = 0; !rc && i < s->n_plugins; i++) {
 		if (qx_interrupted())
 			rc = qx_fail(err, QX_EINTERRUPTED, "interrupted");
-		else if (plugin_selected(opt, s->plugins[i].label))
+		else if (qx_run_plugin_selected(opt, s->plugins[i].label))
 			rc = run_plugin(&r, &s->plugins[i], err);
 	}
 	if (!rc)
 		rc = measure(&r, err);
 	if (!rc && qx_interrupted())
 		rc = qx_fail(err, QX_EINTERRUPTED, "interrupted");
+	if (!rc)
+		qx_conclusion_print(r.results.root, r.sets[0]->name, stdout);
+	int status = rc ? qx_exit_status(rc) : r.failures ? QX_EXIT_FAILURES : QX_EXIT_OK;
+	/* The last write says how the run ended, so that no reader takes a partial document for a
+	 * finished one: the last complete step is already in results.json. */
+	int sig = rc == QX_EINTERRUPTED ? qx_interrupted() : 0;
+	struct qx_error werr = { 0 };
+	qx_results_mark_end(&r.results, status, sig);
+	int wrc = write_results(&r, &werr);
 	if (rc == QX_EINTERRUPTED) {
-		/* Keep what was measured: the last complete step is already in results.json; mark
-		 * the document as partial and say where it is. */
-		struct qx_error werr = { 0 };
-		json_object_set_new(r.results.root, "interrupted", json_true());
-		if (write_results(&r, &werr) == 0)
-			snprintf(err->msg, sizeof err->msg, "interrupted: partial results in %s",
-			         r.results.path);
+		if (wrc == 0)
+			snprintf(err->msg, sizeof err->msg, "%s: partial results in %s",
+			         sig ? qx_interrupt_reason(sig) : "interrupted", r.results.path);
 		else
 			*err = werr;
+	} else if (!rc && wrc) {
+		*err = werr;
+		status = QX_EXIT_INTERNAL;
 	} else if (!rc) {
 		printf("\nresults written to %s\n", r.results.path);
 	}
-	int status = rc ? qx_exit_status(rc) : r.failures ? QX_EXIT_FAILURES : QX_EXIT_OK;
 	run_free(&r);
 	return status;
 }

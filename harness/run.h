@@ -9,7 +9,8 @@
 
 struct qx_run_options {
 	int quiet;                 /* no progress on stderr */
-	int verbose;               /* plugins' info and debug log lines on stderr too */
+	int verbose;               /* plugins' info and debug log lines, and the repro lines, too */
+	int nightly;               /* --nightly: results.json's tag is "nightly", not "ad-hoc" */
 	int64_t limit;             /* > 0: evaluate on at most this many images (overrides the suite) */
 	const char *only_plugins;  /* comma-separated plugin labels to run, or NULL for all */
 	int no_measure;            /* skip latency measurement */

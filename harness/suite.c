@@ -121,10 +121,24 @@ static int parse_model(struct qx_yaml *y, struct qx_suite *s, yaml_node_t *root)
 int qx_suite_check_model(const struct qx_suite *s, struct qx_error *err)
 {
 	struct stat st;
-	if (stat(s->model, &st) != 0 || S_ISDIR(st.st_mode))
-		return qx_suite_fail_at(s, s->model_pos, err, QX_ENOENT, "model file '%s' not found "
-		                        "(expected an ONNX file; relative paths start at the suite's "
-		                        "folder)", s->model);
+	if (stat(s->model, &st) == 0 && !S_ISDIR(st.st_mode))
+		return 0;
+	/* The reference models are trained, not shipped (CIFAR-10's): name the next step. */
+	const char *base = strrchr(s->model, '/') ? strrchr(s->model, '/') + 1 : s->model;
+	if (!strcmp(base, "cifar_cnn.onnx"))
+		return qx_suite_fail_at(s, s->model_pos, err, QX_ENOENT, "model file '%s' not found: "
+		                        "train it (about 18 minutes of one core's time): "
+		                        "tools/install-deps --train, then /usr/bin/python3 "
+		                        "tools/train_reference.py --dataset cifar10 from the top of the "
+		                        "source tree; then run this suite again", s->model);
+	if (!strcmp(base, "fashion_cnn.onnx"))
+		return qx_suite_fail_at(s, s->model_pos, err, QX_ENOENT, "model file '%s' not found: "
+		                        "it ships with qx-bench (models/); to train it again: "
+		                        "tools/install-deps --train, then /usr/bin/python3 "
+		                        "tools/train_reference.py", s->model);
+	return qx_suite_fail_at(s, s->model_pos, err, QX_ENOENT, "model file '%s' not found "
+	                        "(expected an ONNX file; relative paths start at the suite's "
+	                        "folder)", s->model);
 	return 0;
 }
 

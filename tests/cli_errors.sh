@@ -73,6 +73,14 @@ mkdir -p "$tmp/suites"
 sed -e "s|^model: .*|model: $model|" "$root/suites/cifar.yaml" >"$tmp/suites/cifar.yaml"
 run_case cifar-missing 2 "test_batch.bin: CIFAR-10 file not found.*tools/fetch-cifar10" "$tmp/suites/cifar.yaml"
 
+# 4b. CIFAR-10 with its data but without the trained model: the next step is training, and how
+# long it takes. (Fake batches of 300 black images: the loader only needs valid records.)
+mkdir -p "$tmp/data/cifar-10-batches-bin"
+head -c $((300 * 3073)) /dev/zero >"$tmp/data/cifar-10-batches-bin/test_batch.bin"
+cp "$tmp/data/cifar-10-batches-bin/test_batch.bin" "$tmp/data/cifar-10-batches-bin/data_batch_1.bin"
+cp "$root/suites/cifar.yaml" "$tmp/suites/cifar-model.yaml"
+run_case cifar-no-model 2 "cifar-model.yaml:8:8: model file '.*cifar_cnn.onnx' not found: train it (about 18 minutes.*tools/train_reference.py --dataset cifar10" "$tmp/suites/cifar-model.yaml"
+
 # 5. Command-line mistakes.
 run_case no-suite 2 "no suite given"
 run_case bad-limit 2 "limit 'x': expected a positive integer" --limit x "$tmp/typo.yaml"
@@ -80,9 +88,38 @@ run_case missing-suite 2 "nope.yaml: suite file not found" "$tmp/nope.yaml"
 write_suite "$tmp/good.yaml" "$model" "$images" "$labels"
 run_case unknown-plugin 2 "--plugins: 'static-per-tensr' is not a plugin of .*good.yaml (expected none or some of: static-per-tensor)" --plugins static-per-tensr "$tmp/good.yaml"
 
+# 6. What cannot run here fails before any work (nothing on stdout: no image was evaluated):
+# an empty --plugins, an unavailable kernel set, too many threads, a misspelt plugin, a refused
+# plugin option.
+# before_work NAME: the case printed nothing on stdout.
+before_work() {
+	[ ! -s "$tmp/$1.out" ]
+	ok $? "$1: refused before any work (stdout empty)"
+}
+run_case empty-plugins 2 "--plugins '': empty (expected plugin labels" --plugins "" "$tmp/good.yaml"
+before_work empty-plugins
+export QX_DISABLE_KSETS=avx2
+run_case kernels-unavailable 2 "--kernels avx2: avx2 is not available on this machine (disabled by QX_DISABLE_KSETS) (expected some of: scalar" --kernels avx2 "$tmp/good.yaml"
+before_work kernels-unavailable
+write_suite "$tmp/kset.yaml" "$model" "$images" "$labels" "kernels: [scalar, avx2]"
+run_case suite-kernels-unavailable 2 "kset.yaml:13:10: kernels: avx2 is not available on this machine" "$tmp/kset.yaml"
+before_work suite-kernels-unavailable
+unset QX_DISABLE_KSETS
+run_case too-many-threads 2 "--threads 4096: this machine lets qx-bench use [0-9]* cores\? (expected at most" --threads 1,4096 "$tmp/good.yaml"
+before_work too-many-threads
+sed 's/name: static-per-tensor/name: static-per-tensr/' "$tmp/good.yaml" >"$tmp/misspelt.yaml"
+run_case misspelt-plugin 2 "misspelt.yaml:12:11: plugin 'static-per-tensr': no static-per-tensr.so in .*(did you mean 'static-per-tensor'?)" "$tmp/misspelt.yaml"
+before_work misspelt-plugin
+# An option the plugin refuses: its create() runs in a child before any image, and the message
+# is the plugin's own, at the option's line.
+sed 's/  - name: static-per-tensor/  - name: histogram\n    options:\n      bins: -5/' "$tmp/good.yaml" \
+	>"$tmp/badopt.yaml"
+run_case bad-option 2 "badopt.yaml:14:13: plugin 'histogram' (.*histogram.so): create failed: option 'bins': '-5' is out of range" "$tmp/badopt.yaml"
+before_work bad-option
+
 # --help documents the exit statuses.
 "$bin" --help >"$tmp/help.out" 2>&1
-grep -q "^exit status:" "$tmp/help.out" && grep -q "  2  bad command line or invalid input" "$tmp/help.out"
+grep -q "^exit status:" "$tmp/help.out" && grep -q "  2  bad command line, invalid input" "$tmp/help.out"
 ok $? "--help documents the exit statuses"
 
 echo "1..$n"

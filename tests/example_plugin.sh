@@ -14,7 +14,7 @@ unset MAKEFLAGS MFLAGS MAKELEVEL
 
 . "$(dirname "$0")/support/tap.sh"
 
-echo "1..9"
+echo "1..10"
 
 make -C "$root" --no-print-directory install PREFIX="$tmp/prefix" >"$tmp/install.log" 2>&1
 rc=$?
@@ -22,6 +22,15 @@ rc=$?
 	[ -f "$tmp/prefix/lib/pkgconfig/qx.pc" ]
 ok $? "make install PREFIX=<tmp> installs include/qx/*.h and lib/pkgconfig/qx.pc"
 [ $rc -eq 0 ] || show "$tmp/install.log"
+
+# The program itself: bin/qx-bench finds the plugins installed beside it, not the build tree's.
+"$tmp/prefix/bin/qx-bench" plugin-check "$tmp/prefix/lib/qx-bench/plugins/dynamic.so" >/dev/null 2>&1 &&
+	[ -x "$tmp/prefix/bin/qx-nightly" ] &&
+	sed -e 's/name: dynamic/name: dynamc/' -e "s|\\.\\./models|$root/models|" \
+		"$root/suites/fashion-mnist.yaml" >"$tmp/find.yaml" &&
+	"$tmp/prefix/bin/qx-bench" -q "$tmp/find.yaml" 2>&1 |
+	grep -q "no dynamc.so in .*$tmp/prefix/lib/qx-bench/plugins.*did you mean 'dynamic'"
+ok $? "make install installs bin/qx-bench (which searches <prefix>/lib/qx-bench/plugins), its plugins and bin/qx-nightly"
 
 cflags=$(PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" pkg-config --cflags qx 2>&1)
 cflags=$(echo $cflags) # without pkg-config's trailing space

@@ -9,7 +9,8 @@
 # Then a run whose only plugin hangs (tests/plugins/hang.c, timeout 20 s) gets SIGINT while the
 # plugin's child process calibrates: it must stop within 10 s (the host kills the child instead
 # of waiting for its timeout), exit 130 and mark results.json, although that plugin was the last
-# step of the run.
+# step of the run. report.html, history and compare say the run is partial. And `| head -3`:
+# SIGPIPE stops and marks the run the same way (results.json "interrupted_by": "SIGPIPE").
 set -u
 root=${QX_ROOT:-.}
 build=${QX_BUILD:-$root/build}
@@ -202,6 +203,40 @@ if [ "$failed" -ne 0 ]; then
 	tail -n 10 "$tmp/stderr" | sed 's/^/# stderr: /'
 	sed 's/^/# /' "$tmp/doc.out"
 fi
+
+# The Ctrl-C'd run is partial everywhere it is shown: report.html, history and compare.
+grep -q 'id="partial">Interrupted run (SIGINT)' "$rundir/report.html"
+ok $? "report.html of the interrupted run says so above the table"
+"$bin" history "$tmp/out/interrupt-test" >"$tmp/hist.txt" 2>&1
+grep -q 'PARTIAL: interrupted (SIGINT)' "$tmp/hist.txt"
+ok $? "history marks the interrupted run PARTIAL"
+
+# `| head -3`: the reader goes away after three lines, qx-bench's next write gets SIGPIPE.
+# It must not die silently: it stops, marks results.json cut off and says so on stderr.
+"$bin" -q --limit "$limit" -o "$tmp/full" --plugins dynamic,static-per-tensor "$tmp/suite.yaml" \
+	>"$tmp/full.out" 2>"$tmp/full.err"
+{ "$bin" -q --limit "$limit" -o "$tmp/pipe" "$tmp/suite.yaml" 2>"$tmp/pipe.err"; echo $? >"$tmp/pipe.status"; } |
+	head -n 3 >"$tmp/pipe.head"
+pipe_status=$(cat "$tmp/pipe.status")
+[ "$pipe_status" -eq 130 ] && [ "$(wc -l <"$tmp/pipe.head")" -eq 3 ]
+ok $? "| head -3: qx-bench exits 130, not killed by SIGPIPE (got $pipe_status)"
+piped=$(ls -d "$tmp/pipe/interrupt-test"/*/ 2>/dev/null | head -n 1)
+piped=${piped%/}
+"$py" -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(not (d["state"] == "interrupted" and d["interrupted"] is True and d["interrupted_by"] == "SIGPIPE" and d["exit_status"] == 130))' \
+	"$piped/results.json" 2>/dev/null
+ok $? "| head -3: results.json is marked interrupted by SIGPIPE, exit_status 130"
+grep -q "cut off: stdout was closed .*partial results in $piped/results.json" "$tmp/pipe.err"
+ok $? "| head -3: stderr says the run was cut off and where its partial results are"
+[ "$failed" -ne 0 ] && show "$tmp/pipe.err"
+grep -q 'id="partial">Interrupted run (SIGPIPE: its output was cut off)' "$piped/report.html"
+ok $? "| head -3: report.html says the run was cut off"
+full=$(ls -d "$tmp/full/interrupt-test"/*/ 2>/dev/null | head -n 1)
+"$bin" compare "$full" "$piped" >"$tmp/cmp.txt" 2>&1
+cmp_status=$?
+[ "$cmp_status" -eq 3 ] && grep -q '^NEW is a PARTIAL run: interrupted by SIGPIPE' "$tmp/cmp.txt" &&
+	! grep -q 'GONE' "$tmp/cmp.txt" && grep -q '^result: incomplete: NEW is a partial run' "$tmp/cmp.txt"
+ok $? "compare with the cut-off run: says NEW is partial, no GONE plugins, exit 3 (got $cmp_status)"
+[ "$cmp_status" -eq 3 ] || show "$tmp/cmp.txt"
 
 # A hung plugin: SIGINT while its child process calibrates.
 hang=$build/tests/plugins/hang.so

@@ -30,10 +30,16 @@ import struct
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+try:
+	import numpy as np
+	import torch
+	import torch.nn as nn
+	import torch.nn.functional as F
+except ImportError as e:
+	# Say the next step, not a traceback: PyTorch is only needed here, not by qx-bench.
+	sys.stderr.write("train_reference.py: %s (expected PyTorch: install Debian's python3-torch "
+			 "with `tools/install-deps --train`, then run this again with /usr/bin/python3)\n" % e)
+	sys.exit(2)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIR = "/usr/share/datasets/fashion-mnist"
@@ -92,6 +98,8 @@ DATASETS = {
 		augment_text=("random horizontal flip (p=0.5) and random shift of up to 2 pixels "
 			      "(pad 2 with the background value, random 28x28 crop)"),
 		epoch_note="  Unshared, an epoch takes about 50 s on two cores.\n", dataset_args="",
+		time_note="about 7 minutes on two free cores (about 50 s an epoch), longer on a busy machine",
+		suite="suites/fashion-mnist.yaml",
 		pt_text="PyTorch state_dict (for tools/crosscheck_pytorch.py)",
 		test_files="`t10k-*.gz`", test_order="`t10k-images-idx3-ubyte.gz`",
 		regenerate="/usr/bin/python3 tools/train_reference.py {dataset_args}--epochs {epochs} --seed {seed}"),
@@ -117,6 +125,8 @@ DATASETS = {
 		augment_text=("random crop with 4-pixel padding (pad 4 with black, normalized per channel, "
 			      "random 32x32 crop) and random horizontal flip (p=0.5)"),
 		epoch_note="", dataset_args="--dataset cifar10 ",
+		time_note="about 18 minutes of one core's time for 8 epochs, longer on a busy machine",
+		suite="suites/cifar.yaml",
 		pt_text="PyTorch state_dict (`FashionCNN(in_channels=3)` in tools/train_reference.py)",
 		test_files="`test_batch.bin`", test_order="`test_batch.bin`",
 		regenerate="tools/fetch-cifar10\n"
@@ -756,6 +766,9 @@ def main():
 		return 2
 
 	torch.set_num_threads(args.threads)
+	if not args.skip_training:
+		print("training %s for %d epochs on %d thread(s): %s"
+		      % (dataset.prefix, args.epochs, args.threads, dataset.time_note), flush=True)
 	os.makedirs(args.out_dir, exist_ok=True)
 	base = os.path.join(args.out_dir, dataset.prefix)
 	model = FashionCNN(dataset.channels)
@@ -800,6 +813,7 @@ def main():
 	write_card(base + ".md", info, dataset)
 	for suffix in (".onnx", ".pt", ".top1.u8", ".logits.f32", ".md"):
 		print("wrote %s%s" % (base, suffix))
+	print("next: qx-bench %s" % dataset.suite)
 	return 0
 
 

@@ -31,9 +31,13 @@ static const char usage[] =
 	"  --ids N           list at most N image ids per change (default 20; JSON has all)\n"
 	"  -h, --help        this text\n"
 	"\n"
+	"A run that did not finish (interrupted, failed, killed) is compared as far as it goes\n"
+	"and said to be partial; what it lacks is not a regression.\n"
+	"\n"
 	"exit status: 0 no regression, 1 regression (accuracy drop, a plugin failing or gone,\n"
 	"slower latency), 2 bad command line or unreadable input, 3 could not compare\n"
-	"(different machines or suites without --force, or nothing in common).\n"
+	"(different machines or suites without --force, nothing in common, or a partial run\n"
+	"with no regression in what it has).\n"
 	"See docs/nightly.md.\n";
 
 struct options {
@@ -51,6 +55,7 @@ struct tally {
 	int regressions;
 	int compared;              /* comparisons made (systems and measurements) */
 	int incomparable;          /* machines or suites differ and --force was not given */
+	const char *partial;       /* "OLD" / "NEW" / "OLD and NEW": a run that did not finish */
 	json_t *report;
 };
 
@@ -418,6 +423,14 @@ static void compare_accuracy(const struct options *opt, const struct qx_run_view
 	for (int i = 0; i < ov->n_sys; i++) {
 		const struct qx_run_view_system *o = &ov->sys[i];
 		const struct qx_run_view_system *n = qx_run_view_system(nv, o->label);
+		if (!n && t->partial && strstr(t->partial, "NEW")) {
+			/* A partial NEW never got there: that is not the system failing. */
+			printf("  %-*s not in NEW (NEW did not finish)\n", width, o->label);
+			json_array_append_new(rows, json_pack("{s:s, s:s, s:b}", "system", o->label,
+			                                      "verdict", "not run (NEW partial)",
+			                                      "regression", 0));
+			continue;
+		}
 		if (!n) {
 			printf("  %-*s GONE from NEW\n", width, o->label);
 			json_array_append_new(rows, json_pack("{s:s, s:s, s:b}", "system", o->label,
@@ -541,6 +554,7 @@ static void compare_latency(const struct options *opt, const struct qx_run_view 
 		add_note(t, "OLD has no latency measurements");
 		return;
 	}
+	int unreached = 0;
 	printf("\nlatency (median %s; regressed: slower by more than %g%% with Mann-Whitney "
 	       "p < %g)\n", ov->sys[0].n_m ? ov->sys[0].m[0].unit : "ms/batch", opt->threshold,
 	       opt->alpha);
@@ -557,12 +571,19 @@ static void compare_latency(const struct options *opt, const struct qx_run_view 
 			const struct qx_run_view_measurement *b =
 				n ? qx_run_view_measurement(n, a->kernels, a->threads, a->batch) : NULL;
 			if (!b) {
-				add_note(t, "%s: not measured in NEW", name);
+				/* A partial NEW never got there: one note for all, not a page of them. */
+				if (t->partial && strstr(t->partial, "NEW"))
+					unreached++;
+				else
+					add_note(t, "%s: not measured in NEW", name);
 				continue;
 			}
 			compare_measurement(opt, name, a, b, width, t, rows);
 		}
 	}
+	if (unreached)
+		add_note(t, "%d measurement%s of OLD not in NEW: NEW did not finish", unreached,
+		         unreached == 1 ? "" : "s");
 	for (int i = 0; i < nv->n_sys; i++) {
 		const struct qx_run_view_system *n = &nv->sys[i];
 		const struct qx_run_view_system *o = qx_run_view_system(ov, n->label);
@@ -576,6 +597,31 @@ static void compare_latency(const struct options *opt, const struct qx_run_view 
 }
 
 /* ---- the command ---- */
+
+/* Says, before anything else, when a run did not finish, and when a nightly run is compared
+ * with an ad-hoc one (another --limit, a subset of plugins: not the same measurement). */
+static void note_run_states(const struct qx_run_view *ov, const struct qx_run_view *nv,
+                            struct tally *t)
+{
+	const struct qx_run_view *v[2] = { ov, nv };
+	const char *which[2] = { "OLD", "NEW" };
+	for (int i = 0; i < 2; i++) {
+		json_t *side = json_object_get(t->report, i ? "new" : "old");
+		json_object_set_new(side, "state", json_string(v[i]->state));
+		json_object_set_new(side, "tag", json_string(v[i]->tag));
+		if (!v[i]->partial)
+			continue;
+		printf("%s is a PARTIAL run: %s; what it lacks is not compared\n", which[i],
+		       v[i]->partial_why);
+		add_note(t, "%s is a partial run: %s", which[i], v[i]->partial_why);
+	}
+	t->partial = ov->partial && nv->partial ? "OLD and NEW" : ov->partial ? "OLD"
+	           : nv->partial ? "NEW" : NULL;
+	if (strcmp(ov->tag, nv->tag) && ov->tag[0] && nv->tag[0])
+		add_note(t, "OLD is a%s %s run, NEW a%s %s run: an ad-hoc run may use other options "
+		         "(--limit, --plugins)", ov->tag[0] == 'a' ? "n" : "", ov->tag,
+		         nv->tag[0] == 'a' ? "n" : "", nv->tag);
+}
 
 static void copy_view_notes(struct tally *t, const char *which, const struct qx_run_view *v)
 {
@@ -598,6 +644,15 @@ static int finish(const struct options *opt, struct tally *t)
 	if (t->regressions) {
 		status = QX_COMPARE_REGRESSION;
 		result = "REGRESSION";
+	} else if (t->partial) {
+		/* What was compared holds, but a partial run is no evidence about the rest. */
+		status = QX_COMPARE_INCOMPARABLE;
+		result = !strcmp(t->partial, "NEW") ? "incomplete: NEW is a partial run, no regression in "
+		                                      "what it has"
+		       : !strcmp(t->partial, "OLD") ? "incomplete: OLD is a partial run, no regression in "
+		                                      "what it has"
+		                                    : "incomplete: OLD and NEW are partial runs, no "
+		                                      "regression in what they have";
 	} else if (t->incomparable || t->compared == 0) {
 		status = QX_COMPARE_INCOMPARABLE;
 		result = t->incomparable ? "could not compare (different machines or suites; "
@@ -654,6 +709,7 @@ int qx_compare_main(int argc, char **argv)
 	json_object_set_new(t.report, "notes", json_array());
 	printf("old: %s (run %s)\nnew: %s (run %s)\n", ov.path, ov.run_id[0] ? ov.run_id : "?",
 	       nv.path, nv.run_id[0] ? nv.run_id : "?");
+	note_run_states(&ov, &nv, &t);
 
 	int suite_ok = same_suite(&ov, &nv, &t);
 	int machine_ok = same_machine(&ov, &nv, &t);

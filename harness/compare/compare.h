@@ -12,9 +12,9 @@ enum qx_compare_exit {
 	QX_COMPARE_REGRESSION = 1,   /* an accuracy drop, a plugin that fails now, a system gone
 	                              * from NEW, or a latency regression */
 	QX_COMPARE_USAGE = 2,        /* bad command line, or an input that cannot be read */
-	QX_COMPARE_INCOMPARABLE = 3, /* different machines or suites (without --force), or
-	                              * nothing in common; a regression found in what could be
-	                              * compared still gives 1 */
+	QX_COMPARE_INCOMPARABLE = 3, /* different machines or suites (without --force), nothing
+	                              * in common, or a partial OLD / NEW; a regression found in
+	                              * what could be compared still gives 1 */
 };
 
 /* qx-bench compare [--threshold PCT] [--alpha P] [--max-cv PCT] [--min-samples N] [--force]
@@ -22,9 +22,10 @@ enum qx_compare_exit {
  * OLD and NEW are results.json files or run folders holding one. */
 int qx_compare_main(int argc, char **argv);
 
-/* qx-bench history [--last N] DIR
+/* qx-bench history [options] DIR (compare/history.h; options in its --help)
  * DIR is results/<suite>/: every run folder in it with a results.json, in time order. Exit 0,
- * 2 when DIR cannot be read, 3 when it holds no readable run. */
+ * 2 when DIR cannot be read, an option is wrong or a filter matches nothing, 3 when it holds
+ * no readable run. */
 int qx_history_main(int argc, char **argv);
 
 #endif

@@ -227,6 +227,30 @@ static int read_systems(struct qx_run_view *v)
 	return 0;
 }
 
+/* How the run ended: a partial run must never read as a finished one. */
+static void read_state(struct qx_run_view *v)
+{
+	v->tag = string_or(v->root, "tag", "");
+	int marked = json_is_true(json_object_get(v->root, "interrupted"));
+	v->state = string_or(v->root, "state", marked ? "interrupted" : "finished");
+	v->partial = strcmp(v->state, "finished") != 0;
+	if (!v->partial)
+		return;
+	const char *by = string_or(v->root, "interrupted_by", NULL);
+	json_t *status = json_object_get(v->root, "exit_status");
+	if (!strcmp(v->state, "interrupted"))
+		snprintf(v->partial_why, sizeof v->partial_why, "interrupted%s%s%s", by ? " by " : "",
+		         by ? by : "", by && !strcmp(by, "SIGPIPE") ? " (its stdout was closed)" : "");
+	else if (!strcmp(v->state, "running"))
+		snprintf(v->partial_why, sizeof v->partial_why, "never finished (the process was "
+		         "killed or crashed, or is still running)");
+	else if (json_is_integer(status))
+		snprintf(v->partial_why, sizeof v->partial_why, "failed (exit status %lld)",
+		         (long long)json_integer_value(status));
+	else
+		snprintf(v->partial_why, sizeof v->partial_why, "%s", v->state);
+}
+
 int qx_run_view_load(const char *path, struct qx_run_view *v, struct qx_error *err)
 {
 	memset(v, 0, sizeof *v);
@@ -274,6 +298,7 @@ int qx_run_view_load(const char *path, struct qx_run_view *v, struct qx_error *e
 	}
 	v->run_id = string_or(v->root, "run_id", "");
 	v->started = string_or(v->root, "started", "");
+	read_state(v);
 	json_t *suite = json_object_get(v->root, "suite");
 	v->suite = string_or(suite, "name", "");
 	v->model = string_or(suite, "model", "");

@@ -6,7 +6,8 @@
  * not a results document (no schema_version) or from a newer schema is refused.
  *
  * Shape read (docs/nightly.md lists it):
- *   schema_version, run_id, started, suite {name, model}, machine {...}, labels [...],
+ *   schema_version, run_id, started, tag, state, interrupted, interrupted_by, exit_status,
+ *   suite {name, model}, machine {...}, labels [...],
  *   fp32 {images, correct, accuracy, predictions [...], measurements [...]},
  *   plugins [{label, error | images, correct, accuracy, predictions, measurements,
  *             kernel_sets [{name, measurements}]}],
@@ -52,6 +53,12 @@ struct qx_run_view {
 	const char *started;       /* ISO 8601 UTC, "" when absent */
 	const char *suite;         /* suite.name, "" when absent */
 	const char *model;         /* suite.model, "" when absent */
+	const char *tag;           /* "nightly" or "ad-hoc"; "" in files older than the tag */
+	const char *state;         /* "finished", "interrupted", "failed" or "running" (the writer
+	                            * died); files older than the field: "interrupted" when marked
+	                            * so, else "finished" */
+	int partial;               /* state is not "finished": the run did not complete */
+	char partial_why[160];     /* e.g. "interrupted by SIGPIPE"; "" when complete */
 	json_t *machine;           /* borrowed; NULL when absent */
 	int32_t *labels;           /* owned; NULL when absent */
 	int64_t n_labels;

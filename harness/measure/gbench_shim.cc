@@ -297,7 +297,7 @@ int measure_locked(const qx_gbench_spec *spec, qx_gbench_result *out, qx_error *
 			throw std::bad_alloc();
 		out->warnings[out->n_warnings++] = s;
 		// Each warning once per process on stderr, unless the console table showed it.
-		if (!spec->console && g_warned.insert(w).second)
+		if (!spec->console && !spec->quiet && g_warned.insert(w).second)
 			fprintf(stderr, "qx-bench: google-benchmark: %s\n", w.c_str());
 	}
 	return 0;

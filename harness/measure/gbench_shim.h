@@ -49,6 +49,8 @@ struct qx_gbench_spec {
 	int repetitions;           /* >= 1 */
 	const char *json_path;     /* Google Benchmark JSON written here, or NULL for none */
 	int console;               /* also print Google Benchmark's console table on stderr */
+	int quiet;                 /* print no context warning on stderr (qx-bench -q); they are
+	                            * still returned in the result */
 };
 
 struct qx_gbench_result {

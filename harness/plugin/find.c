@@ -1,5 +1,7 @@
 /* Where a plugin named in a suite is looked for: the suite's explicit path, QX_PLUGIN_PATH,
- * the executable's plugins/ folder, then the build's plugin folder compiled in. */
+ * the executable's plugins/ folder, ../lib/qx-bench/plugins beside an installed executable,
+ * then the build's plugin folder compiled in. */
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,65 @@ static int try_dir(const char *dir, size_t dir_len, const char *name, char **pat
 	return 0;
 }
 
+/* Edit distance (insertions, deletions, substitutions) of two short names; large for long ones. */
+static int distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 63 || lb > 63)
+		return 99;
+	int row[64];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int diag = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int up = row[j];
+			int best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* The plugin in the folders tried (", "-separated) whose name is nearest to name, when it is
+ * near enough to be a typo: at most 2 edits, or a third of the name. */
+static int closest_plugin(const char *name, const char *tried, char *out, size_t size)
+{
+	int best = (int)strlen(name) / 3 > 2 ? (int)strlen(name) / 3 : 2;
+	int found = 0;
+	for (const char *p = tried; *p;) {
+		const char *end = strstr(p, ", ");
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char dir[1100];
+		snprintf(dir, sizeof dir, "%.*s", (int)n, p);
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			size_t len = strlen(e->d_name);
+			if (len < 4 || strcmp(e->d_name + len - 3, ".so"))
+				continue;
+			char base[256];
+			snprintf(base, sizeof base, "%.*s", (int)(len - 3), e->d_name);
+			int dist = distance(name, base);
+			if (dist <= best && (!found || dist < best)) {
+				best = dist;
+				found = 1;
+				snprintf(out, size, "%s", base);
+			}
+		}
+		if (d)
+			closedir(d);
+		p += n + (end ? 2 : 0);
+	}
+	return found;
+}
+
 int qx_plugin_find(const struct qx_suite_plugin *spec, char **path, struct qx_error *err)
 {
 	*path = NULL;
@@ -74,6 +135,15 @@ int qx_plugin_find(const struct qx_suite_plugin *spec, char **path, struct qx_er
 			snprintf(slash, sizeof exe - (size_t)(slash - exe), "/plugins");
 			hit = try_dir(exe, strlen(exe), name, path, tried, sizeof tried);
 		}
+		/* make install: <prefix>/bin/qx-bench finds <prefix>/lib/qx-bench/plugins. */
+		if (!hit && slash) {
+			*slash = '\0';
+			char *bin = strrchr(exe, '/');
+			if (bin) {
+				snprintf(bin, sizeof exe - (size_t)(bin - exe), "/lib/qx-bench/plugins");
+				hit = try_dir(exe, strlen(exe), name, path, tried, sizeof tried);
+			}
+		}
 	}
 #ifdef QX_PLUGIN_DIR_DEFAULT
 	if (!hit)
@@ -82,9 +152,14 @@ int qx_plugin_find(const struct qx_suite_plugin *spec, char **path, struct qx_er
 #endif
 	if (hit < 0)
 		return qx_fail_nomem(err, "finding a plugin");
-	if (!hit)
+	if (!hit) {
+		char near[256];
+		if (closest_plugin(name, tried, near, sizeof near))
+			return qx_fail(err, QX_ENOENT, "plugin '%s': no %s.so in %s (did you mean '%s'?)",
+			               label, name, tried[0] ? tried : "any plugin folder", near);
 		return qx_fail(err, QX_ENOENT, "plugin '%s': no %s.so in %s (expected a built plugin: "
 		               "run make, or set QX_PLUGIN_PATH)", label, name,
 		               tried[0] ? tried : "any plugin folder");
+	}
 	return 0;
 }

@@ -96,6 +96,9 @@ struct qx_plugin_calib {
 	                                   that plans do not depend on the machine */
 	int log_level;                  /* plugin log lines at this enum qx_log_level or more
 	                                   severe go to stderr, prefixed with the plugin's label */
+	int options_only;               /* stop after create() and destroy(): checks that the
+	                                   plugin loads and takes its options, before any work;
+	                                   qx_plugin_run then returns 0 with no plan */
 };
 
 /* Finds the .so of a suite plugin entry: spec->path when set (resolved by the suite loader;

@@ -351,6 +351,12 @@ static int child_body(void *ctx, int fd, void *shared)
 		                                           : -1;
 		return callback_failed(sh, "create", s);
 	}
+	if (rc->calib->options_only) {
+		sh->stage = ST_DESTROY;
+		vt->destroy(state);
+		sh->outcome = OUT_OK;
+		return 0;
+	}
 
 	double t0 = now_s();
 	int fail = 0;
@@ -480,6 +486,11 @@ int qx_plugin_run(const struct qx_suite_plugin *spec, struct qx_graph *g,
 		rc = qx_fail(err, QX_EPLUGIN, "plugin '%s' (%s): exited with status %d during %s "
 		             "(expected a plugin never to exit)", label, out->path, res.exit_status,
 		             stage);
+	if (!rc && calib->options_only) {
+		free(res.data);
+		free(sh);
+		return 0;
+	}
 	if (!rc) {
 		struct qx_plan_buf buf;
 		rc = qx_plan_json_decode(res.data, res.len, &buf, err);

@@ -69,6 +69,8 @@ static const char style[] =
 	"svg .placeholder-text{fill:var(--muted);font-size:14px}\n"
 	".notes li{color:var(--muted)}\n"
 	"footer{color:var(--muted);font-size:12px;margin-top:32px}\n"
+	".partial{background:#fef2f2;border:1px solid #fecaca;color:var(--bad);border-radius:8px;"
+	"padding:10px 14px;margin:0 0 18px;font-weight:600}\n"
 	"</style>\n";
 
 static void meta_item(struct qx_html *h, const char *key, const char *value)
@@ -138,6 +140,34 @@ static void kernel_sets_item(struct qx_html *h, const struct qx_rep *r)
 	qx_html_raw(h, "</dd></div>\n");
 }
 
+/* A run that did not finish must never read as a finished one: say so above everything. The
+ * page is rewritten during the run too, so "running" is also what an open run shows. */
+static void partial_banner(struct qx_html *h, const struct qx_rep *r)
+{
+	int marked = json_is_true(json_object_get(r->root, "interrupted"));
+	const char *state = json_string_value(json_object_get(r->root, "state"));
+	if (!state)
+		state = marked ? "interrupted" : "finished";
+	if (!strcmp(state, "finished"))
+		return;
+	const char *by = json_string_value(json_object_get(r->root, "interrupted_by"));
+	qx_html_raw(h, "<p class=\"partial\" id=\"partial\">");
+	if (!strcmp(state, "interrupted")) {
+		qx_html_raw(h, "Interrupted run");
+		if (by) {
+			qx_html_raw(h, " (");
+			qx_html_text(h, by);
+			qx_html_raw(h, strcmp(by, "SIGPIPE") ? ")" : ": its output was cut off)");
+		}
+	} else if (!strcmp(state, "running")) {
+		qx_html_raw(h, "Unfinished run (still running, or its process was killed)");
+	} else {
+		qx_html_raw(h, "Failed run (it stopped on an error)");
+	}
+	qx_html_raw(h, ": this page shows only the steps finished before it stopped; missing "
+	            "plugins and measurements were not run.</p>\n");
+}
+
 static void header(struct qx_html *h, const struct qx_rep *r)
 {
 	qx_html_raw(h, "<header><h1>qx-bench report: ");
@@ -161,6 +191,7 @@ static void header(struct qx_html *h, const struct qx_rep *r)
 	meta_item(h, "machine", buf);
 	kernel_sets_item(h, r);
 	meta_item(h, "run", r->run_id);
+	meta_item(h, "run kind", json_string_value(json_object_get(r->root, "tag")));
 	meta_item(h, "started", r->started);
 	meta_item(h, "tool", r->tool);
 	qx_html_raw(h, "</dl></header>\n");
@@ -198,6 +229,7 @@ void qx_report_page(struct qx_html *h, const struct qx_rep *r)
 	qx_html_raw(h, style);
 	qx_html_raw(h, "</head>\n<body>\n<main>\n");
 	header(h, r);
+	partial_banner(h, r);
 	qx_report_table(h, r);
 	qx_html_raw(h, "<section><h2>Charts</h2>\n");
 	qx_chart_pareto(h, r);

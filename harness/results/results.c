@@ -11,6 +11,7 @@
 
 #include "kernels.h"
 #include "measure/topology.h"
+#include "util/interrupt.h"
 #include "util/sha256.h"
 
 #include "qx_git_rev.h"
@@ -146,7 +147,7 @@ static json_t *machine_json(void)
 }
 
 int qx_results_begin(struct qx_results *r, const struct qx_suite *s, const char *root_dir,
-                     struct qx_error *err)
+                     const char *tag, struct qx_error *err)
 {
 	memset(r, 0, sizeof *r);
 	time_t now = time(NULL);
@@ -183,6 +184,8 @@ int qx_results_begin(struct qx_results *r, const struct qx_suite *s, const char 
 	json_object_set_new(r->root, "tool", json_sprintf("qx-bench %s", QX_VERSION));
 	json_object_set_new(r->root, "started", json_string(iso));
 	json_object_set_new(r->root, "run_id", json_string(strrchr(dir, '/') + 1));
+	json_object_set_new(r->root, "tag", json_string(tag));
+	json_object_set_new(r->root, "state", json_string("running"));
 	json_t *suite = json_object();
 	json_object_set_new(suite, "name", json_string(s->name));
 	json_object_set_new(suite, "path", json_string(s->path));
@@ -242,6 +245,17 @@ int qx_results_write(struct qx_results *r, struct qx_error *err)
 	}
 	free(tmp);
 	return 0;
+}
+
+void qx_results_mark_end(struct qx_results *r, int exit_status, int sig)
+{
+	json_object_set_new(r->root, "state", json_string(sig ? "interrupted" : exit_status <= 1
+	                                                  ? "finished" : "failed"));
+	if (sig) {
+		json_object_set_new(r->root, "interrupted", json_true());
+		json_object_set_new(r->root, "interrupted_by", json_string(qx_interrupt_signal_name(sig)));
+	}
+	json_object_set_new(r->root, "exit_status", json_integer(exit_status));
 }
 
 json_t *qx_json_u8_array(const uint8_t *v, int64_t n)

@@ -1,0 +1,158 @@
+#include "conclusion.h"
+
+#include <math.h>
+#include <string.h>
+
+#define MAX_CONFIGS 8
+
+struct config {
+	int batch, threads;
+};
+
+/* The measurement of a system at (kernels, batch, threads), or NULL. */
+static json_t *find(json_t *sys, const char *kernels, int batch, int threads)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(sys, "measurements"), i, m) {
+		const char *k = json_string_value(json_object_get(m, "kernels"));
+		if (k && !strcmp(k, kernels) && !json_object_get(m, "error") &&
+		    json_integer_value(json_object_get(m, "batch")) == batch &&
+		    json_integer_value(json_object_get(m, "threads")) == threads)
+			return m;
+	}
+	return NULL;
+}
+
+/* fp32's measured (batch, threads) on kernels, batch then threads ascending. */
+static int configs(json_t *fp32, const char *kernels, struct config *c)
+{
+	int n = 0;
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(fp32, "measurements"), i, m) {
+		const char *k = json_string_value(json_object_get(m, "kernels"));
+		if (!k || strcmp(k, kernels) || json_object_get(m, "error") || n == MAX_CONFIGS)
+			continue;
+		struct config x = { (int)json_integer_value(json_object_get(m, "batch")),
+		                    (int)json_integer_value(json_object_get(m, "threads")) };
+		int at = n;
+		while (at > 0 && (c[at - 1].batch > x.batch ||
+		                  (c[at - 1].batch == x.batch && c[at - 1].threads > x.threads))) {
+			c[at] = c[at - 1];
+			at--;
+		}
+		c[at] = x;
+		n++;
+	}
+	return n;
+}
+
+static int usable(json_t *p)
+{
+	const char *v = json_string_value(json_object_get(json_object_get(p, "trust"), "verdict"));
+	return !json_object_get(p, "error") && !(v && !strcmp(v, "MISTRUSTED"));
+}
+
+static double median_at(json_t *sys, const char *kernels, const struct config *c)
+{
+	json_t *m = find(sys, kernels, c->batch, c->threads);
+	return m ? json_number_value(json_object_get(m, "median")) : NAN;
+}
+
+/* Whether p is on the Pareto front of (accuracy up, latency at c down) among fp32 and the
+ * usable plugins: no other system is at least as accurate and at least as fast, and better in
+ * one of the two. */
+static int on_front(json_t *root, json_t *p, const char *kernels, const struct config *c)
+{
+	double acc = json_number_value(json_object_get(p, "accuracy"));
+	double ms = median_at(p, kernels, c);
+	if (!isfinite(ms))
+		return 0;
+	json_t *all[64];
+	int n = 0;
+	all[n++] = json_object_get(root, "fp32");
+	size_t i;
+	json_t *q;
+	json_array_foreach(json_object_get(root, "plugins"), i, q)
+		if (n < 64 && usable(q))
+			all[n++] = q;
+	for (int k = 0; k < n; k++) {
+		if (all[k] == p)
+			continue;
+		double a = json_number_value(json_object_get(all[k], "accuracy"));
+		double t = median_at(all[k], kernels, c);
+		if (isfinite(t) && a >= acc && t <= ms && (a > acc || t < ms))
+			return 0;
+	}
+	return 1;
+}
+
+void qx_conclusion_print(json_t *root, const char *kernels, FILE *out)
+{
+	json_t *fp32 = json_object_get(root, "fp32");
+	json_t *plugins = json_object_get(root, "plugins");
+	if (!fp32 || json_array_size(plugins) == 0)
+		return;
+	struct config c[MAX_CONFIGS];
+	int n_c = configs(fp32, kernels, c);
+	/* The front at the first configuration, the one the report's Pareto chart uses too. */
+	fprintf(out, "\nconclusion (accuracy on %lld images; speedup: fp32's median / the plugin's, "
+	        "on %s)\n", (long long)json_integer_value(json_object_get(fp32, "images")), kernels);
+	fprintf(out, "%-20s %7s %-21s %-10s", "plugin", "top-1", "drop vs fp32 [95% CI]", "trust");
+	for (int i = 0; i < n_c; i++) {
+		char head[32];
+		snprintf(head, sizeof head, "b%d/t%d", c[i].batch, c[i].threads);
+		fprintf(out, " %8s", head);
+	}
+	fprintf(out, "%s\n", n_c ? "  Pareto front" : "");
+	size_t i;
+	json_t *p;
+	char front[512] = "";
+	json_array_foreach(plugins, i, p) {
+		const char *label = json_string_value(json_object_get(p, "label"));
+		if (!label)
+			continue;
+		json_t *error = json_object_get(p, "error");
+		if (error) {
+			fprintf(out, "%-20s failed (its error row above says why)\n", label);
+			continue;
+		}
+		json_t *drop = json_object_get(p, "drop");
+		char d[64];
+		snprintf(d, sizeof d, "%+.2f [%+.2f, %+.2f]",
+		         json_number_value(json_object_get(drop, "points")),
+		         json_number_value(json_object_get(drop, "ci95_low")),
+		         json_number_value(json_object_get(drop, "ci95_high")));
+		const char *trust = json_string_value(json_object_get(json_object_get(p, "trust"),
+		                                                      "verdict"));
+		/* The table's words: "ok" for results.json's "trusted". */
+		if (trust && !strcmp(trust, "trusted"))
+			trust = "ok";
+		fprintf(out, "%-20s %6.2f%% %-21s %-10s", label,
+		        json_number_value(json_object_get(p, "accuracy")), d, trust ? trust : "-");
+		for (int k = 0; k < n_c; k++) {
+			json_t *m = find(p, kernels, c[k].batch, c[k].threads);
+			json_t *ratio = json_object_get(json_object_get(m, "speedup_vs_fp32"), "ratio");
+			if (ratio)
+				fprintf(out, " %7.2fx", json_number_value(ratio));
+			else
+				fprintf(out, " %8s", "-");
+		}
+		if (n_c) {
+			int yes = usable(p) && on_front(root, p, kernels, &c[0]);
+			fprintf(out, "  %s", yes ? "yes" : usable(p) ? "no" : "no (MISTRUSTED)");
+			if (yes)
+				snprintf(front + strlen(front), sizeof front - strlen(front), "%s%s",
+				         front[0] ? ", " : "", label);
+		}
+		fprintf(out, "\n");
+	}
+	if (n_c == 0) {
+		fprintf(out, "latency not measured on %s: no speedup and no Pareto front\n", kernels);
+		return;
+	}
+	fprintf(out, "on the Pareto front (top-1 against median latency at batch %d, %d thread%s, "
+	        "%s): %s\n", c[0].batch, c[0].threads, c[0].threads == 1 ? "" : "s", kernels,
+	        front[0] ? front : "no plugin (fp32 is as accurate and faster)");
+}
