@@ -276,6 +276,32 @@ MODELS = {
 }
 
 
+def load_from_onnx(name, path=None):
+	"""The PyTorch model NAME with the weights of its unfolded export (models/zoo/NAME.nofold.onnx).
+
+	The zoo does not commit state_dicts: with do_constant_folding=False the export's
+	initializers are the state_dict's tensors under their own names, except those the
+	exporter deduplicated (equal tensors), which an Identity node renames.
+	"""
+	import onnx
+	from onnx import numpy_helper
+	path = path or os.path.join(ZOO_DIR, name + ".nofold.onnx")
+	graph = onnx.load(path).graph
+	tensors = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+	for node in graph.node:
+		if node.op_type == "Identity" and node.input[0] in tensors:
+			tensors[node.output[0]] = tensors[node.input[0]]
+	model = MODELS[name][0]()
+	state = model.state_dict()
+	missing = [k for k in state if k not in tensors and not k.endswith("num_batches_tracked")]
+	if missing:
+		raise RuntimeError("%s: no initializer for %s (expected an export of tools/zoo.py's %s)"
+				   % (path, ", ".join(missing[:5]), name))
+	model.load_state_dict({k: torch.from_numpy(tensors[k].copy()) if k in tensors else v
+			       for k, v in state.items()})
+	return model.eval()
+
+
 # --- training -----------------------------------------------------------------------
 
 def train(model, epochs, seed, batch_size=128, lr=3e-3, weight_decay=5e-4, threads=1, max_steps=None):
@@ -398,16 +424,26 @@ def _traceable_shuffle_forward(self, x):
 	return _traceable_channel_shuffle(out, 2)
 
 
+class fx_traceable:
+	"""Context: torchvision's ShuffleNetV2 blocks in their FX-traceable form (same computation)."""
+
+	def __enter__(self):
+		from torchvision.models import shufflenetv2
+		self.saved = shufflenetv2.InvertedResidual.forward
+		shufflenetv2.InvertedResidual.forward = _traceable_shuffle_forward
+		return self
+
+	def __exit__(self, *exc):
+		from torchvision.models import shufflenetv2
+		shufflenetv2.InvertedResidual.forward = self.saved
+		return False
+
+
 def pytorch_int8(model, calib, x_test, y_test, fp32_top1, out_base):
 	"""FX post-training quantization per qx-bench plugin (crosscheck_pytorch.py's CONFIGS)."""
-	from torchvision.models import shufflenetv2
 	configs = {name: (desc, make) for name, desc, make in xc.CONFIGS}
-	saved_forward = shufflenetv2.InvertedResidual.forward
-	shufflenetv2.InvertedResidual.forward = _traceable_shuffle_forward
-	try:
+	with fx_traceable():
 		return _pytorch_int8(model, calib, x_test, y_test, fp32_top1, out_base, configs)
-	finally:
-		shufflenetv2.InvertedResidual.forward = saved_forward
 
 
 def _pytorch_int8(model, calib, x_test, y_test, fp32_top1, out_base, configs):
