@@ -55,6 +55,10 @@ ROOT = ref.ROOT
 ZOO_DIR = os.path.join(ROOT, "models", "zoo")
 STATE_DIR = os.path.join(ROOT, "build", "zoo")
 PLUGINS = ["dynamic", "static-per-tensor", "static-per-channel", "histogram"]
+# Extra PyTorch configuration, not a plugin: histogram with torch.histc given float bounds
+# (crosscheck_pytorch.py's HistogramObserverExactBounds; torch 1.13 truncates them to int,
+# pytorch/pytorch#83672), what a faithful implementation of the algorithm computes.
+EXTRA = ["histogram-exact-bounds"]
 CALIB_COUNT, CALIB_BATCH = 256, 32   # suites/zoo/*.yaml: calibration count and batch
 EVAL_BATCH = xc.EVAL_BATCH           # 64, the suites' evaluation batch (matters for dynamic)
 
@@ -448,7 +452,7 @@ def pytorch_int8(model, calib, x_test, y_test, fp32_top1, out_base):
 
 def _pytorch_int8(model, calib, x_test, y_test, fp32_top1, out_base, configs):
 	results = {}
-	for plugin in PLUGINS:
+	for plugin in PLUGINS + EXTRA:
 		desc, make_mapping = configs[plugin]
 		entry = {"qconfig": desc + ("" if plugin == "dynamic" else "; " + FIXED_QPARAMS_NOTE)}
 		t0 = time.time()
@@ -488,11 +492,11 @@ def write_card(path, name, info):
 	files = "\n".join("| `%s` | %s | %s | `%s` |" % (f, what, "{:,}".format(size), sha)
 			   for f, what, size, sha in info["files"])
 	plugins = []
-	for plugin in PLUGINS:
+	for plugin in PLUGINS + EXTRA:
 		r = info["pytorch"][plugin]
 		if r["status"] == "ok":
 			plugins.append("| %s | %.2f%% (%d) | %d | `%s` |" % (
-				plugin, r["top1_percent"], r["correct"], r["agreement_with_fp32"], r["predictions"]))
+				plugin if plugin in PLUGINS else plugin + " (extra, below)", r["top1_percent"], r["correct"], r["agreement_with_fp32"], r["predictions"]))
 		else:
 			plugins.append("| %s | FX could not quantize it: %s | - | - |" % (
 				plugin, r["error"].replace("|", "\\|")))
@@ -553,6 +557,11 @@ images in batches of {calib_batch}; evaluation in batches of {eval_batch}):
 | plugin | PyTorch top-1 | agrees with fp32 (of 10,000) | predictions |
 |---|---|---|---|
 {plugins}
+
+`histogram-exact-bounds` is not a plugin: it is `histogram` with torch.histc given float
+bounds (tools/crosscheck_pytorch.py's `HistogramObserverExactBounds`; torch 1.13 truncates
+the bounds to integers, pytorch/pytorch#83672, see docs/pytorch-crosscheck.md), what a
+faithful implementation of the documented algorithm computes.
 
 `{name}.pytorch.json` holds these numbers, the qconfigs and the errors; each
 `{name}.pytorch.<plugin>.u8` holds PyTorch's predicted class per test image (10,000 bytes, in
@@ -618,7 +627,8 @@ def build_one(name, args, data):
 			"calibration": {"split": "train", "first": 0, "count": CALIB_COUNT, "batch": CALIB_BATCH},
 			"evaluation": {"split": "t10k", "count": int(y_test.shape[0]), "batch": EVAL_BATCH},
 			"fp32": {"correct": correct, "top1_percent": acc, "predictions": name + ".top1.u8"},
-			"plugins": pt}) + "\n")
+			"plugins": {p: pt[p] for p in PLUGINS},
+			"extra": {p: pt[p] for p in EXTRA}}) + "\n")
 	files = [(name + ".onnx", "ONNX, opset 13, do_constant_folding=True"),
 		 (name + ".nofold.onnx", "ONNX, opset 13, do_constant_folding=False"),
 		 (name + ".top1.u8", "PyTorch fp32 top-1 class per test image"),
