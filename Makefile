@@ -110,6 +110,8 @@ $(BUILD)/obj/gen/onnx.pb-c.o: $(GEN_C)
 
 # Every harness object may include the generated headers.
 $(call obj,$(HARNESS_C)): $(GEN_C) $(BUILD)/gen/qx_git_rev.h
+# The graph tests' model builder (tests/support) includes them too.
+$(TEST_SUPPORT_OBJ): $(GEN_C)
 
 # The git revision results.json records: rewritten only when it changes, so that objects that
 # include it are rebuilt exactly then.

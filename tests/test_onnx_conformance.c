@@ -7,8 +7,9 @@
  * completeness: each test directory of a claimed op is either listed or skipped.
  *
  * Reshape's shape is a graph input in these tests, while qx-bench takes shapes only as
- * constants (it infers shapes once per batch size). So int64 graph inputs are baked into the
- * model as initializers, from their input_N.pb, before import; float inputs stay inputs. */
+ * constants (it infers shapes once per batch size). So int64 graph inputs, and the float ones
+ * that are Resize's roi / scales or Range's bounds, are baked into the model as initializers,
+ * from their input_N.pb, before import; other float inputs stay inputs. */
 #include "exec/exec_f32.h"
 #include "kernels.h"
 #include "model/graph.h"
@@ -29,6 +30,10 @@
 static const char *const claimed[] = {
 	"conv", "gemm", "matmul", "relu", "clip", "maxpool", "averagepool", "globalaveragepool",
 	"flatten", "reshape", "add", "mul", "concat", "softmax", "batchnorm", "identity", "dropout",
+	"sigmoid", "hardsigmoid", "hardswish", "tanh", "leakyrelu", "prelu", "sub", "div", "sqrt",
+	"pow", "erf", "reduce_mean", "globalmaxpool", "transpose", "squeeze", "unsqueeze", "split",
+	"slice", "constant_pad", "edge_pad", "reflect_pad", "resize", "convtranspose",
+	"layer_normalization", "shape", "gather", "cast", "range", "constantofshape",
 };
 
 struct entry {
@@ -117,8 +122,23 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return b;
 }
 
-/* Writes a copy of dir/model.onnx to out_path with every int64 graph input turned into an
- * initializer holding data set 0's value. is_baked[i] marks graph input i. */
+/* Whether a float graph input is an op's parameter that qx-bench takes only as a constant:
+ * Resize's roi / scales, Range's bounds. */
+static int is_float_parameter(const Onnx__GraphProto *g, const char *name)
+{
+	for (size_t i = 0; i < g->n_node; i++) {
+		const Onnx__NodeProto *n = g->node[i];
+		int resize = strcmp(n->op_type, "Resize") == 0, range = strcmp(n->op_type, "Range") == 0;
+		for (size_t j = resize ? 1 : 0; (resize || range) && j < n->n_input; j++)
+			if (strcmp(n->input[j], name) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Writes a copy of dir/model.onnx to out_path with every int64 graph input, and every float
+ * one that is_float_parameter, turned into an initializer holding data set 0's value.
+ * is_baked[i] marks graph input i. */
 static int bake_int64_inputs(const char *dir, const char *out_path, char *is_baked, int max_in)
 {
 	char p[1024];
@@ -136,7 +156,8 @@ static int bake_int64_inputs(const char *dir, const char *out_path, char *is_bak
 		const Onnx__TypeProto *tp = g->input[i]->type;
 		is_baked[i] = 0;
 		if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
-		    tp->tensor_type->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
+		    (tp->tensor_type->elem_type != ONNX__TENSOR_PROTO__DATA_TYPE__INT64 &&
+		     !is_float_parameter(g, g->input[i]->name)))
 			continue;
 		snprintf(p, sizeof p, "%s/test_data_set_0/input_%zu.pb", dir, i);
 		uint8_t *tb = slurp(p, &len);

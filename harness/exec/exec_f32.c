@@ -1,8 +1,10 @@
 /* The fp32 executor: one buffer per activation, nodes run in order. Conv, Gemm, MatMul and the
  * window pools go through the kernel table (with whole-range calls a thread pool can split
- * later); the cheap elementwise and data-movement ops are plain loops here. */
+ * later); Relu is a loop here; every other op runs through qx_node_eval (model/node_eval.h),
+ * the same code constant folding uses, so all kernel sets agree on them. */
 #include "exec/exec_f32.h"
 #include "measure/pool.h"
+#include "model/node_eval.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@ struct qx_exec_f32 {
 	float **buf;                  /* per tensor; owned[t] says whether we allocated it */
 	char *owned;
 	struct step *steps;           /* per node */
+	const void **eval_in;         /* qx_node_eval's input pointers, sized for the widest node */
 	struct qx_pool *pool;         /* splits convolutions across threads; NULL: one thread */
 };
 
@@ -157,7 +160,11 @@ int qx_exec_f32_create(struct qx_graph *g, int64_t batch, const struct qx_kernel
 	e->buf = calloc((size_t)g->n_tensors + 1, sizeof *e->buf);
 	e->owned = calloc((size_t)g->n_tensors + 1, 1);
 	e->steps = calloc((size_t)g->n_nodes + 1, sizeof *e->steps);
-	if (!e->buf || !e->owned || !e->steps) {
+	int max_in = 1;
+	for (int i = 0; i < g->n_nodes; i++)
+		max_in = g->nodes[i].n_in > max_in ? g->nodes[i].n_in : max_in;
+	e->eval_in = calloc((size_t)max_in, sizeof *e->eval_in);
+	if (!e->buf || !e->owned || !e->steps || !e->eval_in) {
 		qx_exec_f32_free(e);
 		return qx_fail_nomem(err, "creating the fp32 executor");
 	}
@@ -192,54 +199,6 @@ int qx_exec_f32_create(struct qx_graph *g, int64_t batch, const struct qx_kernel
 
 /* ---- ops without a kernel -------------------------------------------------------------- */
 
-static void run_binary(const struct qx_tensor *ta, const float *a, const struct qx_tensor *tb,
-                       const float *b, const struct qx_tensor *ty, float *y, int is_mul)
-{
-	int64_t total = qx_tensor_numel(ty);
-	if (qx_tensor_numel(ta) == total && qx_tensor_numel(tb) == total) {
-		for (int64_t i = 0; i < total; i++)
-			y[i] = is_mul ? a[i] * b[i] : a[i] + b[i];
-		return;
-	}
-	/* Strides of a and b in y's index space (0 along broadcast dims). */
-	int r = ty->ndim;
-	int64_t sa[QX_MAX_DIMS] = { 0 }, sb[QX_MAX_DIMS] = { 0 }, idx[QX_MAX_DIMS] = { 0 };
-	int64_t st = 1;
-	for (int i = ta->ndim - 1; i >= 0; i--) {
-		sa[r - ta->ndim + i] = ta->dims[i] == 1 ? 0 : st;
-		st *= ta->dims[i];
-	}
-	st = 1;
-	for (int i = tb->ndim - 1; i >= 0; i--) {
-		sb[r - tb->ndim + i] = tb->dims[i] == 1 ? 0 : st;
-		st *= tb->dims[i];
-	}
-	if (r == 0) {
-		y[0] = is_mul ? a[0] * b[0] : a[0] + b[0];
-		return;
-	}
-	int64_t inner = ty->dims[r - 1], ia = sa[r - 1], ib = sb[r - 1];
-	for (int64_t done = 0; done < total; done += inner) {
-		int64_t oa = 0, ob = 0;
-		for (int d = 0; d < r - 1; d++) {
-			oa += idx[d] * sa[d];
-			ob += idx[d] * sb[d];
-		}
-		float *yo = y + done;
-		if (is_mul)
-			for (int64_t j = 0; j < inner; j++)
-				yo[j] = a[oa + j * ia] * b[ob + j * ib];
-		else
-			for (int64_t j = 0; j < inner; j++)
-				yo[j] = a[oa + j * ia] + b[ob + j * ib];
-		for (int d = r - 2; d >= 0; d--) {
-			if (++idx[d] < ty->dims[d])
-				break;
-			idx[d] = 0;
-		}
-	}
-}
-
 /* max(x, 0), keeping NaN. In blocks of 8 with restrict pointers: the shape -O2's cheap
  * vectorizer accepts (a plain loop over n stays scalar and branches on the sign). */
 static void run_relu(const float *restrict x, float *restrict y, int64_t n)
@@ -252,84 +211,6 @@ static void run_relu(const float *restrict x, float *restrict y, int64_t n)
 		}
 	for (; j < n; j++)
 		y[j] = x[j] < 0.0f ? 0.0f : x[j];
-}
-
-static void run_softmax(const struct qx_graph *g, const struct qx_node *n, const float *x,
-                        float *y)
-{
-	const struct qx_tensor *t = &g->tensors[n->out[0]];
-	int64_t axis = n->attr.axis, outer = 1, len = 1, inner = 1;
-	for (int i = 0; i < t->ndim; i++) {
-		if (i < axis)
-			outer *= t->dims[i];
-		else if (i == axis || g->opset < 13)
-			len *= t->dims[i]; /* before opset 13: softmax over everything from axis on */
-		else
-			inner *= t->dims[i];
-	}
-	for (int64_t o = 0; o < outer; o++)
-		for (int64_t in = 0; in < inner; in++) {
-			const float *xs = x + o * len * inner + in;
-			float *ys = y + o * len * inner + in;
-			float m = -INFINITY;
-			for (int64_t i = 0; i < len; i++)
-				m = xs[i * inner] > m ? xs[i * inner] : m;
-			float sum = 0.0f;
-			for (int64_t i = 0; i < len; i++) {
-				ys[i * inner] = expf(xs[i * inner] - m);
-				sum += ys[i * inner];
-			}
-			for (int64_t i = 0; i < len; i++)
-				ys[i * inner] /= sum;
-		}
-}
-
-static void run_concat(const struct qx_exec_f32 *e, const struct qx_node *n, float *y)
-{
-	const struct qx_tensor *t = &e->g->tensors[n->out[0]];
-	int64_t axis = n->attr.axis, outer = 1, inner = 1;
-	for (int i = 0; i < t->ndim; i++) {
-		if (i < axis)
-			outer *= t->dims[i];
-		else if (i > axis)
-			inner *= t->dims[i];
-	}
-	int64_t at = 0;
-	for (int64_t o = 0; o < outer; o++)
-		for (int j = 0; j < n->n_in; j++) {
-			int64_t block = in_t(e, n, j)->dims[axis] * inner;
-			memcpy(y + at, in_buf(e, n, j) + o * block, (size_t)block * sizeof *y);
-			at += block;
-		}
-}
-
-static void run_batchnorm(const struct qx_exec_f32 *e, const struct qx_node *n, float *y)
-{
-	const struct qx_tensor *t = in_t(e, n, 0);
-	const float *x = in_buf(e, n, 0), *scale = in_buf(e, n, 1), *b = in_buf(e, n, 2);
-	const float *mean = in_buf(e, n, 3), *var = in_buf(e, n, 4);
-	int64_t ch = t->dims[1], planes = t->dims[0] * ch;
-	int64_t inner = planes ? qx_tensor_numel(t) / planes : 0;
-	for (int64_t i = 0; i < t->dims[0]; i++)
-		for (int64_t c = 0; c < ch; c++) {
-			float sd = sqrtf(var[c] + n->attr.epsilon);
-			const float *xs = x + (i * ch + c) * inner;
-			float *ys = y + (i * ch + c) * inner;
-			for (int64_t j = 0; j < inner; j++)
-				ys[j] = (xs[j] - mean[c]) / sd * scale[c] + b[c];
-		}
-}
-
-static void run_global_avgpool(const struct qx_tensor *t, const float *x, float *y)
-{
-	int64_t planes = t->dims[0] * t->dims[1];
-	int64_t inner = planes ? qx_tensor_numel(t) / planes : 0;
-	for (int64_t p = 0; p < planes; p++) {
-		float sum = 0.0f;
-		for (int64_t j = 0; j < inner; j++)
-			sum += x[p * inner + j];
-		y[p] = inner ? sum / (float)inner : 0.0f;
-	}
 }
 
 /* Broadcast a 2-D-broadcastable C into y (m x n) as y = alpha * y + beta * C. */
@@ -408,6 +289,19 @@ static void run_matmul(const struct qx_exec_f32 *e, const struct qx_node *n, flo
 	}
 }
 
+/* Every op without a kernel: qx_node_eval on the node's buffers (constants: their values). */
+static int run_generic(struct qx_exec_f32 *e, const struct qx_node *n, struct qx_error *err)
+{
+	void *outv[QX_MAX_OUTPUTS];
+	for (int j = 0; j < n->n_in; j++) {
+		const struct qx_tensor *t = in_t(e, n, j);
+		e->eval_in[j] = !t ? NULL : (t->is_const ? qx_tensor_values(t) : e->buf[n->in[j]]);
+	}
+	for (int j = 0; j < n->n_out; j++)
+		outv[j] = e->buf[n->out[j]];
+	return qx_node_eval(e->g, n, e->eval_in, outv, err);
+}
+
 static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
 {
 	const struct qx_node *n = &e->g->nodes[i];
@@ -451,44 +345,8 @@ static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
 	case QX_OP_RELU:
 		run_relu(x, y, total);
 		return 0;
-	case QX_OP_CLIP: {
-		float lo = n->act_min, hi = n->act_max;
-		if (in_buf(e, n, 1))
-			lo = in_buf(e, n, 1)[0];
-		if (in_buf(e, n, 2))
-			hi = in_buf(e, n, 2)[0];
-		for (int64_t j = 0; j < total; j++) {
-			float v = x[j] < lo ? lo : x[j];
-			y[j] = v > hi ? hi : v;
-		}
-		return 0;
-	}
-	case QX_OP_GLOBALAVGPOOL:
-		run_global_avgpool(in_t(e, n, 0), x, y);
-		return 0;
-	case QX_OP_ADD:
-	case QX_OP_MUL:
-		run_binary(in_t(e, n, 0), x, in_t(e, n, 1), in_buf(e, n, 1), ty, y, n->op == QX_OP_MUL);
-		return 0;
-	case QX_OP_CONCAT:
-		run_concat(e, n, y);
-		return 0;
-	case QX_OP_SOFTMAX:
-		run_softmax(e->g, n, x, y);
-		return 0;
-	case QX_OP_BATCHNORM:
-		run_batchnorm(e, n, y);
-		return 0;
-	case QX_OP_FLATTEN:
-	case QX_OP_RESHAPE:
-	case QX_OP_IDENTITY:
-	case QX_OP_DROPOUT:
-		if (total)
-			memmove(y, x, (size_t)total * sizeof *y);
-		return 0;
 	default:
-		return qx_fail(err, QX_EINTERNAL, "%s: node '%s': op %d has no fp32 implementation",
-		               e->g->path, n->name, (int)n->op);
+		return run_generic(e, n, err);
 	}
 }
 
@@ -533,6 +391,7 @@ void qx_exec_f32_free(struct qx_exec_f32 *e)
 	free(e->buf);
 	free(e->owned);
 	free(e->steps);
+	free(e->eval_in);
 	free(e);
 }
 

@@ -22,6 +22,33 @@ static const char *const op_names[QX_OP_COUNT] = {
 	[QX_OP_BATCHNORM] = "BatchNormalization",
 	[QX_OP_IDENTITY] = "Identity",
 	[QX_OP_DROPOUT] = "Dropout",
+	[QX_OP_SIGMOID] = "Sigmoid",
+	[QX_OP_HARDSIGMOID] = "HardSigmoid",
+	[QX_OP_HARDSWISH] = "HardSwish",
+	[QX_OP_TANH] = "Tanh",
+	[QX_OP_LEAKYRELU] = "LeakyRelu",
+	[QX_OP_PRELU] = "PRelu",
+	[QX_OP_SUB] = "Sub",
+	[QX_OP_DIV] = "Div",
+	[QX_OP_SQRT] = "Sqrt",
+	[QX_OP_POW] = "Pow",
+	[QX_OP_ERF] = "Erf",
+	[QX_OP_REDUCEMEAN] = "ReduceMean",
+	[QX_OP_GLOBALMAXPOOL] = "GlobalMaxPool",
+	[QX_OP_TRANSPOSE] = "Transpose",
+	[QX_OP_SQUEEZE] = "Squeeze",
+	[QX_OP_UNSQUEEZE] = "Unsqueeze",
+	[QX_OP_SPLIT] = "Split",
+	[QX_OP_SLICE] = "Slice",
+	[QX_OP_PAD] = "Pad",
+	[QX_OP_RESIZE] = "Resize",
+	[QX_OP_CONVTRANSPOSE] = "ConvTranspose",
+	[QX_OP_LAYERNORM] = "LayerNormalization",
+	[QX_OP_SHAPE] = "Shape",
+	[QX_OP_GATHER] = "Gather",
+	[QX_OP_CAST] = "Cast",
+	[QX_OP_RANGE] = "Range",
+	[QX_OP_CONSTANTOFSHAPE] = "ConstantOfShape",
 };
 
 const char *qx_op_name(enum qx_op op)
@@ -33,8 +60,12 @@ const char *qx_op_name(enum qx_op op)
 
 const char *qx_supported_ops(void)
 {
-	return "Conv, Gemm, MatMul, Relu, Clip, MaxPool, AveragePool, GlobalAveragePool, Flatten, "
-	       "Reshape, Add, Mul, Concat, Softmax, BatchNormalization, Identity, Dropout, Constant";
+	return "Conv, ConvTranspose, Gemm, MatMul, Relu, Clip, Sigmoid, HardSigmoid, HardSwish, "
+	       "Tanh, LeakyRelu, PRelu, Erf, Sqrt, Pow, Add, Sub, Mul, Div, MaxPool, AveragePool, "
+	       "GlobalAveragePool, GlobalMaxPool, ReduceMean, Flatten, Reshape, Transpose, Squeeze, "
+	       "Unsqueeze, Concat, Split, Slice, Pad, Resize, Softmax, BatchNormalization, "
+	       "LayerNormalization, Identity, Dropout, Shape, Gather, Cast, Range, ConstantOfShape, "
+	       "Constant";
 }
 
 int64_t qx_tensor_numel(const struct qx_tensor *t)
@@ -74,6 +105,9 @@ int qx_graph_readers(const struct qx_graph *g, int t)
 	for (int i = 0; i < g->n_nodes; i++)
 		for (int j = 0; j < g->nodes[i].n_in; j++)
 			n += g->nodes[i].in[j] == t;
+	for (int i = 0; i < g->n_shape_nodes; i++)
+		for (int j = 0; j < g->shape_nodes[i].n_in; j++)
+			n += g->shape_nodes[i].in[j] == t;
 	return n;
 }
 
@@ -174,8 +208,13 @@ void qx_graph_free(struct qx_graph *g)
 		free(g->nodes[i].name);
 		free(g->nodes[i].in);
 	}
+	for (int i = 0; i < g->n_shape_nodes; i++) {
+		free(g->shape_nodes[i].name);
+		free(g->shape_nodes[i].in);
+	}
 	free(g->tensors);
 	free(g->nodes);
+	free(g->shape_nodes);
 	free(g->inputs);
 	free(g->outputs);
 	free(g->path);
@@ -191,13 +230,16 @@ int qx_graph_drop_unused(struct qx_graph *g, struct qx_error *err)
 		free(remap);
 		return qx_fail_nomem(err, "dropping unused tensors");
 	}
-	for (int i = 0; i < g->n_nodes; i++) {
-		for (int j = 0; j < g->nodes[i].n_in; j++)
-			if (g->nodes[i].in[j] >= 0)
-				used[g->nodes[i].in[j]] = 1;
-		for (int j = 0; j < g->nodes[i].n_out; j++)
-			if (g->nodes[i].out[j] >= 0)
-				used[g->nodes[i].out[j]] = 1;
+	for (int k = 0; k < 2; k++) {
+		const struct qx_node *nodes = k ? g->shape_nodes : g->nodes;
+		for (int i = 0; i < (k ? g->n_shape_nodes : g->n_nodes); i++) {
+			for (int j = 0; j < nodes[i].n_in; j++)
+				if (nodes[i].in[j] >= 0)
+					used[nodes[i].in[j]] = 1;
+			for (int j = 0; j < nodes[i].n_out; j++)
+				if (nodes[i].out[j] >= 0)
+					used[nodes[i].out[j]] = 1;
+		}
 	}
 	for (int i = 0; i < g->n_inputs; i++)
 		used[g->inputs[i]] = 1;
@@ -216,13 +258,16 @@ int qx_graph_drop_unused(struct qx_graph *g, struct qx_error *err)
 		}
 	}
 	g->n_tensors = kept;
-	for (int i = 0; i < g->n_nodes; i++) {
-		for (int j = 0; j < g->nodes[i].n_in; j++)
-			if (g->nodes[i].in[j] >= 0)
-				g->nodes[i].in[j] = remap[g->nodes[i].in[j]];
-		for (int j = 0; j < 2; j++)
-			if (g->nodes[i].out[j] >= 0)
-				g->nodes[i].out[j] = remap[g->nodes[i].out[j]];
+	for (int k = 0; k < 2; k++) {
+		struct qx_node *nodes = k ? g->shape_nodes : g->nodes;
+		for (int i = 0; i < (k ? g->n_shape_nodes : g->n_nodes); i++) {
+			for (int j = 0; j < nodes[i].n_in; j++)
+				if (nodes[i].in[j] >= 0)
+					nodes[i].in[j] = remap[nodes[i].in[j]];
+			for (int j = 0; j < QX_MAX_OUTPUTS; j++)
+				if (nodes[i].out[j] >= 0)
+					nodes[i].out[j] = remap[nodes[i].out[j]];
+		}
 	}
 	for (int i = 0; i < g->n_inputs; i++)
 		g->inputs[i] = remap[g->inputs[i]];

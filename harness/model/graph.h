@@ -4,7 +4,10 @@
  * Initializers are constants (is_const, data owned by the graph). Shapes are inferred for one
  * batch size at a time (qx_graph_infer_shapes); auto_pad is resolved into explicit pads then.
  * BatchNormalization that follows a Conv or Gemm is folded into its weights at import; one that
- * cannot be folded stays as QX_OP_BATCHNORM. */
+ * cannot be folded stays as QX_OP_BATCHNORM. Nodes whose inputs are all constants are folded into
+ * constants at import; shape computations (Shape of an activation and what is computed from it)
+ * live in shape_nodes, out of the executors' way, and are evaluated by every
+ * qx_graph_infer_shapes (docs/onnx-support.md, "Shape computations"). */
 #ifndef QX_MODEL_GRAPH_H
 #define QX_MODEL_GRAPH_H
 
@@ -13,6 +16,7 @@
 #include "util/error.h"
 
 #define QX_MAX_DIMS 6
+#define QX_MAX_OUTPUTS 8   /* per node: Split into at most this many parts */
 
 enum qx_op {
 	QX_OP_CONV,
@@ -32,6 +36,33 @@ enum qx_op {
 	QX_OP_BATCHNORM,
 	QX_OP_IDENTITY,
 	QX_OP_DROPOUT,
+	QX_OP_SIGMOID,
+	QX_OP_HARDSIGMOID,
+	QX_OP_HARDSWISH,
+	QX_OP_TANH,
+	QX_OP_LEAKYRELU,
+	QX_OP_PRELU,
+	QX_OP_SUB,
+	QX_OP_DIV,
+	QX_OP_SQRT,
+	QX_OP_POW,
+	QX_OP_ERF,
+	QX_OP_REDUCEMEAN,
+	QX_OP_GLOBALMAXPOOL,
+	QX_OP_TRANSPOSE,
+	QX_OP_SQUEEZE,
+	QX_OP_UNSQUEEZE,
+	QX_OP_SPLIT,
+	QX_OP_SLICE,
+	QX_OP_PAD,
+	QX_OP_RESIZE,
+	QX_OP_CONVTRANSPOSE,
+	QX_OP_LAYERNORM,
+	QX_OP_SHAPE,
+	QX_OP_GATHER,
+	QX_OP_CAST,
+	QX_OP_RANGE,
+	QX_OP_CONSTANTOFSHAPE,
 	QX_OP_COUNT
 };
 
@@ -42,10 +73,12 @@ enum qx_dtype { QX_DT_F32 = 0, QX_DT_I64 = 1 };
 
 struct qx_tensor {
 	char *name;
-	enum qx_dtype dtype;   /* activations are always F32; I64 only for constant shapes */
+	enum qx_dtype dtype;   /* activations are always F32; I64 only for constants and shape
+	                          values (see shape_nodes) */
 	int ndim;
 	int64_t dims[QX_MAX_DIMS];
-	int is_const;          /* an initializer (or a folded constant) */
+	int is_const;          /* an initializer, a folded constant, or a shape value (written by
+	                          a shape node at each qx_graph_infer_shapes) */
 	float *data;           /* F32 constant data, row-major, NULL for activations */
 	int64_t *i64;          /* I64 constant data (Reshape's shape), NULL otherwise */
 	int producer;          /* index of the node that writes it, -1 for inputs and constants */
@@ -57,6 +90,7 @@ enum qx_auto_pad { QX_PAD_NOTSET, QX_PAD_SAME_UPPER, QX_PAD_SAME_LOWER, QX_PAD_V
 
 struct qx_conv_attr {
 	int kernel[2];         /* kh, kw (from the weight's shape when the attribute is absent) */
+	int out_pad[2];        /* ConvTranspose: output_padding (h, w) */
 	int stride[2];
 	int dilation[2];
 	int pad[4];            /* top, left, bottom, right after auto_pad is resolved */
@@ -79,20 +113,44 @@ struct qx_gemm_attr {
 	int trans_a, trans_b;
 };
 
+/* Transpose's perm, ReduceMean's axes (n = 0: all axes / identity perm when absent). */
+struct qx_axes_attr {
+	int n;
+	int64_t v[QX_MAX_DIMS];
+	int keepdims;          /* ReduceMean */
+};
+
+/* Resize; the enums are kernels/nd_ops.h's. */
+struct qx_resize_attr {
+	int linear;            /* mode: 0 nearest, 1 linear */
+	int coord;             /* coordinate_transformation_mode: enum qx_nd_coord */
+	int nearest;           /* nearest_mode: enum qx_nd_nearest */
+	float scale[QX_MAX_DIMS]; /* per axis, output / input (from scales, or sizes / input) */
+};
+
 struct qx_node {
 	char *name;            /* ONNX node name, or "<op>_<index>" when the model has none */
 	enum qx_op op;
 	int n_in;
 	int *in;               /* tensor indices; -1 for an omitted optional input */
 	int n_out;
-	int out[2];            /* tensor indices; out[1] only for Dropout's optional mask */
+	int out[QX_MAX_OUTPUTS]; /* tensor indices, -1 past n_out; out[1] is also Dropout's
+	                            optional mask until import drops it */
 	union {
-		struct qx_conv_attr conv;
+		struct qx_conv_attr conv;   /* Conv, ConvTranspose */
 		struct qx_pool_attr pool;
 		struct qx_gemm_attr gemm;
-		int64_t axis;      /* Flatten, Concat, Softmax */
+		struct qx_axes_attr axes;   /* Transpose, ReduceMean */
+		struct qx_resize_attr resize;
+		int64_t axis;      /* Flatten, Concat, Softmax, Gather, Split */
 		float epsilon;     /* BatchNormalization */
 		int allowzero;     /* Reshape */
+		struct { float alpha, beta; } act; /* HardSigmoid (alpha, beta), LeakyRelu (alpha) */
+		struct { int64_t axis; float epsilon; } norm; /* LayerNormalization */
+		int pad_mode;      /* Pad: enum qx_nd_pad_mode (kernels/nd_ops.h) */
+		enum qx_dtype to;           /* Cast */
+		struct { int64_t start, end; } shape; /* Shape's start / end (end clipped to rank) */
+		struct { enum qx_dtype dtype; float f; int64_t i; } fill; /* ConstantOfShape */
 	} attr;
 	/* Fused clamp on the output (Relu, Clip folded in by qx_graph_fuse_activations):
 	 * -INFINITY / INFINITY when nothing is fused. Clip's bounds live here too. */
@@ -104,6 +162,13 @@ struct qx_graph {
 	struct qx_tensor *tensors;
 	int n_nodes;
 	struct qx_node *nodes;     /* topological order */
+	/* Shape nodes: nodes whose output is known once shapes are (Shape of an activation, and
+	 * int64 / float arithmetic on such values and constants), evaluated by
+	 * qx_graph_infer_shapes for each batch size instead of by the executors. Their outputs are
+	 * constants (is_const) whose values change with the batch. Topological order among
+	 * themselves; they read g->tensors like other nodes (a Shape node reads only dims). */
+	int n_shape_nodes;
+	struct qx_node *shape_nodes;
 	int n_inputs;
 	int *inputs;               /* non-constant graph inputs */
 	int n_outputs;
@@ -114,13 +179,17 @@ struct qx_graph {
 };
 
 /* Reads an ONNX file. Refuses anything outside the supported ops, dtypes and attributes with a
- * message naming the node, its op and what is supported. Folds BatchNormalization into a
- * preceding Conv/Gemm. Infers shapes for the model's declared input shapes (a symbolic batch
- * dimension counts as 1). The graph owns all its memory; free it with qx_graph_free. */
+ * message naming the node, its op and what is supported. Folds constant nodes, moves shape
+ * computations into shape_nodes, folds BatchNormalization into a preceding Conv/Gemm. Infers
+ * shapes for the model's declared input shapes (a symbolic batch dimension counts as 1). The
+ * graph owns all its memory; free it with qx_graph_free. */
 int qx_graph_load_onnx(const char *path, struct qx_graph *g, struct qx_error *err);
 
-/* Re-infers every activation's shape with batch as the first dimension of each graph input
- * (batch <= 0 keeps the declared shapes). Resolves auto_pad. */
+/* Re-infers every activation's shape and dtype with batch as the first dimension of each graph
+ * input (batch <= 0 keeps the declared shapes). Resolves auto_pad. Evaluates the shape nodes
+ * for this batch (their output values, constants to everything downstream, are replaced: an
+ * executor created for another batch is stale after the call) and, during import, every node
+ * whose inputs are all constants. */
 int qx_graph_infer_shapes(struct qx_graph *g, int64_t batch, struct qx_error *err);
 
 /* Folds Relu / Clip that directly follow a Conv or Gemm (and are that output's only reader)

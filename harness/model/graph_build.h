@@ -42,9 +42,18 @@ int qx_read_whole_file(const char *path, uint8_t **buf, size_t *len, struct qx_e
 /* ONNX's name of a TensorProto data type, e.g. "uint8", for messages. */
 const char *qx_onnx_dtype_name(int32_t data_type);
 
-/* Turns Identity / Dropout nodes of a constant into constants (exporters emit them for shared
- * parameters), so that later folds see constants. */
-int qx_graph_fold_constant_identities(struct qx_graph *g, struct qx_error *err);
+/* After a first qx_graph_infer_shapes (which evaluates every node whose inputs are all
+ * constants, and every Shape): removes the evaluated nodes whose value does not depend on the
+ * batch (their outputs stay as constants) and moves the others (Shape of an activation and what
+ * is computed from it) into g->shape_nodes, re-evaluated at each qx_graph_infer_shapes. */
+int qx_graph_fold_constants(struct qx_graph *g, struct qx_error *err);
+
+/* ONNX Slice on one shape: from n (starts, ends, axes or NULL, steps or NULL) entries, the
+ * first index, step and length of every axis of a rank-r tensor of dims. Returns 0, or -1
+ * with why set (axis out of range or repeated, step 0). */
+int qx_slice_box(int r, const int64_t *dims, int n, const int64_t *starts, const int64_t *ends,
+                 const int64_t *axes, const int64_t *steps, int64_t *start, int64_t *step,
+                 int64_t *len, char *why, size_t why_len);
 
 /* Folds each BatchNormalization whose input comes from a Conv or Gemm with constant weights
  * (and no other reader) into that Conv / Gemm. Needs inferred shapes. */

@@ -29,12 +29,23 @@ static int dup_str(char **dst, const char *src)
 	return *dst ? 0 : -1;
 }
 
+static int dup_node(struct qx_node *d, const struct qx_node *s)
+{
+	*d = *s;
+	d->name = NULL;
+	d->in = NULL;
+	return dup_str(&d->name, s->name) ||
+	       dup_bytes((void **)&d->in, s->in, sizeof(int) * (size_t)s->n_in);
+}
+
 int qx_graph_clone(const struct qx_graph *src, struct qx_graph *dst, struct qx_error *err)
 {
 	memset(dst, 0, sizeof *dst);
 	*dst = *src;
 	dst->tensors = NULL;
 	dst->nodes = NULL;
+	dst->shape_nodes = NULL;
+	dst->n_shape_nodes = 0;
 	dst->inputs = NULL;
 	dst->outputs = NULL;
 	dst->path = NULL;
@@ -47,7 +58,8 @@ int qx_graph_clone(const struct qx_graph *src, struct qx_graph *dst, struct qx_e
 	if (!bad) {
 		dst->tensors = calloc((size_t)src->n_tensors + 1, sizeof *dst->tensors);
 		dst->nodes = calloc((size_t)src->n_nodes + 1, sizeof *dst->nodes);
-		bad = !dst->tensors || !dst->nodes;
+		dst->shape_nodes = calloc((size_t)src->n_shape_nodes + 1, sizeof *dst->shape_nodes);
+		bad = !dst->tensors || !dst->nodes || !dst->shape_nodes;
 	}
 	for (int i = 0; !bad && i < src->n_tensors; i++) {
 		const struct qx_tensor *s = &src->tensors[i];
@@ -63,14 +75,12 @@ int qx_graph_clone(const struct qx_graph *src, struct qx_graph *dst, struct qx_e
 		      dup_bytes((void **)&d->i64, s->i64, sizeof(int64_t) * (size_t)n);
 	}
 	for (int i = 0; !bad && i < src->n_nodes; i++) {
-		const struct qx_node *s = &src->nodes[i];
-		struct qx_node *d = &dst->nodes[i];
-		*d = *s;
-		d->name = NULL;
-		d->in = NULL;
 		dst->n_nodes = i + 1;
-		bad = dup_str(&d->name, s->name) ||
-		      dup_bytes((void **)&d->in, s->in, sizeof(int) * (size_t)s->n_in);
+		bad = dup_node(&dst->nodes[i], &src->nodes[i]);
+	}
+	for (int i = 0; !bad && i < src->n_shape_nodes; i++) {
+		dst->n_shape_nodes = i + 1;
+		bad = dup_node(&dst->shape_nodes[i], &src->shape_nodes[i]);
 	}
 	if (bad) {
 		qx_graph_free(dst);

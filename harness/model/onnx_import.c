@@ -2,6 +2,7 @@
  * file checks what the model asks for against what qx-bench runs, and refuses the rest with
  * one message naming the file, the node, its op and what is supported. */
 #include "model/graph_build.h"
+#include "nd_ops.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -131,23 +132,55 @@ static int attr_ints(struct importer *im, const Onnx__NodeProto *np, const char 
 	return 0;
 }
 
-static int attr_auto_pad(struct importer *im, const Onnx__NodeProto *np, const char *name,
-                         enum qx_auto_pad *out)
+/* A string attribute that must be one of names[0..count); absent gives dflt. */
+static int attr_enum(struct importer *im, const Onnx__NodeProto *np, const char *name,
+                     const char *key, const char *const *names, int count, int dflt, int *out)
 {
-	const Onnx__AttributeProto *a = find_attr(np, "auto_pad");
-	*out = QX_PAD_NOTSET;
+	const Onnx__AttributeProto *a = find_attr(np, key);
+	*out = dflt;
 	if (!a)
 		return 0;
 	if (a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING)
-		return NODE_FAIL(QX_EINVAL, "attribute 'auto_pad' has the wrong type (expected a string)");
-	static const char *const names[] = { "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID" };
-	for (int i = 0; i < 4; i++)
+		return NODE_FAIL(QX_EINVAL, "attribute '%s' has the wrong type (expected a string)", key);
+	char list[256];
+	size_t len = 0;
+	for (int i = 0; i < count; i++) {
 		if (a->s.len == strlen(names[i]) && memcmp(a->s.data, names[i], a->s.len) == 0) {
-			*out = (enum qx_auto_pad)i;
+			*out = i;
 			return 0;
 		}
-	return NODE_FAIL(QX_EINVAL, "auto_pad '%.*s' (expected NOTSET, SAME_UPPER, SAME_LOWER or "
-	                 "VALID)", (int)a->s.len, (const char *)a->s.data);
+		len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", names[i]);
+	}
+	return NODE_FAIL(QX_EUNSUPPORTED, "%s '%.*s' (supported: %s)", key, (int)a->s.len,
+	                 (const char *)a->s.data, list);
+}
+
+static int attr_auto_pad(struct importer *im, const Onnx__NodeProto *np, const char *name,
+                         enum qx_auto_pad *out)
+{
+	static const char *const names[] = { "NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID" };
+	int v, rc = attr_enum(im, np, name, "auto_pad", names, 4, QX_PAD_NOTSET, &v);
+	*out = (enum qx_auto_pad)v;
+	return rc;
+}
+
+/* An ints attribute of at most max values, into v (int64); *n = -1 when absent. */
+static int attr_int64s(struct importer *im, const Onnx__NodeProto *np, const char *name,
+                       const char *key, size_t max, int64_t *v, int *n)
+{
+	const Onnx__AttributeProto *a = find_attr(np, key);
+	*n = -1;
+	if (!a)
+		return 0;
+	if (a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS)
+		return NODE_FAIL(QX_EINVAL, "attribute '%s' has the wrong type (expected ints)", key);
+	if (a->n_ints > max)
+		return NODE_FAIL(QX_EUNSUPPORTED, "attribute '%s' has %zu values (supported: at most "
+		                 "%zu)", key, a->n_ints, max);
+	for (size_t i = 0; i < a->n_ints; i++)
+		v[i] = a->ints[i];
+	*n = (int)a->n_ints;
+	return 0;
 }
 
 static int attr_bool(struct importer *im, const Onnx__NodeProto *np, const char *name,
@@ -317,6 +350,211 @@ static int parse_reshape(struct importer *im, const Onnx__NodeProto *np, const c
 	return attr_bool(im, np, name, "allowzero", 0, &n->attr.allowzero);
 }
 
+static int parse_activation(struct importer *im, const Onnx__NodeProto *np, const char *name,
+                            struct qx_node *n)
+{
+	static const char *const hs_allowed[] = { "alpha", "beta", NULL };
+	static const char *const lr_allowed[] = { "alpha", NULL };
+	int rc;
+	if (n->op == QX_OP_HARDSIGMOID) {
+		if ((rc = check_attrs(im, np, name, hs_allowed)) ||
+		    (rc = attr_float(im, np, name, "alpha", 0.2f, &n->attr.act.alpha)) ||
+		    (rc = attr_float(im, np, name, "beta", 0.5f, &n->attr.act.beta)))
+			return rc;
+		return 0;
+	}
+	if ((rc = check_attrs(im, np, name, lr_allowed)))
+		return rc;
+	return attr_float(im, np, name, "alpha", 0.01f, &n->attr.act.alpha);
+}
+
+static int parse_reducemean(struct importer *im, const Onnx__NodeProto *np, const char *name,
+                            struct qx_node *n)
+{
+	static const char *const allowed[] = { "axes", "keepdims", NULL };
+	struct qx_axes_attr *a = &n->attr.axes;
+	int rc;
+	if ((rc = check_attrs(im, np, name, allowed)) ||
+	    (rc = attr_int64s(im, np, name, "axes", QX_MAX_DIMS, a->v, &a->n)) ||
+	    (rc = attr_bool(im, np, name, "keepdims", 1, &a->keepdims)))
+		return rc;
+	if (a->n < 0)
+		a->n = 0; /* absent: every axis */
+	return 0;
+}
+
+static int parse_transpose(struct importer *im, const Onnx__NodeProto *np, const char *name,
+                           struct qx_node *n)
+{
+	static const char *const allowed[] = { "perm", NULL };
+	struct qx_axes_attr *a = &n->attr.axes;
+	int rc;
+	if ((rc = check_attrs(im, np, name, allowed)) ||
+	    (rc = attr_int64s(im, np, name, "perm", QX_MAX_DIMS, a->v, &a->n)))
+		return rc;
+	if (a->n == 0)
+		return NODE_FAIL(QX_EINVAL, "attribute 'perm' is empty (expected one entry per axis)");
+	if (a->n < 0)
+		a->n = 0; /* absent: reverse */
+	return 0;
+}
+
+static int parse_pad(struct importer *im, const Onnx__NodeProto *np, const char *name,
+                     struct qx_node *n)
+{
+	static const char *const old_allowed[] = { "mode", "pads", "value", NULL };
+	static const char *const new_allowed[] = { "mode", NULL };
+	static const char *const modes[] = { "constant", "reflect", "edge" };
+	int rc = check_attrs(im, np, name, im->opset < 11 ? old_allowed : new_allowed);
+	if (rc)
+		return rc;
+	return attr_enum(im, np, name, "mode", modes, 3, QX_ND_PAD_CONSTANT, &n->attr.pad_mode);
+}
+
+static int parse_resize(struct importer *im, const Onnx__NodeProto *np, const char *name,
+                        struct qx_node *n)
+{
+	static const char *const allowed[] = { "coordinate_transformation_mode", "cubic_coeff_a",
+	                                       "exclude_outside", "extrapolation_value", "mode",
+	                                       "nearest_mode", NULL };
+	static const char *const modes[] = { "nearest", "linear" };
+	static const char *const coords[] = { "half_pixel", "pytorch_half_pixel", "align_corners",
+	                                      "asymmetric" };
+	static const char *const nearest[] = { "round_prefer_floor", "round_prefer_ceil", "floor",
+	                                       "ceil" };
+	struct qx_resize_attr *a = &n->attr.resize;
+	int rc, exclude;
+	if ((rc = check_attrs(im, np, name, allowed)) ||
+	    (rc = attr_enum(im, np, name, "mode", modes, 2, 0, &a->linear)) ||
+	    (rc = attr_bool(im, np, name, "exclude_outside", 0, &exclude)))
+		return rc;
+	if (exclude)
+		return NODE_FAIL(QX_EUNSUPPORTED, "exclude_outside=1 (supported: 0)");
+	if (im->opset < 11) {
+		/* Resize-10: no transformation attributes; PyTorch's asymmetric floor semantics. */
+		a->coord = QX_ND_COORD_ASYMMETRIC;
+		a->nearest = QX_ND_NEAREST_FLOOR;
+		return 0;
+	}
+	if ((rc = attr_enum(im, np, name, "coordinate_transformation_mode", coords, 4,
+	                    QX_ND_COORD_HALF_PIXEL, &a->coord)) ||
+	    (rc = attr_enum(im, np, name, "nearest_mode", nearest, 4,
+	                    QX_ND_NEAREST_ROUND_PREFER_FLOOR, &a->nearest)))
+		return rc;
+	return 0;
+}
+
+static int parse_convtranspose(struct importer *im, const Onnx__NodeProto *np,
+                               const char *name, struct qx_node *n)
+{
+	static const char *const allowed[] = { "auto_pad", "dilations", "group", "kernel_shape",
+	                                       "output_padding", "output_shape", "pads", "strides",
+	                                       NULL };
+	struct qx_conv_attr *c = &n->attr.conv;
+	int present, rc;
+	int64_t group;
+	c->out_pad[0] = c->out_pad[1] = 0;
+	if ((rc = check_attrs(im, np, name, allowed)) ||
+	    (rc = parse_window(im, np, name, c->kernel, c->stride, c->dilation, c->pad, 0, &present)) ||
+	    (rc = attr_auto_pad(im, np, name, &c->auto_pad)) ||
+	    (rc = attr_int(im, np, name, "group", 1, &group)) ||
+	    (rc = attr_ints(im, np, name, "output_padding", 2, 0, 1 << 16, c->out_pad, NULL)))
+		return rc;
+	if (find_attr(np, "output_shape"))
+		return NODE_FAIL(QX_EUNSUPPORTED, "attribute 'output_shape' (supported: pads and "
+		                 "output_padding, as PyTorch exports)");
+	if (group < 1 || group > 1 << 20)
+		return NODE_FAIL(QX_EINVAL, "group %lld (expected >= 1)", (long long)group);
+	c->group = (int)group;
+	return 0;
+}
+
+static int parse_layernorm(struct importer *im, const Onnx__NodeProto *np, const char *name,
+                           struct qx_node *n)
+{
+	static const char *const allowed[] = { "axis", "epsilon", "stash_type", NULL };
+	int64_t stash;
+	int rc;
+	if ((rc = check_attrs(im, np, name, allowed)) ||
+	    (rc = attr_int(im, np, name, "axis", -1, &n->attr.norm.axis)) ||
+	    (rc = attr_float(im, np, name, "epsilon", 1e-5f, &n->attr.norm.epsilon)) ||
+	    (rc = attr_int(im, np, name, "stash_type", 1, &stash)))
+		return rc;
+	if (stash != 1)
+		return NODE_FAIL(QX_EUNSUPPORTED, "stash_type %lld (supported: 1, float statistics)",
+		                 (long long)stash);
+	if (!(n->attr.norm.epsilon >= 0))
+		return NODE_FAIL(QX_EINVAL, "epsilon %g (expected >= 0)", n->attr.norm.epsilon);
+	return 0;
+}
+
+static int parse_shape(struct importer *im, const Onnx__NodeProto *np, const char *name,
+                       struct qx_node *n)
+{
+	static const char *const allowed[] = { "end", "start", NULL };
+	int rc;
+	if ((rc = check_attrs(im, np, name, allowed)) ||
+	    (rc = attr_int(im, np, name, "start", 0, &n->attr.shape.start)) ||
+	    (rc = attr_int(im, np, name, "end", QX_MAX_DIMS, &n->attr.shape.end)))
+		return rc;
+	return 0;
+}
+
+static int parse_cast(struct importer *im, const Onnx__NodeProto *np, const char *name,
+                      struct qx_node *n)
+{
+	static const char *const allowed[] = { "to", NULL };
+	int64_t to;
+	int rc;
+	if ((rc = check_attrs(im, np, name, allowed)) ||
+	    (rc = attr_int(im, np, name, "to", -1, &to)))
+		return rc;
+	if (to == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT)
+		n->attr.to = QX_DT_F32;
+	else if (to == ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
+		n->attr.to = QX_DT_I64;
+	else if (to == -1)
+		return NODE_FAIL(QX_EINVAL, "attribute 'to' is missing (expected a dtype)");
+	else
+		return NODE_FAIL(QX_EUNSUPPORTED, "cast to %s (supported: float, int64)",
+		                 qx_onnx_dtype_name((int32_t)to));
+	return 0;
+}
+
+static int parse_constantofshape(struct importer *im, const Onnx__NodeProto *np,
+                                 const char *name, struct qx_node *n)
+{
+	static const char *const allowed[] = { "value", NULL };
+	int rc = check_attrs(im, np, name, allowed);
+	if (rc)
+		return rc;
+	n->attr.fill.dtype = QX_DT_F32;
+	n->attr.fill.f = 0.0f;
+	n->attr.fill.i = 0;
+	const Onnx__AttributeProto *a = find_attr(np, "value");
+	if (!a)
+		return 0;
+	if (a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR || !a->t)
+		return NODE_FAIL(QX_EINVAL, "attribute 'value' has the wrong type (expected a tensor)");
+	struct qx_tensor v;
+	char place[300];
+	memset(&v, 0, sizeof v);
+	snprintf(place, sizeof place, "node '%s' (ConstantOfShape) value", name);
+	if ((rc = qx_tensor_from_proto(a->t, 1, &v, im->path, place, im->err)))
+		return rc;
+	if (qx_tensor_numel(&v) != 1)
+		rc = NODE_FAIL(QX_EINVAL, "value has %lld elements (expected one)",
+		               (long long)qx_tensor_numel(&v));
+	else if (v.dtype == QX_DT_I64)
+		n->attr.fill.i = v.i64[0];
+	else
+		n->attr.fill.f = v.data[0];
+	n->attr.fill.dtype = v.dtype;
+	free(v.data);
+	free(v.i64);
+	return rc;
+}
+
 /* ---- ops ------------------------------------------------------------------------------- */
 
 struct op_info {
@@ -344,6 +582,33 @@ static const struct op_info ops[] = {
 	{ "BatchNormalization", QX_OP_BATCHNORM, 5, 5, 5 },
 	{ "Identity", QX_OP_IDENTITY, 1, 1, 1 },
 	{ "Dropout", QX_OP_DROPOUT, 1, 3, 2 },
+	{ "Sigmoid", QX_OP_SIGMOID, 1, 1, 1 },
+	{ "HardSigmoid", QX_OP_HARDSIGMOID, 1, 1, 1 },
+	{ "HardSwish", QX_OP_HARDSWISH, 1, 1, 1 },
+	{ "Tanh", QX_OP_TANH, 1, 1, 1 },
+	{ "LeakyRelu", QX_OP_LEAKYRELU, 1, 1, 1 },
+	{ "PRelu", QX_OP_PRELU, 2, 2, 1 },
+	{ "Sub", QX_OP_SUB, 2, 2, 1 },
+	{ "Div", QX_OP_DIV, 2, 2, 1 },
+	{ "Sqrt", QX_OP_SQRT, 1, 1, 1 },
+	{ "Pow", QX_OP_POW, 2, 2, 1 },
+	{ "Erf", QX_OP_ERF, 1, 1, 1 },
+	{ "ReduceMean", QX_OP_REDUCEMEAN, 1, 1, 1 },
+	{ "GlobalMaxPool", QX_OP_GLOBALMAXPOOL, 1, 1, 1 },
+	{ "Transpose", QX_OP_TRANSPOSE, 1, 1, 1 },
+	{ "Squeeze", QX_OP_SQUEEZE, 1, 2, 1 },
+	{ "Unsqueeze", QX_OP_UNSQUEEZE, 1, 2, 1 },
+	{ "Split", QX_OP_SPLIT, 1, 2, QX_MAX_OUTPUTS },
+	{ "Slice", QX_OP_SLICE, 1, 5, 1 },
+	{ "Pad", QX_OP_PAD, 1, 3, 1 },
+	{ "Resize", QX_OP_RESIZE, 1, 4, 1 },
+	{ "ConvTranspose", QX_OP_CONVTRANSPOSE, 2, 3, 1 },
+	{ "LayerNormalization", QX_OP_LAYERNORM, 2, 3, 3 },
+	{ "Shape", QX_OP_SHAPE, 1, 1, 1 },
+	{ "Gather", QX_OP_GATHER, 2, 2, 1 },
+	{ "Cast", QX_OP_CAST, 1, 1, 1 },
+	{ "Range", QX_OP_RANGE, 3, 3, 1 },
+	{ "ConstantOfShape", QX_OP_CONSTANTOFSHAPE, 1, 1, 1 },
 };
 
 static const struct op_info *find_op(const char *op_type)
@@ -381,6 +646,44 @@ static int parse_attrs(struct importer *im, const Onnx__NodeProto *np, const cha
 		return parse_reshape(im, np, name, n);
 	case QX_OP_DROPOUT:
 		return parse_dropout(im, np, name);
+	case QX_OP_HARDSIGMOID:
+	case QX_OP_LEAKYRELU:
+		return parse_activation(im, np, name, n);
+	case QX_OP_REDUCEMEAN:
+		return parse_reducemean(im, np, name, n);
+	case QX_OP_TRANSPOSE:
+		return parse_transpose(im, np, name, n);
+	case QX_OP_PAD:
+		return parse_pad(im, np, name, n);
+	case QX_OP_RESIZE:
+		return parse_resize(im, np, name, n);
+	case QX_OP_CONVTRANSPOSE:
+		return parse_convtranspose(im, np, name, n);
+	case QX_OP_LAYERNORM:
+		return parse_layernorm(im, np, name, n);
+	case QX_OP_SHAPE:
+		return parse_shape(im, np, name, n);
+	case QX_OP_CAST:
+		return parse_cast(im, np, name, n);
+	case QX_OP_CONSTANTOFSHAPE:
+		return parse_constantofshape(im, np, name, n);
+	case QX_OP_GATHER:
+		return parse_axis(im, np, name, n, 0, 0);
+	case QX_OP_SQUEEZE:
+	case QX_OP_UNSQUEEZE: {
+		static const char *const old_allowed[] = { "axes", NULL };
+		return check_attrs(im, np, name, im->opset < 13 ? old_allowed : none);
+	}
+	case QX_OP_SPLIT: {
+		static const char *const old_allowed[] = { "axis", "split", NULL };
+		static const char *const new_allowed[] = { "axis", NULL };
+		int rc = check_attrs(im, np, name, im->opset < 13 ? old_allowed : new_allowed);
+		return rc ? rc : attr_int(im, np, name, "axis", 0, &n->attr.axis);
+	}
+	case QX_OP_SLICE: {
+		static const char *const old_allowed[] = { "axes", "ends", "starts", NULL };
+		return check_attrs(im, np, name, im->opset < 10 ? old_allowed : none);
+	}
 	default:
 		return check_attrs(im, np, name, none);
 	}
@@ -587,17 +890,6 @@ static int import_constant(struct importer *im, const Onnx__NodeProto *np, const
 
 /* ---- nodes ----------------------------------------------------------------------------- */
 
-/* The dtype input slot j of op must have: float everywhere but Reshape's shape (int64) and
- * Dropout's training_mode (bool). */
-static int32_t input_dtype_wanted(enum qx_op op, int j)
-{
-	if (op == QX_OP_RESHAPE && j == 1)
-		return ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
-	if (op == QX_OP_DROPOUT && j == 2)
-		return ONNX__TENSOR_PROTO__DATA_TYPE__BOOL;
-	return ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
-}
-
 /* Dropout's training_mode input: must be a constant false (inference). */
 static int check_training_mode(struct importer *im, const Onnx__NodeProto *np, const char *name,
                                int t)
@@ -616,6 +908,119 @@ static int check_training_mode(struct importer *im, const Onnx__NodeProto *np, c
 		return NODE_FAIL(QX_EUNSUPPORTED, "training_mode is true (supported: false, "
 		                 "inference)");
 	return 0;
+}
+
+/* Inputs the node has room for when old opsets give them as attributes. */
+#define MAX_ATTR_INPUTS 5
+
+/* A new constant tensor named "<node>/<key>" as input slot j of n (int64 values v[0..count),
+ * or one float when v is NULL). */
+static int add_attr_input(struct importer *im, const char *name, struct qx_node *n, int j,
+                          const char *key, const int64_t *v, int count, float f)
+{
+	char tname[600];
+	snprintf(tname, sizeof tname, "%s/%s", name, key);
+	if (qx_graph_find_tensor(im->g, tname) >= 0)
+		return qx_fail(im->err, QX_EINVAL, "%s: node '%s' (%s): tensor '%s' already exists "
+		               "(expected a free name for attribute '%s')", im->path, name,
+		               qx_op_name(n->op), tname, key);
+	int t = add_tensor(im, tname);
+	if (t < 0)
+		return t;
+	struct qx_tensor *x = &im->g->tensors[t];
+	x->is_const = 1;
+	x->ndim = v ? 1 : 0;
+	x->dims[0] = count;
+	if (v) {
+		x->dtype = QX_DT_I64;
+		im->dtype[t] = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+		x->i64 = malloc((size_t)(count ? count : 1) * sizeof *x->i64);
+		if (x->i64 && count)
+			memcpy(x->i64, v, (size_t)count * sizeof *v);
+	} else {
+		x->data = malloc(sizeof *x->data);
+		if (x->data)
+			x->data[0] = f;
+	}
+	if (!x->i64 && !x->data)
+		return qx_fail_nomem(im->err, "importing a node");
+	for (int k = n->n_in; k < j; k++)
+		n->in[k] = -1;
+	n->in[j] = t;
+	if (n->n_in < j + 1)
+		n->n_in = j + 1;
+	return 0;
+}
+
+/* An ints attribute (key) that newer opsets take as input slot j. */
+static int int_attr_input(struct importer *im, const Onnx__NodeProto *np, const char *name,
+                          struct qx_node *n, const char *key, int j, int required)
+{
+	int64_t v[2 * QX_MAX_DIMS];
+	int count, rc = attr_int64s(im, np, name, key, 2 * QX_MAX_DIMS, v, &count);
+	if (rc)
+		return rc;
+	if (count < 0)
+		return required ? NODE_FAIL(QX_EINVAL, "attribute '%s' is missing (expected ints)", key)
+		                : 0;
+	return add_attr_input(im, name, n, j, key, v, count, 0.0f);
+}
+
+/* Old opsets' attributes that later became inputs turn into constant inputs, so that shape
+ * inference and the executors see one form: Slice < 10 (starts, ends, axes), Pad < 11 (pads,
+ * value), Squeeze / Unsqueeze / Split < 13 (axes, split); Resize-10's scales moves to slot 2. */
+static int attrs_to_inputs(struct importer *im, const Onnx__NodeProto *np, const char *name,
+                           struct qx_node *n)
+{
+	int rc = 0;
+	switch (n->op) {
+	case QX_OP_SLICE:
+		if (im->opset >= 10)
+			return n->n_in < 3 ? NODE_FAIL(QX_EINVAL, "has %d inputs (expected 3 to 5)",
+			                               n->n_in) : 0;
+		if (n->n_in != 1)
+			return NODE_FAIL(QX_EINVAL, "has %d inputs (expected 1 before opset 10)", n->n_in);
+		if ((rc = int_attr_input(im, np, name, n, "starts", 1, 1)) ||
+		    (rc = int_attr_input(im, np, name, n, "ends", 2, 1)) ||
+		    (rc = int_attr_input(im, np, name, n, "axes", 3, 0)))
+			return rc;
+		return 0;
+	case QX_OP_PAD:
+		if (im->opset >= 11)
+			return n->n_in < 2 ? NODE_FAIL(QX_EINVAL, "has %d inputs (expected 2 or 3)",
+			                               n->n_in) : 0;
+		if (n->n_in != 1)
+			return NODE_FAIL(QX_EINVAL, "has %d inputs (expected 1 before opset 11)", n->n_in);
+		float value;
+		if ((rc = int_attr_input(im, np, name, n, "pads", 1, 1)) ||
+		    (rc = attr_float(im, np, name, "value", 0.0f, &value)))
+			return rc;
+		return add_attr_input(im, name, n, 2, "value", NULL, 0, value);
+	case QX_OP_SQUEEZE:
+	case QX_OP_UNSQUEEZE:
+	case QX_OP_SPLIT:
+		if (im->opset >= 13)
+			return n->op == QX_OP_UNSQUEEZE && n->n_in < 2 ?
+			       NODE_FAIL(QX_EINVAL, "has 1 input (expected data and axes)") : 0;
+		if (n->n_in != 1)
+			return NODE_FAIL(QX_EINVAL, "has %d inputs (expected 1 before opset 13)", n->n_in);
+		return int_attr_input(im, np, name, n, n->op == QX_OP_SPLIT ? "split" : "axes", 1,
+		                      n->op == QX_OP_UNSQUEEZE);
+	case QX_OP_RESIZE:
+		if (im->opset < 11) {
+			if (n->n_in != 2)
+				return NODE_FAIL(QX_EINVAL, "has %d inputs (expected X and scales)", n->n_in);
+			n->in[2] = n->in[1];
+			n->in[1] = -1;
+			n->n_in = 3;
+		} else if (n->n_in < 2) {
+			return NODE_FAIL(QX_EINVAL, "has %d input (expected X, roi, scales / sizes)",
+			                 n->n_in);
+		}
+		return 0;
+	default:
+		return 0;
+	}
 }
 
 static int import_node(struct importer *im, const Onnx__NodeProto *np, const char *name)
@@ -648,11 +1053,13 @@ static int import_node(struct importer *im, const Onnx__NodeProto *np, const cha
 	n->op = info->op;
 	n->act_min = -INFINITY;
 	n->act_max = INFINITY;
-	n->out[0] = n->out[1] = -1;
+	for (int j = 0; j < QX_MAX_OUTPUTS; j++)
+		n->out[j] = -1;
 	int rc = parse_attrs(im, np, name, n);
 	if (rc)
 		return rc;
-	n->in = malloc((size_t)(n_in ? n_in : 1) * sizeof *n->in);
+	/* Room for the inputs old opsets give as attributes (attrs_to_inputs). */
+	n->in = malloc((size_t)(n_in > MAX_ATTR_INPUTS ? n_in : MAX_ATTR_INPUTS) * sizeof *n->in);
 	if (!n->in)
 		return qx_fail_nomem(im->err, "importing a node");
 	n->n_in = n_in;
@@ -674,27 +1081,40 @@ static int import_node(struct importer *im, const Onnx__NodeProto *np, const cha
 			return NODE_FAIL(QX_EINVAL, "input '%s' is not produced by any node, input or "
 			                 "initializer (expected a known tensor)", in);
 		n->in[j] = t;
-		int32_t want = input_dtype_wanted(n->op, j);
-		if (im->dtype[t] != want) {
-			if (want == ONNX__TENSOR_PROTO__DATA_TYPE__INT64)
-				return NODE_FAIL(QX_EUNSUPPORTED, "input '%s' has dtype %s (supported: int64 "
-				                 "shape)", in, qx_onnx_dtype_name(im->dtype[t]));
-			if (want == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL)
+		/* Files hold float and int64 (shapes, indices) constants and float inputs; the dtypes
+		 * of computed tensors are checked by shape inference, op by op. */
+		int32_t dt = im->dtype[t];
+		int is_const = g->tensors[t].is_const;
+		if (n->op == QX_OP_DROPOUT && j == 2) {
+			if (dt != ONNX__TENSOR_PROTO__DATA_TYPE__BOOL)
 				return NODE_FAIL(QX_EUNSUPPORTED, "input '%s' has dtype %s (supported: bool "
-				                 "training_mode)", in, qx_onnx_dtype_name(im->dtype[t]));
-			return NODE_FAIL(QX_EUNSUPPORTED, "input '%s' has dtype %s (supported: float)", in,
-			                 qx_onnx_dtype_name(im->dtype[t]));
+				                 "training_mode)", in, qx_onnx_dtype_name(dt));
+			if ((rc = check_training_mode(im, np, name, t)))
+				return rc;
+		} else if (dt == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 && !is_const) {
+			return NODE_FAIL(QX_EUNSUPPORTED, "input '%s' is int64 computed at run time "
+			                 "(supported: int64 as a constant or computed from shapes)", in);
+		} else if (dt != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT &&
+		           dt != ONNX__TENSOR_PROTO__DATA_TYPE__INT64) {
+			return NODE_FAIL(QX_EUNSUPPORTED, "input '%s' has dtype %s (supported: float%s)",
+			                 in, qx_onnx_dtype_name(dt),
+			                 is_const ? ", or int64 for shapes and indices" : "");
 		}
-		if (n->op == QX_OP_DROPOUT && j == 2 && (rc = check_training_mode(im, np, name, t)))
-			return rc;
 	}
 	if (n->op == QX_OP_DROPOUT)
 		n->n_in = 1; /* ratio and training_mode only matter when training */
-	n->out[0] = qx_graph_find_tensor(g, np->output[0]);
-	n->n_out = 1;
-	if (n_out > 1)
-		n->out[1] = qx_graph_find_tensor(g, np->output[1]); /* checked once all nodes are in */
-	return 0;
+	/* Split and LayerNormalization compute all their outputs; other ops the first, and
+	 * Dropout's mask (or BatchNormalization's second output) stays in out[1] until
+	 * check_unread_outputs has made sure nothing reads it. */
+	int all_out = n->op == QX_OP_SPLIT || n->op == QX_OP_LAYERNORM;
+	n->n_out = all_out ? n_out : 1;
+	for (int j = 0; j < (all_out ? n_out : (n_out > 1 ? 2 : 1)); j++) {
+		n->out[j] = np->output[j] && *np->output[j] ? qx_graph_find_tensor(g, np->output[j]) : -1;
+		if (n->out[j] < 0 && all_out)
+			return NODE_FAIL(QX_EUNSUPPORTED, "output #%d is unnamed (supported: named outputs "
+			                 "up to the last)", j);
+	}
+	return attrs_to_inputs(im, np, name, n);
 }
 
 /* Extra outputs we do not compute (Dropout's mask, BatchNormalization's training statistics)
@@ -704,8 +1124,8 @@ static int check_unread_outputs(struct importer *im)
 	struct qx_graph *g = im->g;
 	for (int i = 0; i < g->n_nodes; i++) {
 		struct qx_node *n = &g->nodes[i];
-		if (n->out[1] < 0)
-			continue;
+		if (n->out[1] < 0 || n->n_out > 1)
+			continue; /* Split and LayerNormalization compute every output */
 		int t = n->out[1];
 		if (qx_graph_readers(g, t) || qx_graph_is_output(g, t))
 			return qx_fail(im->err, QX_EUNSUPPORTED, "%s: node '%s' (%s): output '%s' is used "
@@ -735,8 +1155,7 @@ static int check_unread_outputs(struct importer *im)
 	return 0;
 }
 
-/* Clip bounds and Reshape shapes given as constants become attributes / stay constant inputs;
- * runtime Reshape shapes are refused (qx-bench infers shapes once per batch size). */
+/* Clip bounds given as constants become attributes. */
 static int resolve_constant_inputs(struct importer *im)
 {
 	struct qx_graph *g = im->g;
@@ -757,17 +1176,6 @@ static int resolve_constant_inputs(struct importer *im)
 					n->act_max = g->tensors[t].data[0];
 				n->in[j] = -1;
 			}
-		}
-		if (n->op == QX_OP_RESHAPE) {
-			const struct qx_tensor *s = &g->tensors[n->in[1]];
-			if (!s->is_const || !s->i64)
-				return qx_fail(im->err, QX_EUNSUPPORTED, "%s: node '%s' (Reshape): shape '%s' "
-				               "is computed at run time (supported: a constant int64 shape)",
-				               im->path, n->name, s->name);
-			if (s->ndim != 1)
-				return qx_fail(im->err, QX_EINVAL, "%s: node '%s' (Reshape): shape '%s' has "
-				               "%d dims (expected a 1-D int64 tensor)", im->path, n->name,
-				               s->name, s->ndim);
 		}
 	}
 	return 0;
@@ -875,11 +1283,19 @@ static int import_graph(struct importer *im)
 			               "(supported: float)", im->path, g->tensors[t].name,
 			               qx_onnx_dtype_name(im->dtype[t]));
 	}
-	if ((rc = qx_graph_fold_constant_identities(g, im->err)) ||
+	/* The first inference evaluates constant nodes and Shapes; folding then takes them out of
+	 * the executors' way (batch-dependent ones become shape nodes). */
+	if ((rc = qx_graph_infer_shapes(g, 0, im->err)) || (rc = qx_graph_fold_constants(g, im->err)) ||
 	    (rc = qx_graph_infer_shapes(g, 0, im->err)) || (rc = qx_graph_fold_batchnorm(g, im->err)) ||
-	    (rc = qx_graph_drop_unused(g, im->err)))
+	    (rc = qx_graph_drop_unused(g, im->err)) || (rc = qx_graph_infer_shapes(g, 0, im->err)))
 		return rc;
-	return qx_graph_infer_shapes(g, 0, im->err);
+	for (int i = 0; i < g->n_outputs; i++) {
+		const struct qx_tensor *t = &g->tensors[g->outputs[i]];
+		if (t->dtype != QX_DT_F32)
+			return qx_fail(im->err, QX_EUNSUPPORTED, "%s: graph output '%s' has dtype int64 "
+			               "(supported: float)", im->path, t->name);
+	}
+	return 0;
 }
 
 int qx_graph_load_onnx(const char *path, struct qx_graph *g, struct qx_error *err)

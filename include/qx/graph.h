@@ -45,6 +45,35 @@ enum qx_view_op {
 	QX_VIEW_OP_BATCHNORM = 15,      /* one that could not be folded */
 	QX_VIEW_OP_IDENTITY = 16,
 	QX_VIEW_OP_DROPOUT = 17,
+	/* Appended for torchvision models: the host offers these in QX_MODE_FLOAT only for now.
+	 * Their int64 tensors (shapes, indices) have is_float = 0. */
+	QX_VIEW_OP_SIGMOID = 18,
+	QX_VIEW_OP_HARDSIGMOID = 19,            /* max(0, min(1, alpha x + beta)) */
+	QX_VIEW_OP_HARDSWISH = 20,              /* x * HardSigmoid(x) with alpha 1/6, beta 1/2 */
+	QX_VIEW_OP_TANH = 21,
+	QX_VIEW_OP_LEAKYRELU = 22,
+	QX_VIEW_OP_PRELU = 23,                  /* in[1]: the slope, broadcast to in[0] */
+	QX_VIEW_OP_SUB = 24,                    /* numpy broadcasting, as Add / Mul */
+	QX_VIEW_OP_DIV = 25,                    /* numpy broadcasting */
+	QX_VIEW_OP_SQRT = 26,
+	QX_VIEW_OP_POW = 27,                    /* in[1]: the exponent */
+	QX_VIEW_OP_ERF = 28,
+	QX_VIEW_OP_REDUCEMEAN = 29,
+	QX_VIEW_OP_GLOBALMAXPOOL = 30,
+	QX_VIEW_OP_TRANSPOSE = 31,
+	QX_VIEW_OP_SQUEEZE = 32,
+	QX_VIEW_OP_UNSQUEEZE = 33,
+	QX_VIEW_OP_SPLIT = 34,                  /* several outputs along one axis */
+	QX_VIEW_OP_SLICE = 35,                  /* in[1..4]: int64 starts, ends, axes, steps */
+	QX_VIEW_OP_PAD = 36,                    /* in[1]: int64 pads; constant, reflect or edge */
+	QX_VIEW_OP_RESIZE = 37,                 /* nearest or linear */
+	QX_VIEW_OP_CONVTRANSPOSE = 38,          /* 2-D, weight [C, M/group, kH, kW] (in[1]) */
+	QX_VIEW_OP_LAYERNORM = 39,              /* LayerNormalization over the trailing axes */
+	QX_VIEW_OP_SHAPE = 40,                  /* int64 output (normally folded away) */
+	QX_VIEW_OP_GATHER = 41,                 /* in[1]: int64 indices (constant) */
+	QX_VIEW_OP_CAST = 42,                   /* float <-> int64 */
+	QX_VIEW_OP_RANGE = 43,                  /* normally folded away */
+	QX_VIEW_OP_CONSTANTOFSHAPE = 44,        /* normally folded away */
 };
 
 /* How the harness can run a node: values of struct qx_plan_op.mode (plan.h) and bits of
