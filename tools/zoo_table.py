@@ -84,24 +84,12 @@ def main():
 			entry["plugins"][plugin] = {"qx": qx_acc, "pytorch": ref["top1_percent"],
 						    "diff_points": round(diff, 2), "agree_with_pytorch": agree}
 			fixture.append("%s %s %d %d" % (name, plugin, agree, n))
-		exact = pt.get("extra", {}).get("histogram-exact-bounds", {})
-		hist = plugins.get("histogram")
-		if exact.get("status") == "ok" and hist and "predictions" in hist:
-			with open(os.path.join(args.zoo, exact["predictions"]), "rb") as f:
-				agree = same(hist["predictions"], f.read())
-			diff = hist["accuracy"] - exact["top1_percent"]
-			cells.append("%.2f / %.2f (%+.2f), %d" % (hist["accuracy"], exact["top1_percent"], diff, agree))
-			entry["histogram_vs_exact_bounds"] = {"qx": hist["accuracy"], "pytorch": exact["top1_percent"],
-							      "diff_points": round(diff, 2), "agree_with_pytorch": agree}
-		else:
-			cells.append("-")
 		rows.append("| %s | %.2f / %.2f, %d | %s |" % (
 			name, r["fp32"]["accuracy"], pt["fp32"]["top1_percent"], ident, " | ".join(cells)))
 		out[name] = entry
 
-	print("| model | fp32: qx-bench / PyTorch, identical top-1 | %s | histogram / PyTorch histogram-exact-bounds |"
-	      % " | ".join(PLUGINS))
-	print("|---|---|" + "---|" * (len(PLUGINS) + 1))
+	print("| model | fp32: qx-bench / PyTorch, identical top-1 | %s |" % " | ".join(PLUGINS))
+	print("|---|---|" + "---|" * len(PLUGINS))
 	print("\n".join(rows))
 	if args.fixture:
 		with open(args.fixture, "w") as f:
