@@ -602,8 +602,9 @@ static int infer_split(const struct ctx *c)
 			return shape_fail(c, "split has %lld sizes for %d outputs (expected one per "
 			                  "output)", (long long)n, parts);
 		for (int j = 0; j < parts; j++) {
-			if (v[j] < 0)
-				return shape_fail(c, "split size %lld (expected >= 0)", (long long)v[j]);
+			if (v[j] < 0 || v[j] > d)
+				return shape_fail(c, "split size %lld for an axis of %lld (expected 0 to the "
+				                  "axis size)", (long long)v[j], (long long)d);
 			size[j] = v[j];
 			sum += v[j];
 		}
@@ -669,6 +670,9 @@ static int infer_pad(const struct ctx *c)
 	for (int i = 0; i < x->ndim; i++) {
 		if (p[i] < 0 || p[x->ndim + i] < 0)
 			return shape_unsupported(c, "negative pads on axis %d (supported: pads >= 0)", i);
+		if (p[i] > MAX_ELEMENTS || p[x->ndim + i] > MAX_ELEMENTS)
+			return shape_fail(c, "pads on axis %d exceed %lld (expected a smaller padding)", i,
+			                  (long long)MAX_ELEMENTS);
 		if (c->n->attr.pad_mode == QX_ND_PAD_REFLECT &&
 		    (p[i] >= x->dims[i] || p[x->ndim + i] >= x->dims[i]))
 			return shape_fail(c, "reflect pads of %lld / %lld on axis %d of size %lld "
