@@ -248,6 +248,47 @@ static void write_ceil_pool(const char *op, const int64_t *dims, int k, const ch
 	mb_write(&b, name, path, len, 0);
 }
 
+/* The ops whose ONNX node tests are all skipped (opset 1 / 6 models, int64 outputs):
+ * y = HardSigmoid(x) * GlobalMaxPool(x) + Cast<float>(Gather(Shape(x), 1)). */
+static void test_ops_without_node_tests(void)
+{
+	struct mb b;
+	char path[512];
+	int64_t xd[4] = { -1, 3, 2, 2 }, one[1] = { 1 };
+	mb_init(&b, 13);
+	mb_input(&b, "x", F32, 4, xd);
+	mb_init_i64(&b, "one", 1, one);
+	Onnx__NodeProto *n = mb_node(&b, "HardSigmoid", "hsig", "x", "hs");
+	mb_attr_float(&b, n, "alpha", 0.5f);
+	mb_attr_float(&b, n, "beta", 0.25f);
+	mb_node(&b, "GlobalMaxPool", "gmp", "x", "gm");
+	mb_node(&b, "Shape", "shape", "x", "s");
+	mb_node(&b, "Gather", "channels", "s,one", "ci");
+	n = mb_node(&b, "Cast", "tofloat", "ci", "cf");
+	mb_attr_int(&b, n, "to", F32);
+	mb_node(&b, "Mul", "mul", "hs,gm", "p");
+	mb_node(&b, "Add", "add", "p,cf", "y");
+	mb_output(&b, "y");
+	mb_write(&b, "no_node_tests.onnx", path, sizeof path, 0);
+	struct qx_graph g;
+	if (!ok(load(path, &g) == 0, "HardSigmoid, GlobalMaxPool, Shape, Gather and Cast load"))
+		return;
+	enum { N = 2 };
+	float x[N * 12], y[N * 12], ref[N * 12];
+	mb_fill(x, N * 12, -4, 4);
+	for (int p = 0; p < N * 3; p++) {
+		float m = -INFINITY;
+		for (int i = 0; i < 4; i++)
+			m = fmaxf(m, x[p * 4 + i]);
+		for (int i = 0; i < 4; i++)
+			ref[p * 4 + i] = fminf(fmaxf(0.5f * x[p * 4 + i] + 0.25f, 0.0f), 1.0f) * m + 3.0f;
+	}
+	double d = mb_run1(&g, N, x, 0, y, N * 12) ? 1 : mb_max_rel_diff(y, ref, N * 12);
+	ok(d < 1e-6 && g.n_nodes == 4 && g.n_shape_nodes == 3, "match the reference, the channel "
+	   "count a shape value (%.2g)", d);
+	qx_graph_free(&g);
+}
+
 /* MaxPool kernel 2 stride 2 ceil_mode on a 1x1 map (googlenet on small inputs) gives 1x1, as
  * PyTorch; AveragePool 3x3 -> 2x2 with a last window hanging past the end. */
 static void test_ceil_mode(void)
@@ -546,6 +587,7 @@ int main(void)
 	test_float_shape_value();
 	test_constant_folding();
 	test_broadcast_and_activations();
+	test_ops_without_node_tests();
 	test_ceil_mode();
 	test_data_movement();
 	test_old_opset_attributes();
