@@ -289,6 +289,31 @@ static void test_ops_without_node_tests(void)
 	qx_graph_free(&g);
 }
 
+/* Pad mode edge (its ONNX node test is on int32 data): [2,3] padded by 1 row above, 2 columns
+ * left, 1 column right repeats the border values. */
+static void test_edge_pad(void)
+{
+	struct mb b;
+	char path[512];
+	int64_t xd[2] = { 2, 3 }, pads[4] = { 1, 2, 0, 1 };
+	mb_init(&b, 13);
+	mb_input(&b, "x", F32, 2, xd);
+	mb_init_i64(&b, "pads", 4, pads);
+	Onnx__NodeProto *n = mb_node(&b, "Pad", "pad", "x,pads", "y");
+	mb_attr_str(&b, n, "mode", "edge");
+	mb_output(&b, "y");
+	mb_write(&b, "edge_pad.onnx", path, sizeof path, 0);
+	struct qx_graph g;
+	if (!ok(load(path, &g) == 0, "Pad mode edge loads"))
+		return;
+	float x[6] = { 1, 2, 3, 4, 5, 6 }, y[18];
+	float ref[18] = { 1, 1, 1, 2, 3, 3, 1, 1, 1, 2, 3, 3, 4, 4, 4, 5, 6, 6 };
+	int64_t want[2] = { 3, 6 };
+	ok(mb_run1(&g, 0, x, 0, y, 18) == 0 && same_dims(&g.tensors[g.outputs[0]], 2, want) &&
+	   memcmp(y, ref, sizeof ref) == 0, "and repeats the border values");
+	qx_graph_free(&g);
+}
+
 /* MaxPool kernel 2 stride 2 ceil_mode on a 1x1 map (googlenet on small inputs) gives 1x1, as
  * PyTorch; AveragePool 3x3 -> 2x2 with a last window hanging past the end. */
 static void test_ceil_mode(void)
@@ -588,6 +613,7 @@ int main(void)
 	test_constant_folding();
 	test_broadcast_and_activations();
 	test_ops_without_node_tests();
+	test_edge_pad();
 	test_ceil_mode();
 	test_data_movement();
 	test_old_opset_attributes();
