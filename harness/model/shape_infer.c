@@ -727,18 +727,13 @@ static int infer_resize(const struct ctx *c)
 			a->scale[i] = x->dims[i] ? (float)((double)v[i] / (double)x->dims[i]) : 1.0f;
 		}
 	}
-	int changed = 0;
 	for (int i = 0; i < r; i++) {
 		if (o[i] < 1 && x->dims[i] > 0)
 			return shape_fail(c, "axis %d would become empty (expected a larger scale)", i);
-		if (o[i] != x->dims[i] || a->scale[i] != 1.0f) {
-			changed++;
-			if (a->linear && i < r - 2)
-				return shape_unsupported(c, "linear resize of axis %d (supported: linear over "
-				                         "the last two axes)", i);
-		}
+		if (a->linear && i < r - 2 && (o[i] != x->dims[i] || a->scale[i] != 1.0f))
+			return shape_unsupported(c, "linear resize of axis %d (supported: linear over the "
+			                         "last two axes)", i);
 	}
-	(void)changed;
 	set_shape(out(c), r, o);
 	return 0;
 }
