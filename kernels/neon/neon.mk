@@ -21,8 +21,10 @@ NEON_LDFLAGS  := -static
 # The bit-exactness test over every kernel set of the registry (scalar is its reference).
 NEON_TEST_SRC := $(wildcard tests/test_q8_bitexact.c)
 NEON_TEST_BIN := $(NEON_BUILD)/tests/test_q8_bitexact
+# tests/support's ONNX model builder needs protobuf-c and the harness: not part of this test.
 NEON_LIB_SRC  := kernels/kernels.c $(sort $(wildcard kernels/scalar/*.c)) \
-                 $(sort $(wildcard kernels/neon/*.c)) $(sort $(wildcard tests/support/*.c))
+                 $(sort $(wildcard kernels/neon/*.c)) \
+                 $(filter-out tests/support/onnx_builder.c,$(sort $(wildcard tests/support/*.c)))
 NEON_OBJ      := $(patsubst %.c,$(NEON_BUILD)/obj/%.o,$(NEON_LIB_SRC) $(NEON_TEST_SRC))
 
 # Included anywhere in the Makefile, this fragment must not become its default goal.
