@@ -6,6 +6,9 @@
 #   make bench                     everything, results and the summary under $(BUILD)/bench/
 #   make bench BENCH_SECONDS=0.3   longer kernel measurements (default 0.1 s each)
 #   make bench BENCH_CPU=1         run pinned to another CPU (default 0, where qx-bench pins)
+#   make bench BENCH_ZOO=resnet18  the model zoo step on these models only (default: every
+#                                  suites/zoo/*.yaml; BENCH_ZOO= skips the step)
+#   make bench-zoo                 the model zoo step alone
 
 BENCH_OUT     := $(BUILD)/bench
 BENCH_PYTHON  ?= /usr/bin/python3
@@ -14,6 +17,7 @@ BENCH_SECONDS ?= 0.1
 BENCH_PT_SECONDS ?= 1
 BENCH_PLUGIN  := static-per-channel
 BENCH_SUITE   := suites/fashion-mnist.yaml
+BENCH_ZOO     ?= $(sort $(basename $(notdir $(wildcard suites/zoo/*.yaml))))
 BENCH_TASKSET := $(if $(shell command -v taskset 2>/dev/null),taskset -c $(BENCH_CPU))
 BENCH_F32_C   := $(wildcard bench/f32_bench.c)
 # oneDNN's C API header: Debian's libdnnl-dev puts it in both places (2.x); either will do.
@@ -29,7 +33,7 @@ define bench_step
 	  rc=$$(cat $(1).rc); rm -f $(1).rc; [ "$$rc" -eq 0 ] || { echo "bench: '$(strip $(2))' exited $$rc" >&2; exit 1; }
 endef
 
-.PHONY: bench bench-run
+.PHONY: bench bench-run bench-zoo
 # PyTorch and oneDNN are what the figures are compared with: install them first (a second make
 # so that a freshly installed oneDNN header is seen), then run.
 bench:
@@ -78,6 +82,10 @@ endif
 	  -o $(BENCH_OUT)/scaling --quiet $(BENCH_SUITE) > $(BENCH_OUT)/scaling-run.txt || rc=$$?; \
 	  [ $$rc -le 1 ] || { echo "bench: qx-bench exited $$rc" >&2; exit 1; }
 	$(call bench_step,$(BENCH_OUT)/scaling.txt,$(BENCH_PYTHON) tools/bench_scaling.py $(BENCH_OUT)/scaling)
+ifneq ($(strip $(BENCH_ZOO)),)
+	@echo
+	@$(MAKE) --no-print-directory bench-zoo
+endif
 
 # The kernel benchmarks: one .c each, linked with the library like the tests.
 $(BUILD)/q8_bench $(BUILD)/f32_bench: $(BUILD)/%: $(BUILD)/obj/bench/%.o $(LIB)
@@ -88,3 +96,22 @@ $(BUILD)/q8_bench $(BUILD)/f32_bench: $(BUILD)/%: $(BUILD)/obj/bench/%.o $(LIB)
 $(BUILD)/onednn_conv: bench/onednn_conv.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(OPT) -fopenmp $< -ldnnl -o $@
+
+# The model zoo (docs/model-zoo.md): per model, qx-bench's $(BENCH_PLUGIN) int8 model and fp32
+# on the fastest kernel set, and PyTorch's int8 (onednn) and fp32, one thread, batch 1 and 64;
+# then one table. Results under $(BENCH_OUT)/zoo/<model>/.
+bench-zoo: all
+	@echo "== model zoo: qx-bench $(BENCH_PLUGIN) int8 and fp32 beside PyTorch's, one thread: $(BENCH_ZOO)"
+	@rm -rf $(BENCH_OUT)/zoo
+	@set -e; for m in $(BENCH_ZOO); do \
+	  mkdir -p $(BENCH_OUT)/zoo/$$m; \
+	  echo "\$$ $(PROGRAM) suites/zoo/$$m.yaml --plugins $(BENCH_PLUGIN) --kernels auto --threads 1 --batch 1,64 --limit 512 -o $(BENCH_OUT)/zoo/$$m/qx --quiet"; \
+	  rc=0; $(PROGRAM) suites/zoo/$$m.yaml --plugins $(BENCH_PLUGIN) --kernels auto --threads 1 --batch 1,64 \
+	    --limit 512 -o $(BENCH_OUT)/zoo/$$m/qx --quiet > $(BENCH_OUT)/zoo/$$m/qx.txt 2>&1 || rc=$$?; \
+	  [ $$rc -le 1 ] || { cat $(BENCH_OUT)/zoo/$$m/qx.txt; echo "bench: qx-bench exited $$rc on $$m" >&2; exit 1; }; \
+	  echo "\$$ $(BENCH_PYTHON) tools/bench_pytorch.py --zoo $$m --threads 1 --cpu $(BENCH_CPU) --seconds $(BENCH_PT_SECONDS) -o $(BENCH_OUT)/zoo/$$m/pytorch.json"; \
+	  $(BENCH_PYTHON) tools/bench_pytorch.py --zoo $$m --threads 1 --cpu $(BENCH_CPU) --seconds $(BENCH_PT_SECONDS) \
+	    -o $(BENCH_OUT)/zoo/$$m/pytorch.json > $(BENCH_OUT)/zoo/$$m/pytorch.txt 2>&1 \
+	    || { cat $(BENCH_OUT)/zoo/$$m/pytorch.txt; echo "bench: bench_pytorch.py --zoo $$m failed" >&2; exit 1; }; \
+	done
+	$(call bench_step,$(BENCH_OUT)/zoo/summary.txt,$(BENCH_PYTHON) tools/bench_summary.py --zoo $(BENCH_OUT)/zoo --plugin $(BENCH_PLUGIN) --json $(BENCH_OUT)/zoo/summary.json)

@@ -248,6 +248,72 @@ static void write_ceil_pool(const char *op, const int64_t *dims, int k, const ch
 	mb_write(&b, name, path, len, 0);
 }
 
+/* The ops whose ONNX node tests are all skipped (opset 1 / 6 models, int64 outputs):
+ * y = HardSigmoid(x) * GlobalMaxPool(x) + Cast<float>(Gather(Shape(x), 1)). */
+static void test_ops_without_node_tests(void)
+{
+	struct mb b;
+	char path[512];
+	int64_t xd[4] = { -1, 3, 2, 2 }, one[1] = { 1 };
+	mb_init(&b, 13);
+	mb_input(&b, "x", F32, 4, xd);
+	mb_init_i64(&b, "one", 1, one);
+	Onnx__NodeProto *n = mb_node(&b, "HardSigmoid", "hsig", "x", "hs");
+	mb_attr_float(&b, n, "alpha", 0.5f);
+	mb_attr_float(&b, n, "beta", 0.25f);
+	mb_node(&b, "GlobalMaxPool", "gmp", "x", "gm");
+	mb_node(&b, "Shape", "shape", "x", "s");
+	mb_node(&b, "Gather", "channels", "s,one", "ci");
+	n = mb_node(&b, "Cast", "tofloat", "ci", "cf");
+	mb_attr_int(&b, n, "to", F32);
+	mb_node(&b, "Mul", "mul", "hs,gm", "p");
+	mb_node(&b, "Add", "add", "p,cf", "y");
+	mb_output(&b, "y");
+	mb_write(&b, "no_node_tests.onnx", path, sizeof path, 0);
+	struct qx_graph g;
+	if (!ok(load(path, &g) == 0, "HardSigmoid, GlobalMaxPool, Shape, Gather and Cast load"))
+		return;
+	enum { N = 2 };
+	float x[N * 12], y[N * 12], ref[N * 12];
+	mb_fill(x, N * 12, -4, 4);
+	for (int p = 0; p < N * 3; p++) {
+		float m = -INFINITY;
+		for (int i = 0; i < 4; i++)
+			m = fmaxf(m, x[p * 4 + i]);
+		for (int i = 0; i < 4; i++)
+			ref[p * 4 + i] = fminf(fmaxf(0.5f * x[p * 4 + i] + 0.25f, 0.0f), 1.0f) * m + 3.0f;
+	}
+	double d = mb_run1(&g, N, x, 0, y, N * 12) ? 1 : mb_max_rel_diff(y, ref, N * 12);
+	ok(d < 1e-6 && g.n_nodes == 4 && g.n_shape_nodes == 3, "match the reference, the channel "
+	   "count a shape value (%.2g)", d);
+	qx_graph_free(&g);
+}
+
+/* Pad mode edge (its ONNX node test is on int32 data): [2,3] padded by 1 row above, 2 columns
+ * left, 1 column right repeats the border values. */
+static void test_edge_pad(void)
+{
+	struct mb b;
+	char path[512];
+	int64_t xd[2] = { 2, 3 }, pads[4] = { 1, 2, 0, 1 };
+	mb_init(&b, 13);
+	mb_input(&b, "x", F32, 2, xd);
+	mb_init_i64(&b, "pads", 4, pads);
+	Onnx__NodeProto *n = mb_node(&b, "Pad", "pad", "x,pads", "y");
+	mb_attr_str(&b, n, "mode", "edge");
+	mb_output(&b, "y");
+	mb_write(&b, "edge_pad.onnx", path, sizeof path, 0);
+	struct qx_graph g;
+	if (!ok(load(path, &g) == 0, "Pad mode edge loads"))
+		return;
+	float x[6] = { 1, 2, 3, 4, 5, 6 }, y[18];
+	float ref[18] = { 1, 1, 1, 2, 3, 3, 1, 1, 1, 2, 3, 3, 4, 4, 4, 5, 6, 6 };
+	int64_t want[2] = { 3, 6 };
+	ok(mb_run1(&g, 0, x, 0, y, 18) == 0 && same_dims(&g.tensors[g.outputs[0]], 2, want) &&
+	   memcmp(y, ref, sizeof ref) == 0, "and repeats the border values");
+	qx_graph_free(&g);
+}
+
 /* MaxPool kernel 2 stride 2 ceil_mode on a 1x1 map (googlenet on small inputs) gives 1x1, as
  * PyTorch; AveragePool 3x3 -> 2x2 with a last window hanging past the end. */
 static void test_ceil_mode(void)
@@ -546,6 +612,8 @@ int main(void)
 	test_float_shape_value();
 	test_constant_folding();
 	test_broadcast_and_activations();
+	test_ops_without_node_tests();
+	test_edge_pad();
 	test_ceil_mode();
 	test_data_movement();
 	test_old_opset_attributes();

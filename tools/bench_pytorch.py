@@ -27,6 +27,10 @@ images/s from the median; and the median of the calling thread's CPU time per ca
 other processes on a busy machine does not inflate. Input: the first test images (real data, so the int8
 model sees the activations it was calibrated for).
 
+--zoo NAME times a model of the zoo (docs/model-zoo.md) the same way: its weights come from
+models/zoo/NAME.nofold.onnx (tools/zoo.py's load_from_onnx), its int8 version is
+tools/zoo.py's static-per-channel configuration.
+
 Output: a JSON document (-o), described in docs/benchmarks.md, and a table on stdout.
 """
 
@@ -53,14 +57,26 @@ SCHEMA_VERSION = 1
 CONFIG = "static-per-channel"
 
 
-def build_models(model_path, calib_count, calib_batch):
-	"""(fp32 model, whether its Conv+BN are folded, int8 model): crosscheck_pytorch's recipe."""
-	fp32 = cc.ref.FashionCNN()
-	fp32.load_state_dict(torch.load(model_path))
-	fp32.eval()
+def build_models(model_path, calib_count, calib_batch, zoo_name=None):
+	"""(fp32 model, whether its Conv+BN are folded, int8 model): crosscheck_pytorch's recipe.
+
+	zoo_name: a model of the zoo instead (tools/zoo.py: weights from models/zoo/NAME.nofold.onnx,
+	the mapping plus PyTorch's fixed-qparams qconfigs, FX-traceable channel shuffle)."""
 	make_mapping = {name: make for name, _, make in cc.CONFIGS}[CONFIG]
+	if zoo_name:
+		import zoo
+		fp32 = zoo.load_from_onnx(zoo_name)
+		plain_mapping = make_mapping
+		make_mapping = lambda: zoo.with_fixed_qparams(plain_mapping())  # noqa: E731
+		tracing = zoo.fx_traceable()
+	else:
+		import contextlib
+		fp32 = cc.ref.FashionCNN()
+		fp32.load_state_dict(torch.load(model_path))
+		tracing = contextlib.nullcontext()
+	fp32.eval()
 	calib, _ = cc.load_images("train", calib_count)
-	with warnings.catch_warnings():
+	with warnings.catch_warnings(), tracing:
 		warnings.simplefilter("ignore")
 		prepared = prepare_fx(copy.deepcopy(fp32), make_mapping(), example_inputs=(calib[:1],))
 		with torch.no_grad():
@@ -133,6 +149,8 @@ def main():
 	ap.add_argument("-o", "--output", help="write the JSON here (default: stdout table only)")
 	ap.add_argument("--model", help="state_dict from train_reference.py (default "
 			"models/fashion_cnn.pt)")
+	ap.add_argument("--zoo", metavar="NAME",
+			help="time the zoo model NAME (models/zoo/NAME.onnx, see docs/model-zoo.md) instead")
 	ap.add_argument("--engine", default="onednn", help="quantized engine (default onednn)")
 	ap.add_argument("--threads", type=int, default=1)
 	ap.add_argument("--batch", default="1,64", type=lambda t: parse_list(t, "--batch"))
@@ -171,7 +189,7 @@ def main():
 		      % (args.engine, engine), file=sys.stderr)
 
 	t0 = time.time()
-	fp32, folded, int8 = build_models(args.model, args.calib_count, args.calib_batch)
+	fp32, folded, int8 = build_models(args.model, args.calib_count, args.calib_batch, args.zoo)
 	build_s = time.time() - t0
 	x_all, _ = cc.load_images("t10k", max(args.batch))
 	with torch.inference_mode():
@@ -205,7 +223,7 @@ def main():
 		"generated_by": "/usr/bin/python3 tools/bench_pytorch.py",
 		"torch_version": torch.__version__, "engine": engine, "threads": args.threads,
 		"pinned_cpu": pinned,
-		"model": os.path.relpath(args.model, cc.ROOT),
+		"model": ("models/zoo/%s.onnx" % args.zoo if args.zoo else os.path.relpath(args.model, cc.ROOT)),
 		"int8": {"configuration": CONFIG, "calibration_images": args.calib_count,
 			 "calibration_batch": args.calib_batch, "build_s": round(build_s, 3)},
 		"fp32": {"conv_bn_folded": folded},

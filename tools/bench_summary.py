@@ -15,6 +15,8 @@ Inputs (docs/benchmarks.md says what each number means):
   --f32         bench/f32_bench.c's output: per-layer fp32 time per kernel set (optional)
   --onednn      bench/onednn_conv.c's output: per-layer oneDNN int8 time (optional; a file
                 whose first line says "skipped" is reported as such)
+  --zoo DIR     instead of all that: the model zoo's table (docs/model-zoo.md), from
+                DIR/NAME/qx (qx-bench -o) and DIR/NAME/pytorch.json per model
 
 Prints whole-model images/s and latency, per-layer images/s, GMAC/s and share of the
 CPU's int8 peak, the ratios the project targets, each marked met or missed, and
@@ -241,17 +243,90 @@ class Verdicts:
 		return verdict
 
 
+def zoo_summary(folder, plugin, json_path):
+	"""The per-model table of the zoo: FOLDER/NAME/qx (qx-bench -o) and FOLDER/NAME/pytorch.json.
+
+	Per model and batch (one thread): qx-bench int8 (plugin, the fastest kernel set measured)
+	and fp32 (its fastest set), PyTorch int8 (onednn) and fp32, median ms per batch and
+	images/s, and qx-bench int8's speed over PyTorch int8's (above 1: qx-bench is faster)."""
+	names = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
+	if not names:
+		raise InputError("%s: no model folders (expected NAME/qx and NAME/pytorch.json)" % folder)
+	print("qx-bench model zoo: whole-model latency, one thread, median ms per batch "
+	      "(images/s); int8 = plugin %s" % plugin)
+	print("%-20s %5s %-22s %-22s %-22s %-22s %8s" % (
+		"model", "batch", "qx-bench int8", "qx-bench fp32", "PyTorch int8", "PyTorch fp32",
+		"qx/PT i8"))
+	out = {}
+	for name in names:
+		base = os.path.join(folder, name)
+		try:
+			qx_path = find_results(os.path.join(base, "qx"))
+			qx = qx_whole_model(read_json(qx_path, "qx-bench results"), qx_path, plugin)
+		except InputError as e:
+			print("%-20s qx-bench: %s" % (name, e))
+			qx = {}
+		try:
+			pt, pt_skipped = pytorch_whole_model(read_json(os.path.join(base, "pytorch.json"),
+								       "bench_pytorch output"))
+		except InputError as e:
+			pt, pt_skipped = {}, str(e)
+		batches = sorted({k[2] for k in qx} | {k[1] for k in pt})
+		for b in batches:
+			def best(system):
+				ms = [(m["median"], k[1]) for k, m in qx.items() if k[0] == system and k[2] == b
+				      and "median" in m]
+				return min(ms) if ms else (None, None)
+			qi, qi_set = best("int8")
+			qf, qf_set = best("fp32")
+			pi = pt.get(("int8", b), {}).get("median")
+			pf = pt.get(("fp32", b), {}).get("median")
+
+			def cell(ms, what=None):
+				if ms is None:
+					return "-"
+				return "%.3f (%.0f/s)%s" % (ms, b * 1e3 / ms, " " + what if what else "")
+			ratio = pi / qi if qi and pi else None
+			print("%-20s %5d %-22s %-22s %-22s %-22s %8s" % (
+				name, b, cell(qi, qi_set), cell(qf, qf_set), cell(pi), cell(pf),
+				fmt(ratio, "%.2fx")))
+			out.setdefault(name, []).append({
+				"batch": b, "qx_int8_ms": qi, "qx_int8_kernels": qi_set, "qx_fp32_ms": qf,
+				"qx_fp32_kernels": qf_set, "pytorch_int8_ms": pi, "pytorch_fp32_ms": pf,
+				"qx_int8_speedup_vs_pytorch_int8": ratio})
+		if pt_skipped:
+			print("%-20s PyTorch: skipped: %s" % (name, pt_skipped))
+	if json_path:
+		with open(json_path, "w") as f:
+			json.dump({"plugin": plugin, "threads": 1, "models": out}, f, indent=1)
+			f.write("\n")
+	return 0
+
+
 def main():
 	ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-	ap.add_argument("--qx-results", required=True, metavar="FILE|DIR")
-	ap.add_argument("--pytorch", required=True, metavar="FILE")
-	ap.add_argument("--q8", required=True, metavar="FILE")
+	ap.add_argument("--zoo", metavar="DIR",
+			help="print the model zoo's table instead: DIR/NAME/qx and DIR/NAME/pytorch.json "
+			"per model (bench/bench.mk's bench-zoo step); the other inputs are then not used")
+	ap.add_argument("--qx-results", metavar="FILE|DIR")
+	ap.add_argument("--pytorch", metavar="FILE")
+	ap.add_argument("--q8", metavar="FILE")
 	ap.add_argument("--f32", metavar="FILE")
 	ap.add_argument("--onednn", metavar="FILE")
 	ap.add_argument("--plugin", default="static-per-channel",
 			help="qx-bench plugin whose int8 model is compared (default static-per-channel)")
 	ap.add_argument("--json", metavar="FILE", help="also write the ratios and verdicts as JSON")
 	args = ap.parse_args()
+	if args.zoo:
+		try:
+			return zoo_summary(args.zoo, args.plugin, args.json)
+		except (InputError, OSError) as e:
+			print("bench_summary: %s" % e, file=sys.stderr)
+			return 2
+	missing = [o for o in ("qx_results", "pytorch", "q8") if getattr(args, o) is None]
+	if missing:
+		ap.error("the following arguments are required: %s"
+			 % ", ".join("--" + o.replace("_", "-") for o in missing))
 
 	try:
 		qx_path = find_results(args.qx_results)

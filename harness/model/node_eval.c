@@ -81,7 +81,7 @@ int qx_slice_box(int r, const int64_t *dims, int n, const int64_t *starts, const
 			l = s > e ? (s - e + (-sp) - 1) / (-sp) : 0;
 		}
 		start[ax] = l ? s : 0;
-		step[ax] = sp;
+		step[ax] = l > 1 ? sp : 1; /* |sp| < d then, so index arithmetic cannot overflow */
 		len[ax] = l;
 	}
 	return 0;

@@ -602,8 +602,9 @@ static int infer_split(const struct ctx *c)
 			return shape_fail(c, "split has %lld sizes for %d outputs (expected one per "
 			                  "output)", (long long)n, parts);
 		for (int j = 0; j < parts; j++) {
-			if (v[j] < 0)
-				return shape_fail(c, "split size %lld (expected >= 0)", (long long)v[j]);
+			if (v[j] < 0 || v[j] > d)
+				return shape_fail(c, "split size %lld for an axis of %lld (expected 0 to the "
+				                  "axis size)", (long long)v[j], (long long)d);
 			size[j] = v[j];
 			sum += v[j];
 		}
@@ -669,6 +670,9 @@ static int infer_pad(const struct ctx *c)
 	for (int i = 0; i < x->ndim; i++) {
 		if (p[i] < 0 || p[x->ndim + i] < 0)
 			return shape_unsupported(c, "negative pads on axis %d (supported: pads >= 0)", i);
+		if (p[i] > MAX_ELEMENTS || p[x->ndim + i] > MAX_ELEMENTS)
+			return shape_fail(c, "pads on axis %d exceed %lld (expected a smaller padding)", i,
+			                  (long long)MAX_ELEMENTS);
 		if (c->n->attr.pad_mode == QX_ND_PAD_REFLECT &&
 		    (p[i] >= x->dims[i] || p[x->ndim + i] >= x->dims[i]))
 			return shape_fail(c, "reflect pads of %lld / %lld on axis %d of size %lld "
@@ -723,18 +727,13 @@ static int infer_resize(const struct ctx *c)
 			a->scale[i] = x->dims[i] ? (float)((double)v[i] / (double)x->dims[i]) : 1.0f;
 		}
 	}
-	int changed = 0;
 	for (int i = 0; i < r; i++) {
 		if (o[i] < 1 && x->dims[i] > 0)
 			return shape_fail(c, "axis %d would become empty (expected a larger scale)", i);
-		if (o[i] != x->dims[i] || a->scale[i] != 1.0f) {
-			changed++;
-			if (a->linear && i < r - 2)
-				return shape_unsupported(c, "linear resize of axis %d (supported: linear over "
-				                         "the last two axes)", i);
-		}
+		if (a->linear && i < r - 2 && (o[i] != x->dims[i] || a->scale[i] != 1.0f))
+			return shape_unsupported(c, "linear resize of axis %d (supported: linear over the "
+			                         "last two axes)", i);
 	}
-	(void)changed;
 	set_shape(out(c), r, o);
 	return 0;
 }

@@ -4,51 +4,47 @@
 
 #include <math.h>
 
-static float unop(enum qx_nd_unop op, float alpha, float beta, float v)
+/* One loop per op, the op picked once, so that the compiler vectorizes each (libm calls stay
+ * scalar). */
+#define UNARY_LOOP(expr)                                                                      \
+	do {                                                                                      \
+		for (int64_t i = 0; i < n; i++) {                                                     \
+			float v = x[i];                                                                   \
+			y[i] = (expr);                                                                    \
+		}                                                                                     \
+	} while (0)
+
+static inline float clampf(float v, float lo, float hi)
 {
-	switch (op) {
-	case QX_ND_RELU:
-		return v < 0.0f ? 0.0f : v;
-	case QX_ND_SIGMOID:
-		/* Split by sign so that expf never overflows; equal to 1 / (1 + exp(-v)). */
-		if (v >= 0.0f)
-			return 1.0f / (1.0f + expf(-v));
-		else {
-			float e = expf(v);
-			return e / (1.0f + e);
-		}
-	case QX_ND_HARDSIGMOID: {
-		float h = alpha * v + beta;
-		return h < 0.0f ? 0.0f : (h > 1.0f ? 1.0f : h);
-	}
-	case QX_ND_HARDSWISH: {
-		/* PyTorch: x * relu6(x + 3) / 6 */
-		float h = v + 3.0f;
-		h = h < 0.0f ? 0.0f : (h > 6.0f ? 6.0f : h);
-		return v * h / 6.0f;
-	}
-	case QX_ND_TANH:
-		return tanhf(v);
-	case QX_ND_LEAKYRELU:
-		return v < 0.0f ? alpha * v : v;
-	case QX_ND_SQRT:
-		return sqrtf(v);
-	case QX_ND_ERF:
-		return erff(v);
-	case QX_ND_CLIP: {
-		float c = v < alpha ? alpha : v;
-		return c > beta ? beta : c;
-	}
-	}
-	return v;
+	v = v < lo ? lo : v;
+	return v > hi ? hi : v;
+}
+
+/* 1 / (1 + exp(-v)) without overflow: exp of minus the magnitude, then the matching branch. */
+static inline float sigmoid(float v)
+{
+	float e = expf(v < 0.0f ? v : -v);
+	return v < 0.0f ? e / (1.0f + e) : 1.0f / (1.0f + e);
 }
 
 void qx_nd_unary_f32(enum qx_nd_unop op, float alpha, float beta, const float *x, float *y,
                      int64_t n)
 {
-	for (int64_t i = 0; i < n; i++)
-		y[i] = unop(op, alpha, beta, x[i]);
+	switch (op) {
+	case QX_ND_RELU: UNARY_LOOP(v < 0.0f ? 0.0f : v); break;
+	case QX_ND_SIGMOID: UNARY_LOOP(sigmoid(v)); break;
+	case QX_ND_HARDSIGMOID: UNARY_LOOP(clampf(alpha * v + beta, 0.0f, 1.0f)); break;
+	/* PyTorch's x * relu6(x + 3) / 6 */
+	case QX_ND_HARDSWISH: UNARY_LOOP(v * clampf(v + 3.0f, 0.0f, 6.0f) / 6.0f); break;
+	case QX_ND_TANH: UNARY_LOOP(tanhf(v)); break;
+	case QX_ND_LEAKYRELU: UNARY_LOOP(v < 0.0f ? alpha * v : v); break;
+	case QX_ND_SQRT: UNARY_LOOP(sqrtf(v)); break;
+	case QX_ND_ERF: UNARY_LOOP(erff(v)); break;
+	case QX_ND_CLIP: UNARY_LOOP(clampf(v, alpha, beta)); break;
+	}
 }
+
+#undef UNARY_LOOP
 
 void qx_nd_bcast_strides(int r, int ndim, const int64_t *dims, int64_t *strides)
 {
@@ -85,16 +81,29 @@ struct row_fn {
 /* One op over a row, the op picked once: a[j * ia] op b[j * ib]. */
 #define ROW_LOOP(expr)                                                                        \
 	do {                                                                                      \
-		if (ia == 1 && ib == 1)                                                               \
+		if (ia == 1 && ib == 1) {                                                             \
 			for (int64_t j = 0; j < n; j++) {                                                 \
 				float p = a[j], q = b[j];                                                     \
 				y[j] = (expr);                                                                \
 			}                                                                                 \
-		else                                                                                  \
+		} else if (ia == 1 && ib == 0) { /* a plane and one value (squeeze-excitation) */    \
+			float q = b[0];                                                                   \
+			for (int64_t j = 0; j < n; j++) {                                                 \
+				float p = a[j];                                                               \
+				y[j] = (expr);                                                                \
+			}                                                                                 \
+		} else if (ia == 0 && ib == 1) {                                                      \
+			float p = a[0];                                                                   \
+			for (int64_t j = 0; j < n; j++) {                                                 \
+				float q = b[j];                                                               \
+				y[j] = (expr);                                                                \
+			}                                                                                 \
+		} else {                                                                              \
 			for (int64_t j = 0; j < n; j++) {                                                 \
 				float p = a[j * ia], q = b[j * ib];                                           \
 				y[j] = (expr);                                                                \
 			}                                                                                 \
+		}                                                                                     \
 	} while (0)
 
 static void row_f32(struct row_fn *f, const void *va, int64_t ia, const void *vb, int64_t ib,
@@ -141,11 +150,28 @@ static void row_i64(struct row_fn *f, const void *va, int64_t ia, const void *vb
 	}
 }
 
-/* Walks the broadcast result row by row (the innermost dim), handing each row to f. */
-static void bcast_walk(struct row_fn *f, size_t esz, int r, const int64_t *ydims,
-                       const char *a, const int64_t *sa, const char *b, const int64_t *sb,
+/* Walks the broadcast result row by row (the innermost dim), handing each row to f. Adjacent
+ * dims that both operands step through alike are merged first, so that rows are long (an
+ * [N,C,H,W] * [N,C,1,1] product walks rows of H*W). */
+static void bcast_walk(struct row_fn *f, size_t esz, int r, const int64_t *ydims_in,
+                       const char *a, const int64_t *sa_in, const char *b, const int64_t *sb_in,
                        char *y)
 {
+	int64_t ydims[QX_ND_MAX_DIMS], sa[QX_ND_MAX_DIMS], sb[QX_ND_MAX_DIMS];
+	int m = 0;
+	for (int d = 0; d < r; d++) {
+		if (m > 0 && sa[m - 1] == sa_in[d] * ydims_in[d] && sb[m - 1] == sb_in[d] * ydims_in[d]) {
+			ydims[m - 1] *= ydims_in[d];
+			sa[m - 1] = sa_in[d];
+			sb[m - 1] = sb_in[d];
+			continue;
+		}
+		ydims[m] = ydims_in[d];
+		sa[m] = sa_in[d];
+		sb[m] = sb_in[d];
+		m++;
+	}
+	r = m;
 	if (r == 0) {
 		f->row(f, a, 0, b, 0, y, 1);
 		return;
