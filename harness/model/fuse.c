@@ -1,6 +1,13 @@
-/* Relu / Clip directly after a Conv or Gemm become that op's output clamp (act_min/act_max).
- * The producer takes over the activation's output tensor (so graph outputs and later readers
- * are untouched); the pre-activation tensor, now unused, is dropped. */
+/* Relu (or a Clip that is one: bounds [0, +inf)) directly after a Conv or Gemm becomes that
+ * op's output clamp (act_min/act_max). The producer takes over the activation's output tensor
+ * (so graph outputs and later readers are untouched); the pre-activation tensor, now unused,
+ * is dropped.
+ *
+ * A Clip with other bounds (ReLU6) stays a node of its own, as in PyTorch: FX fuses Conv+ReLU
+ * but quantizes ReLU6 / hardtanh as a separate op that shares its input's observer, so the
+ * conv's output qparams come from the range before the clip (mobilenet_v2: -5.2..5.3, not
+ * 0..6). Fusing it would hand the plugins another tensor to observe and part qx-bench's int8
+ * results from PyTorch's (docs/model-zoo.md). */
 #include "model/graph_build.h"
 
 #include <math.h>
@@ -14,7 +21,7 @@ static int fusable_activation(const struct qx_node *n)
 	for (int j = 1; j < n->n_in; j++)
 		if (n->in[j] >= 0)
 			return 0; /* bounds computed at run time */
-	return 1;
+	return n->act_min == 0.0f && n->act_max == INFINITY;
 }
 
 int qx_graph_fuse_activations(struct qx_graph *g, struct qx_error *err)
@@ -36,8 +43,8 @@ int qx_graph_fuse_activations(struct qx_graph *g, struct qx_error *err)
 		 * one min/max pair. */
 		if (p->act_min != -INFINITY || p->act_max != INFINITY)
 			continue;
-		p->act_min = act->op == QX_OP_RELU ? 0.0f : act->act_min;
-		p->act_max = act->op == QX_OP_RELU ? INFINITY : act->act_max;
+		p->act_min = 0.0f;
+		p->act_max = INFINITY;
 		p->out[0] = act->out[0];
 		qx_graph_remove_node(g, i);
 		i--;

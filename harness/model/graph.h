@@ -152,8 +152,8 @@ struct qx_node {
 		struct { int64_t start, end; } shape; /* Shape's start / end (end clipped to rank) */
 		struct { enum qx_dtype dtype; float f; int64_t i; } fill; /* ConstantOfShape */
 	} attr;
-	/* Fused clamp on the output (Relu, Clip folded in by qx_graph_fuse_activations):
-	 * -INFINITY / INFINITY when nothing is fused. Clip's bounds live here too. */
+	/* Fused clamp on the output (a Relu folded in by qx_graph_fuse_activations): -INFINITY /
+	 * INFINITY when nothing is fused. A Clip node's own bounds live here too. */
 	float act_min, act_max;
 };
 
@@ -192,8 +192,9 @@ int qx_graph_load_onnx(const char *path, struct qx_graph *g, struct qx_error *er
  * whose inputs are all constants. */
 int qx_graph_infer_shapes(struct qx_graph *g, int64_t batch, struct qx_error *err);
 
-/* Folds Relu / Clip that directly follow a Conv or Gemm (and are that output's only reader)
- * into the producer's act_min / act_max, rewiring the graph. Used by both executors; the fp32
+/* Folds a Relu (or a Clip with bounds [0, +inf)) that directly follows a Conv or Gemm (and is
+ * that output's only reader) into the producer's act_min / act_max, rewiring the graph; a Clip
+ * with other bounds (ReLU6) stays, as PyTorch quantizes it. Used by both executors; the fp32
  * executor does not call it itself, so callers fuse right after loading. The producer takes
  * over the activation's output tensor and the pre-activation tensor is dropped: node and tensor
  * indices taken before the call are stale after it. Idempotent. */
