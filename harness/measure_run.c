@@ -8,8 +8,10 @@
 #include "exec/runner.h"
 #include "measure/gbench_shim.h"
 #include "measure/latency.h"
+#include "measure/noise.h"
 #include "measure/pool.h"
 #include "measure/stats.h"
+#include "measure/verdict.h"
 #include "progress.h"
 #include "util/interrupt.h"
 
@@ -26,7 +28,8 @@ struct config {
 	int failed;
 	struct qx_error err;
 	struct qx_gbench_result acc;   /* repetitions merged over the rounds */
-	size_t cap_samples;
+	size_t cap_samples;            /* of acc.samples_s and acc.cpu_samples_s alike */
+	struct qx_noise_round *noise;  /* per round: what the machine did meanwhile */
 	struct qx_speedup speedup;
 	int has_speedup;
 };
@@ -54,8 +57,9 @@ static int slowed(const char *label, const char *kernels)
 	return strncmp(v, label, n) == 0 && v[n] == '/' && strcmp(v + n + 1, kernels) == 0;
 }
 
-/* Appends one round's result (one repetition) to c->acc. */
-static int merge_round(struct config *c, const struct qx_gbench_result *r)
+/* Appends one round's result (one repetition) to c->acc, and what the machine did meanwhile. */
+static int merge_round(struct config *c, const struct qx_gbench_result *r,
+                       const struct qx_noise_round *round_noise)
 {
 	struct qx_gbench_result *a = &c->acc;
 	int reps = a->repetitions + r->repetitions;
@@ -68,15 +72,24 @@ static int merge_round(struct config *c, const struct qx_gbench_result *r)
 	size_t *first = realloc(a->rep_first_sample, sizeof *first * (size_t)(reps + 1));
 	if (first)
 		a->rep_first_sample = first;
+	struct qx_noise_round *noise = realloc(c->noise, sizeof *noise * (size_t)reps);
+	if (noise) {
+		c->noise = noise;
+		for (int i = a->repetitions; i < reps; i++)
+			noise[i] = *round_noise;
+	}
 	if (a->n_samples + r->n_samples > c->cap_samples) {
 		size_t cap = 2 * (a->n_samples + r->n_samples);
 		double *s = realloc(a->samples_s, sizeof *s * cap);
-		if (s) {
+		if (s)
 			a->samples_s = s;
+		double *cs = realloc(a->cpu_samples_s, sizeof *cs * cap);
+		if (cs)
+			a->cpu_samples_s = cs;
+		if (s && cs)
 			c->cap_samples = cap;
-		}
 	}
-	if (!real || !iters || !first || a->n_samples + r->n_samples > c->cap_samples)
+	if (!real || !iters || !first || !noise || a->n_samples + r->n_samples > c->cap_samples)
 		return -1;
 	if (a->repetitions == 0)
 		a->rep_first_sample[0] = 0;
@@ -86,6 +99,7 @@ static int merge_round(struct config *c, const struct qx_gbench_result *r)
 		a->rep_first_sample[a->repetitions + i + 1] = a->n_samples + r->rep_first_sample[i + 1];
 	}
 	memcpy(a->samples_s + a->n_samples, r->samples_s, sizeof(double) * r->n_samples);
+	memcpy(a->cpu_samples_s + a->n_samples, r->cpu_samples_s, sizeof(double) * r->n_samples);
 	a->n_samples += r->n_samples;
 	a->repetitions = reps;
 	if (a->n_warnings == 0 && r->n_warnings > 0) {
@@ -99,24 +113,161 @@ static int merge_round(struct config *c, const struct qx_gbench_result *r)
 	return 0;
 }
 
-/* Adds the benchmarks of one round's Google Benchmark JSON file to the combined document. */
-static void merge_gbench_json(json_t *combined, const char *part, int round, int rounds)
+/* Keeps Google Benchmark's own "context" (machine, load, library build) from the first round's
+ * JSON file; its "benchmarks" are rebuilt per configuration by add_gbench_entries. */
+static void keep_gbench_context(json_t *combined, const char *part)
 {
 	json_t *doc = json_load_file(part, 0, NULL);
+	unlink(part);
 	if (!doc)
 		return;
 	if (!json_object_get(combined, "context") && json_object_get(doc, "context"))
 		json_object_set(combined, "context", json_object_get(doc, "context"));
+	json_decref(doc);
+}
+
+static json_t *gbench_entry(const char *name, int family, int reps, json_int_t iterations,
+                            double real_ns, double cpu_ns)
+{
+	return json_pack("{s:s, s:i, s:i, s:s, s:i, s:i, s:I, s:f, s:f, s:s}", "name", name,
+	                 "family_index", family, "per_family_instance_index", 0, "run_name", name,
+	                 "repetitions", reps, "threads", 1, "iterations", iterations, "real_time",
+	                 real_ns, "cpu_time", cpu_ns, "time_unit", "ns");
+}
+
+/* One configuration's rounds as Google Benchmark 1.7.1's JSONReporter writes a benchmark with
+ * repetitions: one "iteration" entry per repetition under one name (the rounds are its
+ * repetitions), then the mean, median, stddev and cv aggregates over them, times in ns per
+ * iteration. Google Benchmark's compare.py matches by name and runs its U test over the
+ * repetitions, so a name must not change between runs and every round must be under it. Its
+ * real_time is Google Benchmark's own wall time per iteration of that round; cpu_time is the
+ * calling thread's CPU time per inference averaged over the round (the shim's clock). */
+static void add_gbench_entries(json_t *combined, const struct config *c, const char *name)
+{
 	json_t *list = json_object_get(combined, "benchmarks");
+	int family = 0;
 	size_t i;
 	json_t *b;
-	json_array_foreach(json_object_get(doc, "benchmarks"), i, b) {
-		json_object_set_new(b, "repetitions", json_integer(rounds));
-		json_object_set_new(b, "repetition_index", json_integer(round));
-		json_array_append(list, b);
+	json_array_foreach(list, i, b)
+		family += !strcmp(json_string_value(json_object_get(b, "aggregate_name")) ?
+		                  json_string_value(json_object_get(b, "aggregate_name")) : "", "mean");
+	const struct qx_gbench_result *a = &c->acc;
+	int reps = a->repetitions;
+	double *real = malloc(sizeof *real * (size_t)(reps ? reps : 1));
+	double *cpu = malloc(sizeof *cpu * (size_t)(reps ? reps : 1));
+	if (!real || !cpu || reps == 0) {
+		free(real);
+		free(cpu);
+		return;
 	}
-	json_decref(doc);
-	unlink(part);
+	for (int r = 0; r < reps; r++) {
+		size_t lo = a->rep_first_sample[r], hi = a->rep_first_sample[r + 1];
+		double sum = 0.0;
+		for (size_t k = lo; k < hi; k++)
+			sum += a->cpu_samples_s[k];
+		real[r] = a->rep_real_s[r] * 1e9;
+		cpu[r] = hi > lo ? sum / (double)(hi - lo) * 1e9 : 0.0;
+		json_t *e = gbench_entry(name, family, reps, (json_int_t)a->rep_iterations[r], real[r],
+		                         cpu[r]);
+		json_object_set_new(e, "run_type", json_string("iteration"));
+		json_object_set_new(e, "repetition_index", json_integer(r));
+		json_array_append_new(list, e);
+	}
+	struct qx_summary sr, sc;
+	if (qx_stats_summarize(real, (size_t)reps, &sr, NULL) == 0 &&
+	    qx_stats_summarize(cpu, (size_t)reps, &sc, NULL) == 0) {
+		const char *agg[] = { "mean", "median", "stddev", "cv" };
+		double rv[] = { sr.mean, sr.median, sr.stddev, sr.cv };
+		double cv[] = { sc.mean, sc.median, sc.stddev, sc.cv };
+		for (int k = 0; k < 4; k++) {
+			char full[300];
+			snprintf(full, sizeof full, "%s_%s", name, agg[k]);
+			json_t *e = gbench_entry(full, family, reps, reps, rv[k], cv[k]);
+			json_object_set_new(e, "run_name", json_string(name));
+			json_object_set_new(e, "run_type", json_string("aggregate"));
+			json_object_set_new(e, "aggregate_name", json_string(agg[k]));
+			json_object_set_new(e, "aggregate_unit", json_string(k == 3 ? "percentage"
+			                                                              : "time"));
+			json_array_append_new(list, e);
+		}
+	}
+	free(real);
+	free(cpu);
+}
+
+/* Whether every configuration's median is known to within target percent: the half-width of
+ * its 95% interval over rounds, on the clock compare would decide on (CPU time when the wall
+ * time shows preemption, see measure/verdict.h). target 0: never. */
+static int precise_enough(const struct config *cfg, int n, double target)
+{
+	if (!(target > 0.0))
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const struct config *c = &cfg[i];
+		if (c->failed)
+			continue;
+		size_t r = (size_t)c->acc.repetitions;
+		double *wall = malloc(sizeof *wall * (r ? r : 1)), *cpu = malloc(sizeof *cpu * (r ? r : 1));
+		struct qx_median_ci ci = { 0 };
+		int ok = wall && cpu && r > 0 &&
+		         qx_latency_round_medians(&c->acc, 0, wall) == 0 &&
+		         qx_latency_round_medians(&c->acc, 1, cpu) == 0;
+		if (ok) {
+			struct qx_median_ci w, k;
+			ok = qx_stats_median_ci(wall, r, 1, &w, NULL) == 0 &&
+			     qx_stats_median_ci(cpu, r, 1, &k, NULL) == 0 && k.median > 0;
+			ci = ok && w.median / k.median > QX_PREEMPTED_WALL_OVER_CPU ? k : w;
+		}
+		free(wall);
+		free(cpu);
+		if (!ok || !(ci.median > 0) || (ci.hi - ci.lo) / 2 > target / 100.0 * ci.median)
+			return 0;
+	}
+	return 1;
+}
+
+/* One line per group on stderr-free stdout: what the machine did while it was measured, so the
+ * numbers above are read with it. */
+static void print_group_noise(const struct config *cfg, int n, int rounds, int min_rounds,
+                              int max_rounds)
+{
+	double load = -1, busy_sum = 0, steal_sum = 0;
+	int busy_n = 0, preempted = 0, measured = 0;
+	int64_t switches = 0, inferences = 0;
+	for (int i = 0; i < n; i++) {
+		const struct config *c = &cfg[i];
+		if (c->failed)
+			continue;
+		measured++;
+		for (int r = 0; r < c->acc.repetitions; r++) {
+			const struct qx_noise_round *z = &c->noise[r];
+			if (z->load1 > load)
+				load = z->load1;
+			if (z->busy >= 0) {
+				busy_sum += z->busy;
+				steal_sum += z->steal;
+				busy_n++;
+			}
+			if (z->nivcsw > 0)
+				switches += z->nivcsw;
+		}
+		inferences += (int64_t)c->acc.n_samples;
+		double wall = 0, cpu = 0;
+		for (size_t k = 0; k < c->acc.n_samples; k++) {
+			wall += c->acc.samples_s[k];
+			cpu += c->acc.cpu_samples_s[k];
+		}
+		preempted += cpu > 0 && wall / cpu > QX_PREEMPTED_WALL_OVER_CPU;
+	}
+	if (!measured)
+		return;
+	printf("  machine during these %d rounds (%d..%d): load %.2f on %d CPUs, CPUs %.0f%% busy, "
+	       "steal %.1f%%, %.2f involuntary switches per inference; %d of %d measurements "
+	       "preempted (wall > %.2f x CPU time)\n", rounds, min_rounds, max_rounds, load,
+	       qx_noise_online_cpus(), busy_n ? 100.0 * busy_sum / busy_n : -1.0,
+	       busy_n ? 100.0 * steal_sum / busy_n : -1.0,
+	       inferences ? (double)switches / (double)inferences : 0.0, preempted, measured,
+	       QX_PREEMPTED_WALL_OVER_CPU);
 }
 
 static void shuffle(int *order, int n, uint64_t *state)
@@ -220,9 +371,17 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 	         threads == 1 ? "" : "s");
 	struct qx_progress prog;
 	qx_progress_init(&prog, what, req->quiet);
-	int64_t runs_done = 0, runs_total = (int64_t)n * s->measure.repetitions;
+	/* Rounds: at least measure.repetitions, then more until every configuration's median is
+	 * known to within ci_target percent (95% interval over its rounds) or max_repetitions is
+	 * reached: a quiet machine stops early, a busy one measures longer, up to a bound. */
+	int min_rounds = s->measure.repetitions;
+	int max_rounds = s->measure.max_repetitions ? s->measure.max_repetitions : 2 * min_rounds;
+	int64_t runs_done = 0, runs_total = (int64_t)n * max_rounds;
 	uint64_t seed = 0x5eed0000u + (uint64_t)batch * 131u + (uint64_t)threads;
-	for (int round = 0; !rc && round < s->measure.repetitions; round++) {
+	int rounds = 0;
+	for (int round = 0; !rc && round < max_rounds; round++) {
+		if (round >= min_rounds && precise_enough(cfg, n, s->measure.ci_target_percent))
+			break;
 		shuffle(order, n, &seed);
 		for (int j = 0; j < n && !rc; j++) {
 			struct config *c = &cfg[order[j]];
@@ -236,24 +395,41 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 			struct qx_latency_spec ls = { .system = c->model->label, .kernels = c->k->name,
 			                              .threads = threads, .batch = batch };
 			qx_latency_name(&ls, name, sizeof name, NULL);
+			int want_context = !json_object_get(gbench, "context");
 			struct qx_gbench_spec gs = {
 				.name = name, .run_once = run_once, .ctx = c,
 				.warmup_s = round == 0 ? s->measure.warmup_s : 0.0,
-				.min_time_s = s->measure.min_time_s, .repetitions = 1, .json_path = part,
+				.min_time_s = s->measure.min_time_s, .repetitions = 1,
+				.json_path = want_context ? part : NULL,
 			};
 			struct qx_gbench_result res;
+			struct qx_noise_snapshot before, after;
+			struct qx_noise_round noise;
+			qx_noise_snapshot(pool_rc ? NULL : pool, &before);
 			if (qx_gbench_measure(&gs, &res, &c->err)) {
 				c->failed = 1;
 				continue;
 			}
-			if (merge_round(c, &res))
+			qx_noise_snapshot(pool_rc ? NULL : pool, &after);
+			qx_noise_round(&before, &after, &noise);
+			if (merge_round(c, &res, &noise))
 				rc = qx_fail_nomem(err, "recording measurements");
 			qx_gbench_result_free(&res);
-			merge_gbench_json(gbench, part, round, s->measure.repetitions);
+			if (want_context)
+				keep_gbench_context(gbench, part);
 			qx_progress_update(&prog, ++runs_done, runs_total);
 		}
+		rounds = round + 1;
 	}
-
+	for (int i = 0; !rc && i < n; i++)
+		if (!cfg[i].failed) {
+			char name[256];
+			struct qx_latency_spec ls = { .system = cfg[i].model->label,
+			                              .kernels = cfg[i].k->name, .threads = threads,
+			                              .batch = batch };
+			qx_latency_name(&ls, name, sizeof name, NULL);
+			add_gbench_entries(gbench, &cfg[i], name);
+		}
 	qx_progress_end(&prog);
 	/* fp32 on the same kernel set is what each int8 model's speedup is against. */
 	for (int i = 0; !rc && i < n; i++) {
@@ -271,6 +447,7 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 			.batch = batch, .warmup_s = s->measure.warmup_s,
 			.min_time_s = s->measure.min_time_s, .repetitions = s->measure.repetitions,
 			.gbench_json_path = req->gbench_json_path, .pool = pool_rc ? NULL : pool,
+			.noise = c->noise,
 		};
 		if (!c->failed && qx_latency_json(&ls, &c->acc, &m, &c->err))
 			c->failed = 1;
@@ -293,10 +470,13 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 		print_row(req, c, threads, m);
 		json_array_append_new(c->model->measurements, m);
 	}
+	if (!rc)
+		print_group_noise(cfg, n, rounds, min_rounds, max_rounds);
 	fflush(stdout);
 	for (int i = 0; i < n; i++) {
 		qx_runner_free(&cfg[i].runner);
 		qx_gbench_result_free(&cfg[i].acc);
+		free(cfg[i].noise);
 	}
 	if (pool)
 		qx_pool_free(pool);
