@@ -1,0 +1,151 @@
+#include "measure/verdict.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "measure/stats.h"
+
+/* The interval's seed: fixed, so that the same two runs always get the same verdict. */
+#define VERDICT_SEED 20261207UL
+
+static int usable(const double *x, size_t n)
+{
+	if (!x)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(x[i]) || x[i] <= 0.0)
+			return 0;
+	return 1;
+}
+
+/* The median of n values (sorts a copy); -1 when out of memory. */
+static double median(const double *x, size_t n)
+{
+	double *c = malloc(n * sizeof *c);
+	if (!c)
+		return -1.0;
+	memcpy(c, x, n * sizeof *c);
+	gsl_sort(c, 1, n);
+	double m = gsl_stats_median_from_sorted_data(c, 1, n);
+	free(c);
+	return m;
+}
+
+/* Median over rounds of wall / CPU: how much of an inference's wall time was spent preempted. */
+static double wall_over_cpu(const struct qx_verdict_side *s)
+{
+	if (!usable(s->cpu, s->rounds) || !usable(s->wall, s->rounds))
+		return -1.0;
+	double *r = malloc(s->rounds * sizeof *r);
+	if (!r)
+		return -1.0;
+	for (size_t i = 0; i < s->rounds; i++)
+		r[i] = s->wall[i] / s->cpu[i];
+	double v = median(r, s->rounds);
+	free(r);
+	return v;
+}
+
+/* Multi-threaded, and more runnable threads than CPUs on average (ours included). */
+static int contended(const struct qx_verdict_side *s)
+{
+	return s->threads > 1 && s->cpus > 0 && s->load1 > (double)s->cpus;
+}
+
+static void inconclusive(struct qx_verdict *v, const char *why)
+{
+	v->verdict = "inconclusive";
+	snprintf(v->why, sizeof v->why, "%s", why);
+}
+
+void qx_verdict_latency(const struct qx_verdict_side *o, const struct qx_verdict_side *n,
+                        const struct qx_verdict_options *opt, struct qx_verdict *v)
+{
+	memset(v, 0, sizeof *v);
+	v->change = v->lo = v->hi = v->p = NAN;
+	v->clock = "wall";
+	v->old_wall_over_cpu = wall_over_cpu(o);
+	v->new_wall_over_cpu = wall_over_cpu(n);
+	char why[200];
+	if (o->rounds < opt->min_rounds || n->rounds < opt->min_rounds) {
+		snprintf(why, sizeof why, "too few rounds: %zu and %zu (a verdict needs >= %zu on each "
+		         "side)", o->rounds, n->rounds, opt->min_rounds);
+		inconclusive(v, why);
+		return;
+	}
+	const double *a = o->wall, *b = n->wall;
+	char clock_note[160] = "";
+	int preempted = v->old_wall_over_cpu > opt->max_wall_over_cpu ||
+	                v->new_wall_over_cpu > opt->max_wall_over_cpu;
+	if (preempted && v->old_wall_over_cpu > 0 && v->new_wall_over_cpu > 0) {
+		a = o->cpu;
+		b = n->cpu;
+		v->clock = "cpu";
+		snprintf(clock_note, sizeof clock_note, "on CPU time: wall time preempted (wall/cpu "
+		         "%.2f and %.2f)", v->old_wall_over_cpu, v->new_wall_over_cpu);
+	} else if (preempted || ((v->old_wall_over_cpu < 0) != (v->new_wall_over_cpu < 0))) {
+		/* One side has no CPU times: wall time is all there is to compare. */
+		snprintf(clock_note, sizeof clock_note, "on wall time: %s has no CPU times",
+		         v->old_wall_over_cpu < 0 ? "OLD" : "NEW");
+	}
+	if (!usable(a, o->rounds) || !usable(b, n->rounds)) {
+		inconclusive(v, "no usable round medians");
+		return;
+	}
+	double t0 = opt->threshold_percent, t = t0;
+	const struct qx_verdict_side *busy = contended(o) ? o : contended(n) ? n : NULL;
+	char contention[160] = "";
+	if (busy && opt->contended_threshold_percent > t) {
+		t = opt->contended_threshold_percent;
+		snprintf(contention, sizeof contention, "%d threads while other processes competed "
+		         "for the CPUs (load %.1f on %d) in %s: only changes above %g%% are decided",
+		         busy->threads, busy->load1, busy->cpus, busy == o ? "OLD" : "NEW", t);
+	}
+	struct qx_median_ci ci;
+	struct qx_mann_whitney mw;
+	if (qx_stats_ratio_ci(a, o->rounds, b, n->rounds, VERDICT_SEED, &ci, NULL) ||
+	    qx_stats_mann_whitney(a, o->rounds, b, n->rounds, &mw, NULL)) {
+		inconclusive(v, "out of memory computing the interval");
+		return;
+	}
+	v->old_est = median(a, o->rounds);
+	v->new_est = median(b, n->rounds);
+	v->change = 100.0 * (ci.median - 1.0);
+	v->lo = 100.0 * (ci.lo - 1.0);
+	v->hi = 100.0 * (ci.hi - 1.0);
+	v->p = mw.p;
+	int significant = mw.p < opt->alpha;
+	if (v->change > t && significant && v->lo > t / 2) {
+		v->verdict = "REGRESSED";
+		v->regression = 1;
+	} else if (v->change < -t && significant && v->hi < -t / 2) {
+		v->verdict = "improved";
+	} else if (fabs(v->change) <= t0 && v->lo >= -2 * t0 && v->hi <= 2 * t0) {
+		v->verdict = "unchanged";
+	} else if (contention[0] && fabs(v->change) > t0) {
+		v->verdict = "inconclusive";
+		snprintf(why, sizeof why, "%+.1f%% not decided: %s", v->change, contention);
+		snprintf(v->why, sizeof v->why, "%s%s%s", why, clock_note[0] ? "; " : "", clock_note);
+		return;
+	} else if (fabs(v->change) > t0) {
+		v->verdict = "inconclusive";
+		snprintf(why, sizeof why, "%+.1f%% not shown: %s (U test p %.2g over %zu and %zu "
+		         "rounds, 95%% interval %+.1f%% to %+.1f%%)", v->change,
+		         !significant ? "not significant" : "interval reaches below half the threshold",
+		         mw.p, o->rounds, n->rounds, v->lo, v->hi);
+		snprintf(v->why, sizeof v->why, "%s%s%s", why, clock_note[0] ? "; " : "", clock_note);
+		return;
+	} else {
+		v->verdict = "inconclusive";
+		snprintf(why, sizeof why, "too noisy to tell: 95%% interval of the change %+.1f%% to "
+		         "%+.1f%% is wider than +-%g%%", v->lo, v->hi, 2 * t0);
+		snprintf(v->why, sizeof v->why, "%s%s%s", why, clock_note[0] ? "; " : "", clock_note);
+		return;
+	}
+	snprintf(v->why, sizeof v->why, "%s", clock_note);
+}
