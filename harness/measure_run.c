@@ -226,6 +226,23 @@ static int precise_enough(const struct config *cfg, int n, double target)
 	return 1;
 }
 
+/* Whether the configuration's wall time shows preemption, by the rule its "noise" summary and
+ * compare use: median of the rounds' wall medians over that of their CPU medians. */
+static int preempted_config(const struct config *c)
+{
+	size_t r = (size_t)c->acc.repetitions;
+	double *wall = malloc(sizeof *wall * (r ? r : 1)), *cpu = malloc(sizeof *cpu * (r ? r : 1));
+	struct qx_median_ci w = { 0 }, k = { 0 };
+	int yes = wall && cpu && r > 0 && qx_latency_round_medians(&c->acc, 0, wall) == 0 &&
+	          qx_latency_round_medians(&c->acc, 1, cpu) == 0 &&
+	          qx_stats_median_ci(wall, r, QX_SPEEDUP_SEED, &w, NULL) == 0 &&
+	          qx_stats_median_ci(cpu, r, QX_SPEEDUP_SEED, &k, NULL) == 0 && k.median > 0 &&
+	          w.median / k.median > QX_PREEMPTED_WALL_OVER_CPU;
+	free(wall);
+	free(cpu);
+	return yes;
+}
+
 /* One line per group on stderr-free stdout: what the machine did while it was measured, so the
  * numbers above are read with it. */
 static void print_group_noise(const struct config *cfg, int n, int rounds, int min_rounds,
@@ -252,12 +269,7 @@ static void print_group_noise(const struct config *cfg, int n, int rounds, int m
 				switches += z->nivcsw;
 		}
 		inferences += (int64_t)c->acc.n_samples;
-		double wall = 0, cpu = 0;
-		for (size_t k = 0; k < c->acc.n_samples; k++) {
-			wall += c->acc.samples_s[k];
-			cpu += c->acc.cpu_samples_s[k];
-		}
-		preempted += cpu > 0 && wall / cpu > QX_PREEMPTED_WALL_OVER_CPU;
+		preempted += preempted_config(c);
 	}
 	if (!measured)
 		return;
