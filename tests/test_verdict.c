@@ -72,6 +72,12 @@ static void test_rule(void)
 	v = decide(a, a, 10, preempted, slow, 10);
 	ok(v.regression && !strcmp(v.clock, "cpu"), "preempted and 30%% more CPU time: REGRESSED "
 	   "on CPU time");
+	double one_bad[10];
+	memcpy(one_bad, b, sizeof one_bad);
+	one_bad[3] *= 3;                              /* one round's wall time preempted */
+	v = decide(a, a, 10, one_bad, b, 10);
+	ok(!strcmp(v.verdict, "unchanged") && !strcmp(v.clock, "cpu"),
+	   "one preempted round in wall time only: decided on CPU time (%s)", v.why);
 	v = decide(a, a, 2, slow, slow, 2);
 	ok(!strcmp(v.verdict, "inconclusive") && strstr(v.why, "too few rounds"),
 	   "2 rounds: inconclusive (%s)", v.why);

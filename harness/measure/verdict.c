@@ -57,6 +57,26 @@ static int contended(const struct qx_verdict_side *s)
 	return s->threads > 1 && s->cpus > 0 && s->load1 > (double)s->cpus;
 }
 
+/* Range of the round medians over their median: how much the rounds disagree. */
+static double spread(const double *x, size_t n)
+{
+	double lo = x[0], hi = x[0];
+	for (size_t i = 1; i < n; i++) {
+		lo = x[i] < lo ? x[i] : lo;
+		hi = x[i] > hi ? x[i] : hi;
+	}
+	double m = median(x, n);
+	return m > 0 ? (hi - lo) / m : 0.0;
+}
+
+/* Wall-time rounds that disagree far more than the same rounds' CPU times: the difference is
+ * time slices other processes got (a preempted round), not the code. */
+static int wall_noisier(const struct qx_verdict_side *s)
+{
+	double w = spread(s->wall, s->rounds), c = spread(s->cpu, s->rounds);
+	return w > 0.02 && w > 2 * c;
+}
+
 static void inconclusive(struct qx_verdict *v, const char *why)
 {
 	v->verdict = "inconclusive";
@@ -80,14 +100,23 @@ void qx_verdict_latency(const struct qx_verdict_side *o, const struct qx_verdict
 	}
 	const double *a = o->wall, *b = n->wall;
 	char clock_note[160] = "";
+	int both_cpu = v->old_wall_over_cpu > 0 && v->new_wall_over_cpu > 0;
 	int preempted = v->old_wall_over_cpu > opt->max_wall_over_cpu ||
 	                v->new_wall_over_cpu > opt->max_wall_over_cpu;
-	if (preempted && v->old_wall_over_cpu > 0 && v->new_wall_over_cpu > 0) {
+	if (preempted && both_cpu) {
 		a = o->cpu;
 		b = n->cpu;
 		v->clock = "cpu";
 		snprintf(clock_note, sizeof clock_note, "on CPU time: wall time preempted (wall/cpu "
 		         "%.2f and %.2f)", v->old_wall_over_cpu, v->new_wall_over_cpu);
+	} else if (both_cpu && (wall_noisier(o) || wall_noisier(n))) {
+		a = o->cpu;
+		b = n->cpu;
+		v->clock = "cpu";
+		snprintf(clock_note, sizeof clock_note, "on CPU time: some rounds' wall time was "
+		         "preempted (wall medians spread %.0f%% and %.0f%%, CPU %.0f%% and %.0f%%)",
+		         100 * spread(o->wall, o->rounds), 100 * spread(n->wall, n->rounds),
+		         100 * spread(o->cpu, o->rounds), 100 * spread(n->cpu, n->rounds));
 	} else if (preempted || ((v->old_wall_over_cpu < 0) != (v->new_wall_over_cpu < 0))) {
 		/* One side has no CPU times: wall time is all there is to compare. */
 		snprintf(clock_note, sizeof clock_note, "on wall time: %s has no CPU times",
