@@ -57,6 +57,8 @@ static const char style[] =
 	"svg .legend-title{font-weight:600}\n"
 	"svg .point{stroke:#fff;stroke-width:1.5}\n"
 	"svg .point-label{font-size:11.5px}\n"
+	"svg .leader{stroke:#9ca3af;stroke-width:1}\n"
+	".front-list{color:var(--muted);font-size:12.5px;margin:6px 0 0}\n"
 	"svg .pareto-front,svg .pareto-front-key{fill:none;stroke:#374151;stroke-width:1.5;"
 	"stroke-dasharray:5 3}\n"
 	"svg .whisker{stroke:#111827;stroke-width:1.4;fill:none}\n"
@@ -68,7 +70,16 @@ static const char style[] =
 	"svg .placeholder-box{fill:#f8fafc;stroke:var(--line);stroke-dasharray:4 3}\n"
 	"svg .placeholder-text{fill:var(--muted);font-size:14px}\n"
 	".notes li{color:var(--muted)}\n"
-	"footer{color:var(--muted);font-size:12px;margin-top:32px}\n"
+	"footer{color:var(--muted);font-size:12px;margin-top:32px;overflow-wrap:anywhere}\n"
+	".noise{color:var(--muted);font-size:11.5px;white-space:nowrap}\n"
+	".warn{color:#b45309;font-weight:600;cursor:help}\n"
+	/* 800 px wide: the table fits without scrolling sideways (headers wrap, cells tighten,
+	 * the legend column of the charts scales with the svg). */
+	"@media (max-width:1000px){main{padding:16px 8px 32px}"
+	"th,td{padding:5px 3px}thead th,tbody th,.num,td.ok,.noise{white-space:normal}"
+	"thead th{font-size:11px}table{font-size:12px}.kset{font-size:11px}"
+	".unit,.ci,.plugin-meta,.noise{font-size:10.5px}tr.error-row th{max-width:120px}"
+	".mismatch{min-width:0}.meta{grid-template-columns:1fr}}\n"
 	"</style>\n";
 
 static void meta_item(struct qx_html *h, const char *key, const char *value)
@@ -145,8 +156,11 @@ static void header(struct qx_html *h, const struct qx_rep *r)
 	qx_html_raw(h, "</h1><p class=\"subtitle\">Post-training int8 quantization: accuracy, "
 	            "size and latency of each plugin's model against the fp32 baseline.</p>\n"
 	            "<dl class=\"meta\">\n");
-	meta_item(h, "suite", r->suite_path[0] ? r->suite_path : r->suite_name);
-	meta_item(h, "model", r->model);
+	char suite[4096], model[4096];
+	qx_rep_clean_path(r->suite_path, suite, sizeof suite);
+	qx_rep_clean_path(r->model, model, sizeof model);
+	meta_item(h, "suite", r->suite_path[0] ? suite : r->suite_name);
+	meta_item(h, "model", r->model[0] ? model : "");
 	char buf[1024];
 	const struct qx_rep_system *fp32 = qx_rep_fp32(r);
 	if (fp32 && fp32->images >= 0) {
@@ -205,8 +219,10 @@ void qx_report_page(struct qx_html *h, const struct qx_rep *r)
 	qx_chart_speedup(h, r);
 	qx_html_raw(h, "</section>\n");
 	notes(h, r);
+	char clean[4096];
+	qx_rep_clean_path(r->path, clean, sizeof clean);
 	qx_html_raw(h, "<footer>Generated from ");
-	qx_html_text(h, r->path);
+	qx_html_text(h, clean);
 	qx_html_raw(h, " by qx-bench; results.json is the record, this page is rebuilt from it "
 	            "(<code>qx-bench report RESULTS.json</code>).</footer>\n</main>\n</body>\n"
 	            "</html>\n");
