@@ -195,16 +195,26 @@ static void add_gbench_entries(json_t *combined, const struct config *c, const c
 	free(cpu);
 }
 
+/* A multi-threaded configuration while other processes competed for the CPUs (the load average
+ * of its last round above the CPU count): its times move with its workers' preemption from run
+ * to run (measure/verdict.h), so more rounds would not make them comparable; the stopping rule
+ * does not wait for it. */
+static int contended(const struct config *c, int threads)
+{
+	int r = c->acc.repetitions;
+	return threads > 1 && r > 0 && c->noise[r - 1].load1 > (double)qx_noise_online_cpus();
+}
+
 /* Whether every configuration's median is known to within target percent: the half-width of
  * its 95% interval over rounds, on the clock compare would decide on (CPU time when the wall
- * time shows preemption, see measure/verdict.h). target 0: never. */
-static int precise_enough(const struct config *cfg, int n, double target)
+ * time shows preemption, see measure/verdict.h), contended ones left out. target 0: never. */
+static int precise_enough(const struct config *cfg, int n, int threads, double target)
 {
 	if (!(target > 0.0))
 		return 0;
 	for (int i = 0; i < n; i++) {
 		const struct config *c = &cfg[i];
-		if (c->failed)
+		if (c->failed || contended(c, threads))
 			continue;
 		size_t r = (size_t)c->acc.repetitions;
 		double *wall = malloc(sizeof *wall * (r ? r : 1)), *cpu = malloc(sizeof *cpu * (r ? r : 1));
@@ -392,7 +402,7 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 	uint64_t seed = 0x5eed0000u + (uint64_t)batch * 131u + (uint64_t)threads;
 	int rounds = 0;
 	for (int round = 0; !rc && round < max_rounds; round++) {
-		if (round >= min_rounds && precise_enough(cfg, n, s->measure.ci_target_percent))
+		if (round >= min_rounds && precise_enough(cfg, n, threads, s->measure.ci_target_percent))
 			break;
 		shuffle(order, n, &seed);
 		for (int j = 0; j < n && !rc; j++) {
