@@ -311,6 +311,8 @@ static void check_measured(const char *html)
 	       "the rounds: 0.790 to 0.810 ms\">\xc2\xb1" "1.3%</span> p99 1.90 <span class=\"warn\" "
 	       "title=\"preempted: wall time is 2.10 x CPU time\">"),
 	   "noise under the median: the interval over rounds, p99, and a warning saying why");
+	ok(has(html, "<dt>measured</dt><dd>load up to 6.50 on 2 CPUs; 1 of 12 measurements preempted "
+	       "by other processes, 1 with noise warnings"), "header: the machine's load while measuring");
 	ok(has(html, "<td class=\"num\">2.50<br>"), "median from samples when no median (2.5 ms)");
 	ok(has(html, "2.50\xc3\x97<br><span class=\"ci\">[2.40, 2.60]</span>"),
 	   "stored speedup with its interval");

@@ -1,5 +1,6 @@
 /* report.html as a whole: one self-contained page (inline style and SVG, no script, nothing
  * fetched), so it opens the same from a results folder, a mail attachment or a CI artifact. */
+#include <math.h>
 #include <string.h>
 
 #include "report/charts.h"
@@ -149,6 +150,29 @@ static void kernel_sets_item(struct qx_html *h, const struct qx_rep *r)
 	qx_html_raw(h, "</dd></div>\n");
 }
 
+/* How busy the machine was while latency was measured (each measurement's noise summary). */
+static void load_item(struct qx_html *h, const struct qx_rep *r, char *buf, size_t size)
+{
+	double load = -1;
+	int total = 0, preempted = 0, warned = 0;
+	for (int i = 0; i < r->n_sys; i++)
+		for (int j = 0; j < r->sys[i].n_meas; j++) {
+			const struct qx_rep_meas *m = &r->sys[i].meas[j];
+			total++;
+			if (isfinite(m->load1) && m->load1 > load)
+				load = m->load1;
+			preempted += m->preempted == 1;
+			warned += m->warnings != NULL;
+		}
+	if (!total || load < 0)
+		return;
+	json_t *cpus = json_object_get(r->machine, "online_cpus");
+	snprintf(buf, size, "load up to %.2f on %lld CPUs; %d of %d measurements preempted by "
+	         "other processes, %d with noise warnings (\xe2\x9a\xa0 in the table)", load,
+	         (long long)json_integer_value(cpus), preempted, total, warned);
+	meta_item(h, "measured", buf);
+}
+
 static void header(struct qx_html *h, const struct qx_rep *r)
 {
 	qx_html_raw(h, "<header><h1>qx-bench report: ");
@@ -174,6 +198,7 @@ static void header(struct qx_html *h, const struct qx_rep *r)
 	machine_line(r, buf, sizeof buf);
 	meta_item(h, "machine", buf);
 	kernel_sets_item(h, r);
+	load_item(h, r, buf, sizeof buf);
 	meta_item(h, "run", r->run_id);
 	meta_item(h, "started", r->started);
 	meta_item(h, "tool", r->tool);
