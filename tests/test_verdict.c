@@ -58,30 +58,34 @@ static void test_rule(void)
 		preempted[i] = 2.5 * b[i];                /* wall time only: other processes ran */
 	}
 	struct qx_verdict v = decide(a, a, 10, b, b, 10);
-	ok(!strcmp(v.verdict, "unchanged") && !strcmp(v.clock, "wall") && !v.regression,
-	   "same times: unchanged, on wall time (%s, %s)", v.verdict, v.why);
+	ok(!strcmp(v.verdict, "unchanged") && !strcmp(v.clock, "cpu") && !v.regression,
+	   "same times: unchanged; one thread is decided on CPU time (%s, %s)", v.verdict, v.why);
+	const struct busy two = { 2, 0.5, 2 };
+	v = decide_busy(a, a, 10, &two, b, b, 10, &two);
+	ok(!strcmp(v.verdict, "unchanged") && !strcmp(v.clock, "wall"),
+	   "two threads, not preempted: on wall time (%s)", v.clock);
 	v = decide(a, a, 10, slow, slow, 10);
 	ok(v.regression && !strcmp(v.verdict, "REGRESSED") && fabs(v.change - 30.0) < 3 &&
 	   v.lo > 2.5 && v.p < 0.001, "30%% slower: REGRESSED, change %+.1f%% [%+.1f, %+.1f], p %.2g",
 	   v.change, v.lo, v.hi, v.p);
 	v = decide(slow, slow, 10, a, a, 10);
 	ok(!strcmp(v.verdict, "improved") && !v.regression, "30%% faster: improved");
-	v = decide(a, a, 10, preempted, b, 10);
+	v = decide_busy(a, a, 10, &two, preempted, b, 10, &two);
 	ok(!strcmp(v.verdict, "unchanged") && !strcmp(v.clock, "cpu") && strstr(v.why, "preempted"),
-	   "wall time 2.5x but CPU time the same: unchanged on CPU time (%s)", v.why);
+	   "two threads, wall time 2.5x but CPU time the same: unchanged on CPU time (%s)", v.why);
 	v = decide(a, a, 10, preempted, slow, 10);
 	ok(v.regression && !strcmp(v.clock, "cpu"), "preempted and 30%% more CPU time: REGRESSED "
 	   "on CPU time");
 	double one_bad[10];
 	memcpy(one_bad, b, sizeof one_bad);
 	one_bad[3] *= 3;                              /* one round's wall time preempted */
-	v = decide(a, a, 10, one_bad, b, 10);
+	v = decide_busy(a, a, 10, &two, one_bad, b, 10, &two);
 	ok(!strcmp(v.verdict, "unchanged") && !strcmp(v.clock, "cpu"),
 	   "one preempted round in wall time only: decided on CPU time (%s)", v.why);
 	v = decide(a, a, 2, slow, slow, 2);
 	ok(!strcmp(v.verdict, "inconclusive") && strstr(v.why, "too few rounds"),
 	   "2 rounds: inconclusive (%s)", v.why);
-	v = decide(a, NULL, 10, slow, slow, 10);
+	v = decide_busy(a, NULL, 10, &two, slow, slow, 10, &two);
 	ok(v.regression && !strcmp(v.clock, "wall"), "OLD without CPU times: decided on wall time");
 	double noisy[10];
 	for (int i = 0; i < 10; i++)

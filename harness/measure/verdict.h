@@ -10,16 +10,17 @@
  * (bootstrap over rounds) are computed over them.
  *
  * Why CPU time: on a shared machine the wall time of an inference includes the time slices other
- * processes got while it ran; the calling thread's CPU time does not. When the wall time of
- * either run shows preemption (median wall / CPU ratio of its rounds above max_wall_over_cpu),
- * the verdict is decided on CPU time and says so; otherwise on wall time, which is what a user
- * waits for. CPU time is the calling thread's (thread 0 of the pool): with more threads it
- * still grows with the work thread 0 does and with its spinning while it waits for workers.
- *
+ * processes got while it ran; the calling thread's CPU time does not. With one thread nothing
+ * in an inference waits (no I/O, no lock, no worker), so its CPU time is the work itself and
+ * the verdict is always decided on it. With more threads the calling thread also waits for its
+ * workers, which CPU time does not see, so wall time is used unless it shows preemption: the
+ * median wall / CPU ratio of a side's rounds above max_wall_over_cpu, or wall medians that
+ * disagree far more than the CPU medians of the same rounds. The verdict says which clock.
+
  * Rule (threshold T percent, alpha A), with the change and its 95% interval in percent:
  *   inconclusive  fewer than min_rounds rounds on a side, or no usable values;
- *   REGRESSED     change > T, U test p < A, and the interval's low end above T / 2: the
- *                 slowdown is both significant and large;
+ *   REGRESSED     change > T, U test p < A, and the interval's low end above 0.8 T: the
+ *                 slowdown is both significant and shown to be about T or more;
  *   improved      the mirror image;
  *   unchanged     |change| <= T and the interval within +-2T;
  *   inconclusive  otherwise, with the reason in words (not significant, or too noisy).
