@@ -53,7 +53,7 @@ struct tally {
 	int compared;              /* comparisons made (systems and measurements) */
 	int incomparable;          /* machines or suites differ and --force was not given */
 	int latency_rows, inconclusive;
-	int inconclusive_noisy, inconclusive_unshown, inconclusive_data;
+	int inconclusive_noisy, inconclusive_unshown, inconclusive_data, inconclusive_contended;
 	json_t *report;
 };
 
@@ -504,7 +504,9 @@ static void compare_measurement(const struct options *opt, const char *name,
 		t->inconclusive++;
 		if (!isfinite(v.change))
 			t->inconclusive_data++;
-		else if (strstr(v.why, "too noisy") || strstr(v.why, "not decided"))
+		else if (strstr(v.why, "not decided"))
+			t->inconclusive_contended++;
+		else if (strstr(v.why, "too noisy"))
 			t->inconclusive_noisy++;
 		else
 			t->inconclusive_unshown++;
@@ -658,13 +660,15 @@ static int finish(const struct options *opt, struct tally *t)
 	if (t->latency_rows)
 		printf("; %d of %d latency rows inconclusive", t->inconclusive, t->latency_rows);
 	if (t->inconclusive)
-		printf(" (%d too noisy, %d change not shown, %d without data)", t->inconclusive_noisy,
+		printf(" (%d contended multi-thread, %d too noisy, %d change not shown, %d without "
+		       "data)", t->inconclusive_contended, t->inconclusive_noisy,
 		       t->inconclusive_unshown, t->inconclusive_data);
 	printf("\n");
 	json_object_set_new(t->report, "latency_rows", json_integer(t->latency_rows));
-	json_object_set_new(t->report, "inconclusive", json_pack("{s:i, s:i, s:i, s:i}", "total",
-	                    t->inconclusive, "too_noisy", t->inconclusive_noisy, "not_shown",
-	                    t->inconclusive_unshown, "no_data", t->inconclusive_data));
+	json_object_set_new(t->report, "inconclusive", json_pack("{s:i, s:i, s:i, s:i, s:i}", "total",
+	                    t->inconclusive, "contended", t->inconclusive_contended, "too_noisy",
+	                    t->inconclusive_noisy, "not_shown", t->inconclusive_unshown,
+	                    "no_data", t->inconclusive_data));
 	json_object_set_new(t->report, "regressions", json_integer(t->regressions));
 	json_object_set_new(t->report, "compared", json_integer(t->compared));
 	json_object_set_new(t->report, "result", json_string(result));
