@@ -78,7 +78,7 @@ TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_C)) \
             $(patsubst tests/plugins/%.c,$(BUILD)/tests/plugins/%.so,$(TEST_PLUGIN_C))
 TEST_SUPPORT_OBJ := $(call obj,$(TEST_SUPPORT_C))
 
-.PHONY: all deps run test test-plain test-asan tests bench install clean
+.PHONY: all deps run test test-plain test-asan tests bench install clean aa-check
 all: $(PROGRAM) $(PLUGINS)
 tests: all $(TESTS)
 
@@ -98,6 +98,12 @@ test: deps
 	QX_ROOT=$(CURDIR) QX_BUILD=$(CURDIR)/build/asan QX_SANITIZED=1 \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  prove $(PROVE_FLAGS) $(patsubst tests/%.c,build/asan/tests/%,$(TEST_C)) $(TEST_SH)
+
+# 20 A/A comparisons and 5 deliberate 2x slowdowns of the default suite under a background load
+# (tools/aa-check): about an hour on a busy 2-core machine, so not part of `make test`.
+aa-check: deps
+	@$(MAKE) --no-print-directory all
+	QX_BUILD=$(CURDIR)/$(BUILD) tools/aa-check 20 5
 
 $(GEN_C): $(ONNX_PROTO_DIR)/onnx/onnx.proto
 	@mkdir -p $(BUILD)/gen

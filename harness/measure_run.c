@@ -6,10 +6,13 @@
 #include <unistd.h>
 
 #include "exec/runner.h"
+#include "measure/gbench_json.h"
 #include "measure/gbench_shim.h"
 #include "measure/latency.h"
+#include "measure/noise.h"
 #include "measure/pool.h"
 #include "measure/stats.h"
+#include "measure/verdict.h"
 #include "progress.h"
 #include "util/interrupt.h"
 
@@ -26,7 +29,8 @@ struct config {
 	int failed;
 	struct qx_error err;
 	struct qx_gbench_result acc;   /* repetitions merged over the rounds */
-	size_t cap_samples;
+	size_t cap_samples;            /* of acc.samples_s and acc.cpu_samples_s alike */
+	struct qx_noise_round *noise;  /* per round: what the machine did meanwhile */
 	struct qx_speedup speedup;
 	int has_speedup;
 };
@@ -54,8 +58,9 @@ static int slowed(const char *label, const char *kernels)
 	return strncmp(v, label, n) == 0 && v[n] == '/' && strcmp(v + n + 1, kernels) == 0;
 }
 
-/* Appends one round's result (one repetition) to c->acc. */
-static int merge_round(struct config *c, const struct qx_gbench_result *r)
+/* Appends one round's result (one repetition) to c->acc, and what the machine did meanwhile. */
+static int merge_round(struct config *c, const struct qx_gbench_result *r,
+                       const struct qx_noise_round *round_noise)
 {
 	struct qx_gbench_result *a = &c->acc;
 	int reps = a->repetitions + r->repetitions;
@@ -68,15 +73,24 @@ static int merge_round(struct config *c, const struct qx_gbench_result *r)
 	size_t *first = realloc(a->rep_first_sample, sizeof *first * (size_t)(reps + 1));
 	if (first)
 		a->rep_first_sample = first;
+	struct qx_noise_round *noise = realloc(c->noise, sizeof *noise * (size_t)reps);
+	if (noise) {
+		c->noise = noise;
+		for (int i = a->repetitions; i < reps; i++)
+			noise[i] = *round_noise;
+	}
 	if (a->n_samples + r->n_samples > c->cap_samples) {
 		size_t cap = 2 * (a->n_samples + r->n_samples);
 		double *s = realloc(a->samples_s, sizeof *s * cap);
-		if (s) {
+		if (s)
 			a->samples_s = s;
+		double *cs = realloc(a->cpu_samples_s, sizeof *cs * cap);
+		if (cs)
+			a->cpu_samples_s = cs;
+		if (s && cs)
 			c->cap_samples = cap;
-		}
 	}
-	if (!real || !iters || !first || a->n_samples + r->n_samples > c->cap_samples)
+	if (!real || !iters || !first || !noise || a->n_samples + r->n_samples > c->cap_samples)
 		return -1;
 	if (a->repetitions == 0)
 		a->rep_first_sample[0] = 0;
@@ -86,6 +100,7 @@ static int merge_round(struct config *c, const struct qx_gbench_result *r)
 		a->rep_first_sample[a->repetitions + i + 1] = a->n_samples + r->rep_first_sample[i + 1];
 	}
 	memcpy(a->samples_s + a->n_samples, r->samples_s, sizeof(double) * r->n_samples);
+	memcpy(a->cpu_samples_s + a->n_samples, r->cpu_samples_s, sizeof(double) * r->n_samples);
 	a->n_samples += r->n_samples;
 	a->repetitions = reps;
 	if (a->n_warnings == 0 && r->n_warnings > 0) {
@@ -99,24 +114,101 @@ static int merge_round(struct config *c, const struct qx_gbench_result *r)
 	return 0;
 }
 
-/* Adds the benchmarks of one round's Google Benchmark JSON file to the combined document. */
-static void merge_gbench_json(json_t *combined, const char *part, int round, int rounds)
+/* A multi-threaded configuration while other processes competed for the CPUs (the load average
+ * of its last round above the CPU count): its times move with its workers' preemption from run
+ * to run (measure/verdict.h), so more rounds would not make them comparable; the stopping rule
+ * does not wait for it. */
+static int contended(const struct config *c, int threads)
 {
-	json_t *doc = json_load_file(part, 0, NULL);
-	if (!doc)
-		return;
-	if (!json_object_get(combined, "context") && json_object_get(doc, "context"))
-		json_object_set(combined, "context", json_object_get(doc, "context"));
-	json_t *list = json_object_get(combined, "benchmarks");
-	size_t i;
-	json_t *b;
-	json_array_foreach(json_object_get(doc, "benchmarks"), i, b) {
-		json_object_set_new(b, "repetitions", json_integer(rounds));
-		json_object_set_new(b, "repetition_index", json_integer(round));
-		json_array_append(list, b);
+	int r = c->acc.repetitions;
+	return threads > 1 && r > 0 && c->noise[r - 1].load1 > (double)qx_noise_online_cpus();
+}
+
+/* Whether every configuration's median is known to within target percent: the half-width of
+ * its 95% interval over rounds, on the clock compare would decide on (CPU time when the wall
+ * time shows preemption, see measure/verdict.h), contended ones left out. target 0: never. */
+static int precise_enough(const struct config *cfg, int n, int threads, double target)
+{
+	if (!(target > 0.0))
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const struct config *c = &cfg[i];
+		if (c->failed || contended(c, threads))
+			continue;
+		size_t r = (size_t)c->acc.repetitions;
+		double *wall = malloc(sizeof *wall * (r ? r : 1)), *cpu = malloc(sizeof *cpu * (r ? r : 1));
+		struct qx_median_ci ci = { 0 };
+		int ok = wall && cpu && r > 0 &&
+		         qx_latency_round_medians(&c->acc, 0, wall) == 0 &&
+		         qx_latency_round_medians(&c->acc, 1, cpu) == 0;
+		if (ok) {
+			struct qx_median_ci w, k;
+			ok = qx_stats_median_ci(wall, r, 1, &w, NULL) == 0 &&
+			     qx_stats_median_ci(cpu, r, 1, &k, NULL) == 0 && k.median > 0;
+			ci = ok && w.median / k.median > QX_PREEMPTED_WALL_OVER_CPU ? k : w;
+		}
+		free(wall);
+		free(cpu);
+		if (!ok || !(ci.median > 0) || (ci.hi - ci.lo) / 2 > target / 100.0 * ci.median)
+			return 0;
 	}
-	json_decref(doc);
-	unlink(part);
+	return 1;
+}
+
+/* Whether the configuration's wall time shows preemption, by the rule its "noise" summary and
+ * compare use: median of the rounds' wall medians over that of their CPU medians. */
+static int preempted_config(const struct config *c)
+{
+	size_t r = (size_t)c->acc.repetitions;
+	double *wall = malloc(sizeof *wall * (r ? r : 1)), *cpu = malloc(sizeof *cpu * (r ? r : 1));
+	struct qx_median_ci w = { 0 }, k = { 0 };
+	int yes = wall && cpu && r > 0 && qx_latency_round_medians(&c->acc, 0, wall) == 0 &&
+	          qx_latency_round_medians(&c->acc, 1, cpu) == 0 &&
+	          qx_stats_median_ci(wall, r, QX_SPEEDUP_SEED, &w, NULL) == 0 &&
+	          qx_stats_median_ci(cpu, r, QX_SPEEDUP_SEED, &k, NULL) == 0 && k.median > 0 &&
+	          w.median / k.median > QX_PREEMPTED_WALL_OVER_CPU;
+	free(wall);
+	free(cpu);
+	return yes;
+}
+
+/* One line per group on stderr-free stdout: what the machine did while it was measured, so the
+ * numbers above are read with it. */
+static void print_group_noise(const struct config *cfg, int n, int rounds, int min_rounds,
+                              int max_rounds)
+{
+	double load = -1, busy_sum = 0, steal_sum = 0;
+	int busy_n = 0, preempted = 0, measured = 0;
+	int64_t switches = 0, inferences = 0;
+	for (int i = 0; i < n; i++) {
+		const struct config *c = &cfg[i];
+		if (c->failed)
+			continue;
+		measured++;
+		for (int r = 0; r < c->acc.repetitions; r++) {
+			const struct qx_noise_round *z = &c->noise[r];
+			if (z->load1 > load)
+				load = z->load1;
+			if (z->busy >= 0) {
+				busy_sum += z->busy;
+				steal_sum += z->steal;
+				busy_n++;
+			}
+			if (z->nivcsw > 0)
+				switches += z->nivcsw;
+		}
+		inferences += (int64_t)c->acc.n_samples;
+		preempted += preempted_config(c);
+	}
+	if (!measured)
+		return;
+	printf("  machine during these %d rounds (%d..%d): load %.2f on %d CPUs, CPUs %.0f%% busy, "
+	       "steal %.1f%%, %.2f involuntary switches per inference; %d of %d measurements "
+	       "preempted (wall > %.2f x CPU time)\n", rounds, min_rounds, max_rounds, load,
+	       qx_noise_online_cpus(), busy_n ? 100.0 * busy_sum / busy_n : -1.0,
+	       busy_n ? 100.0 * steal_sum / busy_n : -1.0,
+	       inferences ? (double)switches / (double)inferences : 0.0, preempted, measured,
+	       QX_PREEMPTED_WALL_OVER_CPU);
 }
 
 static void shuffle(int *order, int n, uint64_t *state)
@@ -226,9 +318,17 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 	         threads == 1 ? "" : "s");
 	struct qx_progress prog;
 	qx_progress_init(&prog, what, req->quiet);
-	int64_t runs_done = 0, runs_total = (int64_t)n * s->measure.repetitions;
+	/* Rounds: at least measure.repetitions, then more until every configuration's median is
+	 * known to within ci_target percent (95% interval over its rounds) or max_repetitions is
+	 * reached: a quiet machine stops early, a busy one measures longer, up to a bound. */
+	int min_rounds = s->measure.repetitions;
+	int max_rounds = s->measure.max_repetitions ? s->measure.max_repetitions : 2 * min_rounds;
+	int64_t runs_done = 0, runs_total = (int64_t)n * max_rounds;
 	uint64_t seed = 0x5eed0000u + (uint64_t)batch * 131u + (uint64_t)threads;
-	for (int round = 0; !rc && round < s->measure.repetitions; round++) {
+	int rounds = 0;
+	for (int round = 0; !rc && round < max_rounds; round++) {
+		if (round >= min_rounds && precise_enough(cfg, n, threads, s->measure.ci_target_percent))
+			break;
 		shuffle(order, n, &seed);
 		for (int j = 0; j < n && !rc; j++) {
 			struct config *c = &cfg[order[j]];
@@ -242,25 +342,41 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 			struct qx_latency_spec ls = { .system = c->model->label, .kernels = c->k->name,
 			                              .threads = threads, .batch = batch };
 			qx_latency_name(&ls, name, sizeof name, NULL);
+			int want_context = !json_object_get(gbench, "context");
 			struct qx_gbench_spec gs = {
 				.name = name, .run_once = run_once, .ctx = c,
 				.warmup_s = round == 0 ? s->measure.warmup_s : 0.0,
-				.min_time_s = s->measure.min_time_s, .repetitions = 1, .json_path = part,
-				.quiet = req->quiet,
+				.min_time_s = s->measure.min_time_s, .repetitions = 1,
+				.json_path = want_context ? part : NULL, .quiet = req->quiet,
 			};
 			struct qx_gbench_result res;
+			struct qx_noise_snapshot before, after;
+			struct qx_noise_round noise;
+			qx_noise_snapshot(pool_rc ? NULL : pool, &before);
 			if (qx_gbench_measure(&gs, &res, &c->err)) {
 				c->failed = 1;
 				continue;
 			}
-			if (merge_round(c, &res))
+			qx_noise_snapshot(pool_rc ? NULL : pool, &after);
+			qx_noise_round(&before, &after, &noise);
+			if (merge_round(c, &res, &noise))
 				rc = qx_fail_nomem(err, "recording measurements");
 			qx_gbench_result_free(&res);
-			merge_gbench_json(gbench, part, round, s->measure.repetitions);
+			if (want_context)
+				qx_gbench_json_keep_context(gbench, part);
 			qx_progress_update(&prog, ++runs_done, runs_total);
 		}
+		rounds = round + 1;
 	}
-
+	for (int i = 0; !rc && i < n; i++)
+		if (!cfg[i].failed) {
+			char name[256];
+			struct qx_latency_spec ls = { .system = cfg[i].model->label,
+			                              .kernels = cfg[i].k->name, .threads = threads,
+			                              .batch = batch };
+			qx_latency_name(&ls, name, sizeof name, NULL);
+			qx_gbench_json_add(gbench, &cfg[i].acc, name);
+		}
 	qx_progress_end(&prog);
 	/* fp32 on the same kernel set is what each int8 model's speedup is against. */
 	for (int i = 0; !rc && i < n; i++) {
@@ -278,6 +394,7 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 			.batch = batch, .warmup_s = s->measure.warmup_s,
 			.min_time_s = s->measure.min_time_s, .repetitions = s->measure.repetitions,
 			.gbench_json_path = req->gbench_json_path, .pool = pool_rc ? NULL : pool,
+			.noise = c->noise,
 		};
 		if (!c->failed && qx_latency_json(&ls, &c->acc, &m, &c->err))
 			c->failed = 1;
@@ -300,10 +417,13 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 		print_row(req, c, threads, m);
 		json_array_append_new(c->model->measurements, m);
 	}
+	if (!rc)
+		print_group_noise(cfg, n, rounds, min_rounds, max_rounds);
 	fflush(stdout);
 	for (int i = 0; i < n; i++) {
 		qx_runner_free(&cfg[i].runner);
 		qx_gbench_result_free(&cfg[i].acc);
+		free(cfg[i].noise);
 	}
 	if (pool)
 		qx_pool_free(pool);

@@ -26,7 +26,8 @@ static const char *const CALIBRATION_KEYS[] = {
 };
 static const char *const PREPROCESS_KEYS[] = { "scale", "mean", "std", NULL };
 static const char *const MEASURE_KEYS[] = {
-	"threads", "batch", "repetitions", "warmup", "min_time", "enabled", NULL
+	"threads", "batch", "repetitions", "warmup", "min_time", "enabled", "max_repetitions",
+	"ci_target", NULL
 };
 static const char *const CHECK_KEYS[] = { "bitexact_images", "reference_images", NULL };
 
@@ -504,8 +505,23 @@ static int parse_measure(struct qx_yaml *y, struct qx_suite *s, yaml_node_t *roo
 	if ((n = qx_yaml_get(y, map, "min_time", NULL)) &&
 	    (rc = qx_yaml_number(y, n, "measure.min_time", 0, true, 3600, &m->min_time_s)))
 		return rc;
-	if ((n = qx_yaml_get(y, map, "enabled", NULL)))
-		return qx_yaml_bool(y, n, "measure.enabled", &m->enabled);
+	if ((n = qx_yaml_get(y, map, "max_repetitions", NULL)) &&
+	    (rc = get_int(y, n, "measure.max_repetitions", 1, 100000, &m->max_repetitions)))
+		return rc;
+	if ((n = qx_yaml_get(y, map, "ci_target", NULL)) &&
+	    (rc = qx_yaml_number(y, n, "measure.ci_target", 0, false, 100, &m->ci_target_percent)))
+		return rc;
+	if ((n = qx_yaml_get(y, map, "enabled", NULL)) &&
+	    (rc = qx_yaml_bool(y, n, "measure.enabled", &m->enabled)))
+		return rc;
+	/* Adaptive rounds stop between repetitions and max_repetitions: fewer than the minimum
+	 * is a contradiction the user should see, not a silent clamp. */
+	if (m->max_repetitions && m->max_repetitions < m->repetitions) {
+		yaml_node_t *at = qx_yaml_get(y, map, "max_repetitions", NULL);
+		return qx_yaml_fail(y, at ? at : map, QX_EINVAL, "measure.max_repetitions: %d is "
+		                    "below measure.repetitions (%d) (expected at least as many)",
+		                    m->max_repetitions, m->repetitions);
+	}
 	return 0;
 }
 
@@ -543,6 +559,7 @@ static void set_defaults(struct qx_suite *s)
 	s->measure.repetitions = 10;
 	s->measure.warmup_s = 0.1;
 	s->measure.min_time_s = 0.2;
+	s->measure.ci_target_percent = 1.0;
 	s->bitexact_images = 512;
 	s->reference_images = 512;
 }

@@ -100,6 +100,9 @@ struct qx_suite_measure {
 	int repetitions;                /* >= 1, default 10 */
 	double warmup_s;                /* >= 0, default 0.1 */
 	double min_time_s;              /* > 0, default 0.2 (per repetition) */
+	int max_repetitions;            /* rounds at most; 0 (default) means 2 * repetitions */
+	double ci_target_percent;       /* rounds stop once every median's 95% interval is within
+	                                   +-this percent; 0 runs max_repetitions; default 1 */
 };
 
 struct qx_suite {

@@ -103,13 +103,36 @@ size_bytes=$(wc -c <"$shot" 2>/dev/null || echo 0)
 ok $? "screenshot written, $size_bytes bytes (> 10 KB)"
 echo "# screenshot: $shot"
 
-# Painted, not only parsed: the plugins' colours (dynamic, static-per-channel, histogram) fill
-# their bars, each at least 1500 pixels at 1280 px wide.
-for color in 0072b2 e69f00 009e73; do
+# Painted, not only parsed: the plugins' colours (dynamic, static-per-channel, histogram: each
+# from a hash of its label, as test_report computes them) fill their bars, each at least 1500
+# pixels at 1280 px wide.
+for color in $(expect colors); do
 	pixels=$("$helper" --count-color "$shot" "$color" 2>>"$tmp/helper.log")
 	[ -n "$pixels" ] && [ "$pixels" -ge 1500 ]
 	ok $? "screenshot has ${pixels:-no} pixels of #$color (>= 1500)"
 done
+
+# Layout, measured by the browser: a copy of the page with tests/support/report_probe.html
+# appended (the real page runs no script) reports label overlaps in the Pareto chart and how far
+# the table and the page overflow, at 1280 and 800 px wide. The crowded fixture puts seven
+# front points in one corner.
+for page in measured crowded; do
+	sed -e 's|<meta http-equiv="Content-Security-Policy"[^>]*>||' \
+		-e "/<\/body>/{
+r $(dirname "$0")/support/report_probe.html
+}" "$tmp/$page/report.html" >"$tmp/$page/probe.html"
+	for width in 1280 800; do
+		metrics=$(chrome "file://$tmp/$page/probe.html" --window-size=$width,2000 \
+			--virtual-time-budget=3000 | sed -n 's|.*<pre id="metrics">\([^<]*\)</pre>.*|\1|p')
+		get() { printf '%s' "$metrics" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+		[ -n "$metrics" ] && [ "$(get overlaps)" = 0 ] && [ "$(get labels)" -ge 2 ]
+		ok $? "$page at $width px: Pareto labels overlap nothing ($metrics)"
+		[ -n "$metrics" ] && [ "$(get table_overflow)" -le 0 ] && [ "$(get page_overflow)" -le 0 ]
+		ok $? "$page at $width px: the table and the page fit the width"
+	done
+done
+! grep -q 'suites/\.\./' "$tmp/measured.dom"
+ok $? "no 'dir/..' in the paths shown"
 
 chrome "file://$tmp/unmeasured/report.html" >"$tmp/unmeasured.dom"
 status=$?

@@ -10,7 +10,8 @@
 #   each measurement's statistics with its samples, names with the configuration, speedups with
 #   fp32's medians, the set of measurements with the run's options;
 # - gbench.json has Google Benchmark's shape (context, benchmarks[] with name, run_type,
-#   real_time, time_unit) and one entry per repetition of each measurement;
+#   real_time, time_unit), one name per measurement with one entry per repetition (time_unit
+#   ns) and the mean/median/stddev/cv aggregates, as Google Benchmark writes them;
 # - every <label>.plan.json parses (schema qx-plan/1) and belongs to a plugin that succeeded;
 # - the folder holds exactly results.json, report.html, gbench.json, repro.txt and the plans, and
 #   repro.txt has one command per measurement with the run's --limit and -o.
@@ -75,6 +76,7 @@ measure:
   threads: [1]
   batch: [1]
   repetitions: 2
+  max_repetitions: 2
   warmup: 0.01
   min_time: 0.01
 check:
@@ -285,6 +287,11 @@ for label, s in systems:
             problems.append("%s: gbench_name %s" % (cfg, m["gbench_name"]))
         if m["samples_thinned"] or len(x) != m["n"]:
             problems.append("%s: %d samples of n %d, thinned %s" % (cfg, len(x), m["n"], m["samples_thinned"]))
+        if len(m.get("cpu_samples", [])) != len(x) or not all(c > 0 for c in m.get("cpu_samples", [])):
+            problems.append("%s: cpu_samples %s beside %d samples" % (cfg, str(m.get("cpu_samples"))[:80], len(x)))
+        if m.get("noise", {}).get("rounds") != len(m["repetitions"]) or \
+                any("cpu_median" not in r for r in m["repetitions"]):
+            problems.append("%s: noise %s, repetitions %s" % (cfg, str(m.get("noise"))[:120], str(m["repetitions"])[:120]))
         if m["n"] != sum(r["iterations"] for r in m["repetitions"]) or len(m["repetitions"]) != 2:
             problems.append("%s: n %d, repetitions %s (expected 2, iterations summing to n)" % (cfg, m["n"], m["repetitions"]))
         if not (close(m["median"], statistics.median(x)) and close(m["mean"], statistics.fmean(x)) and
@@ -330,7 +337,7 @@ if suite["model_file"]["path"] != suite["model"]:
 if [p["label"] for p in suite["plugins"]] != expected_labels:
     problems.append("suite.plugins %s (expected %s)" % ([p["label"] for p in suite["plugins"]], expected_labels))
 if suite["measure"]["threads"] != [1] or suite["measure"]["batch"] != [1] or \
-        suite["measure"]["repetitions"] != 2 or suite["bitexact_images"] != bitexact:
+        suite["measure"]["repetitions"] != 2 or suite["measure"].get("max_repetitions") != 2 or suite["bitexact_images"] != bitexact:
     problems.append("suite.measure %s, bitexact_images %s" % (suite["measure"], suite["bitexact_images"]))
 report(not problems, "suite: the files read with their sha256, the plugins and settings as written", problems)
 
@@ -375,12 +382,24 @@ for label, s in systems:
     for m in s["measurements"]:
         if "error" in m:
             continue
-        mine = [b for b in bench if isinstance(b, dict) and str(b.get("name", "")).startswith(m["gbench_name"] + "/")
+        mine = [b for b in bench if isinstance(b, dict) and b.get("name") == m["gbench_name"]
                 and b.get("run_type") == "iteration"]
         if [b.get("iterations") for b in mine] != [r["iterations"] for r in m["repetitions"]]:
             problems.append("%s: gbench.json has iterations %s, results.json %s" %
                             (m["gbench_name"], [b.get("iterations") for b in mine], [r["iterations"] for r in m["repetitions"]]))
-report(not problems, "gbench.json: Google Benchmark's shape, one entry per repetition of each measurement", problems)
+        reps = len(m["repetitions"])
+        if ([b.get("repetition_index") for b in mine] != list(range(reps)) or
+                any(b.get("repetitions") != reps or b.get("time_unit") != "ns" for b in mine)):
+            problems.append("%s: repetition_index/repetitions/time_unit %s" %
+                            (m["gbench_name"], [(b.get("repetition_index"), b.get("repetitions"), b.get("time_unit")) for b in mine]))
+        aggs = sorted(b.get("aggregate_name") for b in bench if isinstance(b, dict) and
+                      b.get("run_name") == m["gbench_name"] and b.get("run_type") == "aggregate")
+        if aggs != ["cv", "mean", "median", "stddev"]:
+            problems.append("%s: aggregates %s" % (m["gbench_name"], aggs))
+        if mine and not close(mine[0]["real_time"], m["repetitions"][0]["real_ms"] * 1e6, 1e-6):
+            problems.append("%s: real_time %s ns, real_ms %s" % (m["gbench_name"], mine[0]["real_time"], m["repetitions"][0]["real_ms"]))
+report(not problems, "gbench.json: Google Benchmark's shape, one name per measurement, one entry per repetition with "
+       "Google Benchmark's aggregates, times in ns", problems)
 
 # --- plan.json ----------------------------------------------------------------------------------
 problems = []

@@ -27,6 +27,7 @@ struct fixture {
 	const char *slow;          /* kernels of minmax's measurement made 30% slower, or NULL */
 	double noise;              /* relative spread of the samples (default 0.02) */
 	int n_samples;             /* default 20 */
+	int n_rounds;              /* repetitions (rounds) with their medians; default 10 */
 	int broken_fails;          /* minmax is an error row */
 	int mistrusted;            /* minmax's int8 result failed the reference-simulation check */
 	int no_fp32;
@@ -46,13 +47,28 @@ static json_t *samples_json(double base, double spread, int n, double *median)
 	return a;
 }
 
+/* Rounds whose medians scatter like the samples (the verdict is decided on them), with CPU
+ * times equal to the wall times: a machine that did not preempt the measurement. */
+static json_t *rounds_json(double base, double spread, int n)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++) {
+		double u = (double)((i * 7919) % 21 - 10) / 10.0, v = base * (1.0 + spread * u);
+		json_array_append_new(a, json_pack("{s:i, s:f, s:f, s:f}", "iterations", 10,
+		                                   "real_ms", v, "median", v, "cpu_median", v));
+	}
+	return a;
+}
+
 static json_t *measurement(const char *kernels, double base, const struct fixture *f)
 {
 	double median;
 	double spread = f->noise > 0 ? f->noise : 0.02;
 	json_t *s = samples_json(base, spread, f->n_samples ? f->n_samples : 20, &median);
-	return json_pack("{s:s, s:i, s:i, s:s, s:o, s:f}", "kernels", kernels, "threads", 1,
-	                 "batch", 1, "unit", "ms/batch", "samples", s, "median", median);
+	json_t *r = rounds_json(base, spread, f->n_rounds ? f->n_rounds : 10);
+	return json_pack("{s:s, s:i, s:i, s:s, s:o, s:f, s:o, s:{s:f, s:b}}", "kernels", kernels,
+	                 "threads", 1, "batch", 1, "unit", "ms/batch", "samples", s, "median",
+	                 median, "repetitions", r, "noise", "load1_max", 1.5, "preempted", 0);
 }
 
 static int label_of(int i)
@@ -264,8 +280,10 @@ int main(void)
 	ok(row && !strcmp(verdict(row), "REGRESSED"), "minmax/vnni regressed (%s)", verdict(row));
 	ok(row && json_real_value(json_object_get(row, "change_percent")) > 29.9 &&
 	   json_real_value(json_object_get(row, "change_percent")) < 30.1 &&
-	   json_real_value(json_object_get(row, "p_value")) < 1e-6,
-	   "change +30%%, Mann-Whitney p %.3g", json_real_value(json_object_get(row, "p_value")));
+	   json_real_value(json_object_get(row, "p_value")) < 1e-3 &&
+	   !strcmp(json_string_value(json_object_get(row, "clock")), "cpu"),
+	   "change +30%% (one thread: on CPU time), U test over rounds p %.3g",
+	   json_real_value(json_object_get(row, "p_value")));
 	ok(!strcmp(verdict(latency_row(r, "minmax/avx2/threads:1/batch:1")), "unchanged") &&
 	   !strcmp(verdict(latency_row(r, "fp32/avx2/threads:1/batch:1")), "unchanged"),
 	   "the other measurements unchanged");
@@ -319,26 +337,38 @@ int main(void)
 	ok(rc == QX_COMPARE_OK && all_latency(r, "unchanged"), "--force compares anyway: exit 0");
 	json_decref(r);
 
-	/* Noisy or short measurements are inconclusive, even 30% slower. */
+	/* Noisy or short measurements are inconclusive, even 30% slower, and say why. */
 	struct fixture noisy = healthy("20261125T020000Z", "2026-11-25T02:00:00Z");
 	noisy.noise = 0.6;
 	noisy.slow = "vnni";
 	const char *noisy_dir = write_run("20261125T020000Z", &noisy);
 	rc = compare(old, noisy_dir, NULL, &r);
 	row = latency_row(r, "minmax/vnni/threads:1/batch:1");
-	ok(rc == QX_COMPARE_OK && !strcmp(verdict(row), "inconclusive") &&
-	   strstr(json_string_value(json_object_get(row, "why")), "too noisy"),
-	   "cv above 20%%: inconclusive, exit 0 (%d)", rc);
+	ok(!strcmp(verdict(row), "inconclusive") &&
+	   strstr(json_string_value(json_object_get(row, "why")), "not shown"),
+	   "rounds scattered by +-60%%: +30%% is inconclusive, not shown: %s",
+	   json_string_value(json_object_get(row, "why")));
+	row = latency_row(r, "fp32/avx2/threads:1/batch:1");
+	ok(!strcmp(verdict(row), "inconclusive") &&
+	   strstr(json_string_value(json_object_get(row, "why")), "95% interval"),
+	   "an unshifted run with a wide interval is inconclusive, not unchanged: %s",
+	   json_string_value(json_object_get(row, "why")));
+	ok(rc == QX_COMPARE_INCOMPARABLE &&
+	   json_integer_value(json_object_get(json_object_get(r, "inconclusive"), "total")) == 3 &&
+	   strstr(text, "result: no regression shown: most latency rows are inconclusive") &&
+	   strstr(text, "3 of 3 latency rows inconclusive"),
+	   "all rows inconclusive: exit 3 (got %d), the result line says so and counts them", rc);
 	json_decref(r);
 	struct fixture few = healthy("20261126T020000Z", "2026-11-26T02:00:00Z");
 	few.n_samples = 3;
+	few.n_rounds = 2;
 	few.slow = "vnni";
 	const char *few_dir = write_run("20261126T020000Z", &few);
 	rc = compare(old, few_dir, NULL, &r);
 	row = latency_row(r, "minmax/vnni/threads:1/batch:1");
-	ok(rc == QX_COMPARE_OK && !strcmp(verdict(row), "inconclusive") &&
-	   strstr(json_string_value(json_object_get(row, "why")), "too few samples"),
-	   "3 samples: inconclusive");
+	ok(rc == QX_COMPARE_INCOMPARABLE && !strcmp(verdict(row), "inconclusive") &&
+	   strstr(json_string_value(json_object_get(row, "why")), "too few rounds"),
+	   "2 rounds: inconclusive, exit 3 (got %d)", rc);
 	json_decref(r);
 
 	/* A plugin that fails now is a regression; nothing in common is exit 3. */

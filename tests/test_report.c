@@ -21,6 +21,8 @@
 #include <zlib.h>
 
 #include "report/report.h"
+#include "report/report_data.h"
+#include "report/svg.h"
 #include "results/results.h"
 #include "support/tap.h"
 
@@ -42,6 +44,18 @@ static json_t *meas(const char *kernels, int threads, int batch, const char *uni
 {
 	return json_pack("{s:s, s:i, s:i, s:s, s:f}", "kernels", kernels, "threads", threads,
 	                 "batch", batch, "unit", unit, "median", median);
+}
+
+/* What measure/noise_summary.c records for a measurement on a busy machine. */
+static json_t *noisy(json_t *m)
+{
+	json_object_set_new(m, "p99", json_real(1.9));
+	json_object_set_new(m, "cv", json_real(0.35));
+	json_object_set_new(m, "noise", json_pack("{s:[f, f], s:b, s:f, s:[s]}", "median_ci95", 0.79,
+	                                          0.81, "preempted", 1, "load1_max", 6.5,
+	                                          "warnings", "preempted: wall time is 2.10 x CPU "
+	                                          "time"));
+	return m;
 }
 
 static json_t *with_speedup(json_t *m, double ratio, double lo, double hi)
@@ -113,7 +127,7 @@ static json_t *build_fixture(int measured)
 		json_object_set_new(dyn, "measurements", json_pack(
 			"[o, o, o, o]",
 			with_speedup(meas("scalar", 1, 1, "ms/batch", 3.0), 2.0, 1.9, 2.1),
-			with_speedup(meas("avx2", 1, 1, "ms/batch", 0.8), 2.5, 2.4, 2.6),
+			noisy(with_speedup(meas("avx2", 1, 1, "ms/batch", 0.8), 2.5, 2.4, 2.6)),
 			with_speedup(meas("avx2", 2, 1, "ms/batch", 0.5), 2.4, 2.2, 2.6), d64));
 		/* Seconds, a median from samples only, and speedups to compute from fp32's medians. */
 		json_t *from_samples = json_pack("{s:s, s:i, s:i, s:s, s:[f, f, f]}", "kernels",
@@ -200,6 +214,22 @@ static int write_json(json_t *root, const char *dir, char *path, size_t size)
 }
 
 /* Writes both fixtures and their pages under dir; 0 on success. */
+/* Seven systems whose points crowd one corner of the Pareto chart, every one on the front:
+ * the labels must find room or be left to the list under the chart, never overlap. */
+static json_t *crowded_fixture(void)
+{
+	static const char *const labels[] = { "dynamic", "static-per-tensor", "static-per-channel",
+	                                      "histogram", "percentile-99.99", "mse" };
+	json_t *plugins = json_array();
+	for (int i = 0; i < 6; i++)
+		json_array_append_new(plugins, json_pack(
+			"{s:s, s:f, s:[o]}", "label", labels[i], "accuracy", 90.0 - 0.05 * (i + 1),
+			"measurements", meas("avx2", 1, 1, "ms/batch", 1.0 - 0.01 * (i + 1))));
+	return json_pack("{s:i, s:s, s:{s:s}, s:{s:f, s:[o]}, s:o}", "schema_version", 1, "run_id",
+	                 "20261207T000000Z", "suite", "name", "crowded", "fp32", "accuracy", 90.1,
+	                 "measurements", meas("avx2", 1, 1, "ms/batch", 1.0), "plugins", plugins);
+}
+
 static int write_fixtures(const char *dir)
 {
 	char sub[4096], path[4200];
@@ -222,6 +252,12 @@ static int write_fixtures(const char *dir)
 			return -1;
 		}
 	}
+	snprintf(sub, sizeof sub, "%s/crowded", dir);
+	json_t *crowded = crowded_fixture();
+	int crowded_rc = write_json(crowded, sub, path, sizeof path);
+	json_decref(crowded);
+	if (crowded_rc || qx_report_write(path, NULL, NULL))
+		return -1;
 	snprintf(path, sizeof path, "%s/expected.txt", dir);
 	FILE *f = fopen(path, "w");
 	if (!f)
@@ -229,6 +265,17 @@ static int write_fixtures(const char *dir)
 	fprintf(f, "pareto_points=%d\npareto_front=%d\nsize_bars=%d\nspeedup_bars=%d\n"
 	        "speedup_whiskers=%d\n", PARETO_POINTS, PARETO_FRONT, SIZE_BARS, SPEEDUP_BARS,
 	        SPEEDUP_WHISKERS);
+	/* The colours the plugins' bars are painted in (a hash of each label). */
+	struct qx_rep rep;
+	snprintf(path, sizeof path, "%s/measured/results.json", dir);
+	if (qx_rep_load(path, &rep, NULL) == 0) {
+		fprintf(f, "colors=");
+		for (int i = 0; i < rep.n_sys; i++)
+			if (!rep.sys[i].is_fp32 && !rep.sys[i].error)
+				fprintf(f, "%s ", qx_svg_color(rep.sys[i].color) + 1);
+		fprintf(f, "\n");
+		qx_rep_free(&rep);
+	}
 	return fclose(f) ? -1 : 0;
 }
 
@@ -256,10 +303,17 @@ static void check_measured(const char *html)
 	   has(html, "NO<div class=\"mismatch\">node conv1 logit 3: 12 vs 13<"),
 	   "bit-identical: yes, reference, NO");
 	ok(has(html, "median, ms<br>batch 1, 1 thr"), "latency column at batch 1, 1 thread");
-	ok(has(html, "<td class=\"num\">0.800</td>") && has(html, "<td class=\"num\">2.00</td>"),
-	   "latency medians in ms (dynamic avx2 0.8, fp32 avx2 2.0)");
-	ok(has(html, "<td class=\"num\">0.600</td>"), "seconds per batch converted to ms (0.0006 s)");
-	ok(has(html, "<td class=\"num\">2.50</td>"), "median from samples when no median (2.5 ms)");
+	ok(has(html, "<td class=\"num\">0.800<br><span class=\"noise\">") &&
+	   has(html, "<td class=\"num\">2.00<br><span class=\"noise\">"),
+	   "latency medians in ms (dynamic avx2 0.8, fp32 avx2 2.0), each with its noise line");
+	ok(has(html, "<td class=\"num\">0.600<br>"), "seconds per batch converted to ms (0.0006 s)");
+	ok(has(html, "0.800<br><span class=\"noise\"><span title=\"95% interval of the median over "
+	       "the rounds: 0.790 to 0.810 ms\">\xc2\xb1" "1.3%</span> p99 1.90 <span class=\"warn\" "
+	       "title=\"preempted: wall time is 2.10 x CPU time\">"),
+	   "noise under the median: the interval over rounds, p99, and a warning saying why");
+	ok(has(html, "<dt>measured</dt><dd>load up to 6.50 on 2 CPUs; 1 of 12 measurements preempted "
+	       "by other processes, 1 with noise warnings"), "header: the machine's load while measuring");
+	ok(has(html, "<td class=\"num\">2.50<br>"), "median from samples when no median (2.5 ms)");
 	ok(has(html, "2.50\xc3\x97<br><span class=\"ci\">[2.40, 2.60]</span>"),
 	   "stored speedup with its interval");
 	ok(has(html, "<td class=\"num\">2.40\xc3\x97</td>"),
@@ -558,6 +612,71 @@ static void remove_tree(const char *dir)
 		diag("could not remove %s", dir);
 }
 
+/* The colour of each label in a document listing the plugins in this order. */
+static int colors_in_order(const char *dir, const char *const *labels, int n, int *colors)
+{
+	json_t *plugins = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(plugins, json_pack("{s:s, s:f}", "label", labels[i], "accuracy",
+		                                         90.0));
+	json_t *root = json_pack("{s:i, s:o}", "schema_version", 1, "plugins", plugins);
+	char path[512];
+	struct qx_rep rep;
+	if (write_json(root, dir, path, sizeof path) || qx_rep_load(path, &rep, NULL)) {
+		json_decref(root);
+		return -1;
+	}
+	json_decref(root);
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < rep.n_sys; j++)
+			if (!strcmp(rep.sys[j].label, labels[i]))
+				colors[i] = rep.sys[j].color;
+	qx_rep_free(&rep);
+	return 0;
+}
+
+static void test_colors_and_paths(const char *tmp)
+{
+	const char *fwd[] = { "dynamic", "static-per-tensor", "static-per-channel", "histogram",
+	                      "mine" };
+	const char *rev[] = { "mine", "histogram", "static-per-channel", "static-per-tensor",
+	                      "dynamic" };
+	int a[5] = { 0 }, b[5] = { 0 };
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/colors", tmp);
+	mkdir(dir, 0777);
+	int rc = colors_in_order(dir, fwd, 5, a) | colors_in_order(dir, rev, 5, b);
+	int same = !rc, distinct = !rc;
+	for (int i = 0; i < 5; i++) {
+		same &= a[i] == b[4 - i] && a[i] >= 1;
+		for (int j = 0; j < i; j++)
+			distinct &= a[i] != a[j];
+	}
+	ok(same && distinct, "a plugin keeps its colour whatever its place in the suite, and five "
+	   "plugins get five colours (%d %d %d %d %d)", a[0], a[1], a[2], a[3], a[4]);
+	const char *three[] = { "histogram", "dynamic", "mine" };
+	int c[3] = { 0 };
+	ok(colors_in_order(dir, three, 3, c) == 0 && c[0] == a[3] && c[1] == a[0] && c[2] == a[4],
+	   "and the same colour when other plugins are left out of the run");
+	char out[256];
+	static const char *const cases[][2] = {
+		{ "suites/../results/fashion-mnist/x/results.json", "results/fashion-mnist/x/results.json" },
+		{ "/work/./qx/suites/../results/r.json", "/work/qx/results/r.json" },
+		{ "../results/r.json", "../results/r.json" },
+		{ "a/..", "." },
+		{ "a//b/", "a/b" },
+	};
+	int all = 1;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		qx_rep_clean_path(cases[i][0], out, sizeof out);
+		if (strcmp(out, cases[i][1])) {
+			diag("clean_path(%s) = %s (expected %s)", cases[i][0], out, cases[i][1]);
+			all = 0;
+		}
+	}
+	ok(all, "paths shown without '.' and 'dir/..' (suites/../results/x -> results/x)");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--write-fixture") == 0)
@@ -579,6 +698,7 @@ int main(int argc, char **argv)
 	}
 	tap_plan(0);
 	ok(write_fixtures(dir) == 0, "fixtures and their pages written");
+	test_colors_and_paths(dir);
 	char path[4200];
 	snprintf(path, sizeof path, "%s/measured/report.html", dir);
 	char *html = read_all(path);

@@ -545,6 +545,11 @@ static void test_errors(void)
 	            "expected true or false", NULL);
 	check_error("mintime.yaml", BASE "measure:\n  min_time: 0\n", QX_EINVAL, "10:13",
 	            "measure.min_time", "expected a number > 0", NULL);
+	check_error("maxreps.yaml", BASE "measure:\n  repetitions: 10\n  max_repetitions: 4\n",
+	            QX_EINVAL, "11:20", "measure.max_repetitions: 4 is below measure.repetitions (10)",
+	            NULL);
+	check_error("citarget.yaml", BASE "measure:\n  ci_target: -1\n", QX_EINVAL, "10:14",
+	            "measure.ci_target", NULL);
 	check_error("name.yaml", "name: a/b\n" BASE, QX_EINVAL, "1:7", "cannot name a results",
 	            NULL);
 	check_error("plugin_both.yaml", BASE "plugins:\n  - name: dynamic\n    path: x.so\n",

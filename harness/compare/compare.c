@@ -13,19 +13,20 @@
 
 #include "compare/run_view.h"
 #include "measure/stats.h"
+#include "measure/verdict.h"
 
 static const char usage[] =
 	"usage: qx-bench compare [options] OLD NEW\n"
 	"\n"
 	"Compares two runs of a suite (results.json files or run folders): accuracy image by\n"
-	"image (McNemar's test), and the median latency of each measurement matched by plugin,\n"
-	"kernels, threads and batch (Mann-Whitney U test over the per-inference samples).\n"
+	"image (McNemar's test), and the latency of each measurement matched by plugin, kernels,\n"
+	"threads and batch (Mann-Whitney U test and a bootstrap interval over the rounds'\n"
+	"medians; CPU time instead of wall time when the wall time shows preemption).\n"
 	"\n"
 	"options:\n"
 	"  --threshold PCT   a latency change smaller than this is noise (default 5)\n"
 	"  --alpha P         significance level of the latency test (default 0.05)\n"
-	"  --max-cv PCT      a measurement noisier than this is inconclusive (default 20)\n"
-	"  --min-samples N   fewer samples than this is inconclusive (default 5)\n"
+	"  --min-rounds N    fewer measurement rounds than this is inconclusive (default 3)\n"
 	"  --force           compare latency even when the machines differ\n"
 	"  --json FILE       also write the comparison as JSON to FILE\n"
 	"  --ids N           list at most N image ids per change (default 20; JSON has all)\n"
@@ -36,15 +37,14 @@ static const char usage[] =
 	"\n"
 	"exit status: 0 no regression, 1 regression (accuracy drop, a plugin failing or gone,\n"
 	"slower latency), 2 bad command line or unreadable input, 3 could not compare\n"
-	"(different machines or suites without --force, nothing in common, or a partial run\n"
-	"with no regression in what it has).\n"
+	"(different machines or suites without --force, nothing in common, a partial run with\n"
+	"no regression in what it has, or most latency rows inconclusive).\n"
 	"See docs/nightly.md.\n";
 
 struct options {
 	double threshold;          /* percent */
 	double alpha;
-	double max_cv;             /* percent */
-	long min_samples;
+	long min_rounds;
 	int force;
 	long max_ids;
 	const char *json_path;
@@ -56,6 +56,8 @@ struct tally {
 	int compared;              /* comparisons made (systems and measurements) */
 	int incomparable;          /* machines or suites differ and --force was not given */
 	const char *partial;       /* "OLD" / "NEW" / "OLD and NEW": a run that did not finish */
+	int latency_rows, inconclusive;
+	int inconclusive_noisy, inconclusive_unshown, inconclusive_data, inconclusive_contended;
 	json_t *report;
 };
 
@@ -87,8 +89,7 @@ static int parse_count(const char *opt, const char *s, long lo, long *out)
 /* Returns 0 to go on, 1 after --help, -1 on a usage error (already printed). */
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	*o = (struct options){ .threshold = 5.0, .alpha = 0.05, .max_cv = 20.0, .min_samples = 5,
-	                       .max_ids = 20 };
+	*o = (struct options){ .threshold = 5.0, .alpha = 0.05, .min_rounds = 3, .max_ids = 20 };
 	const char *paths[2];
 	int n_paths = 0;
 	for (int i = 1; i < argc; i++) {
@@ -111,11 +112,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 			continue;
 		}
 		/* --name=value or --name value */
-		static const char *const valued[] = { "--threshold", "--alpha", "--max-cv",
-		                                      "--min-samples", "--json", "--ids" };
+		static const char *const valued[] = { "--threshold", "--alpha", "--min-rounds",
+		                                      "--json", "--ids" };
 		const char *value = NULL;
 		int which = -1;
-		for (int k = 0; k < 6 && which < 0; k++) {
+		for (int k = 0; k < 5 && which < 0; k++) {
 			size_t len = strlen(valued[k]);
 			if (!strncmp(a, valued[k], len) && (a[len] == '=' || a[len] == '\0')) {
 				which = k;
@@ -134,10 +135,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		switch (which) {
 		case 0: rc = parse_number(valued[which], value, 0.0, 1000.0, &o->threshold); break;
 		case 1: rc = parse_number(valued[which], value, 1e-12, 1.0, &o->alpha); break;
-		case 2: rc = parse_number(valued[which], value, 0.0, 1e6, &o->max_cv); break;
-		case 3: rc = parse_count(valued[which], value, 2, &o->min_samples); break;
-		case 4: o->json_path = value; break;
-		case 5: rc = parse_count(valued[which], value, 0, &o->max_ids); break;
+		case 2: rc = parse_count(valued[which], value, 2, &o->min_rounds); break;
+		case 3: o->json_path = value; break;
+		case 4: rc = parse_count(valued[which], value, 0, &o->max_ids); break;
 		}
 		if (rc)
 			return -1;
@@ -453,87 +453,122 @@ static void measurement_name(const char *label, const struct qx_run_view_measure
 	snprintf(buf, size, "%s/%s/threads:%d/batch:%d", label, m->kernels, m->threads, m->batch);
 }
 
+/* machine.online_cpus, 0 when absent. */
+static int online_cpus(const struct qx_run_view *v)
+{
+	json_t *c = json_object_get(v->machine, "online_cpus");
+	return json_is_integer(c) ? (int)json_integer_value(c) : 0;
+}
+
 static void compare_measurement(const struct options *opt, const char *name,
                                 const struct qx_run_view_measurement *a,
-                                const struct qx_run_view_measurement *b, int width,
-                                struct tally *t, json_t *rows)
+                                const struct qx_run_view_measurement *b, const int cpus[2],
+                                int width, struct tally *t, json_t *rows)
 {
 	json_t *row = json_pack("{s:s, s:s, s:i, s:i, s:s}", "measurement", name, "kernels",
 	                        a->kernels, "threads", a->threads, "batch", a->batch, "unit",
 	                        a->unit);
-	const char *verdict = NULL;
-	char why[160] = "";
-	double change = NAN, p = NAN;
-	if (!a->has_median || !b->has_median) {
-		verdict = "inconclusive";
-		snprintf(why, sizeof why, "no median in %s", !a->has_median ? "OLD" : "NEW");
-	} else if (strcmp(a->unit, b->unit)) {
-		verdict = "inconclusive";
-		snprintf(why, sizeof why, "units differ: %s vs %s", a->unit, b->unit);
+	struct qx_verdict v = { .verdict = "inconclusive", .change = NAN, .p = NAN };
+	if (strcmp(a->unit, b->unit)) {
+		snprintf(v.why, sizeof v.why, "units differ: %s vs %s", a->unit, b->unit);
+	} else if (!a->round_wall || !b->round_wall) {
+		snprintf(v.why, sizeof v.why, "no per-round medians in %s (older results.json?)",
+		         !a->round_wall ? "OLD" : "NEW");
 	} else {
-		change = a->median > 0.0 ? 100.0 * (b->median - a->median) / a->median : NAN;
-		json_object_set_new(row, "old_median", json_real(a->median));
-		json_object_set_new(row, "new_median", json_real(b->median));
-		if (isfinite(change))
-			json_object_set_new(row, "change_percent", json_real(change));
-		json_object_set_new(row, "old_n", json_integer((json_int_t)a->n_samples));
-		json_object_set_new(row, "new_n", json_integer((json_int_t)b->n_samples));
-		if (a->cv >= 0.0)
-			json_object_set_new(row, "old_cv", json_real(a->cv));
-		if (b->cv >= 0.0)
-			json_object_set_new(row, "new_cv", json_real(b->cv));
-		struct qx_mann_whitney mw;
-		if (a->samples && b->samples &&
-		    qx_stats_mann_whitney(a->samples, a->n_samples, b->samples, b->n_samples, &mw,
-		                          NULL) == 0) {
-			p = mw.p;
-			json_object_set_new(row, "p_value", json_real(p));
-		}
-		double max_cv = opt->max_cv / 100.0;
-		if ((long)a->n_samples < opt->min_samples || (long)b->n_samples < opt->min_samples) {
-			verdict = "inconclusive";
-			snprintf(why, sizeof why, "too few samples: %zu and %zu (expected >= %ld)",
-			         a->n_samples, b->n_samples, opt->min_samples);
-		} else if (a->cv > max_cv || b->cv > max_cv) {
-			verdict = "inconclusive";
-			snprintf(why, sizeof why, "too noisy: cv %.1f%% and %.1f%% (expected <= %g%%)",
-			         100.0 * a->cv, 100.0 * b->cv, opt->max_cv);
-		} else if (!isfinite(change) || !isfinite(p)) {
-			verdict = "inconclusive";
-			snprintf(why, sizeof why, "no usable median or test");
-		} else if (fabs(change) <= opt->threshold) {
-			verdict = "unchanged";
-		} else if (p >= opt->alpha) {
-			verdict = "inconclusive";
-			snprintf(why, sizeof why, "%+.1f%% but not significant (p %.2g >= %g)", change, p,
-			         opt->alpha);
-		} else {
-			verdict = change > 0.0 ? "REGRESSED" : "improved";
-		}
+		struct qx_verdict_side so = { a->round_wall, a->round_cpu, a->rounds, a->threads,
+		                              a->load1_max, cpus[0] };
+		struct qx_verdict_side sn = { b->round_wall, b->round_cpu, b->rounds, b->threads,
+		                              b->load1_max, cpus[1] };
+		struct qx_verdict_options vo = QX_VERDICT_OPTIONS_DEFAULT;
+		vo.threshold_percent = opt->threshold;
+		vo.alpha = opt->alpha;
+		vo.min_rounds = (size_t)opt->min_rounds;
+		qx_verdict_latency(&so, &sn, &vo, &v);
 	}
-	int regression = !strcmp(verdict, "REGRESSED");
-	t->regressions += regression;
+	if (a->has_median)
+		json_object_set_new(row, "old_median", json_real(a->median));
+	if (b->has_median)
+		json_object_set_new(row, "new_median", json_real(b->median));
+	json_object_set_new(row, "old_rounds", json_integer((json_int_t)a->rounds));
+	json_object_set_new(row, "new_rounds", json_integer((json_int_t)b->rounds));
+	json_object_set_new(row, "old_n", json_integer((json_int_t)a->n_samples));
+	json_object_set_new(row, "new_n", json_integer((json_int_t)b->n_samples));
+	if (a->cv >= 0.0)
+		json_object_set_new(row, "old_cv", json_real(a->cv));
+	if (b->cv >= 0.0)
+		json_object_set_new(row, "new_cv", json_real(b->cv));
+	if (isfinite(v.change)) {
+		json_object_set_new(row, "clock", json_string(v.clock));
+		json_object_set_new(row, "old_estimate", json_real(v.old_est));
+		json_object_set_new(row, "new_estimate", json_real(v.new_est));
+		json_object_set_new(row, "change_percent", json_real(v.change));
+		json_object_set_new(row, "ci95_percent", json_pack("[f, f]", v.lo, v.hi));
+		json_object_set_new(row, "p_value", json_real(v.p));
+	}
+	if (v.old_wall_over_cpu > 0)
+		json_object_set_new(row, "old_wall_over_cpu", json_real(v.old_wall_over_cpu));
+	if (v.new_wall_over_cpu > 0)
+		json_object_set_new(row, "new_wall_over_cpu", json_real(v.new_wall_over_cpu));
+	t->regressions += v.regression;
 	t->compared++;
-	json_object_set_new(row, "verdict", json_string(verdict));
-	json_object_set_new(row, "regression", json_boolean(regression));
-	if (why[0])
-		json_object_set_new(row, "why", json_string(why));
+	t->latency_rows++;
+	if (!strcmp(v.verdict, "inconclusive")) {
+		t->inconclusive++;
+		if (!isfinite(v.change))
+			t->inconclusive_data++;
+		else if (strstr(v.why, "not decided"))
+			t->inconclusive_contended++;
+		else if (strstr(v.why, "too noisy"))
+			t->inconclusive_noisy++;
+		else
+			t->inconclusive_unshown++;
+	}
+	json_object_set_new(row, "verdict", json_string(v.verdict));
+	json_object_set_new(row, "regression", json_boolean(v.regression));
+	if (v.why[0])
+		json_object_set_new(row, "why", json_string(v.why));
 	json_array_append_new(rows, row);
 
 	printf("  %-*s ", width, name);
-	if (a->has_median && b->has_median)
-		printf("%9.4g -> %-9.4g", a->median, b->median);
+	if (isfinite(v.change))
+		printf("%9.4g -> %-9.4g %-4s %+7.1f%% [%+.1f, %+.1f]  p %-7.2g", v.old_est, v.new_est,
+		       v.clock, v.change, v.lo, v.hi, v.p);
 	else
-		printf("%21s", "-");
-	if (isfinite(change))
-		printf(" %+7.1f%%", change);
-	else
-		printf(" %8s", "-");
-	if (isfinite(p))
-		printf("  p %-7.2g", p);
-	else
-		printf("  p %-7s", "-");
-	printf("  %s%s%s%s\n", verdict, why[0] ? " (" : "", why, why[0] ? ")" : "");
+		printf("%-63s", "-");
+	printf("  %s%s%s%s\n", v.verdict, v.why[0] ? " (" : "", v.why, v.why[0] ? ")" : "");
+}
+
+/* One line per run: how busy the machine was while it measured, from the noise summaries. */
+static void print_load(const char *which, const struct qx_run_view *v, json_t *report)
+{
+	double load = -1;
+	int preempted = 0, known = 0, total = 0;
+	for (int i = 0; i < v->n_sys; i++)
+		for (int j = 0; j < v->sys[i].n_m; j++) {
+			const struct qx_run_view_measurement *m = &v->sys[i].m[j];
+			total++;
+			if (m->load1_max > load)
+				load = m->load1_max;
+			if (m->preempted >= 0) {
+				known++;
+				preempted += m->preempted;
+			}
+		}
+	json_t *o = json_object();
+	if (load >= 0)
+		json_object_set_new(o, "load1_max", json_real(load));
+	if (known)
+		json_object_set_new(o, "preempted", json_integer(preempted));
+	json_object_set_new(o, "measurements", json_integer(total));
+	json_object_set_new(json_object_get(report, "load"), which, o);
+	if (!total)
+		return;
+	if (load < 0 && !known) {
+		printf("  %s: no record of the machine's load (older results.json)\n", which);
+		return;
+	}
+	printf("  %s: load up to %.2f, %d of %d measurements preempted (wall > %.2f x CPU time)\n",
+	       which, load, preempted, total, QX_PREEMPTED_WALL_OVER_CPU);
 }
 
 static void compare_latency(const struct options *opt, const struct qx_run_view *ov,
@@ -543,6 +578,7 @@ static void compare_latency(const struct options *opt, const struct qx_run_view 
 	json_object_set_new(t->report, "latency", rows);
 	char name[400];
 	int width = 10, any = 0;
+	const int cpus[2] = { online_cpus(ov), online_cpus(nv) };
 	for (int i = 0; i < ov->n_sys; i++)
 		for (int j = 0; j < ov->sys[i].n_m; j++) {
 			measurement_name(ov->sys[i].label, &ov->sys[i].m[j], name, sizeof name);
@@ -555,9 +591,14 @@ static void compare_latency(const struct options *opt, const struct qx_run_view 
 		return;
 	}
 	int unreached = 0;
-	printf("\nlatency (median %s; regressed: slower by more than %g%% with Mann-Whitney "
-	       "p < %g)\n", ov->sys[0].n_m ? ov->sys[0].m[0].unit : "ms/batch", opt->threshold,
-	       opt->alpha);
+	printf("\nlatency (%s: median of the rounds' medians, on wall time, or CPU time when "
+	       "preempted; change with its 95%% interval; REGRESSED: slower by more than %g%%, U "
+	       "test over rounds p < %g, interval above +%g%%)\n",
+	       ov->sys[0].n_m ? ov->sys[0].m[0].unit : "ms/batch", opt->threshold, opt->alpha,
+	       opt->threshold / 2);
+	json_object_set_new(t->report, "load", json_object());
+	print_load("OLD", ov, t->report);
+	print_load("NEW", nv, t->report);
 	for (int i = 0; i < ov->n_sys; i++) {
 		const struct qx_run_view_system *o = &ov->sys[i];
 		const struct qx_run_view_system *n = qx_run_view_system(nv, o->label);
@@ -578,7 +619,7 @@ static void compare_latency(const struct options *opt, const struct qx_run_view 
 					add_note(t, "%s: not measured in NEW", name);
 				continue;
 			}
-			compare_measurement(opt, name, a, b, width, t, rows);
+			compare_measurement(opt, name, a, b, cpus, width, t, rows);
 		}
 	}
 	if (unreached)
@@ -658,6 +699,11 @@ static int finish(const struct options *opt, struct tally *t)
 		result = t->incomparable ? "could not compare (different machines or suites; "
 		                           "--force compares anyway)"
 		                         : "could not compare (nothing in common)";
+	} else if (2 * t->inconclusive > t->latency_rows) {
+		/* Most rows undecided: "no regression" would claim what was not shown. */
+		status = QX_COMPARE_INCOMPARABLE;
+		result = "no regression shown: most latency rows are inconclusive (measure on a "
+		         "quieter machine or with more rounds)";
 	} else {
 		status = QX_COMPARE_OK;
 		result = "no regression";
@@ -665,7 +711,18 @@ static int finish(const struct options *opt, struct tally *t)
 	printf("\nresult: %s", result);
 	if (t->regressions)
 		printf(" (%d finding%s)", t->regressions, t->regressions == 1 ? "" : "s");
+	if (t->latency_rows)
+		printf("; %d of %d latency rows inconclusive", t->inconclusive, t->latency_rows);
+	if (t->inconclusive)
+		printf(" (%d contended multi-thread, %d too noisy, %d change not shown, %d without "
+		       "data)", t->inconclusive_contended, t->inconclusive_noisy,
+		       t->inconclusive_unshown, t->inconclusive_data);
 	printf("\n");
+	json_object_set_new(t->report, "latency_rows", json_integer(t->latency_rows));
+	json_object_set_new(t->report, "inconclusive", json_pack("{s:i, s:i, s:i, s:i, s:i}", "total",
+	                    t->inconclusive, "contended", t->inconclusive_contended, "too_noisy",
+	                    t->inconclusive_noisy, "not_shown", t->inconclusive_unshown,
+	                    "no_data", t->inconclusive_data));
 	json_object_set_new(t->report, "regressions", json_integer(t->regressions));
 	json_object_set_new(t->report, "compared", json_integer(t->compared));
 	json_object_set_new(t->report, "result", json_string(result));
@@ -702,10 +759,9 @@ int qx_compare_main(int argc, char **argv)
 	                                               "run_id", ov.run_id, "started", ov.started));
 	json_object_set_new(t.report, "new", json_pack("{s:s, s:s, s:s}", "path", nv.path,
 	                                               "run_id", nv.run_id, "started", nv.started));
-	json_object_set_new(t.report, "options", json_pack("{s:f, s:f, s:f, s:I, s:b}",
+	json_object_set_new(t.report, "options", json_pack("{s:f, s:f, s:I, s:b}",
 	                    "threshold_percent", opt.threshold, "alpha", opt.alpha,
-	                    "max_cv_percent", opt.max_cv, "min_samples",
-	                    (json_int_t)opt.min_samples, "force", opt.force));
+	                    "min_rounds", (json_int_t)opt.min_rounds, "force", opt.force));
 	json_object_set_new(t.report, "notes", json_array());
 	printf("old: %s (run %s)\nnew: %s (run %s)\n", ov.path, ov.run_id[0] ? ov.run_id : "?",
 	       nv.path, nv.run_id[0] ? nv.run_id : "?");

@@ -13,11 +13,12 @@ enum qx_compare_exit {
 	                              * from NEW, or a latency regression */
 	QX_COMPARE_USAGE = 2,        /* bad command line, or an input that cannot be read */
 	QX_COMPARE_INCOMPARABLE = 3, /* different machines or suites (without --force), nothing
-	                              * in common, or a partial OLD / NEW; a regression found in
-	                              * what could be compared still gives 1 */
+	                              * in common, a partial OLD / NEW, or most latency rows
+	                              * inconclusive; a regression found in what could be
+	                              * compared still gives 1 */
 };
 
-/* qx-bench compare [--threshold PCT] [--alpha P] [--max-cv PCT] [--min-samples N] [--force]
+/* qx-bench compare [--threshold PCT] [--alpha P] [--min-rounds N] [--force]
  *                  [--json FILE] [--ids N] OLD NEW
  * OLD and NEW are results.json files or run folders holding one. */
 int qx_compare_main(int argc, char **argv);

@@ -75,6 +75,50 @@ static int32_t *int_array(struct qx_run_view *v, json_t *arr, const char *where,
 	return out;
 }
 
+/* Per-round medians (what compare's verdict is decided on, measure/verdict.h) and the noise
+ * summary's load and preemption. */
+static int read_rounds(struct qx_run_view *v, json_t *jm, const char *where,
+                       struct qx_run_view_measurement *m)
+{
+	json_t *noise = json_object_get(jm, "noise");
+	m->load1_max = number_or(noise, "load1_max", -1.0);
+	json_t *pre = json_object_get(noise, "preempted");
+	m->preempted = json_is_boolean(pre) ? json_is_true(pre) : -1;
+	json_t *reps = json_object_get(jm, "repetitions");
+	size_t n = json_is_array(reps) ? json_array_size(reps) : 0;
+	if (!n) {
+		note(v, "%s: no repetitions: no per-round medians, latency not decided", where);
+		return 0;
+	}
+	m->round_wall = malloc(n * sizeof *m->round_wall);
+	m->round_cpu = malloc(n * sizeof *m->round_cpu);
+	if (!m->round_wall || !m->round_cpu)
+		return QX_ENOMEM;
+	int have_cpu = 1;
+	for (size_t i = 0; i < n; i++) {
+		json_t *r = json_array_get(reps, i);
+		json_t *w = json_object_get(r, "median"), *c = json_object_get(r, "cpu_median");
+		if (!json_is_number(w)) {
+			note(v, "%s.repetitions[%zu].median: not a number: rounds ignored", where, i);
+			free(m->round_wall);
+			free(m->round_cpu);
+			m->round_wall = m->round_cpu = NULL;
+			return 0;
+		}
+		m->round_wall[i] = json_number_value(w);
+		if (json_is_number(c))
+			m->round_cpu[i] = json_number_value(c);
+		else
+			have_cpu = 0;
+	}
+	if (!have_cpu) {
+		free(m->round_cpu);
+		m->round_cpu = NULL;
+	}
+	m->rounds = n;
+	return 0;
+}
+
 static int read_measurement(struct qx_run_view *v, json_t *jm, const char *where,
                             const char *kernels_default, struct qx_run_view_measurement *m)
 {
@@ -109,6 +153,9 @@ static int read_measurement(struct qx_run_view *v, json_t *jm, const char *where
 	} else {
 		note(v, "%s: no samples: median only, no significance test", where);
 	}
+	int rc = read_rounds(v, jm, where, m);
+	if (rc)
+		return rc;
 	struct qx_summary s;
 	if (m->samples && qx_stats_summarize(m->samples, m->n_samples, &s, NULL) == 0) {
 		m->median = s.median;
@@ -362,8 +409,11 @@ void qx_run_view_free(struct qx_run_view *v)
 {
 	for (int i = 0; i < v->n_sys; i++) {
 		free(v->sys[i].pred);
-		for (int j = 0; j < v->sys[i].n_m; j++)
+		for (int j = 0; j < v->sys[i].n_m; j++) {
 			free(v->sys[i].m[j].samples);
+			free(v->sys[i].m[j].round_wall);
+			free(v->sys[i].m[j].round_cpu);
+		}
 		free(v->sys[i].m);
 	}
 	free(v->sys);

@@ -11,7 +11,8 @@
  *   fp32 {images, correct, accuracy, predictions [...], measurements [...]},
  *   plugins [{label, error | images, correct, accuracy, predictions, measurements,
  *             kernel_sets [{name, measurements}]}],
- *   measurement {kernels, threads, batch, unit, samples [...], median, cv}. */
+ *   measurement {kernels, threads, batch, unit, samples [...], median, cv,
+ *                repetitions [{median, cpu_median}], noise {load1_max, preempted}}. */
 #ifndef QX_COMPARE_RUN_VIEW_H
 #define QX_COMPARE_RUN_VIEW_H
 
@@ -30,6 +31,12 @@ struct qx_run_view_measurement {
 	double median;             /* of the samples, else the stored median */
 	int has_median;
 	double cv;                 /* of the samples, else the stored cv, else -1 */
+	double *round_wall;        /* owned: repetitions[].median (ms), one per round; NULL when
+	                            * the file has none */
+	double *round_cpu;         /* owned: repetitions[].cpu_median, NULL when any is missing */
+	size_t rounds;
+	double load1_max;          /* noise.load1_max, -1 when absent */
+	int preempted;             /* noise.preempted: 1, 0, or -1 when absent */
 };
 
 struct qx_run_view_system {

@@ -6,7 +6,9 @@
  * worker threads), and captures, through a reporter of its own:
  *   - Google Benchmark's real time per iteration of every repetition (rep_real_s);
  *   - every single call's time, taken by the shim with clock_gettime(CLOCK_MONOTONIC) around
- *     each run_once (samples_s). Google Benchmark keeps no per-iteration samples and its
+ *     each run_once (samples_s), and the calling thread's CPU time of that call
+ *     (CLOCK_THREAD_CPUTIME_ID, cpu_samples_s): time slices lost to other processes show in
+ *     the first only. Google Benchmark keeps no per-iteration samples and its
  *     repetition means hide the tail, so the statistics (median, p99, Mann-Whitney) use these.
  * Google Benchmark first grows the iteration count until one repetition lasts min_time_s and
  * discards those probing runs (and the warm-up); samples_s holds only the calls of the reported
@@ -58,6 +60,8 @@ struct qx_gbench_result {
 	double *rep_real_s;        /* per repetition: real time per iteration, seconds (GB's) */
 	int64_t *rep_iterations;   /* per repetition: iterations (identical after the first) */
 	double *samples_s;         /* per call of run_once in reported repetitions, seconds */
+	double *cpu_samples_s;     /* the same calls' CPU time of the calling thread
+	                            * (CLOCK_THREAD_CPUTIME_ID), seconds: n_samples of them */
 	size_t n_samples;
 	size_t *rep_first_sample;  /* repetitions + 1 offsets into samples_s */
 	char **warnings;           /* Google Benchmark's context warnings, one per string */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "measure/noise_summary.h"
 #include "measure/stats.h"
 
 int qx_latency_name(const struct qx_latency_spec *spec, char *buf, size_t size,
@@ -53,6 +54,37 @@ static json_t *kept_samples(const double *ms, size_t n, size_t max, int *thinned
 	return a;
 }
 
+int qx_latency_round_medians(const struct qx_gbench_result *res, int cpu, double *out)
+{
+	const double *x = cpu ? res->cpu_samples_s : res->samples_s;
+	for (int r = 0; r < res->repetitions; r++) {
+		size_t a = res->rep_first_sample[r], b = res->rep_first_sample[r + 1];
+		out[r] = 0.0;
+		if (b <= a || !x)
+			continue;
+		double *ms = to_ms(x + a, b - a);
+		struct qx_summary s;
+		if (!ms)
+			return QX_ENOMEM;
+		if (qx_stats_summarize(ms, b - a, &s, NULL) == 0)
+			out[r] = s.median;
+		free(ms);
+	}
+	return 0;
+}
+
+static void add_noise_fields(json_t *rep, const struct qx_noise_round *z)
+{
+	if (z->nivcsw >= 0)
+		json_object_set_new(rep, "nivcsw", json_integer(z->nivcsw));
+	if (z->busy >= 0)
+		json_object_set_new(rep, "busy", json_real(z->busy));
+	if (z->steal >= 0)
+		json_object_set_new(rep, "steal", json_real(z->steal));
+	if (z->load1 >= 0)
+		json_object_set_new(rep, "load1", json_real(z->load1));
+}
+
 int qx_latency_json(const struct qx_latency_spec *spec, const struct qx_gbench_result *res,
                     json_t **out, struct qx_error *err)
 {
@@ -73,15 +105,46 @@ int qx_latency_json(const struct qx_latency_spec *spec, const struct qx_gbench_r
 		free(ms);
 		return qx_fail_wrap(err, "%s", name);
 	}
+	double *cpu_ms = res->cpu_samples_s ? to_ms(res->cpu_samples_s, res->n_samples) : NULL;
+	size_t nr = (size_t)res->repetitions;
+	double *wall_rm = malloc(sizeof(double) * (nr ? nr : 1));
+	double *cpu_rm = malloc(sizeof(double) * (nr ? nr : 1));
+	struct qx_summary cpu_sum = { 0 };
+	if ((res->cpu_samples_s && !cpu_ms) || !wall_rm || !cpu_rm ||
+	    qx_latency_round_medians(res, 0, wall_rm) ||
+	    (cpu_ms && qx_latency_round_medians(res, 1, cpu_rm)) ||
+	    (cpu_ms && qx_stats_summarize(cpu_ms, res->n_samples, &cpu_sum, NULL))) {
+		free(ms);
+		free(cpu_ms);
+		free(wall_rm);
+		free(cpu_rm);
+		return qx_fail_nomem(err, "recording latency");
+	}
 	json_t *reps = json_array();
 	for (int r = 0; r < res->repetitions; r++) {
-		size_t a = res->rep_first_sample[r], b = res->rep_first_sample[r + 1];
-		struct qx_summary rs = { 0 };
-		if (b > a && qx_stats_summarize(ms + a, b - a, &rs, NULL) != 0)
-			rs.median = 0.0;
-		json_array_append_new(reps, json_pack("{s:I, s:f, s:f}", "iterations",
-		                                      (json_int_t)res->rep_iterations[r], "real_ms",
-		                                      res->rep_real_s[r] * 1e3, "median", rs.median));
+		json_t *rep = json_pack("{s:I, s:f, s:f}", "iterations",
+		                        (json_int_t)res->rep_iterations[r], "real_ms",
+		                        res->rep_real_s[r] * 1e3, "median", wall_rm[r]);
+		if (cpu_ms)
+			json_object_set_new(rep, "cpu_median", json_real(cpu_rm[r]));
+		if (spec->noise)
+			add_noise_fields(rep, &spec->noise[r]);
+		json_array_append_new(reps, rep);
+	}
+	struct qx_noise_input ni = {
+		.wall_ms = ms, .cpu_ms = cpu_ms, .n = res->n_samples, .wall_round_ms = wall_rm,
+		.cpu_round_ms = cpu_ms ? cpu_rm : NULL, .rounds = nr, .noise = spec->noise,
+		.cv = sum.cv, .ci_target_percent = spec->ci_target_percent,
+	};
+	json_t *noise = NULL;
+	rc = qx_noise_summary_json(&ni, &noise, err);
+	free(wall_rm);
+	free(cpu_rm);
+	if (rc) {
+		json_decref(reps);
+		free(ms);
+		free(cpu_ms);
+		return rc;
 	}
 	json_t *warnings = json_array();
 	for (int i = 0; i < res->n_warnings; i++)
@@ -104,7 +167,15 @@ int qx_latency_json(const struct qx_latency_spec *spec, const struct qx_gbench_r
 	json_object_set_new(m, "max", json_real(sum.max));
 	json_object_set_new(m, "samples", kept_samples(ms, res->n_samples, max, &thinned));
 	json_object_set_new(m, "samples_thinned", json_boolean(thinned));
+	if (cpu_ms) {
+		json_object_set_new(m, "cpu_samples", kept_samples(cpu_ms, res->n_samples, max,
+		                                                   &thinned));
+		json_object_set_new(m, "cpu", json_pack("{s:f, s:f, s:f, s:f}", "median",
+		                                        cpu_sum.median, "mean", cpu_sum.mean, "p99",
+		                                        cpu_sum.p99, "cv", cpu_sum.cv));
+	}
 	json_object_set_new(m, "repetitions", reps);
+	json_object_set_new(m, "noise", noise);
 	json_object_set_new(m, "warmup_s", json_real(spec->warmup_s));
 	json_object_set_new(m, "min_time_s", json_real(spec->min_time_s));
 	json_object_set_new(m, "gbench_name", json_string(name));
@@ -116,6 +187,7 @@ int qx_latency_json(const struct qx_latency_spec *spec, const struct qx_gbench_r
 	if (spec->pool)
 		json_object_set_new(m, "pool", qx_pool_json(spec->pool));
 	free(ms);
+	free(cpu_ms);
 	*out = m;
 	return 0;
 }

@@ -6,8 +6,13 @@
  *    "n": all timed inferences, "median", "mean", "stddev", "p90", "p99", "cv", "min", "max",
  *    "samples": [ms per inference, in time order; at most max_samples of them],
  *    "samples_thinned": true when samples holds an evenly spaced subset of the n inferences,
+ *    "cpu_samples": [the same inferences' CPU time of the calling thread, ms],
+ *    "cpu": {"median", "mean", "p99", "cv"} of all n CPU times,
  *    "repetitions": [{"iterations", "real_ms" (Google Benchmark's time per iteration),
- *                     "median" (of that repetition's inferences, ms)}...],
+ *                     "median" (of that repetition's inferences, ms), "cpu_median",
+ *                     "nivcsw", "busy", "steal", "load1" (measure/noise.h; absent when
+ *                     unknown)}...],
+ *    "noise": what measure/noise_summary.c makes of it (docs/measurement.md),
  *    "warmup_s", "min_time_s", "gbench_name", "gbench_json" (path, when written),
  *    "cpu_scaling": true | false | null (unknown), "warnings": [Google Benchmark's],
  *    "pool": {"threads", "pinned", "policy", "pus"} (when the spec names the pool)}
@@ -22,6 +27,7 @@
 #include <jansson.h>
 
 #include "measure/gbench_shim.h"
+#include "measure/noise.h"
 #include "measure/pool.h"
 #include "util/error.h"
 
@@ -43,7 +49,15 @@ struct qx_latency_spec {
 	size_t max_samples;        /* samples kept in the JSON; 0 means QX_LATENCY_MAX_SAMPLES */
 	const struct qx_pool *pool;/* the pool run_once uses, or NULL: when set, its threads must
 	                            * equal threads and qx_pool_json is recorded as "pool" */
+	const struct qx_noise_round *noise; /* per repetition (round): what the machine did, or
+	                            * NULL; only read during qx_latency_json */
+	double ci_target_percent;  /* the precision the rounds aimed at (for the noise warnings) */
 };
+
+/* Per-repetition medians of res's samples in ms: wall time (cpu == 0) or the calling thread's
+ * CPU time (cpu != 0) into out[res->repetitions]; a repetition without samples gets 0.
+ * QX_ENOMEM. */
+int qx_latency_round_medians(const struct qx_gbench_result *res, int cpu, double *out);
 
 /* Google Benchmark's name for a measurement: "<system>/<kernels>/threads:<t>/batch:<b>"
  * (tools/compare.py matches benchmarks by name). Writes at most size bytes; returns 0, or

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ struct qx_pool_worker {
 	struct qx_pool *pool;
 	int index;                 /* 1..n-1 */
 	pthread_t thread;
+	_Atomic int tid;           /* the kernel's thread id, set by the worker when it starts */
 };
 
 struct qx_pool {
@@ -111,6 +113,7 @@ static void *worker_main(void *arg)
 	struct qx_pool_worker *w = arg;
 	struct qx_pool *p = w->pool;
 	uint32_t seen = 0;
+	atomic_store(&w->tid, (int)syscall(SYS_gettid));
 	for (;;) {
 		if (!spin_until_changed(&p->generation, seen, spin_budget(p))) {
 			/* Announce the sleep before checking the word once more (inside futex_wait):
@@ -271,6 +274,11 @@ int qx_pool_create(int n_threads, int pin, struct qx_pool **out, struct qx_error
 		}
 		p->started++;
 	}
+	/* Each worker publishes its thread id as its first act; waiting for them here means
+	 * qx_pool_worker_tids never hands out a 0 to a measurement's first round. */
+	for (int i = 1; i < n_threads; i++)
+		while (atomic_load(&p->workers[i - 1].tid) == 0)
+			sched_yield();
 	if (p->pinned) {
 		int rc = bind_threads(p, unit, err);
 		if (rc) {
@@ -280,6 +288,14 @@ int qx_pool_create(int n_threads, int pin, struct qx_pool **out, struct qx_error
 	}
 	*out = p;
 	return 0;
+}
+
+int qx_pool_worker_tids(const struct qx_pool *p, int *tids, int n)
+{
+	int k = 0;
+	for (int i = 1; i < p->n_threads && k < n; i++)
+		tids[k++] = atomic_load((_Atomic int *)&p->workers[i - 1].tid);
+	return k;
 }
 
 void qx_pool_run(struct qx_pool *p, int64_t total, qx_pool_fn fn, void *ctx)

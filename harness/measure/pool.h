@@ -53,6 +53,11 @@ int qx_pool_pinned(const struct qx_pool *pool);
  * threads. */
 int qx_pool_describe(const struct qx_pool *pool, int *pu_os_index, int n);
 
+/* Fills tids[k] (k < n) with the kernel thread id of worker k + 1 (every worker has one once
+ * qx_pool_create returns), for reading its scheduler counters in /proc. Returns the number filled: threads - 1 at
+ * most. */
+int qx_pool_worker_tids(const struct qx_pool *pool, int *tids, int n);
+
 /* {"threads": n, "pinned": true|false, "policy": "one thread per core, caller is thread 0",
  *  "pus": [os index per thread]} (pus omitted when unpinned), a new reference. */
 json_t *qx_pool_json(const struct qx_pool *pool);

@@ -103,3 +103,59 @@ int qx_stats_speedup(const double *a, size_t na, const double *b, size_t nb,
 	gsl_rng_free(rng);
 	return 0;
 }
+
+/* Shared by both bootstraps: ratio of resampled medians, or one resampled median when a is
+ * NULL. */
+static int bootstrap(const double *a, size_t na, const double *b, size_t nb, unsigned long seed,
+                     struct qx_median_ci *out, struct qx_error *err)
+{
+	double *buf = malloc((na > nb ? na : nb) * sizeof *buf);
+	double *stat = malloc(QX_SPEEDUP_RESAMPLES * sizeof *stat);
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (!buf || !stat || !rng) {
+		free(buf);
+		free(stat);
+		if (rng)
+			gsl_rng_free(rng);
+		return qx_fail_nomem(err, "bootstrapping a median");
+	}
+	memcpy(buf, b, nb * sizeof *buf);
+	double mb = gsl_stats_median(buf, 1, nb), ma = 1.0;
+	if (a) {
+		memcpy(buf, a, na * sizeof *buf);
+		ma = gsl_stats_median(buf, 1, na);
+	}
+	out->median = mb / ma;
+	gsl_rng_set(rng, seed);
+	for (int r = 0; r < QX_SPEEDUP_RESAMPLES; r++) {
+		double ra = a ? resampled_median(rng, a, na, buf) : 1.0;
+		stat[r] = resampled_median(rng, b, nb, buf) / ra;
+	}
+	gsl_sort(stat, 1, QX_SPEEDUP_RESAMPLES);
+	out->lo = gsl_stats_quantile_from_sorted_data(stat, 1, QX_SPEEDUP_RESAMPLES, 0.025);
+	out->hi = gsl_stats_quantile_from_sorted_data(stat, 1, QX_SPEEDUP_RESAMPLES, 0.975);
+	free(buf);
+	free(stat);
+	gsl_rng_free(rng);
+	return 0;
+}
+
+int qx_stats_median_ci(const double *x, size_t n, unsigned long seed, struct qx_median_ci *out,
+                       struct qx_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (n == 0)
+		return qx_fail(err, QX_EINVAL, "median interval: no values (expected at least one)");
+	int rc = check_finite(x, n, "values", err);
+	return rc ? rc : bootstrap(NULL, 0, x, n, seed, out, err);
+}
+
+int qx_stats_ratio_ci(const double *a, size_t na, const double *b, size_t nb, unsigned long seed,
+                      struct qx_median_ci *out, struct qx_error *err)
+{
+	memset(out, 0, sizeof *out);
+	int rc = check_times(a, na, "A", err);
+	if (!rc)
+		rc = check_times(b, nb, "B", err);
+	return rc ? rc : bootstrap(a, na, b, nb, seed, out, err);
+}

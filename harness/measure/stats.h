@@ -46,6 +46,25 @@ struct qx_speedup {
 int qx_stats_speedup(const double *a, size_t na, const double *b, size_t nb,
                      struct qx_speedup *out, struct qx_error *err);
 
+/* The median of n values (e.g. one measurement's per-round medians) with a 95% percentile-
+ * bootstrap interval: QX_SPEEDUP_RESAMPLES resamples with replacement from MT19937 seeded with
+ * seed (the same values always give the same interval). Rounds, not single inferences, are
+ * what is resampled when x holds round medians: inferences within a round share the machine's
+ * state (another process's time slice, the clock), so they are not independent draws, while
+ * interleaved rounds are much closer to it (Kalibera and Jones: resample at the level whose
+ * variation dominates). QX_EINVAL when n == 0 or a value is not finite; QX_ENOMEM. */
+struct qx_median_ci {
+	double median, lo, hi;
+};
+
+int qx_stats_median_ci(const double *x, size_t n, unsigned long seed, struct qx_median_ci *out,
+                       struct qx_error *err);
+
+/* Median of the ratio median(b) / median(a) with a 95% percentile-bootstrap interval, resampling
+ * a and b independently (same generator and seed rule as above). Times must be positive. */
+int qx_stats_ratio_ci(const double *a, size_t na, const double *b, size_t nb, unsigned long seed,
+                      struct qx_median_ci *out, struct qx_error *err);
+
 /* Mann-Whitney U test (Wilcoxon rank-sum), two-sided, normal approximation with tie and
  * continuity correction, the formula of scipy.stats.mannwhitneyu(a, b, use_continuity=True,
  * alternative="two-sided", method="asymptotic") (Google Benchmark's compare.py calls

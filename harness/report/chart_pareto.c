@@ -31,6 +31,107 @@ static int by_latency(const void *a, const void *b)
 	return (p->acc < q->acc) - (p->acc > q->acc);
 }
 
+/* Label placement: front points carry their name, placed where it covers no mark, no other
+ * label and no part of the front line. Text width is estimated from its length (11.5 px font,
+ * about 6.4 px per character); each label tries positions around its point, nearest first, and
+ * a name that fits nowhere is left to the tooltip and the list under the chart. */
+#define CHAR_W 6.4
+#define LABEL_H 13.0
+#define MARK_R 8.0
+
+struct box {
+	double x0, y0, x1, y1;
+};
+
+static int boxes_meet(const struct box *a, const struct box *b)
+{
+	return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
+}
+
+/* The front staircase's segments as thin boxes. */
+static int front_boxes(const struct qx_scale *x, const struct qx_scale *y, const struct point *pts,
+                       int n, struct box *out)
+{
+	int k = 0, first = 1;
+	double px0 = 0, py0 = 0;
+	for (int i = 0; i < n; i++) {
+		if (!pts[i].front)
+			continue;
+		double px = qx_scale_px(x, pts[i].ms), py = qx_scale_px(y, pts[i].acc);
+		if (!first) {
+			out[k++] = (struct box){ px0, py0 - 1, px + 1, py0 + 1 };           /* across */
+			out[k++] = (struct box){ px - 1, fmin(py, py0), px + 1, fmax(py, py0) }; /* up */
+		}
+		px0 = px;
+		py0 = py;
+		first = 0;
+	}
+	if (!first)
+		out[k++] = (struct box){ px0, py0 - 1, X1, py0 + 1 };
+	return k;
+}
+
+static void place_labels(struct qx_html *h, const struct qx_scale *x, const struct qx_scale *y,
+                         const struct point *pts, int n)
+{
+	/* Obstacles: every mark, the front's segments, then the labels placed so far. */
+	struct box *ob = malloc(sizeof *ob * (size_t)(4 * n + 2)); /* marks, 2 per front step + 1, labels */
+	if (!ob) {
+		h->failed = 1;
+		return;
+	}
+	int n_ob = 0;
+	for (int i = 0; i < n; i++) {
+		double px = qx_scale_px(x, pts[i].ms), py = qx_scale_px(y, pts[i].acc);
+		ob[n_ob++] = (struct box){ px - MARK_R, py - MARK_R, px + MARK_R, py + MARK_R };
+	}
+	n_ob += front_boxes(x, y, pts, n, ob + n_ob);
+	static const double at[][2] = { /* offset of the text box's nearest corner: dx, dy */
+		{ 10, -10 }, { 10, 10 }, { -10, -10 }, { -10, 10 }, { 0, -14 }, { 0, 14 },
+		{ 10, -26 }, { 10, 26 }, { -10, -26 }, { -10, 26 }, { 0, -30 }, { 0, 30 },
+		{ 24, -42 }, { 24, 42 }, { -24, -42 }, { -24, 42 },
+	};
+	int dropped = 0;
+	for (int i = 0; i < n; i++) {
+		if (!pts[i].front)
+			continue;
+		char text[300];
+		snprintf(text, sizeof text, "%s (%s)", pts[i].sys->label, pts[i].kernels);
+		double w = CHAR_W * (double)strlen(text), px = qx_scale_px(x, pts[i].ms);
+		double py = qx_scale_px(y, pts[i].acc);
+		int placed = 0;
+		for (size_t c = 0; c < sizeof at / sizeof at[0] && !placed; c++) {
+			double dx = at[c][0], dy = at[c][1];
+			double bx0 = dx > 0 ? px + dx : dx < 0 ? px + dx - w : px - w / 2;
+			double by0 = dy < 0 ? py + dy - LABEL_H : py + dy;
+			struct box b = { bx0, by0, bx0 + w, by0 + LABEL_H };
+			if (b.x0 < X0 + 2 || b.x1 > X1 - 2 || b.y0 < Y0 || b.y1 > Y1 - 2)
+				continue;
+			int clear = 1;
+			for (int k = 0; k < n_ob && clear; k++)
+				clear = !boxes_meet(&b, &ob[k]);
+			if (!clear)
+				continue;
+			ob[n_ob++] = b;
+			placed = 1;
+			/* Baseline 3 px above the box's bottom; a leader line when the label sits away
+			 * from its point. */
+			if (fabs(dy) > 14)
+				qx_html_printf(h, "<line class=\"leader\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+				               "y2=\"%.1f\"/>\n", px, py + (dy < 0 ? -6 : 6),
+				               dx > 0 ? b.x0 : dx < 0 ? b.x1 : px, dy < 0 ? b.y1 : b.y0);
+			qx_html_printf(h, "<text class=\"point-label\" x=\"%.1f\" y=\"%.1f\" "
+			               "data-box=\"%.1f %.1f %.1f %.1f\">", b.x0, b.y1 - 3, b.x0, b.y0,
+			               w, LABEL_H);
+			qx_html_text(h, text);
+			qx_html_raw(h, "</text>\n");
+		}
+		dropped += !placed;
+	}
+	qx_html_printf(h, "<g class=\"labels-dropped\" data-count=\"%d\"/>\n", dropped);
+	free(ob);
+}
+
 static void legend(struct qx_html *h, const struct qx_rep *r, const char **ksets, int n_ksets,
                    const struct point *pts, int n)
 {
@@ -180,19 +281,15 @@ void qx_chart_pareto(struct qx_html *h, const struct qx_rep *r)
 		qx_svg_marker(h, p->shape, qx_scale_px(&x, p->ms), qx_scale_px(&y, p->acc), 6,
 		              qx_svg_color(p->sys->color), "point", tip);
 	}
-	/* Front points carry their name; the others are told apart by the legend. */
-	for (int i = 0; i < n; i++) {
+	place_labels(h, &x, &y, pts, n);
+	legend(h, r, ksets, n_ksets, pts, n);
+	qx_html_raw(h, "</svg>\n<p class=\"front-list\">On the Pareto front, fastest first: ");
+	for (int i = 0, k = 0; i < n; i++) {
 		if (!pts[i].front)
 			continue;
-		double px = qx_scale_px(&x, pts[i].ms), py = qx_scale_px(&y, pts[i].acc);
-		int left = px > X1 - 140;
-		qx_html_printf(h, "<text class=\"point-label\" x=\"%.1f\" y=\"%.1f\" "
-		               "text-anchor=\"%s\">", left ? px - 10 : px + 10, py - 9,
-		               left ? "end" : "start");
+		qx_html_raw(h, k++ ? ", " : "");
 		qx_html_textf(h, "%s (%s)", pts[i].sys->label, pts[i].kernels);
-		qx_html_raw(h, "</text>\n");
 	}
-	legend(h, r, ksets, n_ksets, pts, n);
-	qx_html_raw(h, "</svg>\n</figure>\n");
+	qx_html_raw(h, ".</p>\n</figure>\n");
 	free(pts);
 }

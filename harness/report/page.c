@@ -1,5 +1,6 @@
 /* report.html as a whole: one self-contained page (inline style and SVG, no script, nothing
  * fetched), so it opens the same from a results folder, a mail attachment or a CI artifact. */
+#include <math.h>
 #include <string.h>
 
 #include "report/charts.h"
@@ -57,6 +58,8 @@ static const char style[] =
 	"svg .legend-title{font-weight:600}\n"
 	"svg .point{stroke:#fff;stroke-width:1.5}\n"
 	"svg .point-label{font-size:11.5px}\n"
+	"svg .leader{stroke:#9ca3af;stroke-width:1}\n"
+	".front-list{color:var(--muted);font-size:12.5px;margin:6px 0 0}\n"
 	"svg .pareto-front,svg .pareto-front-key{fill:none;stroke:#374151;stroke-width:1.5;"
 	"stroke-dasharray:5 3}\n"
 	"svg .whisker{stroke:#111827;stroke-width:1.4;fill:none}\n"
@@ -68,9 +71,18 @@ static const char style[] =
 	"svg .placeholder-box{fill:#f8fafc;stroke:var(--line);stroke-dasharray:4 3}\n"
 	"svg .placeholder-text{fill:var(--muted);font-size:14px}\n"
 	".notes li{color:var(--muted)}\n"
-	"footer{color:var(--muted);font-size:12px;margin-top:32px}\n"
 	".partial{background:#fef2f2;border:1px solid #fecaca;color:var(--bad);border-radius:8px;"
 	"padding:10px 14px;margin:0 0 18px;font-weight:600}\n"
+	"footer{color:var(--muted);font-size:12px;margin-top:32px;overflow-wrap:anywhere}\n"
+	".noise{color:var(--muted);font-size:11.5px;white-space:nowrap}\n"
+	".warn{color:#b45309;font-weight:600;cursor:help}\n"
+	/* 800 px wide: the table fits without scrolling sideways (headers wrap, cells tighten,
+	 * the legend column of the charts scales with the svg). */
+	"@media (max-width:1000px){main{padding:16px 8px 32px}"
+	"th,td{padding:5px 3px}thead th,tbody th,.num,td.ok,.noise{white-space:normal}"
+	"thead th{font-size:11px}table{font-size:12px}.kset{font-size:11px}"
+	".unit,.ci,.plugin-meta,.noise{font-size:10.5px}tr.error-row th{max-width:120px}"
+	".mismatch{min-width:0}.meta{grid-template-columns:1fr}}\n"
 	"</style>\n";
 
 static void meta_item(struct qx_html *h, const char *key, const char *value)
@@ -168,6 +180,29 @@ static void partial_banner(struct qx_html *h, const struct qx_rep *r)
 	            "plugins and measurements were not run.</p>\n");
 }
 
+/* How busy the machine was while latency was measured (each measurement's noise summary). */
+static void load_item(struct qx_html *h, const struct qx_rep *r, char *buf, size_t size)
+{
+	double load = -1;
+	int total = 0, preempted = 0, warned = 0;
+	for (int i = 0; i < r->n_sys; i++)
+		for (int j = 0; j < r->sys[i].n_meas; j++) {
+			const struct qx_rep_meas *m = &r->sys[i].meas[j];
+			total++;
+			if (isfinite(m->load1) && m->load1 > load)
+				load = m->load1;
+			preempted += m->preempted == 1;
+			warned += m->warnings != NULL;
+		}
+	if (!total || load < 0)
+		return;
+	json_t *cpus = json_object_get(r->machine, "online_cpus");
+	snprintf(buf, size, "load up to %.2f on %lld CPUs; %d of %d measurements preempted by "
+	         "other processes, %d with noise warnings (\xe2\x9a\xa0 in the table)", load,
+	         (long long)json_integer_value(cpus), preempted, total, warned);
+	meta_item(h, "measured", buf);
+}
+
 static void header(struct qx_html *h, const struct qx_rep *r)
 {
 	qx_html_raw(h, "<header><h1>qx-bench report: ");
@@ -175,8 +210,11 @@ static void header(struct qx_html *h, const struct qx_rep *r)
 	qx_html_raw(h, "</h1><p class=\"subtitle\">Post-training int8 quantization: accuracy, "
 	            "size and latency of each plugin's model against the fp32 baseline.</p>\n"
 	            "<dl class=\"meta\">\n");
-	meta_item(h, "suite", r->suite_path[0] ? r->suite_path : r->suite_name);
-	meta_item(h, "model", r->model);
+	char suite[4096], model[4096];
+	qx_rep_clean_path(r->suite_path, suite, sizeof suite);
+	qx_rep_clean_path(r->model, model, sizeof model);
+	meta_item(h, "suite", r->suite_path[0] ? suite : r->suite_name);
+	meta_item(h, "model", r->model[0] ? model : "");
 	char buf[1024];
 	const struct qx_rep_system *fp32 = qx_rep_fp32(r);
 	if (fp32 && fp32->images >= 0) {
@@ -190,6 +228,7 @@ static void header(struct qx_html *h, const struct qx_rep *r)
 	machine_line(r, buf, sizeof buf);
 	meta_item(h, "machine", buf);
 	kernel_sets_item(h, r);
+	load_item(h, r, buf, sizeof buf);
 	meta_item(h, "run", r->run_id);
 	meta_item(h, "run kind", json_string_value(json_object_get(r->root, "tag")));
 	meta_item(h, "started", r->started);
@@ -237,8 +276,10 @@ void qx_report_page(struct qx_html *h, const struct qx_rep *r)
 	qx_chart_speedup(h, r);
 	qx_html_raw(h, "</section>\n");
 	notes(h, r);
+	char clean[4096];
+	qx_rep_clean_path(r->path, clean, sizeof clean);
 	qx_html_raw(h, "<footer>Generated from ");
-	qx_html_text(h, r->path);
+	qx_html_text(h, clean);
 	qx_html_raw(h, " by qx-bench; results.json is the record, this page is rebuilt from it "
 	            "(<code>qx-bench report RESULTS.json</code>).</footer>\n</main>\n</body>\n"
 	            "</html>\n");

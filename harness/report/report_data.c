@@ -128,6 +128,43 @@ static int has_meas(const struct qx_rep_system *s, const char *kernels, int thre
 	return 0;
 }
 
+/* The noise figures the table shows beside a median (docs/measurement.md, "Noise"); absent
+ * ones (older files) stay NaN / -1 / NULL. */
+static void read_noise(json_t *j, struct qx_rep_meas *m)
+{
+	json_t *noise = json_object_get(j, "noise");
+	json_t *p99 = json_object_get(j, "p99"), *cv = json_object_get(j, "cv");
+	m->p99_ms = json_is_number(p99) ? json_number_value(p99) : NAN;
+	m->cv = json_is_number(cv) ? json_number_value(cv) : NAN;
+	json_t *ci = json_object_get(noise, "median_ci95");
+	m->ci_lo_ms = json_is_number(json_array_get(ci, 0)) ? json_number_value(json_array_get(ci, 0))
+	                                                    : NAN;
+	m->ci_hi_ms = json_is_number(json_array_get(ci, 1)) ? json_number_value(json_array_get(ci, 1))
+	                                                    : NAN;
+	json_t *pre = json_object_get(noise, "preempted");
+	m->preempted = json_is_boolean(pre) ? json_is_true(pre) : -1;
+	json_t *load = json_object_get(noise, "load1_max");
+	m->load1 = json_is_number(load) ? json_number_value(load) : NAN;
+	json_t *w = json_object_get(noise, "warnings");
+	size_t len = 0, i;
+	json_t *e;
+	json_array_foreach(w, i, e)
+		len += json_is_string(e) ? strlen(json_string_value(e)) + 2 : 0;
+	if (len) {
+		char *all = malloc(len + 1);
+		if (all) {
+			all[0] = '\0';
+			json_array_foreach(w, i, e)
+				if (json_is_string(e)) {
+					if (all[0])
+						strcat(all, "; ");
+					strcat(all, json_string_value(e));
+				}
+		}
+		m->warnings = all;
+	}
+}
+
 /* Appends one measurement to s; malformed ones are left out with a note. -1: out of memory. */
 static int read_meas(struct qx_rep *r, struct qx_rep_system *s, json_t *j, const char *kset,
                      const char *where)
@@ -199,6 +236,7 @@ static int read_meas(struct qx_rep *r, struct qx_rep_system *s, json_t *j, const
 	if (!grown)
 		return -1;
 	s->meas = grown;
+	read_noise(j, &m);
 	s->meas[s->n_meas++] = m;
 	return 0;
 }
@@ -332,7 +370,6 @@ static int read_document(struct qx_rep *r, struct qx_error *err)
 	} else if (fp32) {
 		note(r, "fp32: not an object: left out");
 	}
-	int color = 1;
 	for (size_t i = 0; i < n_plugins; i++) {
 		json_t *p = json_array_get(plugins, i);
 		char where[300];
@@ -354,11 +391,90 @@ static int read_document(struct qx_rep *r, struct qx_error *err)
 			s->images = s->correct = s->model_bytes = -1;
 			continue;
 		}
-		s->color = color++;
 		if (read_system(r, s, p, where))
 			return qx_fail_nomem(err, "reading results for the report");
 	}
 	return 0;
+}
+
+int qx_rep_color_of(const char *label)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *c = (const unsigned char *)label; *c; c++)
+		h = (h ^ *c) * 16777619u;
+	return 1 + (int)(h % QX_REP_COLORS);
+}
+
+static int by_label(const void *a, const void *b)
+{
+	return strcmp((*(const struct qx_rep_system *const *)a)->label,
+	              (*(const struct qx_rep_system *const *)b)->label);
+}
+
+/* fp32 grey; each plugin its label's colour, the next free one on a collision (labels in
+ * alphabetical order, so the suite's order does not matter). */
+static void assign_colors(struct qx_rep *r)
+{
+	struct qx_rep_system *by[64];
+	int n = 0, used[QX_REP_COLORS + 1] = { 0 };
+	for (int i = 0; i < r->n_sys && n < 64; i++)
+		if (!r->sys[i].is_fp32)
+			by[n++] = &r->sys[i];
+	qsort(by, (size_t)n, sizeof by[0], by_label);
+	for (int i = 0; i < n; i++) {
+		int c = qx_rep_color_of(by[i]->label);
+		for (int k = 0; k < QX_REP_COLORS && used[c]; k++)
+			c = c % QX_REP_COLORS + 1;
+		used[c] = 1;
+		by[i]->color = c;
+	}
+}
+
+void qx_rep_clean_path(const char *path, char *out, size_t size)
+{
+	/* Segments kept so far, as offsets into out; ".." pops one unless there is none. */
+	size_t starts[256];
+	int depth = 0, absolute = path[0] == '/';
+	size_t len = 0;
+	if (size == 0)
+		return;
+	out[0] = '\0';
+	if (absolute && size > 1) {
+		out[len++] = '/';
+		out[len] = '\0';
+	}
+	const char *p = path;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		const char *e = p;
+		while (*e && *e != '/')
+			e++;
+		size_t n = (size_t)(e - p);
+		if (n == 0)
+			break;
+		if (n == 1 && p[0] == '.') {
+			/* nothing */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.' && depth > 0 &&
+		           strcmp(out + starts[depth - 1], "..") != 0) {
+			len = starts[--depth];
+			if (len > (size_t)absolute)
+				len--;                       /* the '/' before it */
+			out[len] = '\0';
+		} else if (len + n + 2 < size && depth < 256) {
+			if (len > (size_t)absolute)
+				out[len++] = '/';
+			starts[depth++] = len;
+			memcpy(out + len, p, n);
+			len += n;
+			out[len] = '\0';
+		}
+		p = e;
+	}
+	if (len == 0 && size > 1) {
+		out[0] = '.';
+		out[1] = '\0';
+	}
 }
 
 int qx_rep_load(const char *path, struct qx_rep *r, struct qx_error *err)
@@ -386,6 +502,8 @@ int qx_rep_load(const char *path, struct qx_rep *r, struct qx_error *err)
 		             (long long)json_integer_value(version), QX_RESULTS_SCHEMA_VERSION);
 	if (!rc)
 		rc = read_document(r, err);
+	if (!rc)
+		assign_colors(r);
 	if (rc)
 		qx_rep_free(r);
 	return rc;
@@ -434,6 +552,8 @@ void qx_rep_free(struct qx_rep *r)
 {
 	for (int i = 0; i < r->n_sys; i++) {
 		free(r->sys[i].ksets);
+		for (int j = 0; j < r->sys[i].n_meas; j++)
+			free((char *)r->sys[i].meas[j].warnings);
 		free(r->sys[i].meas);
 	}
 	free(r->sys);

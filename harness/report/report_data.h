@@ -27,6 +27,11 @@ struct qx_rep_meas {
 	int has_speedup;           /* speedup_vs_fp32 was in the file */
 	double speedup;            /* its ratio (> 1: faster than fp32) */
 	double speedup_lo, speedup_hi; /* its 95% interval; NaN when the file has none */
+	double p99_ms, cv;         /* NaN when absent */
+	double ci_lo_ms, ci_hi_ms; /* noise.median_ci95 (wall), NaN when absent */
+	int preempted;             /* noise.preempted: 1, 0, -1 when absent */
+	double load1;              /* noise.load1_max, NaN when absent */
+	const char *warnings;      /* noise.warnings joined by "; " (owned), NULL when none */
 };
 
 struct qx_rep_kset {
@@ -55,7 +60,8 @@ struct qx_rep_system {
 	int n_ksets;
 	struct qx_rep_meas *meas;
 	int n_meas;
-	int color;                 /* palette index: fp32 0, plugins 1, 2, ... in file order */
+	int color;                 /* palette index: fp32 0; a plugin's from a hash of its label
+	                              (qx_rep_color_of), so it keeps its colour from run to run */
 };
 
 struct qx_rep {
@@ -105,6 +111,16 @@ int qx_rep_kernel_names(const struct qx_rep *r, const char **names, int max);
 
 /* Index of name in names[0..n), or -1. */
 int qx_rep_name_index(const char *const *names, int n, const char *name);
+
+/* The palette index (1.. QX_REP_COLORS) a plugin label hashes to (FNV-1a); labels that collide
+ * in one run take the next free index, in label order, so the result does not depend on where
+ * a plugin stands in the suite. */
+#define QX_REP_COLORS 10
+int qx_rep_color_of(const char *label);
+
+/* path with "." segments and "dir/.." pairs removed, lexically (no file system access):
+ * "suites/../results/x" becomes "results/x". Writes at most size bytes. */
+void qx_rep_clean_path(const char *path, char *out, size_t size);
 
 void qx_rep_free(struct qx_rep *r);
 

@@ -143,10 +143,11 @@ void qx_svg_y_axis(struct qx_html *h, const struct qx_scale *y, double x0, doubl
 
 const char *qx_svg_color(int i)
 {
+	/* fp32 grey, then ten colours told apart also with colour blindness (Okabe-Ito first). */
 	static const char *const palette[] = {
-		"#6b7280",             /* fp32: neutral grey */
+		"#6b7280",
 		"#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#b8a200",
-		"#000000",
+		"#000000", "#7c3aed", "#9f1239",
 	};
 	int n = (int)(sizeof palette / sizeof palette[0]);
 	if (i <= 0)

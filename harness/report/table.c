@@ -120,6 +120,31 @@ static void bit_identical_cell(struct qx_html *h, const struct qx_rep_system *s,
 	}
 }
 
+/* Under a median: how far it can be trusted. The interval of the median over the rounds (or
+ * cv), p99, and a warning sign whose tooltip says what disturbed the measurement. */
+static void noise_line(struct qx_html *h, const struct qx_rep_meas *m)
+{
+	char a[32], b[32], c[32];
+	qx_html_raw(h, "<br><span class=\"noise\">");
+	if (isfinite(m->ci_lo_ms) && isfinite(m->ci_hi_ms) && m->median_ms > 0) {
+		double half = 50.0 * (m->ci_hi_ms - m->ci_lo_ms) / m->median_ms;
+		qx_html_printf(h, "<span title=\"95%% interval of the median over the rounds: %s to %s "
+		               "ms\">\xc2\xb1%s%%</span> ", qx_fmt_sig(m->ci_lo_ms, 3, a, sizeof a),
+		               qx_fmt_sig(m->ci_hi_ms, 3, b, sizeof b),
+		               qx_fmt_sig(half < 0.1 ? 0.1 : half, 2, c, sizeof c));
+	} else if (isfinite(m->cv)) {
+		qx_html_printf(h, "cv %s%% ", qx_fmt_sig(100 * m->cv, 2, a, sizeof a));
+	}
+	if (isfinite(m->p99_ms))
+		qx_html_printf(h, "p99 %s", qx_fmt_sig(m->p99_ms, 3, a, sizeof a));
+	if (m->warnings) {
+		qx_html_raw(h, " <span class=\"warn\" title=\"");
+		qx_html_text(h, m->warnings);
+		qx_html_raw(h, "\">\xe2\x9a\xa0</span>");
+	}
+	qx_html_raw(h, "</span>");
+}
+
 static void latency_cells(struct qx_html *h, const struct qx_rep *r,
                           const struct qx_rep_system *s, const char *kset, int batch,
                           int threads, int largest)
@@ -131,7 +156,9 @@ static void latency_cells(struct qx_html *h, const struct qx_rep *r,
 		dash(h);
 		dash(h);
 	} else {
-		qx_html_printf(h, "<td class=\"num\">%s</td>", qx_fmt_sig(m->median_ms, 3, a, sizeof a));
+		qx_html_printf(h, "<td class=\"num\">%s", qx_fmt_sig(m->median_ms, 3, a, sizeof a));
+		noise_line(h, m);
+		qx_html_raw(h, "</td>");
 		if (s->is_fp32 || qx_rep_speedup(r, m, &ratio, &lo, &hi)) {
 			dash(h);
 		} else {

@@ -213,11 +213,14 @@ int qx_results_begin(struct qx_results *r, const struct qx_suite *s, const char 
 		json_array_append_new(threads, json_integer(ms->threads[i]));
 	for (int i = 0; i < ms->n_batch; i++)
 		json_array_append_new(batches, json_integer(ms->batch[i]));
-	json_object_set_new(suite, "measure", json_pack("{s:b, s:o, s:o, s:i, s:f, s:f}", "enabled",
-	                                                ms->enabled, "threads", threads, "batch",
-	                                                batches, "repetitions", ms->repetitions,
-	                                                "warmup_s", ms->warmup_s, "min_time_s",
-	                                                ms->min_time_s));
+	json_object_set_new(suite, "measure", json_pack("{s:b, s:o, s:o, s:i, s:f, s:f, s:i, s:f}",
+	                                                "enabled", ms->enabled, "threads", threads,
+	                                                "batch", batches, "repetitions",
+	                                                ms->repetitions, "warmup_s", ms->warmup_s,
+	                                                "min_time_s", ms->min_time_s,
+	                                                "max_repetitions", ms->max_repetitions ?
+	                                                ms->max_repetitions : 2 * ms->repetitions,
+	                                                "ci_target_percent", ms->ci_target_percent));
 	json_object_set_new(suite, "bitexact_images", json_integer(s->bitexact_images));
 	json_object_set_new(suite, "reference_images", json_integer(s->reference_images));
 	json_object_set_new(r->root, "suite", suite);
