@@ -11,25 +11,11 @@
 # slices; compare then decides on the thread's CPU time, over the rounds' medians
 # (measure/verdict.h). One thread, 10 rounds: no retries, no loosened thresholds.
 set -u
-root=${QX_ROOT:-.}
-build=${QX_BUILD:-$root/build}
-bin=$build/qx-bench
-py=/usr/bin/python3
-data=/usr/share/datasets/fashion-mnist
+. "$(dirname "$0")/support/tap.sh"
+run_test_setup
 plugin=static-per-tensor   # the fastest int8 model: many samples per repetition
-
-if [ ! -r "$data/t10k-images-idx3-ubyte.gz" ] || [ ! -r "$data/train-images-idx3-ubyte.gz" ]; then
-	echo "1..0 # SKIP Fashion-MNIST not installed under $data"
-	exit 0
-fi
-if [ ! -x "$bin" ] || [ ! -x "$py" ]; then
-	echo "Bail out! $bin not built (or no $py)"
-	exit 1
-fi
-root=$(cd "$root" && pwd)
 tmp=$(mktemp -d /tmp/qx-compare-runs-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-. "$(dirname "$0")/support/tap.sh"
 
 # field FILE PYTHON-EXPRESSION: prints the expression, evaluated with d = the JSON document.
 field() {

@@ -12,25 +12,11 @@
 # step of the run. report.html, history and compare say the run is partial. And `| head -3`:
 # SIGPIPE stops and marks the run the same way (results.json "interrupted_by": "SIGPIPE").
 set -u
-root=${QX_ROOT:-.}
-build=${QX_BUILD:-$root/build}
-bin=$build/qx-bench
-py=/usr/bin/python3
-data=/usr/share/datasets/fashion-mnist
-
-if [ ! -r "$data/t10k-images-idx3-ubyte.gz" ] || [ ! -r "$data/train-images-idx3-ubyte.gz" ]; then
-	echo "1..0 # SKIP Fashion-MNIST not installed under $data"
-	exit 0
-fi
-if [ ! -x "$bin" ] || [ ! -x "$py" ]; then
-	echo "Bail out! $bin not built (or no $py)"
-	exit 1
-fi
-root=$(cd "$root" && pwd)
+. "$(dirname "$0")/support/tap.sh"
+run_test_setup
 tmp=$(mktemp -d /tmp/qx-interrupt-XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-. "$(dirname "$0")/support/tap.sh"
 
 # The third plugin calibrates on 256 images (over a second here, more in the sanitizer build):
 # a wide window in which plugins[] holds exactly two entries.

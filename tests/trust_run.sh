@@ -8,24 +8,10 @@
 # - with QX_TEST_INT8_FAULT=unwritten the reason is memory no step wrote;
 # - check.reference_images: 0 marks results unchecked.
 set -u
-root=${QX_ROOT:-.}
-build=${QX_BUILD:-$root/build}
-bin=$build/qx-bench
-py=/usr/bin/python3
-data=/usr/share/datasets/fashion-mnist
-
-if [ ! -r "$data/t10k-images-idx3-ubyte.gz" ] || [ ! -r "$data/train-images-idx3-ubyte.gz" ]; then
-	echo "1..0 # SKIP Fashion-MNIST not installed under $data"
-	exit 0
-fi
-if [ ! -x "$bin" ] || [ ! -x "$py" ]; then
-	echo "Bail out! $bin not built (or no $py)"
-	exit 1
-fi
-root=$(cd "$root" && pwd)
+. "$(dirname "$0")/support/tap.sh"
+run_test_setup
 tmp=$(mktemp -d /tmp/qx-trust-run-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-. "$(dirname "$0")/support/tap.sh"
 
 field() {
 	"$py" -c 'import json, sys; d = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" \

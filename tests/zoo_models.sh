@@ -15,28 +15,13 @@
 #   binomial standard deviations at 97% agreement). Configurations PyTorch could not quantize
 #   (status "failed" in <name>.pytorch.json) are skipped with its reason.
 # The sanitizer build runs two plugins (dynamic, static-per-channel) on 32 images.
-# Models listed in $todo below are known not to load yet: their failures are TODO, with the reason.
 set -u
-root=${QX_ROOT:-.}
-build=${QX_BUILD:-$root/build}
-bin=$build/qx-bench
-py=/usr/bin/python3
-data=/usr/share/datasets/fashion-mnist
-
-if [ ! -r "$data/t10k-images-idx3-ubyte.gz" ] || [ ! -r "$data/train-images-idx3-ubyte.gz" ]; then
-	echo "1..0 # SKIP Fashion-MNIST not installed under $data"
-	exit 0
-fi
-if [ ! -x "$bin" ] || [ ! -x "$py" ]; then
-	echo "Bail out! $bin not built (or no $py)"
-	exit 1
-fi
-root=$(cd "$root" && pwd)
+. "$(dirname "$0")/support/tap.sh"
+run_test_setup
 zoo=$root/models/zoo
 fixture=$root/tests/fixtures/zoo_agreement.txt
 tmp=$(mktemp -d /tmp/qx-zoo-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-. "$(dirname "$0")/support/tap.sh"
 
 # The sanitizer build is several times slower and every static plugin calibrates on 256 images:
 # there, 32 images and two plugins (dynamic, and static-per-channel for the static path).
@@ -45,16 +30,6 @@ if [ "${QX_SANITIZED:-0}" = 1 ]; then
 else
 	limit=500 margin=3 plugins=dynamic,static-per-tensor,static-per-channel,histogram
 fi
-
-# Models that cannot load yet, space-separated "name:reason_with_underscores" entries (their
-# failing checks are TAP TODO, not failures). Empty: since the merge of branch ops every model loads.
-todo=""
-
-todo_reason() {
-	for t in $todo; do
-		case "$t" in "$1":*) echo "${t#*:}" | tr _ ' '; return ;; esac
-	done
-}
 
 # check.py RESULTS.json NAME LIMIT MARGIN FIXTURE: one line per check, "STATUS DESCRIPTION"
 # (STATUS 0 ok, 1 not ok, 2 skip); diagnostics start with '#'.
@@ -102,18 +77,12 @@ for plugin, entry in pt["plugins"].items():
           % (0 if agree >= need else 1, name, plugin, agree, n, 100.0 * agree / n, rate, need))
 PY
 
-# emit STATUS DESCRIPTION: one TAP line (STATUS 0 ok, 1 not ok, 2 skip; '#...' a diagnostic);
-# a failure of a model in $todo is "not ok ... # TODO <reason>" ($reason).
+# emit STATUS DESCRIPTION: one TAP line (STATUS 0 ok, 1 not ok, 2 skip; '#...' a diagnostic).
 emit() {
 	case "$1" in
 	'#'*) echo "$*" ;;
 	2) n=$((n + 1)); echo "ok $n # SKIP $2" ;;
-	*)
-		if [ -n "$reason" ] && [ "$1" != 0 ]; then
-			n=$((n + 1)); echo "not ok $n - $2 # TODO $reason"
-		else
-			ok "$1" "$2"
-		fi ;;
+	*) ok "$1" "$2" ;;
 	esac
 }
 
@@ -125,7 +94,6 @@ report() {   # emit for every "STATUS DESCRIPTION" line of stdin (no pipe: n mus
 
 models=$(cd "$root/suites/zoo" && ls *.yaml | sed 's/\.yaml$//')
 for m in $models; do
-	reason=$(todo_reason "$m")
 	out=$tmp/$m
 	"$bin" "$root/suites/zoo/$m.yaml" --no-measure --kernels auto --limit "$limit" -q \
 		--plugins "$plugins" -o "$out" > "$tmp/$m.log" 2>&1

@@ -19,6 +19,26 @@ show() {
 	sed 's/^/# /' "$1"
 }
 
+# run_test_setup: for the tests that run qx-bench on Fashion-MNIST. Sets root (absolute), build,
+# bin, py and data; skips the whole test when the dataset is missing, bails out when the
+# program (or /usr/bin/python3, which reads results.json) is missing.
+run_test_setup() {
+	root=${QX_ROOT:-.}
+	build=${QX_BUILD:-$root/build}
+	bin=$build/qx-bench
+	py=/usr/bin/python3
+	data=/usr/share/datasets/fashion-mnist
+	if [ ! -r "$data/t10k-images-idx3-ubyte.gz" ] || [ ! -r "$data/train-images-idx3-ubyte.gz" ]; then
+		echo "1..0 # SKIP Fashion-MNIST not installed under $data"
+		exit 0
+	fi
+	if [ ! -x "$bin" ] || [ ! -x "$py" ]; then
+		echo "Bail out! $bin not built (or no $py)"
+		exit 1
+	fi
+	root=$(cd "$root" && pwd)
+}
+
 # fashion_suite_head NAME CALIBRATION-COUNT: the first part of a suite over the reference model
 # and Debian's Fashion-MNIST ($root and $data must be set), up to and including `batch:`; the
 # caller appends kernels, plugins and measure.
