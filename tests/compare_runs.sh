@@ -111,14 +111,20 @@ grep -q "^ *$name .*REGRESSED" "$tmp/AC.txt"
 ok $? "compare A C names $name REGRESSED"
 row=$(field "$tmp/AC.json" '[(r["verdict"], r["regression"]) for r in d["latency"] if r["measurement"] == "'"$name"'"]')
 change=$(field "$tmp/AC.json" '[round(r["change_percent"]) for r in d["latency"] if r["measurement"] == "'"$name"'"][0]')
-[ "$row" = "[('REGRESSED', True)]" ] && [ "${change:-0}" -ge 50 ] && [ "$change" -le 250 ]
-ok $? "compare A C JSON: $name REGRESSED, +${change:-?}% (expected about +100%: twice the work)"
+# The size of the change, corrected by the fp32 row that C did not slow: the machine's drift
+# between the two runs (other tenants, the host taking CPU time from this VM) moves both rows
+# alike, and at +-30% it would carry a plain +100% out of any fixed window. The verdict
+# itself is compare's own and is not corrected.
+corrected=$(field "$tmp/AC.json" 'round(100 * ((1 + [r["change_percent"] for r in d["latency"] if r["measurement"] == "'"$name"'"][0] / 100) / (1 + [r["change_percent"] for r in d["latency"] if r["measurement"].startswith("fp32/")][0] / 100) - 1))')
+[ "$row" = "[('REGRESSED', True)]" ] && [ "${corrected:-0}" -ge 50 ] && [ "$corrected" -le 250 ]
+ok $? "compare A C JSON: $name REGRESSED, +${change:-?}%, +${corrected:-?}% against the unslowed fp32 row (expected about +100%: twice the work)"
 verdicts=$(field "$tmp/AC.json" '[(r["system"], r["verdict"]) for r in d["accuracy"]]')
 [ "$verdicts" = "[('fp32', 'unchanged'), ('$plugin', 'unchanged')]" ]
 ok $? "compare A C: accuracy unchanged ($verdicts)"
 grep -q '^result: REGRESSION' "$tmp/AC.txt"
 ok $? "compare A C: result REGRESSION"
 
+# What a failure needs to be understood goes to stderr, which prove shows (and CI's log keeps).
 if [ "$failed" -ne 0 ]; then
 	for f in AB AC; do
 		[ -s "$tmp/$f.txt" ] && sed "s/^/# $f: /" "$tmp/$f.txt"
@@ -128,6 +134,6 @@ if [ "$failed" -ne 0 ]; then
 		[ -s "$tmp/$f.err" ] && tail -n 5 "$tmp/$f.err" | sed "s/^/# run $f stderr: /"
 	done
 	[ -s "$tmp/py.log" ] && sed 's/^/# python: /' "$tmp/py.log"
-fi
+fi >&2
 echo "1..$n"
 exit "$failed"
