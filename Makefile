@@ -153,7 +153,7 @@ $(BUILD)/plugins/%.so: plugins/%.c $(wildcard include/qx/*.h) $(wildcard plugins
 	$(CC) $(CSTD) $(WARN) $(OPT) -ffp-contract=off -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude $< -o $@ -lm
 
 # Deliberately faulty plugins for the plugin-host tests: built like real ones, from include/qx only.
-$(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(wildcard include/qx/*.h) $(wildcard tests/plugins/*.h)
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(wildcard include/qx/*.h) $(wildcard tests/plugins/*.h) $(wildcard plugins/common/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude $< -o $@ -lm
 
