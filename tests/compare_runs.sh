@@ -1,8 +1,9 @@
 #!/bin/sh
 # Nightly tracking end to end, on real runs of one build (docs/nightly.md), with compare's
 # default options:
-# - two runs A and B of the same suite into two folders: `qx-bench compare A B` exits 0, every
-#   accuracy verdict is "unchanged" and no latency measurement is REGRESSED;
+# - two runs A and B of the same suite into two folders: `qx-bench compare A B` exits 0 (or 3,
+#   "no regression shown", when most rows are undecided), every accuracy verdict is "unchanged"
+#   and no latency measurement is REGRESSED;
 # - a third run C with QX_TEST_SLOW_MEASUREMENT=<plugin>/<kernels> (harness/measure_run.c: that
 #   configuration does every inference twice): `qx-bench compare A C` exits 1, names that
 #   measurement REGRESSED with a change near +100%, and finds no accuracy change.
@@ -89,20 +90,26 @@ flag='[m.get("test_slowed", False) for s in [d["fp32"]] + d["plugins"] for m in 
 	[ "$(field "$c/results.json" "$flag")" = "[False, True]" ]
 ok $? "C marks $name test_slowed, A marks nothing"
 
+# Two runs of one build: compare must never claim a regression. It may also decline to
+# decide: on a shared machine two processes' CPU times differ by up to ~6% (cache placement,
+# neighbours), and with two latency rows both "change not shown" compare says "no regression
+# shown" and exits 3 instead of 0. Either honest answer passes; REGRESSED or exit 1 fails.
 status=$(cat "$tmp/AB.status")
-[ "$status" -eq 0 ]
-ok $? "compare A B exits 0 (got $status)"
+if [ "$status" -eq 3 ]; then ab_result='^result: no regression shown: most latency rows are inconclusive'
+else ab_result='^result: no regression;'; fi
+[ "$status" -eq 0 ] || [ "$status" -eq 3 ]
+ok $? "compare A B exits 0, or 3 when most rows are undecided (got $status)"
 ! grep -Eq '(REGRESSED|DROPPED|FAILS NOW)( \(|$)|^result: REGRESSION' "$tmp/AB.txt" &&
-	grep -q '^result: no regression;' "$tmp/AB.txt"
-ok $? "compare A B reports no regression"
+	grep -q "$ab_result" "$tmp/AB.txt"
+ok $? "compare A B reports no regression (result: $(sed -n 's/^result: //p' "$tmp/AB.txt" | cut -c1-60))"
 rows=$(field "$tmp/AB.json" 'sorted(r["measurement"] for r in d["latency"])')
 [ "$rows" = "['fp32/$kernels/threads:1/batch:1', '$name']" ]
 ok $? "compare A B matched both measurements ($rows)"
 verdicts=$(field "$tmp/AB.json" '[(r["system"], r["verdict"]) for r in d["accuracy"]]')
 [ "$verdicts" = "[('fp32', 'unchanged'), ('$plugin', 'unchanged')]" ]
 ok $? "compare A B: accuracy unchanged ($verdicts)"
-[ "$(field "$tmp/AB.json" '(d["regressions"], d["exit_status"], d["machine"]["same"])')" = "(0, 0, True)" ]
-ok $? "compare A B JSON: 0 regressions, exit_status 0, same machine"
+[ "$(field "$tmp/AB.json" '(d["regressions"], d["exit_status"], d["machine"]["same"])')" = "(0, $status, True)" ]
+ok $? "compare A B JSON: 0 regressions, exit_status $status, same machine"
 
 status=$(cat "$tmp/AC.status")
 [ "$status" -eq 1 ]
