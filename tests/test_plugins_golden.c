@@ -1148,6 +1148,30 @@ static void check_calculators(void)
 			run_end(&r);
 		}
 	}
+	/* qparams: histogram is the histogram plugin's activation observer: same plan entry on
+	 * the widening heavy-tailed batches */
+	if (data && !calc_make_batches("heavy", data)) {
+		struct feed feed;
+		memset(&feed, 0, sizeof feed);
+		feed.n_batches = CALC_BATCHES;
+		for (int bi = 0; bi < CALC_BATCHES; bi++) {
+			feed.data[bi][x] = data + (size_t)bi * CALC_BATCH;
+			feed.numel[bi][x] = CALC_BATCH;
+		}
+		struct qx_option hopt[1] = { { "qparams", "histogram" } };
+		struct run rh, rc_;
+		int rc1 = run_start(&rh, HISTOGRAM, &b.view, NULL, 0, &feed);
+		int rc2 = rc1 ? -1 : run_start(&rc_, PER_CHANNEL, &b.view, hopt, 1, &feed);
+		const struct qx_plan_tensor *a = rc1 ? NULL : plan_entry(&rh, x);
+		const struct qx_plan_tensor *c = rc2 ? NULL : plan_entry(&rc_, x);
+		ok(a && c && same_entry(a, c) && a->scales[0] == c->scales[0],
+		   "static-per-channel with qparams: histogram: the histogram plugin's activation "
+		   "qparams (scale %.9g)", a ? (double)a->scales[0] : 0.0);
+		if (!rc1)
+			run_end(&rh);
+		if (!rc2)
+			run_end(&rc_);
+	}
 	fclose(f);
 	free(data);
 	int all_seen = 1;
