@@ -81,7 +81,8 @@ static inline void qxp_calib_bin(int64_t *counts, int32_t B, double T, const flo
 }
 
 /* One batch of n values. Returns 0, or -1 for NaN or infinite values (the range would be
- * infinite: no histogram can hold it). */
+ * infinite: no histogram can hold it) or a batch more than 1e15 bins past the current range
+ * (the same bound as observer_histogram.h's, which fails where torch would run out of memory). */
 static inline int qxp_calib_hist_observe(struct qxp_calib_hist *h, const float *x, int64_t n)
 {
 	if (n <= 0)
