@@ -14,7 +14,9 @@
  *    shaped like the reference one (Conv-ReLU, MaxPool, GlobalAveragePool, Flatten, Gemm) and
  *    with Concat / Add, checked against values computed here from the fed data.
  * 3. Options: unknown keys and bad values are refused by create() with QX_STATUS_BAD_OPTION and
- *    one message naming the option and the value; good values are taken. */
+ *    one message naming the option and the value; good values are taken.
+ * 4. qparams calculators: tests/fixtures/calculator_goldens.txt (tools/calculator_goldens.py)
+ *    replayed through static-per-tensor and static-per-channel (see check_calculators). */
 #include <dlfcn.h>
 #include <jansson.h>
 #include <math.h>
