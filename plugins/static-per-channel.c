@@ -8,7 +8,8 @@
  * per_channel_symmetric along the node's output-channel axis (weight_axis), scale per channel =
  * max|w_c| / 127.5.
  *
- * Options (docs/plugins.md): qparams: global_minmax | moving_average, averaging_constant,
+ * Options (docs/plugins.md): qparams: global_minmax | moving_average | histogram | percentile |
+ * entropy | mse (the activation calculator), averaging_constant, bins, percentile,
  * symmetric, reduce_range, flatten: float | int8. */
 #include "qx/plugin.h"
 

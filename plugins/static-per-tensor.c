@@ -6,7 +6,8 @@
  * whose qparams are not inherited (common/ptq_static.h). Weights: MinMaxObserver qint8
  * per_tensor_symmetric, scale = max|w| / 127.5.
  *
- * Options (docs/plugins.md): qparams: global_minmax | moving_average, averaging_constant,
+ * Options (docs/plugins.md): qparams: global_minmax | moving_average | histogram | percentile |
+ * entropy | mse (the activation calculator), averaging_constant, bins, percentile,
  * symmetric, reduce_range, flatten: float | int8. */
 #include "qx/plugin.h"
 

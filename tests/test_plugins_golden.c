@@ -14,7 +14,9 @@
  *    shaped like the reference one (Conv-ReLU, MaxPool, GlobalAveragePool, Flatten, Gemm) and
  *    with Concat / Add, checked against values computed here from the fed data.
  * 3. Options: unknown keys and bad values are refused by create() with QX_STATUS_BAD_OPTION and
- *    one message naming the option and the value; good values are taken. */
+ *    one message naming the option and the value; good values are taken.
+ * 4. qparams calculators: tests/fixtures/calculator_goldens.txt (tools/calculator_goldens.py)
+ *    replayed through static-per-tensor and static-per-channel (see check_calculators). */
 #include <dlfcn.h>
 #include <jansson.h>
 #include <math.h>
@@ -996,6 +998,192 @@ static void check_add_relu(void)
 	run_end(&r);
 }
 
+/* ---- qparams calculators ---------------------------------------------------------------- */
+
+/* tests/fixtures/calculator_goldens.txt (tools/calculator_goldens.py: torch's observers for
+ * global_minmax, moving_average and histogram; an independent numpy implementation of the
+ * definitions for percentile, entropy and mse) on seeded synthetic batches regenerated here
+ * bit for bit: the generator uses only exact or correctly rounded double operations, as the
+ * tool's does. Each line runs static-per-tensor and static-per-channel (same activation code,
+ * two option parsers' users) with that calculator on a graph input fed the batches. Zero points
+ * must be equal and scales within 1e-6 relative, this file's standard; a different search
+ * result (another bin) moves a scale by far more than that, and a diag line counts the scales
+ * that are not bit-exact. */
+
+#define CALC_BATCHES 4
+#define CALC_BATCH 4096
+
+struct calc_rng {
+	uint64_t s;
+};
+
+static uint64_t calc_next(struct calc_rng *r)
+{
+	r->s ^= r->s >> 12;
+	r->s ^= r->s << 25;
+	r->s ^= r->s >> 27;
+	return r->s * 0x2545F4914F6CDD1DULL;
+}
+
+static double calc_uniform(struct calc_rng *r)
+{
+	return (double)(calc_next(r) >> 40) / 16777216.0;
+}
+
+static double calc_gauss(struct calc_rng *r)
+{
+	double acc = 0.0;
+	for (int k = 0; k < 12; k++)
+		acc += calc_uniform(r);
+	return acc - 6.0;
+}
+
+/* The tool's make_batches(): gauss, heavy (heavy tails and +-40.. outliers), relu, zeros; batch
+ * b widened by (1 + b) so that the histograms must grow. Returns 0, or -1 for an unknown name. */
+static int calc_make_batches(const char *dist, float *x)
+{
+	static const char *const names[] = { "gauss", "heavy", "relu", "zeros" };
+	int which = -1;
+	for (int d = 0; d < 4; d++)
+		if (!strcmp(dist, names[d]))
+			which = d;
+	if (which < 0)
+		return -1;
+	struct calc_rng r = { (uint64_t)which + 1 };
+	for (int b = 0; b < CALC_BATCHES; b++) {
+		double w = 1.0 + b;
+		for (int i = 0; i < CALC_BATCH; i++) {
+			double v = 0.0;
+			if (which == 0) {
+				v = calc_gauss(&r) * w * 0.75 + 0.25;
+			} else if (which == 1) {
+				double g = calc_gauss(&r);
+				double u = calc_uniform(&r);
+				v = g * 0.5 / sqrt(u + 0.002) * w;
+				if (i % 1000 == 999)
+					v = (40.0 + 10.0 * b) * ((i / 1000) % 2 ? 1.0 : -1.0);
+			} else if (which == 2) {
+				double g = calc_gauss(&r);
+				v = (g > 0.0 ? g : 0.0) * 2.0 * w;
+			}
+			x[b * CALC_BATCH + i] = (float)v;
+		}
+	}
+	return 0;
+}
+
+static void check_calculators(void)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/tests/fixtures/calculator_goldens.txt", tap_root());
+	FILE *f = fopen(path, "r");
+	if (!ok(f != NULL, "calculator goldens: %s opens", path))
+		return;
+	float *data = malloc((size_t)CALC_BATCHES * CALC_BATCH * sizeof *data);
+	struct view_builder b;
+	vb_init(&b);
+	int64_t xd[2] = { CALC_BATCH, 1 }, yd[2] = { CALC_BATCH, 1 };
+	static const float w[1] = { 1.0f };
+	int32_t in[2] = { vb_input(&b, "x", 2, xd), -1 };
+	in[1] = vb_tensor(&b, "W", 2, (int64_t[]){ 1, 1 }, w);
+	int32_t x = in[0];
+	vb_output(&b, vb_node(&b, "fc", QX_VIEW_OP_GEMM, in, 2, "y", 2, yd, S | D, 0));
+	char line[512], loaded[16] = "";
+	int lines = 0, bad = 0, exact = 0, runs = 0;
+	int seen[6] = { 0 };
+	static const char *const calcs[6] = { "global_minmax", "moving_average", "histogram",
+	                                      "percentile", "entropy", "mse" };
+	while (data && fgets(line, sizeof line, f)) {
+		char dist[16], calc[32], opt[64];
+		int sym, rr, zp;
+		float scale;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		lines++;
+		if (sscanf(line, "%15s %31s %d %d %63s %g %d", dist, calc, &sym, &rr, opt, &scale,
+		           &zp) != 7 || (strcmp(loaded, dist) && calc_make_batches(dist, data))) {
+			ok(0, "calculator goldens: line '%s' reads", line);
+			bad++;
+			continue;
+		}
+		snprintf(loaded, sizeof loaded, "%s", dist);
+		for (int c = 0; c < 6; c++)
+			seen[c] |= !strcmp(calc, calcs[c]);
+		struct qx_option opts[4] = { { "qparams", calc },
+		                             { "symmetric", sym ? "true" : "false" },
+		                             { "reduce_range", rr ? "true" : "false" } };
+		int n_opts = 3;
+		char *eq = strchr(opt, '=');
+		if (eq) {
+			*eq = '\0';
+			opts[n_opts++] = (struct qx_option){ opt, eq + 1 };
+		}
+		struct feed feed;
+		memset(&feed, 0, sizeof feed);
+		feed.n_batches = CALC_BATCHES;
+		for (int bi = 0; bi < CALC_BATCHES; bi++) {
+			feed.data[bi][x] = data + (size_t)bi * CALC_BATCH;
+			feed.numel[bi][x] = CALC_BATCH;
+		}
+		static const int plugins[2] = { PER_TENSOR, PER_CHANNEL };
+		for (int k = 0; k < 2; k++) {
+			struct run r;
+			int rc = run_start(&r, plugins[k], &b.view, opts, n_opts, &feed);
+			const struct qx_plan_tensor *pt = rc ? NULL : plan_entry(&r, x);
+			int valid = pt && pt->n_channels == 1 && isfinite(pt->scales[0]) &&
+			            pt->scales[0] > 0.0f && pt->zero_points[0] >= pt->qmin &&
+			            pt->zero_points[0] <= pt->qmax && pt->qmax == (rr ? 127 : 255);
+			double rel = pt ? fabs((double)pt->scales[0] - scale) / scale : INFINITY;
+			int good = valid && pt->zero_points[0] == zp && rel <= 1e-6;
+			runs++;
+			exact += good && pt->scales[0] == scale;
+			if (!good) {
+				bad++;
+				ok(0, "%s: %s %s symmetric %d reduce_range %d %s%s%s: scale %.9g zero point "
+				   "%d (expected %.9g and %d, a valid plan)", plugin_names[plugins[k]], dist,
+				   calc, sym, rr, opt, eq ? "=" : "", eq ? eq + 1 : "",
+				   pt ? (double)pt->scales[0] : 0.0,
+				   pt ? pt->zero_points[0] : -1, (double)scale, zp);
+				if (rc)
+					diag("  %s failed: %s", r.stage, r.msg);
+			}
+			run_end(&r);
+		}
+	}
+	/* qparams: histogram is the histogram plugin's activation observer: same plan entry on
+	 * the widening heavy-tailed batches */
+	if (data && !calc_make_batches("heavy", data)) {
+		struct feed feed;
+		memset(&feed, 0, sizeof feed);
+		feed.n_batches = CALC_BATCHES;
+		for (int bi = 0; bi < CALC_BATCHES; bi++) {
+			feed.data[bi][x] = data + (size_t)bi * CALC_BATCH;
+			feed.numel[bi][x] = CALC_BATCH;
+		}
+		struct qx_option hopt[1] = { { "qparams", "histogram" } };
+		struct run rh, rc_;
+		int rc1 = run_start(&rh, HISTOGRAM, &b.view, NULL, 0, &feed);
+		int rc2 = rc1 ? -1 : run_start(&rc_, PER_CHANNEL, &b.view, hopt, 1, &feed);
+		const struct qx_plan_tensor *a = rc1 ? NULL : plan_entry(&rh, x);
+		const struct qx_plan_tensor *c = rc2 ? NULL : plan_entry(&rc_, x);
+		ok(a && c && same_entry(a, c) && a->scales[0] == c->scales[0],
+		   "static-per-channel with qparams: histogram: the histogram plugin's activation "
+		   "qparams (scale %.9g)", a ? (double)a->scales[0] : 0.0);
+		if (!rc1)
+			run_end(&rh);
+		if (!rc2)
+			run_end(&rc_);
+	}
+	fclose(f);
+	free(data);
+	int all_seen = 1;
+	for (int c = 0; c < 6; c++)
+		all_seen &= seen[c];
+	ok(lines >= 48 && all_seen && bad == 0, "calculator goldens: %d lines, all six calculators, "
+	   "%d plugin runs match (scale within 1e-6, zero point equal, valid plan)", lines, runs);
+	diag("calculator goldens: %d of %d scales bit-exact", exact, runs);
+}
+
 /* ---- options ---------------------------------------------------------------------------- */
 
 struct option_case {
@@ -1013,7 +1201,26 @@ static const struct option_case option_cases[] = {
 	{ PER_TENSOR, "qparams", "moving_average", "averaging_constant", "1", 1 },
 	{ PER_TENSOR, "qparams", "moving_average", "averaging_constant", "1e-3", 1 },
 	{ PER_TENSOR, "qparams", "global_minmax", NULL, NULL, 1 },
-	{ PER_TENSOR, "qparams", "percentile", NULL, NULL, 0 },
+	{ PER_TENSOR, "qparams", "percentile", NULL, NULL, 1 },
+	{ PER_TENSOR, "qparams", "kl", NULL, NULL, 0 },
+	{ PER_TENSOR, "qparams", "histogram", "bins", "16", 1 },
+	{ PER_TENSOR, "qparams", "percentile", "percentile", "99.9", 1 },
+	{ PER_TENSOR, "qparams", "percentile", "percentile", "100", 1 },
+	{ PER_TENSOR, "qparams", "percentile", "percentile", "101", 0 },
+	{ PER_TENSOR, "qparams", "percentile", "percentile", "49", 0 },
+	{ PER_TENSOR, "qparams", "percentile", "percentile", "99%", 0 },
+	{ PER_TENSOR, "qparams", "entropy", "bins", "3", 0 },
+	{ PER_TENSOR, "qparams", "entropy", "bins", "16", 0 },
+	{ PER_TENSOR, "qparams", "mse", "bins", "2047", 0 },
+	{ PER_TENSOR, "qparams", "mse", "bins", "16386", 0 },
+	{ PER_TENSOR, "qparams", "global_minmax", "percentile", "99.9", 0 },
+	{ PER_TENSOR, "qparams", "moving_average", "bins", "2048", 0 },
+	{ PER_TENSOR, "qparams", "entropy", "averaging_constant", "0.1", 0 },
+	{ PER_TENSOR, "percentile", "99.9", NULL, NULL, 0 },
+	{ PER_CHANNEL, "qparams", "entropy", "bins", "512", 1 },
+	{ PER_CHANNEL, "qparams", "mse", "percentile", "99", 0 },
+	{ PER_CHANNEL, "qparams", "histogram", "bins", "3", 0 },
+	{ HISTOGRAM, "percentile", "99.9", NULL, NULL, 0 },
 	{ PER_TENSOR, "qparams", "moving_average", "averaging_constant", "0", 0 },
 	{ PER_TENSOR, "qparams", "moving_average", "averaging_constant", "1.5", 0 },
 	{ PER_TENSOR, "qparams", "moving_average", "averaging_constant", "nan", 0 },
@@ -1168,6 +1375,7 @@ int main(void)
 	check_concat_add();
 	check_add_relu();
 	check_se_ops();
+	check_calculators();
 	check_options();
 	for (int p = 0; p < N_PLUGINS; p++)
 		if (plugin_dl[p])

@@ -45,6 +45,7 @@
 #include "qx/plugin.h"
 #include "qx/qparams.h"
 
+#include "calculators.h"
 #include "observer_histogram.h"
 #include "weights.h"
 
@@ -53,7 +54,17 @@ enum qxp_act_observer {
 	QXP_ACT_MINMAX = 0,             /* MinMaxObserver: running min / max */
 	QXP_ACT_MOVING_AVERAGE = 1,     /* MovingAverageMinMaxObserver */
 	QXP_ACT_HISTOGRAM = 2,          /* HistogramObserver */
+	QXP_ACT_PERCENTILE = 3,         /* common/calculators.h, on a collecting histogram */
+	QXP_ACT_ENTROPY = 4,
+	QXP_ACT_MSE = 5,
 };
+
+/* Whether the observer keeps calculators.h's collecting histogram. */
+static inline int qxp_uses_calib_hist(int act_observer)
+{
+	return act_observer == QXP_ACT_PERCENTILE || act_observer == QXP_ACT_ENTROPY ||
+	       act_observer == QXP_ACT_MSE;
+}
 
 struct qxp_ptq_config {
 	int act_observer;               /* enum qxp_act_observer */
@@ -64,6 +75,7 @@ struct qxp_ptq_config {
 	int flatten_int8;               /* Flatten runs int8 sharing its input's qparams */
 	int32_t bins, upsample_rate;    /* histogram */
 	int exact_bounds;               /* histogram: float torch.histc bounds */
+	double percentile;              /* percentile: 50 <= p <= 100 */
 };
 
 /* One activation observer, shared by a class of tensors. */
@@ -72,6 +84,7 @@ struct qxp_observer {
 	int64_t calls;                  /* non-empty tensors it has seen */
 	float min_val, max_val;         /* MinMax / moving average */
 	struct qxp_hist_observer hist;  /* histogram */
+	struct qxp_calib_hist chist;    /* percentile, entropy, mse */
 	float scale;
 	int32_t zero_point;
 	int fixed;                      /* FX's fixed qparams (qxp_fixed_qparams): never observed */
@@ -101,8 +114,10 @@ static inline void qxp_ptq_destroy(void *p)
 	struct qxp_ptq *s = p;
 	if (!s)
 		return;
-	for (int32_t i = 0; i < s->n_observers; i++)
+	for (int32_t i = 0; i < s->n_observers; i++) {
 		qxp_hist_free(&s->observers[i].hist);
+		qxp_calib_hist_free(&s->observers[i].chist);
+	}
 	for (int32_t i = 0; i < s->n_weights; i++)
 		qxp_weight_free(&s->weights[i]);
 	free(s->observers);
@@ -370,6 +385,13 @@ static inline int qxp_make_observers(struct qxp_ptq *s, const struct qx_graph_vi
 			rc = QX_STATUS_NOMEM;
 			goto out;
 		}
+	for (int32_t i = 0; i < s->n_observers && qxp_uses_calib_hist(s->cfg.act_observer); i++)
+		if (qxp_calib_hist_init(&s->observers[i].chist, s->cfg.bins)) {
+			s->host->error(s->host, "out of memory for %d histograms of %d bins",
+			               (int)s->n_observers, (int)s->cfg.bins);
+			rc = QX_STATUS_NOMEM;
+			goto out;
+		}
 out:
 	free(parent);
 	free(member);
@@ -431,6 +453,12 @@ static inline int qxp_observe(struct qxp_ptq *s, struct qxp_observer *o, const f
 			             "was dropped", s->view->tensors[o->tensor].name);
 		}
 		break;
+	case QXP_ACT_PERCENTILE:
+	case QXP_ACT_ENTROPY:
+	case QXP_ACT_MSE:
+		if (qxp_calib_hist_observe(&o->chist, x, n))
+			return QX_STATUS_UNSUPPORTED;
+		break;
 	}
 	o->calls++;
 	return QX_STATUS_OK;
@@ -482,15 +510,28 @@ static inline int qxp_observer_qparams(struct qxp_ptq *s, struct qxp_observer *o
 		               "observed ranges)", name);
 		return QX_STATUS_ERROR;
 	}
-	float lo = o->min_val, hi = o->max_val;
-	if (s->cfg.act_observer == QXP_ACT_HISTOGRAM)
-		qxp_hist_search(&o->hist, &lo, &hi);
 	/* symmetric zero point: with reduce_range, PyTorch's valid form is an observer given
 	 * quant_min=0, quant_max=127 (default_observer's), zero point 63; without, the plain
 	 * quint8 observer, zero point 128 */
 	struct qx_qscheme qs = { .dtype = QX_PLAN_UINT8, .symmetric = s->cfg.symmetric,
 	                         .customized_qrange = s->cfg.reduce_range };
 	qx_qrange(QX_PLAN_UINT8, s->cfg.reduce_range, &qs.qmin, &qs.qmax);
+	float lo = o->min_val, hi = o->max_val;
+	switch (s->cfg.act_observer) {
+	case QXP_ACT_HISTOGRAM:
+		qxp_hist_search(&o->hist, &lo, &hi);
+		break;
+	case QXP_ACT_PERCENTILE:
+		qxp_calib_percentile(&o->chist, s->cfg.percentile, s->cfg.symmetric, &lo, &hi);
+		break;
+	case QXP_ACT_ENTROPY:
+		/* the target levels are the quantized range's: 128 with reduce_range, 256 without */
+		qxp_calib_entropy(&o->chist, qs.qmax - qs.qmin + 1, &lo, &hi);
+		break;
+	case QXP_ACT_MSE:
+		qxp_calib_mse(&o->chist, &qs, &lo, &hi);
+		break;
+	}
 	if (qx_calculate_qparams(lo, hi, &qs, &o->scale, &o->zero_point)) {
 		s->host->error(s->host, "tensor '%s': observed range [%g, %g] gives no scale (expected "
 		               "finite activations)", name, (double)lo, (double)hi);
@@ -559,32 +600,78 @@ static inline int qxp_parse_common_options(const struct qx_host *host,
 	return rc;
 }
 
-/* The options of the MinMax plugins (static-per-tensor, static-per-channel). */
+/* Bounds of the bins option. The histogram calculator keeps the histogram plugin's bounds
+ * (past 16384 torch's own sums go multi-threaded); the collecting histogram of percentile,
+ * entropy and mse needs an even count (bins on both sides of zero) and at least 256 (entropy
+ * searches from 128 bins on each side, the levels of 0..255), and stops at 16384 because the
+ * MSE search costs (bins)^2 per observer. */
+#define QXP_HIST_MIN_BINS 16
+#define QXP_CALIB_MIN_BINS 256
+#define QXP_MAX_BINS 16384
+
+/* The options of the MinMax plugins (static-per-tensor, static-per-channel): qparams picks
+ * the activation calculator (enum qxp_act_observer, in its order); each of its own options
+ * (averaging_constant, bins, percentile) is refused with the other calculators, so that a
+ * sweep never carries an option that silently does nothing. */
 static inline int qxp_parse_minmax_options(const struct qx_host *host,
                                            const struct qx_option *options, int32_t n_options,
                                            struct qxp_ptq_config *cfg)
 {
-	static const char *const known[] = { "qparams", "averaging_constant", "symmetric",
-	                                     "reduce_range", "flatten", NULL };
-	static const char *const observers[] = { "global_minmax", "moving_average", NULL };
-	double c = 0.01;
+	static const char *const known[] = { "qparams", "averaging_constant", "bins", "percentile",
+	                                     "symmetric", "reduce_range", "flatten", NULL };
+	static const char *const observers[] = { "global_minmax", "moving_average", "histogram",
+	                                         "percentile", "entropy", "mse", NULL };
+	double c = 0.01, p = 99.99;
+	int64_t bins = 2048;
 	int rc = qx_options_check_keys(host, options, n_options, known);
 	if (!rc)
 		rc = qx_option_choice(host, options, n_options, "qparams", observers, 0,
 		                      &cfg->act_observer);
+	const char *calc = rc ? "" : observers[cfg->act_observer];
+	/* each calculator option with the calculators that take it */
+	static const struct {
+		const char *key, *takers;
+		int mask;
+	} own[] = {
+		{ "averaging_constant", "qparams: moving_average", 1 << QXP_ACT_MOVING_AVERAGE },
+		{ "bins", "qparams: histogram, percentile, entropy or mse",
+		  1 << QXP_ACT_HISTOGRAM | 1 << QXP_ACT_PERCENTILE | 1 << QXP_ACT_ENTROPY |
+		  1 << QXP_ACT_MSE },
+		{ "percentile", "qparams: percentile", 1 << QXP_ACT_PERCENTILE },
+	};
+	for (size_t i = 0; !rc && i < sizeof own / sizeof own[0]; i++) {
+		const char *v = qx_option_value(options, n_options, own[i].key);
+		if (v && !(own[i].mask & (1 << cfg->act_observer))) {
+			host->error(host, "option '%s': '%s' does not apply to qparams: %s (expected it "
+			            "only with %s)", own[i].key, v, calc, own[i].takers);
+			rc = QX_STATUS_BAD_OPTION;
+		}
+	}
 	if (!rc)
 		rc = qx_option_double(host, options, n_options, "averaging_constant", 0.01, 0.0, 1.0,
 		                      QX_OPTION_MIN_EXCLUSIVE, &c);
-	if (!rc && cfg->act_observer != QXP_ACT_MOVING_AVERAGE &&
-	    qx_option_value(options, n_options, "averaging_constant")) {
-		host->error(host, "option 'averaging_constant': '%s' applies only to the moving average "
-		            "(expected it together with qparams: moving_average, or not at all)",
-		            qx_option_value(options, n_options, "averaging_constant"));
+	if (!rc)
+		rc = qx_option_double(host, options, n_options, "percentile", 99.99, 50.0, 100.0, 0,
+		                      &p);
+	int calib = qxp_uses_calib_hist(cfg->act_observer);
+	if (!rc)
+		rc = qx_option_int(host, options, n_options, "bins", 2048,
+		                   calib ? QXP_CALIB_MIN_BINS : QXP_HIST_MIN_BINS, QXP_MAX_BINS, &bins);
+	if (!rc && calib && bins % 2) {
+		host->error(host, "option 'bins': '%s' is odd (expected an even integer from %d to "
+		            "%d: qparams: %s bins values on both sides of zero)",
+		            qx_option_value(options, n_options, "bins"), QXP_CALIB_MIN_BINS,
+		            QXP_MAX_BINS, calc);
 		rc = QX_STATUS_BAD_OPTION;
 	}
 	if (!rc)
 		rc = qxp_parse_common_options(host, options, n_options, cfg);
 	cfg->averaging_constant = (float)c;     /* PyTorch applies it as a float32 scalar */
+	cfg->percentile = p;
+	cfg->bins = (int32_t)bins;
+	/* the histogram calculator is the histogram plugin's default HistogramObserver */
+	cfg->upsample_rate = 128;
+	cfg->exact_bounds = 0;
 	return rc;
 }
 
