@@ -184,13 +184,9 @@ static int collect(const struct qx_graph *g, const struct qx_quant_plan *plan,
 	int n = 0;
 	for (int k = 0; k < g->n_nodes; k++) {
 		const struct qx_node *nd = &g->nodes[k];
-		int ids[64], m = 0;
-		for (int j = 0; j < nd->n_in && m < 64; j++)
-			ids[m++] = nd->in[j];
-		for (int j = 0; j < nd->n_out && m < 64; j++)
-			ids[m++] = nd->out[j];
-		for (int j = 0; j < m; j++) {
-			int t = ids[j];
+		/* Inputs first, then outputs: a Concat may read any number of tensors. */
+		for (int j = 0; j < nd->n_in + nd->n_out; j++) {
+			int t = j < nd->n_in ? nd->in[j] : nd->out[j - nd->n_in];
 			if (t < 0 || t >= g->n_tensors || seen[t] || !is_quantized(&plan->tensor[t]))
 				continue;
 			seen[t] = 1;
