@@ -7,6 +7,7 @@
 #   does not rank it first for static-per-channel; --top and --plugin narrow the output; the
 #   sensitivity line says it was not measured;
 # - --json parses and says the same;
+# - a sensitivity object (as the sensitivity measurement records it) is shown as a second table;
 # - report.html draws the per-layer chart for both plugins;
 # - explain on a folder without results, on a run without layers (an older run), with an
 #   unknown --plugin, exits 2 with one line saying what was expected.
@@ -117,6 +118,20 @@ json.dump(d, open(sys.argv[2], "w"))' "$r" "$tmp/old.json"
 rc=$?
 ok $(test $rc = 2 && grep -q "no per-layer error" "$tmp/old.err"; echo $?) \
 	"a run without layers (older than them): exit 2 and says so (got $rc: $(cat "$tmp/old.err"))"
+
+# A sensitivity object as the sensitivity measurement writes it: explain shows it after the table.
+"$py" -c 'import json, sys; d = json.load(open(sys.argv[1]))
+s = {"images": 500, "base_accuracy": 90.1, "nodes": [
+    {"node": "/conv2/Conv", "op": "Conv", "accuracy": 93.0, "gain_points": 2.9, "ci95_low": 1.8, "ci95_high": 4.0},
+    {"node": "/conv1/Conv", "op": "Conv", "accuracy": 90.3, "gain_points": 0.2, "ci95_low": -0.1, "ci95_high": 0.5}]}
+[p.__setitem__("sensitivity", s) for p in d["plugins"] if p["label"] == "broken-layer"]
+json.dump(d, open(sys.argv[2], "w"))' "$r" "$tmp/sens.json"
+"$bin" explain --plugin broken-layer "$tmp/sens.json" >"$tmp/sens.out" 2>&1
+"$bin" explain --json --plugin broken-layer "$tmp/sens.json" >"$tmp/sens.jsonout" 2>&1
+ok $(grep -q '^sensitivity on 500 images' "$tmp/sens.out" &&
+	grep -A2 '^sensitivity on' "$tmp/sens.out" | tail -1 | grep -Eq '^ +1 +/conv2/Conv +Conv +93.00% +\+2.90 +\[\+1.80, \+4.00\]' &&
+	"$py" -c 'import json, sys; assert json.load(open(sys.argv[1]))["plugins"][0]["sensitivity"]["nodes"][0]["node"] == "/conv2/Conv"' "$tmp/sens.jsonout"; echo $?) \
+	"a recorded sensitivity table is shown after the layers, most costly node first, and passed on in --json"
 
 "$bin" explain --plugin nope "$run" >/dev/null 2>"$tmp/nope.err"
 rc=$?

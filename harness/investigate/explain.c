@@ -86,10 +86,13 @@ static void why(const json_t *t, char *buf, size_t size)
 		/* Correct min/max qparams read 1 (asymmetric) to 2 (symmetric); 3 and up wastes
 		 * levels no value uses. */
 		snprintf(buf, size, "range %.3gx wider than the data: scale too large", ratio);
-	else if (isfinite(ratio))
+	else if (isfinite(ratio) && lo + hi > 0.0)
 		snprintf(buf, size, "range fits the data (%.3gx) and clipping makes %.0f%% of its error: "
 		         "the rounding error of the int8 levels over that range", ratio,
 		         100.0 * (isfinite(share) ? share : 0.0));
+	else if (isfinite(ratio))
+		snprintf(buf, size, "range fits the data (%.3gx), nothing clipped: the rounding error "
+		         "of the int8 levels over that range", ratio);
 	else
 		snprintf(buf, size, "no range to compare (the data is all zero)");
 }
@@ -206,8 +209,12 @@ static char *results_path(const char *run)
 	char *p = malloc(len);
 	if (!p)
 		return NULL;
-	if (stat(run, &st) == 0 && S_ISDIR(st.st_mode))
-		snprintf(p, len, "%s/results.json", run);
+	if (stat(run, &st) == 0 && S_ISDIR(st.st_mode)) {
+		size_t n = strlen(run);
+		while (n > 1 && run[n - 1] == '/')
+			n--; /* "RUN/" names the same folder: no "//" in messages */
+		snprintf(p, len, "%.*s/results.json", (int)n, run);
+	}
 	else
 		snprintf(p, len, "%s", run);
 	return p;
@@ -244,10 +251,13 @@ static void plugin_text(const json_t *p, json_t **v, size_t n, size_t top)
 {
 	const json_t *layers = json_object_get(p, "layers");
 	size_t shown = n < top ? n : top;
-	printf("plugin %s: %zu quantized tensors, error on %lld images (int8 on %s); %s%zu worst "
-	       "first\n", str(p, "label"), n,
-	       (long long)json_integer_value(json_object_get(layers, "images")), str(layers, "kernels"),
-	       shown < n ? "the " : "all ", shown);
+	printf("plugin %s: %zu quantized tensor%s, error on %lld images (int8 on %s); ",
+	       str(p, "label"), n, n == 1 ? "" : "s",
+	       (long long)json_integer_value(json_object_get(layers, "images")), str(layers, "kernels"));
+	if (shown < n)
+		printf("the %zu worst first\n", shown);
+	else
+		printf("%s\n", n == 1 ? "it is" : "all of them, worst first");
 	print_table(v, shown);
 	if (n) {
 		char buf[512], own[32];
