@@ -2,7 +2,8 @@
 # Per-layer error through a whole run, and `qx-bench explain` (docs/report.md, "qx-bench
 # explain"): on the reference model, static-per-channel beside the test plugin broken-layer
 # (static-per-channel with /conv2/Conv's weight scales multiplied by 40):
-# - results.json holds "layers" for both plugins, on the check sample's images;
+# - results.json holds "layers" for both plugins, on the check sample's images, and fc.weight's
+#   figures agree with numpy's quantization of it under the plan's qparams;
 # - explain ranks /conv2/Conv's weight first for broken-layer, says its scale is too large, and
 #   does not rank it first for static-per-channel; --top and --plugin narrow the output; the
 #   sensitivity line says it was not measured;
@@ -62,6 +63,36 @@ for p in d['plugins']:
 EOF
 ok $? "results.json: layers for both plugins on the $reference check images, one weight of /conv2/Conv each"
 show "$tmp/layers.txt"
+
+# An independent check of the statistics: fc.weight (no BatchNorm folded into it) quantized in
+# numpy with the plan's per-channel qparams gives the same own SQNR and clipped share.
+if "$py" -c 'import onnx, numpy' 2>/dev/null; then
+	"$py" - "$run" "$root/models/fashion_cnn.onnx" >"$tmp/numpy.txt" 2>&1 <<'EOF'
+import json, sys, onnx, numpy as np
+from onnx import numpy_helper
+run, model = sys.argv[1], sys.argv[2]
+x = {i.name: numpy_helper.to_array(i) for i in onnx.load(model).graph.initializer}['fc.weight']
+plan = json.load(open(run + '/static-per-channel.plan.json'))
+e = [t for t in plan['tensors'] if t['name'] == 'fc.weight'][0]
+s = np.array(e['scales'], dtype=np.float32)[:, None]
+z = np.array(e['zero_points'], dtype=np.float32)[:, None]
+code = np.rint(x / s) + z
+xq = ((np.clip(code, e['qmin'], e['qmax']) - z) * s).astype(np.float32)
+x64 = x.astype(np.float64)
+db = 10 * np.log10((x64 ** 2).sum() / ((x64 - xq) ** 2).sum())
+d = json.load(open(run + '/results.json'))
+t = [t for p in d['plugins'] if p['label'] == 'static-per-channel'
+     for t in p['layers']['tensors'] if t['tensor'] == 'fc.weight'][0]
+print('numpy %.6f dB, clipped at qmax %.6f; qx-bench %.6f dB, %.6f' %
+      (db, (code > e['qmax']).mean(), t['own_sqnr_db'], t['clipped_high']))
+assert abs(db - t['own_sqnr_db']) < 1e-4 and abs((code > e['qmax']).mean() - t['clipped_high']) < 1e-9
+EOF
+	ok $? "fc.weight's own SQNR and clipped share agree with numpy's quantization of it"
+	show "$tmp/numpy.txt"
+else
+	n=$((n + 1))
+	echo "ok $n # skip python3-onnx or numpy not installed"
+fi
 
 "$bin" explain "$run" >"$tmp/explain.out" 2>"$tmp/explain.err"
 rc=$?
