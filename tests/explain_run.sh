@@ -5,7 +5,8 @@
 # - results.json holds "layers" for both plugins, on the check sample's images, and fc.weight's
 #   figures agree with numpy's quantization of it under the plan's qparams;
 # - explain ranks /conv2/Conv's weight first for broken-layer, says its scale is too large, and
-#   does not rank it first for static-per-channel; --top and --plugin narrow the output; the
+#   does not rank it first for static-per-channel (also --by loss); --top and --plugin narrow
+#   the output; the
 #   sensitivity line says it was not measured;
 # - --json parses and says the same;
 # - a sensitivity object (as the sensitivity measurement records it) is shown as a second table;
@@ -109,6 +110,13 @@ ok $(test -n "$row" && ! echo "$row" | grep -Eq '/conv2/Conv +[^ ]+ +weight '; e
 	"static-per-channel: /conv2/Conv's weight does not rank first ($row)"
 ok $(test "$(grep -c '^sensitivity: not measured (run with --sensitivity)' "$tmp/explain.out")" = 2; echo $?) \
 	"each plugin says its sensitivity was not measured"
+
+"$bin" explain --by loss "$run" >"$tmp/loss.out" 2>&1
+row=$(awk -v p="plugin broken-layer:" 'index($0, p) == 1 { s = 1; next } s && /^rank/ { getline; print; exit }' "$tmp/loss.out")
+ok $(grep -q '^plugin broken-layer: .* by loss against a min/max fit' "$tmp/loss.out" &&
+	echo "$row" | grep -Eq '^ +1 +/conv2/Conv +[^ ]+ +weight '; echo $?) "--by loss: /conv2/Conv's weight ranks first too ($row)"
+"$bin" explain --by size "$run" >/dev/null 2>"$tmp/by.err"
+ok $(test $? = 2 && grep -q "expected own or loss" "$tmp/by.err"; echo $?) "--by size: exit 2, says what is expected"
 
 "$bin" explain --plugin broken-layer --top 3 "$r" >"$tmp/one.out" 2>&1
 rows=$(awk '/^rank/ { s = 1; next } s && /^ +[0-9]+ / { n++ } END { print n + 0 }' "$tmp/one.out")

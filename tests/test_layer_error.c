@@ -1,6 +1,6 @@
 /* Per-layer error (harness/investigate/layer_error.c): the statistics on vectors worked out by
  * hand (SQNR of a known noise, cosine, max abs error, clipped shares, the clipping's share of
- * the error, the ranking order), then the whole measurement on the tiny model, where a tensor
+ * the error, the min/max fit, the ranking order), then the whole measurement on the tiny model, where a tensor
  * given a scale 10x too large must rank first with about 20 dB less own SQNR, and the padding
  * of a short last batch must stay out of the sums. */
 #include <math.h>
@@ -128,6 +128,33 @@ static void check_own(void)
 	qx_layer_stats_free(&s);
 }
 
+/* The min/max fit: PyTorch's MinMaxObserver arithmetic (include/qx/qparams.h). */
+static void check_minmax_fit(void)
+{
+	float s0 = 1.0f, s1[2] = { 1.0f, 1.0f };
+	int32_t z0 = 0, z1[2] = { 0, 0 };
+	struct qx_tensor_qparams act = { .dtype = QX_PLAN_UINT8, .axis = -1, .n_channels = 1,
+	                                 .qmin = 0, .qmax = 255, .scales = &s0, .zero_points = &z0 };
+	float fs;
+	int32_t fz;
+	struct qx_tensor_qparams fit = { .scales = &fs, .zero_points = &fz };
+	double lo = -1.0, hi = 3.0;
+	qx_layer_minmax_qparams(&act, &lo, &hi, &fit);
+	ok(fs == 4.0f / 255.0f && fz == 64 && fit.qmin == 0 && fit.qmax == 255,
+	   "min/max fit, uint8 affine over [-1, 3]: scale 4/255, zero point 64 (got %g, %d)", fs, fz);
+	struct qx_tensor_qparams w = { .dtype = QX_PLAN_INT8, .symmetric = 1, .axis = 0,
+	                               .n_channels = 2, .qmin = -128, .qmax = 127, .scales = s1,
+	                               .zero_points = z1 };
+	float ws[2];
+	int32_t wz[2];
+	struct qx_tensor_qparams wfit = { .scales = ws, .zero_points = wz };
+	double wlo[2] = { -0.5, -2.55 }, whi[2] = { 1.275, 0.1 };
+	qx_layer_minmax_qparams(&w, wlo, whi, &wfit);
+	ok(ws[0] == 1.275f / 127.5f && ws[1] == 2.55f / 127.5f && wz[0] == 0 && wz[1] == 0 &&
+	   wfit.n_channels == 2, "min/max fit, int8 symmetric per channel: max |x| / 127.5 per "
+	   "channel (got %g, %g)", ws[0], ws[1]);
+}
+
 static void check_order(void)
 {
 	ok(qx_layer_cmp(10.0, 30.0, 20.0, 5.0) < 0, "ranking: lower own SQNR first");
@@ -217,6 +244,9 @@ static void check_graph(void)
 	   w0->d_hi == hi && w0->range_ratio >= 1.0 && w0->range_ratio <= 2.01,
 	   "the Gemm weight: per channel, data range [%g, %g] as in the graph, symmetric min/max "
 	   "range ratio 1..2 (%.3g)", lo, hi, w0 ? w0->range_ratio : NAN);
+	/* The test plan's weights are min/max per channel over the same data: nothing lost. */
+	ok(w0 && fabs(w0->loss_db) < 0.01, "the Gemm weight loses nothing against the min/max fit "
+	   "(%.4f dB)", w0 ? w0->loss_db : NAN);
 	double before = w0 ? w0->own_sqnr_db : NAN;
 	qx_layer_rank(&good);
 	ok(good.t[0].tensor != weight, "correct plan: the Gemm weight does not rank first");
@@ -230,9 +260,11 @@ static void check_graph(void)
 	}
 	const struct qx_layer_tensor *w1 = find(&bad, weight);
 	double drop = w1 ? before - w1->own_sqnr_db : NAN;
-	ok(w1 && drop > 14.0 && drop < 26.0 && w1->range_ratio > 9.0,
-	   "weight scale 10x: own SQNR %.1f -> %.1f dB (%.1f dB less), range ratio %.3g", before,
-	   w1 ? w1->own_sqnr_db : NAN, drop, w1 ? w1->range_ratio : NAN);
+	ok(w1 && drop > 14.0 && drop < 26.0 && w1->range_ratio > 9.0 &&
+	   fabs(w1->loss_db - drop) < 0.01,
+	   "weight scale 10x: own SQNR %.1f -> %.1f dB (%.1f dB less, the loss against the min/max "
+	   "fit: %.1f dB), range ratio %.3g", before, w1 ? w1->own_sqnr_db : NAN, drop,
+	   w1 ? w1->loss_db : NAN, w1 ? w1->range_ratio : NAN);
 	qx_layer_rank(&bad);
 	ok(bad.t[0].tensor == weight, "weight scale 10x: it ranks first (first: %s, %.1f dB)",
 	   bad.t[0].name, bad.t[0].own_sqnr_db);
@@ -275,10 +307,12 @@ static void check_graph(void)
 	plan.tensor[act].scales[0] /= 10.0f;
 	if (!measure(&g, &plan, &ds, &narrow)) {
 		const struct qx_layer_tensor *a = find(&narrow, act);
-		ok(a && a->clipped_high > 0.05 && a->clip_error_share > 0.9 && a->range_ratio < 0.2,
+		ok(a && a->clipped_high > 0.05 && a->clip_error_share > 0.9 && a->range_ratio < 0.2 &&
+		   a->loss_db > 10.0,
 		   "activation scale a tenth: %.1f%% clipped at qmax, %.0f%% of its error, range ratio "
-		   "%.2g", a ? 100.0 * a->clipped_high : NAN, a ? 100.0 * a->clip_error_share : NAN,
-		   a ? a->range_ratio : NAN);
+		   "%.2g, %.1f dB lost against the min/max fit", a ? 100.0 * a->clipped_high : NAN,
+		   a ? 100.0 * a->clip_error_share : NAN, a ? a->range_ratio : NAN,
+		   a ? a->loss_db : NAN);
 		json_t *j = qx_layer_json(&narrow, "test");
 		ok(j && json_array_size(json_object_get(j, "tensors")) == (size_t)narrow.n &&
 		   json_integer_value(json_object_get(j, "images")) == IMAGES,
@@ -303,6 +337,7 @@ int main(void)
 	tap_plan(0);
 	check_compare();
 	check_own();
+	check_minmax_fit();
 	check_order();
 	check_graph();
 	return tap_done();

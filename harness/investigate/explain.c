@@ -16,20 +16,23 @@
 #include "investigate/layer_error.h"
 
 static const char explain_usage[] =
-	"usage: qx-bench explain RUN [--plugin LABEL] [--top N] [--json]\n"
+	"usage: qx-bench explain RUN [--plugin LABEL] [--top N] [--by own|loss] [--json]\n"
 	"\n"
 	"Where each plugin's quantization error comes from: the per-layer error the run measured\n"
 	"(results.json's \"layers\") for every tensor the plan quantizes, worst first.\n"
 	"RUN is a run folder or its results.json.\n"
 	"\n"
 	"Columns: own dB (SQNR of the fp32 tensor quantized with its own qparams: the error this\n"
-	"tensor adds, what the ranking goes by), SQNR dB (the int8 model's tensor against fp32's,\n"
+	"tensor adds, what the ranking goes by), loss dB (how much lower own dB is than with\n"
+	"min/max qparams fitted to the data), SQNR dB (the int8 model's tensor against fp32's,\n"
 	"with every earlier layer's error; the tie-break), cosine, max abs err, clipped % (values\n"
 	"the clamp moved), the range the qparams represent against the range the data has.\n"
 	"A line names the worst tensor and why; the sensitivity table follows when the run has one.\n"
 	"\n"
 	"  --plugin LABEL   only this plugin\n"
 	"  --top N          the N worst tensors per plugin (default 10)\n"
+	"  --by own|loss    rank by own SQNR (default), or by loss against the min/max fit: it\n"
+	"                   compares weights with activations, whose own SQNR differ by nature\n"
 	"  --json           the same as JSON on stdout\n"
 	"  -h, --help       this text\n"
 	"\n"
@@ -59,11 +62,22 @@ static const char *str(const json_t *o, const char *key)
 	return s ? s : "?";
 }
 
+/* --by loss: the tensor losing most against a min/max fit first (qx_layer_cmp puts the lower
+ * key first, so the key is -loss); a loss that could not be computed ranks last. */
+static int by_loss;
+
+static double rank_key(const json_t *t)
+{
+	if (!by_loss)
+		return field(t, "own_sqnr_db");
+	double loss = field(t, "loss_db");
+	return isfinite(loss) ? -loss : NAN;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	int c = qx_layer_cmp(field(x, "own_sqnr_db"), field(x, "sqnr_db"), field(y, "own_sqnr_db"),
-	                     field(y, "sqnr_db"));
+	int c = qx_layer_cmp(rank_key(x), field(x, "sqnr_db"), rank_key(y), field(y, "sqnr_db"));
 	/* Equal figures keep graph order (qsort is not stable): earlier tensors first. */
 	if (!c) {
 		double ix = json_number_value(json_object_get(x, "_index"));
@@ -73,26 +87,30 @@ static int cmp_entry(const void *a, const void *b)
 	return c;
 }
 
-/* Why the worst tensor is bad, in words, from its clipping and ranges. */
+/* Why the worst tensor is bad, in words, from its clipping, ranges and loss. */
 static void why(const json_t *t, char *buf, size_t size)
 {
 	double lo = field(t, "clipped_low"), hi = field(t, "clipped_high");
 	double share = field(t, "clip_error_share"), ratio = field(t, "range_ratio");
+	double loss = field(t, "loss_db");
+	char lost[96] = "";
+	if (isfinite(loss) && loss >= 0.05)
+		snprintf(lost, sizeof lost, ", %.1f dB lost against min/max qparams", loss);
 	if (lo + hi > 0.0 && share >= 0.5)
-		snprintf(buf, size, "%.3g%% of values clipped at %s (%.3g%% at %s), %.0f%% of its error: "
+		snprintf(buf, size, "%.3g%% of values clipped at %s (%.3g%% at %s), %.0f%% of its error%s: "
 		         "range too narrow", 100.0 * fmax(lo, hi), hi >= lo ? "qmax" : "qmin",
-		         100.0 * fmin(lo, hi), hi >= lo ? "qmin" : "qmax", 100.0 * share);
-	else if (ratio >= 3.0)
-		/* Correct min/max qparams read 1 (asymmetric) to 2 (symmetric); 3 and up wastes
-		 * levels no value uses. */
-		snprintf(buf, size, "range %.3gx wider than the data: scale too large", ratio);
+		         100.0 * fmin(lo, hi), hi >= lo ? "qmin" : "qmax", 100.0 * share, lost);
+	else if (ratio >= 3.0 || (ratio >= 1.5 && isfinite(loss) && loss >= 3.0))
+		/* Correct min/max qparams read 1 (asymmetric) to 2 (symmetric); 3 and up, or a wide
+		 * range that costs 3 dB against the min/max fit, wastes levels no value uses. */
+		snprintf(buf, size, "range %.3gx wider than the data%s: scale too large", ratio, lost);
 	else if (isfinite(ratio) && lo + hi > 0.0)
-		snprintf(buf, size, "range fits the data (%.3gx) and clipping makes %.0f%% of its error: "
+		snprintf(buf, size, "range fits the data (%.3gx) and clipping makes %.0f%% of its error%s: "
 		         "the rounding error of the int8 levels over that range", ratio,
-		         100.0 * (isfinite(share) ? share : 0.0));
+		         100.0 * (isfinite(share) ? share : 0.0), lost);
 	else if (isfinite(ratio))
-		snprintf(buf, size, "range fits the data (%.3gx), nothing clipped: the rounding error "
-		         "of the int8 levels over that range", ratio);
+		snprintf(buf, size, "range fits the data (%.3gx), nothing clipped%s: the rounding error "
+		         "of the int8 levels over that range", ratio, lost);
 	else
 		snprintf(buf, size, "no range to compare (the data is all zero)");
 }
@@ -115,7 +133,7 @@ static void fmt_num(double v, const char *fmt, char *buf, size_t size)
 		snprintf(buf, size, fmt, v);
 }
 
-#define NCOL 10
+#define NCOL 11
 
 /* The tensors of one plugin, worst first, at most top of them (the caller frees the array). */
 static json_t **ranked(const json_t *tensors, size_t *n_out)
@@ -135,8 +153,8 @@ static json_t **ranked(const json_t *tensors, size_t *n_out)
 
 static void print_table(json_t **v, size_t n)
 {
-	static const char *head[NCOL] = { "rank", "node", "tensor", "kind", "own dB", "SQNR dB",
-	                                  "cosine", "max abs err", "clipped %",
+	static const char *head[NCOL] = { "rank", "node", "tensor", "kind", "own dB", "loss dB",
+	                                  "SQNR dB", "cosine", "max abs err", "clipped %",
 	                                  "qparams range vs data range" };
 	char (*cell)[NCOL][160] = calloc(n + 1, sizeof *cell);
 	if (!cell)
@@ -154,11 +172,14 @@ static void print_table(json_t **v, size_t n)
 		snprintf(r[2], 160, "%s", str(t, "tensor"));
 		snprintf(r[3], 160, "%s", str(t, "kind"));
 		fmt_db(field(t, "own_sqnr_db"), r[4], 160);
-		fmt_db(field(t, "sqnr_db"), r[5], 160);
-		fmt_num(field(t, "cosine"), "%.6f", r[6], 160);
-		fmt_num(field(t, "max_abs_error"), "%.3g", r[7], 160);
-		fmt_num(100.0 * (field(t, "clipped_low") + field(t, "clipped_high")), "%.3g", r[8], 160);
-		snprintf(r[9], 160, "[%.3g, %.3g] vs [%.3g, %.3g]", range_at(t, "qparams_range", 0),
+		/* null loss: not comparable (an error-free tensor); absent: an older run. */
+		double loss = field(t, "loss_db");
+		fmt_num(isinf(loss) ? NAN : loss, "%.1f", r[5], 160);
+		fmt_db(field(t, "sqnr_db"), r[6], 160);
+		fmt_num(field(t, "cosine"), "%.6f", r[7], 160);
+		fmt_num(field(t, "max_abs_error"), "%.3g", r[8], 160);
+		fmt_num(100.0 * (field(t, "clipped_low") + field(t, "clipped_high")), "%.3g", r[9], 160);
+		snprintf(r[10], 160, "[%.3g, %.3g] vs [%.3g, %.3g]", range_at(t, "qparams_range", 0),
 		         range_at(t, "qparams_range", 1), range_at(t, "data_range", 0),
 		         range_at(t, "data_range", 1));
 		for (int c = 0; c < NCOL; c++)
@@ -231,10 +252,11 @@ static json_t *plugin_json(const json_t *p, json_t **v, size_t n, size_t top)
 		json_object_set_new(t, "rank", json_integer((json_int_t)i + 1));
 		json_array_append_new(tensors, t);
 	}
-	json_t *o = json_pack("{s:s, s:O, s:O, s:I, s:o}", "label", str(p, "label"), "images",
+	json_t *o = json_pack("{s:s, s:O, s:O, s:I, s:s, s:o}", "label", str(p, "label"), "images",
 	                      json_object_get(layers, "images"), "kernels",
 	                      json_object_get(layers, "kernels"), "quantized_tensors",
-	                      (json_int_t)n, "tensors", tensors);
+	                      (json_int_t)n, "ranked_by", by_loss ? "loss" : "own", "tensors",
+	                      tensors);
 	if (n) {
 		char buf[512];
 		why(v[0], buf, sizeof buf);
@@ -254,10 +276,13 @@ static void plugin_text(const json_t *p, json_t **v, size_t n, size_t top)
 	printf("plugin %s: %zu quantized tensor%s, error on %lld images (int8 on %s); ",
 	       str(p, "label"), n, n == 1 ? "" : "s",
 	       (long long)json_integer_value(json_object_get(layers, "images")), str(layers, "kernels"));
+	const char *by = by_loss ? "by loss against a min/max fit" : "by own SQNR";
 	if (shown < n)
-		printf("the %zu worst first\n", shown);
+		printf("the %zu worst first, %s\n", shown, by);
+	else if (n == 1)
+		printf("it is\n");
 	else
-		printf("%s\n", n == 1 ? "it is" : "all of them, worst first");
+		printf("all of them, worst first, %s\n", by);
 	print_table(v, shown);
 	if (n) {
 		char buf[512], own[32];
@@ -275,6 +300,7 @@ int qx_explain_main(int argc, char **argv)
 		{ "plugin", required_argument, NULL, 'p' },
 		{ "top", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "by", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -282,7 +308,8 @@ int qx_explain_main(int argc, char **argv)
 	long top = 10;
 	int as_json = 0, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:t:jh", longs, NULL)) != -1) {
+	by_loss = 0;
+	while ((c = getopt_long(argc, argv, "p:t:jb:h", longs, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'p': only = optarg; break;
@@ -296,16 +323,25 @@ int qx_explain_main(int argc, char **argv)
 			}
 			break;
 		case 'j': as_json = 1; break;
+		case 'b':
+			if (strcmp(optarg, "own") && strcmp(optarg, "loss")) {
+				fprintf(stderr, "qx-bench explain: --by: expected own or loss, got '%s'\n",
+				        optarg);
+				return 2;
+			}
+			by_loss = !strcmp(optarg, "loss");
+			break;
 		case 'h': fputs(explain_usage, stdout); return 0;
 		default:
 			fprintf(stderr, "qx-bench explain: bad option (usage: qx-bench explain RUN "
-			        "[--plugin LABEL] [--top N] [--json])\n");
+			        "[--plugin LABEL] [--top N] [--by own|loss] [--json])\n");
 			return 2;
 		}
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "qx-bench explain: expected one RUN (a run folder or its results.json), "
-		        "got %d (usage: qx-bench explain RUN [--plugin LABEL] [--top N] [--json])\n",
+		        "got %d (usage: qx-bench explain RUN [--plugin LABEL] [--top N] [--by own|loss] "
+		        "[--json])\n",
 		        argc - optind);
 		return 2;
 	}

@@ -8,6 +8,7 @@
 
 #include "exec/exec_f32.h"
 #include "exec/exec_q8.h"
+#include "qx/qparams.h"
 
 int qx_layer_stats_init(struct qx_layer_stats *s, int n_channels)
 {
@@ -55,38 +56,65 @@ void qx_layer_stats_compare(struct qx_layer_stats *s, const float *x, const floa
 	s->compared += n;
 }
 
-void qx_layer_stats_own(struct qx_layer_stats *s, const float *x, int64_t n,
-                        const struct qx_tensor_qparams *qp, int64_t inner, float *fq)
+/* nearbyintf without a libm call (the harness is built for baseline x86-64, where it is one per
+ * value, and these loops see every value of every activation): adding and subtracting
+ * 1.5 * 2^23 rounds half to even in the default rounding mode for |v| < 2^22. Larger values,
+ * infinities and NaN are returned as they are: they clamp to the same code either way (from
+ * 2^23 on floats are integers already). -ffp-contract=off and no -ffast-math keep the two
+ * operations. */
+static inline float round_even(float v)
+{
+	if (!(fabsf(v) < 4194304.0f))
+		return v;
+	return (v + 12582912.0f) - 12582912.0f;
+}
+
+/* x quantized and dequantized with one channel's qparams, as qx_fake_quantize does it;
+ * *clip: -1 clamped up to qmin, 1 down to qmax, 0 not clamped. */
+static inline float fake_q(float x, float scale, int32_t zp, int32_t qmin, int32_t qmax,
+                           int *clip)
+{
+	float q = round_even(x / scale) + (float)zp;
+	*clip = 0;
+	if (!(q >= (float)qmin)) { /* NaN too: the lowest code, as the int8 side does */
+		q = (float)qmin;
+		*clip = -1;
+	} else if (q > (float)qmax) {
+		q = (float)qmax;
+		*clip = 1;
+	}
+	return (q - (float)zp) * scale;
+}
+
+/* Own error (and, with ref, the min/max fit's error) of n values, in one pass over them. */
+static void own_and_ref(struct qx_layer_stats *s, const float *x, int64_t n,
+                        const struct qx_tensor_qparams *qp, const struct qx_tensor_qparams *ref,
+                        int64_t inner, float *fq)
 {
 	int nc = qp->n_channels < 1 ? 1 : qp->n_channels;
 	if (inner < 1)
 		inner = 1;
-	double sxx = 0.0, see = 0.0, clip_see = 0.0;
+	double sxx = 0.0, see = 0.0, clip_see = 0.0, ref_see = 0.0;
+	int64_t lo = 0, hi = 0;
 	for (int64_t i = 0; i < n; i++) {
 		int c = nc == 1 ? 0 : (int)((i / inner) % nc);
-		float scale = qp->scales[c];
-		int32_t zp = qp->zero_points[c];
-		/* The arithmetic of qx_fake_quantize (refsim.c), which the int8 side matches up to
-		 * rounding ties; the clamp is counted where it moves the code. */
-		float q = nearbyintf(x[i] / scale) + (float)zp;
-		int clipped = 1;
-		if (!(q >= (float)qp->qmin)) { /* NaN too: the lowest code, as the int8 side does */
-			q = (float)qp->qmin;
-			s->clip_lo++;
-		} else if (q > (float)qp->qmax) {
-			q = (float)qp->qmax;
-			s->clip_hi++;
-		} else {
-			clipped = 0;
-		}
-		float v = (q - (float)zp) * scale;
+		int clip;
+		float v = fake_q(x[i], qp->scales[c], qp->zero_points[c], qp->qmin, qp->qmax, &clip);
 		if (fq)
 			fq[i] = v;
 		double a = x[i], d = a - (double)v;
 		sxx += a * a;
 		see += d * d;
-		if (clipped)
+		lo += clip < 0;
+		hi += clip > 0;
+		if (clip)
 			clip_see += d * d;
+		if (ref) {
+			int unused;
+			double r = a - (double)fake_q(x[i], ref->scales[c], ref->zero_points[c], ref->qmin,
+			                              ref->qmax, &unused);
+			ref_see += r * r;
+		}
 		if (c < s->n_channels) {
 			if (a < s->ch_min[c])
 				s->ch_min[c] = a;
@@ -97,7 +125,60 @@ void qx_layer_stats_own(struct qx_layer_stats *s, const float *x, int64_t n,
 	s->own_sxx += sxx;
 	s->own_see += see;
 	s->own_clip_see += clip_see;
+	s->ref_see += ref_see;
+	s->clip_lo += lo;
+	s->clip_hi += hi;
 	s->values += n;
+}
+
+void qx_layer_stats_own(struct qx_layer_stats *s, const float *x, int64_t n,
+                        const struct qx_tensor_qparams *qp, int64_t inner, float *fq)
+{
+	own_and_ref(s, x, n, qp, NULL, inner, fq);
+}
+
+void qx_layer_stats_ref(struct qx_layer_stats *s, const float *x, int64_t n,
+                        const struct qx_tensor_qparams *ref, int64_t inner)
+{
+	int nc = ref->n_channels < 1 ? 1 : ref->n_channels;
+	if (inner < 1)
+		inner = 1;
+	double see = 0.0;
+	for (int64_t i = 0; i < n; i++) {
+		int c = nc == 1 ? 0 : (int)((i / inner) % nc);
+		int unused;
+		double d = (double)x[i] - (double)fake_q(x[i], ref->scales[c], ref->zero_points[c],
+		                                         ref->qmin, ref->qmax, &unused);
+		see += d * d;
+	}
+	s->ref_see += see;
+}
+
+void qx_layer_minmax_qparams(const struct qx_tensor_qparams *qp, const double *ch_min,
+                             const double *ch_max, struct qx_tensor_qparams *ref)
+{
+	float *scales = ref->scales;
+	int32_t *zps = ref->zero_points;
+	*ref = *qp;
+	ref->scales = scales;
+	ref->zero_points = zps;
+	/* PyTorch's default ranges; any other is a customized quant_min / quant_max, which moves
+	 * the symmetric uint8 zero point off 128. */
+	int custom = !(qp->dtype == QX_PLAN_UINT8 && qp->qmin == 0 && qp->qmax == 255) &&
+	             !(qp->dtype == QX_PLAN_INT8 && qp->qmin == -128 && qp->qmax == 127);
+	for (int c = 0; c < qp->n_channels; c++) {
+		struct qx_qscheme qs = { .dtype = qp->dtype, .symmetric = qp->symmetric,
+		                         .qmin = qp->qmin, .qmax = qp->qmax,
+		                         .customized_qrange = custom };
+		float lo = (float)ch_min[c], hi = (float)ch_max[c];
+		if (qx_calculate_qparams(lo, hi, &qs, &scales[c], &zps[c]) != 0) {
+			qs.symmetric = 0;
+			if (qx_calculate_qparams(lo, hi, &qs, &scales[c], &zps[c]) != 0) {
+				scales[c] = 1.0f; /* NaN data: no fit to compare with */
+				zps[c] = qp->qmin;
+			}
+		}
+	}
 }
 
 double qx_sqnr_db(double signal, double noise)
@@ -161,7 +242,15 @@ struct entry {
 	const char *kind;
 	int64_t inner;             /* product of the dims after the per-channel axis */
 	struct qx_layer_stats st;
+	struct qx_tensor_qparams ref; /* the min/max fit, once the data's range is known */
 };
+
+static void entry_free(struct entry *e)
+{
+	qx_layer_stats_free(&e->st);
+	free(e->ref.scales);
+	free(e->ref.zero_points);
+}
 
 static int is_quantized(const struct qx_tensor_qparams *qp)
 {
@@ -200,9 +289,12 @@ static int collect(const struct qx_graph *g, const struct qx_quant_plan *plan,
 			if (qp->n_channels > 1 && qp->axis >= 0)
 				for (int d = qp->axis + 1; d < tt->ndim; d++)
 					x->inner *= tt->dims[d];
-			if (qx_layer_stats_init(&x->st, qp->n_channels)) {
-				for (int i = 0; i < n; i++)
-					qx_layer_stats_free(&e[i].st);
+			x->ref.scales = malloc(sizeof(float) * (size_t)qp->n_channels);
+			x->ref.zero_points = malloc(sizeof(int32_t) * (size_t)qp->n_channels);
+			if (qx_layer_stats_init(&x->st, qp->n_channels) || !x->ref.scales ||
+			    !x->ref.zero_points) {
+				for (int i = 0; i <= n; i++)
+					entry_free(&e[i]);
 				free(seen);
 				free(e);
 				return -1;
@@ -232,6 +324,10 @@ static void conclude(const struct qx_graph *g, const struct qx_quant_plan *plan,
 	t->n_channels = qp->n_channels;
 	t->values = s->values;
 	t->own_sqnr_db = qx_sqnr_db(s->own_sxx, s->own_see);
+	t->minmax_sqnr_db = qx_sqnr_db(s->own_sxx, s->ref_see);
+	t->loss_db = isfinite(t->own_sqnr_db) && isfinite(t->minmax_sqnr_db)
+	                     ? t->minmax_sqnr_db - t->own_sqnr_db
+	                     : NAN;
 	t->propagated = s->compared > 0;
 	t->sqnr_db = t->propagated ? qx_sqnr_db(s->sxx, s->see) : NAN;
 	t->cosine = qx_layer_cosine(s);
@@ -259,6 +355,23 @@ static void conclude(const struct qx_graph *g, const struct qx_quant_plan *plan,
 	}
 	if (!(t->d_lo <= t->d_hi))
 		t->d_lo = t->d_hi = NAN;
+}
+
+/* The per-channel range of n values (the first pass over an activation). */
+static void range_of(struct qx_layer_stats *s, const float *x, int64_t n, int n_channels,
+                     int64_t inner)
+{
+	int nc = n_channels < 1 ? 1 : n_channels;
+	for (int64_t i = 0; i < n; i++) {
+		int c = nc == 1 ? 0 : (int)((i / (inner < 1 ? 1 : inner)) % nc);
+		double a = x[i];
+		if (c < s->n_channels) {
+			if (a < s->ch_min[c])
+				s->ch_min[c] = a;
+			if (a > s->ch_max[c])
+				s->ch_max[c] = a;
+		}
+	}
 }
 
 /* Values of activation t that belong to the first n images of a batch of `batch`. */
@@ -306,36 +419,53 @@ int qx_layer_error(struct qx_graph *g, const struct qx_quant_plan *plan,
 	float *tmp = rc ? NULL : malloc(sizeof(float) * (size_t)most);
 	if (!rc && !tmp)
 		rc = qx_fail_nomem(err, "measuring per-layer error");
-	/* Weights are constants: measured once, their int8 form being their fake quantization. */
+	/* Weights are constants: measured once, their int8 form being their fake quantization,
+	 * their range known at once. */
 	for (int i = 0; !rc && i < n; i++) {
 		const struct qx_tensor *t = &g->tensors[e[i].tensor];
 		if (!t->is_const)
 			continue;
 		int64_t count = qx_tensor_numel(t);
-		qx_layer_stats_own(&e[i].st, t->data, count, &plan->tensor[e[i].tensor], e[i].inner, tmp);
+		const struct qx_tensor_qparams *qp = &plan->tensor[e[i].tensor];
+		qx_layer_stats_own(&e[i].st, t->data, count, qp, e[i].inner, tmp);
 		qx_layer_stats_compare(&e[i].st, t->data, tmp, count);
+		qx_layer_minmax_qparams(qp, e[i].st.ch_min, e[i].st.ch_max, &e[i].ref);
+		qx_layer_stats_ref(&e[i].st, t->data, count, &e[i].ref, e[i].inner);
 	}
-	for (int64_t first = 0; !rc && first < n_images; first += batch) {
-		int64_t m = n_images - first < batch ? n_images - first : batch;
-		qx_dataset_preprocess(ds, pp, first, m, images);
-		memset(images + m * image_floats, 0,
-		       sizeof(float) * (size_t)((batch - m) * image_floats));
-		const float *in = images;
-		rc = qx_exec_f32_run(f32, &in, err);
-		if (!rc)
-			rc = qx_exec_q8_run(q8, &in, err);
-		for (int i = 0; !rc && i < n; i++) {
-			const struct qx_tensor *t = &g->tensors[e[i].tensor];
-			if (t->is_const)
-				continue;
-			const float *x = qx_exec_f32_tensor(f32, e[i].tensor);
-			int64_t count = image_values(t, batch, m);
-			qx_layer_stats_own(&e[i].st, x, count, &plan->tensor[e[i].tensor], e[i].inner, NULL);
-			if (qx_exec_q8_read_int8(q8, e[i].tensor, tmp) == 0)
-				qx_layer_stats_compare(&e[i].st, x, tmp, count);
+	/* An activation's min/max fit needs its range over the whole sample first: one fp32 pass
+	 * for the ranges, then both models for everything else. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int64_t first = 0; !rc && first < n_images; first += batch) {
+			int64_t m = n_images - first < batch ? n_images - first : batch;
+			qx_dataset_preprocess(ds, pp, first, m, images);
+			memset(images + m * image_floats, 0,
+			       sizeof(float) * (size_t)((batch - m) * image_floats));
+			const float *in = images;
+			rc = qx_exec_f32_run(f32, &in, err);
+			if (!rc && pass == 1)
+				rc = qx_exec_q8_run(q8, &in, err);
+			for (int i = 0; !rc && i < n; i++) {
+				const struct qx_tensor *t = &g->tensors[e[i].tensor];
+				if (t->is_const)
+					continue;
+				const float *x = qx_exec_f32_tensor(f32, e[i].tensor);
+				int64_t count = image_values(t, batch, m);
+				const struct qx_tensor_qparams *qp = &plan->tensor[e[i].tensor];
+				if (pass == 0) {
+					range_of(&e[i].st, x, count, qp->n_channels, e[i].inner);
+					continue;
+				}
+				own_and_ref(&e[i].st, x, count, qp, &e[i].ref, e[i].inner, NULL);
+				if (qx_exec_q8_read_int8(q8, e[i].tensor, tmp) == 0)
+					qx_layer_stats_compare(&e[i].st, x, tmp, count);
+			}
+			if (!rc && pass == 1)
+				out->images = first + m;
 		}
-		if (!rc)
-			out->images = first + m;
+		for (int i = 0; !rc && pass == 0 && i < n; i++)
+			if (!g->tensors[e[i].tensor].is_const)
+				qx_layer_minmax_qparams(&plan->tensor[e[i].tensor], e[i].st.ch_min,
+				                        e[i].st.ch_max, &e[i].ref);
 	}
 	if (!rc) {
 		out->t = calloc((size_t)n + 1, sizeof *out->t);
@@ -347,7 +477,7 @@ int qx_layer_error(struct qx_graph *g, const struct qx_quant_plan *plan,
 	if (!rc)
 		out->n = n;
 	for (int i = 0; i < n; i++)
-		qx_layer_stats_free(&e[i].st);
+		entry_free(&e[i]);
 	free(e);
 	free(tmp);
 	free(images);
@@ -391,6 +521,8 @@ json_t *qx_layer_json(const struct qx_layer_report *r, const char *kernels)
 		                      t->n_channels, "values", (json_int_t)t->values);
 		/* +inf (no error) is null: JSON has no infinity. */
 		json_object_set_new(j, "own_sqnr_db", num(t->own_sqnr_db));
+		json_object_set_new(j, "minmax_sqnr_db", num(t->minmax_sqnr_db));
+		json_object_set_new(j, "loss_db", num(t->loss_db));
 		if (t->propagated) {
 			json_object_set_new(j, "sqnr_db", num(t->sqnr_db));
 			json_object_set_new(j, "cosine", num(t->cosine));

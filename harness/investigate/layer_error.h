@@ -11,6 +11,12 @@
  *   - own error: the SQNR of the fp32 tensor fake-quantized with its own qparams against the
  *     fp32 tensor, the error this tensor's quantization alone adds. This is what points at a
  *     culprit: propagated error only grows with depth, own error does not;
+ *   - loss against a min/max fit: the own SQNR the tensor would have with qparams fitted to its
+ *     range on the sample (PyTorch's min/max observer arithmetic, same dtype, qmin/qmax,
+ *     symmetry and granularity), minus its own SQNR. Own SQNR alone does not compare across
+ *     tensors: uint8 activations with long tails sit near 26-31 dB on mobilenet_v2 where int8
+ *     weights sit near 45 dB, so a weight with a 10x scale (27 dB) ranks below them; its loss
+ *     (19 dB) does not;
  *   - the share of values clipped at qmin and at qmax (round(x / s) + z fell outside
  *     [qmin, qmax], so the clamp moved it), and the range the qparams represent,
  *     (qmin - z) * s .. (qmax - z) * s, against the range the fp32 data has on the sample.
@@ -40,6 +46,7 @@ struct qx_layer_stats {
 	double own_sxx, own_see;   /* sum x^2, sum (x - x')^2 over those */
 	int64_t clip_lo, clip_hi;  /* values the clamp moved up to qmin / down to qmax */
 	double own_clip_see;       /* the part of own_see those clipped values make */
+	double ref_see;            /* sum (x - x_ref)^2, x_ref: x quantized with the min/max fit */
 	int n_channels;            /* of the qparams: 1 per tensor */
 	double *ch_min, *ch_max;   /* the fp32 data's range per channel (owned) */
 };
@@ -57,6 +64,17 @@ void qx_layer_stats_compare(struct qx_layer_stats *s, const float *x, const floa
  * not NULL it receives the fake-quantized values (what the int8 model holds for a weight). */
 void qx_layer_stats_own(struct qx_layer_stats *s, const float *x, int64_t n,
                         const struct qx_tensor_qparams *qp, int64_t inner, float *fq);
+
+/* Adds n values' error under ref (the min/max fit, qx_layer_minmax_qparams) to s->ref_see. */
+void qx_layer_stats_ref(struct qx_layer_stats *s, const float *x, int64_t n,
+                        const struct qx_tensor_qparams *ref, int64_t inner);
+
+/* Qparams fitted to the data range of each channel (ch_min, ch_max) with qp's dtype, qmin, qmax,
+ * symmetry and granularity, as PyTorch's min/max observer computes them (include/qx/qparams.h);
+ * ref->scales and ref->zero_points must hold qp->n_channels values. A symmetric fit that cannot
+ * be made (reduce-range symmetric uint8) falls back to affine. */
+void qx_layer_minmax_qparams(const struct qx_tensor_qparams *qp, const double *ch_min,
+                             const double *ch_max, struct qx_tensor_qparams *ref);
 
 /* 10 log10(signal / noise): +INFINITY when noise is 0 (no error at all), and a -300 dB floor
  * when the signal is 0 but the noise is not. */
@@ -77,6 +95,10 @@ struct qx_layer_tensor {
 	int n_channels;            /* 1: per tensor */
 	int64_t values;
 	double own_sqnr_db;        /* +INFINITY: no error */
+	double minmax_sqnr_db;     /* own SQNR with the min/max fit instead of the plan's qparams */
+	double loss_db;            /* minmax_sqnr_db - own_sqnr_db: what the plan's qparams lose
+	                              against a min/max fit (negative: they do better, e.g. by
+	                              clipping rare outliers); NaN when either is +inf */
 	int propagated;            /* 0 when the int8 model holds no int8 form of it */
 	double sqnr_db, cosine, max_abs;
 	double clipped_low, clipped_high; /* shares of values, 0..1 */
@@ -107,7 +129,8 @@ int qx_layer_error(struct qx_graph *g, const struct qx_quant_plan *plan,
 void qx_layer_report_free(struct qx_layer_report *r);
 
 /* The ranking order, worst first: lower own SQNR, then lower propagated SQNR; NaN (unknown)
- * last. < 0 when (own_a, prop_a) ranks before (own_b, prop_b). */
+ * last. < 0 when (own_a, prop_a) ranks before (own_b, prop_b). (explain --by loss ranks by
+ * -loss_db with the same function.) */
 int qx_layer_cmp(double own_a, double prop_a, double own_b, double prop_b);
 
 /* Sorts r->t worst first (qx_layer_cmp). */
