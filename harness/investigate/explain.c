@@ -273,9 +273,12 @@ static void plugin_text(const json_t *p, json_t **v, size_t n, size_t top)
 {
 	const json_t *layers = json_object_get(p, "layers");
 	size_t shown = n < top ? n : top;
-	printf("plugin %s: %zu quantized tensor%s, error on %lld images (int8 on %s); ",
-	       str(p, "label"), n, n == 1 ? "" : "s",
-	       (long long)json_integer_value(json_object_get(layers, "images")), str(layers, "kernels"));
+	long long images = (long long)json_integer_value(json_object_get(layers, "images"));
+	printf("plugin %s: %zu quantized tensor%s, ", str(p, "label"), n, n == 1 ? "" : "s");
+	if (images)
+		printf("error on %lld images (int8 on %s); ", images, str(layers, "kernels"));
+	else
+		printf("weights only (no image needed); ");
 	const char *by = by_loss ? "by loss against a min/max fit" : "by own SQNR";
 	if (shown < n)
 		printf("the %zu worst first, %s\n", shown, by);

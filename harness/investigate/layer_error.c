@@ -433,8 +433,12 @@ int qx_layer_error(struct qx_graph *g, const struct qx_quant_plan *plan,
 		qx_layer_stats_ref(&e[i].st, t->data, count, &e[i].ref, e[i].inner);
 	}
 	/* An activation's min/max fit needs its range over the whole sample first: one fp32 pass
-	 * for the ranges, then both models for everything else. */
-	for (int pass = 0; pass < 2; pass++) {
+	 * for the ranges, then both models for everything else. A plan that quantizes weights
+	 * alone (dynamic) needs no image. */
+	int activations = 0;
+	for (int i = 0; i < n; i++)
+		activations += !g->tensors[e[i].tensor].is_const;
+	for (int pass = 0; pass < 2 && activations; pass++) {
 		for (int64_t first = 0; !rc && first < n_images; first += batch) {
 			int64_t m = n_images - first < batch ? n_images - first : batch;
 			qx_dataset_preprocess(ds, pp, first, m, images);
