@@ -13,6 +13,7 @@ static const char usage[] =
 	"       qx-bench compare OLD NEW\n"
 	"       qx-bench history [options] RESULTS-DIR\n"
 	"       qx-bench report [-o OUT.html] RESULTS.json|RUN-FOLDER\n"
+	"       qx-bench explain RUN [--plugin LABEL] [--top N] [--by own|loss] [--json]\n"
 	"       qx-bench plugin-check PLUGIN.so\n"
 	"\n"
 	"Quantizes the suite's fp32 ONNX model with each quantization plugin it names and reports,\n"
@@ -43,6 +44,8 @@ static const char usage[] =
 	"  history RESULTS-DIR      the runs of one suite: accuracy and latency trends, filters,\n"
 	"                           CSV / JSON, history.html (qx-bench history --help)\n"
 	"  report RESULTS.json      (re)writes report.html from a results.json\n"
+	"  explain RUN              per-layer error of each plugin, worst tensors first, and why\n"
+	"                           (qx-bench explain --help)\n"
 	"  plugin-check PLUGIN.so   conformance run of a plugin for plugin authors (TAP on stdout)\n"
 	"\n"
 	"environment:\n"
@@ -71,6 +74,7 @@ int qx_plugin_check_main(int argc, char **argv);
 int qx_compare_main(int argc, char **argv);
 int qx_history_main(int argc, char **argv);
 int qx_report_main(int argc, char **argv);
+int qx_explain_main(int argc, char **argv);
 
 /* Parses "1,2,4" into out (at most max values, each 1..limit). */
 static int parse_int_list(const char *s, int *out, int max, int limit)
@@ -124,6 +128,8 @@ int main(int argc, char **argv)
 		return qx_history_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "report") == 0)
 		return qx_report_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "explain") == 0)
+		return qx_explain_main(argc - 1, argv + 1);
 
 	static const struct option longopts[] = {
 		{ "limit", required_argument, NULL, 'l' },

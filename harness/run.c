@@ -23,6 +23,7 @@
 #include "run_checks.h"
 #include "stats/paired.h"
 #include "util/interrupt.h"
+#include "investigate/layer_error.h"
 #include "verify/trust.h"
 
 int qx_exit_status(int err_code)
@@ -525,6 +526,10 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	json_object_set_new(e, "measurements", json_array());
 	const char *trust = "-";
 	rc = check_trust(r, p, &res, e, &trust, fatal);
+	/* Per-layer error on the trust check's images (investigate/layer_error.h). */
+	if (!rc)
+		rc = qx_layer_error_record(&r->graph, &res.plan, r->sets[0], r->suite->batch, &r->data,
+		                           &r->suite->preprocess, r->suite->reference_images, e, fatal);
 	if (!rc)
 		rc = check_sets(r, p, &res, &cmp, q8_bytes, e, trust, fatal);
 	json_array_append_new(r->results.plugins, e);

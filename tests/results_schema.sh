@@ -181,7 +181,12 @@ mutants = {
     "null plugin metadata": lambda d: [p["plugin"].__setitem__("version", None)
                                        for p in d["plugins"] if "plugin" in p],
     "a complete run without labels": lambda d: d.pop("labels"),
+    "a per-layer entry of an unknown kind": lambda d: [p["layers"]["tensors"][0].__setitem__("kind", "bias")
+                                                       for p in d["plugins"] if "layers" in p],
 }
+with_layers = [p for p in doc["plugins"] if "error" not in p]
+report(with_layers and all(p.get("layers", {}).get("tensors") for p in with_layers),
+       "every plugin that ran has per-layer error (layers.tensors), so the schema checks it")
 missed = [what for what, change in mutants.items() if not mutant(change)]
 report(not missed, "the schema rejects %d mutated copies of the document" % len(mutants),
        ["not rejected: " + m for m in missed])

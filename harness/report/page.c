@@ -274,6 +274,7 @@ void qx_report_page(struct qx_html *h, const struct qx_rep *r)
 	qx_chart_pareto(h, r);
 	qx_chart_size(h, r);
 	qx_chart_speedup(h, r);
+	qx_chart_layers(h, r);
 	qx_html_raw(h, "</section>\n");
 	notes(h, r);
 	char clean[4096];

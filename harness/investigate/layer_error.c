@@ -1,0 +1,564 @@
+/* Per-layer error: the fp32 and int8 executors side by side (layer_error.h). */
+#include "investigate/layer_error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "exec/exec_f32.h"
+#include "exec/exec_q8.h"
+#include "qx/qparams.h"
+
+int qx_layer_stats_init(struct qx_layer_stats *s, int n_channels)
+{
+	memset(s, 0, sizeof *s);
+	s->n_channels = n_channels < 1 ? 1 : n_channels;
+	s->ch_min = malloc(sizeof(double) * (size_t)s->n_channels);
+	s->ch_max = malloc(sizeof(double) * (size_t)s->n_channels);
+	if (!s->ch_min || !s->ch_max) {
+		qx_layer_stats_free(s);
+		return -1;
+	}
+	for (int c = 0; c < s->n_channels; c++) {
+		s->ch_min[c] = INFINITY;
+		s->ch_max[c] = -INFINITY;
+	}
+	return 0;
+}
+
+void qx_layer_stats_free(struct qx_layer_stats *s)
+{
+	free(s->ch_min);
+	free(s->ch_max);
+	s->ch_min = s->ch_max = NULL;
+}
+
+void qx_layer_stats_compare(struct qx_layer_stats *s, const float *x, const float *y, int64_t n)
+{
+	/* Sums in double: a tensor of millions of values would lose the small differences in a
+	 * float sum. */
+	double sxx = 0.0, syy = 0.0, sxy = 0.0, see = 0.0, m = s->max_abs;
+	for (int64_t i = 0; i < n; i++) {
+		double a = x[i], b = y[i], d = a - b;
+		sxx += a * a;
+		syy += b * b;
+		sxy += a * b;
+		see += d * d;
+		d = fabs(d);
+		m = d > m || isnan(d) ? d : m;
+	}
+	s->sxx += sxx;
+	s->syy += syy;
+	s->sxy += sxy;
+	s->see += see;
+	s->max_abs = m;
+	s->compared += n;
+}
+
+/* nearbyintf without a libm call (the harness is built for baseline x86-64, where it is one per
+ * value, and these loops see every value of every activation): adding and subtracting
+ * 1.5 * 2^23 rounds half to even in the default rounding mode for |v| < 2^22. Larger values,
+ * infinities and NaN are returned as they are: they clamp to the same code either way (from
+ * 2^23 on floats are integers already). -ffp-contract=off and no -ffast-math keep the two
+ * operations. */
+static inline float round_even(float v)
+{
+	if (!(fabsf(v) < 4194304.0f))
+		return v;
+	return (v + 12582912.0f) - 12582912.0f;
+}
+
+/* x quantized and dequantized with one channel's qparams, as qx_fake_quantize does it;
+ * *clip: -1 clamped up to qmin, 1 down to qmax, 0 not clamped. */
+static inline float fake_q(float x, float scale, int32_t zp, int32_t qmin, int32_t qmax,
+                           int *clip)
+{
+	float q = round_even(x / scale) + (float)zp;
+	*clip = 0;
+	if (!(q >= (float)qmin)) { /* NaN too: the lowest code, as the int8 side does */
+		q = (float)qmin;
+		*clip = -1;
+	} else if (q > (float)qmax) {
+		q = (float)qmax;
+		*clip = 1;
+	}
+	return (q - (float)zp) * scale;
+}
+
+/* Own error (and, with ref, the min/max fit's error) of n values, in one pass over them. */
+static void own_and_ref(struct qx_layer_stats *s, const float *x, int64_t n,
+                        const struct qx_tensor_qparams *qp, const struct qx_tensor_qparams *ref,
+                        int64_t inner, float *fq)
+{
+	int nc = qp->n_channels < 1 ? 1 : qp->n_channels;
+	if (inner < 1)
+		inner = 1;
+	double sxx = 0.0, see = 0.0, clip_see = 0.0, ref_see = 0.0;
+	int64_t lo = 0, hi = 0;
+	for (int64_t i = 0; i < n; i++) {
+		int c = nc == 1 ? 0 : (int)((i / inner) % nc);
+		int clip;
+		float v = fake_q(x[i], qp->scales[c], qp->zero_points[c], qp->qmin, qp->qmax, &clip);
+		if (fq)
+			fq[i] = v;
+		double a = x[i], d = a - (double)v;
+		sxx += a * a;
+		see += d * d;
+		lo += clip < 0;
+		hi += clip > 0;
+		if (clip)
+			clip_see += d * d;
+		if (ref) {
+			int unused;
+			double r = a - (double)fake_q(x[i], ref->scales[c], ref->zero_points[c], ref->qmin,
+			                              ref->qmax, &unused);
+			ref_see += r * r;
+		}
+		if (c < s->n_channels) {
+			if (a < s->ch_min[c])
+				s->ch_min[c] = a;
+			if (a > s->ch_max[c])
+				s->ch_max[c] = a;
+		}
+	}
+	s->own_sxx += sxx;
+	s->own_see += see;
+	s->own_clip_see += clip_see;
+	s->ref_see += ref_see;
+	s->clip_lo += lo;
+	s->clip_hi += hi;
+	s->values += n;
+}
+
+void qx_layer_stats_own(struct qx_layer_stats *s, const float *x, int64_t n,
+                        const struct qx_tensor_qparams *qp, int64_t inner, float *fq)
+{
+	own_and_ref(s, x, n, qp, NULL, inner, fq);
+}
+
+void qx_layer_stats_ref(struct qx_layer_stats *s, const float *x, int64_t n,
+                        const struct qx_tensor_qparams *ref, int64_t inner)
+{
+	int nc = ref->n_channels < 1 ? 1 : ref->n_channels;
+	if (inner < 1)
+		inner = 1;
+	double see = 0.0;
+	for (int64_t i = 0; i < n; i++) {
+		int c = nc == 1 ? 0 : (int)((i / inner) % nc);
+		int unused;
+		double d = (double)x[i] - (double)fake_q(x[i], ref->scales[c], ref->zero_points[c],
+		                                         ref->qmin, ref->qmax, &unused);
+		see += d * d;
+	}
+	s->ref_see += see;
+}
+
+void qx_layer_minmax_qparams(const struct qx_tensor_qparams *qp, const double *ch_min,
+                             const double *ch_max, struct qx_tensor_qparams *ref)
+{
+	float *scales = ref->scales;
+	int32_t *zps = ref->zero_points;
+	*ref = *qp;
+	ref->scales = scales;
+	ref->zero_points = zps;
+	/* PyTorch's default ranges; any other is a customized quant_min / quant_max, which moves
+	 * the symmetric uint8 zero point off 128. */
+	int custom = !(qp->dtype == QX_PLAN_UINT8 && qp->qmin == 0 && qp->qmax == 255) &&
+	             !(qp->dtype == QX_PLAN_INT8 && qp->qmin == -128 && qp->qmax == 127);
+	for (int c = 0; c < qp->n_channels; c++) {
+		struct qx_qscheme qs = { .dtype = qp->dtype, .symmetric = qp->symmetric,
+		                         .qmin = qp->qmin, .qmax = qp->qmax,
+		                         .customized_qrange = custom };
+		float lo = (float)ch_min[c], hi = (float)ch_max[c];
+		if (qx_calculate_qparams(lo, hi, &qs, &scales[c], &zps[c]) != 0) {
+			qs.symmetric = 0;
+			if (qx_calculate_qparams(lo, hi, &qs, &scales[c], &zps[c]) != 0) {
+				scales[c] = 1.0f; /* NaN data: no fit to compare with */
+				zps[c] = qp->qmin;
+			}
+		}
+	}
+}
+
+double qx_sqnr_db(double signal, double noise)
+{
+	if (isnan(signal) || isnan(noise))
+		return NAN;
+	if (noise <= 0.0)
+		return INFINITY;
+	if (signal <= 0.0)
+		return -300.0;
+	double db = 10.0 * log10(signal / noise);
+	return db < -300.0 ? -300.0 : db;
+}
+
+double qx_layer_cosine(const struct qx_layer_stats *s)
+{
+	if (!s->compared)
+		return NAN;
+	if (s->sxx == 0.0 && s->syy == 0.0)
+		return 1.0;
+	if (s->sxx == 0.0 || s->syy == 0.0)
+		return 0.0;
+	return s->sxy / (sqrt(s->sxx) * sqrt(s->syy));
+}
+
+/* ---- ranking ------------------------------------------------------------------------------ */
+
+static int cmp_num(double a, double b)
+{
+	if (isnan(a) || isnan(b))
+		return isnan(a) - isnan(b); /* unknown last */
+	return (a > b) - (a < b);
+}
+
+int qx_layer_cmp(double own_a, double prop_a, double own_b, double prop_b)
+{
+	int c = cmp_num(own_a, own_b);
+	return c ? c : cmp_num(prop_a, prop_b);
+}
+
+static int cmp_tensor(const void *a, const void *b)
+{
+	const struct qx_layer_tensor *x = a, *y = b;
+	int c = qx_layer_cmp(x->own_sqnr_db, x->propagated ? x->sqnr_db : NAN, y->own_sqnr_db,
+	                     y->propagated ? y->sqnr_db : NAN);
+	return c ? c : (x->tensor > y->tensor) - (x->tensor < y->tensor);
+}
+
+void qx_layer_rank(struct qx_layer_report *r)
+{
+	if (r->n > 1)
+		qsort(r->t, (size_t)r->n, sizeof *r->t, cmp_tensor);
+}
+
+/* ---- the measurement ---------------------------------------------------------------------- */
+
+/* One tensor being measured. */
+struct entry {
+	int tensor;
+	int node;                  /* the node it belongs to */
+	const char *kind;
+	int64_t inner;             /* product of the dims after the per-channel axis */
+	struct qx_layer_stats st;
+	struct qx_tensor_qparams ref; /* the min/max fit, once the data's range is known */
+};
+
+static void entry_free(struct entry *e)
+{
+	qx_layer_stats_free(&e->st);
+	free(e->ref.scales);
+	free(e->ref.zero_points);
+}
+
+static int is_quantized(const struct qx_tensor_qparams *qp)
+{
+	return qp->dtype == QX_PLAN_UINT8 || qp->dtype == QX_PLAN_INT8;
+}
+
+/* The tensors plan quantizes, in graph order: each node's quantized inputs first seen there,
+ * then its outputs. Biases (int32 at a scale the host derives) are not listed: their error is
+ * part of the node's output. */
+static int collect(const struct qx_graph *g, const struct qx_quant_plan *plan,
+                   struct entry **out, int *n_out)
+{
+	char *seen = calloc((size_t)g->n_tensors + 1, 1);
+	struct entry *e = calloc((size_t)g->n_tensors + 1, sizeof *e);
+	if (!seen || !e) {
+		free(seen);
+		free(e);
+		return -1;
+	}
+	int n = 0;
+	for (int k = 0; k < g->n_nodes; k++) {
+		const struct qx_node *nd = &g->nodes[k];
+		/* Inputs first, then outputs: a Concat may read any number of tensors. */
+		for (int j = 0; j < nd->n_in + nd->n_out; j++) {
+			int t = j < nd->n_in ? nd->in[j] : nd->out[j - nd->n_in];
+			if (t < 0 || t >= g->n_tensors || seen[t] || !is_quantized(&plan->tensor[t]))
+				continue;
+			seen[t] = 1;
+			const struct qx_tensor *tt = &g->tensors[t];
+			const struct qx_tensor_qparams *qp = &plan->tensor[t];
+			struct entry *x = &e[n];
+			x->tensor = t;
+			x->node = tt->producer >= 0 ? tt->producer : k;
+			x->kind = tt->is_const ? "weight" : tt->producer < 0 ? "input" : "activation";
+			x->inner = 1;
+			if (qp->n_channels > 1 && qp->axis >= 0)
+				for (int d = qp->axis + 1; d < tt->ndim; d++)
+					x->inner *= tt->dims[d];
+			x->ref.scales = malloc(sizeof(float) * (size_t)qp->n_channels);
+			x->ref.zero_points = malloc(sizeof(int32_t) * (size_t)qp->n_channels);
+			if (qx_layer_stats_init(&x->st, qp->n_channels) || !x->ref.scales ||
+			    !x->ref.zero_points) {
+				for (int i = 0; i <= n; i++)
+					entry_free(&e[i]);
+				free(seen);
+				free(e);
+				return -1;
+			}
+			n++;
+		}
+	}
+	free(seen);
+	*out = e;
+	*n_out = n;
+	return 0;
+}
+
+/* The figures of one entry once every batch is in. */
+static void conclude(const struct qx_graph *g, const struct qx_quant_plan *plan,
+                     const struct entry *e, struct qx_layer_tensor *t)
+{
+	const struct qx_tensor_qparams *qp = &plan->tensor[e->tensor];
+	const struct qx_layer_stats *s = &e->st;
+	memset(t, 0, sizeof *t);
+	t->tensor = e->tensor;
+	t->name = g->tensors[e->tensor].name;
+	t->node = g->nodes[e->node].name;
+	t->op = qx_op_name(g->nodes[e->node].op);
+	t->kind = e->kind;
+	t->dtype = qp->dtype;
+	t->n_channels = qp->n_channels;
+	t->values = s->values;
+	t->own_sqnr_db = qx_sqnr_db(s->own_sxx, s->own_see);
+	t->minmax_sqnr_db = qx_sqnr_db(s->own_sxx, s->ref_see);
+	t->loss_db = isfinite(t->own_sqnr_db) && isfinite(t->minmax_sqnr_db)
+	                     ? t->minmax_sqnr_db - t->own_sqnr_db
+	                     : NAN;
+	t->propagated = s->compared > 0;
+	t->sqnr_db = t->propagated ? qx_sqnr_db(s->sxx, s->see) : NAN;
+	t->cosine = qx_layer_cosine(s);
+	t->max_abs = t->propagated ? s->max_abs : NAN;
+	t->clipped_low = s->values ? (double)s->clip_lo / (double)s->values : 0.0;
+	t->clipped_high = s->values ? (double)s->clip_hi / (double)s->values : 0.0;
+	t->clip_error_share = s->own_see > 0.0 ? s->own_clip_see / s->own_see : 0.0;
+	t->q_lo = INFINITY;
+	t->q_hi = -INFINITY;
+	t->d_lo = INFINITY;
+	t->d_hi = -INFINITY;
+	t->range_ratio = NAN;
+	for (int c = 0; c < s->n_channels; c++) {
+		double lo = ((double)qp->qmin - qp->zero_points[c]) * (double)qp->scales[c];
+		double hi = ((double)qp->qmax - qp->zero_points[c]) * (double)qp->scales[c];
+		t->q_lo = fmin(t->q_lo, lo);
+		t->q_hi = fmax(t->q_hi, hi);
+		if (!(s->ch_min[c] <= s->ch_max[c]))
+			continue; /* no value of this channel seen */
+		t->d_lo = fmin(t->d_lo, s->ch_min[c]);
+		t->d_hi = fmax(t->d_hi, s->ch_max[c]);
+		double width = fmax(s->ch_max[c], 0.0) - fmin(s->ch_min[c], 0.0);
+		if (width > 0.0 && (isnan(t->range_ratio) || (hi - lo) / width > t->range_ratio))
+			t->range_ratio = (hi - lo) / width;
+	}
+	if (!(t->d_lo <= t->d_hi))
+		t->d_lo = t->d_hi = NAN;
+}
+
+/* The per-channel range of n values (the first pass over an activation). */
+static void range_of(struct qx_layer_stats *s, const float *x, int64_t n, int n_channels,
+                     int64_t inner)
+{
+	int nc = n_channels < 1 ? 1 : n_channels;
+	for (int64_t i = 0; i < n; i++) {
+		int c = nc == 1 ? 0 : (int)((i / (inner < 1 ? 1 : inner)) % nc);
+		double a = x[i];
+		if (c < s->n_channels) {
+			if (a < s->ch_min[c])
+				s->ch_min[c] = a;
+			if (a > s->ch_max[c])
+				s->ch_max[c] = a;
+		}
+	}
+}
+
+/* Values of activation t that belong to the first n images of a batch of `batch`. */
+static int64_t image_values(const struct qx_tensor *t, int64_t batch, int64_t n)
+{
+	int64_t all = qx_tensor_numel(t);
+	if (t->ndim < 1 || t->dims[0] != batch || batch <= 0)
+		return all; /* no batch dimension to cut the padding off: every value counts */
+	return all / batch * n;
+}
+
+int qx_layer_error(struct qx_graph *g, const struct qx_quant_plan *plan,
+                   const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
+                   const struct qx_preprocess *pp, int64_t n_images,
+                   struct qx_layer_report *out, struct qx_error *err)
+{
+	memset(out, 0, sizeof *out);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (plan->n_tensors != g->n_tensors || plan->n_nodes != g->n_nodes)
+		return qx_fail(err, QX_EINTERNAL, "%s: the plan was made for another graph", g->path);
+	if (n_images > ds->count)
+		n_images = ds->count;
+	if (n_images < 0)
+		n_images = 0;
+	struct entry *e = NULL;
+	int n = 0;
+	if (collect(g, plan, &e, &n))
+		return qx_fail_nomem(err, "measuring per-layer error");
+	struct qx_exec_f32 *f32 = NULL;
+	struct qx_exec_q8 *q8 = NULL;
+	int64_t image_floats = (int64_t)ds->c * ds->h * ds->w;
+	float *images = calloc((size_t)(batch * image_floats), sizeof(float));
+	int rc = images ? 0 : qx_fail_nomem(err, "measuring per-layer error");
+	/* The int8 executor first: it infers shapes for the batch, the fp32 one again. */
+	if (!rc)
+		rc = qx_exec_q8_create(g, plan, batch, k, &q8, err);
+	if (!rc)
+		rc = qx_exec_f32_create(g, batch, k, &f32, err);
+	int64_t most = 1;
+	for (int i = 0; i < n; i++) {
+		int64_t c = qx_tensor_numel(&g->tensors[e[i].tensor]);
+		most = c > most ? c : most;
+	}
+	float *tmp = rc ? NULL : malloc(sizeof(float) * (size_t)most);
+	if (!rc && !tmp)
+		rc = qx_fail_nomem(err, "measuring per-layer error");
+	/* Weights are constants: measured once, their int8 form being their fake quantization,
+	 * their range known at once. */
+	for (int i = 0; !rc && i < n; i++) {
+		const struct qx_tensor *t = &g->tensors[e[i].tensor];
+		if (!t->is_const)
+			continue;
+		int64_t count = qx_tensor_numel(t);
+		const struct qx_tensor_qparams *qp = &plan->tensor[e[i].tensor];
+		qx_layer_stats_own(&e[i].st, t->data, count, qp, e[i].inner, tmp);
+		qx_layer_stats_compare(&e[i].st, t->data, tmp, count);
+		qx_layer_minmax_qparams(qp, e[i].st.ch_min, e[i].st.ch_max, &e[i].ref);
+		qx_layer_stats_ref(&e[i].st, t->data, count, &e[i].ref, e[i].inner);
+	}
+	/* An activation's min/max fit needs its range over the whole sample first: one fp32 pass
+	 * for the ranges, then both models for everything else. A plan that quantizes weights
+	 * alone (dynamic) needs no image. */
+	int activations = 0;
+	for (int i = 0; i < n; i++)
+		activations += !g->tensors[e[i].tensor].is_const;
+	for (int pass = 0; pass < 2 && activations; pass++) {
+		for (int64_t first = 0; !rc && first < n_images; first += batch) {
+			int64_t m = n_images - first < batch ? n_images - first : batch;
+			qx_dataset_preprocess(ds, pp, first, m, images);
+			memset(images + m * image_floats, 0,
+			       sizeof(float) * (size_t)((batch - m) * image_floats));
+			const float *in = images;
+			rc = qx_exec_f32_run(f32, &in, err);
+			if (!rc && pass == 1)
+				rc = qx_exec_q8_run(q8, &in, err);
+			for (int i = 0; !rc && i < n; i++) {
+				const struct qx_tensor *t = &g->tensors[e[i].tensor];
+				if (t->is_const)
+					continue;
+				const float *x = qx_exec_f32_tensor(f32, e[i].tensor);
+				int64_t count = image_values(t, batch, m);
+				const struct qx_tensor_qparams *qp = &plan->tensor[e[i].tensor];
+				if (pass == 0) {
+					range_of(&e[i].st, x, count, qp->n_channels, e[i].inner);
+					continue;
+				}
+				own_and_ref(&e[i].st, x, count, qp, &e[i].ref, e[i].inner, NULL);
+				if (qx_exec_q8_read_int8(q8, e[i].tensor, tmp) == 0)
+					qx_layer_stats_compare(&e[i].st, x, tmp, count);
+			}
+			if (!rc && pass == 1)
+				out->images = first + m;
+		}
+		for (int i = 0; !rc && pass == 0 && i < n; i++)
+			if (!g->tensors[e[i].tensor].is_const)
+				qx_layer_minmax_qparams(&plan->tensor[e[i].tensor], e[i].st.ch_min,
+				                        e[i].st.ch_max, &e[i].ref);
+	}
+	if (!rc) {
+		out->t = calloc((size_t)n + 1, sizeof *out->t);
+		if (!out->t)
+			rc = qx_fail_nomem(err, "measuring per-layer error");
+	}
+	for (int i = 0; !rc && i < n; i++)
+		conclude(g, plan, &e[i], &out->t[i]);
+	if (!rc)
+		out->n = n;
+	for (int i = 0; i < n; i++)
+		entry_free(&e[i]);
+	free(e);
+	free(tmp);
+	free(images);
+	qx_exec_f32_free(f32);
+	qx_exec_q8_free(q8);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	out->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+	if (rc)
+		qx_layer_report_free(out);
+	return rc;
+}
+
+void qx_layer_report_free(struct qx_layer_report *r)
+{
+	free(r->t);
+	r->t = NULL;
+	r->n = 0;
+}
+
+/* ---- results.json ------------------------------------------------------------------------- */
+
+static json_t *num(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *range(double lo, double hi)
+{
+	return json_pack("[o, o]", num(lo), num(hi));
+}
+
+json_t *qx_layer_json(const struct qx_layer_report *r, const char *kernels)
+{
+	json_t *tensors = json_array();
+	for (int i = 0; i < r->n; i++) {
+		const struct qx_layer_tensor *t = &r->t[i];
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "tensor", t->name,
+		                      "node", t->node, "op", t->op, "kind", t->kind, "dtype",
+		                      t->dtype == QX_PLAN_INT8 ? "int8" : "uint8", "granularity",
+		                      t->n_channels > 1 ? "per-channel" : "per-tensor", "channels",
+		                      t->n_channels, "values", (json_int_t)t->values);
+		/* +inf (no error) is null: JSON has no infinity. */
+		json_object_set_new(j, "own_sqnr_db", num(t->own_sqnr_db));
+		json_object_set_new(j, "minmax_sqnr_db", num(t->minmax_sqnr_db));
+		json_object_set_new(j, "loss_db", num(t->loss_db));
+		if (t->propagated) {
+			json_object_set_new(j, "sqnr_db", num(t->sqnr_db));
+			json_object_set_new(j, "cosine", num(t->cosine));
+			json_object_set_new(j, "max_abs_error", num(t->max_abs));
+		}
+		json_object_set_new(j, "clipped_low", json_real(t->clipped_low));
+		json_object_set_new(j, "clipped_high", json_real(t->clipped_high));
+		json_object_set_new(j, "clip_error_share", json_real(t->clip_error_share));
+		json_object_set_new(j, "qparams_range", range(t->q_lo, t->q_hi));
+		json_object_set_new(j, "data_range", range(t->d_lo, t->d_hi));
+		json_object_set_new(j, "range_ratio", num(t->range_ratio));
+		json_array_append_new(tensors, j);
+	}
+	return json_pack("{s:I, s:s, s:f, s:o}", "images", (json_int_t)r->images, "kernels", kernels,
+	                 "seconds", r->seconds, "tensors", tensors);
+}
+
+int qx_layer_error_record(struct qx_graph *g, const struct qx_quant_plan *plan,
+                          const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
+                          const struct qx_preprocess *pp, int64_t n_images, json_t *entry,
+                          struct qx_error *err)
+{
+	if (n_images <= 0)
+		return 0; /* check.reference_images: 0 turns every check off, this one too */
+	struct qx_layer_report r;
+	int rc = qx_layer_error(g, plan, k, batch, ds, pp, n_images, &r, err);
+	if (rc)
+		return rc;
+	json_t *j = qx_layer_json(&r, k->name);
+	qx_layer_report_free(&r);
+	if (!j)
+		return qx_fail_nomem(err, "writing per-layer error");
+	json_object_set_new(entry, "layers", j);
+	return 0;
+}
