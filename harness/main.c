@@ -13,7 +13,7 @@ static const char usage[] =
 	"       qx-bench compare OLD NEW\n"
 	"       qx-bench history [options] RESULTS-DIR\n"
 	"       qx-bench report [-o OUT.html] RESULTS.json|RUN-FOLDER\n"
-	"       qx-bench explain RUN [--plugin LABEL] [--top N] [--by own|loss] [--json]\n"
+	"       qx-bench explain RUN [--plugin LABEL] [--top N] [--by loss|own] [--json]\n"
 	"       qx-bench plugin-check PLUGIN.so\n"
 	"\n"
 	"Quantizes the suite's fp32 ONNX model with each quantization plugin it names and reports,\n"

@@ -5,7 +5,7 @@
 # - results.json holds "layers" for both plugins, on the check sample's images, and fc.weight's
 #   figures agree with numpy's quantization of it under the plan's qparams;
 # - explain ranks /conv2/Conv's weight first for broken-layer, says its scale is too large, and
-#   does not rank it first for static-per-channel (also --by loss); --top and --plugin narrow
+#   does not rank it first for static-per-channel (also --by own); --top and --plugin narrow
 #   the output; the
 #   sensitivity line says it was not measured;
 # - --json parses and says the same;
@@ -111,10 +111,10 @@ ok $(test -n "$row" && ! echo "$row" | grep -Eq '/conv2/Conv +[^ ]+ +weight '; e
 ok $(test "$(grep -c '^sensitivity: not measured (run with --sensitivity)' "$tmp/explain.out")" = 2; echo $?) \
 	"each plugin says its sensitivity was not measured"
 
-"$bin" explain --by loss "$run" >"$tmp/loss.out" 2>&1
-row=$(awk -v p="plugin broken-layer:" 'index($0, p) == 1 { s = 1; next } s && /^rank/ { getline; print; exit }' "$tmp/loss.out")
-ok $(grep -q '^plugin broken-layer: .* by loss against a min/max fit' "$tmp/loss.out" &&
-	echo "$row" | grep -Eq '^ +1 +/conv2/Conv +[^ ]+ +weight '; echo $?) "--by loss: /conv2/Conv's weight ranks first too ($row)"
+"$bin" explain --by own "$run" >"$tmp/own.out" 2>&1
+row=$(awk -v p="plugin broken-layer:" 'index($0, p) == 1 { s = 1; next } s && /^rank/ { getline; print; exit }' "$tmp/own.out")
+ok $(grep -q '^plugin broken-layer: .* by own SQNR' "$tmp/own.out" &&
+	echo "$row" | grep -Eq '^ +1 +/conv2/Conv +[^ ]+ +weight '; echo $?) "--by own: /conv2/Conv's weight ranks first too ($row)"
 "$bin" explain --by size "$run" >/dev/null 2>"$tmp/by.err"
 ok $(test $? = 2 && grep -q "expected own or loss" "$tmp/by.err"; echo $?) "--by size: exit 2, says what is expected"
 
@@ -133,11 +133,11 @@ assert len(b['tensors']) == 4 and [t['rank'] for t in b['tensors']] == [1, 2, 3,
 assert b['tensors'][0]['node'] == '/conv2/Conv' and b['tensors'][0]['kind'] == 'weight', b['tensors'][0]
 assert 'scale too large' in b['worst']['why'], b['worst']
 assert not (s['tensors'][0]['node'] == '/conv2/Conv' and s['tensors'][0]['kind'] == 'weight')
-own = [t['own_sqnr_db'] for t in b['tensors']]
-assert own == sorted(own), own
+loss = [t['loss_db'] for t in b['tensors']]
+assert loss == sorted(loss, reverse=True) and b['ranked_by'] == 'loss', (loss, b['ranked_by'])
 assert b['sensitivity'] is None
 EOF
-ok $? "--json parses: ranks 1..4, broken-layer's first is /conv2/Conv's weight, own SQNR ascending"
+ok $? "--json parses: ranks 1..4, broken-layer's first is /conv2/Conv's weight, loss descending"
 show "$tmp/json.txt"
 
 page=$run/report.html
