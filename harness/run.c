@@ -134,10 +134,12 @@ static void record_options(struct run *r)
 	for (int i = 0; i < r->n_sets; i++)
 		json_array_append_new(sets, json_string(r->sets[i]->name));
 	json_object_set_new(r->results.root, "options",
-	                    json_pack("{s:I, s:s?, s:s?, s:o, s:o, s:b, s:o}", "limit",
+	                    json_pack("{s:I, s:s?, s:s?, s:o, s:o, s:b, s:o, s:b, s:o}", "limit",
 	                              (json_int_t)o->limit, "plugins", o->only_plugins, "kernels",
 	                              o->kernels, "threads", threads, "batch", batch, "no_measure",
-	                              o->no_measure, "kernel_sets_run", sets));
+	                              o->no_measure, "kernel_sets_run", sets, "sensitivity",
+	                              o->sensitivity, "fallback", o->fallback
+	                              ? json_real(o->fallback_max_drop) : json_null()));
 }
 
 /* Data first: a suite whose data must be fetched (and model trained on it) says so first. */
@@ -562,15 +564,46 @@ static int fallback_result(const struct qx_plugin_result *from, struct qx_quant_
 	return 0;
 }
 
+/* The fallback's line under its row: what it kept in float and whether the budget was met. */
+static void print_fallback(const struct run *r, const struct qx_fallback_choice *c,
+                           const uint8_t *node_float, int units, double max_drop)
+{
+	char names[1024] = "";
+	int kept = 0;
+	for (int n = 0; n < r->graph.n_nodes; n++) {
+		if (!node_float[n])
+			continue;
+		size_t len = strlen(names);
+		if (len < sizeof names - 1)
+			snprintf(names + len, sizeof names - len, "%s%s", kept ? ", " : "",
+			         r->graph.nodes[n].name);
+		kept++;
+	}
+	if (c->met)
+		printf("%-20s fallback: %d node%s in float%s%s: drop %+.2f <= %.2f points on %lld "
+		       "images (%d evaluation%s)\n", "", kept, kept == 1 ? "" : "s", kept ? ": " : "",
+		       names, c->drop, max_drop, (long long)r->data.count, c->evaluations,
+		       c->evaluations == 1 ? "" : "s");
+	else
+		printf("%-20s fallback: budget not met with all %d nodes in float: drop %+.2f > %.2f "
+		       "points on %lld images (%d evaluations)\n", "", units ? kept : 0, c->drop,
+		       max_drop, (long long)r->data.count, c->evaluations);
+	fflush(stdout);
+}
+
 /* --sensitivity / --fallback and the suite entry's sensitivity: / fallback:, after the plugin's
  * row (done[d], its results.json entry e): the sensitivity table, then the fallback row. */
 static int investigate(struct run *r, const struct qx_suite_plugin *p, int d, json_t *e,
                        struct qx_error *fatal)
 {
+	int want_sens = r->opt->sensitivity || p->sensitivity;
 	int fallback = r->opt->fallback || p->fallback;
-	if (!(r->opt->sensitivity || p->sensitivity || fallback))
+	if (!want_sens && !fallback)
 		return 0;
 	double max_drop = r->opt->fallback ? r->opt->fallback_max_drop : p->fallback_max_drop;
+	double base_drop = json_number_value(json_object_get(json_object_get(e, "drop"), "points"));
+	/* A plan that meets the budget as it is needs no sensitivity pass for its fallback. */
+	int measure_sens = want_sens || !qx_fallback_met(base_drop, max_drop);
 	int64_t images = p->sensitivity_images ? p->sensitivity_images
 	                 : p->fallback_images ? p->fallback_images : QX_SENSITIVITY_IMAGES;
 	struct qx_investigate env = {
@@ -580,24 +613,29 @@ static int investigate(struct run *r, const struct qx_suite_plugin *p, int d, js
 	};
 	struct qx_error ierr = { 0 };
 	struct qx_sensitivity sens;
+	memset(&sens, 0, sizeof sens);
 	struct qx_quant_plan chosen = { 0 };
 	struct qx_plugin_result fb;
 	memset(&fb, 0, sizeof fb);
+	struct qx_fallback_choice choice = { 0 };
 	uint8_t *node_float = calloc((size_t)r->graph.n_nodes + 1, 1);
 	int rc = node_float ? 0 : qx_fail_nomem(&ierr, "measuring sensitivity");
-	if (!rc)
+	if (!rc && measure_sens)
 		rc = qx_sensitivity_measure(&env, &r->done[d].plan, images, p->label, &sens, &ierr);
-	if (!rc) {
+	if (!rc && measure_sens) {
 		json_object_set_new(e, "sensitivity", qx_sensitivity_json(&sens, &r->graph));
 		qx_sensitivity_print(&sens, &r->graph, p->label, 10, stdout);
-		print_header();
+		if (fallback)
+			print_header();
 	}
-	struct qx_fallback_choice choice;
-	if (!rc && fallback) {
-		double base_drop = json_number_value(json_object_get(json_object_get(e, "drop"),
-		                                                     "points"));
+	if (!rc && fallback && measure_sens)
 		rc = qx_fallback_select(&env, &r->done[d].plan, &sens, base_drop, max_drop, p->label,
 		                        &choice, &chosen, node_float, &ierr);
+	else if (!rc && fallback) /* met already: the plugin's plan, nothing in float */
+		rc = qx_plan_with_float(&r->graph, &r->done[d].plan, node_float, &chosen, &ierr);
+	if (!rc && fallback && !measure_sens) {
+		choice.met = 1;
+		choice.drop = base_drop;
 	}
 	if (!rc && fallback)
 		rc = fallback_result(&r->done[d], &chosen, &fb, &ierr);
@@ -617,30 +655,15 @@ static int investigate(struct run *r, const struct qx_suite_plugin *p, int d, js
 	}
 	rc = write_results(r, fatal);
 	json_t *fe = NULL;
-	if (!rc && fallback) {
-		int64_t sens_images = sens.images;
-		int units = sens.n;
+	int units = sens.n;
+	if (!rc && fallback)
 		rc = plan_row(r, &fb, &fe, fatal);
-		if (!rc && fe) {
-			json_object_set_new(fe, "fallback", qx_fallback_json(&choice, max_drop, p->label,
-			                                                     &r->graph, node_float,
-			                                                     sens_images));
-			int kept = 0;
-			for (int n = 0; n < r->graph.n_nodes; n++)
-				kept += node_float[n];
-			if (choice.met)
-				printf("%-20s fallback: %d node%s in float (%d of %d int8 groups), drop %+.2f "
-				       "points <= %.2f, %d evaluation%s of %lld images\n", "", kept,
-				       kept == 1 ? "" : "s", choice.k, units, choice.drop, max_drop,
-				       choice.evaluations, choice.evaluations == 1 ? "" : "s",
-				       (long long)r->data.count);
-			else
-				printf("%-20s fallback: budget not met with all %d nodes in float: drop %+.2f "
-				       "points > %.2f (%d evaluations of %lld images)\n", "", units,
-				       choice.drop, max_drop, choice.evaluations, (long long)r->data.count);
-			fflush(stdout);
-			rc = write_results(r, fatal);
-		}
+	if (!rc && fe) {
+		json_object_set_new(fe, "fallback", qx_fallback_json(&choice, max_drop, p->label,
+		                                                     &r->graph, node_float,
+		                                                     measure_sens ? sens.images : 0));
+		print_fallback(r, &choice, node_float, units, max_drop);
+		rc = write_results(r, fatal);
 	}
 	free(node_float);
 	qx_sensitivity_free(&sens);
@@ -735,8 +758,10 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 		rc = measure(&r, err);
 	if (!rc && qx_interrupted())
 		rc = qx_fail(err, QX_EINTERRUPTED, "interrupted");
-	if (!rc)
+	if (!rc) {
 		qx_conclusion_print(r.results.root, r.sets[0]->name, stdout);
+		qx_fallback_print_summary(r.results.root, r.sets[0]->name, stdout);
+	}
 	int status = rc ? qx_exit_status(rc) : r.failures ? QX_EXIT_FAILURES : QX_EXIT_OK;
 	/* The last write says how the run ended, so that no reader takes a partial document for a
 	 * finished one: the last complete step is already in results.json. */

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "investigate/sensitivity.h"
 
@@ -29,6 +30,9 @@ struct qx_fallback_choice {
 /* drop_of(arg, k, &drop, err): the drop of the candidate with the first k units in float,
  * evaluated on the full set. n: the number of units; drop0: the drop with none in float. */
 typedef int (*qx_fallback_drop_fn)(void *arg, int k, double *drop, struct qx_error *err);
+
+/* Whether a drop meets the budget (both in points). */
+int qx_fallback_met(double drop, double max_drop);
 
 int qx_fallback_search(int n, double drop0, double max_drop, qx_fallback_drop_fn drop_of,
                        void *arg, struct qx_fallback_choice *out, struct qx_error *err);
@@ -46,5 +50,9 @@ int qx_fallback_select(const struct qx_investigate *env, const struct qx_quant_p
 json_t *qx_fallback_json(const struct qx_fallback_choice *c, double max_drop, const char *from,
                          const struct qx_graph *g, const uint8_t *node_float,
                          int64_t sensitivity_images);
+
+/* After the conclusion: each fallback row beside the row it came from (top-1, drop, size,
+ * median latency at every configuration measured on kernels), read from results.json. */
+void qx_fallback_print_summary(json_t *root, const char *kernels, FILE *out);
 
 #endif
