@@ -219,8 +219,9 @@ static void shell_word(char *buf, size_t size, const char *word)
 	snprintf(buf + len, size - len, "'");
 }
 
-/* "qx-bench SUITE [--limit N] [-o DIR]": every option of this run that shapes a measurement
- * (images, where results go); measure_run.c appends the configuration's own. */
+/* "qx-bench SUITE [--limit N] [-o DIR] [--fallback B] [--sensitivity]": every option of this
+ * run that shapes a measurement (images, where results go, which rows exist); measure_run.c
+ * appends the configuration's own. */
 static void repro_command(const struct run *r, char *buf, size_t size)
 {
 	snprintf(buf, size, "qx-bench");
@@ -235,6 +236,16 @@ static void repro_command(const struct run *r, char *buf, size_t size)
 		shell_word(buf, size, "-o");
 		shell_word(buf, size, r->opt->results_dir);
 	}
+	/* A fallback row exists only with its budget; its line selects "<label>+fallback", which
+	 * runs the plugin and the fallback search again. */
+	if (r->opt->fallback) {
+		char b[64];
+		snprintf(b, sizeof b, "%.17g", r->opt->fallback_max_drop);
+		shell_word(buf, size, "--fallback");
+		shell_word(buf, size, b);
+	}
+	if (r->opt->sensitivity)
+		shell_word(buf, size, "--sensitivity");
 }
 
 /* The latency phase: fp32 and every plugin's int8 model on each kernel set. */
