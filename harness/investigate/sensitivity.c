@@ -99,14 +99,19 @@ void qx_sensitivity_print(const struct qx_sensitivity *s, const struct qx_graph 
 	fprintf(f, "\nsensitivity of %s: each int8 node alone in float, top-1 on the first %lld "
 	        "images (%s); the full plan: %.2f%%\n", label, (long long)s->images, s->kernels,
 	        s->base_accuracy);
-	fprintf(f, "%-4s %-32s %-12s %8s %-24s\n", "rank", "node", "op", "top-1",
+	/* The node column as wide as the longest name shown (zoo models' names run long). */
+	int w = 4;
+	for (int i = 0; i < s->n && i < top; i++) {
+		int len = (int)strlen(g->nodes[s->nodes[i].node].name);
+		w = len > w ? len : w;
+	}
+	fprintf(f, "%-4s %-*s %-12s %8s  %s\n", "rank", w, "node", "op", "top-1",
 	        "gain (95% CI), points");
 	for (int i = 0; i < s->n && i < top; i++) {
 		const struct qx_sensitivity_node *sn = &s->nodes[i];
-		char gain[64];
-		snprintf(gain, sizeof gain, "%+.2f [%+.2f, %+.2f]", sn->gain, sn->ci_low, sn->ci_high);
-		fprintf(f, "%-4d %-32s %-12s %7.2f%% %-24s\n", i + 1, g->nodes[sn->node].name,
-		        qx_op_name(g->nodes[sn->node].op), sn->accuracy, gain);
+		fprintf(f, "%-4d %-*s %-12s %7.2f%%  %+.2f [%+.2f, %+.2f]\n", i + 1, w,
+		        g->nodes[sn->node].name, qx_op_name(g->nodes[sn->node].op), sn->accuracy,
+		        sn->gain, sn->ci_low, sn->ci_high);
 	}
 	if (s->n > top)
 		fprintf(f, "     ... %d more in results.json\n", s->n - top);
