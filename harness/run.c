@@ -239,8 +239,13 @@ static void repro_command(const struct run *r, char *buf, size_t size)
 	/* A fallback row exists only with its budget; its line selects "<label>+fallback", which
 	 * runs the plugin and the fallback search again. */
 	if (r->opt->fallback) {
+		/* The shortest spelling that reads back as the same double: 0.1, not 0.1000...01. */
 		char b[64];
-		snprintf(b, sizeof b, "%.17g", r->opt->fallback_max_drop);
+		for (int prec = 1; prec <= 17; prec++) {
+			snprintf(b, sizeof b, "%.*g", prec, r->opt->fallback_max_drop);
+			if (strtod(b, NULL) == r->opt->fallback_max_drop)
+				break;
+		}
 		shell_word(buf, size, "--fallback");
 		shell_word(buf, size, b);
 	}
