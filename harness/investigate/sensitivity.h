@@ -17,8 +17,11 @@
 #include "util/error.h"
 
 /* Default sensitivity images (suite sensitivity.images / fallback.images, clamped to the
- * evaluation set): 1000 images give a paired interval of about +-0.3 points for a unit that
- * changes a few dozen predictions, enough to rank the units that matter. */
+ * evaluation set). The paired interval's half width is about 1.96 * sqrt(flips) / N * 100
+ * points for a unit whose float version changes `flips` predictions: on 1000 images +-0.4 for 4
+ * flips, +-1.1 for 30. Enough to rank the units that cost a point or more, at N evaluations of
+ * 1000 images; the fallback validates on the full set, so a noisy order costs evaluations, not
+ * correctness. */
 #define QX_SENSITIVITY_IMAGES 1000
 
 /* What an investigation needs of the run: the graph, the evaluation set and fp32's answers,
