@@ -1,5 +1,6 @@
 /* qx-bench: command line. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,12 @@ static const char usage[] =
 	"  -t, --threads LIST   thread counts to measure instead of the suite's (e.g. 1,2)\n"
 	"  -b, --batch LIST     batch sizes to measure instead of the suite's (e.g. 1,64)\n"
 	"  -M, --no-measure     skip latency measurement\n"
+	"  -S, --sensitivity    after each plugin's row, each int8 node's accuracy cost: the plan\n"
+	"                       with that node alone in float, on the first 1000 images (or the\n"
+	"                       entry's sensitivity: / fallback: images:)\n"
+	"  -F, --fallback B     after each plugin's row, a '<label>+fallback' row: the fewest\n"
+	"                       nodes in float (most sensitive first) for a drop <= B points on\n"
+	"                       the full evaluation set, measured like any plugin\n"
 	"  -o, --results DIR    write results under DIR instead of the suite's results folder\n"
 	"  -N, --nightly        tag the run \"nightly\" in results.json, not \"ad-hoc\"\n"
 	"                       (tools/qx-nightly does); history --nightly and qx-nightly's\n"
@@ -118,6 +125,17 @@ static int parse_limit(const char *s, int64_t *out)
 	return 0;
 }
 
+/* A drop budget in points: a finite number in 0..100, nothing after it. */
+static int parse_points(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || !isfinite(v) || v < 0 || v > 100)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "plugin-check") == 0)
@@ -138,6 +156,8 @@ int main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "no-measure", no_argument, NULL, 'M' },
+		{ "sensitivity", no_argument, NULL, 'S' },
+		{ "fallback", required_argument, NULL, 'F' },
 		{ "results", required_argument, NULL, 'o' },
 		{ "nightly", no_argument, NULL, 'N' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -148,7 +168,7 @@ int main(int argc, char **argv)
 	};
 	struct qx_run_options opt = { 0 };
 	int c;
-	while ((c = getopt_long(argc, argv, "l:p:k:t:b:Mo:NqvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:p:k:t:b:MSF:o:NqvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (parse_limit(optarg, &opt.limit)) {
@@ -190,6 +210,15 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'M': opt.no_measure = 1; break;
+		case 'S': opt.sensitivity = 1; break;
+		case 'F':
+			if (parse_points(optarg, &opt.fallback_max_drop)) {
+				fprintf(stderr, "qx-bench: --fallback '%s': expected the accuracy drop allowed "
+				        "against fp32, in points: a number in 0..100, e.g. 0.2\n", optarg);
+				return QX_EXIT_USAGE;
+			}
+			opt.fallback = 1;
+			break;
 		case 'o': opt.results_dir = optarg; break;
 		case 'N': opt.nightly = 1; break;
 		case 'q': opt.quiet = 1; break;

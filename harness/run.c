@@ -12,6 +12,8 @@
 #include "eval.h"
 #include "exec/bitexact.h"
 #include "exec/runner.h"
+#include "investigate/fallback.h"
+#include "investigate/sensitivity.h"
 #include "model/graph.h"
 #include "plugin/host.h"
 #include "qx/plugin.h"
@@ -133,10 +135,12 @@ static void record_options(struct run *r)
 	for (int i = 0; i < r->n_sets; i++)
 		json_array_append_new(sets, json_string(r->sets[i]->name));
 	json_object_set_new(r->results.root, "options",
-	                    json_pack("{s:I, s:s?, s:s?, s:o, s:o, s:b, s:o}", "limit",
+	                    json_pack("{s:I, s:s?, s:s?, s:o, s:o, s:b, s:o, s:b, s:o}", "limit",
 	                              (json_int_t)o->limit, "plugins", o->only_plugins, "kernels",
 	                              o->kernels, "threads", threads, "batch", batch, "no_measure",
-	                              o->no_measure, "kernel_sets_run", sets));
+	                              o->no_measure, "kernel_sets_run", sets, "sensitivity",
+	                              o->sensitivity, "fallback", o->fallback
+	                              ? json_real(o->fallback_max_drop) : json_null()));
 }
 
 /* Data first: a suite whose data must be fetched (and model trained on it) says so first. */
@@ -159,11 +163,11 @@ static int load(struct run *r, struct qx_error *err)
 	return rc;
 }
 
-/* Evaluates fp32 (plan NULL) or the plan's int8 model with kernel set k; for int8,
- * *q8_bytes gets the quantized model's size. */
+/* Evaluates fp32 (plan NULL) or the plan's int8 model with kernel set k on the first limit
+ * images (0: all); for int8, *q8_bytes gets the quantized model's size. */
 static int evaluate(struct run *r, const struct qx_quant_plan *plan, const struct qx_kernels *k,
-                    const char *what, struct qx_eval_result *res, int64_t *q8_bytes,
-                    struct qx_error *err)
+                    const char *what, int64_t limit, struct qx_eval_result *res,
+                    int64_t *q8_bytes, struct qx_error *err)
 {
 	struct qx_runner runner;
 	int rc = plan ? qx_runner_init_q8(&runner, &r->graph, plan, r->suite->batch, k, &r->data, err)
@@ -175,8 +179,8 @@ static int evaluate(struct run *r, const struct qx_quant_plan *plan, const struc
 	struct qx_model_runner m = qx_runner_model(&runner);
 	struct qx_progress prog;
 	qx_progress_init(&prog, what, r->opt->quiet);
-	rc = qx_eval_run(&m, &r->data, &r->suite->preprocess, 0, 0, qx_progress_update, &prog, res,
-	                 err);
+	rc = qx_eval_run(&m, &r->data, &r->suite->preprocess, limit, 0, qx_progress_update, &prog,
+	                 res, err);
 	qx_progress_end(&prog);
 	qx_runner_free(&runner);
 	return rc;
@@ -216,8 +220,9 @@ static void shell_word(char *buf, size_t size, const char *word)
 	snprintf(buf + len, size - len, "'");
 }
 
-/* "qx-bench SUITE [--limit N] [-o DIR]": every option of this run that shapes a measurement
- * (images, where results go); measure_run.c appends the configuration's own. */
+/* "qx-bench SUITE [--limit N] [-o DIR] [--fallback B] [--sensitivity]": every option of this
+ * run that shapes a measurement (images, where results go, which rows exist); measure_run.c
+ * appends the configuration's own. */
 static void repro_command(const struct run *r, char *buf, size_t size)
 {
 	snprintf(buf, size, "qx-bench");
@@ -232,6 +237,21 @@ static void repro_command(const struct run *r, char *buf, size_t size)
 		shell_word(buf, size, "-o");
 		shell_word(buf, size, r->opt->results_dir);
 	}
+	/* A fallback row exists only with its budget; its line selects "<label>+fallback", which
+	 * runs the plugin and the fallback search again. */
+	if (r->opt->fallback) {
+		/* The shortest spelling that reads back as the same double: 0.1, not 0.1000...01. */
+		char b[64];
+		for (int prec = 1; prec <= 17; prec++) {
+			snprintf(b, sizeof b, "%.*g", prec, r->opt->fallback_max_drop);
+			if (strtod(b, NULL) == r->opt->fallback_max_drop)
+				break;
+		}
+		shell_word(buf, size, "--fallback");
+		shell_word(buf, size, b);
+	}
+	if (r->opt->sensitivity)
+		shell_word(buf, size, "--sensitivity");
 }
 
 /* The latency phase: fp32 and every plugin's int8 model on each kernel set. */
@@ -297,7 +317,7 @@ static void print_header(void)
 static int run_fp32(struct run *r, struct qx_error *err)
 {
 	const struct qx_kernels *k = r->sets[0];
-	int rc = evaluate(r, NULL, k, "fp32 evaluation", &r->fp32, NULL, err);
+	int rc = evaluate(r, NULL, k, "fp32 evaluation", 0, &r->fp32, NULL, err);
 	if (rc)
 		return rc;
 	r->f32_bytes = qx_graph_f32_bytes(&r->graph);
@@ -327,14 +347,14 @@ static int run_fp32(struct run *r, struct qx_error *err)
 
 /* An error row: on stdout, on stderr, and in results.json (written now, so it is kept even when
  * it is the run's last step). Returns what writing the results returned. */
-static int plugin_error(struct run *r, const struct qx_suite_plugin *p, const char *msg,
+static int plugin_error(struct run *r, const char *label, const char *msg,
                         struct qx_error *fatal)
 {
 	fprintf(stderr, "qx-bench: %s\n", msg);
-	printf("%-20s %-11s error: %s\n", p->label, "-", msg);
+	printf("%-20s %-11s error: %s\n", label, "-", msg);
 	fflush(stdout);
 	json_t *e = json_object();
-	json_object_set_new(e, "label", json_string(p->label));
+	json_object_set_new(e, "label", json_string(label));
 	json_object_set_new(e, "error", json_string(msg));
 	json_array_append_new(r->results.plugins, e);
 	r->failures++;
@@ -349,9 +369,8 @@ static json_t *real_or_null(double v)
 /* The plugin's int8 result against the reference simulation of its plan, on the fastest set
  * (the one accuracy came from): results.json's "trust", and the verdict for the table. A
  * MISTRUSTED result counts as a failure of the run. */
-static int check_trust(struct run *r, const struct qx_suite_plugin *p,
-                       const struct qx_plugin_result *res, json_t *entry, const char **verdict,
-                       struct qx_error *err)
+static int check_trust(struct run *r, const struct qx_plugin_result *res, json_t *entry,
+                       const char **verdict, struct qx_error *err)
 {
 	json_t *j = json_object();
 	json_object_set_new(entry, "trust", j);
@@ -390,15 +409,15 @@ static int check_trust(struct run *r, const struct qx_suite_plugin *p,
 	if (!t.trusted) {
 		json_object_set_new(j, "reason", json_string(t.why));
 		fprintf(stderr, "qx-bench: plugin '%s': MISTRUSTED: its int8 result on %s disagrees with "
-		        "the reference simulation of its plan: %s\n", p->label, r->sets[0]->name, t.why);
+		        "the reference simulation of its plan: %s\n", res->label, r->sets[0]->name, t.why);
 		r->failures++;
 	}
 	return 0;
 }
 
 /* Checks each kernel set other than scalar against scalar; one row per set. */
-static int check_sets(struct run *r, const struct qx_suite_plugin *p,
-                      const struct qx_plugin_result *res, const struct qx_paired *cmp, int64_t q8_bytes, json_t *entry,
+static int check_sets(struct run *r, const struct qx_plugin_result *res,
+                      const struct qx_paired *cmp, int64_t q8_bytes, json_t *entry,
                       const char *trust, struct qx_error *err)
 {
 	json_t *sets = json_array();
@@ -428,12 +447,12 @@ static int check_sets(struct run *r, const struct qx_suite_plugin *p,
 				snprintf(ident, sizeof ident, "NO: %s", bx.where);
 				json_object_set_new(js, "mismatch", json_string(bx.where));
 				fprintf(stderr, "qx-bench: plugin '%s': kernel set %s is not bit-identical to "
-				        "scalar: %s\n", p->label, k->name, bx.where);
+				        "scalar: %s\n", res->label, k->name, bx.where);
 				r->failures++;
 			}
 		}
 		json_array_append_new(sets, js);
-		const char *label = i == 0 ? p->label : "";
+		const char *label = i == 0 ? res->label : "";
 		if (i == 0) {
 			char drop[64];
 			snprintf(drop, sizeof drop, "%+.2f [%+.2f, %+.2f]", cmp->drop, cmp->drop_lo,
@@ -448,6 +467,236 @@ static int check_sets(struct run *r, const struct qx_suite_plugin *p,
 		fflush(stdout);
 	}
 	return 0;
+}
+
+/* One int8 plan's row, for a plugin's plan and for a fallback plan alike: plan.json, accuracy
+ * on the fastest set with its paired drop against fp32, the trust check, every kernel set
+ * against scalar, the results.json entry (*entry, NULL when the plan could not run and became an
+ * error row), and the plan kept for the latency phase. Takes *res over (freed or kept). */
+static int plan_row(struct run *r, struct qx_plugin_result *res, json_t **entry,
+                    struct qx_error *fatal)
+{
+	*entry = NULL;
+	char plan_path[4200];
+	snprintf(plan_path, sizeof plan_path, "%s/%s.plan.json", r->results.dir, res->label);
+	int rc = qx_plan_write_json(res, &r->graph, plan_path, fatal);
+	if (rc) {
+		qx_plugin_result_free(res);
+		return rc;
+	}
+
+	/* Accuracy once, on the fastest set: every set is bit-identical (checked below). */
+	const struct qx_kernels *k = r->sets[0];
+	struct qx_eval_result acc;
+	struct qx_error perr = { 0 };
+	char what[300];
+	snprintf(what, sizeof what, "%s int8 evaluation (%s)", res->label, k->name);
+	int64_t q8_bytes = 0;
+	rc = evaluate(r, &res->plan, k, what, 0, &acc, &q8_bytes, &perr);
+	if (rc) {
+		if (rc == QX_ENOMEM || rc == QX_EINTERNAL || rc == QX_EIO || rc == QX_EINTERRUPTED) {
+			*fatal = perr;
+			qx_plugin_result_free(res);
+			return rc;
+		}
+		char msg[1200], label[300];
+		snprintf(msg, sizeof msg, "plugin '%s': its plan cannot run: %s", res->label, perr.msg);
+		snprintf(label, sizeof label, "%s", res->label);
+		qx_plugin_result_free(res);
+		return plugin_error(r, label, msg, fatal);
+	}
+	struct qx_paired cmp;
+	qx_paired_compare(r->fp32.pred, acc.pred, r->data.labels, acc.count, &cmp);
+
+	json_t *e = json_object();
+	json_object_set_new(e, "label", json_string(res->label));
+	json_object_set_new(e, "plugin", json_pack("{s:s, s:s, s:s, s:s, s:s}", "path", res->path,
+	                                            "name", res->name, "version", res->version,
+	                                            "license", res->license, "description",
+	                                            res->description));
+	json_object_set_new(e, "plan", json_string(plan_path));
+	json_object_set_new(e, "accuracy_kernels", json_string(k->name));
+	json_object_set_new(e, "images", json_integer(acc.count));
+	json_object_set_new(e, "correct", json_integer(acc.correct));
+	json_object_set_new(e, "accuracy", json_real(cmp.acc_b));
+	json_object_set_new(e, "drop", json_pack("{s:f, s:f, s:f}", "points", cmp.drop, "ci95_low",
+	                                         cmp.drop_lo, "ci95_high", cmp.drop_hi));
+	json_object_set_new(e, "agreement", json_real(cmp.agree));
+	json_object_set_new(e, "model_bytes", json_integer(q8_bytes));
+	json_object_set_new(e, "calibration", json_pack("{s:f, s:I, s:i}", "seconds",
+	                                                res->calibrate_s, "images",
+	                                                (json_int_t)res->calib_images, "batches",
+	                                                res->calib_batches));
+	json_object_set_new(e, "eval_seconds", json_real(acc.seconds));
+	json_object_set_new(e, "predictions", qx_json_u8_array(acc.pred, acc.count));
+	json_object_set_new(e, "measurements", json_array());
+	const char *trust = "-";
+	rc = check_trust(r, res, e, &trust, fatal);
+	/* Per-layer error on the trust check's images (investigate/layer_error.h). */
+	if (!rc)
+		rc = qx_layer_error_record(&r->graph, &res->plan, r->sets[0], r->suite->batch, &r->data,
+		                           &r->suite->preprocess, r->suite->reference_images, e, fatal);
+	if (!rc)
+		rc = check_sets(r, res, &cmp, q8_bytes, e, trust, fatal);
+	json_array_append_new(r->results.plugins, e);
+	qx_eval_result_free(&acc);
+	r->done[r->n_done] = *res;
+	r->done_json[r->n_done++] = e;
+	memset(res, 0, sizeof *res);
+	*entry = e;
+	if (!rc)
+		rc = write_results(r, fatal);
+	return rc;
+}
+
+/* The investigation's evaluator: the run's fastest kernel set, its batch, progress lines. */
+static int investigate_eval(void *arg, const struct qx_quant_plan *plan, int64_t limit,
+                            const char *what, struct qx_eval_result *res, struct qx_error *err)
+{
+	struct run *r = arg;
+	int64_t bytes;
+	return evaluate(r, plan, r->sets[0], what, limit, res, &bytes, err);
+}
+
+static char *dup_text(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* The fallback row's result: the plugin's metadata (the plan still came from it) with plan. */
+static int fallback_result(const struct qx_plugin_result *from, struct qx_quant_plan *plan,
+                           struct qx_plugin_result *out, struct qx_error *err)
+{
+	*out = *from;
+	out->plan = *plan;
+	memset(plan, 0, sizeof *plan);
+	char label[300];
+	snprintf(label, sizeof label, "%s+fallback", from->label);
+	out->label = strdup(label);
+	out->path = dup_text(from->path);
+	out->name = dup_text(from->name);
+	out->version = dup_text(from->version);
+	out->license = dup_text(from->license);
+	out->description = dup_text(from->description);
+	if (!out->label || (from->path && !out->path) || (from->name && !out->name) ||
+	    (from->version && !out->version) || (from->license && !out->license) ||
+	    (from->description && !out->description))
+		return qx_fail_nomem(err, "preparing the fallback row");
+	return 0;
+}
+
+/* The fallback's line under its row: what it kept in float and whether the budget was met. */
+static void print_fallback(const struct run *r, const struct qx_fallback_choice *c,
+                           const uint8_t *node_float, int units, double max_drop)
+{
+	char names[1024] = "";
+	int kept = 0;
+	for (int n = 0; n < r->graph.n_nodes; n++) {
+		if (!node_float[n])
+			continue;
+		size_t len = strlen(names);
+		if (len < sizeof names - 1)
+			snprintf(names + len, sizeof names - len, "%s%s", kept ? ", " : "",
+			         r->graph.nodes[n].name);
+		kept++;
+	}
+	if (c->met)
+		printf("%-20s fallback: %d node%s in float%s%s: drop %+.2f <= %.2f points on %lld "
+		       "images (%d evaluation%s)\n", "", kept, kept == 1 ? "" : "s", kept ? ": " : "",
+		       names, c->drop, max_drop, (long long)r->data.count, c->evaluations,
+		       c->evaluations == 1 ? "" : "s");
+	else
+		printf("%-20s fallback: budget not met with all %d nodes in float: drop %+.2f > %.2f "
+		       "points on %lld images (%d evaluations)\n", "", units ? kept : 0, c->drop,
+		       max_drop, (long long)r->data.count, c->evaluations);
+	fflush(stdout);
+}
+
+/* --sensitivity / --fallback and the suite entry's sensitivity: / fallback:, after the plugin's
+ * row (done[d], its results.json entry e): the sensitivity table, then the fallback row. */
+static int investigate(struct run *r, const struct qx_suite_plugin *p, int d, json_t *e,
+                       struct qx_error *fatal)
+{
+	int want_sens = r->opt->sensitivity || p->sensitivity;
+	int fallback = r->opt->fallback || p->fallback;
+	if (!want_sens && !fallback)
+		return 0;
+	double max_drop = r->opt->fallback ? r->opt->fallback_max_drop : p->fallback_max_drop;
+	double base_drop = json_number_value(json_object_get(json_object_get(e, "drop"), "points"));
+	/* A plan that meets the budget as it is needs no sensitivity pass for its fallback. */
+	int measure_sens = want_sens || !qx_fallback_met(base_drop, max_drop);
+	int64_t images = p->sensitivity_images ? p->sensitivity_images
+	                 : p->fallback_images ? p->fallback_images : QX_SENSITIVITY_IMAGES;
+	struct qx_investigate env = {
+		.g = &r->graph, .labels = r->data.labels, .fp32_pred = r->fp32.pred,
+		.n_images = r->data.count, .kernels = r->sets[0]->name, .eval = investigate_eval,
+		.arg = r,
+	};
+	struct qx_error ierr = { 0 };
+	struct qx_sensitivity sens;
+	memset(&sens, 0, sizeof sens);
+	struct qx_quant_plan chosen = { 0 };
+	struct qx_plugin_result fb;
+	memset(&fb, 0, sizeof fb);
+	struct qx_fallback_choice choice = { 0 };
+	uint8_t *node_float = calloc((size_t)r->graph.n_nodes + 1, 1);
+	int rc = node_float ? 0 : qx_fail_nomem(&ierr, "measuring sensitivity");
+	if (!rc && measure_sens)
+		rc = qx_sensitivity_measure(&env, &r->done[d].plan, images, p->label, &sens, &ierr);
+	if (!rc && measure_sens) {
+		json_object_set_new(e, "sensitivity", qx_sensitivity_json(&sens, &r->graph));
+		qx_sensitivity_print(&sens, &r->graph, p->label, 10, stdout);
+		if (fallback)
+			print_header();
+	}
+	if (!rc && fallback && measure_sens)
+		rc = qx_fallback_select(&env, &r->done[d].plan, &sens, base_drop, max_drop, p->label,
+		                        &choice, &chosen, node_float, &ierr);
+	else if (!rc && fallback) /* met already: the plugin's plan, nothing in float */
+		rc = qx_plan_with_float(&r->graph, &r->done[d].plan, node_float, &chosen, &ierr);
+	if (!rc && fallback && !measure_sens) {
+		choice.met = 1;
+		choice.drop = base_drop;
+	}
+	if (!rc && fallback)
+		rc = fallback_result(&r->done[d], &chosen, &fb, &ierr);
+	qx_quant_plan_free(&chosen);
+	if (rc) {
+		free(node_float);
+		qx_sensitivity_free(&sens);
+		qx_plugin_result_free(&fb);
+		if (rc == QX_ENOMEM || rc == QX_EIO || rc == QX_EINTERNAL || rc == QX_EINTERRUPTED) {
+			*fatal = ierr;
+			return rc;
+		}
+		/* A plan of this plugin that cannot run: the fallback row it would have made says
+		 * so; a sensitivity pass alone has no row of its own, and the plugin's row stands. */
+		char msg[1200], label[300];
+		snprintf(msg, sizeof msg, "plugin '%s': %s failed: %s", p->label,
+		         fallback ? "fallback" : "sensitivity", ierr.msg);
+		if (fallback) {
+			snprintf(label, sizeof label, "%s+fallback", p->label);
+			return plugin_error(r, label, msg, fatal);
+		}
+		fprintf(stderr, "qx-bench: %s\n", msg);
+		r->failures++;
+		return 0;
+	}
+	rc = write_results(r, fatal);
+	json_t *fe = NULL;
+	int units = sens.n;
+	if (!rc && fallback)
+		rc = plan_row(r, &fb, &fe, fatal);
+	if (!rc && fe) {
+		json_object_set_new(fe, "fallback", qx_fallback_json(&choice, max_drop, p->label,
+		                                                     &r->graph, node_float,
+		                                                     measure_sens ? sens.images : 0));
+		print_fallback(r, &choice, node_float, units, max_drop);
+		rc = write_results(r, fatal);
+	}
+	free(node_float);
+	qx_sensitivity_free(&sens);
+	return rc;
 }
 
 static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_error *fatal)
@@ -471,73 +720,13 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	}
 	if (prc) {
 		qx_plugin_result_free(&res);
-		return plugin_error(r, p, perr.msg, fatal);
+		return plugin_error(r, p->label, perr.msg, fatal);
 	}
-	char plan_path[4200];
-	snprintf(plan_path, sizeof plan_path, "%s/%s.plan.json", r->results.dir, p->label);
-	int rc = qx_plan_write_json(&res, &r->graph, plan_path, fatal);
-	if (rc) {
-		qx_plugin_result_free(&res);
-		return rc;
-	}
-
-	/* Accuracy once, on the fastest set: every set is bit-identical (checked below). */
-	const struct qx_kernels *k = r->sets[0];
-	struct qx_eval_result acc;
-	char what[300];
-	snprintf(what, sizeof what, "%s int8 evaluation (%s)", p->label, k->name);
-	int64_t q8_bytes = 0;
-	rc = evaluate(r, &res.plan, k, what, &acc, &q8_bytes, &perr);
-	if (rc) {
-		if (rc == QX_ENOMEM || rc == QX_EINTERNAL || rc == QX_EIO || rc == QX_EINTERRUPTED) {
-			*fatal = perr;
-			qx_plugin_result_free(&res);
-			return rc;
-		}
-		char msg[1200];
-		snprintf(msg, sizeof msg, "plugin '%s': its plan cannot run: %s", p->label, perr.msg);
-		qx_plugin_result_free(&res);
-		return plugin_error(r, p, msg, fatal);
-	}
-	struct qx_paired cmp;
-	qx_paired_compare(r->fp32.pred, acc.pred, r->data.labels, acc.count, &cmp);
-
-	json_t *e = json_object();
-	json_object_set_new(e, "label", json_string(p->label));
-	json_object_set_new(e, "plugin", json_pack("{s:s, s:s, s:s, s:s, s:s}", "path", res.path,
-	                                            "name", res.name, "version", res.version,
-	                                            "license", res.license, "description",
-	                                            res.description));
-	json_object_set_new(e, "plan", json_string(plan_path));
-	json_object_set_new(e, "accuracy_kernels", json_string(k->name));
-	json_object_set_new(e, "images", json_integer(acc.count));
-	json_object_set_new(e, "correct", json_integer(acc.correct));
-	json_object_set_new(e, "accuracy", json_real(cmp.acc_b));
-	json_object_set_new(e, "drop", json_pack("{s:f, s:f, s:f}", "points", cmp.drop, "ci95_low",
-	                                         cmp.drop_lo, "ci95_high", cmp.drop_hi));
-	json_object_set_new(e, "agreement", json_real(cmp.agree));
-	json_object_set_new(e, "model_bytes", json_integer(q8_bytes));
-	json_object_set_new(e, "calibration", json_pack("{s:f, s:I, s:i}", "seconds",
-	                                                res.calibrate_s, "images",
-	                                                (json_int_t)res.calib_images, "batches",
-	                                                res.calib_batches));
-	json_object_set_new(e, "eval_seconds", json_real(acc.seconds));
-	json_object_set_new(e, "predictions", qx_json_u8_array(acc.pred, acc.count));
-	json_object_set_new(e, "measurements", json_array());
-	const char *trust = "-";
-	rc = check_trust(r, p, &res, e, &trust, fatal);
-	/* Per-layer error on the trust check's images (investigate/layer_error.h). */
-	if (!rc)
-		rc = qx_layer_error_record(&r->graph, &res.plan, r->sets[0], r->suite->batch, &r->data,
-		                           &r->suite->preprocess, r->suite->reference_images, e, fatal);
-	if (!rc)
-		rc = check_sets(r, p, &res, &cmp, q8_bytes, e, trust, fatal);
-	json_array_append_new(r->results.plugins, e);
-	qx_eval_result_free(&acc);
-	r->done[r->n_done] = res;
-	r->done_json[r->n_done++] = e;
-	if (!rc)
-		rc = write_results(r, fatal);
+	json_t *e;
+	int d = r->n_done;
+	int rc = plan_row(r, &res, &e, fatal);
+	if (!rc && e)
+		rc = investigate(r, p, d, e, fatal);
 	return rc;
 }
 
@@ -580,8 +769,9 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 	       s->calibration.batch);
 	printf("results  %s\n", r.results.dir);
 
-	r.done = calloc((size_t)s->n_plugins, sizeof *r.done);
-	r.done_json = calloc((size_t)s->n_plugins, sizeof *r.done_json);
+	/* Each plugin may add a fallback row. */
+	r.done = calloc(2 * (size_t)s->n_plugins, sizeof *r.done);
+	r.done_json = calloc(2 * (size_t)s->n_plugins, sizeof *r.done_json);
 	if (!r.done || !r.done_json) {
 		run_free(&r);
 		return qx_exit_status(qx_fail_nomem(err, "starting the run"));
@@ -597,8 +787,10 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 		rc = measure(&r, err);
 	if (!rc && qx_interrupted())
 		rc = qx_fail(err, QX_EINTERRUPTED, "interrupted");
-	if (!rc)
+	if (!rc) {
 		qx_conclusion_print(r.results.root, r.sets[0]->name, stdout);
+		qx_fallback_print_summary(r.results.root, r.sets[0]->name, stdout);
+	}
 	int status = rc ? qx_exit_status(rc) : r.failures ? QX_EXIT_FAILURES : QX_EXIT_OK;
 	/* The last write says how the run ended, so that no reader takes a partial document for a
 	 * finished one: the last complete step is already in results.json. */

@@ -18,6 +18,9 @@ struct qx_run_options {
 	const char *kernels;       /* comma-separated kernel sets overriding the suite's, or NULL */
 	int threads[16], n_threads;   /* --threads: overrides measure.threads when n_threads > 0 */
 	int batches[16], n_batches;   /* --batch: overrides measure.batch when n_batches > 0 */
+	int sensitivity;           /* --sensitivity: every plugin's, as the suite's sensitivity: */
+	int fallback;              /* --fallback B: every plugin gets fallback: { max_drop: B } */
+	double fallback_max_drop;  /* points, >= 0 */
 };
 
 /* Exit statuses, as `qx-bench --help` and README document them. */

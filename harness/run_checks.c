@@ -9,14 +9,26 @@
 #include "plugin/host.h"
 #include "qx/plugin.h"
 
-/* Whether the comma-separated list holds name. */
+#define FALLBACK_SUFFIX "+fallback"
+
+/* Whether an entry of --plugins of n characters at p names label "L+fallback" (the row a
+ * fallback makes of plugin L, as repro.txt's lines name it). */
+static int names_fallback_of(const char *p, size_t n, const char *label)
+{
+	size_t len = strlen(label), suffix = strlen(FALLBACK_SUFFIX);
+	return n == len + suffix && !strncmp(p, label, len) &&
+	       !strncmp(p + len, FALLBACK_SUFFIX, suffix);
+}
+
+/* Whether the comma-separated list holds name, or name's fallback row: that row needs its
+ * plugin's. */
 static int in_list(const char *list, const char *name)
 {
 	size_t len = strlen(name);
 	for (const char *p = list; *p;) {
 		const char *end = strchr(p, ',');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
-		if (n == len && strncmp(p, name, n) == 0)
+		if ((n == len && strncmp(p, name, n) == 0) || names_fallback_of(p, n, name))
 			return 1;
 		p += n + (end != NULL);
 	}
@@ -30,8 +42,10 @@ int qx_run_plugin_selected(const struct qx_run_options *opt, const char *label)
 
 /* Every label --plugins names must be one of the suite's (or "none"): a typo would otherwise
  * run nothing and say nothing. */
-static int check_plugin_filter(const struct qx_suite *s, const char *list, struct qx_error *err)
+static int check_plugin_filter(const struct qx_suite *s, const struct qx_run_options *opt,
+                               struct qx_error *err)
 {
+	const char *list = opt->only_plugins;
 	if (!list || strcmp(list, "none") == 0)
 		return 0;
 	for (const char *p = list; *p;) {
@@ -39,7 +53,9 @@ static int check_plugin_filter(const struct qx_suite *s, const char *list, struc
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		int found = 0;
 		for (int i = 0; i < s->n_plugins && !found; i++)
-			found = strlen(s->plugins[i].label) == n && !strncmp(s->plugins[i].label, p, n);
+			found = (strlen(s->plugins[i].label) == n && !strncmp(s->plugins[i].label, p, n)) ||
+			        ((s->plugins[i].fallback || opt->fallback) &&
+			         names_fallback_of(p, n, s->plugins[i].label));
 		if (!found) {
 			char labels[512] = "";
 			for (int i = 0; i < s->n_plugins; i++)
@@ -56,7 +72,7 @@ static int check_plugin_filter(const struct qx_suite *s, const char *list, struc
 int qx_run_check_plugins(const struct qx_suite *s, const struct qx_run_options *opt,
                          struct qx_error *err)
 {
-	int rc = check_plugin_filter(s, opt->only_plugins, err);
+	int rc = check_plugin_filter(s, opt, err);
 	for (int i = 0; !rc && i < s->n_plugins; i++) {
 		const struct qx_suite_plugin *p = &s->plugins[i];
 		if (!qx_run_plugin_selected(opt, p->label))

@@ -34,7 +34,9 @@ int qx_run_check_threads(const struct qx_suite *s, const struct qx_run_options *
 int qx_run_check_plugin_options(const struct qx_suite *s, const struct qx_run_options *opt,
                                 struct qx_graph *g, struct qx_error *err);
 
-/* Whether the plugin labelled label runs under --plugins (opt->only_plugins NULL: all do). */
+/* Whether the plugin labelled label runs under --plugins (opt->only_plugins NULL: all do);
+ * "<label>+fallback" selects it too, for its fallback row (qx_run_check_plugins accepts that
+ * name when the plugin has a fallback: suite key or --fallback). */
 int qx_run_plugin_selected(const struct qx_run_options *opt, const char *label);
 
 #endif

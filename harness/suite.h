@@ -78,6 +78,18 @@ struct qx_suite_plugin {
 	struct qx_suite_pos pos;        /* the entry (its first key) */
 	struct qx_suite_pos name_pos;   /* the name: or path: value */
 	struct qx_suite_pos options_pos;
+	/* sensitivity: { images: N }: measure each int8 node's accuracy cost after the plugin's
+	 * row (harness/investigate/sensitivity.h). */
+	bool sensitivity;
+	int64_t sensitivity_images;     /* >= 1; 0 when not written: the default, 1000 */
+	struct qx_suite_pos sensitivity_pos;
+	/* fallback: { max_drop: B, images: N }: a second row, "<label>+fallback", with the
+	 * fewest nodes in float that bring the drop to <= B points (investigate/fallback.h);
+	 * images: N is the sensitivity pass's (0 when not written). */
+	bool fallback;
+	double fallback_max_drop;       /* points, >= 0 */
+	int64_t fallback_images;
+	struct qx_suite_pos fallback_pos;
 };
 
 /* kernels: which kernel sets to run. */

@@ -1,5 +1,6 @@
 /* The suite's plugins: list: each entry's name or path, label, options (kept as strings with
  * their positions) and timeout. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,7 +8,10 @@
 
 #define MAX_PLUGINS 64
 
-static const char *const PLUGIN_KEYS[] = { "name", "path", "label", "options", "timeout", NULL };
+static const char *const PLUGIN_KEYS[] = { "name", "path", "label", "options", "timeout",
+                                           "sensitivity", "fallback", NULL };
+static const char *const SENSITIVITY_KEYS[] = { "images", NULL };
+static const char *const FALLBACK_KEYS[] = { "max_drop", "images", NULL };
 static const char *const DEFAULT_PLUGINS[] = {
 	"dynamic", "static-per-tensor", "static-per-channel", "histogram"
 };
@@ -53,6 +57,59 @@ static int parse_options(struct qx_yaml *y, yaml_node_t *n, const char *what,
 			return qx_suite_nomem(y);
 		o->value_pos = qx_yaml_pos(v);
 	}
+	return 0;
+}
+
+/* images: N of sensitivity: or fallback: (0 when absent: the default). Any count >= 1 is
+ * taken: the run clamps it to its evaluation set, whose size --limit may change. */
+static int parse_images(struct qx_yaml *y, yaml_node_t *map, const char *what, int64_t *out)
+{
+	yaml_node_t *images = qx_yaml_get(y, map, "images", NULL);
+	*out = 0;
+	if (!images)
+		return 0;
+	char sub[96];
+	snprintf(sub, sizeof sub, "%s.images", what);
+	return qx_yaml_int(y, images, sub, 1, INT64_MAX, out);
+}
+
+/* sensitivity: { images: N } and fallback: { max_drop: B, images: N }. */
+static int parse_investigate(struct qx_yaml *y, yaml_node_t *n, const char *what,
+                             struct qx_suite_plugin *p)
+{
+	char sub[64];
+	yaml_node_t *sens = qx_yaml_get(y, n, "sensitivity", NULL);
+	if (sens) {
+		snprintf(sub, sizeof sub, "%s.sensitivity", what);
+		int rc = qx_yaml_check_mapping(y, sens, sub, SENSITIVITY_KEYS);
+		if (!rc)
+			rc = parse_images(y, sens, sub, &p->sensitivity_images);
+		if (rc)
+			return rc;
+		p->sensitivity = true;
+		p->sensitivity_pos = qx_yaml_pos(sens);
+	}
+	yaml_node_t *fb = qx_yaml_get(y, n, "fallback", NULL);
+	if (!fb)
+		return 0;
+	snprintf(sub, sizeof sub, "%s.fallback", what);
+	int rc = qx_yaml_check_mapping(y, fb, sub, FALLBACK_KEYS);
+	if (rc)
+		return rc;
+	yaml_node_t *max_drop = qx_yaml_get(y, fb, "max_drop", NULL);
+	if (!max_drop)
+		return qx_yaml_fail(y, fb, QX_EINVAL, "%s: missing 'max_drop' (expected the accuracy "
+		                    "drop allowed against fp32, in points, e.g. { max_drop: 0.2 })",
+		                    sub);
+	char sub2[96];
+	snprintf(sub2, sizeof sub2, "%s.max_drop", sub);
+	rc = qx_yaml_number(y, max_drop, sub2, 0, false, 100, &p->fallback_max_drop);
+	if (!rc)
+		rc = parse_images(y, fb, sub, &p->fallback_images);
+	if (rc)
+		return rc;
+	p->fallback = true;
+	p->fallback_pos = qx_yaml_pos(fb);
 	return 0;
 }
 
@@ -132,6 +189,8 @@ static int parse_plugin(struct qx_yaml *y, const struct qx_suite *s, yaml_node_t
 		snprintf(sub, sizeof sub, "%s.timeout", what);
 		rc = qx_yaml_number(y, timeout, sub, 0, true, 86400, &p->timeout_s);
 	}
+	if (!rc)
+		rc = parse_investigate(y, n, what, p);
 	return rc;
 }
 

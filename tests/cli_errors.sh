@@ -117,10 +117,24 @@ sed 's/  - name: static-per-tensor/  - name: histogram\n    options:\n      bins
 run_case bad-option 2 "badopt.yaml:14:13: plugin 'histogram' (.*histogram.so): create failed: option 'bins': '-5' is out of range" "$tmp/badopt.yaml"
 before_work bad-option
 
+# Sensitivity and fallback: a budget that is not a number of points, in the suite (at its
+# line and column) and on the command line; a fallback row --plugins names without a fallback.
+write_suite "$tmp/fallback.yaml" "$model" "$images" "$labels" "    fallback: { max_drop: -1 }"
+run_case fallback-negative 2 "fallback.yaml:13:27: plugins\[0\].fallback.max_drop: -1 is out of range (expected a number >= 0 and <= 100)" "$tmp/fallback.yaml"
+before_work fallback-negative
+write_suite "$tmp/fallback-key.yaml" "$model" "$images" "$labels" "    fallback: { images: 100 }"
+run_case fallback-no-budget 2 "fallback-key.yaml:13:15: plugins\[0\].fallback: missing 'max_drop' (expected" "$tmp/fallback-key.yaml"
+run_case fallback-flag 2 "--fallback 'abc': expected the accuracy drop allowed against fp32, in points" --fallback abc "$tmp/good.yaml"
+run_case fallback-flag-negative 2 "--fallback '-0.5': expected" --fallback -0.5 "$tmp/good.yaml"
+run_case fallback-row-unknown 2 "--plugins: 'static-per-tensor+fallback' is not a plugin of" --plugins static-per-tensor+fallback "$tmp/good.yaml"
+before_work fallback-row-unknown
+
 # --help documents the exit statuses.
 "$bin" --help >"$tmp/help.out" 2>&1
 grep -q "^exit status:" "$tmp/help.out" && grep -q "  2  bad command line, invalid input" "$tmp/help.out"
 ok $? "--help documents the exit statuses"
+grep -q "^  -F, --fallback B" "$tmp/help.out" && grep -q "^  -S, --sensitivity" "$tmp/help.out"
+ok $? "--help documents --sensitivity and --fallback"
 
 echo "1..$n"
 exit $failed

@@ -598,6 +598,54 @@ static void test_errors(void)
 	   err.msg);
 }
 
+/* sensitivity: and fallback: on a plugins: entry (harness/investigate/). BASE is 8 lines, so
+ * plugins: is line 9 and the entry's first key line 10. */
+static void test_investigate_keys(void)
+{
+	char path[512];
+	write_file("investigate.yaml", BASE "plugins:\n"
+	           "  - name: static-per-tensor\n"
+	           "    sensitivity: { images: 500 }\n"
+	           "    fallback: { max_drop: 0.1 }\n"
+	           "  - name: dynamic\n"
+	           "    fallback: { max_drop: 0, images: 2000 }\n"
+	           "  - name: histogram\n");
+	suite_path(path, sizeof path, "investigate.yaml");
+	struct qx_suite s;
+	struct qx_error err = { 0 };
+	if (!ok(qx_suite_load(path, &s, &err) == 0, "sensitivity: and fallback: load")) {
+		diag("%s", err.msg);
+		return;
+	}
+	const struct qx_suite_plugin *p = s.plugins;
+	ok(p[0].sensitivity && p[0].sensitivity_images == 500 && p[0].fallback &&
+	   p[0].fallback_max_drop == 0.1 && p[0].fallback_images == 0 &&
+	   p[0].fallback_pos.line == 12 && p[0].fallback_pos.column == 15,
+	   "entry 0: sensitivity on 500 images, budget 0.1 at 12:15, fallback images default (0)");
+	ok(!p[1].sensitivity && p[1].fallback && p[1].fallback_max_drop == 0 &&
+	   p[1].fallback_images == 2000, "entry 1: budget 0 points, 2000 sensitivity images");
+	ok(!p[2].sensitivity && !p[2].fallback && p[2].sensitivity_images == 0,
+	   "entry 2: neither (the default)");
+	qx_suite_free(&s);
+
+	check_error("fallback_negative.yaml",
+	            BASE "plugins:\n  - name: dynamic\n    fallback: { max_drop: -1 }\n", QX_EINVAL,
+	            "11:27", "plugins[0].fallback.max_drop: -1 is out of range", "expected a number >= 0",
+	            NULL);
+	check_error("fallback_scalar.yaml",
+	            BASE "plugins:\n  - name: dynamic\n    fallback: 0.2\n", QX_EINVAL, "11:15",
+	            "plugins[0].fallback", "expected a mapping with keys max_drop, images", NULL);
+	check_error("fallback_missing.yaml",
+	            BASE "plugins:\n  - name: dynamic\n    fallback: { images: 10 }\n", QX_EINVAL,
+	            "11:15", "missing 'max_drop'", NULL);
+	check_error("fallback_unknown.yaml",
+	            BASE "plugins:\n  - name: dynamic\n    fallback: { max_drop: 1, budget: 2 }\n",
+	            QX_EINVAL, "11:30", "unknown key 'budget'", "max_drop, images", NULL);
+	check_error("sensitivity_zero.yaml",
+	            BASE "plugins:\n  - name: dynamic\n    sensitivity: { images: 0 }\n", QX_EINVAL,
+	            "11:28", "plugins[0].sensitivity.images: 0 is out of range", NULL);
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof tmp, "/tmp/qx-test-suite-XXXXXX");
@@ -609,6 +657,7 @@ int main(void)
 	test_shipped();
 	test_datasets();
 	test_errors();
+	test_investigate_keys();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
