@@ -74,6 +74,10 @@ ok $(field "$r" "int(all(n['ci95_low'] <= n['gain_points'] <= n['ci95_high'] and
 ok $(grep -q "^sensitivity of broken: .* on the first $sens images" "$tmp/fb.out" && grep -q "^1  *\/conv2\/Conv  *Conv " "$tmp/fb.out"; echo $?) \
 	"the table on stdout: $sens images, /conv2/Conv ranked 1"
 
+# explain reads the recorded sensitivity: its table's first row is the broken node.
+"$bin" explain --top 3 --plugin broken "$r" >"$tmp/explain.out" 2>&1
+ok $(grep -A2 "^sensitivity on $sens images" "$tmp/explain.out" | tail -n 1 | grep -Eq '^ +1 +/conv2/Conv +Conv '; echo $?) \
+	"explain shows the sensitivity table, /conv2/Conv first ($(grep -A2 '^sensitivity on' "$tmp/explain.out" | tail -n 1))"
 ok $(field "$r" "int('/conv2/Conv' in $F['fallback']['kept_float'] and $F['fallback']['met'] and $F['drop']['points'] <= 0.5 and $F['fallback']['from'] == 'broken' and $F['fallback']['max_drop'] == 0.5 and $F['fallback']['evaluations'] >= 1 and $F['fallback']['sensitivity_images'] == $sens)" | grep -qx 1; echo $?) \
 	"fallback keeps $(field "$r" "$F['fallback']['kept_float']") in float, drop $(field "$r" "$F['drop']['points']") <= 0.5 (was $(field "$r" "$B['drop']['points']")), met, $(field "$r" "$F['fallback']['evaluations']") evaluations"
 ok $(field "$r" "int($F['images'] == $images and $F['drop']['points'] < $B['drop']['points'])" | grep -qx 1; echo $?) \

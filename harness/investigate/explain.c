@@ -199,28 +199,36 @@ static void print_table(json_t **v, size_t n)
 	free(cell);
 }
 
-static void print_sensitivity(const json_t *s)
+/* The sensitivity table, the top most costly nodes, its node column as wide as the names shown. */
+static void print_sensitivity(const json_t *s, size_t top)
 {
 	if (!json_is_object(s)) {
 		printf("sensitivity: not measured (run with --sensitivity)\n");
 		return;
 	}
 	const json_t *nodes = json_object_get(s, "nodes");
+	size_t total = json_array_size(nodes), shown = total < top ? total : top;
 	printf("sensitivity on %lld images (accuracy with each node alone left in float; all "
-	       "quantized: %.2f%%), most costly first:\n",
+	       "quantized: %.2f%%), the %zu most costly of %zu first:\n",
 	       (long long)json_integer_value(json_object_get(s, "images")),
-	       json_number_value(json_object_get(s, "base_accuracy")));
-	printf("%4s  %-32s  %-12s  %9s  %12s  %s\n", "rank", "node", "op", "accuracy", "gain points",
-	       "95% CI");
-	size_t i;
-	const json_t *nd;
-	json_array_foreach(nodes, i, nd) {
-		printf("%4zu  %-32s  %-12s  %8.2f%%  %+12.2f  [%+.2f, %+.2f]\n", i + 1, str(nd, "node"),
-		       str(nd, "op"), json_number_value(json_object_get(nd, "accuracy")),
+	       json_number_value(json_object_get(s, "base_accuracy")), shown, total);
+	int w = 4;
+	for (size_t i = 0; i < shown; i++) {
+		int len = (int)strlen(str(json_array_get(nodes, i), "node"));
+		w = len > w ? len : w;
+	}
+	printf("%4s  %-*s  %-12s  %9s  %12s  %s\n", "rank", w, "node", "op", "accuracy",
+	       "gain points", "95% CI");
+	for (size_t i = 0; i < shown; i++) {
+		const json_t *nd = json_array_get(nodes, i);
+		printf("%4zu  %-*s  %-12s  %8.2f%%  %+12.2f  [%+.2f, %+.2f]\n", i + 1, w,
+		       str(nd, "node"), str(nd, "op"), json_number_value(json_object_get(nd, "accuracy")),
 		       json_number_value(json_object_get(nd, "gain_points")),
 		       json_number_value(json_object_get(nd, "ci95_low")),
 		       json_number_value(json_object_get(nd, "ci95_high")));
 	}
+	if (shown < total)
+		printf("      ... %zu more (--top N, or --json)\n", total - shown);
 }
 
 /* RUN as a results.json path (owned). */
@@ -295,7 +303,7 @@ static void plugin_text(const json_t *p, json_t **v, size_t n, size_t top)
 		printf("worst: %s %s of %s (own SQNR %s dB): %s\n", str(v[0], "kind"),
 		       str(v[0], "tensor"), str(v[0], "node"), own, buf);
 	}
-	print_sensitivity(json_object_get(p, "sensitivity"));
+	print_sensitivity(json_object_get(p, "sensitivity"), top);
 }
 
 int qx_explain_main(int argc, char **argv)
