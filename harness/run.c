@@ -22,6 +22,7 @@
 #include "results/results.h"
 #include "run_checks.h"
 #include "stats/paired.h"
+#include "sweep.h"
 #include "util/interrupt.h"
 #include "verify/trust.h"
 
@@ -56,6 +57,10 @@ struct run {
 	struct qx_plugin_result *done;
 	json_t **done_json;            /* their results.json entries (borrowed) */
 	int n_done;
+	/* Configurations whose plan is one of done[]'s: measured once (sweep.h). */
+	json_t **same_json;            /* their results.json entries (borrowed) */
+	int *same_as;                  /* the index in done[] of the plan's first configuration */
+	int n_same;
 };
 
 static void run_free(struct run *r)
@@ -69,6 +74,8 @@ static void run_free(struct run *r)
 		qx_plugin_result_free(&r->done[i]);
 	free(r->done);
 	free(r->done_json);
+	free(r->same_json);
+	free(r->same_as);
 }
 
 /* Whether the comma-separated list names set (or "all"). */
@@ -233,6 +240,20 @@ static void repro_command(const struct run *r, char *buf, size_t size)
 	}
 }
 
+/* A configuration whose plan is another's gets that one's measurements (copied). */
+static int reuse_measurements(struct run *r, struct qx_error *err)
+{
+	for (int i = 0; i < r->n_same; i++) {
+		json_t *e = r->same_json[i], *src = r->done_json[r->same_as[i]];
+		json_t *m = json_deep_copy(json_object_get(src, "measurements"));
+		if (!m || json_object_set_new(e, "measurements", m))
+			return qx_fail_nomem(err, "copying measurements");
+		printf("%-20s same plan as %s: measured once, its rows above\n",
+		       json_string_value(json_object_get(e, "label")), r->done[r->same_as[i]].label);
+	}
+	return r->n_same ? write_results(r, err) : 0;
+}
+
 /* The latency phase: fp32 and every plugin's int8 model on each kernel set. */
 static int measure(struct run *r, struct qx_error *err)
 {
@@ -277,6 +298,8 @@ static int measure(struct run *r, struct qx_error *err)
 	};
 	json_object_set_new(r->results.root, "gbench_json", json_string(gbench));
 	int rc = qx_measure_all(&req, &r->failures, err);
+	if (!rc)
+		rc = reuse_measurements(r, err);
 	if (fclose(repro_file) != 0 && !rc)
 		rc = qx_fail(err, QX_EIO, "%s: cannot write: %s", repro_path, strerror(errno));
 	free(models);
@@ -449,13 +472,54 @@ static int check_sets(struct run *r, const struct qx_suite_plugin *p,
 	return 0;
 }
 
+/* A plan identical to an earlier configuration's (sweep.h) is not evaluated or measured
+ * again: its row copies that one's accuracy, checks and (after the latency phase)
+ * measurements, with its own label, plan file, calibration and sweep values, and
+ * "same_plan_as". Returns -1 when it did so, 0 for a new plan, or an error code. */
+static int same_plan(struct run *r, const struct qx_suite_plugin *p,
+                     const struct qx_plugin_result *res, const char *plan_path,
+                     struct qx_error *fatal)
+{
+	int j = 0;
+	while (j < r->n_done && !qx_plan_same(&r->done[j].plan, &res->plan))
+		j++;
+	if (j == r->n_done)
+		return 0;
+	json_t *e = json_deep_copy(r->done_json[j]);
+	if (!e)
+		return qx_fail_nomem(fatal, "copying a result");
+	json_object_del(e, "sweep");
+	json_object_set_new(e, "label", json_string(p->label));
+	json_object_set_new(e, "plugin", json_pack("{s:s, s:s, s:s, s:s, s:s}", "path", res->path,
+	                                            "name", res->name, "version", res->version,
+	                                            "license", res->license, "description",
+	                                            res->description));
+	json_object_set_new(e, "plan", json_string(plan_path));
+	json_object_set_new(e, "calibration", json_pack("{s:f, s:I, s:i}", "seconds",
+	                                                res->calibrate_s, "images",
+	                                                (json_int_t)res->calib_images, "batches",
+	                                                res->calib_batches));
+	json_t *sweep = qx_sweep_json(p);
+	if (sweep)
+		json_object_set_new(e, "sweep", sweep);
+	json_object_set_new(e, "same_plan_as", json_string(r->done[j].label));
+	json_array_append_new(r->results.plugins, e);
+	r->same_json[r->n_same] = e;
+	r->same_as[r->n_same++] = j;
+	printf("%-20s same plan as %s: accuracy, checks and latency are its (measured once)\n",
+	       p->label, r->done[j].label);
+	fflush(stdout);
+	int rc = write_results(r, fatal);
+	return rc ? rc : -1;
+}
+
 static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_error *fatal)
 {
 	struct qx_plugin_calib calib = {
 		.images = &r->calib,
 		.pp = &r->suite->preprocess,
-		.first = 0,
-		.count = r->calib.count,
+		.first = p->calib_first - r->suite->calibration.span_first,
+		.count = p->calib_count,
 		.batch = r->suite->calibration.batch,
 		.kernels = NULL,
 		.log_level = r->opt->verbose ? QX_LOG_DEBUG : QX_LOG_WARN,
@@ -478,6 +542,11 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	if (rc) {
 		qx_plugin_result_free(&res);
 		return rc;
+	}
+	rc = same_plan(r, p, &res, plan_path, fatal);
+	if (rc) {
+		qx_plugin_result_free(&res);
+		return rc < 0 ? 0 : rc;
 	}
 
 	/* Accuracy once, on the fastest set: every set is bit-identical (checked below). */
@@ -523,6 +592,9 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	json_object_set_new(e, "eval_seconds", json_real(acc.seconds));
 	json_object_set_new(e, "predictions", qx_json_u8_array(acc.pred, acc.count));
 	json_object_set_new(e, "measurements", json_array());
+	json_t *sweep = qx_sweep_json(p);
+	if (sweep)
+		json_object_set_new(e, "sweep", sweep);
 	const char *trust = "-";
 	rc = check_trust(r, p, &res, e, &trust, fatal);
 	if (!rc)
@@ -577,7 +649,9 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 
 	r.done = calloc((size_t)s->n_plugins, sizeof *r.done);
 	r.done_json = calloc((size_t)s->n_plugins, sizeof *r.done_json);
-	if (!r.done || !r.done_json) {
+	r.same_json = calloc((size_t)s->n_plugins, sizeof *r.same_json);
+	r.same_as = calloc((size_t)s->n_plugins, sizeof *r.same_as);
+	if (!r.done || !r.done_json || !r.same_json || !r.same_as) {
 		run_free(&r);
 		return qx_exit_status(qx_fail_nomem(err, "starting the run"));
 	}

@@ -9,16 +9,25 @@
 #include "plugin/host.h"
 #include "qx/plugin.h"
 
+/* The length of the list item at p: up to the next comma outside brackets, since a swept
+ * configuration's label holds commas ("static-per-tensor[qparams=histogram,count=1024]"). */
+static size_t item_len(const char *p)
+{
+	size_t n = 0;
+	for (int depth = 0; p[n] && (p[n] != ',' || depth > 0); n++)
+		depth += p[n] == '[' ? 1 : p[n] == ']' && depth > 0 ? -1 : 0;
+	return n;
+}
+
 /* Whether the comma-separated list holds name. */
 static int in_list(const char *list, const char *name)
 {
 	size_t len = strlen(name);
 	for (const char *p = list; *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
+		size_t n = item_len(p);
 		if (n == len && strncmp(p, name, n) == 0)
 			return 1;
-		p += n + (end != NULL);
+		p += n + (p[n] != '\0');
 	}
 	return 0;
 }
@@ -35,8 +44,7 @@ static int check_plugin_filter(const struct qx_suite *s, const char *list, struc
 	if (!list || strcmp(list, "none") == 0)
 		return 0;
 	for (const char *p = list; *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
+		size_t n = item_len(p);
 		int found = 0;
 		for (int i = 0; i < s->n_plugins && !found; i++)
 			found = strlen(s->plugins[i].label) == n && !strncmp(s->plugins[i].label, p, n);
@@ -48,7 +56,7 @@ static int check_plugin_filter(const struct qx_suite *s, const char *list, struc
 			return qx_fail(err, QX_EINVAL, "--plugins: '%.*s' is not a plugin of %s (expected "
 			               "none or some of: %s)", (int)n, p, s->path, labels);
 		}
-		p += n + (end != NULL);
+		p += n + (p[n] != '\0');
 	}
 	return 0;
 }
