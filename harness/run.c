@@ -238,6 +238,8 @@ static void repro_command(const struct run *r, char *buf, size_t size)
 		shell_word(buf, size, "-o");
 		shell_word(buf, size, r->opt->results_dir);
 	}
+	if (r->opt->quick)
+		shell_word(buf, size, "--quick");
 }
 
 /* A configuration whose plan is another's gets that one's measurements (copied). */
@@ -608,8 +610,42 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	return rc;
 }
 
+void qx_run_quick_suite(const struct qx_suite *suite, const struct qx_run_options *opt,
+                        struct qx_suite *quick, struct qx_run_options *qopt)
+{
+	*quick = *suite;
+	*qopt = *opt;
+	if (!qopt->limit || qopt->limit > QX_QUICK_IMAGES)
+		qopt->limit = QX_QUICK_IMAGES;
+	struct qx_suite_measure *m = &quick->measure;
+	m->threads[0] = 1;
+	m->n_threads = 1;
+	int smallest = m->batch[0];
+	for (int i = 1; i < m->n_batch; i++)
+		if (m->batch[i] < smallest)
+			smallest = m->batch[i];
+	m->batch[0] = smallest;
+	m->n_batch = 1;
+	m->repetitions = QX_QUICK_REPETITIONS;
+	m->max_repetitions = QX_QUICK_REPETITIONS;
+	m->ci_target_percent = 0;
+	m->min_time_s = fmin(m->min_time_s, QX_QUICK_MIN_TIME_S);
+	m->warmup_s = fmin(m->warmup_s, QX_QUICK_MIN_TIME_S);
+	if (quick->bitexact_images > QX_QUICK_CHECK_IMAGES)
+		quick->bitexact_images = QX_QUICK_CHECK_IMAGES;
+	if (quick->reference_images > QX_QUICK_CHECK_IMAGES)
+		quick->reference_images = QX_QUICK_CHECK_IMAGES;
+}
+
 int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, struct qx_error *err)
 {
+	struct qx_suite quick;
+	struct qx_run_options qopt;
+	if (opt->quick) {
+		qx_run_quick_suite(s, opt, &quick, &qopt);
+		s = &quick;
+		opt = &qopt;
+	}
 	int rc = qx_run_check_plugins(s, opt, err);
 	if (!rc)
 		rc = qx_run_check_kernels(s, opt, err);
@@ -638,13 +674,18 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 		return qx_exit_status(rc);
 	}
 	record_options(&r);
+	json_object_set_new(r.results.root, "quick", json_boolean(opt->quick));
+	if (opt->quick)
+		printf("QUICK RUN: not for tracking (at most %d images, %d rounds, %lld check "
+		       "images)\n", QX_QUICK_IMAGES, QX_QUICK_REPETITIONS,
+		       (long long)s->reference_images);
 	printf("suite    %s (%s)\n", s->name, s->path);
 	printf("model    %s: %d nodes, opset %lld\n", s->model, r.graph.n_nodes,
 	       (long long)r.graph.opset);
 	printf("dataset  %s: %lld images %dx%dx%d, %d classes\n", r.data.source,
 	       (long long)r.data.count, r.data.c, r.data.h, r.data.w, r.data.n_classes);
-	printf("calib    %s: %lld images, batches of %d\n", r.calib.source, (long long)r.calib.count,
-	       s->calibration.batch);
+	printf("calib    %s: %lld images from %lld, batches of %d\n", r.calib.source,
+	       (long long)r.calib.count, (long long)s->calibration.span_first, s->calibration.batch);
 	printf("results  %s\n", r.results.dir);
 
 	r.done = calloc((size_t)s->n_plugins, sizeof *r.done);
