@@ -215,6 +215,11 @@ static void system_rows(struct qx_html *h, const struct qx_rep *r, const struct 
 				}
 				qx_html_raw(h, "</div>");
 			}
+			if (s->same_plan_as) {
+				qx_html_raw(h, "<div class=\"plugin-meta same-plan\">same plan as ");
+				qx_html_text(h, s->same_plan_as);
+				qx_html_raw(h, ": accuracy and latency measured once</div>");
+			}
 			qx_html_raw(h, "</th>");
 		}
 		qx_html_raw(h, "<td class=\"kset\">");
