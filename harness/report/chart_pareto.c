@@ -165,7 +165,7 @@ static void legend(struct qx_html *h, const struct qx_rep *r, const char **ksets
 		               qx_svg_color(s->color), X1 + 58, y);
 		qx_html_text(h, s->label);
 		qx_html_raw(h, "</title>");
-		qx_html_text(h, qx_fmt_label(s->label, (int)((W - X1 - 62) / CHAR_W), short_label,
+		qx_html_text(h, qx_fmt_label(s->label, (int)((W - X1 - 66) / 7.5), short_label,
 		                             sizeof short_label));
 		qx_html_raw(h, "</text>\n");
 	}

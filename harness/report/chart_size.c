@@ -88,8 +88,8 @@ void qx_chart_size(struct qx_html *h, const struct qx_rep *r)
 		               "text-anchor=\"end\"><title>", X0 - 10, y + 15);
 		qx_html_text(h, s->label);
 		qx_html_raw(h, "</title>");
-		/* X0 - 10 px of room, about 6.4 px a character. */
-		qx_html_text(h, qx_fmt_label(s->label, 27, short_label, sizeof short_label));
+		/* X0 - 10 px of room, at about 7 px a character (bar labels are wider than 6.4 px). */
+		qx_html_text(h, qx_fmt_label(s->label, 24, short_label, sizeof short_label));
 		qx_html_printf(h, "</text><rect class=\"bar\"%s x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
 		               "height=\"22\" rx=\"2\" fill=\"%s\"><title>",
 		               front[i] ? " data-front=\"1\"" : "", X0, y, fmax(len, 1.0),
