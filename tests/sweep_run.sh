@@ -21,9 +21,10 @@ field() {
 		2>>"$tmp/py.log"
 }
 
-# The sanitizer build is several times slower: fewer images.
-images=500 check=64
-[ "${QX_SANITIZED:-0}" = 1 ] && images=128 check=16
+# The sanitizer build is several times slower (calibration runs the scalar fp32 kernels): fewer
+# images to evaluate, check and calibrate on.
+images=500 check=64 c1=64 c2=128
+[ "${QX_SANITIZED:-0}" = 1 ] && images=128 check=16 c1=16 c2=32
 {
 	fashion_suite_head sweep-test 256
 	cat <<SUITE
@@ -32,11 +33,11 @@ plugins:
   - name: static-per-tensor
     options:
       qparams: [global_minmax, moving_average]
-    calibration: { count: [64, 128] }
+    calibration: { count: [$c1, $c2] }
   - name: static-per-tensor
     label: again
     options: { qparams: global_minmax }
-    calibration: { count: 128 }
+    calibration: { count: $c2 }
 measure:
   threads: [1]
   batch: [1]
@@ -59,36 +60,36 @@ ok $(test "$rc" = 0 && test -n "$r"; echo $?) "the sweep runs, exit 0 (got $rc)"
 run=$(dirname "${r:-$tmp/none/x}")
 
 base=static-per-tensor
-gm64="$base[qparams=global_minmax,count=64]"
-gm128="$base[qparams=global_minmax,count=128]"
-ma64="$base[qparams=moving_average,count=64]"
-ma128="$base[qparams=moving_average,count=128]"
-ok $(test "$(field "$r" "','.join(p['label'] for p in d['plugins'])")" = "$gm64,$gm128,$ma64,$ma128,again"; echo $?) \
+gm_c1="$base[qparams=global_minmax,count=$c1]"
+gm_c2="$base[qparams=global_minmax,count=$c2]"
+ma_c1="$base[qparams=moving_average,count=$c1]"
+ma_c2="$base[qparams=moving_average,count=$c2]"
+ok $(test "$(field "$r" "','.join(p['label'] for p in d['plugins'])")" = "$gm_c1,$gm_c2,$ma_c1,$ma_c2,again"; echo $?) \
 	"4 labelled rows in file order (the last list fastest), then the separate entry"
-ok $(field "$r" "int(all(p['sweep'] == {'base': '$base', 'values': {'qparams': q, 'count': c}} for p, (q, c) in zip(d['plugins'], [('global_minmax', 64), ('global_minmax', 128), ('moving_average', 64), ('moving_average', 128)])) and 'sweep' not in d['plugins'][4])" | grep -qx 1; echo $?) \
+ok $(field "$r" "int(all(p['sweep'] == {'base': '$base', 'values': {'qparams': q, 'count': c}} for p, (q, c) in zip(d['plugins'], [('global_minmax', $c1), ('global_minmax', $c2), ('moving_average', $c1), ('moving_average', $c2)])) and 'sweep' not in d['plugins'][4])" | grep -qx 1; echo $?) \
 	"results.json: each row's sweep base and values (count an integer); none on the entry without lists"
-ok $(field "$r" "' '.join(str(p['calibration']['images']) for p in d['plugins'])" | grep -qx "64 128 64 128 128"; echo $?) \
-	"each configuration calibrated on its own count (64 128 64 128 128 images)"
-ok $(field "$r" "int([p['calibration_count'] for p in d['suite']['plugins']] == [64, 128, 64, 128, 128])" | grep -qx 1; echo $?) \
+ok $(field "$r" "' '.join(str(p['calibration']['images']) for p in d['plugins'])" | grep -qx "$c1 $c2 $c1 $c2 $c2"; echo $?) \
+	"each configuration calibrated on its own count ($c1 $c2 $c1 $c2 $c2 images)"
+ok $(field "$r" "int([p['calibration_count'] for p in d['suite']['plugins']] == [$c1, $c2, $c1, $c2, $c2])" | grep -qx 1; echo $?) \
 	"the suite record keeps each entry's calibration count"
 
-# Measured once: the twin's plan is gm128's.
-ok $(test "$(field "$r" "d['plugins'][4].get('same_plan_as')")" = "$gm128"; echo $?) \
-	"the separately written twin records same_plan_as $gm128"
+# Measured once: the twin's plan is gm_c2's.
+ok $(test "$(field "$r" "d['plugins'][4].get('same_plan_as')")" = "$gm_c2"; echo $?) \
+	"the separately written twin records same_plan_as $gm_c2"
 ok $(field "$r" "int(sum('same_plan_as' in p for p in d['plugins']) == 1)" | grep -qx 1; echo $?) \
 	"no other row shares a plan (the four configurations differ)"
 ok $(field "$r" "int(len(d['plugins'][1]['measurements']) == 1 and d['plugins'][4]['measurements'] == d['plugins'][1]['measurements'] and d['plugins'][4]['accuracy'] == d['plugins'][1]['accuracy'])" | grep -qx 1; echo $?) \
 	"the twin's measurements and accuracy are its twin's"
 gb=$(field "$r" "d['gbench_json']")
 n_again=$(grep -c '"again/' "$gb" 2>/dev/null)
-n_gm128=$(grep -c "\"$base\\[qparams=global_minmax,count=128\\]/" "$gb" 2>/dev/null)
-ok $(test "$n_again" = 0 && test "$n_gm128" -gt 0; echo $?) \
-	"gbench.json: no measurement of the twin ($n_again entries), $n_gm128 of $gm128"
-ok $(grep -q "^again .*same plan as $base\[qparams=global_minmax,count=128\]" "$tmp/full.out"; echo $?) \
+n_gm_c2=$(grep -c "\"$base\\[qparams=global_minmax,count=$c2\\]/" "$gb" 2>/dev/null)
+ok $(test "$n_again" = 0 && test "$n_gm_c2" -gt 0; echo $?) \
+	"gbench.json: no measurement of the twin ($n_again entries), $n_gm_c2 of $gm_c2"
+ok $(grep -q "^again .*same plan as $base\[qparams=global_minmax,count=$c2\]" "$tmp/full.out"; echo $?) \
 	"the table says the twin has the same plan"
-ok $(test -r "$run/$gm64.plan.json" && test -r "$run/again.plan.json"; echo $?) \
+ok $(test -r "$run/$gm_c1.plan.json" && test -r "$run/again.plan.json"; echo $?) \
 	"each configuration's plan is saved under its label"
-ok $(grep -q "same plan as $base\[qparams=global_minmax,count=128\]" "$run/report.html"; echo $?) \
+ok $(grep -q "same plan as $base\[qparams=global_minmax,count=$c2\]" "$run/report.html"; echo $?) \
 	"report.html names the shared plan"
 
 # The answer.
@@ -102,7 +103,7 @@ ok $(grep -q 'class="size-front-list">On the accuracy/size Pareto front' "$run/r
 ok $(test "$(field "$r" "d.get('quick')")" = False; echo $?) "a full run records quick: false"
 
 "$bin" compare "$run" "$run" >"$tmp/self.out" 2>"$tmp/self.err"
-"$py" - "$tmp/self.out" "$gm64" "$gm128" "$ma64" "$ma128" <<'PY'
+"$py" - "$tmp/self.out" "$gm_c1" "$gm_c2" "$ma_c1" "$ma_c2" <<'PY'
 import sys
 out = open(sys.argv[1]).read().splitlines()
 for label in ["fp32", "again"] + sys.argv[2:]:
@@ -116,17 +117,17 @@ ok $st "compare of the run with itself: each configuration's accuracy row unchan
 [ "$st" = 0 ] || show "$tmp/self.out"
 
 "$bin" history --format csv "$tmp/full/sweep-test" >"$tmp/hist.csv" 2>"$tmp/hist.err"
-ok $(grep -q ",\"$base\[qparams=global_minmax,count=64\]\",accuracy," "$tmp/hist.csv"; echo $?) \
+ok $(grep -q ",\"$base\[qparams=global_minmax,count=$c1\]\",accuracy," "$tmp/hist.csv"; echo $?) \
 	"history CSV quotes a bracketed label"
 
 # --plugins takes a bracketed label whole (its comma is no separator); --quick marks the run.
-"$bin" -q --quick --limit "$images" --plugins "$ma64" -o "$tmp/quick" "$tmp/suite.yaml" \
+"$bin" -q --quick --limit "$images" --plugins "$ma_c1" -o "$tmp/quick" "$tmp/suite.yaml" \
 	>"$tmp/quick.out" 2>"$tmp/quick.err"
 rc=$?
 q=$(ls -d "$tmp/quick"/*/*/results.json 2>/dev/null | head -1)
-ok $(test "$rc" = 0 && test -n "$q"; echo $?) "--quick --plugins '$ma64' runs, exit 0 (got $rc)"
+ok $(test "$rc" = 0 && test -n "$q"; echo $?) "--quick --plugins '$ma_c1' runs, exit 0 (got $rc)"
 [ "$rc" = 0 ] || show "$tmp/quick.err"
-ok $(test "$(field "$q" "d['quick'], [p['label'] for p in d['plugins']]")" = "(True, ['$ma64'])"; echo $?) \
+ok $(test "$(field "$q" "d['quick'], [p['label'] for p in d['plugins']]")" = "(True, ['$ma_c1'])"; echo $?) \
 	"results.json: quick true, one row: the label --plugins named"
 ok $(grep -q "^QUICK RUN: not for tracking" "$tmp/quick.out"; echo $?) "the run and its conclusion say quick"
 ok $(field "$q" "int(d['suite']['measure']['repetitions'] == 3 and d['suite']['reference_images'] <= 128 and d['fp32']['images'] <= 2000)" | grep -qx 1; echo $?) \
