@@ -61,7 +61,7 @@ static double median_at(json_t *sys, const char *kernels, const struct config *c
 }
 
 /* Whether p is on the Pareto front of (accuracy up, latency at c down) among fp32 and the
- * usable plugins: no other system is at least as accurate and at least as fast, and better in
+ * usable plugins (every one: a sweep may have up to QX_SUITE_MAX_CONFIGS): no other system is at least as accurate and at least as fast, and better in
  * one of the two. */
 static int on_front(json_t *root, json_t *p, const char *kernels, const struct config *c)
 {
@@ -69,24 +69,51 @@ static int on_front(json_t *root, json_t *p, const char *kernels, const struct c
 	double ms = median_at(p, kernels, c);
 	if (!isfinite(ms))
 		return 0;
-	json_t *all[64];
-	int n = 0;
-	all[n++] = json_object_get(root, "fp32");
-	size_t i;
-	json_t *q;
-	json_array_foreach(json_object_get(root, "plugins"), i, q)
-		if (n < 64 && usable(q))
-			all[n++] = q;
-	for (int k = 0; k < n; k++) {
-		if (all[k] == p)
+	json_t *all = json_object_get(root, "plugins");
+	for (int k = -1; k < (int)json_array_size(all); k++) {
+		json_t *q = k < 0 ? json_object_get(root, "fp32") : json_array_get(all, (size_t)k);
+		if (q == p || !q || (k >= 0 && !usable(q)))
 			continue;
-		double a = json_number_value(json_object_get(all[k], "accuracy"));
-		double t = median_at(all[k], kernels, c);
+		double a = json_number_value(json_object_get(q, "accuracy"));
+		double t = median_at(q, kernels, c);
 		if (isfinite(t) && a >= acc && t <= ms && (a > acc || t < ms))
 			return 0;
 	}
 	return 1;
 }
+
+/* Whether p is on the Pareto front of (accuracy up, model size down) among fp32 and the usable
+ * plugins with a size. */
+static int on_size_front(json_t *root, json_t *p)
+{
+	double acc = json_number_value(json_object_get(p, "accuracy"));
+	json_t *bytes = json_object_get(p, "model_bytes");
+	if (!json_is_integer(bytes))
+		return 0;
+	json_int_t b = json_integer_value(bytes);
+	json_t *fp32 = json_object_get(root, "fp32");
+	json_t *all = json_object_get(root, "plugins");
+	for (int k = -1; k < (int)json_array_size(all); k++) {
+		json_t *q = k < 0 ? fp32 : json_array_get(all, (size_t)k);
+		if (q == p || !q || (k >= 0 && !usable(q)) ||
+		    !json_is_integer(json_object_get(q, "model_bytes")))
+			continue;
+		double a = json_number_value(json_object_get(q, "accuracy"));
+		json_int_t qb = json_integer_value(json_object_get(q, "model_bytes"));
+		if (a >= acc && qb <= b && (a > acc || qb < b))
+			return 0;
+	}
+	return 1;
+}
+
+/* Appends ", label" (or "label") to list. */
+static void name_in(char *list, size_t size, const char *label)
+{
+	size_t len = strlen(list);
+	snprintf(list + len, size - len, "%s%s", list[0] ? ", " : "", label);
+}
+
+#define MAX_LABEL_W 64
 
 void qx_conclusion_print(json_t *root, const char *kernels, FILE *out)
 {
@@ -96,26 +123,38 @@ void qx_conclusion_print(json_t *root, const char *kernels, FILE *out)
 		return;
 	struct config c[MAX_CONFIGS];
 	int n_c = configs(fp32, kernels, c);
+	size_t i;
+	json_t *p;
+	/* The label column fits the longest label (a sweep's "base[key=value,...]"), up to a
+	 * limit past which the row just runs on. */
+	int w = 20, sized = 0;
+	json_array_foreach(plugins, i, p) {
+		const char *label = json_string_value(json_object_get(p, "label"));
+		int len = label ? (int)strlen(label) : 0;
+		if (len > w)
+			w = len < MAX_LABEL_W ? len : MAX_LABEL_W;
+		sized |= usable(p) && json_is_integer(json_object_get(p, "model_bytes"));
+	}
+	if (json_is_true(json_object_get(root, "quick")))
+		fprintf(out, "\nQUICK RUN: not for tracking (fewer images, shorter measurement)");
 	/* The front at the first configuration, the one the report's Pareto chart uses too. */
 	fprintf(out, "\nconclusion (accuracy on %lld images; speedup: fp32's median / the plugin's, "
 	        "on %s)\n", (long long)json_integer_value(json_object_get(fp32, "images")), kernels);
-	fprintf(out, "%-20s %7s %-21s %-10s", "plugin", "top-1", "drop vs fp32 [95% CI]", "trust");
-	for (int i = 0; i < n_c; i++) {
+	fprintf(out, "%-*s %7s %-21s %-10s", w, "plugin", "top-1", "drop vs fp32 [95% CI]", "trust");
+	for (int k = 0; k < n_c; k++) {
 		char head[32];
-		snprintf(head, sizeof head, "b%d/t%d", c[i].batch, c[i].threads);
+		snprintf(head, sizeof head, "b%d/t%d", c[k].batch, c[k].threads);
 		fprintf(out, " %8s", head);
 	}
-	fprintf(out, "%s\n", n_c ? "  Pareto front" : "");
-	size_t i;
-	json_t *p;
-	char front[512] = "";
+	fprintf(out, "%s%s\n", n_c ? "  Pareto front" : "", sized ? "  size front" : "");
+	char front[8192] = "", size_front[8192] = "";
 	json_array_foreach(plugins, i, p) {
 		const char *label = json_string_value(json_object_get(p, "label"));
 		if (!label)
 			continue;
 		json_t *error = json_object_get(p, "error");
 		if (error) {
-			fprintf(out, "%-20s failed (its error row above says why)\n", label);
+			fprintf(out, "%-*s failed (its error row above says why)\n", w, label);
 			continue;
 		}
 		json_t *drop = json_object_get(p, "drop");
@@ -129,7 +168,7 @@ void qx_conclusion_print(json_t *root, const char *kernels, FILE *out)
 		/* The table's words: "ok" for results.json's "trusted". */
 		if (trust && !strcmp(trust, "trusted"))
 			trust = "ok";
-		fprintf(out, "%-20s %6.2f%% %-21s %-10s", label,
+		fprintf(out, "%-*s %6.2f%% %-21s %-10s", w, label,
 		        json_number_value(json_object_get(p, "accuracy")), d, trust ? trust : "-");
 		for (int k = 0; k < n_c; k++) {
 			json_t *m = find(p, kernels, c[k].batch, c[k].threads);
@@ -141,13 +180,24 @@ void qx_conclusion_print(json_t *root, const char *kernels, FILE *out)
 		}
 		if (n_c) {
 			int yes = usable(p) && on_front(root, p, kernels, &c[0]);
-			fprintf(out, "  %s", yes ? "yes" : usable(p) ? "no" : "no (MISTRUSTED)");
+			fprintf(out, "  %-12s", yes ? "yes" : usable(p) ? "no" : "no (MISTRUSTED)");
 			if (yes)
-				snprintf(front + strlen(front), sizeof front - strlen(front), "%s%s",
-				         front[0] ? ", " : "", label);
+				name_in(front, sizeof front, label);
 		}
+		if (sized) {
+			int yes = usable(p) && on_size_front(root, p);
+			fprintf(out, "  %-3s", yes ? "yes" : "no");
+			if (yes)
+				name_in(size_front, sizeof size_front, label);
+		}
+		const char *same = json_string_value(json_object_get(p, "same_plan_as"));
+		if (same)
+			fprintf(out, "  (same plan as %s: measured once)", same);
 		fprintf(out, "\n");
 	}
+	if (sized)
+		fprintf(out, "on the Pareto front (top-1 against model size): %s\n",
+		        size_front[0] ? size_front : "no plugin (fp32 is as accurate and smaller)");
 	if (n_c == 0) {
 		fprintf(out, "latency not measured on %s: no speedup and no Pareto front\n", kernels);
 		return;

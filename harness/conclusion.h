@@ -1,6 +1,7 @@
 /* The answer a run ends with: per plugin, its accuracy drop against fp32 and its speedup on
  * the fastest kernel set at each measured (batch, threads), and which plugins are on the
- * Pareto front of accuracy against latency. Read from the run's results.json document, so the
+ * Pareto fronts of accuracy against latency and of accuracy against model size (a sweep's
+ * configurations are plugins like any other; a quick run says so first). Read from the run's results.json document, so the
  * conclusion can never say something the record does not. */
 #ifndef QX_CONCLUSION_H
 #define QX_CONCLUSION_H

@@ -39,6 +39,9 @@ static const char usage[] =
 	"  -N, --nightly        tag the run \"nightly\" in results.json, not \"ad-hoc\"\n"
 	"                       (tools/qx-nightly does); history --nightly and qx-nightly's\n"
 	"                       baselines take only such runs\n"
+	"  -Q, --quick          a short interactive run (about 30 s on the default suite): at\n"
+	"                       most 2000 images, 1 thread, the smallest batch, 3 short rounds,\n"
+	"                       128 check images; marked \"quick\" in results, not for tracking\n"
 	"  -q, --quiet          no progress on stderr\n"
 	"  -v, --verbose        also the plugins' info and debug log lines on stderr, and each\n"
 	"                       measurement's repro line on stdout (always in repro.txt)\n"
@@ -59,7 +62,10 @@ static const char usage[] =
 	"  QX_PLUGIN_PATH       colon-separated folders searched for plugins named in suites\n"
 	"  QX_DISABLE_KSETS     comma-separated kernel sets to treat as unavailable\n"
 	"\n"
-	"Each run ends with its conclusion (accuracy drop, speedup, Pareto front) and writes\n"
+	"A list where a suite's plugin entry gives an option value or its own calibration count\n"
+	"sweeps: one labelled configuration per combination, e.g. per-channel[qparams=\n"
+	"moving_average,count=1024] (docs/suite-format.md, \"Sweeps\").\n"
+	"Each run ends with its conclusion (accuracy drop, speedup, Pareto fronts) and writes\n"
 	"results/<suite>/<run-id>/: results.json, report.html, gbench.json (Google Benchmark's\n"
 	"format), <plugin>.plan.json and repro.txt. A kernel set this CPU lacks, more threads\n"
 	"than cores, a plugin that is not installed or an option it refuses is refused before\n"
@@ -160,6 +166,7 @@ int main(int argc, char **argv)
 		{ "fallback", required_argument, NULL, 'F' },
 		{ "results", required_argument, NULL, 'o' },
 		{ "nightly", no_argument, NULL, 'N' },
+		{ "quick", no_argument, NULL, 'Q' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -168,7 +175,7 @@ int main(int argc, char **argv)
 	};
 	struct qx_run_options opt = { 0 };
 	int c;
-	while ((c = getopt_long(argc, argv, "l:p:k:t:b:MSF:o:NqvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:p:k:t:b:MSF:o:NQqvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (parse_limit(optarg, &opt.limit)) {
@@ -221,6 +228,7 @@ int main(int argc, char **argv)
 			break;
 		case 'o': opt.results_dir = optarg; break;
 		case 'N': opt.nightly = 1; break;
+		case 'Q': opt.quick = 1; break;
 		case 'q': opt.quiet = 1; break;
 		case 'v': opt.verbose = 1; break;
 		case 'h': fputs(usage, stdout); return QX_EXIT_OK;
@@ -229,6 +237,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "qx-bench: try 'qx-bench --help'\n");
 			return QX_EXIT_USAGE;
 		}
+	}
+	if (opt.quick && opt.nightly) {
+		fprintf(stderr, "qx-bench: --quick with --nightly: a quick run is not for tracking "
+		        "(expected one of them)\n");
+		return QX_EXIT_USAGE;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "qx-bench: no suite given (usage: qx-bench [options] SUITE.yaml...)\n");

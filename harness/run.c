@@ -13,6 +13,7 @@
 #include "exec/bitexact.h"
 #include "exec/runner.h"
 #include "investigate/fallback.h"
+#include "investigate/layer_error.h"
 #include "investigate/sensitivity.h"
 #include "model/graph.h"
 #include "plugin/host.h"
@@ -24,8 +25,8 @@
 #include "results/results.h"
 #include "run_checks.h"
 #include "stats/paired.h"
+#include "sweep.h"
 #include "util/interrupt.h"
-#include "investigate/layer_error.h"
 #include "verify/trust.h"
 
 int qx_exit_status(int err_code)
@@ -59,6 +60,10 @@ struct run {
 	struct qx_plugin_result *done;
 	json_t **done_json;            /* their results.json entries (borrowed) */
 	int n_done;
+	/* Configurations whose plan is one of done[]'s: measured once (sweep.h). */
+	json_t **same_json;            /* their results.json entries (borrowed) */
+	int *same_as;                  /* the index in done[] of the plan's first configuration */
+	int n_same;
 };
 
 static void run_free(struct run *r)
@@ -72,6 +77,8 @@ static void run_free(struct run *r)
 		qx_plugin_result_free(&r->done[i]);
 	free(r->done);
 	free(r->done_json);
+	free(r->same_json);
+	free(r->same_as);
 }
 
 /* Whether the comma-separated list names set (or "all"). */
@@ -252,6 +259,22 @@ static void repro_command(const struct run *r, char *buf, size_t size)
 	}
 	if (r->opt->sensitivity)
 		shell_word(buf, size, "--sensitivity");
+	if (r->opt->quick)
+		shell_word(buf, size, "--quick");
+}
+
+/* A configuration whose plan is another's gets that one's measurements (copied). */
+static int reuse_measurements(struct run *r, struct qx_error *err)
+{
+	for (int i = 0; i < r->n_same; i++) {
+		json_t *e = r->same_json[i], *src = r->done_json[r->same_as[i]];
+		json_t *m = json_deep_copy(json_object_get(src, "measurements"));
+		if (!m || json_object_set_new(e, "measurements", m))
+			return qx_fail_nomem(err, "copying measurements");
+		printf("%-20s same plan as %s: measured once, its rows above\n",
+		       json_string_value(json_object_get(e, "label")), r->done[r->same_as[i]].label);
+	}
+	return r->n_same ? write_results(r, err) : 0;
 }
 
 /* The latency phase: fp32 and every plugin's int8 model on each kernel set. */
@@ -298,6 +321,8 @@ static int measure(struct run *r, struct qx_error *err)
 	};
 	json_object_set_new(r->results.root, "gbench_json", json_string(gbench));
 	int rc = qx_measure_all(&req, &r->failures, err);
+	if (!rc)
+		rc = reuse_measurements(r, err);
 	if (fclose(repro_file) != 0 && !rc)
 		rc = qx_fail(err, QX_EIO, "%s: cannot write: %s", repro_path, strerror(errno));
 	free(models);
@@ -699,13 +724,59 @@ static int investigate(struct run *r, const struct qx_suite_plugin *p, int d, js
 	return rc;
 }
 
+/* A plan identical to an earlier configuration's (sweep.h) is not evaluated or measured
+ * again: its row copies that one's accuracy, checks and (after the latency phase)
+ * measurements, with its own label, plan file, calibration and sweep values, and
+ * "same_plan_as". Returns -1 when it did so, 0 for a new plan, or an error code. */
+static int same_plan(struct run *r, const struct qx_suite_plugin *p,
+                     const struct qx_plugin_result *res, struct qx_error *fatal)
+{
+	int j = 0;
+	while (j < r->n_done && !qx_plan_same(&r->done[j].plan, &res->plan))
+		j++;
+	if (j == r->n_done)
+		return 0;
+	char plan_path[4200];
+	snprintf(plan_path, sizeof plan_path, "%s/%s.plan.json", r->results.dir, p->label);
+	int wrc = qx_plan_write_json(res, &r->graph, plan_path, fatal);
+	if (wrc)
+		return wrc;
+	json_t *e = json_deep_copy(r->done_json[j]);
+	if (!e)
+		return qx_fail_nomem(fatal, "copying a result");
+	json_object_del(e, "sweep");
+	json_object_del(e, "fallback"); /* the twin of a fallback row is no fallback itself */
+	json_object_set_new(e, "label", json_string(p->label));
+	json_object_set_new(e, "plugin", json_pack("{s:s, s:s, s:s, s:s, s:s}", "path", res->path,
+	                                            "name", res->name, "version", res->version,
+	                                            "license", res->license, "description",
+	                                            res->description));
+	json_object_set_new(e, "plan", json_string(plan_path));
+	json_object_set_new(e, "calibration", json_pack("{s:f, s:I, s:i}", "seconds",
+	                                                res->calibrate_s, "images",
+	                                                (json_int_t)res->calib_images, "batches",
+	                                                res->calib_batches));
+	json_t *sweep = qx_sweep_json(p);
+	if (sweep)
+		json_object_set_new(e, "sweep", sweep);
+	json_object_set_new(e, "same_plan_as", json_string(r->done[j].label));
+	json_array_append_new(r->results.plugins, e);
+	r->same_json[r->n_same] = e;
+	r->same_as[r->n_same++] = j;
+	printf("%-20s same plan as %s: accuracy, checks and latency are its (measured once)\n",
+	       p->label, r->done[j].label);
+	fflush(stdout);
+	int rc = write_results(r, fatal);
+	return rc ? rc : -1;
+}
+
 static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_error *fatal)
 {
 	struct qx_plugin_calib calib = {
 		.images = &r->calib,
 		.pp = &r->suite->preprocess,
-		.first = 0,
-		.count = r->calib.count,
+		.first = p->calib_first - r->suite->calibration.span_first,
+		.count = p->calib_count,
 		.batch = r->suite->calibration.batch,
 		.kernels = NULL,
 		.log_level = r->opt->verbose ? QX_LOG_DEBUG : QX_LOG_WARN,
@@ -722,16 +793,61 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 		qx_plugin_result_free(&res);
 		return plugin_error(r, p->label, perr.msg, fatal);
 	}
+	int rc = same_plan(r, p, &res, fatal);
+	if (rc) {
+		qx_plugin_result_free(&res);
+		return rc < 0 ? 0 : rc;
+	}
 	json_t *e;
 	int d = r->n_done;
-	int rc = plan_row(r, &res, &e, fatal);
+	rc = plan_row(r, &res, &e, fatal);
+	json_t *sweep = e ? qx_sweep_json(p) : NULL;
+	if (sweep) {
+		json_object_set_new(e, "sweep", sweep);
+		if (!rc)
+			rc = write_results(r, fatal);
+	}
 	if (!rc && e)
 		rc = investigate(r, p, d, e, fatal);
 	return rc;
 }
 
+void qx_run_quick_suite(const struct qx_suite *suite, const struct qx_run_options *opt,
+                        struct qx_suite *quick, struct qx_run_options *qopt)
+{
+	*quick = *suite;
+	*qopt = *opt;
+	if (!qopt->limit || qopt->limit > QX_QUICK_IMAGES)
+		qopt->limit = QX_QUICK_IMAGES;
+	struct qx_suite_measure *m = &quick->measure;
+	m->threads[0] = 1;
+	m->n_threads = 1;
+	int smallest = m->batch[0];
+	for (int i = 1; i < m->n_batch; i++)
+		if (m->batch[i] < smallest)
+			smallest = m->batch[i];
+	m->batch[0] = smallest;
+	m->n_batch = 1;
+	m->repetitions = QX_QUICK_REPETITIONS;
+	m->max_repetitions = QX_QUICK_REPETITIONS;
+	m->ci_target_percent = 0;
+	m->min_time_s = fmin(m->min_time_s, QX_QUICK_MIN_TIME_S);
+	m->warmup_s = fmin(m->warmup_s, QX_QUICK_MIN_TIME_S);
+	if (quick->bitexact_images > QX_QUICK_CHECK_IMAGES)
+		quick->bitexact_images = QX_QUICK_CHECK_IMAGES;
+	if (quick->reference_images > QX_QUICK_CHECK_IMAGES)
+		quick->reference_images = QX_QUICK_CHECK_IMAGES;
+}
+
 int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, struct qx_error *err)
 {
+	struct qx_suite quick;
+	struct qx_run_options qopt;
+	if (opt->quick) {
+		qx_run_quick_suite(s, opt, &quick, &qopt);
+		s = &quick;
+		opt = &qopt;
+	}
 	int rc = qx_run_check_plugins(s, opt, err);
 	if (!rc)
 		rc = qx_run_check_kernels(s, opt, err);
@@ -760,19 +876,26 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 		return qx_exit_status(rc);
 	}
 	record_options(&r);
+	json_object_set_new(r.results.root, "quick", json_boolean(opt->quick));
+	if (opt->quick)
+		printf("QUICK RUN: not for tracking (at most %d images, %d rounds, %lld check "
+		       "images)\n", QX_QUICK_IMAGES, QX_QUICK_REPETITIONS,
+		       (long long)s->reference_images);
 	printf("suite    %s (%s)\n", s->name, s->path);
 	printf("model    %s: %d nodes, opset %lld\n", s->model, r.graph.n_nodes,
 	       (long long)r.graph.opset);
 	printf("dataset  %s: %lld images %dx%dx%d, %d classes\n", r.data.source,
 	       (long long)r.data.count, r.data.c, r.data.h, r.data.w, r.data.n_classes);
-	printf("calib    %s: %lld images, batches of %d\n", r.calib.source, (long long)r.calib.count,
-	       s->calibration.batch);
+	printf("calib    %s: %lld images from %lld, batches of %d\n", r.calib.source,
+	       (long long)r.calib.count, (long long)s->calibration.span_first, s->calibration.batch);
 	printf("results  %s\n", r.results.dir);
 
 	/* Each plugin may add a fallback row. */
 	r.done = calloc(2 * (size_t)s->n_plugins, sizeof *r.done);
 	r.done_json = calloc(2 * (size_t)s->n_plugins, sizeof *r.done_json);
-	if (!r.done || !r.done_json) {
+	r.same_json = calloc((size_t)s->n_plugins, sizeof *r.same_json);
+	r.same_as = calloc((size_t)s->n_plugins, sizeof *r.same_as);
+	if (!r.done || !r.done_json || !r.same_json || !r.same_as) {
 		run_free(&r);
 		return qx_exit_status(qx_fail_nomem(err, "starting the run"));
 	}

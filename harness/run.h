@@ -21,7 +21,23 @@ struct qx_run_options {
 	int sensitivity;           /* --sensitivity: every plugin's, as the suite's sensitivity: */
 	int fallback;              /* --fallback B: every plugin gets fallback: { max_drop: B } */
 	double fallback_max_drop;  /* points, >= 0 */
+	int quick;                 /* --quick: a short interactive run, marked "quick" in results
+	                              (qx_run_quick_suite says what it shortens) */
 };
+
+/* --quick's settings: at most QX_QUICK_IMAGES evaluation images, 1 thread and the suite's
+ * smallest batch (unless --threads / --batch say otherwise), QX_QUICK_REPETITIONS rounds of
+ * QX_QUICK_MIN_TIME_S seconds, at most QX_QUICK_CHECK_IMAGES images for the bit-exactness and
+ * reference checks. Calibration is not shortened: it is part of what a sweep compares. */
+#define QX_QUICK_IMAGES 2000
+#define QX_QUICK_REPETITIONS 3
+#define QX_QUICK_MIN_TIME_S 0.02
+#define QX_QUICK_CHECK_IMAGES 128
+
+/* Fills *quick with a shallow copy of suite shortened as above (it borrows suite's strings and
+ * arrays: free only suite) and *qopt with opt, its limit lowered to QX_QUICK_IMAGES. */
+void qx_run_quick_suite(const struct qx_suite *suite, const struct qx_run_options *opt,
+                        struct qx_suite *quick, struct qx_run_options *qopt);
 
 /* Exit statuses, as `qx-bench --help` and README document them. */
 enum qx_exit {

@@ -20,17 +20,26 @@ static int names_fallback_of(const char *p, size_t n, const char *label)
 	       !strncmp(p + len, FALLBACK_SUFFIX, suffix);
 }
 
+/* The length of the list item at p: up to the next comma outside brackets, since a swept
+ * configuration's label holds commas ("static-per-tensor[qparams=histogram,count=1024]"). */
+static size_t item_len(const char *p)
+{
+	size_t n = 0;
+	for (int depth = 0; p[n] && (p[n] != ',' || depth > 0); n++)
+		depth += p[n] == '[' ? 1 : p[n] == ']' && depth > 0 ? -1 : 0;
+	return n;
+}
+
 /* Whether the comma-separated list holds name, or name's fallback row: that row needs its
  * plugin's. */
 static int in_list(const char *list, const char *name)
 {
 	size_t len = strlen(name);
 	for (const char *p = list; *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
+		size_t n = item_len(p);
 		if ((n == len && strncmp(p, name, n) == 0) || names_fallback_of(p, n, name))
 			return 1;
-		p += n + (end != NULL);
+		p += n + (p[n] != '\0');
 	}
 	return 0;
 }
@@ -49,8 +58,7 @@ static int check_plugin_filter(const struct qx_suite *s, const struct qx_run_opt
 	if (!list || strcmp(list, "none") == 0)
 		return 0;
 	for (const char *p = list; *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
+		size_t n = item_len(p);
 		int found = 0;
 		for (int i = 0; i < s->n_plugins && !found; i++)
 			found = (strlen(s->plugins[i].label) == n && !strncmp(s->plugins[i].label, p, n)) ||
@@ -64,7 +72,7 @@ static int check_plugin_filter(const struct qx_suite *s, const struct qx_run_opt
 			return qx_fail(err, QX_EINVAL, "--plugins: '%.*s' is not a plugin of %s (expected "
 			               "none or some of: %s)", (int)n, p, s->path, labels);
 		}
-		p += n + (end != NULL);
+		p += n + (p[n] != '\0');
 	}
 	return 0;
 }

@@ -631,6 +631,12 @@ void qx_suite_free(struct qx_suite *suite)
 	for (int i = 0; i < suite->n_plugins; i++) {
 		struct qx_suite_plugin *p = &suite->plugins[i];
 		free(p->label);
+		free(p->sweep_base);
+		for (int j = 0; j < p->n_sweep; j++) {
+			free(p->sweep[j].key);
+			free(p->sweep[j].value);
+		}
+		free(p->sweep);
 		free(p->name);
 		free(p->path);
 		for (int j = 0; j < p->n_options; j++) {

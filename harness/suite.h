@@ -55,6 +55,10 @@ struct qx_suite_calibration {
 	int64_t first;                  /* index of the first image, >= 0, default 0 */
 	int batch;                      /* calibration batch size, >= 1, default 32 */
 	struct qx_suite_pos count_pos, first_pos;
+	/* The images qx_suite_load_calibration loads: [span_first, span_first + span_count), the
+	 * union of every plugin entry's [calib_first, calib_first + calib_count) (set by the
+	 * loader; equal to first and count when no entry overrides them). */
+	int64_t span_first, span_count;
 };
 
 /* One option of a plugin, as written: the plugin parses and validates the value itself. */
@@ -64,10 +68,31 @@ struct qx_suite_option {
 	struct qx_suite_pos key_pos, value_pos;
 };
 
-/* One plugins: entry. Exactly one of name and path is set. */
+/* One swept key of a plugin entry expanded from a sweep, and the value this entry took. */
+struct qx_suite_sweep_value {
+	char *key;                      /* the option name, or "count" / "first" for the entry's
+	                                   calibration: (written "calibration.count" when an option
+	                                   has that name too); owned */
+	char *value;                    /* the list element's text as written, owned */
+	bool calibration;               /* key is a calibration: key, not an option */
+};
+
+/* One plugins: entry. Exactly one of name and path is set. A suite entry whose options: or
+ * calibration: give lists is expanded by the loader into one entry per configuration (the
+ * product of the lists, file order, the last list varying fastest), each a plugin entry like
+ * any other with its own label; sweep_base and sweep say where it came from. */
 struct qx_suite_plugin {
 	char *label;                    /* results name: `label:`, else name, else path's base name
-	                                   without .so; unique within the suite; owned */
+	                                   without .so, followed for a swept entry by
+	                                   "[key=value,...]" over the swept keys in file order;
+	                                   unique within the suite; owned */
+	char *sweep_base;               /* a swept entry's label without the brackets, owned;
+	                                   NULL when the entry gives no list */
+	struct qx_suite_sweep_value *sweep; /* n_sweep swept keys and this entry's values, owned */
+	int n_sweep;
+	int64_t calib_count, calib_first; /* this entry's calibration images: its own calibration:
+	                                   count and first, else the suite's */
+	struct qx_suite_pos calib_count_pos, calib_first_pos; /* where they were written */
 	char *name;                     /* built-in plugin name, looked up by the plugin host in the
 	                                   plugin folder / QX_PLUGIN_PATH; owned, or NULL */
 	char *path;                     /* explicit .so path resolved against the suite's folder;
@@ -100,6 +125,7 @@ enum qx_suite_kernels_mode {
 	                                   caller reports a listed set the CPU lacks */
 };
 
+#define QX_SUITE_MAX_CONFIGS 256       /* most plugin entries after expanding sweeps */
 #define QX_SUITE_MAX_LIST 16            /* most entries in measure.threads / measure.batch */
 
 /* measure: latency measurement. */
@@ -175,10 +201,11 @@ int qx_suite_fail_at(const struct qx_suite *suite, struct qx_suite_pos pos, stru
 int qx_suite_load_dataset(const struct qx_suite *suite, struct qx_dataset *ds,
                           struct qx_error *err);
 
-/* Loads the calibration images: ds holds exactly calibration.count images, those at
- * [first, first + count) of the calibration files, renumbered from 0 (so a caller iterates
- * 0..count-1 and must not add calibration.first again). An error, at the suite's count: line,
- * when the files hold fewer. */
+/* Loads the calibration images: ds holds exactly calibration.span_count images, those at
+ * [span_first, span_first + span_count) of the calibration files, renumbered from 0 (so a
+ * plugin entry's images are [calib_first - span_first, + calib_count) of ds). An error, at the
+ * count: line of the first entry (or the suite's) that asks for more, when the files hold
+ * fewer. */
 int qx_suite_load_calibration(const struct qx_suite *suite, struct qx_dataset *ds,
                               struct qx_error *err);
 

@@ -53,17 +53,33 @@ int qx_suite_load_calibration(const struct qx_suite *suite, struct qx_dataset *d
 	int rc = load_source(suite, &c->src, "calibration", ds, err);
 	if (rc)
 		return rc;
-	if (c->first + c->count > ds->count) {
-		struct qx_suite_pos pos = c->count_pos.line ? c->count_pos :
-		                          c->first_pos.line ? c->first_pos : c->src.pos;
-		rc = qx_suite_fail_at(suite, pos, err, QX_EINVAL, "calibration: images %lld..%lld but "
-		                      "%s holds %lld (expected first + count <= %lld)",
-		                      (long long)c->first, (long long)(c->first + c->count - 1),
+	/* The first entry that asks for more images than the files hold, at its count: line (or
+	 * first:, or the suite's calibration:). */
+	for (int i = 0; i < suite->n_plugins; i++) {
+		const struct qx_suite_plugin *p = &suite->plugins[i];
+		if (p->calib_first + p->calib_count <= ds->count)
+			continue;
+		struct qx_suite_pos pos = p->calib_count_pos.line ? p->calib_count_pos :
+		                          p->calib_first_pos.line ? p->calib_first_pos : c->src.pos;
+		rc = qx_suite_fail_at(suite, pos, err, QX_EINVAL, "calibration: images %lld..%lld%s%s "
+		                      "but %s holds %lld (expected first + count <= %lld)",
+		                      (long long)p->calib_first,
+		                      (long long)(p->calib_first + p->calib_count - 1),
+		                      p->sweep_base ? " for " : "", p->sweep_base ? p->label : "",
 		                      ds->source, (long long)ds->count, (long long)ds->count);
 		qx_dataset_free(ds);
 		return rc;
 	}
-	if ((rc = qx_dataset_slice(ds, c->first, c->count, err)))
+	if (c->span_first + c->span_count > ds->count) {
+		rc = qx_suite_fail_at(suite, c->count_pos.line ? c->count_pos : c->src.pos, err,
+		                      QX_EINVAL, "calibration: images %lld..%lld but %s holds %lld "
+		                      "(expected first + count <= %lld)", (long long)c->span_first,
+		                      (long long)(c->span_first + c->span_count - 1), ds->source,
+		                      (long long)ds->count, (long long)ds->count);
+		qx_dataset_free(ds);
+		return rc;
+	}
+	if ((rc = qx_dataset_slice(ds, c->span_first, c->span_count, err)))
 		qx_dataset_free(ds);
 	return rc;
 }

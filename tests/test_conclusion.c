@@ -109,5 +109,52 @@ int main(void)
 	   "no measurement: no speedup, no front, said in words");
 	free(out);
 	json_decref(root);
+
+	/* A sweep: long labels get a column wide enough, the size front is named, a configuration
+	 * measured once says so, and a quick run says first that it is not for tracking. */
+	root = json_object();
+	json_object_set_new(root, "quick", json_true());
+	json_object_set_new(root, "fp32", json_pack("{s:s, s:i, s:f, s:I, s:[o]}", "label", "fp32",
+	                                            "images", 2000, "accuracy", 92.0, "model_bytes",
+	                                            (json_int_t)4000, "measurements",
+	                                            meas(1, 1, 1.0, 0)));
+	plugins = json_array();
+	static const char *const labels[] = { "static-per-tensor[qparams=global_minmax,count=64]",
+	                                      "static-per-tensor[qparams=moving_average,count=256]",
+	                                      "static-per-channel[qparams=moving_average,count=256]",
+	                                      "again" };
+	static const double acc[] = { 91.0, 91.5, 91.8, 91.5 };
+	static const int bytes[] = { 1000, 1000, 1100, 1000 };
+	for (int i = 0; i < 4; i++) {
+		json_t *p = plugin(labels[i], acc[i], "trusted", 0.25, 2.5);
+		json_object_set_new(p, "model_bytes", json_integer(bytes[i]));
+		json_array_append_new(plugins, p);
+	}
+	json_object_set_new(json_array_get(plugins, 3), "same_plan_as", json_string(labels[1]));
+	json_object_set_new(root, "plugins", plugins);
+	out = NULL;
+	f = open_memstream(&out, &size);
+	qx_conclusion_print(root, "avx2", f);
+	fclose(f);
+	for (const char *l = out; *l;) {
+		const char *end = strchr(l, '\n');
+		int n = end ? (int)(end - l) : (int)strlen(l);
+		diag("%.*s", n, l);
+		l += n + (end != NULL);
+	}
+	ok(strstr(out, "QUICK RUN: not for tracking") && strstr(out, "QUICK RUN") < strstr(out,
+	   "conclusion ("), "a quick run says so before the table");
+	const char *l0 = line_of(out, labels[0]), *l2 = line_of(out, labels[2]);
+	ok(l0 && l2 && strstr(l0, "91.00%") - l0 == strstr(l2, "91.80%") - l2,
+	   "long labels: the accuracy column stays aligned");
+	ok(strstr(out, "on the Pareto front (top-1 against model size): static-per-tensor"
+	              "[qparams=moving_average,count=256], static-per-channel[qparams=moving_average,"
+	              "count=256], again\n") != NULL,
+	   "the size front: the most accurate of the smallest, and the more accurate larger one");
+	ok(line_has(out, labels[0], "  no "), "a dominated configuration is on no front");
+	ok(line_has(out, "again", "(same plan as static-per-tensor[qparams=moving_average,"
+	                          "count=256]: measured once)"), "a shared plan is named");
+	free(out);
+	json_decref(root);
 	return tap_done();
 }

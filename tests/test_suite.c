@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "suite.h"
+#include "sweep.h"
 #include "support/tap.h"
 
 static char tmp[128];
@@ -421,6 +422,8 @@ static void test_datasets(void)
 	ok(rc == QX_EINVAL && !strncmp(err.msg, prefix, strlen(prefix)) && strstr(err.msg, "30"),
 	   "limit beyond the set: %s", err.msg);
 	s.calibration.first = 27;
+	for (int i = 0; i < s.n_plugins; i++)
+		s.plugins[i].calib_first = 27;
 	rc = qx_suite_load_calibration(&s, &ds, &err);
 	snprintf(prefix, sizeof prefix, "%s:10:10: calibration: images 27..30", path);
 	ok(rc == QX_EINVAL && !strncmp(err.msg, prefix, strlen(prefix)),
@@ -561,8 +564,8 @@ static void test_errors(void)
 	check_error("plugin_twice.yaml", BASE "plugins:\n  - name: dynamic\n  - name: dynamic\n",
 	            QX_EINVAL, "11:5", "'dynamic' again", "first at 10:5", "label", NULL);
 	check_error("plugin_optval.yaml",
-	            BASE "plugins:\n  - name: histogram\n    options: { bins: [1, 2] }\n",
-	            QX_EINVAL, "11:22", "plugins[0].options.bins: got a list", NULL);
+	            BASE "plugins:\n  - name: histogram\n    options: { bins: [[1, 2]] }\n",
+	            QX_EINVAL, "11:23", "plugins[0].options.bins[0]: got a list", NULL);
 	check_error("plugin_optdup.yaml",
 	            BASE "plugins:\n  - name: histogram\n    options:\n      bins: 1\n      bins: 2\n",
 	            QX_EINVAL, "13:7", "duplicate option 'bins'", "first at 12:7", NULL);
@@ -646,6 +649,144 @@ static void test_investigate_keys(void)
 	            "11:28", "plugins[0].sensitivity.images: 0 is out of range", NULL);
 }
 
+/* Sweeps: lists in a plugin entry's options: and calibration: expand into one entry per
+ * configuration, each labelled by the swept keys and pointing at its list elements. */
+static void test_sweeps(void)
+{
+	write_file("sweep.yaml", BASE
+	           "  count: 100\n"                                            /* 9 */
+	           "plugins:\n"                                                /* 10 */
+	           "  - name: static-per-tensor\n"                             /* 11 */
+	           "    options:\n"                                            /* 12 */
+	           "      qparams: [global_minmax, moving_average]\n"          /* 13 */
+	           "      reduce_range: false\n"                               /* 14 */
+	           "    calibration: { count: [64, 256], first: 3 }\n"         /* 15 */
+	           "  - name: dynamic\n"                                       /* 16 */
+	           "  - name: histogram\n"                                     /* 17 */
+	           "    label: h\n"                                            /* 18 */
+	           "    options: { bins: [512, 2048], upsample: 64 }\n");     /* 19 */
+	char path[512];
+	suite_path(path, sizeof path, "sweep.yaml");
+	struct qx_suite s;
+	struct qx_error err = { 0 };
+	if (!ok(qx_suite_load(path, &s, &err) == 0, "a suite with sweeps loads")) {
+		diag("%s", err.msg);
+		return;
+	}
+	static const char *const labels[] = {
+		"static-per-tensor[qparams=global_minmax,count=64]",
+		"static-per-tensor[qparams=global_minmax,count=256]",
+		"static-per-tensor[qparams=moving_average,count=64]",
+		"static-per-tensor[qparams=moving_average,count=256]",
+		"dynamic", "h[bins=512]", "h[bins=2048]",
+	};
+	int good = s.n_plugins == 7;
+	for (int i = 0; good && i < 7; i++)
+		if (strcmp(s.plugins[i].label, labels[i])) {
+			diag("plugins[%d]: '%s' (expected '%s')", i, s.plugins[i].label, labels[i]);
+			good = 0;
+		}
+	ok(good, "2 x 2 + 1 + 2 entries, labelled by the swept keys in file order (%d)",
+	   s.n_plugins);
+	if (!good) {
+		qx_suite_free(&s);
+		return;
+	}
+	const struct qx_suite_plugin *p = s.plugins;
+	ok(!strcmp(p[2].name, "static-per-tensor") && p[2].n_options == 2 &&
+	   !strcmp(p[2].options[0].key, "qparams") && !strcmp(p[2].options[0].value, "moving_average") &&
+	   !strcmp(p[2].options[1].key, "reduce_range") && !strcmp(p[2].options[1].value, "false"),
+	   "an expanded entry holds one value per option");
+	ok(p[0].options[0].value_pos.line == 13 && p[0].options[0].value_pos.column == 17 &&
+	   p[2].options[0].value_pos.line == 13 && p[2].options[0].value_pos.column == 32 &&
+	   p[2].options[1].value_pos.line == 14 && p[2].options[1].value_pos.column == 21,
+	   "each value keeps its list element's line:column (13:%d, 13:%d)",
+	   p[0].options[0].value_pos.column, p[2].options[0].value_pos.column);
+	ok(p[0].calib_count == 64 && p[1].calib_count == 256 && p[0].calib_first == 3 &&
+	   p[0].calib_count_pos.line == 15 && p[0].calib_count_pos.column == 28 &&
+	   p[1].calib_count_pos.column == 32 && p[1].calib_first_pos.line == 15 &&
+	   p[1].calib_first_pos.column == 45, "per-entry calibration count and first, with places");
+	ok(p[4].calib_count == 100 && p[4].calib_first == 0 && p[4].calib_count_pos.line == 9 &&
+	   !p[4].sweep_base && p[4].n_sweep == 0, "an entry without lists: the suite's calibration, "
+	   "no sweep");
+	ok(s.calibration.span_first == 0 && s.calibration.span_count == 259,
+	   "calibration loads the union of the entries' images (0..258): %lld, %lld",
+	   (long long)s.calibration.span_first, (long long)s.calibration.span_count);
+	ok(!strcmp(p[3].sweep_base, "static-per-tensor") && p[3].n_sweep == 2 &&
+	   !strcmp(p[3].sweep[0].key, "qparams") && !p[3].sweep[0].calibration &&
+	   !strcmp(p[3].sweep[1].key, "count") && p[3].sweep[1].calibration &&
+	   !strcmp(p[3].sweep[1].value, "256") && !strcmp(p[6].sweep_base, "h") &&
+	   p[6].options[1].value_pos.line == 19, "sweep base and values");
+	json_t *j = qx_sweep_json(&p[3]);
+	json_t *v = json_object_get(j, "values");
+	ok(j && !strcmp(json_string_value(json_object_get(j, "base")), "static-per-tensor") &&
+	   json_object_size(v) == 2 &&
+	   !strcmp(json_string_value(json_object_get(v, "qparams")), "moving_average") &&
+	   json_integer_value(json_object_get(v, "count")) == 256 && !qx_sweep_json(&p[4]),
+	   "results.json's sweep: base, values typed");
+	json_decref(j);
+	qx_suite_free(&s);
+
+	/* An option named count keeps the name; the calibration key is then spelt in full. */
+	write_file("sweep_names.yaml", BASE "plugins:\n  - path: x/my.so\n    label: mine\n"
+	           "    options: { count: [1, 2] }\n    calibration: { count: [8, 9] }\n");
+	suite_path(path, sizeof path, "sweep_names.yaml");
+	if (ok(qx_suite_load(path, &s, &err) == 0, "option and calibration both named count")) {
+		ok(s.n_plugins == 4 && !strcmp(s.plugins[1].label, "mine[count=1,calibration.count=9]"),
+		   "label base from label:, calibration.count spelt in full: %s",
+		   s.n_plugins > 1 ? s.plugins[1].label : "-");
+		qx_suite_free(&s);
+	} else {
+		diag("%s", err.msg);
+	}
+
+	/* Errors: at the list or element, before any work. */
+	char big[2048] = BASE "plugins:\n  - name: histogram\n    options:\n      a: [";
+	for (int i = 0; i < 17; i++)
+		snprintf(big + strlen(big), sizeof big - strlen(big), "%s%d", i ? ", " : "", i);
+	snprintf(big + strlen(big), sizeof big - strlen(big), "]\n      b: [");
+	for (int i = 0; i < 16; i++)
+		snprintf(big + strlen(big), sizeof big - strlen(big), "%s%d", i ? ", " : "", i);
+	snprintf(big + strlen(big), sizeof big - strlen(big), "]\n");
+	check_error("sweep_limit.yaml", big, QX_EINVAL, "10:5", "plugins[0]",
+	            "more than 256 configurations", "17 a x 16 b", NULL);
+	char total[2048] = BASE "plugins:\n";
+	for (int e = 0; e < 2; e++) {
+		snprintf(total + strlen(total), sizeof total - strlen(total),
+		         "  - name: histogram\n    label: h%d\n    options: { bins: [", e);
+		for (int i = 1; i <= 16; i++)
+			snprintf(total + strlen(total), sizeof total - strlen(total), "%s%d", i > 1 ? ", " : "", i);
+		snprintf(total + strlen(total), sizeof total - strlen(total), "], upsample: [");
+		for (int i = 1; i <= 9; i++)
+			snprintf(total + strlen(total), sizeof total - strlen(total), "%s%d", i > 1 ? ", " : "", i);
+		snprintf(total + strlen(total), sizeof total - strlen(total), "] }\n");
+	}
+	check_error("sweep_total.yaml", total, QX_EINVAL, "13:5", "plugins[1]", "288",
+	            "at most 256 in all", NULL);
+	check_error("sweep_name.yaml", BASE "plugins:\n  - name: [dynamic, histogram]\n",
+	            QX_EINVAL, "10:11", "plugins[0].name: got a list", NULL);
+	check_error("sweep_label.yaml", BASE "plugins:\n  - name: dynamic\n    label: [a, b]\n",
+	            QX_EINVAL, "11:12", "plugins[0].label: got a list", NULL);
+	check_error("sweep_empty.yaml", BASE "plugins:\n  - name: histogram\n    options: { bins: [] }\n",
+	            QX_EINVAL, "11:22", "plugins[0].options.bins: a list of 0 values", NULL);
+	check_error("sweep_again.yaml",
+	            BASE "plugins:\n  - name: histogram\n    options: { bins: [512, 1024, 512] }\n",
+	            QX_EINVAL, "11:34", "plugins[0].options.bins[2]: '512' again", "first at 11:23",
+	            NULL);
+	check_error("sweep_word.yaml",
+	            BASE "plugins:\n  - name: histogram\n    options: { mode: [a, \"b/c\"] }\n",
+	            QX_EINVAL, "11:26", "plugins[0].options.mode[1]: 'b/c' cannot be part of a "
+	            "results label", NULL);
+	check_error("sweep_count.yaml",
+	            BASE "plugins:\n  - name: histogram\n    calibration: { count: [64, 0] }\n",
+	            QX_EINVAL, "11:32", "plugins[0].calibration.count[1]: 0 is out of range", NULL);
+	check_error("sweep_calkey.yaml",
+	            BASE "plugins:\n  - name: histogram\n    calibration: { batch: 2 }\n",
+	            QX_EINVAL, "11:20", "unknown key 'batch'", "count, first", NULL);
+	check_error("sweep_suitecount.yaml", BASE "  count: [64, 256]\n", QX_EINVAL, "9:10",
+	            "calibration.count", "got a list", NULL);
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof tmp, "/tmp/qx-test-suite-XXXXXX");
@@ -658,6 +799,7 @@ int main(void)
 	test_datasets();
 	test_errors();
 	test_investigate_keys();
+	test_sweeps();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
 	if (system(cmd) != 0)

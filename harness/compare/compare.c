@@ -650,6 +650,17 @@ static void note_run_states(const struct qx_run_view *ov, const struct qx_run_vi
 		json_t *side = json_object_get(t->report, i ? "new" : "old");
 		json_object_set_new(side, "state", json_string(v[i]->state));
 		json_object_set_new(side, "tag", json_string(v[i]->tag));
+		json_object_set_new(side, "quick", json_boolean(v[i]->quick));
+		if (v[i]->quick) {
+			printf("%s is a QUICK run: not for tracking (--quick: fewer images, shorter "
+			       "measurement)\n", which[i]);
+			if (!v[!i]->quick)
+				add_note(t, "%s is a quick run and %s a full one: accuracy is on fewer images "
+				         "and latency from fewer, shorter rounds; compare runs of the same kind",
+				         which[i], which[!i]);
+			else if (i == 1)
+				add_note(t, "OLD and NEW are quick runs: not for tracking");
+		}
 		if (!v[i]->partial)
 			continue;
 		printf("%s is a PARTIAL run: %s; what it lacks is not compared\n", which[i],

@@ -21,7 +21,8 @@ static const char usage[] =
 	"\n"
 	"options:\n"
 	"  --last N           only the N most recent runs (after the filters below)\n"
-	"  --nightly          only runs tagged nightly (qx-bench --nightly, tools/qx-nightly)\n"
+	"  --nightly          only runs tagged nightly (qx-bench --nightly, tools/qx-nightly),\n"
+	"                     never a --quick run\n"
 	"  --good             only runs that finished with exit status 0\n"
 	"  --plugin LIST      only these systems (labels, comma-separated; fp32 is one)\n"
 	"  --kernels LIST     only measurements on these kernel sets\n"
@@ -43,18 +44,21 @@ struct options {
 	const char *dir;
 };
 
-/* Whether name is in the comma-separated list (NULL: no filter, everything is). */
+/* Whether name is in the comma-separated list (NULL: no filter, everything is). A comma
+ * inside brackets belongs to the item: a swept configuration's label is
+ * "base[key=value,key=value]". */
 static int in_list(const char *list, const char *name)
 {
 	if (!list)
 		return 1;
 	size_t len = strlen(name);
 	for (const char *p = list; *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
+		size_t n = 0;
+		for (int depth = 0; p[n] && (p[n] != ',' || depth > 0); n++)
+			depth += p[n] == '[' ? 1 : p[n] == ']' && depth > 0 ? -1 : 0;
 		if (n == len && !strncmp(p, name, n))
 			return 1;
-		p += n + (end != NULL);
+		p += n + (p[n] != '\0');
 	}
 	return 0;
 }
@@ -227,7 +231,8 @@ static void select_runs(struct qx_history *h, const struct options *o)
 	int kept = 0;
 	for (int i = 0; i < h->n_runs; i++) {
 		const struct qx_run_view *v = &h->runs[i].view;
-		if ((o->nightly && strcmp(v->tag, "nightly")) || (o->good && !good(v))) {
+		/* A quick run is never a nightly baseline, whatever its tag. */
+		if ((o->nightly && (strcmp(v->tag, "nightly") || v->quick)) || (o->good && !good(v))) {
 			free_run(&h->runs[i]);
 			continue;
 		}

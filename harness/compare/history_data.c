@@ -104,6 +104,7 @@ static json_t *run_json(const struct qx_history *h, const struct qx_hist_run *r)
 	                      "partial", r->view.partial, "machine", letter, "git_revision", r->git);
 	if (r->view.partial)
 		json_object_set_new(j, "partial_why", json_string(r->view.partial_why));
+	json_object_set_new(j, "quick", json_boolean(r->view.quick));
 	json_object_set_new(j, "images", r->images >= 0 ? json_integer(r->images) : json_null());
 	json_t *acc = json_array();
 	for (int s = 0; s < h->n_systems; s++) {

@@ -278,6 +278,7 @@ static int read_systems(struct qx_run_view *v)
 static void read_state(struct qx_run_view *v)
 {
 	v->tag = string_or(v->root, "tag", "");
+	v->quick = json_is_true(json_object_get(v->root, "quick"));
 	int marked = json_is_true(json_object_get(v->root, "interrupted"));
 	v->state = string_or(v->root, "state", marked ? "interrupted" : "finished");
 	v->partial = strcmp(v->state, "finished") != 0;

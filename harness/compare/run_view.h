@@ -65,6 +65,8 @@ struct qx_run_view {
 	                            * died); files older than the field: "interrupted" when marked
 	                            * so, else "finished" */
 	int partial;               /* state is not "finished": the run did not complete */
+	int quick;                 /* "quick": true (qx-bench --quick): fewer images, shorter
+	                            * measurement; not for tracking */
 	char partial_why[160];     /* e.g. "interrupted by SIGPIPE"; "" when complete */
 	json_t *machine;           /* borrowed; NULL when absent */
 	int32_t *labels;           /* owned; NULL when absent */

@@ -138,19 +138,41 @@ static void legend(struct qx_html *h, const struct qx_rep *r, const char **ksets
 	double y = Y0 + 8;
 	qx_html_printf(h, "<g class=\"legend\"><text class=\"legend-title\" x=\"%.1f\" y=\"%.1f\">"
 	               "system</text>\n", X1 + 40, y);
+	/* Room for the systems: what the kernel sets and the front key leave; a long sweep's
+	 * last systems are counted, not drawn (the table and tooltips name them). */
+	int rows = (int)((H - 16 - (Y0 + 8) - 60 - 20.0 * n_ksets) / 20), n_shown = 0, listed = 0;
+	for (int i = 0; i < r->n_sys; i++)
+		for (int j = 0; j < n; j++)
+			if (pts[j].sys == &r->sys[i]) {
+				n_shown++;
+				break;
+			}
+	int unlisted = n_shown > rows ? n_shown - (rows - 1) : 0;
 	for (int i = 0; i < r->n_sys; i++) {
 		const struct qx_rep_system *s = &r->sys[i];
 		int shown = 0;
 		for (int j = 0; j < n; j++)
 			shown |= pts[j].sys == s;
-		if (!shown)
+		if (!shown || (unlisted && listed == rows - 1))
 			continue;
+		listed++;
 		y += 20;
+		/* The legend has W - X1 - 58 px: a longer label (a sweep's) is shortened in the middle,
+		 * whole in its tooltip. */
+		char short_label[128];
 		qx_html_printf(h, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" rx=\"2\" "
-		               "fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">", X1 + 40, y - 10,
+		               "fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\"><title>", X1 + 40, y - 10,
 		               qx_svg_color(s->color), X1 + 58, y);
 		qx_html_text(h, s->label);
+		qx_html_raw(h, "</title>");
+		qx_html_text(h, qx_fmt_label(s->label, (int)((W - X1 - 66) / 7.5), short_label,
+		                             sizeof short_label));
 		qx_html_raw(h, "</text>\n");
+	}
+	if (unlisted) {
+		y += 20;
+		qx_html_printf(h, "<text class=\"legend-more\" x=\"%.1f\" y=\"%.1f\">+ %d more (see "
+		               "the table)</text>\n", X1 + 40, y, unlisted);
 	}
 	y += 30;
 	qx_html_printf(h, "<text class=\"legend-title\" x=\"%.1f\" y=\"%.1f\">kernel set</text>\n",

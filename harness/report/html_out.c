@@ -86,6 +86,18 @@ char *qx_fmt_count(double v, char *buf, size_t size)
 	return buf;
 }
 
+char *qx_fmt_label(const char *label, int max, char *buf, size_t size)
+{
+	int len = (int)strlen(label);
+	if (len <= max) {
+		snprintf(buf, size, "%s", label);
+		return buf;
+	}
+	int head = (max - 1) * 2 / 5, tail = max - 1 - head;
+	snprintf(buf, size, "%.*s\xe2\x80\xa6%s", head, label, label + len - tail);
+	return buf;
+}
+
 char *qx_fmt_bytes(int64_t bytes, char *buf, size_t size)
 {
 	char num[32];

@@ -30,5 +30,9 @@ char *qx_fmt_sig(double v, int sig, char *buf, size_t size);
 char *qx_fmt_count(double v, char *buf, size_t size);
 /* Bytes in binary units: 812 B, 5.73 KiB, 1.20 MiB. */
 char *qx_fmt_bytes(int64_t bytes, char *buf, size_t size);
+/* label itself when it has at most max characters (max >= 8), else its start and end around
+ * "…" in max characters, so that a sweep's "base[key=value,...]" keeps both ends; for
+ * charts with a fixed width (the full label goes in the mark's tooltip). */
+char *qx_fmt_label(const char *label, int max, char *buf, size_t size);
 
 #endif

@@ -269,6 +269,10 @@ void qx_report_page(struct qx_html *h, const struct qx_rep *r)
 	qx_html_raw(h, "</head>\n<body>\n<main>\n");
 	header(h, r);
 	partial_banner(h, r);
+	if (r->quick)
+		qx_html_raw(h, "<p class=\"partial\" id=\"quick\">Quick run (<code>--quick</code>): "
+		            "fewer images, one short measurement configuration and fewer checked images; "
+		            "for exploring, not for tracking.</p>\n");
 	qx_report_table(h, r);
 	qx_html_raw(h, "<section><h2>Charts</h2>\n");
 	qx_chart_pareto(h, r);

@@ -325,6 +325,7 @@ static int read_system(struct qx_rep *r, struct qx_rep_system *s, json_t *j, con
 	s->plugin_name = str_or(plugin, "name", NULL);
 	s->plugin_version = str_or(plugin, "version", NULL);
 	s->description = str_or(plugin, "description", NULL);
+	s->same_plan_as = str_or(j, "same_plan_as", NULL);
 	char w[300];
 	where_of(w, sizeof w, "%s.measurements", where);
 	if (read_meas_array(r, s, json_object_get(j, "measurements"), NULL, w))
@@ -338,6 +339,7 @@ static int read_document(struct qx_rep *r, struct qx_error *err)
 	r->tool = str_or(root, "tool", "");
 	r->started = str_or(root, "started", "");
 	r->run_id = str_or(root, "run_id", "");
+	r->quick = json_is_true(json_object_get(root, "quick"));
 	json_t *suite = json_object_get(root, "suite");
 	r->suite_name = str_or(suite, "name", "");
 	r->suite_path = str_or(suite, "path", "");

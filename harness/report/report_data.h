@@ -60,6 +60,8 @@ struct qx_rep_system {
 	int n_ksets;
 	struct qx_rep_meas *meas;
 	int n_meas;
+	const char *same_plan_as;  /* the configuration whose plan this one shares (its accuracy
+	                              and measurements are that one's), or NULL */
 	int color;                 /* palette index: fp32 0; a plugin's from a hash of its label
 	                              (qx_rep_color_of), so it keeps its colour from run to run */
 };
@@ -74,6 +76,7 @@ struct qx_rep {
 	struct qx_rep_system *sys; /* fp32 first when present, then plugins in file order */
 	int n_sys;
 	int has_fp32;
+	int quick;                 /* "quick": true (qx-bench --quick) */
 	char **notes;              /* what was left out, one line each */
 	int n_notes;
 };

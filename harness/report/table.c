@@ -184,6 +184,31 @@ static void latency_cells(struct qx_html *h, const struct qx_rep *r,
 		               qx_fmt_count(best->images_per_s, a, sizeof a), best->threads);
 }
 
+/* A label, with a line-break opportunity before a sweep's "[" and after each "," in it, so that
+ * long configuration labels wrap instead of widening the table. */
+static void label_text(struct qx_html *h, const char *label)
+{
+	char piece[256];
+	for (const char *p = label; *p;) {
+		size_t n = strcspn(p, "[,");
+		size_t take = n + (p[n] == ',');
+		if (take >= sizeof piece)
+			take = sizeof piece - 1;
+		if (take) {
+			memcpy(piece, p, take);
+			piece[take] = '\0';
+			qx_html_text(h, piece);
+		}
+		p += take;
+		if (*p == '[') {
+			qx_html_raw(h, "<wbr>[");
+			p++;
+		} else if (*p) {
+			qx_html_raw(h, "<wbr>");
+		}
+	}
+}
+
 static void system_rows(struct qx_html *h, const struct qx_rep *r, const struct qx_rep_system *s,
                         int batch, int threads, int largest)
 {
@@ -203,7 +228,7 @@ static void system_rows(struct qx_html *h, const struct qx_rep *r, const struct 
 		if (i == 0) {
 			qx_html_printf(h, "<th scope=\"row\" rowspan=\"%d\"><span class=\"swatch\" "
 			               "style=\"background:%s\"></span>", n, qx_svg_color(s->color));
-			qx_html_text(h, s->label);
+			label_text(h, s->label);
 			if (s->plugin_name || s->description) {
 				qx_html_raw(h, "<div class=\"plugin-meta\" title=\"");
 				qx_html_text(h, s->description);
@@ -214,6 +239,11 @@ static void system_rows(struct qx_html *h, const struct qx_rep *r, const struct 
 					qx_html_text(h, s->plugin_version);
 				}
 				qx_html_raw(h, "</div>");
+			}
+			if (s->same_plan_as) {
+				qx_html_raw(h, "<div class=\"plugin-meta same-plan\">same plan as ");
+				qx_html_text(h, s->same_plan_as);
+				qx_html_raw(h, ": accuracy and latency measured once</div>");
 			}
 			qx_html_raw(h, "</th>");
 		}

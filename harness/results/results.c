@@ -11,6 +11,7 @@
 
 #include "kernels.h"
 #include "measure/topology.h"
+#include "sweep.h"
 #include "util/interrupt.h"
 #include "util/sha256.h"
 
@@ -202,17 +203,21 @@ int qx_results_begin(struct qx_results *r, const struct qx_suite *s, const char 
 		json_t *opts = json_object();
 		for (int j = 0; j < p->n_options; j++)
 			json_object_set_new(opts, p->options[j].key, json_string(p->options[j].value));
-		json_t *entry = json_pack("{s:s, s:s?, s:s?, s:o, s:f}", "label", p->label, "name",
-		                          p->name, "path", p->path, "options", opts, "timeout_s",
-		                          p->timeout_s);
-		if (entry && p->sensitivity)
-			json_object_set_new(entry, "sensitivity", json_pack("{s:I}", "images",
-			                                                    (json_int_t)p->sensitivity_images));
-		if (entry && p->fallback)
-			json_object_set_new(entry, "fallback", json_pack("{s:f, s:I}", "max_drop",
-			                                                 p->fallback_max_drop, "images",
-			                                                 (json_int_t)p->fallback_images));
-		json_array_append_new(plugins, entry);
+		json_t *e = json_pack("{s:s, s:s?, s:s?, s:o, s:f, s:I, s:I}", "label", p->label, "name",
+		                      p->name, "path", p->path, "options", opts, "timeout_s",
+		                      p->timeout_s, "calibration_count", (json_int_t)p->calib_count,
+		                      "calibration_first", (json_int_t)p->calib_first);
+		json_t *sweep = qx_sweep_json(p);
+		if (e && sweep)
+			json_object_set_new(e, "sweep", sweep);
+		if (e && p->sensitivity)
+			json_object_set_new(e, "sensitivity", json_pack("{s:I}", "images",
+			                                                (json_int_t)p->sensitivity_images));
+		if (e && p->fallback)
+			json_object_set_new(e, "fallback", json_pack("{s:f, s:I}", "max_drop",
+			                                             p->fallback_max_drop, "images",
+			                                             (json_int_t)p->fallback_images));
+		json_array_append_new(plugins, e);
 	}
 	json_object_set_new(suite, "plugins", plugins);
 	const struct qx_suite_measure *ms = &s->measure;
