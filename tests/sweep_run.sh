@@ -9,7 +9,8 @@
 #   history's CSV quotes the bracketed labels, and --plugins takes one bracketed label whole;
 # - --quick marks results.json and the conclusion, records its shortened settings, compare of
 #   the quick run against the full one warns, and --quick --nightly is refused;
-# - a value the plugin refuses is reported at its list element (file:line:col), exit 2.
+# - a value the plugin refuses is reported at its list element (file:line:col), exit 2;
+# - the shipped suites/sweep-example.yaml expands into its six trusted configurations.
 set -u
 . "$(dirname "$0")/support/tap.sh"
 run_test_setup
@@ -151,6 +152,16 @@ ok $(test "$rc" = 2 && grep -q "^qx-bench: $tmp/bad.yaml:$line:$col: " "$tmp/bad
      test "$(wc -l <"$tmp/bad.err")" = 1 && test ! -e "$tmp/bad"; echo $?) \
 	"a refused swept value: one line at its element $line:$col, exit 2 (got $rc), nothing run"
 [ "$rc" = 2 ] || show "$tmp/bad.err"
+
+# The shipped example sweep: 2 calibration sizes x 3 calculators, six labelled rows, trusted.
+"$bin" -q -M --kernels auto --limit 200 -o "$tmp/example" "$root/suites/sweep-example.yaml" \
+	>"$tmp/example.out" 2>"$tmp/example.err"
+rc=$?
+x=$(ls -d "$tmp/example"/*/*/results.json 2>/dev/null | head -n 1)
+ok $(test "$rc" = 0 && test "$(field "$x" "[(p['label'], p['trust']['verdict']) for p in d['plugins']]")" = \
+	"[('per-channel[qparams=global_minmax,count=256]', 'trusted'), ('per-channel[qparams=global_minmax,count=1024]', 'trusted'), ('per-channel[qparams=moving_average,count=256]', 'trusted'), ('per-channel[qparams=moving_average,count=1024]', 'trusted'), ('per-channel[qparams=entropy,count=256]', 'trusted'), ('per-channel[qparams=entropy,count=1024]', 'trusted')]"; echo $?) \
+	"suites/sweep-example.yaml: six configurations (3 calculators x 2 sizes), each trusted (exit $rc)"
+[ "$rc" = 0 ] || show "$tmp/example.err"
 
 [ -s "$tmp/py.log" ] && show "$tmp/py.log"
 echo "1..$n"
