@@ -494,6 +494,20 @@ static int check_sets(struct run *r, const struct qx_plugin_result *res,
 	return 0;
 }
 
+/* What a row owns whatever its plan: the plugin that made it, its plan file, its calibration. */
+static void set_origin(json_t *e, const struct qx_plugin_result *res, const char *plan_path)
+{
+	json_object_set_new(e, "plugin", json_pack("{s:s, s:s, s:s, s:s, s:s}", "path", res->path,
+	                                            "name", res->name, "version", res->version,
+	                                            "license", res->license, "description",
+	                                            res->description));
+	json_object_set_new(e, "plan", json_string(plan_path));
+	json_object_set_new(e, "calibration", json_pack("{s:f, s:I, s:i}", "seconds",
+	                                                res->calibrate_s, "images",
+	                                                (json_int_t)res->calib_images, "batches",
+	                                                res->calib_batches));
+}
+
 /* One int8 plan's row, for a plugin's plan and for a fallback plan alike: plan.json, accuracy
  * on the fastest set with its paired drop against fp32, the trust check, every kernel set
  * against scalar, the results.json entry (*entry, NULL when the plan could not run and became an
@@ -535,11 +549,7 @@ static int plan_row(struct run *r, struct qx_plugin_result *res, json_t **entry,
 
 	json_t *e = json_object();
 	json_object_set_new(e, "label", json_string(res->label));
-	json_object_set_new(e, "plugin", json_pack("{s:s, s:s, s:s, s:s, s:s}", "path", res->path,
-	                                            "name", res->name, "version", res->version,
-	                                            "license", res->license, "description",
-	                                            res->description));
-	json_object_set_new(e, "plan", json_string(plan_path));
+	set_origin(e, res, plan_path);
 	json_object_set_new(e, "accuracy_kernels", json_string(k->name));
 	json_object_set_new(e, "images", json_integer(acc.count));
 	json_object_set_new(e, "correct", json_integer(acc.correct));
@@ -548,10 +558,6 @@ static int plan_row(struct run *r, struct qx_plugin_result *res, json_t **entry,
 	                                         cmp.drop_lo, "ci95_high", cmp.drop_hi));
 	json_object_set_new(e, "agreement", json_real(cmp.agree));
 	json_object_set_new(e, "model_bytes", json_integer(q8_bytes));
-	json_object_set_new(e, "calibration", json_pack("{s:f, s:I, s:i}", "seconds",
-	                                                res->calibrate_s, "images",
-	                                                (json_int_t)res->calib_images, "batches",
-	                                                res->calib_batches));
 	json_object_set_new(e, "eval_seconds", json_real(acc.seconds));
 	json_object_set_new(e, "predictions", qx_json_u8_array(acc.pred, acc.count));
 	json_object_set_new(e, "measurements", json_array());
@@ -747,15 +753,7 @@ static int same_plan(struct run *r, const struct qx_suite_plugin *p,
 	json_object_del(e, "sweep");
 	json_object_del(e, "fallback"); /* the twin of a fallback row is no fallback itself */
 	json_object_set_new(e, "label", json_string(p->label));
-	json_object_set_new(e, "plugin", json_pack("{s:s, s:s, s:s, s:s, s:s}", "path", res->path,
-	                                            "name", res->name, "version", res->version,
-	                                            "license", res->license, "description",
-	                                            res->description));
-	json_object_set_new(e, "plan", json_string(plan_path));
-	json_object_set_new(e, "calibration", json_pack("{s:f, s:I, s:i}", "seconds",
-	                                                res->calibrate_s, "images",
-	                                                (json_int_t)res->calib_images, "batches",
-	                                                res->calib_batches));
+	set_origin(e, res, plan_path);
 	json_t *sweep = qx_sweep_json(p);
 	if (sweep)
 		json_object_set_new(e, "sweep", sweep);

@@ -628,23 +628,8 @@ void qx_suite_free(struct qx_suite *suite)
 	free(suite->model);
 	free_source(&suite->dataset.src);
 	free_source(&suite->calibration.src);
-	for (int i = 0; i < suite->n_plugins; i++) {
-		struct qx_suite_plugin *p = &suite->plugins[i];
-		free(p->label);
-		free(p->sweep_base);
-		for (int j = 0; j < p->n_sweep; j++) {
-			free(p->sweep[j].key);
-			free(p->sweep[j].value);
-		}
-		free(p->sweep);
-		free(p->name);
-		free(p->path);
-		for (int j = 0; j < p->n_options; j++) {
-			free(p->options[j].key);
-			free(p->options[j].value);
-		}
-		free(p->options);
-	}
+	for (int i = 0; i < suite->n_plugins; i++)
+		qx_suite_plugin_free(&suite->plugins[i]);
 	free(suite->plugins);
 	free(suite->results_dir);
 	memset(suite, 0, sizeof *suite);

@@ -21,4 +21,7 @@ int qx_suite_get_path(struct qx_yaml *y, const struct qx_suite *s, yaml_node_t *
 /* plugins: (or the four shipped plugins when absent) into s->plugins. */
 int qx_suite_parse_plugins(struct qx_yaml *y, struct qx_suite *s, yaml_node_t *root);
 
+/* Frees what one plugin entry owns and zeroes it (a template or an expanded configuration). */
+void qx_suite_plugin_free(struct qx_suite_plugin *p);
+
 #endif

@@ -328,7 +328,7 @@ static int parse_plugin(struct qx_yaml *y, const struct qx_suite *s, yaml_node_t
 	return rc;
 }
 
-static void free_plugin(struct qx_suite_plugin *p)
+void qx_suite_plugin_free(struct qx_suite_plugin *p)
 {
 	free(p->label);
 	free(p->sweep_base);
@@ -537,7 +537,7 @@ static int parse_entries(struct qx_yaml *y, struct qx_suite *s, yaml_node_t *roo
 		rc = parse_plugin(y, s, item, i, &t, w, &n_w);
 		if (!rc)
 			rc = expand(y, s, item, i, &t, w, n_w);
-		free_plugin(&t);
+		qx_suite_plugin_free(&t);
 	}
 	free(w);
 	return rc;

@@ -28,6 +28,8 @@
 
 #include "qx/qparams.h"
 
+#include "torch_f32.h"
+
 struct qxp_calib_hist {
 	int32_t base_bins;              /* the bins option: the histogram keeps base..2 x base bins */
 	int32_t n;                      /* current bin count (even) */
@@ -87,13 +89,9 @@ static inline int qxp_calib_hist_observe(struct qxp_calib_hist *h, const float *
 {
 	if (n <= 0)
 		return 0;
-	float lo = INFINITY, hi = -INFINITY;
-	for (int64_t i = 0; i < n; i++) {
-		if (!isfinite(x[i]))
-			return -1;
-		lo = x[i] < lo ? x[i] : lo;
-		hi = x[i] > hi ? x[i] : hi;
-	}
+	float lo, hi;
+	if (qxp_finite_minmax(x, n, &lo, &hi))
+		return -1;
 	double t = fmax(fabs((double)lo), fabs((double)hi));
 	h->min_val = lo < h->min_val ? lo : h->min_val;
 	h->max_val = hi > h->max_val ? hi : h->max_val;

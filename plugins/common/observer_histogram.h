@@ -109,15 +109,9 @@ static inline int qxp_hist_observe(struct qxp_hist_observer *o, const float *x, 
 {
 	if (n <= 0)
 		return 0;
-	float lo = INFINITY, hi = -INFINITY;
-	for (int64_t i = 0; i < n; i++) {
-		if (!isfinite(x[i]))
-			return -1;
-		if (x[i] < lo)
-			lo = x[i];
-		if (x[i] > hi)
-			hi = x[i];
-	}
+	float lo, hi;
+	if (qxp_finite_minmax(x, n, &lo, &hi))
+		return -1;
 	int uninitialized = o->min_val == INFINITY && o->max_val == -INFINITY;
 	if (uninitialized || o->min_val == o->max_val) {
 		o->min_val = lo;

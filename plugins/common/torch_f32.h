@@ -15,6 +15,22 @@
 /* Floats per Vectorized<float> in torch's AVX2 kernels. */
 #define QXP_TORCH_VEC 8
 
+/* The smallest and largest of n > 0 floats (torch.aminmax); -1 when one is NaN or infinite,
+ * where torch's observers raise and no histogram could hold the range. */
+static inline int qxp_finite_minmax(const float *x, int64_t n, float *lo, float *hi)
+{
+	float a = INFINITY, b = -INFINITY;
+	for (int64_t i = 0; i < n; i++) {
+		if (!isfinite(x[i]))
+			return -1;
+		a = x[i] < a ? x[i] : a;
+		b = x[i] > b ? x[i] : b;
+	}
+	*lo = a;
+	*hi = b;
+	return 0;
+}
+
 /* c10's CeilLog2: 1 for x <= 2, else ceil(log2(x)). */
 static inline int64_t qxp_ceil_log2(int64_t x)
 {
