@@ -8,7 +8,8 @@
  * (common/ptq_static.h). Weights: PerChannelMinMaxObserver qint8 per_channel_symmetric along
  * the node's output-channel axis.
  *
- * Options (docs/plugins.md): bins, upsample_rate, histc_bounds: truncated | exact, symmetric,
+ * Options (docs/plugins.md): bins, upsample_rate, histc_bounds: truncated | exact,
+ * weights: per_tensor | per_channel, symmetric,
  * reduce_range, flatten: float | int8. */
 #include "qx/options.h"
 #include "qx/plugin.h"
@@ -26,8 +27,8 @@
 static int histogram_create(const struct qx_host *host, const struct qx_graph_view *view,
                             const struct qx_option *options, int32_t n_options, void **state)
 {
-	static const char *const known[] = { "bins", "upsample_rate", "histc_bounds", "symmetric",
-	                                     "reduce_range", "flatten", NULL };
+	static const char *const known[] = { "bins", "upsample_rate", "histc_bounds", "weights",
+	                                     "symmetric", "reduce_range", "flatten", NULL };
 	static const char *const bounds[] = { "truncated", "exact", NULL };
 	struct qxp_ptq_config cfg = { .act_observer = QXP_ACT_HISTOGRAM, .per_channel_weights = 1 };
 	int64_t bins = 2048, upsample_rate = 128;

@@ -10,7 +10,7 @@
  *
  * Options (docs/plugins.md): qparams: global_minmax | moving_average | histogram | percentile |
  * entropy | mse (the activation calculator), averaging_constant, bins, percentile,
- * symmetric, reduce_range, flatten: float | int8. */
+ * weights: per_tensor | per_channel, symmetric, reduce_range, flatten: float | int8. */
 #include "qx/plugin.h"
 
 #include "common/ptq_static.h"

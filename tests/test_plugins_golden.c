@@ -844,6 +844,30 @@ static void check_chain(void)
 		}
 	}
 
+	/* weights: overrides the plugin's own granularity (a sweep can set them side by side):
+	 * static-per-tensor with per_channel weights has static-per-channel's weight entries */
+	for (int p = PER_TENSOR; p <= PER_CHANNEL; p++) {
+		struct qx_option wo = { "weights", p == PER_TENSOR ? "per_channel" : "per_tensor" };
+		struct run rw, ro;
+		int rc_w = run_start(&rw, p, &c.b.view, &wo, 1, &feed);
+		const struct qx_plan_tensor *ew = rc_w ? NULL : plan_entry(&rw, c.w3);
+		int want = p == PER_TENSOR ? 3 : 1;
+		int same = 0;
+		int rc_o = run_start(&ro, p == PER_TENSOR ? PER_CHANNEL : PER_TENSOR, &c.b.view, NULL, 0,
+		                     &feed);
+		const struct qx_plan_tensor *eo = rc_o ? NULL : plan_entry(&ro, c.w3);
+		if (ew && eo && ew->n_channels == want && eo->n_channels == want) {
+			same = 1;
+			for (int ch = 0; ch < want; ch++)
+				same = same && ew->scales[ch] == eo->scales[ch];
+		}
+		ok(same, "%s weights=%s: fc's weight has %d scale%s, bit-identical to %s's",
+		   plugin_names[p], wo.value, want, want == 1 ? "" : "s",
+		   plugin_names[p == PER_TENSOR ? PER_CHANNEL : PER_TENSOR]);
+		run_end(&rw);
+		run_end(&ro);
+	}
+
 	/* a shared observer is called on each of its tensors in turn, as FX's is */
 	struct qx_option ma[2] = { { "qparams", "moving_average" }, { "averaging_constant", "0.25" } };
 	struct run r;
@@ -1229,6 +1253,11 @@ static const struct option_case option_cases[] = {
 	{ PER_TENSOR, "symmetric", "true", "reduce_range", "false", 1 },
 	{ PER_TENSOR, "symmetric", "1", NULL, NULL, 0 },
 	{ PER_TENSOR, "flatten", "int8", NULL, NULL, 1 },
+	{ PER_TENSOR, "weights", "per_channel", NULL, NULL, 1 },
+	{ PER_CHANNEL, "weights", "per_tensor", NULL, NULL, 1 },
+	{ HISTOGRAM, "weights", "per_tensor", NULL, NULL, 1 },
+	{ PER_TENSOR, "weights", "per_group", NULL, NULL, 0 },
+	{ DYNAMIC, "weights", "per_channel", NULL, NULL, 0 },
 	{ PER_TENSOR, "flatten", "uint8", NULL, NULL, 0 },
 	{ PER_TENSOR, "bins", "2048", NULL, NULL, 0 },
 	{ PER_CHANNEL, "reduce_range", "False", NULL, NULL, 1 },

@@ -585,13 +585,19 @@ static inline int qxp_ptq_convert(void *p, struct qx_plan *plan)
 	return QX_STATUS_OK;
 }
 
-/* The options every static plugin takes: symmetric, reduce_range, flatten. */
+/* The options every static plugin takes: weights, symmetric, reduce_range, flatten. */
 static inline int qxp_parse_common_options(const struct qx_host *host,
                                            const struct qx_option *options, int32_t n_options,
                                            struct qxp_ptq_config *cfg)
 {
 	static const char *const flatten_modes[] = { "float", "int8", NULL };
-	int rc = qx_option_bool(host, options, n_options, "symmetric", 0, &cfg->symmetric);
+	/* weight granularity, so that a sweep can put per-tensor beside per-channel; the default is
+	 * the plugin's own (cfg->per_channel_weights on entry) */
+	static const char *const granularity[] = { "per_tensor", "per_channel", NULL };
+	int rc = qx_option_choice(host, options, n_options, "weights", granularity,
+	                          cfg->per_channel_weights, &cfg->per_channel_weights);
+	if (!rc)
+		rc = qx_option_bool(host, options, n_options, "symmetric", 0, &cfg->symmetric);
 	if (!rc)
 		rc = qx_option_bool(host, options, n_options, "reduce_range", 1, &cfg->reduce_range);
 	if (!rc)
@@ -618,7 +624,8 @@ static inline int qxp_parse_minmax_options(const struct qx_host *host,
                                            struct qxp_ptq_config *cfg)
 {
 	static const char *const known[] = { "qparams", "averaging_constant", "bins", "percentile",
-	                                     "symmetric", "reduce_range", "flatten", NULL };
+	                                     "weights", "symmetric", "reduce_range", "flatten",
+	                                     NULL };
 	static const char *const observers[] = { "global_minmax", "moving_average", "histogram",
 	                                         "percentile", "entropy", "mse", NULL };
 	double c = 0.01, p = 99.99;
