@@ -9,8 +9,8 @@
 # - export: each static plan becomes an ONNX file; the dynamic plan, a run without --plugin,
 #   an unknown --plugin and a plan for another model exit 2 with one line;
 # - ORT (onnxruntime-node 1.30.0 from npm, installed by tools/install-deps --ort into
-#   build/ort; skipped with the reason when it cannot be installed): each exported static plan
-#   run by ORT on the first 1000 test images (200 under the sanitizer build) gives logits
+#   build/ort, or $QX_ORT_DIR; skipped with the reason when it cannot be installed): each
+#   exported static plan run by ORT on the first 1000 test images (200 under the sanitizer build) gives logits
 #   bit-identical to qx-bench's int8 executor's (scalar kernels) on every image, and so the
 #   same top-1 on every image.
 set -u
@@ -124,13 +124,14 @@ ok $(test $? = 2 && test "$(wc -l <"$tmp/err")" = 1 && grep -q 'plan.json' "$tmp
 show "$tmp/err"
 
 # ---- ONNX Runtime ----
-ort=$root/build/ort/node_modules
+ort_dir=${QX_ORT_DIR:-$root/build/ort}
+ort=$ort_dir/node_modules
 skip=""
 if ! command -v node >/dev/null 2>&1; then
 	skip="node (Node.js) not installed"
 elif [ ! -r "$ort/onnxruntime-node/package.json" ]; then
 	"$root/tools/install-deps" --ort >"$tmp/ort-install" 2>&1 ||
-		skip="onnxruntime-node not installed and tools/install-deps --ort failed (npm registry unreachable?): $(tail -1 "$tmp/ort-install")"
+		skip="onnxruntime-node not installed and tools/install-deps --ort failed (npm registry unreachable?): $(grep -m1 -E 'npm (error|ERR)' "$tmp/ort-install")"
 fi
 for p in $statics; do
 	if [ -n "$skip" ]; then
