@@ -17,7 +17,7 @@ static const char usage[] =
 	"       qx-bench explain RUN [--plugin LABEL] [--top N] [--by loss|own] [--json]\n"
 	"       qx-bench plugin-check PLUGIN.so\n"
 	"       qx-bench graph MODEL.onnx [--json]\n"
-	"       qx-bench export RUN [--plugin LABEL] -o OUT.onnx\n"
+	"       qx-bench export RUN [--plugin LABEL] -o OUT.onnx [--dump N DIR]\n"
 	"\n"
 	"Quantizes the suite's fp32 ONNX model with each quantization plugin it names and reports,\n"
 	"per plugin and kernel set, top-1 accuracy, its drop against fp32, model size and latency.\n"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # qx-bench graph and qx-bench export, with ONNX Runtime as an independent oracle for the int8
 # executor (docs/export.md). One run of the reference model with the default suite's plugins
-# (dynamic, static-per-tensor, static-per-channel, histogram; fewer calibration images), then:
+# (dynamic, static-per-tensor, static-per-channel, histogram) and its 256 calibration images
+# (128 under the sanitizer build), then:
 # - graph: every node and tensor name of every plan.json is in `qx-bench graph --json`, with
 #   the op plan.json says, and every node's plan mode is one graph says it allows; the text
 #   table names /conv1/Conv and conv1.weight_bnfold; graph on a file that is not ONNX and on
@@ -10,16 +11,16 @@
 #   an unknown --plugin and a plan for another model exit 2 with one line;
 # - ORT (onnxruntime-node 1.30.0 from npm, installed by tools/install-deps --ort into
 #   build/ort, or $QX_ORT_DIR; skipped with the reason when it cannot be installed): each
-#   exported static plan run by ORT on the first 1000 test images (200 under the sanitizer build) gives logits
-#   bit-identical to qx-bench's int8 executor's (scalar kernels) on every image, and so the
-#   same top-1 on every image.
+#   exported static plan run by ORT on the first 1000 test images (200 under the sanitizer
+#   build) gives logits bit-identical to qx-bench's int8 executor's (scalar kernels) on every
+#   image, and so the same top-1 on every image.
 set -u
 . "$(dirname "$0")/support/tap.sh"
 run_test_setup
 tmp=$(mktemp -d /tmp/qx-ort-export-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-images=1000 calib=512
+images=1000 calib=256
 [ "${QX_SANITIZED:-0}" = 1 ] && images=200 calib=128
 {
 	fashion_suite_head ort-export $calib
