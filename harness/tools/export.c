@@ -538,7 +538,10 @@ static int export_graph(struct exporter *x, const char *out_path, struct qx_erro
 		            nd->op != QX_OP_RELU && nd->op != QX_OP_CLIP;
 		const char *pre = clamp ? fmt(b, "%s_preact", oname) : fname;
 		Onnx__NodeProto *on;
-		if (nd->op == QX_OP_RELU || nd->op == QX_OP_CLIP) {
+		int computed_bounds = 0; /* Clip bounds that are not constants stay inputs */
+		for (int j = 1; nd->op == QX_OP_CLIP && j < n_in; j++)
+			computed_bounds |= nd->in[j] >= 0;
+		if (nd->op == QX_OP_CLIP && !computed_bounds) {
 			const char *lo = isfinite(nd->act_min)
 			               ? scalar_f(b, fmt(b, "%s_min", nd->name), nd->act_min) : "";
 			const char *hi = isfinite(nd->act_max)
