@@ -413,6 +413,18 @@ static int emit_attrs(struct exporter *x, const struct qx_node *nd, Onnx__NodePr
 		if (nd->attr.allowzero)
 			break;
 		return 0;
+	case QX_OP_HARDSIGMOID:
+		attr_f(b, on, "alpha", nd->attr.act.alpha);
+		attr_f(b, on, "beta", nd->attr.act.beta);
+		return 0;
+	case QX_OP_LEAKYRELU:
+		attr_f(b, on, "alpha", nd->attr.act.alpha);
+		return 0;
+	case QX_OP_BATCHNORM:
+		attr_f(b, on, "epsilon", nd->attr.epsilon);
+		return 0;
+	case QX_OP_HARDSWISH: /* opset 14: only in models that declare it */
+	case QX_OP_PRELU:
 	case QX_OP_MATMUL: case QX_OP_RELU: case QX_OP_CLIP: case QX_OP_GLOBALAVGPOOL:
 	case QX_OP_GLOBALMAXPOOL: case QX_OP_ADD: case QX_OP_MUL: case QX_OP_SUB: case QX_OP_DIV:
 	case QX_OP_IDENTITY: case QX_OP_SIGMOID: case QX_OP_TANH: case QX_OP_SQRT: case QX_OP_ERF:
@@ -423,7 +435,8 @@ static int emit_attrs(struct exporter *x, const struct qx_node *nd, Onnx__NodePr
 	return qx_fail(err, QX_EUNSUPPORTED, "%s: node '%s' (%s) is not exported (expected Conv, "
 	               "Gemm, MatMul, Relu, Clip, MaxPool, AveragePool, GlobalAveragePool, "
 	               "GlobalMaxPool, Flatten, Reshape, Concat, Softmax, Add, Mul, Sub, Div, "
-	               "Identity, Sigmoid, Tanh, Sqrt, Erf; docs/export.md)", x->g->path,
+	               "Identity, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, PRelu, Tanh, Sqrt, "
+	               "Erf, BatchNormalization; docs/export.md)", x->g->path,
 	               nd->name, qx_op_name(nd->op));
 }
 
