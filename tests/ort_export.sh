@@ -108,8 +108,8 @@ show "$tmp/err"
 # Per-channel and per-tensor plans differ, and the reduce_range Clip is there (the names the
 # exporter gives, docs/export.md).
 ok $(! cmp -s "$tmp/static-per-tensor.onnx" "$tmp/static-per-channel.onnx" &&
-     grep -q 'conv1.weight_bnfold_quantized' "$tmp/static-per-channel.onnx" &&
-     grep -q '/relu1/Relu_output_0_range_Clip' "$tmp/static-per-channel.onnx"; echo $?) \
+     grep -qs 'conv1.weight_bnfold_quantized' "$tmp/static-per-channel.onnx" &&
+     grep -qs '/relu1/Relu_output_0_range_Clip' "$tmp/static-per-channel.onnx"; echo $?) \
 	"the exported models hold int8 weights and the 0..127 range Clip"
 for args in "--plugin dynamic" "" "--plugin nosuch"; do
 	# shellcheck disable=SC2086

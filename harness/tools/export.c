@@ -203,7 +203,8 @@ static void init(struct ob *b, const char *name, int32_t dtype, int ndim, const 
 	if (!t || !d || !copy)
 		return;
 	onnx__tensor_proto__init(t);
-	memcpy(d, dims, sizeof *d * (size_t)ndim);
+	if (ndim > 0) /* a scalar has no dims (NULL) */
+		memcpy(d, dims, sizeof *d * (size_t)ndim);
 	memcpy(copy, data, n * elem_size);
 	t->n_dims = (size_t)ndim;
 	t->dims = d;
