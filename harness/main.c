@@ -16,6 +16,8 @@ static const char usage[] =
 	"       qx-bench report [-o OUT.html] RESULTS.json|RUN-FOLDER\n"
 	"       qx-bench explain RUN [--plugin LABEL] [--top N] [--by loss|own] [--json]\n"
 	"       qx-bench plugin-check PLUGIN.so\n"
+	"       qx-bench graph MODEL.onnx [--json]\n"
+	"       qx-bench export RUN [--plugin LABEL] -o OUT.onnx [--dump N DIR]\n"
 	"\n"
 	"Quantizes the suite's fp32 ONNX model with each quantization plugin it names and reports,\n"
 	"per plugin and kernel set, top-1 accuracy, its drop against fp32, model size and latency.\n"
@@ -57,6 +59,10 @@ static const char usage[] =
 	"  explain RUN              per-layer error of each plugin, worst tensors first, and why\n"
 	"                           (qx-bench explain --help)\n"
 	"  plugin-check PLUGIN.so   conformance run of a plugin for plugin authors (TAP on stdout)\n"
+	"  graph MODEL.onnx         the nodes and tensors as plugins see them (names, shapes,\n"
+	"                           modes) (qx-bench graph --help)\n"
+	"  export RUN               a run's plan as an ONNX QDQ model that ONNX Runtime runs\n"
+	"                           (qx-bench export --help; docs/export.md)\n"
 	"\n"
 	"environment:\n"
 	"  QX_PLUGIN_PATH       colon-separated folders searched for plugins named in suites\n"
@@ -88,6 +94,8 @@ int qx_compare_main(int argc, char **argv);
 int qx_history_main(int argc, char **argv);
 int qx_report_main(int argc, char **argv);
 int qx_explain_main(int argc, char **argv);
+int qx_graph_main(int argc, char **argv);
+int qx_export_main(int argc, char **argv);
 
 /* Parses "1,2,4" into out (at most max values, each 1..limit). */
 static int parse_int_list(const char *s, int *out, int max, int limit)
@@ -154,6 +162,10 @@ int main(int argc, char **argv)
 		return qx_report_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "explain") == 0)
 		return qx_explain_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "graph") == 0)
+		return qx_graph_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "export") == 0)
+		return qx_export_main(argc - 1, argv + 1);
 
 	static const struct option longopts[] = {
 		{ "limit", required_argument, NULL, 'l' },
