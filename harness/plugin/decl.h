@@ -29,4 +29,20 @@ int qx_option_decls_used(const struct qx_option_decl *decls, int32_t n,
                          const struct qx_suite_option *opts, int n_opts, char *buf,
                          size_t size);
 
+/* A harness-owned copy of one declaration (read from a plugin by qx_plugin_read_decls). */
+struct qx_decl_info {
+	char *key, *default_value, *help;       /* default_value may be NULL */
+	int type;                               /* enum qx_option_type */
+	unsigned flags;
+	double min, max;
+	char **choices;                         /* NULL-terminated, CHOICE only */
+};
+
+/* Loads the plugin at path in a child (a crash or hang there is an error, not the caller's)
+ * and copies its declarations: *n 0 when it declares none. Returns 0, or QX_EPLUGIN with the
+ * load failure in err (QX_ENOMEM, QX_EIO). Free with qx_decl_info_free. */
+int qx_plugin_read_decls(const char *path, double timeout_s, struct qx_decl_info **out, int *n,
+                         struct qx_error *err);
+void qx_decl_info_free(struct qx_decl_info *d, int n);
+
 #endif
