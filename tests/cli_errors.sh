@@ -126,6 +126,9 @@ before_work declared-not-a-number
 sed 's/averaging_constant: lots/averaging_const: 0.5/' "$tmp/lots.yaml" >"$tmp/const.yaml"
 run_case declared-unknown-key 2 "const.yaml:15:7: plugin 'static-per-tensor' (.*static-per-tensor.so): unknown option 'averaging_const' (did you mean 'averaging_constant'? the plugin declares: qparams, averaging_constant, bins, percentile, weights, symmetric, reduce_range, flatten)" "$tmp/const.yaml"
 before_work declared-unknown-key
+sed 's/averaging_constant: lots/averaging_constant: [0.5, lots]/' "$tmp/lots.yaml" >"$tmp/sweep-lots.yaml"
+run_case declared-sweep-element 2 "sweep-lots.yaml:15:33: plugin 'static-per-tensor\[averaging_constant=lots\]' (.*): option 'averaging_constant': 'lots' is not a number" "$tmp/sweep-lots.yaml"
+before_work declared-sweep-element
 sed 's/qparams: moving_average/qparams: entropy/; s/averaging_constant: lots/bins: 1023/' "$tmp/lots.yaml" >"$tmp/odd.yaml"
 run_case plugin-own-rule 2 "odd.yaml:15:13: plugin 'static-per-tensor' (.*static-per-tensor.so): create failed: option 'bins': '1023' is odd" "$tmp/odd.yaml"
 before_work plugin-own-rule
