@@ -256,6 +256,7 @@ static int check_declared(struct checker *c, const char *path)
 		return 0;
 	}
 	if (n == 0) {
+		qx_decl_info_free(d, n);
 		note("declares no options: it parses its own (ABI 1.2 plugins can declare them: "
 		     "docs/plugin-authoring.md, \"Declared options\")");
 		return 0;
