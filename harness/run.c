@@ -501,6 +501,24 @@ static void set_origin(json_t *e, const struct qx_plugin_result *res, const char
 	                                            "name", res->name, "version", res->version,
 	                                            "license", res->license, "description",
 	                                            res->description));
+	if (res->options_declared) {
+		/* typed as declared: booleans and numbers as JSON's, choices and strings as text */
+		json_t *used = json_object();
+		for (int i = 0; i < res->n_options_used; i++) {
+			const struct qx_option_used *u = &res->options_used[i];
+			json_t *v = NULL;
+			if (u->type == QX_OPTION_BOOL)
+				v = json_boolean(u->value[0] == 't' || u->value[0] == 'T');
+			else if (u->type == QX_OPTION_INT)
+				v = json_integer(strtoll(u->value, NULL, 10));
+			else if (u->type == QX_OPTION_NUMBER)
+				v = json_real(strtod(u->value, NULL));
+			else
+				v = json_string(u->value);
+			json_object_set_new(used, u->key, v);
+		}
+		json_object_set_new(e, "options_used", used);
+	}
 	json_object_set_new(e, "plan", json_string(plan_path));
 	json_object_set_new(e, "calibration", json_pack("{s:f, s:I, s:i}", "seconds",
 	                                                res->calibrate_s, "images",
@@ -609,6 +627,21 @@ static int fallback_result(const struct qx_plugin_result *from, struct qx_quant_
 	out->version = dup_text(from->version);
 	out->license = dup_text(from->license);
 	out->description = dup_text(from->description);
+	out->options_used = NULL;
+	out->n_options_used = 0;
+	if (from->n_options_used) {
+		out->options_used = calloc((size_t)from->n_options_used, sizeof *out->options_used);
+		if (!out->options_used)
+			return qx_fail_nomem(err, "preparing the fallback row");
+		for (int i = 0; i < from->n_options_used; i++) {
+			struct qx_option_used *u = &out->options_used[out->n_options_used++];
+			u->type = from->options_used[i].type;
+			u->key = strdup(from->options_used[i].key);
+			u->value = strdup(from->options_used[i].value);
+			if (!u->key || !u->value)
+				return qx_fail_nomem(err, "preparing the fallback row");
+		}
+	}
 	if (!out->label || (from->path && !out->path) || (from->name && !out->name) ||
 	    (from->version && !out->version) || (from->license && !out->license) ||
 	    (from->description && !out->description))

@@ -110,8 +110,9 @@ int qx_run_check_plugin_options(const struct qx_suite *s, const struct qx_run_op
 		struct qx_error perr = { 0 };
 		int rc = qx_plugin_run(p, g, &only, &res, &perr);
 		int refused = rc && res.fault == QX_PLUGIN_RETURNED_ERROR && !strcmp(res.stage, "create");
-		struct qx_suite_pos at = res.bad_option >= 0 ? p->options[res.bad_option].value_pos
-		                                             : p->options_pos;
+		struct qx_suite_pos at = res.bad_option < 0 ? p->options_pos
+		                       : res.bad_option_key ? p->options[res.bad_option].key_pos
+		                                            : p->options[res.bad_option].value_pos;
 		qx_plugin_result_free(&res);
 		if (rc == QX_ENOMEM || rc == QX_EINTERRUPTED) {
 			*err = perr;

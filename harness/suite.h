@@ -61,7 +61,8 @@ struct qx_suite_calibration {
 	int64_t span_first, span_count;
 };
 
-/* One option of a plugin, as written: the plugin parses and validates the value itself. */
+/* One option of a plugin, as written: checked against the plugin's declarations when it
+ * declares its options (ABI 1.2, plugin/decl.h), else parsed and validated by the plugin. */
 struct qx_suite_option {
 	char *key;                      /* owned */
 	char *value;                    /* the scalar's text, owned (e.g. "2048", "99.99", "minmax") */

@@ -40,6 +40,11 @@ static void dynamic_destroy(void *p)
 	free(s);
 }
 
+static const struct qx_option_decl dynamic_options[] = {
+	{ .key = "reduce_range", .type = QX_OPTION_BOOL, .default_value = "true",
+	  .help = "run-time activation range 0..127 (fbgemm's 7 bits) instead of 0..255" },
+};
+
 static int dynamic_create(const struct qx_host *host, const struct qx_graph_view *view,
                           const struct qx_option *options, int32_t n_options, void **state)
 {
@@ -47,7 +52,8 @@ static int dynamic_create(const struct qx_host *host, const struct qx_graph_view
 	int reduce_range;
 	int rc = qx_options_check_keys(host, options, n_options, known);
 	if (!rc)
-		rc = qx_option_bool(host, options, n_options, "reduce_range", 1, &reduce_range);
+		rc = qx_option_declared_bool(host, dynamic_options, 1, options, n_options,
+		                             "reduce_range", &reduce_range);
 	if (rc)
 		return rc;
 	struct dynamic_state *s = calloc(1, sizeof *s);
@@ -153,6 +159,8 @@ static const struct qx_plugin dynamic_plugin = {
 	.calibrate = dynamic_calibrate,
 	.convert = dynamic_convert,
 	.destroy = dynamic_destroy,
+	.option_decls = dynamic_options,
+	.n_option_decls = 1,
 };
 
 QX_PLUGIN_ENTRY

@@ -24,21 +24,36 @@
 /* Each batch that widens the range walks bins * upsample_rate fine cells. */
 #define HISTOGRAM_MAX_FINE_CELLS (1 << 24)
 
+static const char *const histogram_bounds[] = { "truncated", "exact", NULL };
+static const struct qx_option_decl histogram_options[] = {
+	{ .key = "bins", .type = QX_OPTION_INT, .min = HISTOGRAM_MIN_BINS,
+	  .max = HISTOGRAM_MAX_BINS, .default_value = "2048",
+	  .help = "HistogramObserver bins (bins x upsample_rate <= 2^24)" },
+	{ .key = "upsample_rate", .type = QX_OPTION_INT, .min = 1, .max = HISTOGRAM_MAX_UPSAMPLE,
+	  .default_value = "128", .help = "fine cells per bin when the range widens" },
+	{ .key = "histc_bounds", .type = QX_OPTION_CHOICE, .choices = histogram_bounds,
+	  .default_value = "truncated", .help = "torch.histc's float32 bounds (truncated, as "
+	  "torch) or exact float64 ones" },
+	QXP_COMMON_DECLS("per_channel"),
+};
+#define N_OPTIONS ((int32_t)(sizeof histogram_options / sizeof histogram_options[0]))
+
 static int histogram_create(const struct qx_host *host, const struct qx_graph_view *view,
                             const struct qx_option *options, int32_t n_options, void **state)
 {
-	static const char *const known[] = { "bins", "upsample_rate", "histc_bounds", "weights",
-	                                     "symmetric", "reduce_range", "flatten", NULL };
-	static const char *const bounds[] = { "truncated", "exact", NULL };
+	const char *known[N_OPTIONS + 1];
+	for (int32_t i = 0; i < N_OPTIONS; i++)
+		known[i] = histogram_options[i].key;
+	known[N_OPTIONS] = NULL;
+	const struct qx_option_decl *d = histogram_options;
 	struct qxp_ptq_config cfg = { .act_observer = QXP_ACT_HISTOGRAM, .per_channel_weights = 1 };
 	int64_t bins = 2048, upsample_rate = 128;
 	int rc = qx_options_check_keys(host, options, n_options, known);
 	if (!rc)
-		rc = qx_option_int(host, options, n_options, "bins", 2048, HISTOGRAM_MIN_BINS,
-		                   HISTOGRAM_MAX_BINS, &bins);
+		rc = qx_option_declared_int(host, d, N_OPTIONS, options, n_options, "bins", &bins);
 	if (!rc)
-		rc = qx_option_int(host, options, n_options, "upsample_rate", 128, 1,
-		                   HISTOGRAM_MAX_UPSAMPLE, &upsample_rate);
+		rc = qx_option_declared_int(host, d, N_OPTIONS, options, n_options, "upsample_rate",
+		                            &upsample_rate);
 	if (!rc && bins * upsample_rate > HISTOGRAM_MAX_FINE_CELLS) {
 		host->error(host, "option 'upsample_rate': '%lld' with %lld bins makes %lld fine cells "
 		            "(expected bins x upsample_rate <= %d)", (long long)upsample_rate,
@@ -46,10 +61,10 @@ static int histogram_create(const struct qx_host *host, const struct qx_graph_vi
 		rc = QX_STATUS_BAD_OPTION;
 	}
 	if (!rc)
-		rc = qx_option_choice(host, options, n_options, "histc_bounds", bounds, 0,
-		                      &cfg.exact_bounds);
+		rc = qx_option_declared_choice(host, d, N_OPTIONS, options, n_options, "histc_bounds",
+		                               &cfg.exact_bounds);
 	if (!rc)
-		rc = qxp_parse_common_options(host, options, n_options, &cfg);
+		rc = qxp_parse_common_options(host, d, N_OPTIONS, options, n_options, &cfg);
 	if (rc)
 		return rc;
 	cfg.bins = (int32_t)bins;
@@ -71,6 +86,8 @@ static const struct qx_plugin histogram_plugin = {
 	.calibrate = qxp_ptq_calibrate,
 	.convert = qxp_ptq_convert,
 	.destroy = qxp_ptq_destroy,
+	.option_decls = histogram_options,
+	.n_option_decls = N_OPTIONS,
 };
 
 QX_PLUGIN_ENTRY

@@ -15,11 +15,15 @@
 
 #include "common/ptq_static.h"
 
+static const struct qx_option_decl per_channel_options[] = { QXP_MINMAX_DECLS("per_channel") };
+#define N_OPTIONS ((int32_t)(sizeof per_channel_options / sizeof per_channel_options[0]))
+
 static int per_channel_create(const struct qx_host *host, const struct qx_graph_view *view,
                              const struct qx_option *options, int32_t n_options, void **state)
 {
 	struct qxp_ptq_config cfg = { .act_observer = QXP_ACT_MINMAX, .per_channel_weights = 1 };
-	int rc = qxp_parse_minmax_options(host, options, n_options, &cfg);
+	int rc = qxp_parse_minmax_options(host, per_channel_options, N_OPTIONS, options,
+	                                  n_options, &cfg);
 	return rc ? rc : qxp_ptq_create(host, view, &cfg, state);
 }
 
@@ -37,6 +41,8 @@ static const struct qx_plugin per_channel_plugin = {
 	.calibrate = qxp_ptq_calibrate,
 	.convert = qxp_ptq_convert,
 	.destroy = qxp_ptq_destroy,
+	.option_decls = per_channel_options,
+	.n_option_decls = N_OPTIONS,
 };
 
 QX_PLUGIN_ENTRY

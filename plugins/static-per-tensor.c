@@ -13,11 +13,15 @@
 
 #include "common/ptq_static.h"
 
+static const struct qx_option_decl per_tensor_options[] = { QXP_MINMAX_DECLS("per_tensor") };
+#define N_OPTIONS ((int32_t)(sizeof per_tensor_options / sizeof per_tensor_options[0]))
+
 static int per_tensor_create(const struct qx_host *host, const struct qx_graph_view *view,
                              const struct qx_option *options, int32_t n_options, void **state)
 {
 	struct qxp_ptq_config cfg = { .act_observer = QXP_ACT_MINMAX, .per_channel_weights = 0 };
-	int rc = qxp_parse_minmax_options(host, options, n_options, &cfg);
+	int rc = qxp_parse_minmax_options(host, per_tensor_options, N_OPTIONS, options,
+	                                  n_options, &cfg);
 	return rc ? rc : qxp_ptq_create(host, view, &cfg, state);
 }
 
@@ -35,6 +39,8 @@ static const struct qx_plugin per_tensor_plugin = {
 	.calibrate = qxp_ptq_calibrate,
 	.convert = qxp_ptq_convert,
 	.destroy = qxp_ptq_destroy,
+	.option_decls = per_tensor_options,
+	.n_option_decls = N_OPTIONS,
 };
 
 QX_PLUGIN_ENTRY

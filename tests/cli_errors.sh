@@ -114,8 +114,24 @@ before_work misspelt-plugin
 # is the plugin's own, at the option's line.
 sed 's/  - name: static-per-tensor/  - name: histogram\n    options:\n      bins: -5/' "$tmp/good.yaml" \
 	>"$tmp/badopt.yaml"
-run_case bad-option 2 "badopt.yaml:14:13: plugin 'histogram' (.*histogram.so): create failed: option 'bins': '-5' is out of range" "$tmp/badopt.yaml"
+run_case bad-option 2 "badopt.yaml:14:13: plugin 'histogram' (.*histogram.so): option 'bins': '-5' is out of range (expected an integer from 16 to 16384)" "$tmp/badopt.yaml"
 before_work bad-option
+# Declared options (the shipped plugins declare theirs): the host checks the value's type and
+# refuses a key the plugin does not declare, at its line and column, before any work; a value
+# only the plugin's own rules refuse (bins for entropy must be even) is still its message.
+sed 's/  - name: static-per-tensor/  - name: static-per-tensor\n    options:\n      qparams: moving_average\n      averaging_constant: lots/' \
+	"$tmp/good.yaml" >"$tmp/lots.yaml"
+run_case declared-not-a-number 2 "lots.yaml:15:27: plugin 'static-per-tensor' (.*static-per-tensor.so): option 'averaging_constant': 'lots' is not a number (expected a number with 0 < value <= 1)" "$tmp/lots.yaml"
+before_work declared-not-a-number
+sed 's/averaging_constant: lots/averaging_const: 0.5/' "$tmp/lots.yaml" >"$tmp/const.yaml"
+run_case declared-unknown-key 2 "const.yaml:15:7: plugin 'static-per-tensor' (.*static-per-tensor.so): unknown option 'averaging_const' (did you mean 'averaging_constant'? the plugin declares: qparams, averaging_constant, bins, percentile, weights, symmetric, reduce_range, flatten)" "$tmp/const.yaml"
+before_work declared-unknown-key
+sed 's/averaging_constant: lots/averaging_constant: [0.5, lots]/' "$tmp/lots.yaml" >"$tmp/sweep-lots.yaml"
+run_case declared-sweep-element 2 "sweep-lots.yaml:15:33: plugin 'static-per-tensor\[averaging_constant=lots\]' (.*): option 'averaging_constant': 'lots' is not a number" "$tmp/sweep-lots.yaml"
+before_work declared-sweep-element
+sed 's/qparams: moving_average/qparams: entropy/; s/averaging_constant: lots/bins: 1023/' "$tmp/lots.yaml" >"$tmp/odd.yaml"
+run_case plugin-own-rule 2 "odd.yaml:15:13: plugin 'static-per-tensor' (.*static-per-tensor.so): create failed: option 'bins': '1023' is odd" "$tmp/odd.yaml"
+before_work plugin-own-rule
 
 # Sensitivity and fallback: a budget that is not a number of points, in the suite (at its
 # line and column) and on the command line; a fallback row --plugins names without a fallback.

@@ -14,7 +14,7 @@ unset MAKEFLAGS MFLAGS MAKELEVEL
 
 . "$(dirname "$0")/support/tap.sh"
 
-echo "1..10"
+echo "1..17"
 
 make -C "$root" --no-print-directory install PREFIX="$tmp/prefix" >"$tmp/install.log" 2>&1
 rc=$?
@@ -60,6 +60,55 @@ ok $rc "qx-bench plugin-check passes on the example (exit $rc)"
 show "$tmp/check.log"
 [ $rc -eq 0 ] || show "$tmp/check.err"
 
+# Declared options: plugin-check lists the example's and tries a bad value of each.
+grep -q "^# declares 4 options:" "$tmp/check.log" &&
+	grep -q "^ok .* - percentile: lots (not a number) is refused by the host before create()" "$tmp/check.log" &&
+	grep -q "^ok .* - weights: qx_check_no_such_choice (not one of the choices) is refused" "$tmp/check.log" &&
+	grep -q "^ok .* - percentil: 1 (an undeclared key near 'percentile') is refused" "$tmp/check.log" &&
+	grep -q "^ok .* - an undeclared option is refused by the host before create()" "$tmp/check.log"
+ok $? "plugin-check lists the example's 4 declared options and checks the host refuses a bad value of each"
+
+# --option reaches the conformance runs; a value the declaration refuses fails once, in one line.
+"$build/qx-bench" plugin-check "$tmp/build/percentile.so" --option percentile=99.9 \
+	--option weights=per-tensor >"$tmp/opt.log" 2>/dev/null
+rc=$?
+[ $rc -eq 0 ] && grep -q "^ok .* - full run with 2 options (--option)" "$tmp/opt.log" &&
+	grep -q "^# option in effect: percentile: 99.9$" "$tmp/opt.log" &&
+	grep -q "^# option in effect: weights: per-tensor$" "$tmp/opt.log" &&
+	grep -q "^# option in effect: samples: 100000$" "$tmp/opt.log" &&
+	grep -q "(6 per channel)" "$tmp/check.log" && grep -q "(0 per channel)" "$tmp/opt.log"
+ok $? "plugin-check --option: the runs use the options (per-tensor weights), the defaults fill the rest (exit $rc)"
+"$build/qx-bench" plugin-check "$tmp/build/percentile.so" --option percentile=lots >"$tmp/lots.log" 2>&1
+rc=$?
+[ $rc -eq 1 ] && [ "$(grep -c "option 'percentile': 'lots' is not a number (expected a number with 50 <= value <= 100)" "$tmp/lots.log")" -eq 1 ] &&
+	[ "$(grep -c '^not ok' "$tmp/lots.log")" -eq 1 ]
+ok $? "plugin-check --option percentile=lots: exit $rc, one failed check, the host's message once"
+show "$tmp/lots.log"
+
+# A plugin that does not load: the reason once, not once per check.
+"$build/qx-bench" plugin-check "$build/tests/plugins/newer-major.so" >"$tmp/major.log" 2>&1
+rc=$?
+[ $rc -eq 1 ] && [ "$(grep -c "built for plugin ABI 2" "$tmp/major.log")" -eq 1 ] &&
+	grep -q "the other checks need a plugin that loads: not run" "$tmp/major.log"
+ok $? "plugin-check on a plugin that does not load: exit $rc, the load failure printed once"
+
+# A plugin of the previous minor (ABI 1.1, no declarations) passes; its own option parsing is
+# what the unknown-option check sees.
+"$build/qx-bench" plugin-check "$build/tests/plugins/minor1.so" >"$tmp/minor1.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q "ABI 1.1 (this host" "$tmp/minor1.log" &&
+	grep -q "^# declares no options" "$tmp/minor1.log" &&
+	grep -q "^ok .* - an unknown option is rejected by create" "$tmp/minor1.log"
+ok $? "plugin-check passes an ABI 1.1 plugin without declared options (exit $rc)"
+
+# The name must match the file name (suites find NAME.so): a renamed copy fails that check.
+cp "$tmp/build/percentile.so" "$tmp/build/renamed.so"
+"$build/qx-bench" plugin-check "$tmp/build/renamed.so" >"$tmp/renamed.log" 2>/dev/null
+rc=$?
+[ $rc -eq 1 ] && grep -q "^not ok .* - the name 'percentile' matches the file name renamed.so" "$tmp/renamed.log" &&
+	[ "$(grep -c '^not ok' "$tmp/renamed.log")" -eq 1 ]
+ok $? "plugin-check fails a plugin whose name is not its file name (exit $rc)"
+
 # The checker must also be able to fail: a plugin that crashes in calibrate.
 # The example in a suite, next to a shipped plugin and a crashing one: its row is produced, the
 # crash is one error row (kept in results.json although it is the run's last step), and the run
@@ -103,6 +152,16 @@ grep -q "^static-per-tensor  *scalar  *[0-9.]*%" "$tmp/suite.out" &&
 	grep -q '"label": "segv"' "$tmp"/results/example-plugin/*/results.json &&
 	grep -q '"label": "static-per-tensor"' "$tmp"/results/example-plugin/*/results.json
 ok $? "the other plugins run, and results.json holds all three rows, the crash (the last step) too"
+/usr/bin/python3 - "$tmp"/results/example-plugin/*/results.json <<'PY'
+import json, sys
+rows = {r["label"]: r for r in json.load(open(sys.argv[1]))["plugins"]}
+want = {"percentile": 99.9, "samples": 100000, "weights": "per-channel", "reduce_range": False}
+got = rows["percentile"].get("options_used")
+print("# options_used:", json.dumps(got))
+sys.exit(0 if got == want and isinstance(got["samples"], int) and
+         rows["static-per-tensor"]["options_used"]["qparams"] == "global_minmax" else 1)
+PY
+ok $? "results.json: the example's options_used holds its option and the declared defaults, typed"
 
 "$build/qx-bench" plugin-check "$build/tests/plugins/segv.so" --timeout 20 >"$tmp/segv.log" 2>&1
 rc=$?

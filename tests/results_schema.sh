@@ -181,6 +181,8 @@ mutants = {
     "null plugin metadata": lambda d: [p["plugin"].__setitem__("version", None)
                                        for p in d["plugins"] if "plugin" in p],
     "a complete run without labels": lambda d: d.pop("labels"),
+    "an options_used value that is an object": lambda d: [p["options_used"].__setitem__("bins", {})
+                                                          for p in d["plugins"] if "options_used" in p],
     "a per-layer entry of an unknown kind": lambda d: [p["layers"]["tensors"][0].__setitem__("kind", "bias")
                                                        for p in d["plugins"] if "layers" in p],
 }
@@ -252,6 +254,28 @@ errors = [p for p in doc.get("plugins", []) if "error" in p]
 if [p["label"] for p in errors] != [l for l in expected_labels if l == "failing"]:
     problems.append("error rows: %s" % [(p["label"], p["error"]) for p in errors])
 report(not problems, "plugins[] in suite order, the failing plugin as an error row", problems)
+
+# Declared options: every shipped plugin that ran records the options in effect, its defaults
+# (the suite gives none), typed as declared; the failing test plugin declares none.
+defaults = {
+    "dynamic": {"reduce_range": True},
+    "static-per-tensor": {"qparams": "global_minmax", "averaging_constant": 0.01, "bins": 2048,
+                          "percentile": 99.99, "weights": "per_tensor", "symmetric": False,
+                          "reduce_range": True, "flatten": "float"},
+    "histogram": {"bins": 2048, "upsample_rate": 128, "histc_bounds": "truncated",
+                  "weights": "per_channel", "symmetric": False, "reduce_range": True,
+                  "flatten": "float"},
+}
+defaults["static-per-channel"] = dict(defaults["static-per-tensor"], weights="per_channel")
+problems = []
+for p in doc.get("plugins", []):
+    if "error" in p:
+        continue
+    want = defaults.get(p["label"])
+    got = p.get("options_used")
+    if got != want or (want and type(got.get("bins", 0)) is not int):
+        problems.append("%s: options_used %s (expected %s)" % (p["label"], got, want))
+report(not problems, "options_used: each shipped plugin's declared defaults, typed", problems)
 
 run_id = os.path.basename(rundir)
 problems = []

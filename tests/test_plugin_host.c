@@ -6,6 +6,7 @@
  * produce the same plan afterwards in the same process. */
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "plugin/plan_json.h"
 #include "plugin/tiny_model.h"
 #include "plugin/validate.h"
+#include "qx/plugin.h"
 #include "qx/qparams.h"
 #include "support/tap.h"
 
@@ -62,11 +64,11 @@ static void test_faults(void)
 		enum qx_plugin_fault kind;
 		const char *fault, *fault2;
 	} cases[] = {
-		{ "newer-major", QX_PLUGIN_LOAD_FAILED, "built for plugin ABI 2.1",
-		  "this qx-bench has ABI 1.1" },
-		{ "newer-minor", QX_PLUGIN_LOAD_FAILED, "built for plugin ABI 1.2",
-		  "expected ABI 1.x with x <= 1" },
-		{ "bad-struct-size", QX_PLUGIN_LOAD_FAILED, "struct_size 8", "for ABI 1.1" },
+		{ "newer-major", QX_PLUGIN_LOAD_FAILED, "built for plugin ABI 2.2",
+		  "this qx-bench has ABI 1.2" },
+		{ "newer-minor", QX_PLUGIN_LOAD_FAILED, "built for plugin ABI 1.3",
+		  "expected ABI 1.x with x <= 2" },
+		{ "bad-struct-size", QX_PLUGIN_LOAD_FAILED, "struct_size 8", "for ABI 1.2" },
 		{ "no-entry", QX_PLUGIN_LOAD_FAILED, "no entry point",
 		  "undefined symbol: qx_plugin_entry" },
 		{ "zero-scale", QX_PLUGIN_INVALID_PLAN, "invalid plan",
@@ -80,6 +82,9 @@ static void test_faults(void)
 		{ "hang", QX_PLUGIN_HUNG, "hung: no plan after 0.5 s",
 		  "during calibrate (batch 0 of 3)" },
 		{ "exit3", QX_PLUGIN_EXITED, "exited with status 3", "during prepare" },
+		{ "bad-decl", QX_PLUGIN_LOAD_FAILED, "option declaration 'level': its default does "
+		  "not pass its own check", "option 'level': '2' is out of range (expected an integer "
+		  "from 0 to 1)" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct qx_plugin_result res;
@@ -159,7 +164,7 @@ static void check_good_plan(const struct qx_plugin_result *res)
 	int w1 = qx_graph_find_tensor(&graph, "conv1.weight");
 	int b1 = qx_graph_find_tensor(&graph, "conv1.bias");
 	ok(res->name && !strcmp(res->name, "good") && res->version &&
-	   !strcmp(res->version, "1.0.0") && res->abi_major == 1 && res->abi_minor == 1,
+	   !strcmp(res->version, "1.0.0") && res->abi_major == 1 && res->abi_minor == 2,
 	   "good: metadata and ABI reach the parent (%s %s, ABI %u.%u)", res->name,
 	   res->version, res->abi_major, res->abi_minor);
 	ok(res->calib_images == N_IMAGES && res->calib_batches == 3,
@@ -516,6 +521,107 @@ static void test_json(void)
 	qx_plan_buf_free(&b);
 }
 
+/* The value options_used records for key, or NULL. */
+static const char *used(const struct qx_plugin_result *res, const char *key)
+{
+	for (int i = 0; i < res->n_options_used; i++)
+		if (!strcmp(res->options_used[i].key, key))
+			return res->options_used[i].value;
+	return NULL;
+}
+
+/* Declared options (ABI minor 2): the host checks keys and values before create(), records the
+ * options in effect with their defaults; a plugin of minor 1 still loads and parses its own. */
+static void test_declared(void)
+{
+	struct qx_plugin_result res, good;
+	struct qx_error err;
+	int rc = run_plugin("declared", 10, N_IMAGES, NULL, 0, &res, &err);
+	ok(rc == 0 && res.abi_minor == 2 && res.options_declared && res.n_options_used == 4 &&
+	   !strcmp(used(&res, "reduce_range"), "false") && !strcmp(used(&res, "alpha"), "0.5") &&
+	   !strcmp(used(&res, "count"), "3") && !strcmp(used(&res, "mode"), "fast") &&
+	   !used(&res, "tag") && res.options_used[1].type == QX_OPTION_NUMBER,
+	   "declared, no options: runs; options_used holds the 4 defaults, not the option without "
+	   "one (%d used)", res.n_options_used);
+	if (rc)
+		diag("%s", err.msg);
+	qx_plugin_result_free(&res);
+
+	struct qx_suite_option given[] = { { .key = "alpha", .value = "0.25" },
+	                                   { .key = "tag", .value = "x y" },
+	                                   { .key = "reduce_range", .value = "true" } };
+	rc = run_plugin("declared", 10, N_IMAGES, given, 3, &res, &err);
+	ok(rc == 0 && res.n_options_used == 5 && !strcmp(used(&res, "alpha"), "0.25") &&
+	   !strcmp(used(&res, "tag"), "x y") && !strcmp(used(&res, "reduce_range"), "true") &&
+	   !strcmp(used(&res, "count"), "3"),
+	   "declared, 3 options given: options_used holds them and the other defaults, in "
+	   "declaration order");
+	if (rc)
+		diag("%s", err.msg);
+	qx_plugin_result_free(&res);
+
+	static const struct {
+		const char *key, *value;
+		int bad_key;
+		const char *msg;
+	} bad[] = {
+		{ "alpha", "lots", 0, "option 'alpha': 'lots' is not a number (expected a number with "
+		  "0 < value <= 1)" },
+		{ "alpha", "0", 0, "option 'alpha': '0' is out of range (expected a number with 0 < "
+		  "value <= 1)" },
+		{ "count", "11", 0, "option 'count': '11' is out of range (expected an integer from 1 "
+		  "to 10)" },
+		{ "count", "2.5", 0, "option 'count': '2.5' is not an integer" },
+		{ "mode", "slow", 0, "option 'mode': 'slow' is not a known value (expected one of: "
+		  "fast, exact)" },
+		{ "reduce_range", "yes", 0, "option 'reduce_range': 'yes' is not a boolean" },
+		{ "alph", "0.5", 1, "unknown option 'alph' (did you mean 'alpha'? the plugin "
+		  "declares: reduce_range, alpha, count, mode, tag)" },
+		{ "zzz", "1", 1, "unknown option 'zzz' (expected one of: reduce_range, alpha, count, "
+		  "mode, tag)" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct qx_suite_option o[] = { { .key = "count", .value = "4" },
+		                               { .key = (char *)bad[i].key,
+		                                 .value = (char *)bad[i].value } };
+		rc = run_plugin("declared", 10, N_IMAGES, o, 2, &res, &err);
+		ok(rc == QX_EPLUGIN && res.fault == QX_PLUGIN_RETURNED_ERROR &&
+		   !strcmp(res.stage, "create") && res.bad_option == 1 &&
+		   res.bad_option_key == bad[i].bad_key && contains(err.msg, bad[i].msg) &&
+		   !contains(err.msg, "create failed") && !strchr(err.msg, '\n'),
+		   "declared, %s: '%s': the host refuses the %s before create(), one line", bad[i].key,
+		   bad[i].value, bad[i].bad_key ? "key" : "value");
+		diag("%s", err.msg);
+		qx_plugin_result_free(&res);
+	}
+
+	/* The previous minor: loads, runs, parses its own options. */
+	rc = run_plugin("good", 10, N_IMAGES, NULL, 0, &good, &err);
+	int rc1 = run_plugin("minor1", 10, N_IMAGES, NULL, 0, &res, &err);
+	int same = rc == 0 && rc1 == 0 && good.plan.n_tensors == res.plan.n_tensors;
+	for (int t = 0; same && t < good.plan.n_tensors; t++)
+		same = good.plan.tensor[t].dtype == res.plan.tensor[t].dtype &&
+		       (good.plan.tensor[t].dtype == QX_PLAN_FLOAT ||
+		        (good.plan.tensor[t].scales[0] == res.plan.tensor[t].scales[0] &&
+		         good.plan.tensor[t].zero_points[0] == res.plan.tensor[t].zero_points[0]));
+	ok(same && res.abi_minor == 1 &&
+	   res.struct_size == offsetof(struct qx_plugin, option_decls) && !res.options_declared &&
+	   res.n_options_used == 0,
+	   "minor1 (ABI 1.1, struct_size %u): loads and gives good's plan; no options_used",
+	   res.struct_size);
+	if (rc1)
+		diag("%s", err.msg);
+	qx_plugin_result_free(&res);
+	qx_plugin_result_free(&good);
+	struct qx_suite_option unknown = { .key = "zzz", .value = "1" };
+	rc = run_plugin("minor1", 10, N_IMAGES, &unknown, 1, &res, &err);
+	ok(rc == QX_EPLUGIN && contains(err.msg, "create failed: unknown option 'zzz' (expected "
+	   "reduce_range)") && res.bad_option == 0 && res.bad_option_key == 0,
+	   "minor1: an unknown option is the plugin's own create() error, as before");
+	diag("%s", err.msg);
+	qx_plugin_result_free(&res);
+}
+
 int main(void)
 {
 	tap_plan(0);
@@ -535,6 +641,7 @@ int main(void)
 	test_json();
 	test_find();
 	test_runs();
+	test_declared();
 	qx_graph_free(&graph);
 	qx_dataset_free(&images);
 	return tap_done();

@@ -7,7 +7,7 @@
  * Weights: int8 symmetric, per output channel (default) or per tensor, from their min/max,
  * exactly as PyTorch's PerChannelMinMaxObserver / MinMaxObserver compute them.
  *
- * Options (all optional):
+ * Options (all optional, declared in percentile_options so that the host checks them):
  *     percentile: 99.99         upper percentile, in [50, 100]; the lower one is 100 - it
  *     samples: 100000           values kept per tensor, in [100, 10000000]
  *     weights: per-channel      or per-tensor
@@ -15,12 +15,12 @@
  *
  * Built against the installed SDK only (pkg-config --cflags qx); links nothing but libc and
  * libm. Walked through in docs/plugin-authoring.md. */
-#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <qx/options.h>
 #include <qx/plugin.h>
 #include <qx/qparams.h>
 
@@ -80,64 +80,43 @@ static void percentile_destroy(void *state)
 
 /* ---- options ---- */
 
-static int parse_bool(const char *v, int *out)
-{
-	if (!strcmp(v, "true"))
-		*out = 1;
-	else if (!strcmp(v, "false"))
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
-static int parse_option(struct percentile *st, const char *key, const char *value)
-{
-	const struct qx_host *h = st->host;
-	char *end;
-	if (!strcmp(key, "percentile")) {
-		errno = 0;
-		double p = strtod(value, &end);
-		if (errno || end == value || *end || !(p >= 50.0 && p <= 100.0)) {
-			h->error(h, "option 'percentile': '%s' (expected a number in [50, 100], e.g. "
-			         "99.99)", value);
-			return -1;
-		}
-		st->percentile = p;
-	} else if (!strcmp(key, "samples")) {
-		errno = 0;
-		long long n = strtoll(value, &end, 10);
-		if (errno || end == value || *end || n < 100 || n > 10000000) {
-			h->error(h, "option 'samples': '%s' (expected an integer in [100, 10000000])",
-			         value);
-			return -1;
-		}
-		st->samples = n;
-	} else if (!strcmp(key, "weights")) {
-		if (!strcmp(value, "per-channel")) {
-			st->per_channel = 1;
-		} else if (!strcmp(value, "per-tensor")) {
-			st->per_channel = 0;
-		} else {
-			h->error(h, "option 'weights': '%s' (expected per-channel or per-tensor)", value);
-			return -1;
-		}
-	} else if (!strcmp(key, "reduce_range")) {
-		if (parse_bool(value, &st->reduce_range)) {
-			h->error(h, "option 'reduce_range': '%s' (expected true or false)", value);
-			return -1;
-		}
-	} else {
-		h->error(h, "unknown option '%s' (expected percentile, samples, weights or "
-		         "reduce_range)", key);
-		return -1;
-	}
-	return 0;
-}
+/* Declared options (ABI 1.2): the host checks every suite value against these before create()
+ * (type, range, choices; any other key is refused) and records the options in effect in
+ * results.json. create() reads them back with their defaults. */
+static const char *const weight_modes[] = { "per-channel", "per-tensor", NULL };
+static const struct qx_option_decl percentile_options[] = {
+	{ .key = "percentile", .type = QX_OPTION_NUMBER, .min = 50.0, .max = 100.0,
+	  .default_value = "99.99", .help = "upper percentile kept; the lower one is 100 - it" },
+	{ .key = "samples", .type = QX_OPTION_INT, .min = 100, .max = 10000000,
+	  .default_value = "100000", .help = "values sampled per tensor" },
+	{ .key = "weights", .type = QX_OPTION_CHOICE, .choices = weight_modes,
+	  .default_value = "per-channel", .help = "int8 weight scales per output channel or per "
+	  "tensor" },
+	{ .key = "reduce_range", .type = QX_OPTION_BOOL, .default_value = "false",
+	  .help = "activations over 0..127 (for CPUs without VNNI)" },
+};
+#define N_OPTIONS ((int32_t)(sizeof percentile_options / sizeof percentile_options[0]))
 
 static int percentile_create(const struct qx_host *host, const struct qx_graph_view *view,
                              const struct qx_option *options, int32_t n_options, void **state)
 {
+	const struct qx_option_decl *d = percentile_options;
+	double percentile;
+	int64_t samples;
+	int weights, reduce_range;
+	int rc = qx_option_declared_number(host, d, N_OPTIONS, options, n_options, "percentile",
+	                                   &percentile);
+	if (!rc)
+		rc = qx_option_declared_int(host, d, N_OPTIONS, options, n_options, "samples",
+		                            &samples);
+	if (!rc)
+		rc = qx_option_declared_choice(host, d, N_OPTIONS, options, n_options, "weights",
+		                               &weights);
+	if (!rc)
+		rc = qx_option_declared_bool(host, d, N_OPTIONS, options, n_options, "reduce_range",
+		                             &reduce_range);
+	if (rc)
+		return rc;
 	struct percentile *st = calloc(1, sizeof *st);
 	if (!st) {
 		host->error(host, "out of memory");
@@ -145,16 +124,11 @@ static int percentile_create(const struct qx_host *host, const struct qx_graph_v
 	}
 	st->host = host;
 	st->view = view;
-	st->percentile = 99.99;
-	st->samples = 100000;
-	st->per_channel = 1;
+	st->percentile = percentile;
+	st->samples = samples;
+	st->per_channel = weights == 0;
+	st->reduce_range = reduce_range;
 	st->rng = 0x9E3779B97F4A7C15ULL;
-	for (int32_t i = 0; i < n_options; i++) {
-		if (parse_option(st, options[i].key, options[i].value)) {
-			free(st);
-			return QX_STATUS_BAD_OPTION;
-		}
-	}
 	*state = st;
 	return QX_STATUS_OK;
 }
@@ -393,6 +367,8 @@ static const struct qx_plugin percentile_plugin = {
 	.calibrate = percentile_calibrate,
 	.convert = percentile_convert,
 	.destroy = percentile_destroy,
+	.option_decls = percentile_options,
+	.n_option_decls = N_OPTIONS,
 };
 
 QX_PLUGIN_ENTRY

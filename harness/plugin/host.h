@@ -73,6 +73,15 @@ struct qx_plugin_result {
 	int bad_option;                 /* create() refused the options: the index into
 	                                   spec->options of the one its message names in quotes
 	                                   ('bins'), for qx_suite_fail_at(); -1 otherwise */
+	int bad_option_key;             /* 1: the key of option bad_option is at fault (the
+	                                   plugin declares no such key), 0: its value */
+	int options_declared;           /* the plugin declares its options (ABI minor 2) */
+	int n_options_used;             /* declared: the options in effect, the suite's values
+	                                   and the defaults of the rest, in declaration order */
+	struct qx_option_used {
+		char *key, *value;      /* owned */
+		int type;               /* enum qx_option_type */
+	} *options_used;
 	char *path;                     /* the .so that was loaded */
 	char *name, *version, *license, *description;  /* the plugin's metadata */
 	uint32_t abi_major, abi_minor, struct_size;

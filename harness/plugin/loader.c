@@ -2,6 +2,8 @@
  * newer minor; never read past the plugin's struct_size). */
 #include "plugin/loader.h"
 
+#include "plugin/decl.h"
+
 #include <dlfcn.h>
 #include <stddef.h>
 #include <string.h>
@@ -10,8 +12,9 @@ uint32_t qx_plugin_struct_size_for_minor(uint32_t minor)
 {
 	/* One line per minor, each the offset just past the last field that minor added. */
 	static const uint32_t sizes[] = {
-		[0] = (uint32_t)sizeof(struct qx_plugin),
-		[1] = (uint32_t)sizeof(struct qx_plugin), /* minor 1 added a view field only */
+		[0] = (uint32_t)offsetof(struct qx_plugin, option_decls),
+		[1] = (uint32_t)offsetof(struct qx_plugin, option_decls), /* a view field only */
+		[2] = (uint32_t)sizeof(struct qx_plugin), /* option_decls, n_option_decls */
 	};
 	return minor < sizeof sizes / sizeof sizes[0] ? sizes[minor] : 0;
 }
@@ -41,7 +44,7 @@ static int check_vtable(const struct qx_plugin *vt, struct qx_error *err)
 	if (missing)
 		return qx_fail(err, QX_EPLUGIN, "callback '%s' is NULL (expected every callback of "
 		               "struct qx_plugin)", missing);
-	return 0;
+	return qx_option_decls_check(vt->option_decls, vt->n_option_decls, err);
 }
 
 static int load(const char *path, const struct qx_host *host, struct qx_plugin_lib *lib,

@@ -15,6 +15,7 @@
 
 #include "exec/exec_f32.h"
 #include "plugin/child.h"
+#include "plugin/decl.h"
 #include "plugin/host.h"
 #include "plugin/loader.h"
 #include "plugin/plan_json.h"
@@ -38,6 +39,9 @@ struct shared {
 	int code;
 	int fault;                      /* enum qx_plugin_fault of a failure */
 	int bad_option;                 /* index of the option create() refused, or -1 */
+	int bad_option_key;             /* the host refused that option's key (undeclared) */
+	int declared;                   /* the plugin declares its options */
+	char options_used[4096];        /* declared: qx_option_decls_used()'s lines */
 	char error[1024];               /* the child's one-line failure, without the prefix */
 	char plugin_error[1024];        /* the last host->error() message */
 	int loaded;
@@ -343,6 +347,28 @@ static int child_body(void *ctx, int fd, void *shared)
 	}
 
 	sh->stage = ST_CREATE;
+	if (vt->n_option_decls > 0) {
+		/* Declared options: the host checks them before create(), and records the
+		 * options in effect. */
+		int bad, bad_key;
+		if (qx_option_decls_validate(vt->option_decls, vt->n_option_decls,
+		                             rc->spec->options, rc->spec->n_options, &bad, &bad_key,
+		                             &err)) {
+			free(opts);
+			sh->bad_option = bad;
+			sh->bad_option_key = bad_key;
+			sh->fault = QX_PLUGIN_RETURNED_ERROR;
+			return child_fail(sh, QX_EPLUGIN, "%s", err.msg);
+		}
+		if (qx_option_decls_used(vt->option_decls, vt->n_option_decls, rc->spec->options,
+		                         rc->spec->n_options, sh->options_used,
+		                         sizeof sh->options_used)) {
+			free(opts);
+			return child_fail(sh, QX_ENOMEM, "the options in effect exceed %zu bytes",
+			                  sizeof sh->options_used);
+		}
+		sh->declared = 1;
+	}
 	void *state = NULL;
 	int s = vt->create(&host, &vs.view, rc->spec->n_options ? opts : NULL,
 	                   rc->spec->n_options, &state);
@@ -424,6 +450,32 @@ static void describe_stage(const struct shared *sh, char *buf, size_t size)
 		snprintf(buf, size, "%s", stage_names[st]);
 }
 
+/* The child's "TYPE\tKEY\tVALUE\n" lines into out->options_used. -1: out of memory. */
+static int read_options_used(const char *text, struct qx_plugin_result *out)
+{
+	out->options_declared = 1;
+	int n = 0;
+	for (const char *p = text; *p; p++)
+		n += *p == '\n';
+	out->options_used = calloc((size_t)n + 1, sizeof *out->options_used);
+	if (!out->options_used)
+		return -1;
+	for (const char *p = text; *p;) {
+		const char *t1 = strchr(p, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		const char *nl = t2 ? strchr(t2 + 1, '\n') : NULL;
+		if (!nl)
+			break;
+		struct qx_option_used *u = &out->options_used[out->n_options_used++];
+		u->type = atoi(p);
+		u->key = strndup(t1 + 1, (size_t)(t2 - t1 - 1));
+		u->value = strndup(t2 + 1, (size_t)(nl - t2 - 1));
+		if (!u->key || !u->value)
+			return -1;
+		p = nl + 1;
+	}
+	return 0;
+}
+
 int qx_plugin_run(const struct qx_suite_plugin *spec, struct qx_graph *g,
                   const struct qx_plugin_calib *calib, struct qx_plugin_result *out,
                   struct qx_error *err)
@@ -462,8 +514,16 @@ int qx_plugin_run(const struct qx_suite_plugin *spec, struct qx_graph *g,
 		out->description = dup_or_null(sh->description);
 	}
 	describe_stage(sh, out->stage, sizeof out->stage);
-	if (sh->outcome == OUT_FAILED && sh->stage == ST_CREATE)
+	if (sh->outcome == OUT_FAILED && sh->stage == ST_CREATE) {
 		out->bad_option = sh->bad_option; /* the zeroed block says 0 before the child sets it */
+		out->bad_option_key = sh->bad_option_key;
+	}
+	if (sh->declared && read_options_used(sh->options_used, out)) {
+		free(res.data);
+		free(sh);
+		out->fault = QX_PLUGIN_HOST_FAILED;
+		return qx_fail_nomem(err, "the options of a plugin");
+	}
 	const char *stage = out->stage;
 	if (res.end == QX_CHILD_TIMED_OUT)
 		out->fault = QX_PLUGIN_HUNG;
@@ -526,6 +586,11 @@ void qx_plugin_result_free(struct qx_plugin_result *res)
 	free(res->version);
 	free(res->license);
 	free(res->description);
+	for (int i = 0; i < res->n_options_used; i++) {
+		free(res->options_used[i].key);
+		free(res->options_used[i].value);
+	}
+	free(res->options_used);
 	qx_quant_plan_free(&res->plan);
 	memset(res, 0, sizeof *res);
 }

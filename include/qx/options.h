@@ -33,9 +33,8 @@
 
 #include "qx/plugin.h"
 
-/* Flags for qx_option_double(): the bound itself is not allowed. */
-#define QX_OPTION_MIN_EXCLUSIVE 1u
-#define QX_OPTION_MAX_EXCLUSIVE 2u
+/* Flags for qx_option_double(), QX_OPTION_MIN_EXCLUSIVE and QX_OPTION_MAX_EXCLUSIVE, are in
+ * qx/plugin.h (struct qx_option_decl uses them too). */
 
 /* Checks that every key is one of known (a NULL-terminated list of names) and that no key is
  * given twice; the message for an unknown key lists the known ones. */
@@ -224,6 +223,161 @@ static inline int qx_option_choice(const struct qx_host *host, const struct qx_o
 	host->error(host, "option '%s': '%s' is not a known value (expected one of: %s)", key, v,
 	            list);
 	return QX_STATUS_BAD_OPTION;
+}
+
+/* ---- declared options (ABI minor 2: struct qx_option_decl in qx/plugin.h) ----
+ *
+ * A plugin that declares its options lets the host check them before create(); create() still
+ * gets only what the suite wrote and reads each value with its declared default:
+ *
+ *     static const char *const modes[] = { "fast", "exact", NULL };
+ *     static const struct qx_option_decl decls[] = {
+ *             { .key = "bins", .type = QX_OPTION_INT, .min = 16, .max = 16384,
+ *               .default_value = "2048", .help = "histogram bins" },
+ *             { .key = "mode", .type = QX_OPTION_CHOICE, .choices = modes,
+ *               .default_value = "fast", .help = "search" },
+ *     };
+ *     ... .option_decls = decls, .n_option_decls = 2 in the vtable, then in create():
+ *     int64_t bins;
+ *     int mode;
+ *     int rc = qx_option_declared_int(host, decls, 2, options, n_options, "bins", &bins);
+ *     if (!rc)
+ *             rc = qx_option_declared_choice(host, decls, 2, options, n_options, "mode", &mode);
+ *
+ * The messages are those of the getters above. */
+
+/* The declaration of key among n declarations, or NULL. */
+static inline const struct qx_option_decl *qx_option_decl_find(const struct qx_option_decl *decls,
+                                                               int32_t n, const char *key)
+{
+	for (int32_t i = 0; decls && key && i < n; i++)
+		if (decls[i].key && strcmp(decls[i].key, key) == 0)
+			return &decls[i];
+	return NULL;
+}
+
+/* The value of a declared option: the suite's, else the declared default (NULL when neither). */
+static inline const char *qx_option_declared(const struct qx_option_decl *decls, int32_t n_decls,
+                                             const struct qx_option *options, int32_t n_options,
+                                             const char *key)
+{
+	const char *v = qx_option_value(options, n_options, key);
+	const struct qx_option_decl *d = qx_option_decl_find(decls, n_decls, key);
+	return v ? v : d ? d->default_value : NULL;
+}
+
+/* An INT declaration's bounds as int64 (exclusive bounds moved in by one). */
+static inline void qx_option_decl_int_range(const struct qx_option_decl *d, int64_t *min,
+                                            int64_t *max)
+{
+	*min = isfinite(d->min) ? (int64_t)d->min + ((d->flags & QX_OPTION_MIN_EXCLUSIVE) ? 1 : 0)
+	                        : INT64_MIN;
+	*max = isfinite(d->max) ? (int64_t)d->max - ((d->flags & QX_OPTION_MAX_EXCLUSIVE) ? 1 : 0)
+	                        : INT64_MAX;
+}
+
+/* Checks value against declaration d with the getters' messages; QX_STATUS_OK or
+ * QX_STATUS_BAD_OPTION. The host runs this on every value a suite gives; a plugin need not. */
+static inline int qx_option_decl_check(const struct qx_host *host, const struct qx_option_decl *d,
+                                       const char *value)
+{
+	struct qx_option one = { d->key, value };
+	int b, c;
+	int64_t i, lo, hi;
+	double x;
+	switch (d->type) {
+	case QX_OPTION_BOOL:
+		return qx_option_bool(host, &one, 1, d->key, 0, &b);
+	case QX_OPTION_INT:
+		qx_option_decl_int_range(d, &lo, &hi);
+		return qx_option_int(host, &one, 1, d->key, 0, lo, hi, &i);
+	case QX_OPTION_NUMBER:
+		return qx_option_double(host, &one, 1, d->key, 0, d->min, d->max, d->flags, &x);
+	case QX_OPTION_CHOICE:
+		return qx_option_choice(host, &one, 1, d->key, d->choices, 0, &c);
+	case QX_OPTION_STRING:
+		return QX_STATUS_OK;
+	default:
+		host->error(host, "option '%s': declared with type %d (expected an enum "
+		            "qx_option_type)", d->key, (int)d->type);
+		return QX_STATUS_ERROR;
+	}
+}
+
+/* The declared option key of type type, and its value (the suite's or the default). */
+static inline int qx_option_declared_lookup(const struct qx_host *host,
+                                            const struct qx_option_decl *decls, int32_t n_decls,
+                                            const struct qx_option *options, int32_t n_options,
+                                            const char *key, int32_t type,
+                                            const struct qx_option_decl **d, struct qx_option *one)
+{
+	*d = qx_option_decl_find(decls, n_decls, key);
+	if (!*d || (*d)->type != type) {
+		host->error(host, "option '%s' is not declared with type %d (a bug in the plugin: "
+		            "expected a declaration of that key and type)", key, (int)type);
+		return QX_STATUS_ERROR;
+	}
+	one->key = key;
+	one->value = qx_option_declared(decls, n_decls, options, n_options, key);
+	if (!one->value) {
+		host->error(host, "option '%s' is required (expected a value: it has no default)",
+		            key);
+		return QX_STATUS_BAD_OPTION;
+	}
+	return QX_STATUS_OK;
+}
+
+static inline int qx_option_declared_bool(const struct qx_host *host,
+                                          const struct qx_option_decl *decls, int32_t n_decls,
+                                          const struct qx_option *options, int32_t n_options,
+                                          const char *key, int *out)
+{
+	const struct qx_option_decl *d;
+	struct qx_option one;
+	int rc = qx_option_declared_lookup(host, decls, n_decls, options, n_options, key,
+	                                   QX_OPTION_BOOL, &d, &one);
+	return rc ? rc : qx_option_bool(host, &one, 1, key, 0, out);
+}
+
+static inline int qx_option_declared_int(const struct qx_host *host,
+                                         const struct qx_option_decl *decls, int32_t n_decls,
+                                         const struct qx_option *options, int32_t n_options,
+                                         const char *key, int64_t *out)
+{
+	const struct qx_option_decl *d;
+	struct qx_option one;
+	int64_t lo, hi;
+	int rc = qx_option_declared_lookup(host, decls, n_decls, options, n_options, key,
+	                                   QX_OPTION_INT, &d, &one);
+	if (rc)
+		return rc;
+	qx_option_decl_int_range(d, &lo, &hi);
+	return qx_option_int(host, &one, 1, key, 0, lo, hi, out);
+}
+
+static inline int qx_option_declared_number(const struct qx_host *host,
+                                            const struct qx_option_decl *decls, int32_t n_decls,
+                                            const struct qx_option *options, int32_t n_options,
+                                            const char *key, double *out)
+{
+	const struct qx_option_decl *d;
+	struct qx_option one;
+	int rc = qx_option_declared_lookup(host, decls, n_decls, options, n_options, key,
+	                                   QX_OPTION_NUMBER, &d, &one);
+	return rc ? rc : qx_option_double(host, &one, 1, key, 0, d->min, d->max, d->flags, out);
+}
+
+/* *out is the index of the value in the declaration's choices. */
+static inline int qx_option_declared_choice(const struct qx_host *host,
+                                            const struct qx_option_decl *decls, int32_t n_decls,
+                                            const struct qx_option *options, int32_t n_options,
+                                            const char *key, int *out)
+{
+	const struct qx_option_decl *d;
+	struct qx_option one;
+	int rc = qx_option_declared_lookup(host, decls, n_decls, options, n_options, key,
+	                                   QX_OPTION_CHOICE, &d, &one);
+	return rc ? rc : qx_option_choice(host, &one, 1, key, d->choices, 0, out);
 }
 
 #endif

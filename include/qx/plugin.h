@@ -19,6 +19,8 @@
  *    should have called host->error() first (otherwise the run says "failed without a message");
  *  - the plugin owns its state (an opaque pointer); the host never looks inside;
  *  - an unknown option key, or a value the plugin cannot parse, is an error from create();
+ *    a plugin of minor 2 or later may declare its options (struct qx_option_decl): the host
+ *    then refuses undeclared keys and badly typed values itself, before create();
  *  - the plugin runs single-threaded from the host's point of view (no callback is called
  *    concurrently with another); it may use threads of its own inside a callback if it joins
  *    them before returning.
@@ -39,7 +41,7 @@
 #include "qx/plan.h"
 
 #define QX_ABI_MAJOR 1
-#define QX_ABI_MINOR 1
+#define QX_ABI_MINOR 2
 
 /* The exported symbol's name, for hosts that dlsym() it. */
 #define QX_PLUGIN_ENTRY_SYMBOL "qx_plugin_entry"
@@ -117,6 +119,39 @@ struct qx_option {
 	const char *value;
 };
 
+/* The type of a declared option (struct qx_option_decl). Stable numbers. */
+enum qx_option_type {
+	QX_OPTION_BOOL = 0,             /* true / false (also True, TRUE, False, FALSE) */
+	QX_OPTION_INT = 1,              /* a decimal integer in [min, max] */
+	QX_OPTION_NUMBER = 2,           /* a finite decimal number in [min, max] (see flags) */
+	QX_OPTION_CHOICE = 3,           /* one of the words in choices */
+	QX_OPTION_STRING = 4,           /* any text: the plugin checks it in create() */
+};
+
+/* Flags of struct qx_option_decl (also qx_option_double()'s, in qx/options.h): the bound
+ * itself is not allowed. */
+#define QX_OPTION_MIN_EXCLUSIVE 1u
+#define QX_OPTION_MAX_EXCLUSIVE 2u
+
+/* One option a plugin declares (ABI minor 2): the host checks a suite's value against it
+ * before create(), at the value's file:line:col, refuses keys no declaration names, and records
+ * the options in effect (the given values, the defaults for the rest) in results.json.
+ * create() still gets only the options the suite wrote (so that it can tell "given" from
+ * "default" for cross-option rules); qx_option_declared() in qx/options.h reads one with its
+ * default. Static storage, never changed. Frozen layout. */
+struct qx_option_decl {
+	const char *key;                /* the option's name, e.g. "averaging_constant" */
+	int32_t type;                   /* enum qx_option_type */
+	uint32_t flags;                 /* QX_OPTION_MIN_EXCLUSIVE / QX_OPTION_MAX_EXCLUSIVE */
+	double min, max;                /* INT and NUMBER: the range; -INFINITY / INFINITY for no
+	                                   bound (INT bounds must be integers within +-2^53) */
+	const char *const *choices;     /* CHOICE: the words, NULL-terminated; NULL otherwise */
+	const char *default_value;      /* the default as a suite would write it (it must pass
+	                                   the same checks), or NULL: no default, the option is
+	                                   absent unless given */
+	const char *help;               /* one line, e.g. "weight of each batch's min/max" */
+};
+
 /* What prepare() returns. The host zeroes it before the call. Every pointer points to memory
  * the plugin owns, valid and unchanged from prepare() returning until destroy() is called.
  * Fields may be appended in later minors (0 means absent). */
@@ -192,6 +227,15 @@ struct qx_plugin {
 	 * create(), whatever happened in between, with the pointer create() stored in *state
 	 * (which may be NULL). */
 	void (*destroy)(void *state);
+
+	/* ---- minor 2 ---- */
+
+	/* The options the plugin takes (n_option_decls entries, keys unique), or NULL / 0: the
+	 * plugin declares nothing and parses every option itself, as in minor 0 and 1. When
+	 * declared, the host refuses any other key and any value that does not fit its
+	 * declaration before create() is called. */
+	const struct qx_option_decl *option_decls;
+	int32_t n_option_decls;
 };
 
 /* The entry point: returns the plugin's vtable, or NULL after calling host->error() when the

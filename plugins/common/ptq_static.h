@@ -585,26 +585,27 @@ static inline int qxp_ptq_convert(void *p, struct qx_plan *plan)
 	return QX_STATUS_OK;
 }
 
-/* The options every static plugin takes: weights, symmetric, reduce_range, flatten. */
-static inline int qxp_parse_common_options(const struct qx_host *host,
-                                           const struct qx_option *options, int32_t n_options,
-                                           struct qxp_ptq_config *cfg)
-{
-	static const char *const flatten_modes[] = { "float", "int8", NULL };
-	/* weight granularity, so that a sweep can put per-tensor beside per-channel; the default is
-	 * the plugin's own (cfg->per_channel_weights on entry) */
-	static const char *const granularity[] = { "per_tensor", "per_channel", NULL };
-	int rc = qx_option_choice(host, options, n_options, "weights", granularity,
-	                          cfg->per_channel_weights, &cfg->per_channel_weights);
-	if (!rc)
-		rc = qx_option_bool(host, options, n_options, "symmetric", 0, &cfg->symmetric);
-	if (!rc)
-		rc = qx_option_bool(host, options, n_options, "reduce_range", 1, &cfg->reduce_range);
-	if (!rc)
-		rc = qx_option_choice(host, options, n_options, "flatten", flatten_modes, 0,
-		                      &cfg->flatten_int8);
-	return rc;
-}
+/* Declared options (ABI minor 2): the host checks types, ranges and keys before create() and
+ * records the options in effect; create() reads them with their declared defaults through
+ * qx_option_declared_*() and keeps the checks that involve more than one option. */
+static const char *const qxp_flatten_modes[] = { "float", "int8", NULL };
+/* weight granularity, so that a sweep can put per-tensor beside per-channel */
+static const char *const qxp_granularity[] = { "per_tensor", "per_channel", NULL };
+static const char *const qxp_observers[] = { "global_minmax", "moving_average", "histogram",
+                                             "percentile", "entropy", "mse", NULL };
+
+/* The options every static plugin takes: weights (default the plugin's own), symmetric,
+ * reduce_range, flatten. */
+#define QXP_COMMON_DECLS(weights_default) \
+	{ .key = "weights", .type = QX_OPTION_CHOICE, .choices = qxp_granularity, \
+	  .default_value = weights_default, .help = "int8 weight scales per tensor or per " \
+	  "output channel" }, \
+	{ .key = "symmetric", .type = QX_OPTION_BOOL, .default_value = "false", \
+	  .help = "symmetric activations (zero point 128) instead of affine" }, \
+	{ .key = "reduce_range", .type = QX_OPTION_BOOL, .default_value = "true", \
+	  .help = "activations over 0..127 (fbgemm's 7 bits) instead of 0..255" }, \
+	{ .key = "flatten", .type = QX_OPTION_CHOICE, .choices = qxp_flatten_modes, \
+	  .default_value = "float", .help = "whether Flatten runs in float or int8" }
 
 /* Bounds of the bins option. The histogram calculator keeps the histogram plugin's bounds
  * (past 16384 torch's own sums go multi-threaded); the collecting histogram of percentile,
@@ -615,26 +616,64 @@ static inline int qxp_parse_common_options(const struct qx_host *host,
 #define QXP_CALIB_MIN_BINS 256
 #define QXP_MAX_BINS 16384
 
-/* The options of the MinMax plugins (static-per-tensor, static-per-channel): qparams picks
- * the activation calculator (enum qxp_act_observer, in its order); each of its own options
- * (averaging_constant, bins, percentile) is refused with the other calculators, so that a
- * sweep never carries an option that silently does nothing. */
-static inline int qxp_parse_minmax_options(const struct qx_host *host,
+/* The options of the MinMax plugins (static-per-tensor, static-per-channel). bins is declared
+ * with the widest range; create() narrows it for the calculators that need more. */
+#define QXP_MINMAX_DECLS(weights_default) \
+	{ .key = "qparams", .type = QX_OPTION_CHOICE, .choices = qxp_observers, \
+	  .default_value = "global_minmax", .help = "the activation calculator" }, \
+	{ .key = "averaging_constant", .type = QX_OPTION_NUMBER, .min = 0.0, .max = 1.0, \
+	  .flags = QX_OPTION_MIN_EXCLUSIVE, .default_value = "0.01", \
+	  .help = "qparams: moving_average only: weight of each batch's min/max" }, \
+	{ .key = "bins", .type = QX_OPTION_INT, .min = QXP_HIST_MIN_BINS, .max = QXP_MAX_BINS, \
+	  .default_value = "2048", .help = "qparams: histogram (16..16384), percentile, entropy, " \
+	  "mse (even, 256..16384) only: histogram bins" }, \
+	{ .key = "percentile", .type = QX_OPTION_NUMBER, .min = 50.0, .max = 100.0, \
+	  .default_value = "99.99", .help = "qparams: percentile only: the percentile of |x| " \
+	  "kept" }, \
+	QXP_COMMON_DECLS(weights_default)
+
+/* Reads the common options (declared with QXP_COMMON_DECLS) into cfg. */
+static inline int qxp_parse_common_options(const struct qx_host *host,
+                                           const struct qx_option_decl *decls, int32_t n_decls,
                                            const struct qx_option *options, int32_t n_options,
                                            struct qxp_ptq_config *cfg)
 {
-	static const char *const known[] = { "qparams", "averaging_constant", "bins", "percentile",
-	                                     "weights", "symmetric", "reduce_range", "flatten",
-	                                     NULL };
-	static const char *const observers[] = { "global_minmax", "moving_average", "histogram",
-	                                         "percentile", "entropy", "mse", NULL };
+	int rc = qx_option_declared_choice(host, decls, n_decls, options, n_options, "weights",
+	                                   &cfg->per_channel_weights);
+	if (!rc)
+		rc = qx_option_declared_bool(host, decls, n_decls, options, n_options, "symmetric",
+		                             &cfg->symmetric);
+	if (!rc)
+		rc = qx_option_declared_bool(host, decls, n_decls, options, n_options,
+		                             "reduce_range", &cfg->reduce_range);
+	if (!rc)
+		rc = qx_option_declared_choice(host, decls, n_decls, options, n_options, "flatten",
+		                               &cfg->flatten_int8);
+	return rc;
+}
+
+/* The options of the MinMax plugins (declared with QXP_MINMAX_DECLS): qparams picks the
+ * activation calculator (enum qxp_act_observer, in its order); each of its own options
+ * (averaging_constant, bins, percentile) is refused with the other calculators, so that a
+ * sweep never carries an option that silently does nothing. The key check stays for a host
+ * that did not check (the declarations make it redundant under a minor-2 host). */
+static inline int qxp_parse_minmax_options(const struct qx_host *host,
+                                           const struct qx_option_decl *decls, int32_t n_decls,
+                                           const struct qx_option *options, int32_t n_options,
+                                           struct qxp_ptq_config *cfg)
+{
+	const char *known[24];
+	int32_t n_known = 0;
+	for (int32_t i = 0; i < n_decls && n_known < 23; i++)
+		known[n_known++] = decls[i].key;
+	known[n_known] = NULL;
 	double c = 0.01, p = 99.99;
 	int64_t bins = 2048;
 	int rc = qx_options_check_keys(host, options, n_options, known);
 	if (!rc)
-		rc = qx_option_choice(host, options, n_options, "qparams", observers, 0,
-		                      &cfg->act_observer);
-	const char *calc = rc ? "" : observers[cfg->act_observer];
+		rc = qx_option_declared_choice(host, decls, n_decls, options, n_options, "qparams",
+		                               &cfg->act_observer);
+	const char *calc = rc ? "" : qxp_observers[cfg->act_observer];
 	/* each calculator option with the calculators that take it */
 	static const struct {
 		const char *key, *takers;
@@ -655,15 +694,20 @@ static inline int qxp_parse_minmax_options(const struct qx_host *host,
 		}
 	}
 	if (!rc)
-		rc = qx_option_double(host, options, n_options, "averaging_constant", 0.01, 0.0, 1.0,
-		                      QX_OPTION_MIN_EXCLUSIVE, &c);
+		rc = qx_option_declared_number(host, decls, n_decls, options, n_options,
+		                               "averaging_constant", &c);
 	if (!rc)
-		rc = qx_option_double(host, options, n_options, "percentile", 99.99, 50.0, 100.0, 0,
-		                      &p);
+		rc = qx_option_declared_number(host, decls, n_decls, options, n_options, "percentile",
+		                               &p);
 	int calib = qxp_uses_calib_hist(cfg->act_observer);
 	if (!rc)
-		rc = qx_option_int(host, options, n_options, "bins", 2048,
-		                   calib ? QXP_CALIB_MIN_BINS : QXP_HIST_MIN_BINS, QXP_MAX_BINS, &bins);
+		rc = qx_option_declared_int(host, decls, n_decls, options, n_options, "bins", &bins);
+	if (!rc && calib && bins < QXP_CALIB_MIN_BINS) {
+		host->error(host, "option 'bins': '%lld' is out of range (expected an even integer "
+		            "from %d to %d with qparams: %s)", (long long)bins, QXP_CALIB_MIN_BINS,
+		            QXP_MAX_BINS, calc);
+		rc = QX_STATUS_BAD_OPTION;
+	}
 	if (!rc && calib && bins % 2) {
 		host->error(host, "option 'bins': '%s' is odd (expected an even integer from %d to "
 		            "%d: qparams: %s bins values on both sides of zero)",
@@ -672,7 +716,7 @@ static inline int qxp_parse_minmax_options(const struct qx_host *host,
 		rc = QX_STATUS_BAD_OPTION;
 	}
 	if (!rc)
-		rc = qxp_parse_common_options(host, options, n_options, cfg);
+		rc = qxp_parse_common_options(host, decls, n_decls, options, n_options, cfg);
 	cfg->averaging_constant = (float)c;     /* PyTorch applies it as a float32 scalar */
 	cfg->percentile = p;
 	cfg->bins = (int32_t)bins;

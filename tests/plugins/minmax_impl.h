@@ -1,6 +1,6 @@
 /* A small, correct per-tensor MinMax plugin that the test plugins in this folder are built from:
  * tests/plugins/good.c uses it as is; each faulty plugin defines one FAULT_* hook before
- * including it. Built, like any third-party plugin, against include/qx only.
+ * including it; PLUGIN_OPTION_DECLS / PLUGIN_N_OPTION_DECLS declare options (ABI minor 2). Built, like any third-party plugin, against include/qx only.
  *
  * Every node the harness can run static runs static; activations get uint8 affine qparams from
  * their running min/max (0..255, or 0..127 with the option reduce_range: true), weights int8
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qx/options.h"
 #include "qx/plugin.h"
 #include "qx/qparams.h"
 
@@ -77,6 +78,12 @@ static int minmax_create(const struct qx_host *host, const struct qx_graph_view 
 	st->view = view;
 	for (int32_t i = 0; i < n_options; i++) {
 		const char *k = options[i].key, *v = options[i].value;
+#ifdef PLUGIN_OPTION_DECLS
+		/* the other declared options are accepted and not used: the host checked them */
+		if (strcmp(k, "reduce_range") != 0 &&
+		    qx_option_decl_find(PLUGIN_OPTION_DECLS, PLUGIN_N_OPTION_DECLS, k))
+			continue;
+#endif
 		if (strcmp(k, "reduce_range") == 0 && (!strcmp(v, "true") || !strcmp(v, "false"))) {
 			st->reduce_range = strcmp(v, "true") == 0;
 		} else {
@@ -227,6 +234,10 @@ static const struct qx_plugin minmax_plugin = {
 	.calibrate = minmax_calibrate,
 	.convert = minmax_convert,
 	.destroy = minmax_destroy,
+#ifdef PLUGIN_OPTION_DECLS
+	.option_decls = PLUGIN_OPTION_DECLS,
+	.n_option_decls = PLUGIN_N_OPTION_DECLS,
+#endif
 };
 
 #ifndef FAULT_NO_ENTRY
