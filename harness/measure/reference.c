@@ -5,6 +5,8 @@
 #include <time.h>
 
 #define WORDS (QX_REFERENCE_BYTES / sizeof(uint32_t))
+#define DOT_BYTES (16u << 10)
+#define DOT_REPEATS 48
 
 /* Kept between calls: allocating (and faulting in) 4 MB every round would be timed too. Each
  * measuring thread calls it in turn (rounds are sequential), so no lock is needed; a second
@@ -23,9 +25,18 @@ static double thread_cpu_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* One pass: read-modify-write over the whole buffer with a multiply-accumulate per word (the
- * arithmetic of a dot product) and no long dependency chain, so its time is bound by the caches'
- * and memory's bandwidth, which what shares them takes a part of, more than by the core. */
+/* One pass, two parts, so that it feels both kinds of contention a model's inference does:
+ * 1. a read-modify-write over the whole buffer with a multiply-accumulate per word and no long
+ *    dependency chain: bound by the caches' and memory's bandwidth, which whatever shares them
+ *    (the other CPU, the host's other tenants) takes a part of;
+ * 2. int8 dot products (a GEMM's inner loop) over the buffer's first 16 KB, which stays in L1:
+ *    bound by the core's execution units, which the host's SMT sibling shares. */
+/* Not instrumented under SAN=1: ASan's checks would make the loop 4-5 times slower (several
+ * ms a round, a third of a short round), and the loop's job is to measure the machine the same
+ * way in every build, not to be checked (it only touches its own buffer, within bounds). */
+#if defined(__GNUC__)
+__attribute__((no_sanitize("address", "undefined")))
+#endif
 static uint32_t pass(uint32_t *b)
 {
 	uint32_t acc = 0;
@@ -33,6 +44,13 @@ static uint32_t pass(uint32_t *b)
 		uint32_t x = b[i];
 		acc += x * 2654435761u;
 		b[i] = x + (x >> 3) + 1u;
+	}
+	const int8_t *w = (const int8_t *)b;
+	for (int rep = 0; rep < DOT_REPEATS; rep++) {
+		int32_t dot = 0;
+		for (size_t i = 0; i < DOT_BYTES / 2; i++)
+			dot += (int32_t)w[i] * (int32_t)w[i + DOT_BYTES / 2];
+		acc += (uint32_t)dot;
 	}
 	return acc;
 }
