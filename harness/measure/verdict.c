@@ -147,6 +147,30 @@ static int drift_corrected(const struct qx_verdict_side *o, const struct qx_verd
 	return decided(v->corrected, v->corrected_lo, v->corrected_hi, mw.p, t, alpha);
 }
 
+/* Appends s to the string in buf (cap bytes), cut at the end: the notes are joined by hand
+ * because a sanitized build's format-truncation check rejects snprintf("%s%s") into them. */
+static void append(char *buf, size_t cap, const char *s)
+{
+	size_t len = strlen(buf), add = strlen(s);
+	if (len + 1 >= cap)
+		return;
+	if (add > cap - 1 - len)
+		add = cap - 1 - len;
+	memcpy(buf + len, s, add);
+	buf[len + add] = '\0';
+}
+
+/* v->why = head, then "; " and note when there is one. */
+static void set_why(struct qx_verdict *v, const char *head, const char *note)
+{
+	v->why[0] = '\0';
+	append(v->why, sizeof v->why, head);
+	if (note[0]) {
+		append(v->why, sizeof v->why, head[0] ? "; " : "");
+		append(v->why, sizeof v->why, note);
+	}
+}
+
 static void inconclusive(struct qx_verdict *v, const char *why)
 {
 	v->verdict = "inconclusive";
@@ -163,7 +187,7 @@ void qx_verdict_latency(const struct qx_verdict_side *o, const struct qx_verdict
 	v->clock = "wall";
 	v->old_wall_over_cpu = wall_over_cpu(o);
 	v->new_wall_over_cpu = wall_over_cpu(n);
-	char why[200];
+	char why[400];
 	if (o->rounds < opt->min_rounds || n->rounds < opt->min_rounds) {
 		snprintf(why, sizeof why, "too few rounds: %zu and %zu (a verdict needs >= %zu on each "
 		         "side)", o->rounds, n->rounds, opt->min_rounds);
@@ -246,15 +270,15 @@ void qx_verdict_latency(const struct qx_verdict_side *o, const struct qx_verdict
 		/* The change and the machine's drift cannot be told apart: what the rule saw on the
 		 * raw times is not there once the machine is divided out, or the other way round. */
 		v->verdict = "inconclusive";
-		snprintf(v->why, sizeof v->why, "%+.1f%% not decided: %s%s%s", v->change, drift_note,
-		         clock_note[0] ? "; " : "", clock_note);
+		snprintf(why, sizeof why, "%+.1f%% not decided: ", v->change);
+		append(why, sizeof why, drift_note);
+		set_why(v, why, clock_note);
 		return;
 	}
 	if (drift_note[0]) {
 		/* Any other row says the machine drifted too, and what remained without it. */
-		size_t len = strlen(clock_note);
-		snprintf(clock_note + len, sizeof clock_note - len, "%s%s", len ? "; " : "",
-		         drift_note);
+		append(clock_note, sizeof clock_note, clock_note[0] ? "; " : "");
+		append(clock_note, sizeof clock_note, drift_note);
 	}
 	if (raw > 0) {
 		v->verdict = "REGRESSED";
@@ -266,7 +290,7 @@ void qx_verdict_latency(const struct qx_verdict_side *o, const struct qx_verdict
 	} else if (contention[0] && fabs(v->change) > t0) {
 		v->verdict = "inconclusive";
 		snprintf(why, sizeof why, "%+.1f%% not decided: %s", v->change, contention);
-		snprintf(v->why, sizeof v->why, "%s%s%s", why, clock_note[0] ? "; " : "", clock_note);
+		set_why(v, why, clock_note);
 		return;
 	} else if (fabs(v->change) > t0) {
 		v->verdict = "inconclusive";
@@ -274,14 +298,14 @@ void qx_verdict_latency(const struct qx_verdict_side *o, const struct qx_verdict
 		         "rounds, 95%% interval %+.1f%% to %+.1f%%)", v->change,
 		         !significant ? "not significant" : "interval reaches below half the threshold",
 		         mw.p, o->rounds, n->rounds, v->lo, v->hi);
-		snprintf(v->why, sizeof v->why, "%s%s%s", why, clock_note[0] ? "; " : "", clock_note);
+		set_why(v, why, clock_note);
 		return;
 	} else {
 		v->verdict = "inconclusive";
 		snprintf(why, sizeof why, "too noisy to tell: 95%% interval of the change %+.1f%% to "
 		         "%+.1f%% is wider than +-%g%%", v->lo, v->hi, 2 * t0);
-		snprintf(v->why, sizeof v->why, "%s%s%s", why, clock_note[0] ? "; " : "", clock_note);
+		set_why(v, why, clock_note);
 		return;
 	}
-	snprintf(v->why, sizeof v->why, "%s", clock_note);
+	set_why(v, "", clock_note);
 }

@@ -89,7 +89,7 @@ struct qx_verdict {
 	int drifted;               /* |drift| > half the threshold: the corrected change decided */
 	double corrected, corrected_lo, corrected_hi;  /* the change with each round divided by its
 	                                                * reference time, percent; NAN unless drifted */
-	char why[400];             /* in words: why inconclusive, or which clock and why */
+	char why[640];             /* in words: why inconclusive, or which clock and why */
 };
 
 /* Never fails: missing or unusable data is an inconclusive verdict with its reason. */
