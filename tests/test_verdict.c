@@ -23,21 +23,23 @@
 
 #define MAX_ROUNDS 64
 
-/* How busy each side's machine was: threads, load average, CPUs (measure/verdict.h). */
+/* How busy each side's machine was: threads, load average, CPUs, and each round's reference-loop
+ * time when recorded (measure/verdict.h). */
 struct busy {
 	int threads;
 	double load1;
 	int cpus;
+	const double *reference;   /* NULL: none (the recording so far has none) */
 };
 
-static const struct busy quiet = { 1, 0.5, 2 };
+static const struct busy quiet = { 1, 0.5, 2, NULL };
 
 static struct qx_verdict decide_busy(const double *ow, const double *oc, size_t on,
                                      const struct busy *ob, const double *nw, const double *nc,
                                      size_t nn, const struct busy *nb)
 {
-	struct qx_verdict_side o = { ow, oc, on, ob->threads, ob->load1, ob->cpus, NULL };
-	struct qx_verdict_side n = { nw, nc, nn, nb->threads, nb->load1, nb->cpus, NULL };
+	struct qx_verdict_side o = { ow, oc, on, ob->threads, ob->load1, ob->cpus, ob->reference };
+	struct qx_verdict_side n = { nw, nc, nn, nb->threads, nb->load1, nb->cpus, nb->reference };
 	struct qx_verdict_options opt = QX_VERDICT_OPTIONS_DEFAULT;
 	struct qx_verdict v;
 	qx_verdict_latency(&o, &n, &opt, &v);
@@ -128,7 +130,7 @@ static void test_rule(void)
 	struct qx_verdict v = decide(a, a, 10, b, b, 10);
 	ok(!strcmp(v.verdict, "unchanged") && !strcmp(v.clock, "cpu") && !v.regression,
 	   "same times: unchanged; one thread is decided on CPU time (%s, %s)", v.verdict, v.why);
-	const struct busy two = { 2, 0.5, 2 };
+	const struct busy two = { 2, 0.5, 2, NULL };
 	v = decide_busy(a, a, 10, &two, b, b, 10, &two);
 	ok(!strcmp(v.verdict, "unchanged") && !strcmp(v.clock, "wall"),
 	   "two threads, not preempted: on wall time (%s)", v.clock);
@@ -161,7 +163,7 @@ static void test_rule(void)
 	v = decide(a, a, 10, noisy, noisy, 10);
 	ok(!strcmp(v.verdict, "inconclusive") && v.why[0], "rounds scattered by -30%%..+60%%: "
 	   "inconclusive, and says why (%s)", v.why);
-	struct busy contended = { 2, 7.5, 2 };
+	struct busy contended = { 2, 7.5, 2, NULL };
 	v = decide_busy(a, a, 10, &contended, slow, slow, 10, &contended);
 	ok(!strcmp(v.verdict, "inconclusive") && strstr(v.why, "competed for the CPUs"),
 	   "2 threads at load 7.5 on 2 CPUs, 30%% slower: not decided (%s)", v.why);
@@ -195,7 +197,7 @@ static struct busy busy_of(json_t *run, json_t *cfg)
 {
 	struct busy b = { (int)json_integer_value(json_object_get(cfg, "threads")),
 	                  json_number_value(json_object_get(cfg, "load1_max")),
-	                  (int)json_integer_value(json_object_get(run, "online_cpus")) };
+	                  (int)json_integer_value(json_object_get(run, "online_cpus")), NULL };
 	if (b.threads < 1)
 		b.threads = 1;
 	return b;
@@ -238,6 +240,17 @@ static void replay(json_t *runs, const char *config, double slowdown, struct rat
 				continue;
 			struct busy ob = busy_of(json_array_get(runs, i), a);
 			struct busy nb = busy_of(json_array_get(runs, j), b);
+			/* Runs recorded with the reference loop (tools/record-noise writes "reference"
+			 * when results.json has it) replay the drift correction too; a slowdown of the
+			 * code leaves the machine's reference times as they were. */
+			double oref[MAX_ROUNDS], nref[MAX_ROUNDS];
+			size_t orn, nrn;
+			if (!read_rounds(json_object_get(a, "reference"), oref, &orn, 1) &&
+			    !read_rounds(json_object_get(b, "reference"), nref, &nrn, 1) && orn == on &&
+			    nrn == nn) {
+				ob.reference = oref;
+				nb.reference = nref;
+			}
 			struct qx_verdict same = decide_busy(ow, oc, on, &ob, nw, nc, nn, &nb);
 			struct qx_verdict slower = decide_busy(ow, oc, on, &ob, sw, sc, sn, &nb);
 			struct qx_verdict twice = decide_busy(ow, oc, on, &ob, tw, tc, tn, &nb);
