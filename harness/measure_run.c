@@ -11,6 +11,7 @@
 #include "measure/latency.h"
 #include "measure/noise.h"
 #include "measure/pool.h"
+#include "measure/reference.h"
 #include "measure/stats.h"
 #include "measure/verdict.h"
 #include "progress.h"
@@ -352,6 +353,9 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 			struct qx_gbench_result res;
 			struct qx_noise_snapshot before, after;
 			struct qx_noise_round noise;
+			/* How fast the machine itself is right now, on this thread: compare divides it
+			 * out when it drifted between two runs (measure/reference.h). */
+			double reference_ms = qx_reference_ms();
 			qx_noise_snapshot(pool_rc ? NULL : pool, &before);
 			if (qx_gbench_measure(&gs, &res, &c->err)) {
 				c->failed = 1;
@@ -359,6 +363,7 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 			}
 			qx_noise_snapshot(pool_rc ? NULL : pool, &after);
 			qx_noise_round(&before, &after, &noise);
+			noise.reference_ms = reference_ms;
 			if (merge_round(c, &res, &noise))
 				rc = qx_fail_nomem(err, "recording measurements");
 			qx_gbench_result_free(&res);

@@ -111,6 +111,16 @@ ok $? "compare A B: accuracy unchanged ($verdicts)"
 [ "$(field "$tmp/AB.json" '(d["regressions"], d["exit_status"], d["machine"]["same"])')" = "(0, $status, True)" ]
 ok $? "compare A B JSON: 0 regressions, exit_status $status, same machine"
 
+# Every round timed the reference loop (the machine's speed, measure/reference.h), and compare
+# reads it: one "machine speed" line in the header, the same in the JSON.
+refs=$(field "$a/results.json" 'sorted(set(isinstance(r.get("reference_ms"), float) and r["reference_ms"] > 0 for s in [d["fp32"]] + d["plugins"] for m in s["measurements"] for r in m["repetitions"]))')
+[ "$refs" = "[True]" ]
+ok $? "run A records reference_ms > 0 in every round ($refs)"
+drift=$(field "$tmp/AB.json" '(d["machine_speed"]["known"], round(d["machine_speed"]["new_vs_old_percent"]))')
+[ "$(grep -c "^  machine speed: NEW's reference loop [-+][0-9.]*% \[" "$tmp/AB.txt")" -eq 1 ] &&
+	[ "${drift%%,*}" = "(True" ]
+ok $? "compare A B shows the machine speed once, and its JSON has it ($drift)"
+
 status=$(cat "$tmp/AC.status")
 [ "$status" -eq 1 ]
 ok $? "compare A C exits 1 (got $status)"

@@ -4,6 +4,7 @@
  * measurements, a plugin that fails now, unreadable input, and a history of three runs.
  * qx_compare_main is called directly; --json gives the verdicts to check. */
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,9 @@ struct fixture {
 	int mistrusted;            /* minmax's int8 result failed the reference-simulation check */
 	int no_fp32;
 	const char *plugin_label;  /* default "minmax" */
+	double machine;            /* > 0: how slow the whole machine ran: every time that many
+	                            * times longer, and every round's reference_ms 0.4 ms times it;
+	                            * 0: no reference_ms (an older results.json) */
 };
 
 static json_t *samples_json(double base, double spread, int n, double *median)
@@ -49,13 +53,18 @@ static json_t *samples_json(double base, double spread, int n, double *median)
 
 /* Rounds whose medians scatter like the samples (the verdict is decided on them), with CPU
  * times equal to the wall times: a machine that did not preempt the measurement. */
-static json_t *rounds_json(double base, double spread, int n)
+static json_t *rounds_json(double base, double spread, int n, double machine)
 {
 	json_t *a = json_array();
 	for (int i = 0; i < n; i++) {
 		double u = (double)((i * 7919) % 21 - 10) / 10.0, v = base * (1.0 + spread * u);
-		json_array_append_new(a, json_pack("{s:i, s:f, s:f, s:f}", "iterations", 10,
-		                                   "real_ms", v, "median", v, "cpu_median", v));
+		json_t *r = json_pack("{s:i, s:f, s:f, s:f}", "iterations", 10, "real_ms", v,
+		                      "median", v, "cpu_median", v);
+		/* The reference loop scatters by +-2% too, in another order than the times. */
+		if (machine > 0)
+			json_object_set_new(r, "reference_ms", json_real(0.4 * machine *
+			                    (1.0 + 0.02 * (double)((i * 3) % 5 - 2) / 2.0)));
+		json_array_append_new(a, r);
 	}
 	return a;
 }
@@ -64,8 +73,10 @@ static json_t *measurement(const char *kernels, double base, const struct fixtur
 {
 	double median;
 	double spread = f->noise > 0 ? f->noise : 0.02;
+	if (f->machine > 0)
+		base *= f->machine;
 	json_t *s = samples_json(base, spread, f->n_samples ? f->n_samples : 20, &median);
-	json_t *r = rounds_json(base, spread, f->n_rounds ? f->n_rounds : 10);
+	json_t *r = rounds_json(base, spread, f->n_rounds ? f->n_rounds : 10, f->machine);
 	return json_pack("{s:s, s:i, s:i, s:s, s:o, s:f, s:o, s:{s:f, s:b}}", "kernels", kernels,
 	                 "threads", 1, "batch", 1, "unit", "ms/batch", "samples", s, "median",
 	                 median, "repetitions", r, "noise", "load1_max", 1.5, "preempted", 0);
@@ -289,6 +300,52 @@ int main(void)
 	   "the other measurements unchanged");
 	ok(strstr(text, "REGRESSED") && strstr(text, "result: REGRESSION"), "text names it");
 	json_decref(r);
+
+	/* The whole machine 50% slower in NEW, its reference loop with it (measure/verdict.h):
+	 * nothing is REGRESSED, every row says why; a real 30% slowdown on that machine still is
+	 * (1.95 / 1.5); without reference times in OLD, today's verdict. */
+	struct fixture ref_old = healthy("20261123T020000Z", "2026-11-23T02:00:00Z");
+	ref_old.machine = 1.0;
+	const char *steady = write_run("20261123T020000Z", &ref_old);
+	struct fixture busy = healthy("20261124T020000Z", "2026-11-24T02:00:00Z");
+	busy.machine = 1.5;
+	const char *busy_run = write_run("20261124T020000Z", &busy);
+	rc = compare(steady, busy_run, NULL, &r);
+	json_t *speed = json_object_get(r, "machine_speed");
+	ok(rc != QX_COMPARE_REGRESSION && all_latency(r, "inconclusive") &&
+	   json_integer_value(json_object_get(json_object_get(r, "inconclusive"),
+	                                      "machine_drift")) == 3,
+	   "machine 50%% slower, reference loop too: no REGRESSED, 3 rows inconclusive for the "
+	   "machine's drift (exit %d)", rc);
+	ok(json_is_true(json_object_get(speed, "known")) &&
+	   fabs(json_real_value(json_object_get(speed, "new_vs_old_percent")) - 50) < 2 &&
+	   json_is_true(json_object_get(speed, "drifted")) &&
+	   strstr(text, "machine speed: NEW's reference loop +5") &&
+	   strstr(text, "the machine itself ran 50% slower in NEW"),
+	   "machine speed in the header and the JSON (%+.1f%%)",
+	   json_real_value(json_object_get(speed, "new_vs_old_percent")));
+	row = latency_row(r, "minmax/vnni/threads:1/batch:1");
+	ok(row && fabs(json_real_value(json_object_get(row, "machine_drift_percent")) - 50) < 3 &&
+	   fabs(json_real_value(json_object_get(row, "corrected_change_percent"))) < 3,
+	   "row JSON: machine drift +50%%, corrected change about 0");
+	json_decref(r);
+	busy.slow = "vnni";
+	busy.run_id = "20261125T020000Z";
+	busy.started = "2026-11-25T02:00:00Z";
+	rc = compare(steady, write_run("20261125T020000Z", &busy), NULL, &r);
+	row = latency_row(r, "minmax/vnni/threads:1/batch:1");
+	ok(rc == QX_COMPARE_REGRESSION && row && !strcmp(verdict(row), "REGRESSED") &&
+	   fabs(json_real_value(json_object_get(row, "corrected_change_percent")) - 30) < 3,
+	   "30%% slower on a machine 50%% slower: REGRESSED, divided out +%.1f%% (exit %d)",
+	   json_real_value(json_object_get(row, "corrected_change_percent")), rc);
+	json_decref(r);
+	rc = compare(old, busy_run, NULL, &r);
+	ok(rc == QX_COMPARE_REGRESSION && all_latency(r, "REGRESSED") &&
+	   json_is_false(json_object_get(json_object_get(r, "machine_speed"), "known")) &&
+	   strstr(text, "no reference-loop times in OLD"),
+	   "OLD without reference times: today's verdict, and the header says so (exit %d)", rc);
+	json_decref(r);
+
 	/* The same change, the other way round, is an improvement; a higher threshold hides it. */
 	rc = compare(slower, old, NULL, &r);
 	ok(rc == QX_COMPARE_OK && !strcmp(verdict(latency_row(r, "minmax/vnni/threads:1/batch:1")),

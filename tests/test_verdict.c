@@ -1,7 +1,9 @@
 /* measure/verdict.h: the latency verdict `qx-bench compare` gives, held to its promises.
  *
  * 1. The rule on hand-made rounds: identical runs, a clear slowdown, preemption that moves the
- *    wall time only, too few rounds, a noisy run.
+ *    wall time only, too few rounds, a noisy run; and with reference-loop times (the machine's
+ *    speed, measure/reference.h): a machine 50% slower on every row is not a regression, a
+ *    real 2x is one on a steady or a 50% slower machine alike.
  * 2. Its error rates on noise recorded on a shared 2-core machine (tools/record-noise wrote
  *    tests/fixtures/noise/recorded.json: per run and configuration, the rounds' medians of wall
  *    and CPU time; every other run had a busy loop on the other CPU). Every ordered pair of
@@ -21,21 +23,23 @@
 
 #define MAX_ROUNDS 64
 
-/* How busy each side's machine was: threads, load average, CPUs (measure/verdict.h). */
+/* How busy each side's machine was: threads, load average, CPUs, and each round's reference-loop
+ * time when recorded (measure/verdict.h). */
 struct busy {
 	int threads;
 	double load1;
 	int cpus;
+	const double *reference;   /* NULL: none (the recording so far has none) */
 };
 
-static const struct busy quiet = { 1, 0.5, 2 };
+static const struct busy quiet = { 1, 0.5, 2, NULL };
 
 static struct qx_verdict decide_busy(const double *ow, const double *oc, size_t on,
                                      const struct busy *ob, const double *nw, const double *nc,
                                      size_t nn, const struct busy *nb)
 {
-	struct qx_verdict_side o = { ow, oc, on, ob->threads, ob->load1, ob->cpus };
-	struct qx_verdict_side n = { nw, nc, nn, nb->threads, nb->load1, nb->cpus };
+	struct qx_verdict_side o = { ow, oc, on, ob->threads, ob->load1, ob->cpus, ob->reference };
+	struct qx_verdict_side n = { nw, nc, nn, nb->threads, nb->load1, nb->cpus, nb->reference };
 	struct qx_verdict_options opt = QX_VERDICT_OPTIONS_DEFAULT;
 	struct qx_verdict v;
 	qx_verdict_latency(&o, &n, &opt, &v);
@@ -46,6 +50,72 @@ static struct qx_verdict decide(const double *ow, const double *oc, size_t on, c
                                 const double *nc, size_t nn)
 {
 	return decide_busy(ow, oc, on, &quiet, nw, nc, nn, &quiet);
+}
+
+/* One-thread rows on CPU time with each round's reference-loop time (NULL: none recorded). */
+static struct qx_verdict decide_ref(const double *oc, const double *oref, const double *nc,
+                                    const double *nref, size_t rounds)
+{
+	struct qx_verdict_side o = { oc, oc, rounds, 1, 0.5, 2, oref };
+	struct qx_verdict_side n = { nc, nc, rounds, 1, 0.5, 2, nref };
+	struct qx_verdict_options opt = QX_VERDICT_OPTIONS_DEFAULT;
+	struct qx_verdict v;
+	qx_verdict_latency(&o, &n, &opt, &v);
+	return v;
+}
+
+/* The machine's drift, measured by the reference loop, divided out (measure/verdict.h). */
+static void test_drift(void)
+{
+	double a[10], b[10], ra[10], rb[10];
+	double machine_slow[10], machine_ref[10], twice[10], fast_ref[10];
+	double slower_on_fast[10];
+	for (int i = 0; i < 10; i++) {
+		a[i] = 1.0 + 0.01 * ((i * 7) % 5 - 2);   /* +-2% around 1 ms, as in test_rule */
+		b[i] = 1.0 + 0.01 * ((i * 3) % 5 - 2);
+		ra[i] = 0.4 * (1.0 + 0.01 * ((i * 9) % 5 - 2));   /* the loop: +-2% around 0.4 ms */
+		rb[i] = 0.4 * (1.0 + 0.01 * ((i * 1) % 5 - 2));
+		machine_slow[i] = 1.5 * b[i];            /* the whole machine 50% slower ... */
+		machine_ref[i] = 1.5 * rb[i];            /* ... the reference loop with it */
+		twice[i] = 2.0 * b[i];
+		fast_ref[i] = rb[i] / 1.3;               /* a machine 30% faster ... */
+		slower_on_fast[i] = b[i];                /* ... hiding code 30% slower */
+	}
+	struct qx_verdict v = decide_ref(a, ra, machine_slow, machine_ref, 10);
+	ok(!v.regression && !strcmp(v.verdict, "inconclusive") && v.drifted &&
+	   strstr(v.why, "the machine itself ran 50% slower in NEW") && fabs(v.drift - 50) < 3 &&
+	   fabs(v.corrected) < 3, "machine +50%%, reference +50%%: inconclusive, not REGRESSED "
+	   "(%s: %s)", v.verdict, v.why);
+	v = decide_ref(a, ra, twice, rb, 10);
+	ok(v.regression && !v.drifted && isfinite(v.drift) && fabs(v.drift) < 2.5 &&
+	   isnan(v.corrected), "real 2x, reference +0%%: REGRESSED (%s, drift %+.1f%%)", v.verdict,
+	   v.drift);
+	/* Twice the time while the machine ran 50% slower: 2 / 1.5 = +33% is the code's. */
+	v = decide_ref(a, ra, twice, machine_ref, 10);
+	ok(v.regression && v.drifted && fabs(v.corrected - 100.0 / 3.0) < 4 &&
+	   strstr(v.why, "divided out"), "2x times, reference +50%%: still REGRESSED, divided out "
+	   "%+.1f%% (%s)", v.corrected, v.why);
+	v = decide_ref(a, NULL, machine_slow, machine_ref, 10);
+	ok(v.regression && isnan(v.drift) && !v.drifted && !strstr(v.why, "machine"),
+	   "reference absent in OLD: today's verdict (%s, %s)", v.verdict, v.why);
+	v = decide_ref(a, ra, machine_slow, NULL, 10);
+	ok(v.regression && isnan(v.drift), "reference absent in NEW: today's verdict (%s)",
+	   v.verdict);
+	v = decide_ref(a, ra, slower_on_fast, fast_ref, 10);
+	ok(!strcmp(v.verdict, "inconclusive") && v.corrected > 20 && strstr(v.why, "faster in NEW"),
+	   "code 30%% slower on a machine 30%% faster: not called unchanged (%s: %s)", v.verdict,
+	   v.why);
+	v = decide_ref(a, ra, b, rb, 10);
+	ok(!strcmp(v.verdict, "unchanged") && !v.drifted, "same times, same machine: unchanged (%s)",
+	   v.verdict);
+	double machine_fast[10], fast_ref2[10];
+	for (int i = 0; i < 10; i++) {
+		machine_fast[i] = b[i] / 1.5;
+		fast_ref2[i] = rb[i] / 1.5;
+	}
+	v = decide_ref(a, ra, machine_fast, fast_ref2, 10);
+	ok(strcmp(v.verdict, "improved") && strstr(v.why, "faster in NEW"),
+	   "machine 50%% faster, reference with it: not improved (%s: %s)", v.verdict, v.why);
 }
 
 static void test_rule(void)
@@ -60,7 +130,7 @@ static void test_rule(void)
 	struct qx_verdict v = decide(a, a, 10, b, b, 10);
 	ok(!strcmp(v.verdict, "unchanged") && !strcmp(v.clock, "cpu") && !v.regression,
 	   "same times: unchanged; one thread is decided on CPU time (%s, %s)", v.verdict, v.why);
-	const struct busy two = { 2, 0.5, 2 };
+	const struct busy two = { 2, 0.5, 2, NULL };
 	v = decide_busy(a, a, 10, &two, b, b, 10, &two);
 	ok(!strcmp(v.verdict, "unchanged") && !strcmp(v.clock, "wall"),
 	   "two threads, not preempted: on wall time (%s)", v.clock);
@@ -93,7 +163,7 @@ static void test_rule(void)
 	v = decide(a, a, 10, noisy, noisy, 10);
 	ok(!strcmp(v.verdict, "inconclusive") && v.why[0], "rounds scattered by -30%%..+60%%: "
 	   "inconclusive, and says why (%s)", v.why);
-	struct busy contended = { 2, 7.5, 2 };
+	struct busy contended = { 2, 7.5, 2, NULL };
 	v = decide_busy(a, a, 10, &contended, slow, slow, 10, &contended);
 	ok(!strcmp(v.verdict, "inconclusive") && strstr(v.why, "competed for the CPUs"),
 	   "2 threads at load 7.5 on 2 CPUs, 30%% slower: not decided (%s)", v.why);
@@ -127,7 +197,7 @@ static struct busy busy_of(json_t *run, json_t *cfg)
 {
 	struct busy b = { (int)json_integer_value(json_object_get(cfg, "threads")),
 	                  json_number_value(json_object_get(cfg, "load1_max")),
-	                  (int)json_integer_value(json_object_get(run, "online_cpus")) };
+	                  (int)json_integer_value(json_object_get(run, "online_cpus")), NULL };
 	if (b.threads < 1)
 		b.threads = 1;
 	return b;
@@ -170,6 +240,17 @@ static void replay(json_t *runs, const char *config, double slowdown, struct rat
 				continue;
 			struct busy ob = busy_of(json_array_get(runs, i), a);
 			struct busy nb = busy_of(json_array_get(runs, j), b);
+			/* Runs recorded with the reference loop (tools/record-noise writes "reference"
+			 * when results.json has it) replay the drift correction too; a slowdown of the
+			 * code leaves the machine's reference times as they were. */
+			double oref[MAX_ROUNDS], nref[MAX_ROUNDS];
+			size_t orn, nrn;
+			if (!read_rounds(json_object_get(a, "reference"), oref, &orn, 1) &&
+			    !read_rounds(json_object_get(b, "reference"), nref, &nrn, 1) && orn == on &&
+			    nrn == nn) {
+				ob.reference = oref;
+				nb.reference = nref;
+			}
 			struct qx_verdict same = decide_busy(ow, oc, on, &ob, nw, nc, nn, &nb);
 			struct qx_verdict slower = decide_busy(ow, oc, on, &ob, sw, sc, sn, &nb);
 			struct qx_verdict twice = decide_busy(ow, oc, on, &ob, tw, tc, tn, &nb);
@@ -244,6 +325,7 @@ static void test_recorded_noise(void)
 int main(void)
 {
 	test_rule();
+	test_drift();
 	test_recorded_noise();
 	return tap_done();
 }

@@ -58,6 +58,7 @@ struct tally {
 	const char *partial;       /* "OLD" / "NEW" / "OLD and NEW": a run that did not finish */
 	int latency_rows, inconclusive;
 	int inconclusive_noisy, inconclusive_unshown, inconclusive_data, inconclusive_contended;
+	int inconclusive_drift;    /* the change could not be told from the machine's drift */
 	json_t *report;
 };
 
@@ -476,9 +477,9 @@ static void compare_measurement(const struct options *opt, const char *name,
 		         !a->round_wall ? "OLD" : "NEW");
 	} else {
 		struct qx_verdict_side so = { a->round_wall, a->round_cpu, a->rounds, a->threads,
-		                              a->load1_max, cpus[0] };
+		                              a->load1_max, cpus[0], a->round_reference };
 		struct qx_verdict_side sn = { b->round_wall, b->round_cpu, b->rounds, b->threads,
-		                              b->load1_max, cpus[1] };
+		                              b->load1_max, cpus[1], b->round_reference };
 		struct qx_verdict_options vo = QX_VERDICT_OPTIONS_DEFAULT;
 		vo.threshold_percent = opt->threshold;
 		vo.alpha = opt->alpha;
@@ -505,6 +506,16 @@ static void compare_measurement(const struct options *opt, const char *name,
 		json_object_set_new(row, "ci95_percent", json_pack("[f, f]", v.lo, v.hi));
 		json_object_set_new(row, "p_value", json_real(v.p));
 	}
+	if (isfinite(v.drift)) {
+		json_object_set_new(row, "machine_drift_percent", json_real(v.drift));
+		json_object_set_new(row, "machine_drift_ci95_percent",
+		                    json_pack("[f, f]", v.drift_lo, v.drift_hi));
+	}
+	if (isfinite(v.corrected)) {
+		json_object_set_new(row, "corrected_change_percent", json_real(v.corrected));
+		json_object_set_new(row, "corrected_ci95_percent",
+		                    json_pack("[f, f]", v.corrected_lo, v.corrected_hi));
+	}
 	if (v.old_wall_over_cpu > 0)
 		json_object_set_new(row, "old_wall_over_cpu", json_real(v.old_wall_over_cpu));
 	if (v.new_wall_over_cpu > 0)
@@ -516,6 +527,8 @@ static void compare_measurement(const struct options *opt, const char *name,
 		t->inconclusive++;
 		if (!isfinite(v.change))
 			t->inconclusive_data++;
+		else if (strstr(v.why, "not decided: the machine itself"))
+			t->inconclusive_drift++;
 		else if (strstr(v.why, "not decided"))
 			t->inconclusive_contended++;
 		else if (strstr(v.why, "too noisy"))
@@ -571,6 +584,68 @@ static void print_load(const char *which, const struct qx_run_view *v, json_t *r
 	       which, load, preempted, total, QX_PREEMPTED_WALL_OVER_CPU);
 }
 
+/* Every round's reference-loop time of a run, pooled over its measurements; NULL (n 0) when
+ * any measurement lacks them (an older results.json) or out of memory (*nomem set). */
+static double *pooled_reference(const struct qx_run_view *v, size_t *n, int *nomem)
+{
+	size_t total = 0;
+	*n = 0;
+	for (int i = 0; i < v->n_sys; i++)
+		for (int j = 0; j < v->sys[i].n_m; j++) {
+			const struct qx_run_view_measurement *m = &v->sys[i].m[j];
+			if (!m->round_reference)
+				return NULL;
+			total += m->rounds;
+		}
+	double *out = total ? malloc(total * sizeof *out) : NULL;
+	if (!out) {
+		*nomem = total > 0;
+		return NULL;
+	}
+	for (int i = 0; i < v->n_sys; i++)
+		for (int j = 0; j < v->sys[i].n_m; j++) {
+			const struct qx_run_view_measurement *m = &v->sys[i].m[j];
+			memcpy(out + *n, m->round_reference, m->rounds * sizeof *out);
+			*n += m->rounds;
+		}
+	return out;
+}
+
+/* Once per comparison: how much slower or faster the machine itself ran in NEW than in OLD,
+ * from the reference loop every round timed (measure/reference.h); each row's verdict divides
+ * out its own rounds' drift (measure/verdict.h), this says what the whole run saw. */
+static void print_machine_speed(const struct options *opt, const struct qx_run_view *ov,
+                                const struct qx_run_view *nv, json_t *report)
+{
+	size_t na, nb;
+	int nomem = 0;
+	double *a = pooled_reference(ov, &na, &nomem), *b = pooled_reference(nv, &nb, &nomem);
+	struct qx_median_ci ci;
+	json_t *o = json_object();
+	if (a && b && qx_stats_ratio_ci(a, na, b, nb, 20261207UL, &ci, NULL) == 0) {
+		double d = 100.0 * (ci.median - 1.0);
+		json_object_set_new(o, "known", json_true());
+		json_object_set_new(o, "new_vs_old_percent", json_real(d));
+		json_object_set_new(o, "ci95_percent", json_pack("[f, f]", 100.0 * (ci.lo - 1.0),
+		                                                 100.0 * (ci.hi - 1.0)));
+		json_object_set_new(o, "drifted", json_boolean(fabs(d) > opt->threshold / 2));
+		printf("  machine speed: NEW's reference loop %+.1f%% [%+.1f, %+.1f] against OLD's "
+		       "(%s%s)\n", d, 100.0 * (ci.lo - 1.0), 100.0 * (ci.hi - 1.0),
+		       fabs(d) > opt->threshold / 2 ? "the machine itself ran " : "within +-",
+		       fabs(d) > opt->threshold / 2
+		               ? (d > 0 ? "slower in NEW: rows are decided with it divided out"
+		                        : "faster in NEW: rows are decided with it divided out")
+		               : "half the threshold");
+	} else {
+		json_object_set_new(o, "known", json_false());
+		printf("  machine speed: no reference-loop times in %s%s: not corrected for\n",
+		       !a ? "OLD" : "NEW", nomem ? " (out of memory)" : " (older results.json)");
+	}
+	json_object_set_new(report, "machine_speed", o);
+	free(a);
+	free(b);
+}
+
 static void compare_latency(const struct options *opt, const struct qx_run_view *ov,
                             const struct qx_run_view *nv, struct tally *t)
 {
@@ -599,6 +674,7 @@ static void compare_latency(const struct options *opt, const struct qx_run_view 
 	json_object_set_new(t->report, "load", json_object());
 	print_load("OLD", ov, t->report);
 	print_load("NEW", nv, t->report);
+	print_machine_speed(opt, ov, nv, t->report);
 	for (int i = 0; i < ov->n_sys; i++) {
 		const struct qx_run_view_system *o = &ov->sys[i];
 		const struct qx_run_view_system *n = qx_run_view_system(nv, o->label);
@@ -725,13 +801,14 @@ static int finish(const struct options *opt, struct tally *t)
 	if (t->latency_rows)
 		printf("; %d of %d latency rows inconclusive", t->inconclusive, t->latency_rows);
 	if (t->inconclusive)
-		printf(" (%d contended multi-thread, %d too noisy, %d change not shown, %d without "
-		       "data)", t->inconclusive_contended, t->inconclusive_noisy,
-		       t->inconclusive_unshown, t->inconclusive_data);
+		printf(" (%d contended multi-thread, %d machine drift, %d too noisy, %d change not "
+		       "shown, %d without data)", t->inconclusive_contended, t->inconclusive_drift,
+		       t->inconclusive_noisy, t->inconclusive_unshown, t->inconclusive_data);
 	printf("\n");
 	json_object_set_new(t->report, "latency_rows", json_integer(t->latency_rows));
-	json_object_set_new(t->report, "inconclusive", json_pack("{s:i, s:i, s:i, s:i, s:i}", "total",
-	                    t->inconclusive, "contended", t->inconclusive_contended, "too_noisy",
+	json_object_set_new(t->report, "inconclusive", json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}",
+	                    "total", t->inconclusive, "contended", t->inconclusive_contended,
+	                    "machine_drift", t->inconclusive_drift, "too_noisy",
 	                    t->inconclusive_noisy, "not_shown", t->inconclusive_unshown,
 	                    "no_data", t->inconclusive_data));
 	json_object_set_new(t->report, "regressions", json_integer(t->regressions));

@@ -92,9 +92,10 @@ static int read_rounds(struct qx_run_view *v, json_t *jm, const char *where,
 	}
 	m->round_wall = malloc(n * sizeof *m->round_wall);
 	m->round_cpu = malloc(n * sizeof *m->round_cpu);
-	if (!m->round_wall || !m->round_cpu)
+	m->round_reference = malloc(n * sizeof *m->round_reference);
+	if (!m->round_wall || !m->round_cpu || !m->round_reference)
 		return QX_ENOMEM;
-	int have_cpu = 1;
+	int have_cpu = 1, have_reference = 1;
 	for (size_t i = 0; i < n; i++) {
 		json_t *r = json_array_get(reps, i);
 		json_t *w = json_object_get(r, "median"), *c = json_object_get(r, "cpu_median");
@@ -102,7 +103,8 @@ static int read_rounds(struct qx_run_view *v, json_t *jm, const char *where,
 			note(v, "%s.repetitions[%zu].median: not a number: rounds ignored", where, i);
 			free(m->round_wall);
 			free(m->round_cpu);
-			m->round_wall = m->round_cpu = NULL;
+			free(m->round_reference);
+			m->round_wall = m->round_cpu = m->round_reference = NULL;
 			return 0;
 		}
 		m->round_wall[i] = json_number_value(w);
@@ -110,6 +112,15 @@ static int read_rounds(struct qx_run_view *v, json_t *jm, const char *where,
 			m->round_cpu[i] = json_number_value(c);
 		else
 			have_cpu = 0;
+		json_t *ref = json_object_get(r, "reference_ms");
+		if (json_is_number(ref) && json_number_value(ref) > 0)
+			m->round_reference[i] = json_number_value(ref);
+		else
+			have_reference = 0;   /* older results.json: no drift correction */
+	}
+	if (!have_reference) {
+		free(m->round_reference);
+		m->round_reference = NULL;
 	}
 	if (!have_cpu) {
 		free(m->round_cpu);
@@ -414,6 +425,7 @@ void qx_run_view_free(struct qx_run_view *v)
 			free(v->sys[i].m[j].samples);
 			free(v->sys[i].m[j].round_wall);
 			free(v->sys[i].m[j].round_cpu);
+			free(v->sys[i].m[j].round_reference);
 		}
 		free(v->sys[i].m);
 	}

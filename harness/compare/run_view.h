@@ -12,7 +12,7 @@
  *   plugins [{label, error | images, correct, accuracy, predictions, measurements,
  *             kernel_sets [{name, measurements}]}],
  *   measurement {kernels, threads, batch, unit, samples [...], median, cv,
- *                repetitions [{median, cpu_median}], noise {load1_max, preempted}}. */
+ *                repetitions [{median, cpu_median, reference_ms}], noise {load1_max, preempted}}. */
 #ifndef QX_COMPARE_RUN_VIEW_H
 #define QX_COMPARE_RUN_VIEW_H
 
@@ -34,6 +34,8 @@ struct qx_run_view_measurement {
 	double *round_wall;        /* owned: repetitions[].median (ms), one per round; NULL when
 	                            * the file has none */
 	double *round_cpu;         /* owned: repetitions[].cpu_median, NULL when any is missing */
+	double *round_reference;   /* owned: repetitions[].reference_ms (the reference loop, the
+	                            * machine's speed: measure/reference.h), NULL when any is missing */
 	size_t rounds;
 	double load1_max;          /* noise.load1_max, -1 when absent */
 	int preempted;             /* noise.preempted: 1, 0, or -1 when absent */

@@ -83,6 +83,8 @@ static void add_noise_fields(json_t *rep, const struct qx_noise_round *z)
 		json_object_set_new(rep, "steal", json_real(z->steal));
 	if (z->load1 >= 0)
 		json_object_set_new(rep, "load1", json_real(z->load1));
+	if (z->reference_ms > 0)
+		json_object_set_new(rep, "reference_ms", json_real(z->reference_ms));
 }
 
 int qx_latency_json(const struct qx_latency_spec *spec, const struct qx_gbench_result *res,

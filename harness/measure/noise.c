@@ -77,6 +77,7 @@ void qx_noise_round(const struct qx_noise_snapshot *a, const struct qx_noise_sna
 {
 	out->nivcsw = a->nivcsw >= 0 && b->nivcsw >= a->nivcsw ? b->nivcsw - a->nivcsw : -1;
 	out->load1 = b->load1;
+	out->reference_ms = -1.0;
 	out->busy = out->steal = -1.0;
 	/* /proc/stat counts in jiffies (10 ms): a round shorter than a few of them says little,
 	 * but a round is min_time long (0.1 s and up), so some ticks have passed. */

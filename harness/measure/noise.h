@@ -10,7 +10,9 @@
  *   busy     fraction of all CPUs' time in use during the round (ours included), from the first
  *            line of /proc/stat: 1 - (idle + iowait) / total;
  *   steal    fraction of the CPUs' time the hypervisor gave to other guests (/proc/stat steal);
- *   load1    the kernel's one-minute load average at the end of the round (/proc/loadavg).
+ *   load1    the kernel's one-minute load average at the end of the round (/proc/loadavg);
+ *   reference_ms  thread CPU time of the reference loop (measure/reference.h) timed on the
+ *            measuring thread right before the round: how fast the machine itself was then.
  * A value that cannot be read (no /proc) is -1; nothing here fails a measurement. */
 #ifndef QX_MEASURE_NOISE_H
 #define QX_MEASURE_NOISE_H
@@ -30,6 +32,7 @@ struct qx_noise_round {
 	double busy;               /* 0..1, -1 unknown */
 	double steal;              /* 0..1, -1 unknown */
 	double load1;              /* -1 unknown */
+	double reference_ms;       /* -1 unknown; set by the caller (qx_noise_round sets -1) */
 };
 
 /* Takes a snapshot. Call it on the pool's calling thread (RUSAGE_THREAD is that thread's);

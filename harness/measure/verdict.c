@@ -82,6 +82,95 @@ static int wall_noisier(const struct qx_verdict_side *s)
 	return w > 0.02 && w > 2 * c;
 }
 
+/* Beyond this share of the threshold the machine's drift (reference loop, NEW over OLD) is
+ * divided out before a change is decided: at a drift of half the threshold, a change just above
+ * the threshold is already half the machine's. */
+#define DRIFT_SHARE 0.5
+
+/* Each round's time over that round's reference-loop time: the work in units of the machine's
+ * speed at that moment. NULL when out of memory. */
+static double *per_reference(const double *x, const double *ref, size_t n)
+{
+	double *out = malloc(n * sizeof *out);
+	if (out)
+		for (size_t i = 0; i < n; i++)
+			out[i] = x[i] / ref[i];
+	return out;
+}
+
+/* The rule's decision on a change with its interval and U test: +1 slower, -1 faster, 0
+ * neither shown. */
+static int decided(double change, double lo, double hi, double p, double t, double alpha)
+{
+	if (change > t && p < alpha && lo > LOW_END * t)
+		return 1;
+	if (change < -t && p < alpha && hi < -LOW_END * t)
+		return -1;
+	return 0;
+}
+
+/* The machine's drift between the sides, and when beyond DRIFT_SHARE of the threshold, the
+ * change with it divided out (v->corrected*, NAN otherwise). Returns the corrected decision
+ * (+1, -1, 0), or 2 when the drift is unknown or small (nothing to correct), or -2 when out of
+ * memory. */
+static int drift_corrected(const struct qx_verdict_side *o, const struct qx_verdict_side *n,
+                           const double *a, const double *b, double t, double alpha,
+                           struct qx_verdict *v)
+{
+	v->drift = v->drift_lo = v->drift_hi = NAN;
+	v->corrected = v->corrected_lo = v->corrected_hi = NAN;
+	if (!usable(o->reference, o->rounds) || !usable(n->reference, n->rounds))
+		return 2;
+	struct qx_median_ci ci;
+	if (qx_stats_ratio_ci(o->reference, o->rounds, n->reference, n->rounds, VERDICT_SEED, &ci,
+	                      NULL))
+		return -2;
+	v->drift = 100.0 * (ci.median - 1.0);
+	v->drift_lo = 100.0 * (ci.lo - 1.0);
+	v->drift_hi = 100.0 * (ci.hi - 1.0);
+	if (!(fabs(v->drift) > DRIFT_SHARE * t))
+		return 2;
+	v->drifted = 1;
+	double *ca = per_reference(a, o->reference, o->rounds);
+	double *cb = per_reference(b, n->reference, n->rounds);
+	struct qx_mann_whitney mw;
+	int rc = !ca || !cb ||
+	         qx_stats_ratio_ci(ca, o->rounds, cb, n->rounds, VERDICT_SEED, &ci, NULL) ||
+	         qx_stats_mann_whitney(ca, o->rounds, cb, n->rounds, &mw, NULL);
+	free(ca);
+	free(cb);
+	if (rc)
+		return -2;
+	v->corrected = 100.0 * (ci.median - 1.0);
+	v->corrected_lo = 100.0 * (ci.lo - 1.0);
+	v->corrected_hi = 100.0 * (ci.hi - 1.0);
+	return decided(v->corrected, v->corrected_lo, v->corrected_hi, mw.p, t, alpha);
+}
+
+/* Appends s to the string in buf (cap bytes), cut at the end: the notes are joined by hand
+ * because a sanitized build's format-truncation check rejects snprintf("%s%s") into them. */
+static void append(char *buf, size_t cap, const char *s)
+{
+	size_t len = strlen(buf), add = strlen(s);
+	if (len + 1 >= cap)
+		return;
+	if (add > cap - 1 - len)
+		add = cap - 1 - len;
+	memcpy(buf + len, s, add);
+	buf[len + add] = '\0';
+}
+
+/* v->why = head, then "; " and note when there is one. */
+static void set_why(struct qx_verdict *v, const char *head, const char *note)
+{
+	v->why[0] = '\0';
+	append(v->why, sizeof v->why, head);
+	if (note[0]) {
+		append(v->why, sizeof v->why, head[0] ? "; " : "");
+		append(v->why, sizeof v->why, note);
+	}
+}
+
 static void inconclusive(struct qx_verdict *v, const char *why)
 {
 	v->verdict = "inconclusive";
@@ -93,10 +182,12 @@ void qx_verdict_latency(const struct qx_verdict_side *o, const struct qx_verdict
 {
 	memset(v, 0, sizeof *v);
 	v->change = v->lo = v->hi = v->p = NAN;
+	v->drift = v->drift_lo = v->drift_hi = NAN;
+	v->corrected = v->corrected_lo = v->corrected_hi = NAN;
 	v->clock = "wall";
 	v->old_wall_over_cpu = wall_over_cpu(o);
 	v->new_wall_over_cpu = wall_over_cpu(n);
-	char why[200];
+	char why[400];
 	if (o->rounds < opt->min_rounds || n->rounds < opt->min_rounds) {
 		snprintf(why, sizeof why, "too few rounds: %zu and %zu (a verdict needs >= %zu on each "
 		         "side)", o->rounds, n->rounds, opt->min_rounds);
@@ -104,7 +195,7 @@ void qx_verdict_latency(const struct qx_verdict_side *o, const struct qx_verdict
 		return;
 	}
 	const double *a = o->wall, *b = n->wall;
-	char clock_note[160] = "";
+	char clock_note[380] = "";
 	int both_cpu = v->old_wall_over_cpu > 0 && v->new_wall_over_cpu > 0;
 	int preempted = v->old_wall_over_cpu > opt->max_wall_over_cpu ||
 	                v->new_wall_over_cpu > opt->max_wall_over_cpu;
@@ -162,17 +253,44 @@ void qx_verdict_latency(const struct qx_verdict_side *o, const struct qx_verdict
 	v->hi = 100.0 * (ci.hi - 1.0);
 	v->p = mw.p;
 	int significant = mw.p < opt->alpha;
-	if (v->change > t && significant && v->lo > LOW_END * t) {
+	int raw = decided(v->change, v->lo, v->hi, mw.p, t, opt->alpha);
+	int corrected = drift_corrected(o, n, a, b, t0, opt->alpha, v);
+	if (corrected == -2) {
+		inconclusive(v, "out of memory computing the machine's drift");
+		return;
+	}
+	char drift_note[200] = "";
+	if (v->drifted)
+		snprintf(drift_note, sizeof drift_note, "the machine itself ran %.0f%% %s in NEW "
+		         "(reference loop %+.1f%% [%+.1f, %+.1f]); divided out: %+.1f%% [%+.1f, %+.1f]",
+		         fabs(v->drift), v->drift > 0 ? "slower" : "faster", v->drift, v->drift_lo,
+		         v->drift_hi, v->corrected, v->corrected_lo, v->corrected_hi);
+	int unchanged = fabs(v->change) <= t0 && v->lo >= -2 * t0 && v->hi <= 2 * t0;
+	if (v->drifted && ((raw && corrected != raw) || (!raw && unchanged && corrected))) {
+		/* The change and the machine's drift cannot be told apart: what the rule saw on the
+		 * raw times is not there once the machine is divided out, or the other way round. */
+		v->verdict = "inconclusive";
+		snprintf(why, sizeof why, "%+.1f%% not decided: ", v->change);
+		append(why, sizeof why, drift_note);
+		set_why(v, why, clock_note);
+		return;
+	}
+	if (drift_note[0]) {
+		/* Any other row says the machine drifted too, and what remained without it. */
+		append(clock_note, sizeof clock_note, clock_note[0] ? "; " : "");
+		append(clock_note, sizeof clock_note, drift_note);
+	}
+	if (raw > 0) {
 		v->verdict = "REGRESSED";
 		v->regression = 1;
-	} else if (v->change < -t && significant && v->hi < -LOW_END * t) {
+	} else if (raw < 0) {
 		v->verdict = "improved";
-	} else if (fabs(v->change) <= t0 && v->lo >= -2 * t0 && v->hi <= 2 * t0) {
+	} else if (unchanged) {
 		v->verdict = "unchanged";
 	} else if (contention[0] && fabs(v->change) > t0) {
 		v->verdict = "inconclusive";
 		snprintf(why, sizeof why, "%+.1f%% not decided: %s", v->change, contention);
-		snprintf(v->why, sizeof v->why, "%s%s%s", why, clock_note[0] ? "; " : "", clock_note);
+		set_why(v, why, clock_note);
 		return;
 	} else if (fabs(v->change) > t0) {
 		v->verdict = "inconclusive";
@@ -180,14 +298,14 @@ void qx_verdict_latency(const struct qx_verdict_side *o, const struct qx_verdict
 		         "rounds, 95%% interval %+.1f%% to %+.1f%%)", v->change,
 		         !significant ? "not significant" : "interval reaches below half the threshold",
 		         mw.p, o->rounds, n->rounds, v->lo, v->hi);
-		snprintf(v->why, sizeof v->why, "%s%s%s", why, clock_note[0] ? "; " : "", clock_note);
+		set_why(v, why, clock_note);
 		return;
 	} else {
 		v->verdict = "inconclusive";
 		snprintf(why, sizeof why, "too noisy to tell: 95%% interval of the change %+.1f%% to "
 		         "%+.1f%% is wider than +-%g%%", v->lo, v->hi, 2 * t0);
-		snprintf(v->why, sizeof v->why, "%s%s%s", why, clock_note[0] ? "; " : "", clock_note);
+		set_why(v, why, clock_note);
 		return;
 	}
-	snprintf(v->why, sizeof v->why, "%s", clock_note);
+	set_why(v, "", clock_note);
 }

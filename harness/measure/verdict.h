@@ -31,7 +31,20 @@
  * build's 2-thread batch-1 times sat in one of two modes for a whole run, up to 64% apart, while
  * 1-thread CPU times agreed within 2%. Such a row uses contended_threshold_percent instead of
  * T, so that only a large change (a 2x slowdown) is decided and a smaller one is inconclusive,
- * saying why. */
+ * saying why.
+ *
+ * Machine drift: thread CPU time is immune to time slicing but not to what shares the core's
+ * caches and memory bandwidth (or the host's SMT sibling): on a shared 2-core VM under two
+ * concurrent compiles, an A/A comparison of one-thread rows measured the same build ~50% slower
+ * in CPU time. Each round also records the thread CPU time of a fixed reference loop that is not
+ * the project's code (measure/reference.h). When both sides have it, the machine's drift is
+ * median(NEW reference) / median(OLD reference) with its interval; beyond half the threshold,
+ * the machine drifted, and a REGRESSED (or improved) verdict stands only if the rule above also
+ * holds on each round's time divided by that round's reference time; otherwise the row is
+ * inconclusive ("the machine itself ran X% slower in NEW (reference loop): not decided"). A row
+ * the rule calls unchanged while the corrected times show a change is inconclusive too (a
+ * faster machine can hide a slowdown). A side without reference times (older results.json, the
+ * recorded noise) gets the rule above unchanged. */
 #ifndef QX_MEASURE_VERDICT_H
 #define QX_MEASURE_VERDICT_H
 
@@ -45,6 +58,7 @@ struct qx_verdict_side {
 	int threads;               /* the pool's threads (1 when unknown) */
 	double load1;              /* highest one-minute load average seen, -1 unknown */
 	int cpus;                  /* online CPUs of the machine, 0 unknown */
+	const double *reference;   /* rounds values: the reference loop's ms, or NULL unknown */
 };
 
 struct qx_verdict_options {
@@ -70,7 +84,12 @@ struct qx_verdict {
 	double lo, hi;             /* 95% interval of the change, percent */
 	double p;                  /* U test over round medians, NAN when not computed */
 	double old_wall_over_cpu, new_wall_over_cpu;   /* -1 when unknown */
-	char why[400];             /* in words: why inconclusive, or which clock and why */
+	double drift, drift_lo, drift_hi;  /* the machine's drift in NEW, percent (reference loop
+	                                    * NEW / OLD and its 95% interval); NAN when unknown */
+	int drifted;               /* |drift| > half the threshold: the corrected change decided */
+	double corrected, corrected_lo, corrected_hi;  /* the change with each round divided by its
+	                                                * reference time, percent; NAN unless drifted */
+	char why[640];             /* in words: why inconclusive, or which clock and why */
 };
 
 /* Never fails: missing or unusable data is an inconclusive verdict with its reason. */
