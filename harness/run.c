@@ -785,6 +785,7 @@ static int same_plan(struct run *r, const struct qx_suite_plugin *p,
 		return qx_fail_nomem(fatal, "copying a result");
 	json_object_del(e, "sweep");
 	json_object_del(e, "fallback"); /* the twin of a fallback row is no fallback itself */
+	json_object_del(e, "options_used"); /* its own, from set_origin, when its plugin declares */
 	json_object_set_new(e, "label", json_string(p->label));
 	set_origin(e, res, plan_path);
 	json_t *sweep = qx_sweep_json(p);
