@@ -223,11 +223,17 @@ static void shuffle(int *order, int n, uint64_t *state)
 	}
 }
 
+static int label_w(const struct qx_measure_request *req)
+{
+	return req->label_width > 0 ? req->label_width : 20;
+}
+
 static void print_row(const struct qx_measure_request *req, const struct config *c, int threads,
                       json_t *m)
 {
 	if (c->failed) {
-		printf("%-20s %-11s %3d %5lld  error: %s\n", c->model->label, c->k->name, threads,
+		printf("%-*s %-11s %3d %5lld  error: %s\n", label_w(req), c->model->label, c->k->name,
+		       threads,
 		       (long long)c->batch, c->err.msg);
 		return;
 	}
@@ -238,7 +244,8 @@ static void print_row(const struct qx_measure_request *req, const struct config 
 	if (c->has_speedup)
 		snprintf(speed, sizeof speed, "%.2fx [%.2f, %.2f]", c->speedup.ratio, c->speedup.lo,
 		         c->speedup.hi);
-	printf("%-20s %-11s %3d %5lld %11.4f %11.4f %6.1f%% %10.0f  %s\n", c->model->label,
+	printf("%-*s %-11s %3d %5lld %11.4f %11.4f %6.1f%% %10.0f  %s\n", label_w(req),
+	       c->model->label,
 	       c->k->name, threads, (long long)c->batch, median, p99, 100.0 * cv,
 	       (double)c->batch * 1e3 / median, speed);
 	/* Half the screen of repro lines hid the table: a file always, stdout with --verbose. */
@@ -444,7 +451,8 @@ int qx_measure_all(const struct qx_measure_request *req, int *failures, struct q
 	json_t *gbench = json_pack("{s:[]}", "benchmarks");
 	printf("\nlatency (ms per batch; interleaved, %d repetitions of >= %.2f s each)\n",
 	       req->suite->measure.repetitions, req->suite->measure.min_time_s);
-	printf("%-20s %-11s %3s %5s %11s %11s %7s %10s  %s\n", "model", "kernels", "thr", "batch",
+	printf("%-*s %-11s %3s %5s %11s %11s %7s %10s  %s\n", label_w(req), "model", "kernels",
+	       "thr", "batch",
 	       "median ms", "p99 ms", "cv", "images/s", "speedup vs fp32 (95% CI)");
 	int rc = 0;
 	for (int b = 0; !rc && b < req->n_batches; b++)

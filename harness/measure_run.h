@@ -38,6 +38,7 @@ struct qx_measure_request {
 	FILE *repro_file;                   /* the repro lines go here (NULL: nowhere) ... */
 	int repro_stdout;                   /* ... and on stdout too when set (--verbose) */
 	int quiet;
+	int label_width;                    /* the rows' label column (0: 20 characters) */
 	/* Called after each (batch, threads) group, so results can be saved as they come. */
 	int (*group_done)(void *arg, struct qx_error *err);
 	void *arg;

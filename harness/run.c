@@ -64,6 +64,7 @@ struct run {
 	json_t **same_json;            /* their results.json entries (borrowed) */
 	int *same_as;                  /* the index in done[] of the plan's first configuration */
 	int n_same;
+	int label_w;                   /* the table's label column: as wide as the longest label */
 };
 
 static void run_free(struct run *r)
@@ -271,7 +272,7 @@ static int reuse_measurements(struct run *r, struct qx_error *err)
 		json_t *m = json_deep_copy(json_object_get(src, "measurements"));
 		if (!m || json_object_set_new(e, "measurements", m))
 			return qx_fail_nomem(err, "copying measurements");
-		printf("%-20s same plan as %s: measured once, its rows above\n",
+		printf("%-*s same plan as %s: measured once, its rows above\n", r->label_w,
 		       json_string_value(json_object_get(e, "label")), r->done[r->same_as[i]].label);
 	}
 	return r->n_same ? write_results(r, err) : 0;
@@ -317,7 +318,7 @@ static int measure(struct run *r, struct qx_error *err)
 		.n_batches = o->n_batches ? o->n_batches : s->measure.n_batch,
 		.gbench_json_path = gbench, .repro_prefix = repro, .repro_file = repro_file,
 		.repro_stdout = o->verbose, .quiet = o->quiet,
-		.group_done = group_done, .arg = r,
+		.group_done = group_done, .arg = r, .label_width = r->label_w,
 	};
 	json_object_set_new(r->results.root, "gbench_json", json_string(gbench));
 	int rc = qx_measure_all(&req, &r->failures, err);
@@ -332,9 +333,9 @@ static int measure(struct run *r, struct qx_error *err)
 	return rc;
 }
 
-static void print_header(void)
+static void print_header(int w)
 {
-	printf("\n%-20s %-11s %8s %-24s %7s %-10s %11s %6s %8s  %s\n", "model", "kernels", "top-1",
+	printf("\n%-*s %-11s %8s %-24s %7s %-10s %11s %6s %8s  %s\n", w, "model", "kernels", "top-1",
 	       "drop vs fp32 (95% CI)", "agree", "trust", "size", "x fp32", "calib s",
 	       "bit-identical to scalar");
 }
@@ -346,12 +347,12 @@ static int run_fp32(struct run *r, struct qx_error *err)
 	if (rc)
 		return rc;
 	r->f32_bytes = qx_graph_f32_bytes(&r->graph);
-	print_header();
-	printf("%-20s %-11s %7.2f%% %-24s %7s %-10s %11lld %6.3f %8s  %s\n", "fp32", k->name,
-	       100.0 * (double)r->fp32.correct / (double)r->fp32.count, "-", "-", "-",
+	print_header(r->label_w);
+	printf("%-*s %-11s %7.2f%% %-24s %7s %-10s %11lld %6.3f %8s  %s\n", r->label_w, "fp32",
+	       k->name, 100.0 * (double)r->fp32.correct / (double)r->fp32.count, "-", "-", "-",
 	       (long long)r->f32_bytes, 1.0, "-", "-");
-	printf("%-20s %lld/%lld images correct, evaluated in %.2f s (%.0f images/s)\n", "",
-	       (long long)r->fp32.correct, (long long)r->fp32.count, r->fp32.seconds,
+	printf("%-*s %lld/%lld images correct, evaluated in %.2f s (%.0f images/s)\n", r->label_w,
+	       "", (long long)r->fp32.correct, (long long)r->fp32.count, r->fp32.seconds,
 	       (double)r->fp32.count / r->fp32.seconds);
 	fflush(stdout);
 
@@ -376,7 +377,7 @@ static int plugin_error(struct run *r, const char *label, const char *msg,
                         struct qx_error *fatal)
 {
 	fprintf(stderr, "qx-bench: %s\n", msg);
-	printf("%-20s %-11s error: %s\n", label, "-", msg);
+	printf("%-*s %-11s error: %s\n", r->label_w, label, "-", msg);
 	fflush(stdout);
 	json_t *e = json_object();
 	json_object_set_new(e, "label", json_string(label));
@@ -482,12 +483,12 @@ static int check_sets(struct run *r, const struct qx_plugin_result *res,
 			char drop[64];
 			snprintf(drop, sizeof drop, "%+.2f [%+.2f, %+.2f]", cmp->drop, cmp->drop_lo,
 			         cmp->drop_hi);
-			printf("%-20s %-11s %7.2f%% %-24s %6.2f%% %-10s %11lld %6.3f %8.2f  %s\n", label,
-			       k->name, cmp->acc_b, drop, cmp->agree, trust, (long long)q8_bytes,
+			printf("%-*s %-11s %7.2f%% %-24s %6.2f%% %-10s %11lld %6.3f %8.2f  %s\n",
+			       r->label_w, label, k->name, cmp->acc_b, drop, cmp->agree, trust, (long long)q8_bytes,
 			       (double)q8_bytes / (double)r->f32_bytes, res->calibrate_s, ident);
 		} else {
-			printf("%-20s %-11s %8s %-24s %7s %-10s %11s %6s %8s  %s\n", label, k->name, "=", "",
-			       "", "", "", "", "", ident);
+			printf("%-*s %-11s %8s %-24s %7s %-10s %11s %6s %8s  %s\n", r->label_w, label,
+			       k->name, "=", "", "", "", "", "", "", ident);
 		}
 		fflush(stdout);
 	}
@@ -665,14 +666,14 @@ static void print_fallback(const struct run *r, const struct qx_fallback_choice 
 		kept++;
 	}
 	if (c->met)
-		printf("%-20s fallback: %d node%s in float%s%s: drop %+.2f <= %.2f points on %lld "
-		       "images (%d evaluation%s)\n", "", kept, kept == 1 ? "" : "s", kept ? ": " : "",
-		       names, c->drop, max_drop, (long long)r->data.count, c->evaluations,
+		printf("%-*s fallback: %d node%s in float%s%s: drop %+.2f <= %.2f points on %lld "
+		       "images (%d evaluation%s)\n", r->label_w, "", kept, kept == 1 ? "" : "s",
+		       kept ? ": " : "", names, c->drop, max_drop, (long long)r->data.count, c->evaluations,
 		       c->evaluations == 1 ? "" : "s");
 	else
-		printf("%-20s fallback: budget not met with all %d nodes in float: drop %+.2f > %.2f "
-		       "points on %lld images (%d evaluations)\n", "", units ? kept : 0, c->drop,
-		       max_drop, (long long)r->data.count, c->evaluations);
+		printf("%-*s fallback: budget not met with all %d nodes in float: drop %+.2f > %.2f "
+		       "points on %lld images (%d evaluations)\n", r->label_w, "", units ? kept : 0,
+		       c->drop, max_drop, (long long)r->data.count, c->evaluations);
 	fflush(stdout);
 }
 
@@ -711,7 +712,7 @@ static int investigate(struct run *r, const struct qx_suite_plugin *p, int d, js
 		json_object_set_new(e, "sensitivity", qx_sensitivity_json(&sens, &r->graph));
 		qx_sensitivity_print(&sens, &r->graph, p->label, 10, stdout);
 		if (fallback)
-			print_header();
+			print_header(r->label_w);
 	}
 	if (!rc && fallback && measure_sens)
 		rc = qx_fallback_select(&env, &r->done[d].plan, &sens, base_drop, max_drop, p->label,
@@ -795,8 +796,8 @@ static int same_plan(struct run *r, const struct qx_suite_plugin *p,
 	json_array_append_new(r->results.plugins, e);
 	r->same_json[r->n_same] = e;
 	r->same_as[r->n_same++] = j;
-	printf("%-20s same plan as %s: accuracy, checks and latency are its (measured once)\n",
-	       p->label, r->done[j].label);
+	printf("%-*s same plan as %s: accuracy, checks and latency are its (measured once)\n",
+	       r->label_w, p->label, r->done[j].label);
 	fflush(stdout);
 	int rc = write_results(r, fatal);
 	return rc ? rc : -1;
@@ -842,6 +843,22 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	if (!rc && e)
 		rc = investigate(r, p, d, e, fatal);
 	return rc;
+}
+
+/* The tables' label column: the longest label a row can have (a selected plugin's, with
+ * "+fallback" when it may get a fallback row), at least 20 wide and at most 64 (a longer label
+ * pushes its own row out of line, not every row). */
+int qx_run_label_width(const struct qx_suite *s, const struct qx_run_options *opt)
+{
+	size_t w = 20;
+	for (int i = 0; i < s->n_plugins; i++) {
+		const struct qx_suite_plugin *p = &s->plugins[i];
+		if (!qx_run_plugin_selected(opt, p->label))
+			continue;
+		size_t len = strlen(p->label) + (p->fallback || opt->fallback ? strlen("+fallback") : 0);
+		w = len > w ? len : w;
+	}
+	return w > 64 ? 64 : (int)w;
 }
 
 void qx_run_quick_suite(const struct qx_suite *suite, const struct qx_run_options *opt,
@@ -893,6 +910,7 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 	memset(&r, 0, sizeof r);
 	r.suite = s;
 	r.opt = opt;
+	r.label_w = qx_run_label_width(s, opt);
 	rc = load(&r, err);
 	if (!rc)
 		rc = qx_run_check_plugin_options(s, opt, &r.graph, err);

@@ -51,6 +51,9 @@ enum qx_exit {
 /* Maps an error code to the exit status above. */
 int qx_exit_status(int err_code);
 
+/* The width of the run tables' label column for this suite and these options. */
+int qx_run_label_width(const struct qx_suite *s, const struct qx_run_options *opt);
+
 /* Runs one loaded suite. Returns an exit status (enum qx_exit); on QX_EXIT_USAGE or
  * QX_EXIT_INTERNAL err holds the one-line reason. Prints the result table on stdout. */
 int qx_run_suite(const struct qx_suite *suite, const struct qx_run_options *opt,
