@@ -48,7 +48,7 @@ FLAGS_avx512vnni := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq -mav
 FLAGS_avxvnni    := -mavx2 -mfma -mavxvnni
 
 GEN_C      := $(BUILD)/gen/onnx/onnx.pb-c.c
-HARNESS_C  := $(filter-out harness/main.c,$(shell find harness -name '*.c' | sort))
+HARNESS_C  := $(filter-out harness/cli/main.c,$(shell find harness -name '*.c' | sort))
 HARNESS_CC := $(shell find harness -name '*.cc' | sort)
 KERNEL_C   := $(wildcard kernels/*.c kernels/scalar/*.c)
 AVX2_C     := $(wildcard kernels/avx2/*.c)
@@ -144,7 +144,7 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(PROGRAM): $(BUILD)/obj/harness/main.o $(LIB)
+$(PROGRAM): $(BUILD)/obj/harness/cli/main.o $(LIB)
 	$(CC) $(LDFLAGS) -rdynamic $^ $(LDLIBS) -o $@
 
 # Plugins see only the public SDK: include/qx.

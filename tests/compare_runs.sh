@@ -4,7 +4,7 @@
 # - two runs A and B of the same suite into two folders: `qx-bench compare A B` exits 0 (or 3,
 #   "no regression shown", when most rows are undecided), every accuracy verdict is "unchanged"
 #   and no latency measurement is REGRESSED;
-# - a third run C with QX_TEST_SLOW_MEASUREMENT=<plugin>/<kernels> (harness/measure_run.c: that
+# - a third run C with QX_TEST_SLOW_MEASUREMENT=<plugin>/<kernels> (harness/measure/measure_run.c: that
 #   configuration does every inference twice): `qx-bench compare A C` exits 1, names that
 #   measurement REGRESSED with a change near +100%, and finds no accuracy change.
 #

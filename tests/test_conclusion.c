@@ -1,4 +1,4 @@
-/* The run's conclusion (harness/conclusion.h) on a results document built by hand, so every
+/* The run's conclusion (harness/report/conclusion.h) on a results document built by hand, so every
  * expected word is known: the Pareto front of accuracy against latency at the first measured
  * (batch, threads), speedups per configuration, and the rules that a MISTRUSTED plugin is never
  * on the front however good its numbers look, and a failed one is only named. */
@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "conclusion.h"
+#include "report/conclusion.h"
 #include "support/tap.h"
 
 /* One measurement on avx2 at batch b, threads t, median ms, speedup (0: none). */

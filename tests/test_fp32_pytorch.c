@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval.h"
+#include "measure/eval.h"
 #include "exec/runner.h"
-#include "suite.h"
+#include "suite/suite.h"
 #include "support/tap.h"
 
 static void *read_file(const char *path, size_t want)

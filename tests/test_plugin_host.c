@@ -14,9 +14,9 @@
 
 #include "exec/exec_f32.h"
 #include "plugin/host.h"
-#include "plugin/plan_json.h"
+#include "plan/plan_json.h"
 #include "plugin/tiny_model.h"
-#include "plugin/validate.h"
+#include "plan/validate.h"
 #include "qx/plugin.h"
 #include "qx/qparams.h"
 #include "support/tap.h"

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "suite.h"
-#include "sweep.h"
+#include "suite/suite.h"
+#include "suite/sweep.h"
 #include "support/tap.h"
 
 static char tmp[128];

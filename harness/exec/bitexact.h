@@ -11,7 +11,7 @@
 #include "data/dataset.h"
 #include "kernels.h"
 #include "model/graph.h"
-#include "plugin/host.h"
+#include "plan/plan.h"
 
 struct qx_bitexact {
 	int identical;             /* 1: every byte of every step matched */

@@ -13,7 +13,7 @@
 
 #include "kernels.h"
 #include "model/graph.h"
-#include "plugin/host.h"
+#include "plan/plan.h"
 #include "util/error.h"
 
 struct qx_exec_q8;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "model/graph.h"
-#include "plugin/host.h"
+#include "plan/plan.h"
 
 struct qx_q8_weights {
 	int64_t n;                 /* output channels (Conv OC, Gemm N) */

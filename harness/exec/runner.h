@@ -3,7 +3,7 @@
 #ifndef QX_EXEC_RUNNER_H
 #define QX_EXEC_RUNNER_H
 
-#include "eval.h"
+#include "measure/eval.h"
 #include "exec/exec_f32.h"
 #include "exec/exec_q8.h"
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "exec/q8_ops.h"
-#include "plugin/validate.h"
+#include "plan/validate.h"
 #include "plugin/view.h"
 
 void qx_float_units_free(struct qx_float_units *u)
@@ -55,7 +55,7 @@ void qx_float_units_mark(const struct qx_float_units *u, const int *order, int k
 				node_float[n] = 1;
 }
 
-/* The tensors an int8 node uses under the new modes: the roles of plugin/validate.c
+/* The tensors an int8 node uses under the new modes: the roles of plan/validate.c
  * (assign_roles): a static or dynamic node's weight; a static node's bias, activation inputs
  * and output. Qparams on any other tensor would be refused as unused, so they are dropped. */
 static void mark_used(const struct qx_graph *g, const int *mode, uint8_t *used)

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "model/graph.h"
-#include "plugin/host.h"
+#include "plan/plan.h"
 #include "util/error.h"
 
 struct qx_float_units {
@@ -30,7 +30,7 @@ void qx_float_units_free(struct qx_float_units *u);
 
 /* *out = plan with every node n for which node_float[n] is set in float; qparams that no
  * int8 node uses any more are dropped, everything else kept as it was, and the result goes
- * through the same validation as a plugin's plan (plugin/validate.h), so that it is a plan the
+ * through the same validation as a plugin's plan (plan/validate.h), so that it is a plan the
  * int8 executor, the trust check and plan.json take like any other. The harness quantizes and
  * dequantizes at the borders, as it does for any float node of a plan. */
 int qx_plan_with_float(const struct qx_graph *g, const struct qx_quant_plan *plan,

@@ -32,7 +32,7 @@
 #include "data/dataset.h"
 #include "kernels.h"
 #include "model/graph.h"
-#include "plugin/host.h"
+#include "plan/plan.h"
 #include "util/error.h"
 
 /* Sums over the sample for one tensor. x: the fp32 value, y: the int8 model's (dequantized),

@@ -10,10 +10,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "eval.h"
+#include "measure/eval.h"
 #include "investigate/float_plan.h"
 #include "model/graph.h"
-#include "plugin/host.h"
+#include "plan/plan.h"
 #include "util/error.h"
 
 /* Default sensitivity images (suite sensitivity.images / fallback.images, clamped to the

@@ -15,7 +15,7 @@
 #include "plugin/decl.h"
 #include "plugin/host.h"
 #include "plugin/tiny_model.h"
-#include "plugin/validate.h"
+#include "plan/validate.h"
 #include "qx/plugin.h"
 
 #define CHECK_IMAGES 64

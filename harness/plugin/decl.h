@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "qx/plugin.h"
-#include "suite.h"
+#include "suite/suite.h"
 #include "util/error.h"
 
 /* The declarations themselves: keys non-empty and unique, a known type, choices for CHOICE,

@@ -17,38 +17,10 @@
 #include "data/dataset.h"
 #include "kernels.h"
 #include "model/graph.h"
+#include "plan/plan.h"
 #include "qx/plan.h"
-#include "suite.h"
+#include "suite/suite.h"
 #include "util/error.h"
-
-/* Qparams of one graph tensor in a harness-owned plan. dtype QX_PLAN_FLOAT: not quantized. */
-struct qx_tensor_qparams {
-	int dtype;                      /* enum qx_plan_dtype */
-	int symmetric;                  /* as the plugin said (INT8 weights: every zero point 0) */
-	int axis;                       /* -1 per tensor, else the per-channel axis */
-	int n_channels;                 /* 1 per tensor, else dims[axis] */
-	int32_t qmin, qmax;
-	float *scales;                  /* n_channels, owned */
-	int32_t *zero_points;           /* n_channels, owned */
-	int copied_from;                /* -1, or the tensor whose qparams the host copied here
-	                                   (output of a node that keeps its input's qparams, when
-	                                   the plan omitted it) */
-};
-
-/* How one graph node runs. */
-struct qx_node_plan {
-	int mode;                       /* enum qx_op_mode */
-	int32_t dyn_qmin, dyn_qmax;     /* QX_MODE_DYNAMIC: run-time activation range (uint8) */
-};
-
-/* A validated plan, dense over the graph it was made for: tensor[t] for every graph tensor t,
- * node[n] for every node n. Everything owned; free with qx_quant_plan_free. */
-struct qx_quant_plan {
-	int n_tensors;
-	struct qx_tensor_qparams *tensor;
-	int n_nodes;
-	struct qx_node_plan *node;
-};
 
 /* What went wrong in a failed run (QX_PLUGIN_OK when it succeeded). */
 enum qx_plugin_fault {
@@ -133,7 +105,6 @@ int qx_plugin_run(const struct qx_suite_plugin *spec, struct qx_graph *g,
 int qx_plan_write_json(const struct qx_plugin_result *res, const struct qx_graph *g,
                        const char *path, struct qx_error *err);
 
-void qx_quant_plan_free(struct qx_quant_plan *plan);
 void qx_plugin_result_free(struct qx_plugin_result *res);
 
 /* `qx-bench plugin-check PLUGIN.so`: a TAP report on one plugin (harness/main.c dispatches

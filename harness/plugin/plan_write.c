@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "plugin/host.h"
-#include "plugin/validate.h"
+#include "plan/validate.h"
 
 static const char *scheme_name(const struct qx_tensor_qparams *q)
 {

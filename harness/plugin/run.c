@@ -18,8 +18,8 @@
 #include "plugin/decl.h"
 #include "plugin/host.h"
 #include "plugin/loader.h"
-#include "plugin/plan_json.h"
-#include "plugin/validate.h"
+#include "plan/plan_json.h"
+#include "plan/validate.h"
 #include "plugin/view.h"
 #include "qx/plugin.h"
 

@@ -11,7 +11,7 @@
 
 #include "kernels.h"
 #include "measure/topology.h"
-#include "sweep.h"
+#include "suite/sweep.h"
 #include "util/interrupt.h"
 #include "util/sha256.h"
 

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "suite.h"
+#include "suite/suite.h"
 #include "util/error.h"
 
 #define QX_RESULTS_SCHEMA_VERSION 1

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval.h"
+#include "measure/eval.h"
 #include "exec/exec_q8.h"
 #include "verify/refsim.h"
 

@@ -20,7 +20,7 @@
 #include "data/dataset.h"
 #include "kernels.h"
 #include "model/graph.h"
-#include "plugin/host.h"
+#include "plan/plan.h"
 
 /* Share of one tensor's values allowed to differ from the simulation of their own step by more
  * than a rounding tie explains (fp32 accumulation error in the simulation can, very rarely, move

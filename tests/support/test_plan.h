@@ -4,7 +4,7 @@
 #define QX_TEST_PLAN_H
 
 #include "exec/exec_f32.h"
-#include "plugin/host.h"
+#include "plan/plan.h"
 
 /* Every node static (Conv/Gemm/MatMul weights int8 symmetric per output channel, activations
  * uint8 from their range in f's last run, keep-qparams ops copying their input's), or with

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "suite.h"
+#include "suite/suite.h"
 #include "util/error.h"
 
 struct qx_run_options {

@@ -1,4 +1,4 @@
-#include "measure_run.h"
+#include "measure/measure_run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 #include "measure/reference.h"
 #include "measure/stats.h"
 #include "measure/verdict.h"
-#include "progress.h"
+#include "cli/progress.h"
 #include "util/interrupt.h"
 
 /* One (model, kernel set) at the group's batch and thread count, and what its rounds gave. */

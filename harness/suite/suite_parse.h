@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 
-#include "suite.h"
-#include "suite_yaml.h"
+#include "suite/suite.h"
+#include "suite/suite_yaml.h"
 
 /* The out-of-memory failure, with the loader's wording. */
 int qx_suite_nomem(struct qx_yaml *y);

@@ -1,6 +1,6 @@
 /* The child's reply as JSON (jansson). Compact, with 9 significant digits for reals: enough
  * for every float32 to come back bit for bit. */
-#include "plugin/plan_json.h"
+#include "plan/plan_json.h"
 
 #include <jansson.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-#include "sweep.h"
+#include "suite/sweep.h"
 
 #include <errno.h>
 #include <stdlib.h>

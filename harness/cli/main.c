@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "run.h"
+#include "cli/run.h"
 #include "kernels.h"
-#include "suite.h"
+#include "suite/suite.h"
 
 static const char usage[] =
 	"usage: qx-bench [options] SUITE.yaml...\n"

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "model/graph.h"
-#include "plugin/host.h"
+#include "plan/plan.h"
 #include "qx/plan.h"
 #include "util/error.h"
 

@@ -19,10 +19,10 @@
 #include "kernels.h"
 #include "model/graph.h"
 #include "plugin/host.h"
-#include "plugin/validate.h"
+#include "plan/validate.h"
 #include "plugin/view.h"
-#include "run.h"
-#include "suite.h"
+#include "cli/run.h"
+#include "suite/suite.h"
 
 static const char usage[] =
 	"usage: qx-bench export RUN [--plugin LABEL] -o OUT.onnx [--dump N DIR]\n"

@@ -1,6 +1,6 @@
 /* One suite run: fp32 baseline, then per plugin: calibrate (isolated), build the int8 model,
  * evaluate on the fastest kernel set, check the other sets bit-identical, report and save. */
-#include "run.h"
+#include "cli/run.h"
 
 #include <errno.h>
 #include <math.h>
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conclusion.h"
-#include "eval.h"
+#include "report/conclusion.h"
+#include "measure/eval.h"
 #include "exec/bitexact.h"
 #include "exec/runner.h"
 #include "investigate/fallback.h"
@@ -18,14 +18,14 @@
 #include "model/graph.h"
 #include "plugin/host.h"
 #include "qx/plugin.h"
-#include "progress.h"
+#include "cli/progress.h"
 #include "measure/topology.h"
-#include "measure_run.h"
+#include "measure/measure_run.h"
 #include "report/report.h"
 #include "results/results.h"
-#include "run_checks.h"
+#include "cli/run_checks.h"
 #include "stats/paired.h"
-#include "sweep.h"
+#include "suite/sweep.h"
 #include "util/interrupt.h"
 #include "verify/trust.h"
 

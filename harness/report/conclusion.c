@@ -1,4 +1,4 @@
-#include "conclusion.h"
+#include "report/conclusion.h"
 
 #include <math.h>
 #include <string.h>

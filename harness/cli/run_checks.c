@@ -1,4 +1,4 @@
-#include "run_checks.h"
+#include "cli/run_checks.h"
 
 #include <stdio.h>
 #include <stdlib.h>

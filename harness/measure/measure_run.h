@@ -13,8 +13,8 @@
 #include "data/dataset.h"
 #include "kernels.h"
 #include "model/graph.h"
-#include "plugin/host.h"
-#include "suite.h"
+#include "plan/plan.h"
+#include "suite/suite.h"
 
 /* One model to time: fp32 (plan NULL) or a plugin's int8 model. */
 struct qx_measure_model {

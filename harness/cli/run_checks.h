@@ -7,8 +7,8 @@
 #define QX_RUN_CHECKS_H
 
 #include "model/graph.h"
-#include "run.h"
-#include "suite.h"
+#include "cli/run.h"
+#include "suite/suite.h"
 #include "util/error.h"
 
 /* --plugins names only labels of the suite (or "none"), and every plugin the run will load is

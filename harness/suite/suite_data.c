@@ -1,5 +1,5 @@
 /* The suite's datasets: the evaluation set (limit applied) and the calibration images. */
-#include "suite.h"
+#include "suite/suite.h"
 
 #include <sys/stat.h>
 

@@ -1,4 +1,4 @@
-#include "suite_yaml.h"
+#include "suite/suite_yaml.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* Plan validation: everything the int8 builder relies on is checked here, so that a wrong plan
  * from a third-party plugin becomes one message instead of a crash or a silently wrong model.
  * Rules are those documented in include/qx/plan.h. */
-#include "plugin/validate.h"
+#include "plan/validate.h"
 
 #include <math.h>
 #include <stdio.h>

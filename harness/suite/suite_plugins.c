@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "suite_parse.h"
+#include "suite/suite_parse.h"
 
 #define MAX_PLUGINS 64          /* entries in plugins:, as written */
 #define MAX_VALUES 64           /* elements in one swept list */

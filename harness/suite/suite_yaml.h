@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <yaml.h>
 
-#include "suite.h"
+#include "suite/suite.h"
 #include "util/error.h"
 
 struct qx_yaml {

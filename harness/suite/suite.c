@@ -1,6 +1,6 @@
 /* Suite loading: the schema of docs/suite-format.md, checked key by key over the libyaml
- * document (harness/suite_yaml.c does the typed reading). */
-#include "suite.h"
+ * document (harness/suite/suite_yaml.c does the typed reading). */
+#include "suite/suite.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -9,8 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "suite_parse.h"
-#include "suite_yaml.h"
+#include "suite/suite_parse.h"
+#include "suite/suite_yaml.h"
 
 #define MAX_FILES 64            /* CIFAR batch files in one source */
 

@@ -1,5 +1,5 @@
 /* Sweeps in a run: what each expanded configuration records, and which configurations share a
- * plan (measured once). The suite loader expands the lists (harness/suite_plugins.c). */
+ * plan (measured once). The suite loader expands the lists (harness/suite/suite_plugins.c). */
 #ifndef QX_SWEEP_H
 #define QX_SWEEP_H
 
@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 #include "plugin/host.h"
-#include "suite.h"
+#include "suite/suite.h"
 
 /* results.json's "sweep" of a swept entry: {"base": label, "values": {key: value}} with
  * integers, numbers and true/false as JSON numbers and booleans, other values as strings;

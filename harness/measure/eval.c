@@ -1,4 +1,4 @@
-#include "eval.h"
+#include "measure/eval.h"
 
 #include <stdlib.h>
 #include <string.h>
