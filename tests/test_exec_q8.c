@@ -10,7 +10,7 @@
 #include "exec/bitexact.h"
 #include "exec/exec_f32.h"
 #include "exec/exec_q8.h"
-#include "measure/pool.h"
+#include "exec/pool.h"
 #include "plugin/tiny_model.h"
 #include "support/tap.h"
 #include "support/test_plan.h"

@@ -11,14 +11,14 @@
 #include "report/conclusion.h"
 #include "measure/eval.h"
 #include "exec/bitexact.h"
-#include "exec/runner.h"
+#include "measure/runner.h"
 #include "investigate/fallback.h"
 #include "investigate/layer_error.h"
 #include "investigate/sensitivity.h"
 #include "model/graph.h"
 #include "plugin/host.h"
 #include "qx/plugin.h"
-#include "cli/progress.h"
+#include "util/progress.h"
 #include "measure/topology.h"
 #include "measure/measure_run.h"
 #include "report/report.h"
@@ -28,19 +28,6 @@
 #include "suite/sweep.h"
 #include "util/interrupt.h"
 #include "verify/trust.h"
-
-int qx_exit_status(int err_code)
-{
-	switch (err_code) {
-	case QX_OK: return QX_EXIT_OK;
-	case QX_EINVAL:
-	case QX_ENOENT:
-	case QX_EUNSUPPORTED: return QX_EXIT_USAGE;
-	case QX_EPLUGIN: return QX_EXIT_FAILURES;
-	case QX_EINTERRUPTED: return QX_EXIT_INTERRUPTED;
-	default: return QX_EXIT_INTERNAL;
-	}
-}
 
 /* Everything one run holds, freed together by run_free. */
 struct run {

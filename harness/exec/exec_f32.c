@@ -3,7 +3,7 @@
  * later); Relu is a loop here; every other op runs through qx_node_eval (model/node_eval.h),
  * the same code constant folding uses, so all kernel sets agree on them. */
 #include "exec/exec_f32.h"
-#include "measure/pool.h"
+#include "exec/pool.h"
 #include "model/node_eval.h"
 
 #include <math.h>

@@ -8,9 +8,9 @@
 
 #include "exec/exec_f32.h"
 #include "exec/q8_layout.h"
-#include "exec/q8_ops.h"
+#include "ops/q8_ops.h"
 #include "exec/q8_weights.h"
-#include "measure/pool.h"
+#include "exec/pool.h"
 
 enum step_kind {
 	STEP_QUANTIZE,      /* float (NCHW) -> uint8 (physical layout) */

@@ -20,8 +20,8 @@
 #include "model/graph.h"
 #include "plugin/host.h"
 #include "plan/validate.h"
-#include "plugin/view.h"
-#include "cli/run.h"
+#include "ops/node_caps.h"
+#include "util/exit_status.h"
 #include "suite/suite.h"
 
 static const char usage[] =

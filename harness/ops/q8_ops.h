@@ -10,8 +10,8 @@
  *     float function the 256-entry table samples (docs/numerics.md).
  * Adding an int8 op means adding its row here; a new step kind only when no existing one fits.
  * Ops without a row run in float only. */
-#ifndef QX_EXEC_Q8_OPS_H
-#define QX_EXEC_Q8_OPS_H
+#ifndef QX_OPS_Q8_OPS_H
+#define QX_OPS_Q8_OPS_H
 
 #include <stddef.h>
 #include <stdint.h>

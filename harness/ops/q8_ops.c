@@ -1,5 +1,5 @@
 /* The int8 op table (see q8_ops.h): one row per op the int8 executor can run. */
-#include "exec/q8_ops.h"
+#include "ops/q8_ops.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-#include "cli/progress.h"
+#include "util/progress.h"
 
 #include <stdio.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "measure/pool.h"
+#include "exec/pool.h"
 
 #include <errno.h>
 #include <limits.h>

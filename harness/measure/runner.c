@@ -1,4 +1,4 @@
-#include "exec/runner.h"
+#include "measure/runner.h"
 
 #include <stdlib.h>
 #include <string.h>
