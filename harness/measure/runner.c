@@ -50,7 +50,7 @@ static int run_batch(void *ctx, const float *images, int64_t n, float *out, stru
 	return 0;
 }
 
-static int init_common(struct qx_runner *r, struct qx_graph *g, int64_t batch,
+static int init_common(struct qx_runner *r, const struct qx_graph *g, int64_t batch,
                        const struct qx_dataset *ds, struct qx_error *err)
 {
 	memset(r, 0, sizeof *r);
@@ -67,7 +67,7 @@ static int init_common(struct qx_runner *r, struct qx_graph *g, int64_t batch,
 	return 0;
 }
 
-int qx_runner_init_f32(struct qx_runner *r, struct qx_graph *g, int64_t batch,
+int qx_runner_init_f32(struct qx_runner *r, const struct qx_graph *g, int64_t batch,
                        const struct qx_kernels *k, const struct qx_dataset *ds,
                        struct qx_error *err)
 {
@@ -79,7 +79,7 @@ int qx_runner_init_f32(struct qx_runner *r, struct qx_graph *g, int64_t batch,
 	return rc;
 }
 
-int qx_runner_init_q8(struct qx_runner *r, struct qx_graph *g, const struct qx_quant_plan *plan,
+int qx_runner_init_q8(struct qx_runner *r, const struct qx_graph *g, const struct qx_quant_plan *plan,
                       int64_t batch, const struct qx_kernels *k, const struct qx_dataset *ds,
                       struct qx_error *err)
 {

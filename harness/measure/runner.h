@@ -10,7 +10,7 @@
 struct qx_runner {
 	struct qx_exec_f32 *f32;  /* exactly one of f32 and q8 is set */
 	struct qx_exec_q8 *q8;
-	struct qx_graph *graph;
+	const struct qx_graph *graph;
 	int64_t batch;
 	int64_t image_floats;     /* c * h * w of the graph input */
 	int n_classes;
@@ -18,11 +18,11 @@ struct qx_runner {
 };
 
 /* fp32 runner over g for `batch` images with kernel set k. */
-int qx_runner_init_f32(struct qx_runner *r, struct qx_graph *g, int64_t batch,
+int qx_runner_init_f32(struct qx_runner *r, const struct qx_graph *g, int64_t batch,
                        const struct qx_kernels *k, const struct qx_dataset *ds,
                        struct qx_error *err);
 /* int8 runner over g under plan (not kept) for `batch` images with kernel set k. */
-int qx_runner_init_q8(struct qx_runner *r, struct qx_graph *g, const struct qx_quant_plan *plan,
+int qx_runner_init_q8(struct qx_runner *r, const struct qx_graph *g, const struct qx_quant_plan *plan,
                       int64_t batch, const struct qx_kernels *k, const struct qx_dataset *ds,
                       struct qx_error *err);
 struct qx_model_runner qx_runner_model(struct qx_runner *r);
