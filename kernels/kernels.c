@@ -128,12 +128,14 @@ const struct qx_kernels *qx_kernels_by_name(const char *name)
 	return NULL;
 }
 
+const enum qx_kset qx_kset_speed_order[QX_KSET_COUNT] = {
+	QX_KSET_AVX512VNNI, QX_KSET_AVXVNNI, QX_KSET_AVX2, QX_KSET_NEON, QX_KSET_SCALAR,
+};
+
 const struct qx_kernels *qx_kernels_best(void)
 {
-	static const enum qx_kset order[] = { QX_KSET_AVX512VNNI, QX_KSET_AVXVNNI, QX_KSET_AVX2,
-	                                      QX_KSET_NEON, QX_KSET_SCALAR };
-	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-		if (qx_kernels_available(order[i], NULL))
-			return &sets[order[i]];
+	for (int i = 0; i < QX_KSET_COUNT; i++)
+		if (qx_kernels_available(qx_kset_speed_order[i], NULL))
+			return &sets[qx_kset_speed_order[i]];
 	return &sets[QX_KSET_SCALAR];
 }

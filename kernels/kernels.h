@@ -27,6 +27,9 @@ struct qx_kernels {
 	const struct qx_kernels_q8 *q8;
 };
 
+/* Every set, fastest first: the order qx_kernels_best picks from and a run measures sets in. */
+extern const enum qx_kset qx_kset_speed_order[QX_KSET_COUNT];
+
 /* The set's name ("scalar", "avx2", ...), valid for every set, built in or not. */
 const char *qx_kset_name(enum qx_kset set);
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "compare/compare.h"
+#include "util/list.h"
 
 static const char usage[] =
 	"usage: qx-bench history [options] DIR\n"
@@ -44,23 +45,10 @@ struct options {
 	const char *dir;
 };
 
-/* Whether name is in the comma-separated list (NULL: no filter, everything is). A comma
- * inside brackets belongs to the item: a swept configuration's label is
- * "base[key=value,key=value]". */
+/* Whether name is in the comma-separated list (NULL: no filter, everything is). */
 static int in_list(const char *list, const char *name)
 {
-	if (!list)
-		return 1;
-	size_t len = strlen(name);
-	for (const char *p = list; *p;) {
-		size_t n = 0;
-		for (int depth = 0; p[n] && (p[n] != ',' || depth > 0); n++)
-			depth += p[n] == '[' ? 1 : p[n] == ']' && depth > 0 ? -1 : 0;
-		if (n == len && !strncmp(p, name, n))
-			return 1;
-		p += n + (p[n] != '\0');
-	}
-	return 0;
+	return !list || qx_list_has(list, name);
 }
 
 static int in_int_list(const char *list, int v)
