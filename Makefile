@@ -42,7 +42,7 @@ ifneq ($(SAN),)
 endif
 
 # Kernel sets: each folder is compiled with its own target flags; the program itself is built
-# for baseline x86-64 and picks a set at run time after a CPU check (kernels/cpu.c).
+# for baseline x86-64 and picks a set at run time after a CPU check (kernels/kernels.c).
 FLAGS_avx2       := -mavx2 -mfma -mf16c
 FLAGS_avx512vnni := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
 FLAGS_avxvnni    := -mavx2 -mfma -mavxvnni

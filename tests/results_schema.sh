@@ -337,6 +337,11 @@ for label, s in systems:
             problems.append("%s: pool %s" % (cfg, m.get("pool")))
         if m.get("gbench_json") != doc.get("gbench_json"):
             problems.append("%s: gbench_json %s" % (cfg, m.get("gbench_json")))
+        # measurement.md: each round is its own Google Benchmark call that finds its own
+        # iteration count, so every round lasts at least min_time (the counts may differ).
+        short = [r for r in m["repetitions"] if r["iterations"] * r["real_ms"] < 1e3 * m["min_time_s"] * 0.999]
+        if short:
+            problems.append("%s: rounds shorter than min_time %s s: %s" % (cfg, m["min_time_s"], short[:2]))
         if m["min_time_s"] != 0.01 or m["warmup_s"] != 0.01:
             problems.append("%s: min_time_s %s, warmup_s %s (expected the suite's 0.01)" % (cfg, m["min_time_s"], m["warmup_s"]))
         sp = m.get("speedup_vs_fp32")
