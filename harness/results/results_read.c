@@ -323,6 +323,12 @@ static int check_document(struct check *c, json_t *root)
 	return c->rc;
 }
 
+int qx_results_check(json_t *root, const char *file, struct qx_error *err)
+{
+	struct check c = { file, err, 0 };
+	return check_document(&c, root);
+}
+
 /* ---- opening ------------------------------------------------------------------------------ */
 
 int qx_results_open(const char *path, struct qx_results_file *f, struct qx_error *err)
@@ -358,10 +364,8 @@ int qx_results_open(const char *path, struct qx_results_file *f, struct qx_error
 			             "%d: written by another qx-bench)", f->path,
 			             (long long)f->schema_version, QX_RESULTS_SCHEMA_VERSION);
 	}
-	if (!rc) {
-		struct check c = { f->path, err, 0 };
-		rc = check_document(&c, f->root);
-	}
+	if (!rc)
+		rc = qx_results_check(f->root, f->path, err);
 	if (rc)
 		qx_results_close(f);
 	return rc;

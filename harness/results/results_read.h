@@ -32,4 +32,8 @@ int qx_results_open(const char *path, struct qx_results_file *f, struct qx_error
 
 void qx_results_close(struct qx_results_file *f);
 
+/* The schema check qx_results_open makes, on a document in memory (the run's own, before the
+ * conclusion reads it); file names it in the message. 0, or QX_EINVAL with err set. */
+int qx_results_check(json_t *root, const char *file, struct qx_error *err);
+
 #endif
