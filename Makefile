@@ -42,7 +42,7 @@ ifneq ($(SAN),)
 endif
 
 # Kernel sets: each folder is compiled with its own target flags; the program itself is built
-# for baseline x86-64 and picks a set at run time after a CPU check (kernels/cpu.c).
+# for baseline x86-64 and picks a set at run time after a CPU check (kernels/kernels.c).
 FLAGS_avx2       := -mavx2 -mfma -mf16c
 FLAGS_avx512vnni := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
 FLAGS_avxvnni    := -mavx2 -mfma -mavxvnni
@@ -50,17 +50,18 @@ FLAGS_avxvnni    := -mavx2 -mfma -mavxvnni
 GEN_C      := $(BUILD)/gen/onnx/onnx.pb-c.c
 HARNESS_C  := $(filter-out harness/cli/main.c,$(shell find harness -name '*.c' | sort))
 HARNESS_CC := $(shell find harness -name '*.cc' | sort)
-KERNEL_C   := $(wildcard kernels/*.c kernels/scalar/*.c)
+# kernels/x86/: code the x86 sets share, compiled for the baseline (the int8 weight packer).
+KERNEL_C   := $(wildcard kernels/*.c kernels/scalar/*.c kernels/x86/*.c)
 AVX2_C     := $(wildcard kernels/avx2/*.c)
-AVX512_C   := $(wildcard kernels/vnni/avx512*.c)
-AVXVNNI_C  := $(wildcard kernels/vnni/avxvnni*.c)
+AVX512_C   := $(wildcard kernels/avx512vnni/*.c)
+AVXVNNI_C  := $(wildcard kernels/avxvnni/*.c)
 # On an AArch64 host the x86 sets are left out and the NEON set is built in (it needs no flags:
 # its dot-product code carries a target attribute and runs only after a HWCAP check).
 ifeq ($(shell uname -m),aarch64)
   AVX2_C    :=
   AVX512_C  :=
   AVXVNNI_C :=
-  KERNEL_C  += $(wildcard kernels/neon/*.c)
+  KERNEL_C  := $(filter-out kernels/x86/%,$(KERNEL_C)) $(wildcard kernels/neon/*.c)
 endif
 PLUGIN_C   := $(wildcard plugins/*.c)
 TEST_C     := $(wildcard tests/*.c)

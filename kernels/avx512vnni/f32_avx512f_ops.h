@@ -1,10 +1,10 @@
-/* The AVX-512 vector operations the fp32 templates (kernels/avx2/f32_*_template.h) are written
+/* The AVX-512 vector operations the fp32 templates (kernels/x86/f32_*_template.h) are written
  * with: 16 lanes, __mmask16 lane masks. Masked loads and stores never touch (nor fault on) the
  * lanes their mask leaves out, which AVX-512 guarantees on every vendor's CPU.
  *
- * Compiled only into kernels/vnni/avx512vnni_f32_*.c (-mavx512f ... flags, Makefile). */
-#ifndef QX_KERNELS_VNNI_AVX512VNNI_F32_ISA_H
-#define QX_KERNELS_VNNI_AVX512VNNI_F32_ISA_H
+ * Compiled only into kernels/avx512vnni/f32_*_avx512f.c (-mavx512f ... flags, Makefile). */
+#ifndef QX_KERNELS_AVX512VNNI_F32_AVX512F_OPS_H
+#define QX_KERNELS_AVX512VNNI_F32_AVX512F_OPS_H
 
 #include <immintrin.h>
 #include <stdint.h>

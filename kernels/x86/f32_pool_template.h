@@ -1,5 +1,5 @@
 /* fp32 max and average pooling over NCHW, written once for the x86 SIMD sets: the including
- * file includes its ISA header first. Output pixels of one row run across the lanes; each
+ * file includes its ops header first. Output pixels of one row run across the lanes; each
  * window tap is one (masked) vector load at stride 1, two loads and a shuffle at stride 2, a
  * gather otherwise, with the lane bounds of each window column worked out once per call.
  *

@@ -1,5 +1,5 @@
 /* The fp32 register-blocked micro-kernel that convolution and matmul share, written once over
- * the vector operations of an ISA header (f32_avx2_isa.h, vnni/avx512vnni_f32_isa.h), which
+ * the vector operations of an ops header (avx2/f32_avx2_ops.h, avx512vnni/f32_avx512f_ops.h), which
  * the including file includes first.
  *
  * A micro-tile is F32_MR rows x R vectors (R <= F32_RV) of outputs: rows are output channels

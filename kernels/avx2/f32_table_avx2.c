@@ -1,6 +1,6 @@
 /* The AVX2 + FMA fp32 kernel set. Runs only where qx_kernels_available() allows its set. */
-#include "avx2/f32_avx2_isa.h"
-#include "avx2/f32_decls_template.h"
+#include "avx2/f32_avx2_ops.h"
+#include "x86/f32_decls_template.h"
 
 const struct qx_kernels_f32 qx_f32_avx2 = {
 	.conv_pack = F32_FN(conv_pack),

@@ -1,6 +1,6 @@
 /* The functions each x86 fp32 set defines from the f32_*_template.h files, named with the
- * including ISA header's F32_FN prefix (qx_f32_avx2_..., qx_f32_avx512_...). No include guard:
- * a translation unit includes one ISA header, then this. */
+ * including ops header's F32_FN prefix (qx_f32_avx2_..., qx_f32_avx512_...). No include guard:
+ * a translation unit includes one ops header, then this. */
 #include <stdint.h>
 
 #include "kernels_f32.h"

@@ -1,12 +1,12 @@
 /* fp32 matrix product with strided operands, written once for the x86 SIMD sets: the
- * including file includes its ISA header first.
+ * including file includes its ops header first.
  *
  * For each block of F32_MM_NB columns and chunk of at most F32_MM_KC of k, b is packed on the
  * stack into strips [kc][F32_SW] (columns across the lanes) and, per F32_MR rows of y, a into
  * [kc][F32_MR] (broadcast by the micro-kernel); bias starts the first chunk's accumulators and
  * the clamp ends the last. Any strides work (Gemm's transA / transB, MatMul), the copies absorb
  * them. */
-#include "avx2/f32_tile_template.h"
+#include "x86/f32_tile_template.h"
 
 #include "kernels_f32.h"
 

@@ -4,9 +4,9 @@
  * only when the whole vector lies inside the object, and partial stores go through a stack
  * copy: both happen only at the edges of rows and tiles.
  *
- * Compiled only into kernels/avx2/f32_*.c (-mavx2 -mfma -mf16c, Makefile). */
-#ifndef QX_KERNELS_AVX2_F32_AVX2_ISA_H
-#define QX_KERNELS_AVX2_F32_AVX2_ISA_H
+ * Compiled only into kernels/avx2/f32_*_avx2.c (-mavx2 -mfma -mf16c, Makefile). */
+#ifndef QX_KERNELS_AVX2_F32_AVX2_OPS_H
+#define QX_KERNELS_AVX2_F32_AVX2_OPS_H
 
 #include <immintrin.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* fp32 2-D convolution over NCHW, written once for the x86 SIMD sets: the including file
- * includes its ISA header (f32_avx2_isa.h or vnni/avx512vnni_f32_isa.h) first.
+ * includes its ops header (avx2/f32_avx2_ops.h or avx512vnni/f32_avx512f_ops.h) first.
  *
  * Per group, y[oc_g][pixels] = W[oc_g][K] x col[K][pixels] with K = c_g * kh * kw. Weights are
  * packed once into panels of F32_MR output channels, [K][F32_MR] each, so the micro-kernel
@@ -13,7 +13,7 @@
  * 147 KiB for AVX-512, 74 KiB for AVX2) and disjoint ranges may run concurrently. A strip that
  * lies inside one image is stored directly (bias, FMAs and clamp in registers); one that
  * crosses an image or the range's end goes through a staging tile. */
-#include "avx2/f32_tile_template.h"
+#include "x86/f32_tile_template.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,7 @@
 /* The x86 int8 convolution / dynamic GEMM driver, written once and compiled by each SIMD set
- * (kernels/avx2/, kernels/vnni/) with that set's vector operations and flags.
+ * (kernels/avx2/, kernels/avxvnni/, kernels/avx512vnni/) with that set's vector operations and
+ * flags. Same style as the fp32 templates (f32_*_template.h): the set's .c file includes its
+ * ops header, then this template.
  *
  * Per call: for each tile of mr output pixels, gather each pixel's receptive field into a row
  * of the tile buffer (im2col, q8_common.h), then for each block of nb vectors of output
@@ -8,29 +10,30 @@
  * The accumulators start at the folded bias (bias - in_zp * sum w), so padding filled with
  * in_zp and channel/K padding met by zero weights make the sum exact mod 2^32, as in scalar.
  *
- * The including file defines, before #include:
- *   Q8_SET(name)          the set's prefix, e.g. avx512vnni_ ## name
+ * The set's ops header (q8_<set>_ops.h) defines:
+ *   Q8_FN(name)           the set's prefix, e.g. avx512vnni_ ## name
  *   Q8_LANES              int32 lanes per vector (16 or 8)
  *   Q8_KGROUP             inputs per lane per dot instruction (4 or 2)
  *   Q8_ELEM               gathered input element (uint8_t, or int16_t for 16-bit sets)
  *   Q8_WELEM              packed weight element (int8_t or int16_t)
  *   Q8_NB_MAX, Q8_MR(nb)  tile shape (must match the set's struct qx_q8_simd_shape)
  *   Q8_WIDE               1 when gathered inputs are 16-bit, else 0
- *   Q8_COPY_SHORT(dst, src)  copy Q8_SHORT_SEG (4, or 16 when wide) bytes into Q8_ELEMs
- *   Q8_COPY_SEG(dst, src, len, src_end)   copy len input bytes into Q8_ELEMs at dst; may
- *                         over-write dst up to 31 elements and over-read src up to src_end
  *   q8_vec, q8_vecf       the integer and float vector types
- *   V_LOADW(p)            load one weight vector
- *   V_BCAST(p)            broadcast the 32 bits at p (kgroup inputs) to every lane
- *   V_DOT(acc, a, w)      acc + per lane sum of kgroup products a * w, exact, mod 2^32
- *   V_LOADI(p), V_SUBI, V_MULLO, V_SET1I, V_ADDI
- *   V_LOADF_PART(p, n), V_STOREF_PART(p, v, n)   n <= lanes floats
- *   V_CVTF(v) (cvtdq2ps), V_MULF, V_ADDF, V_SET1F, V_MAXF(t, lo) (maxps: NaN -> lo), V_MINF,
- *   V_CVTI(f) (cvtps2dq: round half to even under the default MXCSR)
- *   V_STORE_ROW_U8(p, r0, r1, r2, r3, nb, n)   store the first n of the nb * lanes int32 in
+ * and these always-inline functions:
+ *   q8v_copy_short(dst, src)  copy Q8_SHORT_SEG (4, or 16 when wide) bytes into Q8_ELEMs
+ *   q8v_copy_seg(dst, src, len, src_end)   copy len input bytes into Q8_ELEMs at dst; may
+ *                         over-write dst up to 31 elements and over-read src up to src_end
+ *   q8v_loadw(p)          load one weight vector
+ *   q8v_bcast(p)          broadcast the 32 bits at p (kgroup inputs) to every lane
+ *   q8v_dot(acc, a, w)    acc + per lane sum of kgroup products a * w, exact, mod 2^32
+ *   q8v_loadi(p), q8v_subi, q8v_mullo, q8v_set1i, q8v_addi
+ *   q8v_loadf_part(p, n), q8v_storef_part(p, v, n)   n <= lanes floats
+ *   q8v_cvtf(v) (cvtdq2ps), q8v_mulf, q8v_addf, q8v_set1f, q8v_maxf(t, lo) (maxps: NaN -> lo),
+ *   q8v_minf, q8v_cvti(f) (cvtps2dq: round half to even under the default MXCSR)
+ *   q8v_store_row_u8(p, r0, r1, r2, r3, nb, n)   store the first n of the nb * lanes int32 in
  *                         r0.. (values already in [0, 255]) as bytes, packing with saturation
- *   V_LOADU8_I32(p)       Q8_LANES bytes at p zero-extended to int32 lanes (depthwise,
- *                         q8_dw_template.h) */
+ *   q8v_loadu8_i32(p)     Q8_LANES bytes at p zero-extended to int32 lanes (depthwise,
+ *                         q8_dwconv_template.h) */
 #include "q8_common.h"
 
 #include <stdlib.h>
@@ -52,11 +55,11 @@
 	}
 #define Q8_STEP_ROW(i, unused)                                                                 \
 	if ((i) < mr) {                                                                        \
-		q8_vec av = V_BCAST(a + (i) * stride);                                         \
-		if (0 < nb) c##i##0 = V_DOT(c##i##0, av, w0);                                  \
-		if (1 < nb) c##i##1 = V_DOT(c##i##1, av, w1);                                  \
-		if (2 < nb) c##i##2 = V_DOT(c##i##2, av, w2);                                  \
-		if (3 < nb) c##i##3 = V_DOT(c##i##3, av, w3);                                  \
+		q8_vec av = q8v_bcast(a + (i) * stride);                                         \
+		if (0 < nb) c##i##0 = q8v_dot(c##i##0, av, w0);                                  \
+		if (1 < nb) c##i##1 = q8v_dot(c##i##1, av, w1);                                  \
+		if (2 < nb) c##i##2 = q8v_dot(c##i##2, av, w2);                                  \
+		if (3 < nb) c##i##3 = q8v_dot(c##i##3, av, w3);                                  \
 	}
 /* acc(i, j) += sum over kq steps of a[i][kgroup inputs] . w[j] */
 #define Q8_KLOOP(a_rows, w_panel, kq)                                                          \
@@ -64,10 +67,10 @@
 		const Q8_ELEM *a = (a_rows);                                                   \
 		const Q8_WELEM *wp = (w_panel);                                                \
 		for (int64_t q = 0; q < (kq); q++) {                                           \
-			q8_vec w0 = V_LOADW(wp), w1 = w0, w2 = w0, w3 = w0;                    \
-			if (1 < nb) w1 = V_LOADW(wp + 1 * Q8_LANES * Q8_KGROUP);               \
-			if (2 < nb) w2 = V_LOADW(wp + 2 * Q8_LANES * Q8_KGROUP);               \
-			if (3 < nb) w3 = V_LOADW(wp + 3 * Q8_LANES * Q8_KGROUP);               \
+			q8_vec w0 = q8v_loadw(wp), w1 = w0, w2 = w0, w3 = w0;                    \
+			if (1 < nb) w1 = q8v_loadw(wp + 1 * Q8_LANES * Q8_KGROUP);               \
+			if (2 < nb) w2 = q8v_loadw(wp + 2 * Q8_LANES * Q8_KGROUP);               \
+			if (3 < nb) w3 = q8v_loadw(wp + 3 * Q8_LANES * Q8_KGROUP);               \
 			Q8_ROWS(Q8_STEP_ROW, 0)                                                \
 			a += Q8_KGROUP;                                                        \
 			wp += nb * Q8_LANES * Q8_KGROUP;                                       \
@@ -77,19 +80,19 @@
 /* requantize row i: r<j> = rne(clamp(c<i><j> * m<j>)) + zp, then store the row's count bytes */
 #define Q8_REQ_ONE(i, j)                                                                       \
 	if ((j) < nb) {                                                                        \
-		q8_vecf t = V_MULF(V_CVTF(c##i##j), m##j);                                     \
-		t = V_MINF(V_MAXF(t, lo), hi);                                                 \
-		r##j = V_ADDI(V_CVTI(t), zp);                                                  \
+		q8_vecf t = q8v_mulf(q8v_cvtf(c##i##j), m##j);                                     \
+		t = q8v_minf(q8v_maxf(t, lo), hi);                                                 \
+		r##j = q8v_addi(q8v_cvti(t), zp);                                                  \
 	}
 #define Q8_REQ_ROW(i, unused)                                                                  \
 	if ((i) < mr) {                                                                        \
 		q8_vec r0 = zp, r1 = zp, r2 = zp, r3 = zp;                                     \
 		Q8_REQ_ONE(i, 0) Q8_REQ_ONE(i, 1) Q8_REQ_ONE(i, 2) Q8_REQ_ONE(i, 3)            \
-		V_STORE_ROW_U8(y + (i) * ys, r0, r1, r2, r3, nb, count);                       \
+		q8v_store_row_u8(y + (i) * ys, r0, r1, r2, r3, nb, count);                       \
 	}
 
 /* valid lanes of vector j of a block with count channels */
-Q8_INLINE int64_t Q8_SET(lanes_of)(int64_t count, int j)
+Q8_INLINE int64_t Q8_FN(lanes_of)(int64_t count, int j)
 {
 	int64_t n = count - (int64_t)j * Q8_LANES;
 	return n > Q8_LANES ? Q8_LANES : n;
@@ -99,15 +102,15 @@ Q8_INLINE int64_t Q8_SET(lanes_of)(int64_t count, int j)
  * count valid channels. The inputs are the rows of buf, or, when src is not NULL (8-bit sets,
  * kernel-row segments), read in place: segment s of pixel i at src[s] + at + i * step in the
  * padded input rows (up to 3 bytes read past a segment meet zero weights). */
-Q8_INLINE void Q8_SET(conv_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
+Q8_INLINE void Q8_FN(conv_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
                                  const uint8_t *const *src, int64_t at, int64_t step,
                                  const Q8_WELEM *w, const int32_t *bias, const float *mult,
                                  uint8_t *y, int64_t ys, int64_t count, const int mr, const int nb)
 {
-	q8_vec b0 = V_LOADI(bias), b1 = b0, b2 = b0, b3 = b0;
-	if (1 < nb) b1 = V_LOADI(bias + 1 * Q8_LANES);
-	if (2 < nb) b2 = V_LOADI(bias + 2 * Q8_LANES);
-	if (3 < nb) b3 = V_LOADI(bias + 3 * Q8_LANES);
+	q8_vec b0 = q8v_loadi(bias), b1 = b0, b2 = b0, b3 = b0;
+	if (1 < nb) b1 = q8v_loadi(bias + 1 * Q8_LANES);
+	if (2 < nb) b2 = q8v_loadi(bias + 2 * Q8_LANES);
+	if (3 < nb) b3 = q8v_loadi(bias + 3 * Q8_LANES);
 	Q8_ROWS(Q8_DECL_ROW, b0)
 	Q8_ROWS(Q8_INIT_ROW, b0, b1, b2, b3)
 #if !Q8_WIDE
@@ -125,47 +128,47 @@ Q8_INLINE void Q8_SET(conv_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM 
 		Q8_KLOOP(buf, w, p->kpad / Q8_KGROUP);
 	}
 	const struct qx_q8_conv_desc *d = &p->d;
-	q8_vec zp = V_SET1I(d->out_zp);
-	q8_vecf lo = V_SET1F((float)(d->out_min - d->out_zp));
-	q8_vecf hi = V_SET1F((float)(d->out_max - d->out_zp));
-	q8_vecf m0 = V_LOADF_PART(mult, Q8_LANES), m1 = m0, m2 = m0, m3 = m0;
-	if (1 < nb) m1 = V_LOADF_PART(mult + 1 * Q8_LANES, Q8_LANES);
-	if (2 < nb) m2 = V_LOADF_PART(mult + 2 * Q8_LANES, Q8_LANES);
-	if (3 < nb) m3 = V_LOADF_PART(mult + 3 * Q8_LANES, Q8_LANES);
+	q8_vec zp = q8v_set1i(d->out_zp);
+	q8_vecf lo = q8v_set1f((float)(d->out_min - d->out_zp));
+	q8_vecf hi = q8v_set1f((float)(d->out_max - d->out_zp));
+	q8_vecf m0 = q8v_loadf_part(mult, Q8_LANES), m1 = m0, m2 = m0, m3 = m0;
+	if (1 < nb) m1 = q8v_loadf_part(mult + 1 * Q8_LANES, Q8_LANES);
+	if (2 < nb) m2 = q8v_loadf_part(mult + 2 * Q8_LANES, Q8_LANES);
+	if (3 < nb) m3 = q8v_loadf_part(mult + 3 * Q8_LANES, Q8_LANES);
 	Q8_ROWS(Q8_REQ_ROW, 0)
 }
 
 /* y = (float)(c<i><j> - x_zp * rowsum) * scale (+ bias), n floats */
 #define Q8_GEMM_ONE(i, j)                                                                      \
 	if ((i) < mr && (j) < nb) {                                                            \
-		q8_vecf t = V_MULF(V_CVTF(V_SUBI(c##i##j, corr##j)), s##j);                   \
+		q8_vecf t = q8v_mulf(q8v_cvtf(q8v_subi(c##i##j, corr##j)), s##j);                   \
 		if (bias)                                                                      \
-			t = V_ADDF(t, f##j);                                                   \
-		V_STOREF_PART(y + (i) * ys + (j) * Q8_LANES, t, n##j);                         \
+			t = q8v_addf(t, f##j);                                                   \
+		q8v_storef_part(y + (i) * ys + (j) * Q8_LANES, t, n##j);                         \
 	}
 #define Q8_GEMM_ROW(i, unused)                                                                 \
 	Q8_GEMM_ONE(i, 0) Q8_GEMM_ONE(i, 1) Q8_GEMM_ONE(i, 2) Q8_GEMM_ONE(i, 3)
 #define Q8_GEMM_VEC(j)                                                                         \
-	q8_vec corr##j = V_SET1I(0);                                                           \
-	q8_vecf s##j = V_SET1F(0.0f), f##j = s##j;                                             \
-	int64_t n##j = Q8_SET(lanes_of)(count, j);                                             \
+	q8_vec corr##j = q8v_set1i(0);                                                           \
+	q8_vecf s##j = q8v_set1f(0.0f), f##j = s##j;                                             \
+	int64_t n##j = Q8_FN(lanes_of)(count, j);                                             \
 	if ((j) < nb) {                                                                        \
-		corr##j = V_MULLO(zp, V_LOADI(rowsum + (j) * Q8_LANES));                       \
-		s##j = V_LOADF_PART(scale + (j) * Q8_LANES, n##j);                             \
+		corr##j = q8v_mullo(zp, q8v_loadi(rowsum + (j) * Q8_LANES));                       \
+		s##j = q8v_loadf_part(scale + (j) * Q8_LANES, n##j);                             \
 		if (bias)                                                                      \
-			f##j = V_LOADF_PART(bias + (j) * Q8_LANES, n##j);                      \
+			f##j = q8v_loadf_part(bias + (j) * Q8_LANES, n##j);                      \
 	}
 
 /* One gemm tile: y = (float)(acc - x_zp * rowsum) * scale (+ bias), fp32 out. */
-Q8_INLINE void Q8_SET(gemm_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
+Q8_INLINE void Q8_FN(gemm_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
                                  const Q8_WELEM *w, const int32_t *rowsum, int32_t x_zp,
                                  const float *scale, const float *bias, float *y, int64_t ys,
                                  int64_t count, const int mr, const int nb)
 {
 	const size_t stride = p->row_bytes / sizeof(Q8_ELEM);
-	Q8_ROWS(Q8_DECL_ROW, V_SET1I(0))
+	Q8_ROWS(Q8_DECL_ROW, q8v_set1i(0))
 	Q8_KLOOP(buf, w, p->kpad / Q8_KGROUP);
-	q8_vec zp = V_SET1I(x_zp);
+	q8_vec zp = q8v_set1i(x_zp);
 	Q8_GEMM_VEC(0)
 	Q8_GEMM_VEC(1)
 	Q8_GEMM_VEC(2)
@@ -194,30 +197,30 @@ Q8_INLINE void Q8_SET(gemm_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM 
 		break;                                                                         \
 	}
 
-static void Q8_SET(conv_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
+static void Q8_FN(conv_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
                                   const uint8_t *const *src, int64_t at, int64_t step,
                                   const Q8_WELEM *w, const int32_t *bias, const float *mult,
                                   uint8_t *y, int64_t ys, int64_t count, int mr, int nb)
 {
-	Q8_DISPATCH(Q8_SET(conv_tile), mr, nb, p, buf, src, at, step, w, bias, mult, y, ys, count)
+	Q8_DISPATCH(Q8_FN(conv_tile), mr, nb, p, buf, src, at, step, w, bias, mult, y, ys, count)
 }
 
-static void Q8_SET(gemm_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
+static void Q8_FN(gemm_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
                                   const Q8_WELEM *w, const int32_t *rowsum, int32_t x_zp,
                                   const float *scale, const float *bias, float *y, int64_t ys,
                                   int64_t count, int mr, int nb)
 {
-	Q8_DISPATCH(Q8_SET(gemm_tile), mr, nb, p, buf, w, rowsum, x_zp, scale, bias, y, ys, count)
+	Q8_DISPATCH(Q8_FN(gemm_tile), mr, nb, p, buf, w, rowsum, x_zp, scale, bias, y, ys, count)
 }
 
 /* Where the 16-bit sets build partial segments as bytes before widening them. */
-Q8_INLINE uint8_t *Q8_SET(scratch)(const struct qx_q8_simd_conv *p, void *buf)
+Q8_INLINE uint8_t *Q8_FN(scratch)(const struct qx_q8_simd_conv *p, void *buf)
 {
 	return (uint8_t *)buf + (size_t)p->mr * p->row_bytes;
 }
 
 /* Gathers mr pixels starting at (img, pin) for group g into the tile buffer. */
-static void Q8_SET(gather)(const struct qx_q8_simd_conv *p, const uint8_t *x,
+static void Q8_FN(gather)(const struct qx_q8_simd_conv *p, const uint8_t *x,
                            const uint8_t *x_end, int64_t img, int64_t pin, int64_t g, int mr,
                            void *buf)
 {
@@ -231,14 +234,14 @@ static void Q8_SET(gather)(const struct qx_q8_simd_conv *p, const uint8_t *x,
 		for (int64_t s = 0; s < im->segs; s++) {
 			Q8_ELEM *dst = row + s * im->seg_stride;
 			if (off[s] >= 0) {
-				Q8_COPY_SEG(dst, base + off[s], im->seg_len, x_end);
+				q8v_copy_seg(dst, base + off[s], im->seg_len, x_end);
 			} else if (off[s] == QX_Q8_SEG_PAD) {
-				Q8_COPY_SEG(dst, im->zp_row, im->seg_len, zp_end);
+				q8v_copy_seg(dst, im->zp_row, im->seg_len, zp_end);
 			} else {
 #if Q8_WIDE
-				uint8_t *tmp = Q8_SET(scratch)(p, buf);
+				uint8_t *tmp = Q8_FN(scratch)(p, buf);
 				qx_q8_partial_row(im, &p->d, x, img, pin, s, tmp);
-				Q8_COPY_SEG(dst, tmp, im->seg_len, tmp + im->seg_len + QX_Q8_COPY_SLACK);
+				q8v_copy_seg(dst, tmp, im->seg_len, tmp + im->seg_len + QX_Q8_COPY_SLACK);
 #else
 				qx_q8_partial_row(im, &p->d, x, img, pin, s, dst);
 #endif
@@ -251,7 +254,7 @@ static void Q8_SET(gather)(const struct qx_q8_simd_conv *p, const uint8_t *x,
 
 /* Runs the output-channel blocks of group g on the gathered tile (or in place, see
  * conv_tile). */
-Q8_INLINE void Q8_SET(conv_blocks)(const struct qx_q8_simd_conv *p, const void *buf,
+Q8_INLINE void Q8_FN(conv_blocks)(const struct qx_q8_simd_conv *p, const void *buf,
                                    const uint8_t *const *src, int64_t at, int64_t step,
                                    uint8_t *y, int64_t pix, int64_t g, int mr)
 {
@@ -261,7 +264,7 @@ Q8_INLINE void Q8_SET(conv_blocks)(const struct qx_q8_simd_conv *p, const void *
 	for (int64_t b = 0; b < p->blocks; b++) {
 		int64_t slot = (g * p->blocks + b) * width;
 		int64_t count = p->ocg - b * width < width ? p->ocg - b * width : width;
-		Q8_SET(conv_tile_any)(p, buf, src, at, step, w + p->panel_off[b], p->bias + slot,
+		Q8_FN(conv_tile_any)(p, buf, src, at, step, w + p->panel_off[b], p->bias + slot,
 		                      p->mult + slot,
 		                      y + pix * d->oc + g * p->ocg + b * width, d->oc, count, mr,
 		                      (int)p->block_nb[b]);
@@ -275,7 +278,7 @@ Q8_INLINE void Q8_SET(conv_blocks)(const struct qx_q8_simd_conv *p, const void *
 #else
 #define Q8_SHORT_SEG 4
 #endif
-Q8_INLINE void Q8_SET(gather_rows)(uint8_t *buf, size_t row_bytes, const uint8_t *const *src,
+Q8_INLINE void Q8_FN(gather_rows)(uint8_t *buf, size_t row_bytes, const uint8_t *const *src,
                                    const int kh, int64_t seg_stride, int64_t at, int64_t step,
                                    int64_t seg_len, int mr, const int short_seg)
 {
@@ -283,9 +286,9 @@ Q8_INLINE void Q8_SET(gather_rows)(uint8_t *buf, size_t row_bytes, const uint8_t
 		Q8_ELEM *row = (Q8_ELEM *)(buf + i * row_bytes);
 		for (int s = 0; s < kh; s++) {
 			if (short_seg)
-				Q8_COPY_SHORT(row + s * seg_stride, src[s] + at);
+				q8v_copy_short(row + s * seg_stride, src[s] + at);
 			else
-				Q8_COPY_SEG(row + s * seg_stride, src[s] + at, seg_len,
+				q8v_copy_seg(row + s * seg_stride, src[s] + at, seg_len,
 				            src[s] + at + seg_len + QX_Q8_COPY_SLACK);
 		}
 	}
@@ -295,7 +298,7 @@ Q8_INLINE void Q8_SET(gather_rows)(uint8_t *buf, size_t row_bytes, const uint8_t
  * pixel's segment is a plain copy at ox * sw * c (groups == 1 here). The fields of p are read
  * into locals first: the byte stores of the copies may alias anything, so the compiler would
  * otherwise reload them after every copy. */
-static void Q8_SET(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint8_t *x,
+static void Q8_FN(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint8_t *x,
                                      uint8_t *y, int64_t begin, int64_t end, uint8_t *buf)
 {
 	const struct qx_q8_conv_desc *d = &p->d;
@@ -338,21 +341,21 @@ static void Q8_SET(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint
 			int64_t at = ox * step;
 			if (!Q8_WIDE) {
 				/* 8-bit sets read the padded rows in place: no gather at all */
-				Q8_SET(conv_blocks)(p, buf, src, at, step, y, pix, 0, mr);
+				Q8_FN(conv_blocks)(p, buf, src, at, step, y, pix, 0, mr);
 				pix += mr;
 				ox += mr;
 				continue;
 			}
 			if (seg_len <= Q8_SHORT_SEG && kh == 3)
-				Q8_SET(gather_rows)(buf, row_bytes, src, 3, seg_stride, at, step, seg_len,
+				Q8_FN(gather_rows)(buf, row_bytes, src, 3, seg_stride, at, step, seg_len,
 				                    mr, 1);
 			else if (seg_len <= Q8_SHORT_SEG)
-				Q8_SET(gather_rows)(buf, row_bytes, src, kh, seg_stride, at, step, seg_len,
+				Q8_FN(gather_rows)(buf, row_bytes, src, kh, seg_stride, at, step, seg_len,
 				                    mr, 1);
 			else
-				Q8_SET(gather_rows)(buf, row_bytes, src, kh, seg_stride, at, step, seg_len,
+				Q8_FN(gather_rows)(buf, row_bytes, src, kh, seg_stride, at, step, seg_len,
 				                    mr, 0);
-			Q8_SET(conv_blocks)(p, buf, NULL, 0, 0, y, pix, 0, mr);
+			Q8_FN(conv_blocks)(p, buf, NULL, 0, 0, y, pix, 0, mr);
 			pix += mr;
 			ox += mr;
 		}
@@ -362,7 +365,7 @@ static void Q8_SET(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint
 /* A pointwise convolution is a GEMM: x[pixel][c] . w[oc][c]. The 8-bit sets read the rows in
  * place when c is a multiple of kgroup (a row's last kgroup then ends inside it); the 16-bit
  * set and other widths gather, through the generic path below. */
-static void Q8_SET(conv_run_pointwise)(const struct qx_q8_simd_conv *p, const uint8_t *x,
+static void Q8_FN(conv_run_pointwise)(const struct qx_q8_simd_conv *p, const uint8_t *x,
                                        uint8_t *y, int64_t begin, int64_t end, void *buf)
 {
 	const uint8_t *src[1] = { x };
@@ -370,21 +373,21 @@ static void Q8_SET(conv_run_pointwise)(const struct qx_q8_simd_conv *p, const ui
 	int64_t tiles = (end - begin + p->mr - 1) / p->mr;
 	for (int64_t pix = begin; pix < end; tiles--) {
 		int mr = (int)((end - pix + tiles - 1) / tiles); /* balanced tiles */
-		Q8_SET(conv_blocks)(p, buf, src, pix * c, c, y, pix, 0, mr);
+		Q8_FN(conv_blocks)(p, buf, src, pix * c, c, y, pix, 0, mr);
 		pix += mr;
 	}
 }
 
-static void Q8_SET(conv_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, uint8_t *y,
+static void Q8_FN(conv_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, uint8_t *y,
                              int64_t begin, int64_t end, void *buf)
 {
 	const struct qx_q8_conv_desc *d = &p->d;
 	if (!Q8_WIDE && p->pointwise && p->im.seg_stride == p->im.seg_len) {
-		Q8_SET(conv_run_pointwise)(p, x, y, begin, end, buf);
+		Q8_FN(conv_run_pointwise)(p, x, y, begin, end, buf);
 		return;
 	}
 	if (p->im.rowwise && d->kh <= 64) {
-		Q8_SET(conv_run_rowwise)(p, x, y, begin, end, buf);
+		Q8_FN(conv_run_rowwise)(p, x, y, begin, end, buf);
 		return;
 	}
 	const uint8_t *x_end = x + d->n * p->im.img_bytes;
@@ -393,14 +396,14 @@ static void Q8_SET(conv_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, 
 	for (int64_t pix = begin; pix < end; tiles--) {
 		int mr = (int)((end - pix + tiles - 1) / tiles); /* balanced tiles */
 		for (int64_t g = 0; g < d->groups; g++) {
-			Q8_SET(gather)(p, x, x_end, pix / hw, pix % hw, g, mr, buf);
-			Q8_SET(conv_blocks)(p, buf, NULL, 0, 0, y, pix, g, mr);
+			Q8_FN(gather)(p, x, x_end, pix / hw, pix % hw, g, mr, buf);
+			Q8_FN(conv_blocks)(p, buf, NULL, 0, 0, y, pix, g, mr);
 		}
 		pix += mr;
 	}
 }
 
-static void Q8_SET(gemm_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, int32_t x_zp,
+static void Q8_FN(gemm_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, int32_t x_zp,
                              const float *scale, const float *bias, float *y, int64_t begin,
                              int64_t end, void *buf)
 {
@@ -408,10 +411,10 @@ static void Q8_SET(gemm_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, 
 	int64_t width = (int64_t)Q8_NB_MAX * Q8_LANES;
 	for (int64_t row = begin; row < end; row += p->mr) {
 		int mr = end - row < p->mr ? (int)(end - row) : p->mr;
-		Q8_SET(gather)(p, x, x_end, row, 0, 0, mr, buf);
+		Q8_FN(gather)(p, x, x_end, row, 0, 0, mr, buf);
 		for (int64_t b = 0; b < p->blocks; b++) {
 			int64_t count = p->ocg - b * width < width ? p->ocg - b * width : width;
-			Q8_SET(gemm_tile_any)(p, buf, (const Q8_WELEM *)p->w + p->panel_off[b],
+			Q8_FN(gemm_tile_any)(p, buf, (const Q8_WELEM *)p->w + p->panel_off[b],
 			                      p->bias + b * width, x_zp, scale + b * width,
 			                      bias ? bias + b * width : NULL, y + row * p->ocg + b * width,
 			                      p->ocg, count, mr, (int)p->block_nb[b]);
@@ -419,14 +422,14 @@ static void Q8_SET(gemm_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, 
 	}
 }
 
-#include "q8_dw_template.h"
+#include "x86/q8_dwconv_template.h"
 
-static void Q8_SET(conv)(const void *packed, const uint8_t *x, uint8_t *y, int64_t pix_begin,
+static void Q8_FN(conv)(const void *packed, const uint8_t *x, uint8_t *y, int64_t pix_begin,
                          int64_t pix_end)
 {
 	const struct qx_q8_simd_conv *p = packed;
 	if (p->dw) {
-		Q8_SET(dw_run)(p->dw, x, y, pix_begin, pix_end);
+		Q8_FN(dw_run)(p->dw, x, y, pix_begin, pix_end);
 		return;
 	}
 	_Alignas(64) uint8_t stack_buf[QX_Q8_STACK_BUF];
@@ -436,12 +439,12 @@ static void Q8_SET(conv)(const void *packed, const uint8_t *x, uint8_t *y, int64
 		return;
 	}
 	memset(buf, 0, p->buf_bytes); /* row padding meets zero weights; keep it defined anyway */
-	Q8_SET(conv_run)(p, x, y, pix_begin, pix_end, buf);
+	Q8_FN(conv_run)(p, x, y, pix_begin, pix_end, buf);
 	if (buf != stack_buf)
 		free(buf);
 }
 
-static void Q8_SET(gemm_f32out)(const void *packed, const uint8_t *x, int32_t x_zp,
+static void Q8_FN(gemm_f32out)(const void *packed, const uint8_t *x, int32_t x_zp,
                                 const float *scale, const float *bias, float *y,
                                 int64_t row_begin, int64_t row_end)
 {
@@ -453,7 +456,7 @@ static void Q8_SET(gemm_f32out)(const void *packed, const uint8_t *x, int32_t x_
 		return;
 	}
 	memset(buf, 0, p->buf_bytes);
-	Q8_SET(gemm_run)(p, x, x_zp, scale, bias, y, row_begin, row_end, buf);
+	Q8_FN(gemm_run)(p, x, x_zp, scale, bias, y, row_begin, row_end, buf);
 	if (buf != stack_buf)
 		free(buf);
 }

@@ -2,7 +2,7 @@
  * through the scalar functions, which compute the same formula (kernels_q8.h). The fp32 steps
  * are the scalar ones, in the same order: divps / mulps / addps (never FMA: the build uses
  * -ffp-contract=off), maxps(t, lo) then minps(t, hi), cvtps2dq (round half to even). */
-#include "avx2/q8_avx2.h"
+#include "avx2/q8_eltwise_avx2.h"
 #include "q8_common.h"
 
 #include <immintrin.h>

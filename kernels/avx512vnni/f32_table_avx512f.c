@@ -1,6 +1,6 @@
 /* The AVX-512F + FMA fp32 kernel set. Runs only where qx_kernels_available() allows its set. */
-#include "vnni/avx512vnni_f32_isa.h"
-#include "avx2/f32_decls_template.h"
+#include "avx512vnni/f32_avx512f_ops.h"
+#include "x86/f32_decls_template.h"
 
 const struct qx_kernels_f32 qx_f32_avx512 = {
 	.conv_pack = F32_FN(conv_pack),
