@@ -303,6 +303,16 @@ static int64_t largest_dim(const struct qx_graph *g)
 	return m;
 }
 
+/* The most values any tensor of g holds: the bound on a plan's group scales and codes. */
+static int64_t largest_numel(const struct qx_graph *g)
+{
+	int64_t m = 1;
+	for (int t = 0; t < g->n_tensors; t++)
+		if (qx_tensor_numel(&g->tensors[t]) > m)
+			m = qx_tensor_numel(&g->tensors[t]);
+	return m;
+}
+
 static int child_body(void *ctx, int fd, void *shared)
 {
 	struct run_ctx *rc = ctx;
@@ -410,7 +420,7 @@ static int child_body(void *ctx, int fd, void *shared)
 		double secs = now_s() - t0;
 		if (s)
 			fail = callback_failed(sh, "convert", s);
-		else if (qx_plan_check_shape(&plan, largest_dim(g), &err))
+		else if (qx_plan_check_shape(&plan, largest_dim(g), largest_numel(g), &err))
 			fail = child_fail(sh, err.code, "%s", err.msg);
 		else if (qx_plan_json_encode(&plan, prep.node_modes, g->n_nodes, images, batches,
 		                             secs, &json, &len, &err))
