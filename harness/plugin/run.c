@@ -190,7 +190,7 @@ static int check_prepare(struct shared *sh, const struct qx_graph *g,
 	}
 	for (int n = 0; p->node_modes && n < g->n_nodes; n++) {
 		int m = p->node_modes[n];
-		if (m < 0 || m > QX_MODE_DYNAMIC || !(v->nodes[n].modes & QX_MODE_BIT(m)))
+		if (m < 0 || m > QX_MODE_WEIGHT_ONLY || !(v->nodes[n].modes & QX_MODE_BIT(m)))
 			return child_fail(sh, QX_EPLUGIN, "prepare: node '%s' (%s) gets mode %d, which "
 			                  "it does not support (expected one of its modes, mask 0x%x)",
 			                  g->nodes[n].name, qx_op_name(g->nodes[n].op), m,
