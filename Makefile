@@ -170,15 +170,29 @@ $(LIB): $(LIB_OBJ)
 $(PROGRAM): $(BUILD)/obj/harness/cli/main.o $(LIB)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-# Plugins see only the public SDK: include/qx.
-$(BUILD)/plugins/%.so: plugins/%.c $(wildcard include/qx/*.h) $(wildcard plugins/common/*.h)
+# Plugins see only the public SDK: include/qx. The code they share (plugins/common/*.c, every
+# file there) is a static -fPIC archive linked into each, hidden inside it like the plugin's own
+# code: a plugin exports only its entry point.
+PLUGIN_CFLAGS := $(CSTD) $(WARN) $(OPT) -ffp-contract=off -fPIC -fvisibility=hidden $(SANFLAGS) -Iinclude
+PLUGIN_COMMON_C   := $(wildcard plugins/common/*.c)
+PLUGIN_COMMON_OBJ := $(call obj,$(PLUGIN_COMMON_C))
+PLUGIN_COMMON     := $(BUILD)/plugins/libqxcommon.a
+$(PLUGIN_COMMON_OBJ): $(BUILD)/obj/%.o: %.c $(wildcard include/qx/*.h) $(wildcard plugins/common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(OPT) -ffp-contract=off -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude $< -o $@ -lm
+	$(CC) $(PLUGIN_CFLAGS) -c $< -o $@
+$(PLUGIN_COMMON): $(PLUGIN_COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/plugins/%.so: plugins/%.c $(PLUGIN_COMMON) $(wildcard include/qx/*.h) $(wildcard plugins/common/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -shared $< $(PLUGIN_COMMON) -o $@ -lm
 
 # Deliberately faulty plugins for the plugin-host tests: built like real ones, from include/qx only.
-$(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(wildcard include/qx/*.h) $(wildcard tests/plugins/*.h) $(wildcard plugins/common/*.h)
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(PLUGIN_COMMON) $(wildcard include/qx/*.h) $(wildcard tests/plugins/*.h) $(wildcard plugins/common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude $< -o $@ -lm
+	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude $< $(PLUGIN_COMMON) -o $@ -lm
 
 $(FUZZ_REPLAYS): $(BUILD)/tests/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o \
                  $(call obj,tests/fuzz/replay.c tests/fuzz/memfile.c) $(LIB)
