@@ -237,10 +237,12 @@ endif
 # ASan, UBSan and libFuzzer's coverage in build/fuzz and runs each target N seconds (nice 19) on
 # a working corpus in build/fuzz/corpus/<target> started from the committed seeds
 # (tests/fuzz/corpus/<target>) and regression inputs (tests/fuzz/regress/<target>).
-# A crash stops the run and leaves its input in build/fuzz/crashes/.
+# FUZZ_RUNS=N also stops each after N executions. A crash stops the run and leaves its input
+# in build/fuzz/crashes/.
 FUZZ_CC      ?= clang-14
 FUZZ_CXX     ?= clang++-14
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?= -1
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_DIR     := build/fuzz
 .PHONY: fuzz fuzz-build
@@ -251,9 +253,11 @@ fuzz: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/crashes; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-	  nice -n 19 $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	  nice -n 19 $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) \
+	    -rss_limit_mb=2048 \
 	    -artifact_prefix=$(FUZZ_DIR)/crashes/$$t- -print_final_stats=1 \
-	    $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t tests/fuzz/regress/$$t; \
+	    $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t \
+	    $$([ -d tests/fuzz/regress/$$t ] && echo tests/fuzz/regress/$$t); \
 	done
 ifeq ($(SAN),fuzz)
 $(patsubst %,$(BUILD)/%,$(FUZZ_NAMES)): $(BUILD)/%: $(BUILD)/obj/tests/fuzz/%.o \
