@@ -99,7 +99,7 @@ FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(FUZZ_C))
 FUZZ_REPLAYS := $(patsubst %,$(BUILD)/tests/fuzz/%,$(FUZZ_NAMES))
 TESTS        += $(FUZZ_REPLAYS)
 
-.PHONY: all deps run test test-plain test-asan tests bench install clean aa-check
+.PHONY: all deps run test tests install clean aa-check
 all: $(PROGRAM) $(PLUGINS)
 tests: all $(TESTS)
 
@@ -112,10 +112,15 @@ run: deps
 
 # Every test runs twice: once in the plain build, once under AddressSanitizer + UBSan.
 # QX_SANITIZED tells the few long tests to use a subset of the 10,000 test images.
+# Then the thread pool's test under ThreadSanitizer, and (tests/fuzz_smoke.sh, in both passes)
+# every fuzz target over its corpus, plus a short libFuzzer run in the clang fuzz build.
 test: deps
 	@$(MAKE) --no-print-directory tests BUILD=build
 	@$(MAKE) --no-print-directory tests BUILD=build/asan SAN=1
-	QX_ROOT=$(CURDIR) QX_BUILD=$(CURDIR)/build prove $(PROVE_FLAGS) $(patsubst tests/%.c,build/tests/%,$(TEST_C)) $(TEST_SH)
+	@$(MAKE) --no-print-directory fuzz-build
+	QX_ROOT=$(CURDIR) QX_BUILD=$(CURDIR)/build QX_FUZZ_BUILD=$(CURDIR)/$(FUZZ_DIR) \
+	  prove $(PROVE_FLAGS) $(patsubst tests/%.c,build/tests/%,$(TEST_C)) $(TEST_SH)
+	TSAN_OPTIONS=halt_on_error=1 QX_ROOT=$(CURDIR) prove $(PROVE_FLAGS) build/tests/tsan/test_pool
 	QX_ROOT=$(CURDIR) QX_BUILD=$(CURDIR)/build/asan QX_SANITIZED=1 \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  prove $(PROVE_FLAGS) $(patsubst tests/%.c,build/asan/tests/%,$(TEST_C)) $(TEST_SH)
@@ -149,14 +154,21 @@ $(BUILD)/gen/qx_git_rev.h: FORCE
 .PHONY: FORCE
 FORCE:
 
-$(BUILD)/obj/%.o: %.c
+# Any object may include the generated headers (main.c, the tests, the fuzz targets): they are
+# made first (order-only; the .d files then rebuild what includes them when they change).
+$(BUILD)/obj/%.o: %.c | $(GEN_C) $(BUILD)/gen/qx_git_rev.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/%.o: %.cc
+$(BUILD)/obj/%.o: %.cc | $(GEN_C) $(BUILD)/gen/qx_git_rev.h
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
+# The fuzz build leaves the SIMD kernel sets uninstrumented: no reader reaches them (constant
+# folding runs the scalar ones), and instrumenting their intrinsics takes most of the build.
+ifeq ($(SAN),fuzz)
+$(call obj,$(AVX2_C) $(AVX512_C) $(AVXVNNI_C)): CFLAGS := $(filter-out $(SANFLAGS),$(CFLAGS))
+endif
 $(call obj,$(AVX2_C)):    CFLAGS += $(FLAGS_avx2)
 $(call obj,$(AVX512_C)):  CFLAGS += $(FLAGS_avx512vnni)
 $(call obj,$(AVXVNNI_C)): CFLAGS += $(FLAGS_avxvnni)
@@ -165,18 +177,35 @@ $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# No -rdynamic: the plugin SDK (include/qx/) is header-only and reaches the host only through
+# the pointers it is handed, so the program exports none of its functions to the plugins it
+# dlopens (internal qx_* exports would become a hidden ABI). tests/exports.sh checks it.
 $(PROGRAM): $(BUILD)/obj/harness/cli/main.o $(LIB)
-	$(CC) $(LDFLAGS) -rdynamic $^ $(LDLIBS) -o $@
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-# Plugins see only the public SDK: include/qx.
-$(BUILD)/plugins/%.so: plugins/%.c $(wildcard include/qx/*.h) $(wildcard plugins/common/*.h)
+# Plugins see only the public SDK: include/qx. The code they share (plugins/common/*.c, every
+# file there) is a static -fPIC archive linked into each, hidden inside it like the plugin's own
+# code: a plugin exports only its entry point.
+PLUGIN_CFLAGS := $(CSTD) $(WARN) $(OPT) -ffp-contract=off -fPIC -fvisibility=hidden $(SANFLAGS) -Iinclude
+PLUGIN_COMMON_C   := $(wildcard plugins/common/*.c)
+PLUGIN_COMMON_OBJ := $(call obj,$(PLUGIN_COMMON_C))
+PLUGIN_COMMON     := $(BUILD)/plugins/libqxcommon.a
+$(PLUGIN_COMMON_OBJ): $(BUILD)/obj/%.o: %.c $(wildcard include/qx/*.h) $(wildcard plugins/common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(OPT) -ffp-contract=off -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude $< -o $@ -lm
+	$(CC) $(PLUGIN_CFLAGS) -c $< -o $@
+$(PLUGIN_COMMON): $(PLUGIN_COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/plugins/%.so: plugins/%.c $(PLUGIN_COMMON) $(wildcard include/qx/*.h) $(wildcard plugins/common/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) -shared $< $(PLUGIN_COMMON) -o $@ -lm
 
 # Deliberately faulty plugins for the plugin-host tests: built like real ones, from include/qx only.
-$(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(wildcard include/qx/*.h) $(wildcard tests/plugins/*.h) $(wildcard plugins/common/*.h)
+$(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(PLUGIN_COMMON) $(wildcard include/qx/*.h) $(wildcard tests/plugins/*.h) $(wildcard plugins/common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude $< -o $@ -lm
+	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude $< $(PLUGIN_COMMON) -o $@ -lm
 
 $(FUZZ_REPLAYS): $(BUILD)/tests/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o \
                  $(call obj,tests/fuzz/replay.c tests/fuzz/memfile.c) $(LIB)
@@ -187,15 +216,34 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -rdynamic $^ $(LDLIBS) -o $@
 
+# ---- ThreadSanitizer run of the lock-free thread pool -----------------------------------------
+# The plain build also makes build/tests/tsan/test_pool: the pool (harness/measure/pool.c) and its
+# test instrumented with -fsanitize=thread, the rest of libqx as is. make test runs it.
+TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+TSAN_OBJ   := $(patsubst %.c,$(BUILD)/obj/tsan/%.o,harness/measure/pool.c tests/test_pool.c \
+                                                    tests/support/tap.c)
+TSAN_POOL  := $(BUILD)/tests/tsan/test_pool
+$(BUILD)/obj/tsan/%.o: %.c | $(GEN_C) $(BUILD)/gen/qx_git_rev.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(TSAN_FLAGS) -c $< -o $@
+$(TSAN_POOL): $(TSAN_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $(TSAN_FLAGS) $^ $(LDLIBS) -o $@
+ifeq ($(SAN),)
+tests: $(TSAN_POOL)
+endif
+
 # ---- Fuzzing (docs/fuzzing.md) ----------------------------------------------------------------
 # make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="fuzz_onnx ..."]: builds the harness with clang,
 # ASan, UBSan and libFuzzer's coverage in build/fuzz and runs each target N seconds (nice 19) on
 # a working corpus in build/fuzz/corpus/<target> started from the committed seeds
 # (tests/fuzz/corpus/<target>) and regression inputs (tests/fuzz/regress/<target>).
-# A crash stops the run and leaves its input in build/fuzz/crashes/.
+# FUZZ_RUNS=N also stops each after N executions. A crash stops the run and leaves its input
+# in build/fuzz/crashes/.
 FUZZ_CC      ?= clang-14
 FUZZ_CXX     ?= clang++-14
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?= -1
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_DIR     := build/fuzz
 .PHONY: fuzz fuzz-build
@@ -206,9 +254,11 @@ fuzz: fuzz-build
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/crashes; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-	  nice -n 19 $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	  nice -n 19 $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) \
+	    -rss_limit_mb=2048 \
 	    -artifact_prefix=$(FUZZ_DIR)/crashes/$$t- -print_final_stats=1 \
-	    $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t tests/fuzz/regress/$$t; \
+	    $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t \
+	    $$([ -d tests/fuzz/regress/$$t ] && echo tests/fuzz/regress/$$t); \
 	done
 ifeq ($(SAN),fuzz)
 $(patsubst %,$(BUILD)/%,$(FUZZ_NAMES)): $(BUILD)/%: $(BUILD)/obj/tests/fuzz/%.o \
