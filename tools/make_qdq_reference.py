@@ -20,11 +20,13 @@ per_channel=True, activation_type=QUInt8, weight_type=QInt8, calibrate_method=Mi
   W_quantized = clip(round(W / scale), -128, 127), read by DequantizeLinear(axis 0) ->
   W_DequantizeLinear_Output; biases int32 at input scale * weight scale, zero point 0.
 
-Calibration runs the fp32 graph with PyTorch (Conv, Gemm, Relu, MaxPool, GlobalAveragePool,
-Flatten: the ops of models/fashion_cnn.onnx) on Fashion-MNIST training images, preprocessed as
+--keep-batchnorm leaves BatchNormalization unfolded (a QDQ model whose Conv weights are not a
+folded model's, for the tests of what onnx-qdq refuses). Calibration runs the fp32 graph with
+PyTorch (Conv, Gemm, Relu, MaxPool, GlobalAveragePool, Flatten, BatchNormalization: the ops of models/fashion_cnn.onnx) on Fashion-MNIST training images, preprocessed as
 suites/fashion-mnist.yaml says.
 
-  /usr/bin/python3 tools/make_qdq_reference.py [--model M.onnx] [--count N] [--first K] -o OUT.onnx
+  /usr/bin/python3 tools/make_qdq_reference.py [--model M.onnx] [--count N] [--first K] [--keep-batchnorm]
+                                           -o OUT.onnx
 """
 import argparse
 import gzip
@@ -62,7 +64,7 @@ def attr(node, name, default):
 fused_relu = set()
 
 
-def fold_and_fuse(model):
+def fold_and_fuse(model, fold_bn=True):
     """ORT's pre-processing: BatchNormalization into Conv, Relu after Conv/Gemm removed."""
     g = model.graph
     inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
@@ -76,7 +78,7 @@ def fold_and_fuse(model):
     for n in nodes:
         if id(n) in skip:
             continue
-        if n.op_type == 'Conv':
+        if n.op_type == 'Conv' and fold_bn:
             nxt = readers.get(n.output[0], [])
             if len(nxt) == 1 and nxt[0].op_type == 'BatchNormalization':
                 bn = nxt[0]
@@ -124,6 +126,8 @@ def run_float(model, inits, x):
                              attr(n, 'pads', [0, 0, 0, 0])[:2])
         elif n.op_type == 'GlobalAveragePool':
             y = i[0].mean(dim=(2, 3), keepdim=True)
+        elif n.op_type == 'BatchNormalization':
+            y = F.batch_norm(i[0], i[3], i[4], i[1], i[2], eps=attr(n, 'epsilon', 1e-5))
         elif n.op_type == 'Flatten':
             y = i[0].flatten(attr(n, 'axis', 1))
         elif n.op_type == 'Gemm':
@@ -149,10 +153,13 @@ def main():
     ap.add_argument('--model', default='models/fashion_cnn.onnx')
     ap.add_argument('--count', type=int, default=300)
     ap.add_argument('--first', type=int, default=1000)
+    ap.add_argument('--keep-batchnorm', action='store_true',
+                    help='quantize without folding BatchNormalization (the Conv weights are then '
+                         'not those of a folded model)')
     ap.add_argument('-o', '--output', required=True)
     a = ap.parse_args()
     model = onnx.load(a.model)
-    inits = fold_and_fuse(model)
+    inits = fold_and_fuse(model, not a.keep_batchnorm)
     g = model.graph
     quant_nodes = [n for n in g.node if n.op_type in ('Conv', 'Gemm')]
     acts = []
