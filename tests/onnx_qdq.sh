@@ -75,7 +75,7 @@ for p in plugins:
     (to, no), (ti, ni) = plan(f'{orig}/{p}.plan.json'), plan(f'{imp}/qdq-{p}.plan.json')
     for k in sorted(set(to) | set(ti)):
         if to.get(k) != ti.get(k):
-            print(p, 'tensor', k, to.get(k), '!=', ti.get(k)); bad = 1
+            print(p, 'tensor', k, str(to.get(k))[:160], '!=', str(ti.get(k))[:160]); bad = 1
     if no != ni:
         print(p, 'modes', no, '!=', ni); bad = 1
     if po[p]['predictions'] != pi['qdq-' + p]['predictions']:
