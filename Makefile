@@ -225,10 +225,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -rdynamic $^ $(LDLIBS) -o $@
 
 # ---- ThreadSanitizer run of the lock-free thread pool -----------------------------------------
-# The plain build also makes build/tests/tsan/test_pool: the pool (harness/measure/pool.c) and its
+# The plain build also makes build/tests/tsan/test_pool: the pool (harness/exec/pool.c) and its
 # test instrumented with -fsanitize=thread, the rest of libqx as is. make test runs it.
 TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
-TSAN_OBJ   := $(patsubst %.c,$(BUILD)/obj/tsan/%.o,harness/measure/pool.c tests/test_pool.c \
+TSAN_OBJ   := $(patsubst %.c,$(BUILD)/obj/tsan/%.o,harness/exec/pool.c tests/test_pool.c \
                                                     tests/support/tap.c)
 TSAN_POOL  := $(BUILD)/tests/tsan/test_pool
 $(BUILD)/obj/tsan/%.o: %.c | $(GEN_C) $(BUILD)/gen/qx_git_rev.h
