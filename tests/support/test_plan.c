@@ -66,6 +66,7 @@ static int weight_axis(const struct qx_node *nd)
 int test_plan_make(struct qx_graph *g, struct qx_exec_f32 *f, struct qx_quant_plan *p,
                    int dynamic_linear)
 {
+	memset(p, 0, sizeof *p);
 	p->n_tensors = g->n_tensors;
 	p->n_nodes = g->n_nodes;
 	p->tensor = calloc((size_t)g->n_tensors, sizeof *p->tensor);
