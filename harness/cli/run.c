@@ -314,6 +314,10 @@ static int measure(struct run *r, struct qx_error *err)
 	};
 	json_object_set_new(r->results.root, "gbench_json", json_string(gbench));
 	int rc = qx_measure_all(&req, &r->failures, err);
+	for (int i = 0; !rc && i < r->n_done; i++)
+		if (r->done[i].plan.simulated)
+			printf("%-*s %-11s no kernel: no int8 kernel runs %s (simulated; no latency)\n",
+			       r->label_w, r->done[i].label, "-", r->done[i].plan.simulated_why);
 	if (!rc)
 		rc = reuse_measurements(r, err);
 	if (fclose(repro_file) != 0 && !rc)

@@ -50,7 +50,7 @@ static void fq_activation(float *x, int64_t count, const struct qx_tensor_qparam
 /* Fake-quantizes constant t of the copy per its qparams: per tensor, per channel along
  * qp->axis, or per group along the rest of the channel's row (plan.h); with the plugin's own
  * codes when it gave them (the value is then the code dequantized, whatever t held). */
-static void fq_constant(struct qx_tensor *t, const struct qx_tensor_qparams *qp)
+void qx_fake_quantize_constant(struct qx_tensor *t, const struct qx_tensor_qparams *qp)
 {
 	int64_t n = qx_tensor_numel(t);
 	int64_t inner = 1, ch = 1;
@@ -138,7 +138,7 @@ int qx_refsim_create(const struct qx_graph *g, const struct qx_quant_plan *plan,
 				continue;
 			if (plan->tensor[t].dtype != QX_PLAN_FLOAT) {
 				done[t] = 1;
-				fq_constant(&fq.tensors[t], &plan->tensor[t]);
+				qx_fake_quantize_constant(&fq.tensors[t], &plan->tensor[t]);
 			} else if (j == 2 && is_linear(nd->op) && plan->node[n].mode == QX_MODE_STATIC) {
 				/* an unlisted bias: int32 as the int8 side adds it; fp32 beside FP8 or
 				 * per-group weights, where no single int32 scale exists (plan.h) */

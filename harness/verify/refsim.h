@@ -73,6 +73,12 @@ int qx_refsim_check_local(struct qx_refsim *s, const struct qx_exec_q8 *q,
 
 void qx_refsim_free(struct qx_refsim *s);
 
+/* Constant t (a weight or bias) fake-quantized in place with its qparams qp, the way the
+ * simulation holds it: per tensor, per channel along qp->axis, or per group along the rest of
+ * each channel's row (group_size); FP8 or integer; the plugin's codes dequantized when qp has
+ * them. */
+void qx_fake_quantize_constant(struct qx_tensor *t, const struct qx_tensor_qparams *qp);
+
 /* x' = fp8(x / scale) * scale, in place (dtype QX_PLAN_FP8_E4M3FN or QX_PLAN_FP8_E5M2:
  * plan/fp8.h's rounding, ties to even, saturating). */
 void qx_fake_quantize_fp8(float *x, int64_t count, float scale, int dtype);
