@@ -709,6 +709,47 @@ static void test_colors_and_paths(const char *tmp)
 	ok(all, "paths shown without '.' and 'dir/..' (suites/../results/x -> results/x)");
 }
 
+/* Whether the page holds a number the browser cannot draw: "nan" or "inf" as printf writes them
+ * (the page's prose has neither as a word). */
+static int has_non_finite(const char *html)
+{
+	static const char *const bad[] = { "nan", "NaN", "\"inf", "\"-inf", " inf", "-inf\"" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (strstr(html, bad[i]))
+			return 1;
+	return 0;
+}
+
+/* Medians of 0, subnormal and huge size (issue 13): the charts' log and linear scales must
+ * still produce finite pixels and ticks, and the page no NaN. */
+static void check_extreme_values(const char *dir)
+{
+	static const double medians[] = { 5e-324, 1e-310, 0.0, 1e308 };
+	for (size_t i = 0; i < sizeof medians / sizeof medians[0]; i++) {
+		char sub[4096], path[4200];
+		snprintf(sub, sizeof sub, "%s/extreme%zu", dir, i);
+		json_t *root = build_fixture(1);
+		json_t *m = json_array_get(json_object_get(json_object_get(root, "fp32"),
+		                                           "measurements"), 0);
+		json_object_set_new(m, "median", json_real(medians[i]));
+		json_t *d = json_array_get(json_object_get(json_array_get(json_object_get(root,
+		                                           "plugins"), 0), "measurements"), 1);
+		json_object_set_new(d, "median", json_real(medians[i]));
+		int rc = write_json(root, sub, path, sizeof path);
+		json_decref(root);
+		struct qx_error err = { 0 };
+		rc = rc || qx_report_write(path, NULL, &err);
+		snprintf(path, sizeof path, "%s/report.html", sub);
+		char *html = rc ? NULL : read_all(path);
+		if (!ok(html && !has_non_finite(html), "a median of %g: report written, no NaN or "
+		        "infinity on the page", medians[i]) && html) {
+			for (const char *p = html; (p = strstr(p, "nan")) != NULL; p++)
+				diag("...%.60s", p > html + 30 ? p - 30 : html);
+		}
+		free(html);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--write-fixture") == 0)
@@ -746,6 +787,7 @@ int main(int argc, char **argv)
 	free(html);
 	check_errors(dir);
 	check_odd_document(dir);
+	check_extreme_values(dir);
 	remove_tree(dir);
 	return tap_done();
 }

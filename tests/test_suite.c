@@ -348,9 +348,11 @@ static void test_shipped(void)
 		ok(s.preprocess.divisor == 255 && s.preprocess.n_channels == 1 &&
 		   s.preprocess.mean[0] == 0.2860f && s.preprocess.std[0] == 0.3530f,
 		   "fashion-mnist normalization");
-		ok(s.kernels_mode == QX_SUITE_KERNELS_ALL && s.n_plugins == 4 &&
-		   !strcmp(s.plugins[0].name, "dynamic") && !strcmp(s.plugins[3].name, "histogram"),
-		   "all kernels, the four plugins");
+		ok(s.kernels_mode == QX_SUITE_KERNELS_ALL && s.n_plugins == 7 &&
+		   !strcmp(s.plugins[0].name, "dynamic") && !strcmp(s.plugins[3].name, "histogram") &&
+		   !strcmp(s.plugins[4].label, "fp8-e4m3") && !strcmp(s.plugins[5].label, "fp8-e5m2") &&
+		   !strcmp(s.plugins[6].label, "int4-g32"),
+		   "all kernels, the four int8 plugins, then fp8-e4m3, fp8-e5m2 and int4-g32");
 		ok(s.measure.n_threads == 2 && s.measure.threads[1] == 2 && s.measure.n_batch == 2 &&
 		   s.measure.batch[1] == 64, "threads [1, 2], batch [1, 64]");
 		test_fashion_data(&s);
@@ -506,6 +508,19 @@ static void test_errors(void)
 	            "preprocess.std[0]: 0 is out of range", "expected a number > 0", NULL);
 	check_error("stdneg.yaml", BASE "preprocess:\n  std: -0.5\n", QX_EINVAL, "10:8",
 	            "preprocess.std", "out of range", NULL);
+	/* Values valid as double but not as the float they are stored in (issue 13). */
+	check_error("stdtiny.yaml", BASE "preprocess:\n  std: 1e-50\n", QX_EINVAL, "10:8",
+	            "preprocess.std: 1e-50 is out of range for a 32-bit float", NULL);
+	check_error("stdsubnormal.yaml", BASE "preprocess:\n  std: [1e-40]\n", QX_EINVAL, "10:9",
+	            "preprocess.std[0]: 1e-40 is out of range for a 32-bit float", NULL);
+	check_error("meanhuge.yaml", BASE "preprocess:\n  mean: 1e300\n", QX_EINVAL, "10:9",
+	            "preprocess.mean: 1e300 is out of range for a 32-bit float", NULL);
+	check_error("scalehuge.yaml", BASE "preprocess:\n  scale: 1e39\n", QX_EINVAL, "10:10",
+	            "preprocess.scale: 1e39 is out of range for a 32-bit float", NULL);
+	check_error("stdoverflow.yaml", BASE "preprocess:\n  scale: 1e30\n  std: 1e-7\n",
+	            QX_EINVAL, "9:1",
+	            "preprocess: pixel 255 of channel 0 becomes inf", "expected a finite float",
+	            NULL);
 	check_error("scale0.yaml", BASE "preprocess:\n  scale: 0\n", QX_EINVAL, "10:10",
 	            "preprocess.scale", NULL);
 	check_error("meancount.yaml", BASE "preprocess:\n  mean: [0.1, 0.2, 0.3]\n", QX_EINVAL,

@@ -28,6 +28,7 @@
 #include "suite/sweep.h"
 #include "util/interrupt.h"
 #include "util/list.h"
+#include "verify/sim_runner.h"
 #include "verify/trust.h"
 
 /* Everything one run holds, freed together by run_free. */
@@ -149,6 +150,22 @@ static int evaluate(struct run *r, const struct qx_quant_plan *plan, const struc
                     const char *what, int64_t limit, struct qx_eval_result *res,
                     int64_t *q8_bytes, struct qx_error *err)
 {
+	if (plan && plan->simulated) {
+		/* No int8 kernel runs it: the reference simulation is the model (plan/plan.h). */
+		struct qx_sim_runner sim;
+		int rc = qx_sim_runner_init(&sim, &r->graph, plan, r->suite->batch, k, &r->data, err);
+		if (rc)
+			return rc;
+		*q8_bytes = qx_plan_model_bytes(&r->graph, plan);
+		struct qx_model_runner m = qx_sim_runner_model(&sim);
+		struct qx_progress prog;
+		qx_progress_init(&prog, what, r->opt->quiet);
+		rc = qx_eval_run(&m, &r->data, &r->suite->preprocess, limit, 0, qx_progress_update,
+		                 &prog, res, err);
+		qx_progress_end(&prog);
+		qx_sim_runner_free(&sim);
+		return rc;
+	}
 	struct qx_runner runner;
 	int rc = plan ? qx_runner_init_q8(&runner, &r->graph, plan, r->suite->batch, k, &r->data, err)
 	              : qx_runner_init_f32(&runner, &r->graph, r->suite->batch, k, &r->data, err);
@@ -264,10 +281,13 @@ static int measure(struct run *r, struct qx_error *err)
 	models[0].label = "fp32";
 	models[0].measurements = json_object_get(json_object_get(r->results.root, "fp32"),
 	                                         "measurements");
+	n_models = 1;
 	for (int i = 0; i < r->n_done; i++) {
-		models[1 + i].label = r->done[i].label;
-		models[1 + i].plan = &r->done[i].plan;
-		models[1 + i].measurements = json_object_get(r->done_json[i], "measurements");
+		if (r->done[i].plan.simulated)
+			continue; /* no kernel runs it: no latency (its row says "no kernel") */
+		models[n_models].label = r->done[i].label;
+		models[n_models].plan = &r->done[i].plan;
+		models[n_models++].measurements = json_object_get(r->done_json[i], "measurements");
 	}
 	char gbench[4200], repro[4300], repro_path[4200];
 	snprintf(gbench, sizeof gbench, "%s/gbench.json", r->results.dir);
@@ -294,6 +314,10 @@ static int measure(struct run *r, struct qx_error *err)
 	};
 	json_object_set_new(r->results.root, "gbench_json", json_string(gbench));
 	int rc = qx_measure_all(&req, &r->failures, err);
+	for (int i = 0; !rc && i < r->n_done; i++)
+		if (r->done[i].plan.simulated)
+			printf("%-*s %-11s no kernel: no int8 kernel runs %s (simulated; no latency)\n",
+			       r->label_w, r->done[i].label, "-", r->done[i].plan.simulated_why);
 	if (!rc)
 		rc = reuse_measurements(r, err);
 	if (fclose(repro_file) != 0 && !rc)
@@ -413,6 +437,37 @@ static int check_trust(struct run *r, const struct qx_plugin_result *res, json_t
 	return 0;
 }
 
+/* A simulated plan's trust: the simulation is the result, so there is nothing independent
+ * to check it against; said so in results.json and the table, never "ok". */
+static void simulated_trust(const struct qx_plugin_result *res, json_t *entry, const char **verdict)
+{
+	*verdict = "simulated";
+	json_object_set_new(entry, "trust", json_pack(
+		"{s:s, s:i, s:s++}", "verdict", "simulated", "images", 0, "reason",
+		"no int8 kernel runs this plan (", res->plan.simulated_why, "): its accuracy comes "
+		"from the reference simulation itself, so there is no independent result to check"));
+}
+
+/* A simulated plan's kernel-set rows: the bit-identical check does not apply. */
+static void simulated_sets(struct run *r, const struct qx_plugin_result *res,
+                           const struct qx_paired *cmp, int64_t bytes, json_t *entry)
+{
+	json_t *sets = json_array();
+	json_object_set_new(entry, "kernel_sets", sets);
+	for (int i = 0; i < r->n_sets; i++)
+		json_array_append_new(sets, json_pack("{s:s, s:n, s:s}", "name", r->sets[i]->name,
+		                                      "bit_identical", "not_applicable",
+		                                      "simulated: no int8 kernel runs this plan"));
+	char drop[64], ident[300];
+	snprintf(drop, sizeof drop, "%+.2f [%+.2f, %+.2f]", cmp->drop, cmp->drop_lo, cmp->drop_hi);
+	snprintf(ident, sizeof ident, "n/a: no kernel (%s), simulated on fp32 %s",
+	         res->plan.simulated_why, r->sets[0]->name);
+	printf("%-*s %-11s %7.2f%% %-24s %6.2f%% %-10s %11lld %6.3f %8.2f  %s\n", r->label_w,
+	       res->label, "simulated", cmp->acc_b, drop, cmp->agree, "simulated", (long long)bytes,
+	       (double)bytes / (double)r->f32_bytes, res->calibrate_s, ident);
+	fflush(stdout);
+}
+
 /* Checks each kernel set other than scalar against scalar; one row per set. */
 static int check_sets(struct run *r, const struct qx_plugin_result *res,
                       const struct qx_paired *cmp, int64_t q8_bytes, json_t *entry,
@@ -520,7 +575,9 @@ static int plan_row(struct run *r, struct qx_plugin_result *res, json_t **entry,
 	struct qx_eval_result acc;
 	struct qx_error perr = { 0 };
 	char what[300];
-	snprintf(what, sizeof what, "%s int8 evaluation (%s)", res->label, k->name);
+	int sim = res->plan.simulated;
+	snprintf(what, sizeof what, sim ? "%s simulated evaluation (fp32 on %s)"
+	                                : "%s int8 evaluation (%s)", res->label, k->name);
 	int64_t q8_bytes = 0;
 	rc = evaluate(r, &res->plan, k, what, 0, &acc, &q8_bytes, &perr);
 	if (rc) {
@@ -553,13 +610,24 @@ static int plan_row(struct run *r, struct qx_plugin_result *res, json_t **entry,
 	json_object_set_new(e, "predictions", qx_json_u8_array(acc.pred, acc.count));
 	json_object_set_new(e, "measurements", json_array());
 	const char *trust = "-";
-	rc = check_trust(r, res, e, &trust, fatal);
-	/* Per-layer error on the trust check's images (investigate/layer_error.h). */
-	if (!rc)
-		rc = qx_layer_error_record(&r->graph, &res->plan, r->sets[0], r->suite->batch, &r->data,
-		                           &r->suite->preprocess, r->suite->reference_images, e, fatal);
-	if (!rc)
-		rc = check_sets(r, res, &cmp, q8_bytes, e, trust, fatal);
+	if (sim) {
+		/* No kernel: accuracy and size from the simulation, no trust check, no per-layer
+		 * error (it compares the int8 executor with fp32), no latency. */
+		json_object_set_new(e, "simulated", json_pack("{s:s, s:s, s:s}", "reason",
+		                                              res->plan.simulated_why, "fp32_kernels",
+		                                              k->name, "latency", "no kernel"));
+		simulated_trust(res, e, &trust);
+		simulated_sets(r, res, &cmp, q8_bytes, e);
+	} else {
+		rc = check_trust(r, res, e, &trust, fatal);
+		/* Per-layer error on the trust check's images (investigate/layer_error.h). */
+		if (!rc)
+			rc = qx_layer_error_record(&r->graph, &res->plan, r->sets[0], r->suite->batch,
+			                           &r->data, &r->suite->preprocess,
+			                           r->suite->reference_images, e, fatal);
+		if (!rc)
+			rc = check_sets(r, res, &cmp, q8_bytes, e, trust, fatal);
+	}
 	json_array_append_new(r->results.plugins, e);
 	qx_eval_result_free(&acc);
 	r->done[r->n_done] = *res;

@@ -297,6 +297,9 @@ static void print_accuracy_line(const char *label, int width, json_t *row)
 	                    json_array_size(json_object_get(row, "now_right"));
 	if (json_is_number(p) && discordant)
 		printf(" (McNemar p = %.3g)", json_number_value(p));
+	const char *no_kernel = json_string_value(json_object_get(row, "no_kernel"));
+	if (no_kernel)
+		printf("  [simulated, no kernel (%s): no latency]", no_kernel);
 	printf("\n");
 }
 
@@ -403,6 +406,8 @@ static void compare_system_accuracy(const struct options *opt, const struct qx_r
 	}
 	json_object_set_new(row, "now_wrong", wrong_now);
 	json_object_set_new(row, "now_right", right_now);
+	if (n->simulated) /* no kernel: accuracy from the simulation, no latency to compare */
+		json_object_set_new(row, "no_kernel", json_string(n->simulated));
 	print_accuracy_line(o->label, width, row);
 	print_ids("now wrong", wrong_now, opt->max_ids);
 	print_ids("now right", right_now, opt->max_ids);

@@ -216,6 +216,7 @@ static int read_system(struct qx_run_view *v, json_t *js, const char *label, con
 		if (!s->mistrusted)
 			s->mistrusted = "MISTRUSTED (no reason recorded)";
 	}
+	s->simulated = json_string_value(json_object_get(json_object_get(js, "simulated"), "reason"));
 	s->images = int_or(js, "images", -1);
 	s->correct = int_or(js, "correct", -1);
 	s->accuracy = number_or(js, "accuracy", -1.0);

@@ -44,6 +44,8 @@ struct qx_run_view_system {
 	const char *label;         /* "fp32" for the baseline, else the plugin's label */
 	const char *error;         /* the plugin's error row, or NULL */
 	const char *mistrusted;    /* trust.reason of a MISTRUSTED int8 result, else NULL */
+	const char *simulated;     /* simulated.reason: no int8 kernel runs the plan (its
+	                              accuracy is the reference simulation's, no latency); NULL */
 	int64_t images;            /* -1 when unknown */
 	int64_t correct;           /* -1 when unknown */
 	double accuracy;           /* percent; < 0 when unknown */

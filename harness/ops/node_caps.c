@@ -60,7 +60,7 @@ static void linear_caps(const struct qx_graph *g, const struct qx_node *nd, stru
 	c->weight = nd->in[1];
 	c->weight_axis = axis;
 	c->bias = bias;
-	c->modes |= QX_MODE_BIT(QX_MODE_STATIC);
+	c->modes |= QX_MODE_BIT(QX_MODE_STATIC) | QX_MODE_BIT(QX_MODE_WEIGHT_ONLY);
 	if (qx_q8_op_of(nd->op)->dynamic)
 		c->modes |= QX_MODE_BIT(QX_MODE_DYNAMIC);
 }

@@ -164,16 +164,17 @@ static int same_plan(const struct qx_quant_plan *a, const struct qx_quant_plan *
 
 static void describe_plan(const struct qx_graph *g, const struct qx_quant_plan *p)
 {
-	int modes[3] = { 0 }, quantized = 0, per_channel = 0;
+	int modes[4] = { 0 }, quantized = 0, per_channel = 0;
 	for (int n = 0; n < p->n_nodes; n++)
-		if (p->node[n].mode >= 0 && p->node[n].mode <= 2)
+		if (p->node[n].mode >= 0 && p->node[n].mode <= QX_MODE_WEIGHT_ONLY)
 			modes[p->node[n].mode]++;
 	for (int t = 0; t < p->n_tensors; t++) {
 		quantized += p->tensor[t].dtype != QX_PLAN_FLOAT;
 		per_channel += p->tensor[t].dtype != QX_PLAN_FLOAT && p->tensor[t].axis >= 0;
 	}
-	note("plan: %d static, %d dynamic, %d float nodes of %d; %d tensors quantized (%d per "
-	     "channel)", modes[1], modes[2], modes[0], g->n_nodes, quantized, per_channel);
+	note("plan: %d static, %d dynamic, %d weight-only, %d float nodes of %d; %d tensors "
+	     "quantized (%d per channel)%s%s", modes[1], modes[2], modes[3], modes[0], g->n_nodes,
+	     quantized, per_channel, p->simulated ? "; simulated: " : "", p->simulated_why);
 }
 
 static void check_metadata(struct checker *c, const struct qx_plugin_result *r,

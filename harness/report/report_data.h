@@ -52,7 +52,8 @@ struct qx_rep_system {
 	double drop, drop_lo, drop_hi; /* fp32 minus this, percentage points; NaN when absent */
 	double agreement;          /* percent of images predicted as fp32 does; NaN when absent */
 	int64_t model_bytes;       /* -1 when absent */
-	const char *trust;         /* trust.verdict: "trusted", "MISTRUSTED", "unchecked"; NULL
+	const char *trust;         /* trust.verdict: "trusted", "MISTRUSTED", "unchecked",
+	                              "simulated" (no kernel runs the plan: no latency); NULL
 	                              when absent (fp32, or a document from before the check) */
 	const char *trust_reason;  /* trust.reason, or NULL */
 	int64_t trust_images;      /* trust.images, -1 when absent */

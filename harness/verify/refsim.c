@@ -7,6 +7,7 @@
 
 #include "exec/exec_f32.h"
 #include "exec/exec_q8.h"
+#include "plan/fp8.h"
 
 struct qx_refsim {
 	const struct qx_graph *g;   /* the executor's copy (weights and biases fake-quantized, shapes
@@ -31,21 +32,50 @@ void qx_fake_quantize(float *x, int64_t count, float scale, int32_t zp, int32_t 
 	}
 }
 
-/* Fake-quantizes constant t of the copy per its qparams (per channel along qp->axis). */
-static void fq_constant(struct qx_tensor *t, const struct qx_tensor_qparams *qp)
+void qx_fake_quantize_fp8(float *x, int64_t count, float scale, int dtype)
+{
+	for (int64_t i = 0; i < count; i++)
+		x[i] = qx_fp8_round(x[i] / scale, dtype) * scale;
+}
+
+/* Per-tensor fake quantization of an activation: integer or FP8. */
+static void fq_activation(float *x, int64_t count, const struct qx_tensor_qparams *q)
+{
+	if (qx_qparams_is_fp8(q))
+		qx_fake_quantize_fp8(x, count, q->scales[0], q->dtype);
+	else
+		qx_fake_quantize(x, count, q->scales[0], q->zero_points[0], q->qmin, q->qmax);
+}
+
+/* Fake-quantizes constant t of the copy per its qparams: per tensor, per channel along
+ * qp->axis, or per group along the rest of the channel's row (plan.h); with the plugin's own
+ * codes when it gave them (the value is then the code dequantized, whatever t held). */
+void qx_fake_quantize_constant(struct qx_tensor *t, const struct qx_tensor_qparams *qp)
 {
 	int64_t n = qx_tensor_numel(t);
-	if (qp->n_channels == 1 || qp->axis < 0) {
-		qx_fake_quantize(t->data, n, qp->scales[0], qp->zero_points[0], qp->qmin, qp->qmax);
-		return;
+	int64_t inner = 1, ch = 1;
+	if (qp->axis >= 0) {
+		for (int d = qp->axis + 1; d < t->ndim; d++)
+			inner *= t->dims[d];
+		ch = t->dims[qp->axis];
 	}
-	int64_t inner = 1;
-	for (int d = qp->axis + 1; d < t->ndim; d++)
-		inner *= t->dims[d];
-	int64_t ch = t->dims[qp->axis];
+	int fp8 = qx_qparams_is_fp8(qp);
 	for (int64_t i = 0; i < n; i++) {
-		int64_t c = (i / inner) % ch;
-		qx_fake_quantize(&t->data[i], 1, qp->scales[c], qp->zero_points[c], qp->qmin, qp->qmax);
+		int64_t c = qp->axis >= 0 ? (i / inner) % ch : 0;
+		float scale = qp->scales[c];
+		if (qp->group_size > 0) {
+			/* position along the channel's row: the other axes in row-major order */
+			int64_t r = (i / (inner * ch)) * inner + i % inner;
+			scale = qp->group_scales[c * qp->groups + r / qp->group_size];
+		}
+		int32_t zp = qp->zero_points[c];
+		if (qp->codes)
+			t->data[i] = fp8 ? qx_fp8_decode((uint8_t)qp->codes[i], qp->dtype) * scale
+			                 : (float)((double)(qp->codes[i] - zp) * (double)scale);
+		else if (fp8)
+			qx_fake_quantize_fp8(&t->data[i], 1, scale, qp->dtype);
+		else
+			qx_fake_quantize(&t->data[i], 1, scale, zp, qp->qmin, qp->qmax);
 	}
 }
 
@@ -108,12 +138,15 @@ int qx_refsim_create(const struct qx_graph *g, const struct qx_quant_plan *plan,
 				continue;
 			if (plan->tensor[t].dtype != QX_PLAN_FLOAT) {
 				done[t] = 1;
-				fq_constant(&fq.tensors[t], &plan->tensor[t]);
+				qx_fake_quantize_constant(&fq.tensors[t], &plan->tensor[t]);
 			} else if (j == 2 && is_linear(nd->op) && plan->node[n].mode == QX_MODE_STATIC) {
+				/* an unlisted bias: int32 as the int8 side adds it; fp32 beside FP8 or
+				 * per-group weights, where no single int32 scale exists (plan.h) */
 				const struct qx_tensor_qparams *xq = &plan->tensor[nd->in[0]];
 				const struct qx_tensor_qparams *wq = &plan->tensor[nd->in[1]];
 				done[t] = 1;
-				if (xq->dtype != QX_PLAN_FLOAT && wq->dtype != QX_PLAN_FLOAT)
+				if (xq->dtype != QX_PLAN_FLOAT && wq->dtype != QX_PLAN_FLOAT &&
+				    !qx_qparams_is_fp8(xq) && !qx_qparams_is_fp8(wq) && wq->group_size == 0)
 					fq_bias(&fq.tensors[t], xq->scales[0], wq);
 			}
 		}
@@ -182,7 +215,7 @@ static int reads_quantized(const struct qx_refsim *s, int n, int j)
 	if (t < 0 || s->g->tensors[t].is_const)
 		return 0;
 	int dt = s->plan->tensor[t].dtype;
-	return dt == QX_PLAN_UINT8 || dt == QX_PLAN_INT8;
+	return dt == QX_PLAN_UINT8 || dt == QX_PLAN_INT8 || qx_qparams_is_fp8(&s->plan->tensor[t]);
 }
 
 /* Runs static node n; raw, when not NULL, gets its output before fake quantization. */
@@ -217,7 +250,7 @@ static int run_static(struct qx_refsim *s, int n, float *raw, struct qx_error *e
 		int64_t count = qx_tensor_numel(&s->g->tensors[t]);
 		memcpy(s->saved + at, x, sizeof(float) * (size_t)count);
 		at += count;
-		qx_fake_quantize(x, count, q->scales[0], q->zero_points[0], q->qmin, q->qmax);
+		fq_activation(x, count, q);
 		changed[n_changed++] = t;
 	}
 	rc = qx_exec_f32_run_node(s->f32, n, err);
@@ -235,9 +268,8 @@ static int run_static(struct qx_refsim *s, int n, float *raw, struct qx_error *e
 	if (raw)
 		memcpy(raw, qx_exec_f32_buffer(s->f32, y),
 		       sizeof(float) * (size_t)qx_tensor_numel(&s->g->tensors[y]));
-	if (q->dtype == QX_PLAN_UINT8 || q->dtype == QX_PLAN_INT8) {
-		qx_fake_quantize(qx_exec_f32_buffer(s->f32, y), qx_tensor_numel(&s->g->tensors[y]),
-		                 q->scales[0], q->zero_points[0], q->qmin, q->qmax);
+	if (q->dtype == QX_PLAN_UINT8 || q->dtype == QX_PLAN_INT8 || qx_qparams_is_fp8(q)) {
+		fq_activation(qx_exec_f32_buffer(s->f32, y), qx_tensor_numel(&s->g->tensors[y]), q);
 		s->fq[y] = 1;
 	}
 	return 0;

@@ -255,6 +255,18 @@ void mb_write(struct mb *b, const char *name, char *path, size_t path_len, size_
 	FILE *f = fopen(path, "wb");
 	fwrite(buf, 1, keep_bytes && keep_bytes < n ? keep_bytes : n, f);
 	fclose(f);
+	/* tools/fuzz-seeds sets QX_MB_SEED_DIR to keep every model the graph tests build as a seed
+	 * for the ONNX fuzz target (tests/fuzz/corpus/fuzz_onnx). */
+	const char *seeds = getenv("QX_MB_SEED_DIR");
+	if (seeds) {
+		char seed[4096];
+		snprintf(seed, sizeof seed, "%s/%s", seeds, name);
+		FILE *sf = fopen(seed, "wb");
+		if (sf) {
+			fwrite(buf, 1, keep_bytes && keep_bytes < n ? keep_bytes : n, sf);
+			fclose(sf);
+		}
+	}
 	free(buf);
 	arena_free(&b->a);
 }

@@ -67,6 +67,7 @@ int test_plan_make(struct qx_graph *g, struct qx_exec_f32 *f, struct qx_quant_pl
                    int dynamic_linear)
 {
 	const struct qx_graph *fg = qx_exec_f32_graph(f); /* activation sizes at f's batch */
+	memset(p, 0, sizeof *p);
 	p->n_tensors = g->n_tensors;
 	p->n_nodes = g->n_nodes;
 	p->tensor = calloc((size_t)g->n_tensors, sizeof *p->tensor);
