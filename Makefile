@@ -56,7 +56,7 @@ ifneq ($(SAN),)
 endif
 
 # Kernel sets: each folder is compiled with its own target flags; the program itself is built
-# for baseline x86-64 and picks a set at run time after a CPU check (kernels/cpu.c).
+# for baseline x86-64 and picks a set at run time after a CPU check (kernels/kernels.c).
 FLAGS_avx2       := -mavx2 -mfma -mf16c
 FLAGS_avx512vnni := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
 FLAGS_avxvnni    := -mavx2 -mfma -mavxvnni
@@ -64,17 +64,18 @@ FLAGS_avxvnni    := -mavx2 -mfma -mavxvnni
 GEN_C      := $(BUILD)/gen/onnx/onnx.pb-c.c
 HARNESS_C  := $(filter-out harness/cli/main.c,$(shell find harness -name '*.c' | sort))
 HARNESS_CC := $(shell find harness -name '*.cc' | sort)
-KERNEL_C   := $(wildcard kernels/*.c kernels/scalar/*.c)
+# kernels/x86/: code the x86 sets share, compiled for the baseline (the int8 weight packer).
+KERNEL_C   := $(wildcard kernels/*.c kernels/scalar/*.c kernels/x86/*.c)
 AVX2_C     := $(wildcard kernels/avx2/*.c)
-AVX512_C   := $(wildcard kernels/vnni/avx512*.c)
-AVXVNNI_C  := $(wildcard kernels/vnni/avxvnni*.c)
+AVX512_C   := $(wildcard kernels/avx512vnni/*.c)
+AVXVNNI_C  := $(wildcard kernels/avxvnni/*.c)
 # On an AArch64 host the x86 sets are left out and the NEON set is built in (it needs no flags:
 # its dot-product code carries a target attribute and runs only after a HWCAP check).
 ifeq ($(shell uname -m),aarch64)
   AVX2_C    :=
   AVX512_C  :=
   AVXVNNI_C :=
-  KERNEL_C  += $(wildcard kernels/neon/*.c)
+  KERNEL_C  := $(filter-out kernels/x86/%,$(KERNEL_C)) $(wildcard kernels/neon/*.c)
 endif
 PLUGIN_C   := $(wildcard plugins/*.c)
 TEST_C     := $(wildcard tests/*.c)
@@ -201,6 +202,14 @@ $(BUILD)/plugins/%.so: plugins/%.c $(PLUGIN_COMMON) $(wildcard include/qx/*.h) $
 	@mkdir -p $(dir $@)
 	$(CC) $(PLUGIN_CFLAGS) -shared $< $(PLUGIN_COMMON) -o $@ -lm
 
+# onnx-qdq reads ONNX itself (a plugin sees only the SDK): its files in plugins/onnx-qdq/ and its
+# own copy of the generated protobuf-c code, all hidden in the .so, with libprotobuf-c.
+QDQ_C := $(wildcard plugins/onnx-qdq/*.c)
+$(BUILD)/plugins/onnx-qdq.so: plugins/onnx-qdq.c $(QDQ_C) $(wildcard plugins/onnx-qdq/*.h) $(GEN_C) $(wildcard include/qx/*.h)
+	@mkdir -p $(dir $@) $(BUILD)/obj/gen
+	$(CC) $(CSTD) $(OPT) -fPIC -fvisibility=hidden $(SANFLAGS) -I$(BUILD)/gen $(shell pkg-config --cflags libprotobuf-c) -c $(GEN_C) -o $(BUILD)/obj/gen/onnx.pb-c.plugin.o
+	$(CC) $(CSTD) $(WARN) $(OPT) -ffp-contract=off -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude -I$(BUILD)/gen $(shell pkg-config --cflags libprotobuf-c) $< $(QDQ_C) $(BUILD)/obj/gen/onnx.pb-c.plugin.o -o $@ $(shell pkg-config --libs libprotobuf-c) -lm
+
 # Deliberately faulty plugins for the plugin-host tests: built like real ones, from include/qx only.
 $(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(PLUGIN_COMMON) $(wildcard include/qx/*.h) $(wildcard tests/plugins/*.h) $(wildcard plugins/common/*.h)
 	@mkdir -p $(dir $@)
@@ -216,10 +225,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -rdynamic $^ $(LDLIBS) -o $@
 
 # ---- ThreadSanitizer run of the lock-free thread pool -----------------------------------------
-# The plain build also makes build/tests/tsan/test_pool: the pool (harness/measure/pool.c) and its
+# The plain build also makes build/tests/tsan/test_pool: the pool (harness/exec/pool.c) and its
 # test instrumented with -fsanitize=thread, the rest of libqx as is. make test runs it.
 TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
-TSAN_OBJ   := $(patsubst %.c,$(BUILD)/obj/tsan/%.o,harness/measure/pool.c tests/test_pool.c \
+TSAN_OBJ   := $(patsubst %.c,$(BUILD)/obj/tsan/%.o,harness/exec/pool.c tests/test_pool.c \
                                                     tests/support/tap.c)
 TSAN_POOL  := $(BUILD)/tests/tsan/test_pool
 $(BUILD)/obj/tsan/%.o: %.c | $(GEN_C) $(BUILD)/gen/qx_git_rev.h

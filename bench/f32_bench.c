@@ -38,13 +38,7 @@ extern const struct qx_kernels_f32 qx_f32_avx512;
 
 #define PEAK_MAC_PER_CYCLE 32.0 /* Zen 5: 2 x 512-bit FMA per cycle */
 
-/* Seconds of this thread's CPU time. */
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "bench_clock.h"
 
 /* ---- the clock and the FMA peak ------------------------------------------------------------- */
 #if defined(__x86_64__)

@@ -45,12 +45,15 @@ static const char *const set_names[QX_KSET_COUNT] = {
 };
 
 #if defined(__x86_64__)
-/* AVX-VNNI is CPUID leaf 7 subleaf 1, EAX bit 4; read directly because clang 14's
- * __builtin_cpu_supports does not know the "avxvnni" name (gcc 11+ does). */
+/* AVX-VNNI is CPUID leaf 7 sub-leaf 1, EAX bit 4. Read directly: clang 14's
+ * __builtin_cpu_supports does not know "avxvnni". The OS saves ymm state when AVX2 passed the
+ * check before this one (__builtin_cpu_supports tests XGETBV too). */
 static int cpu_has_avxvnni(void)
 {
 	unsigned a, b, c, d;
-	return __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 4));
+	if (!__get_cpuid_count(7, 1, &a, &b, &c, &d))
+		return 0;
+	return (a >> 4) & 1u;
 }
 #endif
 
@@ -141,12 +144,14 @@ const struct qx_kernels *qx_kernels_by_name(const char *name)
 	return NULL;
 }
 
+const enum qx_kset qx_kset_speed_order[QX_KSET_COUNT] = {
+	QX_KSET_AVX512VNNI, QX_KSET_AVXVNNI, QX_KSET_AVX2, QX_KSET_NEON, QX_KSET_SCALAR,
+};
+
 const struct qx_kernels *qx_kernels_best(void)
 {
-	static const enum qx_kset order[] = { QX_KSET_AVX512VNNI, QX_KSET_AVXVNNI, QX_KSET_AVX2,
-	                                      QX_KSET_NEON, QX_KSET_SCALAR };
-	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-		if (qx_kernels_available(order[i], NULL))
-			return &sets[order[i]];
+	for (int i = 0; i < QX_KSET_COUNT; i++)
+		if (qx_kernels_available(qx_kset_speed_order[i], NULL))
+			return &sets[qx_kset_speed_order[i]];
 	return &sets[QX_KSET_SCALAR];
 }

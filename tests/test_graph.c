@@ -626,7 +626,7 @@ static void test_unsorted_and_data_ops(void)
 			want[bi * 12 + i] = expf(row[i] - m) / s;
 	}
 	int rc = mb_run1(&g, 2, x, 0, y, 24);
-	const struct qx_tensor *yt = &g.tensors[g.outputs[0]];
+	const struct qx_tensor *yt = mb_last_output();
 	ok(rc == 0 && yt->ndim == 2 && yt->dims[0] == 2 && yt->dims[1] == 12 &&
 	   mb_max_rel_diff(y, want, 24) <= 1e-6,
 	   "Mul broadcast, Constant-shaped Reshape (0, -1), Concat and Softmax compute the right "

@@ -18,6 +18,7 @@
 #include "plugin/tiny_model.h"
 #include "plan/validate.h"
 #include "qx/plugin.h"
+#include "suite/sweep.h"
 #include "qx/qparams.h"
 #include "support/tap.h"
 
@@ -64,11 +65,11 @@ static void test_faults(void)
 		enum qx_plugin_fault kind;
 		const char *fault, *fault2;
 	} cases[] = {
-		{ "newer-major", QX_PLUGIN_LOAD_FAILED, "built for plugin ABI 2.2",
-		  "this qx-bench has ABI 1.2" },
-		{ "newer-minor", QX_PLUGIN_LOAD_FAILED, "built for plugin ABI 1.3",
-		  "expected ABI 1.x with x <= 2" },
-		{ "bad-struct-size", QX_PLUGIN_LOAD_FAILED, "struct_size 8", "for ABI 1.2" },
+		{ "newer-major", QX_PLUGIN_LOAD_FAILED, "built for plugin ABI 2.3",
+		  "this qx-bench has ABI 1.3" },
+		{ "newer-minor", QX_PLUGIN_LOAD_FAILED, "built for plugin ABI 1.4",
+		  "expected ABI 1.x with x <= 3" },
+		{ "bad-struct-size", QX_PLUGIN_LOAD_FAILED, "struct_size 8", "for ABI 1.3" },
 		{ "no-entry", QX_PLUGIN_LOAD_FAILED, "no entry point",
 		  "undefined symbol: qx_plugin_entry" },
 		{ "zero-scale", QX_PLUGIN_INVALID_PLAN, "invalid plan",
@@ -123,7 +124,8 @@ static int reference_input_qparams(int tensor, float *scale, int32_t *zp)
 	int rc = qx_exec_f32_run(e, inputs, &err);
 	if (!rc) {
 		float lo = QX_MINMAX_EMPTY_MIN, hi = QX_MINMAX_EMPTY_MAX;
-		qx_minmax_update(qx_exec_f32_tensor(e, tensor), qx_tensor_numel(&g.tensors[tensor]),
+		qx_minmax_update(qx_exec_f32_tensor(e, tensor),
+		                 qx_tensor_numel(&qx_exec_f32_graph(e)->tensors[tensor]),
 		                 &lo, &hi);
 		struct qx_qscheme qs = { .dtype = QX_PLAN_UINT8, .qmin = 0, .qmax = 255 };
 		rc = qx_calculate_qparams(lo, hi, &qs, scale, zp);
@@ -164,7 +166,7 @@ static void check_good_plan(const struct qx_plugin_result *res)
 	int w1 = qx_graph_find_tensor(&graph, "conv1.weight");
 	int b1 = qx_graph_find_tensor(&graph, "conv1.bias");
 	ok(res->name && !strcmp(res->name, "good") && res->version &&
-	   !strcmp(res->version, "1.0.0") && res->abi_major == 1 && res->abi_minor == 2,
+	   !strcmp(res->version, "1.0.0") && res->abi_major == 1 && res->abi_minor == QX_ABI_MINOR,
 	   "good: metadata and ABI reach the parent (%s %s, ABI %u.%u)", res->name,
 	   res->version, res->abi_major, res->abi_minor);
 	ok(res->calib_images == N_IMAGES && res->calib_batches == 3,
@@ -405,7 +407,7 @@ static void test_validate(void)
 	m.t[0].qmin = -128;
 	m.t[0].qmax = 127;
 	m.t[0].symmetric = 0;
-	expect_invalid(&m, "int8 activation", "activation of static node 'conv1' is int8 (expected uint8 per-tensor)");
+	expect_invalid(&m, "int8 activation", "activation of static node 'conv1' is int8 (expected uint8 or fp8, per-tensor)");
 	valid_plan(&m);
 	m.plan.n_tensors = 6; /* drop logits */
 	expect_invalid(&m, "static output without qparams", "'logits': activation of static node 'fc2' has no qparams");
@@ -414,7 +416,7 @@ static void test_validate(void)
 	expect_invalid(&m, "MaxPool output with other qparams", "output of MaxPool node 'pool1' has qparams different from its input 'conv1.out'");
 	valid_plan(&m);
 	m.op[0].mode = QX_MODE_DYNAMIC;
-	expect_invalid(&m, "dynamic Conv", "node 'conv1' (Conv, op entry 0): mode dynamic is not supported for this node (expected float or static)");
+	expect_invalid(&m, "dynamic Conv", "node 'conv1' (Conv, op entry 0): mode dynamic is not supported for this node (expected float, static or weight_only)");
 	valid_plan(&m);
 	m.op[3] = (struct qx_plan_op){ 3, QX_MODE_DYNAMIC, 0, 300 };
 	expect_invalid(&m, "dynamic range outside uint8", "dynamic range 0..300");
@@ -429,7 +431,7 @@ static void test_validate(void)
 	expect_invalid(&m, "qparams on a tensor no quantized node uses", "'fc.weight' (entry 3): has qparams but no static or dynamic node uses it");
 	valid_plan(&m);
 	m.t[0].dtype = 7;
-	expect_invalid(&m, "unknown dtype", "dtype 7 (expected uint8 (1), int8 (2) or int32 (3))");
+	expect_invalid(&m, "unknown dtype", "dtype 7 (expected uint8 (1), int8 (2), int32 (3), fp8_e4m3fn (4) or fp8_e5m2 (5))");
 
 	/* Bias: optional, but when listed it must be in_scale * w_scale[c], zero point 0. */
 	valid_plan(&m);
@@ -537,7 +539,7 @@ static void test_declared(void)
 	struct qx_plugin_result res, good;
 	struct qx_error err;
 	int rc = run_plugin("declared", 10, N_IMAGES, NULL, 0, &res, &err);
-	ok(rc == 0 && res.abi_minor == 2 && res.options_declared && res.n_options_used == 4 &&
+	ok(rc == 0 && res.abi_minor == QX_ABI_MINOR && res.options_declared && res.n_options_used == 4 &&
 	   !strcmp(used(&res, "reduce_range"), "false") && !strcmp(used(&res, "alpha"), "0.5") &&
 	   !strcmp(used(&res, "count"), "3") && !strcmp(used(&res, "mode"), "fast") &&
 	   !used(&res, "tag") && res.options_used[1].type == QX_OPTION_NUMBER,
@@ -610,6 +612,16 @@ static void test_declared(void)
 	   "minor1 (ABI 1.1, struct_size %u): loads and gives good's plan; no options_used",
 	   res.struct_size);
 	if (rc1)
+		diag("%s", err.msg);
+	qx_plugin_result_free(&res);
+	/* ABI 1.2, the minor before the plan formats: loads, same plan, not simulated. */
+	int rc2 = run_plugin("minor2", 10, N_IMAGES, NULL, 0, &res, &err);
+	int same2 = rc == 0 && rc2 == 0 && qx_plan_same(&good.plan, &res.plan);
+	ok(same2 && res.abi_minor == 2 && res.struct_size == sizeof(struct qx_plugin) &&
+	   !res.plan.simulated,
+	   "minor2 (ABI 1.2, struct_size %u): loads and gives good's plan, not simulated",
+	   res.struct_size);
+	if (rc2)
 		diag("%s", err.msg);
 	qx_plugin_result_free(&res);
 	qx_plugin_result_free(&good);

@@ -348,9 +348,11 @@ static void test_shipped(void)
 		ok(s.preprocess.divisor == 255 && s.preprocess.n_channels == 1 &&
 		   s.preprocess.mean[0] == 0.2860f && s.preprocess.std[0] == 0.3530f,
 		   "fashion-mnist normalization");
-		ok(s.kernels_mode == QX_SUITE_KERNELS_ALL && s.n_plugins == 4 &&
-		   !strcmp(s.plugins[0].name, "dynamic") && !strcmp(s.plugins[3].name, "histogram"),
-		   "all kernels, the four plugins");
+		ok(s.kernels_mode == QX_SUITE_KERNELS_ALL && s.n_plugins == 7 &&
+		   !strcmp(s.plugins[0].name, "dynamic") && !strcmp(s.plugins[3].name, "histogram") &&
+		   !strcmp(s.plugins[4].label, "fp8-e4m3") && !strcmp(s.plugins[5].label, "fp8-e5m2") &&
+		   !strcmp(s.plugins[6].label, "int4-g32"),
+		   "all kernels, the four int8 plugins, then fp8-e4m3, fp8-e5m2 and int4-g32");
 		ok(s.measure.n_threads == 2 && s.measure.threads[1] == 2 && s.measure.n_batch == 2 &&
 		   s.measure.batch[1] == 64, "threads [1, 2], batch [1, 64]");
 		test_fashion_data(&s);

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec/q8_ops.h"
+#include "ops/q8_ops.h"
 #include "plan/validate.h"
-#include "plugin/view.h"
+#include "ops/node_caps.h"
 
 void qx_float_units_free(struct qx_float_units *u)
 {
@@ -89,8 +89,9 @@ int qx_plan_with_float(const struct qx_graph *g, const struct qx_quant_plan *pla
 	uint8_t *used = calloc((size_t)g->n_tensors + 1, 1);
 	struct qx_plan_op *ops = calloc((size_t)g->n_nodes + 1, sizeof *ops);
 	struct qx_plan_tensor *tensors = calloc((size_t)g->n_tensors + 1, sizeof *tensors);
+	struct qx_plan_tensor_ext *exts = calloc((size_t)g->n_tensors + 1, sizeof *exts);
 	int rc = 0;
-	if (!mode || !used || !ops || !tensors) {
+	if (!mode || !used || !ops || !tensors || !exts) {
 		rc = qx_fail_nomem(err, "building a plan with float nodes");
 		goto done;
 	}
@@ -105,7 +106,7 @@ int qx_plan_with_float(const struct qx_graph *g, const struct qx_quant_plan *pla
 		}
 	}
 	mark_used(g, mode, used);
-	int n_tensors = 0;
+	int n_tensors = 0, n_exts = 0;
 	for (int t = 0; t < g->n_tensors; t++) {
 		const struct qx_tensor_qparams *q = &plan->tensor[t];
 		if (!used[t] || q->dtype == QX_PLAN_FLOAT)
@@ -118,9 +119,17 @@ int qx_plan_with_float(const struct qx_graph *g, const struct qx_quant_plan *pla
 			.n_channels = q->n_channels, .qmin = q->qmin, .qmax = q->qmax,
 			.scales = q->scales, .zero_points = q->zero_points,
 		};
+		/* ABI 1.3's bits, groups and codes travel with their tensor */
+		if (exts && ((q->bits != 8 && q->bits != 32) || q->group_size > 0 || q->codes))
+			exts[n_exts++] = (struct qx_plan_tensor_ext){
+				.tensor = t, .bits = q->bits != 8 && q->bits != 32 ? q->bits : 0,
+				.group_size = q->group_size,
+				.n_group_scales = (int32_t)(q->group_size > 0 ? q->groups * q->n_channels : 0),
+				.group_scales = q->group_scales, .n_codes = q->n_codes, .codes = q->codes,
+			};
 	}
 	struct qx_plan raw = { .n_tensors = n_tensors, .tensors = tensors, .n_ops = g->n_nodes,
-	                       .ops = ops };
+	                       .ops = ops, .n_tensor_ext = n_exts, .tensor_ext = exts };
 	rc = qx_plan_validate(g, &raw, NULL, out, err);
 	if (rc && rc != QX_ENOMEM)
 	{
@@ -137,5 +146,6 @@ done:
 	free(used);
 	free(ops);
 	free(tensors);
+	free(exts);
 	return rc;
 }

@@ -17,7 +17,7 @@
 
 struct ctx {
 	struct qx_graph *g;
-	const struct qx_node *n;
+	struct qx_node *n;          /* a node of g: inference completes its attributes */
 	struct qx_error *err;
 };
 
@@ -68,7 +68,7 @@ static struct qx_tensor *out(const struct ctx *c)
 /* The node's attributes, which inference completes (resolved pads, normalized axes). */
 static struct qx_node *node(const struct ctx *c)
 {
-	return (struct qx_node *)c->n;
+	return c->n;
 }
 
 static void dims_str(const struct qx_tensor *t, char *s, size_t cap)
@@ -202,7 +202,7 @@ static int check_kernel(const struct ctx *c, struct qx_conv_attr *a, const struc
 
 static int infer_conv(const struct ctx *c)
 {
-	struct qx_conv_attr *a = &((struct qx_node *)c->n)->attr.conv;
+	struct qx_conv_attr *a = &c->n->attr.conv;
 	int rc;
 	if ((rc = need_rank(c, 0, 4, 4, "4-D NCHW, 2-D convolution only")) ||
 	    (rc = need_rank(c, 1, 4, 4, "4-D OIHW weights, 2-D convolution only")))
@@ -232,7 +232,7 @@ static int infer_conv(const struct ctx *c)
 
 static int infer_pool(const struct ctx *c)
 {
-	struct qx_pool_attr *a = &((struct qx_node *)c->n)->attr.pool;
+	struct qx_pool_attr *a = &c->n->attr.pool;
 	int rc = need_rank(c, 0, 4, 4, "4-D NCHW, 2-D pooling only");
 	if (rc)
 		return rc;
@@ -350,7 +350,7 @@ static int norm_axis(const struct ctx *c, int64_t *axis, int rank, int allow_ran
 static int infer_flatten(const struct ctx *c)
 {
 	const struct qx_tensor *x = in(c, 0);
-	int64_t *axis = &((struct qx_node *)c->n)->attr.axis;
+	int64_t *axis = &c->n->attr.axis;
 	int rc = norm_axis(c, axis, x->ndim, 1);
 	if (rc)
 		return rc;
@@ -421,7 +421,7 @@ static int infer_reshape(const struct ctx *c)
 static int infer_concat(const struct ctx *c)
 {
 	const struct qx_tensor *x0 = in(c, 0);
-	int64_t *axis = &((struct qx_node *)c->n)->attr.axis;
+	int64_t *axis = &c->n->attr.axis;
 	int rc = norm_axis(c, axis, x0->ndim, 0);
 	if (rc)
 		return rc;
@@ -1169,7 +1169,7 @@ static int infer_node(const struct ctx *c)
 static int run_shape_nodes(struct qx_graph *g, char *ready, int *next, struct qx_error *err)
 {
 	while (*next < g->n_shape_nodes) {
-		const struct qx_node *n = &g->shape_nodes[*next];
+		struct qx_node *n = &g->shape_nodes[*next];
 		for (int j = 0; j < n->n_in; j++)
 			if (n->in[j] >= 0 && !ready[n->in[j]])
 				return 0;

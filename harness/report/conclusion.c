@@ -170,17 +170,20 @@ void qx_conclusion_print(json_t *root, const char *kernels, FILE *out)
 			trust = "ok";
 		fprintf(out, "%-*s %6.2f%% %-21s %-10s", w, label,
 		        json_number_value(json_object_get(p, "accuracy")), d, trust ? trust : "-");
+		/* A simulated plan (no int8 kernel runs it) has no latency, never a made-up one. */
+		int no_kernel = json_object_get(p, "simulated") != NULL;
 		for (int k = 0; k < n_c; k++) {
 			json_t *m = find(p, kernels, c[k].batch, c[k].threads);
 			json_t *ratio = json_object_get(json_object_get(m, "speedup_vs_fp32"), "ratio");
 			if (ratio)
 				fprintf(out, " %7.2fx", json_number_value(ratio));
 			else
-				fprintf(out, " %8s", "-");
+				fprintf(out, " %8s", no_kernel ? "no kernel" : "-");
 		}
 		if (n_c) {
-			int yes = usable(p) && on_front(root, p, kernels, &c[0]);
-			fprintf(out, "  %-12s", yes ? "yes" : usable(p) ? "no" : "no (MISTRUSTED)");
+			int yes = usable(p) && !no_kernel && on_front(root, p, kernels, &c[0]);
+			fprintf(out, "  %-12s", yes ? "yes" : no_kernel ? "no (no kernel)"
+			                        : usable(p) ? "no" : "no (MISTRUSTED)");
 			if (yes)
 				name_in(front, sizeof front, label);
 		}

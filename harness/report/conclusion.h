@@ -12,7 +12,9 @@
 
 /* Prints the conclusion of results document root (borrowed) to out. kernels names the set
  * accuracy and speedups are read on (the run's fastest). A plugin whose row is an error or
- * whose result is MISTRUSTED is listed as such and is never on the front. */
+ * whose result is MISTRUSTED is listed as such and is never on the front; a simulated plan (no
+ * int8 kernel runs it) shows "no kernel" for its speedups, is never on the latency front and
+ * may be on the size front. */
 void qx_conclusion_print(json_t *root, const char *kernels, FILE *out);
 
 #endif

@@ -53,6 +53,11 @@ static void trust_mark(struct qx_html *h, const struct qx_rep_system *s)
 	} else if (strcmp(s->trust, "trusted") == 0) {
 		qx_html_printf(h, "<br><span class=\"ci ok\" title=\"matches the reference simulation "
 		               "of its plan on %lld images\">checked</span>", (long long)s->trust_images);
+	} else if (strcmp(s->trust, "simulated") == 0) {
+		/* No int8 kernel runs the plan: the figure is the simulation's own (no check). */
+		qx_html_raw(h, "<br><span class=\"ci muted\" title=\"");
+		qx_html_text(h, s->trust_reason ? s->trust_reason : "simulated");
+		qx_html_raw(h, "\">simulated, no kernel</span>");
 	} else {
 		qx_html_raw(h, "<br><span class=\"ci muted\" title=\"check.reference_images is 0\">"
 		            "unchecked</span>");
@@ -102,7 +107,9 @@ static void bit_identical_cell(struct qx_html *h, const struct qx_rep_system *s,
                                const char *kset)
 {
 	const struct qx_rep_kset *k = find_kset(s, kset);
-	if (s->is_fp32 || !k || k->bit_identical < 0) {
+	if (!s->is_fp32 && s->trust && strcmp(s->trust, "simulated") == 0) {
+		qx_html_raw(h, "<td class=\"muted\">n/a: no kernel (simulated)</td>");
+	} else if (s->is_fp32 || !k || k->bit_identical < 0) {
 		qx_html_raw(h, "<td class=\"muted\">\xe2\x80\x93</td>");
 	} else if (k->bit_identical && k->checked_images < 0) {
 		qx_html_raw(h, "<td class=\"ok\">reference</td>");
@@ -152,7 +159,12 @@ static void latency_cells(struct qx_html *h, const struct qx_rep *r,
 	char a[32], b[32];
 	const struct qx_rep_meas *m = batch >= 0 ? qx_rep_find(s, kset, threads, batch) : NULL;
 	double ratio, lo, hi;
-	if (!m) {
+	int no_kernel = !s->is_fp32 && s->trust && strcmp(s->trust, "simulated") == 0;
+	if (!m && no_kernel) {
+		qx_html_raw(h, "<td class=\"muted\" title=\"no int8 kernel runs this plan: it was "
+		            "evaluated on the reference simulation\">no kernel</td>");
+		dash(h);
+	} else if (!m) {
 		dash(h);
 		dash(h);
 	} else {

@@ -31,24 +31,6 @@ static const char *const MEASURE_KEYS[] = {
 };
 static const char *const CHECK_KEYS[] = { "bitexact_images", "reference_images", NULL };
 
-int qx_suite_nomem(struct qx_yaml *y)
-{
-	return qx_fail_nomem(y->err, "loading the suite");
-}
-
-bool qx_suite_valid_name(const char *s)
-{
-	if (!s[0] || s[0] == '.')
-		return false;
-	for (; *s; s++) {
-		char c = *s;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
 static char *dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -57,18 +39,6 @@ static char *dir_of(const char *path)
 	if (slash == path)
 		return strdup("/");
 	return strndup(path, (size_t)(slash - path));
-}
-
-/* rel against dir; absolute paths are kept, and "." adds no prefix. */
-static char *join_path(const char *dir, const char *rel)
-{
-	if (rel[0] == '/' || !strcmp(dir, "."))
-		return strdup(rel);
-	size_t len = strlen(dir) + strlen(rel) + 2;
-	char *out = malloc(len);
-	if (out)
-		snprintf(out, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", rel);
-	return out;
 }
 
 /* The value of a required key, or an error at `where` (the key that holds the mapping). */
@@ -93,18 +63,6 @@ static int get_int(struct qx_yaml *y, yaml_node_t *n, const char *what, int64_t 
 	if (!rc)
 		*out = (int)v;
 	return rc;
-}
-
-int qx_suite_get_path(struct qx_yaml *y, const struct qx_suite *s, yaml_node_t *n,
-                      const char *what, const char *expected, char **out)
-{
-	char *raw;
-	int rc = qx_yaml_string(y, n, what, expected, &raw);
-	if (rc)
-		return rc;
-	*out = join_path(s->dir, raw);
-	free(raw);
-	return *out ? 0 : qx_suite_nomem(y);
 }
 
 static int parse_model(struct qx_yaml *y, struct qx_suite *s, yaml_node_t *root)
@@ -600,7 +558,7 @@ static int parse(struct qx_yaml *y, struct qx_suite *s)
 	if (n)
 		return qx_suite_get_path(y, s, n, "results", "the path of a results folder",
 		                         &s->results_dir);
-	s->results_dir = join_path(s->dir, "../results");
+	s->results_dir = qx_suite_join_path(s->dir, "../results");
 	return s->results_dir ? 0 : qx_suite_nomem(y);
 }
 

@@ -54,6 +54,14 @@ bool qx_plan_same(const struct qx_quant_plan *a, const struct qx_quant_plan *b)
 		if (n && (memcmp(x->scales, y->scales, n * sizeof *x->scales) ||
 		          memcmp(x->zero_points, y->zero_points, n * sizeof *x->zero_points)))
 			return false;
+		/* ABI 1.3: bits, per-group scales, the plugin's codes */
+		if (x->bits != y->bits || x->group_size != y->group_size || x->groups != y->groups ||
+		    x->n_codes != y->n_codes)
+			return false;
+		size_t ng = (size_t)(x->groups * x->n_channels);
+		if ((ng && memcmp(x->group_scales, y->group_scales, ng * sizeof *x->group_scales)) ||
+		    (x->n_codes && memcmp(x->codes, y->codes, (size_t)x->n_codes * sizeof *x->codes)))
+			return false;
 	}
 	for (int i = 0; i < a->n_nodes; i++) {
 		const struct qx_node_plan *x = &a->node[i], *y = &b->node[i];

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct qx_plan_buf b;
 	struct qx_error err;
 	if (qx_plan_json_decode((const char *)data, size, &b, &err) == 0 &&
-	    qx_plan_check_shape(&b.plan, 1 << 16, &err) == 0) {
+	    qx_plan_check_shape(&b.plan, 1 << 16, 1 << 20, &err) == 0) {
 		const int32_t *modes = b.n_node_modes == graph.n_nodes ? b.node_modes : NULL;
 		struct qx_quant_plan q;
 		if (qx_plan_validate(&graph, &b.plan, modes, &q, &err) == 0)

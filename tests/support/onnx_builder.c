@@ -300,9 +300,17 @@ const struct qx_kernels *mb_scalar(void)
 	return qx_kernels_get(QX_KSET_SCALAR);
 }
 
-/* Runs a one-input graph for `batch` and copies output o (n floats) into y; 0 on success. */
-int mb_run1(struct qx_graph *g, int64_t batch, const float *x, int o, float *y, int64_t n)
+static struct qx_tensor last_output; /* its ndim and dims only */
+
+const struct qx_tensor *mb_last_output(void)
 {
+	return &last_output;
+}
+
+/* Runs a one-input graph for `batch` and copies output o (n floats) into y; 0 on success. */
+int mb_run1(const struct qx_graph *g, int64_t batch, const float *x, int o, float *y, int64_t n)
+{
+	memset(&last_output, 0, sizeof last_output);
 	struct qx_exec_f32 *e;
 	struct qx_error err = { 0 };
 	if (qx_exec_f32_create(g, batch, mb_scalar(), &e, &err)) {
@@ -315,6 +323,9 @@ int mb_run1(struct qx_graph *g, int64_t batch, const float *x, int o, float *y, 
 		diag("run: %s", err.msg);
 	else
 		memcpy(y, qx_exec_f32_tensor(e, g->outputs[o]), (size_t)n * sizeof *y);
+	const struct qx_tensor *t = &qx_exec_f32_graph(e)->tensors[g->outputs[o]];
+	last_output.ndim = t->ndim;
+	memcpy(last_output.dims, t->dims, sizeof t->dims);
 	qx_exec_f32_free(e);
 	return rc;
 }
