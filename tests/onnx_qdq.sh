@@ -9,7 +9,7 @@
 #     committed as tests/fixtures/fashion_cnn.qdq.onnx) given by a path relative to the float
 #     model's folder: the plan holds exactly the fixture's activation and weight qparams (read
 #     here with python onnx), runs Conv / Gemm / MaxPool static, and is trusted; the one-step
-#     weight differences of its own BatchNorm fold are logged;
+#     weight differences of its own BatchNorm fold are logged; qx-bench plugin-check passes;
 # (c) errors: a missing file, a file that is not ONNX, a model with no QuantizeLinear, a QDQ
 #     model of another network exit 2 with one line naming the file before any evaluation; no
 #     model option at all is the plugin's error row (exit 1); a QDQ model with BatchNorm left unfolded runs, and each
@@ -153,6 +153,13 @@ sys.exit(bad)
 PY
 ok $? "the plan holds the fixture's qparams exactly, runs Conv, Gemm and MaxPool static, and is trusted"
 show "$tmp/cmp"
+
+# qx-bench plugin-check's conformance run (a second run gives the same plan, odd batches, no
+# calibration at all, declared options) on the reference model with the fixture.
+"$bin" plugin-check "$build/plugins/onnx-qdq.so" --model "$root/models/fashion_cnn.onnx" \
+	--option "model=$fixture" >"$tmp/out" 2>"$tmp/err"
+ok $? "plugin-check passes onnx-qdq with the fixture on the reference model"
+grep '^not ok' "$tmp/out" | sed 's/^/# /'
 
 # ---- (c) what onnx-qdq refuses, and what it leaves float ----
 bad_suite() { # options line (or nothing)
