@@ -193,7 +193,7 @@ struct qx_q8_simd_shape {
 	int mr[5];     /* pixels per tile for nb = 1..nb_max (register budget) */
 };
 
-/* A stride-1 depthwise convolution seen as one row of (pixel, channel) bytes: in NHWC, output
+/* A depthwise convolution seen as one row of (pixel, channel) bytes: in NHWC, output
  * byte q = ox * c + ch of a row reads, for tap (ky, kx), byte q + kx * dw * c of input row
  * oy - pt + ky * dh padded with pl and pr pixels of in_zp. So a vector load of blk bytes at any
  * q covers blk (pixel, channel) pairs whatever c is, and the lanes stay full when c is small
@@ -203,7 +203,9 @@ struct qx_q8_simd_shape {
  * blk exact products of a tap in 4 accumulators, and the requantized bytes recombine with 3
  * shifts and ors in the input's byte order. The weight a byte meets depends only on its
  * channel, q mod c, so the pattern repeats every period = lcm(c, blk) bytes: blocks start at
- * multiples of blk of the row and read the tables at q mod period. */
+ * multiples of blk of the row and read the tables at q mod period. A horizontal stride of 2 is
+ * the same with the padded input row split into its even and its odd pixels: tap kx of output
+ * pixel ox reads pixel ox + (kx * dw) / 2 of the half of parity kx * dw. */
 #define QX_Q8_DW_ROWS_KH_MAX 8 /* taller kernels run the per-pixel form */
 
 struct qx_q8_dw_rows {
@@ -214,12 +216,14 @@ struct qx_q8_dw_rows {
 	                              j = w of channel (b * blk + 4 i + j) mod c, others 0 */
 	int32_t *bias;             /* [period / blk][4 phases][lanes] folded bias of that channel */
 	float *mult;               /* [period / blk][4 phases][lanes] multipliers, the same order */
-	int64_t row_bytes;         /* a padded input row: (w + pl + pr) * c + blk bytes of slack */
+	int64_t row_bytes;         /* a padded input row: (w + pl + pr) * c + blk bytes of slack;
+	                              stride 2: its even pixels, then its odd ones, half each */
+	int64_t half;              /* stride 2: bytes from the even pixels to the odd ones */
 	uint8_t *zp_row;           /* row_bytes of in_zp: an input row above or below the image */
 };
 
-/* The row form of d for vectors of blk bytes, or NULL when it does not apply (not stride 1,
- * kh over QX_Q8_DW_ROWS_KH_MAX, tables over 256 KiB) or memory runs out; the caller keeps the per-pixel form then. */
+/* The row form of d for vectors of blk bytes, or NULL when it does not apply (horizontal stride
+ * over 2, kh over QX_Q8_DW_ROWS_KH_MAX, tables over 256 KiB) or memory runs out; the caller keeps the per-pixel form then. */
 struct qx_q8_dw_rows *qx_q8_dw_rows_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,
                                          const int32_t *bias, const float *multiplier,
                                          int64_t blk);

@@ -31,7 +31,7 @@ struct qx_q8_dw_rows *qx_q8_dw_rows_pack(const struct qx_q8_conv_desc *d, const 
                                          const int32_t *bias, const float *multiplier,
                                          int64_t blk)
 {
-	if (!qx_q8_dw_applies(d) || d->sh != 1 || d->sw != 1 || blk % 4 != 0 ||
+	if (!qx_q8_dw_applies(d) || d->sw > 2 || blk % 4 != 0 ||
 	    d->kh > QX_Q8_DW_ROWS_KH_MAX)
 		return NULL;
 	int64_t c = d->c, taps = (int64_t)d->kh * d->kw, lanes = blk / 4;
@@ -44,7 +44,13 @@ struct qx_q8_dw_rows *qx_q8_dw_rows_pack(const struct qx_q8_conv_desc *d, const 
 	p->d = *d;
 	p->blk = blk;
 	p->period = period;
-	p->row_bytes = (d->w + d->pl + d->pr) * c + blk;
+	int64_t padded = d->w + d->pl + d->pr;
+	if (d->sw == 1) {
+		p->row_bytes = padded * c + blk;
+	} else {
+		p->half = (padded + 1) / 2 * c + blk;
+		p->row_bytes = 2 * p->half;
+	}
 	int32_t *folded = malloc((size_t)c * sizeof *folded);
 	/* 64-byte aligned: a zmm load never straddles two cache lines */
 	p->w = aligned_alloc(64, (size_t)(taps * period * 4));

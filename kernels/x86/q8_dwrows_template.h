@@ -1,4 +1,4 @@
-/* The row form of a stride-1 depthwise convolution (struct qx_q8_dw_rows, q8_common.h says
+/* The row form of a depthwise convolution (struct qx_q8_dw_rows, q8_common.h says
  * why it works), written once for the vpdpbusd sets and compiled by each as part of
  * q8_conv_template.h, with the set's operations plus:
  *   q8v_join_phases(r0, r1, r2, r3)   bytes 4 i + j = lane i of r<j> (each in [0, 255])
@@ -39,23 +39,34 @@ static const uint8_t *Q8_FN(dwr_row)(const struct qx_q8_dw_rows *p, struct Q8_FN
 	k->next = (s + 1) % k->slots;
 	uint8_t *row = k->rows + s * p->row_bytes;
 	int64_t left = d->pl * d->c, body = d->w * d->c;
-	memset(row, d->in_zp, (size_t)left);
-	memcpy(row + left, x + tag * body, (size_t)body);
-	memset(row + left + body, d->in_zp, (size_t)(p->row_bytes - left - body));
+	if (d->sw == 1) {
+		memset(row, d->in_zp, (size_t)left);
+		memcpy(row + left, x + tag * body, (size_t)body);
+		memset(row + left + body, d->in_zp, (size_t)(p->row_bytes - left - body));
+	} else { /* padded pixel pc goes to half pc % 2, at pc / 2 */
+		memset(row, d->in_zp, (size_t)p->row_bytes);
+		const uint8_t *src = x + tag * body;
+		for (int64_t ix = 0; ix < d->w; ix++) {
+			int64_t pc = ix + d->pl;
+			memcpy(row + (pc & 1) * p->half + (pc >> 1) * d->c, src + ix * d->c, (size_t)d->c);
+		}
+	}
 	k->tag[s] = tag;
 	k->used[s] = k->out_row;
 	return row;
 }
 
 /* Output bytes [q_lo, q_hi) of nrows (1 or 2) output rows at out and out + out_step; rows[r]
- * [ky]: the padded input row tap row ky of output row r reads. Two rows share each weight load
+ * [ky]: the padded input row tap row ky of output row r reads; kx_off[kx]: where tap column kx
+ * reads in it, from the output byte. Two rows share each weight load
  * and give 8 independent accumulator chains, enough to hide vpdpbusd's latency. */
-Q8_INLINE void Q8_FN(dwr_row_run)(const struct qx_q8_dw_rows *p, const uint8_t *const (*rows)[QX_Q8_DW_ROWS_KH_MAX],
-                                  uint8_t *out, int64_t out_step, int64_t q_lo, int64_t q_hi,
-                                  const int nrows)
+Q8_INLINE void Q8_FN(dwr_row_run)(const struct qx_q8_dw_rows *p,
+                                  const uint8_t *const (*rows)[QX_Q8_DW_ROWS_KH_MAX],
+                                  const int64_t *kx_off, uint8_t *out, int64_t out_step,
+                                  int64_t q_lo, int64_t q_hi, const int nrows)
 {
 	const struct qx_q8_conv_desc *d = &p->d;
-	const int64_t blk = p->blk, period = p->period, c = d->c;
+	const int64_t blk = p->blk, period = p->period;
 	const int kh = d->kh, kw = d->kw;
 	const q8_vec zp = q8v_set1i(d->out_zp);
 	const q8_vecf lo = q8v_set1f((float)(d->out_min - d->out_zp));
@@ -71,7 +82,7 @@ Q8_INLINE void Q8_FN(dwr_row_run)(const struct qx_q8_dw_rows *p, const uint8_t *
 			const uint8_t *s = rows[0][ky] + q0;
 			const uint8_t *t = rows[nrows - 1][ky] + q0;
 			for (int kx = 0; kx < kw; kx++, w += period * 4) {
-				const int64_t off = (int64_t)kx * d->dw * c;
+				const int64_t off = kx_off[kx];
 				q8_vec w0 = q8v_loadw(w), w1 = q8v_loadw(w + blk);
 				q8_vec w2 = q8v_loadw(w + 2 * blk), w3 = q8v_loadw(w + 3 * blk);
 				q8_vec v = q8v_loadw(s + off);
@@ -120,6 +131,11 @@ static int Q8_FN(dw_rows_run)(const struct qx_q8_dw_rows *p, const uint8_t *x, u
 	for (int s = 0; s < k.slots; s++)
 		k.tag[s] = -1, k.used[s] = -1;
 	const uint8_t *rows[2][QX_Q8_DW_ROWS_KH_MAX];
+	int64_t kx_off[QX_Q8_DW_TAPS_MAX];
+	for (int kx = 0; kx < d->kw; kx++) {
+		int64_t pc = (int64_t)kx * d->dw; /* padded pixel of output pixel 0 (times sw) */
+		kx_off[kx] = d->sw == 1 ? pc * d->c : (pc & 1) * p->half + (pc >> 1) * d->c;
+	}
 	const int64_t row_out = d->ow * d->c;
 	for (int64_t pix = begin; pix < end;) {
 		int64_t img = pix / (d->oh * d->ow), oy = pix / d->ow % d->oh, ox = pix % d->ow;
@@ -130,12 +146,12 @@ static int Q8_FN(dw_rows_run)(const struct qx_q8_dw_rows *p, const uint8_t *x, u
 		for (int r = 0; r <= two; r++)
 			for (int ky = 0; ky < d->kh; ky++)
 				rows[r][ky] = Q8_FN(dwr_row)(p, &k, x, img,
-				                             oy + r - d->pt + (int64_t)ky * d->dh);
+				                             (oy + r) * d->sh - d->pt + (int64_t)ky * d->dh);
 		uint8_t *out = y + (pix - ox) * d->c;
 		if (two)
-			Q8_FN(dwr_row_run)(p, rows, out, row_out, 0, row_out, 2);
+			Q8_FN(dwr_row_run)(p, rows, kx_off, out, row_out, 0, row_out, 2);
 		else
-			Q8_FN(dwr_row_run)(p, rows, out, 0, ox * d->c, (ox + n) * d->c, 1);
+			Q8_FN(dwr_row_run)(p, rows, kx_off, out, 0, ox * d->c, (ox + n) * d->c, 1);
 		pix += two ? 2 * d->ow : n;
 	}
 	if (k.rows != stack_rows)
