@@ -100,7 +100,8 @@ int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, con
 		p->taps[k] = (struct f32_tap){ ky * d->dh, kx, ic * p->hw,
 		                               ic * p->hw + ky * d->dh * d->w + kx * d->dw };
 	}
-	p->depthwise = d->groups > 1 && d->groups == d->c && d->oc == d->c;
+	p->depthwise = d->groups > 1 && d->groups == d->c && d->oc == d->c &&
+	               d->kw <= QX_F32_DW_TAPS_MAX;
 	p->pointwise = d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 &&
 	               d->pl == 0 && d->pb == 0 && d->pr == 0;
 	/* Prefetch only where the batch's input outgrows L2: it is then read by many strips, each
@@ -424,6 +425,7 @@ static void conv_image_part(const struct conv_packed *p, const float *x, float *
 static void conv_depthwise(const struct conv_packed *p, const float *x, float *y,
                            int64_t row_begin, int64_t row_end)
 {
+	/* kw <= QX_F32_DW_TAPS_MAX: conv_pack sends wider kernels to im2col + GEMM */
 	const struct qx_f32_conv_desc *d = &p->d;
 	const int64_t taps = (int64_t)d->kh * d->kw, sw = d->sw;
 	const f32v zero = f32v_zero(), lo = f32v_set1(d->act_min), hi = f32v_set1(d->act_max);
@@ -435,6 +437,16 @@ static void conv_depthwise(const struct conv_packed *p, const float *x, float *y
 		const f32v bias = f32v_set1(p->bias[ch * F32_MR]);
 		for (int64_t ox = 0; ox < d->ow; ox += F32_VL) {
 			int64_t n = d->ow - ox < F32_VL ? d->ow - ox : F32_VL;
+			/* per kernel column: the lanes l with 0 <= e0 + l * sw < w and l < n (the same
+			 * for every kernel row, so worked out once) */
+			int64_t e0[QX_F32_DW_TAPS_MAX], l0[QX_F32_DW_TAPS_MAX], l1[QX_F32_DW_TAPS_MAX];
+			for (int kx = 0; kx < d->kw; kx++) {
+				e0[kx] = ox * sw - d->pl + (int64_t)kx * d->dw;
+				l0[kx] = e0[kx] >= 0 ? 0 : (-e0[kx] + sw - 1) / sw;
+				l1[kx] = d->w - e0[kx] > 0 ? (d->w - e0[kx] + sw - 1) / sw : 0;
+				if (l1[kx] > n)
+					l1[kx] = n;
+			}
 			f32v acc = bias;
 			for (int ky = 0; ky < d->kh; ky++) {
 				int64_t iy = oy * d->sh - d->pt + (int64_t)ky * d->dh;
@@ -442,19 +454,13 @@ static void conv_depthwise(const struct conv_packed *p, const float *x, float *y
 					continue;
 				const float *row = in + iy * d->w;
 				for (int kx = 0; kx < d->kw; kx++) {
-					int64_t e0 = ox * sw - d->pl + (int64_t)kx * d->dw;
 					f32v v;
-					if (sw == 1 && n == F32_VL && e0 >= 0 && e0 + F32_VL <= d->w) {
-						v = f32v_loadu(row + e0);
-					} else {
-						/* lanes l with 0 <= e0 + l * sw < w, and l < n */
-						int64_t l0 = e0 >= 0 ? 0 : (-e0 + sw - 1) / sw;
-						int64_t l1 = d->w - e0 > 0 ? (d->w - e0 + sw - 1) / sw : 0;
-						if (l1 > n)
-							l1 = n;
-						v = sw == 1 ? f32v_load_lanes(zero, row, d->w, e0, l0, l1)
-						            : f32v_gather_lanes(zero, row, d->w, e0, sw, l0, l1);
-					}
+					if (sw == 1 && l0[kx] == 0 && l1[kx] == F32_VL)
+						v = f32v_loadu(row + e0[kx]);
+					else if (sw == 1)
+						v = f32v_load_lanes(zero, row, d->w, e0[kx], l0[kx], l1[kx]);
+					else
+						v = f32v_gather_lanes(zero, row, d->w, e0[kx], sw, l0[kx], l1[kx]);
 					acc = f32v_fmadd(v, f32v_set1(w[(ky * d->kw + kx) * F32_MR]), acc);
 				}
 			}
