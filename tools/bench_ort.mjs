@@ -73,15 +73,6 @@ function parseArgs(argv) {
 const args = parseArgs(process.argv.slice(2));
 const [model, dir] = args.pos;
 
-const require = createRequire(join(resolve(args.modules), 'x.js'));
-let ort;
-try {
-	ort = require('onnxruntime-node');
-} catch (e) {
-	fail(3, `cannot load onnxruntime-node from ${args.modules}: ${e.message} ` +
-		'(tools/install-deps --ort installs it)');
-}
-
 let meta, images;
 try {
 	meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
@@ -90,10 +81,22 @@ try {
 } catch (e) {
 	fail(2, `${dir}: ${e.message} (expected a qx-bench export --dump folder: meta.json, images.f32)`);
 }
+if (!Array.isArray(meta.shape) || !meta.shape.every((d) => Number.isInteger(d) && d > 0))
+	fail(2, `${join(dir, 'meta.json')}: "shape" ${JSON.stringify(meta.shape)}: expected an array ` +
+		'of positive integers (one image\'s shape)');
 const perImage = meta.shape.reduce((x, y) => x * y, 1);
 if (!(meta.count > 0) || images.length !== meta.count * perImage)
 	fail(2, `${join(dir, 'images.f32')}: ${images.length} floats, expected count ${meta.count} x ` +
 		`${perImage} (meta.json's shape ${JSON.stringify(meta.shape)})`);
+
+const require = createRequire(join(resolve(args.modules), 'x.js'));
+let ort;
+try {
+	ort = require('onnxruntime-node');
+} catch (e) {
+	fail(3, `cannot load onnxruntime-node from ${args.modules}: ${e.message} ` +
+		'(tools/install-deps --ort installs it)');
+}
 
 const session_options = { executionProviders: ['cpu'], intraOpNumThreads: args.threads,
 			  interOpNumThreads: 1, graphOptimizationLevel: 'all',
