@@ -262,3 +262,28 @@ class Targets:
 
 	def json(self):
 		return [{k: v for k, v in r.items() if k != "explain"} for r in self.rows]
+
+
+def suite_breakdown(wall_doc):
+	"""Where the default suite's wall time went, from the results.json its run wrote (the -o
+	folder in bench_wall.py's command): lines, or [] when it cannot be found."""
+	cmd = wall_doc.get("command") or []
+	if "-o" not in cmd[:-1]:
+		return []
+	try:
+		doc = read_json(find_results(cmd[cmd.index("-o") + 1]), "qx-bench results")
+	except InputError as e:
+		return ["(no breakdown: %s)" % e]
+	rows = [("fp32", doc.get("fp32") or {})] + [(p.get("label"), p) for p in doc.get("plugins", [])]
+	calib = sum((r.get("calibration") or {}).get("seconds") or 0 for _, r in rows)
+	evals = sum(r.get("eval_seconds") or 0 for _, r in rows)
+	timed = sum(rep.get("iterations", 0) * rep.get("real_ms", 0) * 1e-3
+		    for _, r in rows for m in r.get("measurements", []) for rep in m.get("repetitions", []))
+	n = sum(len(r.get("measurements", [])) for _, r in rows)
+	lines = ["of the %.1f s of wall time, as results.json records it: calibration %.1f s, "
+		 "evaluation %.1f s (%s), latency measurement %.1f s timed in %d measurements, the "
+		 "rest %.1f s (warm-ups, bit-identity checks, plugin runs, report: not itemized)"
+		 % (wall_doc["wall_s"], calib, evals,
+		    ", ".join("%s %.1f" % (label, r.get("eval_seconds") or 0) for label, r in rows),
+		    timed, n, wall_doc["wall_s"] - calib - evals - timed)]
+	return lines
