@@ -124,7 +124,10 @@ def speed(theirs, ours):
 def read_zoo(folder, plugin):
 	"""{model: {"qx", "pt", "ort": times, "notes": [text]}} from FOLDER/NAME/{qx, pytorch.json,
 	ort/}; a part that is missing or unreadable becomes a note (its cells print '-')."""
-	names = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
+	try:
+		names = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
+	except OSError as e:
+		raise InputError("%s: cannot read the zoo folder (%s)" % (folder, e.strerror))
 	if not names:
 		raise InputError("%s: no model folders (expected NAME/qx, NAME/pytorch.json, NAME/ort)"
 				 % folder)
@@ -221,11 +224,14 @@ class Targets:
 	def __init__(self):
 		self.rows = []
 
-	def add(self, what, where, values, op, target, unit, step, explain=None):
-		"""values: {clock: value or None}; op '>=' or '<='; explain(): lines for a miss."""
+	def add(self, what, where, values, op, target, unit, step, explain=None, untrusted=None):
+		"""values: {clock: value or None}; op '>=' or '<='; explain(): lines for a miss;
+		untrusted: why the value cannot be trusted (verdict UNTRUSTED on every clock)."""
 		verdicts = {}
 		for clock, v in values.items():
-			if v is None:
+			if untrusted and v is not None:
+				verdicts[clock] = "UNTRUSTED"
+			elif v is None:
 				verdicts[clock] = "n/a"
 			elif (v >= target) if op == ">=" else (v <= target):
 				verdicts[clock] = "MET"
@@ -233,7 +239,7 @@ class Targets:
 				verdicts[clock] = "MISSED"
 		self.rows.append({"what": what, "where": where, "values": values, "op": op,
 				  "target": target, "unit": unit, "step": step, "verdicts": verdicts,
-				  "explain": explain})
+				  "explain": explain, "untrusted": untrusted})
 
 	def print(self):
 		print("%-40s %-26s %16s  %-9s %-15s %s" % ("target (issue 14)", "where", "measured",
@@ -249,9 +255,13 @@ class Targets:
 		met = sum(1 for r in self.rows if set(r["verdicts"].values()) == {"MET"})
 		missed = sum(1 for r in self.rows if set(r["verdicts"].values()) == {"MISSED"})
 		na = sum(1 for r in self.rows if "n/a" in r["verdicts"].values())
-		split = len(self.rows) - met - missed - na
+		untrusted = sum(1 for r in self.rows if "UNTRUSTED" in r["verdicts"].values())
+		split = len(self.rows) - met - missed - na - untrusted
 		print("\nIssue 14 targets: %d rows: %d MET, %d MISSED, %d met on one clock only, %d not "
-		      "measured" % (len(self.rows), met, missed, split, na))
+		      "measured, %d UNTRUSTED" % (len(self.rows), met, missed, split, na, untrusted))
+		for r in self.rows:
+			if r["untrusted"]:
+				print("  UNTRUSTED: %s, %s: %s" % (r["what"], r["where"], r["untrusted"]))
 		for r in self.rows:
 			if "MISSED" not in r["verdicts"].values():
 				continue
