@@ -13,8 +13,14 @@ SAN      ?=
 VERSION  := 0.1.0
 GIT_REV  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
-CC       := gcc
-CXX      := g++
+# gcc unless the command line or the environment names another compiler (make CC=clang):
+# make's built-in default "cc" counts as not named.
+ifeq ($(origin CC),default)
+  CC     := gcc
+endif
+ifeq ($(origin CXX),default)
+  CXX    := g++
+endif
 PKGS     := yaml-0.1 hwloc libprotobuf-c zlib jansson gsl libcrypto
 ONNX_PROTO_DIR := /usr/include
 
@@ -34,15 +40,23 @@ CXXFLAGS := -std=c++17 $(WARN) $(OPT) -fPIC $(shell pkg-config --cflags benchmar
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(shell pkg-config --libs benchmark 2>/dev/null) \
             -lstdc++ -lm -ldl -lpthread
 
-ifneq ($(SAN),)
+# SAN=1: ASan+UBSan (build/asan); SAN=fuzz: the same plus libFuzzer's coverage, for the fuzz
+# targets (clang only, build/fuzz); SAN=thread: ThreadSanitizer (build/tsan, the pool's test).
+ifeq ($(SAN),fuzz)
+  SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else ifeq ($(SAN),thread)
+  SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+else ifneq ($(SAN),)
   SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+ifneq ($(SAN),)
   CFLAGS   += $(SANFLAGS)
   CXXFLAGS += $(SANFLAGS)
   LDFLAGS  += $(SANFLAGS)
 endif
 
 # Kernel sets: each folder is compiled with its own target flags; the program itself is built
-# for baseline x86-64 and picks a set at run time after a CPU check (kernels/cpu.c).
+# for baseline x86-64 and picks a set at run time after a CPU check (kernels/kernels.c).
 FLAGS_avx2       := -mavx2 -mfma -mf16c
 FLAGS_avx512vnni := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni
 FLAGS_avxvnni    := -mavx2 -mfma -mavxvnni
@@ -50,17 +64,18 @@ FLAGS_avxvnni    := -mavx2 -mfma -mavxvnni
 GEN_C      := $(BUILD)/gen/onnx/onnx.pb-c.c
 HARNESS_C  := $(filter-out harness/cli/main.c,$(shell find harness -name '*.c' | sort))
 HARNESS_CC := $(shell find harness -name '*.cc' | sort)
-KERNEL_C   := $(wildcard kernels/*.c kernels/scalar/*.c)
+# kernels/x86/: code the x86 sets share, compiled for the baseline (the int8 weight packer).
+KERNEL_C   := $(wildcard kernels/*.c kernels/scalar/*.c kernels/x86/*.c)
 AVX2_C     := $(wildcard kernels/avx2/*.c)
-AVX512_C   := $(wildcard kernels/vnni/avx512*.c)
-AVXVNNI_C  := $(wildcard kernels/vnni/avxvnni*.c)
+AVX512_C   := $(wildcard kernels/avx512vnni/*.c)
+AVXVNNI_C  := $(wildcard kernels/avxvnni/*.c)
 # On an AArch64 host the x86 sets are left out and the NEON set is built in (it needs no flags:
 # its dot-product code carries a target attribute and runs only after a HWCAP check).
 ifeq ($(shell uname -m),aarch64)
   AVX2_C    :=
   AVX512_C  :=
   AVXVNNI_C :=
-  KERNEL_C  += $(wildcard kernels/neon/*.c)
+  KERNEL_C  := $(filter-out kernels/x86/%,$(KERNEL_C)) $(wildcard kernels/neon/*.c)
 endif
 PLUGIN_C   := $(wildcard plugins/*.c)
 TEST_C     := $(wildcard tests/*.c)
@@ -77,6 +92,12 @@ PLUGINS  := $(patsubst plugins/%.c,$(BUILD)/plugins/%.so,$(PLUGIN_C))
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_C)) \
             $(patsubst tests/plugins/%.c,$(BUILD)/tests/plugins/%.so,$(TEST_PLUGIN_C))
 TEST_SUPPORT_OBJ := $(call obj,$(TEST_SUPPORT_C))
+# Fuzz targets (tests/fuzz/fuzz_*.c): every build links each with a replay driver (make test runs
+# the corpus through them); the clang fuzz build (make fuzz) links them with libFuzzer.
+FUZZ_C       := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(FUZZ_C))
+FUZZ_REPLAYS := $(patsubst %,$(BUILD)/tests/fuzz/%,$(FUZZ_NAMES))
+TESTS        += $(FUZZ_REPLAYS)
 
 .PHONY: all deps run test test-plain test-asan tests bench install clean aa-check
 all: $(PROGRAM) $(PLUGINS)
@@ -157,9 +178,43 @@ $(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(wildcard include/qx/*.h) $(wild
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) $(OPT) -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude $< -o $@ -lm
 
+$(FUZZ_REPLAYS): $(BUILD)/tests/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o \
+                 $(call obj,tests/fuzz/replay.c tests/fuzz/memfile.c) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -rdynamic $^ $(LDLIBS) -o $@
+
+# ---- Fuzzing (docs/fuzzing.md) ----------------------------------------------------------------
+# make fuzz [FUZZ_SECONDS=N] [FUZZ_TARGETS="fuzz_onnx ..."]: builds the harness with clang,
+# ASan, UBSan and libFuzzer's coverage in build/fuzz and runs each target N seconds (nice 19) on
+# a working corpus in build/fuzz/corpus/<target> started from the committed seeds
+# (tests/fuzz/corpus/<target>) and regression inputs (tests/fuzz/regress/<target>).
+# A crash stops the run and leaves its input in build/fuzz/crashes/.
+FUZZ_CC      ?= clang-14
+FUZZ_CXX     ?= clang++-14
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_DIR     := build/fuzz
+.PHONY: fuzz fuzz-build
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR) SAN=fuzz CC=$(FUZZ_CC) CXX=$(FUZZ_CXX) \
+	  $(patsubst %,$(FUZZ_DIR)/%,$(FUZZ_NAMES))
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/crashes; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  nice -n 19 $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	    -artifact_prefix=$(FUZZ_DIR)/crashes/$$t- -print_final_stats=1 \
+	    $(FUZZ_DIR)/corpus/$$t tests/fuzz/corpus/$$t tests/fuzz/regress/$$t; \
+	done
+ifeq ($(SAN),fuzz)
+$(patsubst %,$(BUILD)/%,$(FUZZ_NAMES)): $(BUILD)/%: $(BUILD)/obj/tests/fuzz/%.o \
+                                         $(call obj,tests/fuzz/memfile.c) $(LIB)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+endif
 
 # The program with its plugins (found from the installed binary: <prefix>/lib/qx-bench/plugins),
 # tools/qx-nightly, and the SDK for plugin authors.

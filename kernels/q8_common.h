@@ -221,6 +221,7 @@ struct qx_q8_simd_conv {
 /* The tile buffer lives on the stack up to this size, else on the heap. */
 #define QX_Q8_STACK_BUF 32768
 
+/* The x86 SIMD sets' weight packer (kernels/x86/q8_pack.c, baseline code). */
 int qx_q8_simd_conv_pack(const struct qx_q8_simd_shape *shape, const struct qx_q8_conv_desc *d,
                          const int8_t *w_ohwi, const int32_t *bias, const float *multiplier,
                          void **packed);

@@ -16,7 +16,7 @@
 #include "exec/bitexact.h"
 #include "exec/exec_f32.h"
 #include "exec/exec_q8.h"
-#include "exec/q8_ops.h"
+#include "ops/q8_ops.h"
 #include "plugin/tiny_model.h"
 #include "plugin/view.h"
 #include "qx/plan.h"

@@ -11,14 +11,14 @@
 #include "report/conclusion.h"
 #include "measure/eval.h"
 #include "exec/bitexact.h"
-#include "exec/runner.h"
+#include "measure/runner.h"
 #include "investigate/fallback.h"
 #include "investigate/layer_error.h"
 #include "investigate/sensitivity.h"
 #include "model/graph.h"
 #include "plugin/host.h"
 #include "qx/plugin.h"
-#include "cli/progress.h"
+#include "util/progress.h"
 #include "measure/topology.h"
 #include "measure/measure_run.h"
 #include "report/report.h"
@@ -27,20 +27,9 @@
 #include "stats/paired.h"
 #include "suite/sweep.h"
 #include "util/interrupt.h"
+#include "util/list.h"
+#include "verify/sim_runner.h"
 #include "verify/trust.h"
-
-int qx_exit_status(int err_code)
-{
-	switch (err_code) {
-	case QX_OK: return QX_EXIT_OK;
-	case QX_EINVAL:
-	case QX_ENOENT:
-	case QX_EUNSUPPORTED: return QX_EXIT_USAGE;
-	case QX_EPLUGIN: return QX_EXIT_FAILURES;
-	case QX_EINTERRUPTED: return QX_EXIT_INTERRUPTED;
-	default: return QX_EXIT_INTERNAL;
-	}
-}
 
 /* Everything one run holds, freed together by run_free. */
 struct run {
@@ -82,26 +71,10 @@ static void run_free(struct run *r)
 	free(r->same_as);
 }
 
-/* Whether the comma-separated list names set (or "all"). */
-static int listed(const char *list, const char *name)
-{
-	size_t len = strlen(name);
-	for (const char *p = list; *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		if ((n == len && strncmp(p, name, n) == 0) || (n == 3 && strncmp(p, "all", 3) == 0))
-			return 1;
-		p += n + (end != NULL);
-	}
-	return 0;
-}
-
 /* The kernel sets the suite (or --kernels) asks for, fastest first, among those the CPU has
  * (a set named explicitly that it lacks was refused before the run by qx_run_check_kernels). */
 static void choose_sets(struct run *r)
 {
-	static const enum qx_kset speed_order[] = { QX_KSET_AVX512VNNI, QX_KSET_AVXVNNI,
-	                                            QX_KSET_AVX2, QX_KSET_NEON, QX_KSET_SCALAR };
 	const struct qx_suite *s = r->suite;
 	const char *list = r->opt->kernels;
 	r->scalar = qx_kernels_get(QX_KSET_SCALAR);
@@ -109,11 +82,11 @@ static void choose_sets(struct run *r)
 		r->sets[r->n_sets++] = qx_kernels_best();
 		return;
 	}
-	for (size_t i = 0; i < sizeof speed_order / sizeof speed_order[0]; i++) {
-		enum qx_kset set = speed_order[i];
+	for (int i = 0; i < QX_KSET_COUNT; i++) {
+		enum qx_kset set = qx_kset_speed_order[i];
 		int wanted = 0;
 		if (list) {
-			wanted = listed(list, qx_kset_name(set));
+			wanted = qx_list_has(list, qx_kset_name(set)) || qx_list_has(list, "all");
 		} else {
 			wanted = s->kernels_mode == QX_SUITE_KERNELS_ALL;
 			for (int j = 0; j < s->n_kernel_sets; j++)
@@ -177,6 +150,22 @@ static int evaluate(struct run *r, const struct qx_quant_plan *plan, const struc
                     const char *what, int64_t limit, struct qx_eval_result *res,
                     int64_t *q8_bytes, struct qx_error *err)
 {
+	if (plan && plan->simulated) {
+		/* No int8 kernel runs it: the reference simulation is the model (plan/plan.h). */
+		struct qx_sim_runner sim;
+		int rc = qx_sim_runner_init(&sim, &r->graph, plan, r->suite->batch, k, &r->data, err);
+		if (rc)
+			return rc;
+		*q8_bytes = qx_plan_model_bytes(&r->graph, plan);
+		struct qx_model_runner m = qx_sim_runner_model(&sim);
+		struct qx_progress prog;
+		qx_progress_init(&prog, what, r->opt->quiet);
+		rc = qx_eval_run(&m, &r->data, &r->suite->preprocess, limit, 0, qx_progress_update,
+		                 &prog, res, err);
+		qx_progress_end(&prog);
+		qx_sim_runner_free(&sim);
+		return rc;
+	}
 	struct qx_runner runner;
 	int rc = plan ? qx_runner_init_q8(&runner, &r->graph, plan, r->suite->batch, k, &r->data, err)
 	              : qx_runner_init_f32(&runner, &r->graph, r->suite->batch, k, &r->data, err);
@@ -292,10 +281,13 @@ static int measure(struct run *r, struct qx_error *err)
 	models[0].label = "fp32";
 	models[0].measurements = json_object_get(json_object_get(r->results.root, "fp32"),
 	                                         "measurements");
+	n_models = 1;
 	for (int i = 0; i < r->n_done; i++) {
-		models[1 + i].label = r->done[i].label;
-		models[1 + i].plan = &r->done[i].plan;
-		models[1 + i].measurements = json_object_get(r->done_json[i], "measurements");
+		if (r->done[i].plan.simulated)
+			continue; /* no kernel runs it: no latency (its row says "no kernel") */
+		models[n_models].label = r->done[i].label;
+		models[n_models].plan = &r->done[i].plan;
+		models[n_models++].measurements = json_object_get(r->done_json[i], "measurements");
 	}
 	char gbench[4200], repro[4300], repro_path[4200];
 	snprintf(gbench, sizeof gbench, "%s/gbench.json", r->results.dir);
@@ -441,6 +433,37 @@ static int check_trust(struct run *r, const struct qx_plugin_result *res, json_t
 	return 0;
 }
 
+/* A simulated plan's trust: the simulation is the result, so there is nothing independent
+ * to check it against; said so in results.json and the table, never "ok". */
+static void simulated_trust(const struct qx_plugin_result *res, json_t *entry, const char **verdict)
+{
+	*verdict = "simulated";
+	json_object_set_new(entry, "trust", json_pack(
+		"{s:s, s:i, s:s++}", "verdict", "simulated", "images", 0, "reason",
+		"no int8 kernel runs this plan (", res->plan.simulated_why, "): its accuracy comes "
+		"from the reference simulation itself, so there is no independent result to check"));
+}
+
+/* A simulated plan's kernel-set rows: the bit-identical check does not apply. */
+static void simulated_sets(struct run *r, const struct qx_plugin_result *res,
+                           const struct qx_paired *cmp, int64_t bytes, json_t *entry)
+{
+	json_t *sets = json_array();
+	json_object_set_new(entry, "kernel_sets", sets);
+	for (int i = 0; i < r->n_sets; i++)
+		json_array_append_new(sets, json_pack("{s:s, s:n, s:s}", "name", r->sets[i]->name,
+		                                      "bit_identical", "not_applicable",
+		                                      "simulated: no int8 kernel runs this plan"));
+	char drop[64], ident[300];
+	snprintf(drop, sizeof drop, "%+.2f [%+.2f, %+.2f]", cmp->drop, cmp->drop_lo, cmp->drop_hi);
+	snprintf(ident, sizeof ident, "n/a: no kernel (%s), simulated on fp32 %s",
+	         res->plan.simulated_why, r->sets[0]->name);
+	printf("%-*s %-11s %7.2f%% %-24s %6.2f%% %-10s %11lld %6.3f %8.2f  %s\n", r->label_w,
+	       res->label, "simulated", cmp->acc_b, drop, cmp->agree, "simulated", (long long)bytes,
+	       (double)bytes / (double)r->f32_bytes, res->calibrate_s, ident);
+	fflush(stdout);
+}
+
 /* Checks each kernel set other than scalar against scalar; one row per set. */
 static int check_sets(struct run *r, const struct qx_plugin_result *res,
                       const struct qx_paired *cmp, int64_t q8_bytes, json_t *entry,
@@ -548,7 +571,9 @@ static int plan_row(struct run *r, struct qx_plugin_result *res, json_t **entry,
 	struct qx_eval_result acc;
 	struct qx_error perr = { 0 };
 	char what[300];
-	snprintf(what, sizeof what, "%s int8 evaluation (%s)", res->label, k->name);
+	int sim = res->plan.simulated;
+	snprintf(what, sizeof what, sim ? "%s simulated evaluation (fp32 on %s)"
+	                                : "%s int8 evaluation (%s)", res->label, k->name);
 	int64_t q8_bytes = 0;
 	rc = evaluate(r, &res->plan, k, what, 0, &acc, &q8_bytes, &perr);
 	if (rc) {
@@ -581,13 +606,24 @@ static int plan_row(struct run *r, struct qx_plugin_result *res, json_t **entry,
 	json_object_set_new(e, "predictions", qx_json_u8_array(acc.pred, acc.count));
 	json_object_set_new(e, "measurements", json_array());
 	const char *trust = "-";
-	rc = check_trust(r, res, e, &trust, fatal);
-	/* Per-layer error on the trust check's images (investigate/layer_error.h). */
-	if (!rc)
-		rc = qx_layer_error_record(&r->graph, &res->plan, r->sets[0], r->suite->batch, &r->data,
-		                           &r->suite->preprocess, r->suite->reference_images, e, fatal);
-	if (!rc)
-		rc = check_sets(r, res, &cmp, q8_bytes, e, trust, fatal);
+	if (sim) {
+		/* No kernel: accuracy and size from the simulation, no trust check, no per-layer
+		 * error (it compares the int8 executor with fp32), no latency. */
+		json_object_set_new(e, "simulated", json_pack("{s:s, s:s, s:s}", "reason",
+		                                              res->plan.simulated_why, "fp32_kernels",
+		                                              k->name, "latency", "no kernel"));
+		simulated_trust(res, e, &trust);
+		simulated_sets(r, res, &cmp, q8_bytes, e);
+	} else {
+		rc = check_trust(r, res, e, &trust, fatal);
+		/* Per-layer error on the trust check's images (investigate/layer_error.h). */
+		if (!rc)
+			rc = qx_layer_error_record(&r->graph, &res->plan, r->sets[0], r->suite->batch,
+			                           &r->data, &r->suite->preprocess,
+			                           r->suite->reference_images, e, fatal);
+		if (!rc)
+			rc = check_sets(r, res, &cmp, q8_bytes, e, trust, fatal);
+	}
 	json_array_append_new(r->results.plugins, e);
 	qx_eval_result_free(&acc);
 	r->done[r->n_done] = *res;

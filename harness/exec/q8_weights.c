@@ -25,7 +25,7 @@ static int32_t quantize_bias(float b, double scale)
 }
 
 int qx_q8_weights_build(const struct qx_graph *g, int n, const struct qx_tensor_qparams *wq,
-                        int static_mode, float in_scale, float out_scale, struct qx_q8_weights *w,
+                        const struct qx_tensor_qparams *bq, int static_mode, float in_scale, float out_scale, struct qx_q8_weights *w,
                         struct qx_error *err)
 {
 	memset(w, 0, sizeof *w);
@@ -83,20 +83,28 @@ int qx_q8_weights_build(const struct qx_graph *g, int n, const struct qx_tensor_
 			} else {
 				src = trans ? j * j_stride + o : o * o_stride + j;
 			}
-			w->w_ohwi[o * w->k + j] = quantize_weight(wt->data[src], s, wq->qmin, wq->qmax);
+			/* The plugin's own codes when it rounded the weights itself (ABI minor 3). */
+			w->w_ohwi[o * w->k + j] = wq->codes ? (int8_t)wq->codes[src]
+			                                    : quantize_weight(wt->data[src], s, wq->qmin,
+			                                                      wq->qmax);
 		}
 	}
 	const float *bias = w->has_bias ? g->tensors[nd->in[2]].data : NULL;
+	const int32_t *bias_codes = w->has_bias && bq ? bq->codes : NULL;
 	for (int64_t o = 0; o < w->n; o++) {
 		if (static_mode) {
-			if (bias)
+			if (bias_codes)
+				w->bias[o] = bias_codes[o];
+			else if (bias)
 				w->bias[o] = quantize_bias(bias[o], (double)in_scale * (double)w->w_scale[o]);
 			w->multiplier[o] = (in_scale * w->w_scale[o]) / out_scale;
 		} else if (bias) {
 			w->bias_f32[o] = bias[o];
 		}
 	}
-	w->bytes = w->n * w->k + 8 * (int64_t)w->n_scales + (w->has_bias ? 4 * w->n : 0);
+	/* Bits actually stored: int4 weights count 4 bits each (rounded up to a whole byte). */
+	w->bytes = (w->n * w->k * (wq->bits > 0 ? wq->bits : 8) + 7) / 8 +
+	           8 * (int64_t)w->n_scales + (w->has_bias ? 4 * w->n : 0);
 	return 0;
 }
 

@@ -24,10 +24,11 @@ struct qx_q8_weights {
 };
 
 /* Quantizes node n's weight with wq (int8 symmetric, validated): w_q = clamp(rne(w / s), qmin,
- * qmax). static_mode: also the int32 bias, rne(b / (in_scale * w_scale)) saturated, and the
+ * qmax), or takes wq->codes when the plugin gave them; bq (the bias's qparams, or NULL) likewise
+ * gives the int32 bias codes when it has any. static_mode: also the int32 bias, rne(b / (in_scale * w_scale)) saturated, and the
  * fp32 multipliers (in_scale * w_scale) / out_scale. Free with qx_q8_weights_free. */
 int qx_q8_weights_build(const struct qx_graph *g, int n, const struct qx_tensor_qparams *wq,
-                        int static_mode, float in_scale, float out_scale, struct qx_q8_weights *w,
+                        const struct qx_tensor_qparams *bq, int static_mode, float in_scale, float out_scale, struct qx_q8_weights *w,
                         struct qx_error *err);
 void qx_q8_weights_free(struct qx_q8_weights *w);
 

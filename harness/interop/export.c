@@ -19,9 +19,10 @@
 #include "kernels.h"
 #include "model/graph.h"
 #include "plugin/host.h"
+#include "plan/plan_file.h"
 #include "plan/validate.h"
-#include "plugin/view.h"
-#include "cli/run.h"
+#include "ops/node_caps.h"
+#include "util/exit_status.h"
 #include "suite/suite.h"
 
 static const char usage[] =
@@ -639,117 +640,6 @@ static int export_graph(struct exporter *x, const char *out_path, struct qx_erro
 	return 0;
 }
 
-/* ---- reading plan.json back into a validated plan for the graph ---- */
-
-static int plan_fail(struct qx_error *err, const char *path, const char *what)
-{
-	return qx_fail(err, QX_EINVAL, "%s: %s (expected a qx-plan/1 plan.json, "
-	               "docs/plugin-abi.md)", path, what);
-}
-
-static int load_plan(const char *path, const struct qx_graph *g, struct qx_quant_plan *out,
-                     struct qx_error *err)
-{
-	json_error_t je;
-	json_t *root = json_load_file(path, 0, &je);
-	if (!root)
-		return qx_fail(err, errno == ENOENT ? QX_ENOENT : QX_EINVAL, "%s:%d:%d: %s (expected "
-		               "a qx-plan/1 plan.json)", path, je.line, je.column, je.text);
-	int rc = 0;
-	const json_t *tensors = json_object_get(root, "tensors"), *nodes = json_object_get(root, "nodes");
-	const char *schema = json_string_value(json_object_get(root, "schema"));
-	if (!schema || strcmp(schema, "qx-plan/1") || !json_is_array(tensors) || !json_is_array(nodes)) {
-		json_decref(root);
-		return plan_fail(err, path, "no schema \"qx-plan/1\" with tensors and nodes arrays");
-	}
-	size_t nt = json_array_size(tensors), nn = json_array_size(nodes), nsc = 0;
-	for (size_t i = 0; i < nt; i++)
-		nsc += json_array_size(json_object_get(json_array_get(tensors, i), "scales"));
-	struct qx_plan_tensor *pt = calloc(nt + 1, sizeof *pt);
-	struct qx_plan_op *po = calloc(nn + 1, sizeof *po);
-	float *sc = calloc(nsc + 1, sizeof *sc);
-	int32_t *zp = calloc(nsc + 1, sizeof *zp);
-	if (!pt || !po || !sc || !zp)
-		rc = qx_fail_nomem(err, "reading plan.json");
-	size_t k = 0, ne = 0, no = 0;
-	char what[512];
-	for (size_t i = 0; !rc && i < nt; i++) {
-		const json_t *e = json_array_get(tensors, i);
-		const char *name = json_string_value(json_object_get(e, "name"));
-		const char *dt = json_string_value(json_object_get(e, "dtype"));
-		const char *scheme = json_string_value(json_object_get(e, "scheme"));
-		const json_t *s = json_object_get(e, "scales"), *z = json_object_get(e, "zero_points");
-		int t = name ? qx_graph_find_tensor(g, name) : -1;
-		if (!name || !dt || !scheme || !json_is_array(s) || !json_is_array(z) ||
-		    json_array_size(s) != json_array_size(z) || !json_array_size(s)) {
-			snprintf(what, sizeof what, "tensors[%zu]: name, dtype, scheme, scales and "
-			         "zero_points missing or of the wrong type", i);
-			rc = plan_fail(err, path, what);
-			break;
-		}
-		if (t < 0) {
-			snprintf(what, sizeof what, "tensors[%zu]: '%s' is not a tensor of %s (a plan for "
-			         "another model?)", i, name, g->path);
-			rc = plan_fail(err, path, what);
-			break;
-		}
-		if (!json_is_null(json_object_get(e, "copied_from")))
-			continue; /* the host copies those again */
-		struct qx_plan_tensor *p = &pt[ne++];
-		p->tensor = t;
-		p->dtype = !strcmp(dt, "uint8") ? QX_PLAN_UINT8 : !strcmp(dt, "int8") ? QX_PLAN_INT8
-		         : !strcmp(dt, "int32") ? QX_PLAN_INT32 : -1;
-		p->symmetric = strstr(scheme, "symmetric") != NULL;
-		p->axis = (int32_t)json_integer_value(json_object_get(e, "axis"));
-		p->qmin = (int32_t)json_integer_value(json_object_get(e, "qmin"));
-		p->qmax = (int32_t)json_integer_value(json_object_get(e, "qmax"));
-		p->n_channels = (int32_t)json_array_size(s);
-		p->scales = sc + k;
-		p->zero_points = zp + k;
-		for (size_t c = 0; c < json_array_size(s); c++, k++) {
-			sc[k] = (float)json_number_value(json_array_get(s, c));
-			zp[k] = (int32_t)json_integer_value(json_array_get(z, c));
-		}
-	}
-	for (size_t i = 0; !rc && i < nn; i++) {
-		const json_t *e = json_array_get(nodes, i);
-		const char *name = json_string_value(json_object_get(e, "name"));
-		const char *mode = json_string_value(json_object_get(e, "mode"));
-		int n = -1;
-		for (int j = 0; name && j < g->n_nodes && n < 0; j++)
-			if (!strcmp(g->nodes[j].name, name))
-				n = j;
-		if (!name || !mode || n < 0) {
-			snprintf(what, sizeof what, "nodes[%zu]: '%s' is not a node of %s", i,
-			         name ? name : "(no name)", g->path);
-			rc = plan_fail(err, path, what);
-			break;
-		}
-		int m = !strcmp(mode, "static") ? QX_MODE_STATIC : !strcmp(mode, "dynamic")
-		      ? QX_MODE_DYNAMIC : !strcmp(mode, "float") ? QX_MODE_FLOAT : -1;
-		if (m == QX_MODE_FLOAT)
-			continue;
-		po[no].node = n;
-		po[no].mode = m;
-		po[no].dyn_qmin = (int32_t)json_integer_value(json_object_get(e, "dyn_qmin"));
-		po[no].dyn_qmax = (int32_t)json_integer_value(json_object_get(e, "dyn_qmax"));
-		no++;
-	}
-	if (!rc) {
-		struct qx_plan plan = { (int32_t)ne, pt, (int32_t)no, po };
-		struct qx_error verr = { 0 };
-		if (qx_plan_validate(g, &plan, NULL, out, &verr))
-			rc = qx_fail(err, QX_EINVAL, "%s: %s (expected a plan valid for %s)", path,
-			             verr.msg, g->path);
-	}
-	free(pt);
-	free(po);
-	free(sc);
-	free(zp);
-	json_decref(root);
-	return rc;
-}
-
 /* ---- RUN: results.json -> plan path, model, suite ---- */
 
 struct run_ref {
@@ -867,12 +757,11 @@ static int dump(struct qx_graph *g, const struct qx_quant_plan *plan, const char
 		rc = qx_fail_nomem(err, "--dump images");
 	if (!rc) {
 		qx_dataset_preprocess(&ds, &suite.preprocess, 0, n, images);
-		rc = qx_graph_infer_shapes(g, 1, err);
-	}
-	if (!rc)
 		rc = qx_exec_q8_create(g, plan, 1, qx_kernels_get(QX_KSET_SCALAR), &e, err);
+	}
 	if (!rc) {
-		n_cls = qx_tensor_numel(&g->tensors[g->outputs[0]]);
+		const struct qx_graph *one = qx_exec_q8_graph(e); /* its shapes at batch 1 */
+		n_cls = qx_tensor_numel(&one->tensors[one->outputs[0]]);
 		logits = malloc(sizeof(float) * (size_t)(n * n_cls) + 1);
 		if (!logits)
 			rc = qx_fail_nomem(err, "--dump logits");
@@ -972,7 +861,13 @@ int qx_export_main(int argc, char **argv)
 	if (!rc)
 		rc = qx_graph_fuse_activations(&g, &err);
 	if (!rc)
-		rc = load_plan(r.plan, &g, &plan, &err);
+		rc = qx_plan_file_read(r.plan, &g, &plan, &err);
+	if (!rc && plan.simulated)
+		rc = qx_fail(&err, QX_EUNSUPPORTED, "%s: the plan uses %s, which only the reference "
+		             "simulation runs (expected an int8 plan: QDQ of FP8 needs ONNX opset 19 "
+		             "(FLOAT8E4M3FN / FLOAT8E5M2), per-group scales need opset 21 (block_size), "
+		             "and this exporter writes opset 13 uint8/int8 QDQ)", r.plan,
+		             plan.simulated_why);
 	if (!rc) {
 		x.g = &g;
 		x.plan = &plan;

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "model/graph.h"
 #include "qx/plan.h"
 
 /* Qparams of one graph tensor in a harness-owned plan. dtype QX_PLAN_FLOAT: not quantized. */
@@ -22,6 +23,14 @@ struct qx_tensor_qparams {
 	int copied_from;                /* -1, or the tensor whose qparams the host copied here
 	                                   (output of a node that keeps its input's qparams, when
 	                                   the plan omitted it) */
+	/* ABI minor 3 (struct qx_plan_tensor_ext); 0 / NULL when the plan gave none. */
+	int bits;                       /* bits stored per value: 8 for UINT8 / INT8 / FP8 unless
+	                                   the plan said 2..7, 32 for INT32, 0 for FLOAT */
+	int group_size;                 /* > 0: per-group scales along the reduction axis */
+	int64_t groups;                 /* groups per channel (group_size > 0), else 0 */
+	float *group_scales;            /* n_channels * groups, channel-major, owned */
+	int64_t n_codes;                /* > 0: the plugin's own quantized values, one per element */
+	int32_t *codes;                 /* n_codes, owned (FP8: bit patterns) */
 };
 
 /* How one graph node runs. */
@@ -37,8 +46,23 @@ struct qx_quant_plan {
 	struct qx_tensor_qparams *tensor;
 	int n_nodes;
 	struct qx_node_plan *node;
+	/* Not 0 when no int8 kernel can run the plan (FP8, per-group scales, weight-only nodes):
+	 * it is evaluated on the reference simulation (verify/refsim.h) and has no latency.
+	 * simulated_why says which format made it so, e.g. "FP8 e4m3fn weights and activations". */
+	int simulated;
+	char simulated_why[160];
 };
 
 void qx_quant_plan_free(struct qx_quant_plan *plan);
+
+/* Whether qp is one of the FP8 dtypes. */
+int qx_qparams_is_fp8(const struct qx_tensor_qparams *qp);
+
+/* The bytes the quantized model stores under plan for graph g, counted from the plan alone: each
+ * quantized constant at its bits per value (rounded up to whole bytes per tensor) plus 4 bytes per
+ * scale and 4 per zero point (group scales included, FP8: scales only), every other constant
+ * at 4 bytes per fp32 value, and 8 bytes of qparams per quantized activation. For simulated
+ * plans, where no int8 executor builds the model. */
+int64_t qx_plan_model_bytes(const struct qx_graph *g, const struct qx_quant_plan *plan);
 
 #endif

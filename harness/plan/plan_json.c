@@ -40,8 +40,27 @@ static json_t *float_array(const float *v, int n)
 	return a;
 }
 
-int qx_plan_check_shape(const struct qx_plan *plan, int64_t max_channels, struct qx_error *err)
+int qx_plan_check_shape(const struct qx_plan *plan, int64_t max_channels, int64_t max_values,
+                        struct qx_error *err)
 {
+	if (plan->n_tensor_ext < 0 || (plan->n_tensor_ext > 0 && !plan->tensor_ext))
+		return qx_fail(err, QX_EPLUGIN, "invalid plan: n_tensor_ext %d with tensor_ext %s "
+		               "(expected n_tensor_ext >= 0 and an array when > 0)", plan->n_tensor_ext,
+		               plan->tensor_ext ? "set" : "NULL");
+	for (int e = 0; e < plan->n_tensor_ext; e++) {
+		const struct qx_plan_tensor_ext *x = &plan->tensor_ext[e];
+		if (x->n_group_scales < 0 || x->n_group_scales > max_values ||
+		    (x->n_group_scales > 0 && !x->group_scales))
+			return qx_fail(err, QX_EPLUGIN, "invalid plan: tensor_ext entry %d: "
+			               "n_group_scales %d with group_scales %s (expected 0..%lld and an "
+			               "array when > 0)", e, x->n_group_scales,
+			               x->group_scales ? "set" : "NULL", (long long)max_values);
+		if (x->n_codes < 0 || x->n_codes > max_values || (x->n_codes > 0 && !x->codes))
+			return qx_fail(err, QX_EPLUGIN, "invalid plan: tensor_ext entry %d: n_codes %lld "
+			               "with codes %s (expected 0..%lld and an array when > 0)", e,
+			               (long long)x->n_codes, x->codes ? "set" : "NULL",
+			               (long long)max_values);
+	}
 	if (plan->n_tensors < 0 || (plan->n_tensors > 0 && !plan->tensors))
 		return qx_fail(err, QX_EPLUGIN, "invalid plan: n_tensors %d with tensors %s (expected "
 		               "n_tensors >= 0 and an array when > 0)", plan->n_tensors,
@@ -81,6 +100,16 @@ int qx_plan_json_encode(const struct qx_plan *plan, const int32_t *node_modes, i
 		                      "qmax", t->qmax, "scales", float_array(t->scales, t->n_channels),
 		                      "zero_points", int_array(t->zero_points, t->n_channels));
 		bad = !o || json_array_append_new(tensors, o);
+	}
+	json_t *exts = json_array();
+	bad = bad || json_object_set_new(root, "tensor_ext", exts);
+	for (int e = 0; !bad && e < plan->n_tensor_ext; e++) {
+		const struct qx_plan_tensor_ext *x = &plan->tensor_ext[e];
+		json_t *o = json_pack("{s:i, s:i, s:i, s:i, s:o, s:o}", "tensor", x->tensor, "bits",
+		                      x->bits, "group_size", x->group_size, "reserved", x->reserved,
+		                      "group_scales", float_array(x->group_scales, x->n_group_scales),
+		                      "codes", int_array(x->codes, (int)x->n_codes));
+		bad = !o || json_array_append_new(exts, o);
 	}
 	for (int e = 0; !bad && e < plan->n_ops; e++) {
 		const struct qx_plan_op *op = &plan->ops[e];
@@ -197,6 +226,53 @@ static int decode_tensors(struct decoder *d, json_t *arr, struct qx_plan_buf *b)
 	return d->rc;
 }
 
+/* The minor-3 tensor_ext list (absent in a reply means none). */
+static int decode_exts(struct decoder *d, json_t *arr, struct qx_plan_buf *b)
+{
+	size_t n = json_array_size(arr), n_scales = 0, n_codes = 0;
+	for (size_t e = 0; e < n; e++) {
+		json_t *o = json_array_get(arr, e);
+		n_scales += json_array_size(json_object_get(o, "group_scales"));
+		n_codes += json_array_size(json_object_get(o, "codes"));
+	}
+	b->exts = calloc(n + 1, sizeof *b->exts);
+	b->group_scales = calloc(n_scales + 1, sizeof *b->group_scales);
+	b->codes = calloc(n_codes + 1, sizeof *b->codes);
+	if (!b->exts || !b->group_scales || !b->codes)
+		return d->rc = qx_fail_nomem(d->err, "decoding a plan");
+	size_t at_s = 0, at_c = 0;
+	for (size_t e = 0; e < n && !d->rc; e++) {
+		json_t *o = json_array_get(arr, e);
+		struct qx_plan_tensor_ext *x = &b->exts[e];
+		x->tensor = int_field(d, o, "tensor", "tensor_ext[]");
+		x->bits = int_field(d, o, "bits", "tensor_ext[]");
+		x->group_size = int_field(d, o, "group_size", "tensor_ext[]");
+		x->reserved = int_field(d, o, "reserved", "tensor_ext[]");
+		json_t *s = field(d, o, "group_scales", JSON_ARRAY, "tensor_ext[]");
+		json_t *c = field(d, o, "codes", JSON_ARRAY, "tensor_ext[]");
+		if (d->rc)
+			break;
+		x->n_group_scales = (int32_t)json_array_size(s);
+		x->group_scales = x->n_group_scales ? b->group_scales + at_s : NULL;
+		for (size_t k = 0; k < json_array_size(s); k++)
+			b->group_scales[at_s++] = float_value(d, json_array_get(s, k),
+			                                      "tensor_ext[].group_scales[]");
+		x->n_codes = (int64_t)json_array_size(c);
+		x->codes = x->n_codes ? b->codes + at_c : NULL;
+		for (size_t k = 0; k < json_array_size(c); k++) {
+			json_t *ck = json_array_get(c, k);
+			if (!json_is_integer(ck) || json_integer_value(ck) < INT32_MIN ||
+			    json_integer_value(ck) > INT32_MAX)
+				return d->rc = qx_fail(d->err, QX_EINTERNAL, "plugin reply: tensor_ext entry "
+				                       "%zu codes[%zu] (expected an int32)", e, k);
+			b->codes[at_c++] = (int32_t)json_integer_value(ck);
+		}
+	}
+	b->plan.n_tensor_ext = (int32_t)n;
+	b->plan.tensor_ext = n ? b->exts : NULL;
+	return d->rc;
+}
+
 int qx_plan_json_decode(const char *json, size_t len, struct qx_plan_buf *b, struct qx_error *err)
 {
 	memset(b, 0, sizeof *b);
@@ -222,6 +298,12 @@ int qx_plan_json_decode(const char *json, size_t len, struct qx_plan_buf *b, str
 	}
 	if (!d.rc)
 		decode_tensors(&d, tensors, b);
+	json_t *exts = json_object_get(root, "tensor_ext");
+	if (!d.rc && exts && !json_is_array(exts))
+		d.rc = qx_fail(err, QX_EINTERNAL, "plugin reply: tensor_ext is of the wrong type "
+		               "(expected a list)");
+	if (!d.rc && exts)
+		decode_exts(&d, exts, b);
 	if (!d.rc) {
 		size_t n = json_array_size(ops);
 		b->ops = calloc(n + 1, sizeof *b->ops);
@@ -262,6 +344,9 @@ void qx_plan_buf_free(struct qx_plan_buf *b)
 	free(b->ops);
 	free(b->scales);
 	free(b->zero_points);
+	free(b->exts);
+	free(b->group_scales);
+	free(b->codes);
 	free(b->node_modes);
 	memset(b, 0, sizeof *b);
 }

@@ -16,6 +16,9 @@ struct qx_plan_buf {
 	struct qx_plan_op *ops;
 	float *scales;                  /* every entry's scales back to back */
 	int32_t *zero_points;
+	struct qx_plan_tensor_ext *exts;        /* ABI minor 3 */
+	float *group_scales;            /* every ext's group scales back to back */
+	int32_t *codes;                 /* every ext's codes back to back */
 	int32_t *node_modes;            /* n_node_modes values from prepare(), or NULL */
 	int n_node_modes;
 	int64_t calib_images;
@@ -38,7 +41,9 @@ int qx_plan_json_decode(const char *json, size_t len, struct qx_plan_buf *out,
 void qx_plan_buf_free(struct qx_plan_buf *b);
 
 /* Checks what the child must know before it may read the plugin's plan memory: counts >= 0,
- * non-NULL arrays, 1 <= n_channels <= max_channels. Messages say "invalid plan: ...". */
-int qx_plan_check_shape(const struct qx_plan *plan, int64_t max_channels, struct qx_error *err);
+ * non-NULL arrays, 1 <= n_channels <= max_channels; for each tensor_ext, 0 <= counts <=
+ * max_values with an array for each non-zero count. Messages say "invalid plan: ...". */
+int qx_plan_check_shape(const struct qx_plan *plan, int64_t max_channels, int64_t max_values,
+                        struct qx_error *err);
 
 #endif

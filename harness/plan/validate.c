@@ -8,8 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec/q8_ops.h"
-#include "plugin/view.h"
+#include "ops/q8_ops.h"
+#include "ops/node_caps.h"
+#include "plan/fp8.h"
 
 /* What a static or dynamic node needs of a tensor. */
 enum role { ROLE_NONE, ROLE_ACT, ROLE_WEIGHT, ROLE_BIAS };
@@ -23,6 +24,8 @@ const char *qx_plan_dtype_name(int dtype)
 	case QX_PLAN_UINT8: return "uint8";
 	case QX_PLAN_INT8: return "int8";
 	case QX_PLAN_INT32: return "int32";
+	case QX_PLAN_FP8_E4M3FN: return "fp8_e4m3fn";
+	case QX_PLAN_FP8_E5M2: return "fp8_e5m2";
 	default: return "?";
 	}
 }
@@ -33,6 +36,7 @@ const char *qx_op_mode_name(int mode)
 	case QX_MODE_FLOAT: return "float";
 	case QX_MODE_STATIC: return "static";
 	case QX_MODE_DYNAMIC: return "dynamic";
+	case QX_MODE_WEIGHT_ONLY: return "weight_only";
 	default: return "?";
 	}
 }
@@ -53,6 +57,7 @@ struct checker {
 	int *entry_of;          /* per tensor: plan entry index, or -1 */
 	enum role *role;        /* per tensor */
 	int *role_node;         /* per tensor: a node that gave it its role (for messages) */
+	int *ext_of;            /* per tensor: tensor_ext entry index, or -1 */
 	struct qx_error *err;
 };
 
@@ -72,18 +77,26 @@ static int check_entry(struct checker *c, int e)
 		               "tensor '%s' (entry %d): listed twice, also as entry %d (expected each "
 		               "tensor at most once)", t->name, e, c->entry_of[pt->tensor]);
 	c->entry_of[pt->tensor] = e;
-	if (pt->dtype != QX_PLAN_UINT8 && pt->dtype != QX_PLAN_INT8 && pt->dtype != QX_PLAN_INT32)
+	int fp8 = pt->dtype == QX_PLAN_FP8_E4M3FN || pt->dtype == QX_PLAN_FP8_E5M2;
+	if (pt->dtype != QX_PLAN_UINT8 && pt->dtype != QX_PLAN_INT8 && pt->dtype != QX_PLAN_INT32 &&
+	    !fp8)
 		return qx_fail(c->err, QX_EPLUGIN,
-		               "tensor '%s' (entry %d): dtype %d (expected uint8 (%d), int8 (%d) or "
-		               "int32 (%d))", t->name, e, pt->dtype, QX_PLAN_UINT8, QX_PLAN_INT8,
-		               QX_PLAN_INT32);
+		               "tensor '%s' (entry %d): dtype %d (expected uint8 (%d), int8 (%d), "
+		               "int32 (%d), fp8_e4m3fn (%d) or fp8_e5m2 (%d))", t->name, e, pt->dtype,
+		               QX_PLAN_UINT8, QX_PLAN_INT8, QX_PLAN_INT32, QX_PLAN_FP8_E4M3FN,
+		               QX_PLAN_FP8_E5M2);
 	if (t->dtype != QX_DT_F32)
 		return qx_fail(c->err, QX_EPLUGIN,
 		               "tensor '%s' (entry %d): is an int64 tensor (expected only float tensors "
 		               "to have qparams)", t->name, e);
 	int64_t lo, hi;
 	dtype_range(pt->dtype, &lo, &hi);
-	if (pt->qmin < lo || pt->qmax > hi || pt->qmin >= pt->qmax)
+	if (fp8 && (pt->qmin != 0 || pt->qmax != 0))
+		return qx_fail(c->err, QX_EPLUGIN,
+		               "tensor '%s' (entry %d): qmin %d, qmax %d in an %s tensor (expected 0 "
+		               "and 0: FP8 has no integer range)", t->name, e, pt->qmin, pt->qmax,
+		               qx_plan_dtype_name(pt->dtype));
+	if (!fp8 && (pt->qmin < lo || pt->qmax > hi || pt->qmin >= pt->qmax))
 		return qx_fail(c->err, QX_EPLUGIN,
 		               "tensor '%s' (entry %d): qmin %d, qmax %d (expected %lld <= qmin < qmax "
 		               "<= %lld for %s)", t->name, e, pt->qmin, pt->qmax, (long long)lo,
@@ -112,12 +125,127 @@ static int check_entry(struct checker *c, int e)
 			return qx_fail(c->err, QX_EPLUGIN,
 			               "tensor '%s' (entry %d): zero_point[%d] is %d (expected within "
 			               "[qmin, qmax] = [%d, %d])", t->name, e, k, z, pt->qmin, pt->qmax);
-		if (pt->symmetric && pt->dtype != QX_PLAN_UINT8 && z != 0)
+		if ((fp8 || (pt->symmetric && pt->dtype != QX_PLAN_UINT8)) && z != 0)
 			return qx_fail(c->err, QX_EPLUGIN,
-			               "tensor '%s' (entry %d): zero_point[%d] is %d in a symmetric %s "
-			               "tensor (expected 0)", t->name, e, k, z,
+			               "tensor '%s' (entry %d): zero_point[%d] is %d in a %s %s "
+			               "tensor (expected 0)", t->name, e, k, z, fp8 ? "scale-only" : "symmetric",
 			               qx_plan_dtype_name(pt->dtype));
 	}
+	return 0;
+}
+
+/* One struct qx_plan_tensor_ext (ABI minor 3), after its tensor's entry was copied to out:
+ * bits, per-group scales and the plugin's own codes. */
+static int check_ext(struct checker *c, int e)
+{
+	const struct qx_plan_tensor_ext *x = &c->plan->tensor_ext[e];
+	const struct qx_graph *g = c->g;
+	if (x->tensor < 0 || x->tensor >= g->n_tensors)
+		return qx_fail(c->err, QX_EPLUGIN,
+		               "tensor_ext entry %d: tensor index %d is out of range (expected 0..%d)",
+		               e, x->tensor, g->n_tensors - 1);
+	const struct qx_tensor *t = &g->tensors[x->tensor];
+	struct qx_tensor_qparams *q = &c->out->tensor[x->tensor];
+	if (c->entry_of[x->tensor] < 0)
+		return qx_fail(c->err, QX_EPLUGIN,
+		               "tensor '%s' (tensor_ext entry %d): has no entry in the plan's tensors "
+		               "(expected an ext only for a tensor with qparams)", t->name, e);
+	if (c->ext_of[x->tensor] >= 0)
+		return qx_fail(c->err, QX_EPLUGIN,
+		               "tensor '%s' (tensor_ext entry %d): listed twice, also as tensor_ext "
+		               "entry %d (expected each tensor at most once)", t->name, e,
+		               c->ext_of[x->tensor]);
+	c->ext_of[x->tensor] = e;
+	if (x->reserved != 0)
+		return qx_fail(c->err, QX_EPLUGIN, "tensor '%s' (tensor_ext entry %d): reserved is %d "
+		               "(expected 0)", t->name, e, x->reserved);
+	int integer = q->dtype == QX_PLAN_UINT8 || q->dtype == QX_PLAN_INT8;
+	if (x->bits != 0) {
+		if (!integer || x->bits < 2 || x->bits > 8)
+			return qx_fail(c->err, QX_EPLUGIN,
+			               "tensor '%s' (tensor_ext entry %d): bits %d on a %s tensor "
+			               "(expected 0, or 2..8 on a uint8 or int8 tensor)", t->name, e,
+			               x->bits, qx_plan_dtype_name(q->dtype));
+		int64_t lo = q->dtype == QX_PLAN_INT8 ? -(1LL << (x->bits - 1)) : 0;
+		int64_t hi = q->dtype == QX_PLAN_INT8 ? (1LL << (x->bits - 1)) - 1
+		                                      : (1LL << x->bits) - 1;
+		if (q->qmin < lo || q->qmax > hi)
+			return qx_fail(c->err, QX_EPLUGIN,
+			               "tensor '%s' (tensor_ext entry %d): qmin %d, qmax %d do not fit %d "
+			               "bits (expected %lld <= qmin < qmax <= %lld)", t->name, e, q->qmin,
+			               q->qmax, x->bits, (long long)lo, (long long)hi);
+		q->bits = x->bits;
+	}
+	int64_t numel = qx_tensor_numel(t);
+	if (x->group_size < 0 || (x->group_size > 0 && (q->axis < 0 || !t->is_const)))
+		return qx_fail(c->err, QX_EPLUGIN,
+		               "tensor '%s' (tensor_ext entry %d): group_size %d on a %s%s tensor "
+		               "(expected 0, or > 0 on a weight quantized per output channel)",
+		               t->name, e, x->group_size, t->is_const ? "" : "non-constant ",
+		               q->axis < 0 ? "per-tensor" : "per-channel");
+	if (x->group_size > 0) {
+		int64_t row = numel / q->n_channels;
+		int64_t groups = (row + x->group_size - 1) / x->group_size;
+		if ((int64_t)x->n_group_scales != groups * q->n_channels || !x->group_scales)
+			return qx_fail(c->err, QX_EPLUGIN,
+			               "tensor '%s' (tensor_ext entry %d): %d group scales%s (expected "
+			               "%lld: %d channels x %lld groups of %d along a row of %lld)", t->name,
+			               e, x->n_group_scales, x->group_scales ? "" : " and no array",
+			               (long long)(groups * q->n_channels), q->n_channels,
+			               (long long)groups, x->group_size, (long long)row);
+		for (int ch = 0; ch < q->n_channels; ch++) {
+			float most = 0.0f;
+			for (int64_t k = 0; k < groups; k++) {
+				float sc = x->group_scales[ch * groups + k];
+				if (!isfinite(sc) || !(sc > 0.0f))
+					return qx_fail(c->err, QX_EPLUGIN,
+					               "tensor '%s' (tensor_ext entry %d): group scale %lld "
+					               "(channel %d, group %lld) is %g (expected a finite value "
+					               "> 0)", t->name, e, (long long)(ch * groups + k), ch,
+					               (long long)k, (double)sc);
+				most = sc > most ? sc : most;
+			}
+			if (q->scales[ch] != most)
+				return qx_fail(c->err, QX_EPLUGIN,
+				               "tensor '%s' (tensor_ext entry %d): scale[%d] is %.9g (expected "
+				               "channel %d's largest group scale, %.9g)", t->name, e, ch,
+				               (double)q->scales[ch], ch, (double)most);
+		}
+		q->group_size = x->group_size;
+		q->groups = groups;
+		q->group_scales = malloc(sizeof *q->group_scales * (size_t)x->n_group_scales);
+		if (!q->group_scales)
+			return qx_fail_nomem(c->err, "copying a plan");
+		memcpy(q->group_scales, x->group_scales, sizeof *q->group_scales *
+		       (size_t)x->n_group_scales);
+	} else if (x->n_group_scales != 0 || x->group_scales) {
+		return qx_fail(c->err, QX_EPLUGIN,
+		               "tensor '%s' (tensor_ext entry %d): %d group scales with group_size 0 "
+		               "(expected none)", t->name, e, x->n_group_scales);
+	}
+	if (x->n_codes == 0 && !x->codes)
+		return 0;
+	if (!t->is_const || x->n_codes != numel || !x->codes)
+		return qx_fail(c->err, QX_EPLUGIN,
+		               "tensor '%s' (tensor_ext entry %d): %lld codes%s for a %s of %lld values "
+		               "(expected 0, or one code per value of a constant)", t->name, e,
+		               (long long)x->n_codes, x->codes ? "" : " and no array",
+		               t->is_const ? "constant" : "non-constant tensor", (long long)numel);
+	int fp8 = qx_qparams_is_fp8(q);
+	for (int64_t i = 0; i < numel; i++) {
+		int32_t v = x->codes[i];
+		if (fp8 ? v < 0 || v > 255 || qx_fp8_code_is_special((uint8_t)v, q->dtype)
+		        : v < q->qmin || v > q->qmax)
+			return qx_fail(c->err, QX_EPLUGIN,
+			               "tensor '%s' (tensor_ext entry %d): code[%lld] is %d (expected %s)",
+			               t->name, e, (long long)i, v,
+			               fp8 ? "an fp8 bit pattern 0..255, not NaN or inf" : "within [qmin, qmax]");
+	}
+	q->n_codes = numel;
+	q->codes = malloc(sizeof *q->codes * (size_t)numel);
+	if (!q->codes)
+		return qx_fail_nomem(c->err, "copying a plan");
+	memcpy(q->codes, x->codes, sizeof *q->codes * (size_t)numel);
 	return 0;
 }
 
@@ -162,15 +290,18 @@ static int check_ops(struct checker *c, const int32_t *node_modes)
 			rc = qx_fail(c->err, QX_EPLUGIN,
 			             "node '%s' (op entry %d): listed twice (expected each node at most "
 			             "once)", name, e);
-		} else if (op->mode < 0 || op->mode > QX_MODE_DYNAMIC) {
+		} else if (op->mode < 0 || op->mode > QX_MODE_WEIGHT_ONLY) {
 			rc = qx_fail(c->err, QX_EPLUGIN,
-			             "node '%s' (op entry %d): mode %d (expected 0 float, 1 static or 2 "
-			             "dynamic)", name, e, op->mode);
+			             "node '%s' (op entry %d): mode %d (expected 0 float, 1 static, 2 "
+			             "dynamic or 3 weight_only)", name, e, op->mode);
 		} else if (!(caps.modes & QX_MODE_BIT(op->mode))) {
 			rc = qx_fail(c->err, QX_EPLUGIN,
 			             "node '%s' (%s, op entry %d): mode %s is not supported for this node "
 			             "(expected %s)", name, type, e, qx_op_mode_name(op->mode),
-			             caps.modes & QX_MODE_BIT(QX_MODE_DYNAMIC) ? "float, static or dynamic"
+			             caps.modes & QX_MODE_BIT(QX_MODE_DYNAMIC)
+			                     ? "float, static, dynamic or weight_only"
+			             : caps.modes & QX_MODE_BIT(QX_MODE_WEIGHT_ONLY)
+			                     ? "float, static or weight_only"
 			             : caps.modes & QX_MODE_BIT(QX_MODE_STATIC) ? "float or static"
 			                                                        : "float");
 		} else if (op->mode == QX_MODE_DYNAMIC &&
@@ -214,7 +345,7 @@ static int assign_roles(struct checker *c)
 		int rc = give_role(c, caps.weight, ROLE_WEIGHT, n);
 		if (rc)
 			return rc;
-		if (mode == QX_MODE_DYNAMIC)
+		if (mode == QX_MODE_DYNAMIC || mode == QX_MODE_WEIGHT_ONLY)
 			continue; /* float in, float out, float bias */
 		rc = give_role(c, caps.bias, ROLE_BIAS, n);
 		int n_act = qx_q8_op_of(nd->op)->inputs == QX_Q8_IN_DATA ? 1 : nd->n_in;
@@ -238,6 +369,7 @@ static int copy_entry(struct checker *c, int t, const struct qx_plan_tensor *pt)
 	q->n_channels = pt->n_channels;
 	q->qmin = pt->qmin;
 	q->qmax = pt->qmax;
+	q->bits = pt->dtype == QX_PLAN_INT32 ? 32 : 8;
 	q->scales = malloc(sizeof *q->scales * (size_t)pt->n_channels);
 	q->zero_points = malloc(sizeof *q->zero_points * (size_t)pt->n_channels);
 	if (!q->scales || !q->zero_points)
@@ -250,7 +382,7 @@ static int copy_entry(struct checker *c, int t, const struct qx_plan_tensor *pt)
 static int same_qparams(const struct qx_tensor_qparams *a, const struct qx_tensor_qparams *b)
 {
 	return a->dtype == b->dtype && a->axis == b->axis && a->n_channels == b->n_channels &&
-	       a->qmin == b->qmin && a->qmax == b->qmax &&
+	       a->qmin == b->qmin && a->qmax == b->qmax && a->bits == b->bits &&
 	       memcmp(a->scales, b->scales, sizeof *a->scales * (size_t)a->n_channels) == 0 &&
 	       memcmp(a->zero_points, b->zero_points,
 	              sizeof *a->zero_points * (size_t)a->n_channels) == 0;
@@ -268,6 +400,10 @@ static int copy_qparams(struct checker *c, int dst, int src)
 	memcpy(q->scales, s->scales, sizeof *q->scales * (size_t)s->n_channels);
 	memcpy(q->zero_points, s->zero_points, sizeof *q->zero_points * (size_t)s->n_channels);
 	q->copied_from = src;
+	q->group_scales = NULL; /* activations: never groups or codes */
+	q->codes = NULL;
+	q->group_size = 0;
+	q->groups = q->n_codes = 0;
 	return 0;
 }
 
@@ -284,20 +420,30 @@ static int check_weight(struct checker *c, int t)
 		               "tensor '%s': weight of %s node '%s' has no qparams (expected int8 "
 		               "symmetric)", name, qx_op_mode_name(c->out->node[node].mode),
 		               c->g->nodes[node].name);
-	if (q->dtype != QX_PLAN_INT8)
+	int weight_only = c->out->node[node].mode == QX_MODE_WEIGHT_ONLY;
+	if (q->dtype != QX_PLAN_INT8 && !qx_qparams_is_fp8(q) &&
+	    !(weight_only && q->dtype == QX_PLAN_UINT8))
 		return qx_fail(c->err, QX_EPLUGIN,
-		               "tensor '%s': weight of node '%s' is %s (expected int8)", name,
-		               c->g->nodes[node].name, qx_plan_dtype_name(q->dtype));
+		               "tensor '%s': weight of node '%s' is %s (expected int8 or fp8%s)", name,
+		               c->g->nodes[node].name, qx_plan_dtype_name(q->dtype),
+		               weight_only ? ", or uint8 for a weight_only node" : "");
 	if (q->axis != -1 && q->axis != caps.weight_axis)
 		return qx_fail(c->err, QX_EPLUGIN,
 		               "tensor '%s': weight of node '%s' is per-channel along axis %d (expected "
 		               "-1 per-tensor, or the output-channel axis %d)", name,
 		               c->g->nodes[node].name, q->axis, caps.weight_axis);
-	for (int k = 0; k < q->n_channels; k++)
+	if (q->group_size > 0 && q->axis != caps.weight_axis)
+		return qx_fail(c->err, QX_EPLUGIN,
+		               "tensor '%s': per-group weight of node '%s' has axis %d (expected the "
+		               "output-channel axis %d: groups run along the reduction axis)", name,
+		               c->g->nodes[node].name, q->axis, caps.weight_axis);
+	for (int k = 0; k < q->n_channels && (!weight_only || q->group_size > 0); k++)
 		if (q->zero_points[k] != 0)
 			return qx_fail(c->err, QX_EPLUGIN,
-			               "tensor '%s': weight zero_point[%d] is %d (expected 0: the int8 "
-			               "kernels take symmetric weights)", name, k, q->zero_points[k]);
+			               "tensor '%s': weight zero_point[%d] is %d (expected 0: %s)", name,
+			               k, q->zero_points[k], q->group_size > 0
+			               ? "per-group weights are symmetric"
+			               : "the int8 kernels take symmetric weights");
 	return 0;
 }
 
@@ -310,11 +456,15 @@ static int check_activation(struct checker *c, int t)
 		return qx_fail(c->err, QX_EPLUGIN,
 		               "tensor '%s': activation of static node '%s' has no qparams (expected "
 		               "uint8 per-tensor qparams)", name, node);
-	if (q->dtype != QX_PLAN_UINT8 || q->axis != -1)
+	if ((q->dtype != QX_PLAN_UINT8 && !qx_qparams_is_fp8(q)) || q->axis != -1)
 		return qx_fail(c->err, QX_EPLUGIN,
 		               "tensor '%s': activation of static node '%s' is %s%s (expected uint8 "
-		               "per-tensor)", name, node, qx_plan_dtype_name(q->dtype),
+		               "or fp8, per-tensor)", name, node, qx_plan_dtype_name(q->dtype),
 		               q->axis != -1 ? " per-channel" : "");
+	if (q->n_codes > 0)
+		return qx_fail(c->err, QX_EPLUGIN,
+		               "tensor '%s': activation of static node '%s' has codes (expected codes "
+		               "only for constants: activations are rounded as they run)", name, node);
 	return 0;
 }
 
@@ -331,6 +481,11 @@ static int check_bias(struct checker *c, int t)
 	const struct qx_tensor_qparams *in = &c->out->tensor[nd->in[0]];
 	const struct qx_tensor_qparams *w = &c->out->tensor[caps.weight];
 	const char *name = c->g->tensors[t].name;
+	if (qx_qparams_is_fp8(in) || qx_qparams_is_fp8(w) || w->group_size > 0)
+		return qx_fail(c->err, QX_EPLUGIN, "tensor '%s': bias of node '%s' has qparams but "
+		               "the node's %s (expected no entry: such a bias stays fp32)", name,
+		               nd->name, w->group_size > 0 ? "weight has per-group scales"
+		                                           : "input or weight is fp8");
 	if (q->dtype != QX_PLAN_INT32)
 		return qx_fail(c->err, QX_EPLUGIN, "tensor '%s': bias of node '%s' is %s (expected "
 		               "int32, or no entry)", name, nd->name, qx_plan_dtype_name(q->dtype));
@@ -360,6 +515,15 @@ static int check_tensors(struct checker *c)
 		if (rc)
 			return rc;
 	}
+	if (c->plan->n_tensor_ext < 0 || (c->plan->n_tensor_ext > 0 && !c->plan->tensor_ext))
+		return qx_fail(c->err, QX_EPLUGIN, "plan has %d tensor_ext entries, array %s (expected "
+		               "a count >= 0 and an array when > 0)", c->plan->n_tensor_ext,
+		               c->plan->tensor_ext ? "set" : "NULL");
+	for (int e = 0; e < c->plan->n_tensor_ext; e++) {
+		int rc = check_ext(c, e);
+		if (rc)
+			return rc;
+	}
 	int rc = assign_roles(c);
 	if (rc)
 		return rc;
@@ -385,7 +549,14 @@ static int check_tensors(struct checker *c)
 	}
 	for (int t = 0; t < g->n_tensors && !rc; t++) {
 		switch (c->role[t]) {
-		case ROLE_ACT: rc = check_activation(c, t); break;
+		case ROLE_ACT:
+			rc = check_activation(c, t);
+			if (!rc && c->out->tensor[t].group_size > 0)
+				rc = qx_fail(c->err, QX_EPLUGIN, "tensor '%s': activation of node '%s' has "
+				             "group_size %d (expected groups only on weights)",
+				             g->tensors[t].name, g->nodes[c->role_node[t]].name,
+				             c->out->tensor[t].group_size);
+			break;
 		case ROLE_WEIGHT: rc = check_weight(c, t); break;
 		case ROLE_BIAS: break; /* after every activation and weight is known good */
 		case ROLE_NONE:
@@ -401,6 +572,31 @@ static int check_tensors(struct checker *c)
 		if (c->role[t] == ROLE_BIAS)
 			rc = check_bias(c, t);
 	return rc;
+}
+
+/* Whether any kernel set can run the plan; if not, why (qx_quant_plan.simulated_why). */
+static void mark_simulated(const struct qx_graph *g, struct qx_quant_plan *p)
+{
+	int fp8 = -1, group = 0, weight_only = 0;
+	for (int t = 0; t < g->n_tensors; t++) {
+		if (qx_qparams_is_fp8(&p->tensor[t]) && fp8 < 0)
+			fp8 = p->tensor[t].dtype;
+		group |= p->tensor[t].group_size > 0;
+	}
+	for (int n = 0; n < g->n_nodes; n++)
+		weight_only |= p->node[n].mode == QX_MODE_WEIGHT_ONLY;
+	p->simulated = fp8 >= 0 || group || weight_only;
+	if (!p->simulated)
+		return;
+	snprintf(p->simulated_why, sizeof p->simulated_why, "%s%s%s%s%s",
+	         fp8 >= 0 ? qx_plan_dtype_name(fp8) : "", fp8 >= 0 && (group || weight_only) ? ", " : "",
+	         group ? "per-group scales" : "", group && weight_only ? ", " : "",
+	         weight_only ? "weight-only nodes" : "");
+}
+
+int qx_qparams_is_fp8(const struct qx_tensor_qparams *qp)
+{
+	return qp->dtype == QX_PLAN_FP8_E4M3FN || qp->dtype == QX_PLAN_FP8_E5M2;
 }
 
 int qx_plan_validate(const struct qx_graph *g, const struct qx_plan *plan,
@@ -421,20 +617,24 @@ int qx_plan_validate(const struct qx_graph *g, const struct qx_plan *plan,
 	c.entry_of = malloc(((size_t)g->n_tensors + 1) * sizeof *c.entry_of);
 	c.role = calloc((size_t)g->n_tensors + 1, sizeof *c.role);
 	c.role_node = calloc((size_t)g->n_tensors + 1, sizeof *c.role_node);
+	c.ext_of = malloc(((size_t)g->n_tensors + 1) * sizeof *c.ext_of);
 	int rc;
-	if (!out->tensor || !out->node || !c.entry_of || !c.role || !c.role_node) {
+	if (!out->tensor || !out->node || !c.entry_of || !c.role || !c.role_node || !c.ext_of) {
 		rc = qx_fail_nomem(err, "validating a plan");
 	} else {
 		for (int t = 0; t < g->n_tensors; t++) {
-			c.entry_of[t] = -1;
+			c.entry_of[t] = c.ext_of[t] = -1;
 			out->tensor[t].axis = -1;
 			out->tensor[t].copied_from = -1;
 		}
 		rc = check_ops(&c, node_modes);
 		if (!rc)
 			rc = check_tensors(&c);
+		if (!rc)
+			mark_simulated(g, out);
 	}
 	free(c.entry_of);
+	free(c.ext_of);
 	free(c.role);
 	free(c.role_node);
 	if (rc)
@@ -447,6 +647,8 @@ void qx_quant_plan_free(struct qx_quant_plan *plan)
 	for (int t = 0; t < plan->n_tensors && plan->tensor; t++) {
 		free(plan->tensor[t].scales);
 		free(plan->tensor[t].zero_points);
+		free(plan->tensor[t].group_scales);
+		free(plan->tensor[t].codes);
 	}
 	free(plan->tensor);
 	free(plan->node);

@@ -17,6 +17,7 @@
 #include "plugin/tiny_model.h"
 #include "plan/validate.h"
 #include "qx/plugin.h"
+#include "util/exit_status.h"
 
 #define CHECK_IMAGES 64
 #define CHECK_BATCH 16
@@ -64,7 +65,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: qx-bench plugin-check PLUGIN.so|NAME [--option KEY=VALUE ...] "
 	        "[--model MODEL.onnx] [--timeout SECONDS]\n");
-	return 2;
+	return QX_EXIT_USAGE;
 }
 
 /* The reference model: $QX_ROOT/models, ./models, then <executable's folder>/../models. */
@@ -163,16 +164,17 @@ static int same_plan(const struct qx_quant_plan *a, const struct qx_quant_plan *
 
 static void describe_plan(const struct qx_graph *g, const struct qx_quant_plan *p)
 {
-	int modes[3] = { 0 }, quantized = 0, per_channel = 0;
+	int modes[4] = { 0 }, quantized = 0, per_channel = 0;
 	for (int n = 0; n < p->n_nodes; n++)
-		if (p->node[n].mode >= 0 && p->node[n].mode <= 2)
+		if (p->node[n].mode >= 0 && p->node[n].mode <= QX_MODE_WEIGHT_ONLY)
 			modes[p->node[n].mode]++;
 	for (int t = 0; t < p->n_tensors; t++) {
 		quantized += p->tensor[t].dtype != QX_PLAN_FLOAT;
 		per_channel += p->tensor[t].dtype != QX_PLAN_FLOAT && p->tensor[t].axis >= 0;
 	}
-	note("plan: %d static, %d dynamic, %d float nodes of %d; %d tensors quantized (%d per "
-	     "channel)", modes[1], modes[2], modes[0], g->n_nodes, quantized, per_channel);
+	note("plan: %d static, %d dynamic, %d weight-only, %d float nodes of %d; %d tensors "
+	     "quantized (%d per channel)%s%s", modes[1], modes[2], modes[3], modes[0], g->n_nodes,
+	     quantized, per_channel, p->simulated ? "; simulated: " : "", p->simulated_why);
 }
 
 static void check_metadata(struct checker *c, const struct qx_plugin_result *r,
@@ -458,7 +460,7 @@ int qx_plugin_check_main(int argc, char **argv)
 		return usage();
 	if (n_opts > 64) {
 		fprintf(stderr, "qx-bench plugin-check: %d --option (expected at most 64)\n", n_opts);
-		return 2;
+		return QX_EXIT_USAGE;
 	}
 	struct checker c;
 	memset(&c, 0, sizeof c);
@@ -470,14 +472,14 @@ int qx_plugin_check_main(int argc, char **argv)
 		if (!eq || eq == arg) {
 			fprintf(stderr, "qx-bench plugin-check: --option '%s' (expected KEY=VALUE, e.g. "
 			        "--option bins=1024)\n", arg);
-			return 2;
+			return QX_EXIT_USAGE;
 		}
 		*eq = '\0';
 		for (int k = 0; k < c.n_opts; k++)
 			if (!strcmp(given[k].key, arg)) {
 				fprintf(stderr, "qx-bench plugin-check: --option %s is given twice (expected "
 				        "each key once)\n", arg);
-				return 2;
+				return QX_EXIT_USAGE;
 			}
 		given[c.n_opts++] = (struct qx_suite_option){ .key = arg, .value = eq + 1 };
 	}
@@ -509,5 +511,5 @@ int qx_plugin_check_main(int argc, char **argv)
 		printf("# %d of %d checks failed\n", c.failed, c.n);
 	qx_graph_free(&c.g);
 	qx_dataset_free(&c.images);
-	return c.failed ? 1 : 0;
+	return c.failed ? QX_EXIT_FAILURES : QX_EXIT_OK;
 }

@@ -15,6 +15,7 @@ uint32_t qx_plugin_struct_size_for_minor(uint32_t minor)
 		[0] = (uint32_t)offsetof(struct qx_plugin, option_decls),
 		[1] = (uint32_t)offsetof(struct qx_plugin, option_decls), /* a view field only */
 		[2] = (uint32_t)sizeof(struct qx_plugin), /* option_decls, n_option_decls */
+		[3] = (uint32_t)sizeof(struct qx_plugin), /* struct qx_plan fields only */
 	};
 	return minor < sizeof sizes / sizeof sizes[0] ? sizes[minor] : 0;
 }

@@ -190,7 +190,7 @@ static int check_prepare(struct shared *sh, const struct qx_graph *g,
 	}
 	for (int n = 0; p->node_modes && n < g->n_nodes; n++) {
 		int m = p->node_modes[n];
-		if (m < 0 || m > QX_MODE_DYNAMIC || !(v->nodes[n].modes & QX_MODE_BIT(m)))
+		if (m < 0 || m > QX_MODE_WEIGHT_ONLY || !(v->nodes[n].modes & QX_MODE_BIT(m)))
 			return child_fail(sh, QX_EPLUGIN, "prepare: node '%s' (%s) gets mode %d, which "
 			                  "it does not support (expected one of its modes, mask 0x%x)",
 			                  g->nodes[n].name, qx_op_name(g->nodes[n].op), m,
@@ -248,7 +248,7 @@ static int calibrate_all(struct run_ctx *rc, const struct qx_plugin *vt, void *s
 			break;
 		}
 		for (int i = 0; i < prep->n_observe; i++) {
-			const struct qx_tensor *t = &g->tensors[prep->observe[i]];
+			const struct qx_tensor *t = &qx_exec_f32_graph(exec)->tensors[prep->observe[i]];
 			struct qx_observed *o = &obs[i];
 			o->tensor = prep->observe[i];
 			o->ndim = t->ndim;
@@ -303,6 +303,16 @@ static int64_t largest_dim(const struct qx_graph *g)
 	return m;
 }
 
+/* The most values any tensor of g holds: the bound on a plan's group scales and codes. */
+static int64_t largest_numel(const struct qx_graph *g)
+{
+	int64_t m = 1;
+	for (int t = 0; t < g->n_tensors; t++)
+		if (qx_tensor_numel(&g->tensors[t]) > m)
+			m = qx_tensor_numel(&g->tensors[t]);
+	return m;
+}
+
 static int child_body(void *ctx, int fd, void *shared)
 {
 	struct run_ctx *rc = ctx;
@@ -331,6 +341,8 @@ static int child_body(void *ctx, int fd, void *shared)
 	copy_text(sh->license, sizeof sh->license, vt->license);
 	copy_text(sh->description, sizeof sh->description, vt->description);
 
+	/* The child's own copy of the graph (fork): the view the plugin sees has the shapes of the
+	 * calibration batch, and the parent's graph is untouched. */
 	struct qx_graph *g = rc->g;
 	int batch = rc->calib->batch > 0 ? rc->calib->batch : 1;
 	if (qx_graph_infer_shapes(g, batch, &err))
@@ -410,7 +422,7 @@ static int child_body(void *ctx, int fd, void *shared)
 		double secs = now_s() - t0;
 		if (s)
 			fail = callback_failed(sh, "convert", s);
-		else if (qx_plan_check_shape(&plan, largest_dim(g), &err))
+		else if (qx_plan_check_shape(&plan, largest_dim(g), largest_numel(g), &err))
 			fail = child_fail(sh, err.code, "%s", err.msg);
 		else if (qx_plan_json_encode(&plan, prep.node_modes, g->n_nodes, images, batches,
 		                             secs, &json, &len, &err))

@@ -9,7 +9,7 @@
 
 #include "report/page.h"
 #include "report/report_data.h"
-#include "cli/run.h"
+#include "util/exit_status.h"
 
 char *qx_report_default_path(const char *results_json_path)
 {

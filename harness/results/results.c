@@ -16,7 +16,7 @@
 #include "util/sha256.h"
 
 #include "qx_git_rev.h"
-#include "measure/pool.h"
+#include "exec/pool.h"
 
 /* Whether this machine pins threads: what a one-thread pool gets from hwloc. */
 static int pinning_works(void)

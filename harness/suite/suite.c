@@ -324,14 +324,11 @@ static int parse_channel_values(struct qx_yaml *y, const struct qx_suite *s, yam
                                 const char *what, bool positive, float *out, int *count)
 {
 	double min = positive ? 0 : -HUGE_VAL;
-	double v;
 	int rc;
 	if (n->type != YAML_SEQUENCE_NODE) {
-		rc = qx_yaml_number(y, n, what, min, positive, HUGE_VAL, &v);
-		if (!rc) {
-			out[0] = (float)v;
+		rc = qx_yaml_float(y, n, what, min, positive, HUGE_VAL, &out[0], NULL);
+		if (!rc)
 			*count = 1;
-		}
 		return rc;
 	}
 	int channels = s->dataset.channels;
@@ -346,16 +343,16 @@ static int parse_channel_values(struct qx_yaml *y, const struct qx_suite *s, yam
 	for (int i = 0; i < len; i++) {
 		char sub[48];
 		snprintf(sub, sizeof sub, "%s[%d]", what, i);
-		rc = qx_yaml_number(y, qx_yaml_item(y, n, i), sub, min, positive, HUGE_VAL, &v);
+		rc = qx_yaml_float(y, qx_yaml_item(y, n, i), sub, min, positive, HUGE_VAL, &out[i], NULL);
 		if (rc)
 			return rc;
-		out[i] = (float)v;
 	}
 	*count = len;
 	return 0;
 }
 
-/* torchvision divides by 255; p * (1/255.0f) is not always the same float as p / 255.0f. */
+/* torchvision divides by 255; p * (1/255.0f) is not always the same float as p / 255.0f.
+ * scale is the value as read, already checked to be a valid float (qx_yaml_float). */
 static void set_scale(struct qx_preprocess *pp, double scale)
 {
 	double inverse = 1.0 / scale;
@@ -377,8 +374,9 @@ static int parse_preprocess(struct qx_yaml *y, struct qx_suite *s, yaml_node_t *
 		return rc;
 	s->preprocess_pos = qx_yaml_pos(key);
 	if ((n = qx_yaml_get(y, map, "scale", NULL))) {
+		float scale_f;
 		double scale;
-		rc = qx_yaml_number(y, n, "preprocess.scale", 0, true, HUGE_VAL, &scale);
+		rc = qx_yaml_float(y, n, "preprocess.scale", 0, true, HUGE_VAL, &scale_f, &scale);
 		if (rc)
 			return rc;
 		set_scale(pp, scale);
@@ -400,6 +398,17 @@ static int parse_preprocess(struct qx_yaml *y, struct qx_suite *s, yaml_node_t *
 	for (int c = 0; c < pp->n_channels; c++) {
 		pp->mean[c] = mean[n_mean == 1 ? 0 : c];
 		pp->std[c] = std[n_std == 1 ? 0 : c];
+		/* Each value valid alone may still map a pixel out of float's range (std 1e-38 turns
+		 * 255 into 2.5e40): every pixel 0..255 must give a finite input. */
+		for (int p = 0; p <= 255; p += 255) {
+			float x = pp->divisor > 0 ? (float)p / pp->divisor : (float)p * pp->scale;
+			float v = (x - pp->mean[c]) / pp->std[c];
+			if (!isfinite(x - pp->mean[c]) || !isfinite(v))
+				return qx_yaml_fail(y, key, QX_EINVAL, "preprocess: pixel %d of channel %d "
+				                    "becomes %g with scale %g, mean %g, std %g (expected a "
+				                    "finite float)", p, c, (double)v, (double)pp->scale,
+				                    (double)pp->mean[c], (double)pp->std[c]);
+		}
 	}
 	return 0;
 }

@@ -12,7 +12,12 @@
  *     Relu/Clip applied) is fake-quantized with the output's qparams;
  *   - a dynamic node: its input is fake-quantized with qparams chosen from the whole batch's
  *     min/max (PyTorch's ChooseQuantizationParams, written again here), output stays float;
- *   - a float node: fp32 on whatever its inputs hold.
+ *   - a float node: fp32 on whatever its inputs hold;
+ *   - ABI minor 3: FP8 tensors go through fp8(x / s) * s (plan/fp8.h); per-group weights use
+ *     their group's scale; a weight-only node runs fp32 on its quantized-dequantized weight;
+ *     codes a plugin supplied are dequantized in place of the rounded weights; the bias of a
+ *     node with FP8 or per-group weights stays fp32. For plans no kernel runs (simulated,
+ *     plan/plan.h) this simulation is the result itself.
  * So the simulation and the int8 executor differ only where rounding does: a value within
  * float error of a rounding boundary may land one step apart (docs/numerics.md, "Trust"). */
 #ifndef QX_VERIFY_REFSIM_H
@@ -67,6 +72,10 @@ int qx_refsim_check_local(struct qx_refsim *s, const struct qx_exec_q8 *q,
                           struct qx_refsim_local *acc, struct qx_error *err);
 
 void qx_refsim_free(struct qx_refsim *s);
+
+/* x' = fp8(x / scale) * scale, in place (dtype QX_PLAN_FP8_E4M3FN or QX_PLAN_FP8_E5M2:
+ * plan/fp8.h's rounding, ties to even, saturating). */
+void qx_fake_quantize_fp8(float *x, int64_t count, float scale, int dtype);
 
 /* x' = (clamp(round_half_even(x / scale) + zp, qmin, qmax) - zp) * scale, in place. */
 void qx_fake_quantize(float *x, int64_t count, float scale, int32_t zp, int32_t qmin,

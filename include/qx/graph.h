@@ -83,6 +83,12 @@ enum qx_op_mode {
 	QX_MODE_STATIC = 1,             /* int8 with qparams fixed by the plan (calibrated) */
 	QX_MODE_DYNAMIC = 2,            /* int8 weights; activations quantized at run time from
 	                                   each call's min/max; float in, float out */
+	QX_MODE_WEIGHT_ONLY = 3,        /* ABI minor 3: fp32 arithmetic on a weight quantized and
+	                                   dequantized with the plan's qparams (any dtype the plan
+	                                   allows for weights: int2..int8, FP8, per group); float in,
+	                                   float out. Offered for every node with a weight; no int8
+	                                   kernel runs it, so the harness evaluates such a plan on its
+	                                   reference simulation (docs/numerics.md, "Simulated") */
 };
 
 #define QX_MODE_BIT(mode) (1u << (mode))

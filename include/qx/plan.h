@@ -30,6 +30,19 @@
  *    the output's entry (the host copies the input's) or repeat it unchanged.
  *  - every tensor at most once; qparams only on tensors some static or dynamic node uses.
  *
+ * ABI minor 3 adds formats no int8 kernel runs; the harness evaluates a plan that uses any of
+ * them on its reference simulation (fp32 with each quantized tensor quantized-dequantized), so
+ * its accuracy, drop and size are reported and its latency is "no kernel":
+ *  - FP8 (QX_PLAN_FP8_E4M3FN, QX_PLAN_FP8_E5M2) for weights (per tensor or per output channel)
+ *    and activations of static nodes (per tensor), scale only;
+ *  - per-group weight scales (struct qx_plan_tensor_ext.group_size);
+ *  - QX_MODE_WEIGHT_ONLY nodes: the weight has qparams (INT8 or UINT8 of any bits, or FP8; per
+ *    tensor, per output channel or per group), activations and bias stay float.
+ * Integer widths below 8 (struct qx_plan_tensor_ext.bits) on static and dynamic nodes run on the
+ * int8 kernels as they are (the codes fit int8) and are smaller in the reported size; codes the
+ * plugin rounded itself (struct qx_plan_tensor_ext.codes) are used by the kernels and the
+ * simulation alike. Whether a plan is simulated is recorded in plan.json and results.json.
+ *
  * Ownership and lifetime: the plugin fills a struct qx_plan the host passes to convert(); every
  * pointer in it points to memory the plugin owns (allocate it as you like, e.g. in the plugin
  * state). The host copies the plan before it calls destroy(); the memory must stay valid and
@@ -52,6 +65,16 @@ enum qx_plan_dtype {
 	QX_PLAN_UINT8 = 1,              /* range 0..255 (PyTorch quint8) */
 	QX_PLAN_INT8 = 2,               /* range -128..127 (PyTorch qint8) */
 	QX_PLAN_INT32 = 3,              /* range INT32_MIN..INT32_MAX (PyTorch qint32), bias only */
+	/* ABI minor 3: 8-bit floats, scale only (every zero point 0, qmin = qmax = 0, symmetric):
+	 *     x' = fp8(x / s) * s
+	 * fp8() rounds to the nearest representable value, ties to even mantissa, saturating: a
+	 * value beyond the largest finite one (and +-inf) becomes +-that value; NaN stays NaN.
+	 * No int8 kernel runs them: a plan with one is simulated (docs/numerics.md). */
+	QX_PLAN_FP8_E4M3FN = 4,         /* 1 sign, 4 exponent (bias 7), 3 mantissa bits; no
+	                                   infinities, largest 448, smallest subnormal 2^-9 (ONNX
+	                                   FLOAT8E4M3FN, torch.float8_e4m3fn) */
+	QX_PLAN_FP8_E5M2 = 5,           /* 1 sign, 5 exponent (bias 15), 2 mantissa bits; largest
+	                                   finite 57344, smallest subnormal 2^-16 (ONNX FLOAT8E5M2) */
 };
 
 /* Qparams of one tensor. Frozen layout. */
@@ -80,12 +103,54 @@ struct qx_plan_op {
 	int32_t dyn_qmin, dyn_qmax;
 };
 
+/* ABI minor 3: what a plan says about a tensor beyond struct qx_plan_tensor (whose layout is
+ * frozen). Each refers to a tensor that also has an entry in struct qx_plan.tensors; every field
+ * at 0 means the minor-2 behaviour. Frozen layout. */
+struct qx_plan_tensor_ext {
+	int32_t tensor;                 /* index into struct qx_graph_view.tensors; the tensor has an
+	                                   entry in plan tensors; each tensor at most one ext */
+	int32_t bits;                   /* 0: the dtype's width. 2..8: integer codes of this many
+	                                   bits (UINT8 or INT8 entries only): qmin and qmax lie within
+	                                   0..2^bits-1 (UINT8) or -2^(bits-1)..2^(bits-1)-1 (INT8), and
+	                                   the model size counts bits per value (e.g. int4: 4) */
+	int32_t group_size;             /* 0: the entry's scales as they are. > 0 (weights only):
+	                                   per-group scales along the reduction axis: the entry is
+	                                   per channel along the node's weight_axis (symmetric, every
+	                                   zero point 0), and each channel's values, taken in
+	                                   row-major order over the other axes (Conv OIHW: I, kh, kw;
+	                                   Gemm [N][K]: K; MatMul [K][N]: K), form groups of group_size
+	                                   consecutive values (the last may be shorter) with a scale
+	                                   each. No int8 kernel runs this: the plan is simulated */
+	int32_t n_group_scales;         /* group_size > 0: n_channels * ceil(row / group_size),
+	                                   where row = the tensor's size / n_channels; else 0 */
+	const float *group_scales;      /* n_group_scales values, channel-major (channel c's groups
+	                                   at c * groups_per_channel ...), each finite and > 0; the
+	                                   entry's scales[c] must equal channel c's largest group
+	                                   scale (what a per-channel reader sees). NULL when 0 */
+	int32_t reserved;               /* 0 */
+	int64_t n_codes;                /* 0: the host rounds the fp32 values itself. Otherwise the
+	                                   tensor's element count: the plugin rounded them (AdaRound,
+	                                   GPTQ, bias correction, ...) and codes holds the results */
+	const int32_t *codes;           /* n_codes quantized values in the tensor's row-major order:
+	                                   integers in [qmin, qmax] (INT8 / UINT8 with any bits; INT32
+	                                   for a bias), or FP8 bit patterns 0..255 that are not NaN
+	                                   (e4m3fn: not 0x7f / 0xff; e5m2: exponent not all ones).
+	                                   Constants only (weights and biases); the host dequantizes
+	                                   them with the entry's (or the group's) scale and zero point
+	                                   instead of rounding the fp32 values. NULL when 0 */
+};
+
 /* The whole plan. Nodes not listed in ops run in float. */
 struct qx_plan {
 	int32_t n_tensors;
 	const struct qx_plan_tensor *tensors;   /* n_tensors entries, any order */
 	int32_t n_ops;
 	const struct qx_plan_op *ops;           /* n_ops entries, any order, each node at most once */
+
+	/* ---- minor 3 (the host zeroes the struct: a plugin of an older minor leaves them 0) ---- */
+	int32_t n_tensor_ext;
+	const struct qx_plan_tensor_ext *tensor_ext;    /* n_tensor_ext entries, any order, or NULL
+	                                                   when 0 */
 };
 
 /* Whether node n of view, run static, gives its output its input's qparams (the plan then

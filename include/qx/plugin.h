@@ -41,7 +41,7 @@
 #include "qx/plan.h"
 
 #define QX_ABI_MAJOR 1
-#define QX_ABI_MINOR 2
+#define QX_ABI_MINOR 3
 
 /* The exported symbol's name, for hosts that dlsym() it. */
 #define QX_PLUGIN_ENTRY_SYMBOL "qx_plugin_entry"
