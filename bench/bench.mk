@@ -123,9 +123,9 @@ bench-zoo: all
 	    --limit 512 -o $(BENCH_OUT)/zoo/$$m/qx --quiet > $(BENCH_OUT)/zoo/$$m/qx.txt 2>&1 || rc=$$?; \
 	  [ $$rc -le 1 ] || { cat $(BENCH_OUT)/zoo/$$m/qx.txt; echo "bench: qx-bench exited $$rc on $$m" >&2; exit 1; }; \
 	  $(BENCH_ORT_ENV) tools/bench_ort.sh $(PROGRAM) $$(dirname $(BENCH_OUT)/zoo/$$m/qx/*/*/results.json) \
-	    $(BENCH_PLUGIN) models/zoo/$$m.onnx $(BENCH_OUT)/zoo/$$m/ort > $(BENCH_OUT)/zoo/$$m/ort.txt 2>&1 \
+	    $(BENCH_PLUGIN) models/zoo/$$m.onnx $(BENCH_OUT)/zoo/$$m/ort $(BENCH_OUT)/ort/images > $(BENCH_OUT)/zoo/$$m/ort.txt 2>&1 \
 	    || { cat $(BENCH_OUT)/zoo/$$m/ort.txt; echo "bench: tools/bench_ort.sh failed on $$m" >&2; exit 1; }; \
-	  grep '^\$$' $(BENCH_OUT)/zoo/$$m/ort.txt; \
+	  grep -e '^\$$' -e '^bench_ort.sh:' $(BENCH_OUT)/zoo/$$m/ort.txt; \
 	  echo "\$$ $(BENCH_PYTHON) tools/bench_pytorch.py --zoo $$m --threads 1 --cpu $(BENCH_CPU) --seconds $(BENCH_PT_SECONDS) -o $(BENCH_OUT)/zoo/$$m/pytorch.json"; \
 	  $(BENCH_PYTHON) tools/bench_pytorch.py --zoo $$m --threads 1 --cpu $(BENCH_CPU) --seconds $(BENCH_PT_SECONDS) \
 	    -o $(BENCH_OUT)/zoo/$$m/pytorch.json > $(BENCH_OUT)/zoo/$$m/pytorch.txt 2>&1 \

@@ -109,6 +109,15 @@ def ort_times(folder):
 	return out, version
 
 
+def ort_skipped(folder):
+	"""Why tools/bench_ort.sh left ORT's int8 model out (its int8.skipped), or []."""
+	try:
+		with open(os.path.join(folder, "int8.skipped")) as f:
+			return [f.read().strip()]
+	except OSError:
+		return []
+
+
 def get(times, system, batch, threads, clock):
 	e = (times or {}).get((system, batch, threads))
 	return None if e is None else e.get(clock)
@@ -150,6 +159,8 @@ def read_zoo(folder, plugin):
 			z["ort"], _ = ort_times(os.path.join(base, "ort"))
 		except InputError as e:
 			z["notes"].append("ORT: %s" % e)
+		z["notes"] += ["ORT int8 not measured: %s" % why for why in ort_skipped(
+			os.path.join(base, "ort"))]
 		zoo[name] = z
 	return zoo
 
