@@ -1,14 +1,15 @@
 # make bench: kernel and whole-model benchmarks, qx-bench against PyTorch, ONNX Runtime (ORT)
-# and oneDNN where libdnnl-dev is installed; then one summary with a verdict per target. A benchmark, not a test: it prints numbers and fails only when a
-# step cannot run. Included by the Makefile after its variables (it uses BUILD, CC, CFLAGS,
-# LDLIBS, LIB, PROGRAM); docs/benchmarks.md says what every number means.
+# and oneDNN where libdnnl-dev is installed; then one summary with a verdict per target (issue
+# 14). A benchmark, not a test: it prints numbers and fails only when a step cannot run.
+# Included by the Makefile after its variables (it uses BUILD, CC, CFLAGS, LDLIBS, LIB,
+# PROGRAM); docs/benchmarks.md says what every number means.
 #
 #   make bench                     everything, results and the summary under $(BUILD)/bench/
 #   make bench BENCH_SECONDS=0.3   longer kernel measurements (default 0.1 s each)
 #   make bench BENCH_CPU=1         run pinned to another CPU (default 0, where qx-bench pins)
 #   make bench BENCH_ZOO=resnet18  the model zoo step on these models only (default: every
 #                                  suites/zoo/*.yaml; BENCH_ZOO= skips the step)
-#   make bench-zoo                 the model zoo step alone (with its own table, no verdicts)
+#   make bench-zoo                 the model zoo step alone, with its own table and target rows
 #   make bench BENCH_ORT_SECONDS=2 longer ORT timing (default 1 s per model and batch size)
 
 BENCH_OUT     := $(BUILD)/bench
