@@ -286,7 +286,11 @@ def zoo_targets(t, zoo):
 					     "q8_bench's mobile-layer table times their depthwise, grouped and "
 					     "1x1 shapes)")
 				return lines
-			t.add("int8 speed / faster of PyTorch, ORT", "%s b%d" % (name, b), vals, ">=",
+			# Only one of the two measured: the row says against which
+			only = [who for k, who in (("pt", "PyTorch"), ("ort", "ORT"))
+				if bt.get(z[k], "int8", b, 1, "wall")]
+			t.add("int8 speed / faster of PyTorch, ORT", "%s b%d%s" % (
+				name, b, " (%s only)" % only[0] if len(only) == 1 else ""), vals, ">=",
 			      target, "x", step, explain)
 		for b in (1, 64):
 			vals = {c: bt.speed(bt.get(z["ort"], "fp32", b, 1, c),

@@ -253,14 +253,14 @@ class Targets:
 				  "explain": explain, "untrusted": untrusted})
 
 	def print(self):
-		print("%-40s %-26s %16s  %-9s %-15s %s" % ("target (issue 14)", "where", "measured",
+		print("%-36s %-37s %16s  %-9s %-15s %s" % ("target (issue 14)", "where", "measured",
 							    "target", "verdict", "measured by"))
 		for r in self.rows:
 			clocks = list(r["values"])
 			shown = " / ".join("-" if r["values"][c] is None else
 					   ("%.2f%s" % (r["values"][c], r["unit"])) for c in clocks)
 			verdict = " / ".join(r["verdicts"][c] for c in clocks)
-			print("%-40s %-26s %16s  %-9s %-15s %s" % (
+			print("%-36s %-37s %16s  %-9s %-15s %s" % (
 				r["what"], r["where"], shown, "%s %g%s" % (r["op"], r["target"], r["unit"]),
 				"%s (%s)" % (verdict, "/".join(clocks)), r["step"]))
 		met = sum(1 for r in self.rows if set(r["verdicts"].values()) == {"MET"})
