@@ -1,14 +1,15 @@
 # make bench: kernel and whole-model benchmarks, qx-bench against PyTorch, ONNX Runtime (ORT)
-# and oneDNN where libdnnl-dev is installed; then one summary with a verdict per target. A benchmark, not a test: it prints numbers and fails only when a
-# step cannot run. Included by the Makefile after its variables (it uses BUILD, CC, CFLAGS,
-# LDLIBS, LIB, PROGRAM); docs/benchmarks.md says what every number means.
+# and oneDNN where libdnnl-dev is installed; then one summary with a verdict per target (issue
+# 14). A benchmark, not a test: it prints numbers and fails only when a step cannot run.
+# Included by the Makefile after its variables (it uses BUILD, CC, CFLAGS, LDLIBS, LIB,
+# PROGRAM); docs/benchmarks.md says what every number means.
 #
 #   make bench                     everything, results and the summary under $(BUILD)/bench/
 #   make bench BENCH_SECONDS=0.3   longer kernel measurements (default 0.1 s each)
 #   make bench BENCH_CPU=1         run pinned to another CPU (default 0, where qx-bench pins)
 #   make bench BENCH_ZOO=resnet18  the model zoo step on these models only (default: every
 #                                  suites/zoo/*.yaml; BENCH_ZOO= skips the step)
-#   make bench-zoo                 the model zoo step alone (with its own table, no verdicts)
+#   make bench-zoo                 the model zoo step alone, with its own table and target rows
 #   make bench BENCH_ORT_SECONDS=2 longer ORT timing (default 1 s per model and batch size)
 
 BENCH_OUT     := $(BUILD)/bench
@@ -123,9 +124,9 @@ bench-zoo: all
 	    --limit 512 -o $(BENCH_OUT)/zoo/$$m/qx --quiet > $(BENCH_OUT)/zoo/$$m/qx.txt 2>&1 || rc=$$?; \
 	  [ $$rc -le 1 ] || { cat $(BENCH_OUT)/zoo/$$m/qx.txt; echo "bench: qx-bench exited $$rc on $$m" >&2; exit 1; }; \
 	  $(BENCH_ORT_ENV) tools/bench_ort.sh $(PROGRAM) $$(dirname $(BENCH_OUT)/zoo/$$m/qx/*/*/results.json) \
-	    $(BENCH_PLUGIN) models/zoo/$$m.onnx $(BENCH_OUT)/zoo/$$m/ort > $(BENCH_OUT)/zoo/$$m/ort.txt 2>&1 \
+	    $(BENCH_PLUGIN) models/zoo/$$m.onnx $(BENCH_OUT)/zoo/$$m/ort $(BENCH_OUT)/ort/images > $(BENCH_OUT)/zoo/$$m/ort.txt 2>&1 \
 	    || { cat $(BENCH_OUT)/zoo/$$m/ort.txt; echo "bench: tools/bench_ort.sh failed on $$m" >&2; exit 1; }; \
-	  grep '^\$$' $(BENCH_OUT)/zoo/$$m/ort.txt; \
+	  grep -e '^\$$' -e '^bench_ort.sh:' $(BENCH_OUT)/zoo/$$m/ort.txt; \
 	  echo "\$$ $(BENCH_PYTHON) tools/bench_pytorch.py --zoo $$m --threads 1 --cpu $(BENCH_CPU) --seconds $(BENCH_PT_SECONDS) -o $(BENCH_OUT)/zoo/$$m/pytorch.json"; \
 	  $(BENCH_PYTHON) tools/bench_pytorch.py --zoo $$m --threads 1 --cpu $(BENCH_CPU) --seconds $(BENCH_PT_SECONDS) \
 	    -o $(BENCH_OUT)/zoo/$$m/pytorch.json > $(BENCH_OUT)/zoo/$$m/pytorch.txt 2>&1 \

@@ -286,7 +286,11 @@ def zoo_targets(t, zoo):
 					     "q8_bench's mobile-layer table times their depthwise, grouped and "
 					     "1x1 shapes)")
 				return lines
-			t.add("int8 speed / faster of PyTorch, ORT", "%s b%d" % (name, b), vals, ">=",
+			# Only one of the two measured: the row says against which
+			only = [who for k, who in (("pt", "PyTorch"), ("ort", "ORT"))
+				if bt.get(z[k], "int8", b, 1, "wall")]
+			t.add("int8 speed / faster of PyTorch, ORT", "%s b%d%s" % (
+				name, b, " (%s only)" % only[0] if len(only) == 1 else ""), vals, ">=",
 			      target, "x", step, explain)
 		for b in (1, 64):
 			vals = {c: bt.speed(bt.get(z["ort"], "fp32", b, 1, c),
@@ -437,9 +441,14 @@ def issue14_targets(args, qx_path, q8, f32, f32_loops, vnni, value, ort, zoo, cp
 		r = row.get((layer_name(*LAYERS[0]), b))
 		t.add("int8 first layer MAC/cycle", "%s %s b%d" % (layer_name(*LAYERS[0]), vnni, b),
 		      {"cpu": r and r["mac_cycle"]}, ">=", bt.FIRST_LAYER_MAC, "", "build/q8_bench",
-		      lambda r=r: ["%.1f MAC/cycle, %.1f%% of the set's peak loop (%.1f MAC/cycle)"
+		      lambda r=r: ["%.1f MAC/cycle, %.1f%% of the set's peak loop (%.1f MAC/cycle); 20 "
+				   "MAC/cycle is %.1f%% of this CPU's peak loop: the share the layer would "
+				   "need with its 1 input channel (9 multiply-adds per output, against "
+				   "vpdpbusd's groups of 4)"
 				   % (r["mac_cycle"], r["share"] or 0,
-				      q8["sets"][vnni]["peak_mac_cycle"] or 0)])
+				      q8["sets"][vnni]["peak_mac_cycle"] or 0,
+				      100 * bt.FIRST_LAYER_MAC / (q8["sets"][vnni]["peak_mac_cycle"] or 1))]
+		      if r and q8["sets"][vnni]["peak_mac_cycle"] else None)
 
 	# AVX2 >= 85% of its peak loop, layers with >= 16 input channels
 	avx2 = q8["sets"].get("avx2")

@@ -109,6 +109,15 @@ def ort_times(folder):
 	return out, version
 
 
+def ort_skipped(folder):
+	"""Why tools/bench_ort.sh left ORT's int8 model out (its int8.skipped), or []."""
+	try:
+		with open(os.path.join(folder, "int8.skipped")) as f:
+			return [f.read().strip()]
+	except OSError:
+		return []
+
+
 def get(times, system, batch, threads, clock):
 	e = (times or {}).get((system, batch, threads))
 	return None if e is None else e.get(clock)
@@ -150,6 +159,8 @@ def read_zoo(folder, plugin):
 			z["ort"], _ = ort_times(os.path.join(base, "ort"))
 		except InputError as e:
 			z["notes"].append("ORT: %s" % e)
+		z["notes"] += ["ORT int8 not measured: %s" % why for why in ort_skipped(
+			os.path.join(base, "ort"))]
 		zoo[name] = z
 	return zoo
 
@@ -242,14 +253,14 @@ class Targets:
 				  "explain": explain, "untrusted": untrusted})
 
 	def print(self):
-		print("%-40s %-26s %16s  %-9s %-15s %s" % ("target (issue 14)", "where", "measured",
+		print("%-36s %-37s %16s  %-9s %-15s %s" % ("target (issue 14)", "where", "measured",
 							    "target", "verdict", "measured by"))
 		for r in self.rows:
 			clocks = list(r["values"])
 			shown = " / ".join("-" if r["values"][c] is None else
 					   ("%.2f%s" % (r["values"][c], r["unit"])) for c in clocks)
 			verdict = " / ".join(r["verdicts"][c] for c in clocks)
-			print("%-40s %-26s %16s  %-9s %-15s %s" % (
+			print("%-36s %-37s %16s  %-9s %-15s %s" % (
 				r["what"], r["where"], shown, "%s %g%s" % (r["op"], r["target"], r["unit"]),
 				"%s (%s)" % (verdict, "/".join(clocks)), r["step"]))
 		met = sum(1 for r in self.rows if set(r["verdicts"].values()) == {"MET"})
