@@ -53,4 +53,31 @@ Q8_OP void q8v_copy_short(int16_t *dst, const uint8_t *src)
 	_mm256_storeu_si256((__m256i *)dst, _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)src)));
 }
 
+/* 16 input bytes zero-extended to int16 (the depthwise row form) */
+Q8_OP q8_vec q8v_load_bytes(const uint8_t *p)
+{
+	return _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)p));
+}
+
+/* bytes 2 i + j = lane i of r<j> (each in [0, 255]; r2, r3 unused): 16 bytes in the low half */
+Q8_OP q8_vec q8v_join_phases(q8_vec r0, q8_vec r1, q8_vec r2, q8_vec r3)
+{
+	(void)r2, (void)r3;
+	__m256i v = _mm256_or_si256(r0, _mm256_slli_epi32(r1, 8)); /* lane i: 2 bytes, < 65536 */
+	v = _mm256_packus_epi32(v, v); /* int16 lanes 0-3 0-3 | 4-7 4-7 */
+	return _mm256_permute4x64_epi64(v, 0x08); /* 0-3 4-7 in the low 128 bits */
+}
+
+/* stores bytes [lo, hi) of the 16 at dst + lo (nothing else is touched) */
+Q8_OP void q8v_store_bytes(uint8_t *dst, q8_vec v, int64_t lo, int64_t hi)
+{
+	if (lo == 0 && hi == 16) {
+		_mm_storeu_si128((__m128i *)dst, _mm256_castsi256_si128(v));
+		return;
+	}
+	uint8_t t[16];
+	_mm_storeu_si128((__m128i *)t, _mm256_castsi256_si128(v));
+	memcpy(dst + lo, t + lo, (size_t)(hi - lo));
+}
+
 #endif

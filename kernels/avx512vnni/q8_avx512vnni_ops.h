@@ -148,6 +148,12 @@ Q8_OP q8_vec q8v_loadu8_i32(const void *p)
 	return _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
 }
 
+/* Q8_LANES * 4 input bytes as they are (the depthwise row form) */
+Q8_OP q8_vec q8v_load_bytes(const uint8_t *p)
+{
+	return q8v_loadw(p);
+}
+
 /* bytes 4 i + j = lane i of r<j>, each in [0, 255] (the depthwise row form) */
 Q8_OP q8_vec q8v_join_phases(q8_vec r0, q8_vec r1, q8_vec r2, q8_vec r3)
 {

@@ -25,6 +25,12 @@ Q8_OP q8_vec q8v_dot(q8_vec acc, q8_vec a, q8_vec w)
 	return acc;
 }
 
+/* Q8_LANES * 4 input bytes as they are (the depthwise row form) */
+Q8_OP q8_vec q8v_load_bytes(const uint8_t *p)
+{
+	return q8v_loadw(p);
+}
+
 /* bytes 4 i + j = lane i of r<j>, each in [0, 255] (the depthwise row form) */
 Q8_OP q8_vec q8v_join_phases(q8_vec r0, q8_vec r1, q8_vec r2, q8_vec r3)
 {

@@ -1,5 +1,5 @@
 /* Pack-time code of the row form of a depthwise convolution (struct qx_q8_dw_rows in
- * q8_common.h), for the x86 vpdpbusd sets. Baseline C: it runs once per model. */
+ * q8_common.h), for the x86 sets. Baseline C: it runs once per model. */
 #include "q8_common.h"
 
 #include <stdlib.h>
@@ -29,14 +29,16 @@ void qx_q8_dw_rows_free(struct qx_q8_dw_rows *p)
 
 struct qx_q8_dw_rows *qx_q8_dw_rows_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,
                                          const int32_t *bias, const float *multiplier,
-                                         int64_t blk)
+                                         int lanes, int kgroup, int welem)
 {
-	if (!qx_q8_dw_applies(d) || d->sw > 2 || blk % 4 != 0 ||
+	int64_t blk = (int64_t)lanes * kgroup;
+	if (!qx_q8_dw_applies(d) || d->sw > 2 || (kgroup != 4 && kgroup != 2) ||
+	    (welem != 1 && welem != 2) ||
 	    d->kh > QX_Q8_DW_ROWS_KH_MAX)
 		return NULL;
-	int64_t c = d->c, taps = (int64_t)d->kh * d->kw, lanes = blk / 4;
+	int64_t c = d->c, taps = (int64_t)d->kh * d->kw;
 	int64_t period = c / gcd(c, blk) * blk;
-	if (period > DW_ROWS_TABLES_MAX / 4 / taps)
+	if (period > DW_ROWS_TABLES_MAX / kgroup / welem / taps)
 		return NULL;
 	struct qx_q8_dw_rows *p = calloc(1, sizeof *p);
 	if (!p)
@@ -53,7 +55,8 @@ struct qx_q8_dw_rows *qx_q8_dw_rows_pack(const struct qx_q8_conv_desc *d, const 
 	}
 	int32_t *folded = malloc((size_t)c * sizeof *folded);
 	/* 64-byte aligned: a zmm load never straddles two cache lines */
-	p->w = aligned_alloc(64, (size_t)(taps * period * 4));
+	size_t wbytes = (size_t)(taps * period * kgroup * welem);
+	p->w = aligned_alloc(64, (wbytes + 63) & ~(size_t)63);
 	p->bias = aligned_alloc(64, (size_t)period * sizeof *p->bias);
 	p->mult = aligned_alloc(64, (size_t)period * sizeof *p->mult);
 	p->zp_row = malloc((size_t)p->row_bytes);
@@ -64,16 +67,20 @@ struct qx_q8_dw_rows *qx_q8_dw_rows_pack(const struct qx_q8_conv_desc *d, const 
 	}
 	qx_q8_fold_bias(d, w_ohwi, bias, folded);
 	memset(p->zp_row, d->in_zp, (size_t)p->row_bytes);
-	memset(p->w, 0, (size_t)(taps * period * 4));
+	memset(p->w, 0, wbytes);
 	for (int64_t b = 0; b < period / blk; b++)
-		for (int64_t j = 0; j < 4; j++)
+		for (int64_t j = 0; j < kgroup; j++)
 			for (int64_t i = 0; i < lanes; i++) {
-				int64_t ch = (b * blk + 4 * i + j) % c;
+				int64_t ch = (b * blk + kgroup * i + j) % c;
 				p->bias[b * blk + j * lanes + i] = folded[ch];
 				p->mult[b * blk + j * lanes + i] = multiplier[ch];
-				for (int64_t t = 0; t < taps; t++) /* OHWI with one input channel */
-					p->w[(t * period + b * blk) * 4 + j * blk + 4 * i + j] =
-						w_ohwi[ch * taps + t];
+				for (int64_t t = 0; t < taps; t++) { /* OHWI with one input channel */
+					int64_t e = (t * period + b * blk) * kgroup + j * blk + kgroup * i + j;
+					if (welem == 1)
+						((int8_t *)p->w)[e] = w_ohwi[ch * taps + t];
+					else
+						((int16_t *)p->w)[e] = w_ohwi[ch * taps + t];
+				}
 			}
 	free(folded);
 	return p;

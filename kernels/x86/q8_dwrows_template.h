@@ -1,8 +1,10 @@
 /* The row form of a depthwise convolution (struct qx_q8_dw_rows, q8_common.h says
- * why it works), written once for the vpdpbusd sets and compiled by each as part of
+ * why it works), written once for the x86 sets and compiled by each as part of
  * q8_conv_template.h, with the set's operations plus:
- *   q8v_join_phases(r0, r1, r2, r3)   bytes 4 i + j = lane i of r<j> (each in [0, 255])
- *   q8v_store_bytes(dst, v, lo, hi)   stores bytes [lo, hi) of v at dst + lo
+ *   q8v_load_bytes(p)                 Q8_LANES * Q8_KGROUP input bytes as dot operands (as they
+ *                                     are for vpdpbusd, zero-extended to int16 for vpmaddwd)
+ *   q8v_join_phases(r0, r1, r2, r3)   bytes kgroup i + j = lane i of r<j> (each in [0, 255])
+ *   q8v_store_bytes(dst, v, lo, hi)   stores bytes [lo, hi) of that at dst + lo
  *
  * Per output row: the kh input rows it reads, padded with in_zp (a small cache of padded rows
  * keyed by image and row, so each input row is copied about once per call); then per block of
@@ -59,7 +61,7 @@ static const uint8_t *Q8_FN(dwr_row)(const struct qx_q8_dw_rows *p, struct Q8_FN
 /* Output bytes [q_lo, q_hi) of nrows (1 or 2) output rows at out and out + out_step; rows[r]
  * [ky]: the padded input row tap row ky of output row r reads; kx_off[kx]: where tap column kx
  * reads in it, from the output byte. Two rows share each weight load
- * and give 8 independent accumulator chains, enough to hide vpdpbusd's latency. */
+ * and give 2 * kgroup independent accumulator chains, which hides the dot's latency. */
 Q8_INLINE void Q8_FN(dwr_row_run)(const struct qx_q8_dw_rows *p,
                                   const uint8_t *const (*rows)[QX_Q8_DW_ROWS_KH_MAX],
                                   const int64_t *kx_off, uint8_t *out, int64_t out_step,
@@ -71,45 +73,66 @@ Q8_INLINE void Q8_FN(dwr_row_run)(const struct qx_q8_dw_rows *p,
 	const q8_vec zp = q8v_set1i(d->out_zp);
 	const q8_vecf lo = q8v_set1f((float)(d->out_min - d->out_zp));
 	const q8_vecf hi = q8v_set1f((float)(d->out_max - d->out_zp));
+	/* Q8_KGROUP phases: 4 (vpdpbusd on bytes) or 2 (vpmaddwd on int16): a2, a3 only for 4 */
+	const int64_t wv = (int64_t)Q8_LANES * Q8_KGROUP; /* weight elements per vector */
 	for (int64_t q0 = q_lo / blk * blk; q0 < q_hi; q0 += blk) {
 		const int64_t po = q0 % period;
 		const int32_t *bias = p->bias + po;
-		q8_vec a0 = q8v_loadi(bias), a1 = q8v_loadi(bias + 1 * Q8_LANES);
-		q8_vec a2 = q8v_loadi(bias + 2 * Q8_LANES), a3 = q8v_loadi(bias + 3 * Q8_LANES);
+		q8_vec a0 = q8v_loadi(bias), a1 = q8v_loadi(bias + 1 * Q8_LANES), a2 = a0, a3 = a0;
+		if (Q8_KGROUP == 4) {
+			a2 = q8v_loadi(bias + 2 * Q8_LANES);
+			a3 = q8v_loadi(bias + 3 * Q8_LANES);
+		}
 		q8_vec b0 = a0, b1 = a1, b2 = a2, b3 = a3;
-		const int8_t *w = p->w + po * 4;
+		const Q8_WELEM *w = (const Q8_WELEM *)p->w + po * Q8_KGROUP;
 		for (int ky = 0; ky < kh; ky++) {
 			const uint8_t *s = rows[0][ky] + q0;
 			const uint8_t *t = rows[nrows - 1][ky] + q0;
-			for (int kx = 0; kx < kw; kx++, w += period * 4) {
+			for (int kx = 0; kx < kw; kx++, w += period * Q8_KGROUP) {
 				const int64_t off = kx_off[kx];
-				q8_vec w0 = q8v_loadw(w), w1 = q8v_loadw(w + blk);
-				q8_vec w2 = q8v_loadw(w + 2 * blk), w3 = q8v_loadw(w + 3 * blk);
-				q8_vec v = q8v_loadw(s + off);
+				q8_vec w0 = q8v_loadw(w), w1 = q8v_loadw(w + wv), w2 = w0, w3 = w0;
+				if (Q8_KGROUP == 4) {
+					w2 = q8v_loadw(w + 2 * wv);
+					w3 = q8v_loadw(w + 3 * wv);
+				}
+				q8_vec v = q8v_load_bytes(s + off);
 				a0 = q8v_dot(a0, v, w0);
 				a1 = q8v_dot(a1, v, w1);
-				a2 = q8v_dot(a2, v, w2);
-				a3 = q8v_dot(a3, v, w3);
+				if (Q8_KGROUP == 4) {
+					a2 = q8v_dot(a2, v, w2);
+					a3 = q8v_dot(a3, v, w3);
+				}
 				if (nrows == 2) {
-					q8_vec u = q8v_loadw(t + off);
+					q8_vec u = q8v_load_bytes(t + off);
 					b0 = q8v_dot(b0, u, w0);
 					b1 = q8v_dot(b1, u, w1);
-					b2 = q8v_dot(b2, u, w2);
-					b3 = q8v_dot(b3, u, w3);
+					if (Q8_KGROUP == 4) {
+						b2 = q8v_dot(b2, u, w2);
+						b3 = q8v_dot(b3, u, w3);
+					}
 				}
 			}
 		}
 		const float *m = p->mult + po;
 		const q8_vecf m0 = q8v_loadf_part(m, Q8_LANES), m1 = q8v_loadf_part(m + Q8_LANES, Q8_LANES);
-		const q8_vecf m2 = q8v_loadf_part(m + 2 * Q8_LANES, Q8_LANES);
-		const q8_vecf m3 = q8v_loadf_part(m + 3 * Q8_LANES, Q8_LANES);
+		q8_vecf m2 = m0, m3 = m0;
+		if (Q8_KGROUP == 4) {
+			m2 = q8v_loadf_part(m + 2 * Q8_LANES, Q8_LANES);
+			m3 = q8v_loadf_part(m + 3 * Q8_LANES, Q8_LANES);
+		}
 #define Q8_DWR_REQ(acc, mj)                                                                    \
 	acc = q8v_addi(q8v_cvti(q8v_minf(q8v_maxf(q8v_mulf(q8v_cvtf(acc), mj), lo), hi)), zp);
-		Q8_DWR_REQ(a0, m0) Q8_DWR_REQ(a1, m1) Q8_DWR_REQ(a2, m2) Q8_DWR_REQ(a3, m3)
+		Q8_DWR_REQ(a0, m0) Q8_DWR_REQ(a1, m1)
+		if (Q8_KGROUP == 4) {
+			Q8_DWR_REQ(a2, m2) Q8_DWR_REQ(a3, m3)
+		}
 		int64_t b_lo = q_lo > q0 ? q_lo - q0 : 0, b_hi = q_hi - q0 < blk ? q_hi - q0 : blk;
 		q8v_store_bytes(out + q0, q8v_join_phases(a0, a1, a2, a3), b_lo, b_hi);
 		if (nrows == 2) {
-			Q8_DWR_REQ(b0, m0) Q8_DWR_REQ(b1, m1) Q8_DWR_REQ(b2, m2) Q8_DWR_REQ(b3, m3)
+			Q8_DWR_REQ(b0, m0) Q8_DWR_REQ(b1, m1)
+			if (Q8_KGROUP == 4) {
+				Q8_DWR_REQ(b2, m2) Q8_DWR_REQ(b3, m3)
+			}
 			q8v_store_bytes(out + out_step + q0, q8v_join_phases(b0, b1, b2, b3), b_lo, b_hi);
 		}
 #undef Q8_DWR_REQ

@@ -118,11 +118,9 @@ int qx_q8_simd_conv_pack(const struct qx_q8_simd_shape *shape, const struct qx_q
 			qx_q8_simd_pack_free(p);
 			return -1;
 		}
-		/* the row form needs vpdpbusd's 4-byte groups; where it does not apply (or memory
-		 * runs out) the per-pixel form above runs */
-		if (shape->kgroup == 4 && shape->elem_size == 1)
-			p->dw_rows = qx_q8_dw_rows_pack(d, w_ohwi, bias, multiplier,
-			                                (int64_t)shape->lanes * 4);
+		/* where the row form does not apply (or memory runs out) the per-pixel form runs */
+		p->dw_rows = qx_q8_dw_rows_pack(d, w_ohwi, bias, multiplier, shape->lanes,
+		                                shape->kgroup, shape->elem_size);
 		*packed = p;
 		return 0;
 	}
