@@ -158,6 +158,10 @@ static const char *const speedup_keys[] = { "ratio", "ci95_low", "ci95_high", "m
 static const char *const kernel_check_keys[] = {
 	"name", "bit_identical", "checked_images", "mismatch", NULL,
 };
+/* A simulated plan's kernel set: no int8 kernel runs it (bitexactNotApplicable). */
+static const char *const kernel_not_applicable_keys[] = {
+	"name", "bit_identical", "not_applicable", NULL,
+};
 
 static void check_measurement(struct check *c, json_t *m, const char *where)
 {
@@ -244,9 +248,12 @@ static void check_system(struct check *c, json_t *s, const char *where, int is_f
 	field(c, drop, at, "ci95_high", NUMBER, 0);
 	json_t *trust = field(c, s, where, "trust", OBJECT, 0);
 	child(at, sizeof at, where, "trust");
-	static const char *const verdicts[] = { "trusted", "MISTRUSTED", "unchecked", NULL };
+	static const char *const verdicts[] = { "trusted", "MISTRUSTED", "unchecked", "simulated",
+	                                        NULL };
 	field(c, trust, at, "verdict", STRING, trust != NULL);
-	one_of(c, trust, at, "verdict", verdicts, "\"trusted\", \"MISTRUSTED\" or \"unchecked\"");
+	one_of(c, trust, at, "verdict", verdicts, "\"trusted\", \"MISTRUSTED\", \"unchecked\" or "
+	       "\"simulated\"");
+	field(c, s, where, "simulated", OBJECT, 0);
 	field(c, trust, at, "reason", STRING, 0);
 	field(c, trust, at, "images", COUNT, 0);
 	json_t *plugin = field(c, s, where, "plugin", OBJECT, 0);
@@ -263,8 +270,13 @@ static void check_system(struct check *c, json_t *s, const char *where, int is_f
 			fail(c, at, k, "a bit-exactness check object");
 			break;
 		}
-		only_keys(c, k, at, kernel_check_keys);
 		field(c, k, at, "name", STRING, 1);
+		if (json_is_null(json_object_get(k, "bit_identical"))) {
+			only_keys(c, k, at, kernel_not_applicable_keys);
+			field(c, k, at, "not_applicable", STRING, 1);
+			continue;
+		}
+		only_keys(c, k, at, kernel_check_keys);
 		field(c, k, at, "bit_identical", BOOLEAN, 0);
 		field(c, k, at, "checked_images", COUNT, 0);
 		field(c, k, at, "mismatch", STRING, 0);
