@@ -108,7 +108,7 @@ static int qdq_calibrate(void *state, const struct qx_batch *batch)
 {
 	(void)state;
 	(void)batch;
-	return QX_STATUS_OK; /* never called: prepare observes nothing */
+	return QX_STATUS_OK; /* nothing to see: prepare observes no tensor, the plan is made */
 }
 
 static int qdq_convert(void *state, struct qx_plan *plan)

@@ -9,7 +9,9 @@
 #     committed as tests/fixtures/fashion_cnn.qdq.onnx) given by a path relative to the float
 #     model's folder: the plan holds exactly the fixture's activation and weight qparams (read
 #     here with python onnx), runs Conv / Gemm / MaxPool static, and is trusted; the one-step
-#     weight differences of its own BatchNorm fold are logged;
+#     weight differences of its own BatchNorm fold are logged; ONNX Runtime running the fixture
+#     agrees on top-1 with qx-bench's run of it (skipped without onnxruntime-node); qx-bench
+#     plugin-check passes;
 # (c) errors: a missing file, a file that is not ONNX, a model with no QuantizeLinear, a QDQ
 #     model of another network exit 2 with one line naming the file before any evaluation; no
 #     model option at all is the plugin's error row (exit 1); a QDQ model with BatchNorm left unfolded runs, and each
@@ -153,6 +155,33 @@ sys.exit(bad)
 PY
 ok $? "the plan holds the fixture's qparams exactly, runs Conv, Gemm and MaxPool static, and is trusted"
 show "$tmp/cmp"
+
+# ONNX Runtime running the fixture itself (its own int8 kernels, its own fusions) beside
+# qx-bench's run of the imported plan: not bit-identical (the fixture's one-step weight
+# differences; ORT fuses differently), but the same class on at least 98% of the images.
+ort=${QX_ORT_DIR:-$root/build/ort}/node_modules
+if command -v node >/dev/null 2>&1 && [ -r "$ort/onnxruntime-node/package.json" ]; then
+	"$bin" export "$ref" --plugin onnx-qdq -o "$tmp/imported.onnx" --dump $images "$tmp/dump" \
+		>"$tmp/out" 2>"$tmp/err" &&
+	node "$root/tools/ort_run.mjs" "$fixture" "$tmp/dump" "$ort" >"$tmp/ort.out" 2>>"$tmp/err"
+	rc=$?
+	line=$(cat "$tmp/ort.out" 2>/dev/null)
+	echo "# ORT on the fixture: $line"
+	top1=$(echo "$line" | sed -n 's/^images [0-9]* bitexact [0-9]* top1 \([0-9]*\) .*/\1/p')
+	ok $(test $rc = 0 && test -n "$top1" && test $((top1 * 100)) -ge $((images * 98)); echo $?) \
+		"ORT running the fixture agrees with qx-bench's run of the imported plan on >= 98% of top-1"
+	[ $rc = 0 ] || show "$tmp/err"
+else
+	n=$((n + 1))
+	echo "ok $n # SKIP ORT on the fixture: onnxruntime-node not installed (tools/install-deps --ort)"
+fi
+
+# qx-bench plugin-check's conformance run (a second run gives the same plan, odd batches, no
+# calibration at all, declared options) on the reference model with the fixture.
+"$bin" plugin-check "$build/plugins/onnx-qdq.so" --model "$root/models/fashion_cnn.onnx" \
+	--option "model=$fixture" >"$tmp/out" 2>"$tmp/err"
+ok $? "plugin-check passes onnx-qdq with the fixture on the reference model"
+grep '^not ok' "$tmp/out" | sed 's/^/# /'
 
 # ---- (c) what onnx-qdq refuses, and what it leaves float ----
 bad_suite() { # options line (or nothing)

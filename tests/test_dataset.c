@@ -177,7 +177,12 @@ static void test_idx_errors(void)
 		write_bytes("huge", huge, sizeof huge, 0);
 		rc = qx_dataset_load_idx(fixture("huge"), fixture("x-lab"), 10, &ds, &err);
 		check_error(rc, &err, QX_EINVAL, fixture("huge"), "absurd header counts",
-		            "byte 20: file ends early", NULL);
+		            "byte 4: 4294967295 images of 65535x65535, more than 2^63 bytes", NULL);
+		put_be32(huge + 4, 0x7fffffffu);
+		write_bytes("huge2", huge, sizeof huge, 0);
+		rc = qx_dataset_load_idx(fixture("huge2"), fixture("x-lab"), 10, &ds, &err);
+		check_error(rc, &err, QX_EINVAL, fixture("huge2"), "large header counts",
+		            "byte 20: file ends early (expected 9223090559730712575 bytes", NULL);
 	}
 	write_idx("long", "x-lab", 5, 3, 4, 0, 3, 0);
 	rc = qx_dataset_load_idx(fixture("long"), fixture("x-lab"), 10, &ds, &err);

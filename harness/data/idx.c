@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "data/file_read.h"
+#include "util/checked.h"
 
 enum {
 	IDX_MAGIC_IMAGES = 0x00000803,
@@ -42,16 +43,22 @@ static int idx_header(const char *path, const uint8_t *data, int64_t size, uint3
 	return 0;
 }
 
+/* Bytes of pixels an images header declares (count x rows x columns, checked arithmetic as for
+ * every shape: util/checked.h), or -1 past INT64_MAX (a file that cannot exist: it ends early). */
+static int64_t images_bytes(uint32_t count, uint32_t rows, uint32_t columns)
+{
+	int64_t dims[3] = { count, rows, columns }, n;
+	return qx_dims_within(3, dims, INT64_MAX - IDX_IMAGES_HEADER, &n, NULL) ? n : -1;
+}
+
 /* The file sizes IDX headers declare (header included), for qx_read_file's cap: reading a
- * gzip file stops just past them. The count is < 2^32 and rows x columns < 2^32, so the sum fits
- * in 64 unsigned bits; it is clamped to INT64_MAX. */
+ * gzip file stops just past them; no cap beyond IDX_MAX_BYTES for a size past INT64_MAX. */
 static int64_t images_declared(const uint8_t *h)
 {
 	if (be32(h) != IDX_MAGIC_IMAGES)
 		return -1;
-	uint64_t n = (uint64_t)be32(h + 4) * ((uint64_t)be32(h + 8) * be32(h + 12));
-	return n > (uint64_t)(INT64_MAX - IDX_IMAGES_HEADER) ? INT64_MAX
-	                                                     : (int64_t)n + IDX_IMAGES_HEADER;
+	int64_t n = images_bytes(be32(h + 4), be32(h + 8), be32(h + 12));
+	return n < 0 ? INT64_MAX : n + IDX_IMAGES_HEADER;
 }
 
 static int64_t labels_declared(const uint8_t *h)
@@ -105,9 +112,14 @@ static int idx_images(const char *path, struct qx_dataset *ds, struct qx_error *
 		             "in 1..65535)", path, dims[1], dims[2]);
 		goto fail;
 	}
-	/* rows * columns < 2^32 and count < 2^32: the product fits in 64 unsigned bits; past
-	 * what the file holds it is simply a file that ends early. */
-	uint64_t expected = (uint64_t)dims[0] * ((uint64_t)dims[1] * dims[2]);
+	/* Past what the file holds it is simply a file that ends early. */
+	int64_t declared = images_bytes(dims[0], dims[1], dims[2]);
+	if (declared < 0) {
+		rc = qx_fail(err, QX_EINVAL, "%s: byte 4: %u images of %ux%u, more than 2^63 bytes "
+		             "(expected a count the file holds)", path, dims[0], dims[1], dims[2]);
+		goto fail;
+	}
+	uint64_t expected = (uint64_t)declared;
 	rc = idx_body_size(path, size, capped, IDX_IMAGES_HEADER, expected, "images", err);
 	if (rc)
 		goto fail;

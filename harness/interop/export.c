@@ -323,7 +323,8 @@ static int emit_weights(struct exporter *x, int n, int weight, int axis, int bia
 			q = (float)wq->qmin;
 		if (q > (float)wq->qmax)
 			q = (float)wq->qmax;
-		wv[i] = (int8_t)q;
+		/* the plugin's own codes (ABI 1.3), as the int8 kernels use them */
+		wv[i] = wq->codes ? (int8_t)wq->codes[i] : (int8_t)q;
 	}
 	const char *wn = fmt(b, "%s_quantized", wt->name), *wsn = fmt(b, "%s_scale", wt->name);
 	const char *wzn = fmt(b, "%s_zero_point", wt->name);
@@ -354,6 +355,8 @@ static int emit_weights(struct exporter *x, int n, int weight, int axis, int bia
 	for (int64_t c = 0; c < nch; c++) {
 		double q = nearbyint((double)bt->data[c] / ((double)in_scale * (double)ws[c]));
 		bv[c] = q > INT32_MAX ? INT32_MAX : !(q >= INT32_MIN) ? INT32_MIN : (int32_t)q;
+		if (x->plan->tensor[bias].codes) /* the plugin's own int32 codes */
+			bv[c] = x->plan->tensor[bias].codes[c];
 		bs[c] = in_scale * ws[c];
 	}
 	const char *bn = fmt(b, "%s_%s_quantized", bt->name, nd->name);

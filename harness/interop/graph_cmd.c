@@ -39,9 +39,10 @@ static void shape_str(const struct qx_view_tensor *t, char *buf, size_t size)
 
 static void modes_str(uint32_t modes, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s%s%s", (modes & QX_MODE_BIT(QX_MODE_FLOAT)) ? "float" : "",
+	snprintf(buf, size, "%s%s%s%s", (modes & QX_MODE_BIT(QX_MODE_FLOAT)) ? "float" : "",
 	         (modes & QX_MODE_BIT(QX_MODE_STATIC)) ? ",static" : "",
-	         (modes & QX_MODE_BIT(QX_MODE_DYNAMIC)) ? ",dynamic" : "");
+	         (modes & QX_MODE_BIT(QX_MODE_DYNAMIC)) ? ",dynamic" : "",
+	         (modes & QX_MODE_BIT(QX_MODE_WEIGHT_ONLY)) ? ",weight_only" : "");
 }
 
 static json_t *shape_json(const struct qx_view_tensor *t)
@@ -81,6 +82,8 @@ static json_t *view_json(const struct qx_graph_view *v)
 			json_array_append_new(modes, json_string("static"));
 		if (nd->modes & QX_MODE_BIT(QX_MODE_DYNAMIC))
 			json_array_append_new(modes, json_string("dynamic"));
+		if (nd->modes & QX_MODE_BIT(QX_MODE_WEIGHT_ONLY))
+			json_array_append_new(modes, json_string("weight_only"));
 		json_array_append_new(nodes, json_pack(
 			"{s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
 			"index", n, "name", nd->name, "op", nd->op_type, "inputs", in, "outputs", out,

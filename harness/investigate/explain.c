@@ -415,10 +415,16 @@ int qx_explain_main(int argc, char **argv)
 		first = 0;
 		if (!json_is_array(tensors)) {
 			const char *e = json_string_value(json_object_get(p, "error"));
+			const char *sim = json_string_value(json_object_get(json_object_get(p, "simulated"),
+			                                                    "reason"));
 			if (as_json)
 				json_array_append_new(json_object_get(out, "plugins"),
 				                      json_pack("{s:s, s:n}", "label", str(p, "label"),
 				                                "tensors"));
+			else if (sim)
+				printf("plugin %s: no per-layer error recorded (simulated: no int8 kernel runs "
+				       "%s, and per-layer error compares the int8 model with fp32)\n",
+				       str(p, "label"), sim);
 			else if (e)
 				printf("plugin %s: no per-layer error recorded (it failed: %s)\n",
 				       str(p, "label"), e);

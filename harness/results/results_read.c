@@ -156,12 +156,9 @@ static void array_of(struct check *c, json_t *obj, const char *where, const char
 
 static const char *const speedup_keys[] = { "ratio", "ci95_low", "ci95_high", "method", NULL };
 static const char *const kernel_check_keys[] = {
-	"name", "bit_identical", "checked_images", "mismatch", NULL,
+	"name", "bit_identical", "checked_images", "mismatch", "not_applicable", NULL,
 };
-/* A simulated plan's kernel set: no int8 kernel runs it (bitexactNotApplicable). */
-static const char *const kernel_not_applicable_keys[] = {
-	"name", "bit_identical", "not_applicable", NULL,
-};
+static const char *const simulated_keys[] = { "reason", "fp32_kernels", "latency", NULL };
 
 static void check_measurement(struct check *c, json_t *m, const char *where)
 {
@@ -249,11 +246,10 @@ static void check_system(struct check *c, json_t *s, const char *where, int is_f
 	json_t *trust = field(c, s, where, "trust", OBJECT, 0);
 	child(at, sizeof at, where, "trust");
 	static const char *const verdicts[] = { "trusted", "MISTRUSTED", "unchecked", "simulated",
-	                                        NULL };
+		                                 NULL };
 	field(c, trust, at, "verdict", STRING, trust != NULL);
-	one_of(c, trust, at, "verdict", verdicts, "\"trusted\", \"MISTRUSTED\", \"unchecked\" or "
-	       "\"simulated\"");
-	field(c, s, where, "simulated", OBJECT, 0);
+	one_of(c, trust, at, "verdict", verdicts,
+	       "\"trusted\", \"MISTRUSTED\", \"unchecked\" or \"simulated\"");
 	field(c, trust, at, "reason", STRING, 0);
 	field(c, trust, at, "images", COUNT, 0);
 	json_t *plugin = field(c, s, where, "plugin", OBJECT, 0);
@@ -261,6 +257,16 @@ static void check_system(struct check *c, json_t *s, const char *where, int is_f
 	field(c, plugin, at, "name", STRING, 0);
 	field(c, plugin, at, "version", STRING, 0);
 	field(c, plugin, at, "description", STRING, 0);
+	json_t *sim = field(c, s, where, "simulated", OBJECT, 0);
+	if (sim) {
+		static const char *const no_kernel[] = { "no kernel", NULL };
+		child(at, sizeof at, where, "simulated");
+		only_keys(c, sim, at, simulated_keys);
+		field(c, sim, at, "reason", STRING, 1);
+		field(c, sim, at, "fp32_kernels", STRING, 1);
+		field(c, sim, at, "latency", STRING, 1);
+		one_of(c, sim, at, "latency", no_kernel, "\"no kernel\"");
+	}
 	json_t *sets = field(c, s, where, "kernel_sets", ARRAY, 0);
 	size_t i;
 	json_t *k;
@@ -270,13 +276,11 @@ static void check_system(struct check *c, json_t *s, const char *where, int is_f
 			fail(c, at, k, "a bit-exactness check object");
 			break;
 		}
-		field(c, k, at, "name", STRING, 1);
-		if (json_is_null(json_object_get(k, "bit_identical"))) {
-			only_keys(c, k, at, kernel_not_applicable_keys);
-			field(c, k, at, "not_applicable", STRING, 1);
-			continue;
-		}
 		only_keys(c, k, at, kernel_check_keys);
+		field(c, k, at, "name", STRING, 1);
+		/* a simulated plan: no int8 kernel ran it, bit_identical is null and says why */
+		if (field(c, k, at, "not_applicable", STRING, 0))
+			continue;
 		field(c, k, at, "bit_identical", BOOLEAN, 0);
 		field(c, k, at, "checked_images", COUNT, 0);
 		field(c, k, at, "mismatch", STRING, 0);

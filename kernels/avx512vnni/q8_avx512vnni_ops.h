@@ -148,6 +148,24 @@ Q8_OP q8_vec q8v_loadu8_i32(const void *p)
 	return _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
 }
 
+/* bytes 4 i + j = lane i of r<j>, each in [0, 255] (the depthwise row form) */
+Q8_OP q8_vec q8v_join_phases(q8_vec r0, q8_vec r1, q8_vec r2, q8_vec r3)
+{
+	return _mm512_or_si512(_mm512_or_si512(r0, _mm512_slli_epi32(r1, 8)),
+	                       _mm512_or_si512(_mm512_slli_epi32(r2, 16), _mm512_slli_epi32(r3, 24)));
+}
+
+/* stores bytes [lo, hi) of v at dst + lo (masked: nothing else is touched) */
+Q8_OP void q8v_store_bytes(uint8_t *dst, q8_vec v, int64_t lo, int64_t hi)
+{
+	if (lo == 0 && hi == 64) {
+		_mm512_storeu_si512(dst, v);
+		return;
+	}
+	__mmask64 m = (hi >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << hi) - 1) & ~(((__mmask64)1 << lo) - 1);
+	_mm512_mask_storeu_epi8(dst, m, v);
+}
+
 Q8_OP void q8v_copy_seg(uint8_t *dst, const uint8_t *src, int64_t len, const uint8_t *src_end)
 {
 	qx_q8_copy_seg(dst, src, len, src_end);

@@ -25,6 +25,25 @@ Q8_OP q8_vec q8v_dot(q8_vec acc, q8_vec a, q8_vec w)
 	return acc;
 }
 
+/* bytes 4 i + j = lane i of r<j>, each in [0, 255] (the depthwise row form) */
+Q8_OP q8_vec q8v_join_phases(q8_vec r0, q8_vec r1, q8_vec r2, q8_vec r3)
+{
+	return _mm256_or_si256(_mm256_or_si256(r0, _mm256_slli_epi32(r1, 8)),
+	                       _mm256_or_si256(_mm256_slli_epi32(r2, 16), _mm256_slli_epi32(r3, 24)));
+}
+
+/* stores bytes [lo, hi) of v at dst + lo (nothing else is touched) */
+Q8_OP void q8v_store_bytes(uint8_t *dst, q8_vec v, int64_t lo, int64_t hi)
+{
+	if (lo == 0 && hi == 32) {
+		_mm256_storeu_si256((__m256i *)dst, v);
+		return;
+	}
+	uint8_t t[32];
+	_mm256_storeu_si256((__m256i *)t, v);
+	memcpy(dst + lo, t + lo, (size_t)(hi - lo));
+}
+
 Q8_OP void q8v_copy_seg(uint8_t *dst, const uint8_t *src, int64_t len, const uint8_t *src_end)
 {
 	qx_q8_copy_seg(dst, src, len, src_end);

@@ -423,11 +423,18 @@ static void Q8_FN(gemm_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, i
 }
 
 #include "x86/q8_dwconv_template.h"
+#if Q8_KGROUP == 4 && !Q8_WIDE
+#include "x86/q8_dwrows_template.h"
+#endif
 
 static void Q8_FN(conv)(const void *packed, const uint8_t *x, uint8_t *y, int64_t pix_begin,
                          int64_t pix_end)
 {
 	const struct qx_q8_simd_conv *p = packed;
+#if Q8_KGROUP == 4 && !Q8_WIDE
+	if (p->dw_rows && Q8_FN(dw_rows_run)(p->dw_rows, x, y, pix_begin, pix_end) == 0)
+		return;
+#endif
 	if (p->dw) {
 		Q8_FN(dw_run)(p->dw, x, y, pix_begin, pix_end);
 		return;

@@ -118,6 +118,11 @@ int qx_q8_simd_conv_pack(const struct qx_q8_simd_shape *shape, const struct qx_q
 			qx_q8_simd_pack_free(p);
 			return -1;
 		}
+		/* the row form needs vpdpbusd's 4-byte groups; where it does not apply (or memory
+		 * runs out) the per-pixel form above runs */
+		if (shape->kgroup == 4 && shape->elem_size == 1)
+			p->dw_rows = qx_q8_dw_rows_pack(d, w_ohwi, bias, multiplier,
+			                                (int64_t)shape->lanes * 4);
 		*packed = p;
 		return 0;
 	}
@@ -210,6 +215,7 @@ void qx_q8_simd_pack_free(void *packed)
 	if (!p)
 		return;
 	qx_q8_dw_free(p->dw);
+	qx_q8_dw_rows_free(p->dw_rows);
 	qx_q8_im2col_free(&p->im);
 	qx_q8_scalar_pack_free(p->fallback);
 	free(p->block_nb);
