@@ -7,57 +7,22 @@
  * One thread, whatever core the OS gives (pin with taskset for stable numbers). Times are the
  * thread's CPU time (CLOCK_THREAD_CPUTIME_ID: time the hypervisor or other processes take is
  * not counted), best of 5 rounds. Cycles: the core clock is estimated by timing a chain of
- * dependent 3-cycle integer multiplies (x86), which follows boost, unlike the TSC (constant,
- * nominal rate; printed too). "% peak" divides by the set's peak loop measured the same way, so
+ * dependent 3-cycle integer multiplies (x86), which follows boost; bench_clock.h is the only
+ * clock (no TSC). "% peak" divides by the set's peak loop measured the same way, so
  * it does not depend on the clock estimate. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
 #endif
 #include "kernels.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-#if defined(__x86_64__)
-static uint64_t ticks(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-#else
-static uint64_t ticks(void)
-{
-	return (uint64_t)(now() * 1e9);
-}
-#endif
-
-static double wall(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* Ticks per second of ticks(), measured against CLOCK_MONOTONIC. */
-static double tick_rate(void)
-{
-	double t0 = wall();
-	uint64_t c0 = ticks();
-	while (wall() - t0 < 0.05)
-		;
-	return (double)(ticks() - c0) / (wall() - t0);
-}
+#include "bench_clock.h"
 
 /* Core cycles per second: a chain of 1000 dependent imul takes 3000 cycles on every x86 core
  * of the last 15 years, Intel and AMD (a chain of add-immediate would not do: recent Intel cores
@@ -183,8 +148,8 @@ static double peak_avx2_maddwd(long iters)
 }
 #endif
 
-/* MAC per second of a peak loop (*rate_out) and per tick (returned). */
-static double measure_peak(double (*loop)(long), double *rate_out)
+/* MAC per second of a peak loop (*rate_out). */
+static void measure_peak(double (*loop)(long), double *rate_out)
 {
 	long iters = 1000;
 	loop(iters); /* warm up: wake the vector units */
@@ -195,18 +160,15 @@ static double measure_peak(double (*loop)(long), double *rate_out)
 			break;
 		iters *= 2;
 	}
-	double best_rate = 0, best_per_tick = 0;
+	double best_rate = 0;
 	for (int round = 0; round < 5; round++) { /* the best of 5 rounds, as for the layers */
 		double t0 = now();
-		uint64_t c0 = ticks();
 		double mac = loop(iters) * (double)iters;
-		uint64_t c1 = ticks();
 		double t = now() - t0;
 		if (mac / t > best_rate)
-			best_rate = mac / t, best_per_tick = mac / (double)(c1 - c0);
+			best_rate = mac / t;
 	}
 	*rate_out = best_rate;
-	return best_per_tick;
 }
 
 /* ---- the reference model's layers ----------------------------------------------------------- */
@@ -337,11 +299,15 @@ int main(int argc, char **argv)
 	double budget = argc > 1 ? atof(argv[1]) : 0.2;
 	if (budget <= 0)
 		budget = 0.2;
-	double tsc = tick_rate(), rate = core_clock();
-	if (rate <= 0)
-		rate = tsc;
-	printf("# q8_bench: one thread, thread CPU time, best of 5; core clock %.2f GHz (dependent "
-	       "imul), TSC %.2f GHz\n", rate * 1e-9, tsc * 1e-9);
+	double rate = core_clock();
+	if (rate > 0)
+		printf("# q8_bench: one thread, thread CPU time, best of 5; core clock %.2f GHz "
+		       "(dependent imul)\n", rate * 1e-9);
+	else /* MAC/cycle columns print nan rather than a number from a guessed clock */
+		printf("# q8_bench: one thread, thread CPU time, best of 5; no core clock estimate "
+		       "on this CPU (MAC/cycle: nan)\n");
+	if (!(rate > 0))
+		rate = NAN;
 	for (int s = 0; s < QX_KSET_COUNT; s++) {
 		const char *why = NULL;
 		const struct qx_kernels *ks = qx_kernels_get((enum qx_kset)s);

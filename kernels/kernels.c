@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 extern const struct qx_kernels_f32 qx_f32_scalar;
 extern const struct qx_kernels_q8 qx_q8_scalar;
@@ -41,6 +44,19 @@ static const char *const set_names[QX_KSET_COUNT] = {
 	"scalar", "avx2", "avx512vnni", "avxvnni", "neon",
 };
 
+#if defined(__x86_64__)
+/* AVX-VNNI is CPUID leaf 7 sub-leaf 1, EAX bit 4. Read directly: clang 14's
+ * __builtin_cpu_supports does not know "avxvnni". The OS saves ymm state when AVX2 passed the
+ * check before this one (__builtin_cpu_supports tests XGETBV too). */
+static int cpu_has_avxvnni(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid_count(7, 1, &a, &b, &c, &d))
+		return 0;
+	return (a >> 4) & 1u;
+}
+#endif
+
 /* What the CPU lacks for set, or NULL when it can run it. Test hook: QX_DISABLE_KSETS (a
  * comma-separated list of set names) pretends the CPU lacks them, so the "unavailable" paths are
  * testable on any machine. */
@@ -63,7 +79,7 @@ static const char *cpu_lacks(enum qx_kset set)
 	case QX_KSET_AVXVNNI:
 		if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
 			return "CPU lacks AVX2/FMA";
-		if (!__builtin_cpu_supports("avxvnni"))
+		if (!cpu_has_avxvnni())
 			return "CPU lacks AVX-VNNI";
 		break;
 	default:
@@ -128,12 +144,14 @@ const struct qx_kernels *qx_kernels_by_name(const char *name)
 	return NULL;
 }
 
+const enum qx_kset qx_kset_speed_order[QX_KSET_COUNT] = {
+	QX_KSET_AVX512VNNI, QX_KSET_AVXVNNI, QX_KSET_AVX2, QX_KSET_NEON, QX_KSET_SCALAR,
+};
+
 const struct qx_kernels *qx_kernels_best(void)
 {
-	static const enum qx_kset order[] = { QX_KSET_AVX512VNNI, QX_KSET_AVXVNNI, QX_KSET_AVX2,
-	                                      QX_KSET_NEON, QX_KSET_SCALAR };
-	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-		if (qx_kernels_available(order[i], NULL))
-			return &sets[order[i]];
+	for (int i = 0; i < QX_KSET_COUNT; i++)
+		if (qx_kernels_available(qx_kset_speed_order[i], NULL))
+			return &sets[qx_kset_speed_order[i]];
 	return &sets[QX_KSET_SCALAR];
 }

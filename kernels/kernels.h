@@ -1,8 +1,10 @@
 /* The kernel table: every function the fp32 and int8 executors call, one table per kernel set.
  *
- * kernels/scalar/ is the reference; kernels/avx2/, kernels/vnni/ (AVX512-VNNI, AVX-VNNI) and
- * kernels/neon/ fill the same tables with the same results (int8 bit-identical to scalar).
- * Nothing outside kernels/ knows an intrinsic. A set is compiled with its own target flags and
+ * kernels/scalar/ is the reference; kernels/avx2/, kernels/avx512vnni/ (its fp32 kernels are
+ * AVX-512F), kernels/avxvnni/ and kernels/neon/ fill the same tables with the same results (int8
+ * bit-identical to scalar). Code the x86 sets share (templates, the int8 weight packer) lies in
+ * kernels/x86/. Nothing outside kernels/ knows an intrinsic. A set is compiled with its own
+ * target flags and
  * runs only where qx_kernels_available() says the CPU has it. */
 #ifndef QX_KERNELS_H
 #define QX_KERNELS_H
@@ -26,6 +28,9 @@ struct qx_kernels {
 	const struct qx_kernels_f32 *f32;
 	const struct qx_kernels_q8 *q8;
 };
+
+/* Every set, fastest first: the order qx_kernels_best picks from and a run measures sets in. */
+extern const enum qx_kset qx_kset_speed_order[QX_KSET_COUNT];
 
 /* The set's name ("scalar", "avx2", ...), valid for every set, built in or not. */
 const char *qx_kset_name(enum qx_kset set);

@@ -2,7 +2,8 @@
  *
  * Layout: NCHW, as ONNX. Weights are packed once per kernel set (conv_pack / gemm_pack) into the
  * layout that set wants. Results need not be bit-identical across sets (fp32 sums in a different
- * order round differently); the tests hold each set to 1e-5 relative of scalar.
+ * order round differently); tests/test_f32_kernels.c holds each set's result to scalar's within
+ * (K + 2) * FLT_EPSILON * (sum |w x| + |bias|), K the terms summed (its header says why).
  *
  * Work splitting: run functions take a half-open range of the work so a thread pool can split one
  * call; [0, total) computes everything. Disjoint ranges on one packed object may run concurrently.

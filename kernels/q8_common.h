@@ -193,9 +193,46 @@ struct qx_q8_simd_shape {
 	int mr[5];     /* pixels per tile for nb = 1..nb_max (register budget) */
 };
 
+/* A depthwise convolution seen as one row of (pixel, channel) bytes: in NHWC, output
+ * byte q = ox * c + ch of a row reads, for tap (ky, kx), byte q + kx * dw * c of input row
+ * oy - pt + ky * dh padded with pl and pr pixels of in_zp. So a vector load of blk bytes at any
+ * q covers blk (pixel, channel) pairs whatever c is, and the lanes stay full when c is small
+ * (c = 16 fills a zmm with 4 pixels) or not a multiple of the vector. vpdpbusd sums 4 bytes
+ * per int32 lane: with a weight vector whose lane i holds w in byte j only (phase j), lane i of
+ * the sum is byte 4 i + j's product alone, so 4 dots with the 4 phases of the weights give the
+ * blk exact products of a tap in 4 accumulators, and the requantized bytes recombine with 3
+ * shifts and ors in the input's byte order. The weight a byte meets depends only on its
+ * channel, q mod c, so the pattern repeats every period = lcm(c, blk) bytes: blocks start at
+ * multiples of blk of the row and read the tables at q mod period. A horizontal stride of 2 is
+ * the same with the padded input row split into its even and its odd pixels: tap kx of output
+ * pixel ox reads pixel ox + (kx * dw) / 2 of the half of parity kx * dw. */
+#define QX_Q8_DW_ROWS_KH_MAX 8 /* taller kernels run the per-pixel form */
+
+struct qx_q8_dw_rows {
+	struct qx_q8_conv_desc d;
+	int64_t blk;               /* bytes per vector (64 zmm, 32 ymm); lanes = blk / 4 */
+	int64_t period;            /* lcm(c, blk) */
+	int8_t *w;                 /* [kh * kw][period / blk][4 phases][blk]: byte 4 i + j of phase
+	                              j = w of channel (b * blk + 4 i + j) mod c, others 0 */
+	int32_t *bias;             /* [period / blk][4 phases][lanes] folded bias of that channel */
+	float *mult;               /* [period / blk][4 phases][lanes] multipliers, the same order */
+	int64_t row_bytes;         /* a padded input row: (w + pl + pr) * c + blk bytes of slack;
+	                              stride 2: its even pixels, then its odd ones, half each */
+	int64_t half;              /* stride 2: bytes from the even pixels to the odd ones */
+	uint8_t *zp_row;           /* row_bytes of in_zp: an input row above or below the image */
+};
+
+/* The row form of d for vectors of blk bytes, or NULL when it does not apply (horizontal stride
+ * over 2, kh over QX_Q8_DW_ROWS_KH_MAX, tables over 256 KiB) or memory runs out; the caller keeps the per-pixel form then. */
+struct qx_q8_dw_rows *qx_q8_dw_rows_pack(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi,
+                                         const int32_t *bias, const float *multiplier,
+                                         int64_t blk);
+void qx_q8_dw_rows_free(struct qx_q8_dw_rows *p);
+
 struct qx_q8_simd_conv {
 	struct qx_q8_simd_shape shape;
 	struct qx_q8_dw *dw;       /* not NULL: a depthwise convolution, run by dw_run instead */
+	struct qx_q8_dw_rows *dw_rows; /* not NULL (vpdpbusd sets, stride 1): run by dw_rows_run */
 	struct qx_q8_conv_desc d;  /* the gemm is a 1x1 conv of k channels, in_zp = 0, no bias */
 	int is_gemm;
 	struct qx_q8_im2col im;
@@ -221,6 +258,7 @@ struct qx_q8_simd_conv {
 /* The tile buffer lives on the stack up to this size, else on the heap. */
 #define QX_Q8_STACK_BUF 32768
 
+/* The x86 SIMD sets' weight packer (kernels/x86/q8_pack.c, baseline code). */
 int qx_q8_simd_conv_pack(const struct qx_q8_simd_shape *shape, const struct qx_q8_conv_desc *d,
                          const int8_t *w_ohwi, const int32_t *bias, const float *multiplier,
                          void **packed);

@@ -159,7 +159,7 @@ grep -q '^fp32=1$' "$tmp/doc.out"
 ok $? "results.json holds the fp32 baseline and the labels"
 grep -q '^interrupted=True$' "$tmp/doc.out"
 ok $? "results.json is marked \"interrupted\": true"
-left=$(ls "$rundir" | grep -c '\.tmp$\|\.part$')
+left=$(ls "$rundir" | grep -c '\.tmp$\|\.part$\|\.\(json\|html\)\.[A-Za-z0-9]\{6\}$')
 [ "$left" -eq 0 ]
 ok $? "no temporary file left in the run folder ($left)"
 

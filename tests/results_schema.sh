@@ -240,6 +240,8 @@ for label, s in systems[1:]:
     if s["accuracy_kernels"] != run_sets[0]:
         problems.append("%s: accuracy_kernels %s (expected %s)" % (label, s["accuracy_kernels"], run_sets[0]))
     for k in s["kernel_sets"]:
+        if k["name"] == "scalar":
+            continue   # the reference: scalar against itself proves nothing
         if not k["bit_identical"]:
             problems.append("%s: %s not bit-identical to scalar: %s" % (label, k["name"], k.get("mismatch")))
         if k["name"] != "scalar" and k.get("checked_images") != min(bitexact, len(labels)):
@@ -335,6 +337,11 @@ for label, s in systems:
             problems.append("%s: pool %s" % (cfg, m.get("pool")))
         if m.get("gbench_json") != doc.get("gbench_json"):
             problems.append("%s: gbench_json %s" % (cfg, m.get("gbench_json")))
+        # measurement.md: each round is its own Google Benchmark call that finds its own
+        # iteration count, so every round lasts at least min_time (the counts may differ).
+        short = [r for r in m["repetitions"] if r["iterations"] * r["real_ms"] < 1e3 * m["min_time_s"] * 0.999]
+        if short:
+            problems.append("%s: rounds shorter than min_time %s s: %s" % (cfg, m["min_time_s"], short[:2]))
         if m["min_time_s"] != 0.01 or m["warmup_s"] != 0.01:
             problems.append("%s: min_time_s %s, warmup_s %s (expected the suite's 0.01)" % (cfg, m["min_time_s"], m["warmup_s"]))
         sp = m.get("speedup_vs_fp32")
@@ -485,6 +492,23 @@ ok $? "the checks ran to the end"
 if [ -s "$tmp/checks.err" ]; then
 	sed 's/^/# /' "$tmp/checks.err" | tail -n 20
 fi
+
+# The one results reader (harness/results/results_read.c: report, compare and history) accepts
+# what the writers wrote: the report renders this real run with nothing left out, and compare
+# reads it (the same run on both sides: no regression; too few rounds may leave it inconclusive).
+"$bin" report -o "$tmp/again.html" "$rundir" >"$tmp/report.out" 2>&1
+ok $? "qx-bench report renders the real run's results.json ($(head -c 200 "$tmp/report.out"))"
+missing=
+for l in fp32 dynamic static-per-tensor $later; do
+	grep -q ">$l<" "$tmp/again.html" || missing="$missing $l"
+done
+[ -z "$missing" ] && grep -q "<h1>qx-bench report: schema-test</h1>" "$tmp/again.html" &&
+	! grep -q "left out" "$tmp/again.html"
+ok $? "the real run's report names the suite and every system, and leaves nothing out${missing:+ (missing:$missing)}"
+"$bin" compare --force "$rundir" "$rundir" >"$tmp/compare.out" 2>&1
+status=$?
+[ "$status" -eq 0 ] || [ "$status" -eq 3 ]
+ok $? "qx-bench compare reads the real run against itself (exit $status: $(grep -m1 'qx-bench:' "$tmp/compare.out"))"
 
 if [ "$failed" -ne 0 ]; then
 	echo "# qx-bench's stderr:"

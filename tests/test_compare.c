@@ -272,7 +272,7 @@ int main(void)
 
 	/* Identical samples and predictions. */
 	int rc = compare(old, twin, NULL, &r);
-	ok(rc == QX_COMPARE_OK, "identical runs: exit 0 (got %d)", rc);
+	ok(rc == QX_EXIT_OK, "identical runs: exit 0 (got %d)", rc);
 	ok(r && json_array_size(json_object_get(r, "latency")) == 3 && all_latency(r, "unchanged"),
 	   "all three measurements unchanged");
 	ok(!strcmp(verdict(accuracy_row(r, "fp32")), "unchanged") &&
@@ -286,7 +286,7 @@ int main(void)
 	slow.slow = "vnni";
 	const char *slower = write_run("20261122T020000Z", &slow);
 	rc = compare(old, slower, NULL, &r);
-	ok(rc == QX_COMPARE_REGRESSION, "30%% slower: exit 1 (got %d)", rc);
+	ok(rc == QX_EXIT_REGRESSION, "30%% slower: exit 1 (got %d)", rc);
 	json_t *row = latency_row(r, "minmax/vnni/threads:1/batch:1");
 	ok(row && !strcmp(verdict(row), "REGRESSED"), "minmax/vnni regressed (%s)", verdict(row));
 	ok(row && json_real_value(json_object_get(row, "change_percent")) > 29.9 &&
@@ -312,7 +312,7 @@ int main(void)
 	const char *busy_run = write_run("20261124T020000Z", &busy);
 	rc = compare(steady, busy_run, NULL, &r);
 	json_t *speed = json_object_get(r, "machine_speed");
-	ok(rc != QX_COMPARE_REGRESSION && all_latency(r, "inconclusive") &&
+	ok(rc != QX_EXIT_REGRESSION && all_latency(r, "inconclusive") &&
 	   json_integer_value(json_object_get(json_object_get(r, "inconclusive"),
 	                                      "machine_drift")) == 3,
 	   "machine 50%% slower, reference loop too: no REGRESSED, 3 rows inconclusive for the "
@@ -334,13 +334,13 @@ int main(void)
 	busy.started = "2026-11-25T02:00:00Z";
 	rc = compare(steady, write_run("20261125T020000Z", &busy), NULL, &r);
 	row = latency_row(r, "minmax/vnni/threads:1/batch:1");
-	ok(rc == QX_COMPARE_REGRESSION && row && !strcmp(verdict(row), "REGRESSED") &&
+	ok(rc == QX_EXIT_REGRESSION && row && !strcmp(verdict(row), "REGRESSED") &&
 	   fabs(json_real_value(json_object_get(row, "corrected_change_percent")) - 30) < 3,
 	   "30%% slower on a machine 50%% slower: REGRESSED, divided out +%.1f%% (exit %d)",
 	   json_real_value(json_object_get(row, "corrected_change_percent")), rc);
 	json_decref(r);
 	rc = compare(old, busy_run, NULL, &r);
-	ok(rc == QX_COMPARE_REGRESSION && all_latency(r, "REGRESSED") &&
+	ok(rc == QX_EXIT_REGRESSION && all_latency(r, "REGRESSED") &&
 	   json_is_false(json_object_get(json_object_get(r, "machine_speed"), "known")) &&
 	   strstr(text, "no reference-loop times in OLD"),
 	   "OLD without reference times: today's verdict, and the header says so (exit %d)", rc);
@@ -348,11 +348,11 @@ int main(void)
 
 	/* The same change, the other way round, is an improvement; a higher threshold hides it. */
 	rc = compare(slower, old, NULL, &r);
-	ok(rc == QX_COMPARE_OK && !strcmp(verdict(latency_row(r, "minmax/vnni/threads:1/batch:1")),
+	ok(rc == QX_EXIT_OK && !strcmp(verdict(latency_row(r, "minmax/vnni/threads:1/batch:1")),
 	   "improved"), "30%% faster: improved, exit 0");
 	json_decref(r);
 	rc = compare(old, slower, "--threshold=40", &r);
-	ok(rc == QX_COMPARE_OK && all_latency(r, "unchanged"), "--threshold 40: within the "
+	ok(rc == QX_EXIT_OK && all_latency(r, "unchanged"), "--threshold 40: within the "
 	   "threshold, unchanged (exit %d)", rc);
 	json_decref(r);
 
@@ -361,7 +361,7 @@ int main(void)
 	flip.flip_image = 42;
 	const char *flipped = write_run("20261123T020000Z", &flip);
 	rc = compare(old, flipped, NULL, &r);
-	ok(rc == QX_COMPARE_REGRESSION, "one image now wrong: exit 1 (got %d)", rc);
+	ok(rc == QX_EXIT_REGRESSION, "one image now wrong: exit 1 (got %d)", rc);
 	row = accuracy_row(r, "minmax");
 	json_t *wrong = json_object_get(row, "now_wrong");
 	ok(!strcmp(verdict(row), "DROPPED") && json_array_size(wrong) == 1 &&
@@ -374,7 +374,7 @@ int main(void)
 	json_decref(r);
 	rc = compare(flipped, old, NULL, &r);
 	row = accuracy_row(r, "minmax");
-	ok(rc == QX_COMPARE_OK && !strcmp(verdict(row), "improved") &&
+	ok(rc == QX_EXIT_OK && !strcmp(verdict(row), "improved") &&
 	   json_integer_value(json_array_get(json_object_get(row, "now_right"), 0)) == 42,
 	   "the other way round: improved, image 42 now right, exit 0");
 	json_decref(r);
@@ -384,14 +384,14 @@ int main(void)
 	other.cpu_model = "Intel Xeon 8480";
 	const char *elsewhere = write_run("20261124T020000Z", &other);
 	rc = compare(old, elsewhere, NULL, &r);
-	ok(rc == QX_COMPARE_INCOMPARABLE, "different cpu_model: exit 3 (got %d)", rc);
+	ok(rc == QX_EXIT_INCOMPARABLE, "different cpu_model: exit 3 (got %d)", rc);
 	ok(json_array_size(json_object_get(r, "latency")) == 0 &&
 	   json_is_false(json_object_get(json_object_get(r, "machine"), "same")) &&
 	   strstr(text, "cpu_model: \"AMD EPYC 9004\" -> \"Intel Xeon 8480\""),
 	   "no latency rows; the difference is named");
 	json_decref(r);
 	rc = compare(old, elsewhere, "--force", &r);
-	ok(rc == QX_COMPARE_OK && all_latency(r, "unchanged"), "--force compares anyway: exit 0");
+	ok(rc == QX_EXIT_OK && all_latency(r, "unchanged"), "--force compares anyway: exit 0");
 	json_decref(r);
 
 	/* Noisy or short measurements are inconclusive, even 30% slower, and say why. */
@@ -410,7 +410,7 @@ int main(void)
 	   strstr(json_string_value(json_object_get(row, "why")), "95% interval"),
 	   "an unshifted run with a wide interval is inconclusive, not unchanged: %s",
 	   json_string_value(json_object_get(row, "why")));
-	ok(rc == QX_COMPARE_INCOMPARABLE &&
+	ok(rc == QX_EXIT_INCOMPARABLE &&
 	   json_integer_value(json_object_get(json_object_get(r, "inconclusive"), "total")) == 3 &&
 	   strstr(text, "result: no regression shown: most latency rows are inconclusive") &&
 	   strstr(text, "3 of 3 latency rows inconclusive"),
@@ -423,7 +423,7 @@ int main(void)
 	const char *few_dir = write_run("20261126T020000Z", &few);
 	rc = compare(old, few_dir, NULL, &r);
 	row = latency_row(r, "minmax/vnni/threads:1/batch:1");
-	ok(rc == QX_COMPARE_INCOMPARABLE && !strcmp(verdict(row), "inconclusive") &&
+	ok(rc == QX_EXIT_INCOMPARABLE && !strcmp(verdict(row), "inconclusive") &&
 	   strstr(json_string_value(json_object_get(row, "why")), "too few rounds"),
 	   "2 rounds: inconclusive, exit 3 (got %d)", rc);
 	json_decref(r);
@@ -433,7 +433,7 @@ int main(void)
 	broken.broken_fails = 1;
 	const char *broken_dir = write_run("20261127T020000Z", &broken);
 	rc = compare(old, broken_dir, NULL, &r);
-	ok(rc == QX_COMPARE_REGRESSION && !strcmp(verdict(accuracy_row(r, "minmax")), "FAILS NOW"),
+	ok(rc == QX_EXIT_REGRESSION && !strcmp(verdict(accuracy_row(r, "minmax")), "FAILS NOW"),
 	   "plugin failing now: exit 1");
 	json_decref(r);
 	/* A MISTRUSTED figure in NEW is a regression and is not compared; in OLD it is no
@@ -442,12 +442,12 @@ int main(void)
 	untrusted.mistrusted = 1;
 	const char *untrusted_dir = write_run("20261127T030000Z", &untrusted);
 	rc = compare(old, untrusted_dir, NULL, &r);
-	ok(rc == QX_COMPARE_REGRESSION &&
+	ok(rc == QX_EXIT_REGRESSION &&
 	   !strcmp(verdict(accuracy_row(r, "minmax")), "MISTRUSTED in NEW") &&
 	   strstr(text, "fixture: off by one"), "MISTRUSTED in NEW: exit 1, the reason printed");
 	json_decref(r);
 	rc = compare(untrusted_dir, old, NULL, &r);
-	ok(rc == QX_COMPARE_OK && !strcmp(verdict(accuracy_row(r, "minmax")), "OLD was MISTRUSTED"),
+	ok(rc == QX_EXIT_OK && !strcmp(verdict(accuracy_row(r, "minmax")), "OLD was MISTRUSTED"),
 	   "MISTRUSTED in OLD: no baseline, exit 0 (got %d)", rc);
 	json_decref(r);
 	struct fixture a_only = healthy("x1", "2026-11-28T02:00:00Z");
@@ -457,7 +457,7 @@ int main(void)
 	const char *a_dir = write_run("only-a", &a_only);
 	const char *b_dir = write_run("only-b", &b_only);
 	rc = compare(a_dir, b_dir, NULL, &r);
-	ok(rc == QX_COMPARE_REGRESSION, "minmax gone from NEW: exit 1 (got %d)", rc);
+	ok(rc == QX_EXIT_REGRESSION, "minmax gone from NEW: exit 1 (got %d)", rc);
 	json_decref(r);
 
 	/* Unreadable input and bad command lines: exit 2. */
@@ -467,19 +467,19 @@ int main(void)
 	fputs("{\"schema_version\": 1,\n  \"plugins\": [}\n", f);
 	fclose(f);
 	rc = compare(old, bad, NULL, &r);
-	ok(rc == QX_COMPARE_USAGE && r == NULL, "broken JSON: exit 2");
+	ok(rc == QX_EXIT_USAGE && r == NULL, "broken JSON: exit 2");
 	char missing[160];
 	snprintf(missing, sizeof missing, "%s/nothing-here", tmp);
 	rc = compare(old, missing, NULL, &r);
-	ok(rc == QX_COMPARE_USAGE, "missing NEW: exit 2");
+	ok(rc == QX_EXIT_USAGE, "missing NEW: exit 2");
 	char *only_one[] = { "compare", (char *)old, NULL };
-	ok(capture(qx_compare_main, 2, only_one, text, sizeof text) == QX_COMPARE_USAGE,
+	ok(capture(qx_compare_main, 2, only_one, text, sizeof text) == QX_EXIT_USAGE,
 	   "one path: exit 2");
 	char *bad_opt[] = { "compare", "--threshold", "lots", (char *)old, (char *)twin, NULL };
-	ok(capture(qx_compare_main, 5, bad_opt, text, sizeof text) == QX_COMPARE_USAGE,
+	ok(capture(qx_compare_main, 5, bad_opt, text, sizeof text) == QX_EXIT_USAGE,
 	   "--threshold lots: exit 2");
 	char *help[] = { "compare", "--help", NULL };
-	ok(capture(qx_compare_main, 2, help, text, sizeof text) == QX_COMPARE_OK &&
+	ok(capture(qx_compare_main, 2, help, text, sizeof text) == QX_EXIT_OK &&
 	   strstr(text, "exit status"), "--help: exit 0, documents the exit status");
 
 	/* A results.json file (not its folder) works too, and so does one without samples or
@@ -487,7 +487,7 @@ int main(void)
 	char file[192];
 	snprintf(file, sizeof file, "%s/results.json", twin);
 	rc = compare(old, file, NULL, &r);
-	ok(rc == QX_COMPARE_OK, "a results.json path works like its folder");
+	ok(rc == QX_EXIT_OK, "a results.json path works like its folder");
 	json_decref(r);
 
 	/* History: every run folder under tmp, in time order. */
@@ -495,7 +495,7 @@ int main(void)
 	rc = capture(qx_history_main, 2, hist, text, sizeof text);
 	const char *p1 = strstr(text, "20261120T020000Z"), *p2 = strstr(text, "20261122T020000Z");
 	const char *p3 = strstr(text, "20261124T020000Z");
-	ok(rc == QX_COMPARE_OK && p1 && p2 && p3 && p1 < p2 && p2 < p3,
+	ok(rc == QX_EXIT_OK && p1 && p2 && p3 && p1 < p2 && p2 < p3,
 	   "history: exit 0, runs in time order");
 	ok(strstr(text, "minmax/vnni/threads:1/batch:1") && strstr(text, "0.4995") &&
 	   strstr(text, "error") && strstr(text, "B  Intel Xeon 8480, x86_64, 2 online CPUs "
@@ -506,19 +506,19 @@ int main(void)
 	char *csv[] = { "history", "--format", "csv", "--plugin", "minmax", "--kernels", "vnni", tmp,
 	                NULL };
 	rc = capture(qx_history_main, 8, csv, text, sizeof text);
-	ok(rc == QX_COMPARE_OK && strstr(text, ",minmax,latency_median,vnni,1,1,,,0.64935,") &&
+	ok(rc == QX_EXIT_OK && strstr(text, ",minmax,latency_median,vnni,1,1,,,0.64935,") &&
 	   !strstr(text, ",fp32,") && !strstr(text, ",avx2,"),
 	   "history --format csv --plugin --kernels: every run's median (0.64935 for the slow run), "
 	   "only what the filters name");
 	char *last[] = { "history", "--last", "2", tmp, NULL };
 	rc = capture(qx_history_main, 4, last, text, sizeof text);
-	ok(rc == QX_COMPARE_OK && strstr(text, "2 runs") && !strstr(text, "20261120T020000Z"),
+	ok(rc == QX_EXIT_OK && strstr(text, "2 runs") && !strstr(text, "20261120T020000Z"),
 	   "--last 2: only the two most recent");
 	char empty[128];
 	snprintf(empty, sizeof empty, "%s/empty", tmp);
 	mkdir(empty, 0777);
 	char *none[] = { "history", empty, NULL };
-	ok(capture(qx_history_main, 2, none, text, sizeof text) == QX_COMPARE_INCOMPARABLE,
+	ok(capture(qx_history_main, 2, none, text, sizeof text) == QX_EXIT_INCOMPARABLE,
 	   "history of a folder without runs: exit 3");
 
 	char cmd[128];

@@ -13,10 +13,12 @@
 /* One measurement on avx2 at batch b, threads t, median ms, speedup (0: none). */
 static json_t *meas(int b, int t, double median, double speedup)
 {
-	json_t *m = json_pack("{s:s, s:i, s:i, s:f}", "kernels", "avx2", "threads", t, "batch", b,
-	                      "median", median);
+	json_t *m = json_pack("{s:s, s:i, s:i, s:s, s:f}", "kernels", "avx2", "threads", t, "batch",
+	                      b, "unit", "ms/batch", "median", median);
 	if (speedup > 0)
-		json_object_set_new(m, "speedup_vs_fp32", json_pack("{s:f}", "ratio", speedup));
+		json_object_set_new(m, "speedup_vs_fp32", json_pack("{s:f, s:f, s:f}", "ratio", speedup,
+		                                                    "ci95_low", 0.9 * speedup,
+		                                                    "ci95_high", 1.1 * speedup));
 	return m;
 }
 
@@ -154,6 +156,18 @@ int main(void)
 	ok(line_has(out, labels[0], "  no "), "a dominated configuration is on no front");
 	ok(line_has(out, "again", "(same plan as static-per-tensor[qparams=moving_average,"
 	                          "count=256]: measured once)"), "a shared plan is named");
+	free(out);
+
+	/* A record that breaks the schema (results/results_read.c) gives no conclusion, and says
+	 * where it breaks. */
+	json_object_set_new(json_array_get(json_object_get(json_object_get(root, "fp32"),
+	                                                   "measurements"), 0),
+	                    "unit", json_string("s"));
+	f = open_memstream(&out, &size);
+	qx_conclusion_print(root, "avx2", f);
+	fclose(f);
+	ok(strstr(out, "Conclusion: not drawn") && strstr(out, "fp32.measurements[0].unit: \"s\"") &&
+	   !strstr(out, "Pareto"), "a record that breaks the schema: no conclusion, the place named");
 	free(out);
 	json_decref(root);
 	return tap_done();

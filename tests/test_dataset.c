@@ -177,12 +177,36 @@ static void test_idx_errors(void)
 		write_bytes("huge", huge, sizeof huge, 0);
 		rc = qx_dataset_load_idx(fixture("huge"), fixture("x-lab"), 10, &ds, &err);
 		check_error(rc, &err, QX_EINVAL, fixture("huge"), "absurd header counts",
-		            "byte 20: file ends early", NULL);
+		            "byte 4: 4294967295 images of 65535x65535, more than 2^63 bytes", NULL);
+		put_be32(huge + 4, 0x7fffffffu);
+		write_bytes("huge2", huge, sizeof huge, 0);
+		rc = qx_dataset_load_idx(fixture("huge2"), fixture("x-lab"), 10, &ds, &err);
+		check_error(rc, &err, QX_EINVAL, fixture("huge2"), "large header counts",
+		            "byte 20: file ends early (expected 9223090559730712575 bytes", NULL);
 	}
 	write_idx("long", "x-lab", 5, 3, 4, 0, 3, 0);
 	rc = qx_dataset_load_idx(fixture("long"), fixture("x-lab"), 10, &ds, &err);
 	check_error(rc, &err, QX_EINVAL, fixture("long"), "trailing bytes",
 	            "byte 76: 3 bytes of unexpected data", NULL);
+
+	/* A gzip bomb: a header declaring one 2x2 image, then 64 MiB of zeros (64 KiB on disk).
+	 * Reading stops QX_READ_SLACK (64 KiB) past the declared 20 bytes instead of holding 64 MiB,
+	 * and the message says the extra is "more than" what was read. */
+	{
+		size_t n = (size_t)64 << 20;
+		unsigned char *bomb = calloc(n, 1);
+		bomb[2] = 8, bomb[3] = 3;
+		put_be32(bomb + 4, 1);
+		put_be32(bomb + 8, 2);
+		put_be32(bomb + 12, 2);
+		write_bytes("bomb.gz", bomb, n, 1);
+		free(bomb);
+		rc = qx_dataset_load_idx(fixture("bomb.gz"), fixture("x-lab"), 10, &ds, &err);
+		check_error(rc, &err, QX_EINVAL, fixture("bomb.gz"), "a gzip file expanding far past "
+		            "its header's size, read only to 64 KiB past it",
+		            "byte 20: more than 65536 bytes of unexpected data after the last of the "
+		            "images (expected end of file; reading stopped there)", NULL);
+	}
 
 	/* A gzip stream cut in the middle is corrupt data, not a short file. */
 	{
@@ -316,6 +340,23 @@ static void test_cifar_errors(void)
 	check_error(rc, &err, QX_EINVAL, label10[0], "label 10 in record 2",
 	            "byte 6146: label 10 out of range (expected 0..9)", NULL);
 	free(buf);
+
+	/* CIFAR-10 has no header: a gzip file that expands past the whole data set's 60,000
+	 * records is cut off there (a 185 MB stream of zeros, 180 KB on disk). */
+	{
+		gzFile gz = gzopen(fixture("bomb.bin.gz"), "wb9");
+		unsigned char *zeros = calloc(1 << 20, 1);
+		for (int i = 0; gz && zeros && i < 185; i++)
+			gzwrite(gz, zeros, 1 << 20);
+		if (gz)
+			gzclose(gz);
+		free(zeros);
+		const char *bomb[] = { fixture("bomb.bin.gz") };
+		rc = qx_dataset_load_cifar10(bomb, 1, &ds, &err);
+		check_error(rc, &err, QX_EINVAL, bomb[0], "a gzip file expanding past 60,000 records",
+		            "byte 184380000: more than 60000 records (expected at most the 60000 of the "
+		            "whole CIFAR-10 set; reading stopped there)", NULL);
+	}
 
 	write_cifar("present.bin", 0, 1);
 	const char *missing[] = {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "measure/eval.h"
-#include "exec/runner.h"
+#include "measure/runner.h"
 #include "suite/suite.h"
 #include "support/tap.h"
 

@@ -523,6 +523,53 @@ static void test_refusals(void)
 	expect_refusal(path, QX_ENOENT, "a missing file", "cannot open", NULL);
 }
 
+/* Hostile dims (issue 13): every shape product is checked (util/checked.h), and a tensor's
+ * nonzero dims are bounded even when another dim is 0, so no later product can wrap. */
+static void test_hostile_dims(void)
+{
+	char path[512];
+	const int64_t big = ((int64_t)1 << 31) - 1, huge = (int64_t)1 << 35;
+	struct mb b;
+
+	/* A Reshape target whose product overflows int64 before the -1 is inferred. */
+	int64_t xd[4] = { 1, 2, 5, 5 };
+	mb_init(&b, 13);
+	mb_input(&b, "x", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 4, xd);
+	int64_t over[3] = { huge, huge, -1 };
+	mb_init_i64(&b, "shape", 3, over);
+	mb_node(&b, "Reshape", "rs", "x,shape", "y");
+	mb_output(&b, "y");
+	mb_write(&b, "reshape_overflow.onnx", path, sizeof path, 0);
+	expect_refusal(path, QX_EINVAL, "a Reshape target whose product overflows",
+	               "node 'rs' (Reshape)", "shape[0..1] multiply to more than 68719476736",
+	               NULL);
+
+	/* A zero-size input with huge other dims: its element count is 0, its dims are not. */
+	int64_t zd[5] = { 1, 0, big, big, big };
+	mb_init(&b, 13);
+	mb_input(&b, "x", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 5, zd);
+	Onnx__NodeProto *fl = mb_node(&b, "Flatten", "fl", "x", "y");
+	mb_attr_int(&b, fl, "axis", 4);
+	mb_output(&b, "y");
+	mb_write(&b, "zero_huge_input.onnx", path, sizeof path, 0);
+	expect_refusal(path, QX_EINVAL, "a zero-size input with huge other dims",
+	               "graph input 'x' has more than 68719476736 elements", NULL);
+
+	/* Reshape with allowzero to a zero-size shape with huge other dims. */
+	int64_t ed[3] = { 1, 0, 4 };
+	mb_init(&b, 14);
+	mb_input(&b, "x", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, 3, ed);
+	int64_t zero_huge[3] = { 0, huge, huge };
+	mb_init_i64(&b, "shape", 3, zero_huge);
+	Onnx__NodeProto *rs = mb_node(&b, "Reshape", "rs0", "x,shape", "y");
+	mb_attr_int(&b, rs, "allowzero", 1);
+	mb_output(&b, "y");
+	mb_write(&b, "reshape_allowzero_huge.onnx", path, sizeof path, 0);
+	expect_refusal(path, QX_EINVAL, "a Reshape with allowzero to [0, 2^35, 2^35]",
+	               "node 'rs0' (Reshape)", "output 'y' would have shape "
+	               "[0,34359738368,34359738368], more than 68719476736 elements", NULL);
+}
+
 /* Nodes out of order, a Constant shape, Reshape with 0 and -1, Concat, Mul broadcast,
  * Softmax, all against a hand computation. */
 static void test_unsorted_and_data_ops(void)
@@ -579,7 +626,7 @@ static void test_unsorted_and_data_ops(void)
 			want[bi * 12 + i] = expf(row[i] - m) / s;
 	}
 	int rc = mb_run1(&g, 2, x, 0, y, 24);
-	const struct qx_tensor *yt = &g.tensors[g.outputs[0]];
+	const struct qx_tensor *yt = mb_last_output();
 	ok(rc == 0 && yt->ndim == 2 && yt->dims[0] == 2 && yt->dims[1] == 12 &&
 	   mb_max_rel_diff(y, want, 24) <= 1e-6,
 	   "Mul broadcast, Constant-shaped Reshape (0, -1), Concat and Softmax compute the right "
@@ -785,6 +832,7 @@ int main(void)
 	test_bn_fold_gemm();
 	test_shapes();
 	test_refusals();
+	test_hostile_dims();
 	test_unsorted_and_data_ops();
 	test_softmax_opsets();
 	test_fusion();

@@ -124,7 +124,8 @@ static int reference_input_qparams(int tensor, float *scale, int32_t *zp)
 	int rc = qx_exec_f32_run(e, inputs, &err);
 	if (!rc) {
 		float lo = QX_MINMAX_EMPTY_MIN, hi = QX_MINMAX_EMPTY_MAX;
-		qx_minmax_update(qx_exec_f32_tensor(e, tensor), qx_tensor_numel(&g.tensors[tensor]),
+		qx_minmax_update(qx_exec_f32_tensor(e, tensor),
+		                 qx_tensor_numel(&qx_exec_f32_graph(e)->tensors[tensor]),
 		                 &lo, &hi);
 		struct qx_qscheme qs = { .dtype = QX_PLAN_UINT8, .qmin = 0, .qmax = 255 };
 		rc = qx_calculate_qparams(lo, hi, &qs, scale, zp);

@@ -14,7 +14,7 @@
 
 #include "measure/gbench_shim.h"
 #include "measure/latency.h"
-#include "measure/pool.h"
+#include "exec/pool.h"
 #include "measure/topology.h"
 #include "support/tap.h"
 

@@ -361,8 +361,8 @@ static void test_random_convs(int rounds)
 		}
 		free(x), free(want), free(w), free(bias), free(mult);
 	}
-	ok(failed_shapes == 0, "conv: %d random shapes equal the direct formula (%d differ)", rounds,
-	   failed_shapes);
+	ok(failed_shapes == 0, "conv: %d random shapes equal the direct formula (%d differ, %lld "
+	   "bytes in all)", rounds, failed_shapes, (long long)bad_total);
 }
 
 static void test_random_gemm(int rounds)

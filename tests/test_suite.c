@@ -508,6 +508,19 @@ static void test_errors(void)
 	            "preprocess.std[0]: 0 is out of range", "expected a number > 0", NULL);
 	check_error("stdneg.yaml", BASE "preprocess:\n  std: -0.5\n", QX_EINVAL, "10:8",
 	            "preprocess.std", "out of range", NULL);
+	/* Values valid as double but not as the float they are stored in (issue 13). */
+	check_error("stdtiny.yaml", BASE "preprocess:\n  std: 1e-50\n", QX_EINVAL, "10:8",
+	            "preprocess.std: 1e-50 is out of range for a 32-bit float", NULL);
+	check_error("stdsubnormal.yaml", BASE "preprocess:\n  std: [1e-40]\n", QX_EINVAL, "10:9",
+	            "preprocess.std[0]: 1e-40 is out of range for a 32-bit float", NULL);
+	check_error("meanhuge.yaml", BASE "preprocess:\n  mean: 1e300\n", QX_EINVAL, "10:9",
+	            "preprocess.mean: 1e300 is out of range for a 32-bit float", NULL);
+	check_error("scalehuge.yaml", BASE "preprocess:\n  scale: 1e39\n", QX_EINVAL, "10:10",
+	            "preprocess.scale: 1e39 is out of range for a 32-bit float", NULL);
+	check_error("stdoverflow.yaml", BASE "preprocess:\n  scale: 1e30\n  std: 1e-7\n",
+	            QX_EINVAL, "9:1",
+	            "preprocess: pixel 255 of channel 0 becomes inf", "expected a finite float",
+	            NULL);
 	check_error("scale0.yaml", BASE "preprocess:\n  scale: 0\n", QX_EINVAL, "10:10",
 	            "preprocess.scale", NULL);
 	check_error("meancount.yaml", BASE "preprocess:\n  mean: [0.1, 0.2, 0.3]\n", QX_EINVAL,

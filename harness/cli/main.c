@@ -8,6 +8,7 @@
 #include "cli/run.h"
 #include "kernels.h"
 #include "suite/suite.h"
+#include "util/list.h"
 
 static const char usage[] =
 	"usage: qx-bench [options] SUITE.yaml...\n"
@@ -98,32 +99,19 @@ int qx_explain_main(int argc, char **argv);
 int qx_graph_main(int argc, char **argv);
 int qx_export_main(int argc, char **argv);
 
-/* Parses "1,2,4" into out (at most max values, each 1..limit). */
-static int parse_int_list(const char *s, int *out, int max, int limit)
-{
-	int n = 0;
-	while (*s) {
-		char *end;
-		long v = strtol(s, &end, 10);
-		if (end == s || v < 1 || v > limit || n == max || (*end != ',' && *end != '\0'))
-			return -1;
-		out[n++] = (int)v;
-		s = *end ? end + 1 : end;
-	}
-	return n ? n : -1;
-}
-
 static int check_kernel_list(const char *list)
 {
 	if (!strcmp(list, "auto") || !strcmp(list, "all"))
 		return 0;
-	char buf[256];
-	if (snprintf(buf, sizeof buf, "%s", list) >= (int)sizeof buf)
+	if (!*list)
 		return -1;
-	for (char *save, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+	size_t n;
+	const char *item;
+	for (const char *p = list; qx_list_next(&p, &item, &n);) {
 		int found = 0;
 		for (int s = 0; s < QX_KSET_COUNT; s++)
-			found |= !strcmp(t, qx_kset_name((enum qx_kset)s));
+			found |= n == strlen(qx_kset_name((enum qx_kset)s)) &&
+			         !strncmp(item, qx_kset_name((enum qx_kset)s), n);
 		if (!found)
 			return -1;
 	}
@@ -214,7 +202,7 @@ int main(int argc, char **argv)
 			opt.kernels = optarg;
 			break;
 		case 't':
-			opt.n_threads = parse_int_list(optarg, opt.threads, 16, 4096);
+			opt.n_threads = qx_list_ints(optarg, opt.threads, 16, 4096);
 			if (opt.n_threads < 0) {
 				fprintf(stderr, "qx-bench: --threads '%s': expected up to 16 comma-separated "
 				        "counts in 1..4096\n", optarg);
@@ -222,7 +210,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'b':
-			opt.n_batches = parse_int_list(optarg, opt.batches, 16, 65536);
+			opt.n_batches = qx_list_ints(optarg, opt.batches, 16, 65536);
 			if (opt.n_batches < 0) {
 				fprintf(stderr, "qx-bench: --batch '%s': expected up to 16 comma-separated "
 				        "sizes in 1..65536\n", optarg);

@@ -11,14 +11,14 @@
 #include "report/conclusion.h"
 #include "measure/eval.h"
 #include "exec/bitexact.h"
-#include "exec/runner.h"
+#include "measure/runner.h"
 #include "investigate/fallback.h"
 #include "investigate/layer_error.h"
 #include "investigate/sensitivity.h"
 #include "model/graph.h"
 #include "plugin/host.h"
 #include "qx/plugin.h"
-#include "cli/progress.h"
+#include "util/progress.h"
 #include "measure/topology.h"
 #include "measure/measure_run.h"
 #include "report/report.h"
@@ -27,21 +27,9 @@
 #include "stats/paired.h"
 #include "suite/sweep.h"
 #include "util/interrupt.h"
+#include "util/list.h"
 #include "verify/sim_runner.h"
 #include "verify/trust.h"
-
-int qx_exit_status(int err_code)
-{
-	switch (err_code) {
-	case QX_OK: return QX_EXIT_OK;
-	case QX_EINVAL:
-	case QX_ENOENT:
-	case QX_EUNSUPPORTED: return QX_EXIT_USAGE;
-	case QX_EPLUGIN: return QX_EXIT_FAILURES;
-	case QX_EINTERRUPTED: return QX_EXIT_INTERRUPTED;
-	default: return QX_EXIT_INTERNAL;
-	}
-}
 
 /* Everything one run holds, freed together by run_free. */
 struct run {
@@ -83,26 +71,10 @@ static void run_free(struct run *r)
 	free(r->same_as);
 }
 
-/* Whether the comma-separated list names set (or "all"). */
-static int listed(const char *list, const char *name)
-{
-	size_t len = strlen(name);
-	for (const char *p = list; *p;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		if ((n == len && strncmp(p, name, n) == 0) || (n == 3 && strncmp(p, "all", 3) == 0))
-			return 1;
-		p += n + (end != NULL);
-	}
-	return 0;
-}
-
 /* The kernel sets the suite (or --kernels) asks for, fastest first, among those the CPU has
  * (a set named explicitly that it lacks was refused before the run by qx_run_check_kernels). */
 static void choose_sets(struct run *r)
 {
-	static const enum qx_kset speed_order[] = { QX_KSET_AVX512VNNI, QX_KSET_AVXVNNI,
-	                                            QX_KSET_AVX2, QX_KSET_NEON, QX_KSET_SCALAR };
 	const struct qx_suite *s = r->suite;
 	const char *list = r->opt->kernels;
 	r->scalar = qx_kernels_get(QX_KSET_SCALAR);
@@ -110,11 +82,11 @@ static void choose_sets(struct run *r)
 		r->sets[r->n_sets++] = qx_kernels_best();
 		return;
 	}
-	for (size_t i = 0; i < sizeof speed_order / sizeof speed_order[0]; i++) {
-		enum qx_kset set = speed_order[i];
+	for (int i = 0; i < QX_KSET_COUNT; i++) {
+		enum qx_kset set = qx_kset_speed_order[i];
 		int wanted = 0;
 		if (list) {
-			wanted = listed(list, qx_kset_name(set));
+			wanted = qx_list_has(list, qx_kset_name(set)) || qx_list_has(list, "all");
 		} else {
 			wanted = s->kernels_mode == QX_SUITE_KERNELS_ALL;
 			for (int j = 0; j < s->n_kernel_sets; j++)

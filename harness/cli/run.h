@@ -6,6 +6,7 @@
 
 #include "suite/suite.h"
 #include "util/error.h"
+#include "util/exit_status.h"
 
 struct qx_run_options {
 	int quiet;                 /* no progress on stderr */
@@ -38,18 +39,6 @@ struct qx_run_options {
  * arrays: free only suite) and *qopt with opt, its limit lowered to QX_QUICK_IMAGES. */
 void qx_run_quick_suite(const struct qx_suite *suite, const struct qx_run_options *opt,
                         struct qx_suite *quick, struct qx_run_options *qopt);
-
-/* Exit statuses, as `qx-bench --help` and README document them. */
-enum qx_exit {
-	QX_EXIT_OK = 0,            /* everything ran */
-	QX_EXIT_FAILURES = 1,      /* ran, but a plugin or kernel set failed (its row says why) */
-	QX_EXIT_USAGE = 2,         /* bad command line or invalid input (suite, model, dataset) */
-	QX_EXIT_INTERNAL = 3,      /* out of memory, I/O error writing results, or a bug */
-	QX_EXIT_INTERRUPTED = 130, /* SIGINT / SIGTERM: stopped, partial results written */
-};
-
-/* Maps an error code to the exit status above. */
-int qx_exit_status(int err_code);
 
 /* The width of the run tables' label column for this suite and these options. */
 int qx_run_label_width(const struct qx_suite *s, const struct qx_run_options *opt);

@@ -8,6 +8,7 @@
 #include "measure/topology.h"
 #include "plugin/host.h"
 #include "qx/plugin.h"
+#include "util/list.h"
 
 #define FALLBACK_SUFFIX "+fallback"
 
@@ -20,27 +21,16 @@ static int names_fallback_of(const char *p, size_t n, const char *label)
 	       !strncmp(p + len, FALLBACK_SUFFIX, suffix);
 }
 
-/* The length of the list item at p: up to the next comma outside brackets, since a swept
- * configuration's label holds commas ("static-per-tensor[qparams=histogram,count=1024]"). */
-static size_t item_len(const char *p)
-{
-	size_t n = 0;
-	for (int depth = 0; p[n] && (p[n] != ',' || depth > 0); n++)
-		depth += p[n] == '[' ? 1 : p[n] == ']' && depth > 0 ? -1 : 0;
-	return n;
-}
-
 /* Whether the comma-separated list holds name, or name's fallback row: that row needs its
  * plugin's. */
 static int in_list(const char *list, const char *name)
 {
-	size_t len = strlen(name);
-	for (const char *p = list; *p;) {
-		size_t n = item_len(p);
-		if ((n == len && strncmp(p, name, n) == 0) || names_fallback_of(p, n, name))
+	size_t n;
+	const char *item;
+	for (const char *p = list; qx_list_next(&p, &item, &n);)
+		if ((n == strlen(name) && strncmp(item, name, n) == 0) ||
+		    names_fallback_of(item, n, name))
 			return 1;
-		p += n + (p[n] != '\0');
-	}
 	return 0;
 }
 
@@ -57,8 +47,9 @@ static int check_plugin_filter(const struct qx_suite *s, const struct qx_run_opt
 	const char *list = opt->only_plugins;
 	if (!list || strcmp(list, "none") == 0)
 		return 0;
-	for (const char *p = list; *p;) {
-		size_t n = item_len(p);
+	size_t n;
+	const char *p;
+	for (const char *at = list; qx_list_next(&at, &p, &n);) {
 		int found = 0;
 		for (int i = 0; i < s->n_plugins && !found; i++)
 			found = (strlen(s->plugins[i].label) == n && !strncmp(s->plugins[i].label, p, n)) ||
@@ -72,7 +63,6 @@ static int check_plugin_filter(const struct qx_suite *s, const struct qx_run_opt
 			return qx_fail(err, QX_EINVAL, "--plugins: '%.*s' is not a plugin of %s (expected "
 			               "none or some of: %s)", (int)n, p, s->path, labels);
 		}
-		p += n + (p[n] != '\0');
 	}
 	return 0;
 }
@@ -146,7 +136,7 @@ int qx_run_check_kernels(const struct qx_suite *s, const struct qx_run_options *
 		enum qx_kset set = (enum qx_kset)k;
 		int named = 0;
 		if (list) {
-			named = in_list(list, qx_kset_name(set));
+			named = qx_list_has(list, qx_kset_name(set));
 		} else {
 			for (int j = 0; j < s->n_kernel_sets; j++)
 				named |= s->kernel_sets[j] == set;

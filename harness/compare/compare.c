@@ -775,11 +775,11 @@ static int finish(const struct options *opt, struct tally *t)
 	int status;
 	const char *result;
 	if (t->regressions) {
-		status = QX_COMPARE_REGRESSION;
+		status = QX_EXIT_REGRESSION;
 		result = "REGRESSION";
 	} else if (t->partial) {
 		/* What was compared holds, but a partial run is no evidence about the rest. */
-		status = QX_COMPARE_INCOMPARABLE;
+		status = QX_EXIT_INCOMPARABLE;
 		result = !strcmp(t->partial, "NEW") ? "incomplete: NEW is a partial run, no regression in "
 		                                      "what it has"
 		       : !strcmp(t->partial, "OLD") ? "incomplete: OLD is a partial run, no regression in "
@@ -787,17 +787,17 @@ static int finish(const struct options *opt, struct tally *t)
 		                                    : "incomplete: OLD and NEW are partial runs, no "
 		                                      "regression in what they have";
 	} else if (t->incomparable || t->compared == 0) {
-		status = QX_COMPARE_INCOMPARABLE;
+		status = QX_EXIT_INCOMPARABLE;
 		result = t->incomparable ? "could not compare (different machines or suites; "
 		                           "--force compares anyway)"
 		                         : "could not compare (nothing in common)";
 	} else if (2 * t->inconclusive > t->latency_rows) {
 		/* Most rows undecided: "no regression" would claim what was not shown. */
-		status = QX_COMPARE_INCOMPARABLE;
+		status = QX_EXIT_INCOMPARABLE;
 		result = "no regression shown: most latency rows are inconclusive (measure on a "
 		         "quieter machine or with more rounds)";
 	} else {
-		status = QX_COMPARE_OK;
+		status = QX_EXIT_OK;
 		result = "no regression";
 	}
 	printf("\nresult: %s", result);
@@ -825,7 +825,7 @@ static int finish(const struct options *opt, struct tally *t)
 	                                     JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0) {
 		fprintf(stderr, "qx-bench: %s: cannot write the comparison JSON (expected a "
 		        "writable path)\n", opt->json_path);
-		return QX_COMPARE_USAGE;
+		return QX_EXIT_USAGE;
 	}
 	return status;
 }
@@ -835,17 +835,17 @@ int qx_compare_main(int argc, char **argv)
 	struct options opt;
 	int rc = parse_args(argc, argv, &opt);
 	if (rc)
-		return rc > 0 ? QX_COMPARE_OK : QX_COMPARE_USAGE;
+		return rc > 0 ? QX_EXIT_OK : QX_EXIT_USAGE;
 	struct qx_run_view ov, nv;
 	struct qx_error err = { 0 };
 	if (qx_run_view_load(opt.old_path, &ov, &err)) {
 		fprintf(stderr, "qx-bench: %s\n", err.msg);
-		return QX_COMPARE_USAGE;
+		return QX_EXIT_USAGE;
 	}
 	if (qx_run_view_load(opt.new_path, &nv, &err)) {
 		fprintf(stderr, "qx-bench: %s\n", err.msg);
 		qx_run_view_free(&ov);
-		return QX_COMPARE_USAGE;
+		return QX_EXIT_USAGE;
 	}
 	struct tally t = { .report = json_object() };
 	json_object_set_new(t.report, "old", json_pack("{s:s, s:s, s:s}", "path", ov.path,

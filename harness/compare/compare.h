@@ -3,20 +3,12 @@
  *
  * Both take the subcommand's arguments with argv[0] being the subcommand name (as main.c
  * passes argc - 1, argv + 1), print their report on stdout and one-line errors on stderr
- * ("qx-bench: ..."), and return an exit status: */
+ * ("qx-bench: ..."), and return an exit status (util/exit_status.h: QX_EXIT_OK,
+ * QX_EXIT_REGRESSION, QX_EXIT_USAGE, QX_EXIT_INCOMPARABLE). */
 #ifndef QX_COMPARE_COMPARE_H
 #define QX_COMPARE_COMPARE_H
 
-enum qx_compare_exit {
-	QX_COMPARE_OK = 0,           /* compared, no regression */
-	QX_COMPARE_REGRESSION = 1,   /* an accuracy drop, a plugin that fails now, a system gone
-	                              * from NEW, or a latency regression */
-	QX_COMPARE_USAGE = 2,        /* bad command line, or an input that cannot be read */
-	QX_COMPARE_INCOMPARABLE = 3, /* different machines or suites (without --force), nothing
-	                              * in common, a partial OLD / NEW, or most latency rows
-	                              * inconclusive; a regression found in what could be
-	                              * compared still gives 1 */
-};
+#include "util/exit_status.h"
 
 /* qx-bench compare [--threshold PCT] [--alpha P] [--min-rounds N] [--force]
  *                  [--json FILE] [--ids N] OLD NEW

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "compare/compare.h"
+#include "util/list.h"
 
 static const char usage[] =
 	"usage: qx-bench history [options] DIR\n"
@@ -44,23 +45,10 @@ struct options {
 	const char *dir;
 };
 
-/* Whether name is in the comma-separated list (NULL: no filter, everything is). A comma
- * inside brackets belongs to the item: a swept configuration's label is
- * "base[key=value,key=value]". */
+/* Whether name is in the comma-separated list (NULL: no filter, everything is). */
 static int in_list(const char *list, const char *name)
 {
-	if (!list)
-		return 1;
-	size_t len = strlen(name);
-	for (const char *p = list; *p;) {
-		size_t n = 0;
-		for (int depth = 0; p[n] && (p[n] != ',' || depth > 0); n++)
-			depth += p[n] == '[' ? 1 : p[n] == ']' && depth > 0 ? -1 : 0;
-		if (n == len && !strncmp(p, name, n))
-			return 1;
-		p += n + (p[n] != '\0');
-	}
-	return 0;
+	return !list || qx_list_has(list, name);
 }
 
 static int in_int_list(const char *list, int v)
@@ -75,7 +63,7 @@ static int bad_usage(const char *fmt, const char *arg)
 	fprintf(stderr, "qx-bench: history: ");
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, " (try qx-bench history --help)\n");
-	return QX_COMPARE_USAGE;
+	return QX_EXIT_USAGE;
 }
 
 /* Returns -1 to go on, else the exit status (0 after --help). */
@@ -89,7 +77,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(usage, stdout);
-			return QX_COMPARE_OK;
+			return QX_EXIT_OK;
 		}
 		if (!strcmp(a, "--nightly")) {
 			o->nightly = 1;
@@ -417,7 +405,7 @@ int qx_history_main(int argc, char **argv)
 		return status;
 	struct qx_history h = { .dir = o.dir };
 	if (load_runs(o.dir, &h.runs, &h.n_runs))
-		return QX_COMPARE_USAGE;
+		return QX_EXIT_USAGE;
 	h.n_found = h.n_runs;
 	select_runs(&h, &o);
 	if (h.n_runs == 0) {
@@ -425,31 +413,31 @@ int qx_history_main(int argc, char **argv)
 		        "(expected results/<suite>/<run-id>/results.json)\n", o.dir,
 		        o.nightly ? "nightly " : "", o.good ? " that finished with exit status 0" : "");
 		free_history(&h);
-		return QX_COMPARE_INCOMPARABLE;
+		return QX_EXIT_INCOMPARABLE;
 	}
 	describe_runs(&h);
 	if (choose_columns(&h, &o)) {
 		fprintf(stderr, "qx-bench: history: out of memory\n");
 		free_history(&h);
-		return QX_COMPARE_USAGE;
+		return QX_EXIT_USAGE;
 	}
 	if (check_filters(&h, &o)) {
 		free_history(&h);
-		return QX_COMPARE_USAGE;
+		return QX_EXIT_USAGE;
 	}
 	int rc = !strcmp(o.format, "csv") ? qx_history_print_csv(&h, stdout)
 	       : !strcmp(o.format, "json") ? qx_history_print_json(&h, stdout)
 	       : !strcmp(o.format, "folders") ? qx_history_print_folders(&h, stdout)
 	                                      : qx_history_print_text(&h, stdout);
-	status = QX_COMPARE_OK;
+	status = QX_EXIT_OK;
 	if (rc || fflush(stdout)) {
 		fprintf(stderr, "qx-bench: history: cannot write the history on stdout\n");
-		status = QX_COMPARE_USAGE;
+		status = QX_EXIT_USAGE;
 	}
 	struct qx_error err = { 0 };
-	if (status == QX_COMPARE_OK && o.html && qx_history_write_html(&h, o.html, &err)) {
+	if (status == QX_EXIT_OK && o.html && qx_history_write_html(&h, o.html, &err)) {
 		fprintf(stderr, "qx-bench: history: %s\n", err.msg);
-		status = QX_COMPARE_USAGE;
+		status = QX_EXIT_USAGE;
 	}
 	free_history(&h);
 	return status;

@@ -1,14 +1,12 @@
 #include "compare/run_view.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "measure/stats.h"
-#include "results/results.h"
+#include "results/results_read.h"
 
 static void note(struct qx_run_view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -230,18 +228,7 @@ static int read_system(struct qx_run_view *v, json_t *js, const char *label, con
 		return QX_ENOMEM;
 	if (!s->pred && !s->error)
 		note(v, "%s: no predictions: accuracy compared by count only, no image ids", where);
-	int rc = append_measurements(v, s, json_object_get(js, "measurements"), where, NULL);
-	json_t *sets = json_object_get(js, "kernel_sets");
-	size_t i;
-	json_t *set;
-	json_array_foreach(sets, i, set) {
-		if (rc)
-			break;
-		snprintf(at, sizeof at, "%s.kernel_sets[%zu]", where, i);
-		rc = append_measurements(v, s, json_object_get(set, "measurements"), at,
-		                         string_or(set, "name", NULL));
-	}
-	return rc;
+	return append_measurements(v, s, json_object_get(js, "measurements"), where, NULL);
 }
 
 static int read_systems(struct qx_run_view *v)
@@ -314,48 +301,13 @@ static void read_state(struct qx_run_view *v)
 int qx_run_view_load(const char *path, struct qx_run_view *v, struct qx_error *err)
 {
 	memset(v, 0, sizeof *v);
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return qx_fail(err, QX_ENOENT, "%s: %s (expected a results.json or a run folder "
-		               "holding one)", path, strerror(errno));
-	size_t len = strlen(path) + sizeof "/results.json";
-	v->path = malloc(len);
-	if (!v->path)
-		return qx_fail_nomem(err, "reading results");
-	if (S_ISDIR(st.st_mode))
-		snprintf(v->path, len, "%s/results.json", path);
-	else
-		snprintf(v->path, len, "%s", path);
-	if (stat(v->path, &st) != 0) {
-		int e = errno;
-		qx_fail(err, QX_ENOENT, "%s: %s (expected the run folder to hold results.json)",
-		        v->path, strerror(e));
-		qx_run_view_free(v);
-		return QX_ENOENT;
-	}
-	json_error_t jerr;
-	v->root = json_load_file(v->path, 0, &jerr);
-	if (!v->root) {
-		qx_fail(err, QX_EINVAL, "%s:%d:%d: %s (expected a results.json document)", v->path,
-		        jerr.line, jerr.column, jerr.text);
-		qx_run_view_free(v);
-		return QX_EINVAL;
-	}
-	json_t *version = json_object_get(v->root, "schema_version");
-	if (!json_is_object(v->root) || !json_is_integer(version)) {
-		qx_fail(err, QX_EINVAL, "%s: no integer schema_version (expected a qx-bench "
-		        "results.json)", v->path);
-		qx_run_view_free(v);
-		return QX_EINVAL;
-	}
-	v->schema_version = (int64_t)json_integer_value(version);
-	if (v->schema_version < 1 || v->schema_version > QX_RESULTS_SCHEMA_VERSION) {
-		qx_fail(err, QX_EUNSUPPORTED, "%s: schema_version %lld (expected 1 to %d: written by "
-		        "another qx-bench)", v->path, (long long)v->schema_version,
-		        QX_RESULTS_SCHEMA_VERSION);
-		qx_run_view_free(v);
-		return QX_EUNSUPPORTED;
-	}
+	struct qx_results_file f;
+	int rc = qx_results_open(path, &f, err);
+	if (rc)
+		return rc;
+	v->path = f.path;          /* the view takes both over */
+	v->root = f.root;
+	v->schema_version = f.schema_version;
 	v->run_id = string_or(v->root, "run_id", "");
 	v->started = string_or(v->root, "started", "");
 	read_state(v);
@@ -372,7 +324,7 @@ int qx_run_view_load(const char *path, struct qx_run_view *v, struct qx_error *e
 	                      &nomem);
 	if (!v->labels && !nomem)
 		note(v, "no labels: correctness per image unknown, accuracy compared by count only");
-	int rc = nomem ? QX_ENOMEM : read_systems(v);
+	rc = nomem ? QX_ENOMEM : read_systems(v);
 	if (rc) {
 		qx_run_view_free(v);
 		return qx_fail_nomem(err, "reading results");

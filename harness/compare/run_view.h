@@ -1,16 +1,15 @@
-/* A tolerant reader of one results.json for `qx-bench compare` and `qx-bench history`.
+/* The view of one results.json that `qx-bench compare` and `qx-bench history` work on.
  *
- * It takes what it finds and says what it skipped: a missing optional part (predictions,
- * samples, the machine description) is not an error but a note, so that results from older
- * or interrupted runs can still be compared as far as they go. Only a file that is not JSON,
- * not a results document (no schema_version) or from a newer schema is refused.
+ * The file is opened and checked against the schema by the one results reader
+ * (results/results_read.h), which refuses what the schema refuses. A part the schema lets a
+ * partial run lack (predictions, samples, the machine description) is not an error but a
+ * note, so that results from interrupted runs can still be compared as far as they go.
  *
  * Shape read (docs/nightly.md lists it):
  *   schema_version, run_id, started, tag, state, interrupted, interrupted_by, exit_status,
  *   suite {name, model}, machine {...}, labels [...],
  *   fp32 {images, correct, accuracy, predictions [...], measurements [...]},
- *   plugins [{label, error | images, correct, accuracy, predictions, measurements,
- *             kernel_sets [{name, measurements}]}],
+ *   plugins [{label, error | images, correct, accuracy, predictions, measurements, trust}],
  *   measurement {kernels, threads, batch, unit, samples [...], median, cv,
  *                repetitions [{median, cpu_median, reference_ms}], noise {load1_max, preempted}}. */
 #ifndef QX_COMPARE_RUN_VIEW_H
@@ -25,7 +24,7 @@
 struct qx_run_view_measurement {
 	const char *kernels;       /* "" when absent */
 	int threads, batch;        /* 0 when absent */
-	const char *unit;          /* "ms/batch" unless the file says otherwise */
+	const char *unit;          /* "ms/batch", the only unit the schema has */
 	double *samples;           /* owned; NULL when the file has none */
 	size_t n_samples;
 	double median;             /* of the samples, else the stored median */
@@ -90,9 +89,10 @@ extern const char *const qx_machine_identity_keys[QX_MACHINE_IDENTITY_KEYS];
  * to tell machines apart; malloc'd, NULL when v has no machine section or memory runs out. */
 char *qx_run_view_machine_key(const struct qx_run_view *v);
 
-/* Reads path (a results.json, or a run folder holding one). QX_ENOENT when there is no such
- * file, QX_EINVAL when it is not a results document (the message says where: line:column for
- * bad JSON), QX_EUNSUPPORTED for a newer schema_version, QX_ENOMEM. */
+/* Reads path (a results.json, or a run folder holding one) with qx_results_open: QX_ENOENT
+ * when there is no such file, QX_EINVAL when it is not a results document or breaks the schema
+ * (the message says where: line:column for bad JSON, the JSON path otherwise), QX_EUNSUPPORTED
+ * for a newer schema_version, QX_ENOMEM. */
 int qx_run_view_load(const char *path, struct qx_run_view *v, struct qx_error *err);
 
 /* The system with this label, or NULL. */

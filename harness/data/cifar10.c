@@ -14,6 +14,13 @@ enum {
 	CIFAR_HW = 32,
 	CIFAR_PIXELS = CIFAR_C * CIFAR_HW * CIFAR_HW,
 	CIFAR_RECORD = 1 + CIFAR_PIXELS,
+	/* No header says how big a batch is: a file may hold at most the whole data set (60,000
+	 * records, 184 MB), so that a gzip file expanding without end is cut off there. */
+	CIFAR_MAX_RECORDS = 60000,
+};
+
+static const struct qx_read_cap cifar_cap = {
+	.max_bytes = (int64_t)CIFAR_MAX_RECORDS * CIFAR_RECORD,
 };
 
 /* Appends s to buf (of cap bytes, NUL-terminated), truncating quietly. */
@@ -75,9 +82,17 @@ int qx_dataset_load_cifar10(const char *const *paths, int n_paths, struct qx_dat
 	int64_t total = 0;
 	for (int i = 0; i < n_paths; i++) {
 		int64_t size;
-		rc = qx_read_file(paths[i], "a CIFAR-10 binary batch", &data[i], &size, err);
+		int capped;
+		rc = qx_read_file(paths[i], "a CIFAR-10 binary batch", &cifar_cap, &data[i], &size,
+		                  &capped, err);
 		if (rc)
 			goto done;
+		if (capped) {
+			rc = qx_fail(err, QX_EINVAL, "%s: byte %lld: more than %d records (expected at most "
+			             "the %d of the whole CIFAR-10 set; reading stopped there)", paths[i],
+			             (long long)size, CIFAR_MAX_RECORDS, CIFAR_MAX_RECORDS);
+			goto done;
+		}
 		if (size == 0 || size % CIFAR_RECORD) {
 			rc = qx_fail(err, QX_EINVAL, "%s: byte %lld: file size %lld is not a multiple of "
 			             "%d (expected records of 1 label byte + %d pixel bytes)", paths[i],

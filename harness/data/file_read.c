@@ -24,11 +24,46 @@ static const char *gz_problem(gzFile gz, const char *path, int *zerr)
 	return msg;
 }
 
-int qx_read_file(const char *path, const char *what, uint8_t **data, int64_t *size,
-                 struct qx_error *err)
+/* Reads until *len == want or the end of the data, into *buf, growing it as data comes (so a
+ * header announcing a huge count cannot make us allocate more than the file really holds).
+ * Returns 0, or an error code with err filled. */
+static int read_upto(gzFile gz, const char *path, const char *what, uint8_t **buf,
+                     int64_t *cap, int64_t *lenp, int64_t want, struct qx_error *err)
+{
+	int64_t len = *lenp;
+	while (len < want) {
+		if (*cap - len < READ_CHUNK && *cap < want) {
+			int64_t new_cap = *cap * 2 > 4 * READ_CHUNK ? *cap * 2 : 4 * READ_CHUNK;
+			if (new_cap > want)
+				new_cap = want;
+			uint8_t *grown = realloc(*buf, (size_t)new_cap);
+			if (!grown)
+				return qx_fail_nomem(err, "reading a dataset file");
+			*buf = grown;
+			*cap = new_cap;
+		}
+		int64_t room = *cap - len < READ_CHUNK ? *cap - len : READ_CHUNK;
+		int n = gzread(gz, *buf + len, (unsigned)room);
+		if (n < 0) {
+			int zerr;
+			const char *msg = gz_problem(gz, path, &zerr);
+			return qx_fail(err, QX_EIO, "%s: byte %lld: cannot read: %s (expected %s)", path,
+			               (long long)len, zerr == Z_ERRNO ? strerror(errno) : msg, what);
+		}
+		if (n == 0)
+			break;
+		len += n;
+		*lenp = len;
+	}
+	return 0;
+}
+
+int qx_read_file(const char *path, const char *what, const struct qx_read_cap *cap,
+                 uint8_t **data, int64_t *size, int *capped, struct qx_error *err)
 {
 	*data = NULL;
 	*size = 0;
+	*capped = 0;
 	struct stat st;
 	if (stat(path, &st) != 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -45,49 +80,41 @@ int qx_read_file(const char *path, const char *what, uint8_t **data, int64_t *si
 		               errno ? strerror(errno) : "out of memory", what);
 	gzbuffer(gz, 1 << 17);
 
-	/* Grow as the data comes: a header announcing a huge count cannot make us allocate more
-	 * than the file really holds. */
 	uint8_t *buf = NULL;
-	int64_t cap = 0, len = 0;
-	for (;;) {
-		if (cap - len < READ_CHUNK) {
-			int64_t new_cap = cap ? cap * 2 : 4 * READ_CHUNK;
-			uint8_t *grown = realloc(buf, (size_t)new_cap);
-			if (!grown) {
-				free(buf);
-				gzclose(gz);
-				return qx_fail_nomem(err, "reading a dataset file");
-			}
-			buf = grown;
-			cap = new_cap;
-		}
-		int n = gzread(gz, buf + len, READ_CHUNK);
-		if (n < 0) {
-			int zerr;
-			const char *msg = gz_problem(gz, path, &zerr);
-			int rc = qx_fail(err, QX_EIO, "%s: byte %lld: cannot read: %s (expected %s)",
-			                 path, (long long)len,
-			                 zerr == Z_ERRNO ? strerror(errno) : msg, what);
-			free(buf);
-			gzclose(gz);
-			return rc;
-		}
-		if (n == 0)
-			break;
-		len += n;
+	int64_t buf_cap = 0, len = 0;
+	int rc;
+	/* The header first, then at most QX_READ_SLACK past what it declares. */
+	int64_t limit = cap->max_bytes;
+	if (cap->header_bytes > 0) {
+		if ((rc = read_upto(gz, path, what, &buf, &buf_cap, &len, cap->header_bytes, err)))
+			goto fail;
+		int64_t declared = len == cap->header_bytes ? cap->declared_size(buf) : -1;
+		int64_t upto = (declared >= 0 ? declared : cap->header_bytes) + QX_READ_SLACK;
+		if (declared <= INT64_MAX - QX_READ_SLACK && upto < limit)
+			limit = upto;
 	}
-	/* A truncated gzip stream reads as a short file; zlib says so only here. */
-	int zerr;
-	const char *msg = gz_problem(gz, path, &zerr);
-	if (zerr != Z_OK) {
-		int rc = qx_fail(err, QX_EIO, "%s: byte %lld: corrupt gzip data: %s (expected %s)",
-		                 path, (long long)len, msg, what);
-		free(buf);
-		gzclose(gz);
-		return rc;
+	/* One byte past the limit tells a file that ends there from one that goes on. */
+	if ((rc = read_upto(gz, path, what, &buf, &buf_cap, &len, limit + 1, err)))
+		goto fail;
+	if (len > limit) {
+		len = limit;
+		*capped = 1;
+	} else {
+		/* A truncated gzip stream reads as a short file; zlib says so only here. */
+		int zerr;
+		const char *msg = gz_problem(gz, path, &zerr);
+		if (zerr != Z_OK) {
+			rc = qx_fail(err, QX_EIO, "%s: byte %lld: corrupt gzip data: %s (expected %s)",
+			             path, (long long)len, msg, what);
+			goto fail;
+		}
 	}
 	gzclose(gz);
 	*data = buf;
 	*size = len;
 	return 0;
+fail:
+	free(buf);
+	gzclose(gz);
+	return rc;
 }

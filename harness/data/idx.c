@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "data/file_read.h"
+#include "util/checked.h"
 
 enum {
 	IDX_MAGIC_IMAGES = 0x00000803,
@@ -42,15 +43,50 @@ static int idx_header(const char *path, const uint8_t *data, int64_t size, uint3
 	return 0;
 }
 
-/* Checks that the data after the header is exactly `expected` bytes. */
-static int idx_body_size(const char *path, int64_t size, int64_t header, uint64_t expected,
-                         const char *what, struct qx_error *err)
+/* Bytes of pixels an images header declares (count x rows x columns, checked arithmetic as for
+ * every shape: util/checked.h), or -1 past INT64_MAX (a file that cannot exist: it ends early). */
+static int64_t images_bytes(uint32_t count, uint32_t rows, uint32_t columns)
+{
+	int64_t dims[3] = { count, rows, columns }, n;
+	return qx_dims_within(3, dims, INT64_MAX - IDX_IMAGES_HEADER, &n, NULL) ? n : -1;
+}
+
+/* The file sizes IDX headers declare (header included), for qx_read_file's cap: reading a
+ * gzip file stops just past them; no cap beyond IDX_MAX_BYTES for a size past INT64_MAX. */
+static int64_t images_declared(const uint8_t *h)
+{
+	if (be32(h) != IDX_MAGIC_IMAGES)
+		return -1;
+	int64_t n = images_bytes(be32(h + 4), be32(h + 8), be32(h + 12));
+	return n < 0 ? INT64_MAX : n + IDX_IMAGES_HEADER;
+}
+
+static int64_t labels_declared(const uint8_t *h)
+{
+	return be32(h) == IDX_MAGIC_LABELS ? (int64_t)be32(h + 4) + IDX_LABELS_HEADER : -1;
+}
+
+/* 4 GiB: no IDX file the harness can use is bigger (Fashion-MNIST's largest is 47 MB). */
+#define IDX_MAX_BYTES ((int64_t)1 << 32)
+
+static const struct qx_read_cap images_cap = { IDX_IMAGES_HEADER, images_declared, IDX_MAX_BYTES };
+static const struct qx_read_cap labels_cap = { IDX_LABELS_HEADER, labels_declared, IDX_MAX_BYTES };
+
+/* Checks that the data after the header is exactly `expected` bytes; capped: reading stopped
+ * QX_READ_SLACK bytes past them (file_read.h), so the extra is "more than" that. */
+static int idx_body_size(const char *path, int64_t size, int capped, int64_t header,
+                         uint64_t expected, const char *what, struct qx_error *err)
 {
 	uint64_t body = (uint64_t)(size - header); /* size >= header here */
 	if (body < expected)
 		return qx_fail(err, QX_EINVAL, "%s: byte %lld: file ends early (expected %llu bytes of "
 		               "%s after the %lld-byte header)", path, (long long)size,
 		               (unsigned long long)expected, what, (long long)header);
+	if (body > expected && capped)
+		return qx_fail(err, QX_EINVAL, "%s: byte %lld: more than %llu bytes of unexpected data "
+		               "after the last of the %s (expected end of file; reading stopped there)",
+		               path, (long long)(header + (int64_t)expected),
+		               (unsigned long long)(body - expected), what);
 	if (body > expected)
 		return qx_fail(err, QX_EINVAL, "%s: byte %lld: %llu bytes of unexpected data after the "
 		               "last of the %s (expected end of file)", path,
@@ -63,7 +99,8 @@ static int idx_images(const char *path, struct qx_dataset *ds, struct qx_error *
 {
 	uint8_t *data;
 	int64_t size;
-	int rc = qx_read_file(path, "an IDX image file", &data, &size, err);
+	int capped;
+	int rc = qx_read_file(path, "an IDX image file", &images_cap, &data, &size, &capped, err);
 	if (rc)
 		return rc;
 	uint32_t dims[3];
@@ -75,10 +112,15 @@ static int idx_images(const char *path, struct qx_dataset *ds, struct qx_error *
 		             "in 1..65535)", path, dims[1], dims[2]);
 		goto fail;
 	}
-	/* rows * columns < 2^32 and count < 2^32: the product fits in 64 unsigned bits; past
-	 * what the file holds it is simply a file that ends early. */
-	uint64_t expected = (uint64_t)dims[0] * ((uint64_t)dims[1] * dims[2]);
-	rc = idx_body_size(path, size, IDX_IMAGES_HEADER, expected, "images", err);
+	/* Past what the file holds it is simply a file that ends early. */
+	int64_t declared = images_bytes(dims[0], dims[1], dims[2]);
+	if (declared < 0) {
+		rc = qx_fail(err, QX_EINVAL, "%s: byte 4: %u images of %ux%u, more than 2^63 bytes "
+		             "(expected a count the file holds)", path, dims[0], dims[1], dims[2]);
+		goto fail;
+	}
+	uint64_t expected = (uint64_t)declared;
+	rc = idx_body_size(path, size, capped, IDX_IMAGES_HEADER, expected, "images", err);
 	if (rc)
 		goto fail;
 	if (dims[0] == 0) {
@@ -104,7 +146,8 @@ static int idx_labels(const char *path, int64_t n_images, const char *images_pat
 {
 	uint8_t *data;
 	int64_t size;
-	int rc = qx_read_file(path, "an IDX label file", &data, &size, err);
+	int capped;
+	int rc = qx_read_file(path, "an IDX label file", &labels_cap, &data, &size, &capped, err);
 	if (rc)
 		return rc;
 	uint32_t count = 0;
@@ -117,7 +160,7 @@ static int idx_labels(const char *path, int64_t n_images, const char *images_pat
 		             images_path);
 		goto fail;
 	}
-	rc = idx_body_size(path, size, IDX_LABELS_HEADER, count, "labels", err);
+	rc = idx_body_size(path, size, capped, IDX_LABELS_HEADER, count, "labels", err);
 	if (rc)
 		goto fail;
 	for (int64_t i = 0; i < count; i++) {

@@ -32,7 +32,7 @@ static int compare_steps(const struct qx_exec_q8 *a, const struct qx_exec_q8 *b,
 	return 1;
 }
 
-int qx_bitexact_check(struct qx_graph *g, const struct qx_quant_plan *plan,
+int qx_bitexact_check(const struct qx_graph *g, const struct qx_quant_plan *plan,
                       const struct qx_kernels *ref, const struct qx_kernels *other, int64_t batch,
                       const struct qx_dataset *ds, const struct qx_preprocess *pp,
                       int64_t n_images, struct qx_bitexact *out, struct qx_error *err)

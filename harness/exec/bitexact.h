@@ -24,7 +24,7 @@ struct qx_bitexact {
 /* Runs the int8 model of (g, plan) with kernel sets ref and other on the first n_images of ds
  * (batches of `batch`) and compares. Returns 0 with out filled (identical or not), or an
  * error when a model cannot be built or run. */
-int qx_bitexact_check(struct qx_graph *g, const struct qx_quant_plan *plan,
+int qx_bitexact_check(const struct qx_graph *g, const struct qx_quant_plan *plan,
                       const struct qx_kernels *ref, const struct qx_kernels *other, int64_t batch,
                       const struct qx_dataset *ds, const struct qx_preprocess *pp,
                       int64_t n_images, struct qx_bitexact *out, struct qx_error *err);

@@ -3,7 +3,7 @@
  * later); Relu is a loop here; every other op runs through qx_node_eval (model/node_eval.h),
  * the same code constant folding uses, so all kernel sets agree on them. */
 #include "exec/exec_f32.h"
-#include "measure/pool.h"
+#include "exec/pool.h"
 #include "model/node_eval.h"
 
 #include <math.h>
@@ -19,7 +19,10 @@ struct step {
 };
 
 struct qx_exec_f32 {
-	struct qx_graph *g;
+	struct qx_graph *g;           /* &shaped */
+	struct qx_graph shaped;       /* this executor's copy of the graph, its shapes inferred for
+	                               * its batch: executors of other batch sizes on the same graph
+	                               * each have their own, and the caller's graph is only read */
 	const struct qx_kernels *k;
 	float **buf;                  /* per tensor; owned[t] says whether we allocated it */
 	char *owned;
@@ -145,17 +148,24 @@ static int prepare_step(struct qx_exec_f32 *e, int i, struct qx_error *err)
 	}
 }
 
-int qx_exec_f32_create(struct qx_graph *g, int64_t batch, const struct qx_kernels *k,
+int qx_exec_f32_create(const struct qx_graph *graph, int64_t batch, const struct qx_kernels *k,
                        struct qx_exec_f32 **out, struct qx_error *err)
 {
 	*out = NULL;
-	int rc = qx_graph_infer_shapes(g, batch, err);
-	if (rc)
-		return rc;
 	struct qx_exec_f32 *e = calloc(1, sizeof *e);
 	if (!e)
 		return qx_fail_nomem(err, "creating the fp32 executor");
-	e->g = g;
+	int rc = qx_graph_clone(graph, &e->shaped, err);
+	if (rc) {
+		free(e);
+		return rc;
+	}
+	e->g = &e->shaped;
+	if ((rc = qx_graph_infer_shapes(e->g, batch, err))) {
+		qx_exec_f32_free(e);
+		return rc;
+	}
+	struct qx_graph *g = e->g;
 	e->k = k;
 	e->buf = calloc((size_t)g->n_tensors + 1, sizeof *e->buf);
 	e->owned = calloc((size_t)g->n_tensors + 1, 1);
@@ -392,7 +402,13 @@ void qx_exec_f32_free(struct qx_exec_f32 *e)
 	free(e->owned);
 	free(e->steps);
 	free(e->eval_in);
+	qx_graph_free(&e->shaped);
 	free(e);
+}
+
+const struct qx_graph *qx_exec_f32_graph(const struct qx_exec_f32 *e)
+{
+	return e->g;
 }
 
 /* ---- single nodes, for the int8 executor's float parts ---------------------------------- */

@@ -7,20 +7,27 @@
 
 struct qx_exec_f32;
 
-/* Prepares g for batches of `batch` images: infers shapes (batch <= 0 keeps the declared ones),
- * packs constant weights with k->f32, allocates one buffer per activation. It does not fuse
- * activations (qx_graph_fuse_activations is the caller's choice, made before). Keeps pointers
- * to g and k until qx_exec_f32_free; g must stay unchanged meanwhile. Conv / Gemm / MatMul
- * weights that are graph inputs rather than constants are packed on every run. */
-int qx_exec_f32_create(struct qx_graph *g, int64_t batch, const struct qx_kernels *k,
+/* Prepares g for batches of `batch` images: copies g and infers the copy's shapes (batch <= 0
+ * keeps the declared ones), packs constant weights with k->f32, allocates one buffer per
+ * activation. g itself is only read, so executors of different batch sizes can be built from
+ * one graph and run interleaved; after the call g may change or be freed. It does not fuse
+ * activations (qx_graph_fuse_activations is the caller's choice, made before). Keeps a pointer
+ * to k until qx_exec_f32_free. Conv / Gemm / MatMul weights that are graph inputs rather than
+ * constants are packed on every run. */
+int qx_exec_f32_create(const struct qx_graph *g, int64_t batch, const struct qx_kernels *k,
                        struct qx_exec_f32 **out, struct qx_error *err);
+
+/* The executor's own copy of the graph, with the shapes of its batch: what tensor indices,
+ * dims and element counts of its buffers mean. Valid until qx_exec_f32_free. */
+const struct qx_graph *qx_exec_f32_graph(const struct qx_exec_f32 *e);
 
 /* Runs the graph on inputs[i] for graph input i (NCHW fp32, shapes as inferred for the batch;
  * the caller keeps ownership). Every activation stays readable until the next run. */
 int qx_exec_f32_run(struct qx_exec_f32 *e, const float *const *inputs, struct qx_error *err);
 
 /* After a run: the buffer of tensor index t (an activation, input or constant), row-major with
- * the tensor's inferred shape; NULL for an index out of range. Valid until the next run/free. */
+ * the tensor's shape in qx_exec_f32_graph(e); NULL for an index out of range. Valid until the
+ * next run/free. */
 const float *qx_exec_f32_tensor(const struct qx_exec_f32 *e, int t);
 
 /* Splits convolutions across pool's threads from the next run on (NULL: the calling thread

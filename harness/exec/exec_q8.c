@@ -8,9 +8,9 @@
 
 #include "exec/exec_f32.h"
 #include "exec/q8_layout.h"
-#include "exec/q8_ops.h"
+#include "ops/q8_ops.h"
 #include "exec/q8_weights.h"
-#include "measure/pool.h"
+#include "exec/pool.h"
 
 enum step_kind {
 	STEP_QUANTIZE,      /* float (NCHW) -> uint8 (physical layout) */
@@ -67,7 +67,7 @@ struct step {
 };
 
 struct qx_exec_q8 {
-	struct qx_graph *g;
+	const struct qx_graph *g;  /* the f32 executor's copy, with this batch's shapes */
 	const struct qx_kernels *k;
 	int64_t batch;
 	struct qx_exec_f32 *f32;   /* float storage and float nodes */
@@ -529,20 +529,21 @@ static int build_node(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *p
 	               mode == QX_MODE_STATIC ? "static" : "dynamic");
 }
 
-int qx_exec_q8_create(struct qx_graph *g, const struct qx_quant_plan *plan, int64_t batch,
-                      const struct qx_kernels *k, struct qx_exec_q8 **out, struct qx_error *err)
+int qx_exec_q8_create(const struct qx_graph *graph, const struct qx_quant_plan *plan,
+                      int64_t batch, const struct qx_kernels *k, struct qx_exec_q8 **out,
+                      struct qx_error *err)
 {
 	*out = NULL;
-	if (plan->n_tensors != g->n_tensors || plan->n_nodes != g->n_nodes)
-		return qx_fail(err, QX_EINTERNAL, "%s: the plan was made for another graph", g->path);
+	if (plan->n_tensors != graph->n_tensors || plan->n_nodes != graph->n_nodes)
+		return qx_fail(err, QX_EINTERNAL, "%s: the plan was made for another graph",
+		               graph->path);
 	if (plan->simulated)
 		return qx_fail(err, QX_EUNSUPPORTED, "%s: the plan uses %s: no int8 kernel runs it "
-		               "(expected it evaluated on the reference simulation)", g->path,
+		               "(expected it evaluated on the reference simulation)", graph->path,
 		               plan->simulated_why);
 	struct qx_exec_q8 *e = calloc(1, sizeof *e);
 	if (!e)
 		return qx_fail_nomem(err, "creating the int8 executor");
-	e->g = g;
 	e->k = k;
 	e->batch = batch;
 	const char *fault = getenv(QX_TEST_INT8_FAULT_ENV);
@@ -557,11 +558,12 @@ int qx_exec_q8_create(struct qx_graph *g, const struct qx_quant_plan *plan, int6
 			               QX_TEST_INT8_FAULT_ENV, fault);
 		}
 	}
-	int rc = qx_exec_f32_create(g, batch, k, &e->f32, err);
+	int rc = qx_exec_f32_create(graph, batch, k, &e->f32, err);
 	if (rc) {
 		free(e);
 		return rc;
 	}
+	const struct qx_graph *g = e->g = qx_exec_f32_graph(e->f32);
 	e->t = calloc((size_t)g->n_tensors, sizeof *e->t);
 	if (!e->t) {
 		qx_exec_q8_free(e);
@@ -968,4 +970,9 @@ void qx_choose_qparams_dynamic(float min, float max, int32_t qmin, int32_t qmax,
 		nudged = (int32_t)nearbyint(zp);
 	*scale_out = (float)scale;
 	*zero_point = nudged;
+}
+
+const struct qx_graph *qx_exec_q8_graph(const struct qx_exec_q8 *e)
+{
+	return e->g;
 }

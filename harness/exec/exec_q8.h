@@ -19,11 +19,15 @@
 struct qx_exec_q8;
 
 /* Builds the int8 model of g under plan for batches of `batch`, with kernel set k. g must have
- * been through qx_graph_fuse_activations (as the plugin saw it) and stay unchanged while the
- * executor lives; plan is not kept. An op or plan the executor cannot run is an error naming
- * the node. */
-int qx_exec_q8_create(struct qx_graph *g, const struct qx_quant_plan *plan, int64_t batch,
+ * been through qx_graph_fuse_activations (as the plugin saw it); it is only read (the executor
+ * keeps its own copy with this batch's shapes, qx_exec_q8_graph), and plan is not kept. An op or
+ * plan the executor cannot run is an error naming the node. */
+int qx_exec_q8_create(const struct qx_graph *g, const struct qx_quant_plan *plan, int64_t batch,
                       const struct qx_kernels *k, struct qx_exec_q8 **out, struct qx_error *err);
+
+/* The executor's copy of the graph, with the shapes of its batch (what the tensor indices and
+ * element counts of qx_exec_q8_read_int8 / _read_f32 / _output mean). Valid until free. */
+const struct qx_graph *qx_exec_q8_graph(const struct qx_exec_q8 *e);
 
 /* Runs one batch: inputs[i] is graph input i, fp32 NCHW (the caller keeps it). */
 int qx_exec_q8_run(struct qx_exec_q8 *e, const float *const *inputs, struct qx_error *err);

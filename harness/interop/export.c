@@ -21,8 +21,8 @@
 #include "plugin/host.h"
 #include "plan/plan_file.h"
 #include "plan/validate.h"
-#include "plugin/view.h"
-#include "cli/run.h"
+#include "ops/node_caps.h"
+#include "util/exit_status.h"
 #include "suite/suite.h"
 
 static const char usage[] =
@@ -760,12 +760,11 @@ static int dump(struct qx_graph *g, const struct qx_quant_plan *plan, const char
 		rc = qx_fail_nomem(err, "--dump images");
 	if (!rc) {
 		qx_dataset_preprocess(&ds, &suite.preprocess, 0, n, images);
-		rc = qx_graph_infer_shapes(g, 1, err);
-	}
-	if (!rc)
 		rc = qx_exec_q8_create(g, plan, 1, qx_kernels_get(QX_KSET_SCALAR), &e, err);
+	}
 	if (!rc) {
-		n_cls = qx_tensor_numel(&g->tensors[g->outputs[0]]);
+		const struct qx_graph *one = qx_exec_q8_graph(e); /* its shapes at batch 1 */
+		n_cls = qx_tensor_numel(&one->tensors[one->outputs[0]]);
 		logits = malloc(sizeof(float) * (size_t)(n * n_cls) + 1);
 		if (!logits)
 			rc = qx_fail_nomem(err, "--dump logits");

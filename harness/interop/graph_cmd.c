@@ -9,7 +9,7 @@
 
 #include "model/graph.h"
 #include "plugin/view.h"
-#include "cli/run.h"
+#include "util/exit_status.h"
 
 static const char usage[] =
 	"usage: qx-bench graph MODEL.onnx [--json]\n"

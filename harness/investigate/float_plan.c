@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec/q8_ops.h"
+#include "ops/q8_ops.h"
 #include "plan/validate.h"
-#include "plugin/view.h"
+#include "ops/node_caps.h"
 
 void qx_float_units_free(struct qx_float_units *u)
 {

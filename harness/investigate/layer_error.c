@@ -383,7 +383,7 @@ static int64_t image_values(const struct qx_tensor *t, int64_t batch, int64_t n)
 	return all / batch * n;
 }
 
-int qx_layer_error(struct qx_graph *g, const struct qx_quant_plan *plan,
+int qx_layer_error(const struct qx_graph *g, const struct qx_quant_plan *plan,
                    const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
                    const struct qx_preprocess *pp, int64_t n_images,
                    struct qx_layer_report *out, struct qx_error *err)
@@ -406,14 +406,15 @@ int qx_layer_error(struct qx_graph *g, const struct qx_quant_plan *plan,
 	int64_t image_floats = (int64_t)ds->c * ds->h * ds->w;
 	float *images = calloc((size_t)(batch * image_floats), sizeof(float));
 	int rc = images ? 0 : qx_fail_nomem(err, "measuring per-layer error");
-	/* The int8 executor first: it infers shapes for the batch, the fp32 one again. */
 	if (!rc)
 		rc = qx_exec_q8_create(g, plan, batch, k, &q8, err);
 	if (!rc)
 		rc = qx_exec_f32_create(g, batch, k, &f32, err);
+	/* Sizes at this batch are the executors' (g keeps its own shapes). */
+	const struct qx_graph *sg = rc ? g : qx_exec_f32_graph(f32);
 	int64_t most = 1;
 	for (int i = 0; i < n; i++) {
-		int64_t c = qx_tensor_numel(&g->tensors[e[i].tensor]);
+		int64_t c = qx_tensor_numel(&sg->tensors[e[i].tensor]);
 		most = c > most ? c : most;
 	}
 	float *tmp = rc ? NULL : malloc(sizeof(float) * (size_t)most);
@@ -422,7 +423,7 @@ int qx_layer_error(struct qx_graph *g, const struct qx_quant_plan *plan,
 	/* Weights are constants: measured once, their int8 form being their fake quantization,
 	 * their range known at once. */
 	for (int i = 0; !rc && i < n; i++) {
-		const struct qx_tensor *t = &g->tensors[e[i].tensor];
+		const struct qx_tensor *t = &sg->tensors[e[i].tensor];
 		if (!t->is_const)
 			continue;
 		int64_t count = qx_tensor_numel(t);
@@ -437,7 +438,7 @@ int qx_layer_error(struct qx_graph *g, const struct qx_quant_plan *plan,
 	 * alone (dynamic) needs no image. */
 	int activations = 0;
 	for (int i = 0; i < n; i++)
-		activations += !g->tensors[e[i].tensor].is_const;
+		activations += !sg->tensors[e[i].tensor].is_const;
 	for (int pass = 0; pass < 2 && activations; pass++) {
 		for (int64_t first = 0; !rc && first < n_images; first += batch) {
 			int64_t m = n_images - first < batch ? n_images - first : batch;
@@ -449,7 +450,7 @@ int qx_layer_error(struct qx_graph *g, const struct qx_quant_plan *plan,
 			if (!rc && pass == 1)
 				rc = qx_exec_q8_run(q8, &in, err);
 			for (int i = 0; !rc && i < n; i++) {
-				const struct qx_tensor *t = &g->tensors[e[i].tensor];
+				const struct qx_tensor *t = &sg->tensors[e[i].tensor];
 				if (t->is_const)
 					continue;
 				const float *x = qx_exec_f32_tensor(f32, e[i].tensor);
@@ -467,7 +468,7 @@ int qx_layer_error(struct qx_graph *g, const struct qx_quant_plan *plan,
 				out->images = first + m;
 		}
 		for (int i = 0; !rc && pass == 0 && i < n; i++)
-			if (!g->tensors[e[i].tensor].is_const)
+			if (!sg->tensors[e[i].tensor].is_const)
 				qx_layer_minmax_qparams(&plan->tensor[e[i].tensor], e[i].st.ch_min,
 				                        e[i].st.ch_max, &e[i].ref);
 	}
@@ -544,7 +545,7 @@ json_t *qx_layer_json(const struct qx_layer_report *r, const char *kernels)
 	                 "seconds", r->seconds, "tensors", tensors);
 }
 
-int qx_layer_error_record(struct qx_graph *g, const struct qx_quant_plan *plan,
+int qx_layer_error_record(const struct qx_graph *g, const struct qx_quant_plan *plan,
                           const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
                           const struct qx_preprocess *pp, int64_t n_images, json_t *entry,
                           struct qx_error *err)

@@ -122,7 +122,7 @@ struct qx_layer_report {
 /* Measures every tensor plan quantizes in (g, plan) with kernel set k over the first n_images
  * of ds (preprocessed with pp, batches of `batch`, the short last one zero-padded and its
  * padding left out of the sums). g must be fused (as the int8 executor needs). */
-int qx_layer_error(struct qx_graph *g, const struct qx_quant_plan *plan,
+int qx_layer_error(const struct qx_graph *g, const struct qx_quant_plan *plan,
                    const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
                    const struct qx_preprocess *pp, int64_t n_images,
                    struct qx_layer_report *out, struct qx_error *err);
@@ -140,7 +140,7 @@ void qx_layer_rank(struct qx_layer_report *r);
 json_t *qx_layer_json(const struct qx_layer_report *r, const char *kernels);
 
 /* For run.c: measures and stores "layers" in the plugin's entry (nothing when n_images is 0). */
-int qx_layer_error_record(struct qx_graph *g, const struct qx_quant_plan *plan,
+int qx_layer_error_record(const struct qx_graph *g, const struct qx_quant_plan *plan,
                           const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
                           const struct qx_preprocess *pp, int64_t n_images, json_t *entry,
                           struct qx_error *err);

@@ -58,7 +58,9 @@ struct qx_gbench_spec {
 struct qx_gbench_result {
 	int repetitions;           /* as reported, == spec->repetitions */
 	double *rep_real_s;        /* per repetition: real time per iteration, seconds (GB's) */
-	int64_t *rep_iterations;   /* per repetition: iterations (identical after the first) */
+	int64_t *rep_iterations;   /* per repetition: iterations (the same for every repetition of
+	                            * one call; qx-bench calls once per round with repetitions 1,
+	                            * so its rounds' counts differ: docs/measurement.md) */
 	double *samples_s;         /* per call of run_once in reported repetitions, seconds */
 	double *cpu_samples_s;     /* the same calls' CPU time of the calling thread
 	                            * (CLOCK_THREAD_CPUTIME_ID), seconds: n_samples of them */

@@ -28,7 +28,7 @@
 
 #include "measure/gbench_shim.h"
 #include "measure/noise.h"
-#include "measure/pool.h"
+#include "exec/pool.h"
 #include "util/error.h"
 
 /* Samples kept in results.json when the spec does not say: enough for medians, p99 and

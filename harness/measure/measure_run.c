@@ -5,16 +5,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "exec/runner.h"
+#include "measure/runner.h"
 #include "measure/gbench_json.h"
 #include "measure/gbench_shim.h"
 #include "measure/latency.h"
 #include "measure/noise.h"
-#include "measure/pool.h"
+#include "exec/pool.h"
 #include "measure/reference.h"
 #include "measure/stats.h"
 #include "measure/verdict.h"
-#include "cli/progress.h"
+#include "util/progress.h"
 #include "util/interrupt.h"
 
 /* One (model, kernel set) at the group's batch and thread count, and what its rounds gave. */

@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "measure/pool.h"
+#include "exec/pool.h"
 
 struct qx_noise_snapshot {
 	int64_t nivcsw;            /* summed over the pool's threads; -1 unknown */

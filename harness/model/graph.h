@@ -3,6 +3,8 @@
  * Nodes are in topological order. Tensors are referenced by index into graph.tensors.
  * Initializers are constants (is_const, data owned by the graph). Shapes are inferred for one
  * batch size at a time (qx_graph_infer_shapes); auto_pad is resolved into explicit pads then.
+ * After load (and qx_graph_fuse_activations) a graph is only read: each executor infers shapes
+ * for its batch on its own copy (exec/exec_f32.h), so executors of several batch sizes share it.
  * BatchNormalization that follows a Conv or Gemm is folded into its weights at import; one that
  * cannot be folded stays as QX_OP_BATCHNORM. Nodes whose inputs are all constants are folded into
  * constants at import; shape computations (Shape of an activation and what is computed from it)
@@ -187,9 +189,9 @@ int qx_graph_load_onnx(const char *path, struct qx_graph *g, struct qx_error *er
 
 /* Re-infers every activation's shape and dtype with batch as the first dimension of each graph
  * input (batch <= 0 keeps the declared shapes). Resolves auto_pad. Evaluates the shape nodes
- * for this batch (their output values, constants to everything downstream, are replaced: an
- * executor created for another batch is stale after the call) and, during import, every node
- * whose inputs are all constants. */
+ * for this batch (their output values, constants to everything downstream, are replaced) and,
+ * during import, every node whose inputs are all constants. Executors call it on their own
+ * copy; after load, call it only on a graph nothing else reads (a copy, a forked child's). */
 int qx_graph_infer_shapes(struct qx_graph *g, int64_t batch, struct qx_error *err);
 
 /* Folds a Relu (or a Clip with bounds [0, +inf)) that directly follows a Conv or Gemm (and is

@@ -2,6 +2,7 @@
 #include "model/graph_build.h"
 #include "model/node_eval.h"
 #include "nd_ops.h"
+#include "util/checked.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -16,7 +17,7 @@
 
 struct ctx {
 	struct qx_graph *g;
-	const struct qx_node *n;
+	struct qx_node *n;          /* a node of g: inference completes its attributes */
 	struct qx_error *err;
 };
 
@@ -67,7 +68,7 @@ static struct qx_tensor *out(const struct ctx *c)
 /* The node's attributes, which inference completes (resolved pads, normalized axes). */
 static struct qx_node *node(const struct ctx *c)
 {
-	return (struct qx_node *)c->n;
+	return c->n;
 }
 
 static void dims_str(const struct qx_tensor *t, char *s, size_t cap)
@@ -201,7 +202,7 @@ static int check_kernel(const struct ctx *c, struct qx_conv_attr *a, const struc
 
 static int infer_conv(const struct ctx *c)
 {
-	struct qx_conv_attr *a = &((struct qx_node *)c->n)->attr.conv;
+	struct qx_conv_attr *a = &c->n->attr.conv;
 	int rc;
 	if ((rc = need_rank(c, 0, 4, 4, "4-D NCHW, 2-D convolution only")) ||
 	    (rc = need_rank(c, 1, 4, 4, "4-D OIHW weights, 2-D convolution only")))
@@ -209,7 +210,9 @@ static int infer_conv(const struct ctx *c)
 	const struct qx_tensor *x = in(c, 0), *w = in(c, 1), *b = in(c, 2);
 	if ((rc = check_kernel(c, a, w)))
 		return rc;
-	if (w->dims[1] * a->group != x->dims[1] || w->dims[0] % a->group || w->dims[0] == 0)
+	int64_t w_in;
+	if (!qx_mul_ok(w->dims[1], a->group, &w_in) || w_in != x->dims[1] || w->dims[0] % a->group ||
+	    w->dims[0] == 0)
 		return shape_fail(c, "weights [%lld,%lld,..] do not fit %lld input channels in %d "
 		                  "groups (expected O divisible by group and I*group == C)",
 		                  (long long)w->dims[0], (long long)w->dims[1], (long long)x->dims[1],
@@ -229,7 +232,7 @@ static int infer_conv(const struct ctx *c)
 
 static int infer_pool(const struct ctx *c)
 {
-	struct qx_pool_attr *a = &((struct qx_node *)c->n)->attr.pool;
+	struct qx_pool_attr *a = &c->n->attr.pool;
 	int rc = need_rank(c, 0, 4, 4, "4-D NCHW, 2-D pooling only");
 	if (rc)
 		return rc;
@@ -347,7 +350,7 @@ static int norm_axis(const struct ctx *c, int64_t *axis, int rank, int allow_ran
 static int infer_flatten(const struct ctx *c)
 {
 	const struct qx_tensor *x = in(c, 0);
-	int64_t *axis = &((struct qx_node *)c->n)->attr.axis;
+	int64_t *axis = &c->n->attr.axis;
 	int rc = norm_axis(c, axis, x->ndim, 1);
 	if (rc)
 		return rc;
@@ -391,7 +394,10 @@ static int infer_reshape(const struct ctx *c)
 		}
 		has_zero |= v == 0;
 		o[i] = v;
-		known *= v;
+		if (!qx_mul_ok(known, v, &known) || known > MAX_ELEMENTS)
+			return shape_fail(c, "shape[0..%d] multiply to more than %lld elements (expected "
+			                  "the input's %lld)", i, (long long)MAX_ELEMENTS,
+			                  (long long)qx_tensor_numel(x));
 	}
 	int64_t total = qx_tensor_numel(x);
 	if (infer_at >= 0) {
@@ -415,7 +421,7 @@ static int infer_reshape(const struct ctx *c)
 static int infer_concat(const struct ctx *c)
 {
 	const struct qx_tensor *x0 = in(c, 0);
-	int64_t *axis = &((struct qx_node *)c->n)->attr.axis;
+	int64_t *axis = &c->n->attr.axis;
 	int rc = norm_axis(c, axis, x0->ndim, 0);
 	if (rc)
 		return rc;
@@ -753,7 +759,10 @@ static int infer_convtranspose(const struct ctx *c)
 		                  "groups (expected [C, M/group, kH, kW] with C divisible by group)",
 		                  (long long)w->dims[0], (long long)w->dims[1], (long long)x->dims[1],
 		                  a->group);
-	int64_t oc = w->dims[1] * a->group;
+	int64_t oc;
+	if (!qx_mul_ok(w->dims[1], a->group, &oc) || oc > MAX_ELEMENTS)
+		return shape_fail(c, "%lld x %d groups output channels (expected at most %lld)",
+		                  (long long)w->dims[1], a->group, (long long)MAX_ELEMENTS);
 	if (b && (b->ndim != 1 || b->dims[0] != oc))
 		return shape_fail(c, "bias '%s' is not [%lld] (expected one value per output channel)",
 		                  b->name, (long long)oc);
@@ -1135,13 +1144,17 @@ static int infer_node(const struct ctx *c)
 	for (int j = 0; j < c->n->n_out; j++)
 		c->g->tensors[c->n->out[j]].dtype = dt;
 	for (int j = 0; j < c->n->n_out; j++) {
-		int64_t n = 1;
 		const struct qx_tensor *o = &c->g->tensors[c->n->out[j]];
-		for (int d = 0; d < o->ndim; d++) {
-			if (o->dims[d] > 0 && n > MAX_ELEMENTS / o->dims[d])
-				return shape_fail(c, "output has more than %lld elements (expected a "
-				                  "smaller model or batch)", (long long)MAX_ELEMENTS);
-			n *= o->dims[d];
+		int bad;
+		if (!qx_dims_within(o->ndim, o->dims, MAX_ELEMENTS, NULL, &bad)) {
+			char d[128];
+			dims_str(o, d, sizeof d);
+			if (bad >= 0)
+				return shape_fail(c, "output '%s' would have shape %s, dim %d negative "
+				                  "(expected dims >= 0)", o->name, d, bad);
+			return shape_fail(c, "output '%s' would have shape %s, more than %lld elements "
+			                  "(expected a smaller model or batch)", o->name, d,
+			                  (long long)MAX_ELEMENTS);
 		}
 	}
 	if (evaluable(c->g, c->n))
@@ -1156,7 +1169,7 @@ static int infer_node(const struct ctx *c)
 static int run_shape_nodes(struct qx_graph *g, char *ready, int *next, struct qx_error *err)
 {
 	while (*next < g->n_shape_nodes) {
-		const struct qx_node *n = &g->shape_nodes[*next];
+		struct qx_node *n = &g->shape_nodes[*next];
 		for (int j = 0; j < n->n_in; j++)
 			if (n->in[j] >= 0 && !ready[n->in[j]])
 				return 0;
@@ -1178,13 +1191,15 @@ int qx_graph_infer_shapes(struct qx_graph *g, int64_t batch, struct qx_error *er
 		memcpy(t->dims, t->decl_dims, sizeof t->dims);
 		if (batch > 0 && t->ndim > 0)
 			t->dims[0] = batch;
-		int64_t n = 1;
-		for (int d = 0; d < t->ndim; d++) {
-			if (t->dims[d] > 0 && n > MAX_ELEMENTS / t->dims[d])
-				return qx_fail(err, QX_EINVAL, "%s: graph input '%s' has more than %lld "
-				               "elements (expected a smaller input or batch)", g->path, t->name,
-				               (long long)MAX_ELEMENTS);
-			n *= t->dims[d];
+		int bad;
+		if (!qx_dims_within(t->ndim, t->dims, MAX_ELEMENTS, NULL, &bad)) {
+			if (bad >= 0)
+				return qx_fail(err, QX_EINVAL, "%s: graph input '%s' has dim %d = %lld "
+				               "(expected dims >= 0)", g->path, t->name, bad,
+				               (long long)t->dims[bad]);
+			return qx_fail(err, QX_EINVAL, "%s: graph input '%s' has more than %lld "
+			               "elements (expected a smaller input or batch)", g->path, t->name,
+			               (long long)MAX_ELEMENTS);
 		}
 	}
 	/* A tensor is ready once its shape is known: inputs and constants at once, node outputs

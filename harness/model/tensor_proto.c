@@ -1,5 +1,6 @@
 /* ONNX TensorProto -> constant tensor data (initializers, Constant nodes, test data files). */
 #include "model/graph_build.h"
+#include "util/checked.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,17 +18,19 @@ const char *qx_onnx_dtype_name(int32_t data_type)
 	return names[data_type];
 }
 
-/* Number of elements the dims promise, or -1 when a dim is negative or above 2^31 - 1 (so that
- * products of a few dims stay far from overflow), or the count overflows. */
+/* Number of elements the dims promise, or -1 when a dim is negative or above 2^31 - 1, or the
+ * nonzero dims multiply past 2^40 (qx_dims_within: so that no partial product of these dims,
+ * nor a byte count of the data, can overflow, even when another dim is 0). */
 static int64_t proto_numel(const Onnx__TensorProto *tp)
 {
-	int64_t n = 1;
-	for (size_t i = 0; i < tp->n_dims; i++) {
-		if (tp->dims[i] < 0 || tp->dims[i] > INT32_MAX ||
-		    (tp->dims[i] > 0 && n > INT64_MAX / 4 / tp->dims[i]))
+	if (tp->n_dims > QX_MAX_DIMS)
+		return -1;
+	int64_t n;
+	for (size_t i = 0; i < tp->n_dims; i++)
+		if (tp->dims[i] > INT32_MAX)
 			return -1;
-		n *= tp->dims[i];
-	}
+	if (!qx_dims_within((int)tp->n_dims, tp->dims, (int64_t)1 << 40, &n, NULL))
+		return -1;
 	return n;
 }
 
@@ -55,7 +58,7 @@ int qx_tensor_from_proto(const Onnx__TensorProto *tp, int allow_i64, struct qx_t
 	int64_t n = proto_numel(tp);
 	if (n < 0)
 		return qx_fail(err, QX_EINVAL, "%s: %s: tensor has a negative or huge dim (expected "
-		               "sizes >= 0)", file, place);
+		               "dims >= 0 with at most 2^40 elements)", file, place);
 	size_t elem = is_i64 ? sizeof(int64_t) : sizeof(float);
 	size_t have;
 	const void *src;

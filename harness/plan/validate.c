@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec/q8_ops.h"
+#include "ops/q8_ops.h"
+#include "ops/node_caps.h"
 #include "plan/fp8.h"
-#include "plugin/view.h"
 
 /* What a static or dynamic node needs of a tensor. */
 enum role { ROLE_NONE, ROLE_ACT, ROLE_WEIGHT, ROLE_BIAS };

@@ -17,6 +17,7 @@
 #include "plugin/tiny_model.h"
 #include "plan/validate.h"
 #include "qx/plugin.h"
+#include "util/exit_status.h"
 
 #define CHECK_IMAGES 64
 #define CHECK_BATCH 16
@@ -64,7 +65,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: qx-bench plugin-check PLUGIN.so|NAME [--option KEY=VALUE ...] "
 	        "[--model MODEL.onnx] [--timeout SECONDS]\n");
-	return 2;
+	return QX_EXIT_USAGE;
 }
 
 /* The reference model: $QX_ROOT/models, ./models, then <executable's folder>/../models. */
@@ -459,7 +460,7 @@ int qx_plugin_check_main(int argc, char **argv)
 		return usage();
 	if (n_opts > 64) {
 		fprintf(stderr, "qx-bench plugin-check: %d --option (expected at most 64)\n", n_opts);
-		return 2;
+		return QX_EXIT_USAGE;
 	}
 	struct checker c;
 	memset(&c, 0, sizeof c);
@@ -471,14 +472,14 @@ int qx_plugin_check_main(int argc, char **argv)
 		if (!eq || eq == arg) {
 			fprintf(stderr, "qx-bench plugin-check: --option '%s' (expected KEY=VALUE, e.g. "
 			        "--option bins=1024)\n", arg);
-			return 2;
+			return QX_EXIT_USAGE;
 		}
 		*eq = '\0';
 		for (int k = 0; k < c.n_opts; k++)
 			if (!strcmp(given[k].key, arg)) {
 				fprintf(stderr, "qx-bench plugin-check: --option %s is given twice (expected "
 				        "each key once)\n", arg);
-				return 2;
+				return QX_EXIT_USAGE;
 			}
 		given[c.n_opts++] = (struct qx_suite_option){ .key = arg, .value = eq + 1 };
 	}
@@ -510,5 +511,5 @@ int qx_plugin_check_main(int argc, char **argv)
 		printf("# %d of %d checks failed\n", c.failed, c.n);
 	qx_graph_free(&c.g);
 	qx_dataset_free(&c.images);
-	return c.failed ? 1 : 0;
+	return c.failed ? QX_EXIT_FAILURES : QX_EXIT_OK;
 }

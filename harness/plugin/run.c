@@ -248,7 +248,7 @@ static int calibrate_all(struct run_ctx *rc, const struct qx_plugin *vt, void *s
 			break;
 		}
 		for (int i = 0; i < prep->n_observe; i++) {
-			const struct qx_tensor *t = &g->tensors[prep->observe[i]];
+			const struct qx_tensor *t = &qx_exec_f32_graph(exec)->tensors[prep->observe[i]];
 			struct qx_observed *o = &obs[i];
 			o->tensor = prep->observe[i];
 			o->ndim = t->ndim;
@@ -341,6 +341,8 @@ static int child_body(void *ctx, int fd, void *shared)
 	copy_text(sh->license, sizeof sh->license, vt->license);
 	copy_text(sh->description, sizeof sh->description, vt->description);
 
+	/* The child's own copy of the graph (fork): the view the plugin sees has the shapes of the
+	 * calibration batch, and the parent's graph is untouched. */
 	struct qx_graph *g = rc->g;
 	int batch = rc->calib->batch > 0 ? rc->calib->batch : 1;
 	if (qx_graph_infer_shapes(g, batch, &err))

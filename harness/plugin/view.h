@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "model/graph.h"
+#include "ops/node_caps.h"
 #include "qx/graph.h"
 #include "util/error.h"
 
@@ -18,17 +19,6 @@ struct qx_view_store {
 	int32_t *indices;               /* every node's inputs and outputs, then graph in/outputs */
 	uint32_t *node_flags;           /* per node: enum qx_view_node_flag bits */
 };
-
-/* What the harness's int8 executor can do with node n of g, and its weight, the weight's
- * output-channel axis and its bias (-1 when none). Always includes QX_MODE_BIT(QX_MODE_FLOAT). */
-struct qx_node_caps {
-	uint32_t modes;
-	int weight, weight_axis, bias;
-};
-void qx_node_caps(const struct qx_graph *g, int n, struct qx_node_caps *caps);
-
-/* Nodes whose int8 output keeps its input's qparams (pooling, Relu/Clip, reshapes). */
-int qx_op_keeps_qparams(enum qx_op op);
 
 /* The public op number of a harness op. */
 enum qx_view_op qx_view_op_of(enum qx_op op);

@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "results/results_read.h"
+
 #define MAX_CONFIGS 8
 
 struct config {
@@ -121,6 +123,13 @@ void qx_conclusion_print(json_t *root, const char *kernels, FILE *out)
 	json_t *plugins = json_object_get(root, "plugins");
 	if (!fp32 || json_array_size(plugins) == 0)
 		return;
+	/* The record is read with the same rules as compare and the report read it. */
+	struct qx_error err = { 0 };
+	if (qx_results_check(root, "results.json", &err)) {
+		fprintf(out, "\nConclusion: not drawn: the results document breaks its schema (a bug "
+		        "in qx-bench): %s\n", err.msg);
+		return;
+	}
 	struct config c[MAX_CONFIGS];
 	int n_c = configs(fp32, kernels, c);
 	size_t i;

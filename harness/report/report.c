@@ -9,7 +9,8 @@
 
 #include "report/page.h"
 #include "report/report_data.h"
-#include "cli/run.h"
+#include "util/atomic_write.h"
+#include "util/exit_status.h"
 
 char *qx_report_default_path(const char *results_json_path)
 {
@@ -23,58 +24,17 @@ char *qx_report_default_path(const char *results_json_path)
 	return out;
 }
 
+static int fill_page(FILE *f, void *ctx)
+{
+	struct qx_html h = { f, 0 };
+	qx_report_page(&h, ctx);
+	return h.failed;
+}
+
 /* Writes the page into a temporary file beside path, then renames it over path. */
 static int write_atomically(const struct qx_rep *r, const char *path, struct qx_error *err)
 {
-	size_t len = strlen(path) + sizeof ".XXXXXX";
-	char *tmp = malloc(len);
-	if (!tmp)
-		return qx_fail_nomem(err, "writing the report");
-	snprintf(tmp, len, "%s.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		int rc = qx_fail(err, QX_EIO, "%s: cannot create a temporary file beside it: %s", path,
-		                 strerror(errno));
-		free(tmp);
-		return rc;
-	}
-	/* mkstemp makes the file private; a report is as readable as results.json. */
-	mode_t mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) != 0) {
-		/* Not fatal: the page is still right, only its permissions are narrower. */
-	}
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
-		int rc = qx_fail(err, QX_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-		free(tmp);
-		return rc;
-	}
-	struct qx_html h = { f, 0 };
-	qx_report_page(&h, r);
-	int saved = 0;
-	if (fflush(f) != 0 || ferror(f))
-		h.failed = 1;
-	if (h.failed)
-		saved = errno;
-	if (fclose(f) != 0 && !h.failed) {
-		h.failed = 1;
-		saved = errno;
-	}
-	if (!h.failed && rename(tmp, path) != 0) {
-		h.failed = 1;
-		saved = errno;
-	}
-	int rc = 0;
-	if (h.failed) {
-		unlink(tmp);
-		rc = qx_fail(err, QX_EIO, "%s: cannot write the report: %s", path,
-		             saved ? strerror(saved) : "write error");
-	}
-	free(tmp);
-	return rc;
+	return qx_atomic_write(path, "the report", fill_page, (void *)r, err);
 }
 
 int qx_report_write(const char *results_json_path, const char *html_path, struct qx_error *err)

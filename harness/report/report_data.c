@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "measure/stats.h"
-#include "results/results.h"
+#include "results/results_read.h"
 
 static void note(struct qx_rep *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -68,26 +68,6 @@ static int64_t int_field(struct qx_rep *r, json_t *obj, const char *key, const c
 		return -1;
 	}
 	return (int64_t)json_integer_value(j);
-}
-
-/* Milliseconds per one of `unit`: "ms/batch", "seconds per batch", "us", ...; 0 if unknown. */
-static double unit_ms(const char *unit)
-{
-	static const struct { const char *word; double ms; } words[] = {
-		{ "ms", 1.0 }, { "millisecond", 1.0 }, { "milliseconds", 1.0 },
-		{ "s", 1e3 }, { "sec", 1e3 }, { "second", 1e3 }, { "seconds", 1e3 },
-		{ "us", 1e-3 }, { "\xc2\xb5s", 1e-3 }, { "microsecond", 1e-3 }, { "microseconds", 1e-3 },
-		{ "ns", 1e-6 }, { "nanosecond", 1e-6 }, { "nanoseconds", 1e-6 },
-	};
-	size_t len = strcspn(unit, "/ ");
-	const char *rest = unit + len;
-	if (*rest && strcmp(rest, "/batch") != 0 && strcmp(rest, " per batch") != 0 &&
-	    strcmp(rest, "/inference") != 0 && strcmp(rest, " per inference") != 0)
-		return 0;
-	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-		if (strlen(words[i].word) == len && strncmp(unit, words[i].word, len) == 0)
-			return words[i].ms;
-	return 0;
 }
 
 /* The median of a samples array, or NaN (with a note when it is malformed). */
@@ -186,17 +166,7 @@ static int read_meas(struct qx_rep *r, struct qx_rep_system *s, json_t *j, const
 		     m.threads, m.batch, failed);
 		return 0;
 	}
-	json_t *unit_j = json_object_get(j, "unit");
-	const char *unit = json_string_value(unit_j);
-	double to_ms;
-	if (!unit_j) {
-		note(r, "%s: no unit: read as ms/batch (docs/measurement.md)", where);
-		to_ms = 1.0;
-	} else if (!unit || (to_ms = unit_ms(unit)) == 0) {
-		note(r, "%s: unknown unit %s%s%s: left out (expected \"ms/batch\" or \"seconds per "
-		     "batch\")", where, unit ? "\"" : "", unit ? unit : "(not a string)", unit ? "\"" : "");
-		return 0;
-	}
+	/* unit is "ms/batch": the results reader refuses any other. */
 	double median = num_field(r, j, "median", where);
 	if (isnan(median))
 		median = samples_median(r, json_object_get(j, "samples"), where);
@@ -204,7 +174,7 @@ static int read_meas(struct qx_rep *r, struct qx_rep_system *s, json_t *j, const
 		note(r, "%s: no positive median or samples: left out", where);
 		return 0;
 	}
-	m.median_ms = median * to_ms;
+	m.median_ms = median;
 	m.images_per_s = num_field(r, j, "images_per_s", where);
 	if (!(m.images_per_s > 0))
 		m.images_per_s = m.batch > 0 ? m.batch * 1000.0 / m.median_ms : NAN;
@@ -286,10 +256,6 @@ static int read_ksets(struct qx_rep *r, struct qx_rep_system *s, json_t *arr, co
 		ks->bit_identical = json_is_boolean(bi) ? json_is_true(bi) : -1;
 		ks->checked_images = int_field(r, k, "checked_images", w);
 		ks->mismatch = str_or(k, "mismatch", NULL);
-		char mw[320];
-		where_of(mw, sizeof mw, "%s.measurements", w);
-		if (read_meas_array(r, s, json_object_get(k, "measurements"), name, mw))
-			return -1;
 	}
 	return 0;
 }
@@ -483,27 +449,14 @@ int qx_rep_load(const char *path, struct qx_rep *r, struct qx_error *err)
 {
 	memset(r, 0, sizeof *r);
 	r->path = path;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return qx_fail(err, errno == ENOENT ? QX_ENOENT : QX_EIO, "%s: cannot open: %s", path,
-		               strerror(errno));
-	json_error_t jerr;
-	r->root = json_loadf(f, 0, &jerr);
-	fclose(f);
-	if (!r->root)
-		return qx_fail(err, QX_EINVAL, "%s:%d:%d: %s (expected a results.json)", path,
-		               jerr.line, jerr.column, jerr.text);
-	json_t *version = json_object_get(r->root, "schema_version");
-	int rc = 0;
-	if (!json_is_object(r->root) || !json_is_integer(version))
-		rc = qx_fail(err, QX_EINVAL, "%s: no schema_version (expected a results.json written "
-		             "by qx-bench)", path);
-	else if (json_integer_value(version) > QX_RESULTS_SCHEMA_VERSION)
-		rc = qx_fail(err, QX_EUNSUPPORTED, "%s: schema_version %lld (expected %d or older: "
-		             "this qx-bench is older than the file)", path,
-		             (long long)json_integer_value(version), QX_RESULTS_SCHEMA_VERSION);
-	if (!rc)
-		rc = read_document(r, err);
+	struct qx_results_file f;
+	int rc = qx_results_open(path, &f, err);
+	if (rc)
+		return rc;
+	r->root = f.root;          /* the report takes the document over */
+	f.root = NULL;
+	qx_results_close(&f);
+	rc = read_document(r, err);
 	if (!rc)
 		assign_colors(r);
 	if (rc)

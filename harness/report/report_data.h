@@ -1,15 +1,15 @@
 /* What report.html shows, read from one results.json (docs/results-format.md, docs/report.md).
  *
- * A tolerant reader: the report is made after every results.json write, so it must cope with
- * interrupted runs, --no-measure runs (no measurements) and older files. A missing optional part
- * is shown as "–" or "not measured"; a part that is present but malformed (a string where a
- * number belongs, a latency unit it does not know) is left out and listed in notes, which the
- * page shows. Only a file that is not JSON, not a results document, or of a newer schema is
- * refused.
+ * The file is opened and checked against the schema by the one results reader
+ * (results/results_read.h, shared with compare and history): a part of the wrong type or value
+ * refuses the file, naming its JSON path. The report is made after every results.json write, so
+ * it copes with what the schema lets a run lack: interrupted runs, --no-measure runs (no
+ * measurements). A missing optional part is shown as "–" or "not measured"; what cannot be
+ * shown (a configuration that could not run, a second measurement of one configuration) is
+ * listed in notes, which the page shows.
  *
- * Measurements are read from plugins[i].measurements[], plugins[i].kernel_sets[j].measurements[]
- * (kernels defaulting to the set's name) and fp32.measurements[]; every latency is converted to
- * milliseconds per batch from the measurement's "unit" ("ms/batch", "seconds per batch", ...). */
+ * Measurements are read from plugins[i].measurements[] and fp32.measurements[], in ms/batch
+ * (the only unit results.json has). */
 #ifndef QX_REPORT_DATA_H
 #define QX_REPORT_DATA_H
 

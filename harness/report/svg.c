@@ -3,6 +3,21 @@
 #include <math.h>
 #include <string.h>
 
+/* A results.json may hold 0, subnormal, huge, NaN or infinite figures (a corrupt or hand-edited
+ * file, a timer that read 0). Scales keep to magnitudes in [SCALE_TINY, SCALE_HUGE], where
+ * log10, pow and the span arithmetic stay finite and normal, so that no NaN, no infinite pixel and
+ * no out-of-range int reaches the page; values outside are drawn at the axis's end. */
+#define SCALE_TINY 1e-280
+#define SCALE_HUGE 1e280
+
+/* v with a magnitude below SCALE_TINY read as 0, above SCALE_HUGE as +-SCALE_HUGE; NaN as 0. */
+static double tame(double v)
+{
+	if (isnan(v) || fabs(v) < SCALE_TINY)
+		return 0.0;
+	return fmax(fmin(v, SCALE_HUGE), -SCALE_HUGE);
+}
+
 static double nice_step(double raw)
 {
 	double mag = pow(10.0, floor(log10(raw)));
@@ -19,12 +34,14 @@ void qx_scale_linear(struct qx_scale *s, double lo, double hi, int target, doubl
 		lo = 0.0;
 		hi = 1.0;
 	}
+	lo = tame(lo);
+	hi = tame(hi);
 	if (hi < lo) {
 		double t = lo;
 		lo = hi;
 		hi = t;
 	}
-	if (hi - lo < 1e-12 * (fabs(lo) + fabs(hi)) || hi == lo) {
+	if (hi - lo < 1e-12 * (fabs(lo) + fabs(hi)) || hi - lo < SCALE_TINY) {
 		double pad = lo != 0.0 ? fabs(lo) * 0.05 : 0.5;
 		lo -= pad;
 		hi += pad;
@@ -52,6 +69,16 @@ void qx_scale_log10(struct qx_scale *s, double lo, double hi, double px_lo, doub
 	s->log = 1;
 	s->px_lo = px_lo;
 	s->px_hi = px_hi;
+	/* Both ends positive and within [SCALE_TINY, SCALE_HUGE]; an empty span gets a decade. */
+	lo = isfinite(lo) && lo > 0 ? fmax(tame(lo), SCALE_TINY) : SCALE_TINY;
+	hi = isfinite(hi) && hi > 0 ? fmax(tame(hi), SCALE_TINY) : lo * 10;
+	if (hi < lo) {
+		double t = lo;
+		lo = hi;
+		hi = t;
+	}
+	if (hi == lo)
+		hi = lo * 10;
 	/* Over more than 3 decades, 2 and 5 would crowd the axis: decades only. */
 	int wide = log10(hi / lo) > 3.0;
 	const double *mantissa = wide ? steps1 : steps125;
@@ -83,6 +110,12 @@ double qx_scale_px(const struct qx_scale *s, double v)
 {
 	double t = s->log ? (log10(v) - log10(s->lo)) / (log10(s->hi) - log10(s->lo))
 	                  : (v - s->lo) / (s->hi - s->lo);
+	/* A value the scale cannot place (NaN, <= 0 on a log axis, beyond the data range the
+	 * scale was built for by far) sits at most ten axis lengths out, never at a NaN or infinite
+	 * pixel. */
+	if (isnan(t))
+		t = 0.0;
+	t = fmax(fmin(t, 11.0), -10.0);
 	return s->px_lo + t * (s->px_hi - s->px_lo);
 }
 

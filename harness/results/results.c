@@ -12,11 +12,12 @@
 #include "kernels.h"
 #include "measure/topology.h"
 #include "suite/sweep.h"
+#include "util/atomic_write.h"
 #include "util/interrupt.h"
 #include "util/sha256.h"
 
 #include "qx_git_rev.h"
-#include "measure/pool.h"
+#include "exec/pool.h"
 
 /* Whether this machine pins threads: what a one-thread pool gets from hwloc. */
 static int pinning_works(void)
@@ -244,23 +245,14 @@ int qx_results_begin(struct qx_results *r, const struct qx_suite *s, const char 
 	return 0;
 }
 
+static int fill_results(FILE *f, void *root)
+{
+	return json_dumpf(root, f, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
+}
+
 int qx_results_write(struct qx_results *r, struct qx_error *err)
 {
-	size_t len = strlen(r->path) + 16;
-	char *tmp = malloc(len);
-	if (!tmp)
-		return qx_fail_nomem(err, "writing results");
-	snprintf(tmp, len, "%s.tmp", r->path);
-	int rc = json_dump_file(r->root, tmp, JSON_INDENT(1) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
-	if (rc == 0 && rename(tmp, r->path) != 0)
-		rc = -1;
-	if (rc) {
-		unlink(tmp);
-		free(tmp);
-		return qx_fail(err, QX_EIO, "%s: cannot write results: %s", r->path, strerror(errno));
-	}
-	free(tmp);
-	return 0;
+	return qx_atomic_write(r->path, "results", fill_results, r->root, err);
 }
 
 void qx_results_mark_end(struct qx_results *r, int exit_status, int sig)

@@ -31,24 +31,6 @@ static const char *const MEASURE_KEYS[] = {
 };
 static const char *const CHECK_KEYS[] = { "bitexact_images", "reference_images", NULL };
 
-int qx_suite_nomem(struct qx_yaml *y)
-{
-	return qx_fail_nomem(y->err, "loading the suite");
-}
-
-bool qx_suite_valid_name(const char *s)
-{
-	if (!s[0] || s[0] == '.')
-		return false;
-	for (; *s; s++) {
-		char c = *s;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
 static char *dir_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -57,18 +39,6 @@ static char *dir_of(const char *path)
 	if (slash == path)
 		return strdup("/");
 	return strndup(path, (size_t)(slash - path));
-}
-
-/* rel against dir; absolute paths are kept, and "." adds no prefix. */
-static char *join_path(const char *dir, const char *rel)
-{
-	if (rel[0] == '/' || !strcmp(dir, "."))
-		return strdup(rel);
-	size_t len = strlen(dir) + strlen(rel) + 2;
-	char *out = malloc(len);
-	if (out)
-		snprintf(out, len, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", rel);
-	return out;
 }
 
 /* The value of a required key, or an error at `where` (the key that holds the mapping). */
@@ -93,18 +63,6 @@ static int get_int(struct qx_yaml *y, yaml_node_t *n, const char *what, int64_t 
 	if (!rc)
 		*out = (int)v;
 	return rc;
-}
-
-int qx_suite_get_path(struct qx_yaml *y, const struct qx_suite *s, yaml_node_t *n,
-                      const char *what, const char *expected, char **out)
-{
-	char *raw;
-	int rc = qx_yaml_string(y, n, what, expected, &raw);
-	if (rc)
-		return rc;
-	*out = join_path(s->dir, raw);
-	free(raw);
-	return *out ? 0 : qx_suite_nomem(y);
 }
 
 static int parse_model(struct qx_yaml *y, struct qx_suite *s, yaml_node_t *root)
@@ -324,14 +282,11 @@ static int parse_channel_values(struct qx_yaml *y, const struct qx_suite *s, yam
                                 const char *what, bool positive, float *out, int *count)
 {
 	double min = positive ? 0 : -HUGE_VAL;
-	double v;
 	int rc;
 	if (n->type != YAML_SEQUENCE_NODE) {
-		rc = qx_yaml_number(y, n, what, min, positive, HUGE_VAL, &v);
-		if (!rc) {
-			out[0] = (float)v;
+		rc = qx_yaml_float(y, n, what, min, positive, HUGE_VAL, &out[0], NULL);
+		if (!rc)
 			*count = 1;
-		}
 		return rc;
 	}
 	int channels = s->dataset.channels;
@@ -346,16 +301,16 @@ static int parse_channel_values(struct qx_yaml *y, const struct qx_suite *s, yam
 	for (int i = 0; i < len; i++) {
 		char sub[48];
 		snprintf(sub, sizeof sub, "%s[%d]", what, i);
-		rc = qx_yaml_number(y, qx_yaml_item(y, n, i), sub, min, positive, HUGE_VAL, &v);
+		rc = qx_yaml_float(y, qx_yaml_item(y, n, i), sub, min, positive, HUGE_VAL, &out[i], NULL);
 		if (rc)
 			return rc;
-		out[i] = (float)v;
 	}
 	*count = len;
 	return 0;
 }
 
-/* torchvision divides by 255; p * (1/255.0f) is not always the same float as p / 255.0f. */
+/* torchvision divides by 255; p * (1/255.0f) is not always the same float as p / 255.0f.
+ * scale is the value as read, already checked to be a valid float (qx_yaml_float). */
 static void set_scale(struct qx_preprocess *pp, double scale)
 {
 	double inverse = 1.0 / scale;
@@ -377,8 +332,9 @@ static int parse_preprocess(struct qx_yaml *y, struct qx_suite *s, yaml_node_t *
 		return rc;
 	s->preprocess_pos = qx_yaml_pos(key);
 	if ((n = qx_yaml_get(y, map, "scale", NULL))) {
+		float scale_f;
 		double scale;
-		rc = qx_yaml_number(y, n, "preprocess.scale", 0, true, HUGE_VAL, &scale);
+		rc = qx_yaml_float(y, n, "preprocess.scale", 0, true, HUGE_VAL, &scale_f, &scale);
 		if (rc)
 			return rc;
 		set_scale(pp, scale);
@@ -400,6 +356,17 @@ static int parse_preprocess(struct qx_yaml *y, struct qx_suite *s, yaml_node_t *
 	for (int c = 0; c < pp->n_channels; c++) {
 		pp->mean[c] = mean[n_mean == 1 ? 0 : c];
 		pp->std[c] = std[n_std == 1 ? 0 : c];
+		/* Each value valid alone may still map a pixel out of float's range (std 1e-38 turns
+		 * 255 into 2.5e40): every pixel 0..255 must give a finite input. */
+		for (int p = 0; p <= 255; p += 255) {
+			float x = pp->divisor > 0 ? (float)p / pp->divisor : (float)p * pp->scale;
+			float v = (x - pp->mean[c]) / pp->std[c];
+			if (!isfinite(x - pp->mean[c]) || !isfinite(v))
+				return qx_yaml_fail(y, key, QX_EINVAL, "preprocess: pixel %d of channel %d "
+				                    "becomes %g with scale %g, mean %g, std %g (expected a "
+				                    "finite float)", p, c, (double)v, (double)pp->scale,
+				                    (double)pp->mean[c], (double)pp->std[c]);
+		}
 	}
 	return 0;
 }
@@ -591,7 +558,7 @@ static int parse(struct qx_yaml *y, struct qx_suite *s)
 	if (n)
 		return qx_suite_get_path(y, s, n, "results", "the path of a results folder",
 		                         &s->results_dir);
-	s->results_dir = join_path(s->dir, "../results");
+	s->results_dir = qx_suite_join_path(s->dir, "../results");
 	return s->results_dir ? 0 : qx_suite_nomem(y);
 }
 

@@ -15,6 +15,10 @@ int qx_suite_nomem(struct qx_yaml *y);
 bool qx_suite_valid_name(const char *s);
 
 /* A path value, resolved against the suite's folder (absolute paths kept), malloc'ed. */
+/* rel against dir (malloc'd; NULL when out of memory); absolute paths are kept, and "." adds
+ * no prefix. */
+char *qx_suite_join_path(const char *dir, const char *rel);
+
 int qx_suite_get_path(struct qx_yaml *y, const struct qx_suite *s, yaml_node_t *n,
                       const char *what, const char *expected, char **out);
 

@@ -1,6 +1,7 @@
 #include "suite/suite_yaml.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -351,6 +352,24 @@ int qx_yaml_number(struct qx_yaml *y, yaml_node_t *n, const char *what, double m
 		return qx_yaml_fail(y, n, QX_EINVAL, "%s: %s is out of range (expected %s)", what,
 		                    scalar(n), expected);
 	*out = v;
+	return 0;
+}
+
+int qx_yaml_float(struct qx_yaml *y, yaml_node_t *n, const char *what, double min,
+                  bool min_open, double max, float *out, double *exact)
+{
+	double v;
+	int rc = qx_yaml_number(y, n, what, min, min_open, max, &v);
+	if (rc)
+		return rc;
+	float f = (float)v;
+	if (!isfinite(f) || (v != 0 && !isnormal(f)) || (min_open && f <= min) || f < min)
+		return qx_yaml_fail(y, n, QX_EINVAL, "%s: %s is out of range for a 32-bit float "
+		                    "(expected 0 or a magnitude from %g to %g)", what, scalar(n),
+		                    (double)FLT_MIN, (double)FLT_MAX);
+	*out = f;
+	if (exact)
+		*exact = v;
 	return 0;
 }
 

@@ -59,6 +59,13 @@ int qx_yaml_int(struct qx_yaml *y, yaml_node_t *n, const char *what, int64_t min
                 int64_t *out);
 int qx_yaml_number(struct qx_yaml *y, yaml_node_t *n, const char *what, double min,
                    bool min_open, double max, double *out);
+/* A number stored as float: checked as qx_yaml_number does, then checked again as the float it
+ * becomes, so that 1e300 (inf in float) or 1e-50 (0 in float: a division by zero for std) or
+ * a subnormal (which loses precision and overflows when divided by) is refused, not stored.
+ * Every suite value kept as float goes through this. exact (when not NULL) gets the value as
+ * read, before rounding to float. */
+int qx_yaml_float(struct qx_yaml *y, yaml_node_t *n, const char *what, double min,
+                  bool min_open, double max, float *out, double *exact);
 int qx_yaml_bool(struct qx_yaml *y, yaml_node_t *n, const char *what, bool *out);
 /* A non-empty string scalar, malloc'ed into *out; expected describes it for messages. */
 int qx_yaml_string(struct qx_yaml *y, yaml_node_t *n, const char *what, const char *expected,

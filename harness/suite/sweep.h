@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "plugin/host.h"
+#include "plan/plan.h"
 #include "suite/suite.h"
 
 /* results.json's "sweep" of a swept entry: {"base": label, "values": {key: value}} with

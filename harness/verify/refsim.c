@@ -10,7 +10,8 @@
 #include "plan/fp8.h"
 
 struct qx_refsim {
-	struct qx_graph g;          /* a copy: weights and biases fake-quantized */
+	const struct qx_graph *g;   /* the executor's copy (weights and biases fake-quantized, shapes
+	                             * for the batch) */
 	const struct qx_quant_plan *plan;
 	struct qx_exec_f32 *f32;    /* the caller's fp32 kernels */
 	char *fq;                   /* per tensor: its buffer holds the fake-quantized values */
@@ -108,7 +109,8 @@ int qx_refsim_create(const struct qx_graph *g, const struct qx_quant_plan *plan,
 	if (!s)
 		return qx_fail_nomem(err, "creating the reference simulation");
 	s->plan = plan;
-	int rc = qx_graph_clone(g, &s->g, err);
+	struct qx_graph fq; /* the copy to fake-quantize; the executor copies it again */
+	int rc = qx_graph_clone(g, &fq, err);
 	if (rc) {
 		free(s);
 		return rc;
@@ -118,6 +120,7 @@ int qx_refsim_create(const struct qx_graph *g, const struct qx_quant_plan *plan,
 	s->fq = calloc((size_t)g->n_tensors + 1, 1);
 	if (!done || !s->fq) {
 		free(done);
+		qx_graph_free(&fq);
 		qx_refsim_free(s);
 		return qx_fail_nomem(err, "creating the reference simulation");
 	}
@@ -125,17 +128,17 @@ int qx_refsim_create(const struct qx_graph *g, const struct qx_quant_plan *plan,
 	 * constant operand the plan quantizes) holds its fake-quantized values; a static linear
 	 * node's bias, which plans need not list, its int32 ones. */
 	for (int n = 0; n < g->n_nodes; n++) {
-		const struct qx_node *nd = &s->g.nodes[n];
+		const struct qx_node *nd = &fq.nodes[n];
 		if (plan->node[n].mode == QX_MODE_FLOAT)
 			continue;
 		for (int j = 0; j < nd->n_in; j++) {
 			int t = nd->in[j];
-			if (t < 0 || done[t] || !s->g.tensors[t].is_const ||
-			    s->g.tensors[t].dtype != QX_DT_F32)
+			if (t < 0 || done[t] || !fq.tensors[t].is_const ||
+			    fq.tensors[t].dtype != QX_DT_F32)
 				continue;
 			if (plan->tensor[t].dtype != QX_PLAN_FLOAT) {
 				done[t] = 1;
-				qx_fake_quantize_constant(&s->g.tensors[t], &plan->tensor[t]);
+				qx_fake_quantize_constant(&fq.tensors[t], &plan->tensor[t]);
 			} else if (j == 2 && is_linear(nd->op) && plan->node[n].mode == QX_MODE_STATIC) {
 				/* an unlisted bias: int32 as the int8 side adds it; fp32 beside FP8 or
 				 * per-group weights, where no single int32 scale exists (plan.h) */
@@ -144,16 +147,18 @@ int qx_refsim_create(const struct qx_graph *g, const struct qx_quant_plan *plan,
 				done[t] = 1;
 				if (xq->dtype != QX_PLAN_FLOAT && wq->dtype != QX_PLAN_FLOAT &&
 				    !qx_qparams_is_fp8(xq) && !qx_qparams_is_fp8(wq) && wq->group_size == 0)
-					fq_bias(&s->g.tensors[t], xq->scales[0], wq);
+					fq_bias(&fq.tensors[t], xq->scales[0], wq);
 			}
 		}
 	}
 	free(done);
-	rc = qx_exec_f32_create(&s->g, batch, k, &s->f32, err);
+	rc = qx_exec_f32_create(&fq, batch, k, &s->f32, err);
+	qx_graph_free(&fq);
 	if (rc) {
 		qx_refsim_free(s);
 		return rc;
 	}
+	s->g = qx_exec_f32_graph(s->f32);
 	*out = s;
 	return 0;
 }
@@ -205,9 +210,9 @@ static void dynamic_qparams(float lo, float hi, int32_t qmin, int32_t qmax, floa
 /* Which inputs of node n the int8 side reads as uint8: activations with uint8 qparams. */
 static int reads_quantized(const struct qx_refsim *s, int n, int j)
 {
-	const struct qx_node *nd = &s->g.nodes[n];
+	const struct qx_node *nd = &s->g->nodes[n];
 	int t = nd->in[j];
-	if (t < 0 || s->g.tensors[t].is_const)
+	if (t < 0 || s->g->tensors[t].is_const)
 		return 0;
 	int dt = s->plan->tensor[t].dtype;
 	return dt == QX_PLAN_UINT8 || dt == QX_PLAN_INT8 || qx_qparams_is_fp8(&s->plan->tensor[t]);
@@ -216,13 +221,13 @@ static int reads_quantized(const struct qx_refsim *s, int n, int j)
 /* Runs static node n; raw, when not NULL, gets its output before fake quantization. */
 static int run_static(struct qx_refsim *s, int n, float *raw, struct qx_error *err)
 {
-	const struct qx_node *nd = &s->g.nodes[n];
+	const struct qx_node *nd = &s->g->nodes[n];
 	/* Inputs a float node (or the graph input) produced hold float values: the int8 side
 	 * quantizes them on the way in, and float readers keep seeing the float values. */
 	int64_t need = 0;
 	for (int j = 0; j < nd->n_in; j++)
 		if (reads_quantized(s, n, j) && !s->fq[nd->in[j]])
-			need += qx_tensor_numel(&s->g.tensors[nd->in[j]]);
+			need += qx_tensor_numel(&s->g->tensors[nd->in[j]]);
 	int rc = reserve_saved(s, need, err);
 	if (rc)
 		return rc;
@@ -242,7 +247,7 @@ static int run_static(struct qx_refsim *s, int n, float *raw, struct qx_error *e
 			continue;
 		const struct qx_tensor_qparams *q = &s->plan->tensor[t];
 		float *x = qx_exec_f32_buffer(s->f32, t);
-		int64_t count = qx_tensor_numel(&s->g.tensors[t]);
+		int64_t count = qx_tensor_numel(&s->g->tensors[t]);
 		memcpy(s->saved + at, x, sizeof(float) * (size_t)count);
 		at += count;
 		fq_activation(x, count, q);
@@ -251,7 +256,7 @@ static int run_static(struct qx_refsim *s, int n, float *raw, struct qx_error *e
 	rc = qx_exec_f32_run_node(s->f32, n, err);
 	at = 0;
 	for (int i = 0; i < n_changed; i++) {
-		int64_t count = qx_tensor_numel(&s->g.tensors[changed[i]]);
+		int64_t count = qx_tensor_numel(&s->g->tensors[changed[i]]);
 		memcpy(qx_exec_f32_buffer(s->f32, changed[i]), s->saved + at, sizeof(float) * (size_t)count);
 		at += count;
 	}
@@ -262,9 +267,9 @@ static int run_static(struct qx_refsim *s, int n, float *raw, struct qx_error *e
 	const struct qx_tensor_qparams *q = &s->plan->tensor[y];
 	if (raw)
 		memcpy(raw, qx_exec_f32_buffer(s->f32, y),
-		       sizeof(float) * (size_t)qx_tensor_numel(&s->g.tensors[y]));
+		       sizeof(float) * (size_t)qx_tensor_numel(&s->g->tensors[y]));
 	if (q->dtype == QX_PLAN_UINT8 || q->dtype == QX_PLAN_INT8 || qx_qparams_is_fp8(q)) {
-		fq_activation(qx_exec_f32_buffer(s->f32, y), qx_tensor_numel(&s->g.tensors[y]), q);
+		fq_activation(qx_exec_f32_buffer(s->f32, y), qx_tensor_numel(&s->g->tensors[y]), q);
 		s->fq[y] = 1;
 	}
 	return 0;
@@ -272,11 +277,11 @@ static int run_static(struct qx_refsim *s, int n, float *raw, struct qx_error *e
 
 static int run_dynamic(struct qx_refsim *s, int n, struct qx_error *err)
 {
-	const struct qx_node *nd = &s->g.nodes[n];
+	const struct qx_node *nd = &s->g->nodes[n];
 	const struct qx_node_plan *np = &s->plan->node[n];
 	int t = nd->in[0];
 	float *x = qx_exec_f32_buffer(s->f32, t);
-	int64_t count = qx_tensor_numel(&s->g.tensors[t]);
+	int64_t count = qx_tensor_numel(&s->g->tensors[t]);
 	int rc = reserve_saved(s, count, err);
 	if (rc)
 		return rc;
@@ -297,7 +302,7 @@ static int run_dynamic(struct qx_refsim *s, int n, struct qx_error *err)
 
 int qx_refsim_run(struct qx_refsim *s, const float *const *inputs, struct qx_error *err)
 {
-	const struct qx_graph *g = &s->g;
+	const struct qx_graph *g = s->g;
 	memset(s->fq, 0, (size_t)g->n_tensors);
 	for (int i = 0; i < g->n_inputs; i++) {
 		int t = g->inputs[i];
@@ -320,9 +325,9 @@ int qx_refsim_run(struct qx_refsim *s, const float *const *inputs, struct qx_err
 
 const float *qx_refsim_output(const struct qx_refsim *s, int i)
 {
-	if (i < 0 || i >= s->g.n_outputs)
+	if (i < 0 || i >= s->g->n_outputs)
 		return NULL;
-	return qx_exec_f32_tensor(s->f32, s->g.outputs[i]);
+	return qx_exec_f32_tensor(s->f32, s->g->outputs[i]);
 }
 
 /* Half the width of the window around a rounding tie (x.5, in steps) inside which the
@@ -389,7 +394,7 @@ static int is_quantized(const struct qx_tensor_qparams *q)
 int qx_refsim_check_local(struct qx_refsim *s, const struct qx_exec_q8 *q,
                           struct qx_refsim_local *acc, struct qx_error *err)
 {
-	const struct qx_graph *g = &s->g;
+	const struct qx_graph *g = s->g;
 	char *seen = calloc((size_t)g->n_tensors + 1, 1);
 	int64_t most = 1;
 	for (int t = 0; t < g->n_tensors; t++)
@@ -453,7 +458,6 @@ void qx_refsim_free(struct qx_refsim *s)
 		return;
 	if (s->f32)
 		qx_exec_f32_free(s->f32);
-	qx_graph_free(&s->g);
 	free(s->fq);
 	free(s->saved);
 	free(s);

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exec/runner.h"
+#include "measure/runner.h"
 
 static int run_batch(void *ctx, const float *images, int64_t n, float *out, struct qx_error *err)
 {

@@ -141,7 +141,7 @@ static void conclude(struct checker *c, const struct qx_graph *g, const struct q
 		out->trusted = 1;
 }
 
-int qx_trust_check(struct qx_graph *g, const struct qx_quant_plan *plan,
+int qx_trust_check(const struct qx_graph *g, const struct qx_quant_plan *plan,
                    const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
                    const struct qx_preprocess *pp, int64_t n_images, struct qx_trust *out,
                    struct qx_error *err)

@@ -56,7 +56,7 @@ struct qx_trust {
  * fp32 kernels), over the first n_images of ds in batches of `batch` (short last batch
  * zero-padded, as the evaluation does). Returns 0 with out filled (trusted or not), or an
  * error when a model cannot be built or run. */
-int qx_trust_check(struct qx_graph *g, const struct qx_quant_plan *plan,
+int qx_trust_check(const struct qx_graph *g, const struct qx_quant_plan *plan,
                    const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
                    const struct qx_preprocess *pp, int64_t n_images, struct qx_trust *out,
                    struct qx_error *err);

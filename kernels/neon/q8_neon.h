@@ -40,7 +40,7 @@ struct qx_q8_dw;
 
 struct qx_neon_pack {
 	struct qx_q8_conv_desc d;
-	struct qx_q8_dw *dw;      /* not NULL: a depthwise convolution (q8_dw_neon.c), and nothing
+	struct qx_q8_dw *dw;      /* not NULL: a depthwise convolution (q8_dwconv_neon.c), and nothing
 	                             else of this pack is used */
 	enum qx_neon_path path;
 	int64_t cg, ocg;          /* input / output channels per group */

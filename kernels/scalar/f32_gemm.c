@@ -4,7 +4,7 @@
 /* Left out of ASan/UBSan instrumentation: per-element checks make this loop, most of the fp32
  * run time, six times slower in the sanitizer build. It reads only what its callers (which are
  * instrumented) packed and sized: a weight panel and an im2col / matmul tile of kc rows. */
-__attribute__((no_sanitize_address, no_sanitize_undefined))
+__attribute__((no_sanitize("address", "undefined")))
 void qx_f32_scalar_tile_4x8(int64_t kc, const float *a, const float *b, int64_t ldb,
                             float acc[QX_F32_MR][QX_F32_NR])
 {

@@ -255,6 +255,18 @@ void mb_write(struct mb *b, const char *name, char *path, size_t path_len, size_
 	FILE *f = fopen(path, "wb");
 	fwrite(buf, 1, keep_bytes && keep_bytes < n ? keep_bytes : n, f);
 	fclose(f);
+	/* tools/fuzz-seeds sets QX_MB_SEED_DIR to keep every model the graph tests build as a seed
+	 * for the ONNX fuzz target (tests/fuzz/corpus/fuzz_onnx). */
+	const char *seeds = getenv("QX_MB_SEED_DIR");
+	if (seeds) {
+		char seed[4096];
+		snprintf(seed, sizeof seed, "%s/%s", seeds, name);
+		FILE *sf = fopen(seed, "wb");
+		if (sf) {
+			fwrite(buf, 1, keep_bytes && keep_bytes < n ? keep_bytes : n, sf);
+			fclose(sf);
+		}
+	}
 	free(buf);
 	arena_free(&b->a);
 }
@@ -288,9 +300,17 @@ const struct qx_kernels *mb_scalar(void)
 	return qx_kernels_get(QX_KSET_SCALAR);
 }
 
-/* Runs a one-input graph for `batch` and copies output o (n floats) into y; 0 on success. */
-int mb_run1(struct qx_graph *g, int64_t batch, const float *x, int o, float *y, int64_t n)
+static struct qx_tensor last_output; /* its ndim and dims only */
+
+const struct qx_tensor *mb_last_output(void)
 {
+	return &last_output;
+}
+
+/* Runs a one-input graph for `batch` and copies output o (n floats) into y; 0 on success. */
+int mb_run1(const struct qx_graph *g, int64_t batch, const float *x, int o, float *y, int64_t n)
+{
+	memset(&last_output, 0, sizeof last_output);
 	struct qx_exec_f32 *e;
 	struct qx_error err = { 0 };
 	if (qx_exec_f32_create(g, batch, mb_scalar(), &e, &err)) {
@@ -303,6 +323,9 @@ int mb_run1(struct qx_graph *g, int64_t batch, const float *x, int o, float *y, 
 		diag("run: %s", err.msg);
 	else
 		memcpy(y, qx_exec_f32_tensor(e, g->outputs[o]), (size_t)n * sizeof *y);
+	const struct qx_tensor *t = &qx_exec_f32_graph(e)->tensors[g->outputs[o]];
+	last_output.ndim = t->ndim;
+	memcpy(last_output.dims, t->dims, sizeof t->dims);
 	qx_exec_f32_free(e);
 	return rc;
 }

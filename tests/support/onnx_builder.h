@@ -63,7 +63,9 @@ float mb_frand(void);
 void mb_fill(float *p, int64_t n, float lo, float hi);
 int mb_count_op(const struct qx_graph *g, enum qx_op op);
 const struct qx_kernels *mb_scalar(void);
-int mb_run1(struct qx_graph *g, int64_t batch, const float *x, int o, float *y, int64_t n);
+int mb_run1(const struct qx_graph *g, int64_t batch, const float *x, int o, float *y, int64_t n);
+/* The shape (ndim, dims) output o had in the last mb_run1's executor: the graph keeps its own. */
+const struct qx_tensor *mb_last_output(void);
 double mb_max_rel_diff(const float *a, const float *b, int64_t n);
 
 #endif

@@ -66,6 +66,7 @@ static int weight_axis(const struct qx_node *nd)
 int test_plan_make(struct qx_graph *g, struct qx_exec_f32 *f, struct qx_quant_plan *p,
                    int dynamic_linear)
 {
+	const struct qx_graph *fg = qx_exec_f32_graph(f); /* activation sizes at f's batch */
 	memset(p, 0, sizeof *p);
 	p->n_tensors = g->n_tensors;
 	p->n_nodes = g->n_nodes;
@@ -94,12 +95,12 @@ int test_plan_make(struct qx_graph *g, struct qx_exec_f32 *f, struct qx_quant_pl
 				if (linear && j == 1)
 					weight_qparams(p, t, &g->tensors[t], weight_axis(nd));
 			} else {
-				act_qparams(p, t, qx_exec_f32_tensor(f, t), qx_tensor_numel(&g->tensors[t]));
+				act_qparams(p, t, qx_exec_f32_tensor(f, t), qx_tensor_numel(&fg->tensors[t]));
 			}
 		}
 		int y = nd->out[0];
 		if (linear || !nd->n_in) {
-			act_qparams(p, y, qx_exec_f32_tensor(f, y), qx_tensor_numel(&g->tensors[y]));
+			act_qparams(p, y, qx_exec_f32_tensor(f, y), qx_tensor_numel(&fg->tensors[y]));
 		} else {
 			const struct qx_tensor_qparams *in = &p->tensor[nd->in[0]];
 			set_qparams(p, y, in->dtype, 1, in->scales, in->zero_points, in->qmin, in->qmax, -1);

@@ -1,0 +1,4 @@
+/* The AVX2 + FMA fp32 max / average pooling (f32_pool_template.h). */
+#include "avx2/f32_avx2_ops.h"
+#include "x86/f32_decls_template.h"
+#include "x86/f32_pool_template.h"

@@ -1,0 +1,144 @@
+/* AVX2 int8 element-wise kernels and max pooling, 8 (or 32) values at a time; the tails go
+ * through the scalar functions, which compute the same formula (kernels_q8.h). The fp32 steps
+ * are the scalar ones, in the same order: divps / mulps / addps (never FMA: the build uses
+ * -ffp-contract=off), maxps(t, lo) then minps(t, hi), cvtps2dq (round half to even). */
+#include "avx2/q8_eltwise_avx2.h"
+#include "q8_common.h"
+
+#include <immintrin.h>
+
+/* 8 int32 in [0, 255] -> 8 bytes. */
+static inline void store8_u8(uint8_t *dst, __m256i v)
+{
+	__m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+	_mm_storel_epi64((__m128i *)dst, _mm_packus_epi16(w, w));
+}
+
+static inline __m256i load8_u8(const uint8_t *src)
+{
+	return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)src));
+}
+
+/* rne(clamp(t, lo, hi)) + zp as 8 bytes */
+static inline void requant8(uint8_t *dst, __m256 t, __m256 lo, __m256 hi, __m256i zp)
+{
+	t = _mm256_min_ps(_mm256_max_ps(t, lo), hi);
+	store8_u8(dst, _mm256_add_epi32(_mm256_cvtps_epi32(t), zp));
+}
+
+void qx_q8_avx2_quantize(const float *x, size_t count, float scale, int32_t zp, int32_t qmin,
+                         int32_t qmax, uint8_t *q)
+{
+	__m256 s = _mm256_set1_ps(scale);
+	__m256 lo = _mm256_set1_ps((float)(qmin - zp)), hi = _mm256_set1_ps((float)(qmax - zp));
+	__m256i z = _mm256_set1_epi32(zp);
+	size_t i = 0;
+	for (; i + 8 <= count; i += 8)
+		requant8(q + i, _mm256_div_ps(_mm256_loadu_ps(x + i), s), lo, hi, z);
+	qx_q8_scalar_quantize(x + i, count - i, scale, zp, qmin, qmax, q + i);
+}
+
+void qx_q8_avx2_dequantize(const uint8_t *q, size_t count, float scale, int32_t zp, float *x)
+{
+	__m256 s = _mm256_set1_ps(scale);
+	__m256i z = _mm256_set1_epi32(zp);
+	size_t i = 0;
+	for (; i + 8 <= count; i += 8) {
+		__m256i v = _mm256_sub_epi32(load8_u8(q + i), z);
+		_mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_cvtepi32_ps(v), s));
+	}
+	qx_q8_scalar_dequantize(q + i, count - i, scale, zp, x + i);
+}
+
+void qx_q8_avx2_requantize(const uint8_t *x, size_t count, int32_t x_zp, float multiplier,
+                           int32_t y_zp, int32_t y_min, int32_t y_max, uint8_t *y)
+{
+	__m256 m = _mm256_set1_ps(multiplier);
+	__m256 lo = _mm256_set1_ps((float)(y_min - y_zp)), hi = _mm256_set1_ps((float)(y_max - y_zp));
+	__m256i xz = _mm256_set1_epi32(x_zp), yz = _mm256_set1_epi32(y_zp);
+	size_t i = 0;
+	for (; i + 8 <= count; i += 8) {
+		__m256i v = _mm256_sub_epi32(load8_u8(x + i), xz);
+		requant8(y + i, _mm256_mul_ps(_mm256_cvtepi32_ps(v), m), lo, hi, yz);
+	}
+	qx_q8_scalar_requantize(x + i, count - i, x_zp, multiplier, y_zp, y_min, y_max, y + i);
+}
+
+void qx_q8_avx2_add(const uint8_t *a, int32_t a_zp, float a_mul, const uint8_t *b, int32_t b_zp,
+                    float b_mul, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
+                    uint8_t *y)
+{
+	__m256 am = _mm256_set1_ps(a_mul), bm = _mm256_set1_ps(b_mul);
+	__m256 lo = _mm256_set1_ps((float)(y_min - y_zp)), hi = _mm256_set1_ps((float)(y_max - y_zp));
+	__m256i az = _mm256_set1_epi32(a_zp), bz = _mm256_set1_epi32(b_zp);
+	__m256i yz = _mm256_set1_epi32(y_zp);
+	size_t i = 0;
+	for (; i + 8 <= count; i += 8) {
+		__m256 ta = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(load8_u8(a + i), az)), am);
+		__m256 tb = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(load8_u8(b + i), bz)), bm);
+		requant8(y + i, _mm256_add_ps(ta, tb), lo, hi, yz);
+	}
+	qx_q8_scalar_add(a + i, a_zp, a_mul, b + i, b_zp, b_mul, count - i, y_zp, y_min, y_max, y + i);
+}
+
+void qx_q8_avx2_mul(const uint8_t *a, int32_t a_zp, const uint8_t *b, int32_t b_zp,
+                    float multiplier, size_t count, int32_t y_zp, int32_t y_min, int32_t y_max,
+                    uint8_t *y)
+{
+	__m256 m = _mm256_set1_ps(multiplier);
+	__m256 lo = _mm256_set1_ps((float)(y_min - y_zp)), hi = _mm256_set1_ps((float)(y_max - y_zp));
+	__m256i az = _mm256_set1_epi32(a_zp), bz = _mm256_set1_epi32(b_zp);
+	__m256i yz = _mm256_set1_epi32(y_zp);
+	size_t i = 0;
+	for (; i + 8 <= count; i += 8) {
+		__m256i p = _mm256_mullo_epi32(_mm256_sub_epi32(load8_u8(a + i), az),
+		                               _mm256_sub_epi32(load8_u8(b + i), bz));
+		requant8(y + i, _mm256_mul_ps(_mm256_cvtepi32_ps(p), m), lo, hi, yz);
+	}
+	qx_q8_scalar_mul(a + i, a_zp, b + i, b_zp, multiplier, count - i, y_zp, y_min, y_max, y + i);
+}
+
+void qx_q8_avx2_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8_t *y,
+                        int64_t pix_begin, int64_t pix_end)
+{
+	int64_t c = d->c, c32 = c & ~(int64_t)31;
+	__m256i vmin = _mm256_set1_epi8((char)d->out_min), vmax = _mm256_set1_epi8((char)d->out_max);
+	for (int64_t pix = pix_begin; pix < pix_end; pix++) {
+		int64_t ox = pix % d->ow, oy = pix / d->ow % d->oh, n = pix / (d->ow * d->oh);
+		uint8_t *out = y + pix * c;
+		for (int64_t c0 = 0; c0 < c32; c0 += 32) {
+			__m256i m = vmin; /* max(0, window) clamped below at out_min is max(out_min, window) */
+			for (int ky = 0; ky < d->kh; ky++) {
+				int64_t iy = oy * d->sh - d->pt + (int64_t)ky * d->dh;
+				if (iy < 0 || iy >= d->h)
+					continue;
+				for (int kx = 0; kx < d->kw; kx++) {
+					int64_t ix = ox * d->sw - d->pl + (int64_t)kx * d->dw;
+					if (ix < 0 || ix >= d->w)
+						continue;
+					const uint8_t *in = x + ((n * d->h + iy) * d->w + ix) * c + c0;
+					m = _mm256_max_epu8(m, _mm256_loadu_si256((const __m256i *)in));
+				}
+			}
+			_mm256_storeu_si256((__m256i *)(out + c0), _mm256_min_epu8(m, vmax));
+		}
+		if (c32 < c) { /* the last c % 32 channels: the scalar pool on a channel slice */
+			for (int64_t ch = c32; ch < c; ch++) {
+				uint8_t m = (uint8_t)d->out_min;
+				for (int ky = 0; ky < d->kh; ky++) {
+					int64_t iy = oy * d->sh - d->pt + (int64_t)ky * d->dh;
+					if (iy < 0 || iy >= d->h)
+						continue;
+					for (int kx = 0; kx < d->kw; kx++) {
+						int64_t ix = ox * d->sw - d->pl + (int64_t)kx * d->dw;
+						if (ix < 0 || ix >= d->w)
+							continue;
+						uint8_t v = x[((n * d->h + iy) * d->w + ix) * c + ch];
+						m = v > m ? v : m;
+					}
+				}
+				out[ch] = m < d->out_max ? m : (uint8_t)d->out_max;
+			}
+		}
+	}
+}

@@ -1,0 +1,159 @@
+/* The AVX-512 vector operations the fp32 templates (kernels/x86/f32_*_template.h) are written
+ * with: 16 lanes, __mmask16 lane masks. Masked loads and stores never touch (nor fault on) the
+ * lanes their mask leaves out, which AVX-512 guarantees on every vendor's CPU.
+ *
+ * Compiled only into kernels/avx512vnni/f32_*_avx512f.c (-mavx512f ... flags, Makefile). */
+#ifndef QX_KERNELS_AVX512VNNI_F32_AVX512F_OPS_H
+#define QX_KERNELS_AVX512VNNI_F32_AVX512F_OPS_H
+
+#include <immintrin.h>
+#include <stdint.h>
+
+#define F32_FN(name) qx_f32_avx512_##name
+#define F32_VL 16     /* lanes per vector */
+#define F32_MR 8      /* micro-tile rows: output channels (conv) or rows of y (matmul) */
+#define F32_RV 3      /* micro-tile vectors per row: 48 pixels (conv) or columns (matmul) */
+
+typedef __m512 f32v;
+typedef __mmask16 f32mask;
+#define F32_MASKED_LOAD_ANYWHERE 1 /* masked-off lanes never fault */
+
+static inline f32v f32v_zero(void)
+{
+	return _mm512_setzero_ps();
+}
+
+static inline f32v f32v_set1(float v)
+{
+	return _mm512_set1_ps(v);
+}
+
+static inline f32v f32v_loadu(const float *p)
+{
+	return _mm512_loadu_ps(p);
+}
+
+static inline void f32v_storeu(float *p, f32v v)
+{
+	_mm512_storeu_ps(p, v);
+}
+
+static inline f32v f32v_fmadd(f32v a, f32v b, f32v c)
+{
+	return _mm512_fmadd_ps(a, b, c);
+}
+
+static inline f32v f32v_add(f32v a, f32v b)
+{
+	return _mm512_add_ps(a, b);
+}
+
+static inline f32v f32v_div(f32v a, f32v b)
+{
+	return _mm512_div_ps(a, b);
+}
+
+/* min(max(v, lo), hi) with qx_f32_clamp's NaN rule: maxps / minps return their second operand
+ * when either is NaN, so a NaN v passes through as it does in scalar. */
+static inline f32v f32v_clamp(f32v v, f32v lo, f32v hi)
+{
+	return _mm512_min_ps(hi, _mm512_max_ps(lo, v));
+}
+
+/* m where m >= v, v where v > m or v is NaN: the scalar maxpool's rule, so a NaN stays once
+ * taken and the last NaN wins. */
+static inline f32v f32v_max_nan(f32v m, f32v v)
+{
+	__mmask16 take = _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+	return _mm512_mask_mov_ps(m, take, v);
+}
+
+/* Lanes [lo, hi) of 0..15 (either bound may lie outside). */
+static inline f32mask f32_lane_range(int64_t lo, int64_t hi)
+{
+	if (lo < 0)
+		lo = 0;
+	if (hi > F32_VL)
+		hi = F32_VL;
+	if (hi <= lo)
+		return 0;
+	return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
+
+/* Lane l in [lo, hi) reads base[e0 + l], the others are fill. base[0, size) is the object;
+ * lanes outside [lo, hi) may lie outside it, hence the address is formed without pointer
+ * arithmetic past the object. */
+static inline f32v f32v_load_lanes(f32v fill, const float *base, int64_t size, int64_t e0,
+                                   int64_t lo, int64_t hi)
+{
+	(void)size;
+	const float *p = (const float *)((uintptr_t)base + (uintptr_t)(e0 * (int64_t)sizeof(float)));
+	return _mm512_mask_loadu_ps(fill, f32_lane_range(lo, hi), p);
+}
+
+/* Lanes [lo, hi) of a stride-2 read (lane l reads base[e0 + 2 l]), made once per window
+ * column: the lane mask and the masks of the two 16-float loads it takes. */
+struct f32_lanes2 {
+	__mmask16 lanes, first, second;
+};
+
+static inline struct f32_lanes2 f32_lanes2_make(int64_t lo, int64_t hi)
+{
+	__mmask16 lanes = f32_lane_range(lo, hi);
+	/* lane l of 0..7 -> bit 2l of the first load's mask, 8..15 -> of the second's */
+	uint32_t a = lanes & 0xffu, b = (uint32_t)lanes >> 8;
+	a = (a | a << 4) & 0x0f0fu, b = (b | b << 4) & 0x0f0fu;
+	a = (a | a << 2) & 0x3333u, b = (b | b << 2) & 0x3333u;
+	a = (a | a << 1) & 0x5555u, b = (b | b << 1) & 0x5555u;
+	return (struct f32_lanes2){ lanes, (__mmask16)a, (__mmask16)b };
+}
+
+/* Lane l of m->lanes reads base[e0 + 2 l], the others are fill: the 32 floats around, then
+ * the even ones. */
+static inline f32v f32v_load2(f32v fill, const float *base, int64_t size, int64_t e0,
+                              const struct f32_lanes2 *m)
+{
+	(void)size;
+	const float *p = (const float *)((uintptr_t)base + (uintptr_t)(e0 * (int64_t)sizeof(float)));
+	__m512 lo16 = _mm512_maskz_loadu_ps(m->first, p);
+	__m512 hi16 = _mm512_maskz_loadu_ps(m->second,
+	                                    (const float *)((uintptr_t)p + 16 * sizeof(float)));
+	__m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+	return _mm512_mask_mov_ps(fill, m->lanes, _mm512_permutex2var_ps(lo16, even, hi16));
+}
+
+/* Lane l in [lo, hi) reads base[e0 + l * stride], the others are fill. */
+static inline f32v f32v_gather_lanes(f32v fill, const float *base, int64_t size, int64_t e0,
+                                     int64_t stride, int64_t lo, int64_t hi)
+{
+	if (stride == 2) {
+		struct f32_lanes2 m = f32_lanes2_make(lo, hi);
+		return f32v_load2(fill, base, size, e0, &m);
+	}
+	const float *p = (const float *)((uintptr_t)base + (uintptr_t)(e0 * (int64_t)sizeof(float)));
+	__m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+	                                                   13, 14, 15),
+	                                 _mm512_set1_epi32((int32_t)stride));
+	return _mm512_mask_i32gather_ps(fill, f32_lane_range(lo, hi), idx, p, 4);
+}
+
+/* Lanes of m read base[e0 + l], the others are 0; only they need lie inside the object. */
+static inline f32v f32v_load_mask(const float *base, int64_t e0, f32mask m)
+{
+	const float *p = (const float *)((uintptr_t)base + (uintptr_t)(e0 * (int64_t)sizeof(float)));
+	return _mm512_maskz_loadu_ps(m, p);
+}
+
+/* The first n (<= 16) lanes of p, the others 0; p[n..15] are not read. */
+static inline f32v f32v_load_first(const float *p, int64_t n)
+{
+	return _mm512_maskz_loadu_ps(f32_lane_range(0, n), p);
+}
+
+/* Stores the first n (<= 16) lanes of v at p; p[n..15] are not written. */
+static inline void f32v_store_first(float *p, f32v v, int64_t n)
+{
+	_mm512_mask_storeu_ps(p, f32_lane_range(0, n), v);
+}
+
+#endif

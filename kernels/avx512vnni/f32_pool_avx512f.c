@@ -1,0 +1,4 @@
+/* The AVX-512F + FMA fp32 max / average pooling (f32_pool_template.h). */
+#include "avx512vnni/f32_avx512f_ops.h"
+#include "x86/f32_decls_template.h"
+#include "x86/f32_pool_template.h"

@@ -1,4 +1,0 @@
-/* The AVX-512F + FMA fp32 matrix product (f32_matmul_template.h). */
-#include "vnni/avx512vnni_f32_isa.h"
-#include "avx2/f32_decls_template.h"
-#include "avx2/f32_matmul_template.h"

@@ -1,0 +1,18 @@
+/* The functions each x86 fp32 set defines from the f32_*_template.h files, named with the
+ * including ops header's F32_FN prefix (qx_f32_avx2_..., qx_f32_avx512_...). No include guard:
+ * a translation unit includes one ops header, then this. */
+#include <stdint.h>
+
+#include "kernels_f32.h"
+
+int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, const float *bias,
+                      void **packed);
+void F32_FN(conv)(const void *packed, const float *x, float *y, int64_t row_begin, int64_t row_end);
+void F32_FN(pack_free)(void *packed);
+void F32_FN(matmul)(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_rs, int64_t a_cs,
+                    const float *b, int64_t b_rs, int64_t b_cs, const float *bias, float act_min,
+                    float act_max, float *y, int64_t row_begin, int64_t row_end);
+void F32_FN(maxpool)(const struct qx_f32_conv_desc *d, const float *x, float *y,
+                     int64_t row_begin, int64_t row_end);
+void F32_FN(avgpool)(const struct qx_f32_conv_desc *d, int count_include_pad, const float *x,
+                     float *y, int64_t row_begin, int64_t row_end);
