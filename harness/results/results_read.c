@@ -156,7 +156,7 @@ static void array_of(struct check *c, json_t *obj, const char *where, const char
 
 static const char *const speedup_keys[] = { "ratio", "ci95_low", "ci95_high", "method", NULL };
 static const char *const kernel_check_keys[] = {
-	"name", "bit_identical", "checked_images", "mismatch", NULL,
+	"name", "bit_identical", "checked_images", "mismatch", "not_applicable", NULL,
 };
 
 static void check_measurement(struct check *c, json_t *m, const char *where)
@@ -244,9 +244,11 @@ static void check_system(struct check *c, json_t *s, const char *where, int is_f
 	field(c, drop, at, "ci95_high", NUMBER, 0);
 	json_t *trust = field(c, s, where, "trust", OBJECT, 0);
 	child(at, sizeof at, where, "trust");
-	static const char *const verdicts[] = { "trusted", "MISTRUSTED", "unchecked", NULL };
+	static const char *const verdicts[] = { "trusted", "MISTRUSTED", "unchecked", "simulated",
+		                                    NULL };
 	field(c, trust, at, "verdict", STRING, trust != NULL);
-	one_of(c, trust, at, "verdict", verdicts, "\"trusted\", \"MISTRUSTED\" or \"unchecked\"");
+	one_of(c, trust, at, "verdict", verdicts, "\"trusted\", \"MISTRUSTED\", \"unchecked\" or "
+	       "\"simulated\"");
 	field(c, trust, at, "reason", STRING, 0);
 	field(c, trust, at, "images", COUNT, 0);
 	json_t *plugin = field(c, s, where, "plugin", OBJECT, 0);
@@ -265,6 +267,16 @@ static void check_system(struct check *c, json_t *s, const char *where, int is_f
 		}
 		only_keys(c, k, at, kernel_check_keys);
 		field(c, k, at, "name", STRING, 1);
+		/* a simulated plan (ABI 1.3): no kernel ran it, bit_identical is null */
+		if (field(c, k, at, "not_applicable", STRING, 0)) {
+			json_t *bi = json_object_get(k, "bit_identical");
+			if (!json_is_null(bi)) {
+				char bat[600];
+				child(bat, sizeof bat, at, "bit_identical");
+				fail(c, bat, bi, "null beside not_applicable");
+			}
+			continue;
+		}
 		field(c, k, at, "bit_identical", BOOLEAN, 0);
 		field(c, k, at, "checked_images", COUNT, 0);
 		field(c, k, at, "mismatch", STRING, 0);
