@@ -246,10 +246,10 @@ static void check_system(struct check *c, json_t *s, const char *where, int is_f
 	json_t *trust = field(c, s, where, "trust", OBJECT, 0);
 	child(at, sizeof at, where, "trust");
 	static const char *const verdicts[] = { "trusted", "MISTRUSTED", "unchecked", "simulated",
-		                                 NULL };
+		                                    NULL };
 	field(c, trust, at, "verdict", STRING, trust != NULL);
-	one_of(c, trust, at, "verdict", verdicts,
-	       "\"trusted\", \"MISTRUSTED\", \"unchecked\" or \"simulated\"");
+	one_of(c, trust, at, "verdict", verdicts, "\"trusted\", \"MISTRUSTED\", \"unchecked\" or "
+	       "\"simulated\"");
 	field(c, trust, at, "reason", STRING, 0);
 	field(c, trust, at, "images", COUNT, 0);
 	json_t *plugin = field(c, s, where, "plugin", OBJECT, 0);
@@ -278,9 +278,16 @@ static void check_system(struct check *c, json_t *s, const char *where, int is_f
 		}
 		only_keys(c, k, at, kernel_check_keys);
 		field(c, k, at, "name", STRING, 1);
-		/* a simulated plan: no int8 kernel ran it, bit_identical is null and says why */
-		if (field(c, k, at, "not_applicable", STRING, 0))
+		/* a simulated plan (ABI 1.3): no kernel ran it, bit_identical is null */
+		if (field(c, k, at, "not_applicable", STRING, 0)) {
+			json_t *bi = json_object_get(k, "bit_identical");
+			if (!json_is_null(bi)) {
+				char bat[600];
+				child(bat, sizeof bat, at, "bit_identical");
+				fail(c, bat, bi, "null beside not_applicable");
+			}
 			continue;
+		}
 		field(c, k, at, "bit_identical", BOOLEAN, 0);
 		field(c, k, at, "checked_images", COUNT, 0);
 		field(c, k, at, "mismatch", STRING, 0);
