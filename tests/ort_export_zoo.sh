@@ -2,9 +2,9 @@
 # ONNX Runtime as the int8 oracle on the model zoo (docs/export.md, "ONNX Runtime as an
 # oracle"): for each zoo model ORT can run (export refuses densenet121's Pad and
 # shufflenet_v2_x0_5's shape computations), the static-per-channel and static-per-tensor plans
-# (the zoo suites' 256 calibration images) are exported with --dump and run by ORT
-# (onnxruntime-node, CPU, one thread) through tools/ort_run.mjs on the first 100 test images
-# (30 under the sanitizer build):
+# (the zoo suites' 256 calibration images, 32 under the sanitizer build) are exported with
+# --dump and run by ORT (onnxruntime-node, CPU, one thread) through tools/ort_run.mjs on the
+# first 100 test images (30 under the sanitizer build):
 # - resnet18, squeezenet1_1, mobilenet_v2, googlenet, efficientnet_b0: logits bit-identical to
 #   qx-bench's int8 executor on every image;
 # - mobilenet_v3_small: top-1 identical on every image, logits bit-identical on most: the
@@ -18,8 +18,8 @@ run_test_setup
 tmp=$(mktemp -d /tmp/qx-ort-zoo-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
-images=100 limit=32
-[ "${QX_SANITIZED:-0}" = 1 ] && images=30 limit=16
+images=100 limit=32 calib=256
+[ "${QX_SANITIZED:-0}" = 1 ] && images=30 limit=16 calib=32
 exact="resnet18 squeezenet1_1 mobilenet_v2 googlenet efficientnet_b0"
 top1_only="mobilenet_v3_small"
 plans="static-per-channel static-per-tensor"
@@ -40,8 +40,9 @@ if [ -n "$skip" ]; then
 fi
 
 for m in $exact $top1_only; do
-	# The zoo suite with its paths made absolute and its results in $tmp.
-	sed -e "s#^model: .*#model: $root/models/zoo/$m.onnx#" \
+	# The zoo suite with its paths made absolute, its results in $tmp (and fewer calibration
+	# images under the sanitizer build).
+	sed -e "s#^model: .*#model: $root/models/zoo/$m.onnx#" -e "s#^  count: 256#  count: $calib#" \
 	    -e "s#^results: .*#results: $tmp/runs#" "$root/suites/zoo/$m.yaml" >"$tmp/$m.yaml"
 	"$bin" -q -M --limit $limit -p "$(echo $plans | tr ' ' ,)" -k scalar "$tmp/$m.yaml" \
 		>"$tmp/out" 2>"$tmp/err"
