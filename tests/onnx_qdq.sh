@@ -14,7 +14,7 @@
 #     plugin-check passes;
 # (c) errors: a missing file, a file that is not ONNX, a model with no QuantizeLinear, a QDQ
 #     model of another network exit 2 with one line naming the file before any evaluation; no
-#     model option at all is the plugin's error row (exit 1); a QDQ model with BatchNorm left unfolded runs, and each
+#     model option at all is refused the same way, at the plugin's entry; a QDQ model with BatchNorm left unfolded runs, and each
 #     Conv whose weights are not the float model's stays float with a warning saying so.
 set -u
 . "$(dirname "$0")/support/tap.sh"
@@ -231,13 +231,14 @@ for c in "missing|$tmp/nope.onnx|not found" "not ONNX|$tmp/text.onnx|is not an O
 		"$what: exit 2 before any evaluation, one line at the option naming the file: $expect"
 	show "$tmp/err"
 done
-# Without options the host does not check them before the run (run_checks.c): create() then
-# fails in the plugin's own run, an error row, exit 1.
+# Without options the host still asks create() before the run (run_checks.c): the missing
+# required option is one line at the plugin's entry, exit 2, before any evaluation.
 bad_suite "" >"$tmp/bad.yaml"
 "$bin" -q -M --limit $images "$tmp/bad.yaml" >"$tmp/out" 2>"$tmp/err"
-ok $(test $? = 1 && test "$(wc -l <"$tmp/err")" = 1 && grep -q "option 'model' is missing" "$tmp/err" &&
-     grep -q "onnx-qdq .*error: .*option 'model' is missing" "$tmp/out"; echo $?) \
-	"no model option: the plugin's row is an error saying the option is missing, exit 1"
+ok $(test $? = 2 && test "$(wc -l <"$tmp/err")" = 1 &&
+     grep -q "bad.yaml:[0-9]*:[0-9]*: .*option 'model' is missing" "$tmp/err" &&
+     test ! -s "$tmp/out" && test ! -d "$tmp/bad"; echo $?) \
+	"no model option: exit 2 before any evaluation, one line at the plugin's entry"
 show "$tmp/err"
 "$py" "$root/tools/make_qdq_reference.py" --keep-batchnorm --count 100 -o "$tmp/bn.qdq.onnx" \
 	>/dev/null 2>"$tmp/err" || show "$tmp/err"

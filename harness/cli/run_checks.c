@@ -92,7 +92,9 @@ int qx_run_check_plugin_options(const struct qx_suite *s, const struct qx_run_op
 {
 	for (int i = 0; i < s->n_plugins; i++) {
 		const struct qx_suite_plugin *p = &s->plugins[i];
-		if (!qx_run_plugin_selected(opt, p->label) || p->n_options == 0)
+		/* every plugin, options or none: create() may refuse what is missing (a required
+		 * option), and that too must fail here, before any evaluation */
+		if (!qx_run_plugin_selected(opt, p->label))
 			continue;
 		struct qx_plugin_calib only = { .batch = s->calibration.batch, .log_level = QX_LOG_ERROR,
 		                                .options_only = 1 };
@@ -100,7 +102,8 @@ int qx_run_check_plugin_options(const struct qx_suite *s, const struct qx_run_op
 		struct qx_error perr = { 0 };
 		int rc = qx_plugin_run(p, g, &only, &res, &perr);
 		int refused = rc && res.fault == QX_PLUGIN_RETURNED_ERROR && !strcmp(res.stage, "create");
-		struct qx_suite_pos at = res.bad_option < 0 ? p->options_pos
+		struct qx_suite_pos at = p->n_options == 0 ? p->pos
+		                       : res.bad_option < 0 ? p->options_pos
 		                       : res.bad_option_key ? p->options[res.bad_option].key_pos
 		                                            : p->options[res.bad_option].value_pos;
 		qx_plugin_result_free(&res);
