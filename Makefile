@@ -208,7 +208,7 @@ QDQ_C := $(wildcard plugins/onnx-qdq/*.c)
 $(BUILD)/plugins/onnx-qdq.so: plugins/onnx-qdq.c $(QDQ_C) $(wildcard plugins/onnx-qdq/*.h) $(GEN_C) $(wildcard include/qx/*.h)
 	@mkdir -p $(dir $@) $(BUILD)/obj/gen
 	$(CC) $(CSTD) $(OPT) -fPIC -fvisibility=hidden $(SANFLAGS) -I$(BUILD)/gen $(shell pkg-config --cflags libprotobuf-c) -c $(GEN_C) -o $(BUILD)/obj/gen/onnx.pb-c.plugin.o
-	$(CC) $(CSTD) $(WARN) $(OPT) -ffp-contract=off -fPIC -shared -fvisibility=hidden $(SANFLAGS) -Iinclude -I$(BUILD)/gen $(shell pkg-config --cflags libprotobuf-c) $< $(QDQ_C) $(BUILD)/obj/gen/onnx.pb-c.plugin.o -o $@ $(shell pkg-config --libs libprotobuf-c) -lm
+	$(CC) $(PLUGIN_CFLAGS) -shared -I$(BUILD)/gen $(shell pkg-config --cflags libprotobuf-c) $< $(QDQ_C) $(BUILD)/obj/gen/onnx.pb-c.plugin.o -o $@ $(shell pkg-config --libs libprotobuf-c) -lm
 
 # Deliberately faulty plugins for the plugin-host tests: built like real ones, from include/qx only.
 $(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(PLUGIN_COMMON) $(wildcard include/qx/*.h) $(wildcard tests/plugins/*.h) $(wildcard plugins/common/*.h)
