@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "util/checked.h"
+
 enum { READ_CHUNK = 1 << 20 };
 
 int qx_file_exists(const char *path)
@@ -89,8 +91,10 @@ int qx_read_file(const char *path, const char *what, const struct qx_read_cap *c
 		if ((rc = read_upto(gz, path, what, &buf, &buf_cap, &len, cap->header_bytes, err)))
 			goto fail;
 		int64_t declared = len == cap->header_bytes ? cap->declared_size(buf) : -1;
-		int64_t upto = (declared >= 0 ? declared : cap->header_bytes) + QX_READ_SLACK;
-		if (declared <= INT64_MAX - QX_READ_SLACK && upto < limit)
+		int64_t upto;
+		if (!qx_add_ok(declared >= 0 ? declared : cap->header_bytes, QX_READ_SLACK, &upto))
+			upto = INT64_MAX;
+		if (upto < limit)
 			limit = upto;
 	}
 	/* One byte past the limit tells a file that ends there from one that goes on. */
