@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "util/checked.h"
+
 enum { READ_CHUNK = 1 << 20 };
 
 int qx_file_exists(const char *path)
@@ -25,15 +27,17 @@ static const char *gz_problem(gzFile gz, const char *path, int *zerr)
 }
 
 /* Reads until *len == want or the end of the data, into *buf, growing it as data comes (so a
- * header announcing a huge count cannot make us allocate more than the file really holds).
+ * header announcing a huge count cannot make us allocate more than the file really holds):
+ * first bytes at first (the file's size, for a plain file one allocation), then doubling.
  * Returns 0, or an error code with err filled. */
 static int read_upto(gzFile gz, const char *path, const char *what, uint8_t **buf,
-                     int64_t *cap, int64_t *lenp, int64_t want, struct qx_error *err)
+                     int64_t *cap, int64_t first, int64_t *lenp, int64_t want,
+                     struct qx_error *err)
 {
 	int64_t len = *lenp;
 	while (len < want) {
 		if (*cap - len < READ_CHUNK && *cap < want) {
-			int64_t new_cap = *cap * 2 > 4 * READ_CHUNK ? *cap * 2 : 4 * READ_CHUNK;
+			int64_t new_cap = *cap * 2 > first ? *cap * 2 : first;
 			if (new_cap > want)
 				new_cap = want;
 			uint8_t *grown = realloc(*buf, (size_t)new_cap);
@@ -82,19 +86,23 @@ int qx_read_file(const char *path, const char *what, const struct qx_read_cap *c
 
 	uint8_t *buf = NULL;
 	int64_t buf_cap = 0, len = 0;
+	int64_t first = st.st_size + 1 > 65536 ? (int64_t)st.st_size + 1 : 65536;
 	int rc;
 	/* The header first, then at most QX_READ_SLACK past what it declares. */
 	int64_t limit = cap->max_bytes;
 	if (cap->header_bytes > 0) {
-		if ((rc = read_upto(gz, path, what, &buf, &buf_cap, &len, cap->header_bytes, err)))
+		if ((rc = read_upto(gz, path, what, &buf, &buf_cap, first, &len, cap->header_bytes,
+		                    err)))
 			goto fail;
 		int64_t declared = len == cap->header_bytes ? cap->declared_size(buf) : -1;
-		int64_t upto = (declared >= 0 ? declared : cap->header_bytes) + QX_READ_SLACK;
-		if (declared <= INT64_MAX - QX_READ_SLACK && upto < limit)
+		int64_t upto;
+		if (!qx_add_ok(declared >= 0 ? declared : cap->header_bytes, QX_READ_SLACK, &upto))
+			upto = INT64_MAX;
+		if (upto < limit)
 			limit = upto;
 	}
 	/* One byte past the limit tells a file that ends there from one that goes on. */
-	if ((rc = read_upto(gz, path, what, &buf, &buf_cap, &len, limit + 1, err)))
+	if ((rc = read_upto(gz, path, what, &buf, &buf_cap, first, &len, limit + 1, err)))
 		goto fail;
 	if (len > limit) {
 		len = limit;

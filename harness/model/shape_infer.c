@@ -639,6 +639,12 @@ static int infer_slice(const struct ctx *c)
 	const int64_t *v[5] = { NULL };
 	int64_t n[5] = { 0 };
 	static const char *const what[5] = { "", "starts", "ends", "axes", "steps" };
+	/* starts and ends are required inputs: an omitted one (an empty name) would leave no values
+	 * for the slice box to read. */
+	for (int j = 1; j < 3; j++)
+		if (!in(c, j))
+			return shape_fail(c, "no %s input (expected inputs data, starts, ends[, axes, "
+			                  "steps])", what[j]);
 	for (int j = 1; j < 5; j++) {
 		if (!in(c, j))
 			continue;
