@@ -37,6 +37,9 @@ CPPFLAGS := -Iinclude -Iharness -Ikernels -Itests -I$(BUILD)/gen -D_GNU_SOURCE -
             -DQX_PLUGIN_DIR_DEFAULT='"$(abspath $(BUILD))/plugins"' -MMD -MP
 CFLAGS   := $(CSTD) $(WARN) $(OPT) -ffp-contract=off -fPIC $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CXXFLAGS := -std=c++17 $(WARN) $(OPT) -fPIC $(shell pkg-config --cflags benchmark 2>/dev/null)
+# libqx holds one C++ object (the Google Benchmark shim), so programs link with the C++ driver:
+# under clang's UBSan only clang++ brings the C++ part of the runtime (the shim's vptr checks).
+LINK     = $(CXX)
 LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(shell pkg-config --libs benchmark 2>/dev/null) \
             -lstdc++ -lm -ldl -lpthread
 
@@ -181,7 +184,7 @@ $(LIB): $(LIB_OBJ)
 # the pointers it is handed, so the program exports none of its functions to the plugins it
 # dlopens (internal qx_* exports would become a hidden ABI). tests/exports.sh checks it.
 $(PROGRAM): $(BUILD)/obj/harness/cli/main.o $(LIB)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(LINK) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Plugins see only the public SDK: include/qx. The code they share (plugins/common/*.c, every
 # file there) is a static -fPIC archive linked into each, hidden inside it like the plugin's own
@@ -218,11 +221,11 @@ $(BUILD)/tests/plugins/%.so: tests/plugins/%.c $(PLUGIN_COMMON) $(wildcard inclu
 $(FUZZ_REPLAYS): $(BUILD)/tests/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o \
                  $(call obj,tests/fuzz/replay.c tests/fuzz/memfile.c) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(LINK) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -rdynamic $^ $(LDLIBS) -o $@
+	$(LINK) $(LDFLAGS) -rdynamic $^ $(LDLIBS) -o $@
 
 # ---- ThreadSanitizer run of the lock-free thread pool -----------------------------------------
 # The plain build also makes build/tests/tsan/test_pool: the pool (harness/exec/pool.c) and its
@@ -236,7 +239,7 @@ $(BUILD)/obj/tsan/%.o: %.c | $(GEN_C) $(BUILD)/gen/qx_git_rev.h
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TSAN_FLAGS) -c $< -o $@
 $(TSAN_POOL): $(TSAN_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $(TSAN_FLAGS) $^ $(LDLIBS) -o $@
+	$(LINK) $(LDFLAGS) $(TSAN_FLAGS) $^ $(LDLIBS) -o $@
 ifeq ($(SAN),)
 tests: $(TSAN_POOL)
 endif
@@ -271,7 +274,7 @@ fuzz: fuzz-build
 ifeq ($(SAN),fuzz)
 $(patsubst %,$(BUILD)/%,$(FUZZ_NAMES)): $(BUILD)/%: $(BUILD)/obj/tests/fuzz/%.o \
                                          $(call obj,tests/fuzz/memfile.c) $(LIB)
-	$(CC) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+	$(LINK) $(LDFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
 endif
 
 # The program with its plugins (found from the installed binary: <prefix>/lib/qx-bench/plugins),

@@ -102,7 +102,7 @@ endif
 
 # The kernel benchmarks: one .c each, linked with the library like the tests.
 $(BUILD)/q8_bench $(BUILD)/f32_bench: $(BUILD)/%: $(BUILD)/obj/bench/%.o $(LIB)
-	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(LINK) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # oneDNN's comparison needs nothing of qx-bench; OpenMP because Debian's libdnnl uses it
 # (the program limits it to one thread).

@@ -72,7 +72,7 @@ for p in plans:
         checked += 1
 assert nodes['/conv1/Conv']['weight'] == 'conv1.weight_bnfold', nodes['/conv1/Conv']
 assert nodes['/pool1/MaxPool']['keeps_qparams'] and not nodes['/conv1/Conv']['keeps_qparams']
-assert nodes['/fc/Gemm']['modes'] == ['float', 'static', 'dynamic'], nodes['/fc/Gemm']
+assert nodes['/fc/Gemm']['modes'] == ['float', 'static', 'dynamic', 'weight_only'], nodes['/fc/Gemm']
 assert tensors['input']['shape'] == [1, 1, 28, 28] and not tensors['input']['const']
 print(checked, 'names')
 PY
