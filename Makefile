@@ -143,8 +143,9 @@ $(BUILD)/obj/gen/onnx.pb-c.o: $(GEN_C)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(OPT) -fPIC $(SANFLAGS) -I$(BUILD)/gen $(shell pkg-config --cflags libprotobuf-c) -c $< -o $@
 
-# Every harness object may include the generated headers.
-$(call obj,$(HARNESS_C)): $(GEN_C) $(BUILD)/gen/qx_git_rev.h
+# Every object waits for the generated headers (order-only, below); the .d files -MMD writes
+# then rebuild exactly the objects that include one when it changes (a new commit rewrites
+# qx_git_rev.h, which results.c alone includes).
 # The graph tests' model builder (tests/support) includes them too.
 $(TEST_SUPPORT_OBJ): $(GEN_C)
 
