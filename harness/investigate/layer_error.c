@@ -112,15 +112,19 @@ static float value_scale(const struct qx_tensor_qparams *qp, int64_t i, int c, i
 /* Value i of a tensor (x: its fp32 value, c: its channel) as the reference simulation holds
  * it: fp8(x / s) * s for FP8, the integer fake quantization at its group's scale, or the
  * plugin's code dequantized. *clip as fake_q's; FP8 saturates at its largest value, which
- * counts as a clip on the value's side (low for negative values). */
+ * counts as a clip on the value's side (low for negative values) beyond half a step past it. */
 static float fake_ext(const struct qx_tensor_qparams *qp, float x, int64_t i, int c,
                       int64_t inner, int *clip)
 {
 	float s = value_scale(qp, i, c, inner);
 	int32_t zp = qp->zero_points[c];
 	if (qx_qparams_is_fp8(qp)) {
+		/* As for integers, half a step past the largest value is rounding, not clipping: the
+		 * step below the largest value is the top binade's (448 - 416, 57344 - 49152). */
 		float v = x / s, fmax = qx_fp8_max(qp->dtype);
-		*clip = v > fmax ? 1 : v < -fmax ? -1 : 0;
+		float below = qx_fp8_decode((uint8_t)(qx_fp8_encode(fmax, qp->dtype) - 1), qp->dtype);
+		float edge = fmax + 0.5f * (fmax - below);
+		*clip = v > edge ? 1 : v < -edge ? -1 : 0;
 		if (qp->codes)
 			return qx_fp8_decode((uint8_t)qp->codes[i], qp->dtype) * s;
 		return qx_fp8_round(v, qp->dtype) * s;

@@ -28,7 +28,7 @@
  * quantized model: propagated error compares the simulation's tensor (fake-quantized with the
  * tensor's qparams, as its quantized readers see it) with fp32's. Own error uses the format's
  * own arithmetic: FP8 rounds through plan/fp8.h (a value beyond the format's largest, scaled,
- * saturates: counted clipped on its sign's side), per-group weights use their group's scale,
+ * saturates: counted clipped on its sign's side beyond half a step past it), per-group weights use their group's scale,
  * the plugin's own codes are what it holds. The min/max fit for FP8 is absmax / the format's
  * largest value per channel, for groups a symmetric fit to each group's absmax over the same
  * qmin/qmax. */
