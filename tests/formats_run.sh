@@ -5,7 +5,9 @@
 #   trust "simulated", "n/a: no kernel" for the bit-identical check and "no kernel" for latency in
 #   the run's tables, the conclusion, results.json (valid against its schema) and report.html;
 # - plan.json records the FP8 dtypes, int4's bits and group scales, and why it is simulated;
-# - `qx-bench export` refuses such a plan (FP8 QDQ needs opset 19) and `compare` says "no kernel".
+# - `qx-bench export` refuses such a plan (FP8 QDQ needs opset 19) and `compare` says "no kernel";
+# - per-layer error: results.json's simulated rows have `layers` (FP8 dtypes, int4's per-group
+#   weights, every figure finite) and `qx-bench explain RUN --plugin fp8-e4m3` ranks them.
 set -u
 . "$(dirname "$0")/support/tap.sh"
 run_test_setup
@@ -46,8 +48,19 @@ for label, why in (('fp8-e4m3', 'fp8_e4m3fn'), ('int4-g32', 'per-group scales, w
         bad.append('%s: trust %r' % (label, p['trust']))
     if any(k['bit_identical'] is not None or 'not_applicable' not in k for k in p['kernel_sets']):
         bad.append('%s: kernel_sets %r' % (label, p['kernel_sets']))
-    if p['measurements'] or 'layers' in p:
-        bad.append('%s: has measurements or layers' % label)
+    if p['measurements']:
+        bad.append('%s: has measurements' % label)
+    ts = p.get('layers', {}).get('tensors', [])
+    if not ts or (label == 'fp8-e4m3' and p['layers']['images'] <= 0):
+        bad.append('%s: no layers' % label)
+    for t in ts:
+        if not isinstance(t['own_sqnr_db'], float) or not isinstance(t['loss_db'], float):
+            bad.append('%s: %s own %r loss %r' % (label, t['tensor'], t['own_sqnr_db'], t['loss_db']))
+    kinds = {(t['kind'], t['dtype'], t['granularity']) for t in ts}
+    want = {('weight', 'fp8_e4m3fn', 'per-channel'), ('activation', 'fp8_e4m3fn', 'per-tensor')} \
+        if label == 'fp8-e4m3' else {('weight', 'int8', 'per-group')}
+    if not want <= kinds or (label == 'fp8-e4m3' and not any('sqnr_db' in t for t in ts if t['kind'] == 'activation')):
+        bad.append('%s: layers kinds %r' % (label, kinds))
     if not (0 < p['model_bytes'] < f32) or not (0 <= p['accuracy'] <= 100):
         bad.append('%s: size %r accuracy %r' % (label, p['model_bytes'], p['accuracy']))
 if not rows['int4-g32']['model_bytes'] < rows['fp8-e4m3']['model_bytes']:
@@ -97,6 +110,14 @@ erc=$?
 	[ ! -e "$tmp/fp8.onnx" ]
 ok $? "export refuses the FP8 plan, naming opset 19 (exit $erc)"
 [ $erc != 0 ] || show "$tmp/export.err"
+
+"$bin" explain "$run" --plugin fp8-e4m3 --top 3 >"$tmp/explain.out" 2>&1
+erc=$?
+[ $erc = 0 ] && grep -q "^plugin fp8-e4m3: [0-9]* quantized tensors" "$tmp/explain.out" &&
+	[ "$(grep -cE '^ *[0-9]+ +[^ ]+ .* (weight|activation|input) ' "$tmp/explain.out")" -ge 3 ] &&
+	! grep -q "no per-layer error" "$tmp/explain.out"
+ok $? "explain --plugin fp8-e4m3 ranks the simulated row's tensors (exit $erc)"
+[ $failed = 0 ] || show "$tmp/explain.out"
 
 "$bin" compare "$run" "$run" >"$tmp/compare.out" 2>&1
 grep -q "int4-g32 .*\[simulated, no kernel (per-group scales, weight-only nodes): no latency\]" "$tmp/compare.out"

@@ -611,13 +611,18 @@ static int plan_row(struct run *r, struct qx_plugin_result *res, json_t **entry,
 	json_object_set_new(e, "measurements", json_array());
 	const char *trust = "-";
 	if (sim) {
-		/* No kernel: accuracy and size from the simulation, no trust check, no per-layer
-		 * error (it compares the int8 executor with fp32), no latency. */
+		/* No kernel: accuracy and size from the simulation, no trust check, no latency. */
 		json_object_set_new(e, "simulated", json_pack("{s:s, s:s, s:s}", "reason",
 		                                              res->plan.simulated_why, "fp32_kernels",
 		                                              k->name, "latency", "no kernel"));
 		simulated_trust(res, e, &trust);
-		simulated_sets(r, res, &cmp, q8_bytes, e);
+		/* Per-layer error against the simulation, on the trust check's images
+		 * (investigate/layer_error.h). */
+		rc = qx_layer_error_record(&r->graph, &res->plan, k, r->suite->batch,
+		                           &r->data, &r->suite->preprocess,
+		                           r->suite->reference_images, e, fatal);
+		if (!rc)
+			simulated_sets(r, res, &cmp, q8_bytes, e);
 	} else {
 		rc = check_trust(r, res, e, &trust, fatal);
 		/* Per-layer error on the trust check's images (investigate/layer_error.h). */

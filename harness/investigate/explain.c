@@ -24,7 +24,8 @@ static const char explain_usage[] =
 	"\n"
 	"Columns: own dB (SQNR of the fp32 tensor quantized with its own qparams: the error this\n"
 	"tensor adds), loss dB (how much lower own dB is than with min/max qparams fitted to the\n"
-	"data: what the ranking goes by), SQNR dB (the int8 model's tensor against fp32's,\n"
+	"data: what the ranking goes by), SQNR dB (the int8 model's tensor against fp32's, or\n"
+	"the reference simulation's for a simulated plan (FP8, per-group scales, weight-only),\n"
 	"with every earlier layer's error; the tie-break), cosine, max abs err, clipped % (values\n"
 	"the clamp moved), the range the qparams represent against the range the data has.\n"
 	"A line names the worst tensor and why; the sensitivity table follows when the run has one.\n"
@@ -94,6 +95,9 @@ static void why(const json_t *t, char *buf, size_t size)
 	double lo = field(t, "clipped_low"), hi = field(t, "clipped_high");
 	double share = field(t, "clip_error_share"), ratio = field(t, "range_ratio");
 	double loss = field(t, "loss_db");
+	/* the levels the format has: a simulated plan's FP8 tensor rounds to float levels */
+	const char *dtype = json_string_value(json_object_get(t, "dtype"));
+	const char *levels = dtype && !strncmp(dtype, "fp8", 3) ? "FP8" : "int8";
 	char lost[96] = "";
 	if (isfinite(loss) && loss >= 0.05)
 		snprintf(lost, sizeof lost, ", %.1f dB lost against min/max qparams", loss);
@@ -107,11 +111,11 @@ static void why(const json_t *t, char *buf, size_t size)
 		snprintf(buf, size, "range %.3gx wider than the data%s: scale too large", ratio, lost);
 	else if (isfinite(ratio) && lo + hi > 0.0)
 		snprintf(buf, size, "range fits the data (%.3gx) and clipping makes %.0f%% of its error%s: "
-		         "the rounding error of the int8 levels over that range", ratio,
-		         100.0 * (isfinite(share) ? share : 0.0), lost);
+		         "the rounding error of the %s levels over that range", ratio,
+		         100.0 * (isfinite(share) ? share : 0.0), lost, levels);
 	else if (isfinite(ratio))
 		snprintf(buf, size, "range fits the data (%.3gx), nothing clipped%s: the rounding error "
-		         "of the int8 levels over that range", ratio, lost);
+		         "of the %s levels over that range", ratio, lost, levels);
 	else
 		snprintf(buf, size, "no range to compare (the data is all zero)");
 }
@@ -284,7 +288,10 @@ static void plugin_text(const json_t *p, json_t **v, size_t n, size_t top)
 	size_t shown = n < top ? n : top;
 	long long images = (long long)json_integer_value(json_object_get(layers, "images"));
 	printf("plugin %s: %zu quantized tensor%s, ", str(p, "label"), n, n == 1 ? "" : "s");
-	if (images)
+	if (images && json_is_object(json_object_get(p, "simulated")))
+		printf("error on %lld images (reference simulation on fp32 %s: no int8 kernel runs "
+		       "the plan); ", images, str(layers, "kernels"));
+	else if (images)
 		printf("error on %lld images (int8 on %s); ", images, str(layers, "kernels"));
 	else
 		printf("weights only (no image needed); ");
@@ -415,16 +422,10 @@ int qx_explain_main(int argc, char **argv)
 		first = 0;
 		if (!json_is_array(tensors)) {
 			const char *e = json_string_value(json_object_get(p, "error"));
-			const char *sim = json_string_value(json_object_get(json_object_get(p, "simulated"),
-			                                                    "reason"));
 			if (as_json)
 				json_array_append_new(json_object_get(out, "plugins"),
 				                      json_pack("{s:s, s:n}", "label", str(p, "label"),
 				                                "tensors"));
-			else if (sim)
-				printf("plugin %s: no per-layer error recorded (simulated: no int8 kernel runs "
-				       "%s, and per-layer error compares the int8 model with fp32)\n",
-				       str(p, "label"), sim);
 			else if (e)
 				printf("plugin %s: no per-layer error recorded (it failed: %s)\n",
 				       str(p, "label"), e);

@@ -8,7 +8,10 @@
 
 #include "exec/exec_f32.h"
 #include "exec/exec_q8.h"
+#include "plan/fp8.h"
+#include "plan/validate.h"
 #include "qx/qparams.h"
+#include "verify/refsim.h"
 
 int qx_layer_stats_init(struct qx_layer_stats *s, int n_channels)
 {
@@ -86,6 +89,93 @@ static inline float fake_q(float x, float scale, int32_t zp, int32_t qmin, int32
 	return (q - (float)zp) * scale;
 }
 
+/* ---- the simulated formats (ABI minor 3: FP8, per-group scales, the plugin's own codes) --- */
+
+/* Whether qp needs the simulated formats' arithmetic rather than fake_q's. */
+static int is_extended(const struct qx_tensor_qparams *qp)
+{
+	return qx_qparams_is_fp8(qp) || qp->group_size > 0 || qp->codes;
+}
+
+/* The scale of value i (channel c): its group's with per-group scales (the group runs along
+ * the channel's row, the other axes in row-major order, as the reference simulation takes
+ * it: verify/refsim.c, qx_fake_quantize_constant), else the channel's. */
+static float value_scale(const struct qx_tensor_qparams *qp, int64_t i, int c, int64_t inner)
+{
+	if (qp->group_size <= 0)
+		return qp->scales[c];
+	int nc = qp->n_channels < 1 ? 1 : qp->n_channels;
+	int64_t r = (i / (inner * nc)) * inner + i % inner;
+	return qp->group_scales[(int64_t)c * qp->groups + r / qp->group_size];
+}
+
+/* Value i of a tensor (x: its fp32 value, c: its channel) as the reference simulation holds
+ * it: fp8(x / s) * s for FP8, the integer fake quantization at its group's scale, or the
+ * plugin's code dequantized. *clip as fake_q's; FP8 saturates at its largest value, which
+ * counts as a clip on the value's side (low for negative values) beyond half a step past it. */
+static float fake_ext(const struct qx_tensor_qparams *qp, float x, int64_t i, int c,
+                      int64_t inner, int *clip)
+{
+	float s = value_scale(qp, i, c, inner);
+	int32_t zp = qp->zero_points[c];
+	if (qx_qparams_is_fp8(qp)) {
+		/* As for integers, half a step past the largest value is rounding, not clipping: the
+		 * step below the largest value is the top binade's (448 - 416, 57344 - 49152). */
+		float v = x / s, fmax = qx_fp8_max(qp->dtype);
+		float below = qx_fp8_decode((uint8_t)(qx_fp8_encode(fmax, qp->dtype) - 1), qp->dtype);
+		float edge = fmax + 0.5f * (fmax - below);
+		*clip = v > edge ? 1 : v < -edge ? -1 : 0;
+		if (qp->codes)
+			return qx_fp8_decode((uint8_t)qp->codes[i], qp->dtype) * s;
+		return qx_fp8_round(v, qp->dtype) * s;
+	}
+	float v = fake_q(x, s, zp, qp->qmin, qp->qmax, clip);
+	if (qp->codes) /* the plugin rounded it itself; the clip is the range's all the same */
+		return (float)((double)(qp->codes[i] - zp) * (double)s);
+	return v;
+}
+
+/* own_and_ref for qparams that need fake_ext: the same sums, value by value. */
+static void own_and_ref_ext(struct qx_layer_stats *s, const float *x, int64_t n,
+                            const struct qx_tensor_qparams *qp,
+                            const struct qx_tensor_qparams *ref, int64_t inner, float *fq)
+{
+	int nc = qp->n_channels < 1 ? 1 : qp->n_channels;
+	double sxx = 0.0, see = 0.0, clip_see = 0.0, ref_see = 0.0;
+	int64_t lo = 0, hi = 0;
+	for (int64_t i = 0; i < n; i++) {
+		int c = nc == 1 ? 0 : (int)((i / inner) % nc);
+		int clip, unused;
+		float v = fake_ext(qp, x[i], i, c, inner, &clip);
+		if (fq)
+			fq[i] = v;
+		double a = x[i], d = a - (double)v;
+		sxx += a * a;
+		see += d * d;
+		lo += clip < 0;
+		hi += clip > 0;
+		if (clip)
+			clip_see += d * d;
+		if (ref) {
+			double r = a - (double)fake_ext(ref, x[i], i, c, inner, &unused);
+			ref_see += r * r;
+		}
+		if (c < s->n_channels) {
+			if (a < s->ch_min[c])
+				s->ch_min[c] = a;
+			if (a > s->ch_max[c])
+				s->ch_max[c] = a;
+		}
+	}
+	s->own_sxx += sxx;
+	s->own_see += see;
+	s->own_clip_see += clip_see;
+	s->ref_see += ref_see;
+	s->clip_lo += lo;
+	s->clip_hi += hi;
+	s->values += n;
+}
+
 /* Own error (and, with ref, the min/max fit's error) of n values, in one pass over them. */
 static void own_and_ref(struct qx_layer_stats *s, const float *x, int64_t n,
                         const struct qx_tensor_qparams *qp, const struct qx_tensor_qparams *ref,
@@ -94,6 +184,10 @@ static void own_and_ref(struct qx_layer_stats *s, const float *x, int64_t n,
 	int nc = qp->n_channels < 1 ? 1 : qp->n_channels;
 	if (inner < 1)
 		inner = 1;
+	if (is_extended(qp)) {
+		own_and_ref_ext(s, x, n, qp, ref, inner, fq);
+		return;
+	}
 	double sxx = 0.0, see = 0.0, clip_see = 0.0, ref_see = 0.0;
 	int64_t lo = 0, hi = 0;
 	for (int64_t i = 0; i < n; i++) {
@@ -144,11 +238,14 @@ void qx_layer_stats_ref(struct qx_layer_stats *s, const float *x, int64_t n,
 	if (inner < 1)
 		inner = 1;
 	double see = 0.0;
+	int ext = is_extended(ref);
 	for (int64_t i = 0; i < n; i++) {
 		int c = nc == 1 ? 0 : (int)((i / inner) % nc);
 		int unused;
-		double d = (double)x[i] - (double)fake_q(x[i], ref->scales[c], ref->zero_points[c],
-		                                         ref->qmin, ref->qmax, &unused);
+		double d = (double)x[i] - (double)(ext ? fake_ext(ref, x[i], i, c, inner, &unused)
+		                                       : fake_q(x[i], ref->scales[c],
+		                                                ref->zero_points[c], ref->qmin,
+		                                                ref->qmax, &unused));
 		see += d * d;
 	}
 	s->ref_see += see;
@@ -157,11 +254,26 @@ void qx_layer_stats_ref(struct qx_layer_stats *s, const float *x, int64_t n,
 void qx_layer_minmax_qparams(const struct qx_tensor_qparams *qp, const double *ch_min,
                              const double *ch_max, struct qx_tensor_qparams *ref)
 {
-	float *scales = ref->scales;
+	float *scales = ref->scales, *group_scales = ref->group_scales;
 	int32_t *zps = ref->zero_points;
 	*ref = *qp;
 	ref->scales = scales;
 	ref->zero_points = zps;
+	/* The fit rounds as the format does; the plugin's own codes are not the fit's. */
+	ref->codes = NULL;
+	ref->n_codes = 0;
+	ref->group_scales = group_scales;
+	if (qx_qparams_is_fp8(qp)) {
+		/* FP8's min/max fit: the largest magnitude lands on the format's largest value. */
+		for (int c = 0; c < qp->n_channels; c++) {
+			double absmax = fmax(fabs(ch_min[c]), fabs(ch_max[c]));
+			scales[c] = absmax > 0.0 && isfinite(absmax)
+			                    ? (float)(absmax / qx_fp8_max(qp->dtype))
+			                    : 1.0f;
+			zps[c] = 0;
+		}
+		return;
+	}
 	/* PyTorch's default ranges; any other is a customized quant_min / quant_max, which moves
 	 * the symmetric uint8 zero point off 128. */
 	int custom = !(qp->dtype == QX_PLAN_UINT8 && qp->qmin == 0 && qp->qmax == 255) &&
@@ -202,6 +314,47 @@ double qx_layer_cosine(const struct qx_layer_stats *s)
 	if (s->sxx == 0.0 || s->syy == 0.0)
 		return 0.0;
 	return s->sxy / (sqrt(s->sxx) * sqrt(s->syy));
+}
+
+void qx_layer_minmax_group_scales(const struct qx_tensor_qparams *qp, const float *x,
+                                  int64_t n, int64_t inner, struct qx_tensor_qparams *ref)
+{
+	int nc = qp->n_channels < 1 ? 1 : qp->n_channels;
+	int64_t all = qp->groups * nc;
+	for (int64_t k = 0; k < all; k++)
+		ref->group_scales[k] = 0.0f; /* the group's absmax first */
+	for (int64_t i = 0; i < n; i++) {
+		int c = (int)((i / inner) % nc);
+		int64_t r = (i / (inner * nc)) * inner + i % inner;
+		float *m = &ref->group_scales[(int64_t)c * qp->groups + r / qp->group_size];
+		float a = fabsf(x[i]);
+		if (a > *m)
+			*m = a;
+	}
+	int custom = !(qp->dtype == QX_PLAN_UINT8 && qp->qmin == 0 && qp->qmax == 255) &&
+	             !(qp->dtype == QX_PLAN_INT8 && qp->qmin == -128 && qp->qmax == 127);
+	for (int64_t k = 0; k < all; k++) {
+		float absmax = ref->group_scales[k], scale = 1.0f;
+		int32_t zp;
+		struct qx_qscheme qs = { .dtype = qp->dtype, .symmetric = 1, .qmin = qp->qmin,
+		                         .qmax = qp->qmax, .customized_qrange = custom };
+		if (!(absmax > 0.0f) || !isfinite(absmax))
+			scale = 1.0f; /* all zero (any scale is exact) or not finite: nothing to fit */
+		else if (qx_qparams_is_fp8(qp))
+			scale = absmax / qx_fp8_max(qp->dtype);
+		else if (qx_calculate_qparams(-absmax, absmax, &qs, &scale, &zp) != 0)
+			scale = absmax / (float)(qp->qmax > -qp->qmin ? qp->qmax : -qp->qmin);
+		ref->group_scales[k] = scale;
+	}
+	/* The fit is symmetric: the zero point the symmetric range gives (0 for int8). */
+	struct qx_qscheme qs = { .dtype = qp->dtype, .symmetric = 1, .qmin = qp->qmin,
+	                         .qmax = qp->qmax, .customized_qrange = custom };
+	float unused;
+	int32_t zp = 0;
+	if (!qx_qparams_is_fp8(qp) && qx_calculate_qparams(-1.0f, 1.0f, &qs, &unused, &zp) != 0)
+		zp = 0;
+	for (int c = 0; c < nc; c++)
+		ref->zero_points[c] = qx_qparams_is_fp8(qp) ? 0 : zp;
 }
 
 /* ---- ranking ------------------------------------------------------------------------------ */
@@ -250,11 +403,12 @@ static void entry_free(struct entry *e)
 	qx_layer_stats_free(&e->st);
 	free(e->ref.scales);
 	free(e->ref.zero_points);
+	free(e->ref.group_scales);
 }
 
 static int is_quantized(const struct qx_tensor_qparams *qp)
 {
-	return qp->dtype == QX_PLAN_UINT8 || qp->dtype == QX_PLAN_INT8;
+	return qp->dtype == QX_PLAN_UINT8 || qp->dtype == QX_PLAN_INT8 || qx_qparams_is_fp8(qp);
 }
 
 /* The tensors plan quantizes, in graph order: each node's quantized inputs first seen there,
@@ -291,8 +445,11 @@ static int collect(const struct qx_graph *g, const struct qx_quant_plan *plan,
 					x->inner *= tt->dims[d];
 			x->ref.scales = malloc(sizeof(float) * (size_t)qp->n_channels);
 			x->ref.zero_points = malloc(sizeof(int32_t) * (size_t)qp->n_channels);
+			if (qp->group_size > 0)
+				x->ref.group_scales =
+					malloc(sizeof(float) * (size_t)(qp->groups * qp->n_channels));
 			if (qx_layer_stats_init(&x->st, qp->n_channels) || !x->ref.scales ||
-			    !x->ref.zero_points) {
+			    !x->ref.zero_points || (qp->group_size > 0 && !x->ref.group_scales)) {
 				for (int i = 0; i <= n; i++)
 					entry_free(&e[i]);
 				free(seen);
@@ -322,6 +479,7 @@ static void conclude(const struct qx_graph *g, const struct qx_quant_plan *plan,
 	t->kind = e->kind;
 	t->dtype = qp->dtype;
 	t->n_channels = qp->n_channels;
+	t->group_size = qp->group_size;
 	t->values = s->values;
 	t->own_sqnr_db = qx_sqnr_db(s->own_sxx, s->own_see);
 	t->minmax_sqnr_db = qx_sqnr_db(s->own_sxx, s->ref_see);
@@ -340,9 +498,16 @@ static void conclude(const struct qx_graph *g, const struct qx_quant_plan *plan,
 	t->d_lo = INFINITY;
 	t->d_hi = -INFINITY;
 	t->range_ratio = NAN;
+	int fp8 = qx_qparams_is_fp8(qp);
 	for (int c = 0; c < s->n_channels; c++) {
-		double lo = ((double)qp->qmin - qp->zero_points[c]) * (double)qp->scales[c];
-		double hi = ((double)qp->qmax - qp->zero_points[c]) * (double)qp->scales[c];
+		/* Per-group scales: the channel's widest group. */
+		double sc = qp->scales[c];
+		for (int64_t k = 0; qp->group_size > 0 && k < qp->groups; k++)
+			sc = k ? fmax(sc, qp->group_scales[c * qp->groups + k])
+			       : qp->group_scales[c * qp->groups];
+		double fmax8 = fp8 ? qx_fp8_max(qp->dtype) : 0.0;
+		double lo = fp8 ? -fmax8 * sc : ((double)qp->qmin - qp->zero_points[c]) * sc;
+		double hi = fp8 ? fmax8 * sc : ((double)qp->qmax - qp->zero_points[c]) * sc;
 		t->q_lo = fmin(t->q_lo, lo);
 		t->q_hi = fmax(t->q_hi, hi);
 		if (!(s->ch_min[c] <= s->ch_max[c]))
@@ -383,6 +548,26 @@ static int64_t image_values(const struct qx_tensor *t, int64_t batch, int64_t n)
 	return all / batch * n;
 }
 
+/* Activation t (count values) as the simulated plan's model holds it where it is quantized:
+ * the simulation's value fake-quantized with t's qparams. The simulation keeps a float
+ * producer's output float for float readers, and a quantized value is its own fake
+ * quantization, so this is the value every quantized reader sees either way. */
+static int sim_read(const struct qx_refsim *sim, const struct qx_tensor_qparams *qp, int t,
+                    int64_t inner, int64_t count, float *out)
+{
+	const float *v = qx_refsim_tensor(sim, t);
+	if (!v)
+		return -1;
+	int nc = qp->n_channels < 1 ? 1 : qp->n_channels;
+	for (int64_t i = 0; i < count; i++) {
+		int c = nc == 1 ? 0 : (int)((i / inner) % nc), unused;
+		out[i] = is_extended(qp) ? fake_ext(qp, v[i], i, c, inner, &unused)
+		                         : fake_q(v[i], qp->scales[c], qp->zero_points[c], qp->qmin,
+		                                  qp->qmax, &unused);
+	}
+	return 0;
+}
+
 int qx_layer_error(const struct qx_graph *g, const struct qx_quant_plan *plan,
                    const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
                    const struct qx_preprocess *pp, int64_t n_images,
@@ -403,11 +588,13 @@ int qx_layer_error(const struct qx_graph *g, const struct qx_quant_plan *plan,
 		return qx_fail_nomem(err, "measuring per-layer error");
 	struct qx_exec_f32 *f32 = NULL;
 	struct qx_exec_q8 *q8 = NULL;
+	struct qx_refsim *sim = NULL; /* a simulated plan's quantized model: no int8 kernel runs it */
 	int64_t image_floats = (int64_t)ds->c * ds->h * ds->w;
 	float *images = calloc((size_t)(batch * image_floats), sizeof(float));
 	int rc = images ? 0 : qx_fail_nomem(err, "measuring per-layer error");
 	if (!rc)
-		rc = qx_exec_q8_create(g, plan, batch, k, &q8, err);
+		rc = plan->simulated ? qx_refsim_create(g, plan, batch, k, &sim, err)
+		                     : qx_exec_q8_create(g, plan, batch, k, &q8, err);
 	if (!rc)
 		rc = qx_exec_f32_create(g, batch, k, &f32, err);
 	/* Sizes at this batch are the executors' (g keeps its own shapes). */
@@ -431,6 +618,8 @@ int qx_layer_error(const struct qx_graph *g, const struct qx_quant_plan *plan,
 		qx_layer_stats_own(&e[i].st, t->data, count, qp, e[i].inner, tmp);
 		qx_layer_stats_compare(&e[i].st, t->data, tmp, count);
 		qx_layer_minmax_qparams(qp, e[i].st.ch_min, e[i].st.ch_max, &e[i].ref);
+		if (qp->group_size > 0)
+			qx_layer_minmax_group_scales(qp, t->data, count, e[i].inner, &e[i].ref);
 		qx_layer_stats_ref(&e[i].st, t->data, count, &e[i].ref, e[i].inner);
 	}
 	/* An activation's min/max fit needs its range over the whole sample first: one fp32 pass
@@ -448,7 +637,7 @@ int qx_layer_error(const struct qx_graph *g, const struct qx_quant_plan *plan,
 			const float *in = images;
 			rc = qx_exec_f32_run(f32, &in, err);
 			if (!rc && pass == 1)
-				rc = qx_exec_q8_run(q8, &in, err);
+				rc = sim ? qx_refsim_run(sim, &in, err) : qx_exec_q8_run(q8, &in, err);
 			for (int i = 0; !rc && i < n; i++) {
 				const struct qx_tensor *t = &sg->tensors[e[i].tensor];
 				if (t->is_const)
@@ -461,7 +650,8 @@ int qx_layer_error(const struct qx_graph *g, const struct qx_quant_plan *plan,
 					continue;
 				}
 				own_and_ref(&e[i].st, x, count, qp, &e[i].ref, e[i].inner, NULL);
-				if (qx_exec_q8_read_int8(q8, e[i].tensor, tmp) == 0)
+				if (sim ? sim_read(sim, qp, e[i].tensor, e[i].inner, count, tmp) == 0
+				        : qx_exec_q8_read_int8(q8, e[i].tensor, tmp) == 0)
 					qx_layer_stats_compare(&e[i].st, x, tmp, count);
 			}
 			if (!rc && pass == 1)
@@ -488,6 +678,7 @@ int qx_layer_error(const struct qx_graph *g, const struct qx_quant_plan *plan,
 	free(images);
 	qx_exec_f32_free(f32);
 	qx_exec_q8_free(q8);
+	qx_refsim_free(sim);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	out->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 	if (rc)
@@ -521,9 +712,13 @@ json_t *qx_layer_json(const struct qx_layer_report *r, const char *kernels)
 		const struct qx_layer_tensor *t = &r->t[i];
 		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "tensor", t->name,
 		                      "node", t->node, "op", t->op, "kind", t->kind, "dtype",
-		                      t->dtype == QX_PLAN_INT8 ? "int8" : "uint8", "granularity",
-		                      t->n_channels > 1 ? "per-channel" : "per-tensor", "channels",
-		                      t->n_channels, "values", (json_int_t)t->values);
+		                      qx_plan_dtype_name(t->dtype), "granularity",
+		                      t->group_size > 0   ? "per-group"
+		                      : t->n_channels > 1 ? "per-channel"
+		                                          : "per-tensor",
+		                      "channels", t->n_channels, "values", (json_int_t)t->values);
+		if (t->group_size > 0)
+			json_object_set_new(j, "group_size", json_integer(t->group_size));
 		/* +inf (no error) is null: JSON has no infinity. */
 		json_object_set_new(j, "own_sqnr_db", num(t->own_sqnr_db));
 		json_object_set_new(j, "minmax_sqnr_db", num(t->minmax_sqnr_db));

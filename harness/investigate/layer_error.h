@@ -21,7 +21,17 @@
  *     [qmin, qmax], so the clamp moved it), and the range the qparams represent,
  *     (qmin - z) * s .. (qmax - z) * s, against the range the fp32 data has on the sample.
  * A weight is constant: its int8 form is its fake quantization (the executor quantizes it once
- * with the same qparams), so its propagated figures are those of its own quantization. */
+ * with the same qparams), so its propagated figures are those of its own quantization.
+ *
+ * A simulated plan (plan/plan.h: FP8, per-group scales, weight-only nodes; no int8 kernel runs
+ * it) is measured the same way with the reference simulation (verify/refsim.h) as its
+ * quantized model: propagated error compares the simulation's tensor (fake-quantized with the
+ * tensor's qparams, as its quantized readers see it) with fp32's. Own error uses the format's
+ * own arithmetic: FP8 rounds through plan/fp8.h (a value beyond the format's largest, scaled,
+ * saturates: counted clipped on its sign's side beyond half a step past it), per-group weights use their group's scale,
+ * the plugin's own codes are what it holds. The min/max fit for FP8 is absmax / the format's
+ * largest value per channel, for groups a symmetric fit to each group's absmax over the same
+ * qmin/qmax. */
 #ifndef QX_INVESTIGATE_LAYER_ERROR_H
 #define QX_INVESTIGATE_LAYER_ERROR_H
 
@@ -72,9 +82,20 @@ void qx_layer_stats_ref(struct qx_layer_stats *s, const float *x, int64_t n,
 /* Qparams fitted to the data range of each channel (ch_min, ch_max) with qp's dtype, qmin, qmax,
  * symmetry and granularity, as PyTorch's min/max observer computes them (include/qx/qparams.h);
  * ref->scales and ref->zero_points must hold qp->n_channels values. A symmetric fit that cannot
- * be made (reduce-range symmetric uint8) falls back to affine. */
+ * be made (reduce-range symmetric uint8) falls back to affine. FP8 (ABI minor 3): scale =
+ * absmax / the format's largest value per channel (per tensor for activations), zero point 0.
+ * ref's group_scales pointer is kept (qx_layer_minmax_group_scales fills it); the plugin's
+ * codes are not copied: the fit rounds as the format does. */
 void qx_layer_minmax_qparams(const struct qx_tensor_qparams *qp, const double *ch_min,
                              const double *ch_max, struct qx_tensor_qparams *ref);
+
+/* A per-group plan's min/max fit (qp->group_size > 0, after qx_layer_minmax_qparams): each
+ * group's scale from the largest magnitude of its n values x (the whole weight), symmetric over
+ * qp's qmin/qmax (PyTorch's symmetric observer arithmetic; FP8: absmax / the format's largest
+ * value), zero points the symmetric ones. ref->group_scales must hold qp->groups *
+ * qp->n_channels values. */
+void qx_layer_minmax_group_scales(const struct qx_tensor_qparams *qp, const float *x,
+                                  int64_t n, int64_t inner, struct qx_tensor_qparams *ref);
 
 /* 10 log10(signal / noise): +INFINITY when noise is 0 (no error at all), and a -300 dB floor
  * when the signal is 0 but the noise is not. */
@@ -93,6 +114,7 @@ struct qx_layer_tensor {
 	const char *kind;          /* "activation", "weight" or "input" */
 	int dtype;                 /* enum qx_plan_dtype */
 	int n_channels;            /* 1: per tensor */
+	int group_size;            /* > 0: per-group scales (ABI minor 3) */
 	int64_t values;
 	double own_sqnr_db;        /* +INFINITY: no error */
 	double minmax_sqnr_db;     /* own SQNR with the min/max fit instead of the plan's qparams */

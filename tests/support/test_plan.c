@@ -114,6 +114,8 @@ void test_plan_free(struct qx_quant_plan *p)
 	for (int t = 0; t < p->n_tensors; t++) {
 		free(p->tensor[t].scales);
 		free(p->tensor[t].zero_points);
+		free(p->tensor[t].group_scales); /* what a test added (ABI minor 3) */
+		free(p->tensor[t].codes);
 	}
 	free(p->tensor);
 	free(p->node);
