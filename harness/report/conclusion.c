@@ -153,9 +153,10 @@ void qx_conclusion_print(json_t *root, const char *kernels, FILE *out)
 	for (int k = 0; k < n_c; k++) {
 		char head[32];
 		snprintf(head, sizeof head, "b%d/t%d", c[k].batch, c[k].threads);
-		fprintf(out, " %8s", head);
+		fprintf(out, " %9s", head);
 	}
-	fprintf(out, "%s%s\n", n_c ? "  Pareto front" : "", sized ? "  size front" : "");
+	/* Columns as wide as their longest word ("no kernel", "no (MISTRUSTED)"). */
+	fprintf(out, "%s%s\n", n_c ? "  Pareto front   " : "", sized ? "  size front" : "");
 	char front[8192] = "", size_front[8192] = "";
 	json_array_foreach(plugins, i, p) {
 		const char *label = json_string_value(json_object_get(p, "label"));
@@ -185,13 +186,13 @@ void qx_conclusion_print(json_t *root, const char *kernels, FILE *out)
 			json_t *m = find(p, kernels, c[k].batch, c[k].threads);
 			json_t *ratio = json_object_get(json_object_get(m, "speedup_vs_fp32"), "ratio");
 			if (ratio)
-				fprintf(out, " %7.2fx", json_number_value(ratio));
+				fprintf(out, " %8.2fx", json_number_value(ratio));
 			else
-				fprintf(out, " %8s", no_kernel ? "no kernel" : "-");
+				fprintf(out, " %9s", no_kernel ? "no kernel" : "-");
 		}
 		if (n_c) {
 			int yes = usable(p) && !no_kernel && on_front(root, p, kernels, &c[0]);
-			fprintf(out, "  %-12s", yes ? "yes" : no_kernel ? "no (no kernel)"
+			fprintf(out, "  %-15s", yes ? "yes" : no_kernel ? "no (no kernel)"
 			                        : usable(p) ? "no" : "no (MISTRUSTED)");
 			if (yes)
 				name_in(front, sizeof front, label);
