@@ -135,17 +135,20 @@ static float fake_ext(const struct qx_tensor_qparams *qp, float x, int64_t i, in
 	return v;
 }
 
-/* own_and_ref for qparams that need fake_ext: the same sums, value by value. */
-static void own_and_ref_ext(struct qx_layer_stats *s, const float *x, int64_t n,
-                            const struct qx_tensor_qparams *qp,
-                            const struct qx_tensor_qparams *ref, int64_t inner, float *fq)
+/* Own error (and, with ref, the min/max fit's error) of n values, in one pass over them. */
+static void own_and_ref(struct qx_layer_stats *s, const float *x, int64_t n,
+                        const struct qx_tensor_qparams *qp, const struct qx_tensor_qparams *ref,
+                        int64_t inner, float *fq)
 {
 	int nc = qp->n_channels < 1 ? 1 : qp->n_channels;
+	if (inner < 1)
+		inner = 1;
 	double sxx = 0.0, see = 0.0, clip_see = 0.0, ref_see = 0.0;
 	int64_t lo = 0, hi = 0;
 	for (int64_t i = 0; i < n; i++) {
 		int c = nc == 1 ? 0 : (int)((i / inner) % nc);
 		int clip, unused;
+		/* fake_ext is fake_q at the channel's scale for plain integer qparams */
 		float v = fake_ext(qp, x[i], i, c, inner, &clip);
 		if (fq)
 			fq[i] = v;
@@ -158,55 +161,6 @@ static void own_and_ref_ext(struct qx_layer_stats *s, const float *x, int64_t n,
 			clip_see += d * d;
 		if (ref) {
 			double r = a - (double)fake_ext(ref, x[i], i, c, inner, &unused);
-			ref_see += r * r;
-		}
-		if (c < s->n_channels) {
-			if (a < s->ch_min[c])
-				s->ch_min[c] = a;
-			if (a > s->ch_max[c])
-				s->ch_max[c] = a;
-		}
-	}
-	s->own_sxx += sxx;
-	s->own_see += see;
-	s->own_clip_see += clip_see;
-	s->ref_see += ref_see;
-	s->clip_lo += lo;
-	s->clip_hi += hi;
-	s->values += n;
-}
-
-/* Own error (and, with ref, the min/max fit's error) of n values, in one pass over them. */
-static void own_and_ref(struct qx_layer_stats *s, const float *x, int64_t n,
-                        const struct qx_tensor_qparams *qp, const struct qx_tensor_qparams *ref,
-                        int64_t inner, float *fq)
-{
-	int nc = qp->n_channels < 1 ? 1 : qp->n_channels;
-	if (inner < 1)
-		inner = 1;
-	if (is_extended(qp)) {
-		own_and_ref_ext(s, x, n, qp, ref, inner, fq);
-		return;
-	}
-	double sxx = 0.0, see = 0.0, clip_see = 0.0, ref_see = 0.0;
-	int64_t lo = 0, hi = 0;
-	for (int64_t i = 0; i < n; i++) {
-		int c = nc == 1 ? 0 : (int)((i / inner) % nc);
-		int clip;
-		float v = fake_q(x[i], qp->scales[c], qp->zero_points[c], qp->qmin, qp->qmax, &clip);
-		if (fq)
-			fq[i] = v;
-		double a = x[i], d = a - (double)v;
-		sxx += a * a;
-		see += d * d;
-		lo += clip < 0;
-		hi += clip > 0;
-		if (clip)
-			clip_see += d * d;
-		if (ref) {
-			int unused;
-			double r = a - (double)fake_q(x[i], ref->scales[c], ref->zero_points[c], ref->qmin,
-			                              ref->qmax, &unused);
 			ref_see += r * r;
 		}
 		if (c < s->n_channels) {
