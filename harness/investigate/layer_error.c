@@ -122,8 +122,7 @@ static float fake_ext(const struct qx_tensor_qparams *qp, float x, int64_t i, in
 		/* As for integers, half a step past the largest value is rounding, not clipping: the
 		 * step below the largest value is the top binade's (448 - 416, 57344 - 49152). */
 		float v = x / s, fmax = qx_fp8_max(qp->dtype);
-		float below = qx_fp8_decode((uint8_t)(qx_fp8_encode(fmax, qp->dtype) - 1), qp->dtype);
-		float edge = fmax + 0.5f * (fmax - below);
+		float edge = fmax + 0.5f * qx_fp8_top_step(qp->dtype);
 		*clip = v > edge ? 1 : v < -edge ? -1 : 0;
 		if (qp->codes)
 			return qx_fp8_decode((uint8_t)qp->codes[i], qp->dtype) * s;
