@@ -23,6 +23,7 @@
 #include "measure/measure_run.h"
 #include "report/report.h"
 #include "results/results.h"
+#include "cli/evaluate.h"
 #include "cli/run_checks.h"
 #include "stats/paired.h"
 #include "suite/sweep.h"
@@ -144,43 +145,20 @@ static int load(struct run *r, struct qx_error *err)
 	return rc;
 }
 
-/* Evaluates fp32 (plan NULL) or the plan's int8 model with kernel set k on the first limit
- * images (0: all); for int8, *q8_bytes gets the quantized model's size. */
+/* Evaluates fp32 (plan NULL), the plan's int8 model or its simulation with kernel set k on the
+ * first limit images (0: all), on the run's evaluation threads (cli/evaluate.h); for a plan,
+ * *q8_bytes gets the quantized model's size. */
 static int evaluate(struct run *r, const struct qx_quant_plan *plan, const struct qx_kernels *k,
                     const char *what, int64_t limit, struct qx_eval_result *res,
                     int64_t *q8_bytes, struct qx_error *err)
 {
-	if (plan && plan->simulated) {
-		/* No int8 kernel runs it: the reference simulation is the model (plan/plan.h). */
-		struct qx_sim_runner sim;
-		int rc = qx_sim_runner_init(&sim, &r->graph, plan, r->suite->batch, k, &r->data, err);
-		if (rc)
-			return rc;
-		*q8_bytes = qx_plan_model_bytes(&r->graph, plan);
-		struct qx_model_runner m = qx_sim_runner_model(&sim);
-		struct qx_progress prog;
-		qx_progress_init(&prog, what, r->opt->quiet);
-		rc = qx_eval_run(&m, &r->data, &r->suite->preprocess, limit, 0, qx_progress_update,
-		                 &prog, res, err);
-		qx_progress_end(&prog);
-		qx_sim_runner_free(&sim);
-		return rc;
-	}
-	struct qx_runner runner;
-	int rc = plan ? qx_runner_init_q8(&runner, &r->graph, plan, r->suite->batch, k, &r->data, err)
-	              : qx_runner_init_f32(&runner, &r->graph, r->suite->batch, k, &r->data, err);
-	if (rc)
-		return rc;
-	if (plan)
-		*q8_bytes = qx_exec_q8_model_bytes(runner.q8);
-	struct qx_model_runner m = qx_runner_model(&runner);
-	struct qx_progress prog;
-	qx_progress_init(&prog, what, r->opt->quiet);
-	rc = qx_eval_run(&m, &r->data, &r->suite->preprocess, limit, 0, qx_progress_update, &prog,
-	                 res, err);
-	qx_progress_end(&prog);
-	qx_runner_free(&runner);
-	return rc;
+	struct qx_evaluate_spec spec = {
+		.graph = &r->graph, .plan = plan, .kernels = k, .batch = r->suite->batch,
+		.threads = r->opt->jobs > 0 ? r->opt->jobs : qx_evaluate_default_threads(),
+		.data = &r->data, .preprocess = &r->suite->preprocess, .limit = limit, .what = what,
+		.quiet = r->opt->quiet,
+	};
+	return qx_evaluate(&spec, res, q8_bytes, err);
 }
 
 /* results.json, then report.html from it: after every plugin and measurement group. */
