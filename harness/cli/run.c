@@ -145,6 +145,12 @@ static int load(struct run *r, struct qx_error *err)
 	return rc;
 }
 
+/* Threads for evaluation and the bit-identity check: --jobs, or every CPU we may use. */
+static int eval_threads(const struct run *r)
+{
+	return r->opt->jobs > 0 ? r->opt->jobs : qx_evaluate_default_threads();
+}
+
 /* Evaluates fp32 (plan NULL), the plan's int8 model or its simulation with kernel set k on the
  * first limit images (0: all), on the run's evaluation threads (cli/evaluate.h); for a plan,
  * *q8_bytes gets the quantized model's size. */
@@ -154,7 +160,7 @@ static int evaluate(struct run *r, const struct qx_quant_plan *plan, const struc
 {
 	struct qx_evaluate_spec spec = {
 		.graph = &r->graph, .plan = plan, .kernels = k, .batch = r->suite->batch,
-		.threads = r->opt->jobs > 0 ? r->opt->jobs : qx_evaluate_default_threads(),
+		.threads = eval_threads(r),
 		.data = &r->data, .preprocess = &r->suite->preprocess, .limit = limit, .what = what,
 		.quiet = r->opt->quiet,
 	};
@@ -451,9 +457,21 @@ static int check_sets(struct run *r, const struct qx_plugin_result *res,
                       const struct qx_paired *cmp, int64_t q8_bytes, json_t *entry,
                       const char *trust, struct qx_error *err)
 {
+	/* Every set against one scalar pass, on the evaluation threads. */
+	const struct qx_kernels *others[QX_KSET_COUNT];
+	struct qx_bitexact checked[QX_KSET_COUNT];
+	int n_others = 0;
+	for (int i = 0; i < r->n_sets; i++)
+		if (r->sets[i] != r->scalar)
+			others[n_others++] = r->sets[i];
+	int rc = qx_bitexact_check_sets(&r->graph, &res->plan, r->scalar, others, n_others,
+	                                r->suite->batch, &r->data, &r->suite->preprocess,
+	                                r->suite->bitexact_images, eval_threads(r), checked, err);
+	if (rc)
+		return rc;
 	json_t *sets = json_array();
 	json_object_set_new(entry, "kernel_sets", sets);
-	for (int i = 0; i < r->n_sets; i++) {
+	for (int i = 0, o = 0; i < r->n_sets; i++) {
 		const struct qx_kernels *k = r->sets[i];
 		char ident[600];
 		json_t *js = json_object();
@@ -462,14 +480,7 @@ static int check_sets(struct run *r, const struct qx_plugin_result *res,
 			snprintf(ident, sizeof ident, "reference");
 			json_object_set_new(js, "bit_identical", json_true());
 		} else {
-			struct qx_bitexact bx;
-			int rc = qx_bitexact_check(&r->graph, &res->plan, r->scalar, k, r->suite->batch,
-			                           &r->data, &r->suite->preprocess,
-			                           r->suite->bitexact_images, &bx, err);
-			if (rc) {
-				json_decref(js);
-				return rc;
-			}
+			struct qx_bitexact bx = checked[o++];
 			json_object_set_new(js, "bit_identical", json_boolean(bx.identical));
 			json_object_set_new(js, "checked_images", json_integer(bx.images));
 			if (bx.identical) {
