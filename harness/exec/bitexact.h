@@ -37,7 +37,8 @@ int qx_bitexact_check(const struct qx_graph *g, const struct qx_quant_plan *plan
  * once and every other set is compared with it, so checking k sets costs one reference pass,
  * not k. Batches go to `threads` threads (each with its own models), and out[i] is exactly what
  * qx_bitexact_check(ref, others[i]) gives: the first differing batch's step and the images up
- * to the end of that batch, or identical on all n_images. Returns an error (the earliest
+ * to the end of that batch, or identical on all n_images (nodes the plan leaves in float run on
+ * others[0]'s fp32 kernels in every model, ref's included). Returns an error (the earliest
  * batch's) when a model cannot be built or run. */
 int qx_bitexact_check_sets(const struct qx_graph *g, const struct qx_quant_plan *plan,
                            const struct qx_kernels *ref, const struct qx_kernels *const *others,

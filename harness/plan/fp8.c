@@ -14,10 +14,11 @@ struct fp8_format {
 	int emin;       /* exponent of the smallest normal: 1 - bias */
 	double max;     /* largest finite value */
 	int has_inf;    /* e5m2: exponent all ones is inf / NaN; e4m3fn: only S.1111.111 is NaN */
+	double top_step;/* max minus the value below it: the quantum of max's binade */
 };
 
-static const struct fp8_format E4M3FN = { 3, 7, -6, 448.0, 0 };
-static const struct fp8_format E5M2 = { 2, 15, -14, 57344.0, 1 };
+static const struct fp8_format E4M3FN = { 3, 7, -6, 448.0, 0, 32.0 };        /* 1.75 * 2^8 */
+static const struct fp8_format E5M2 = { 2, 15, -14, 57344.0, 1, 8192.0 };     /* 1.75 * 2^15 */
 
 static const struct fp8_format *format_of(int dtype)
 {
@@ -31,10 +32,7 @@ float qx_fp8_max(int dtype)
 
 float qx_fp8_top_step(int dtype)
 {
-	const struct fp8_format *f = format_of(dtype);
-	int k;
-	frexp(f->max, &k); /* max = m * 2^k, m in [0.5, 1): its binade's exponent is k - 1 */
-	return (float)ldexp(1.0, k - 1 - f->mbits);
+	return (float)format_of(dtype)->top_step;
 }
 
 int qx_fp8_code_is_special(uint8_t c, int dtype)
