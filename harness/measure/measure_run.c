@@ -441,7 +441,7 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 
 int qx_measure_all(const struct qx_measure_request *req, int *failures, struct qx_error *err)
 {
-	json_t *gbench = json_pack("{s:[]}", "benchmarks");
+	json_t *gbench = qx_gbench_json_new();
 	printf("\nlatency (ms per batch; interleaved, %d repetitions of >= %.2f s each)\n",
 	       req->suite->measure.repetitions, req->suite->measure.min_time_s);
 	printf("%-*s %-11s %3s %5s %11s %11s %7s %10s  %s\n", label_w(req), "model", "kernels",
