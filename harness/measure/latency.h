@@ -48,9 +48,9 @@ struct qx_latency_spec {
 	const char *gbench_json_path; /* Google Benchmark JSON written here, or NULL */
 	size_t max_samples;        /* samples kept in the JSON; 0 means QX_LATENCY_MAX_SAMPLES */
 	const struct qx_pool *pool;/* the pool run_once uses, or NULL: when set, its threads must
-	                            * equal threads and qx_pool_json is recorded as "pool" */
+	                            * equal threads, and results.json records it as "pool" */
 	const struct qx_noise_round *noise; /* per repetition (round): what the machine did, or
-	                            * NULL; only read during qx_latency_json */
+	                            * NULL; only read during qx_latency_summarize */
 	double ci_target_percent;  /* the precision the rounds aimed at (for the noise warnings) */
 };
 
