@@ -167,7 +167,7 @@ int qx_eval_run_parallel(const struct qx_model_runner *m, int n_runners,
 		if (job.first_err >= 0) {
 			rc = job.err_rc;
 			*err = job.err;
-		} else if (progress) {
+		} else if (progress && total > 0) {
 			progress(progress_arg, total, total);
 		}
 	}
