@@ -11,6 +11,7 @@
 #ifndef QX_KERNELS_AVX2_F32_TILE_TEMPLATE_H
 #define QX_KERNELS_AVX2_F32_TILE_TEMPLATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define F32_SW (F32_VL * F32_RV)   /* lanes of a full micro-tile row (a strip) */
@@ -29,9 +30,11 @@ struct f32_tile_io {
 };
 
 /* acc = start; acc[m][r] += sum over k < kc of a[k][m] * b[k][r]; store (clamped when last).
- * a is packed [kc][F32_MR], b [kc][ldb] (only the first R vectors of each row are read). */
+ * a is packed [kc][F32_MR], b [kc][ldb] (only the first R vectors of each row are read); or,
+ * when boff is not NULL, row k of b starts at b + boff[k] (conv's row-copy path: the rows are
+ * windows of a copied input, one offset per kernel tap, not a dense matrix). */
 F32_INLINE void f32_tile_r(const int R, int64_t kc, const float *restrict a,
-                           const float *restrict b, int64_t ldb,
+                           const float *restrict b, int64_t ldb, const int32_t *restrict boff,
                            const struct f32_tile_io *io)
 {
 	f32v acc[F32_MR][F32_RV];
@@ -53,7 +56,7 @@ F32_INLINE void f32_tile_r(const int R, int64_t kc, const float *restrict a,
 			acc[m][r] = v;
 		}
 	for (int64_t k = 0; k < kc; k++) {
-		const float *ak = a + k * F32_MR, *bk = b + k * ldb;
+		const float *ak = a + k * F32_MR, *bk = boff ? b + boff[k] : b + k * ldb;
 		f32v bv[F32_RV];
 #pragma GCC unroll 8
 		for (int r = 0; r < R; r++)
@@ -88,21 +91,21 @@ static __attribute__((noinline)) void f32_tile(int R, int64_t kc, const float *a
 {
 	switch (R) {
 	case 1:
-		f32_tile_r(1, kc, a, b, ldb, io);
+		f32_tile_r(1, kc, a, b, ldb, NULL, io);
 		break;
 #if F32_RV >= 2
 	case 2:
-		f32_tile_r(2, kc, a, b, ldb, io);
+		f32_tile_r(2, kc, a, b, ldb, NULL, io);
 		break;
 #endif
 #if F32_RV >= 3
 	case 3:
-		f32_tile_r(3, kc, a, b, ldb, io);
+		f32_tile_r(3, kc, a, b, ldb, NULL, io);
 		break;
 #endif
 #if F32_RV >= 4
 	case 4:
-		f32_tile_r(4, kc, a, b, ldb, io);
+		f32_tile_r(4, kc, a, b, ldb, NULL, io);
 		break;
 #endif
 #if F32_RV >= 5
