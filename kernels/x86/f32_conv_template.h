@@ -387,6 +387,7 @@ static int conv_strip_segs(const struct conv_packed *p, int64_t q, int64_t n, st
 /* Where a strip's outputs go: straight into y when its pixels are whole vectors inside one
  * image, else through the staging tile and per-image segments. */
 struct conv_strip {
+	int np;                /* pixels */
 	int R;                 /* vectors */
 	int direct;
 	float *y0;             /* direct: y at channel 0 of the strip's first pixel */
@@ -423,6 +424,94 @@ static __attribute__((noinline)) void f32_tile_off(int R, int64_t kc, const floa
 	}
 }
 
+/* A strip of a few pixels (an image's last ones: 49 = 48 + 1 at 7x7, 196 = 192 + 4 at 14x14)
+ * would cost the micro-tile a whole vector per panel row, F32_MR vector FMAs per k for up to
+ * F32_VL pixels. Turned around, the panel's F32_MR channels lie across the lanes of one
+ * narrower vector (the packed weights [k][F32_MR] are already that) and each pixel's value is
+ * broadcast: one FMA per pixel and k. Each output still gets the micro-tile's arithmetic (start
+ * from the bias or the partial sum, one FMA per k in order, the clamp at the end), so its bits
+ * do not depend on which of the two computed it. */
+#if F32_MR == 8
+typedef __m256 f32r;
+#define f32r_loadu _mm256_loadu_ps
+#define f32r_storeu _mm256_storeu_ps
+#define f32r_set1 _mm256_set1_ps
+#define f32r_fmadd _mm256_fmadd_ps
+#define f32r_clamp(v, lo, hi) _mm256_min_ps(hi, _mm256_max_ps(lo, v))
+#define F32_GEMV_MAX 8 /* pixels: 8 FMAs of 8 lanes beat the tile's 8 of 16 lanes */
+#elif F32_MR == 4
+typedef __m128 f32r;
+#define f32r_loadu _mm_loadu_ps
+#define f32r_storeu _mm_storeu_ps
+#define f32r_set1 _mm_set1_ps
+#define f32r_fmadd _mm_fmadd_ps
+#define f32r_clamp(v, lo, hi) _mm_min_ps(hi, _mm_max_ps(lo, v))
+#define F32_GEMV_MAX 2 /* pixels: 4-lane FMAs beat the tile's 4 of 8 lanes only when few */
+#endif
+
+#ifdef F32_GEMV_MAX
+F32_INLINE void strip_gemv_n(const int NP, int64_t kc, const float *restrict w,
+                             const float *restrict col, const int32_t *restrict boff,
+                             f32r *acc)
+{
+	for (int64_t k = 0; k < kc; k++) {
+		const float *b = boff ? col + boff[k] : col + k * F32_CONV_LDB;
+		f32r wv = f32r_loadu(w + k * F32_MR);
+#pragma GCC unroll 8
+		for (int j = 0; j < NP; j++)
+			acc[j] = f32r_fmadd(wv, f32r_set1(b[j]), acc[j]);
+	}
+}
+
+/* Channels [c0 + mlo, c0 + mhi) of one panel over the strip's np <= F32_GEMV_MAX pixels, k in
+ * [k0, k0 + kc) (w: the panel at k0; boff as conv_strip_panels'). */
+static __attribute__((noinline)) void conv_strip_gemv(const struct conv_packed *p, float *y,
+                                                      const struct conv_strip *st, int64_t c0,
+                                                      int mlo, int mhi, const float *w,
+                                                      const float *rowbias, int first,
+                                                      int last, int64_t kc, const float *col,
+                                                      const int32_t *boff)
+{
+	int64_t off[F32_GEMV_MAX]; /* pixel j's output at channel 0 */
+	for (int j = 0; j < st->np; j++) {
+		if (st->direct) {
+			off[j] = st->y0 - y + j;
+			continue;
+		}
+		for (int s = 0; s < st->nseg; s++)
+			if (j >= st->segs[s].lane && j < st->segs[s].lane + st->segs[s].n)
+				off[j] = st->segs[s].off + j - st->segs[s].lane;
+	}
+	f32r acc[F32_GEMV_MAX];
+	float t[F32_MR];
+	for (int j = 0; j < st->np; j++) {
+		if (first) {
+			acc[j] = f32r_loadu(rowbias);
+			continue;
+		}
+		for (int m = 0; m < F32_MR; m++)
+			t[m] = m >= mlo && m < mhi ? y[off[j] + (c0 + m) * p->ohw] : 0.0f;
+		acc[j] = f32r_loadu(t);
+	}
+	switch (st->np) {
+#define GEMV_CASE(n) case n: strip_gemv_n(n, kc, w, col, boff, acc); break;
+	GEMV_CASE(1) GEMV_CASE(2)
+#if F32_GEMV_MAX > 2
+	GEMV_CASE(3) GEMV_CASE(4) GEMV_CASE(5) GEMV_CASE(6) GEMV_CASE(7) GEMV_CASE(8)
+#endif
+#undef GEMV_CASE
+	default:
+		break;
+	}
+	f32r lo = f32r_set1(p->d.act_min), hi = f32r_set1(p->d.act_max);
+	for (int j = 0; j < st->np; j++) {
+		f32r_storeu(t, last ? f32r_clamp(acc[j], lo, hi) : acc[j]);
+		for (int m = mlo; m < mhi; m++)
+			y[off[j] + (c0 + m) * p->ohw] = t[m];
+	}
+}
+#endif
+
 /* Output channels [glo, ghi) of group g (group-relative) over one strip, for k in
  * [k0, k0 + kc), whose im2col rows are in col; or, when boff is not NULL, whose row k is at
  * col + boff[k] (the row-copy path). */
@@ -447,6 +536,13 @@ static void conv_strip_panels(const struct conv_packed *p, float *y, const struc
 			.act_min = d->act_min,
 			.act_max = d->act_max,
 		};
+#ifdef F32_GEMV_MAX
+		if (st->np <= F32_GEMV_MAX) {
+			conv_strip_gemv(p, y, st, c0, io.mlo, io.mhi, w_g + (blk * p->k + k0) * F32_MR,
+			                io.rowbias, io.first, io.last, kc, col, boff ? boff + k0 : NULL);
+			continue;
+		}
+#endif
 		if (!st->direct && !io.first)
 			for (int m = io.mlo; m < io.mhi; m++)
 				f32_tile_row_in(y, (c0 + m) * p->ohw, tile + m * F32_SW, st->segs,
@@ -464,8 +560,9 @@ static void conv_strip_panels(const struct conv_packed *p, float *y, const struc
 
 /* Output channels [ca, cb) (numbered over all groups) at pixels [qa, qb) (numbered across the
  * batch), by im2col + GEMM. */
-static __attribute__((noinline)) void conv_segment_im2col(const struct conv_packed *p, const float *x, float *y, int64_t ca,
-                         int64_t cb, int64_t qa, int64_t qb)
+static __attribute__((noinline)) void conv_segment_im2col(const struct conv_packed *p,
+                                                          const float *x, float *y, int64_t ca,
+                                                          int64_t cb, int64_t qa, int64_t qb)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
 	_Alignas(64) float col[F32_CONV_KC * F32_CONV_LDB];
@@ -478,6 +575,7 @@ static __attribute__((noinline)) void conv_segment_im2col(const struct conv_pack
 		int64_t sn = qb - q < F32_SW ? qb - q : F32_SW;
 		int nruns = conv_runs(p, q, sn, runs);
 		int64_t img = q / p->ohw, pix = q % p->ohw;
+		st.np = (int)sn;
 		st.R = (int)((sn + F32_VL - 1) / F32_VL);
 		st.direct = sn == st.R * F32_VL && pix + sn <= p->ohw;
 		st.y0 = y + img * d->oc * p->ohw + pix;
@@ -626,6 +724,11 @@ static __attribute__((noinline)) void conv_segment_rowcopy(const struct conv_pac
 		for (int64_t s0 = pa; s0 < pb; s0 += p->ss_pix) {
 			int64_t s1 = s0 + p->ss_pix < pb ? s0 + p->ss_pix : pb;
 			int64_t oy0 = s0 / ow, oy1 = (s1 - 1) / ow;
+			if (s0 == pa && getenv("PFIMG") && (img + 1) * p->ohw < qb) {
+				const float *nx = x + (img + 1) * d->c * p->hw;
+				for (int64_t f = 0; f < d->c * p->hw; f += 16)
+					__builtin_prefetch(nx + f, 0, 1);
+			}
 			rowcopy_fill(p, x, img, oy0, oy1 - oy0 + ext, buf);
 			const float *b0 = buf - oy0 * ow; /* pixel j's slot: b0 + j */
 			if (k9) {
@@ -634,6 +737,7 @@ static __attribute__((noinline)) void conv_segment_rowcopy(const struct conv_pac
 			}
 			for (int64_t j = s0; j < s1; j += F32_SW) {
 				int64_t sn = s1 - j < F32_SW ? s1 - j : F32_SW;
+				st.np = (int)sn;
 				st.R = (int)((sn + F32_VL - 1) / F32_VL);
 				st.direct = sn == st.R * F32_VL;
 				st.y0 = y + img * d->oc * p->ohw + j;
