@@ -724,9 +724,13 @@ static __attribute__((noinline)) void conv_segment_rowcopy(const struct conv_pac
 		for (int64_t s0 = pa; s0 < pb; s0 += p->ss_pix) {
 			int64_t s1 = s0 + p->ss_pix < pb ? s0 + p->ss_pix : pb;
 			int64_t oy0 = s0 / ow, oy1 = (s1 - 1) / ow;
-			if (s0 == pa && getenv("PFIMG") && (img + 1) * p->ohw < qb) {
+			if (s0 == pa && (img + 1) * p->ohw < qb) {
+				/* The next image's input, into L2 while this one computes: its fills read
+				 * every channel a few rows at a time, which the hardware prefetcher does
+				 * not follow (32 x 28 x 28 at batch 64: about 4% faster; fetching only the
+				 * next fill's rows gained nothing). */
 				const float *nx = x + (img + 1) * d->c * p->hw;
-				for (int64_t f = 0; f < d->c * p->hw; f += 16)
+				for (int64_t f = 0; f < d->c * p->hw; f += 64 / (int64_t)sizeof(float))
 					__builtin_prefetch(nx + f, 0, 1);
 			}
 			rowcopy_fill(p, x, img, oy0, oy1 - oy0 + ext, buf);
