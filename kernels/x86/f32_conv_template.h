@@ -32,6 +32,12 @@
 #define F32_CONV_LDB (F32_SW + F32_VL) /* floats per im2col row: a strip's lanes, then slack */
 #define F32_CONV_KW_MAX 8      /* widest kernel row with precomputed lane masks */
 #define QX_F32_DW_TAPS_MAX 64  /* kh * kw above this: conv_depthwise, tap by tap */
+/* Strips of at most this many pixels run conv_strip_gemv, not the micro-tile. */
+#if F32_MR == 8
+#define F32_GEMV_MAX 8 /* 8 FMAs of 8 lanes beat the tile's 8 of 16 lanes */
+#elif F32_MR == 4
+#define F32_GEMV_MAX 2 /* 4-lane FMAs beat the tile's 4 of 8 lanes only when few */
+#endif
 #ifndef F32_CONV_AHEAD
 #define F32_CONV_AHEAD 16       /* channels ahead that im2col prefetches */
 #endif
@@ -108,14 +114,20 @@ static void rowcopy_plan(struct conv_packed *p)
 	/* a run of L pixels starting anywhere in a row spans at most rin - ext + 1 output rows
 	 * when L <= (rin - ext) * ow + 1 */
 	int64_t lmax = (rin - ext) * d->ow + 1;
-	if (p->ohw <= lmax)
+	if (p->ohw <= lmax || rin == d->oh - 1 + ext)
 		p->ss_pix = p->ohw;
 	else if (lmax >= F32_SW)
 		p->ss_pix = lmax / F32_SW * F32_SW;
 	else
 		return;
-	/* the image's last vector: at least 7 of 8 lanes busy over the image */
-	int64_t lanes = (p->ohw + F32_VL - 1) / F32_VL * F32_VL;
+	/* At least 7 of 8 lanes busy over an image, whose last strip has tail pixels; a tail that
+	 * conv_strip_gemv takes (7x7 = 48 + 1) costs little. */
+	int64_t tail = p->ohw % F32_SW;
+#ifdef F32_GEMV_MAX
+	if (tail <= F32_GEMV_MAX)
+		tail = 0;
+#endif
+	int64_t lanes = p->ohw - tail + (tail + F32_VL - 1) / F32_VL * F32_VL;
 	if (p->ohw * 8 < lanes * 7)
 		return;
 	int64_t khw = (int64_t)d->kh * d->kw;
@@ -438,7 +450,6 @@ typedef __m256 f32r;
 #define f32r_set1 _mm256_set1_ps
 #define f32r_fmadd _mm256_fmadd_ps
 #define f32r_clamp(v, lo, hi) _mm256_min_ps(hi, _mm256_max_ps(lo, v))
-#define F32_GEMV_MAX 8 /* pixels: 8 FMAs of 8 lanes beat the tile's 8 of 16 lanes */
 #elif F32_MR == 4
 typedef __m128 f32r;
 #define f32r_loadu _mm_loadu_ps
@@ -446,34 +457,46 @@ typedef __m128 f32r;
 #define f32r_set1 _mm_set1_ps
 #define f32r_fmadd _mm_fmadd_ps
 #define f32r_clamp(v, lo, hi) _mm_min_ps(hi, _mm_max_ps(lo, v))
-#define F32_GEMV_MAX 2 /* pixels: 4-lane FMAs beat the tile's 4 of 8 lanes only when few */
 #endif
 
 #ifdef F32_GEMV_MAX
-F32_INLINE void strip_gemv_n(const int NP, int64_t kc, const float *restrict w,
-                             const float *restrict col, const int32_t *restrict boff,
-                             f32r *acc)
+/* acc[b * NP + j] += panel b's weights x pixel j, for PB panels ws floats apart: PB * NP
+ * independent FMA chains (one pixel of one panel would wait out the FMA latency at every k). */
+F32_INLINE void strip_gemv_n(const int NP, const int PB, int64_t kc, const float *restrict w,
+                             int64_t ws, const float *restrict col,
+                             const int32_t *restrict boff, f32r *acc)
 {
 	for (int64_t k = 0; k < kc; k++) {
 		const float *b = boff ? col + boff[k] : col + k * F32_CONV_LDB;
-		f32r wv = f32r_loadu(w + k * F32_MR);
 #pragma GCC unroll 8
-		for (int j = 0; j < NP; j++)
-			acc[j] = f32r_fmadd(wv, f32r_set1(b[j]), acc[j]);
+		for (int pb = 0; pb < PB; pb++) {
+			f32r wv = f32r_loadu(w + pb * ws + k * F32_MR);
+#pragma GCC unroll 8
+			for (int j = 0; j < NP; j++)
+				acc[pb * NP + j] = f32r_fmadd(wv, f32r_set1(b[j]), acc[pb * NP + j]);
+		}
 	}
 }
 
-/* Channels [c0 + mlo, c0 + mhi) of one panel over the strip's np <= F32_GEMV_MAX pixels, k in
- * [k0, k0 + kc) (w: the panel at k0; boff as conv_strip_panels'). */
+/* Panels that strip_gemv_n runs together for np pixels: at least 8 chains. */
+static int gemv_panels(int np)
+{
+	return np >= 8 ? 1 : np >= 4 ? 2 : np >= 2 ? 4 : 8;
+}
+
+/* Output channels [glo, ghi) of group g over the strip's np <= F32_GEMV_MAX pixels, k in
+ * [k0, k0 + kc) (col and boff as conv_strip_panels'). */
 static __attribute__((noinline)) void conv_strip_gemv(const struct conv_packed *p, float *y,
-                                                      const struct conv_strip *st, int64_t c0,
-                                                      int mlo, int mhi, const float *w,
-                                                      const float *rowbias, int first,
-                                                      int last, int64_t kc, const float *col,
+                                                      const struct conv_strip *st, int64_t g,
+                                                      int64_t glo, int64_t ghi, int64_t k0,
+                                                      int64_t kc, const float *col,
                                                       const int32_t *boff)
 {
-	int64_t off[F32_GEMV_MAX]; /* pixel j's output at channel 0 */
-	for (int j = 0; j < st->np; j++) {
+	const int np = st->np;
+	const int first = k0 == 0, last = k0 + kc >= p->k;
+	const int64_t ws = p->k * F32_MR; /* floats from one panel's weights to the next's */
+	int64_t off[F32_GEMV_MAX];        /* pixel j's output at channel 0 */
+	for (int j = 0; j < np; j++) {
 		if (st->direct) {
 			off[j] = st->y0 - y + j;
 			continue;
@@ -482,32 +505,67 @@ static __attribute__((noinline)) void conv_strip_gemv(const struct conv_packed *
 			if (j >= st->segs[s].lane && j < st->segs[s].lane + st->segs[s].n)
 				off[j] = st->segs[s].off + j - st->segs[s].lane;
 	}
-	f32r acc[F32_GEMV_MAX];
-	float t[F32_MR];
-	for (int j = 0; j < st->np; j++) {
-		if (first) {
-			acc[j] = f32r_loadu(rowbias);
-			continue;
+	const f32r lo = f32r_set1(p->d.act_min), hi = f32r_set1(p->d.act_max);
+	const int pbmax = gemv_panels(np);
+	int64_t blk = glo / F32_MR, bend = (ghi + F32_MR - 1) / F32_MR;
+	while (blk < bend) {
+		int nb = bend - blk < pbmax ? (int)(bend - blk) : pbmax;
+		f32r acc[8 * F32_GEMV_MAX];
+		float t[F32_MR];
+		for (int b = 0; b < nb; b++) {
+			int64_t c0 = g * p->ocg + (blk + b) * F32_MR;
+			int64_t mlo = glo - (blk + b) * F32_MR, mhi = ghi - (blk + b) * F32_MR;
+			for (int j = 0; j < np; j++) {
+				if (first) {
+					acc[b * np + j] = f32r_loadu(p->bias + (g * p->blocks + blk + b) * F32_MR);
+					continue;
+				}
+				for (int m = 0; m < F32_MR; m++)
+					t[m] = m >= mlo && m < mhi ? y[off[j] + (c0 + m) * p->ohw] : 0.0f;
+				acc[b * np + j] = f32r_loadu(t);
+			}
 		}
-		for (int m = 0; m < F32_MR; m++)
-			t[m] = m >= mlo && m < mhi ? y[off[j] + (c0 + m) * p->ohw] : 0.0f;
-		acc[j] = f32r_loadu(t);
-	}
-	switch (st->np) {
-#define GEMV_CASE(n) case n: strip_gemv_n(n, kc, w, col, boff, acc); break;
-	GEMV_CASE(1) GEMV_CASE(2)
+		const float *w = p->w + ((g * p->blocks + blk) * p->k + k0) * F32_MR;
+		const int32_t *bo = boff ? boff + k0 : NULL;
+		f32r *acc_b = acc;
+		if (nb == pbmax) {
+			switch (np) {
+#define GEMV_CASE(n, pb) case n: strip_gemv_n(n, pb, kc, w, ws, col, bo, acc_b); break;
+			GEMV_CASE(1, 8) GEMV_CASE(2, 4) GEMV_CASE(3, 4)
 #if F32_GEMV_MAX > 2
-	GEMV_CASE(3) GEMV_CASE(4) GEMV_CASE(5) GEMV_CASE(6) GEMV_CASE(7) GEMV_CASE(8)
+			GEMV_CASE(4, 2) GEMV_CASE(5, 2) GEMV_CASE(6, 2) GEMV_CASE(7, 2) GEMV_CASE(8, 1)
+#endif
+			default:
+				break;
+			}
+		} else {
+			for (int b = 0; b < nb; b++, w += ws, acc_b += np)
+				switch (np) {
+				GEMV_CASE(1, 1) GEMV_CASE(2, 1) GEMV_CASE(3, 1)
+#if F32_GEMV_MAX > 2
+				GEMV_CASE(4, 1) GEMV_CASE(5, 1) GEMV_CASE(6, 1) GEMV_CASE(7, 1)
+				GEMV_CASE(8, 1)
 #endif
 #undef GEMV_CASE
-	default:
-		break;
-	}
-	f32r lo = f32r_set1(p->d.act_min), hi = f32r_set1(p->d.act_max);
-	for (int j = 0; j < st->np; j++) {
-		f32r_storeu(t, last ? f32r_clamp(acc[j], lo, hi) : acc[j]);
-		for (int m = mlo; m < mhi; m++)
-			y[off[j] + (c0 + m) * p->ohw] = t[m];
+				default:
+					break;
+				}
+		}
+		for (int b = 0; b < nb; b++) {
+			int64_t c0 = g * p->ocg + (blk + b) * F32_MR;
+			int64_t mlo = glo - (blk + b) * F32_MR, mhi = ghi - (blk + b) * F32_MR;
+			if (mlo < 0)
+				mlo = 0;
+			if (mhi > F32_MR)
+				mhi = F32_MR;
+			for (int j = 0; j < np; j++) {
+				f32r v = acc[b * np + j];
+				f32r_storeu(t, last ? f32r_clamp(v, lo, hi) : v);
+				for (int64_t m = mlo; m < mhi; m++)
+					y[off[j] + (c0 + m) * p->ohw] = t[m];
+			}
+		}
+		blk += nb;
 	}
 }
 #endif
@@ -521,6 +579,12 @@ static void conv_strip_panels(const struct conv_packed *p, float *y, const struc
 {
 	const struct qx_f32_conv_desc *d = &p->d;
 	const float *w_g = p->w + g * p->blocks * p->k * F32_MR;
+#ifdef F32_GEMV_MAX
+	if (st->np <= F32_GEMV_MAX) {
+		conv_strip_gemv(p, y, st, g, glo, ghi, k0, kc, col, boff);
+		return;
+	}
+#endif
 	for (int64_t blk = glo / F32_MR; blk * F32_MR < ghi; blk++) {
 		int64_t c0 = g * p->ocg + blk * F32_MR; /* channel of the panel's row 0 */
 		int64_t mlo = glo - blk * F32_MR, mhi = ghi - blk * F32_MR;
@@ -536,13 +600,6 @@ static void conv_strip_panels(const struct conv_packed *p, float *y, const struc
 			.act_min = d->act_min,
 			.act_max = d->act_max,
 		};
-#ifdef F32_GEMV_MAX
-		if (st->np <= F32_GEMV_MAX) {
-			conv_strip_gemv(p, y, st, c0, io.mlo, io.mhi, w_g + (blk * p->k + k0) * F32_MR,
-			                io.rowbias, io.first, io.last, kc, col, boff ? boff + k0 : NULL);
-			continue;
-		}
-#endif
 		if (!st->direct && !io.first)
 			for (int m = io.mlo; m < io.mhi; m++)
 				f32_tile_row_in(y, (c0 + m) * p->ohw, tile + m * F32_SW, st->segs,
