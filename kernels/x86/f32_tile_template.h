@@ -27,6 +27,8 @@ struct f32_tile_io {
 	int first, last;       /* first k chunk (start from the bias) / last (apply the clamp) */
 	int mlo, mhi;          /* direct: only rows [mlo, mhi) are read and written */
 	float act_min, act_max;
+	const char *pf;        /* prefetch pf[64 k] into L2 at steps k < npf (npf 0: none) */
+	int64_t npf;
 };
 
 /* acc = start; acc[m][r] += sum over k < kc of a[k][m] * b[k][r]; store (clamped when last).
@@ -56,6 +58,9 @@ F32_INLINE void f32_tile_r(const int R, int64_t kc, const float *restrict a,
 			acc[m][r] = v;
 		}
 	for (int64_t k = 0; k < kc; k++) {
+		/* one line per step: spread over the loop, a memory stream costs the FMAs nothing */
+		if (k < io->npf)
+			__builtin_prefetch(io->pf + 64 * k, 0, 1);
 		const float *ak = a + k * F32_MR, *bk = boff ? b + boff[k] : b + k * ldb;
 		f32v bv[F32_RV];
 #pragma GCC unroll 8
