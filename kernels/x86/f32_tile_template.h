@@ -61,6 +61,13 @@ F32_INLINE void f32_tile_r(const int R, int64_t kc, const float *restrict a,
 		/* one line per step: spread over the loop, a memory stream costs the FMAs nothing */
 		if (k < io->npf)
 			__builtin_prefetch(io->pf + 64 * k, 0, 1);
+		/* the output lines this tile stores at the end, for writing (a large y is not in
+		 * the cache: its read for ownership would wait at the stores) */
+		if (io->y && k < F32_MR * R) {
+			int m = (int)k / R, r = (int)k % R;
+			if (m >= io->mlo && m < io->mhi)
+				__builtin_prefetch(io->y + m * io->ldy + r * F32_VL, 1, 3);
+		}
 		const float *ak = a + k * F32_MR, *bk = boff ? b + boff[k] : b + k * ldb;
 		f32v bv[F32_RV];
 #pragma GCC unroll 8
