@@ -638,9 +638,8 @@ static void conv_strip_panels(const struct conv_packed *p, float *y, const struc
 
 /* Output channels [ca, cb) (numbered over all groups) at pixels [qa, qb) (numbered across the
  * batch), by im2col + GEMM. */
-static __attribute__((noinline)) void conv_segment_im2col(const struct conv_packed *p,
-                                                          const float *x, float *y, int64_t ca,
-                                                          int64_t cb, int64_t qa, int64_t qb)
+static void conv_segment_im2col(const struct conv_packed *p, const float *x, float *y,
+                                int64_t ca, int64_t cb, int64_t qa, int64_t qb)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
 	_Alignas(64) float col[F32_CONV_KC * F32_CONV_LDB];

@@ -15,6 +15,9 @@
 #include <stdint.h>
 
 #define F32_SW (F32_VL * F32_RV)   /* lanes of a full micro-tile row (a strip) */
+#ifndef F32_TILE_PREFETCH
+#define F32_TILE_PREFETCH 1 /* the ops header sets 0 where the tile's prefetches do not pay */
+#endif
 #define F32_INLINE static inline __attribute__((always_inline))
 
 /* What a micro-tile starts from and where it ends up. */
@@ -57,13 +60,15 @@ F32_INLINE void f32_tile_r(const int R, int64_t kc, const float *restrict a,
 			}
 			acc[m][r] = v;
 		}
+	/* a short loop has no time to hide the prefetches, only to pay for them */
+	const int pf_out = F32_TILE_PREFETCH && io->y && kc >= 64;
 	for (int64_t k = 0; k < kc; k++) {
 		/* one line per step: spread over the loop, a memory stream costs the FMAs nothing */
-		if (k < io->npf)
+		if (F32_TILE_PREFETCH && k < io->npf)
 			__builtin_prefetch(io->pf + 64 * k, 0, 1);
 		/* the output lines this tile stores at the end, for writing (a large y is not in
 		 * the cache: its read for ownership would wait at the stores) */
-		if (io->y && k < F32_MR * R) {
+		if (pf_out && k < F32_MR * R) {
 			int m = (int)k / R, r = (int)k % R;
 			if (m >= io->mlo && m < io->mhi)
 				__builtin_prefetch(io->y + m * io->ldy + r * F32_VL, 1, 3);
