@@ -62,7 +62,7 @@ struct conv_packed {
 	int depthwise;          /* groups == c == oc: run by conv_depthwise, not im2col + GEMM */
 	int pointwise;          /* 1x1, stride 1, no padding: an image's pixels are one run */
 	int64_t next_plane_ahead; /* F32_CONV_AHEAD planes, in floats; 0: no prefetch */
-	/* The row-copy path (conv_rowcopy_segment), instead of im2col, when rowcopy is set. */
+	/* The row-copy path (conv_segment_rowcopy), instead of im2col, when rowcopy is set. */
 	int rowcopy;
 	int64_t rin;            /* input rows per (channel, kernel column) plane of its buffer */
 	int64_t ss_pix;         /* output pixels per super-strip: one buffer fill */
@@ -105,8 +105,8 @@ static void rowcopy_plan(struct conv_packed *p)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
 	p->rowcopy = 0;
-	if (!F32_ROWCOPY || d->groups != 1 || p->depthwise || p->pointwise || d->sh != 1 || d->sw != 1 ||
-	    d->kw > F32_CONV_KW_MAX || d->c < 1 || d->oh < 1 || d->ow < 1)
+	if (!F32_ROWCOPY || d->groups != 1 || p->depthwise || p->pointwise || d->sh != 1 ||
+	    d->sw != 1 || d->kw > F32_CONV_KW_MAX || d->c < 1 || d->oh < 1 || d->ow < 1)
 		return;
 	int64_t ext = (int64_t)(d->kh - 1) * d->dh + 1; /* input rows one output row reads */
 	int64_t per_row = d->c * d->kw * d->ow;          /* floats per buffered input row */
@@ -674,9 +674,10 @@ static void conv_segment_im2col(const struct conv_packed *p, const float *x, flo
 
 /* rowcopy_fill's plane when ow == w (a "same" convolution): rows of the plane and of the input
  * are then equally long, so the input rows that exist are one run of floats, shifted by e,
- * copied with whole vectors (a row-by-row copy of 28-float rows with masked loads cost about
- * 8 cycles a vector); then the columns outside [lo, hi), which got the neighbouring row's end,
- * are zeroed. Input rows iy0 + r, r < nrin; zeros outside the input, and F32_SW after. */
+ * copied with whole vectors, unmasked but at the ends of x (28-float rows one by one need a
+ * masked load per vector); then the columns outside [lo, hi), which got the neighbouring
+ * row's end, are zeroed. Input rows iy0 + r, r < nrin; zeros outside the input, and F32_SW
+ * after. */
 static void rowcopy_fill_flat(const struct conv_packed *p, const float *x, int64_t chan,
                               int64_t iy0, int64_t nrin, int64_t e, int64_t lo, int64_t hi,
                               float *plane)
