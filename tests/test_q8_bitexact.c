@@ -45,7 +45,7 @@ struct conv_case {
 	float *mult;
 };
 
-enum fill { FILL_RANDOM, FILL_EXTREME, FILL_TIES, FILL_HUGE_BIAS };
+enum fill { FILL_RANDOM, FILL_EXTREME, FILL_TIES, FILL_HUGE_BIAS, FILL_BIG_MULT, FILL_HALF_HUGE };
 
 static int64_t out_size(int64_t in, int k, int s, int dil, int p0, int p1)
 {
@@ -74,7 +74,7 @@ static void case_fill(struct conv_case *t, enum fill fill)
 	}
 	for (int64_t o = 0; o < d->oc; o++) {
 		if (t->bias)
-			t->bias[o] = fill == FILL_HUGE_BIAS ? (rnd() & 1 ? INT32_MAX - rnd_in(0, 1 << 20)
+			t->bias[o] = fill == FILL_HUGE_BIAS || fill == FILL_HALF_HUGE ? (rnd() & 1 ? INT32_MAX - rnd_in(0, 1 << 20)
 			                                                 : INT32_MIN + rnd_in(0, 1 << 20))
 			                                    : (int32_t)(rnd() % 200001) - 100000;
 		switch (fill) {
@@ -86,6 +86,16 @@ static void case_fill(struct conv_case *t, enum fill fill)
 			break;
 		case FILL_EXTREME:
 			t->mult[o] = 1.0f / (float)(k * 256);
+			break;
+		case FILL_BIG_MULT: { /* over 0.5: the SIMD sets keep the float clamp (t may pass
+			               * 2^31, where an integer clamp after cvtps2dq would be wrong) */
+			static const float big[] = { 0.50000006f, 1.0f, 7.5f, 1e6f, 3e38f, -2.0f };
+			t->mult[o] = o == 0 ? big[rnd_in(0, 5)] : rnd_in(0, 1) ? big[rnd_in(0, 5)]
+			                                                         : 1.0f / (float)(k * 64);
+			break;
+		}
+		case FILL_HALF_HUGE: /* +-0.5, the largest multiplier of the integer clamp */
+			t->mult[o] = rnd_in(0, 3) ? 0.5f : -0.5f;
 			break;
 		default:
 			t->mult[o] = 1.0f / (float)(rnd_in(8, 200) * (k < 4 ? 4 : k));
@@ -272,6 +282,11 @@ static void test_conv_edges(void)
 		{ FILL_RANDOM, 17, 90, 90, 90, "out_min == out_max" },
 		{ FILL_TIES, 100, 128, 0, 255, "exact .5 ties" },
 		{ FILL_HUGE_BIAS, 200, 128, 0, 255, "accumulators wrapping at the int32 limits" },
+		{ FILL_BIG_MULT, 3, 100, 20, 230, "multipliers over 0.5, t past 2^31" },
+		{ FILL_BIG_MULT, 0, 0, 0, 255, "multipliers over 0.5, full range" },
+		{ FILL_HALF_HUGE, 200, 128, 0, 255, "multipliers +-0.5, accumulators near 2^31" },
+		{ FILL_HALF_HUGE, 9, 40, 41, 77, "multipliers +-0.5, narrow clamp" },
+		{ FILL_RANDOM, 9, 40, 41, 77, "narrow clamp" },
 	};
 	int failed = 0;
 	for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++) {
@@ -290,7 +305,7 @@ static void test_conv_edges(void)
 		failed += bad != 0;
 	}
 	ok(failed == 0, "%s conv: edge values (extremes, zero points 0/255, out_min == out_max, "
-	   ".5 ties, int32 wrap) equal scalar", set_name);
+	   ".5 ties, int32 wrap, multipliers over and at 0.5, narrow clamps) equal scalar", set_name);
 }
 
 /* ---- dynamic gemm --------------------------------------------------------------------------- */

@@ -9,6 +9,8 @@
  * and one broadcast of kgroup inputs per pixel at each step) and requantize in registers.
  * The accumulators start at the folded bias (bias - in_zp * sum w), so padding filled with
  * in_zp and channel/K padding met by zero weights make the sum exact mod 2^32, as in scalar.
+ * Requantization: kernels_q8.h's clamp-then-round, or, where the packer proved it gives the
+ * same bytes (p->sat_clamp, q8_common.h), round then clamp on the packed bytes.
  *
  * The set's ops header (q8_<set>_ops.h) defines:
  *   Q8_FN(name)           the set's prefix, e.g. avx512vnni_ ## name
@@ -32,6 +34,9 @@
  *   q8v_minf, q8v_cvti(f) (cvtps2dq: round half to even under the default MXCSR)
  *   q8v_store_row_u8(p, r0, r1, r2, r3, nb, n)   store the first n of the nb * lanes int32 in
  *                         r0.. (values already in [0, 255]) as bytes, packing with saturation
+ *   q8v_store_row_u8_sat(p, r0, r1, r2, r3, nb, n, bmin, bmax)   the same for int32 of any
+ *                         value, stored as clamp(v, lo, hi) with lo, hi every byte of bmin, bmax
+ *   q8v_set1b(v)          v in every byte
  *   q8v_loadu8_i32(p)     Q8_LANES bytes at p zero-extended to int32 lanes (depthwise,
  *                         q8_dwconv_template.h) */
 #include "q8_common.h"
@@ -84,11 +89,21 @@
 		t = q8v_minf(q8v_maxf(t, lo), hi);                                                 \
 		r##j = q8v_addi(q8v_cvti(t), zp);                                                  \
 	}
+/* the same with the clamp after the rounding, on the packed bytes (p->sat_clamp) */
+#define Q8_REQ_ONE_SAT(i, j)                                                                   \
+	if ((j) < nb)                                                                          \
+		r##j = q8v_addi(q8v_cvti(q8v_mulf(q8v_cvtf(c##i##j), m##j)), zp);
 #define Q8_REQ_ROW(i, unused)                                                                  \
 	if ((i) < mr) {                                                                        \
 		q8_vec r0 = zp, r1 = zp, r2 = zp, r3 = zp;                                     \
-		Q8_REQ_ONE(i, 0) Q8_REQ_ONE(i, 1) Q8_REQ_ONE(i, 2) Q8_REQ_ONE(i, 3)            \
-		q8v_store_row_u8(y + (i) * ys, r0, r1, r2, r3, nb, count);                       \
+		if (sat) {                                                                     \
+			Q8_REQ_ONE_SAT(i, 0) Q8_REQ_ONE_SAT(i, 1)                              \
+			Q8_REQ_ONE_SAT(i, 2) Q8_REQ_ONE_SAT(i, 3)                              \
+			q8v_store_row_u8_sat(y + (i) * ys, r0, r1, r2, r3, nb, count, bmin, bmax); \
+		} else {                                                                       \
+			Q8_REQ_ONE(i, 0) Q8_REQ_ONE(i, 1) Q8_REQ_ONE(i, 2) Q8_REQ_ONE(i, 3)    \
+			q8v_store_row_u8(y + (i) * ys, r0, r1, r2, r3, nb, count);               \
+		}                                                                              \
 	}
 
 /* valid lanes of vector j of a block with count channels */
@@ -131,6 +146,8 @@ Q8_INLINE void Q8_FN(conv_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM *
 	q8_vec zp = q8v_set1i(d->out_zp);
 	q8_vecf lo = q8v_set1f((float)(d->out_min - d->out_zp));
 	q8_vecf hi = q8v_set1f((float)(d->out_max - d->out_zp));
+	const int sat = p->sat_clamp;
+	q8_vec bmin = q8v_set1b(d->out_min), bmax = q8v_set1b(d->out_max);
 	q8_vecf m0 = q8v_loadf_part(mult, Q8_LANES), m1 = m0, m2 = m0, m3 = m0;
 	if (1 < nb) m1 = q8v_loadf_part(mult + 1 * Q8_LANES, Q8_LANES);
 	if (2 < nb) m2 = q8v_loadf_part(mult + 2 * Q8_LANES, Q8_LANES);
@@ -314,8 +331,9 @@ static void Q8_FN(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint8
 	int64_t slot_key[64]; /* img * h + iy of the row each slot holds, -1: none */
 	for (int s = 0; s < slots; s++)
 		slot_key[s] = -1;
-	for (int64_t pix = begin; pix < end;) {
-		int64_t img = pix / hw, oy = pix % hw / ow, ox = pix % ow;
+	/* the position of pix, advanced one output row at a time (no division per row) */
+	int64_t img = begin / hw, oy = begin % hw / ow, ox = begin % ow;
+	for (int64_t pix = begin; pix < end; ox = 0, oy = oy + 1 == d->oh ? (img++, 0) : oy + 1) {
 		int64_t row_end = pix + (ow - ox) < end ? pix + (ow - ox) : end;
 		for (int s = 0; s < kh; s++) {
 			int64_t iy = oy * d->sh - d->pt + s * d->dh;
@@ -335,9 +353,12 @@ static void Q8_FN(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint8
 			}
 			src[s] = row;
 		}
-		for (int64_t tiles = (row_end - pix + mr_max - 1) / mr_max; pix < row_end; tiles--) {
-			/* balanced: a row of 28 at mr_max 12 is 10 + 9 + 9, not 12 + 12 + 4 */
-			int mr = (int)((row_end - pix + tiles - 1) / tiles);
+		/* balanced: a row of 28 at mr_max 12 is 10 + 9 + 9, not 12 + 12 + 4 (the first
+		 * rem tiles get one pixel more) */
+		int64_t tiles = (row_end - pix + mr_max - 1) / mr_max;
+		int64_t small = (row_end - pix) / tiles, rem = (row_end - pix) % tiles;
+		for (int64_t t = 0; pix < row_end; t++) {
+			int mr = (int)(small + (t < rem));
 			int64_t at = ox * step;
 			if (!Q8_WIDE) {
 				/* 8-bit sets read the padded rows in place: no gather at all */
