@@ -15,7 +15,7 @@
 #include <string.h>
 
 /* Result lines per set; a skipped set skips this many. */
-#define CHECKS_PER_SET 13
+#define CHECKS_PER_SET 14
 
 static const struct qx_kernels_q8 *REF, *SET;
 static const char *set_name;
@@ -308,6 +308,45 @@ static void test_conv_edges(void)
 	   ".5 ties, int32 wrap, multipliers over and at 0.5, narrow clamps) equal scalar", set_name);
 }
 
+/* First layers: 3 kernel rows of at most 4 input bytes and up to 32 output channels, which
+ * the 8-bit x86 sets run pixel by pixel with the weights in registers (and two pixels per
+ * store at 32 channels): widths that are odd or not a multiple of any tile, batch > 1,
+ * stride 2, no padding (rows read in place), channel counts below a vector, multipliers on
+ * both sides of 0.5 (integer and float clamp), narrow clamps. */
+static void test_conv_first_layers(void)
+{
+	static const int shapes[][4] = { /* c, kw, oc, w */
+		{ 1, 3, 32, 28 }, { 1, 3, 32, 5 }, { 1, 3, 32, 13 }, { 1, 3, 16, 29 },
+		{ 1, 3, 8, 7 },   { 1, 3, 1, 9 },  { 1, 3, 20, 6 },  { 2, 2, 32, 11 },
+		{ 4, 1, 32, 9 },  { 1, 3, 24, 4 }, { 1, 1, 32, 31 },
+	};
+	static const enum fill fills[] = { FILL_RANDOM, FILL_BIG_MULT, FILL_HALF_HUGE, FILL_TIES };
+	int failed = 0, cases = 0;
+	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+		for (int v = 0; v < 4; v++, cases++) {
+			struct conv_case t;
+			struct qx_q8_conv_desc *d = &t.d;
+			memset(d, 0, sizeof *d);
+			d->c = shapes[i][0], d->kw = shapes[i][1], d->oc = shapes[i][2];
+			d->w = shapes[i][3], d->h = rnd_in(3, 12), d->n = rnd_in(1, 3);
+			d->kh = 3, d->groups = 1, d->dh = d->dw = 1;
+			d->sh = v & 1 ? 2 : 1, d->sw = v >= 2 ? 2 : 1;
+			int pad = v == 3 ? 0 : 1;
+			d->pt = d->pb = pad, d->pl = d->pr = d->kw > 1 ? pad : 0;
+			d->oh = out_size(d->h, d->kh, d->sh, d->dh, d->pt, d->pb);
+			d->ow = out_size(d->w, d->kw, d->sw, d->dw, d->pl, d->pr);
+			d->in_zp = rnd_in(0, 255), d->out_zp = rnd_in(0, 255);
+			d->out_min = rnd_in(0, 1) ? d->out_zp : rnd_in(0, 60);
+			d->out_max = rnd_in(0, 1) ? 255 : rnd_in(d->out_min, 255);
+			case_fill(&t, fills[(i + (size_t)v) % 4]);
+			failed += conv_check(&t, 1);
+			case_free(&t);
+		}
+	}
+	ok(failed == 0, "%s conv: %d first-layer shapes (3 kernel rows of <= 4 bytes) equal scalar, "
+	   "also by sub-ranges (%d differ)", set_name, cases, failed);
+}
+
 /* ---- dynamic gemm --------------------------------------------------------------------------- */
 
 static void test_gemm(int rounds)
@@ -540,6 +579,7 @@ int main(void)
 		test_conv_random(small ? 40 : 150);
 		test_conv_model_layers();
 		test_conv_edges();
+		test_conv_first_layers();
 		test_gemm(small ? 20 : 60);
 		test_quantize_dequantize();
 		test_requantize_add();

@@ -311,6 +311,97 @@ Q8_INLINE void Q8_FN(gather_rows)(uint8_t *buf, size_t row_bytes, const uint8_t 
 	}
 }
 
+/* A first layer's row: 3 kernel rows of at most kgroup bytes each (1 channel 3x3, 2 channels
+ * 2x3, ...) and at most 2 vectors of output channels, so a pixel is 3 dot steps per vector and
+ * the requantization costs as much as the dots. Instead of tiles (a call, a dispatch and bias,
+ * multiplier and weight loads per tile of 9 to 12 pixels), the weights, bias and multipliers
+ * stay in registers for the whole output row, pixel after pixel; the out-of-order core overlaps
+ * the pixels' dependency chains. Same sums and the same requantization as conv_tile. */
+Q8_INLINE void Q8_FN(row_k3)(const struct qx_q8_simd_conv *p, const uint8_t *const *src,
+                              int64_t at, int64_t step, uint8_t *y, int64_t n, const int nb,
+                              const int sat)
+{
+	const struct qx_q8_conv_desc *d = &p->d;
+	const Q8_WELEM *w = (const Q8_WELEM *)p->w;
+	const int64_t vs = Q8_LANES * Q8_KGROUP, qs = nb * vs; /* a vector, a k step */
+	const uint8_t *s0 = src[0], *s1 = src[1], *s2 = src[2];
+	q8_vec w00 = q8v_loadw(w), w10 = q8v_loadw(w + qs), w20 = q8v_loadw(w + 2 * qs);
+	q8_vec w01 = w00, w11 = w10, w21 = w20, b0 = q8v_loadi(p->bias), b1 = b0;
+	q8_vecf m0 = q8v_loadf_part(p->mult, Q8_LANES), m1 = m0;
+	if (nb > 1) {
+		w01 = q8v_loadw(w + vs), w11 = q8v_loadw(w + qs + vs), w21 = q8v_loadw(w + 2 * qs + vs);
+		b1 = q8v_loadi(p->bias + Q8_LANES);
+		m1 = q8v_loadf_part(p->mult + Q8_LANES, Q8_LANES);
+	}
+	const q8_vec zp = q8v_set1i(d->out_zp);
+	const q8_vecf lo = q8v_set1f((float)(d->out_min - d->out_zp));
+	const q8_vecf hi = q8v_set1f((float)(d->out_max - d->out_zp));
+	const q8_vec bmin = q8v_set1b(d->out_min), bmax = q8v_set1b(d->out_max);
+	const int64_t count = p->ocg, ys = d->oc;
+	int64_t i = 0;
+	/* zmm, 32 channels: two pixels' 64 bytes are adjacent, so they share one pack, clamp and
+	 * store (as a 4-vector row) */
+	if (Q8_NB_MAX >= 4 && nb == 2 && count == 2 * Q8_LANES && ys == count) {
+		for (; i + 2 <= n; i += 2, at += 2 * step, y += 2 * ys) {
+			q8_vec a0 = q8v_bcast(s0 + at), a1 = q8v_bcast(s1 + at);
+			q8_vec a2 = q8v_bcast(s2 + at), e0 = q8v_bcast(s0 + at + step);
+			q8_vec e1 = q8v_bcast(s1 + at + step), e2 = q8v_bcast(s2 + at + step);
+			q8_vec c0 = q8v_dot(q8v_dot(q8v_dot(b0, a0, w00), a1, w10), a2, w20);
+			q8_vec c1 = q8v_dot(q8v_dot(q8v_dot(b1, a0, w01), a1, w11), a2, w21);
+			q8_vec c2 = q8v_dot(q8v_dot(q8v_dot(b0, e0, w00), e1, w10), e2, w20);
+			q8_vec c3 = q8v_dot(q8v_dot(q8v_dot(b1, e0, w01), e1, w11), e2, w21);
+			q8_vecf t0 = q8v_mulf(q8v_cvtf(c0), m0), t1 = q8v_mulf(q8v_cvtf(c1), m1);
+			q8_vecf t2 = q8v_mulf(q8v_cvtf(c2), m0), t3 = q8v_mulf(q8v_cvtf(c3), m1);
+			if (sat) {
+				q8v_store_row_u8_sat(y, q8v_addi(q8v_cvti(t0), zp), q8v_addi(q8v_cvti(t1), zp),
+				                     q8v_addi(q8v_cvti(t2), zp), q8v_addi(q8v_cvti(t3), zp), 4,
+				                     4 * Q8_LANES, bmin, bmax);
+			} else {
+				t0 = q8v_minf(q8v_maxf(t0, lo), hi), t1 = q8v_minf(q8v_maxf(t1, lo), hi);
+				t2 = q8v_minf(q8v_maxf(t2, lo), hi), t3 = q8v_minf(q8v_maxf(t3, lo), hi);
+				q8v_store_row_u8(y, q8v_addi(q8v_cvti(t0), zp), q8v_addi(q8v_cvti(t1), zp),
+				                 q8v_addi(q8v_cvti(t2), zp), q8v_addi(q8v_cvti(t3), zp), 4,
+				                 4 * Q8_LANES);
+			}
+		}
+	}
+	for (; i < n; i++, at += step, y += ys) {
+		q8_vec a0 = q8v_bcast(s0 + at), a1 = q8v_bcast(s1 + at), a2 = q8v_bcast(s2 + at);
+		q8_vec c0 = q8v_dot(q8v_dot(q8v_dot(b0, a0, w00), a1, w10), a2, w20), c1 = c0;
+		if (nb > 1)
+			c1 = q8v_dot(q8v_dot(q8v_dot(b1, a0, w01), a1, w11), a2, w21);
+		q8_vecf t0 = q8v_mulf(q8v_cvtf(c0), m0), t1 = q8v_mulf(q8v_cvtf(c1), m1);
+		if (sat) {
+			q8_vec r0 = q8v_addi(q8v_cvti(t0), zp), r1 = q8v_addi(q8v_cvti(t1), zp);
+			q8v_store_row_u8_sat(y, r0, r1, zp, zp, nb, count, bmin, bmax);
+		} else {
+			q8_vec r0 = q8v_addi(q8v_cvti(q8v_minf(q8v_maxf(t0, lo), hi)), zp);
+			q8_vec r1 = q8v_addi(q8v_cvti(q8v_minf(q8v_maxf(t1, lo), hi)), zp);
+			q8v_store_row_u8(y, r0, nb > 1 ? r1 : zp, zp, zp, nb, count);
+		}
+	}
+}
+
+static void Q8_FN(row_k3_any)(const struct qx_q8_simd_conv *p, const uint8_t *const *src,
+                               int64_t at, int64_t step, uint8_t *y, int64_t n)
+{
+	if (p->block_nb[0] == 1)
+		p->sat_clamp ? Q8_FN(row_k3)(p, src, at, step, y, n, 1, 1)
+		             : Q8_FN(row_k3)(p, src, at, step, y, n, 1, 0);
+	else
+		p->sat_clamp ? Q8_FN(row_k3)(p, src, at, step, y, n, 2, 1)
+		             : Q8_FN(row_k3)(p, src, at, step, y, n, 2, 0);
+}
+
+/* Whether conv_run_rowwise runs p's rows with row_k3: 8-bit sets, 3 kernel rows of one kgroup,
+ * one group, one block of at most 2 vectors. */
+static int Q8_FN(row_k3_applies)(const struct qx_q8_simd_conv *p)
+{
+	return !Q8_WIDE && p->d.kh == 3 && p->d.groups == 1 && p->im.segs == 3 &&
+	       p->im.seg_stride == Q8_KGROUP && p->kpad == 3 * Q8_KGROUP && p->blocks == 1 &&
+	       p->block_nb[0] <= 2;
+}
+
 /* Kernel-row segments, one output row at a time: the kh input rows are padded once, then each
  * pixel's segment is a plain copy at ox * sw * c (groups == 1 here). The fields of p are read
  * into locals first: the byte stores of the copies may alias anything, so the compiler would
@@ -327,6 +418,7 @@ static void Q8_FN(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint8
 	const int kh = d->kh, mr_max = p->mr, slots = im->prow_slots;
 	/* 8-bit sets read rows without left/right padding straight from x (exact segment reads) */
 	const int in_place = !Q8_WIDE && d->pl == 0 && d->pr == 0 && seg_stride == seg_len;
+	const int k3 = Q8_FN(row_k3_applies)(p);
 	const uint8_t *src[64];
 	int64_t slot_key[64]; /* img * h + iy of the row each slot holds, -1: none */
 	for (int s = 0; s < slots; s++)
@@ -352,6 +444,11 @@ static void Q8_FN(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint8
 				slot_key[slot] = img * d->h + iy;
 			}
 			src[s] = row;
+		}
+		if (k3) {
+			Q8_FN(row_k3_any)(p, src, ox * step, step, y + pix * d->oc, row_end - pix);
+			pix = row_end;
+			continue;
 		}
 		/* balanced: a row of 28 at mr_max 12 is 10 + 9 + 9, not 12 + 12 + 4 (the first
 		 * rem tiles get one pixel more) */
