@@ -15,7 +15,7 @@
 #include <string.h>
 
 /* Result lines per set; a skipped set skips this many. */
-#define CHECKS_PER_SET 14
+#define CHECKS_PER_SET 15
 
 static const struct qx_kernels_q8 *REF, *SET;
 static const char *set_name;
@@ -47,9 +47,12 @@ struct conv_case {
 
 enum fill { FILL_RANDOM, FILL_EXTREME, FILL_TIES, FILL_HUGE_BIAS, FILL_BIG_MULT, FILL_HALF_HUGE };
 
+/* ONNX's floor((in + pads - span) / s) + 1; 0 when the window is wider than the padded input
+ * (C's division would truncate -1 / 2 to 0 and give 1) */
 static int64_t out_size(int64_t in, int k, int s, int dil, int p0, int p1)
 {
-	return (in + p0 + p1 - ((int64_t)(k - 1) * dil + 1)) / s + 1;
+	int64_t room = in + p0 + p1 - ((int64_t)(k - 1) * dil + 1);
+	return room < 0 ? 0 : room / s + 1;
 }
 
 static void case_fill(struct conv_case *t, enum fill fill)
@@ -347,6 +350,69 @@ static void test_conv_first_layers(void)
 	   "also by sub-ranges (%d differ)", set_name, cases, failed);
 }
 
+/* Inputs proved to lie in 0..127 (desc.in_u7, reduce_range plans; AVX2 then packs its
+ * vpmaddubsw form): random shapes and the worst pairs (127 x -128 twice: 32512, just inside
+ * int16) equal scalar, which ignores the flag. in_u7 with in_zp over 127, or not 0/1, does not
+ * pack. On AVX2 the packed form follows the flag: a 0..255 desc gets the 16-bit form, and its
+ * 255 x -128 pairs (which vpmaddubsw would saturate) equal scalar too. */
+static void test_conv_u7(int rounds)
+{
+	int failed = 0, bad_desc = 0, path = 0;
+	for (int r = 0; r < rounds; r++) {
+		struct conv_case t;
+		random_desc(&t.d, r % 4 == 0 ? 20 : 9);
+		t.d.in_u7 = 1;
+		t.d.in_zp = r % 5 == 0 ? 127 : rnd_in(0, 127);
+		case_fill(&t, r % 3 == 0 ? FILL_EXTREME : r % 3 == 1 ? FILL_RANDOM : FILL_HALF_HUGE);
+		int64_t xs = t.d.n * t.d.h * t.d.w * t.d.c;
+		for (int64_t i = 0; i < xs; i++)
+			t.x[i] = r % 3 == 0 ? 127 : t.x[i] & 127;
+		failed += conv_check(&t, r % 2);
+		case_free(&t);
+	}
+	struct qx_q8_conv_desc d = {
+		.n = 2, .h = 9, .w = 11, .c = 8, .oc = 16, .oh = 9, .ow = 11, .kh = 3, .kw = 3,
+		.sh = 1, .sw = 1, .dh = 1, .dw = 1, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .groups = 1,
+		.in_zp = 128, .out_zp = 0, .out_min = 0, .out_max = 255, .in_u7 = 1,
+	};
+	int8_t w[16 * 72] = { 0 };
+	float mult[16];
+	for (int o = 0; o < 16; o++)
+		mult[o] = 0.001f;
+	void *pk = NULL;
+	bad_desc += SET->conv_pack(&d, w, NULL, mult, &pk) == 0; /* in_zp 128 with in_u7 */
+	SET->pack_free(pk), pk = NULL;
+	d.in_zp = 5, d.in_u7 = 2;
+	bad_desc += SET->conv_pack(&d, w, NULL, mult, &pk) == 0;
+	SET->pack_free(pk), pk = NULL;
+#if defined(__x86_64__)
+	if (strcmp(set_name, "avx2") == 0) {
+		for (int u7 = 0; u7 <= 1; u7++) {
+			d.in_u7 = u7;
+			if (SET->conv_pack(&d, w, NULL, mult, &pk) != 0 ||
+			    qx_q8_avx2_conv_uses_maddubs(pk) != u7) {
+				diag("  avx2: in_u7 %d did not pack the %s form", u7,
+				     u7 ? "vpmaddubsw" : "16-bit");
+				path++;
+			}
+			SET->pack_free(pk), pk = NULL;
+		}
+		for (int r = 0; r < 4; r++) { /* 0..255: must not be the vpmaddubsw form */
+			struct conv_case t;
+			random_desc(&t.d, 9);
+			case_fill(&t, FILL_EXTREME);
+			path += conv_check(&t, 0);
+			case_free(&t);
+		}
+	}
+#endif
+	if (bad_desc)
+		diag("  %s: %d invalid in_u7 descs packed", set_name, bad_desc);
+	ok(failed == 0 && bad_desc == 0 && path == 0,
+	   "%s conv: %d shapes with inputs proved in 0..127 (in_u7) equal scalar (%d differ); "
+	   "invalid in_u7 descs refused; the AVX2 form follows in_u7", set_name, rounds, failed);
+}
+
 /* ---- dynamic gemm --------------------------------------------------------------------------- */
 
 static void test_gemm(int rounds)
@@ -580,6 +646,7 @@ int main(void)
 		test_conv_model_layers();
 		test_conv_edges();
 		test_conv_first_layers();
+		test_conv_u7(small ? 30 : 90);
 		test_gemm(small ? 20 : 60);
 		test_quantize_dequantize();
 		test_requantize_add();

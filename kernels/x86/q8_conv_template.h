@@ -46,6 +46,11 @@
 
 #define Q8_INLINE static inline __attribute__((always_inline))
 
+/* A set file may define Q8_CONV_ONLY 1 to instantiate the convolution without the GEMM. */
+#ifndef Q8_CONV_ONLY
+#define Q8_CONV_ONLY 0
+#endif
+
 /* The accumulators are named variables c<row><vector>, not an array: GCC keeps an array of
  * vectors in memory when the loops over it are unrolled only after scalar replacement, which
  * costs a store per multiply. Every statement is guarded by a constant condition on mr / nb, so
@@ -222,6 +227,7 @@ static void Q8_FN(conv_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM 
 	Q8_DISPATCH(Q8_FN(conv_tile), mr, nb, p, buf, src, at, step, w, bias, mult, y, ys, count)
 }
 
+#if !Q8_CONV_ONLY
 static void Q8_FN(gemm_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
                                   const Q8_WELEM *w, const int32_t *rowsum, int32_t x_zp,
                                   const float *scale, const float *bias, float *y, int64_t ys,
@@ -229,6 +235,7 @@ static void Q8_FN(gemm_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM 
 {
 	Q8_DISPATCH(Q8_FN(gemm_tile), mr, nb, p, buf, w, rowsum, x_zp, scale, bias, y, ys, count)
 }
+#endif
 
 /* Where the 16-bit sets build partial segments as bytes before widening them. */
 Q8_INLINE uint8_t *Q8_FN(scratch)(const struct qx_q8_simd_conv *p, void *buf)
@@ -521,6 +528,7 @@ static void Q8_FN(conv_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, u
 	}
 }
 
+#if !Q8_CONV_ONLY
 static void Q8_FN(gemm_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, int32_t x_zp,
                              const float *scale, const float *bias, float *y, int64_t begin,
                              int64_t end, void *buf)
@@ -539,6 +547,7 @@ static void Q8_FN(gemm_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, i
 		}
 	}
 }
+#endif
 
 #include "x86/q8_dwconv_template.h"
 #include "x86/q8_dwrows_template.h"
@@ -565,6 +574,7 @@ static void Q8_FN(conv)(const void *packed, const uint8_t *x, uint8_t *y, int64_
 		free(buf);
 }
 
+#if !Q8_CONV_ONLY
 static void Q8_FN(gemm_f32out)(const void *packed, const uint8_t *x, int32_t x_zp,
                                 const float *scale, const float *bias, float *y,
                                 int64_t row_begin, int64_t row_end)
@@ -581,3 +591,4 @@ static void Q8_FN(gemm_f32out)(const void *packed, const uint8_t *x, int32_t x_z
 	if (buf != stack_buf)
 		free(buf);
 }
+#endif
