@@ -103,9 +103,32 @@ void qx_q8_avx2_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8
 {
 	int64_t c = d->c, c32 = c & ~(int64_t)31;
 	__m256i vmin = _mm256_set1_epi8((char)d->out_min), vmax = _mm256_set1_epi8((char)d->out_max);
-	for (int64_t pix = pix_begin; pix < pix_end; pix++) {
-		int64_t ox = pix % d->ow, oy = pix / d->ow % d->oh, n = pix / (d->ow * d->oh);
+	/* the output position, advanced pixel by pixel: three divisions per pixel cost more than
+	 * a 2x2 window's loads and maxes */
+	int64_t ox = pix_begin % d->ow, oy = pix_begin / d->ow % d->oh;
+	int64_t n = pix_begin / (d->ow * d->oh);
+	for (int64_t pix = pix_begin; pix < pix_end;
+	     pix++, ox = ox + 1 < d->ow ? ox + 1 : (oy = oy + 1 < d->oh ? oy + 1 : (n++, 0), 0)) {
 		uint8_t *out = y + pix * c;
+		int64_t iy0 = oy * d->sh - d->pt, ix0 = ox * d->sw - d->pl;
+		if (d->kh == 2 && d->kw == 2 && iy0 >= 0 && iy0 + d->dh < d->h && ix0 >= 0 &&
+		    ix0 + d->dw < d->w) {
+			/* a 2x2 window inside the image (the usual pool): four rows of c bytes, no
+			 * bounds checks */
+			const uint8_t *r0 = x + ((n * d->h + iy0) * d->w + ix0) * c;
+			const uint8_t *r1 = r0 + d->dh * d->w * c;
+			int64_t dx = d->dw * c;
+			for (int64_t c0 = 0; c0 < c32; c0 += 32) {
+				__m256i a = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(r0 + c0)),
+				                            _mm256_loadu_si256((const __m256i *)(r0 + dx + c0)));
+				__m256i b = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(r1 + c0)),
+				                            _mm256_loadu_si256((const __m256i *)(r1 + dx + c0)));
+				__m256i m = _mm256_max_epu8(_mm256_max_epu8(a, b), vmin);
+				_mm256_storeu_si256((__m256i *)(out + c0), _mm256_min_epu8(m, vmax));
+			}
+			if (c32 == c)
+				continue;
+		}
 		for (int64_t c0 = 0; c0 < c32; c0 += 32) {
 			__m256i m = vmin; /* max(0, window) clamped below at out_min is max(out_min, window) */
 			for (int ky = 0; ky < d->kh; ky++) {
