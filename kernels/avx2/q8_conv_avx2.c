@@ -1,8 +1,8 @@
 /* The AVX2 int8 set: convolution, depthwise convolution and dynamic GEMM from the x86 int8
  * templates with avx2/q8_avx2_ops.h (vpmaddwd on 16-bit operands; why, there), and, for inputs
  * the plan proves lie in 0..127 (desc.in_u7), the vpmaddubsw form of avx2/q8_conv_avx2u7.c,
- * chosen once at pack time. Runs only after qx_kernels_available(QX_KSET_AVX2). Max pooling and element-wise ops:
- * kernels/avx2/q8_eltwise_avx2.c; average pooling: scalar. */
+ * chosen once at pack time. Runs only after qx_kernels_available(QX_KSET_AVX2). Pooling and
+ * element-wise ops: kernels/avx2/q8_eltwise_avx2.c; table lookup: scalar. */
 #include "avx2/q8_avx2_ops.h"
 #include "avx2/q8_conv_avx2u7.h"
 #include "avx2/q8_eltwise_avx2.h"
@@ -57,5 +57,5 @@ const struct qx_kernels_q8 qx_q8_avx2 = {
 	.mul = qx_q8_avx2_mul,
 	.lookup = qx_q8_scalar_lookup,
 	.maxpool = qx_q8_avx2_maxpool,
-	.avgpool = qx_q8_scalar_avgpool,
+	.avgpool = qx_q8_avx2_avgpool,
 };
