@@ -315,7 +315,8 @@ static void test_conv_edges(void)
  * the 8-bit x86 sets run pixel by pixel with the weights in registers (and two pixels per
  * store at 32 channels): widths that are odd or not a multiple of any tile, batch > 1,
  * stride 2, no padding (rows read in place), channel counts below a vector, multipliers on
- * both sides of 0.5 (integer and float clamp), narrow clamps. */
+ * both sides of 0.5 (integer and float clamp), narrow clamps, half of them with inputs
+ * declared 0..127 (in_u7). */
 static void test_conv_first_layers(void)
 {
 	static const int shapes[][4] = { /* c, kw, oc, w */
@@ -342,6 +343,11 @@ static void test_conv_first_layers(void)
 			d->out_min = rnd_in(0, 1) ? d->out_zp : rnd_in(0, 60);
 			d->out_max = rnd_in(0, 1) ? 255 : rnd_in(d->out_min, 255);
 			case_fill(&t, fills[(i + (size_t)v) % 4]);
+			if (v & 1) { /* inputs in 0..127, declared (AVX2: the vpmaddubsw form) */
+				d->in_u7 = 1, d->in_zp &= 127;
+				for (int64_t k = 0; k < d->n * d->h * d->w * d->c; k++)
+					t.x[k] &= 127;
+			}
 			failed += conv_check(&t, 1);
 			case_free(&t);
 		}

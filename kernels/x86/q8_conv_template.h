@@ -319,32 +319,36 @@ Q8_INLINE void Q8_FN(gather_rows)(uint8_t *buf, size_t row_bytes, const uint8_t 
 }
 
 /* A first layer's row: 3 kernel rows of at most kgroup bytes each (1 channel 3x3, 2 channels
- * 2x3, ...) and at most 2 vectors of output channels, so a pixel is 3 dot steps per vector and
- * the requantization costs as much as the dots. Instead of tiles (a call, a dispatch and bias,
+ * 2x3, ...) and blocks of at most 2 vectors of output channels, so a pixel is 3 dot steps per
+ * vector and the requantization costs as much as the dots. Instead of tiles (a call, a dispatch and bias,
  * multiplier and weight loads per tile of 9 to 12 pixels), the weights, bias and multipliers
  * stay in registers for the whole output row, pixel after pixel; the out-of-order core overlaps
  * the pixels' dependency chains. Same sums and the same requantization as conv_tile. */
 Q8_INLINE void Q8_FN(row_k3)(const struct qx_q8_simd_conv *p, const uint8_t *const *src,
-                              int64_t at, int64_t step, uint8_t *y, int64_t n, const int nb,
-                              const int sat)
+                              int64_t at, int64_t step, uint8_t *y, int64_t n, int64_t b,
+                              const int nb, const int sat)
 {
 	const struct qx_q8_conv_desc *d = &p->d;
-	const Q8_WELEM *w = (const Q8_WELEM *)p->w;
+	const int64_t width = (int64_t)Q8_NB_MAX * Q8_LANES; /* channels per block */
+	const Q8_WELEM *w = (const Q8_WELEM *)p->w + p->panel_off[b];
+	const int32_t *bias = p->bias + b * width;
+	const float *mult = p->mult + b * width;
+	y += b * width;
 	const int64_t vs = Q8_LANES * Q8_KGROUP, qs = nb * vs; /* a vector, a k step */
 	const uint8_t *s0 = src[0], *s1 = src[1], *s2 = src[2];
 	q8_vec w00 = q8v_loadw(w), w10 = q8v_loadw(w + qs), w20 = q8v_loadw(w + 2 * qs);
-	q8_vec w01 = w00, w11 = w10, w21 = w20, b0 = q8v_loadi(p->bias), b1 = b0;
-	q8_vecf m0 = q8v_loadf_part(p->mult, Q8_LANES), m1 = m0;
+	q8_vec w01 = w00, w11 = w10, w21 = w20, b0 = q8v_loadi(bias), b1 = b0;
+	q8_vecf m0 = q8v_loadf_part(mult, Q8_LANES), m1 = m0;
 	if (nb > 1) {
 		w01 = q8v_loadw(w + vs), w11 = q8v_loadw(w + qs + vs), w21 = q8v_loadw(w + 2 * qs + vs);
-		b1 = q8v_loadi(p->bias + Q8_LANES);
-		m1 = q8v_loadf_part(p->mult + Q8_LANES, Q8_LANES);
+		b1 = q8v_loadi(bias + Q8_LANES);
+		m1 = q8v_loadf_part(mult + Q8_LANES, Q8_LANES);
 	}
 	const q8_vec zp = q8v_set1i(d->out_zp);
 	const q8_vecf lo = q8v_set1f((float)(d->out_min - d->out_zp));
 	const q8_vecf hi = q8v_set1f((float)(d->out_max - d->out_zp));
 	const q8_vec bmin = q8v_set1b(d->out_min), bmax = q8v_set1b(d->out_max);
-	const int64_t count = p->ocg, ys = d->oc;
+	const int64_t count = p->ocg - b * width < width ? p->ocg - b * width : width, ys = d->oc;
 	int64_t i = 0;
 	/* zmm, 32 channels: two pixels' 64 bytes are adjacent, so they share one pack, clamp and
 	 * store (as a 4-vector row) */
@@ -392,21 +396,23 @@ Q8_INLINE void Q8_FN(row_k3)(const struct qx_q8_simd_conv *p, const uint8_t *con
 static void Q8_FN(row_k3_any)(const struct qx_q8_simd_conv *p, const uint8_t *const *src,
                                int64_t at, int64_t step, uint8_t *y, int64_t n)
 {
-	if (p->block_nb[0] == 1)
-		p->sat_clamp ? Q8_FN(row_k3)(p, src, at, step, y, n, 1, 1)
-		             : Q8_FN(row_k3)(p, src, at, step, y, n, 1, 0);
-	else
-		p->sat_clamp ? Q8_FN(row_k3)(p, src, at, step, y, n, 2, 1)
-		             : Q8_FN(row_k3)(p, src, at, step, y, n, 2, 0);
+	for (int64_t b = 0; b < p->blocks; b++) {
+		if (p->block_nb[b] == 1)
+			p->sat_clamp ? Q8_FN(row_k3)(p, src, at, step, y, n, b, 1, 1)
+			             : Q8_FN(row_k3)(p, src, at, step, y, n, b, 1, 0);
+		else
+			p->sat_clamp ? Q8_FN(row_k3)(p, src, at, step, y, n, b, 2, 1)
+			             : Q8_FN(row_k3)(p, src, at, step, y, n, b, 2, 0);
+	}
 }
 
 /* Whether conv_run_rowwise runs p's rows with row_k3: 8-bit sets, 3 kernel rows of one kgroup,
- * one group, one block of at most 2 vectors. */
+ * one group, blocks of at most 2 vectors (any number of them on the ymm sets, whose blocks are
+ * 2 vectors; one on zmm). */
 static int Q8_FN(row_k3_applies)(const struct qx_q8_simd_conv *p)
 {
 	return !Q8_WIDE && p->d.kh == 3 && p->d.groups == 1 && p->im.segs == 3 &&
-	       p->im.seg_stride == Q8_KGROUP && p->kpad == 3 * Q8_KGROUP && p->blocks == 1 &&
-	       p->block_nb[0] <= 2;
+	       p->im.seg_stride == Q8_KGROUP && p->kpad == 3 * Q8_KGROUP && p->block_nb[0] <= 2;
 }
 
 /* Kernel-row segments, one output row at a time: the kh input rows are padded once, then each
