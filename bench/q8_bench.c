@@ -368,8 +368,9 @@ int main(int argc, char **argv)
 			measure_peak(peak_avx2_maddwd, &r2);
 			measure_peak(peak_avx2_maddubsw, &peak_rate);
 			peak_what = "ymm vpmaddubsw + vpmaddwd(ones) + vpaddd";
-			printf("\n# avx2: vpmaddwd + vpaddd (16-bit, what the set runs) peaks at %.1f "
-			       "MAC/cycle, %.1f GMAC/s\n", r2 / rate, r2 * 1e-9);
+			printf("\n# avx2: vpmaddwd + vpaddd (16-bit, what the set runs on 0..255 "
+			       "activations) peaks at %.1f MAC/cycle, %.1f GMAC/s\n", r2 / rate,
+			       r2 * 1e-9);
 		}
 #endif
 		printf("\n## %s (%s)\n", ks->name, ks->isa);
