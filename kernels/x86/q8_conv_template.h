@@ -396,6 +396,15 @@ Q8_INLINE void Q8_FN(row_k3)(const struct qx_q8_simd_conv *p, const uint8_t *con
 static void Q8_FN(row_k3_any)(const struct qx_q8_simd_conv *p, const uint8_t *const *src,
                                int64_t at, int64_t step, uint8_t *y, int64_t n)
 {
+	if (p->blocks == 1) { /* b = 0 as a constant: the usual case, kept as fast as before */
+		if (p->block_nb[0] == 1)
+			p->sat_clamp ? Q8_FN(row_k3)(p, src, at, step, y, n, 0, 1, 1)
+			             : Q8_FN(row_k3)(p, src, at, step, y, n, 0, 1, 0);
+		else
+			p->sat_clamp ? Q8_FN(row_k3)(p, src, at, step, y, n, 0, 2, 1)
+			             : Q8_FN(row_k3)(p, src, at, step, y, n, 0, 2, 0);
+		return;
+	}
 	for (int64_t b = 0; b < p->blocks; b++) {
 		if (p->block_nb[b] == 1)
 			p->sat_clamp ? Q8_FN(row_k3)(p, src, at, step, y, n, b, 1, 1)
