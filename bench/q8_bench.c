@@ -183,6 +183,7 @@ static const struct layer layers[] = {
 struct result {
 	double seconds; /* per call */
 	double mac;     /* per call */
+	int maddubs;    /* AVX2 packed its vpmaddubsw form (x86) */
 };
 
 /* MobileNetV2 / ResNeXt shapes: depthwise 3x3 (stride 1 and 2), 1x1 expand and project,
@@ -206,13 +207,15 @@ static const struct mobile_layer mobile_layers[] = {
 static struct result time_desc(const struct qx_kernels_q8 *q, struct qx_q8_conv_desc d,
                                double budget);
 
+/* in_u7: activations 0..127, as a reduce_range plan gives (desc.in_u7; inputs masked to 7 bits) */
 static struct result time_layer(const struct qx_kernels_q8 *q, const struct layer *l, int batch,
-                                double budget)
+                                double budget, int in_u7)
 {
 	struct qx_q8_conv_desc d = {
 		.n = batch, .h = l->hw, .w = l->hw, .c = l->c, .oc = l->oc, .oh = l->hw, .ow = l->hw,
 		.kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pt = 1, .pl = 1, .pb = 1,
 		.pr = 1, .groups = 1, .in_zp = 3, .out_zp = 0, .out_min = 0, .out_max = 255,
+		.in_u7 = in_u7,
 	};
 	return time_desc(q, d, budget);
 }
@@ -239,13 +242,13 @@ static struct result time_desc(const struct qx_kernels_q8 *q, struct qx_q8_conv_
 	int8_t *w = malloc((size_t)(d.oc * k));
 	int32_t *bias = malloc((size_t)d.oc * sizeof *bias);
 	float *mult = malloc((size_t)d.oc * sizeof *mult);
-	struct result r = { 0, (double)pix * (double)d.oc * (double)k };
+	struct result r = { 0, (double)pix * (double)d.oc * (double)k, 0 };
 	void *packed = NULL;
 	if (!x || !y || !w || !bias || !mult)
 		goto out;
 	/* realistic data: the multipliers put the outputs in range (no denormals, no NaN) */
 	for (int64_t i = 0; i < xs; i++)
-		x[i] = (uint8_t)(i * 7919 >> 3);
+		x[i] = (uint8_t)(i * 7919 >> 3) & (d.in_u7 ? 127 : 255);
 	for (int64_t i = 0; i < d.oc * k; i++)
 		w[i] = (int8_t)(i * 40503 >> 5);
 	for (int64_t o = 0; o < d.oc; o++) {
@@ -254,6 +257,9 @@ static struct result time_desc(const struct qx_kernels_q8 *q, struct qx_q8_conv_
 	}
 	if (q->conv_pack(&d, w, bias, mult, &packed) != 0)
 		goto out;
+#if defined(__x86_64__)
+	r.maddubs = q == qx_kernels_get(QX_KSET_AVX2)->q8 && qx_q8_avx2_conv_uses_maddubs(packed);
+#endif
 	q->conv(packed, x, y, 0, pix); /* warm up */
 	/* reps per round: about budget / 5 of time, so that reading the clock (a system call for
 	 * the thread CPU clock) stays out of the measurement */
@@ -282,6 +288,37 @@ out:
 	q->pack_free(packed);
 	free(x), free(y), free(w), free(bias), free(mult);
 	return r;
+}
+
+/* One row per reference layer and batch 1, 64: time, GMAC/s, MAC/cycle, % of the peak loop.
+ * in_u7: activations 0..127 (the rows say "0..127" and which form the AVX2 set packed). */
+static void layer_table(const struct qx_kernels_q8 *q, double budget, double rate,
+                        double peak_rate, int in_u7)
+{
+	printf("%-22s %5s %12s %9s %10s %7s\n", "layer (3x3, pad 1)", "batch", "us/call",
+	       "GMAC/s", "MAC/cycle", "% peak");
+	for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
+		for (int b = 0; b < 2; b++) {
+			int batch = b ? 64 : 1;
+			struct result r = time_layer(q, &layers[i], batch, budget, in_u7);
+			if (r.seconds <= 0) {
+				printf("%d->%d @%dx%d: pack failed\n", layers[i].c, layers[i].oc,
+				       layers[i].hw, layers[i].hw);
+				continue;
+			}
+			double mac_s = r.mac / r.seconds, mac_cycle = mac_s / rate;
+			char name[40];
+			snprintf(name, sizeof name, "%d->%d @%dx%d%s", layers[i].c, layers[i].oc,
+			         layers[i].hw, layers[i].hw, in_u7 ? " 0..127" : "");
+			printf("%-22s %5d %12.1f %9.2f %10.2f", name, batch, r.seconds * 1e6,
+			       mac_s * 1e-9, mac_cycle);
+			if (peak_rate > 0)
+				printf(" %6.1f%%", 100.0 * mac_s / peak_rate);
+			if (in_u7)
+				printf("  %s", r.maddubs ? "vpmaddubsw" : "16-bit form (in_u7 ignored)");
+			printf("\n");
+		}
+	}
 }
 
 static int wanted(int argc, char **argv, const char *name)
@@ -331,35 +368,22 @@ int main(int argc, char **argv)
 			measure_peak(peak_avx2_maddwd, &r2);
 			measure_peak(peak_avx2_maddubsw, &peak_rate);
 			peak_what = "ymm vpmaddubsw + vpmaddwd(ones) + vpaddd";
-			printf("\n# avx2: vpmaddwd + vpaddd (16-bit, what the set runs) peaks at %.1f "
-			       "MAC/cycle, %.1f GMAC/s\n", r2 / rate, r2 * 1e-9);
+			printf("\n# avx2: vpmaddwd + vpaddd (16-bit, what the set runs on 0..255 "
+			       "activations) peaks at %.1f MAC/cycle, %.1f GMAC/s\n", r2 / rate,
+			       r2 * 1e-9);
 		}
 #endif
 		printf("\n## %s (%s)\n", ks->name, ks->isa);
 		if (peak_rate > 0)
 			printf("# peak loop (%s): %.1f MAC/cycle, %.1f GMAC/s\n", peak_what,
 			       peak_rate / rate, peak_rate * 1e-9);
-		printf("%-22s %5s %12s %9s %10s %7s\n", "layer (3x3, pad 1)", "batch", "us/call",
-		       "GMAC/s", "MAC/cycle", "% peak");
-		for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
-			for (int b = 0; b < 2; b++) {
-				int batch = b ? 64 : 1;
-				struct result r = time_layer(ks->q8, &layers[i], batch, budget);
-				if (r.seconds <= 0) {
-					printf("%d->%d @%dx%d: pack failed\n", layers[i].c, layers[i].oc,
-					       layers[i].hw, layers[i].hw);
-					continue;
-				}
-				double mac_s = r.mac / r.seconds, mac_cycle = mac_s / rate;
-				char name[32];
-				snprintf(name, sizeof name, "%d->%d @%dx%d", layers[i].c, layers[i].oc,
-				         layers[i].hw, layers[i].hw);
-				printf("%-22s %5d %12.1f %9.2f %10.2f", name, batch, r.seconds * 1e6,
-				       mac_s * 1e-9, mac_cycle);
-				if (peak_rate > 0)
-					printf(" %6.1f%%", 100.0 * mac_s / peak_rate);
-				printf("\n");
-			}
+		layer_table(ks->q8, budget, rate, peak_rate, 0);
+		if (s == QX_KSET_AVX2) {
+			/* reduce_range plans: the same layers in the vpmaddubsw form, beside the
+			 * general one (row names end in 0..127, which tools/bench_summary.py's
+			 * layer rows do not match) */
+			printf("# activations 0..127 (reduce_range plans, desc.in_u7): vpmaddubsw\n");
+			layer_table(ks->q8, budget, rate, peak_rate, 1);
 		}
 		printf("%-22s %5s %12s %9s\n", "mobile layer", "batch", "us/call", "GMAC/s");
 		for (size_t i = 0; i < sizeof mobile_layers / sizeof mobile_layers[0]; i++) {

@@ -43,6 +43,12 @@ struct qx_q8_conv_desc {
 	int32_t in_zp;            /* input zero point, 0..255 */
 	int32_t out_zp;           /* output zero point, 0..255 */
 	int32_t out_min, out_max; /* output clamp, 0 <= out_min <= out_max <= 255 */
+	int in_u7;                /* 1: every input byte (and in_zp) is proved to lie in 0..127
+	                           * (the input tensor's qmax <= 127: reduce_range activations),
+	                           * which lets a set sum u8 x s8 pairs in int16 (AVX2 vpmaddubsw)
+	                           * without saturation; 0: inputs may be anything in 0..255. A
+	                           * promise, not a check: inputs over 127 then give wrong sums.
+	                           * Results never depend on it otherwise. */
 };
 
 /* Requantize-free dynamic GEMM (the `dynamic` plugin's Linear): y = (float)acc * scale[j] + bias[j]
@@ -57,7 +63,8 @@ struct qx_kernels_q8 {
 	 * multiplier: [oc] fp32 (see above). Copies everything it needs: the caller may free its
 	 * arrays when this returns. Returns 0, or -1 when out of memory or d is not a valid
 	 * convolution (sizes <= 0, groups not dividing c and oc, zero points or clamp out of
-	 * range; SIMD sets: an input image over 2 GiB) (*packed untouched). */
+	 * range, in_u7 not 0 or 1 or set with in_zp over 127; SIMD sets: an input image over
+	 * 2 GiB) (*packed untouched). */
 	int (*conv_pack)(const struct qx_q8_conv_desc *d, const int8_t *w_ohwi, const int32_t *bias,
 	                 const float *multiplier, void **packed);
 	/* y[n][oh][ow][oc] for the output pixels [pix_begin, pix_end) of n*oh*ow (row-major NHW). */
@@ -116,5 +123,11 @@ struct qx_kernels_q8 {
 	void (*avgpool)(const struct qx_q8_conv_desc *d, int count_include_pad, float multiplier,
 	                const uint8_t *x, uint8_t *y, int64_t pix_begin, int64_t pix_end);
 };
+
+#if defined(__x86_64__)
+/* Whether the AVX2 set's conv_pack chose its vpmaddubsw form for this packed convolution (it
+ * does exactly when desc.in_u7 is 1): for tests and benchmarks that must know which ran. */
+int qx_q8_avx2_conv_uses_maddubs(const void *packed);
+#endif
 
 #endif

@@ -35,6 +35,23 @@ static inline uint8_t qx_q8_requant1(int32_t acc, float mult, float lo, float hi
 	return (uint8_t)((int32_t)nearbyintf(t) + zp);
 }
 
+/* Whether the kernels_q8.h requantization q = rne(clamp(t, lo, hi)) + zp (t = (float)acc * m,
+ * lo = out_min - zp, hi = out_max - zp) may run as q = clamp(rne(t) + zp, out_min, out_max) for
+ * these count multipliers, which lets SIMD sets clamp once per packed byte vector
+ * (vpackssdw, vpackuswb, vpmaxub, vpminub) instead of a maxps and a minps per float vector.
+ * True when every m is finite with |m| <= 0.5: |(float)acc| <= 2^31, so |t| <= 2^30 (no NaN, and
+ * cvtps2dq's result rne(t) + zp is exact, never its 0x80000000 overflow value); rne is monotone
+ * and leaves the integers lo, hi alone, so rne(clamp(t, lo, hi)) = clamp(rne(t), lo, hi). A
+ * larger multiplier (a layer whose output scale is over twice in_scale * w_scale) keeps the
+ * float clamp. */
+static inline int qx_q8_sat_clamp_exact(const float *m, int64_t count)
+{
+	for (int64_t i = 0; i < count; i++)
+		if (!(fabsf(m[i]) <= 0.5f))
+			return 0;
+	return 1;
+}
+
 /* Wrapping int32 helpers (the hardware's arithmetic, without signed-overflow UB). */
 static inline int32_t qx_q8_wrap(uint32_t v)
 {
@@ -256,6 +273,8 @@ struct qx_q8_simd_conv {
 	void *w;                   /* panels: [g][block] */
 	int32_t *bias;             /* [g][block][nb_max * lanes] folded bias; gemm: row sums of w */
 	float *mult;               /* [g][block][nb_max * lanes], zero padded; unused by gemm */
+	int sat_clamp;             /* 1: requantize as clamp(rne(acc * m) + out_zp, out_min,
+	                              out_max) in integers (qx_q8_sat_clamp_exact) */
 	void *fallback;            /* scalar-packed copy, used when buf_bytes cannot be allocated */
 };
 

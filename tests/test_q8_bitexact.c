@@ -15,7 +15,7 @@
 #include <string.h>
 
 /* Result lines per set; a skipped set skips this many. */
-#define CHECKS_PER_SET 13
+#define CHECKS_PER_SET 15
 
 static const struct qx_kernels_q8 *REF, *SET;
 static const char *set_name;
@@ -45,11 +45,14 @@ struct conv_case {
 	float *mult;
 };
 
-enum fill { FILL_RANDOM, FILL_EXTREME, FILL_TIES, FILL_HUGE_BIAS };
+enum fill { FILL_RANDOM, FILL_EXTREME, FILL_TIES, FILL_HUGE_BIAS, FILL_BIG_MULT, FILL_HALF_HUGE };
 
+/* ONNX's floor((in + pads - span) / s) + 1; 0 when the window is wider than the padded input
+ * (C's division would truncate -1 / 2 to 0 and give 1) */
 static int64_t out_size(int64_t in, int k, int s, int dil, int p0, int p1)
 {
-	return (in + p0 + p1 - ((int64_t)(k - 1) * dil + 1)) / s + 1;
+	int64_t room = in + p0 + p1 - ((int64_t)(k - 1) * dil + 1);
+	return room < 0 ? 0 : room / s + 1;
 }
 
 static void case_fill(struct conv_case *t, enum fill fill)
@@ -74,7 +77,7 @@ static void case_fill(struct conv_case *t, enum fill fill)
 	}
 	for (int64_t o = 0; o < d->oc; o++) {
 		if (t->bias)
-			t->bias[o] = fill == FILL_HUGE_BIAS ? (rnd() & 1 ? INT32_MAX - rnd_in(0, 1 << 20)
+			t->bias[o] = fill == FILL_HUGE_BIAS || fill == FILL_HALF_HUGE ? (rnd() & 1 ? INT32_MAX - rnd_in(0, 1 << 20)
 			                                                 : INT32_MIN + rnd_in(0, 1 << 20))
 			                                    : (int32_t)(rnd() % 200001) - 100000;
 		switch (fill) {
@@ -86,6 +89,16 @@ static void case_fill(struct conv_case *t, enum fill fill)
 			break;
 		case FILL_EXTREME:
 			t->mult[o] = 1.0f / (float)(k * 256);
+			break;
+		case FILL_BIG_MULT: { /* over 0.5: the SIMD sets keep the float clamp (t may pass
+			               * 2^31, where an integer clamp after cvtps2dq would be wrong) */
+			static const float big[] = { 0.50000006f, 1.0f, 7.5f, 1e6f, 3e38f, -2.0f };
+			t->mult[o] = o == 0 ? big[rnd_in(0, 5)] : rnd_in(0, 1) ? big[rnd_in(0, 5)]
+			                                                         : 1.0f / (float)(k * 64);
+			break;
+		}
+		case FILL_HALF_HUGE: /* +-0.5, the largest multiplier of the integer clamp */
+			t->mult[o] = rnd_in(0, 3) ? 0.5f : -0.5f;
 			break;
 		default:
 			t->mult[o] = 1.0f / (float)(rnd_in(8, 200) * (k < 4 ? 4 : k));
@@ -272,6 +285,11 @@ static void test_conv_edges(void)
 		{ FILL_RANDOM, 17, 90, 90, 90, "out_min == out_max" },
 		{ FILL_TIES, 100, 128, 0, 255, "exact .5 ties" },
 		{ FILL_HUGE_BIAS, 200, 128, 0, 255, "accumulators wrapping at the int32 limits" },
+		{ FILL_BIG_MULT, 3, 100, 20, 230, "multipliers over 0.5, t past 2^31" },
+		{ FILL_BIG_MULT, 0, 0, 0, 255, "multipliers over 0.5, full range" },
+		{ FILL_HALF_HUGE, 200, 128, 0, 255, "multipliers +-0.5, accumulators near 2^31" },
+		{ FILL_HALF_HUGE, 9, 40, 41, 77, "multipliers +-0.5, narrow clamp" },
+		{ FILL_RANDOM, 9, 40, 41, 77, "narrow clamp" },
 	};
 	int failed = 0;
 	for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++) {
@@ -290,7 +308,115 @@ static void test_conv_edges(void)
 		failed += bad != 0;
 	}
 	ok(failed == 0, "%s conv: edge values (extremes, zero points 0/255, out_min == out_max, "
-	   ".5 ties, int32 wrap) equal scalar", set_name);
+	   ".5 ties, int32 wrap, multipliers over and at 0.5, narrow clamps) equal scalar", set_name);
+}
+
+/* First layers: 3 kernel rows of at most 4 input bytes and up to 32 output channels, which
+ * the 8-bit x86 sets run pixel by pixel with the weights in registers (and two pixels per
+ * store at 32 channels): widths that are odd or not a multiple of any tile, batch > 1,
+ * stride 2, no padding (rows read in place), channel counts below a vector, multipliers on
+ * both sides of 0.5 (integer and float clamp), narrow clamps, half of them with inputs
+ * declared 0..127 (in_u7). */
+static void test_conv_first_layers(void)
+{
+	static const int shapes[][4] = { /* c, kw, oc, w */
+		{ 1, 3, 32, 28 }, { 1, 3, 32, 5 }, { 1, 3, 32, 13 }, { 1, 3, 16, 29 },
+		{ 1, 3, 8, 7 },   { 1, 3, 1, 9 },  { 1, 3, 20, 6 },  { 2, 2, 32, 11 },
+		{ 4, 1, 32, 9 },  { 1, 3, 24, 4 }, { 1, 1, 32, 31 },
+	};
+	static const enum fill fills[] = { FILL_RANDOM, FILL_BIG_MULT, FILL_HALF_HUGE, FILL_TIES };
+	int failed = 0, cases = 0;
+	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+		for (int v = 0; v < 4; v++, cases++) {
+			struct conv_case t;
+			struct qx_q8_conv_desc *d = &t.d;
+			memset(d, 0, sizeof *d);
+			d->c = shapes[i][0], d->kw = shapes[i][1], d->oc = shapes[i][2];
+			d->w = shapes[i][3], d->h = rnd_in(3, 12), d->n = rnd_in(1, 3);
+			d->kh = 3, d->groups = 1, d->dh = d->dw = 1;
+			d->sh = v & 1 ? 2 : 1, d->sw = v >= 2 ? 2 : 1;
+			int pad = v == 3 ? 0 : 1;
+			d->pt = d->pb = pad, d->pl = d->pr = d->kw > 1 ? pad : 0;
+			d->oh = out_size(d->h, d->kh, d->sh, d->dh, d->pt, d->pb);
+			d->ow = out_size(d->w, d->kw, d->sw, d->dw, d->pl, d->pr);
+			d->in_zp = rnd_in(0, 255), d->out_zp = rnd_in(0, 255);
+			d->out_min = rnd_in(0, 1) ? d->out_zp : rnd_in(0, 60);
+			d->out_max = rnd_in(0, 1) ? 255 : rnd_in(d->out_min, 255);
+			case_fill(&t, fills[(i + (size_t)v) % 4]);
+			if (v & 1) { /* inputs in 0..127, declared (AVX2: the vpmaddubsw form) */
+				d->in_u7 = 1, d->in_zp &= 127;
+				for (int64_t k = 0; k < d->n * d->h * d->w * d->c; k++)
+					t.x[k] &= 127;
+			}
+			failed += conv_check(&t, 1);
+			case_free(&t);
+		}
+	}
+	ok(failed == 0, "%s conv: %d first-layer shapes (3 kernel rows of <= 4 bytes) equal scalar, "
+	   "also by sub-ranges (%d differ)", set_name, cases, failed);
+}
+
+/* Inputs proved to lie in 0..127 (desc.in_u7, reduce_range plans; AVX2 then packs its
+ * vpmaddubsw form): random shapes and the worst pairs (127 x -128 twice: 32512, just inside
+ * int16) equal scalar, which ignores the flag. in_u7 with in_zp over 127, or not 0/1, does not
+ * pack. On AVX2 the packed form follows the flag: a 0..255 desc gets the 16-bit form, and its
+ * 255 x -128 pairs (which vpmaddubsw would saturate) equal scalar too. */
+static void test_conv_u7(int rounds)
+{
+	int failed = 0, bad_desc = 0, path = 0;
+	for (int r = 0; r < rounds; r++) {
+		struct conv_case t;
+		random_desc(&t.d, r % 4 == 0 ? 20 : 9);
+		t.d.in_u7 = 1;
+		t.d.in_zp = r % 5 == 0 ? 127 : rnd_in(0, 127);
+		case_fill(&t, r % 3 == 0 ? FILL_EXTREME : r % 3 == 1 ? FILL_RANDOM : FILL_HALF_HUGE);
+		int64_t xs = t.d.n * t.d.h * t.d.w * t.d.c;
+		for (int64_t i = 0; i < xs; i++)
+			t.x[i] = r % 3 == 0 ? 127 : t.x[i] & 127;
+		failed += conv_check(&t, r % 2);
+		case_free(&t);
+	}
+	struct qx_q8_conv_desc d = {
+		.n = 2, .h = 9, .w = 11, .c = 8, .oc = 16, .oh = 9, .ow = 11, .kh = 3, .kw = 3,
+		.sh = 1, .sw = 1, .dh = 1, .dw = 1, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .groups = 1,
+		.in_zp = 128, .out_zp = 0, .out_min = 0, .out_max = 255, .in_u7 = 1,
+	};
+	int8_t w[16 * 72] = { 0 };
+	float mult[16];
+	for (int o = 0; o < 16; o++)
+		mult[o] = 0.001f;
+	void *pk = NULL;
+	bad_desc += SET->conv_pack(&d, w, NULL, mult, &pk) == 0; /* in_zp 128 with in_u7 */
+	SET->pack_free(pk), pk = NULL;
+	d.in_zp = 5, d.in_u7 = 2;
+	bad_desc += SET->conv_pack(&d, w, NULL, mult, &pk) == 0;
+	SET->pack_free(pk), pk = NULL;
+#if defined(__x86_64__)
+	if (strcmp(set_name, "avx2") == 0) {
+		for (int u7 = 0; u7 <= 1; u7++) {
+			d.in_u7 = u7;
+			if (SET->conv_pack(&d, w, NULL, mult, &pk) != 0 ||
+			    qx_q8_avx2_conv_uses_maddubs(pk) != u7) {
+				diag("  avx2: in_u7 %d did not pack the %s form", u7,
+				     u7 ? "vpmaddubsw" : "16-bit");
+				path++;
+			}
+			SET->pack_free(pk), pk = NULL;
+		}
+		for (int r = 0; r < 4; r++) { /* 0..255: must not be the vpmaddubsw form */
+			struct conv_case t;
+			random_desc(&t.d, 9);
+			case_fill(&t, FILL_EXTREME);
+			path += conv_check(&t, 0);
+			case_free(&t);
+		}
+	}
+#endif
+	if (bad_desc)
+		diag("  %s: %d invalid in_u7 descs packed", set_name, bad_desc);
+	ok(failed == 0 && bad_desc == 0 && path == 0,
+	   "%s conv: %d shapes with inputs proved in 0..127 (in_u7) equal scalar (%d differ); "
+	   "invalid in_u7 descs refused; the AVX2 form follows in_u7", set_name, rounds, failed);
 }
 
 /* ---- dynamic gemm --------------------------------------------------------------------------- */
@@ -450,8 +576,12 @@ static void test_pools(int rounds)
 		int global = r % 4 == 0;
 		do {
 			d.n = rnd_in(1, 3), d.h = rnd_in(1, 14), d.w = rnd_in(1, 14), d.c = pick(cs, 8);
-			d.kh = global ? (int)d.h : rnd_in(1, 3), d.kw = global ? (int)d.w : rnd_in(1, 3);
-			d.sh = rnd_in(1, 2), d.sw = rnd_in(1, 2), d.dh = d.dw = 1;
+			/* every third window 2x2 (the usual pool, which AVX2 special-cases) */
+			int two = r % 3 == 1;
+			d.kh = global ? (int)d.h : two ? 2 : rnd_in(1, 3);
+			d.kw = global ? (int)d.w : two ? 2 : rnd_in(1, 3);
+			d.sh = rnd_in(1, 2), d.sw = rnd_in(1, 2), d.dh = 1;
+			d.dw = !global && rnd_in(0, 3) == 0 ? 2 : 1;
 			if (!global) {
 				d.pt = rnd_in(0, d.kh - 1), d.pl = rnd_in(0, d.kw - 1);
 				d.pb = rnd_in(0, d.kh - 1), d.pr = rnd_in(0, d.kw - 1);
@@ -525,6 +655,8 @@ int main(void)
 		test_conv_random(small ? 40 : 150);
 		test_conv_model_layers();
 		test_conv_edges();
+		test_conv_first_layers();
+		test_conv_u7(small ? 30 : 90);
 		test_gemm(small ? 20 : 60);
 		test_quantize_dequantize();
 		test_requantize_add();

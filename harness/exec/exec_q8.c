@@ -212,6 +212,11 @@ static int build_conv(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *p
 	struct qx_q8_conv_desc *d = &s->desc;
 	d->in_zp = qx->zp;
 	d->out_zp = qy->zp;
+	/* Every step that writes an int8 tensor clamps to a part of its [qmin, qmax] (quantize,
+	 * and each kernel's out_min..out_max from output_clamp), and validation keeps the zero
+	 * point inside it: a tensor whose qmax is at most 127 (reduce_range) holds only 0..127,
+	 * which the kernels may exploit (AVX2: vpmaddubsw, docs/numerics.md). */
+	d->in_u7 = qx->qmin >= 0 && qx->qmax <= 127;
 	output_clamp(qy, nd->act_min, nd->act_max, &d->out_min, &d->out_max);
 	if (nd->op == QX_OP_CONV) {
 		const struct qx_conv_attr *a = &nd->attr.conv;
@@ -780,7 +785,7 @@ static int run_step(struct qx_exec_q8 *e, struct step *s, struct qx_error *err)
 		if (e->fault == FAULT_OFF_BY_ONE) {
 			struct q8_tensor *y = &t[s->out];
 			for (int64_t i = 0; i < y->lay.numel; i++)
-				y->u8[i] += y->u8[i] < 255;
+				y->u8[i] += y->u8[i] < y->qmax; /* stays in [qmin, qmax] (in_u7) */
 		}
 		break;
 	case STEP_DYN_GEMM: run_dyn_gemm(e, s); break;

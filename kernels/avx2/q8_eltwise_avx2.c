@@ -103,9 +103,32 @@ void qx_q8_avx2_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8
 {
 	int64_t c = d->c, c32 = c & ~(int64_t)31;
 	__m256i vmin = _mm256_set1_epi8((char)d->out_min), vmax = _mm256_set1_epi8((char)d->out_max);
-	for (int64_t pix = pix_begin; pix < pix_end; pix++) {
-		int64_t ox = pix % d->ow, oy = pix / d->ow % d->oh, n = pix / (d->ow * d->oh);
+	/* the output position, advanced pixel by pixel: three divisions per pixel cost more than
+	 * a 2x2 window's loads and maxes */
+	int64_t ox = pix_begin % d->ow, oy = pix_begin / d->ow % d->oh;
+	int64_t n = pix_begin / (d->ow * d->oh);
+	for (int64_t pix = pix_begin; pix < pix_end;
+	     pix++, ox = ox + 1 < d->ow ? ox + 1 : (oy = oy + 1 < d->oh ? oy + 1 : (n++, 0), 0)) {
 		uint8_t *out = y + pix * c;
+		int64_t iy0 = oy * d->sh - d->pt, ix0 = ox * d->sw - d->pl;
+		if (d->kh == 2 && d->kw == 2 && iy0 >= 0 && iy0 + d->dh < d->h && ix0 >= 0 &&
+		    ix0 + d->dw < d->w) {
+			/* a 2x2 window inside the image (the usual pool): four rows of c bytes, no
+			 * bounds checks */
+			const uint8_t *r0 = x + ((n * d->h + iy0) * d->w + ix0) * c;
+			const uint8_t *r1 = r0 + d->dh * d->w * c;
+			int64_t dx = d->dw * c;
+			for (int64_t c0 = 0; c0 < c32; c0 += 32) {
+				__m256i a = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(r0 + c0)),
+				                            _mm256_loadu_si256((const __m256i *)(r0 + dx + c0)));
+				__m256i b = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(r1 + c0)),
+				                            _mm256_loadu_si256((const __m256i *)(r1 + dx + c0)));
+				__m256i m = _mm256_max_epu8(_mm256_max_epu8(a, b), vmin);
+				_mm256_storeu_si256((__m256i *)(out + c0), _mm256_min_epu8(m, vmax));
+			}
+			if (c32 == c)
+				continue;
+		}
 		for (int64_t c0 = 0; c0 < c32; c0 += 32) {
 			__m256i m = vmin; /* max(0, window) clamped below at out_min is max(out_min, window) */
 			for (int ky = 0; ky < d->kh; ky++) {
@@ -139,6 +162,63 @@ void qx_q8_avx2_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8
 				}
 				out[ch] = m < d->out_max ? m : (uint8_t)d->out_max;
 			}
+		}
+	}
+}
+
+/* Average pooling, 8 channels at a time: int32 sums (wrapping, like the scalar uint32 ones),
+ * then the scalar formula per lane: t = (float)(sum - valid * in_zp) * (multiplier / cnt),
+ * maxps(t, lo), minps(t, hi) (a NaN t, cnt = 0, gives lo), cvtps2dq, + out_zp. The last
+ * c % 8 channels go through the scalar per-value requantization. */
+void qx_q8_avx2_avgpool(const struct qx_q8_conv_desc *d, int count_include_pad, float multiplier,
+                        const uint8_t *x, uint8_t *y, int64_t pix_begin, int64_t pix_end)
+{
+	int64_t c = d->c, c8 = c & ~(int64_t)7;
+	float lo = (float)(d->out_min - d->out_zp), hi = (float)(d->out_max - d->out_zp);
+	__m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+	__m256i vzp = _mm256_set1_epi32(d->out_zp);
+	int64_t ox = pix_begin % d->ow, oy = pix_begin / d->ow % d->oh;
+	int64_t n = pix_begin / (d->ow * d->oh);
+	for (int64_t pix = pix_begin; pix < pix_end;
+	     pix++, ox = ox + 1 < d->ow ? ox + 1 : (oy = oy + 1 < d->oh ? oy + 1 : (n++, 0), 0)) {
+		/* the window's rows and columns inside the image */
+		int64_t iy0 = oy * d->sh - d->pt, ix0 = ox * d->sw - d->pl;
+		int ky0 = 0, ky1 = d->kh, kx0 = 0, kx1 = d->kw;
+		while (ky0 < ky1 && iy0 + (int64_t)ky0 * d->dh < 0)
+			ky0++;
+		while (ky1 > ky0 && iy0 + (int64_t)(ky1 - 1) * d->dh >= d->h)
+			ky1--;
+		while (kx0 < kx1 && ix0 + (int64_t)kx0 * d->dw < 0)
+			kx0++;
+		while (kx1 > kx0 && ix0 + (int64_t)(kx1 - 1) * d->dw >= d->w)
+			kx1--;
+		int64_t valid = (int64_t)(ky1 - ky0) * (kx1 - kx0);
+		int64_t cnt = count_include_pad ? (int64_t)d->kh * d->kw : valid;
+		float m = multiplier / (float)cnt;
+		uint32_t zp_total = (uint32_t)valid * (uint32_t)d->in_zp;
+		__m256 vm = _mm256_set1_ps(m);
+		__m256i vzt = _mm256_set1_epi32((int32_t)zp_total);
+		const uint8_t *img = x + n * d->h * d->w * c;
+		uint8_t *out = y + pix * c;
+		for (int64_t c0 = 0; c0 < c8; c0 += 8) {
+			__m256i sum = _mm256_setzero_si256();
+			for (int ky = ky0; ky < ky1; ky++) {
+				const uint8_t *row = img + ((iy0 + (int64_t)ky * d->dh) * d->w + ix0) * c + c0;
+				for (int kx = kx0; kx < kx1; kx++)
+					sum = _mm256_add_epi32(sum, load8_u8(row + (int64_t)kx * d->dw * c));
+			}
+			__m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(sum, vzt)), vm);
+			t = _mm256_min_ps(_mm256_max_ps(t, vlo), vhi);
+			store8_u8(out + c0, _mm256_add_epi32(_mm256_cvtps_epi32(t), vzp));
+		}
+		for (int64_t ch = c8; ch < c; ch++) {
+			uint32_t sum = 0;
+			for (int ky = ky0; ky < ky1; ky++) {
+				const uint8_t *row = img + ((iy0 + (int64_t)ky * d->dh) * d->w + ix0) * c + ch;
+				for (int kx = kx0; kx < kx1; kx++)
+					sum += row[(int64_t)kx * d->dw * c];
+			}
+			out[ch] = qx_q8_requant1(qx_q8_wrap(sum - zp_total), m, lo, hi, d->out_zp);
 		}
 	}
 }

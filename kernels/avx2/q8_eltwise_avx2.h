@@ -1,4 +1,4 @@
-/* The AVX2 int8 element-wise kernels and max pooling (q8_eltwise_avx2.c), which the AVX2,
+/* The AVX2 int8 element-wise kernels, max and average pooling (q8_eltwise_avx2.c), which the AVX2,
  * AVX-VNNI and AVX512-VNNI sets share (all of those CPUs have AVX2). Call only where
  * qx_kernels_available() allows AVX2. */
 #ifndef QX_KERNELS_AVX2_Q8_ELTWISE_AVX2_H
@@ -19,5 +19,7 @@ void qx_q8_avx2_mul(const uint8_t *a, int32_t a_zp, const uint8_t *b, int32_t b_
                     uint8_t *y);
 void qx_q8_avx2_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8_t *y,
                         int64_t pix_begin, int64_t pix_end);
+void qx_q8_avx2_avgpool(const struct qx_q8_conv_desc *d, int count_include_pad, float multiplier,
+                        const uint8_t *x, uint8_t *y, int64_t pix_begin, int64_t pix_end);
 
 #endif

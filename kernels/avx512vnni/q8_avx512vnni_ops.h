@@ -138,8 +138,42 @@ Q8_OP void q8v_store_row_u8(uint8_t *dst, q8_vec r0, q8_vec r1, q8_vec r2, q8_ve
 	b = _mm512_permutexvar_epi32(order, b);
 	if (n == 64)
 		_mm512_storeu_si512(dst, b);
+	else if (n == 32)
+		_mm256_storeu_si256((__m256i *)dst, _mm512_castsi512_si256(b));
 	else
 		_mm512_mask_storeu_epi8(dst, n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1, b);
+}
+
+/* The integer-clamp requantization (q8_conv_template.h, sat_clamp): up to 64 int32 of any
+ * value -> n bytes clamp(v, lo, hi) (lo, hi: every byte of bmin, bmax). vpackssdw saturates to
+ * int16 and vpackuswb to [0, 255], both monotone, so the bytes are clamp(v, 0, 255); then
+ * vpmaxub / vpminub narrow that to [lo, hi] once per 64 outputs instead of a maxps and a minps
+ * per 16. (vpackusdw would not do: its 16-bit result read as signed by vpackuswb turns 40000
+ * into 0.) */
+Q8_OP void q8v_store_row_u8_sat(uint8_t *dst, q8_vec r0, q8_vec r1, q8_vec r2, q8_vec r3,
+                                const int nb, int64_t n, q8_vec bmin, q8_vec bmax)
+{
+	if (nb == 1) {
+		r0 = _mm512_min_epi32(_mm512_max_epi32(r0, _mm512_cvtepu8_epi32(_mm512_castsi512_si128(bmin))),
+		                      _mm512_cvtepu8_epi32(_mm512_castsi512_si128(bmax)));
+		_mm512_mask_cvtepi32_storeu_epi8(dst, q8v_lane_mask(n), r0);
+		return;
+	}
+	const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+	__m512i b = _mm512_packus_epi16(_mm512_packs_epi32(r0, r1), _mm512_packs_epi32(r2, r3));
+	b = _mm512_min_epu8(_mm512_max_epu8(b, bmin), bmax);
+	b = _mm512_permutexvar_epi32(order, b);
+	if (n == 64)
+		_mm512_storeu_si512(dst, b);
+	else if (n == 32)
+		_mm256_storeu_si256((__m256i *)dst, _mm512_castsi512_si256(b));
+	else
+		_mm512_mask_storeu_epi8(dst, n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1, b);
+}
+
+Q8_OP q8_vec q8v_set1b(int32_t v)
+{
+	return _mm512_set1_epi8((char)v);
 }
 
 /* 16 bytes at p zero-extended to 16 int32 lanes */

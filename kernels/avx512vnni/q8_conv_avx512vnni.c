@@ -1,7 +1,7 @@
 /* The AVX512-VNNI int8 set: convolution, depthwise convolution and dynamic GEMM from the x86
  * int8 templates with avx512vnni/q8_avx512vnni_ops.h. Runs only after
- * qx_kernels_available(QX_KSET_AVX512VNNI). Element-wise ops and max pooling come from AVX2
- * (every AVX512 CPU has it), average pooling from scalar. */
+ * qx_kernels_available(QX_KSET_AVX512VNNI). Element-wise ops and pooling come from AVX2
+ * (every AVX512 CPU has it); table lookup from scalar. */
 #include "avx512vnni/q8_avx512vnni_ops.h"
 #include "avx2/q8_eltwise_avx2.h"
 #include "x86/q8_conv_template.h"
@@ -37,5 +37,5 @@ const struct qx_kernels_q8 qx_q8_avx512vnni = {
 	.mul = qx_q8_avx2_mul,
 	.lookup = qx_q8_scalar_lookup,
 	.maxpool = qx_q8_avx2_maxpool,
-	.avgpool = qx_q8_scalar_avgpool,
+	.avgpool = qx_q8_avx2_avgpool,
 };

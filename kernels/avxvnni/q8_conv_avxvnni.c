@@ -1,7 +1,7 @@
 /* The AVX-VNNI int8 set: convolution, depthwise convolution and dynamic GEMM from the x86
  * int8 templates with avxvnni/q8_avxvnni_ops.h. Runs only after
- * qx_kernels_available(QX_KSET_AVXVNNI). Element-wise ops and max pooling come from AVX2,
- * average pooling from scalar. */
+ * qx_kernels_available(QX_KSET_AVXVNNI). Element-wise ops and pooling come from AVX2, table
+ * lookup from scalar. */
 #include "avxvnni/q8_avxvnni_ops.h"
 #include "avx2/q8_eltwise_avx2.h"
 #include "x86/q8_conv_template.h"
@@ -36,5 +36,5 @@ const struct qx_kernels_q8 qx_q8_avxvnni = {
 	.mul = qx_q8_avx2_mul,
 	.lookup = qx_q8_scalar_lookup,
 	.maxpool = qx_q8_avx2_maxpool,
-	.avgpool = qx_q8_scalar_avgpool,
+	.avgpool = qx_q8_avx2_avgpool,
 };

@@ -17,6 +17,8 @@ int qx_q8_conv_desc_valid(const struct qx_q8_conv_desc *d)
 		return 0;
 	if (d->out_min < 0 || d->out_min > d->out_max || d->out_max > 255)
 		return 0;
+	if (d->in_u7 != 0 && (d->in_u7 != 1 || d->in_zp > 127))
+		return 0;
 	return 1;
 }
 

@@ -9,6 +9,8 @@
  * and one broadcast of kgroup inputs per pixel at each step) and requantize in registers.
  * The accumulators start at the folded bias (bias - in_zp * sum w), so padding filled with
  * in_zp and channel/K padding met by zero weights make the sum exact mod 2^32, as in scalar.
+ * Requantization: kernels_q8.h's clamp-then-round, or, where the packer proved it gives the
+ * same bytes (p->sat_clamp, q8_common.h), round then clamp on the packed bytes.
  *
  * The set's ops header (q8_<set>_ops.h) defines:
  *   Q8_FN(name)           the set's prefix, e.g. avx512vnni_ ## name
@@ -32,6 +34,9 @@
  *   q8v_minf, q8v_cvti(f) (cvtps2dq: round half to even under the default MXCSR)
  *   q8v_store_row_u8(p, r0, r1, r2, r3, nb, n)   store the first n of the nb * lanes int32 in
  *                         r0.. (values already in [0, 255]) as bytes, packing with saturation
+ *   q8v_store_row_u8_sat(p, r0, r1, r2, r3, nb, n, bmin, bmax)   the same for int32 of any
+ *                         value, stored as clamp(v, lo, hi) with lo, hi every byte of bmin, bmax
+ *   q8v_set1b(v)          v in every byte
  *   q8v_loadu8_i32(p)     Q8_LANES bytes at p zero-extended to int32 lanes (depthwise,
  *                         q8_dwconv_template.h) */
 #include "q8_common.h"
@@ -40,6 +45,11 @@
 #include <string.h>
 
 #define Q8_INLINE static inline __attribute__((always_inline))
+
+/* A set file may define Q8_CONV_ONLY 1 to instantiate the convolution without the GEMM. */
+#ifndef Q8_CONV_ONLY
+#define Q8_CONV_ONLY 0
+#endif
 
 /* The accumulators are named variables c<row><vector>, not an array: GCC keeps an array of
  * vectors in memory when the loops over it are unrolled only after scalar replacement, which
@@ -84,11 +94,21 @@
 		t = q8v_minf(q8v_maxf(t, lo), hi);                                                 \
 		r##j = q8v_addi(q8v_cvti(t), zp);                                                  \
 	}
+/* the same with the clamp after the rounding, on the packed bytes (p->sat_clamp) */
+#define Q8_REQ_ONE_SAT(i, j)                                                                   \
+	if ((j) < nb)                                                                          \
+		r##j = q8v_addi(q8v_cvti(q8v_mulf(q8v_cvtf(c##i##j), m##j)), zp);
 #define Q8_REQ_ROW(i, unused)                                                                  \
 	if ((i) < mr) {                                                                        \
 		q8_vec r0 = zp, r1 = zp, r2 = zp, r3 = zp;                                     \
-		Q8_REQ_ONE(i, 0) Q8_REQ_ONE(i, 1) Q8_REQ_ONE(i, 2) Q8_REQ_ONE(i, 3)            \
-		q8v_store_row_u8(y + (i) * ys, r0, r1, r2, r3, nb, count);                       \
+		if (sat) {                                                                     \
+			Q8_REQ_ONE_SAT(i, 0) Q8_REQ_ONE_SAT(i, 1)                              \
+			Q8_REQ_ONE_SAT(i, 2) Q8_REQ_ONE_SAT(i, 3)                              \
+			q8v_store_row_u8_sat(y + (i) * ys, r0, r1, r2, r3, nb, count, bmin, bmax); \
+		} else {                                                                       \
+			Q8_REQ_ONE(i, 0) Q8_REQ_ONE(i, 1) Q8_REQ_ONE(i, 2) Q8_REQ_ONE(i, 3)    \
+			q8v_store_row_u8(y + (i) * ys, r0, r1, r2, r3, nb, count);               \
+		}                                                                              \
 	}
 
 /* valid lanes of vector j of a block with count channels */
@@ -131,6 +151,8 @@ Q8_INLINE void Q8_FN(conv_tile)(const struct qx_q8_simd_conv *p, const Q8_ELEM *
 	q8_vec zp = q8v_set1i(d->out_zp);
 	q8_vecf lo = q8v_set1f((float)(d->out_min - d->out_zp));
 	q8_vecf hi = q8v_set1f((float)(d->out_max - d->out_zp));
+	const int sat = p->sat_clamp;
+	q8_vec bmin = q8v_set1b(d->out_min), bmax = q8v_set1b(d->out_max);
 	q8_vecf m0 = q8v_loadf_part(mult, Q8_LANES), m1 = m0, m2 = m0, m3 = m0;
 	if (1 < nb) m1 = q8v_loadf_part(mult + 1 * Q8_LANES, Q8_LANES);
 	if (2 < nb) m2 = q8v_loadf_part(mult + 2 * Q8_LANES, Q8_LANES);
@@ -205,6 +227,7 @@ static void Q8_FN(conv_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM 
 	Q8_DISPATCH(Q8_FN(conv_tile), mr, nb, p, buf, src, at, step, w, bias, mult, y, ys, count)
 }
 
+#if !Q8_CONV_ONLY
 static void Q8_FN(gemm_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM *buf,
                                   const Q8_WELEM *w, const int32_t *rowsum, int32_t x_zp,
                                   const float *scale, const float *bias, float *y, int64_t ys,
@@ -212,6 +235,7 @@ static void Q8_FN(gemm_tile_any)(const struct qx_q8_simd_conv *p, const Q8_ELEM 
 {
 	Q8_DISPATCH(Q8_FN(gemm_tile), mr, nb, p, buf, w, rowsum, x_zp, scale, bias, y, ys, count)
 }
+#endif
 
 /* Where the 16-bit sets build partial segments as bytes before widening them. */
 Q8_INLINE uint8_t *Q8_FN(scratch)(const struct qx_q8_simd_conv *p, void *buf)
@@ -294,6 +318,112 @@ Q8_INLINE void Q8_FN(gather_rows)(uint8_t *buf, size_t row_bytes, const uint8_t 
 	}
 }
 
+/* A first layer's row: 3 kernel rows of at most kgroup bytes each (1 channel 3x3, 2 channels
+ * 2x3, ...) and blocks of at most 2 vectors of output channels, so a pixel is 3 dot steps per
+ * vector and the requantization costs as much as the dots. Instead of tiles (a call, a dispatch and bias,
+ * multiplier and weight loads per tile of 9 to 12 pixels), the weights, bias and multipliers
+ * stay in registers for the whole output row, pixel after pixel; the out-of-order core overlaps
+ * the pixels' dependency chains. Same sums and the same requantization as conv_tile. */
+Q8_INLINE void Q8_FN(row_k3)(const struct qx_q8_simd_conv *p, const uint8_t *const *src,
+                              int64_t at, int64_t step, uint8_t *y, int64_t n, int64_t b,
+                              const int nb, const int sat)
+{
+	const struct qx_q8_conv_desc *d = &p->d;
+	const int64_t width = (int64_t)Q8_NB_MAX * Q8_LANES; /* channels per block */
+	const Q8_WELEM *w = (const Q8_WELEM *)p->w + p->panel_off[b];
+	const int32_t *bias = p->bias + b * width;
+	const float *mult = p->mult + b * width;
+	y += b * width;
+	const int64_t vs = Q8_LANES * Q8_KGROUP, qs = nb * vs; /* a vector, a k step */
+	const uint8_t *s0 = src[0], *s1 = src[1], *s2 = src[2];
+	q8_vec w00 = q8v_loadw(w), w10 = q8v_loadw(w + qs), w20 = q8v_loadw(w + 2 * qs);
+	q8_vec w01 = w00, w11 = w10, w21 = w20, b0 = q8v_loadi(bias), b1 = b0;
+	q8_vecf m0 = q8v_loadf_part(mult, Q8_LANES), m1 = m0;
+	if (nb > 1) {
+		w01 = q8v_loadw(w + vs), w11 = q8v_loadw(w + qs + vs), w21 = q8v_loadw(w + 2 * qs + vs);
+		b1 = q8v_loadi(bias + Q8_LANES);
+		m1 = q8v_loadf_part(mult + Q8_LANES, Q8_LANES);
+	}
+	const q8_vec zp = q8v_set1i(d->out_zp);
+	const q8_vecf lo = q8v_set1f((float)(d->out_min - d->out_zp));
+	const q8_vecf hi = q8v_set1f((float)(d->out_max - d->out_zp));
+	const q8_vec bmin = q8v_set1b(d->out_min), bmax = q8v_set1b(d->out_max);
+	const int64_t count = p->ocg - b * width < width ? p->ocg - b * width : width, ys = d->oc;
+	int64_t i = 0;
+	/* zmm, 32 channels: two pixels' 64 bytes are adjacent, so they share one pack, clamp and
+	 * store (as a 4-vector row) */
+	if (Q8_NB_MAX >= 4 && nb == 2 && count == 2 * Q8_LANES && ys == count) {
+		for (; i + 2 <= n; i += 2, at += 2 * step, y += 2 * ys) {
+			q8_vec a0 = q8v_bcast(s0 + at), a1 = q8v_bcast(s1 + at);
+			q8_vec a2 = q8v_bcast(s2 + at), e0 = q8v_bcast(s0 + at + step);
+			q8_vec e1 = q8v_bcast(s1 + at + step), e2 = q8v_bcast(s2 + at + step);
+			q8_vec c0 = q8v_dot(q8v_dot(q8v_dot(b0, a0, w00), a1, w10), a2, w20);
+			q8_vec c1 = q8v_dot(q8v_dot(q8v_dot(b1, a0, w01), a1, w11), a2, w21);
+			q8_vec c2 = q8v_dot(q8v_dot(q8v_dot(b0, e0, w00), e1, w10), e2, w20);
+			q8_vec c3 = q8v_dot(q8v_dot(q8v_dot(b1, e0, w01), e1, w11), e2, w21);
+			q8_vecf t0 = q8v_mulf(q8v_cvtf(c0), m0), t1 = q8v_mulf(q8v_cvtf(c1), m1);
+			q8_vecf t2 = q8v_mulf(q8v_cvtf(c2), m0), t3 = q8v_mulf(q8v_cvtf(c3), m1);
+			if (sat) {
+				q8v_store_row_u8_sat(y, q8v_addi(q8v_cvti(t0), zp), q8v_addi(q8v_cvti(t1), zp),
+				                     q8v_addi(q8v_cvti(t2), zp), q8v_addi(q8v_cvti(t3), zp), 4,
+				                     4 * Q8_LANES, bmin, bmax);
+			} else {
+				t0 = q8v_minf(q8v_maxf(t0, lo), hi), t1 = q8v_minf(q8v_maxf(t1, lo), hi);
+				t2 = q8v_minf(q8v_maxf(t2, lo), hi), t3 = q8v_minf(q8v_maxf(t3, lo), hi);
+				q8v_store_row_u8(y, q8v_addi(q8v_cvti(t0), zp), q8v_addi(q8v_cvti(t1), zp),
+				                 q8v_addi(q8v_cvti(t2), zp), q8v_addi(q8v_cvti(t3), zp), 4,
+				                 4 * Q8_LANES);
+			}
+		}
+	}
+	for (; i < n; i++, at += step, y += ys) {
+		q8_vec a0 = q8v_bcast(s0 + at), a1 = q8v_bcast(s1 + at), a2 = q8v_bcast(s2 + at);
+		q8_vec c0 = q8v_dot(q8v_dot(q8v_dot(b0, a0, w00), a1, w10), a2, w20), c1 = c0;
+		if (nb > 1)
+			c1 = q8v_dot(q8v_dot(q8v_dot(b1, a0, w01), a1, w11), a2, w21);
+		q8_vecf t0 = q8v_mulf(q8v_cvtf(c0), m0), t1 = q8v_mulf(q8v_cvtf(c1), m1);
+		if (sat) {
+			q8_vec r0 = q8v_addi(q8v_cvti(t0), zp), r1 = q8v_addi(q8v_cvti(t1), zp);
+			q8v_store_row_u8_sat(y, r0, r1, zp, zp, nb, count, bmin, bmax);
+		} else {
+			q8_vec r0 = q8v_addi(q8v_cvti(q8v_minf(q8v_maxf(t0, lo), hi)), zp);
+			q8_vec r1 = q8v_addi(q8v_cvti(q8v_minf(q8v_maxf(t1, lo), hi)), zp);
+			q8v_store_row_u8(y, r0, nb > 1 ? r1 : zp, zp, zp, nb, count);
+		}
+	}
+}
+
+static void Q8_FN(row_k3_any)(const struct qx_q8_simd_conv *p, const uint8_t *const *src,
+                               int64_t at, int64_t step, uint8_t *y, int64_t n)
+{
+	if (p->blocks == 1) { /* b = 0 as a constant: the usual case, kept as fast as before */
+		if (p->block_nb[0] == 1)
+			p->sat_clamp ? Q8_FN(row_k3)(p, src, at, step, y, n, 0, 1, 1)
+			             : Q8_FN(row_k3)(p, src, at, step, y, n, 0, 1, 0);
+		else
+			p->sat_clamp ? Q8_FN(row_k3)(p, src, at, step, y, n, 0, 2, 1)
+			             : Q8_FN(row_k3)(p, src, at, step, y, n, 0, 2, 0);
+		return;
+	}
+	for (int64_t b = 0; b < p->blocks; b++) {
+		if (p->block_nb[b] == 1)
+			p->sat_clamp ? Q8_FN(row_k3)(p, src, at, step, y, n, b, 1, 1)
+			             : Q8_FN(row_k3)(p, src, at, step, y, n, b, 1, 0);
+		else
+			p->sat_clamp ? Q8_FN(row_k3)(p, src, at, step, y, n, b, 2, 1)
+			             : Q8_FN(row_k3)(p, src, at, step, y, n, b, 2, 0);
+	}
+}
+
+/* Whether conv_run_rowwise runs p's rows with row_k3: 8-bit sets, 3 kernel rows of one kgroup,
+ * one group, blocks of at most 2 vectors (any number of them on the ymm sets, whose blocks are
+ * 2 vectors; one on zmm). */
+static int Q8_FN(row_k3_applies)(const struct qx_q8_simd_conv *p)
+{
+	return !Q8_WIDE && p->d.kh == 3 && p->d.groups == 1 && p->im.segs == 3 &&
+	       p->im.seg_stride == Q8_KGROUP && p->kpad == 3 * Q8_KGROUP && p->block_nb[0] <= 2;
+}
+
 /* Kernel-row segments, one output row at a time: the kh input rows are padded once, then each
  * pixel's segment is a plain copy at ox * sw * c (groups == 1 here). The fields of p are read
  * into locals first: the byte stores of the copies may alias anything, so the compiler would
@@ -310,12 +440,14 @@ static void Q8_FN(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint8
 	const int kh = d->kh, mr_max = p->mr, slots = im->prow_slots;
 	/* 8-bit sets read rows without left/right padding straight from x (exact segment reads) */
 	const int in_place = !Q8_WIDE && d->pl == 0 && d->pr == 0 && seg_stride == seg_len;
+	const int k3 = Q8_FN(row_k3_applies)(p);
 	const uint8_t *src[64];
 	int64_t slot_key[64]; /* img * h + iy of the row each slot holds, -1: none */
 	for (int s = 0; s < slots; s++)
 		slot_key[s] = -1;
-	for (int64_t pix = begin; pix < end;) {
-		int64_t img = pix / hw, oy = pix % hw / ow, ox = pix % ow;
+	/* the position of pix, advanced one output row at a time (no division per row) */
+	int64_t img = begin / hw, oy = begin % hw / ow, ox = begin % ow;
+	for (int64_t pix = begin; pix < end; ox = 0, oy = oy + 1 == d->oh ? (img++, 0) : oy + 1) {
 		int64_t row_end = pix + (ow - ox) < end ? pix + (ow - ox) : end;
 		for (int s = 0; s < kh; s++) {
 			int64_t iy = oy * d->sh - d->pt + s * d->dh;
@@ -335,9 +467,17 @@ static void Q8_FN(conv_run_rowwise)(const struct qx_q8_simd_conv *p, const uint8
 			}
 			src[s] = row;
 		}
-		for (int64_t tiles = (row_end - pix + mr_max - 1) / mr_max; pix < row_end; tiles--) {
-			/* balanced: a row of 28 at mr_max 12 is 10 + 9 + 9, not 12 + 12 + 4 */
-			int mr = (int)((row_end - pix + tiles - 1) / tiles);
+		if (k3) {
+			Q8_FN(row_k3_any)(p, src, ox * step, step, y + pix * d->oc, row_end - pix);
+			pix = row_end;
+			continue;
+		}
+		/* balanced: a row of 28 at mr_max 12 is 10 + 9 + 9, not 12 + 12 + 4 (the first
+		 * rem tiles get one pixel more) */
+		int64_t tiles = (row_end - pix + mr_max - 1) / mr_max;
+		int64_t small = (row_end - pix) / tiles, rem = (row_end - pix) % tiles;
+		for (int64_t t = 0; pix < row_end; t++) {
+			int mr = (int)(small + (t < rem));
 			int64_t at = ox * step;
 			if (!Q8_WIDE) {
 				/* 8-bit sets read the padded rows in place: no gather at all */
@@ -403,6 +543,7 @@ static void Q8_FN(conv_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, u
 	}
 }
 
+#if !Q8_CONV_ONLY
 static void Q8_FN(gemm_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, int32_t x_zp,
                              const float *scale, const float *bias, float *y, int64_t begin,
                              int64_t end, void *buf)
@@ -421,6 +562,7 @@ static void Q8_FN(gemm_run)(const struct qx_q8_simd_conv *p, const uint8_t *x, i
 		}
 	}
 }
+#endif
 
 #include "x86/q8_dwconv_template.h"
 #include "x86/q8_dwrows_template.h"
@@ -447,6 +589,7 @@ static void Q8_FN(conv)(const void *packed, const uint8_t *x, uint8_t *y, int64_
 		free(buf);
 }
 
+#if !Q8_CONV_ONLY
 static void Q8_FN(gemm_f32out)(const void *packed, const uint8_t *x, int32_t x_zp,
                                 const float *scale, const float *bias, float *y,
                                 int64_t row_begin, int64_t row_end)
@@ -463,3 +606,4 @@ static void Q8_FN(gemm_f32out)(const void *packed, const uint8_t *x, int32_t x_z
 	if (buf != stack_buf)
 		free(buf);
 }
+#endif

@@ -151,6 +151,7 @@ int qx_q8_simd_conv_pack(const struct qx_q8_simd_shape *shape, const struct qx_q
 	p->kpad = round_up(p->im.k, shape->kgroup);
 	if (pack_panels(p, w_ohwi, folded, multiplier) != 0)
 		goto fail;
+	p->sat_clamp = qx_q8_sat_clamp_exact(multiplier, d->oc);
 	/* A tile buffer over the stack budget comes from malloc at run time; should that fail,
 	 * the run falls back to this scalar copy (conv cannot report errors). */
 	if (!size_buffer(p) &&

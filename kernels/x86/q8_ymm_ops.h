@@ -114,7 +114,7 @@ Q8_OP void q8v_store_row_u8(uint8_t *dst, q8_vec r0, q8_vec r1, q8_vec r2, q8_ve
                             const int nb, int64_t n)
 {
 	(void)r2, (void)r3, (void)nb;
-	__m256i w = _mm256_packus_epi32(r0, r1);
+	__m256i w = _mm256_packs_epi32(r0, r1);
 	__m256i b = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(w, w),
 	                                        _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 	__m128i lo = _mm256_castsi256_si128(b);
@@ -127,6 +127,35 @@ Q8_OP void q8v_store_row_u8(uint8_t *dst, q8_vec r0, q8_vec r1, q8_vec r2, q8_ve
 		_mm_storeu_si128((__m128i *)tmp, lo);
 		memcpy(dst, tmp, (size_t)n);
 	}
+}
+
+/* The integer-clamp requantization (q8_conv_template.h, sat_clamp): up to 16 int32 of any
+ * value (r0, r1) -> n bytes clamp(v, lo, hi) (lo, hi: every byte of bmin, bmax). vpackssdw
+ * saturates to int16 and vpackuswb to [0, 255], both monotone, so the bytes are
+ * clamp(v, 0, 255); vpmaxub / vpminub narrow that to [lo, hi]. */
+Q8_OP void q8v_store_row_u8_sat(uint8_t *dst, q8_vec r0, q8_vec r1, q8_vec r2, q8_vec r3,
+                                const int nb, int64_t n, q8_vec bmin, q8_vec bmax)
+{
+	(void)r2, (void)r3, (void)nb;
+	__m256i w = _mm256_packs_epi32(r0, r1);
+	__m256i b = _mm256_packus_epi16(w, w);
+	b = _mm256_min_epu8(_mm256_max_epu8(b, bmin), bmax);
+	b = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+	__m128i lo = _mm256_castsi256_si128(b);
+	if (n == 16) {
+		_mm_storeu_si128((__m128i *)dst, lo);
+	} else if (n == 8) {
+		_mm_storel_epi64((__m128i *)dst, lo);
+	} else {
+		uint8_t tmp[16];
+		_mm_storeu_si128((__m128i *)tmp, lo);
+		memcpy(dst, tmp, (size_t)n);
+	}
+}
+
+Q8_OP q8_vec q8v_set1b(int32_t v)
+{
+	return _mm256_set1_epi8((char)v);
 }
 
 /* 8 bytes at p zero-extended to 8 int32 lanes */
