@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nd_ops.h"
+
 struct qx_f32_conv_desc {
 	int64_t n, c, h, w;       /* input: batch, channels (all groups), height, width */
 	int64_t oc, oh, ow;       /* output channels (all groups), height, width */
@@ -47,6 +49,20 @@ struct qx_kernels_f32 {
 	                int64_t row_end);
 	void (*avgpool)(const struct qx_f32_conv_desc *d, int count_include_pad, const float *x,
 	                float *y, int64_t row_begin, int64_t row_end);
+
+	/* y[i] = op(x[i]) for i < n (y may be x) for the clamp-like ops QX_ND_RELU, QX_ND_CLIP,
+	 * QX_ND_HARDSIGMOID and QX_ND_HARDSWISH, alpha / beta as qx_nd_unary_f32 takes them, and
+	 * bit-identical to it in every set (the same IEEE operations in the same order). Returns 0,
+	 * or -1 (nothing written) for any other op. */
+	int (*unary)(enum qx_nd_unop op, float alpha, float beta, const float *x, float *y,
+	             int64_t n);
+	/* y[i] = 1 / (1 + exp(-x[i])) for i < n (y may be x). Scalar: qx_nd_unary_f32's (libm expf);
+	 * the SIMD sets: a polynomial exp, within QX_F32_SIGMOID_REL_TOL * |scalar| + FLT_MIN of it
+	 * (kernels/x86/f32_eltwise_template.h says why). */
+	void (*sigmoid)(const float *x, float *y, int64_t n);
 };
+
+/* The SIMD sets' sigmoid against scalar's: relative, plus FLT_MIN absolute. */
+#define QX_F32_SIGMOID_REL_TOL (4.0 * 1.1920928955078125e-7)
 
 #endif

@@ -16,7 +16,11 @@
  * this one still catches a single dropped or doubled term, about mag / K, while K * K *
  * FLT_EPSILON < 1 (K < 2900: the model's layers have K <= 576, the longest random ones ~2700).
  * Pools are held to the same bits as scalar: max is exact, and the average adds in scalar's
- * order and divides by the same count.
+ * order and divides by the same count. So is unary (Relu, Clip, HardSigmoid, HardSwish: the same
+ * IEEE operations as scalar's); sigmoid (a polynomial exp against libm's expf) is held to
+ * QX_F32_SIGMOID_REL_TOL * |scalar| + FLT_MIN (kernels_f32.h), on every length 0..70 (whole
+ * vectors and tails) and on values from -120 to 120 with the edges (+-0, +-inf, NaN, around
+ * exp's underflow at -87.3).
  *
  * Builds for every architecture: off x86-64 the tables do not exist and the test skips; a CPU
  * without the set's features is a TAP skip with the reason. Fixed-seed PRNG (QX_SEED overrides). */
@@ -37,7 +41,7 @@ extern const struct qx_kernels_f32 qx_f32_avx2;
 extern const struct qx_kernels_f32 qx_f32_avx512;
 #endif
 
-#define CHECKS_PER_SET 7
+#define CHECKS_PER_SET 10
 
 static const struct qx_kernels_f32 *REF, *SET;
 static const char *set_name;
@@ -471,6 +475,125 @@ static void test_pools(int cases)
 	tally_report(&ranges, "pool sub-ranges give the same bits, nothing else written");
 }
 
+/* ---- elementwise ---------------------------------------------------------------------------- */
+
+/* n values: random in [-scale, scale), and specials at random places. */
+static float *rand_eltwise_input(int64_t n, float scale)
+{
+	static const float special[] = { 0.0f, -0.0f, INFINITY, -INFINITY, NAN, -3.0f, 3.0f,
+		                             -87.3f, -87.4f, 87.4f, -103.0f, -104.0f, 1e-30f, -1e-30f,
+		                             FLT_MIN, -FLT_MIN, 1e-40f, -1e-40f, 0.5f, -0.5f };
+	float *x = rand_array(n);
+	for (int64_t i = 0; i < n; i++) {
+		x[i] *= scale;
+		if (rnd() % 5 == 0)
+			x[i] = special[rnd() % (sizeof special / sizeof special[0])];
+	}
+	return x;
+}
+
+/* Writes must stop at n: the guard past the end keeps its value. */
+static int guard_kept(const float *y, int64_t n)
+{
+	for (int64_t i = n; i < n + 20; i++)
+		if (!same(y[i], 1234.5f))
+			return 0;
+	return 1;
+}
+
+static void test_unary(void)
+{
+	static const enum qx_nd_unop ops[] = { QX_ND_RELU, QX_ND_CLIP, QX_ND_HARDSIGMOID,
+		                                   QX_ND_HARDSWISH };
+	static const char *names[] = { "Relu", "Clip", "HardSigmoid", "HardSwish" };
+	struct tally acc = { 0 }, refuse = { 0 };
+	for (int64_t n = 0; n <= 70; n++)
+		for (int o = 0; o < 4; o++) {
+			float lo, hi, alpha = 0.0f, beta = 0.0f;
+			if (ops[o] == QX_ND_CLIP) {
+				rand_act(&lo, &hi);
+				alpha = lo, beta = hi;
+				if (n % 3 == 0) /* ReLU6 */
+					alpha = 0.0f, beta = 6.0f;
+			} else if (ops[o] == QX_ND_HARDSIGMOID) {
+				alpha = n % 2 ? 0.2f : 1.0f / 6.0f, beta = 0.5f;
+			}
+			float *x = rand_eltwise_input(n, 8.0f);
+			float *ref = xmalloc((size_t)(n + 20) * sizeof *ref);
+			float *got = xmalloc((size_t)(n + 20) * sizeof *got);
+			fill(ref, n + 20, 1234.5f);
+			fill(got, n + 20, 1234.5f);
+			acc.cases++;
+			if (REF->unary(ops[o], alpha, beta, x, ref, n) != 0 ||
+			    SET->unary(ops[o], alpha, beta, x, got, n) != 0) {
+				tally_fail(&acc, "%s n=%lld: refused", names[o], (long long)n);
+			} else {
+				for (int64_t i = 0; i < n; i++)
+					if (!same(got[i], ref[i])) {
+						tally_fail(&acc, "%s n=%lld (%g, %g): y[%lld] = %.9g for x %.9g, "
+						           "scalar %.9g", names[o], (long long)n, alpha, beta,
+						           (long long)i, got[i], x[i], ref[i]);
+						break;
+					}
+				if (!guard_kept(got, n))
+					tally_fail(&acc, "%s n=%lld: wrote past the end", names[o], (long long)n);
+			}
+			/* in place, as the executor may call it */
+			memcpy(got, x, (size_t)n * sizeof *x);
+			SET->unary(ops[o], alpha, beta, got, got, n);
+			for (int64_t i = 0; i < n; i++)
+				if (!same(got[i], ref[i])) {
+					tally_fail(&acc, "%s n=%lld in place: y[%lld] = %.9g, scalar %.9g",
+					           names[o], (long long)n, (long long)i, got[i], ref[i]);
+					break;
+				}
+			free(x), free(ref), free(got);
+		}
+	/* ops it does not take: -1, nothing written */
+	float x[3] = { 1.0f, 2.0f, 3.0f }, y[3] = { 7.0f, 7.0f, 7.0f };
+	refuse.cases++;
+	if (SET->unary(QX_ND_TANH, 0.0f, 0.0f, x, y, 3) != -1 ||
+	    SET->unary(QX_ND_SIGMOID, 0.0f, 0.0f, x, y, 3) != -1 || y[0] != 7.0f || y[2] != 7.0f)
+		tally_fail(&refuse, "Tanh / Sigmoid not refused, or written");
+	tally_report(&acc, "unary (Relu, Clip, HardSigmoid, HardSwish) bit-identical to scalar, "
+	             "lengths 0..70, in place");
+	tally_report(&refuse, "unary refuses the ops it does not take");
+}
+
+static void test_sigmoid(void)
+{
+	struct tally acc = { 0 };
+	double worst = 0.0;
+	for (int64_t n = 0; n <= 300; n++) {
+		int64_t len = n <= 70 ? n : 1000; /* every tail, then long random runs */
+		float *x = rand_eltwise_input(len, n % 2 ? 12.0f : 120.0f);
+		float *ref = xmalloc((size_t)(len + 20) * sizeof *ref);
+		float *got = xmalloc((size_t)(len + 20) * sizeof *got);
+		fill(got, len + 20, 1234.5f);
+		REF->sigmoid(x, ref, len);
+		SET->sigmoid(x, got, len);
+		acc.cases++;
+		for (int64_t i = 0; i < len; i++) {
+			double err = fabs((double)got[i] - (double)ref[i]);
+			double tol = QX_F32_SIGMOID_REL_TOL * fabs((double)ref[i]) + FLT_MIN;
+			if (isnan(ref[i]) != isnan(got[i]) || err > tol) {
+				tally_fail(&acc, "n=%lld: sigmoid(%.9g) = %.9g, scalar %.9g (tolerance %.3g)",
+				           (long long)len, x[i], got[i], ref[i], tol);
+				break;
+			}
+			if (fabs(ref[i]) >= FLT_MIN && err / fabs((double)ref[i]) > worst)
+				worst = err / fabs((double)ref[i]);
+		}
+		if (!guard_kept(got, len))
+			tally_fail(&acc, "n=%lld: wrote past the end", (long long)len);
+		free(x), free(ref), free(got);
+	}
+	tally_report(&acc, "sigmoid within QX_F32_SIGMOID_REL_TOL of scalar's libm expf, lengths "
+	             "0..70 and 1000, specials");
+	diag("%s sigmoid: worst relative error %.3g (%.2f FLT_EPSILON)", set_name, worst,
+	     worst / FLT_EPSILON);
+}
+
 /* ---- driver --------------------------------------------------------------------------------- */
 
 struct set {
@@ -515,6 +638,8 @@ int main(void)
 		test_conv(quick ? 100 : 400);
 		test_matmul(quick ? 100 : 300);
 		test_pools(quick ? 200 : 600);
+		test_unary();
+		test_sigmoid();
 	}
 	return tap_done();
 }

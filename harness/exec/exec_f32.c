@@ -29,6 +29,7 @@ struct qx_exec_f32 {
 	struct step *steps;           /* per node */
 	const void **eval_in;         /* qx_node_eval's input pointers, sized for the widest node */
 	struct qx_pool *pool;         /* splits convolutions across threads; NULL: one thread */
+	int fast_sigmoid;             /* Sigmoid through k->f32->sigmoid, not libm (set_fast_sigmoid) */
 };
 
 struct conv_call {
@@ -47,6 +48,11 @@ static void conv_rows(void *ctx, int64_t begin, int64_t end)
 void qx_exec_f32_set_pool(struct qx_exec_f32 *e, struct qx_pool *pool)
 {
 	e->pool = pool;
+}
+
+void qx_exec_f32_set_fast_sigmoid(struct qx_exec_f32 *e, int on)
+{
+	e->fast_sigmoid = on;
 }
 
 static const float *in_buf(const struct qx_exec_f32 *e, const struct qx_node *n, int j)
@@ -209,20 +215,6 @@ int qx_exec_f32_create(const struct qx_graph *graph, int64_t batch, const struct
 
 /* ---- ops without a kernel -------------------------------------------------------------- */
 
-/* max(x, 0), keeping NaN. In blocks of 8 with restrict pointers: the shape -O2's cheap
- * vectorizer accepts (a plain loop over n stays scalar and branches on the sign). */
-static void run_relu(const float *restrict x, float *restrict y, int64_t n)
-{
-	int64_t j = 0;
-	for (; j + 8 <= n; j += 8)
-		for (int u = 0; u < 8; u++) {
-			float v = x[j + u];
-			y[j + u] = v < 0.0f ? 0.0f : v;
-		}
-	for (; j < n; j++)
-		y[j] = x[j] < 0.0f ? 0.0f : x[j];
-}
-
 /* Broadcast a 2-D-broadcastable C into y (m x n) as y = alpha * y + beta * C. */
 static void gemm_general_epilogue(const struct qx_node *n, const struct qx_tensor *c,
                                   const float *cdata, int64_t m, int64_t cols, float *y)
@@ -299,6 +291,35 @@ static void run_matmul(const struct qx_exec_f32 *e, const struct qx_node *n, flo
 	}
 }
 
+/* The clamp-like activations through the kernel table's unary (bit-identical to qx_node_eval's
+ * loops, vectorized); returns -1 for a node it does not take (then qx_node_eval runs it). */
+static int run_unary(const struct qx_exec_f32 *e, const struct qx_node *n, const float *x,
+                     float *y, int64_t total)
+{
+	enum qx_nd_unop op;
+	float alpha = 0.0f, beta = 0.0f;
+	switch (n->op) {
+	case QX_OP_RELU: op = QX_ND_RELU; break;
+	case QX_OP_HARDSWISH: op = QX_ND_HARDSWISH; break;
+	case QX_OP_HARDSIGMOID:
+		op = QX_ND_HARDSIGMOID;
+		alpha = n->attr.act.alpha;
+		beta = n->attr.act.beta;
+		break;
+	case QX_OP_CLIP: {
+		/* bounds as qx_node_eval reads them: the inputs when given, else the attributes */
+		const float *lo = in_buf(e, n, 1), *hi = in_buf(e, n, 2);
+		op = QX_ND_CLIP;
+		alpha = lo ? *lo : n->act_min;
+		beta = hi ? *hi : n->act_max;
+		break;
+	}
+	default:
+		return -1;
+	}
+	return e->k->f32->unary(op, alpha, beta, x, y, total);
+}
+
 /* Every op without a kernel: qx_node_eval on the node's buffers (constants: their values). */
 static int run_generic(struct qx_exec_f32 *e, const struct qx_node *n, struct qx_error *err)
 {
@@ -353,7 +374,16 @@ static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
 		run_matmul(e, n, y);
 		return 0;
 	case QX_OP_RELU:
-		run_relu(x, y, total);
+	case QX_OP_CLIP:
+	case QX_OP_HARDSIGMOID:
+	case QX_OP_HARDSWISH:
+		if (run_unary(e, n, x, y, total) == 0)
+			return 0;
+		return run_generic(e, n, err);
+	case QX_OP_SIGMOID:
+		if (!e->fast_sigmoid)
+			return run_generic(e, n, err);
+		e->k->f32->sigmoid(x, y, total);
 		return 0;
 	default:
 		return run_generic(e, n, err);

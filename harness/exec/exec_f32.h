@@ -35,6 +35,13 @@ const float *qx_exec_f32_tensor(const struct qx_exec_f32 *e, int t);
 struct qx_pool;
 void qx_exec_f32_set_pool(struct qx_exec_f32 *e, struct qx_pool *pool);
 
+/* on != 0: Sigmoid nodes run the kernel set's vectorized sigmoid (a polynomial exp, within
+ * QX_F32_SIGMOID_REL_TOL of libm's: kernels/kernels_f32.h) instead of qx_node_eval's libm
+ * expf. Off by default, so executors whose float values feed int8 (calibration, the int8
+ * executor's float nodes, refsim) give every kernel set the same bits; the fp32 model's own
+ * run (measure/runner.c) turns it on. */
+void qx_exec_f32_set_fast_sigmoid(struct qx_exec_f32 *e, int on);
+
 /* Writable buffer of tensor t (what qx_exec_f32_tensor returns), for callers that fill
  * activations themselves before running single nodes; NULL for an index out of range. */
 float *qx_exec_f32_buffer(struct qx_exec_f32 *e, int t);

@@ -175,4 +175,43 @@ static inline void f32v_store_first(float *p, f32v v, int64_t n)
 	memcpy(p, t, (size_t)n * sizeof *p);
 }
 
+/* ---- for the elementwise template (f32_eltwise_template.h) ---- */
+
+static inline f32v f32v_mul(f32v a, f32v b)
+{
+	return _mm256_mul_ps(a, b);
+}
+
+/* Nearest integer (ties to even), as a float. */
+static inline f32v f32v_round(f32v v)
+{
+	return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+/* p * 2^n for integral n in [-126, 127]: the exponent field built from n. */
+static inline f32v f32v_mul_pow2(f32v p, f32v n)
+{
+	__m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)),
+	                              23);
+	return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+/* -|v| (the sign bit set; NaN stays NaN). */
+static inline f32v f32v_neg_abs(f32v v)
+{
+	return _mm256_or_ps(v, _mm256_set1_ps(-0.0f));
+}
+
+/* a where v < 0, b elsewhere (NaN: b). */
+static inline f32v f32v_select_neg(f32v v, f32v a, f32v b)
+{
+	return _mm256_blendv_ps(b, a, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
+}
+
+/* 0 where v < lim, v elsewhere (NaN: v). */
+static inline f32v f32v_zero_below(f32v v, f32v lim)
+{
+	return _mm256_andnot_ps(_mm256_cmp_ps(v, lim, _CMP_LT_OQ), v);
+}
+
 #endif

@@ -156,4 +156,44 @@ static inline void f32v_store_first(float *p, f32v v, int64_t n)
 	_mm512_mask_storeu_ps(p, f32_lane_range(0, n), v);
 }
 
+/* ---- for the elementwise template (f32_eltwise_template.h) ---- */
+
+static inline f32v f32v_mul(f32v a, f32v b)
+{
+	return _mm512_mul_ps(a, b);
+}
+
+/* Nearest integer (ties to even), as a float. */
+static inline f32v f32v_round(f32v v)
+{
+	return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+/* p * 2^n for integral n in [-126, 127]: the exponent field built from n. */
+static inline f32v f32v_mul_pow2(f32v p, f32v n)
+{
+	__m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)),
+	                              23);
+	return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+/* -|v| (the sign bit set; NaN stays NaN). */
+static inline f32v f32v_neg_abs(f32v v)
+{
+	return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(v),
+	                                           _mm512_set1_epi32((int32_t)0x80000000u)));
+}
+
+/* a where v < 0, b elsewhere (NaN: b). */
+static inline f32v f32v_select_neg(f32v v, f32v a, f32v b)
+{
+	return _mm512_mask_mov_ps(b, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), a);
+}
+
+/* 0 where v < lim, v elsewhere (NaN: v). */
+static inline f32v f32v_zero_below(f32v v, f32v lim)
+{
+	return _mm512_maskz_mov_ps(~_mm512_cmp_ps_mask(v, lim, _CMP_LT_OQ), v);
+}
+
 #endif

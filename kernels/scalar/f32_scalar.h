@@ -41,5 +41,8 @@ void qx_f32_scalar_maxpool(const struct qx_f32_conv_desc *d, const float *x, flo
                            int64_t row_begin, int64_t row_end);
 void qx_f32_scalar_avgpool(const struct qx_f32_conv_desc *d, int count_include_pad,
                            const float *x, float *y, int64_t row_begin, int64_t row_end);
+int qx_f32_scalar_unary(enum qx_nd_unop op, float alpha, float beta, const float *x, float *y,
+                        int64_t n);
+void qx_f32_scalar_sigmoid(const float *x, float *y, int64_t n);
 
 #endif

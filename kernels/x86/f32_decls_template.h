@@ -16,3 +16,6 @@ void F32_FN(maxpool)(const struct qx_f32_conv_desc *d, const float *x, float *y,
                      int64_t row_begin, int64_t row_end);
 void F32_FN(avgpool)(const struct qx_f32_conv_desc *d, int count_include_pad, const float *x,
                      float *y, int64_t row_begin, int64_t row_end);
+int F32_FN(unary)(enum qx_nd_unop op, float alpha, float beta, const float *x, float *y,
+                  int64_t n);
+void F32_FN(sigmoid)(const float *x, float *y, int64_t n);
