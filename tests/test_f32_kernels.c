@@ -1,6 +1,7 @@
 /* Every x86 SIMD fp32 kernel table (qx_f32_avx2, qx_f32_avx512) against the scalar reference
  * (qx_f32_scalar): convolutions on random shapes (1x1 / 3x3 / 5x5, strides, asymmetric pads,
- * dilation, groups, depthwise, odd channel counts, batch 1-3, K long enough to be chunked, the
+ * dilation, groups, depthwise (up to 70 channels: several vectors of channels and a tail),
+ * odd channel counts, batch 1-3, K long enough to be chunked, the
  * reference model's layers), matmul with every stride combination (row-major, transposed,
  * padded and every-other-column A and B), with and without bias, pools with ceil-mode-like
  * output sizes and count_include_pad; and sub-ranges [begin, end) that must give the whole
@@ -182,6 +183,9 @@ static void rand_conv(struct qx_f32_conv_desc *d, int kind)
 	case 1: /* depthwise (channel multiplier 1 or 2) */
 		d->groups = rnd_in(1, 12), cg = 1, ocg = rnd_in(1, 2);
 		break;
+	case 4: /* depthwise with more channels than a vector holds (channels-last blocks, tails) */
+		d->groups = rnd_in(13, 70), cg = 1, ocg = 1;
+		break;
 	case 2: /* grouped */
 		d->groups = rnd_in(2, 3), cg = rnd_in(1, 5), ocg = rnd_in(1, 11);
 		break;
@@ -297,7 +301,7 @@ static void test_conv(int cases)
 	struct tally acc = { 0 }, ranges = { 0 };
 	for (int i = 0; i < cases; i++) {
 		struct qx_f32_conv_desc d;
-		rand_conv(&d, i % 4);
+		rand_conv(&d, i % 5);
 		conv_case(&d, &acc, &ranges);
 	}
 	for (int i = 0; i < 5; i++) {

@@ -214,4 +214,16 @@ static inline f32v f32v_zero_below(f32v v, f32v lim)
 	return _mm256_andnot_ps(_mm256_cmp_ps(v, lim, _CMP_LT_OQ), v);
 }
 
+/* ---- for the channels-last depthwise convolution (f32_dwconv_template.h) ---- */
+
+/* Lane l < n (n <= 8) reads base[l * stride], the others are 0 and read nothing
+ * (stride * 7 must fit an int32). */
+static inline f32v f32v_gather_first(const float *base, int64_t stride, int64_t n)
+{
+	__m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+	                                 _mm256_set1_epi32((int32_t)stride));
+	return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, idx,
+	                                _mm256_castsi256_ps(f32_lane_range(0, n)), 4);
+}
+
 #endif

@@ -196,4 +196,16 @@ static inline f32v f32v_zero_below(f32v v, f32v lim)
 	return _mm512_maskz_mov_ps(~_mm512_cmp_ps_mask(v, lim, _CMP_LT_OQ), v);
 }
 
+/* ---- for the channels-last depthwise convolution (f32_dwconv_template.h) ---- */
+
+/* Lane l < n (n <= 16) reads base[l * stride], the others are 0 and read nothing
+ * (stride * 15 must fit an int32). */
+static inline f32v f32v_gather_first(const float *base, int64_t stride, int64_t n)
+{
+	__m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+	                                                   13, 14, 15),
+	                                 _mm512_set1_epi32((int32_t)stride));
+	return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), f32_lane_range(0, n), idx, base, 4);
+}
+
 #endif

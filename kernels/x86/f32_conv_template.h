@@ -49,6 +49,7 @@ struct conv_packed {
 	int depthwise;          /* groups == c == oc: run by conv_depthwise, not im2col + GEMM */
 	int pointwise;          /* 1x1, stride 1, no padding: an image's pixels are one run */
 	int64_t next_plane_ahead; /* F32_CONV_AHEAD planes, in floats; 0: no prefetch */
+	float *dwcl;            /* depthwise of a small image: channels-last weights, or NULL */
 };
 
 /* Output pixels [j, j + n) of a strip: one output row of one image. */
@@ -57,6 +58,8 @@ struct conv_run {
 	int64_t img;           /* image */
 	int64_t iy0, ix0;      /* input coordinates of the first pixel's window origin */
 };
+
+#include "x86/f32_dwconv_template.h"
 
 int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, const float *bias,
                       void **packed)
@@ -102,6 +105,10 @@ int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, con
 	}
 	p->depthwise = d->groups > 1 && d->groups == d->c && d->oc == d->c &&
 	               d->kw <= QX_F32_DW_TAPS_MAX;
+	if (p->depthwise && dwcl_fits(d) && !(p->dwcl = dwcl_pack(d, w_oihw, bias))) {
+		F32_FN(pack_free)(p);
+		return -1;
+	}
 	p->pointwise = d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 &&
 	               d->pl == 0 && d->pb == 0 && d->pr == 0;
 	/* Prefetch only where the batch's input outgrows L2: it is then read by many strips, each
@@ -121,6 +128,7 @@ void F32_FN(pack_free)(void *packed)
 	free(p->w);
 	free(p->bias);
 	free(p->taps);
+	free(p->dwcl);
 	free(p);
 }
 
@@ -549,6 +557,10 @@ static void conv_depthwise_rows(const struct conv_packed *p, const float *x, flo
                                 int64_t row_begin, int64_t row_end)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
+	if (p->dwcl) {
+		conv_depthwise_cl(p, x, y, row_begin, row_end);
+		return;
+	}
 	/* Horizontal stride 2 would split each row by column parity element by element, which
 	 * costs more than the tap-by-tap form saves: stride 1 only. */
 	int64_t chunk = (int64_t)d->kh * d->kw <= QX_F32_DW_TAPS_MAX && d->sw == 1

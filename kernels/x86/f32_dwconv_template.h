@@ -1,0 +1,116 @@
+/* Depthwise convolution of small images with the channels across the lanes, part of
+ * f32_conv_template.h (which includes it after struct conv_packed; the ops header comes first).
+ *
+ * Why: the zoo's depthwise layers run on 28x28 down to 2x2 images. Computing one channel's
+ * plane at a time (conv_depthwise, conv_depthwise_flat) puts output pixels across the lanes,
+ * so a 4x4 or 2x2 plane fills a vector poorly and per-plane setup (padding, row copies)
+ * costs more than its few FMAs. Here F32_VL channels of one image are gathered into a
+ * zero-padded channels-last buffer, [hp][wp][F32_VL] (one gather per input pixel), every output
+ * pixel is then kh * kw FMAs of whole vectors (weights [tap][channel], packed once), with no
+ * edge cases for padding, stride or dilation, and the [oh][ow][F32_VL] result is gathered back
+ * into the F32_VL NCHW planes (one gather per F32_VL output pixels of a channel). Used when
+ * both buffers fit F32_DWCL_FLOATS (stack; the images the zoo has); larger images keep the
+ * per-plane code. Rows of a range that cover part of a plane (a thread pool's cut) run
+ * through conv_depthwise. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef F32_DWCL_FLOATS
+#define F32_DWCL_FLOATS 8192 /* floats per buffer (32 KiB): the padded input, the output */
+#endif
+
+static void conv_depthwise(const struct conv_packed *p, const float *x, float *y,
+                           int64_t row_begin, int64_t row_end);
+
+/* Whether F32_VL channels of d's padded input and of its output fit the buffers. */
+static int dwcl_fits(const struct qx_f32_conv_desc *d)
+{
+	int64_t hp = d->h + d->pt + d->pb, wp = d->w + d->pl + d->pr;
+	return hp > 0 && wp > 0 && hp * wp <= F32_DWCL_FLOATS / F32_VL &&
+	       d->oh * d->ow <= F32_DWCL_FLOATS / F32_VL;
+}
+
+/* [kh * kw + 1][c + F32_VL]: row t the weight of tap t per channel, the last row the biases;
+ * F32_VL zeros after each row, so a vector load at any channel stays inside. NULL when out of
+ * memory. */
+static float *dwcl_pack(const struct qx_f32_conv_desc *d, const float *w_oihw, const float *bias)
+{
+	int64_t taps = (int64_t)d->kh * d->kw, ld = d->c + F32_VL;
+	float *w = calloc((size_t)((taps + 1) * ld), sizeof *w);
+	if (!w)
+		return NULL;
+	for (int64_t c = 0; c < d->c; c++) {
+		for (int64_t t = 0; t < taps; t++)
+			w[t * ld + c] = w_oihw[c * taps + t];
+		w[taps * ld + c] = bias ? bias[c] : 0.0f;
+	}
+	return w;
+}
+
+/* Channels [ch0, ch0 + nc) (nc <= F32_VL) of image img, every output row. */
+static void dwcl_block(const struct conv_packed *p, const float *x, float *y, int64_t img,
+                       int64_t ch0, int64_t nc)
+{
+	const struct qx_f32_conv_desc *d = &p->d;
+	const int64_t hp = d->h + d->pt + d->pb, wp = d->w + d->pl + d->pr;
+	const int64_t taps = (int64_t)d->kh * d->kw, ld = d->c + F32_VL, ohw = d->oh * d->ow;
+	_Alignas(64) float in[F32_DWCL_FLOATS];
+	_Alignas(64) float out[F32_DWCL_FLOATS];
+	const float *xb = x + (img * d->c + ch0) * p->hw;
+	if (hp * wp > p->hw)
+		memset(in, 0, (size_t)(hp * wp * F32_VL) * sizeof *in);
+	for (int64_t iy = 0; iy < d->h; iy++)
+		for (int64_t ix = 0; ix < d->w; ix++)
+			f32v_storeu(in + ((iy + d->pt) * wp + ix + d->pl) * F32_VL,
+			            f32v_gather_first(xb + iy * d->w + ix, p->hw, nc));
+	const float *wt = p->dwcl + ch0;
+	const f32v bias = f32v_loadu(wt + taps * ld);
+	const f32v lo = f32v_set1(d->act_min), hi = f32v_set1(d->act_max);
+	for (int64_t oy = 0; oy < d->oh; oy++)
+		for (int64_t ox = 0; ox < d->ow; ox++) {
+			const float *win = in + (oy * d->sh * wp + ox * d->sw) * F32_VL;
+			f32v acc = bias;
+			for (int ky = 0; ky < d->kh; ky++) {
+				const float *row = win + (int64_t)ky * d->dh * wp * F32_VL;
+				const float *wr = wt + (int64_t)ky * d->kw * ld;
+				for (int kx = 0; kx < d->kw; kx++)
+					acc = f32v_fmadd(f32v_loadu(row + (int64_t)kx * d->dw * F32_VL),
+					                 f32v_loadu(wr + kx * ld), acc);
+			}
+			f32v_storeu(out + (oy * d->ow + ox) * F32_VL, f32v_clamp(acc, lo, hi));
+		}
+	float *yb = y + (img * d->c + ch0) * ohw;
+	for (int64_t c = 0; c < nc; c++)
+		for (int64_t j = 0; j < ohw; j += F32_VL) {
+			int64_t n = ohw - j < F32_VL ? ohw - j : F32_VL;
+			f32v_store_first(yb + c * ohw + j, f32v_gather_first(out + j * F32_VL + c, F32_VL, n),
+			                 n);
+		}
+}
+
+/* Rows [row_begin, row_end) of n * c * oh: whole planes in blocks of up to F32_VL channels of
+ * one image, the rows of a plane the range cuts through by conv_depthwise. */
+static void conv_depthwise_cl(const struct conv_packed *p, const float *x, float *y,
+                              int64_t row_begin, int64_t row_end)
+{
+	const struct qx_f32_conv_desc *d = &p->d;
+	int64_t r = row_begin;
+	while (r < row_end) {
+		int64_t plane = r / d->oh, plane_end = (plane + 1) * d->oh;
+		if (r % d->oh != 0 || plane_end > row_end) {
+			int64_t e = plane_end < row_end ? plane_end : row_end;
+			conv_depthwise(p, x, y, r, e);
+			r = e;
+			continue;
+		}
+		int64_t img = plane / d->c, ch = plane % d->c;
+		int64_t nc = (row_end - r) / d->oh;
+		if (nc > d->c - ch)
+			nc = d->c - ch;
+		if (nc > F32_VL)
+			nc = F32_VL;
+		dwcl_block(p, x, y, img, ch, nc);
+		r += nc * d->oh;
+	}
+}
