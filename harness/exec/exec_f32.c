@@ -16,6 +16,8 @@ struct step {
 	int const_weights;            /* Conv: weights (and bias) are constants, so packing keeps */
 	float *bias;                  /* Gemm fast path: beta * C as one row of n, or NULL */
 	int gemm_fast;                /* alpha == 1 and C absent or one row broadcast */
+	float *fused_y;               /* Conv: the buffer of the Clip fused into it (outputs only) */
+	int fused_away;               /* Clip: its Conv does it */
 };
 
 struct qx_exec_f32 {
@@ -53,6 +55,64 @@ void qx_exec_f32_set_pool(struct qx_exec_f32 *e, struct qx_pool *pool)
 void qx_exec_f32_set_fast_sigmoid(struct qx_exec_f32 *e, int on)
 {
 	e->fast_sigmoid = on;
+}
+
+/* Clip's constant bounds as qx_node_eval reads them (inputs when given, else the attributes);
+ * 0 when a bound is computed at run time. */
+static int clip_bounds(const struct qx_graph *g, const struct qx_node *n, float *lo, float *hi)
+{
+	*lo = n->act_min;
+	*hi = n->act_max;
+	for (int j = 1; j < 3 && j < n->n_in; j++) {
+		if (n->in[j] < 0)
+			continue;
+		const struct qx_tensor *t = &g->tensors[n->in[j]];
+		if (!t->is_const || !t->data || qx_tensor_numel(t) != 1)
+			return 0;
+		*(j == 1 ? lo : hi) = t->data[0];
+	}
+	return 1;
+}
+
+/* The only node reading tensor t, as its first input and nowhere else; -1 if none or several. */
+static int sole_reader(const struct qx_graph *g, int t)
+{
+	int reader = -1;
+	for (int i = 0; i < g->n_nodes; i++)
+		for (int j = 0; j < g->nodes[i].n_in; j++)
+			if (g->nodes[i].in[j] == t) {
+				if (reader >= 0 || j != 0)
+					return -1;
+				reader = i;
+			}
+	for (int i = 0; i < g->n_outputs; i++)
+		if (g->outputs[i] == t)
+			return -1;
+	return reader;
+}
+
+int qx_exec_f32_set_outputs_only(struct qx_exec_f32 *e)
+{
+	const struct qx_graph *g = e->g;
+	int fused = 0;
+	for (int i = 0; i < g->n_nodes; i++) {
+		const struct qx_node *n = &g->nodes[i];
+		struct step *s = &e->steps[i];
+		/* a Conv without a clamp of its own, not packed yet (the clamp is packed with it) */
+		if (n->op != QX_OP_CONV || s->packed || s->fused_y || s->desc.act_min != -INFINITY ||
+		    s->desc.act_max != INFINITY)
+			continue;
+		int r = sole_reader(g, n->out[0]);
+		float lo, hi;
+		if (r < 0 || g->nodes[r].op != QX_OP_CLIP || !clip_bounds(g, &g->nodes[r], &lo, &hi))
+			continue;
+		s->desc.act_min = lo;
+		s->desc.act_max = hi;
+		s->fused_y = e->buf[g->nodes[r].out[0]];
+		e->steps[r].fused_away = 1;
+		fused++;
+	}
+	return fused;
 }
 
 static const float *in_buf(const struct qx_exec_f32 *e, const struct qx_node *n, int j)
@@ -339,8 +399,10 @@ static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
 	struct step *s = &e->steps[i];
 	const struct qx_tensor *ty = &e->g->tensors[n->out[0]];
 	const float *x = in_buf(e, n, 0);
-	float *y = e->buf[n->out[0]];
+	float *y = s->fused_y ? s->fused_y : e->buf[n->out[0]];
 	int64_t total = qx_tensor_numel(ty);
+	if (s->fused_away)
+		return 0;
 	const struct qx_f32_conv_desc *d = &s->desc;
 	switch (n->op) {
 	case QX_OP_CONV:

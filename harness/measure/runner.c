@@ -74,8 +74,10 @@ int qx_runner_init_f32(struct qx_runner *r, const struct qx_graph *g, int64_t ba
 	int rc = init_common(r, g, batch, ds, err);
 	if (!rc)
 		rc = qx_exec_f32_create(g, batch, k, &r->f32, err);
-	if (!rc) /* the fp32 model's own accuracy and latency: the fast sigmoid (exec_f32.h) */
+	if (!rc) { /* the fp32 model's own accuracy and latency: only its output is read */
 		qx_exec_f32_set_fast_sigmoid(r->f32, 1);
+		qx_exec_f32_set_outputs_only(r->f32);
+	}
 	if (rc)
 		qx_runner_free(r);
 	return rc;
