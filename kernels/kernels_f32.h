@@ -60,6 +60,15 @@ struct qx_kernels_f32 {
 	 * the SIMD sets: a polynomial exp, within QX_F32_SIGMOID_REL_TOL * |scalar| + FLT_MIN of it
 	 * (kernels/x86/f32_eltwise_template.h says why). */
 	void (*sigmoid)(const float *x, float *y, int64_t n);
+	/* y[i] = x[i] * sigmoid(x[i]) (SiLU) for i < n (y may be x): the sigmoid above, then one
+	 * multiply, so the same bits as sigmoid followed by a Mul. */
+	void (*silu)(const float *x, float *y, int64_t n);
+	/* y = a op b over planes x len values for op QX_ND_ADD, SUB, MUL or DIV, bit-identical to
+	 * qx_nd_binary_f32 (one IEEE operation per value): an operand holds planes x len values, or
+	 * one value per plane when its *_per_plane is set (a [N,C,H,W] tensor with a [N,C,1,1] one:
+	 * squeeze-excitation). y may be a or b. Returns 0, or -1 (nothing written) for other ops. */
+	int (*binary)(enum qx_nd_binop op, const float *a, int a_per_plane, const float *b,
+	              int b_per_plane, float *y, int64_t planes, int64_t len);
 };
 
 /* The SIMD sets' sigmoid against scalar's: relative, plus FLT_MIN absolute. */

@@ -7,6 +7,8 @@
  *   (efficientnet_b0: SiLU and squeeze-excitation); the logits must stay within 1e-4 of the
  *   libm run's (relative to the largest logit), and the fused run must actually differ from
  *   nothing but rounding: same argmax on every image.
+ * - both (as measure/runner.c sets them): each Sigmoid whose only reader multiplies it by the
+ *   Sigmoid's own input runs as one SiLU pass, with the same bits as the fast sigmoid unfused.
  * A wrongly fused clamp, a Clip run twice or skipped, or a sigmoid off by more than a few ulp
  * shows here. Inputs: random images in [0, 1) (fixed seed). */
 #include <math.h>
@@ -20,7 +22,9 @@
 #include "support/rng.h"
 #include "support/tap.h"
 
-enum mode { PLAIN, OUTPUTS_ONLY, FAST_SIGMOID };
+#define SILUS 31 /* efficientnet_b0's SiLUs */
+
+enum mode { PLAIN, OUTPUTS_ONLY, FAST_SIGMOID, FAST_FUSED };
 
 static int fused_clips = -1; /* what the last OUTPUTS_ONLY run's executor fused */
 
@@ -35,8 +39,10 @@ static float *run(const struct qx_graph *g, int64_t batch, enum mode mode, const
 	}
 	if (mode == OUTPUTS_ONLY)
 		fused_clips = qx_exec_f32_set_outputs_only(e);
-	if (mode == FAST_SIGMOID)
+	if (mode == FAST_SIGMOID || mode == FAST_FUSED)
 		qx_exec_f32_set_fast_sigmoid(e, 1);
+	if (mode == FAST_FUSED) /* after the fast sigmoid: SiLU (Sigmoid + Mul) fuses then */
+		fused_clips = qx_exec_f32_set_outputs_only(e);
 	float *y = malloc((size_t)batch * 10 * sizeof *y);
 	/* twice: the second run must not depend on what the first left in the buffers */
 	for (int r = 0; r < 2 && y; r++)
@@ -75,7 +81,7 @@ static int argmax(const float *v)
 
 int main(void)
 {
-	tap_plan(4);
+	tap_plan(5);
 	uint64_t rng = 20261207;
 	float x[3 * 28 * 28];
 	for (int i = 0; i < 3 * 28 * 28; i++)
@@ -113,7 +119,12 @@ int main(void)
 		ok(a && b && worst <= 1e-4 * big, "efficientnet_b0: fast sigmoid's logits within 1e-4 of "
 		   "libm's (max |diff| %.3g, largest logit %.3g)", worst, big);
 		ok(same_class, "efficientnet_b0: fast sigmoid gives the same class on all 3 images");
-		free(a), free(b);
+		/* its 41 Sigmoids: 31 are SiLUs (x * sigmoid(x)), 10 squeeze-excitation gates */
+		float *c = run(&g, 3, FAST_FUSED, x);
+		ok(b && c && memcmp(b, c, 30 * sizeof *b) == 0 && fused_clips == SILUS,
+		   "efficientnet_b0: %d SiLUs fused (%d expected) give the fast sigmoid's bits",
+		   fused_clips, SILUS);
+		free(a), free(b), free(c);
 		qx_graph_free(&g);
 	}
 	return tap_done();

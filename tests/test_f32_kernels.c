@@ -42,7 +42,7 @@ extern const struct qx_kernels_f32 qx_f32_avx2;
 extern const struct qx_kernels_f32 qx_f32_avx512;
 #endif
 
-#define CHECKS_PER_SET 10
+#define CHECKS_PER_SET 12
 
 static const struct qx_kernels_f32 *REF, *SET;
 static const char *set_name;
@@ -580,7 +580,8 @@ static void test_sigmoid(void)
 		for (int64_t i = 0; i < len; i++) {
 			double err = fabs((double)got[i] - (double)ref[i]);
 			double tol = QX_F32_SIGMOID_REL_TOL * fabs((double)ref[i]) + FLT_MIN;
-			if (isnan(ref[i]) != isnan(got[i]) || err > tol) {
+			/* +-inf: exactly 1 and 0, as libm's */
+			if (isnan(ref[i]) != isnan(got[i]) || err > tol || (isinf(x[i]) && !same(got[i], ref[i]))) {
 				tally_fail(&acc, "n=%lld: sigmoid(%.9g) = %.9g, scalar %.9g (tolerance %.3g)",
 				           (long long)len, x[i], got[i], ref[i], tol);
 				break;
@@ -596,6 +597,82 @@ static void test_sigmoid(void)
 	             "0..70 and 1000, specials");
 	diag("%s sigmoid: worst relative error %.3g (%.2f FLT_EPSILON)", set_name, worst,
 	     worst / FLT_EPSILON);
+}
+
+/* silu: x * sigmoid(x), the set's sigmoid then one multiply: the same bits as the set's own
+ * sigmoid followed by a multiply, and within the sigmoid's tolerance (times |x|) of scalar. */
+static void test_silu(void)
+{
+	struct tally acc = { 0 };
+	for (int64_t n = 0; n <= 100; n++) {
+		int64_t len = n <= 70 ? n : 777;
+		float *x = rand_eltwise_input(len, n % 2 ? 10.0f : 100.0f);
+		float *ref = xmalloc((size_t)(len + 20) * sizeof *ref);
+		float *sig = xmalloc((size_t)(len + 20) * sizeof *sig);
+		float *got = xmalloc((size_t)(len + 20) * sizeof *got);
+		fill(got, len + 20, 1234.5f);
+		REF->silu(x, ref, len);
+		SET->sigmoid(x, sig, len);
+		SET->silu(x, got, len);
+		acc.cases++;
+		for (int64_t i = 0; i < len; i++) {
+			float want = x[i] * sig[i];
+			double tol = (QX_F32_SIGMOID_REL_TOL + FLT_EPSILON) * fabs((double)ref[i]) +
+			             FLT_MIN * fabs((double)x[i]);
+			if (!same(got[i], want) || isnan(ref[i]) != isnan(got[i]) ||
+			    fabs((double)got[i] - ref[i]) > tol) {
+				tally_fail(&acc, "n=%lld: silu(%.9g) = %.9g, sigmoid * x %.9g, scalar %.9g",
+				           (long long)len, x[i], got[i], want, ref[i]);
+				break;
+			}
+		}
+		if (!guard_kept(got, len))
+			tally_fail(&acc, "n=%lld: wrote past the end", (long long)len);
+		free(x), free(ref), free(sig), free(got);
+	}
+	tally_report(&acc, "silu = the set's sigmoid times x (bits), near scalar's");
+}
+
+/* binary: same-shape and per-plane operands (either side), every op, bit-identical to scalar;
+ * refuses Pow / PRelu. */
+static void test_binary(void)
+{
+	static const enum qx_nd_binop ops[] = { QX_ND_ADD, QX_ND_SUB, QX_ND_MUL, QX_ND_DIV };
+	struct tally acc = { 0 };
+	for (int t = 0; t < 300; t++) {
+		enum qx_nd_binop op = ops[t % 4];
+		int a1 = t / 4 % 3 == 1, b1 = t / 4 % 3 == 2; /* neither, a per plane, b per plane */
+		int64_t planes = rnd_in(1, 9), len = t < 80 ? t % 40 : rnd_in(1, 200);
+		int64_t full = planes * len;
+		float *a = rand_eltwise_input(a1 ? planes : full, 4.0f);
+		float *b = rand_eltwise_input(b1 ? planes : full, 4.0f);
+		float *ref = xmalloc((size_t)(full + 20) * sizeof *ref);
+		float *got = xmalloc((size_t)(full + 20) * sizeof *got);
+		fill(got, full + 20, 1234.5f);
+		acc.cases++;
+		if (REF->binary(op, a, a1, b, b1, ref, planes, len) ||
+		    SET->binary(op, a, a1, b, b1, got, planes, len)) {
+			tally_fail(&acc, "op %d refused", (int)op);
+		} else {
+			for (int64_t i = 0; i < full; i++)
+				if (!same(got[i], ref[i])) {
+					tally_fail(&acc, "op %d planes %lld len %lld a1 %d b1 %d: y[%lld] = %.9g, "
+					           "scalar %.9g", (int)op, (long long)planes, (long long)len, a1,
+					           b1, (long long)i, got[i], ref[i]);
+					break;
+				}
+			if (!guard_kept(got, full))
+				tally_fail(&acc, "op %d: wrote past the end", (int)op);
+		}
+		free(a), free(b), free(ref), free(got);
+	}
+	float x[2] = { 1.0f, 2.0f }, y[2] = { 7.0f, 7.0f };
+	acc.cases++;
+	if (SET->binary(QX_ND_POW, x, 0, x, 0, y, 1, 2) != -1 ||
+	    SET->binary(QX_ND_PRELU, x, 0, x, 0, y, 1, 2) != -1 || y[0] != 7.0f)
+		tally_fail(&acc, "Pow / PRelu not refused, or written");
+	tally_report(&acc, "binary (Add, Sub, Mul, Div; same shape or per plane) bit-identical to "
+	             "scalar");
 }
 
 /* ---- driver --------------------------------------------------------------------------------- */
@@ -644,6 +721,8 @@ int main(void)
 		test_pools(quick ? 200 : 600);
 		test_unary();
 		test_sigmoid();
+		test_silu();
+		test_binary();
 	}
 	return tap_done();
 }

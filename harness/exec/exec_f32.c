@@ -16,8 +16,9 @@ struct step {
 	int const_weights;            /* Conv: weights (and bias) are constants, so packing keeps */
 	float *bias;                  /* Gemm fast path: beta * C as one row of n, or NULL */
 	int gemm_fast;                /* alpha == 1 and C absent or one row broadcast */
-	float *fused_y;               /* Conv: the buffer of the Clip fused into it (outputs only) */
-	int fused_away;               /* Clip: its Conv does it */
+	float *fused_y;               /* Conv: the buffer of the Clip fused into it; Sigmoid: of the
+	                               * Mul that makes it a SiLU (outputs only) */
+	int fused_away;               /* Clip, Mul: the node before does it */
 };
 
 struct qx_exec_f32 {
@@ -74,14 +75,14 @@ static int clip_bounds(const struct qx_graph *g, const struct qx_node *n, float 
 	return 1;
 }
 
-/* The only node reading tensor t, as its first input and nowhere else; -1 if none or several. */
+/* The only node reading tensor t (once), not a graph output; -1 if none or several. */
 static int sole_reader(const struct qx_graph *g, int t)
 {
 	int reader = -1;
 	for (int i = 0; i < g->n_nodes; i++)
 		for (int j = 0; j < g->nodes[i].n_in; j++)
 			if (g->nodes[i].in[j] == t) {
-				if (reader >= 0 || j != 0)
+				if (reader >= 0)
 					return -1;
 				reader = i;
 			}
@@ -104,11 +105,26 @@ int qx_exec_f32_set_outputs_only(struct qx_exec_f32 *e)
 			continue;
 		int r = sole_reader(g, n->out[0]);
 		float lo, hi;
-		if (r < 0 || g->nodes[r].op != QX_OP_CLIP || !clip_bounds(g, &g->nodes[r], &lo, &hi))
+		if (r < 0 || g->nodes[r].op != QX_OP_CLIP || g->nodes[r].in[0] != n->out[0] ||
+		    !clip_bounds(g, &g->nodes[r], &lo, &hi))
 			continue;
 		s->desc.act_min = lo;
 		s->desc.act_max = hi;
 		s->fused_y = e->buf[g->nodes[r].out[0]];
+		e->steps[r].fused_away = 1;
+		fused++;
+	}
+	/* x * sigmoid(x) as one pass, with the fast sigmoid only (the same bits as unfused then) */
+	for (int i = 0; i < g->n_nodes && e->fast_sigmoid; i++) {
+		const struct qx_node *n = &g->nodes[i];
+		int r = n->op == QX_OP_SIGMOID ? sole_reader(g, n->out[0]) : -1;
+		const struct qx_node *m = r >= 0 ? &g->nodes[r] : NULL;
+		if (!m || m->op != QX_OP_MUL || m->n_in != 2 || e->steps[i].fused_y)
+			continue;
+		int other = m->in[0] == n->out[0] ? m->in[1] : m->in[0];
+		if (other != n->in[0])
+			continue;
+		e->steps[i].fused_y = e->buf[m->out[0]];
 		e->steps[r].fused_away = 1;
 		fused++;
 	}
@@ -380,6 +396,49 @@ static int run_unary(const struct qx_exec_f32 *e, const struct qx_node *n, const
 	return e->k->f32->unary(op, alpha, beta, x, y, total);
 }
 
+/* Whether a (a [N,C,1,1] tensor) holds one value per plane of y ([N,C,H,W]). */
+static int per_plane(const struct qx_tensor *a, const struct qx_tensor *y)
+{
+	return a->ndim == 4 && y->ndim == 4 && a->dims[0] == y->dims[0] &&
+	       a->dims[1] == y->dims[1] && a->dims[2] == 1 && a->dims[3] == 1;
+}
+
+static int same_shape(const struct qx_tensor *a, const struct qx_tensor *y)
+{
+	if (a->ndim != y->ndim)
+		return 0;
+	for (int i = 0; i < a->ndim; i++)
+		if (a->dims[i] != y->dims[i])
+			return 0;
+	return 1;
+}
+
+/* Add / Sub / Mul / Div through the kernel table's binary when the operands have y's shape or
+ * one value per plane of it (bit-identical to qx_node_eval); -1 for other broadcasts. */
+static int run_binary(const struct qx_exec_f32 *e, const struct qx_node *n, float *y)
+{
+	static const enum qx_nd_binop ops[QX_OP_COUNT] = {
+		[QX_OP_ADD] = QX_ND_ADD, [QX_OP_SUB] = QX_ND_SUB, [QX_OP_MUL] = QX_ND_MUL,
+		[QX_OP_DIV] = QX_ND_DIV,
+	};
+	const struct qx_tensor *ta = in_t(e, n, 0), *tb = in_t(e, n, 1);
+	const struct qx_tensor *ty = &e->g->tensors[n->out[0]];
+	const float *a = in_buf(e, n, 0), *b = in_buf(e, n, 1);
+	if (n->n_in != 2 || !ta || !tb || !a || !b || ta->dtype != QX_DT_F32 ||
+	    tb->dtype != QX_DT_F32)
+		return -1;
+	int a1 = !same_shape(ta, ty), b1 = !same_shape(tb, ty);
+	if ((a1 && !per_plane(ta, ty)) || (b1 && !per_plane(tb, ty)))
+		return -1;
+	int64_t planes = ty->ndim == 4 ? ty->dims[0] * ty->dims[1] : 1;
+	int64_t len = planes ? qx_tensor_numel(ty) / (planes ? planes : 1) : 0;
+	if (!a1 && !b1) {
+		planes = 1;
+		len = qx_tensor_numel(ty);
+	}
+	return e->k->f32->binary(ops[n->op], a, a1, b, b1, y, planes, len);
+}
+
 /* Every op without a kernel: qx_node_eval on the node's buffers (constants: their values). */
 static int run_generic(struct qx_exec_f32 *e, const struct qx_node *n, struct qx_error *err)
 {
@@ -445,8 +504,18 @@ static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
 	case QX_OP_SIGMOID:
 		if (!e->fast_sigmoid)
 			return run_generic(e, n, err);
-		e->k->f32->sigmoid(x, y, total);
+		if (s->fused_y)
+			e->k->f32->silu(x, y, total);
+		else
+			e->k->f32->sigmoid(x, y, total);
 		return 0;
+	case QX_OP_ADD:
+	case QX_OP_SUB:
+	case QX_OP_MUL:
+	case QX_OP_DIV:
+		if (run_binary(e, n, y) == 0)
+			return 0;
+		return run_generic(e, n, err);
 	default:
 		return run_generic(e, n, err);
 	}

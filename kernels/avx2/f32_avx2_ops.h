@@ -182,6 +182,11 @@ static inline f32v f32v_mul(f32v a, f32v b)
 	return _mm256_mul_ps(a, b);
 }
 
+static inline f32v f32v_sub(f32v a, f32v b)
+{
+	return _mm256_sub_ps(a, b);
+}
+
 /* Nearest integer (ties to even), as a float. */
 static inline f32v f32v_round(f32v v)
 {
@@ -208,10 +213,10 @@ static inline f32v f32v_select_neg(f32v v, f32v a, f32v b)
 	return _mm256_blendv_ps(b, a, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
 }
 
-/* 0 where v < lim, v elsewhere (NaN: v). */
-static inline f32v f32v_zero_below(f32v v, f32v lim)
+/* 0 where t < lim, v elsewhere (t NaN: v). */
+static inline f32v f32v_zero_where_below(f32v v, f32v t, f32v lim)
 {
-	return _mm256_andnot_ps(_mm256_cmp_ps(v, lim, _CMP_LT_OQ), v);
+	return _mm256_andnot_ps(_mm256_cmp_ps(t, lim, _CMP_LT_OQ), v);
 }
 
 /* ---- for the channels-last depthwise convolution (f32_dwconv_template.h) ---- */

@@ -163,6 +163,11 @@ static inline f32v f32v_mul(f32v a, f32v b)
 	return _mm512_mul_ps(a, b);
 }
 
+static inline f32v f32v_sub(f32v a, f32v b)
+{
+	return _mm512_sub_ps(a, b);
+}
+
 /* Nearest integer (ties to even), as a float. */
 static inline f32v f32v_round(f32v v)
 {
@@ -190,10 +195,10 @@ static inline f32v f32v_select_neg(f32v v, f32v a, f32v b)
 	return _mm512_mask_mov_ps(b, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), a);
 }
 
-/* 0 where v < lim, v elsewhere (NaN: v). */
-static inline f32v f32v_zero_below(f32v v, f32v lim)
+/* 0 where t < lim, v elsewhere (t NaN: v). */
+static inline f32v f32v_zero_where_below(f32v v, f32v t, f32v lim)
 {
-	return _mm512_maskz_mov_ps(~_mm512_cmp_ps_mask(v, lim, _CMP_LT_OQ), v);
+	return _mm512_maskz_mov_ps(~_mm512_cmp_ps_mask(t, lim, _CMP_LT_OQ), v);
 }
 
 /* ---- for the channels-last depthwise convolution (f32_dwconv_template.h) ---- */

@@ -11,4 +11,6 @@ const struct qx_kernels_f32 qx_f32_avx512 = {
 	.avgpool = F32_FN(avgpool),
 	.unary = F32_FN(unary),
 	.sigmoid = F32_FN(sigmoid),
+	.silu = F32_FN(silu),
+	.binary = F32_FN(binary),
 };

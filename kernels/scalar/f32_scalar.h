@@ -44,5 +44,8 @@ void qx_f32_scalar_avgpool(const struct qx_f32_conv_desc *d, int count_include_p
 int qx_f32_scalar_unary(enum qx_nd_unop op, float alpha, float beta, const float *x, float *y,
                         int64_t n);
 void qx_f32_scalar_sigmoid(const float *x, float *y, int64_t n);
+void qx_f32_scalar_silu(const float *x, float *y, int64_t n);
+int qx_f32_scalar_binary(enum qx_nd_binop op, const float *a, int a_per_plane, const float *b,
+                         int b_per_plane, float *y, int64_t planes, int64_t len);
 
 #endif

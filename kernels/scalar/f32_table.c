@@ -10,4 +10,6 @@ const struct qx_kernels_f32 qx_f32_scalar = {
 	.avgpool = qx_f32_scalar_avgpool,
 	.unary = qx_f32_scalar_unary,
 	.sigmoid = qx_f32_scalar_sigmoid,
+	.silu = qx_f32_scalar_silu,
+	.binary = qx_f32_scalar_binary,
 };

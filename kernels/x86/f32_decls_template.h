@@ -19,3 +19,6 @@ void F32_FN(avgpool)(const struct qx_f32_conv_desc *d, int count_include_pad, co
 int F32_FN(unary)(enum qx_nd_unop op, float alpha, float beta, const float *x, float *y,
                   int64_t n);
 void F32_FN(sigmoid)(const float *x, float *y, int64_t n);
+void F32_FN(silu)(const float *x, float *y, int64_t n);
+int F32_FN(binary)(enum qx_nd_binop op, const float *a, int a_per_plane, const float *b,
+                   int b_per_plane, float *y, int64_t planes, int64_t len);

@@ -11,12 +11,19 @@
  * (relative error below 2 ulp there). t = -|x| >= -87.34 keeps 2^n a normal float; below it
  * exp(t) is subnormal and taken as 0, so the result is off by less than FLT_MIN there. Error
  * bound, tested in tests/test_f32_kernels.c: |y - libm's| <= QX_F32_SIGMOID_REL_TOL * |libm's|
- * + FLT_MIN. */
+ * + FLT_MIN. silu is x times that sigmoid.
+ *
+ * binary: Add, Sub, Mul, Div of two same-shape operands, or of one and a value per plane
+ * (squeeze-excitation's [N,C,H,W] x [N,C,1,1]): one IEEE operation per value, the scalar bits. */
 #include <math.h>
 #include <stdint.h>
 
 #include "kernels_f32.h"
 #include "nd_ops.h"
+
+#ifndef F32_INLINE
+#define F32_INLINE static inline __attribute__((always_inline))
+#endif
 
 #define F32_EXP_MIN (-87.3365478515625f) /* ln(FLT_MIN), rounded up: 2^n stays normal */
 
@@ -34,7 +41,7 @@ static inline f32v f32v_exp_nonpos(f32v t)
 	p = f32v_fmadd(p, r, f32v_set1(1.6666665459e-1f));
 	p = f32v_fmadd(p, r, f32v_set1(5.0000001201e-1f));
 	p = f32v_fmadd(f32v_mul(p, r), r, f32v_add(r, f32v_set1(1.0f)));
-	return f32v_zero_below(f32v_mul_pow2(p, n), f32v_set1(F32_EXP_MIN));
+	return f32v_zero_where_below(f32v_mul_pow2(p, n), t, f32v_set1(F32_EXP_MIN));
 }
 
 static inline f32v f32v_sigmoid(f32v v)
@@ -81,6 +88,54 @@ int F32_FN(unary)(enum qx_nd_unop op, float alpha, float beta, const float *x, f
 void F32_FN(sigmoid)(const float *x, float *y, int64_t n)
 {
 	F32_ELTWISE_LOOP(f32v_sigmoid(v));
+}
+
+void F32_FN(silu)(const float *x, float *y, int64_t n)
+{
+	F32_ELTWISE_LOOP(f32v_mul(v, f32v_sigmoid(v)));
+}
+
+static inline f32v f32v_binop(enum qx_nd_binop op, f32v u, f32v v)
+{
+	switch (op) {
+	case QX_ND_ADD: return f32v_add(u, v);
+	case QX_ND_SUB: return f32v_sub(u, v);
+	case QX_ND_MUL: return f32v_mul(u, v);
+	default: return f32v_div(u, v);
+	}
+}
+
+/* One op over one plane of len values: u and v either a vector per position or one value. */
+F32_INLINE void binary_plane(enum qx_nd_binop op, const float *a, int a1, const float *b, int b1,
+                             float *y, int64_t len)
+{
+	const f32v as = f32v_set1(a[0]), bs = f32v_set1(b[0]);
+	int64_t i = 0;
+	for (; i + F32_VL <= len; i += F32_VL)
+		f32v_storeu(y + i, f32v_binop(op, a1 ? as : f32v_loadu(a + i), b1 ? bs : f32v_loadu(b + i)));
+	if (i < len)
+		f32v_store_first(y + i, f32v_binop(op, a1 ? as : f32v_load_first(a + i, len - i),
+		                                   b1 ? bs : f32v_load_first(b + i, len - i)),
+		                 len - i);
+}
+
+int F32_FN(binary)(enum qx_nd_binop op, const float *a, int a_per_plane, const float *b,
+                   int b_per_plane, float *y, int64_t planes, int64_t len)
+{
+	if (op != QX_ND_ADD && op != QX_ND_SUB && op != QX_ND_MUL && op != QX_ND_DIV)
+		return -1;
+	for (int64_t p = 0; p < planes; p++) {
+		const float *ap = a_per_plane ? a + p : a + p * len;
+		const float *bp = b_per_plane ? b + p : b + p * len;
+		/* the op a switch constant in each copy, the broadcast known: the compiler specializes */
+		switch (op) {
+		case QX_ND_ADD: binary_plane(QX_ND_ADD, ap, a_per_plane, bp, b_per_plane, y + p * len, len); break;
+		case QX_ND_SUB: binary_plane(QX_ND_SUB, ap, a_per_plane, bp, b_per_plane, y + p * len, len); break;
+		case QX_ND_MUL: binary_plane(QX_ND_MUL, ap, a_per_plane, bp, b_per_plane, y + p * len, len); break;
+		default: binary_plane(QX_ND_DIV, ap, a_per_plane, bp, b_per_plane, y + p * len, len); break;
+		}
+	}
+	return 0;
 }
 
 #undef F32_ELTWISE_LOOP
