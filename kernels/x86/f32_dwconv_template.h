@@ -4,11 +4,11 @@
  * Why: the zoo's depthwise layers run on 28x28 down to 2x2 images. Computing one channel's
  * plane at a time (conv_depthwise, conv_depthwise_flat) puts output pixels across the lanes,
  * so a 4x4 or 2x2 plane fills a vector poorly and per-plane setup (padding, row copies)
- * costs more than its few FMAs. Here F32_VL channels of one image are gathered into a
- * zero-padded channels-last buffer, [hp][wp][F32_VL] (one gather per input pixel), every output
- * pixel is then kh * kw FMAs of whole vectors (weights [tap][channel], packed once), with no
- * edge cases for padding, stride or dilation, and the [oh][ow][F32_VL] result is gathered back
- * into the F32_VL NCHW planes (one gather per F32_VL output pixels of a channel). Used when
+ * costs more than its few FMAs. Here F32_VL channels of one image are moved into a
+ * zero-padded channels-last buffer, [hp][wp][F32_VL] (F32_VL x F32_VL blocks transposed in
+ * registers: gathers took two thirds of the time), every output pixel is then kh * kw FMAs of
+ * whole vectors (weights [tap][channel], packed once), with no edge cases for padding, stride or
+ * dilation, and the [oh][ow][F32_VL] result is transposed back into the F32_VL NCHW planes. Used when
  * both buffers fit F32_DWCL_FLOATS (stack; the images the zoo has); larger images keep the
  * per-plane code. Rows of a range that cover part of a plane (a thread pool's cut) run
  * through conv_depthwise. */
@@ -60,10 +60,20 @@ static void dwcl_block(const struct conv_packed *p, const float *x, float *y, in
 	const float *xb = x + (img * d->c + ch0) * p->hw;
 	if (hp * wp > p->hw)
 		memset(in, 0, (size_t)(hp * wp * F32_VL) * sizeof *in);
-	for (int64_t iy = 0; iy < d->h; iy++)
-		for (int64_t ix = 0; ix < d->w; ix++)
-			f32v_storeu(in + ((iy + d->pt) * wp + ix + d->pl) * F32_VL,
-			            f32v_gather_first(xb + iy * d->w + ix, p->hw, nc));
+	/* F32_VL pixels of every channel at a time, transposed in registers */
+	int64_t iy = 0, ix = 0;
+	for (int64_t p0 = 0; p0 < p->hw; p0 += F32_VL) {
+		int64_t np = p->hw - p0 < F32_VL ? p->hw - p0 : F32_VL;
+		f32v r[F32_VL];
+		for (int c = 0; c < F32_VL; c++)
+			r[c] = c < nc ? f32v_load_first(xb + c * p->hw + p0, np) : f32v_zero();
+		f32v_transpose(r);
+		for (int64_t j = 0; j < np; j++) {
+			f32v_storeu(in + ((iy + d->pt) * wp + ix + d->pl) * F32_VL, r[j]);
+			if (++ix == d->w)
+				ix = 0, iy++;
+		}
+	}
 	const float *wt = p->dwcl + ch0;
 	const f32v bias = f32v_loadu(wt + taps * ld);
 	const f32v lo = f32v_set1(d->act_min), hi = f32v_set1(d->act_max);
@@ -81,12 +91,15 @@ static void dwcl_block(const struct conv_packed *p, const float *x, float *y, in
 			f32v_storeu(out + (oy * d->ow + ox) * F32_VL, f32v_clamp(acc, lo, hi));
 		}
 	float *yb = y + (img * d->c + ch0) * ohw;
-	for (int64_t c = 0; c < nc; c++)
-		for (int64_t j = 0; j < ohw; j += F32_VL) {
-			int64_t n = ohw - j < F32_VL ? ohw - j : F32_VL;
-			f32v_store_first(yb + c * ohw + j, f32v_gather_first(out + j * F32_VL + c, F32_VL, n),
-			                 n);
-		}
+	for (int64_t j0 = 0; j0 < ohw; j0 += F32_VL) {
+		int64_t n = ohw - j0 < F32_VL ? ohw - j0 : F32_VL;
+		f32v r[F32_VL];
+		for (int j = 0; j < F32_VL; j++)
+			r[j] = j < n ? f32v_loadu(out + (j0 + j) * F32_VL) : f32v_zero();
+		f32v_transpose(r);
+		for (int64_t c = 0; c < nc; c++)
+			f32v_store_first(yb + c * ohw + j0, r[c], n);
+	}
 }
 
 /* Rows [row_begin, row_end) of n * c * oh: whole planes in blocks of up to F32_VL channels of
