@@ -17,18 +17,20 @@
 #include <string.h>
 
 #ifndef F32_DWCL_FLOATS
-#define F32_DWCL_FLOATS 8192 /* floats per buffer (32 KiB): the padded input, the output */
+#define F32_DWCL_FLOATS 16384 /* floats per buffer (64 KiB): the padded input, the output */
 #endif
 
 static void conv_depthwise(const struct conv_packed *p, const float *x, float *y,
                            int64_t row_begin, int64_t row_end);
 
-/* Whether F32_VL channels of d's padded input and of its output fit the buffers. */
+/* Whether F32_VL channels of d's padded input and of its output fit the buffers. Stride 1
+ * only up to half of them: on larger images conv_depthwise_flat's per-plane setup is small
+ * next to its FMAs; strided layers have no such path (conv_depthwise reads tap by tap). */
 static int dwcl_fits(const struct qx_f32_conv_desc *d)
 {
 	int64_t hp = d->h + d->pt + d->pb, wp = d->w + d->pl + d->pr;
-	return hp > 0 && wp > 0 && hp * wp <= F32_DWCL_FLOATS / F32_VL &&
-	       d->oh * d->ow <= F32_DWCL_FLOATS / F32_VL;
+	int64_t cap = F32_DWCL_FLOATS / F32_VL / (d->sh == 1 && d->sw == 1 ? 2 : 1);
+	return hp > 0 && wp > 0 && hp * wp <= cap && d->oh * d->ow <= cap;
 }
 
 /* [kh * kw + 1][c + F32_VL]: row t the weight of tap t per channel, the last row the biases;
