@@ -1,7 +1,7 @@
 /* Every x86 SIMD fp32 kernel table (qx_f32_avx2, qx_f32_avx512) against the scalar reference
  * (qx_f32_scalar): convolutions on random shapes (1x1 / 3x3 / 5x5, strides, asymmetric pads,
  * dilation, groups, depthwise (up to 70 channels: several vectors of channels and a tail),
- * odd channel counts, batch 1-3, K long enough to be chunked, the
+ * pointwise 1x1 convolutions on images up to 30x30, odd channel counts, batch 1-3, K long enough to be chunked, the
  * reference model's layers), matmul with every stride combination (row-major, transposed,
  * padded and every-other-column A and B), with and without bias, pools with ceil-mode-like
  * output sizes and count_include_pad; and sub-ranges [begin, end) that must give the whole
@@ -184,6 +184,7 @@ static void rand_conv(struct qx_f32_conv_desc *d, int kind)
 		d->groups = rnd_in(1, 12), cg = 1, ocg = rnd_in(1, 2);
 		break;
 	case 4: /* depthwise with more channels than a vector holds (channels-last blocks, tails) */
+	case 5: /* (pointwise: set below) */
 		d->groups = rnd_in(13, 70), cg = 1, ocg = 1;
 		break;
 	case 2: /* grouped */
@@ -209,6 +210,13 @@ static void rand_conv(struct qx_f32_conv_desc *d, int kind)
 	d->w = (wmin > 1 ? wmin : 1) + rnd_in(0, kind == 3 ? 9 : 33);
 	d->oh = out_size(d->h, d->kh, d->sh, d->dh, d->pt, d->pb);
 	d->ow = out_size(d->w, d->kw, d->sw, d->dw, d->pl, d->pr);
+	if (kind == 5) { /* pointwise: 1x1, stride 1, no padding (read in place, not im2col'd) */
+		d->groups = 1, d->c = rnd_in(1, 40), d->oc = rnd_in(1, 40);
+		d->kh = d->kw = d->sh = d->sw = d->dh = d->dw = 1;
+		d->pt = d->pb = d->pl = d->pr = 0;
+		d->h = rnd_in(1, 30), d->w = rnd_in(1, 30);
+		d->oh = d->h, d->ow = d->w;
+	}
 	rand_act(&d->act_min, &d->act_max);
 }
 
@@ -301,7 +309,7 @@ static void test_conv(int cases)
 	struct tally acc = { 0 }, ranges = { 0 };
 	for (int i = 0; i < cases; i++) {
 		struct qx_f32_conv_desc d;
-		rand_conv(&d, i % 5);
+		rand_conv(&d, i % 6);
 		conv_case(&d, &acc, &ranges);
 	}
 	for (int i = 0; i < 5; i++) {

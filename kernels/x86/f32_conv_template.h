@@ -333,7 +333,7 @@ struct conv_strip {
  * [k0, k0 + kc), whose im2col rows are in col. */
 static void conv_strip_panels(const struct conv_packed *p, float *y, const struct conv_strip *st,
                               int64_t g, int64_t glo, int64_t ghi, int64_t k0, int64_t kc,
-                              const float *col, float *tile)
+                              const float *col, int64_t ldcol, float *tile)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
 	const float *w_g = p->w + g * p->blocks * p->k * F32_MR;
@@ -356,7 +356,7 @@ static void conv_strip_panels(const struct conv_packed *p, float *y, const struc
 			for (int m = io.mlo; m < io.mhi; m++)
 				f32_tile_row_in(y, (c0 + m) * p->ohw, tile + m * F32_SW, st->segs,
 				                st->nseg);
-		f32_tile(st->R, kc, w_g + (blk * p->k + k0) * F32_MR, col, F32_CONV_LDB, &io);
+		f32_tile(st->R, kc, w_g + (blk * p->k + k0) * F32_MR, col, ldcol, &io);
 		if (!st->direct)
 			for (int m = io.mlo; m < io.mhi; m++)
 				f32_tile_row_out(y, (c0 + m) * p->ohw, tile + m * F32_SW, st->segs,
@@ -390,8 +390,16 @@ static void conv_segment(const struct conv_packed *p, const float *x, float *y, 
 			/* k == 0 still runs one empty chunk: y = clamp(bias) */
 			for (int64_t k0 = 0; k0 < p->k || k0 == 0; k0 += kstep) {
 				int64_t kc = p->k - k0 < kstep ? p->k - k0 : kstep;
-				conv_im2col(p, x, g, k0, kc, sn, runs, nruns, col);
-				conv_strip_panels(p, y, &st, g, glo, ghi, k0, kc, col, tile);
+				if (p->pointwise && st.direct) {
+					/* 1x1: the strip's k rows are the input's planes, whole vectors inside
+					 * one image: the micro-kernel reads them in place, no im2col */
+					const float *xs = x + img * d->c * p->hw + (g * p->cg + k0) * p->hw + pix;
+					conv_strip_panels(p, y, &st, g, glo, ghi, k0, kc, xs, p->hw, tile);
+				} else {
+					conv_im2col(p, x, g, k0, kc, sn, runs, nruns, col);
+					conv_strip_panels(p, y, &st, g, glo, ghi, k0, kc, col, F32_CONV_LDB,
+					                  tile);
+				}
 				if (p->k == 0)
 					break;
 			}
