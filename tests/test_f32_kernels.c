@@ -211,10 +211,13 @@ static void rand_conv(struct qx_f32_conv_desc *d, int kind)
 	d->oh = out_size(d->h, d->kh, d->sh, d->dh, d->pt, d->pb);
 	d->ow = out_size(d->w, d->kw, d->sw, d->dw, d->pl, d->pr);
 	if (kind == 5) { /* pointwise: 1x1, stride 1, no padding (read in place, not im2col'd) */
-		d->groups = 1, d->c = rnd_in(1, 40), d->oc = rnd_in(1, 40);
+		/* half under one vector of pixels (output channels across the lanes), some of those
+		 * with more channels than that path packs at once (F32_PW_KC = 512) */
+		int tiny = rnd() % 2, deep = tiny && rnd() % 4 == 0;
+		d->groups = 1, d->c = deep ? rnd_in(500, 700) : rnd_in(1, 40), d->oc = rnd_in(1, 40);
 		d->kh = d->kw = d->sh = d->sw = d->dh = d->dw = 1;
 		d->pt = d->pb = d->pl = d->pr = 0;
-		d->h = rnd_in(1, 30), d->w = rnd_in(1, 30);
+		d->h = tiny ? rnd_in(1, 3) : rnd_in(1, 30), d->w = tiny ? rnd_in(1, 3) : rnd_in(1, 30);
 		d->oh = d->h, d->ow = d->w;
 	}
 	rand_act(&d->act_min, &d->act_max);

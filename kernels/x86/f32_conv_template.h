@@ -50,6 +50,8 @@ struct conv_packed {
 	int pointwise;          /* 1x1, stride 1, no padding: an image's pixels are one run */
 	int64_t next_plane_ahead; /* F32_CONV_AHEAD planes, in floats; 0: no prefetch */
 	float *dwcl;            /* depthwise of a small image: channels-last weights, or NULL */
+	float *pwt;             /* 1x1 of tiny images: bias, then W^T [c][pwt_ld], or NULL */
+	int64_t pwt_ld;
 };
 
 /* Output pixels [j, j + n) of a strip: one output row of one image. */
@@ -60,6 +62,7 @@ struct conv_run {
 };
 
 #include "x86/f32_dwconv_template.h"
+#include "x86/f32_pwconv_template.h"
 
 int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, const float *bias,
                       void **packed)
@@ -109,6 +112,10 @@ int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, con
 		F32_FN(pack_free)(p);
 		return -1;
 	}
+	if (pwt_fits(d) && !(p->pwt = pwt_pack(d, w_oihw, bias, &p->pwt_ld))) {
+		F32_FN(pack_free)(p);
+		return -1;
+	}
 	p->pointwise = d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 &&
 	               d->pl == 0 && d->pb == 0 && d->pr == 0;
 	/* Prefetch only where the batch's input outgrows L2: it is then read by many strips, each
@@ -129,6 +136,7 @@ void F32_FN(pack_free)(void *packed)
 	free(p->bias);
 	free(p->taps);
 	free(p->dwcl);
+	free(p->pwt);
 	free(p);
 }
 
@@ -602,6 +610,11 @@ void F32_FN(conv)(const void *packed, const float *x, float *y, int64_t row_begi
 	}
 	while (row_begin < row_end) {
 		int64_t n = row_begin / rows_img, lb = row_begin - n * rows_img;
+		if (lb == 0 && row_end - row_begin >= rows_img && p->pwt) {
+			pwt_image(p, x, y, n); /* a tiny image of a 1x1: channels across the lanes */
+			row_begin += rows_img;
+			continue;
+		}
 		if (lb == 0 && row_end - row_begin >= rows_img) {
 			/* Whole images: every channel, their pixels as one range across the batch. */
 			int64_t imgs = (row_end - row_begin) / rows_img;
