@@ -109,7 +109,8 @@ static inline f32v f32v_binop(enum qx_nd_binop op, f32v u, f32v v)
 F32_INLINE void binary_plane(enum qx_nd_binop op, const float *a, int a1, const float *b, int b1,
                              float *y, int64_t len)
 {
-	const f32v as = f32v_set1(a[0]), bs = f32v_set1(b[0]);
+	/* the one value of a per-plane operand (a full one may be empty: len 0) */
+	const f32v as = a1 ? f32v_set1(a[0]) : f32v_zero(), bs = b1 ? f32v_set1(b[0]) : f32v_zero();
 	int64_t i = 0;
 	for (; i + F32_VL <= len; i += F32_VL)
 		f32v_storeu(y + i, f32v_binop(op, a1 ? as : f32v_loadu(a + i), b1 ? bs : f32v_loadu(b + i)));
