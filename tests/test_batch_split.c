@@ -8,6 +8,7 @@
  *   axis 0 (images mixed into one row) it is refused;
  * - the runner's logits at batch 8, in two slices, are the bits of one executor run on all 8
  *   images (with the runner's own executor settings).
+ * - densenet121 (Pad on H and W) is split; shufflenet_v2_x0_5 (Slice: not on the list) is not.
  * Inputs: random images in [0, 1) (fixed seed). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +72,7 @@ static void same_bits(const char *name, const struct qx_graph *g)
 
 int main(void)
 {
-	tap_plan(8);
+	tap_plan(9);
 	const char *names[2] = { "mobilenet_v2", "efficientnet_b0" };
 	for (int m = 0; m < 2; m++) {
 		struct qx_graph g;
@@ -110,5 +111,16 @@ int main(void)
 		}
 		qx_graph_free(&g);
 	}
+	/* Pad on H and W only (densenet121's transitions) keeps images apart; Slice is not on the
+	 * list (shufflenet_v2_x0_5's channel split), so that model runs whole batches */
+	struct qx_graph d, sh;
+	int dl = load("densenet121", &d), sl = load("shufflenet_v2_x0_5", &sh);
+	ok(!dl && !sl && qx_graph_images_independent(&d, QX_RUNNER_SLICE, 64) &&
+	   !qx_graph_images_independent(&sh, QX_RUNNER_SLICE, 64),
+	   "densenet121 (spatial Pad) is split, shufflenet_v2_x0_5 (Slice) is not");
+	if (!dl)
+		qx_graph_free(&d);
+	if (!sl)
+		qx_graph_free(&sh);
 	return tap_done();
 }

@@ -47,6 +47,11 @@ static int node_ok(const struct qx_graph *g, const struct qx_node *n, int64_t n_
 			    !const_ok(&g->tensors[n->in[j]], y->ndim))
 				return 0;
 		return 1;
+	case QX_OP_PAD: { /* nothing added before or after the batch axis */
+		const struct qx_tensor *p = n->n_in > 1 && n->in[1] >= 0 ? &g->tensors[n->in[1]] : NULL;
+		return p && p->is_const && p->i64 && p->ndim == 1 && p->dims[0] == 2 * y->ndim &&
+		       p->i64[0] == 0 && p->i64[y->ndim] == 0;
+	}
 	case QX_OP_FLATTEN: case QX_OP_CONCAT: case QX_OP_SOFTMAX:
 		return n->attr.axis != 0 && n->attr.axis != -(int64_t)y->ndim;
 	case QX_OP_TRANSPOSE:
