@@ -52,10 +52,28 @@ static int node_ok(const struct qx_graph *g, const struct qx_node *n, int64_t n_
 		return p && p->is_const && p->i64 && p->ndim == 1 && p->dims[0] == 2 * y->ndim &&
 		       p->i64[0] == 0 && p->i64[y->ndim] == 0;
 	}
+	case QX_OP_SLICE: { /* constant axes, none of them the batch axis */
+		const struct qx_tensor *ax = n->n_in > 3 && n->in[3] >= 0 ? &g->tensors[n->in[3]] : NULL;
+		int r = g->tensors[n->in[0]].ndim;
+		if (!ax || !ax->is_const || !ax->i64 || ax->ndim != 1)
+			return 0;
+		for (int64_t i = 0; i < ax->dims[0]; i++)
+			if (ax->i64[i] == 0 || ax->i64[i] == -r)
+				return 0;
+		return 1;
+	}
+	case QX_OP_SPLIT:
 	case QX_OP_FLATTEN: case QX_OP_CONCAT: case QX_OP_SOFTMAX:
 		return n->attr.axis != 0 && n->attr.axis != -(int64_t)y->ndim;
 	case QX_OP_TRANSPOSE:
 		return n->attr.axes.n > 0 && n->attr.axes.v[0] == 0;
+	case QX_OP_REDUCEMEAN: { /* listed axes (none: all of them), not the batch axis */
+		int r = g->tensors[n->in[0]].ndim;
+		for (int i = 0; i < n->attr.axes.n; i++)
+			if (n->attr.axes.v[i] == 0 || n->attr.axes.v[i] == -r)
+				return 0;
+		return n->attr.axes.n > 0;
+	}
 	case QX_OP_GEMM: {
 		/* A [N, K] (rows = images), B and C constants that do not follow the rows */
 		const struct qx_tensor *b = &g->tensors[n->in[1]];

@@ -10,7 +10,7 @@
 
 /* 1 when every node of g is one that keeps images apart (an allowlist: convolutions, pools,
  * elementwise ops, BatchNormalization, Gemm / MatMul on rows, and Flatten, Concat, Softmax,
- * Transpose, Reshape, Pad that leave axis 0 alone) and every activation has the batch as its
+ * Transpose, Reshape, Pad, Slice, Split, ReduceMean that leave axis 0 alone) and every activation has the batch as its
  * first dimension, checked on two copies of g shaped for batches a and b (a != b, both >= 2),
  * so that a Reshape to [a, ...] cannot pass by coincidence; 0 otherwise or when shapes cannot
  * be inferred. g itself is only read. */
