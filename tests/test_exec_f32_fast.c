@@ -9,6 +9,8 @@
  *   nothing but rounding: same argmax on every image.
  * - both (as measure/runner.c sets them): each Sigmoid whose only reader multiplies it by the
  *   Sigmoid's own input runs as one SiLU pass, with the same bits as the fast sigmoid unfused.
+ * - a constant transB Gemm weight, transposed once when the executor is made (mobilenet_v3_small's
+ *   classifier), gives the bits of the kernel table's matmul on the original layout.
  * A wrongly fused clamp, a Clip run twice or skipped, or a sigmoid off by more than a few ulp
  * shows here. Inputs: random images in [0, 1) (fixed seed). */
 #include <math.h>
@@ -81,7 +83,7 @@ static int argmax(const float *v)
 
 int main(void)
 {
-	tap_plan(5);
+	tap_plan(6);
 	uint64_t rng = 20261207;
 	float x[3 * 28 * 28];
 	for (int i = 0; i < 3 * 28 * 28; i++)
@@ -125,6 +127,41 @@ int main(void)
 		   "efficientnet_b0: %d SiLUs fused (%d expected) give the fast sigmoid's bits",
 		   fused_clips, SILUS);
 		free(a), free(b), free(c);
+		qx_graph_free(&g);
+	}
+	/* A constant transB Gemm weight is transposed once at creation: the classifier's output
+	 * must be the bits of the kernel table's matmul on the original [n][k] layout. */
+	if (load("mobilenet_v3_small", &g)) {
+		tap_skip(1, "mobilenet_v3_small not loaded");
+	} else {
+		struct qx_error err = { 0 };
+		struct qx_exec_f32 *e = NULL;
+		int checked = 0, same = 1;
+		if (!qx_exec_f32_create(&g, 3, qx_kernels_best(), &e, &err) &&
+		    !qx_exec_f32_run(e, (const float *const[]){ x }, &err)) {
+			const struct qx_graph *eg = qx_exec_f32_graph(e);
+			for (int i = 0; i < eg->n_nodes; i++) {
+				const struct qx_node *n = &eg->nodes[i];
+				if (n->op != QX_OP_GEMM || !n->attr.gemm.trans_b || n->attr.gemm.alpha != 1.0f ||
+				    n->n_in < 3 || n->attr.gemm.beta != 1.0f)
+					continue;
+				const struct qx_tensor *a = &eg->tensors[n->in[0]], *b = &eg->tensors[n->in[1]];
+				int64_t m = a->dims[0], k = a->dims[1], cols = b->dims[0];
+				float *want = malloc((size_t)(m * cols) * sizeof *want);
+				qx_kernels_best()->f32->matmul(m, cols, k, qx_exec_f32_tensor(e, n->in[0]), k, 1,
+				                               b->data, 1, k, eg->tensors[n->in[2]].data,
+				                               n->act_min, n->act_max, want, 0, m);
+				same &= memcmp(want, qx_exec_f32_tensor(e, n->out[0]),
+				               (size_t)(m * cols) * sizeof *want) == 0;
+				checked++;
+				free(want);
+			}
+		} else {
+			diag("mobilenet_v3_small: %s", err.msg);
+		}
+		ok(checked == 2 && same, "mobilenet_v3_small: %d transB Gemms (2 expected) on weights "
+		   "transposed once give matmul's bits on the original layout", checked);
+		qx_exec_f32_free(e);
 		qx_graph_free(&g);
 	}
 	return tap_done();

@@ -15,6 +15,7 @@ struct step {
 	void *packed;                 /* Conv with constant weights: packed once, at its first run */
 	int const_weights;            /* Conv: weights (and bias) are constants, so packing keeps */
 	float *bias;                  /* Gemm fast path: beta * C as one row of n, or NULL */
+	float *bt;                    /* Gemm: a constant transB weight as [k][n], or NULL */
 	int gemm_fast;                /* alpha == 1 and C absent or one row broadcast */
 	float *fused_y;               /* Conv: the buffer of the Clip fused into it; Sigmoid: of the
 	                               * Mul that makes it a SiLU (outputs only) */
@@ -213,8 +214,19 @@ static int prepare_step(struct qx_exec_f32 *e, int i, struct qx_error *err)
 		return 0;
 	}
 	case QX_OP_GEMM: {
-		const struct qx_tensor *c = in_t(e, n, 2);
+		const struct qx_tensor *c = in_t(e, n, 2), *b = in_t(e, n, 1);
 		int64_t cols = y->dims[1];
+		if (n->attr.gemm.trans_b && b->is_const && b->data && b->ndim == 2) {
+			/* an FC layer's [n][k] weights: transposed once, so that matmul's packing copies
+			 * whole rows instead of walking each column on every call */
+			int64_t bn = b->dims[0], bk = b->dims[1];
+			s->bt = malloc((size_t)(bn * bk > 0 ? bn * bk : 1) * sizeof *s->bt);
+			if (!s->bt)
+				return qx_fail_nomem(err, "preparing a Gemm");
+			for (int64_t j = 0; j < bn; j++)
+				for (int64_t kk = 0; kk < bk; kk++)
+					s->bt[kk * bn + j] = b->data[j * bk + kk];
+		}
 		s->gemm_fast = n->attr.gemm.alpha == 1.0f && (!c || c_is_row(c, cols));
 		if (s->gemm_fast && c) {
 			s->bias = malloc((size_t)(cols ? cols : 1) * sizeof *s->bias);
@@ -318,6 +330,11 @@ static void run_gemm(const struct qx_exec_f32 *e, const struct step *s, const st
 	int64_t cols = a->trans_b ? tb->dims[0] : tb->dims[1];
 	int64_t a_rs = a->trans_a ? 1 : k, a_cs = a->trans_a ? m : 1;
 	int64_t b_rs = a->trans_b ? 1 : cols, b_cs = a->trans_b ? k : 1;
+	if (s->bt) { /* the same values, [k][n] */
+		B = s->bt;
+		b_rs = cols;
+		b_cs = 1;
+	}
 	if (s->gemm_fast) {
 		if (tc && !tc->is_const)
 			fill_gemm_bias(n, tc, C, cols, s->bias);
@@ -554,6 +571,7 @@ void qx_exec_f32_free(struct qx_exec_f32 *e)
 			if (e->steps[i].packed)
 				e->k->f32->pack_free(e->steps[i].packed);
 			free(e->steps[i].bias);
+			free(e->steps[i].bt);
 		}
 	if (e->buf && e->owned)
 		for (int t = 0; t < e->g->n_tensors; t++)
