@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "x86/f32_tile_template.h" /* F32_INLINE */
+
 #ifndef F32_DWCL_FLOATS
 #define F32_DWCL_FLOATS 16384 /* floats per buffer (64 KiB): the padded input, the output */
 #endif
@@ -50,13 +52,63 @@ static float *dwcl_pack(const struct qx_f32_conv_desc *d, const float *w_oihw, c
 	return w;
 }
 
+/* out[oy][ox][F32_VL] = clamp(bias + sum over the taps of in * w) for F32_VL channels of the
+ * padded channels-last input in ([hp][wp][F32_VL]); wt: the weights at the block's first
+ * channel (tap t at wt[t * ld], the biases after the last tap). With KH, KW constant (3x3,
+ * 5x5) the tap weights stay in registers, and U output pixels of a row run side by side: U
+ * independent FMA chains instead of one that waits on each FMA's latency. */
+F32_INLINE void dwcl_compute(const int KH, const int KW, const int U,
+                             const struct qx_f32_conv_desc *d, const float *in, int64_t wp,
+                             const float *wt, int64_t ld, float *out)
+{
+	const f32v bias = f32v_loadu(wt + (int64_t)KH * KW * ld);
+	const f32v lo = f32v_set1(d->act_min), hi = f32v_set1(d->act_max);
+	const int held = U > 1; /* the constant shapes: weights in registers */
+	f32v w[25];
+	if (held)
+		for (int t = 0; t < KH * KW; t++)
+			w[t] = f32v_loadu(wt + t * ld);
+	const int64_t px = d->sw * F32_VL; /* next output pixel's window, in floats */
+	for (int64_t oy = 0; oy < d->oh; oy++) {
+		const float *rowin = in + oy * d->sh * wp * F32_VL;
+		float *rowout = out + oy * d->ow * F32_VL;
+		int64_t ox = 0;
+		for (; U > 1 && ox + U <= d->ow; ox += U) {
+			const float *win = rowin + ox * px;
+			f32v acc[4];
+			for (int u = 0; u < U; u++)
+				acc[u] = bias;
+			for (int ky = 0; ky < KH; ky++)
+				for (int kx = 0; kx < KW; kx++) {
+					const float *tap = win + ((int64_t)ky * d->dh * wp + (int64_t)kx * d->dw) * F32_VL;
+					for (int u = 0; u < U; u++)
+						acc[u] = f32v_fmadd(f32v_loadu(tap + u * px), w[ky * KW + kx], acc[u]);
+				}
+			for (int u = 0; u < U; u++)
+				f32v_storeu(rowout + (ox + u) * F32_VL, f32v_clamp(acc[u], lo, hi));
+		}
+		for (; ox < d->ow; ox++) {
+			const float *win = rowin + ox * px;
+			f32v acc = bias;
+			for (int ky = 0; ky < KH; ky++)
+				for (int kx = 0; kx < KW; kx++) {
+					const float *tap = win + ((int64_t)ky * d->dh * wp + (int64_t)kx * d->dw) * F32_VL;
+					acc = f32v_fmadd(f32v_loadu(tap),
+					                 held ? w[ky * KW + kx] : f32v_loadu(wt + (ky * KW + kx) * ld),
+					                 acc);
+				}
+			f32v_storeu(rowout + ox * F32_VL, f32v_clamp(acc, lo, hi));
+		}
+	}
+}
+
 /* Channels [ch0, ch0 + nc) (nc <= F32_VL) of image img, every output row. */
 static void dwcl_block(const struct conv_packed *p, const float *x, float *y, int64_t img,
                        int64_t ch0, int64_t nc)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
 	const int64_t hp = d->h + d->pt + d->pb, wp = d->w + d->pl + d->pr;
-	const int64_t taps = (int64_t)d->kh * d->kw, ld = d->c + F32_VL, ohw = d->oh * d->ow;
+	const int64_t ld = d->c + F32_VL, ohw = d->oh * d->ow;
 	_Alignas(64) float in[F32_DWCL_FLOATS];
 	_Alignas(64) float out[F32_DWCL_FLOATS];
 	const float *xb = x + (img * d->c + ch0) * p->hw;
@@ -77,21 +129,12 @@ static void dwcl_block(const struct conv_packed *p, const float *x, float *y, in
 		}
 	}
 	const float *wt = p->dwcl + ch0;
-	const f32v bias = f32v_loadu(wt + taps * ld);
-	const f32v lo = f32v_set1(d->act_min), hi = f32v_set1(d->act_max);
-	for (int64_t oy = 0; oy < d->oh; oy++)
-		for (int64_t ox = 0; ox < d->ow; ox++) {
-			const float *win = in + (oy * d->sh * wp + ox * d->sw) * F32_VL;
-			f32v acc = bias;
-			for (int ky = 0; ky < d->kh; ky++) {
-				const float *row = win + (int64_t)ky * d->dh * wp * F32_VL;
-				const float *wr = wt + (int64_t)ky * d->kw * ld;
-				for (int kx = 0; kx < d->kw; kx++)
-					acc = f32v_fmadd(f32v_loadu(row + (int64_t)kx * d->dw * F32_VL),
-					                 f32v_loadu(wr + kx * ld), acc);
-			}
-			f32v_storeu(out + (oy * d->ow + ox) * F32_VL, f32v_clamp(acc, lo, hi));
-		}
+	if (d->kh == 3 && d->kw == 3)
+		dwcl_compute(3, 3, 4, d, in, wp, wt, ld, out);
+	else if (d->kh == 5 && d->kw == 5)
+		dwcl_compute(5, 5, 2, d, in, wp, wt, ld, out);
+	else
+		dwcl_compute(d->kh, d->kw, 1, d, in, wp, wt, ld, out);
 	float *yb = y + (img * d->c + ch0) * ohw;
 	for (int64_t j0 = 0; j0 < ohw; j0 += F32_VL) {
 		int64_t n = ohw - j0 < F32_VL ? ohw - j0 : F32_VL;
