@@ -69,6 +69,11 @@ struct qx_kernels_f32 {
 	 * squeeze-excitation). y may be a or b. Returns 0, or -1 (nothing written) for other ops. */
 	int (*binary)(enum qx_nd_binop op, const float *a, int a_per_plane, const float *b,
 	              int b_per_plane, float *y, int64_t planes, int64_t len);
+	/* Inference BatchNormalization over planes x len values, channel c = plane % ch:
+	 * y = (x - mean[c]) / sd[c] * scale[c] + bias[c], those four operations in that order (the
+	 * bits of qx_node_eval's), sd = sqrtf(var + epsilon) worked out by the caller. y may be x. */
+	void (*batchnorm)(const float *x, float *y, int64_t planes, int64_t len, int64_t ch,
+	                  const float *mean, const float *sd, const float *scale, const float *bias);
 };
 
 /* The SIMD sets' sigmoid against scalar's: relative, plus FLT_MIN absolute. */

@@ -42,7 +42,7 @@ extern const struct qx_kernels_f32 qx_f32_avx2;
 extern const struct qx_kernels_f32 qx_f32_avx512;
 #endif
 
-#define CHECKS_PER_SET 12
+#define CHECKS_PER_SET 13
 
 static const struct qx_kernels_f32 *REF, *SET;
 static const char *set_name;
@@ -686,6 +686,36 @@ static void test_binary(void)
 	             "scalar");
 }
 
+/* batchnorm: (x - mean) / sd * scale + bias per channel, bit-identical to scalar. */
+static void test_batchnorm(void)
+{
+	struct tally acc = { 0 };
+	for (int t = 0; t < 200; t++) {
+		int64_t ch = rnd_in(1, 20), planes = ch * rnd_in(1, 3), len = t < 60 ? t : rnd_in(1, 300);
+		float *x = rand_eltwise_input(planes * len, 5.0f), *m = rand_array(ch), *sd = rand_array(ch);
+		float *g = rand_array(ch), *b = rand_array(ch);
+		for (int64_t c = 0; c < ch; c++)
+			sd[c] = fabsf(sd[c]) + 0.01f;
+		float *ref = xmalloc((size_t)(planes * len + 20) * sizeof *ref);
+		float *got = xmalloc((size_t)(planes * len + 20) * sizeof *got);
+		fill(got, planes * len + 20, 1234.5f);
+		REF->batchnorm(x, ref, planes, len, ch, m, sd, g, b);
+		SET->batchnorm(x, got, planes, len, ch, m, sd, g, b);
+		acc.cases++;
+		for (int64_t i = 0; i < planes * len; i++)
+			if (!same(got[i], ref[i])) {
+				tally_fail(&acc, "ch %lld planes %lld len %lld: y[%lld] = %.9g, scalar %.9g",
+				           (long long)ch, (long long)planes, (long long)len, (long long)i,
+				           got[i], ref[i]);
+				break;
+			}
+		if (!guard_kept(got, planes * len))
+			tally_fail(&acc, "len %lld: wrote past the end", (long long)len);
+		free(x), free(m), free(sd), free(g), free(b), free(ref), free(got);
+	}
+	tally_report(&acc, "batchnorm bit-identical to scalar");
+}
+
 /* ---- driver --------------------------------------------------------------------------------- */
 
 struct set {
@@ -734,6 +764,7 @@ int main(void)
 		test_sigmoid();
 		test_silu();
 		test_binary();
+		test_batchnorm();
 	}
 	return tap_done();
 }

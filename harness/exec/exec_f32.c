@@ -16,6 +16,7 @@ struct step {
 	int const_weights;            /* Conv: weights (and bias) are constants, so packing keeps */
 	float *bias;                  /* Gemm fast path: beta * C as one row of n, or NULL */
 	float *bt;                    /* Gemm: a constant transB weight as [k][n], or NULL */
+	float *sd;                    /* BatchNormalization: sqrtf(var + epsilon) per channel */
 	int gemm_fast;                /* alpha == 1 and C absent or one row broadcast */
 	float *fused_y;               /* Conv: the buffer of the Clip fused into it; Sigmoid: of the
 	                               * Mul that makes it a SiLU (outputs only) */
@@ -202,6 +203,23 @@ static int prepare_step(struct qx_exec_f32 *e, int i, struct qx_error *err)
 		 * nodes its plan leaves in float, and should not pack the convolutions it runs in int8. */
 		const struct qx_tensor *w = in_t(e, n, 1), *b = in_t(e, n, 2);
 		s->const_weights = w->is_const && (!b || b->is_const);
+		return 0;
+	}
+	case QX_OP_BATCHNORM: {
+		/* constant statistics on NCHW: the kernel table's batchnorm, sd worked out once as
+		 * qx_node_eval does per call */
+		int ok = x->ndim >= 2 && n->n_in >= 5;
+		for (int j = 1; j < 5 && ok; j++)
+			ok = in_t(e, n, j) && in_t(e, n, j)->is_const && in_t(e, n, j)->data &&
+			     qx_tensor_numel(in_t(e, n, j)) == x->dims[1];
+		if (!ok)
+			return 0;
+		const float *var = in_t(e, n, 4)->data;
+		s->sd = malloc((size_t)(x->dims[1] > 0 ? x->dims[1] : 1) * sizeof *s->sd);
+		if (!s->sd)
+			return qx_fail_nomem(err, "preparing a BatchNormalization");
+		for (int64_t c = 0; c < x->dims[1]; c++)
+			s->sd[c] = sqrtf(var[c] + n->attr.epsilon);
 		return 0;
 	}
 	case QX_OP_MAXPOOL:
@@ -518,6 +536,16 @@ static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
 		if (run_unary(e, n, x, y, total) == 0)
 			return 0;
 		return run_generic(e, n, err);
+	case QX_OP_BATCHNORM:
+		if (!s->sd)
+			return run_generic(e, n, err);
+		{
+			const struct qx_tensor *tx = in_t(e, n, 0);
+			int64_t ch = tx->dims[1], planes = tx->dims[0] * ch;
+			e->k->f32->batchnorm(x, y, planes, planes ? total / planes : 0, ch, in_buf(e, n, 3),
+			                     s->sd, in_buf(e, n, 1), in_buf(e, n, 2));
+		}
+		return 0;
 	case QX_OP_SIGMOID:
 		if (!e->fast_sigmoid)
 			return run_generic(e, n, err);
@@ -572,6 +600,7 @@ void qx_exec_f32_free(struct qx_exec_f32 *e)
 				e->k->f32->pack_free(e->steps[i].packed);
 			free(e->steps[i].bias);
 			free(e->steps[i].bt);
+			free(e->steps[i].sd);
 		}
 	if (e->buf && e->owned)
 		for (int t = 0; t < e->g->n_tensors; t++)

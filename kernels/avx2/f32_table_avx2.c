@@ -13,4 +13,5 @@ const struct qx_kernels_f32 qx_f32_avx2 = {
 	.sigmoid = F32_FN(sigmoid),
 	.silu = F32_FN(silu),
 	.binary = F32_FN(binary),
+	.batchnorm = F32_FN(batchnorm),
 };

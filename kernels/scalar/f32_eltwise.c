@@ -47,3 +47,14 @@ int qx_f32_scalar_binary(enum qx_nd_binop op, const float *a, int a_per_plane, c
 	}
 	return 0;
 }
+
+void qx_f32_scalar_batchnorm(const float *x, float *y, int64_t planes, int64_t len, int64_t ch,
+                             const float *mean, const float *sd, const float *scale,
+                             const float *bias)
+{
+	for (int64_t p = 0; p < planes; p++) {
+		int64_t c = p % ch;
+		for (int64_t j = 0; j < len; j++)
+			y[p * len + j] = (x[p * len + j] - mean[c]) / sd[c] * scale[c] + bias[c];
+	}
+}

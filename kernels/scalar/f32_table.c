@@ -12,4 +12,5 @@ const struct qx_kernels_f32 qx_f32_scalar = {
 	.sigmoid = qx_f32_scalar_sigmoid,
 	.silu = qx_f32_scalar_silu,
 	.binary = qx_f32_scalar_binary,
+	.batchnorm = qx_f32_scalar_batchnorm,
 };

@@ -139,4 +139,22 @@ int F32_FN(binary)(enum qx_nd_binop op, const float *a, int a_per_plane, const f
 	return 0;
 }
 
+void F32_FN(batchnorm)(const float *x, float *y, int64_t planes, int64_t len, int64_t ch,
+                       const float *mean, const float *sd, const float *scale, const float *bias)
+{
+	for (int64_t p = 0; p < planes; p++) {
+		int64_t c = p % ch;
+		const f32v m = f32v_set1(mean[c]), s = f32v_set1(sd[c]);
+		const f32v g = f32v_set1(scale[c]), b = f32v_set1(bias[c]);
+		const float *xp = x + p * len;
+		float *yp = y + p * len;
+		int64_t j = 0;
+		for (; j + F32_VL <= len; j += F32_VL)
+			f32v_storeu(yp + j, f32v_add(f32v_mul(f32v_div(f32v_sub(f32v_loadu(xp + j), m), s), g), b));
+		if (j < len)
+			f32v_store_first(yp + j, f32v_add(f32v_mul(f32v_div(f32v_sub(f32v_load_first(xp + j, len - j), m), s), g), b),
+			                 len - j);
+	}
+}
+
 #undef F32_ELTWISE_LOOP
