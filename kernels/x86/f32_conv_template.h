@@ -611,8 +611,10 @@ void F32_FN(conv)(const void *packed, const float *x, float *y, int64_t row_begi
 	while (row_begin < row_end) {
 		int64_t n = row_begin / rows_img, lb = row_begin - n * rows_img;
 		if (lb == 0 && row_end - row_begin >= rows_img && p->pwt) {
-			pwt_image(p, x, y, n); /* a tiny image of a 1x1: channels across the lanes */
-			row_begin += rows_img;
+			/* whole tiny images of a 1x1: output channels across the lanes */
+			int64_t imgs = (row_end - row_begin) / rows_img;
+			pwt_images(p, x, y, n, n + imgs);
+			row_begin += imgs * rows_img;
 			continue;
 		}
 		if (lb == 0 && row_end - row_begin >= rows_img) {

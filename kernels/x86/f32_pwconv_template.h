@@ -5,10 +5,12 @@
  * stages of mobilenet_v2, efficientnet_b0, shufflenet) fills 4 of 16 lanes, and its 1x1 layers
  * are the model's widest (336 -> 56, 112 -> 512). Here the roles swap: output channels run
  * across the lanes, pixels are the micro-kernel's broadcast rows, so y^T = x^T W^T with W^T
- * packed once ([c][oc], rows padded to whole strips) and x^T packed per image ([c][F32_MR],
+ * packed once ([c][oc], rows padded to whole strips) and x^T packed per F32_MR pixels of the
+ * call's images ([c][F32_MR],
  * a few hundred floats); the [pixels][channels] tile is then written into the NCHW planes.
- * Used when the images of the whole call hold fewer than F32_VL pixels (batch 1): at larger
- * batches the GEMM path's strips span images and fill the lanes. */
+ * Used when the images of the whole call hold fewer than F32_VL pixels (batch 1's 2x2 images,
+ * squeeze-excitation's 1x1 ones in slices of 4): at larger batches the GEMM path's strips span
+ * images and fill the lanes. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -42,17 +44,24 @@ static float *pwt_pack(const struct qx_f32_conv_desc *d, const float *w_oihw, co
 	return w;
 }
 
-/* Every output channel and pixel of image img. */
-static void pwt_image(const struct conv_packed *p, const float *x, float *y, int64_t img)
+/* Every output channel of images [img0, img1): their pixels, numbered q = image * hw + pixel,
+ * are the micro-kernel's rows (F32_MR at a time, across images: a 1x1 image, as
+ * squeeze-excitation's, is one row). */
+static void pwt_images(const struct conv_packed *p, const float *x, float *y, int64_t img0,
+                       int64_t img1)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
 	const int64_t hw = p->hw, ld = p->pwt_ld;
-	const float *xi = x + img * d->c * hw;
-	float *yi = y + img * d->oc * hw;
 	_Alignas(64) float a[F32_PW_KC * F32_MR];
 	_Alignas(64) float tile[F32_MR * F32_SW + F32_VL];
-	for (int64_t i0 = 0; i0 < hw; i0 += F32_MR) {
-		int64_t mr = hw - i0 < F32_MR ? hw - i0 : F32_MR;
+	int64_t off_x[F32_MR], off_y[F32_MR]; /* each row's pixel in x's and y's first plane */
+	for (int64_t q0 = img0 * hw; q0 < img1 * hw; q0 += F32_MR) {
+		int64_t mr = img1 * hw - q0 < F32_MR ? img1 * hw - q0 : F32_MR;
+		for (int64_t m = 0; m < mr; m++) {
+			int64_t img = (q0 + m) / hw, pix = (q0 + m) % hw;
+			off_x[m] = img * d->c * hw + pix;
+			off_y[m] = img * d->oc * hw + pix;
+		}
 		for (int64_t s = 0; s < ld; s += F32_SW) {
 			int64_t cols = d->oc - s < F32_SW ? d->oc - s : F32_SW;
 			int R = (int)((cols + F32_VL - 1) / F32_VL);
@@ -61,7 +70,7 @@ static void pwt_image(const struct conv_packed *p, const float *x, float *y, int
 				if (s == 0 || d->c > F32_PW_KC) /* x^T rows [k0, k0 + kc), pixels as rows */
 					for (int64_t k = 0; k < kc; k++)
 						for (int64_t m = 0; m < F32_MR; m++)
-							a[k * F32_MR + m] = m < mr ? xi[(k0 + k) * hw + i0 + m] : 0.0f;
+							a[k * F32_MR + m] = m < mr ? x[off_x[m] + (k0 + k) * hw] : 0.0f;
 				struct f32_tile_io io = {
 					.colbias = p->pwt + s,
 					.tile = tile,
@@ -76,7 +85,7 @@ static void pwt_image(const struct conv_packed *p, const float *x, float *y, int
 			}
 			for (int64_t j = 0; j < cols; j++)
 				for (int64_t m = 0; m < mr; m++)
-					yi[(s + j) * hw + i0 + m] = tile[m * F32_SW + j];
+					y[off_y[m] + (s + j) * hw] = tile[m * F32_SW + j];
 		}
 	}
 }
