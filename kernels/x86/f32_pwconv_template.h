@@ -6,8 +6,8 @@
  * are the model's widest (336 -> 56, 112 -> 512). Here the roles swap: output channels run
  * across the lanes, pixels are the micro-kernel's broadcast rows, so y^T = x^T W^T with W^T
  * packed once ([c][oc], rows padded to whole strips) and x^T packed per F32_MR pixels of the
- * call's images ([c][F32_MR],
- * a few hundred floats); the [pixels][channels] tile is then written into the NCHW planes.
+ * call's images ([c][F32_MR], a few hundred floats); the [pixels][channels] tile is then
+ * written into the NCHW planes.
  * Used when the images of the whole call hold fewer than F32_VL pixels (batch 1's 2x2 images,
  * squeeze-excitation's 1x1 ones in slices of 4): at larger batches the GEMM path's strips span
  * images and fill the lanes. */
