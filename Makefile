@@ -44,7 +44,7 @@ LDLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(shell pkg-config --
             -lstdc++ -lm -ldl -lpthread
 
 # SAN=1: ASan+UBSan (build/asan); SAN=fuzz: the same plus libFuzzer's coverage, for the fuzz
-# targets (clang only, build/fuzz); SAN=thread: ThreadSanitizer (build/tsan, the pool's test).
+# targets (clang only, build/fuzz); SAN=thread: ThreadSanitizer (build/tsan: the threaded code's tests).
 ifeq ($(SAN),fuzz)
   SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else ifeq ($(SAN),thread)
@@ -115,7 +115,7 @@ run: deps
 
 # Every test runs twice: once in the plain build, once under AddressSanitizer + UBSan.
 # QX_SANITIZED tells the few long tests to use a subset of the 10,000 test images.
-# Then the thread pool's test under ThreadSanitizer, and (tests/fuzz_smoke.sh, in both passes)
+# Then the threaded code's tests under ThreadSanitizer, and (tests/fuzz_smoke.sh, in both passes)
 # every fuzz target over its corpus, plus a short libFuzzer run in the clang fuzz build.
 test: deps
 	@$(MAKE) --no-print-directory tests BUILD=build
@@ -123,7 +123,7 @@ test: deps
 	@$(MAKE) --no-print-directory fuzz-build
 	QX_ROOT=$(CURDIR) QX_BUILD=$(CURDIR)/build QX_FUZZ_BUILD=$(CURDIR)/$(FUZZ_DIR) \
 	  prove $(PROVE_FLAGS) $(patsubst tests/%.c,build/tests/%,$(TEST_C)) $(TEST_SH)
-	TSAN_OPTIONS=halt_on_error=1 QX_ROOT=$(CURDIR) prove $(PROVE_FLAGS) build/tests/tsan/test_pool
+	TSAN_OPTIONS=halt_on_error=1 QX_ROOT=$(CURDIR) prove $(PROVE_FLAGS) build/tests/tsan/test_*
 	QX_ROOT=$(CURDIR) QX_BUILD=$(CURDIR)/build/asan QX_SANITIZED=1 \
 	  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  prove $(PROVE_FLAGS) $(patsubst tests/%.c,build/asan/tests/%,$(TEST_C)) $(TEST_SH)
@@ -228,21 +228,26 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(LINK) $(LDFLAGS) -rdynamic $^ $(LDLIBS) -o $@
 
-# ---- ThreadSanitizer run of the lock-free thread pool -----------------------------------------
-# The plain build also makes build/tests/tsan/test_pool: the pool (harness/exec/pool.c) and its
-# test instrumented with -fsanitize=thread, the rest of libqx as is. make test runs it.
+# ---- ThreadSanitizer runs of the threaded code -------------------------------------------------
+# The plain build also makes build/tests/tsan/<test>: the code that starts threads and its test
+# instrumented with -fsanitize=thread, the rest of libqx as is (each thread's executor is its
+# own). make test runs them: the lock-free pool, the parallel evaluation, the bit-identity check.
 TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
-TSAN_OBJ   := $(patsubst %.c,$(BUILD)/obj/tsan/%.o,harness/exec/pool.c tests/test_pool.c \
-                                                    tests/support/tap.c)
-TSAN_POOL  := $(BUILD)/tests/tsan/test_pool
+TSAN_SRC_test_pool          := harness/exec/pool.c tests/test_pool.c tests/support/tap.c
+TSAN_SRC_test_eval_parallel := harness/measure/eval.c tests/test_eval_parallel.c tests/support/tap.c
+TSAN_SRC_test_bitexact_sets := harness/exec/bitexact.c tests/test_bitexact_sets.c \
+                               tests/support/tap.c tests/support/test_plan.c
+TSAN_TESTS := $(patsubst %,$(BUILD)/tests/tsan/%,test_pool test_eval_parallel test_bitexact_sets)
 $(BUILD)/obj/tsan/%.o: %.c | $(GEN_C) $(BUILD)/gen/qx_git_rev.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TSAN_FLAGS) -c $< -o $@
-$(TSAN_POOL): $(TSAN_OBJ) $(LIB)
+tsan_objs = $(patsubst %.c,$(BUILD)/obj/tsan/%.o,$(TSAN_SRC_$(1)))
+.SECONDEXPANSION:
+$(TSAN_TESTS): $(BUILD)/tests/tsan/%: $$(call tsan_objs,$$*) $(LIB)
 	@mkdir -p $(dir $@)
 	$(LINK) $(LDFLAGS) $(TSAN_FLAGS) $^ $(LDLIBS) -o $@
 ifeq ($(SAN),)
-tests: $(TSAN_POOL)
+tests: $(TSAN_TESTS)
 endif
 
 # ---- Fuzzing (docs/fuzzing.md) ----------------------------------------------------------------

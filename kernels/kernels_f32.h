@@ -7,8 +7,8 @@
  *
  * Work splitting: run functions take a half-open range of the work so a thread pool can split one
  * call; [0, total) computes everything. Disjoint ranges on one packed object may run concurrently.
- * Run functions never allocate: the scalar conv and matmul keep their tiles on the stack (up to
- * about 160 KiB per call), so worker threads need ordinary (>= 256 KiB) stacks. */
+ * Run functions never allocate: the conv and matmul kernels keep their tiles and buffers on the
+ * stack (up to about 170 KiB per call), so worker threads need ordinary (>= 256 KiB) stacks. */
 #ifndef QX_KERNELS_F32_H
 #define QX_KERNELS_F32_H
 

@@ -210,7 +210,7 @@ static void rand_conv(struct qx_f32_conv_desc *d, int kind)
 	d->w = (wmin > 1 ? wmin : 1) + rnd_in(0, kind == 3 ? 9 : 33);
 	d->oh = out_size(d->h, d->kh, d->sh, d->dh, d->pt, d->pb);
 	d->ow = out_size(d->w, d->kw, d->sw, d->dw, d->pl, d->pr);
-	if (kind == 5) { /* pointwise: 1x1, stride 1, no padding (read in place, not im2col'd) */
+	if (kind == 5) { /* pointwise: 1x1, stride 1, no padding */
 		/* half under one vector of pixels (output channels across the lanes), some of those
 		 * with more channels than that path packs at once (F32_PW_KC = 512) */
 		int tiny = rnd() % 2, deep = tiny && rnd() % 4 == 0;
@@ -235,6 +235,21 @@ static void model_conv(struct qx_f32_conv_desc *d, int i, int64_t n)
 	                                .pt = 1, .pl = 1, .pb = 1, .pr = 1, .groups = 1,
 	                                .act_min = 0.0f, .act_max = INFINITY };
 }
+
+/* Shapes for the x86 row-copy path (stride 1, groups 1: f32_conv_template.h's rowcopy_plan)
+ * and its edges: one input channel 3x3 (its K == 9 kernel), "same" padding (the flat fill) and
+ * other paddings (ow != w: the row-by-row fill), odd widths, output channels not a multiple of
+ * the panel, images split into several buffer fills (32 channels at 40x40), 5x5 and dilation,
+ * a 1x3 kernel; and a stride-2 shape, which stays with im2col. Every row is
+ * { c, oc, h, w, kh, kw, dh, dw, pt, pl, pb, pr, sh }. */
+static const int ROWCOPY_SHAPES[][13] = {
+	{ 1, 13, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 1, 32, 9, 31, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	{ 5, 11, 17, 23, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 7, 9, 20, 20, 3, 3, 1, 1, 0, 0, 0, 0, 1 },
+	{ 3, 17, 12, 21, 3, 3, 1, 1, 0, 2, 2, 0, 1 },  { 32, 20, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	{ 4, 17, 19, 19, 5, 5, 1, 1, 2, 2, 2, 2, 1 },  { 6, 10, 15, 18, 3, 3, 2, 2, 2, 2, 2, 2, 1 },
+	{ 9, 8, 11, 33, 1, 3, 1, 1, 0, 1, 0, 1, 1 },   { 3, 12, 16, 16, 3, 3, 1, 1, 0, 1, 1, 0, 1 },
+	{ 8, 12, 21, 21, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
+};
 
 /* Runs one conv case: whole call vs scalar (tolerance), split calls vs whole (bits), and one
  * sub-range that must leave the rest of y alone. */
@@ -318,6 +333,18 @@ static void test_conv(int cases)
 	for (int i = 0; i < 5; i++) {
 		struct qx_f32_conv_desc d;
 		model_conv(&d, i, tap_sanitized() ? 1 : 1 + i % 3);
+		conv_case(&d, &acc, &ranges);
+	}
+	for (size_t i = 0; i < sizeof ROWCOPY_SHAPES / sizeof ROWCOPY_SHAPES[0]; i++) {
+		const int *r = ROWCOPY_SHAPES[i];
+		struct qx_f32_conv_desc d = { .n = 1 + (int64_t)(i % 3), .c = r[0], .oc = r[1],
+		                              .h = r[2], .w = r[3], .kh = r[4], .kw = r[5],
+		                              .dh = r[6], .dw = r[7], .pt = r[8], .pl = r[9],
+		                              .pb = r[10], .pr = r[11], .sh = r[12], .sw = r[12],
+		                              .groups = 1 };
+		d.oh = out_size(d.h, d.kh, d.sh, d.dh, d.pt, d.pb);
+		d.ow = out_size(d.w, d.kw, d.sw, d.dw, d.pl, d.pr);
+		rand_act(&d.act_min, &d.act_max);
 		conv_case(&d, &acc, &ranges);
 	}
 	tally_report(&acc, "conv vs scalar within (K + 2) * eps * sum|w x|");

@@ -66,6 +66,17 @@ static unsigned ref_encode(const struct fmt *f, double x)
 	return best;
 }
 
+/* Whether got and want are the same float (NaN equals NaN; -0 differs from +0). */
+static int same_float(float got, float want, float x, const char *name, int shown)
+{
+	union { float f; uint32_t u; } g = { .f = got }, w = { .f = want };
+	if ((isnan(got) && isnan(want)) || g.u == w.u)
+		return 1;
+	if (shown < 3)
+		diag("%s: qx_fp8_round(%.9g) = %.9g, decode(encode()) = %.9g", name, x, got, want);
+	return 0;
+}
+
 static void check_format(const struct fmt *f)
 {
 	/* every code decodes as the reference says */
@@ -114,6 +125,32 @@ static void check_format(const struct fmt *f)
 	ok(!bad, "%s: %d boundaries between neighbours, each side and the tie, both signs",
 	   f->name, ties);
 
+	/* qx_fp8_round, computed on the float's bits, against encode-then-decode: a stride through
+	 * every float bit pattern (both signs, every binade, float subnormals, inf, NaN) and the
+	 * 4,096 floats around each code's value */
+	bad = 0;
+	long swept = 0;
+	for (uint64_t u = 0; u <= 0xffffffffu; u += 4093) {
+		union { uint32_t u; float f; } in = { .u = (uint32_t)u };
+		bad += !same_float(qx_fp8_round(in.f, f->dtype),
+		                   qx_fp8_decode(qx_fp8_encode(in.f, f->dtype), f->dtype), in.f,
+		                   f->name, bad);
+		swept++;
+	}
+	for (unsigned c = 0; c < 0x100; c++) {
+		union { uint32_t u; float f; } v = { .f = (float)ref_decode(f, c) };
+		if (!isfinite(v.f))
+			continue;
+		for (int d = -2048; d < 2048; d++) {
+			union { uint32_t u; float f; } in = { .u = v.u + (uint32_t)d };
+			bad += !same_float(qx_fp8_round(in.f, f->dtype),
+			                   qx_fp8_decode(qx_fp8_encode(in.f, f->dtype), f->dtype), in.f,
+			                   f->name, bad);
+			swept++;
+		}
+	}
+	ok(!bad, "%s: qx_fp8_round equals decode(encode(x)) on %ld floats", f->name, swept);
+
 	/* ties go to the even mantissa: 1 + half a step at 1.0 rounds down, at 1 + step up */
 	double step = 1.0 / (1u << f->mbits);
 	ok(qx_fp8_round((float)(1.0 + step / 2), f->dtype) == 1.0f &&
@@ -155,6 +192,9 @@ int main(void)
 	for (size_t i = 0; i < sizeof FORMATS / sizeof FORMATS[0]; i++)
 		check_format(&FORMATS[i]);
 	/* a few values worked by hand */
+	ok(qx_fp8_top_step(QX_PLAN_FP8_E4M3FN) == 448.0f - qx_fp8_decode(0x7d, QX_PLAN_FP8_E4M3FN) &&
+	   qx_fp8_top_step(QX_PLAN_FP8_E5M2) == 57344.0f - qx_fp8_decode(0x7a, QX_PLAN_FP8_E5M2),
+	   "top step: e4m3fn 448 - 416, e5m2 57344 - 49152");
 	ok(qx_fp8_round(1.1f, QX_PLAN_FP8_E4M3FN) == 1.125f &&
 	   qx_fp8_round(300.0f, QX_PLAN_FP8_E4M3FN) == 288.0f &&
 	   qx_fp8_round(464.0f, QX_PLAN_FP8_E4M3FN) == 448.0f &&

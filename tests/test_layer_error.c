@@ -12,6 +12,7 @@
 #include "exec/exec_f32.h"
 #include "investigate/layer_error.h"
 #include "plugin/tiny_model.h"
+#include "results/results_investigate.h"
 #include "support/tap.h"
 #include "support/test_plan.h"
 
@@ -314,7 +315,7 @@ static void check_graph(void)
 		   "%.2g, %.1f dB lost against the min/max fit", a ? 100.0 * a->clipped_high : NAN,
 		   a ? 100.0 * a->clip_error_share : NAN, a ? a->range_ratio : NAN,
 		   a ? a->loss_db : NAN);
-		json_t *j = qx_layer_json(&narrow, "test");
+		json_t *j = qx_results_layers_json(&narrow, "test");
 		ok(j && json_array_size(json_object_get(j, "tensors")) == (size_t)narrow.n &&
 		   json_integer_value(json_object_get(j, "images")) == IMAGES,
 		   "results.json's layers: one entry per tensor, the image count");

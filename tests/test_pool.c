@@ -16,6 +16,8 @@
 #include "measure/latency.h"
 #include "exec/pool.h"
 #include "measure/topology.h"
+#include "results/results_latency.h"
+#include "results/results_machine.h"
 #include "support/tap.h"
 
 static int allowed_cpus(cpu_set_t *set)
@@ -42,14 +44,14 @@ static void test_topology(void)
 	for (int i = 0; i < t.n_caches; i++)
 		sane &= t.caches[i].level >= 1 && t.caches[i].size_bytes > 0 && t.caches[i].count >= 1;
 	ok(sane, "%d cache kind(s), each with a level, a size and a count", t.n_caches);
-	json_t *j = qx_topology_json(&t);
+	json_t *j = qx_results_topology_json(&t);
 	ok(j && json_integer_value(json_object_get(j, "cores")) == t.cores &&
 	   json_is_array(json_object_get(j, "caches")) &&
 	   json_array_size(json_object_get(j, "caches")) == (size_t)t.n_caches,
 	   "topology JSON carries the counts and caches");
 	struct qx_topology again;
 	qx_topology_get(&again, NULL);
-	json_t *j2 = qx_topology_json(&again);
+	json_t *j2 = qx_results_topology_json(&again);
 	ok(json_equal(j, j2), "the same machine gives the same topology JSON");
 	json_decref(j);
 	json_decref(j2);
@@ -172,7 +174,7 @@ static void test_pool(int threads, int pin)
 	qx_pool_run(pool, -3, never_called, &calls);
 	ok(calls == 0, "total <= 0 calls nothing");
 
-	json_t *j = qx_pool_json(pool);
+	json_t *j = qx_results_pool_json(pool);
 	ok(json_integer_value(json_object_get(j, "threads")) == threads &&
 	   json_is_true(json_object_get(j, "pinned")) == (pin != 0) &&
 	   (!pin || json_array_size(json_object_get(j, "pus")) == (size_t)threads),
@@ -352,7 +354,7 @@ static void test_latency(void)
 	};
 	json_t *m;
 	struct qx_error err = { 0 };
-	ok(qx_latency_json(&spec, &res, &m, &err) == 0, "latency record built: %s", err.msg);
+	ok(qx_results_latency_json(&spec, &res, &m, &err) == 0, "latency record built: %s", err.msg);
 	/* ms: 4 2 3 1 5 6 -> sorted 1 2 3 4 5 6: median 3.5, p90 = 5 + 0.5 * 1 = 5.5 */
 	ok(json_real_value(json_object_get(m, "median")) == 3.5 &&
 	   json_real_value(json_object_get(m, "p90")) == 5.5 &&
@@ -382,7 +384,12 @@ static void test_latency(void)
 	spec.warmup_s = 0.0;
 	spec.min_time_s = 0.005;
 	spec.max_samples = 0;
-	int rc = qx_latency_measure(&spec, &m, &err);
+	struct qx_gbench_result measured;
+	int rc = qx_latency_measure(&spec, &measured, &err);
+	if (rc == 0) {
+		rc = qx_results_latency_json(&spec, &measured, &m, &err);
+		qx_gbench_result_free(&measured);
+	}
 	ok(rc == 0 && json_real_value(json_object_get(m, "median")) > 0.0 &&
 	   json_array_size(json_object_get(m, "repetitions")) == 2,
 	   "measured end to end: median %g ms", rc ? 0.0 : json_real_value(json_object_get(m,
@@ -390,21 +397,21 @@ static void test_latency(void)
 	if (rc == 0)
 		json_decref(m);
 	spec.threads = 0;
-	ok(qx_latency_measure(&spec, &m, &err) == QX_EINVAL, "threads 0 refused: %s", err.msg);
+	ok(qx_latency_measure(&spec, &measured, &err) == QX_EINVAL, "threads 0 refused: %s", err.msg);
 
 	/* With the pool named: recorded, and its thread count must match. */
 	struct qx_pool *pool;
 	if (qx_pool_create(1, 1, &pool, &err) == 0) {
 		spec.threads = 1;
 		spec.pool = pool;
-		rc = qx_latency_json(&spec, &res, &m, &err);
+		rc = qx_results_latency_json(&spec, &res, &m, &err);
 		json_t *pj = rc ? NULL : json_object_get(m, "pool");
 		ok(rc == 0 && json_integer_value(json_object_get(pj, "threads")) == 1 &&
 		   json_array_size(json_object_get(pj, "pus")) == 1, "the pool is recorded");
 		if (rc == 0)
 			json_decref(m);
 		spec.threads = 2;
-		ok(qx_latency_json(&spec, &res, &m, &err) == QX_EINVAL && strstr(err.msg, "pool"),
+		ok(qx_results_latency_json(&spec, &res, &m, &err) == QX_EINVAL && strstr(err.msg, "pool"),
 		   "threads other than the pool's refused: %s", err.msg);
 		qx_pool_free(pool);
 	} else {

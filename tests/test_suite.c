@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "results/results_entry.h"
 #include "suite/suite.h"
 #include "suite/sweep.h"
 #include "support/tap.h"
@@ -732,12 +733,12 @@ static void test_sweeps(void)
 	   !strcmp(p[3].sweep[1].key, "count") && p[3].sweep[1].calibration &&
 	   !strcmp(p[3].sweep[1].value, "256") && !strcmp(p[6].sweep_base, "h") &&
 	   p[6].options[1].value_pos.line == 19, "sweep base and values");
-	json_t *j = qx_sweep_json(&p[3]);
+	json_t *j = qx_results_sweep_json(&p[3]);
 	json_t *v = json_object_get(j, "values");
 	ok(j && !strcmp(json_string_value(json_object_get(j, "base")), "static-per-tensor") &&
 	   json_object_size(v) == 2 &&
 	   !strcmp(json_string_value(json_object_get(v, "qparams")), "moving_average") &&
-	   json_integer_value(json_object_get(v, "count")) == 256 && !qx_sweep_json(&p[4]),
+	   json_integer_value(json_object_get(v, "count")) == 256 && !qx_results_sweep_json(&p[4]),
 	   "results.json's sweep: base, values typed");
 	json_decref(j);
 	qx_suite_free(&s);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/run.h"
+#include "measure/eval.h"
 #include "kernels.h"
 #include "suite/suite.h"
 #include "util/list.h"
@@ -31,6 +32,9 @@ static const char usage[] =
 	"                       scalar, avx2, avx512vnni, avxvnni, neon\n"
 	"  -t, --threads LIST   thread counts to measure instead of the suite's (e.g. 1,2)\n"
 	"  -b, --batch LIST     batch sizes to measure instead of the suite's (e.g. 1,64)\n"
+	"  -j, --jobs N         threads for evaluation (default: every CPU this process may use,\n"
+	"                       at most 16; each has its own copy of the model; the results do\n"
+	"                       not depend on it; latency is measured with --threads alone)\n"
 	"  -M, --no-measure     skip latency measurement\n"
 	"  -S, --sensitivity    after each plugin's row, each int8 node's accuracy cost: the plan\n"
 	"                       with that node alone in float, on the first 1000 images (or the\n"
@@ -162,6 +166,7 @@ int main(int argc, char **argv)
 		{ "kernels", required_argument, NULL, 'k' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "no-measure", no_argument, NULL, 'M' },
 		{ "sensitivity", no_argument, NULL, 'S' },
 		{ "fallback", required_argument, NULL, 'F' },
@@ -176,7 +181,7 @@ int main(int argc, char **argv)
 	};
 	struct qx_run_options opt = { 0 };
 	int c;
-	while ((c = getopt_long(argc, argv, "l:p:k:t:b:MSF:o:NQqvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:p:k:t:b:j:MSF:o:NQqvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (parse_limit(optarg, &opt.limit)) {
@@ -217,6 +222,16 @@ int main(int argc, char **argv)
 				return QX_EXIT_USAGE;
 			}
 			break;
+		case 'j': {
+			int jobs[1];
+			if (qx_list_ints(optarg, jobs, 1, QX_EVAL_MAX_THREADS) != 1) {
+				fprintf(stderr, "qx-bench: --jobs '%s': expected one count in 1..%d\n", optarg,
+				        QX_EVAL_MAX_THREADS);
+				return QX_EXIT_USAGE;
+			}
+			opt.jobs = jobs[0];
+			break;
+		}
 		case 'M': opt.no_measure = 1; break;
 		case 'S': opt.sensitivity = 1; break;
 		case 'F':

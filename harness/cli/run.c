@@ -23,6 +23,11 @@
 #include "measure/measure_run.h"
 #include "report/report.h"
 #include "results/results.h"
+#include "cli/evaluate.h"
+#include "results/results_entry.h"
+#include "results/results_investigate.h"
+#include "results/results_latency.h"
+#include "results/results_run.h"
 #include "cli/run_checks.h"
 #include "stats/paired.h"
 #include "suite/sweep.h"
@@ -47,13 +52,15 @@ struct run {
 	int failures;
 	/* Plugins that produced an int8 model, kept for the latency phase. */
 	struct qx_plugin_result *done;
-	json_t **done_json;            /* their results.json entries (borrowed) */
+	json_t **done_json;            /* their results.json entries (borrowed, results_entry.h) */
 	int n_done;
 	/* Configurations whose plan is one of done[]'s: measured once (sweep.h). */
 	json_t **same_json;            /* their results.json entries (borrowed) */
 	int *same_as;                  /* the index in done[] of the plan's first configuration */
 	int n_same;
 	int label_w;                   /* the table's label column: as wide as the longest label */
+	json_t *fp32_json;             /* results.json's "fp32" (borrowed) */
+	json_t **measured_json;        /* the latency phase's models' entries (borrowed) */
 };
 
 static void run_free(struct run *r)
@@ -69,6 +76,7 @@ static void run_free(struct run *r)
 	free(r->done_json);
 	free(r->same_json);
 	free(r->same_as);
+	free(r->measured_json);
 }
 
 /* The kernel sets the suite (or --kernels) asks for, fastest first, among those the CPU has
@@ -107,21 +115,18 @@ static void choose_sets(struct run *r)
 static void record_options(struct run *r)
 {
 	const struct qx_run_options *o = r->opt;
-	json_t *threads = json_array(), *batch = json_array();
-	for (int i = 0; i < o->n_threads; i++)
-		json_array_append_new(threads, json_integer(o->threads[i]));
-	for (int i = 0; i < o->n_batches; i++)
-		json_array_append_new(batch, json_integer(o->batches[i]));
-	json_t *sets = json_array();
+	const char *sets[QX_KSET_COUNT];
 	for (int i = 0; i < r->n_sets; i++)
-		json_array_append_new(sets, json_string(r->sets[i]->name));
-	json_object_set_new(r->results.root, "options",
-	                    json_pack("{s:I, s:s?, s:s?, s:o, s:o, s:b, s:o, s:b, s:o}", "limit",
-	                              (json_int_t)o->limit, "plugins", o->only_plugins, "kernels",
-	                              o->kernels, "threads", threads, "batch", batch, "no_measure",
-	                              o->no_measure, "kernel_sets_run", sets, "sensitivity",
-	                              o->sensitivity, "fallback", o->fallback
-	                              ? json_real(o->fallback_max_drop) : json_null()));
+		sets[i] = r->sets[i]->name;
+	struct qx_results_options ro = {
+		.limit = o->limit, .plugins = o->only_plugins, .kernels = o->kernels,
+		.threads = o->threads, .n_threads = o->n_threads, .batch = o->batches,
+		.n_batch = o->n_batches, .no_measure = o->no_measure, .kernel_sets_run = sets,
+		.n_kernel_sets_run = r->n_sets, .sensitivity = o->sensitivity,
+		.fallback = o->fallback, .fallback_max_drop = o->fallback_max_drop,
+		.quick = o->quick,
+	};
+	qx_results_options(&r->results, &ro);
 }
 
 /* Data first: a suite whose data must be fetched (and model trained on it) says so first. */
@@ -144,43 +149,26 @@ static int load(struct run *r, struct qx_error *err)
 	return rc;
 }
 
-/* Evaluates fp32 (plan NULL) or the plan's int8 model with kernel set k on the first limit
- * images (0: all); for int8, *q8_bytes gets the quantized model's size. */
+/* Threads for evaluation and the bit-identity check: --jobs, or every CPU we may use. */
+static int eval_threads(const struct run *r)
+{
+	return r->opt->jobs > 0 ? r->opt->jobs : qx_evaluate_default_threads();
+}
+
+/* Evaluates fp32 (plan NULL), the plan's int8 model or its simulation with kernel set k on the
+ * first limit images (0: all), on the run's evaluation threads (cli/evaluate.h); for a plan,
+ * *q8_bytes gets the quantized model's size. */
 static int evaluate(struct run *r, const struct qx_quant_plan *plan, const struct qx_kernels *k,
                     const char *what, int64_t limit, struct qx_eval_result *res,
                     int64_t *q8_bytes, struct qx_error *err)
 {
-	if (plan && plan->simulated) {
-		/* No int8 kernel runs it: the reference simulation is the model (plan/plan.h). */
-		struct qx_sim_runner sim;
-		int rc = qx_sim_runner_init(&sim, &r->graph, plan, r->suite->batch, k, &r->data, err);
-		if (rc)
-			return rc;
-		*q8_bytes = qx_plan_model_bytes(&r->graph, plan);
-		struct qx_model_runner m = qx_sim_runner_model(&sim);
-		struct qx_progress prog;
-		qx_progress_init(&prog, what, r->opt->quiet);
-		rc = qx_eval_run(&m, &r->data, &r->suite->preprocess, limit, 0, qx_progress_update,
-		                 &prog, res, err);
-		qx_progress_end(&prog);
-		qx_sim_runner_free(&sim);
-		return rc;
-	}
-	struct qx_runner runner;
-	int rc = plan ? qx_runner_init_q8(&runner, &r->graph, plan, r->suite->batch, k, &r->data, err)
-	              : qx_runner_init_f32(&runner, &r->graph, r->suite->batch, k, &r->data, err);
-	if (rc)
-		return rc;
-	if (plan)
-		*q8_bytes = qx_exec_q8_model_bytes(runner.q8);
-	struct qx_model_runner m = qx_runner_model(&runner);
-	struct qx_progress prog;
-	qx_progress_init(&prog, what, r->opt->quiet);
-	rc = qx_eval_run(&m, &r->data, &r->suite->preprocess, limit, 0, qx_progress_update, &prog,
-	                 res, err);
-	qx_progress_end(&prog);
-	qx_runner_free(&runner);
-	return rc;
+	struct qx_evaluate_spec spec = {
+		.graph = &r->graph, .plan = plan, .kernels = k, .batch = r->suite->batch,
+		.threads = eval_threads(r),
+		.data = &r->data, .preprocess = &r->suite->preprocess, .limit = limit, .what = what,
+		.quiet = r->opt->quiet,
+	};
+	return qx_evaluate(&spec, res, q8_bytes, err);
 }
 
 /* results.json, then report.html from it: after every plugin and measurement group. */
@@ -197,6 +185,13 @@ static int write_results(struct run *r, struct qx_error *err)
 static int group_done(void *arg, struct qx_error *err)
 {
 	return write_results(arg, err);
+}
+
+/* A measurement of the latency phase's models[model], into that model's entry. */
+static int measured(void *arg, int model, const struct qx_measurement *m, struct qx_error *err)
+{
+	struct run *r = arg;
+	return qx_results_add_measurement(r->measured_json[model], m, err);
 }
 
 /* Appends word to buf, single-quoted for the shell when it holds anything but safe characters. */
@@ -257,10 +252,10 @@ static void repro_command(const struct run *r, char *buf, size_t size)
 static int reuse_measurements(struct run *r, struct qx_error *err)
 {
 	for (int i = 0; i < r->n_same; i++) {
-		json_t *e = r->same_json[i], *src = r->done_json[r->same_as[i]];
-		json_t *m = json_deep_copy(json_object_get(src, "measurements"));
-		if (!m || json_object_set_new(e, "measurements", m))
-			return qx_fail_nomem(err, "copying measurements");
+		json_t *e = r->same_json[i];
+		int rc = qx_results_copy_measurements(e, r->done_json[r->same_as[i]], err);
+		if (rc)
+			return rc;
 		printf("%-*s same plan as %s: measured once, its rows above\n", r->label_w,
 		       json_string_value(json_object_get(e, "label")), r->done[r->same_as[i]].label);
 	}
@@ -276,18 +271,20 @@ static int measure(struct run *r, struct qx_error *err)
 		return 0;
 	int n_models = 1 + r->n_done; /* fp32 first */
 	struct qx_measure_model *models = calloc((size_t)n_models, sizeof *models);
-	if (!models)
+	r->measured_json = calloc((size_t)n_models, sizeof *r->measured_json);
+	if (!models || !r->measured_json) {
+		free(models);
 		return qx_fail_nomem(err, "preparing measurements");
+	}
 	models[0].label = "fp32";
-	models[0].measurements = json_object_get(json_object_get(r->results.root, "fp32"),
-	                                         "measurements");
+	r->measured_json[0] = r->fp32_json;
 	n_models = 1;
 	for (int i = 0; i < r->n_done; i++) {
 		if (r->done[i].plan.simulated)
 			continue; /* no kernel runs it: no latency (its row says "no kernel") */
 		models[n_models].label = r->done[i].label;
 		models[n_models].plan = &r->done[i].plan;
-		models[n_models++].measurements = json_object_get(r->done_json[i], "measurements");
+		r->measured_json[n_models++] = r->done_json[i];
 	}
 	char gbench[4200], repro[4300], repro_path[4200];
 	snprintf(gbench, sizeof gbench, "%s/gbench.json", r->results.dir);
@@ -310,9 +307,9 @@ static int measure(struct run *r, struct qx_error *err)
 		.n_batches = o->n_batches ? o->n_batches : s->measure.n_batch,
 		.gbench_json_path = gbench, .repro_prefix = repro, .repro_file = repro_file,
 		.repro_stdout = o->verbose, .quiet = o->quiet,
-		.group_done = group_done, .arg = r, .label_width = r->label_w,
+		.measured = measured, .group_done = group_done, .arg = r, .label_width = r->label_w,
 	};
-	json_object_set_new(r->results.root, "gbench_json", json_string(gbench));
+	qx_results_gbench_json(&r->results, gbench);
 	int rc = qx_measure_all(&req, &r->failures, err);
 	for (int i = 0; !rc && i < r->n_done; i++)
 		if (r->done[i].plan.simulated)
@@ -352,18 +349,12 @@ static int run_fp32(struct run *r, struct qx_error *err)
 	       (double)r->fp32.count / r->fp32.seconds);
 	fflush(stdout);
 
-	json_t *f = json_object();
-	json_object_set_new(f, "kernels", json_string(k->name));
-	json_object_set_new(f, "images", json_integer(r->fp32.count));
-	json_object_set_new(f, "correct", json_integer(r->fp32.correct));
-	json_object_set_new(f, "accuracy", json_real(100.0 * (double)r->fp32.correct /
-	                                             (double)r->fp32.count));
-	json_object_set_new(f, "model_bytes", json_integer(r->f32_bytes));
-	json_object_set_new(f, "eval_seconds", json_real(r->fp32.seconds));
-	json_object_set_new(f, "predictions", qx_json_u8_array(r->fp32.pred, r->fp32.count));
-	json_object_set_new(f, "measurements", json_array());
-	json_object_set_new(r->results.root, "fp32", f);
-	json_object_set_new(r->results.root, "labels", qx_json_u8_array(r->data.labels, r->data.count));
+	struct qx_results_fp32 f = {
+		.kernels = k->name, .images = r->fp32.count, .correct = r->fp32.correct,
+		.model_bytes = r->f32_bytes, .eval_seconds = r->fp32.seconds,
+		.predictions = r->fp32.pred, .labels = r->data.labels, .n_labels = r->data.count,
+	};
+	r->fp32_json = qx_results_fp32(&r->results, &f);
 	return write_results(r, err);
 }
 
@@ -375,17 +366,9 @@ static int plugin_error(struct run *r, const char *label, const char *msg,
 	fprintf(stderr, "qx-bench: %s\n", msg);
 	printf("%-*s %-11s error: %s\n", r->label_w, label, "-", msg);
 	fflush(stdout);
-	json_t *e = json_object();
-	json_object_set_new(e, "label", json_string(label));
-	json_object_set_new(e, "error", json_string(msg));
-	json_array_append_new(r->results.plugins, e);
+	qx_results_error_row(&r->results, label, msg);
 	r->failures++;
 	return write_results(r, fatal);
-}
-
-static json_t *real_or_null(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
 }
 
 /* The plugin's int8 result against the reference simulation of its plan, on the fastest set
@@ -394,42 +377,21 @@ static json_t *real_or_null(double v)
 static int check_trust(struct run *r, const struct qx_plugin_result *res, json_t *entry,
                        const char **verdict, struct qx_error *err)
 {
-	json_t *j = json_object();
-	json_object_set_new(entry, "trust", j);
 	if (r->suite->reference_images == 0) {
 		*verdict = "unchecked";
-		json_object_set_new(j, "verdict", json_string("unchecked"));
-		json_object_set_new(j, "images", json_integer(0));
+		qx_results_trust(entry, NULL, NULL);
 		return 0;
 	}
 	struct qx_trust t;
 	int rc = qx_trust_check(&r->graph, &res->plan, r->sets[0], r->suite->batch, &r->data,
 	                        &r->suite->preprocess, r->suite->reference_images, &t, err);
-	if (rc)
+	if (rc) {
+		qx_results_trust_unfinished(entry);
 		return rc;
+	}
 	*verdict = t.trusted ? "ok" : "MISTRUSTED";
-	json_object_set_new(j, "verdict", json_string(t.trusted ? "trusted" : "MISTRUSTED"));
-	json_object_set_new(j, "kernels", json_string(r->sets[0]->name));
-	json_object_set_new(j, "images", json_integer(t.images));
-	json_object_set_new(j, "nodes", json_pack("{s:i, s:I, s:I, s:I}", "tensors", t.tensors,
-	                                          "values", (json_int_t)t.values, "ties",
-	                                          (json_int_t)t.ties, "unexplained",
-	                                          (json_int_t)t.unexplained));
-	if (t.worst[0])
-		json_object_set_new(j, "worst", json_pack("{s:s, s:f, s:f}", "tensor", t.worst,
-		                                          "unexplained_share", t.worst_share,
-		                                          "max_steps", t.worst_steps));
-	json_object_set_new(j, "bound_unexplained_share", json_real(QX_TRUST_MAX_UNEXPLAINED));
-	json_object_set_new(j, "unwritten", json_boolean(t.unwritten));
-	json_object_set_new(j, "nonfinite_images", json_integer(t.nonfinite));
-	json_object_set_new(j, "logits", json_pack(
-		"{s:f, s:s, s:o, s:o, s:o, s:o, s:f}", "step", t.step, "step_source",
-		t.step_from_plan ? "output qparams" : "output range / 255", "mean_steps",
-		real_or_null(t.diff_mean), "median_steps", real_or_null(t.diff_median), "p99_steps",
-		real_or_null(t.diff_p99), "max_steps", real_or_null(t.diff_max), "top1_agreement",
-		t.agree));
+	qx_results_trust(entry, &t, r->sets[0]->name);
 	if (!t.trusted) {
-		json_object_set_new(j, "reason", json_string(t.why));
 		fprintf(stderr, "qx-bench: plugin '%s': MISTRUSTED: its int8 result on %s disagrees with "
 		        "the reference simulation of its plan: %s\n", res->label, r->sets[0]->name, t.why);
 		r->failures++;
@@ -437,27 +399,14 @@ static int check_trust(struct run *r, const struct qx_plugin_result *res, json_t
 	return 0;
 }
 
-/* A simulated plan's trust: the simulation is the result, so there is nothing independent
- * to check it against; said so in results.json and the table, never "ok". */
-static void simulated_trust(const struct qx_plugin_result *res, json_t *entry, const char **verdict)
-{
-	*verdict = "simulated";
-	json_object_set_new(entry, "trust", json_pack(
-		"{s:s, s:i, s:s++}", "verdict", "simulated", "images", 0, "reason",
-		"no int8 kernel runs this plan (", res->plan.simulated_why, "): its accuracy comes "
-		"from the reference simulation itself, so there is no independent result to check"));
-}
-
 /* A simulated plan's kernel-set rows: the bit-identical check does not apply. */
 static void simulated_sets(struct run *r, const struct qx_plugin_result *res,
                            const struct qx_paired *cmp, int64_t bytes, json_t *entry)
 {
-	json_t *sets = json_array();
-	json_object_set_new(entry, "kernel_sets", sets);
+	const char *names[QX_KSET_COUNT];
 	for (int i = 0; i < r->n_sets; i++)
-		json_array_append_new(sets, json_pack("{s:s, s:n, s:s}", "name", r->sets[i]->name,
-		                                      "bit_identical", "not_applicable",
-		                                      "simulated: no int8 kernel runs this plan"));
+		names[i] = r->sets[i]->name;
+	qx_results_simulated_sets(entry, names, r->n_sets);
 	char drop[64], ident[300];
 	snprintf(drop, sizeof drop, "%+.2f [%+.2f, %+.2f]", cmp->drop, cmp->drop_lo, cmp->drop_hi);
 	snprintf(ident, sizeof ident, "n/a: no kernel (%s), simulated on fp32 %s",
@@ -473,38 +422,43 @@ static int check_sets(struct run *r, const struct qx_plugin_result *res,
                       const struct qx_paired *cmp, int64_t q8_bytes, json_t *entry,
                       const char *trust, struct qx_error *err)
 {
-	json_t *sets = json_array();
-	json_object_set_new(entry, "kernel_sets", sets);
-	for (int i = 0; i < r->n_sets; i++) {
+	/* Every set against one scalar pass, on the evaluation threads. */
+	const struct qx_kernels *others[QX_KSET_COUNT];
+	struct qx_bitexact checked[QX_KSET_COUNT];
+	int n_others = 0;
+	for (int i = 0; i < r->n_sets; i++)
+		if (r->sets[i] != r->scalar)
+			others[n_others++] = r->sets[i];
+	int rc = qx_bitexact_check_sets(&r->graph, &res->plan, r->scalar, others, n_others,
+	                                r->suite->batch, &r->data, &r->suite->preprocess,
+	                                r->suite->bitexact_images, eval_threads(r), checked, err);
+	if (rc) {
+		qx_results_kernel_sets(entry, NULL, 0); /* no set was checked */
+		return rc;
+	}
+	struct qx_results_set rows[QX_KSET_COUNT];
+	struct qx_bitexact bx[QX_KSET_COUNT];
+	for (int i = 0, o = 0; i < r->n_sets; i++) {
 		const struct qx_kernels *k = r->sets[i];
 		char ident[600];
-		json_t *js = json_object();
-		json_object_set_new(js, "name", json_string(k->name));
+		rows[i] = (struct qx_results_set){ .name = k->name };
 		if (k == r->scalar) {
 			snprintf(ident, sizeof ident, "reference");
-			json_object_set_new(js, "bit_identical", json_true());
+			rows[i].reference = 1;
 		} else {
-			struct qx_bitexact bx;
-			int rc = qx_bitexact_check(&r->graph, &res->plan, r->scalar, k, r->suite->batch,
-			                           &r->data, &r->suite->preprocess,
-			                           r->suite->bitexact_images, &bx, err);
-			if (rc) {
-				json_decref(js);
-				return rc;
-			}
-			json_object_set_new(js, "bit_identical", json_boolean(bx.identical));
-			json_object_set_new(js, "checked_images", json_integer(bx.images));
-			if (bx.identical) {
-				snprintf(ident, sizeof ident, "yes (%lld images)", (long long)bx.images);
+			bx[i] = checked[o++];
+			rows[i].identical = bx[i].identical;
+			rows[i].checked_images = bx[i].images;
+			if (bx[i].identical) {
+				snprintf(ident, sizeof ident, "yes (%lld images)", (long long)bx[i].images);
 			} else {
-				snprintf(ident, sizeof ident, "NO: %s", bx.where);
-				json_object_set_new(js, "mismatch", json_string(bx.where));
+				snprintf(ident, sizeof ident, "NO: %s", bx[i].where);
+				rows[i].mismatch = bx[i].where;
 				fprintf(stderr, "qx-bench: plugin '%s': kernel set %s is not bit-identical to "
-				        "scalar: %s\n", res->label, k->name, bx.where);
+				        "scalar: %s\n", res->label, k->name, bx[i].where);
 				r->failures++;
 			}
 		}
-		json_array_append_new(sets, js);
 		const char *label = i == 0 ? res->label : "";
 		if (i == 0) {
 			char drop[64];
@@ -519,39 +473,25 @@ static int check_sets(struct run *r, const struct qx_plugin_result *res,
 		}
 		fflush(stdout);
 	}
+	qx_results_kernel_sets(entry, rows, r->n_sets);
 	return 0;
 }
 
-/* What a row owns whatever its plan: the plugin that made it, its plan file, its calibration. */
-static void set_origin(json_t *e, const struct qx_plugin_result *res, const char *plan_path)
+/* Per-layer error of res's plan on kernel set k, on the trust check's images, into entry's
+ * "layers" (nothing when check.reference_images is 0: it turns every check off). */
+static int layer_error(struct run *r, const struct qx_plugin_result *res,
+                       const struct qx_kernels *k, json_t *entry, struct qx_error *err)
 {
-	json_object_set_new(e, "plugin", json_pack("{s:s, s:s, s:s, s:s, s:s}", "path", res->path,
-	                                            "name", res->name, "version", res->version,
-	                                            "license", res->license, "description",
-	                                            res->description));
-	if (res->options_declared) {
-		/* typed as declared: booleans and numbers as JSON's, choices and strings as text */
-		json_t *used = json_object();
-		for (int i = 0; i < res->n_options_used; i++) {
-			const struct qx_option_used *u = &res->options_used[i];
-			json_t *v = NULL;
-			if (u->type == QX_OPTION_BOOL)
-				v = json_boolean(u->value[0] == 't' || u->value[0] == 'T');
-			else if (u->type == QX_OPTION_INT)
-				v = json_integer(strtoll(u->value, NULL, 10));
-			else if (u->type == QX_OPTION_NUMBER)
-				v = json_real(strtod(u->value, NULL));
-			else
-				v = json_string(u->value);
-			json_object_set_new(used, u->key, v);
-		}
-		json_object_set_new(e, "options_used", used);
-	}
-	json_object_set_new(e, "plan", json_string(plan_path));
-	json_object_set_new(e, "calibration", json_pack("{s:f, s:I, s:i}", "seconds",
-	                                                res->calibrate_s, "images",
-	                                                (json_int_t)res->calib_images, "batches",
-	                                                res->calib_batches));
+	if (r->suite->reference_images <= 0)
+		return 0;
+	struct qx_layer_report rep;
+	int rc = qx_layer_error(&r->graph, &res->plan, k, r->suite->batch, &r->data,
+	                        &r->suite->preprocess, r->suite->reference_images, &rep, err);
+	if (rc)
+		return rc;
+	rc = qx_results_layers(entry, &rep, k->name, err);
+	qx_layer_report_free(&rep);
+	return rc;
 }
 
 /* One int8 plan's row, for a plugin's plan and for a fallback plan alike: plan.json, accuracy
@@ -595,45 +535,30 @@ static int plan_row(struct run *r, struct qx_plugin_result *res, json_t **entry,
 	struct qx_paired cmp;
 	qx_paired_compare(r->fp32.pred, acc.pred, r->data.labels, acc.count, &cmp);
 
-	json_t *e = json_object();
-	json_object_set_new(e, "label", json_string(res->label));
-	set_origin(e, res, plan_path);
-	json_object_set_new(e, "accuracy_kernels", json_string(k->name));
-	json_object_set_new(e, "images", json_integer(acc.count));
-	json_object_set_new(e, "correct", json_integer(acc.correct));
-	json_object_set_new(e, "accuracy", json_real(cmp.acc_b));
-	json_object_set_new(e, "drop", json_pack("{s:f, s:f, s:f}", "points", cmp.drop, "ci95_low",
-	                                         cmp.drop_lo, "ci95_high", cmp.drop_hi));
-	json_object_set_new(e, "agreement", json_real(cmp.agree));
-	json_object_set_new(e, "model_bytes", json_integer(q8_bytes));
-	json_object_set_new(e, "eval_seconds", json_real(acc.seconds));
-	json_object_set_new(e, "predictions", qx_json_u8_array(acc.pred, acc.count));
-	json_object_set_new(e, "measurements", json_array());
+	struct qx_results_row row = {
+		.res = res, .plan_path = plan_path, .accuracy_kernels = k->name, .images = acc.count,
+		.correct = acc.correct, .cmp = &cmp, .model_bytes = q8_bytes,
+		.eval_seconds = acc.seconds, .predictions = acc.pred,
+	};
+	json_t *e = qx_results_plan_row(&r->results, &row);
 	const char *trust = "-";
 	if (sim) {
 		/* No kernel: accuracy and size from the simulation, no trust check, no latency. */
-		json_object_set_new(e, "simulated", json_pack("{s:s, s:s, s:s}", "reason",
-		                                              res->plan.simulated_why, "fp32_kernels",
-		                                              k->name, "latency", "no kernel"));
-		simulated_trust(res, e, &trust);
+		qx_results_simulated(e, res->plan.simulated_why, k->name);
+		trust = "simulated";
 		/* Per-layer error against the simulation, on the trust check's images
 		 * (investigate/layer_error.h). */
-		rc = qx_layer_error_record(&r->graph, &res->plan, k, r->suite->batch,
-		                           &r->data, &r->suite->preprocess,
-		                           r->suite->reference_images, e, fatal);
+		rc = layer_error(r, res, k, e, fatal);
 		if (!rc)
 			simulated_sets(r, res, &cmp, q8_bytes, e);
 	} else {
 		rc = check_trust(r, res, e, &trust, fatal);
 		/* Per-layer error on the trust check's images (investigate/layer_error.h). */
 		if (!rc)
-			rc = qx_layer_error_record(&r->graph, &res->plan, r->sets[0], r->suite->batch,
-			                           &r->data, &r->suite->preprocess,
-			                           r->suite->reference_images, e, fatal);
+			rc = layer_error(r, res, r->sets[0], e, fatal);
 		if (!rc)
 			rc = check_sets(r, res, &cmp, q8_bytes, e, trust, fatal);
 	}
-	json_array_append_new(r->results.plugins, e);
 	qx_eval_result_free(&acc);
 	r->done[r->n_done] = *res;
 	r->done_json[r->n_done++] = e;
@@ -754,7 +679,7 @@ static int investigate(struct run *r, const struct qx_suite_plugin *p, int d, js
 	if (!rc && measure_sens)
 		rc = qx_sensitivity_measure(&env, &r->done[d].plan, images, p->label, &sens, &ierr);
 	if (!rc && measure_sens) {
-		json_object_set_new(e, "sensitivity", qx_sensitivity_json(&sens, &r->graph));
+		qx_results_sensitivity(e, &sens, &r->graph);
 		qx_sensitivity_print(&sens, &r->graph, p->label, 10, stdout);
 		if (fallback)
 			print_header(r->label_w);
@@ -798,9 +723,8 @@ static int investigate(struct run *r, const struct qx_suite_plugin *p, int d, js
 	if (!rc && fallback)
 		rc = plan_row(r, &fb, &fe, fatal);
 	if (!rc && fe) {
-		json_object_set_new(fe, "fallback", qx_fallback_json(&choice, max_drop, p->label,
-		                                                     &r->graph, node_float,
-		                                                     measure_sens ? sens.images : 0));
+		qx_results_fallback(fe, &choice, max_drop, p->label, &r->graph, node_float,
+		                    measure_sens ? sens.images : 0);
 		print_fallback(r, &choice, node_float, units, max_drop);
 		rc = write_results(r, fatal);
 	}
@@ -826,19 +750,10 @@ static int same_plan(struct run *r, const struct qx_suite_plugin *p,
 	int wrc = qx_plan_write_json(res, &r->graph, plan_path, fatal);
 	if (wrc)
 		return wrc;
-	json_t *e = json_deep_copy(r->done_json[j]);
+	json_t *e = qx_results_same_plan_row(&r->results, r->done_json[j], r->done[j].label, p, res,
+	                                     plan_path);
 	if (!e)
 		return qx_fail_nomem(fatal, "copying a result");
-	json_object_del(e, "sweep");
-	json_object_del(e, "fallback"); /* the twin of a fallback row is no fallback itself */
-	json_object_del(e, "options_used"); /* its own, from set_origin, when its plugin declares */
-	json_object_set_new(e, "label", json_string(p->label));
-	set_origin(e, res, plan_path);
-	json_t *sweep = qx_sweep_json(p);
-	if (sweep)
-		json_object_set_new(e, "sweep", sweep);
-	json_object_set_new(e, "same_plan_as", json_string(r->done[j].label));
-	json_array_append_new(r->results.plugins, e);
 	r->same_json[r->n_same] = e;
 	r->same_as[r->n_same++] = j;
 	printf("%-*s same plan as %s: accuracy, checks and latency are its (measured once)\n",
@@ -879,9 +794,8 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	json_t *e;
 	int d = r->n_done;
 	rc = plan_row(r, &res, &e, fatal);
-	json_t *sweep = e ? qx_sweep_json(p) : NULL;
-	if (sweep) {
-		json_object_set_new(e, "sweep", sweep);
+	if (e && p->sweep_base) {
+		qx_results_sweep(e, p);
 		if (!rc)
 			rc = write_results(r, fatal);
 	}
@@ -971,7 +885,6 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 		return qx_exit_status(rc);
 	}
 	record_options(&r);
-	json_object_set_new(r.results.root, "quick", json_boolean(opt->quick));
 	if (opt->quick)
 		printf("QUICK RUN: not for tracking (at most %d images, %d rounds, %lld check "
 		       "images)\n", QX_QUICK_IMAGES, QX_QUICK_REPETITIONS,

@@ -22,6 +22,8 @@ struct qx_run_options {
 	int sensitivity;           /* --sensitivity: every plugin's, as the suite's sensitivity: */
 	int fallback;              /* --fallback B: every plugin gets fallback: { max_drop: B } */
 	double fallback_max_drop;  /* points, >= 0 */
+	int jobs;                  /* --jobs: threads for evaluation and the checks (0: every CPU
+	                              this process may use, cli/evaluate.h); never for latency */
 	int quick;                 /* --quick: a short interactive run, marked "quick" in results
 	                              (qx_run_quick_suite says what it shortens) */
 };

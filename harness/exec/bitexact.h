@@ -29,4 +29,21 @@ int qx_bitexact_check(const struct qx_graph *g, const struct qx_quant_plan *plan
                       const struct qx_dataset *ds, const struct qx_preprocess *pp,
                       int64_t n_images, struct qx_bitexact *out, struct qx_error *err);
 
+/* The most sets and threads qx_bitexact_check_sets takes. */
+#define QX_BITEXACT_MAX_SETS 8
+#define QX_BITEXACT_MAX_THREADS 16
+
+/* qx_bitexact_check of every set in others[0..n_others) against ref at once: ref runs each batch
+ * once and every other set is compared with it, so checking k sets costs one reference pass,
+ * not k. Batches go to `threads` threads (each with its own models), and out[i] is exactly what
+ * qx_bitexact_check(ref, others[i]) gives: the first differing batch's step and the images up
+ * to the end of that batch, or identical on all n_images (nodes the plan leaves in float run on
+ * others[0]'s fp32 kernels in every model, ref's included). Returns an error (the earliest
+ * batch's) when a model cannot be built or run. */
+int qx_bitexact_check_sets(const struct qx_graph *g, const struct qx_quant_plan *plan,
+                           const struct qx_kernels *ref, const struct qx_kernels *const *others,
+                           int n_others, int64_t batch, const struct qx_dataset *ds,
+                           const struct qx_preprocess *pp, int64_t n_images, int threads,
+                           struct qx_bitexact *out, struct qx_error *err);
+
 #endif

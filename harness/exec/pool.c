@@ -353,21 +353,6 @@ int qx_pool_describe(const struct qx_pool *p, int *pu_os_index, int n)
 	return p->n_threads;
 }
 
-json_t *qx_pool_json(const struct qx_pool *p)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "threads", json_integer(p->n_threads));
-	json_object_set_new(o, "pinned", json_boolean(p->pinned));
-	json_object_set_new(o, "policy", json_string("one thread per core, caller is thread 0"));
-	if (p->pinned) {
-		json_t *pus = json_array();
-		for (int i = 0; i < p->n_threads; i++)
-			json_array_append_new(pus, json_integer(p->pu[i]));
-		json_object_set_new(o, "pus", pus);
-	}
-	return o;
-}
-
 void qx_pool_set_spin_ns(struct qx_pool *p, int64_t spin_ns)
 {
 	atomic_store_explicit(&p->spin_ns, spin_ns < 0 ? 0 : spin_ns, memory_order_relaxed);

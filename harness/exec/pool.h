@@ -18,8 +18,6 @@
 
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "util/error.h"
 
 struct qx_pool;
@@ -57,10 +55,6 @@ int qx_pool_describe(const struct qx_pool *pool, int *pu_os_index, int n);
  * qx_pool_create returns), for reading its scheduler counters in /proc. Returns the number filled: threads - 1 at
  * most. */
 int qx_pool_worker_tids(const struct qx_pool *pool, int *tids, int n);
-
-/* {"threads": n, "pinned": true|false, "policy": "one thread per core, caller is thread 0",
- *  "pus": [os index per thread]} (pus omitted when unpinned), a new reference. */
-json_t *qx_pool_json(const struct qx_pool *pool);
 
 /* How long an idle thread spins before it sleeps, in nanoseconds (default 500000: long enough
  * to bridge the gap between two ops of one inference, short enough not to burn a core between

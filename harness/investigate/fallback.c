@@ -147,19 +147,6 @@ int qx_fallback_select(const struct qx_investigate *env, const struct qx_quant_p
 	return rc;
 }
 
-json_t *qx_fallback_json(const struct qx_fallback_choice *c, double max_drop, const char *from,
-                         const struct qx_graph *g, const uint8_t *node_float,
-                         int64_t sensitivity_images)
-{
-	json_t *kept = json_array();
-	for (int n = 0; kept && n < g->n_nodes; n++)
-		if (node_float[n])
-			json_array_append_new(kept, json_string(g->nodes[n].name));
-	return json_pack("{s:f, s:s, s:o, s:b, s:i, s:I}", "max_drop", max_drop, "from", from,
-	                 "kept_float", kept, "met", c->met, "evaluations", c->evaluations,
-	                 "sensitivity_images", (json_int_t)sensitivity_images);
-}
-
 static json_t *entry_labelled(json_t *plugins, const char *label)
 {
 	size_t i;

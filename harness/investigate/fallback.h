@@ -46,11 +46,6 @@ int qx_fallback_select(const struct qx_investigate *env, const struct qx_quant_p
                        struct qx_quant_plan *out_plan, uint8_t *node_float,
                        struct qx_error *err);
 
-/* results.json's "fallback" object of the fallback row. */
-json_t *qx_fallback_json(const struct qx_fallback_choice *c, double max_drop, const char *from,
-                         const struct qx_graph *g, const uint8_t *node_float,
-                         int64_t sensitivity_images);
-
 /* After the conclusion: each fallback row beside the row it came from (top-1, drop, size,
  * median latency at every configuration measured on kernels), read from results.json. */
 void qx_fallback_print_summary(json_t *root, const char *kernels, FILE *out);

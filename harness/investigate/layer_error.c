@@ -122,8 +122,7 @@ static float fake_ext(const struct qx_tensor_qparams *qp, float x, int64_t i, in
 		/* As for integers, half a step past the largest value is rounding, not clipping: the
 		 * step below the largest value is the top binade's (448 - 416, 57344 - 49152). */
 		float v = x / s, fmax = qx_fp8_max(qp->dtype);
-		float below = qx_fp8_decode((uint8_t)(qx_fp8_encode(fmax, qp->dtype) - 1), qp->dtype);
-		float edge = fmax + 0.5f * (fmax - below);
+		float edge = fmax + 0.5f * qx_fp8_top_step(qp->dtype);
 		*clip = v > edge ? 1 : v < -edge ? -1 : 0;
 		if (qp->codes)
 			return qx_fp8_decode((uint8_t)qp->codes[i], qp->dtype) * s;
@@ -645,70 +644,4 @@ void qx_layer_report_free(struct qx_layer_report *r)
 	free(r->t);
 	r->t = NULL;
 	r->n = 0;
-}
-
-/* ---- results.json ------------------------------------------------------------------------- */
-
-static json_t *num(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
-
-static json_t *range(double lo, double hi)
-{
-	return json_pack("[o, o]", num(lo), num(hi));
-}
-
-json_t *qx_layer_json(const struct qx_layer_report *r, const char *kernels)
-{
-	json_t *tensors = json_array();
-	for (int i = 0; i < r->n; i++) {
-		const struct qx_layer_tensor *t = &r->t[i];
-		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "tensor", t->name,
-		                      "node", t->node, "op", t->op, "kind", t->kind, "dtype",
-		                      qx_plan_dtype_name(t->dtype), "granularity",
-		                      t->group_size > 0   ? "per-group"
-		                      : t->n_channels > 1 ? "per-channel"
-		                                          : "per-tensor",
-		                      "channels", t->n_channels, "values", (json_int_t)t->values);
-		if (t->group_size > 0)
-			json_object_set_new(j, "group_size", json_integer(t->group_size));
-		/* +inf (no error) is null: JSON has no infinity. */
-		json_object_set_new(j, "own_sqnr_db", num(t->own_sqnr_db));
-		json_object_set_new(j, "minmax_sqnr_db", num(t->minmax_sqnr_db));
-		json_object_set_new(j, "loss_db", num(t->loss_db));
-		if (t->propagated) {
-			json_object_set_new(j, "sqnr_db", num(t->sqnr_db));
-			json_object_set_new(j, "cosine", num(t->cosine));
-			json_object_set_new(j, "max_abs_error", num(t->max_abs));
-		}
-		json_object_set_new(j, "clipped_low", json_real(t->clipped_low));
-		json_object_set_new(j, "clipped_high", json_real(t->clipped_high));
-		json_object_set_new(j, "clip_error_share", json_real(t->clip_error_share));
-		json_object_set_new(j, "qparams_range", range(t->q_lo, t->q_hi));
-		json_object_set_new(j, "data_range", range(t->d_lo, t->d_hi));
-		json_object_set_new(j, "range_ratio", num(t->range_ratio));
-		json_array_append_new(tensors, j);
-	}
-	return json_pack("{s:I, s:s, s:f, s:o}", "images", (json_int_t)r->images, "kernels", kernels,
-	                 "seconds", r->seconds, "tensors", tensors);
-}
-
-int qx_layer_error_record(const struct qx_graph *g, const struct qx_quant_plan *plan,
-                          const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
-                          const struct qx_preprocess *pp, int64_t n_images, json_t *entry,
-                          struct qx_error *err)
-{
-	if (n_images <= 0)
-		return 0; /* check.reference_images: 0 turns every check off, this one too */
-	struct qx_layer_report r;
-	int rc = qx_layer_error(g, plan, k, batch, ds, pp, n_images, &r, err);
-	if (rc)
-		return rc;
-	json_t *j = qx_layer_json(&r, k->name);
-	qx_layer_report_free(&r);
-	if (!j)
-		return qx_fail_nomem(err, "writing per-layer error");
-	json_object_set_new(entry, "layers", j);
-	return 0;
 }

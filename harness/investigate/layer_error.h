@@ -37,8 +37,6 @@
 
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "data/dataset.h"
 #include "kernels.h"
 #include "model/graph.h"
@@ -157,14 +155,5 @@ int qx_layer_cmp(double own_a, double prop_a, double own_b, double prop_b);
 
 /* Sorts r->t worst first (qx_layer_cmp). */
 void qx_layer_rank(struct qx_layer_report *r);
-
-/* results.json's "layers" object (docs/results-format.md). */
-json_t *qx_layer_json(const struct qx_layer_report *r, const char *kernels);
-
-/* For run.c: measures and stores "layers" in the plugin's entry (nothing when n_images is 0). */
-int qx_layer_error_record(const struct qx_graph *g, const struct qx_quant_plan *plan,
-                          const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
-                          const struct qx_preprocess *pp, int64_t n_images, json_t *entry,
-                          struct qx_error *err);
 
 #endif

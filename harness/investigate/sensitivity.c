@@ -79,20 +79,6 @@ int qx_sensitivity_measure(const struct qx_investigate *env, const struct qx_qua
 	return rc;
 }
 
-json_t *qx_sensitivity_json(const struct qx_sensitivity *s, const struct qx_graph *g)
-{
-	json_t *nodes = json_array();
-	for (int i = 0; nodes && i < s->n; i++) {
-		const struct qx_sensitivity_node *sn = &s->nodes[i];
-		json_array_append_new(nodes, json_pack(
-			"{s:s, s:s, s:f, s:f, s:f, s:f}", "node", g->nodes[sn->node].name, "op",
-			qx_op_name(g->nodes[sn->node].op), "accuracy", sn->accuracy, "gain_points",
-			sn->gain, "ci95_low", sn->ci_low, "ci95_high", sn->ci_high));
-	}
-	return json_pack("{s:I, s:s, s:f, s:o}", "images", (json_int_t)s->images, "kernels",
-	                 s->kernels, "base_accuracy", s->base_accuracy, "nodes", nodes);
-}
-
 void qx_sensitivity_print(const struct qx_sensitivity *s, const struct qx_graph *g,
                           const char *label, int top, FILE *f)
 {

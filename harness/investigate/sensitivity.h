@@ -6,7 +6,6 @@
 #ifndef QX_INVESTIGATE_SENSITIVITY_H
 #define QX_INVESTIGATE_SENSITIVITY_H
 
-#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -62,9 +61,6 @@ int qx_sensitivity_measure(const struct qx_investigate *env, const struct qx_qua
                            int64_t images, const char *label, struct qx_sensitivity *out,
                            struct qx_error *err);
 void qx_sensitivity_free(struct qx_sensitivity *s);
-
-/* results.json's "sensitivity" object (docs/results-format.md). */
-json_t *qx_sensitivity_json(const struct qx_sensitivity *s, const struct qx_graph *g);
 
 /* The table of the run's output: the `top` most sensitive units. */
 void qx_sensitivity_print(const struct qx_sensitivity *s, const struct qx_graph *g,

@@ -33,6 +33,21 @@ int qx_eval_run(const struct qx_model_runner *m, const struct qx_dataset *ds,
                 void (*progress)(void *arg, int64_t done, int64_t total), void *progress_arg,
                 struct qx_eval_result *out, struct qx_error *err);
 
+/* The most threads an evaluation runs on (QX_EVAL_MAX_THREADS runners at most). */
+#define QX_EVAL_MAX_THREADS 16
+
+/* qx_eval_run on n_runners threads, the caller being the first: m[i] is thread i's own model
+ * (each its own executor, all of one batch size). Batches go, in order, to whichever thread
+ * is free, and each image's prediction and logits are stored at its index, so the result is
+ * the one a single runner gives (a model's output for a batch does not depend on the thread
+ * that computes it). progress is called from the caller's thread only. On the first failure
+ * the threads stop after their current batch and err is the earliest failed batch's. */
+int qx_eval_run_parallel(const struct qx_model_runner *m, int n_runners,
+                         const struct qx_dataset *ds, const struct qx_preprocess *pp,
+                         int64_t limit, int64_t keep_logits,
+                         void (*progress)(void *arg, int64_t done, int64_t total),
+                         void *progress_arg, struct qx_eval_result *out, struct qx_error *err);
+
 /* Index of the largest of n values (first one on ties, as torch.argmax on CPU). */
 int qx_argmax(const float *v, int n);
 

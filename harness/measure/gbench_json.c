@@ -8,6 +8,11 @@
 
 #include "measure/stats.h"
 
+json_t *qx_gbench_json_new(void)
+{
+	return json_pack("{s:[]}", "benchmarks");
+}
+
 /* Keeps Google Benchmark's own "context" (machine, load, library build) from the first round's
  * JSON file; its "benchmarks" are rebuilt per configuration by qx_gbench_json_add. */
 void qx_gbench_json_keep_context(json_t *combined, const char *part)

@@ -9,6 +9,9 @@
 
 #include "measure/gbench_shim.h"
 
+/* An empty gbench.json: {"benchmarks": []}, a new reference. */
+json_t *qx_gbench_json_new(void);
+
 /* Copies the "context" of the Google Benchmark JSON file part into combined when combined has
  * none yet, then removes part. A part that cannot be read is removed and ignored. */
 void qx_gbench_json_keep_context(json_t *combined, const char *part);

@@ -1,6 +1,6 @@
-/* One latency measurement as results.json records it: Google Benchmark runs the inference
- * (gbench_shim.h), stats.h summarizes the per-inference times, and the result is the object the
- * run flow appends to plugins[i].measurements[] (or fp32.measurements[]):
+/* One latency measurement: Google Benchmark runs the inference (gbench_shim.h), stats.h
+ * summarizes the per-inference times (struct qx_latency_record), and results/results_latency.c
+ * writes it as the object in plugins[i].measurements[] (or fp32.measurements[]):
  *
  *   {"kernels": "vnni", "threads": 1, "batch": 1, "unit": "ms/batch",
  *    "n": all timed inferences, "median", "mean", "stddev", "p90", "p99", "cv", "min", "max",
@@ -24,10 +24,10 @@
 
 #include <stddef.h>
 
-#include <jansson.h>
-
 #include "measure/gbench_shim.h"
 #include "measure/noise.h"
+#include "measure/noise_summary.h"
+#include "measure/stats.h"
 #include "exec/pool.h"
 #include "util/error.h"
 
@@ -48,9 +48,9 @@ struct qx_latency_spec {
 	const char *gbench_json_path; /* Google Benchmark JSON written here, or NULL */
 	size_t max_samples;        /* samples kept in the JSON; 0 means QX_LATENCY_MAX_SAMPLES */
 	const struct qx_pool *pool;/* the pool run_once uses, or NULL: when set, its threads must
-	                            * equal threads and qx_pool_json is recorded as "pool" */
+	                            * equal threads, and results.json records it as "pool" */
 	const struct qx_noise_round *noise; /* per repetition (round): what the machine did, or
-	                            * NULL; only read during qx_latency_json */
+	                            * NULL; only read during qx_latency_summarize */
 	double ci_target_percent;  /* the precision the rounds aimed at (for the noise warnings) */
 };
 
@@ -65,14 +65,32 @@ int qx_latency_round_medians(const struct qx_gbench_result *res, int cpu, double
 int qx_latency_name(const struct qx_latency_spec *spec, char *buf, size_t size,
                     struct qx_error *err);
 
-/* Measures and returns the measurement object (a new reference) in *out. Errors are
- * qx_gbench_measure's, plus QX_EINVAL for threads or batch < 1 or threads other than the
- * pool's. */
-int qx_latency_measure(const struct qx_latency_spec *spec, json_t **out, struct qx_error *err);
+/* What one measurement found, in ms per batch: the summaries of all n samples, each round's
+ * median, and the noise summary. It points into spec and res, which must outlive it. */
+struct qx_latency_record {
+	const struct qx_latency_spec *spec;
+	const struct qx_gbench_result *res;
+	char name[512];            /* qx_latency_name */
+	size_t max_samples;        /* the spec's, or QX_LATENCY_MAX_SAMPLES */
+	double *ms;                /* res->n_samples wall times, in time order */
+	double *cpu_ms;            /* the same inferences' CPU times, or NULL when res has none */
+	double *wall_round_ms;     /* res->repetitions medians */
+	double *cpu_round_ms;      /* res->repetitions medians (of CPU time; unused without it) */
+	struct qx_summary wall;
+	struct qx_summary cpu;     /* zero without CPU times */
+	struct qx_noise_summary noise;
+};
 
-/* The measurement object from an existing Google Benchmark result (what qx_latency_measure
- * does after measuring; separate so it can be tested without timing anything). */
-int qx_latency_json(const struct qx_latency_spec *spec, const struct qx_gbench_result *res,
-                    json_t **out, struct qx_error *err);
+/* Checks the spec and measures; *res gets Google Benchmark's result (qx_gbench_result_free).
+ * Errors are qx_gbench_measure's, plus QX_EINVAL for threads or batch < 1 or threads other
+ * than the pool's. */
+int qx_latency_measure(const struct qx_latency_spec *spec, struct qx_gbench_result *res,
+                       struct qx_error *err);
+
+/* The record of an existing Google Benchmark result (separate from measuring so it can be
+ * tested without timing anything). QX_EINVAL as qx_latency_measure; QX_ENOMEM. */
+int qx_latency_summarize(const struct qx_latency_spec *spec, const struct qx_gbench_result *res,
+                         struct qx_latency_record *out, struct qx_error *err);
+void qx_latency_record_free(struct qx_latency_record *r);
 
 #endif

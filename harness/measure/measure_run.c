@@ -229,7 +229,7 @@ static int label_w(const struct qx_measure_request *req)
 }
 
 static void print_row(const struct qx_measure_request *req, const struct config *c, int threads,
-                      json_t *m)
+                      const struct qx_latency_record *m)
 {
 	if (c->failed) {
 		printf("%-*s %-11s %3d %5lld  error: %s\n", label_w(req), c->model->label, c->k->name,
@@ -237,9 +237,7 @@ static void print_row(const struct qx_measure_request *req, const struct config 
 		       (long long)c->batch, c->err.msg);
 		return;
 	}
-	double median = json_real_value(json_object_get(m, "median"));
-	double p99 = json_real_value(json_object_get(m, "p99"));
-	double cv = json_real_value(json_object_get(m, "cv"));
+	double median = m->wall.median, p99 = m->wall.p99, cv = m->wall.cv;
 	char speed[64] = "";
 	if (c->has_speedup)
 		snprintf(speed, sizeof speed, "%.2fx [%.2f, %.2f]", c->speedup.ratio, c->speedup.lo,
@@ -400,7 +398,6 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 	}
 	for (int i = 0; !rc && i < n; i++) {
 		struct config *c = &cfg[i];
-		json_t *m = NULL;
 		struct qx_latency_spec ls = {
 			.system = c->model->label, .kernels = c->k->name, .threads = threads,
 			.batch = batch, .warmup_s = s->measure.warmup_s,
@@ -408,26 +405,22 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 			.gbench_json_path = req->gbench_json_path, .pool = pool_rc ? NULL : pool,
 			.noise = c->noise,
 		};
-		if (!c->failed && qx_latency_json(&ls, &c->acc, &m, &c->err))
+		struct qx_latency_record rec;
+		memset(&rec, 0, sizeof rec);
+		if (!c->failed && qx_latency_summarize(&ls, &c->acc, &rec, &c->err))
 			c->failed = 1;
-		if (c->failed) {
-			m = json_pack("{s:s, s:i, s:i, s:s}", "kernels", c->k->name, "threads", threads,
-			              "batch", batch, "error", c->err.msg);
+		struct qx_measurement m = {
+			.kernels = c->k->name, .threads = threads, .batch = batch,
+			.error = c->failed ? c->err.msg : NULL, .latency = c->failed ? NULL : &rec,
+			.speedup = !c->failed && c->has_speedup ? &c->speedup : NULL,
+			.test_slowed = !c->failed && c->slow,
+		};
+		if (c->failed)
 			(*failures)++;
-		} else {
-			double median_ms = json_real_value(json_object_get(m, "median"));
-			json_object_set_new(m, "images_per_s", json_real((double)batch * 1e3 / median_ms));
-			if (c->has_speedup)
-				json_object_set_new(m, "speedup_vs_fp32",
-				                    json_pack("{s:f, s:f, s:f, s:s}", "ratio", c->speedup.ratio,
-				                              "ci95_low", c->speedup.lo, "ci95_high",
-				                              c->speedup.hi, "method",
-				                              "median ratio, percentile bootstrap"));
-			if (c->slow)
-				json_object_set_new(m, "test_slowed", json_true());
-		}
-		print_row(req, c, threads, m);
-		json_array_append_new(c->model->measurements, m);
+		print_row(req, c, threads, &rec);
+		if (req->measured)
+			rc = req->measured(req->arg, (int)(c->model - req->models), &m, err);
+		qx_latency_record_free(&rec);
 	}
 	if (!rc)
 		print_group_noise(cfg, n, rounds, min_rounds, max_rounds);
@@ -448,7 +441,7 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 
 int qx_measure_all(const struct qx_measure_request *req, int *failures, struct qx_error *err)
 {
-	json_t *gbench = json_pack("{s:[]}", "benchmarks");
+	json_t *gbench = qx_gbench_json_new();
 	printf("\nlatency (ms per batch; interleaved, %d repetitions of >= %.2f s each)\n",
 	       req->suite->measure.repetitions, req->suite->measure.min_time_s);
 	printf("%-*s %-11s %3s %5s %11s %11s %7s %10s  %s\n", label_w(req), "model", "kernels",

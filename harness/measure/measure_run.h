@@ -8,10 +8,10 @@
 
 #include <stdio.h>
 
-#include <jansson.h>
-
 #include "data/dataset.h"
 #include "kernels.h"
+#include "measure/latency.h"
+#include "measure/stats.h"
 #include "model/graph.h"
 #include "plan/plan.h"
 #include "suite/suite.h"
@@ -20,7 +20,17 @@
 struct qx_measure_model {
 	const char *label;                  /* "fp32" or the plugin's label */
 	const struct qx_quant_plan *plan;   /* NULL for fp32 */
-	json_t *measurements;               /* array its measurement objects are appended to */
+};
+
+/* One measurement of one model, as measured() gets it (results/results_latency.c records it). */
+struct qx_measurement {
+	const char *kernels;
+	int threads;
+	int64_t batch;
+	const char *error;                       /* set: it could not run, and why */
+	const struct qx_latency_record *latency; /* set otherwise */
+	const struct qx_speedup *speedup;        /* against fp32 on the same set, or NULL */
+	int test_slowed;                         /* QX_TEST_SLOW_MEASUREMENT made each inference run twice */
 };
 
 struct qx_measure_request {
@@ -39,17 +49,18 @@ struct qx_measure_request {
 	int repro_stdout;                   /* ... and on stdout too when set (--verbose) */
 	int quiet;
 	int label_width;                    /* the rows' label column (0: 20 characters) */
+	/* Called with each measurement of models[model], once its group is done. */
+	int (*measured)(void *arg, int model, const struct qx_measurement *m, struct qx_error *err);
 	/* Called after each (batch, threads) group, so results can be saved as they come. */
 	int (*group_done)(void *arg, struct qx_error *err);
 	void *arg;
 };
 
 /* Measures everything, prints one row per measurement on stdout and one repro line (the
- * command that measures that configuration alone) where repro_file / repro_stdout say, appends
- * each measurement (latency.h's object plus images_per_s and, for int8 models,
- * speedup_vs_fp32 against fp32 on the same kernel set, threads and batch) to its model's
- * array. A configuration that cannot run (more threads than cores) becomes an object with
- * "error" and counts in *failures. Returns 0 or an error that stops the run. */
+ * command that measures that configuration alone) where repro_file / repro_stdout say, and
+ * hands each measurement (latency.h's record and, for int8 models, the speedup against fp32 on
+ * the same kernel set, threads and batch) to measured(). A configuration that cannot run (more
+ * threads than cores) is a measurement with an error and counts in *failures. Returns 0 or an error that stops the run. */
 int qx_measure_all(const struct qx_measure_request *req, int *failures, struct qx_error *err);
 
 #endif

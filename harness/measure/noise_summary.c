@@ -18,51 +18,50 @@
 #define STEAL_SHARE 0.02
 
 /* Criterion's outlier classes: beyond 1.5 (mild) or 3 (severe) interquartile ranges from the
- * quartiles. Slow outliers are preempted or interrupted inferences; fast ones are rare. */
-static json_t *outliers(const double *x, size_t n, size_t *high_severe)
+ * quartiles. Slow outliers are preempted or interrupted inferences; fast ones are rare.
+ * c: low_severe, low_mild, high_mild, high_severe. */
+static void outliers(const double *x, size_t n, int64_t c[4])
 {
 	double *s = malloc(n * sizeof *s);
-	size_t c[4] = { 0 };
-	if (s) {
-		memcpy(s, x, n * sizeof *s);
-		gsl_sort(s, 1, n);
-		double q1 = gsl_stats_quantile_from_sorted_data(s, 1, n, 0.25);
-		double q3 = gsl_stats_quantile_from_sorted_data(s, 1, n, 0.75);
-		double iqr = q3 - q1;
-		for (size_t i = 0; i < n; i++) {
-			double v = s[i];
-			if (v < q1 - 3 * iqr)
-				c[0]++;
-			else if (v < q1 - 1.5 * iqr)
-				c[1]++;
-			else if (v > q3 + 3 * iqr)
-				c[3]++;
-			else if (v > q3 + 1.5 * iqr)
-				c[2]++;
-		}
-		free(s);
+	c[0] = c[1] = c[2] = c[3] = 0;
+	if (!s)
+		return;
+	memcpy(s, x, n * sizeof *s);
+	gsl_sort(s, 1, n);
+	double q1 = gsl_stats_quantile_from_sorted_data(s, 1, n, 0.25);
+	double q3 = gsl_stats_quantile_from_sorted_data(s, 1, n, 0.75);
+	double iqr = q3 - q1;
+	for (size_t i = 0; i < n; i++) {
+		double v = s[i];
+		if (v < q1 - 3 * iqr)
+			c[0]++;
+		else if (v < q1 - 1.5 * iqr)
+			c[1]++;
+		else if (v > q3 + 3 * iqr)
+			c[3]++;
+		else if (v > q3 + 1.5 * iqr)
+			c[2]++;
 	}
-	*high_severe = c[3];
-	return json_pack("{s:I, s:I, s:I, s:I}", "low_severe", (json_int_t)c[0], "low_mild",
-	                 (json_int_t)c[1], "high_mild", (json_int_t)c[2], "high_severe",
-	                 (json_int_t)c[3]);
+	free(s);
 }
 
-static void warn(json_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct qx_noise_summary *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
-static void warn(json_t *w, const char *fmt, ...)
+static void warn(struct qx_noise_summary *o, const char *fmt, ...)
 {
-	char line[300];
+	if (o->n_warnings == QX_NOISE_MAX_WARNINGS)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
+	vsnprintf(o->warnings[o->n_warnings++], QX_NOISE_WARNING_LEN, fmt, ap);
 	va_end(ap);
-	json_array_append_new(w, json_string(line));
 }
 
-int qx_noise_summary_json(const struct qx_noise_input *in, json_t **out, struct qx_error *err)
+int qx_noise_summarize(const struct qx_noise_input *in, struct qx_noise_summary *o,
+                       struct qx_error *err)
 {
-	*out = NULL;
+	memset(o, 0, sizeof *o);
 	if (in->n == 0 || in->rounds == 0)
 		return qx_fail(err, QX_EINVAL, "noise summary: %zu samples in %zu rounds (expected "
 		               "some)", in->n, in->rounds);
@@ -72,22 +71,24 @@ int qx_noise_summary_json(const struct qx_noise_input *in, json_t **out, struct 
 		rc = qx_stats_median_ci(in->cpu_round_ms, in->rounds, QX_SPEEDUP_SEED, &cpu, err);
 	if (rc)
 		return rc;
-	json_t *o = json_object(), *w = json_array();
-	json_object_set_new(o, "rounds", json_integer((json_int_t)in->rounds));
-	json_object_set_new(o, "median_ci95", json_pack("[f, f]", wall.lo, wall.hi));
+	o->rounds = in->rounds;
+	o->median_lo = wall.lo;
+	o->median_hi = wall.hi;
 	double ratio = -1.0;
 	const struct qx_median_ci *decide = &wall;
 	if (in->cpu_round_ms && cpu.median > 0) {
-		json_object_set_new(o, "cpu_median_ci95", json_pack("[f, f]", cpu.lo, cpu.hi));
+		o->has_cpu = 1;
+		o->cpu_lo = cpu.lo;
+		o->cpu_hi = cpu.hi;
 		ratio = wall.median / cpu.median;
-		json_object_set_new(o, "wall_over_cpu", json_real(ratio));
-		json_object_set_new(o, "preempted", json_boolean(ratio > QX_PREEMPTED_WALL_OVER_CPU));
+		o->wall_over_cpu = ratio;
+		o->preempted = ratio > QX_PREEMPTED_WALL_OVER_CPU;
 		if (ratio > QX_PREEMPTED_WALL_OVER_CPU)
 			decide = &cpu;
 	}
-	json_object_set_new(o, "clock", json_string(decide == &cpu ? "cpu" : "wall"));
+	o->clock_cpu = decide == &cpu;
 	double half = decide->median > 0 ? 50.0 * (decide->hi - decide->lo) / decide->median : 0.0;
-	json_object_set_new(o, "ci95_half_width_percent", json_real(half));
+	o->half_width_percent = half;
 
 	int64_t switches = 0;
 	int known_switches = in->noise != NULL;
@@ -108,39 +109,37 @@ int qx_noise_summary_json(const struct qx_noise_input *in, json_t **out, struct 
 		}
 	}
 	double per_inference = (double)switches / (double)in->n;
-	if (known_switches)
-		json_object_set_new(o, "nivcsw_per_inference", json_real(per_inference));
-	if (load >= 0)
-		json_object_set_new(o, "load1_max", json_real(load));
+	o->has_switches = known_switches;
+	o->nivcsw_per_inference = per_inference;
+	o->load1_max = load;
 	if (n_busy) {
 		busy /= (double)n_busy;
 		steal /= (double)n_busy;
-		json_object_set_new(o, "busy_mean", json_real(busy));
-		json_object_set_new(o, "steal_mean", json_real(steal));
+		o->has_busy = 1;
+		o->busy_mean = busy;
+		o->steal_mean = steal;
 	}
-	size_t severe;
-	json_object_set_new(o, "outliers", outliers(in->wall_ms, in->n, &severe));
+	outliers(in->wall_ms, in->n, o->outliers);
+	int64_t severe = o->outliers[3];
 
 	int cpus = qx_noise_online_cpus();
 	if (ratio > QX_PREEMPTED_WALL_OVER_CPU)
-		warn(w, "preempted: wall time is %.2f x CPU time, other processes ran during the "
+		warn(o, "preempted: wall time is %.2f x CPU time, other processes ran during the "
 		     "inferences (compare decides on CPU time)", ratio);
 	if (in->cv > NOISY_CV)
-		warn(w, "unstable: cv %.0f%% (above %.0f%%)", 100 * in->cv, 100 * NOISY_CV);
+		warn(o, "unstable: cv %.0f%% (above %.0f%%)", 100 * in->cv, 100 * NOISY_CV);
 	if ((double)severe > SEVERE_OUTLIERS_SHARE * (double)in->n)
-		warn(w, "%zu of %zu inferences are severe slow outliers", severe, in->n);
+		warn(o, "%zu of %zu inferences are severe slow outliers", (size_t)severe, in->n);
 	if (load > cpus)
-		warn(w, "machine busy: load %.2f on %d CPUs", load, cpus);
+		warn(o, "machine busy: load %.2f on %d CPUs", load, cpus);
 	else if (n_busy && busy > BUSY_SHARE)
-		warn(w, "machine busy: CPUs %.0f%% in use", 100 * busy);
+		warn(o, "machine busy: CPUs %.0f%% in use", 100 * busy);
 	if (n_busy && steal > STEAL_SHARE)
-		warn(w, "steal %.1f%%: the hypervisor ran other guests on these CPUs", 100 * steal);
+		warn(o, "steal %.1f%%: the hypervisor ran other guests on these CPUs", 100 * steal);
 	if (known_switches && per_inference > 0.5)
-		warn(w, "%.1f involuntary context switches per inference", per_inference);
+		warn(o, "%.1f involuntary context switches per inference", per_inference);
 	if (in->ci_target_percent > 0 && half > in->ci_target_percent)
-		warn(w, "imprecise: the median's 95%% interval is +-%.1f%% after %zu rounds (target "
+		warn(o, "imprecise: the median's 95%% interval is +-%.1f%% after %zu rounds (target "
 		     "+-%g%%)", half, in->rounds, in->ci_target_percent);
-	json_object_set_new(o, "warnings", w);
-	*out = o;
 	return 0;
 }

@@ -68,19 +68,3 @@ int qx_topology_get(struct qx_topology *out, struct qx_error *err)
 	hwloc_topology_destroy(topo);
 	return 0;
 }
-
-json_t *qx_topology_json(const struct qx_topology *t)
-{
-	json_t *caches = json_array();
-	for (int i = 0; i < t->n_caches; i++) {
-		const struct qx_cache_kind *c = &t->caches[i];
-		json_array_append_new(caches, json_pack("{s:i, s:s, s:I, s:i, s:i, s:i}",
-		                                        "level", c->level, "type", c->type,
-		                                        "size_bytes", (json_int_t)c->size_bytes,
-		                                        "line_bytes", c->line_bytes, "count", c->count,
-		                                        "pus_sharing", c->pus_sharing));
-	}
-	return json_pack("{s:s, s:i, s:i, s:i, s:i, s:o}", "cpu_model", t->cpu_model,
-	                 "packages", t->packages, "numa_nodes", t->numa_nodes, "cores", t->cores,
-	                 "pus", t->pus, "caches", caches);
-}

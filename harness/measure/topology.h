@@ -1,4 +1,5 @@
-/* The machine's shape as hwloc sees it, for results.json (machine.topology) and for
+/* The machine's shape as hwloc sees it, for results.json (machine.topology, written by
+ * results/results_machine.c) and for
  * `qx-bench compare`, which refuses to compare latency across different shapes.
  *
  * Only the structure is recorded (counts and cache sizes), not the amount of memory or the
@@ -8,8 +9,6 @@
 #define QX_MEASURE_TOPOLOGY_H
 
 #include <stdint.h>
-
-#include <jansson.h>
 
 #include "util/error.h"
 
@@ -37,10 +36,5 @@ struct qx_topology {
 /* Reads the topology of this machine (restricted to the CPUs this process may use, like
  * qx_pool_create). QX_EUNSUPPORTED with the reason when hwloc cannot read it. */
 int qx_topology_get(struct qx_topology *out, struct qx_error *err);
-
-/* {"cpu_model", "packages", "numa_nodes", "cores", "pus",
- *  "caches": [{"level", "type", "size_bytes", "line_bytes", "count", "pus_sharing"}...]},
- * a new reference. The same machine gives the same object (compare relies on it). */
-json_t *qx_topology_json(const struct qx_topology *t);
 
 #endif

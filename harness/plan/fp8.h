@@ -22,6 +22,10 @@ float qx_fp8_round(float x, int dtype);
 /* The largest finite value: 448 (e4m3fn) or 57344 (e5m2). */
 float qx_fp8_max(int dtype);
 
+/* The step between the largest finite value and the value below it: 32 (e4m3fn: 448 - 416)
+ * or 8192 (e5m2: 57344 - 49152). */
+float qx_fp8_top_step(int dtype);
+
 /* Whether code c is a NaN or an infinity (codes a plan may not supply). */
 int qx_fp8_code_is_special(uint8_t c, int dtype);
 

@@ -1,40 +1,7 @@
 #include "suite/sweep.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The scalar's JSON value: integer, number, boolean or string, as YAML's plain scalars read. */
-static json_t *value_json(const char *v)
-{
-	if (!strcmp(v, "true") || !strcmp(v, "false"))
-		return json_boolean(!strcmp(v, "true"));
-	char *end;
-	errno = 0;
-	long long i = strtoll(v, &end, 10);
-	if (end != v && !*end && !errno)
-		return json_integer(i);
-	/* Decimal numbers only: strtod would also take "nan", "inf" and hex. */
-	if (strspn(v, "0123456789+-.eE") == strlen(v) && strpbrk(v, "0123456789")) {
-		double d = strtod(v, &end);
-		if (end != v && !*end)
-			return json_real(d);
-	}
-	return json_string(v);
-}
-
-json_t *qx_sweep_json(const struct qx_suite_plugin *p)
-{
-	if (!p->sweep_base)
-		return NULL;
-	json_t *values = json_object();
-	json_t *o = json_pack("{s:s, s:o}", "base", p->sweep_base, "values", values);
-	if (!o)
-		return NULL;
-	for (int i = 0; i < p->n_sweep; i++)
-		json_object_set_new(values, p->sweep[i].key, value_json(p->sweep[i].value));
-	return o;
-}
 
 bool qx_plan_same(const struct qx_quant_plan *a, const struct qx_quant_plan *b)
 {

@@ -16,6 +16,12 @@
 #define F32_VL 8      /* lanes per vector */
 #define F32_MR 4      /* micro-tile rows: output channels (conv) or rows of y (matmul) */
 #define F32_RV 3      /* micro-tile vectors per row: 24 pixels (conv) or columns (matmul) */
+/* conv's row-copy path (f32_conv_template.h) measured slower than im2col here (Zen 4, 28x28
+ * and 7x7 at batch 64): the 4 x 3 tile has too few FMAs per load of its scattered rows. */
+#define F32_ROWCOPY 0
+/* the micro-tile's output prefetch slowed the 4 x 3 tile (1 -> 32 @28x28: 39% -> 31% of the
+ * FMA loop) */
+#define F32_TILE_PREFETCH 0
 
 typedef __m256 f32v;
 typedef __m256i f32mask;   /* all-ones lanes */

@@ -12,7 +12,14 @@
  * kernel never allocates (it needs about F32_CONV_KC * (F32_SW + F32_VL) * 4 bytes of stack:
  * 147 KiB for AVX-512, 74 KiB for AVX2) and disjoint ranges may run concurrently. A strip that
  * lies inside one image is stored directly (bias, FMAs and clamp in registers); one that
- * crosses an image or the range's end goes through a staging tile. */
+ * crosses an image or the range's end goes through a staging tile.
+ *
+ * Stride-1 convolutions of one group whose images fill the lanes take the row-copy path
+ * instead (rowcopy_plan below): the input rows are copied once per kernel column, shifted,
+ * and the same micro-kernel reads each tap's pixel vectors at a fixed offset into that copy,
+ * with no im2col; a single input channel 3x3 (a first layer) has its own loop
+ * (conv_rowcopy_k9). Its buffer, F32_ROWS_BUF, takes about 168 KiB of stack, never at the
+ * same time as im2col's. */
 #include "x86/f32_tile_template.h"
 
 #include <stdlib.h>
@@ -26,6 +33,12 @@
 #define F32_CONV_LDB (F32_SW + F32_VL) /* floats per im2col row: a strip's lanes, then slack */
 #define F32_CONV_KW_MAX 8      /* widest kernel row with precomputed lane masks */
 #define QX_F32_DW_TAPS_MAX 64  /* kh * kw above this: conv_depthwise, tap by tap */
+/* Strips of at most this many pixels run conv_strip_gemv, not the micro-tile. */
+#if F32_MR == 8
+#define F32_GEMV_MAX 8 /* 8 FMAs of 8 lanes beat the tile's 8 of 16 lanes */
+#elif F32_MR == 4
+#define F32_GEMV_MAX 2 /* 4-lane FMAs beat the tile's 4 of 8 lanes only when few */
+#endif
 #ifndef F32_CONV_AHEAD
 #define F32_CONV_AHEAD 16       /* channels ahead that im2col prefetches */
 #endif
@@ -52,6 +65,11 @@ struct conv_packed {
 	float *dwcl;            /* depthwise of a small image: channels-last weights, or NULL */
 	float *pwt;             /* 1x1 of tiny images: bias, then W^T [c][pwt_ld], or NULL */
 	int64_t pwt_ld;
+	/* The row-copy path (conv_segment_rowcopy), instead of im2col, when rowcopy is set. */
+	int rowcopy;
+	int64_t rin;            /* input rows per (channel, kernel column) plane of its buffer */
+	int64_t ss_pix;         /* output pixels per super-strip: one buffer fill */
+	int32_t *roff;          /* [k]: tap k's row in the buffer, from an output pixel's slot */
 };
 
 /* Output pixels [j, j + n) of a strip: one output row of one image. */
@@ -63,6 +81,72 @@ struct conv_run {
 
 #include "x86/f32_dwconv_template.h"
 #include "x86/f32_pwconv_template.h"
+#define F32_ROWS_SLACK (F32_SW + F32_VL) /* floats past the planes that lanes past a strip read */
+#ifndef F32_ROWS_BUF
+/* Floats of stack for the row-copy path's buffer: a whole 64-channel 14x14 image for a 3x3
+ * kernel (16 rows x 14 x 3 columns x 64), about 168 KiB; 144 KiB, which splits it in three
+ * fills, ran 3-5% slower there. */
+#define F32_ROWS_BUF (64 * 3 * 16 * 14 + F32_ROWS_SLACK)
+#endif
+#ifndef F32_ROWCOPY
+#define F32_ROWCOPY 1 /* the ops header sets 0 where the row-copy path does not pay */
+#endif
+
+/* The row-copy path. A stride-1 convolution reads, for kernel tap (ic, ky, kx), the input
+ * rows shifted by kx columns: so the rows that a run of output rows needs are copied once per
+ * kernel column, already shifted and zero-padded, ow floats wide, into planes [ic][kx] of rin
+ * rows each. Then output pixel j of the run (numbered row-major, as y stores them) reads tap
+ * (ic, ky, kx) at plane (ic, kx) + ky * dh * ow + j: one offset per tap, the same for every
+ * pixel, so a micro-tile's pixel vectors are plain loads that may span output rows, and its
+ * results go straight to y. Against im2col (a copy of every input value per tap, kh * kw of
+ * them, made again for every strip) this copies each value kw times and a few halo rows, and
+ * leaves no col buffer to stream through the caches.
+ *
+ * It needs groups 1 and sh == sw == 1, and at least one strip of output pixels (or a whole
+ * image) must fit the buffer; and pixels never span images (a plane's rows are one image's),
+ * so an image of few pixels would leave most lanes of its last vector idle: those stay with
+ * im2col, whose strips run across the batch. */
+static void rowcopy_plan(struct conv_packed *p)
+{
+	const struct qx_f32_conv_desc *d = &p->d;
+	p->rowcopy = 0;
+	if (!F32_ROWCOPY || d->groups != 1 || p->depthwise || p->pointwise || d->sh != 1 ||
+	    d->sw != 1 || d->kw > F32_CONV_KW_MAX || d->c < 1 || d->oh < 1 || d->ow < 1)
+		return;
+	int64_t ext = (int64_t)(d->kh - 1) * d->dh + 1; /* input rows one output row reads */
+	int64_t per_row = d->c * d->kw * d->ow;          /* floats per buffered input row */
+	int64_t rin = (F32_ROWS_BUF - F32_ROWS_SLACK) / per_row;
+	if (rin < ext)
+		return;
+	if (rin > d->oh - 1 + ext)
+		rin = d->oh - 1 + ext; /* a whole image */
+	/* a run of L pixels starting anywhere in a row spans at most rin - ext + 1 output rows
+	 * when L <= (rin - ext) * ow + 1 */
+	int64_t lmax = (rin - ext) * d->ow + 1;
+	if (p->ohw <= lmax || rin == d->oh - 1 + ext)
+		p->ss_pix = p->ohw;
+	else if (lmax >= F32_SW)
+		p->ss_pix = lmax / F32_SW * F32_SW;
+	else
+		return;
+	/* At least 7 of 8 lanes busy over an image, whose last strip has tail pixels; a tail that
+	 * conv_strip_gemv takes (7x7 = 48 + 1) costs little. */
+	int64_t tail = p->ohw % F32_SW;
+#ifdef F32_GEMV_MAX
+	if (tail <= F32_GEMV_MAX)
+		tail = 0;
+#endif
+	int64_t lanes = p->ohw - tail + (tail + F32_VL - 1) / F32_VL * F32_VL;
+	if (p->ohw * 8 < lanes * 7)
+		return;
+	int64_t khw = (int64_t)d->kh * d->kw;
+	for (int64_t k = 0; k < p->k; k++) {
+		int64_t ic = k / khw, ky = k % khw / d->kw, kx = k % d->kw;
+		p->roff[k] = (int32_t)(((ic * d->kw + kx) * rin + ky * d->dh) * d->ow);
+	}
+	p->rin = rin;
+	p->rowcopy = 1;
+}
 
 int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, const float *bias,
                       void **packed)
@@ -84,10 +168,12 @@ int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, con
 	p->w = calloc(wn ? wn : 1, sizeof *p->w);
 	p->bias = calloc(bn ? bn : 1, sizeof *p->bias);
 	p->taps = calloc(p->k ? (size_t)p->k : 1, sizeof *p->taps);
-	if (!p->w || !p->bias || !p->taps) {
+	p->roff = calloc(p->k ? (size_t)p->k : 1, sizeof *p->roff);
+	if (!p->w || !p->bias || !p->taps || !p->roff) {
 		free(p->w);
 		free(p->bias);
 		free(p->taps);
+		free(p->roff);
 		free(p);
 		return -1;
 	}
@@ -123,6 +209,7 @@ int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, con
 	 * 32 x 28 x 28 ran about 15% faster with it, 14 x 14 the same). */
 	if (d->n * d->c * p->hw * (int64_t)sizeof(float) > (256 << 10) && p->cg > F32_CONV_AHEAD)
 		p->next_plane_ahead = F32_CONV_AHEAD * p->hw;
+	rowcopy_plan(p);
 	*packed = p;
 	return 0;
 }
@@ -137,6 +224,7 @@ void F32_FN(pack_free)(void *packed)
 	free(p->taps);
 	free(p->dwcl);
 	free(p->pwt);
+	free(p->roff);
 	free(p);
 }
 
@@ -330,6 +418,7 @@ static int conv_strip_segs(const struct conv_packed *p, int64_t q, int64_t n, st
 /* Where a strip's outputs go: straight into y when its pixels are whole vectors inside one
  * image, else through the staging tile and per-image segments. */
 struct conv_strip {
+	int np;                /* pixels */
 	int R;                 /* vectors */
 	int direct;
 	float *y0;             /* direct: y at channel 0 of the strip's first pixel */
@@ -337,14 +426,193 @@ struct conv_strip {
 	struct f32_seg segs[F32_SW];
 };
 
+/* f32_tile with row k of b at b + boff[k] (the row-copy path). */
+static __attribute__((noinline)) void f32_tile_off(int R, int64_t kc, const float *a,
+                                                   const float *b, const int32_t *boff,
+                                                   const struct f32_tile_io *io)
+{
+	switch (R) {
+	case 1:
+		f32_tile_r(1, kc, a, b, 0, boff, io);
+		break;
+#if F32_RV >= 2
+	case 2:
+		f32_tile_r(2, kc, a, b, 0, boff, io);
+		break;
+#endif
+#if F32_RV >= 3
+	case 3:
+		f32_tile_r(3, kc, a, b, 0, boff, io);
+		break;
+#endif
+#if F32_RV >= 4
+	case 4:
+		f32_tile_r(4, kc, a, b, 0, boff, io);
+		break;
+#endif
+	default:
+		break;
+	}
+}
+
+/* A strip of a few pixels (an image's last ones: 49 = 48 + 1 at 7x7, 196 = 192 + 4 at 14x14)
+ * would cost the micro-tile a whole vector per panel row, F32_MR vector FMAs per k for up to
+ * F32_VL pixels. Turned around, the panel's F32_MR channels lie across the lanes of one
+ * narrower vector (the packed weights [k][F32_MR] are already that) and each pixel's value is
+ * broadcast: one FMA per pixel and k. Each output still gets the micro-tile's arithmetic (start
+ * from the bias or the partial sum, one FMA per k in order, the clamp at the end), so its bits
+ * do not depend on which of the two computed it. */
+#if F32_MR == 8
+typedef __m256 f32r;
+#define f32r_loadu _mm256_loadu_ps
+#define f32r_storeu _mm256_storeu_ps
+#define f32r_set1 _mm256_set1_ps
+#define f32r_fmadd _mm256_fmadd_ps
+#define f32r_clamp(v, lo, hi) _mm256_min_ps(hi, _mm256_max_ps(lo, v))
+#elif F32_MR == 4
+typedef __m128 f32r;
+#define f32r_loadu _mm_loadu_ps
+#define f32r_storeu _mm_storeu_ps
+#define f32r_set1 _mm_set1_ps
+#define f32r_fmadd _mm_fmadd_ps
+#define f32r_clamp(v, lo, hi) _mm_min_ps(hi, _mm_max_ps(lo, v))
+#endif
+
+#ifdef F32_GEMV_MAX
+/* acc[b * NP + j] += panel b's weights x pixel j, for PB panels ws floats apart: PB * NP
+ * independent FMA chains (one pixel of one panel would wait out the FMA latency at every k). */
+F32_INLINE void strip_gemv_n(const int NP, const int PB, int64_t kc, const float *restrict w,
+                             int64_t ws, const float *restrict col,
+                             const int32_t *restrict boff, f32r *acc)
+{
+	for (int64_t k = 0; k < kc; k++) {
+		const float *b = boff ? col + boff[k] : col + k * F32_CONV_LDB;
+#pragma GCC unroll 8
+		for (int pb = 0; pb < PB; pb++) {
+			f32r wv = f32r_loadu(w + pb * ws + k * F32_MR);
+#pragma GCC unroll 8
+			for (int j = 0; j < NP; j++)
+				acc[pb * NP + j] = f32r_fmadd(wv, f32r_set1(b[j]), acc[pb * NP + j]);
+		}
+	}
+}
+
+/* Panels that strip_gemv_n runs together for np pixels: at least 8 chains. */
+static int gemv_panels(int np)
+{
+	return np >= 8 ? 1 : np >= 4 ? 2 : np >= 2 ? 4 : 8;
+}
+
+/* Output channels [glo, ghi) of group g over the strip's np <= F32_GEMV_MAX pixels, k in
+ * [k0, k0 + kc) (col and boff as conv_strip_panels'). */
+static __attribute__((noinline)) void conv_strip_gemv(const struct conv_packed *p, float *y,
+                                                      const struct conv_strip *st, int64_t g,
+                                                      int64_t glo, int64_t ghi, int64_t k0,
+                                                      int64_t kc, const float *col,
+                                                      const int32_t *boff)
+{
+	const int np = st->np;
+	const int first = k0 == 0, last = k0 + kc >= p->k;
+	const int64_t ws = p->k * F32_MR; /* floats from one panel's weights to the next's */
+	int64_t off[F32_GEMV_MAX];        /* pixel j's output at channel 0 */
+	for (int j = 0; j < np; j++) {
+		if (st->direct) {
+			off[j] = st->y0 - y + j;
+			continue;
+		}
+		for (int s = 0; s < st->nseg; s++)
+			if (j >= st->segs[s].lane && j < st->segs[s].lane + st->segs[s].n)
+				off[j] = st->segs[s].off + j - st->segs[s].lane;
+	}
+	const f32r lo = f32r_set1(p->d.act_min), hi = f32r_set1(p->d.act_max);
+	const int pbmax = gemv_panels(np);
+	int64_t blk = glo / F32_MR, bend = (ghi + F32_MR - 1) / F32_MR;
+	while (blk < bend) {
+		int nb = bend - blk < pbmax ? (int)(bend - blk) : pbmax;
+		f32r acc[8 * F32_GEMV_MAX];
+		float t[F32_MR];
+		for (int b = 0; b < nb; b++) {
+			int64_t c0 = g * p->ocg + (blk + b) * F32_MR;
+			int64_t mlo = glo - (blk + b) * F32_MR, mhi = ghi - (blk + b) * F32_MR;
+			for (int j = 0; j < np; j++) {
+				if (first) {
+					acc[b * np + j] = f32r_loadu(p->bias + (g * p->blocks + blk + b) * F32_MR);
+					continue;
+				}
+				for (int m = 0; m < F32_MR; m++)
+					t[m] = m >= mlo && m < mhi ? y[off[j] + (c0 + m) * p->ohw] : 0.0f;
+				acc[b * np + j] = f32r_loadu(t);
+			}
+		}
+		const float *w = p->w + ((g * p->blocks + blk) * p->k + k0) * F32_MR;
+		const int32_t *bo = boff ? boff + k0 : NULL;
+		f32r *acc_b = acc;
+		if (nb == pbmax) {
+			switch (np) {
+#define GEMV_CASE(n, pb) case n: strip_gemv_n(n, pb, kc, w, ws, col, bo, acc_b); break;
+			GEMV_CASE(1, 8) GEMV_CASE(2, 4) GEMV_CASE(3, 4)
+#if F32_GEMV_MAX > 2
+			GEMV_CASE(4, 2) GEMV_CASE(5, 2) GEMV_CASE(6, 2) GEMV_CASE(7, 2) GEMV_CASE(8, 1)
+#endif
+			default:
+				break;
+			}
+		} else {
+			for (int b = 0; b < nb; b++, w += ws, acc_b += np)
+				switch (np) {
+				GEMV_CASE(1, 1) GEMV_CASE(2, 1) GEMV_CASE(3, 1)
+#if F32_GEMV_MAX > 2
+				GEMV_CASE(4, 1) GEMV_CASE(5, 1) GEMV_CASE(6, 1) GEMV_CASE(7, 1)
+				GEMV_CASE(8, 1)
+#endif
+#undef GEMV_CASE
+				default:
+					break;
+				}
+		}
+		for (int b = 0; b < nb; b++) {
+			int64_t c0 = g * p->ocg + (blk + b) * F32_MR;
+			int64_t mlo = glo - (blk + b) * F32_MR, mhi = ghi - (blk + b) * F32_MR;
+			if (mlo < 0)
+				mlo = 0;
+			if (mhi > F32_MR)
+				mhi = F32_MR;
+			for (int j = 0; j < np; j++) {
+				f32r v = acc[b * np + j];
+				f32r_storeu(t, last ? f32r_clamp(v, lo, hi) : v);
+				for (int64_t m = mlo; m < mhi; m++)
+					y[off[j] + (c0 + m) * p->ohw] = t[m];
+			}
+		}
+		blk += nb;
+	}
+}
+#endif
+
+/* Memory that the micro-tiles prefetch a slice of each, spread over their k loops: the row-copy
+ * path's next image. */
+struct conv_prefetch {
+	const char *next;   /* the next line to prefetch */
+	int64_t left;       /* lines left */
+	int64_t slice;      /* lines per micro-tile */
+};
+
 /* Output channels [glo, ghi) of group g (group-relative) over one strip, for k in
- * [k0, k0 + kc), whose im2col rows are in col. */
+ * [k0, k0 + kc), whose im2col rows are in col; or, when boff is not NULL, whose row k is at
+ * col + boff[k] (the row-copy path). */
 static void conv_strip_panels(const struct conv_packed *p, float *y, const struct conv_strip *st,
                               int64_t g, int64_t glo, int64_t ghi, int64_t k0, int64_t kc,
-                              const float *col, int64_t ldcol, float *tile)
+                              const float *col, const int32_t *boff, float *tile,
+                              struct conv_prefetch *pf)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
 	const float *w_g = p->w + g * p->blocks * p->k * F32_MR;
+#ifdef F32_GEMV_MAX
+	if (st->np <= F32_GEMV_MAX) {
+		conv_strip_gemv(p, y, st, g, glo, ghi, k0, kc, col, boff);
+		return;
+	}
+#endif
 	for (int64_t blk = glo / F32_MR; blk * F32_MR < ghi; blk++) {
 		int64_t c0 = g * p->ocg + blk * F32_MR; /* channel of the panel's row 0 */
 		int64_t mlo = glo - blk * F32_MR, mhi = ghi - blk * F32_MR;
@@ -360,11 +628,22 @@ static void conv_strip_panels(const struct conv_packed *p, float *y, const struc
 			.act_min = d->act_min,
 			.act_max = d->act_max,
 		};
+		if (pf && pf->left > 0) {
+			io.pf = pf->next;
+			io.npf = pf->slice < pf->left ? pf->slice : pf->left;
+			if (io.npf > kc)
+				io.npf = kc;
+			pf->next += 64 * io.npf;
+			pf->left -= io.npf;
+		}
 		if (!st->direct && !io.first)
 			for (int m = io.mlo; m < io.mhi; m++)
 				f32_tile_row_in(y, (c0 + m) * p->ohw, tile + m * F32_SW, st->segs,
 				                st->nseg);
-		f32_tile(st->R, kc, w_g + (blk * p->k + k0) * F32_MR, col, ldcol, &io);
+		if (boff)
+			f32_tile_off(st->R, kc, w_g + (blk * p->k + k0) * F32_MR, col, boff + k0, &io);
+		else
+			f32_tile(st->R, kc, w_g + (blk * p->k + k0) * F32_MR, col, F32_CONV_LDB, &io);
 		if (!st->direct)
 			for (int m = io.mlo; m < io.mhi; m++)
 				f32_tile_row_out(y, (c0 + m) * p->ohw, tile + m * F32_SW, st->segs,
@@ -373,9 +652,9 @@ static void conv_strip_panels(const struct conv_packed *p, float *y, const struc
 }
 
 /* Output channels [ca, cb) (numbered over all groups) at pixels [qa, qb) (numbered across the
- * batch). */
-static void conv_segment(const struct conv_packed *p, const float *x, float *y, int64_t ca,
-                         int64_t cb, int64_t qa, int64_t qb)
+ * batch), by im2col + GEMM. */
+static void conv_segment_im2col(const struct conv_packed *p, const float *x, float *y,
+                                int64_t ca, int64_t cb, int64_t qa, int64_t qb)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
 	_Alignas(64) float col[F32_CONV_KC * F32_CONV_LDB];
@@ -388,6 +667,7 @@ static void conv_segment(const struct conv_packed *p, const float *x, float *y, 
 		int64_t sn = qb - q < F32_SW ? qb - q : F32_SW;
 		int nruns = conv_runs(p, q, sn, runs);
 		int64_t img = q / p->ohw, pix = q % p->ohw;
+		st.np = (int)sn;
 		st.R = (int)((sn + F32_VL - 1) / F32_VL);
 		st.direct = sn == st.R * F32_VL && pix + sn <= p->ohw;
 		st.y0 = y + img * d->oc * p->ohw + pix;
@@ -398,21 +678,194 @@ static void conv_segment(const struct conv_packed *p, const float *x, float *y, 
 			/* k == 0 still runs one empty chunk: y = clamp(bias) */
 			for (int64_t k0 = 0; k0 < p->k || k0 == 0; k0 += kstep) {
 				int64_t kc = p->k - k0 < kstep ? p->k - k0 : kstep;
-				if (p->pointwise && st.direct) {
-					/* 1x1: the strip's k rows are the input's planes, whole vectors inside
-					 * one image: the micro-kernel reads them in place, no im2col */
-					const float *xs = x + img * d->c * p->hw + (g * p->cg + k0) * p->hw + pix;
-					conv_strip_panels(p, y, &st, g, glo, ghi, k0, kc, xs, p->hw, tile);
-				} else {
-					conv_im2col(p, x, g, k0, kc, sn, runs, nruns, col);
-					conv_strip_panels(p, y, &st, g, glo, ghi, k0, kc, col, F32_CONV_LDB,
-					                  tile);
-				}
+				conv_im2col(p, x, g, k0, kc, sn, runs, nruns, col);
+				conv_strip_panels(p, y, &st, g, glo, ghi, k0, kc, col, NULL, tile, NULL);
 				if (p->k == 0)
 					break;
 			}
 		}
 	}
+}
+
+/* rowcopy_fill's plane when ow == w (a "same" convolution): rows of the plane and of the input
+ * are then equally long, so the input rows that exist are one run of floats, shifted by e,
+ * copied with whole vectors, unmasked but at the ends of x (28-float rows one by one need a
+ * masked load per vector); then the columns outside [lo, hi), which got the neighbouring
+ * row's end, are zeroed. Input rows iy0 + r, r < nrin; zeros outside the input, and F32_SW
+ * after. */
+static void rowcopy_fill_flat(const struct conv_packed *p, const float *x, int64_t chan,
+                              int64_t iy0, int64_t nrin, int64_t e, int64_t lo, int64_t hi,
+                              float *plane)
+{
+	const struct qx_f32_conv_desc *d = &p->d;
+	const int64_t w = d->w, xsize = d->n * d->c * p->hw;
+	int64_t ra = iy0 < 0 ? -iy0 : 0, rb = d->h - iy0 < nrin ? d->h - iy0 : nrin;
+	if (rb < ra)
+		rb = ra;
+	for (int64_t j = 0; j < ra * w; j += F32_VL)
+		f32v_storeu(plane + j, f32v_zero());
+	int64_t src = chan + (iy0 + ra) * w + e, n = (rb - ra) * w;
+	float *dst = plane + ra * w;
+	for (int64_t j = 0; j < n; j += F32_VL) {
+		int64_t at = src + j;
+		if (at >= 0 && at + F32_VL <= xsize)
+			f32v_storeu(dst + j, f32v_loadu(x + at));
+		else
+			f32v_storeu(dst + j, f32v_load_lanes(f32v_zero(), x, xsize, at, -at, xsize - at));
+	}
+	for (int64_t j = rb * w; j < nrin * w; j += F32_VL)
+		f32v_storeu(plane + j, f32v_zero());
+	/* the columns outside [lo, hi): a masked store each while they fit a vector */
+	int64_t nl = lo < w ? lo : w, h0 = hi > nl ? hi : nl;
+	for (int64_t r = ra; r < rb; r++) {
+		float *row = plane + r * w;
+		for (int64_t ox = 0; ox < nl; ox += F32_VL)
+			f32v_store_first(row + ox, f32v_zero(), nl - ox < F32_VL ? nl - ox : F32_VL);
+		for (int64_t ox = h0; ox < w; ox += F32_VL)
+			f32v_store_first(row + ox, f32v_zero(), w - ox < F32_VL ? w - ox : F32_VL);
+	}
+	for (int64_t j = 0; j < F32_SW; j += F32_VL)
+		f32v_storeu(plane + nrin * w + j, f32v_zero());
+}
+
+/* Fills the row-copy buffer for output rows [oy0, oy0 + nrin - ext] of image img: plane
+ * (ic, kx) row r is input row oy0 - pt + r of channel ic shifted by kx * dw - pl columns, ow
+ * floats, zeros outside the input. Whole vectors are stored, so a row's last one runs into
+ * the next row (written after it); the F32_SW floats after a plane's last row are zeroed so
+ * that the lanes a strip computes past its pixels read zeros, not stale stack. */
+static void rowcopy_fill(const struct conv_packed *p, const float *x, int64_t img, int64_t oy0,
+                         int64_t nrin, float *buf)
+{
+	const struct qx_f32_conv_desc *d = &p->d;
+	const int64_t ow = d->ow, xsize = d->n * d->c * p->hw;
+	for (int64_t ic = 0; ic < d->c; ic++) {
+		const int64_t chan = (img * d->c + ic) * p->hw;
+		for (int kx = 0; kx < d->kw; kx++) {
+			float *plane = buf + (ic * d->kw + kx) * p->rin * ow;
+			int64_t e = (int64_t)kx * d->dw - d->pl; /* input column of output column 0 */
+			int64_t lo = e < 0 ? -e : 0, hi = d->w - e < ow ? d->w - e : ow;
+			if (ow == d->w) {
+				rowcopy_fill_flat(p, x, chan, oy0 - d->pt, nrin, e, lo, hi, plane);
+				continue;
+			}
+			for (int64_t r = 0; r < nrin; r++) {
+				int64_t iy = oy0 - d->pt + r;
+				float *dst = plane + r * ow;
+				if (iy < 0 || iy >= d->h || hi <= lo) {
+					for (int64_t ox = 0; ox < ow; ox += F32_VL)
+						f32v_storeu(dst + ox, f32v_zero());
+					continue;
+				}
+				int64_t row = chan + iy * d->w + e;
+				for (int64_t ox = 0; ox < ow; ox += F32_VL)
+					f32v_storeu(dst + ox, f32v_load_lanes(f32v_zero(), x, xsize, row + ox,
+					                                      lo - ox, hi - ox));
+			}
+			for (int64_t j = 0; j < F32_SW; j += F32_VL)
+				f32v_storeu(plane + nrin * ow + j, f32v_zero());
+		}
+	}
+}
+
+/* K == 9 (one input channel, 3x3: a network's first layer): the micro-tile would spend more
+ * on starting and storing its accumulators than on its 9 steps. Here the 9 tap vectors of 16
+ * (8) pixels are loaded once and kept in registers while every output channel runs over them:
+ * 9 FMAs and a store per channel and vector. Pixels [q, q + np) of image img, channels
+ * [ca, cb); b is the buffer at the strip's first pixel. */
+static void conv_rowcopy_k9(const struct conv_packed *p, float *y, int64_t img, int64_t q,
+                            int64_t np, int64_t ca, int64_t cb, const float *b)
+{
+	const struct qx_f32_conv_desc *d = &p->d;
+	const f32v lo = f32v_set1(d->act_min), hi = f32v_set1(d->act_max);
+	float *y0 = y + img * d->oc * p->ohw + q;
+	for (int64_t j = 0; j < np; j += F32_VL) {
+		f32v t[9];
+#pragma GCC unroll 9
+		for (int k = 0; k < 9; k++)
+			t[k] = f32v_loadu(b + p->roff[k] + j);
+		int64_t n = np - j < F32_VL ? np - j : F32_VL;
+		for (int64_t o = ca; o < cb; o++) {
+			const float *w = p->w + (o / F32_MR * 9) * F32_MR + o % F32_MR;
+			f32v acc = f32v_set1(p->bias[o]);
+#pragma GCC unroll 9
+			for (int k = 0; k < 9; k++)
+				acc = f32v_fmadd(f32v_set1(w[k * F32_MR]), t[k], acc);
+			acc = f32v_clamp(acc, lo, hi);
+			if (n == F32_VL)
+				f32v_storeu(y0 + o * p->ohw + j, acc);
+			else
+				f32v_store_first(y0 + o * p->ohw + j, acc, n);
+		}
+	}
+}
+
+/* conv_segment by the row-copy path (rowcopy_plan): image by image, super-strips of ss_pix
+ * pixels, each one buffer fill, then strips of F32_SW pixels over every panel. */
+static __attribute__((noinline)) void conv_segment_rowcopy(const struct conv_packed *p,
+                                                           const float *x, float *y, int64_t ca,
+                                                           int64_t cb, int64_t qa, int64_t qb)
+{
+	const struct qx_f32_conv_desc *d = &p->d;
+	_Alignas(64) float buf[F32_ROWS_BUF];
+	_Alignas(64) float tile[F32_MR * F32_SW + F32_VL];
+	const int64_t ow = d->ow, ext = (int64_t)(d->kh - 1) * d->dh + 1;
+	const int k9 = p->k == 9;
+	struct conv_strip st;
+	struct conv_prefetch pf = { NULL, 0, 0 };
+	for (int64_t q = qa; q < qb;) {
+		int64_t img = q / p->ohw, pa = q % p->ohw;
+		int64_t pb = qb - img * p->ohw < p->ohw ? qb - img * p->ohw : p->ohw;
+		for (int64_t s0 = pa; s0 < pb; s0 += p->ss_pix) {
+			int64_t s1 = s0 + p->ss_pix < pb ? s0 + p->ss_pix : pb;
+			int64_t oy0 = s0 / ow, oy1 = (s1 - 1) / ow;
+			if (s0 == pa && (img + 1) * p->ohw < qb && !k9) {
+				/* The next image's input, into L2 while this one computes, a slice per
+				 * micro-tile: its fills read every channel a few rows at a time, which the
+				 * hardware prefetcher does not follow, and a burst of prefetches at the
+				 * image's start would stall like the misses it saves. */
+				int64_t lines = d->c * p->hw * (int64_t)sizeof(float) / 64;
+				int64_t tiles = (pb - pa + F32_SW - 1) / F32_SW * ((cb - ca + F32_MR - 1) / F32_MR);
+				pf.next = (const char *)(x + (img + 1) * d->c * p->hw);
+				pf.left = lines;
+				pf.slice = (lines + tiles - 1) / tiles + 1;
+			}
+			rowcopy_fill(p, x, img, oy0, oy1 - oy0 + ext, buf);
+			const float *b0 = buf - oy0 * ow; /* pixel j's slot: b0 + j */
+			if (k9) {
+				/* K = 9: the next image's input is a few lines, fetched at once */
+				if (s0 == pa && (img + 1) * p->ohw < qb)
+					for (int64_t f = 0; f < d->c * p->hw; f += 64 / (int64_t)sizeof(float))
+						__builtin_prefetch(x + (img + 1) * d->c * p->hw + f, 0, 1);
+				conv_rowcopy_k9(p, y, img, s0, s1 - s0, ca, cb, b0 + s0);
+				continue;
+			}
+			for (int64_t j = s0; j < s1; j += F32_SW) {
+				int64_t sn = s1 - j < F32_SW ? s1 - j : F32_SW;
+				st.np = (int)sn;
+				st.R = (int)((sn + F32_VL - 1) / F32_VL);
+				st.direct = sn == st.R * F32_VL;
+				st.y0 = y + img * d->oc * p->ohw + j;
+				st.nseg = 0;
+				if (!st.direct) {
+					st.nseg = 1;
+					st.segs[0] = (struct f32_seg){ 0, sn, img * d->oc * p->ohw + j };
+				}
+				conv_strip_panels(p, y, &st, 0, ca, cb, 0, p->k, b0 + j, p->roff, tile, &pf);
+			}
+		}
+		q = img * p->ohw + pb;
+	}
+}
+
+/* Output channels [ca, cb) (numbered over all groups) at pixels [qa, qb) (numbered across the
+ * batch). */
+static void conv_segment(const struct conv_packed *p, const float *x, float *y, int64_t ca,
+                         int64_t cb, int64_t qa, int64_t qb)
+{
+	if (p->rowcopy)
+		conv_segment_rowcopy(p, x, y, ca, cb, qa, qb);
+	else
+		conv_segment_im2col(p, x, y, ca, cb, qa, qb);
 }
 
 /* Rows [lb, le) of image n's oc * oh output rows: a partial first channel, whole channels, a

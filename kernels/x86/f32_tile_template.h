@@ -11,9 +11,13 @@
 #ifndef QX_KERNELS_AVX2_F32_TILE_TEMPLATE_H
 #define QX_KERNELS_AVX2_F32_TILE_TEMPLATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define F32_SW (F32_VL * F32_RV)   /* lanes of a full micro-tile row (a strip) */
+#ifndef F32_TILE_PREFETCH
+#define F32_TILE_PREFETCH 1 /* the ops header sets 0 where the tile's prefetches do not pay */
+#endif
 #define F32_INLINE static inline __attribute__((always_inline))
 
 /* What a micro-tile starts from and where it ends up. */
@@ -26,12 +30,16 @@ struct f32_tile_io {
 	int first, last;       /* first k chunk (start from the bias) / last (apply the clamp) */
 	int mlo, mhi;          /* direct: only rows [mlo, mhi) are read and written */
 	float act_min, act_max;
+	const char *pf;        /* prefetch pf[64 k] into L2 at steps k < npf (npf 0: none) */
+	int64_t npf;
 };
 
 /* acc = start; acc[m][r] += sum over k < kc of a[k][m] * b[k][r]; store (clamped when last).
- * a is packed [kc][F32_MR], b [kc][ldb] (only the first R vectors of each row are read). */
+ * a is packed [kc][F32_MR], b [kc][ldb] (only the first R vectors of each row are read); or,
+ * when boff is not NULL, row k of b starts at b + boff[k] (conv's row-copy path: the rows are
+ * windows of a copied input, one offset per kernel tap, not a dense matrix). */
 F32_INLINE void f32_tile_r(const int R, int64_t kc, const float *restrict a,
-                           const float *restrict b, int64_t ldb,
+                           const float *restrict b, int64_t ldb, const int32_t *restrict boff,
                            const struct f32_tile_io *io)
 {
 	f32v acc[F32_MR][F32_RV];
@@ -52,8 +60,20 @@ F32_INLINE void f32_tile_r(const int R, int64_t kc, const float *restrict a,
 			}
 			acc[m][r] = v;
 		}
+	/* a short loop has no time to hide the prefetches, only to pay for them */
+	const int pf_out = F32_TILE_PREFETCH && io->y && kc >= 64;
 	for (int64_t k = 0; k < kc; k++) {
-		const float *ak = a + k * F32_MR, *bk = b + k * ldb;
+		/* one line per step: spread over the loop, a memory stream costs the FMAs nothing */
+		if (F32_TILE_PREFETCH && k < io->npf)
+			__builtin_prefetch(io->pf + 64 * k, 0, 1);
+		/* the output lines this tile stores at the end, for writing (a large y is not in
+		 * the cache: its read for ownership would wait at the stores) */
+		if (pf_out && k < F32_MR * R) {
+			int m = (int)k / R, r = (int)k % R;
+			if (m >= io->mlo && m < io->mhi)
+				__builtin_prefetch(io->y + m * io->ldy + r * F32_VL, 1, 3);
+		}
+		const float *ak = a + k * F32_MR, *bk = boff ? b + boff[k] : b + k * ldb;
 		f32v bv[F32_RV];
 #pragma GCC unroll 8
 		for (int r = 0; r < R; r++)
@@ -88,21 +108,21 @@ static __attribute__((noinline)) void f32_tile(int R, int64_t kc, const float *a
 {
 	switch (R) {
 	case 1:
-		f32_tile_r(1, kc, a, b, ldb, io);
+		f32_tile_r(1, kc, a, b, ldb, NULL, io);
 		break;
 #if F32_RV >= 2
 	case 2:
-		f32_tile_r(2, kc, a, b, ldb, io);
+		f32_tile_r(2, kc, a, b, ldb, NULL, io);
 		break;
 #endif
 #if F32_RV >= 3
 	case 3:
-		f32_tile_r(3, kc, a, b, ldb, io);
+		f32_tile_r(3, kc, a, b, ldb, NULL, io);
 		break;
 #endif
 #if F32_RV >= 4
 	case 4:
-		f32_tile_r(4, kc, a, b, ldb, io);
+		f32_tile_r(4, kc, a, b, ldb, NULL, io);
 		break;
 #endif
 #if F32_RV >= 5
