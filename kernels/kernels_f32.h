@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "nd_ops.h"
+
 struct qx_f32_conv_desc {
 	int64_t n, c, h, w;       /* input: batch, channels (all groups), height, width */
 	int64_t oc, oh, ow;       /* output channels (all groups), height, width */
@@ -47,6 +49,34 @@ struct qx_kernels_f32 {
 	                int64_t row_end);
 	void (*avgpool)(const struct qx_f32_conv_desc *d, int count_include_pad, const float *x,
 	                float *y, int64_t row_begin, int64_t row_end);
+
+	/* y[i] = op(x[i]) for i < n (y may be x) for the clamp-like ops QX_ND_RELU, QX_ND_CLIP,
+	 * QX_ND_HARDSIGMOID and QX_ND_HARDSWISH, alpha / beta as qx_nd_unary_f32 takes them, and
+	 * bit-identical to it in every set (the same IEEE operations in the same order). Returns 0,
+	 * or -1 (nothing written) for any other op. */
+	int (*unary)(enum qx_nd_unop op, float alpha, float beta, const float *x, float *y,
+	             int64_t n);
+	/* y[i] = 1 / (1 + exp(-x[i])) for i < n (y may be x). Scalar: qx_nd_unary_f32's (libm expf);
+	 * the SIMD sets: a polynomial exp, within QX_F32_SIGMOID_REL_TOL * |scalar| + FLT_MIN of it
+	 * (kernels/x86/f32_eltwise_template.h says why). */
+	void (*sigmoid)(const float *x, float *y, int64_t n);
+	/* y[i] = x[i] * sigmoid(x[i]) (SiLU) for i < n (y may be x): the sigmoid above, then one
+	 * multiply, so the same bits as sigmoid followed by a Mul. */
+	void (*silu)(const float *x, float *y, int64_t n);
+	/* y = a op b over planes x len values for op QX_ND_ADD, SUB, MUL or DIV, bit-identical to
+	 * qx_nd_binary_f32 (one IEEE operation per value): an operand holds planes x len values, or
+	 * one value per plane when its *_per_plane is set (a [N,C,H,W] tensor with a [N,C,1,1] one:
+	 * squeeze-excitation). y may be a or b. Returns 0, or -1 (nothing written) for other ops. */
+	int (*binary)(enum qx_nd_binop op, const float *a, int a_per_plane, const float *b,
+	              int b_per_plane, float *y, int64_t planes, int64_t len);
+	/* Inference BatchNormalization over planes x len values, channel c = plane % ch:
+	 * y = (x - mean[c]) / sd[c] * scale[c] + bias[c], those four operations in that order (the
+	 * bits of qx_node_eval's), sd = sqrtf(var + epsilon) worked out by the caller. y may be x. */
+	void (*batchnorm)(const float *x, float *y, int64_t planes, int64_t len, int64_t ch,
+	                  const float *mean, const float *sd, const float *scale, const float *bias);
 };
+
+/* The SIMD sets' sigmoid against scalar's: relative, plus FLT_MIN absolute. */
+#define QX_F32_SIGMOID_REL_TOL (4.0 * 1.1920928955078125e-7)
 
 #endif

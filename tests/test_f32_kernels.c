@@ -1,6 +1,7 @@
 /* Every x86 SIMD fp32 kernel table (qx_f32_avx2, qx_f32_avx512) against the scalar reference
  * (qx_f32_scalar): convolutions on random shapes (1x1 / 3x3 / 5x5, strides, asymmetric pads,
- * dilation, groups, depthwise, odd channel counts, batch 1-3, K long enough to be chunked, the
+ * dilation, groups, depthwise (up to 70 channels: several vectors of channels and a tail),
+ * pointwise 1x1 convolutions on images up to 30x30, odd channel counts, batch 1-3, K long enough to be chunked, the
  * reference model's layers), matmul with every stride combination (row-major, transposed,
  * padded and every-other-column A and B), with and without bias, pools with ceil-mode-like
  * output sizes and count_include_pad; and sub-ranges [begin, end) that must give the whole
@@ -16,7 +17,11 @@
  * this one still catches a single dropped or doubled term, about mag / K, while K * K *
  * FLT_EPSILON < 1 (K < 2900: the model's layers have K <= 576, the longest random ones ~2700).
  * Pools are held to the same bits as scalar: max is exact, and the average adds in scalar's
- * order and divides by the same count.
+ * order and divides by the same count. So is unary (Relu, Clip, HardSigmoid, HardSwish: the same
+ * IEEE operations as scalar's); sigmoid (a polynomial exp against libm's expf) is held to
+ * QX_F32_SIGMOID_REL_TOL * |scalar| + FLT_MIN (kernels_f32.h), on every length 0..70 (whole
+ * vectors and tails) and on values from -120 to 120 with the edges (+-0, +-inf, NaN, around
+ * exp's underflow at -87.3).
  *
  * Builds for every architecture: off x86-64 the tables do not exist and the test skips; a CPU
  * without the set's features is a TAP skip with the reason. Fixed-seed PRNG (QX_SEED overrides). */
@@ -37,7 +42,7 @@ extern const struct qx_kernels_f32 qx_f32_avx2;
 extern const struct qx_kernels_f32 qx_f32_avx512;
 #endif
 
-#define CHECKS_PER_SET 7
+#define CHECKS_PER_SET 13
 
 static const struct qx_kernels_f32 *REF, *SET;
 static const char *set_name;
@@ -178,6 +183,10 @@ static void rand_conv(struct qx_f32_conv_desc *d, int kind)
 	case 1: /* depthwise (channel multiplier 1 or 2) */
 		d->groups = rnd_in(1, 12), cg = 1, ocg = rnd_in(1, 2);
 		break;
+	case 4: /* depthwise with more channels than a vector holds (channels-last blocks, tails) */
+	case 5: /* (pointwise: set below) */
+		d->groups = rnd_in(13, 70), cg = 1, ocg = 1;
+		break;
 	case 2: /* grouped */
 		d->groups = rnd_in(2, 3), cg = rnd_in(1, 5), ocg = rnd_in(1, 11);
 		break;
@@ -201,6 +210,16 @@ static void rand_conv(struct qx_f32_conv_desc *d, int kind)
 	d->w = (wmin > 1 ? wmin : 1) + rnd_in(0, kind == 3 ? 9 : 33);
 	d->oh = out_size(d->h, d->kh, d->sh, d->dh, d->pt, d->pb);
 	d->ow = out_size(d->w, d->kw, d->sw, d->dw, d->pl, d->pr);
+	if (kind == 5) { /* pointwise: 1x1, stride 1, no padding */
+		/* half under one vector of pixels (output channels across the lanes), some of those
+		 * with more channels than that path packs at once (F32_PW_KC = 512) */
+		int tiny = rnd() % 2, deep = tiny && rnd() % 4 == 0;
+		d->groups = 1, d->c = deep ? rnd_in(500, 700) : rnd_in(1, 40), d->oc = rnd_in(1, 40);
+		d->kh = d->kw = d->sh = d->sw = d->dh = d->dw = 1;
+		d->pt = d->pb = d->pl = d->pr = 0;
+		d->h = tiny ? rnd_in(1, 3) : rnd_in(1, 30), d->w = tiny ? rnd_in(1, 3) : rnd_in(1, 30);
+		d->oh = d->h, d->ow = d->w;
+	}
 	rand_act(&d->act_min, &d->act_max);
 }
 
@@ -308,7 +327,7 @@ static void test_conv(int cases)
 	struct tally acc = { 0 }, ranges = { 0 };
 	for (int i = 0; i < cases; i++) {
 		struct qx_f32_conv_desc d;
-		rand_conv(&d, i % 4);
+		rand_conv(&d, i % 6);
 		conv_case(&d, &acc, &ranges);
 	}
 	for (int i = 0; i < 5; i++) {
@@ -498,6 +517,232 @@ static void test_pools(int cases)
 	tally_report(&ranges, "pool sub-ranges give the same bits, nothing else written");
 }
 
+/* ---- elementwise ---------------------------------------------------------------------------- */
+
+/* n values: random in [-scale, scale), and specials at random places. */
+static float *rand_eltwise_input(int64_t n, float scale)
+{
+	static const float special[] = { 0.0f, -0.0f, INFINITY, -INFINITY, NAN, -3.0f, 3.0f,
+		                             -87.3f, -87.4f, 87.4f, -103.0f, -104.0f, 1e-30f, -1e-30f,
+		                             FLT_MIN, -FLT_MIN, 1e-40f, -1e-40f, 0.5f, -0.5f };
+	float *x = rand_array(n);
+	for (int64_t i = 0; i < n; i++) {
+		x[i] *= scale;
+		if (rnd() % 5 == 0)
+			x[i] = special[rnd() % (sizeof special / sizeof special[0])];
+	}
+	return x;
+}
+
+/* Writes must stop at n: the guard past the end keeps its value. */
+static int guard_kept(const float *y, int64_t n)
+{
+	for (int64_t i = n; i < n + 20; i++)
+		if (!same(y[i], 1234.5f))
+			return 0;
+	return 1;
+}
+
+static void test_unary(void)
+{
+	static const enum qx_nd_unop ops[] = { QX_ND_RELU, QX_ND_CLIP, QX_ND_HARDSIGMOID,
+		                                   QX_ND_HARDSWISH };
+	static const char *names[] = { "Relu", "Clip", "HardSigmoid", "HardSwish" };
+	struct tally acc = { 0 }, refuse = { 0 };
+	for (int64_t n = 0; n <= 70; n++)
+		for (int o = 0; o < 4; o++) {
+			float lo, hi, alpha = 0.0f, beta = 0.0f;
+			if (ops[o] == QX_ND_CLIP) {
+				rand_act(&lo, &hi);
+				alpha = lo, beta = hi;
+				if (n % 3 == 0) /* ReLU6 */
+					alpha = 0.0f, beta = 6.0f;
+			} else if (ops[o] == QX_ND_HARDSIGMOID) {
+				alpha = n % 2 ? 0.2f : 1.0f / 6.0f, beta = 0.5f;
+			}
+			float *x = rand_eltwise_input(n, 8.0f);
+			float *ref = xmalloc((size_t)(n + 20) * sizeof *ref);
+			float *got = xmalloc((size_t)(n + 20) * sizeof *got);
+			fill(ref, n + 20, 1234.5f);
+			fill(got, n + 20, 1234.5f);
+			acc.cases++;
+			if (REF->unary(ops[o], alpha, beta, x, ref, n) != 0 ||
+			    SET->unary(ops[o], alpha, beta, x, got, n) != 0) {
+				tally_fail(&acc, "%s n=%lld: refused", names[o], (long long)n);
+			} else {
+				for (int64_t i = 0; i < n; i++)
+					if (!same(got[i], ref[i])) {
+						tally_fail(&acc, "%s n=%lld (%g, %g): y[%lld] = %.9g for x %.9g, "
+						           "scalar %.9g", names[o], (long long)n, alpha, beta,
+						           (long long)i, got[i], x[i], ref[i]);
+						break;
+					}
+				if (!guard_kept(got, n))
+					tally_fail(&acc, "%s n=%lld: wrote past the end", names[o], (long long)n);
+			}
+			/* in place, as the executor may call it */
+			memcpy(got, x, (size_t)n * sizeof *x);
+			SET->unary(ops[o], alpha, beta, got, got, n);
+			for (int64_t i = 0; i < n; i++)
+				if (!same(got[i], ref[i])) {
+					tally_fail(&acc, "%s n=%lld in place: y[%lld] = %.9g, scalar %.9g",
+					           names[o], (long long)n, (long long)i, got[i], ref[i]);
+					break;
+				}
+			free(x), free(ref), free(got);
+		}
+	/* ops it does not take: -1, nothing written */
+	float x[3] = { 1.0f, 2.0f, 3.0f }, y[3] = { 7.0f, 7.0f, 7.0f };
+	refuse.cases++;
+	if (SET->unary(QX_ND_TANH, 0.0f, 0.0f, x, y, 3) != -1 ||
+	    SET->unary(QX_ND_SIGMOID, 0.0f, 0.0f, x, y, 3) != -1 || y[0] != 7.0f || y[2] != 7.0f)
+		tally_fail(&refuse, "Tanh / Sigmoid not refused, or written");
+	tally_report(&acc, "unary (Relu, Clip, HardSigmoid, HardSwish) bit-identical to scalar, "
+	             "lengths 0..70, in place");
+	tally_report(&refuse, "unary refuses the ops it does not take");
+}
+
+static void test_sigmoid(void)
+{
+	struct tally acc = { 0 };
+	double worst = 0.0;
+	for (int64_t n = 0; n <= 300; n++) {
+		int64_t len = n <= 70 ? n : 1000; /* every tail, then long random runs */
+		float *x = rand_eltwise_input(len, n % 2 ? 12.0f : 120.0f);
+		float *ref = xmalloc((size_t)(len + 20) * sizeof *ref);
+		float *got = xmalloc((size_t)(len + 20) * sizeof *got);
+		fill(got, len + 20, 1234.5f);
+		REF->sigmoid(x, ref, len);
+		SET->sigmoid(x, got, len);
+		acc.cases++;
+		for (int64_t i = 0; i < len; i++) {
+			double err = fabs((double)got[i] - (double)ref[i]);
+			double tol = QX_F32_SIGMOID_REL_TOL * fabs((double)ref[i]) + FLT_MIN;
+			/* +-inf: exactly 1 and 0, as libm's */
+			if (isnan(ref[i]) != isnan(got[i]) || err > tol || (isinf(x[i]) && !same(got[i], ref[i]))) {
+				tally_fail(&acc, "n=%lld: sigmoid(%.9g) = %.9g, scalar %.9g (tolerance %.3g)",
+				           (long long)len, x[i], got[i], ref[i], tol);
+				break;
+			}
+			if (fabs(ref[i]) >= FLT_MIN && err / fabs((double)ref[i]) > worst)
+				worst = err / fabs((double)ref[i]);
+		}
+		if (!guard_kept(got, len))
+			tally_fail(&acc, "n=%lld: wrote past the end", (long long)len);
+		free(x), free(ref), free(got);
+	}
+	tally_report(&acc, "sigmoid within QX_F32_SIGMOID_REL_TOL of scalar's libm expf, lengths "
+	             "0..70 and 1000, specials");
+	diag("%s sigmoid: worst relative error %.3g (%.2f FLT_EPSILON)", set_name, worst,
+	     worst / FLT_EPSILON);
+}
+
+/* silu: x * sigmoid(x), the set's sigmoid then one multiply: the same bits as the set's own
+ * sigmoid followed by a multiply, and within the sigmoid's tolerance (times |x|) of scalar. */
+static void test_silu(void)
+{
+	struct tally acc = { 0 };
+	for (int64_t n = 0; n <= 100; n++) {
+		int64_t len = n <= 70 ? n : 777;
+		float *x = rand_eltwise_input(len, n % 2 ? 10.0f : 100.0f);
+		float *ref = xmalloc((size_t)(len + 20) * sizeof *ref);
+		float *sig = xmalloc((size_t)(len + 20) * sizeof *sig);
+		float *got = xmalloc((size_t)(len + 20) * sizeof *got);
+		fill(got, len + 20, 1234.5f);
+		REF->silu(x, ref, len);
+		SET->sigmoid(x, sig, len);
+		SET->silu(x, got, len);
+		acc.cases++;
+		for (int64_t i = 0; i < len; i++) {
+			float want = x[i] * sig[i];
+			double tol = (QX_F32_SIGMOID_REL_TOL + FLT_EPSILON) * fabs((double)ref[i]) +
+			             FLT_MIN * fabs((double)x[i]);
+			if (!same(got[i], want) || isnan(ref[i]) != isnan(got[i]) ||
+			    fabs((double)got[i] - ref[i]) > tol) {
+				tally_fail(&acc, "n=%lld: silu(%.9g) = %.9g, sigmoid * x %.9g, scalar %.9g",
+				           (long long)len, x[i], got[i], want, ref[i]);
+				break;
+			}
+		}
+		if (!guard_kept(got, len))
+			tally_fail(&acc, "n=%lld: wrote past the end", (long long)len);
+		free(x), free(ref), free(sig), free(got);
+	}
+	tally_report(&acc, "silu = the set's sigmoid times x (bits), near scalar's");
+}
+
+/* binary: same-shape and per-plane operands (either side), every op, bit-identical to scalar;
+ * refuses Pow / PRelu. */
+static void test_binary(void)
+{
+	static const enum qx_nd_binop ops[] = { QX_ND_ADD, QX_ND_SUB, QX_ND_MUL, QX_ND_DIV };
+	struct tally acc = { 0 };
+	for (int t = 0; t < 300; t++) {
+		enum qx_nd_binop op = ops[t % 4];
+		int a1 = t / 4 % 3 == 1, b1 = t / 4 % 3 == 2; /* neither, a per plane, b per plane */
+		int64_t planes = rnd_in(1, 9), len = t < 80 ? t % 40 : rnd_in(1, 200);
+		int64_t full = planes * len;
+		float *a = rand_eltwise_input(a1 ? planes : full, 4.0f);
+		float *b = rand_eltwise_input(b1 ? planes : full, 4.0f);
+		float *ref = xmalloc((size_t)(full + 20) * sizeof *ref);
+		float *got = xmalloc((size_t)(full + 20) * sizeof *got);
+		fill(got, full + 20, 1234.5f);
+		acc.cases++;
+		if (REF->binary(op, a, a1, b, b1, ref, planes, len) ||
+		    SET->binary(op, a, a1, b, b1, got, planes, len)) {
+			tally_fail(&acc, "op %d refused", (int)op);
+		} else {
+			for (int64_t i = 0; i < full; i++)
+				if (!same(got[i], ref[i])) {
+					tally_fail(&acc, "op %d planes %lld len %lld a1 %d b1 %d: y[%lld] = %.9g, "
+					           "scalar %.9g", (int)op, (long long)planes, (long long)len, a1,
+					           b1, (long long)i, got[i], ref[i]);
+					break;
+				}
+			if (!guard_kept(got, full))
+				tally_fail(&acc, "op %d: wrote past the end", (int)op);
+		}
+		free(a), free(b), free(ref), free(got);
+	}
+	float x[2] = { 1.0f, 2.0f }, y[2] = { 7.0f, 7.0f };
+	acc.cases++;
+	if (SET->binary(QX_ND_POW, x, 0, x, 0, y, 1, 2) != -1 ||
+	    SET->binary(QX_ND_PRELU, x, 0, x, 0, y, 1, 2) != -1 || y[0] != 7.0f)
+		tally_fail(&acc, "Pow / PRelu not refused, or written");
+	tally_report(&acc, "binary (Add, Sub, Mul, Div; same shape or per plane) bit-identical to "
+	             "scalar");
+}
+
+/* batchnorm: (x - mean) / sd * scale + bias per channel, bit-identical to scalar. */
+static void test_batchnorm(void)
+{
+	struct tally acc = { 0 };
+	for (int t = 0; t < 200; t++) {
+		int64_t ch = rnd_in(1, 20), planes = ch * rnd_in(1, 3), len = t < 60 ? t : rnd_in(1, 300);
+		float *x = rand_eltwise_input(planes * len, 5.0f), *m = rand_array(ch), *sd = rand_array(ch);
+		float *g = rand_array(ch), *b = rand_array(ch);
+		for (int64_t c = 0; c < ch; c++)
+			sd[c] = fabsf(sd[c]) + 0.01f;
+		float *ref = xmalloc((size_t)(planes * len + 20) * sizeof *ref);
+		float *got = xmalloc((size_t)(planes * len + 20) * sizeof *got);
+		fill(got, planes * len + 20, 1234.5f);
+		REF->batchnorm(x, ref, planes, len, ch, m, sd, g, b);
+		SET->batchnorm(x, got, planes, len, ch, m, sd, g, b);
+		acc.cases++;
+		for (int64_t i = 0; i < planes * len; i++)
+			if (!same(got[i], ref[i])) {
+				tally_fail(&acc, "ch %lld planes %lld len %lld: y[%lld] = %.9g, scalar %.9g",
+				           (long long)ch, (long long)planes, (long long)len, (long long)i,
+				           got[i], ref[i]);
+				break;
+			}
+		if (!guard_kept(got, planes * len))
+			tally_fail(&acc, "len %lld: wrote past the end", (long long)len);
+		free(x), free(m), free(sd), free(g), free(b), free(ref), free(got);
+	}
+	tally_report(&acc, "batchnorm bit-identical to scalar");
+}
+
 /* ---- driver --------------------------------------------------------------------------------- */
 
 struct set {
@@ -542,6 +787,11 @@ int main(void)
 		test_conv(quick ? 100 : 400);
 		test_matmul(quick ? 100 : 300);
 		test_pools(quick ? 200 : 600);
+		test_unary();
+		test_sigmoid();
+		test_silu();
+		test_binary();
+		test_batchnorm();
 	}
 	return tap_done();
 }

@@ -15,7 +15,12 @@ struct step {
 	void *packed;                 /* Conv with constant weights: packed once, at its first run */
 	int const_weights;            /* Conv: weights (and bias) are constants, so packing keeps */
 	float *bias;                  /* Gemm fast path: beta * C as one row of n, or NULL */
+	float *bt;                    /* Gemm: a constant transB weight as [k][n], or NULL */
+	float *sd;                    /* BatchNormalization: sqrtf(var + epsilon) per channel */
 	int gemm_fast;                /* alpha == 1 and C absent or one row broadcast */
+	float *fused_y;               /* Conv: the buffer of the Clip fused into it; Sigmoid: of the
+	                               * Mul that makes it a SiLU (outputs only) */
+	int fused_away;               /* Clip, Mul: the node before does it */
 };
 
 struct qx_exec_f32 {
@@ -29,6 +34,7 @@ struct qx_exec_f32 {
 	struct step *steps;           /* per node */
 	const void **eval_in;         /* qx_node_eval's input pointers, sized for the widest node */
 	struct qx_pool *pool;         /* splits convolutions across threads; NULL: one thread */
+	int fast_sigmoid;             /* Sigmoid through k->f32->sigmoid, not libm (set_fast_sigmoid) */
 };
 
 struct conv_call {
@@ -47,6 +53,84 @@ static void conv_rows(void *ctx, int64_t begin, int64_t end)
 void qx_exec_f32_set_pool(struct qx_exec_f32 *e, struct qx_pool *pool)
 {
 	e->pool = pool;
+}
+
+void qx_exec_f32_set_fast_sigmoid(struct qx_exec_f32 *e, int on)
+{
+	e->fast_sigmoid = on;
+}
+
+/* Clip's constant bounds as qx_node_eval reads them (inputs when given, else the attributes);
+ * 0 when a bound is computed at run time. */
+static int clip_bounds(const struct qx_graph *g, const struct qx_node *n, float *lo, float *hi)
+{
+	*lo = n->act_min;
+	*hi = n->act_max;
+	for (int j = 1; j < 3 && j < n->n_in; j++) {
+		if (n->in[j] < 0)
+			continue;
+		const struct qx_tensor *t = &g->tensors[n->in[j]];
+		if (!t->is_const || !t->data || qx_tensor_numel(t) != 1)
+			return 0;
+		*(j == 1 ? lo : hi) = t->data[0];
+	}
+	return 1;
+}
+
+/* The only node reading tensor t (once), not a graph output; -1 if none or several. */
+static int sole_reader(const struct qx_graph *g, int t)
+{
+	int reader = -1;
+	for (int i = 0; i < g->n_nodes; i++)
+		for (int j = 0; j < g->nodes[i].n_in; j++)
+			if (g->nodes[i].in[j] == t) {
+				if (reader >= 0)
+					return -1;
+				reader = i;
+			}
+	for (int i = 0; i < g->n_outputs; i++)
+		if (g->outputs[i] == t)
+			return -1;
+	return reader;
+}
+
+int qx_exec_f32_set_outputs_only(struct qx_exec_f32 *e)
+{
+	const struct qx_graph *g = e->g;
+	int fused = 0;
+	for (int i = 0; i < g->n_nodes; i++) {
+		const struct qx_node *n = &g->nodes[i];
+		struct step *s = &e->steps[i];
+		/* a Conv without a clamp of its own, not packed yet (the clamp is packed with it) */
+		if (n->op != QX_OP_CONV || s->packed || s->fused_y || s->desc.act_min != -INFINITY ||
+		    s->desc.act_max != INFINITY)
+			continue;
+		int r = sole_reader(g, n->out[0]);
+		float lo, hi;
+		if (r < 0 || g->nodes[r].op != QX_OP_CLIP || g->nodes[r].in[0] != n->out[0] ||
+		    !clip_bounds(g, &g->nodes[r], &lo, &hi))
+			continue;
+		s->desc.act_min = lo;
+		s->desc.act_max = hi;
+		s->fused_y = e->buf[g->nodes[r].out[0]];
+		e->steps[r].fused_away = 1;
+		fused++;
+	}
+	/* x * sigmoid(x) as one pass, with the fast sigmoid only (the same bits as unfused then) */
+	for (int i = 0; i < g->n_nodes && e->fast_sigmoid; i++) {
+		const struct qx_node *n = &g->nodes[i];
+		int r = n->op == QX_OP_SIGMOID ? sole_reader(g, n->out[0]) : -1;
+		const struct qx_node *m = r >= 0 ? &g->nodes[r] : NULL;
+		if (!m || m->op != QX_OP_MUL || m->n_in != 2 || e->steps[i].fused_y)
+			continue;
+		int other = m->in[0] == n->out[0] ? m->in[1] : m->in[0];
+		if (other != n->in[0])
+			continue;
+		e->steps[i].fused_y = e->buf[m->out[0]];
+		e->steps[r].fused_away = 1;
+		fused++;
+	}
+	return fused;
 }
 
 static const float *in_buf(const struct qx_exec_f32 *e, const struct qx_node *n, int j)
@@ -121,6 +205,23 @@ static int prepare_step(struct qx_exec_f32 *e, int i, struct qx_error *err)
 		s->const_weights = w->is_const && (!b || b->is_const);
 		return 0;
 	}
+	case QX_OP_BATCHNORM: {
+		/* constant statistics on NCHW: the kernel table's batchnorm, sd worked out once as
+		 * qx_node_eval does per call */
+		int ok = x->ndim >= 2 && n->n_in >= 5;
+		for (int j = 1; j < 5 && ok; j++)
+			ok = in_t(e, n, j) && in_t(e, n, j)->is_const && in_t(e, n, j)->data &&
+			     qx_tensor_numel(in_t(e, n, j)) == x->dims[1];
+		if (!ok)
+			return 0;
+		const float *var = in_t(e, n, 4)->data;
+		s->sd = malloc((size_t)(x->dims[1] > 0 ? x->dims[1] : 1) * sizeof *s->sd);
+		if (!s->sd)
+			return qx_fail_nomem(err, "preparing a BatchNormalization");
+		for (int64_t c = 0; c < x->dims[1]; c++)
+			s->sd[c] = sqrtf(var[c] + n->attr.epsilon);
+		return 0;
+	}
 	case QX_OP_MAXPOOL:
 	case QX_OP_AVGPOOL: {
 		const struct qx_pool_attr *a = &n->attr.pool;
@@ -131,8 +232,19 @@ static int prepare_step(struct qx_exec_f32 *e, int i, struct qx_error *err)
 		return 0;
 	}
 	case QX_OP_GEMM: {
-		const struct qx_tensor *c = in_t(e, n, 2);
+		const struct qx_tensor *c = in_t(e, n, 2), *b = in_t(e, n, 1);
 		int64_t cols = y->dims[1];
+		if (n->attr.gemm.trans_b && b->is_const && b->data && b->ndim == 2) {
+			/* an FC layer's [n][k] weights: transposed once, so that matmul's packing copies
+			 * whole rows instead of walking each column on every call */
+			int64_t bn = b->dims[0], bk = b->dims[1];
+			s->bt = malloc((size_t)(bn * bk > 0 ? bn * bk : 1) * sizeof *s->bt);
+			if (!s->bt)
+				return qx_fail_nomem(err, "preparing a Gemm");
+			for (int64_t j = 0; j < bn; j++)
+				for (int64_t kk = 0; kk < bk; kk++)
+					s->bt[kk * bn + j] = b->data[j * bk + kk];
+		}
 		s->gemm_fast = n->attr.gemm.alpha == 1.0f && (!c || c_is_row(c, cols));
 		if (s->gemm_fast && c) {
 			s->bias = malloc((size_t)(cols ? cols : 1) * sizeof *s->bias);
@@ -209,20 +321,6 @@ int qx_exec_f32_create(const struct qx_graph *graph, int64_t batch, const struct
 
 /* ---- ops without a kernel -------------------------------------------------------------- */
 
-/* max(x, 0), keeping NaN. In blocks of 8 with restrict pointers: the shape -O2's cheap
- * vectorizer accepts (a plain loop over n stays scalar and branches on the sign). */
-static void run_relu(const float *restrict x, float *restrict y, int64_t n)
-{
-	int64_t j = 0;
-	for (; j + 8 <= n; j += 8)
-		for (int u = 0; u < 8; u++) {
-			float v = x[j + u];
-			y[j + u] = v < 0.0f ? 0.0f : v;
-		}
-	for (; j < n; j++)
-		y[j] = x[j] < 0.0f ? 0.0f : x[j];
-}
-
 /* Broadcast a 2-D-broadcastable C into y (m x n) as y = alpha * y + beta * C. */
 static void gemm_general_epilogue(const struct qx_node *n, const struct qx_tensor *c,
                                   const float *cdata, int64_t m, int64_t cols, float *y)
@@ -250,6 +348,11 @@ static void run_gemm(const struct qx_exec_f32 *e, const struct step *s, const st
 	int64_t cols = a->trans_b ? tb->dims[0] : tb->dims[1];
 	int64_t a_rs = a->trans_a ? 1 : k, a_cs = a->trans_a ? m : 1;
 	int64_t b_rs = a->trans_b ? 1 : cols, b_cs = a->trans_b ? k : 1;
+	if (s->bt) { /* the same values, [k][n] */
+		B = s->bt;
+		b_rs = cols;
+		b_cs = 1;
+	}
 	if (s->gemm_fast) {
 		if (tc && !tc->is_const)
 			fill_gemm_bias(n, tc, C, cols, s->bias);
@@ -299,6 +402,78 @@ static void run_matmul(const struct qx_exec_f32 *e, const struct qx_node *n, flo
 	}
 }
 
+/* The clamp-like activations through the kernel table's unary (bit-identical to qx_node_eval's
+ * loops, vectorized); returns -1 for a node it does not take (then qx_node_eval runs it). */
+static int run_unary(const struct qx_exec_f32 *e, const struct qx_node *n, const float *x,
+                     float *y, int64_t total)
+{
+	enum qx_nd_unop op;
+	float alpha = 0.0f, beta = 0.0f;
+	switch (n->op) {
+	case QX_OP_RELU: op = QX_ND_RELU; break;
+	case QX_OP_HARDSWISH: op = QX_ND_HARDSWISH; break;
+	case QX_OP_HARDSIGMOID:
+		op = QX_ND_HARDSIGMOID;
+		alpha = n->attr.act.alpha;
+		beta = n->attr.act.beta;
+		break;
+	case QX_OP_CLIP: {
+		/* bounds as qx_node_eval reads them: the inputs when given, else the attributes */
+		const float *lo = in_buf(e, n, 1), *hi = in_buf(e, n, 2);
+		op = QX_ND_CLIP;
+		alpha = lo ? *lo : n->act_min;
+		beta = hi ? *hi : n->act_max;
+		break;
+	}
+	default:
+		return -1;
+	}
+	return e->k->f32->unary(op, alpha, beta, x, y, total);
+}
+
+/* Whether a (a [N,C,1,1] tensor) holds one value per plane of y ([N,C,H,W]). */
+static int per_plane(const struct qx_tensor *a, const struct qx_tensor *y)
+{
+	return a->ndim == 4 && y->ndim == 4 && a->dims[0] == y->dims[0] &&
+	       a->dims[1] == y->dims[1] && a->dims[2] == 1 && a->dims[3] == 1;
+}
+
+static int same_shape(const struct qx_tensor *a, const struct qx_tensor *y)
+{
+	if (a->ndim != y->ndim)
+		return 0;
+	for (int i = 0; i < a->ndim; i++)
+		if (a->dims[i] != y->dims[i])
+			return 0;
+	return 1;
+}
+
+/* Add / Sub / Mul / Div through the kernel table's binary when the operands have y's shape or
+ * one value per plane of it (bit-identical to qx_node_eval); -1 for other broadcasts. */
+static int run_binary(const struct qx_exec_f32 *e, const struct qx_node *n, float *y)
+{
+	static const enum qx_nd_binop ops[QX_OP_COUNT] = {
+		[QX_OP_ADD] = QX_ND_ADD, [QX_OP_SUB] = QX_ND_SUB, [QX_OP_MUL] = QX_ND_MUL,
+		[QX_OP_DIV] = QX_ND_DIV,
+	};
+	const struct qx_tensor *ta = in_t(e, n, 0), *tb = in_t(e, n, 1);
+	const struct qx_tensor *ty = &e->g->tensors[n->out[0]];
+	const float *a = in_buf(e, n, 0), *b = in_buf(e, n, 1);
+	if (n->n_in != 2 || !ta || !tb || !a || !b || ta->dtype != QX_DT_F32 ||
+	    tb->dtype != QX_DT_F32)
+		return -1;
+	int a1 = !same_shape(ta, ty), b1 = !same_shape(tb, ty);
+	if ((a1 && !per_plane(ta, ty)) || (b1 && !per_plane(tb, ty)))
+		return -1;
+	int64_t planes = ty->ndim == 4 ? ty->dims[0] * ty->dims[1] : 1;
+	int64_t len = planes ? qx_tensor_numel(ty) / (planes ? planes : 1) : 0;
+	if (!a1 && !b1) {
+		planes = 1;
+		len = qx_tensor_numel(ty);
+	}
+	return e->k->f32->binary(ops[n->op], a, a1, b, b1, y, planes, len);
+}
+
 /* Every op without a kernel: qx_node_eval on the node's buffers (constants: their values). */
 static int run_generic(struct qx_exec_f32 *e, const struct qx_node *n, struct qx_error *err)
 {
@@ -318,8 +493,10 @@ static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
 	struct step *s = &e->steps[i];
 	const struct qx_tensor *ty = &e->g->tensors[n->out[0]];
 	const float *x = in_buf(e, n, 0);
-	float *y = e->buf[n->out[0]];
+	float *y = s->fused_y ? s->fused_y : e->buf[n->out[0]];
 	int64_t total = qx_tensor_numel(ty);
+	if (s->fused_away)
+		return 0;
 	const struct qx_f32_conv_desc *d = &s->desc;
 	switch (n->op) {
 	case QX_OP_CONV:
@@ -353,8 +530,37 @@ static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
 		run_matmul(e, n, y);
 		return 0;
 	case QX_OP_RELU:
-		run_relu(x, y, total);
+	case QX_OP_CLIP:
+	case QX_OP_HARDSIGMOID:
+	case QX_OP_HARDSWISH:
+		if (run_unary(e, n, x, y, total) == 0)
+			return 0;
+		return run_generic(e, n, err);
+	case QX_OP_BATCHNORM:
+		if (!s->sd)
+			return run_generic(e, n, err);
+		{
+			const struct qx_tensor *tx = in_t(e, n, 0);
+			int64_t ch = tx->dims[1], planes = tx->dims[0] * ch;
+			e->k->f32->batchnorm(x, y, planes, planes ? total / planes : 0, ch, in_buf(e, n, 3),
+			                     s->sd, in_buf(e, n, 1), in_buf(e, n, 2));
+		}
 		return 0;
+	case QX_OP_SIGMOID:
+		if (!e->fast_sigmoid)
+			return run_generic(e, n, err);
+		if (s->fused_y)
+			e->k->f32->silu(x, y, total);
+		else
+			e->k->f32->sigmoid(x, y, total);
+		return 0;
+	case QX_OP_ADD:
+	case QX_OP_SUB:
+	case QX_OP_MUL:
+	case QX_OP_DIV:
+		if (run_binary(e, n, y) == 0)
+			return 0;
+		return run_generic(e, n, err);
 	default:
 		return run_generic(e, n, err);
 	}
@@ -393,6 +599,8 @@ void qx_exec_f32_free(struct qx_exec_f32 *e)
 			if (e->steps[i].packed)
 				e->k->f32->pack_free(e->steps[i].packed);
 			free(e->steps[i].bias);
+			free(e->steps[i].bt);
+			free(e->steps[i].sd);
 		}
 	if (e->buf && e->owned)
 		for (int t = 0; t < e->g->n_tensors; t++)

@@ -35,6 +35,21 @@ const float *qx_exec_f32_tensor(const struct qx_exec_f32 *e, int t);
 struct qx_pool;
 void qx_exec_f32_set_pool(struct qx_exec_f32 *e, struct qx_pool *pool);
 
+/* on != 0: Sigmoid nodes run the kernel set's vectorized sigmoid (a polynomial exp, within
+ * QX_F32_SIGMOID_REL_TOL of libm's: kernels/kernels_f32.h) instead of qx_node_eval's libm
+ * expf. Off by default, so executors whose float values feed int8 (calibration, the int8
+ * executor's float nodes, refsim) give every kernel set the same bits; the fp32 model's own
+ * run (measure/runner.c) turns it on. */
+void qx_exec_f32_set_fast_sigmoid(struct qx_exec_f32 *e, int on);
+
+/* Tells e that its caller reads only the graph outputs after a run, so it may skip writing
+ * other activations: a Clip with constant bounds that is a Conv's only reader runs as that
+ * Conv's output clamp, writing the Clip's output directly (the same bits, one pass over memory
+ * less); the Conv's own output is then not written. Call before the first run; the fp32
+ * model's own run (measure/runner.c) does. Not for callers that read activations
+ * (calibration, layer errors) or run single nodes. Returns how many Clips it fused. */
+int qx_exec_f32_set_outputs_only(struct qx_exec_f32 *e);
+
 /* Writable buffer of tensor t (what qx_exec_f32_tensor returns), for callers that fill
  * activations themselves before running single nodes; NULL for an index out of range. */
 float *qx_exec_f32_buffer(struct qx_exec_f32 *e, int t);

@@ -1,4 +1,5 @@
 #include "measure/runner.h"
+#include "exec/batch_split.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +39,18 @@ static int run_batch(void *ctx, const float *images, int64_t n, float *out, stru
 	int rc;
 	const float *y;
 	if (r->f32) {
-		rc = qx_exec_f32_run(r->f32, &input, err);
-		y = qx_exec_f32_tensor(r->f32, r->graph->outputs[0]);
+		rc = 0;
+		y = NULL;
+		for (int64_t i = 0; i < r->batch && !rc; i += r->slice) {
+			const float *slice_in = input + i * r->image_floats;
+			rc = qx_exec_f32_run(r->f32, &slice_in, err);
+			y = qx_exec_f32_tensor(r->f32, qx_exec_f32_graph(r->f32)->outputs[0]);
+			if (!rc && r->sliced_out)
+				memcpy(r->sliced_out + i * r->n_classes, y,
+				       sizeof(float) * (size_t)(r->slice * r->n_classes));
+		}
+		if (r->sliced_out)
+			y = r->sliced_out;
 	} else {
 		rc = qx_exec_q8_run(r->q8, &input, err);
 		y = qx_exec_q8_output(r->q8, 0);
@@ -72,8 +83,20 @@ int qx_runner_init_f32(struct qx_runner *r, const struct qx_graph *g, int64_t ba
                        struct qx_error *err)
 {
 	int rc = init_common(r, g, batch, ds, err);
+	r->slice = batch;
+	if (!rc && batch > QX_RUNNER_SLICE && batch % QX_RUNNER_SLICE == 0 &&
+	    qx_graph_images_independent(g, QX_RUNNER_SLICE, batch)) {
+		r->slice = QX_RUNNER_SLICE;
+		r->sliced_out = malloc(sizeof(float) * (size_t)(batch * r->n_classes));
+		if (!r->sliced_out)
+			rc = qx_fail_nomem(err, "allocating the batch's outputs");
+	}
 	if (!rc)
-		rc = qx_exec_f32_create(g, batch, k, &r->f32, err);
+		rc = qx_exec_f32_create(g, r->slice, k, &r->f32, err);
+	if (!rc) { /* the fp32 model's own accuracy and latency: only its output is read */
+		qx_exec_f32_set_fast_sigmoid(r->f32, 1);
+		qx_exec_f32_set_outputs_only(r->f32);
+	}
 	if (rc)
 		qx_runner_free(r);
 	return rc;
@@ -103,5 +126,6 @@ void qx_runner_free(struct qx_runner *r)
 	if (r->q8)
 		qx_exec_q8_free(r->q8);
 	free(r->staging);
+	free(r->sliced_out);
 	memset(r, 0, sizeof *r);
 }

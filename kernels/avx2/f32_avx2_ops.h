@@ -181,4 +181,80 @@ static inline void f32v_store_first(float *p, f32v v, int64_t n)
 	memcpy(p, t, (size_t)n * sizeof *p);
 }
 
+/* ---- for the elementwise template (f32_eltwise_template.h) ---- */
+
+static inline f32v f32v_mul(f32v a, f32v b)
+{
+	return _mm256_mul_ps(a, b);
+}
+
+static inline f32v f32v_sub(f32v a, f32v b)
+{
+	return _mm256_sub_ps(a, b);
+}
+
+/* Nearest integer (ties to even), as a float. */
+static inline f32v f32v_round(f32v v)
+{
+	return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+/* p * 2^n for integral n in [-126, 127]: the exponent field built from n. */
+static inline f32v f32v_mul_pow2(f32v p, f32v n)
+{
+	__m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)),
+	                              23);
+	return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+/* -|v| (the sign bit set; NaN stays NaN). */
+static inline f32v f32v_neg_abs(f32v v)
+{
+	return _mm256_or_ps(v, _mm256_set1_ps(-0.0f));
+}
+
+/* a where v < 0, b elsewhere (NaN: b). */
+static inline f32v f32v_select_neg(f32v v, f32v a, f32v b)
+{
+	return _mm256_blendv_ps(b, a, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
+}
+
+/* 0 where t < lim, v elsewhere (t NaN: v). */
+static inline f32v f32v_zero_where_below(f32v v, f32v t, f32v lim)
+{
+	return _mm256_andnot_ps(_mm256_cmp_ps(t, lim, _CMP_LT_OQ), v);
+}
+
+/* ---- for the channels-last depthwise convolution (f32_dwconv_template.h) ---- */
+
+/* Lane l < n (n <= 8) reads base[l * stride], the others are 0 and read nothing
+ * (stride * 7 must fit an int32). */
+static inline f32v f32v_gather_first(const float *base, int64_t stride, int64_t n)
+{
+	__m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+	                                 _mm256_set1_epi32((int32_t)stride));
+	return _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, idx,
+	                                _mm256_castsi256_ps(f32_lane_range(0, n)), 4);
+}
+
+/* r[i] lane j <- r[j] lane i: an 8 x 8 transpose in registers. */
+static inline __attribute__((always_inline)) void f32v_transpose(f32v r[8])
+{
+	__m256 t[8], u[8];
+	for (int i = 0; i < 8; i += 2) {
+		t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+		t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+	}
+	for (int i = 0; i < 8; i += 4) {
+		u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+		u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+		u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+		u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+	}
+	for (int i = 0; i < 4; i++) {
+		r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+		r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+	}
+}
+
 #endif

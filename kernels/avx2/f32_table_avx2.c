@@ -9,4 +9,9 @@ const struct qx_kernels_f32 qx_f32_avx2 = {
 	.matmul = F32_FN(matmul),
 	.maxpool = F32_FN(maxpool),
 	.avgpool = F32_FN(avgpool),
+	.unary = F32_FN(unary),
+	.sigmoid = F32_FN(sigmoid),
+	.silu = F32_FN(silu),
+	.binary = F32_FN(binary),
+	.batchnorm = F32_FN(batchnorm),
 };

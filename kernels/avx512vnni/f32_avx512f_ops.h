@@ -156,4 +156,88 @@ static inline void f32v_store_first(float *p, f32v v, int64_t n)
 	_mm512_mask_storeu_ps(p, f32_lane_range(0, n), v);
 }
 
+/* ---- for the elementwise template (f32_eltwise_template.h) ---- */
+
+static inline f32v f32v_mul(f32v a, f32v b)
+{
+	return _mm512_mul_ps(a, b);
+}
+
+static inline f32v f32v_sub(f32v a, f32v b)
+{
+	return _mm512_sub_ps(a, b);
+}
+
+/* Nearest integer (ties to even), as a float. */
+static inline f32v f32v_round(f32v v)
+{
+	return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+/* p * 2^n for integral n in [-126, 127]: the exponent field built from n. */
+static inline f32v f32v_mul_pow2(f32v p, f32v n)
+{
+	__m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)),
+	                              23);
+	return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+/* -|v| (the sign bit set; NaN stays NaN). */
+static inline f32v f32v_neg_abs(f32v v)
+{
+	return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(v),
+	                                           _mm512_set1_epi32((int32_t)0x80000000u)));
+}
+
+/* a where v < 0, b elsewhere (NaN: b). */
+static inline f32v f32v_select_neg(f32v v, f32v a, f32v b)
+{
+	return _mm512_mask_mov_ps(b, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ), a);
+}
+
+/* 0 where t < lim, v elsewhere (t NaN: v). */
+static inline f32v f32v_zero_where_below(f32v v, f32v t, f32v lim)
+{
+	return _mm512_maskz_mov_ps(~_mm512_cmp_ps_mask(t, lim, _CMP_LT_OQ), v);
+}
+
+/* ---- for the channels-last depthwise convolution (f32_dwconv_template.h) ---- */
+
+/* Lane l < n (n <= 16) reads base[l * stride], the others are 0 and read nothing
+ * (stride * 15 must fit an int32). */
+static inline f32v f32v_gather_first(const float *base, int64_t stride, int64_t n)
+{
+	__m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+	                                                   13, 14, 15),
+	                                 _mm512_set1_epi32((int32_t)stride));
+	return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), f32_lane_range(0, n), idx, base, 4);
+}
+
+/* r[i] lane j <- r[j] lane i: a 16 x 16 transpose in registers (within 128-bit lanes, pairs of
+ * floats, then 128-bit blocks twice). */
+static inline __attribute__((always_inline)) void f32v_transpose(f32v r[16])
+{
+	__m512 t[16];
+	for (int i = 0; i < 16; i += 2) {
+		t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+		t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+	}
+	for (int i = 0; i < 16; i += 4) {
+		r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+		r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xee);
+		r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+		r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+	}
+	for (int i = 0; i < 4; i++) {
+		t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+		t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+		t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+		t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+	}
+	for (int i = 0; i < 8; i++) {
+		r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+		r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+	}
+}
+
 #endif

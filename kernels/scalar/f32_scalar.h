@@ -41,5 +41,14 @@ void qx_f32_scalar_maxpool(const struct qx_f32_conv_desc *d, const float *x, flo
                            int64_t row_begin, int64_t row_end);
 void qx_f32_scalar_avgpool(const struct qx_f32_conv_desc *d, int count_include_pad,
                            const float *x, float *y, int64_t row_begin, int64_t row_end);
+int qx_f32_scalar_unary(enum qx_nd_unop op, float alpha, float beta, const float *x, float *y,
+                        int64_t n);
+void qx_f32_scalar_sigmoid(const float *x, float *y, int64_t n);
+void qx_f32_scalar_silu(const float *x, float *y, int64_t n);
+void qx_f32_scalar_batchnorm(const float *x, float *y, int64_t planes, int64_t len, int64_t ch,
+                             const float *mean, const float *sd, const float *scale,
+                             const float *bias);
+int qx_f32_scalar_binary(enum qx_nd_binop op, const float *a, int a_per_plane, const float *b,
+                         int b_per_plane, float *y, int64_t planes, int64_t len);
 
 #endif

@@ -8,4 +8,9 @@ const struct qx_kernels_f32 qx_f32_scalar = {
 	.matmul = qx_f32_scalar_matmul,
 	.maxpool = qx_f32_scalar_maxpool,
 	.avgpool = qx_f32_scalar_avgpool,
+	.unary = qx_f32_scalar_unary,
+	.sigmoid = qx_f32_scalar_sigmoid,
+	.silu = qx_f32_scalar_silu,
+	.binary = qx_f32_scalar_binary,
+	.batchnorm = qx_f32_scalar_batchnorm,
 };

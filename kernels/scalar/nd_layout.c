@@ -7,18 +7,37 @@
 /* Copies the box ydims of x, starting at x + base (in elements) with per-axis strides st (in
  * elements, any sign), into y densely. The innermost axis is copied with memcpy when its
  * stride is 1. */
-static void strided_copy(size_t esz, int r, const int64_t *ydims, const char *x, int64_t base,
-                         const int64_t *st, char *y)
+static void strided_copy(size_t esz, int r, const int64_t *ydims_in, const char *x, int64_t base,
+                         const int64_t *st_in, char *y)
 {
 	int64_t total = 1, idx[QX_ND_MAX_DIMS] = { 0 };
 	for (int i = 0; i < r; i++)
-		total *= ydims[i];
+		total *= ydims_in[i];
 	if (total == 0)
 		return;
 	if (r == 0) {
 		memcpy(y, x + (size_t)base * esz, esz);
 		return;
 	}
+	/* The same box with fewer, longer runs: axes of extent 1 dropped, and an axis folded into
+	 * the one inside it when x steps over exactly that axis (a channel shuffle's [N, C, 2, H,
+	 * W] copies H * W at a time, not W). */
+	int64_t ydims[QX_ND_MAX_DIMS], st[QX_ND_MAX_DIMS];
+	int n = 0;
+	for (int i = 0; i < r; i++)
+		if (ydims_in[i] != 1) {
+			ydims[n] = ydims_in[i];
+			st[n++] = st_in[i];
+		}
+	if (n == 0) {
+		ydims[0] = 1, st[0] = 1, n = 1;
+	}
+	while (n >= 2 && st[n - 2] == st[n - 1] * ydims[n - 1]) {
+		ydims[n - 2] *= ydims[n - 1];
+		st[n - 2] = st[n - 1];
+		n--;
+	}
+	r = n;
 	int64_t inner = ydims[r - 1], is = st[r - 1];
 	for (int64_t done = 0; done < total; done += inner) {
 		int64_t off = base;

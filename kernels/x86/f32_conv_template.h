@@ -62,6 +62,9 @@ struct conv_packed {
 	int depthwise;          /* groups == c == oc: run by conv_depthwise, not im2col + GEMM */
 	int pointwise;          /* 1x1, stride 1, no padding: an image's pixels are one run */
 	int64_t next_plane_ahead; /* F32_CONV_AHEAD planes, in floats; 0: no prefetch */
+	float *dwcl;            /* depthwise of a small image: channels-last weights, or NULL */
+	float *pwt;             /* 1x1 of tiny images: bias, then W^T [c][pwt_ld], or NULL */
+	int64_t pwt_ld;
 	/* The row-copy path (conv_segment_rowcopy), instead of im2col, when rowcopy is set. */
 	int rowcopy;
 	int64_t rin;            /* input rows per (channel, kernel column) plane of its buffer */
@@ -76,6 +79,8 @@ struct conv_run {
 	int64_t iy0, ix0;      /* input coordinates of the first pixel's window origin */
 };
 
+#include "x86/f32_dwconv_template.h"
+#include "x86/f32_pwconv_template.h"
 #define F32_ROWS_SLACK (F32_SW + F32_VL) /* floats past the planes that lanes past a strip read */
 #ifndef F32_ROWS_BUF
 /* Floats of stack for the row-copy path's buffer: a whole 64-channel 14x14 image for a 3x3
@@ -189,6 +194,14 @@ int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, con
 	}
 	p->depthwise = d->groups > 1 && d->groups == d->c && d->oc == d->c &&
 	               d->kw <= QX_F32_DW_TAPS_MAX;
+	if (p->depthwise && dwcl_fits(d) && !(p->dwcl = dwcl_pack(d, w_oihw, bias))) {
+		F32_FN(pack_free)(p);
+		return -1;
+	}
+	if (pwt_fits(d) && !(p->pwt = pwt_pack(d, w_oihw, bias, &p->pwt_ld))) {
+		F32_FN(pack_free)(p);
+		return -1;
+	}
 	p->pointwise = d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 &&
 	               d->pl == 0 && d->pb == 0 && d->pr == 0;
 	/* Prefetch only where the batch's input outgrows L2: it is then read by many strips, each
@@ -209,6 +222,8 @@ void F32_FN(pack_free)(void *packed)
 	free(p->w);
 	free(p->bias);
 	free(p->taps);
+	free(p->dwcl);
+	free(p->pwt);
 	free(p->roff);
 	free(p);
 }
@@ -1011,6 +1026,10 @@ static void conv_depthwise_rows(const struct conv_packed *p, const float *x, flo
                                 int64_t row_begin, int64_t row_end)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
+	if (p->dwcl) {
+		conv_depthwise_cl(p, x, y, row_begin, row_end);
+		return;
+	}
 	/* Horizontal stride 2 would split each row by column parity element by element, which
 	 * costs more than the tap-by-tap form saves: stride 1 only. */
 	int64_t chunk = (int64_t)d->kh * d->kw <= QX_F32_DW_TAPS_MAX && d->sw == 1
@@ -1044,6 +1063,13 @@ void F32_FN(conv)(const void *packed, const float *x, float *y, int64_t row_begi
 	}
 	while (row_begin < row_end) {
 		int64_t n = row_begin / rows_img, lb = row_begin - n * rows_img;
+		if (lb == 0 && row_end - row_begin >= rows_img && p->pwt) {
+			/* whole tiny images of a 1x1: output channels across the lanes */
+			int64_t imgs = (row_end - row_begin) / rows_img;
+			pwt_images(p, x, y, n, n + imgs);
+			row_begin += imgs * rows_img;
+			continue;
+		}
 		if (lb == 0 && row_end - row_begin >= rows_img) {
 			/* Whole images: every channel, their pixels as one range across the batch. */
 			int64_t imgs = (row_end - row_begin) / rows_img;

@@ -16,3 +16,11 @@ void F32_FN(maxpool)(const struct qx_f32_conv_desc *d, const float *x, float *y,
                      int64_t row_begin, int64_t row_end);
 void F32_FN(avgpool)(const struct qx_f32_conv_desc *d, int count_include_pad, const float *x,
                      float *y, int64_t row_begin, int64_t row_end);
+int F32_FN(unary)(enum qx_nd_unop op, float alpha, float beta, const float *x, float *y,
+                  int64_t n);
+void F32_FN(sigmoid)(const float *x, float *y, int64_t n);
+void F32_FN(silu)(const float *x, float *y, int64_t n);
+int F32_FN(binary)(enum qx_nd_binop op, const float *a, int a_per_plane, const float *b,
+                   int b_per_plane, float *y, int64_t planes, int64_t len);
+void F32_FN(batchnorm)(const float *x, float *y, int64_t planes, int64_t len, int64_t ch,
+                       const float *mean, const float *sd, const float *scale, const float *bias);

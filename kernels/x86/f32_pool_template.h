@@ -99,8 +99,8 @@ static inline f32v pool_window(const struct qx_f32_conv_desc *d, const float *x,
 	return acc;
 }
 
-void F32_FN(maxpool)(const struct qx_f32_conv_desc *d, const float *x, float *y,
-                     int64_t row_begin, int64_t row_end)
+static void maxpool_rows(const struct qx_f32_conv_desc *d, const float *x, float *y,
+                         int64_t row_begin, int64_t row_end)
 {
 	int64_t xsize = d->n * d->c * d->h * d->w;
 	f32v lo = f32v_set1(d->act_min), hi = f32v_set1(d->act_max);
@@ -120,6 +120,102 @@ void F32_FN(maxpool)(const struct qx_f32_conv_desc *d, const float *x, float *y,
 			oy = 0;
 			plane++;
 		}
+	}
+}
+
+/* Max pooling of small images with the planes across the lanes (as the channels-last depthwise
+ * convolution, f32_dwconv_template.h): F32_VL consecutive planes (any image, pools have no
+ * weights) are transposed into a buffer padded with -inf, [hp][wp][F32_VL], every window is then
+ * kh * kw whole-vector f32v_max_nan in the scalar order (a -inf tap never changes the max, as a
+ * skipped one), and the result is transposed back: the same bits as maxpool_rows, whose rows
+ * of a 13-wide image filled 13 of 16 lanes and paid a shuffle per stride-2 tap. */
+#ifndef F32_POOLCL_FLOATS
+#define F32_POOLCL_FLOATS 8192 /* floats per buffer (32 KiB): the padded input, the output */
+#endif
+
+/* The padded extent every window fits (ceil mode's last window may reach past the padding). */
+static int poolcl_fits(const struct qx_f32_conv_desc *d, int64_t *hp, int64_t *wp)
+{
+	if (d->oh <= 0 || d->ow <= 0 || d->h <= 0 || d->w <= 0)
+		return 0;
+	*hp = (d->oh - 1) * d->sh + (int64_t)(d->kh - 1) * d->dh + 1;
+	*wp = (d->ow - 1) * d->sw + (int64_t)(d->kw - 1) * d->dw + 1;
+	if (*hp < d->h + d->pt)
+		*hp = d->h + d->pt;
+	if (*wp < d->w + d->pl)
+		*wp = d->w + d->pl;
+	return *hp * *wp <= F32_POOLCL_FLOATS / F32_VL && d->oh * d->ow <= F32_POOLCL_FLOATS / F32_VL;
+}
+
+/* Planes [p0, p0 + np) (np <= F32_VL), every output row. */
+static void maxpool_cl_block(const struct qx_f32_conv_desc *d, int64_t hp, int64_t wp,
+                             const float *x, float *y, int64_t p0, int64_t np)
+{
+	_Alignas(64) float in[F32_POOLCL_FLOATS];
+	_Alignas(64) float out[F32_POOLCL_FLOATS];
+	const int64_t hw = d->h * d->w, ohw = d->oh * d->ow;
+	const f32v ninf = f32v_set1(-INFINITY);
+	for (int64_t i = 0; i < hp * wp; i++)
+		f32v_storeu(in + i * F32_VL, ninf);
+	const float *xb = x + p0 * hw;
+	int64_t iy = 0, ix = 0;
+	for (int64_t q0 = 0; q0 < hw; q0 += F32_VL) {
+		int64_t nq = hw - q0 < F32_VL ? hw - q0 : F32_VL;
+		f32v r[F32_VL];
+		for (int c = 0; c < F32_VL; c++)
+			r[c] = c < np ? f32v_load_first(xb + c * hw + q0, nq) : ninf;
+		f32v_transpose(r);
+		for (int64_t j = 0; j < nq; j++) {
+			f32v_storeu(in + ((iy + d->pt) * wp + ix + d->pl) * F32_VL, r[j]);
+			if (++ix == d->w)
+				ix = 0, iy++;
+		}
+	}
+	const f32v lo = f32v_set1(d->act_min), hi = f32v_set1(d->act_max);
+	for (int64_t oy = 0; oy < d->oh; oy++)
+		for (int64_t ox = 0; ox < d->ow; ox++) {
+			const float *win = in + (oy * d->sh * wp + ox * d->sw) * F32_VL;
+			f32v m = ninf;
+			for (int ky = 0; ky < d->kh; ky++)
+				for (int kx = 0; kx < d->kw; kx++)
+					m = f32v_max_nan(m, f32v_loadu(win + ((int64_t)ky * d->dh * wp +
+					                                      (int64_t)kx * d->dw) * F32_VL));
+			f32v_storeu(out + (oy * d->ow + ox) * F32_VL, f32v_clamp(m, lo, hi));
+		}
+	float *yb = y + p0 * ohw;
+	for (int64_t j0 = 0; j0 < ohw; j0 += F32_VL) {
+		int64_t n = ohw - j0 < F32_VL ? ohw - j0 : F32_VL;
+		f32v r[F32_VL];
+		for (int j = 0; j < F32_VL; j++)
+			r[j] = j < n ? f32v_loadu(out + (j0 + j) * F32_VL) : ninf;
+		f32v_transpose(r);
+		for (int64_t c = 0; c < np; c++)
+			f32v_store_first(yb + c * ohw + j0, r[c], n);
+	}
+}
+
+void F32_FN(maxpool)(const struct qx_f32_conv_desc *d, const float *x, float *y,
+                     int64_t row_begin, int64_t row_end)
+{
+	int64_t hp, wp;
+	if (row_begin >= row_end || !poolcl_fits(d, &hp, &wp)) {
+		maxpool_rows(d, x, y, row_begin, row_end);
+		return;
+	}
+	int64_t r = row_begin;
+	while (r < row_end) {
+		int64_t plane = r / d->oh, plane_end = (plane + 1) * d->oh;
+		if (r % d->oh != 0 || plane_end > row_end) { /* part of a plane: row by row */
+			int64_t e = plane_end < row_end ? plane_end : row_end;
+			maxpool_rows(d, x, y, r, e);
+			r = e;
+			continue;
+		}
+		int64_t np = (row_end - r) / d->oh;
+		if (np > F32_VL)
+			np = F32_VL;
+		maxpool_cl_block(d, hp, wp, x, y, plane, np);
+		r += np * d->oh;
 	}
 }
 
