@@ -47,9 +47,11 @@ for name, x, y in rows:
     same = x["predictions"] == y["predictions"] and x["correct"] == y["correct"]
     print(name, len(x["predictions"]), "images", "same" if same else "DIFFERENT")
     bad += not same
+print("options.eval_threads:", a["options"].get("eval_threads"), b["options"].get("eval_threads"))
+bad += a["options"].get("eval_threads") != 1 or b["options"].get("eval_threads") != 3
 sys.exit(1 if bad or len(rows) != 3 else 0)
 PY
-ok $? "fp32, int8 and the simulated plan: the same predictions on 1 and 3 threads"
+ok $? "fp32, int8 and the simulated plan: the same predictions on 1 and 3 threads; options.eval_threads says 1 and 3"
 show "$tmp/cmp.txt"
 
 for bad in 0 17 x 1,2; do

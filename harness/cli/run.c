@@ -111,6 +111,12 @@ static void choose_sets(struct run *r)
 		r->sets[r->n_sets++] = r->scalar;
 }
 
+/* Threads for evaluation and the bit-identity check: --jobs, or every CPU we may use. */
+static int eval_threads(const struct run *r)
+{
+	return r->opt->jobs > 0 ? r->opt->jobs : qx_evaluate_default_threads();
+}
+
 /* The command line's overrides of the suite, so results.json says what actually ran. */
 static void record_options(struct run *r)
 {
@@ -124,7 +130,7 @@ static void record_options(struct run *r)
 		.n_batch = o->n_batches, .no_measure = o->no_measure, .kernel_sets_run = sets,
 		.n_kernel_sets_run = r->n_sets, .sensitivity = o->sensitivity,
 		.fallback = o->fallback, .fallback_max_drop = o->fallback_max_drop,
-		.quick = o->quick,
+		.quick = o->quick, .eval_threads = eval_threads(r),
 	};
 	qx_results_options(&r->results, &ro);
 }
@@ -147,12 +153,6 @@ static int load(struct run *r, struct qx_error *err)
 	if (!rc && r->opt->limit > 0 && r->opt->limit < r->data.count)
 		r->data.count = r->opt->limit;
 	return rc;
-}
-
-/* Threads for evaluation and the bit-identity check: --jobs, or every CPU we may use. */
-static int eval_threads(const struct run *r)
-{
-	return r->opt->jobs > 0 ? r->opt->jobs : qx_evaluate_default_threads();
 }
 
 /* Evaluates fp32 (plan NULL), the plan's int8 model or its simulation with kernel set k on the

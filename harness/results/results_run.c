@@ -15,13 +15,14 @@ void qx_results_options(struct qx_results *r, const struct qx_results_options *o
 	for (int i = 0; i < o->n_kernel_sets_run; i++)
 		json_array_append_new(sets, json_string(o->kernel_sets_run[i]));
 	json_object_set_new(r->root, "options",
-	                    json_pack("{s:I, s:s?, s:s?, s:o, s:o, s:b, s:o, s:b, s:o}", "limit",
+	                    json_pack("{s:I, s:s?, s:s?, s:o, s:o, s:b, s:o, s:b, s:o, s:i}", "limit",
 	                              (json_int_t)o->limit, "plugins", o->plugins, "kernels",
 	                              o->kernels, "threads", int_array(o->threads, o->n_threads),
 	                              "batch", int_array(o->batch, o->n_batch), "no_measure",
 	                              o->no_measure, "kernel_sets_run", sets, "sensitivity",
 	                              o->sensitivity, "fallback", o->fallback
-	                              ? json_real(o->fallback_max_drop) : json_null()));
+	                              ? json_real(o->fallback_max_drop) : json_null(),
+	                              "eval_threads", o->eval_threads));
 	json_object_set_new(r->root, "quick", json_boolean(o->quick));
 }
 

@@ -25,6 +25,7 @@ struct qx_results_options {
 	int fallback;                   /* --fallback given ... */
 	double fallback_max_drop;       /* ... with this budget (points) */
 	int quick;                      /* --quick */
+	int eval_threads;               /* --jobs, or the CPUs evaluation may use (>= 1) */
 };
 
 /* "options", then "quick". */
