@@ -108,3 +108,31 @@ int qx_graph_images_independent(const struct qx_graph *g, int64_t a, int64_t b)
 {
 	return a != b && a >= 2 && b >= 2 && shaped_ok(g, a) && shaped_ok(g, b);
 }
+
+int qx_graph_images_independent_at(const struct qx_graph *g, const int64_t *sizes, int n)
+{
+	int64_t distinct_2plus[2] = { 0, 0 };
+	int n_2plus = 0;
+	for (int i = 0; i < n; i++) {
+		int seen = 0;
+		for (int j = 0; j < i && !seen; j++)
+			seen = sizes[j] == sizes[i];
+		if (sizes[i] < 1)
+			return 0;
+		if (seen)
+			continue;
+		if (!shaped_ok(g, sizes[i]))
+			return 0;
+		if (sizes[i] >= 2 && n_2plus < 2)
+			distinct_2plus[n_2plus++] = sizes[i];
+	}
+	/* One size of 2 or more cannot tell a Reshape to that constant batch from one that keeps
+	 * the batch: a second size can. */
+	for (int64_t extra = 2; n_2plus < 2 && extra <= 3; extra++)
+		if (extra != distinct_2plus[0]) {
+			if (!shaped_ok(g, extra))
+				return 0;
+			distinct_2plus[n_2plus++] = extra;
+		}
+	return 1;
+}

@@ -16,4 +16,11 @@
  * be inferred. g itself is only read. */
 int qx_graph_images_independent(const struct qx_graph *g, int64_t a, int64_t b);
 
+/* The same check at every batch size of sizes[0..n) (each >= 1; repeats are checked once), and
+ * at 2 and 3 as well when the list has fewer than two different sizes of 2 or more: 1 when g
+ * keeps images apart at each, so that runs over any of these sizes cut from one batch give the
+ * bits of one run over it. For a runner that cuts a batch into shares of different sizes
+ * (measure/runner.c: one per thread, the batch itself among the sizes). */
+int qx_graph_images_independent_at(const struct qx_graph *g, const int64_t *sizes, int n);
+
 #endif

@@ -257,23 +257,18 @@ static void print_row(const struct qx_measure_request *req, const struct config 
 	}
 }
 
-/* Builds the configuration's executor at the group's batch, with the group's pool. */
+/* Builds the configuration's runner at the group's batch on the group's pool: split by images
+ * across the threads where that keeps the bits, else by each op's rows (measure/runner.h). */
 static int config_init(struct config *c, const struct qx_measure_request *req,
                        struct qx_pool *pool, const float *input, float *output)
 {
 	c->input = input;
 	c->output = output;
 	c->slow = slowed(c->model->label, c->k->name);
-	int rc = c->model->plan ? qx_runner_init_q8(&c->runner, req->graph, c->model->plan, c->batch,
-	                                           c->k, req->data, &c->err)
-	                        : qx_runner_init_f32(&c->runner, req->graph, c->batch, c->k, req->data,
-	                                             &c->err);
+	int rc = qx_runner_init_threaded(&c->runner, req->graph, c->model->plan, c->batch, c->k,
+	                                 req->data, pool, &c->err);
 	if (rc)
 		return rc;
-	if (c->runner.q8)
-		qx_exec_q8_set_pool(c->runner.q8, pool);
-	else
-		qx_exec_f32_set_pool(c->runner.f32, pool);
 	c->m = qx_runner_model(&c->runner);
 	return 0;
 }
@@ -414,6 +409,7 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 			.error = c->failed ? c->err.msg : NULL, .latency = c->failed ? NULL : &rec,
 			.speedup = !c->failed && c->has_speedup ? &c->speedup : NULL,
 			.test_slowed = !c->failed && c->slow,
+			.parallel = c->failed ? NULL : qx_runner_parallel_name(c->runner.parallel),
 		};
 		if (c->failed)
 			(*failures)++;

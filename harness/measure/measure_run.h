@@ -31,6 +31,8 @@ struct qx_measurement {
 	const struct qx_latency_record *latency; /* set otherwise */
 	const struct qx_speedup *speedup;        /* against fp32 on the same set, or NULL */
 	int test_slowed;                         /* QX_TEST_SLOW_MEASUREMENT made each inference run twice */
+	const char *parallel;                    /* how the threads shared the batch: "none", "rows"
+	                                            or "images" (measure/runner.h); NULL with error */
 };
 
 struct qx_measure_request {

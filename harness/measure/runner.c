@@ -1,5 +1,6 @@
 #include "measure/runner.h"
 #include "exec/batch_split.h"
+#include "exec/pool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,34 @@ int qx_graph_check_io(const struct qx_graph *g, const struct qx_dataset *ds, str
 	return 0;
 }
 
+/* Runs one part's images, slice by slice, into the batch's outputs. */
+static void run_part(struct qx_runner *r, struct qx_runner_part *p)
+{
+	p->rc = 0;
+	for (int64_t i = 0; i < p->count && !p->rc; i += p->slice) {
+		const float *in = r->run_input + (p->first + i) * r->image_floats;
+		const float *y;
+		if (p->f32) {
+			p->rc = qx_exec_f32_run(p->f32, &in, &p->err);
+			y = qx_exec_f32_tensor(p->f32, qx_exec_f32_graph(p->f32)->outputs[0]);
+		} else {
+			p->rc = qx_exec_q8_run(p->q8, &in, &p->err);
+			y = qx_exec_q8_output(p->q8, 0);
+		}
+		if (!p->rc)
+			memcpy(r->batch_out + (p->first + i) * r->n_classes, y,
+			       sizeof(float) * (size_t)(p->slice * r->n_classes));
+	}
+}
+
+/* qx_pool_fn over parts [begin, end): with QX_RUNNER_IMAGES each thread gets one. */
+static void run_parts(void *ctx, int64_t begin, int64_t end)
+{
+	struct qx_runner *r = ctx;
+	for (int64_t i = begin; i < end; i++)
+		run_part(r, &r->parts[i]);
+}
+
 static int run_batch(void *ctx, const float *images, int64_t n, float *out, struct qx_error *err)
 {
 	struct qx_runner *r = ctx;
@@ -36,28 +65,18 @@ static int run_batch(void *ctx, const float *images, int64_t n, float *out, stru
 		       sizeof(float) * (size_t)((r->batch - n) * r->image_floats));
 		input = r->staging;
 	}
-	int rc;
-	const float *y;
-	if (r->f32) {
-		rc = 0;
-		y = NULL;
-		for (int64_t i = 0; i < r->batch && !rc; i += r->slice) {
-			const float *slice_in = input + i * r->image_floats;
-			rc = qx_exec_f32_run(r->f32, &slice_in, err);
-			y = qx_exec_f32_tensor(r->f32, qx_exec_f32_graph(r->f32)->outputs[0]);
-			if (!rc && r->sliced_out)
-				memcpy(r->sliced_out + i * r->n_classes, y,
-				       sizeof(float) * (size_t)(r->slice * r->n_classes));
+	r->run_input = input;
+	if (r->parallel == QX_RUNNER_IMAGES)
+		qx_pool_run(r->pool, r->n_parts, run_parts, r); /* one part per thread */
+	else
+		run_parts(r, 0, r->n_parts);
+	r->run_input = NULL;
+	for (int i = 0; i < r->n_parts; i++)
+		if (r->parts[i].rc) {
+			*err = r->parts[i].err;
+			return r->parts[i].rc;
 		}
-		if (r->sliced_out)
-			y = r->sliced_out;
-	} else {
-		rc = qx_exec_q8_run(r->q8, &input, err);
-		y = qx_exec_q8_output(r->q8, 0);
-	}
-	if (rc)
-		return rc;
-	memcpy(out, y, sizeof(float) * (size_t)(n * r->n_classes));
+	memcpy(out, r->batch_out, sizeof(float) * (size_t)(n * r->n_classes));
 	return 0;
 }
 
@@ -68,13 +87,98 @@ static int init_common(struct qx_runner *r, const struct qx_graph *g, int64_t ba
 	int rc = qx_graph_check_io(g, ds, err);
 	if (rc)
 		return rc;
+	if (batch < 1)
+		return qx_fail(err, QX_EINVAL, "%s: batch %lld (expected at least 1)", g->path,
+		               (long long)batch);
 	r->graph = g;
 	r->batch = batch;
 	r->image_floats = (int64_t)ds->c * ds->h * ds->w;
 	r->n_classes = ds->n_classes;
 	r->staging = malloc(sizeof(float) * (size_t)(batch * r->image_floats));
-	if (!r->staging)
+	r->batch_out = malloc(sizeof(float) * (size_t)(batch * r->n_classes));
+	if (!r->staging || !r->batch_out)
 		return qx_fail_nomem(err, "allocating the staging batch");
+	return 0;
+}
+
+int qx_plan_batch_independent(const struct qx_quant_plan *plan)
+{
+	for (int i = 0; plan && i < plan->n_nodes; i++)
+		if (plan->node[i].mode == QX_MODE_DYNAMIC)
+			return 0;
+	return 1;
+}
+
+const char *qx_runner_parallel_name(enum qx_runner_parallel p)
+{
+	return p == QX_RUNNER_IMAGES ? "images" : p == QX_RUNNER_ROWS ? "rows" : "none";
+}
+
+/* Images per executor run for a part of `count` images: fp32 cuts it into slices of
+ * QX_RUNNER_SLICE when it is a multiple above it and g keeps images apart at that size and the
+ * batch's (*apart: -1 until asked, then the answer); int8 runs it whole. */
+static int64_t slice_of(const struct qx_graph *g, int is_f32, int64_t count, int64_t batch,
+                        int *apart)
+{
+	if (!is_f32 || count <= QX_RUNNER_SLICE || count % QX_RUNNER_SLICE != 0)
+		return count;
+	if (*apart < 0)
+		*apart = qx_graph_images_independent(g, QX_RUNNER_SLICE, batch);
+	return *apart ? QX_RUNNER_SLICE : count;
+}
+
+int qx_runner_init_threaded(struct qx_runner *r, const struct qx_graph *g,
+                            const struct qx_quant_plan *plan, int64_t batch,
+                            const struct qx_kernels *k, const struct qx_dataset *ds,
+                            struct qx_pool *pool, struct qx_error *err)
+{
+	int rc = init_common(r, g, batch, ds, err);
+	if (rc) {
+		qx_runner_free(r);
+		return rc;
+	}
+	int threads = pool ? qx_pool_threads(pool) : 1;
+	int64_t q = batch / threads, rem = batch % threads;
+	/* The sizes the executors would run, the batch's own among them: the check must hold at
+	 * each (it copies the graph once per size, so it is asked only where a split may apply). */
+	int64_t sizes[3] = { batch, q, q + 1 };
+	int images = threads > 1 && batch >= threads && qx_plan_batch_independent(plan) &&
+	             qx_graph_images_independent_at(g, sizes, rem ? 3 : 2);
+	int apart = -1;
+	r->pool = threads > 1 ? pool : NULL;
+	r->parallel = threads == 1 ? QX_RUNNER_ONE_THREAD : images ? QX_RUNNER_IMAGES
+	                                                           : QX_RUNNER_ROWS;
+	r->n_parts = images ? threads : 1;
+	r->parts = calloc((size_t)r->n_parts, sizeof *r->parts);
+	if (!r->parts)
+		rc = qx_fail_nomem(err, "allocating the runner's parts");
+	for (int i = 0; !rc && i < r->n_parts; i++) {
+		struct qx_runner_part *p = &r->parts[i];
+		p->first = images ? (int64_t)i * q + (i < rem ? i : rem) : 0;
+		p->count = images ? q + (i < rem ? 1 : 0) : batch;
+		p->slice = slice_of(g, !plan, p->count, batch, &apart);
+		if (plan)
+			rc = qx_exec_q8_create(g, plan, p->slice, k, &p->q8, err);
+		else
+			rc = qx_exec_f32_create(g, p->slice, k, &p->f32, err);
+		if (!rc && p->f32) { /* the fp32 model's own accuracy and latency: only its output */
+			qx_exec_f32_set_fast_sigmoid(p->f32, 1);
+			qx_exec_f32_set_outputs_only(p->f32);
+		}
+		if (!rc && r->parallel == QX_RUNNER_ROWS) {
+			if (p->q8)
+				qx_exec_q8_set_pool(p->q8, pool);
+			else
+				qx_exec_f32_set_pool(p->f32, pool);
+		}
+	}
+	if (rc) {
+		qx_runner_free(r);
+		return rc;
+	}
+	r->f32 = r->parts[0].f32;
+	r->q8 = r->parts[0].q8;
+	r->slice = r->parts[0].slice;
 	return 0;
 }
 
@@ -82,36 +186,14 @@ int qx_runner_init_f32(struct qx_runner *r, const struct qx_graph *g, int64_t ba
                        const struct qx_kernels *k, const struct qx_dataset *ds,
                        struct qx_error *err)
 {
-	int rc = init_common(r, g, batch, ds, err);
-	r->slice = batch;
-	if (!rc && batch > QX_RUNNER_SLICE && batch % QX_RUNNER_SLICE == 0 &&
-	    qx_graph_images_independent(g, QX_RUNNER_SLICE, batch)) {
-		r->slice = QX_RUNNER_SLICE;
-		r->sliced_out = malloc(sizeof(float) * (size_t)(batch * r->n_classes));
-		if (!r->sliced_out)
-			rc = qx_fail_nomem(err, "allocating the batch's outputs");
-	}
-	if (!rc)
-		rc = qx_exec_f32_create(g, r->slice, k, &r->f32, err);
-	if (!rc) { /* the fp32 model's own accuracy and latency: only its output is read */
-		qx_exec_f32_set_fast_sigmoid(r->f32, 1);
-		qx_exec_f32_set_outputs_only(r->f32);
-	}
-	if (rc)
-		qx_runner_free(r);
-	return rc;
+	return qx_runner_init_threaded(r, g, NULL, batch, k, ds, NULL, err);
 }
 
 int qx_runner_init_q8(struct qx_runner *r, const struct qx_graph *g, const struct qx_quant_plan *plan,
                       int64_t batch, const struct qx_kernels *k, const struct qx_dataset *ds,
                       struct qx_error *err)
 {
-	int rc = init_common(r, g, batch, ds, err);
-	if (!rc)
-		rc = qx_exec_q8_create(g, plan, batch, k, &r->q8, err);
-	if (rc)
-		qx_runner_free(r);
-	return rc;
+	return qx_runner_init_threaded(r, g, plan, batch, k, ds, NULL, err);
 }
 
 struct qx_model_runner qx_runner_model(struct qx_runner *r)
@@ -121,11 +203,14 @@ struct qx_model_runner qx_runner_model(struct qx_runner *r)
 
 void qx_runner_free(struct qx_runner *r)
 {
-	if (r->f32)
-		qx_exec_f32_free(r->f32);
-	if (r->q8)
-		qx_exec_q8_free(r->q8);
+	for (int i = 0; r->parts && i < r->n_parts; i++) {
+		if (r->parts[i].f32)
+			qx_exec_f32_free(r->parts[i].f32);
+		if (r->parts[i].q8)
+			qx_exec_q8_free(r->parts[i].q8);
+	}
+	free(r->parts);
 	free(r->staging);
-	free(r->sliced_out);
+	free(r->batch_out);
 	memset(r, 0, sizeof *r);
 }

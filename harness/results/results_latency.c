@@ -174,6 +174,8 @@ int qx_results_add_measurement(json_t *entry, const struct qx_measurement *m,
 			                              "ci95_low", m->speedup->lo, "ci95_high",
 			                              m->speedup->hi, "method",
 			                              "median ratio, percentile bootstrap"));
+		if (o && m->parallel)
+			json_object_set_new(o, "parallel", json_string(m->parallel));
 		if (o && m->test_slowed)
 			json_object_set_new(o, "test_slowed", json_true());
 	}
