@@ -61,11 +61,12 @@ struct qx_runner {
  * project's machine mobilenet_v2 ran at 0.185 ms per image in batches of 4, 0.24 in 8 and
  * 0.28 in 64 (CPU time; larger slices no longer keep a layer's activations in L2). */
 #define QX_RUNNER_SLICE 4
-/* int8 runs each executor's images whole: slices of 8 or 16 (int8 activations are 4x smaller
- * than fp32's) saved 16-18% CPU time on mobilenet_v3_small at batch 64 but 0-5% on
- * squeezenet1_1 and mobilenet_v2, nothing on shufflenet_v2_x0_5 and efficientnet_b0 (within
- * the noise), and cost 0-6% on googlenet, resnet18 and densenet121 (thread CPU time, one
- * thread, avx512vnni, static-per-channel; 2-core EPYC under load 6), so no one slice pays. */
+/* int8 runs each executor's images whole. Slices of 8 images (int8 activations are 4x smaller
+ * than fp32's) changed the CPU time of a batch of 64 by -16 to -18% on mobilenet_v3_small, -11
+ * to 0% on shufflenet_v2_x0_5, -5 to -2% on squeezenet1_1 and mobilenet_v2, -4 to +1% on
+ * efficientnet_b0 and 0 to +6% on googlenet, resnet18 and densenet121 (two interleaved runs
+ * each, thread CPU time, one thread, avx512vnni, static-per-channel, 2-core EPYC at load 6;
+ * slices of 16 no better): no one slice pays on the zoo, and a per-model rule was not found. */
 
 /* fp32 runner over g for `batch` images with kernel set k, on the calling thread. When batch
  * is a multiple of QX_RUNNER_SLICE above it and g keeps images apart
