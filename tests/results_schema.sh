@@ -335,6 +335,8 @@ for label, s in systems:
             problems.append("%s: images_per_s %s" % (cfg, m["images_per_s"]))
         if m.get("pool", {}).get("threads") != m["threads"]:
             problems.append("%s: pool %s" % (cfg, m.get("pool")))
+        if m.get("parallel") != "none":
+            problems.append("%s: parallel %s (expected none: one thread)" % (cfg, m.get("parallel")))
         if m.get("gbench_json") != doc.get("gbench_json"):
             problems.append("%s: gbench_json %s" % (cfg, m.get("gbench_json")))
         # measurement.md: each round is its own Google Benchmark call that finds its own
