@@ -8,6 +8,8 @@
  *   axis 0 (images mixed into one row) it is refused;
  * - the runner's logits at batch 8, in two slices, are the bits of one executor run on all 8
  *   images (with the runner's own executor settings).
+ * - qx_graph_images_independent_at (a runner's shares of a batch across threads) agrees at
+ *   even and uneven shares and refuses a size 0 and the Softmax over axis 0;
  * - densenet121 (Pad on H and W) and shufflenet_v2_x0_5 (Slice over channels) are split; with a
  *   Slice over the batch axis it is not.
  * Inputs: random images in [0, 1) (fixed seed). */
@@ -73,12 +75,12 @@ static void same_bits(const char *name, const struct qx_graph *g)
 
 int main(void)
 {
-	tap_plan(9);
+	tap_plan(10);
 	const char *names[2] = { "mobilenet_v2", "efficientnet_b0" };
 	for (int m = 0; m < 2; m++) {
 		struct qx_graph g;
 		if (load(names[m], &g)) {
-			tap_skip(m == 0 ? 5 : 3, "%s not loaded", names[m]);
+			tap_skip(m == 0 ? 6 : 3, "%s not loaded", names[m]);
 			continue;
 		}
 		ok(qx_graph_images_independent(&g, QX_RUNNER_SLICE, 64) &&
@@ -88,6 +90,16 @@ int main(void)
 		   "%s: no split into slices of the batch itself or of one image", names[m]);
 		same_bits(names[m], &g);
 		if (m == 0) {
+			/* the sizes a runner on threads checks: the batch and its shares */
+			int64_t shares[3] = { 64, 32, 32 }, uneven[3] = { 7, 3, 4 }, one[1] = { 64 },
+			        zero[2] = { 64, 0 };
+			ok(qx_graph_images_independent_at(&g, shares, 3) &&
+			   qx_graph_images_independent_at(&g, uneven, 3) &&
+			   qx_graph_images_independent_at(&g, one, 1) &&
+			   !qx_graph_images_independent_at(&g, zero, 2),
+			   "%s keeps images apart at shares 32+32 of 64 and 3+4 of 7 and at 64 alone (2 "
+			   "and 3 checked too); a size 0 is refused", names[m]);
+
 			int flat = -1, clip = -1;
 			for (int i = 0; i < g.n_nodes; i++) {
 				if (g.nodes[i].op == QX_OP_FLATTEN)
@@ -101,7 +113,9 @@ int main(void)
 				/* a Softmax over axis 0 keeps every shape: only the op's axis tells */
 				g.nodes[clip].op = QX_OP_SOFTMAX;
 				g.nodes[clip].attr.axis = 0;
-				ok(!qx_graph_images_independent(&g, QX_RUNNER_SLICE, 64),
+				int64_t shares[2] = { 64, 32 };
+				ok(!qx_graph_images_independent(&g, QX_RUNNER_SLICE, 64) &&
+				   !qx_graph_images_independent_at(&g, shares, 2),
 				   "a Softmax across the batch axis (shapes unchanged) is refused");
 				g.nodes[clip].attr.axis = 1;
 				int axis1 = qx_graph_images_independent(&g, QX_RUNNER_SLICE, 64);
