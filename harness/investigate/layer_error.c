@@ -587,11 +587,8 @@ static int layer_batch(void *ctx, int thread, int64_t b, struct qx_error *err)
 {
 	struct layer_job *job = ctx;
 	struct layer_thread *t = &job->t[thread];
-	int64_t first = b * job->batch;
-	int64_t m = job->n_images - first < job->batch ? job->n_images - first : job->batch;
-	qx_dataset_preprocess(job->ds, job->pp, first, m, t->images);
-	memset(t->images + m * job->image_floats, 0,
-	       sizeof(float) * (size_t)((job->batch - m) * job->image_floats));
+	int64_t m = qx_dataset_preprocess_batch(job->ds, job->pp, b, job->batch, job->n_images,
+	                                        t->images);
 	const float *in = t->images;
 	int rc = qx_exec_f32_run(t->f32, &in, err);
 	if (!rc && job->pass == 1)

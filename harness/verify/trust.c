@@ -181,11 +181,8 @@ static int trust_batch(void *ctx, int thread, int64_t b, struct qx_error *err)
 {
 	struct trust_job *job = ctx;
 	struct checker *c = &job->c[thread];
-	int64_t first = b * job->batch;
-	int64_t n = job->n_images - first < job->batch ? job->n_images - first : job->batch;
-	qx_dataset_preprocess(job->ds, job->pp, first, n, c->images);
-	memset(c->images + n * job->image_floats, 0,
-	       sizeof(float) * (size_t)((job->batch - n) * job->image_floats));
+	int64_t n = qx_dataset_preprocess_batch(job->ds, job->pp, b, job->batch, job->n_images,
+	                                        c->images);
 	int differs = 0;
 	int rc = run_poisoned(c, job->batch * c->nc, err, &differs);
 	c->unwritten |= differs;
@@ -193,7 +190,7 @@ static int trust_batch(void *ctx, int thread, int64_t b, struct qx_error *err)
 	if (!rc)
 		rc = qx_refsim_run(c->sim, &in, err);
 	if (!rc) {
-		compare_batch(c, qx_refsim_output(c->sim, 0), first, n);
+		compare_batch(c, qx_refsim_output(c->sim, 0), b * job->batch, n);
 		rc = qx_refsim_check_local(c->sim, c->q8, c->local, err);
 	}
 	return rc;
