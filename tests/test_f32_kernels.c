@@ -240,8 +240,14 @@ static void model_conv(struct qx_f32_conv_desc *d, int i, int64_t n)
  * and its edges: one input channel 3x3 (its K == 9 kernel), "same" padding (the flat fill) and
  * other paddings (ow != w: the row-by-row fill), odd widths, output channels not a multiple of
  * the panel, images split into several buffer fills (32 channels at 40x40), 5x5 and dilation,
- * a 1x3 kernel; and a stride-2 shape, which stays with im2col. Every row is
- * { c, oc, h, w, kh, kw, dh, dw, pt, pl, pb, pr, sh }. */
+ * a 1x3 kernel; and a stride-2 shape, which stays with im2col. AVX-512's "same" 3-wide path
+ * (f32_conv3x3_template.h: kernel width 3, one column of padding each side, more than one
+ * channel, one buffer fill per image) takes most of these, and the rows after the first line
+ * of its own: images one and two columns wide (every lane at an edge column), a strip that
+ * ends part-way through a vector (12 x 19 = 4 x 48 + 36), a 5x3 kernel with vertical dilation
+ * and uneven vertical padding, a 7x7 image (49 = 48 + a tail pixel, with K over the tail's
+ * 512-tap chunks); the 40x40 row does not fit one fill and stays with the row-copy path.
+ * Every row is { c, oc, h, w, kh, kw, dh, dw, pt, pl, pb, pr, sh }. */
 static const int ROWCOPY_SHAPES[][13] = {
 	{ 1, 13, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 1, 32, 9, 31, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
 	{ 5, 11, 17, 23, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 7, 9, 20, 20, 3, 3, 1, 1, 0, 0, 0, 0, 1 },
@@ -249,6 +255,9 @@ static const int ROWCOPY_SHAPES[][13] = {
 	{ 4, 17, 19, 19, 5, 5, 1, 1, 2, 2, 2, 2, 1 },  { 6, 10, 15, 18, 3, 3, 2, 2, 2, 2, 2, 2, 1 },
 	{ 9, 8, 11, 33, 1, 3, 1, 1, 0, 1, 0, 1, 1 },   { 3, 12, 16, 16, 3, 3, 1, 1, 0, 1, 1, 0, 1 },
 	{ 8, 12, 21, 21, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
+	{ 4, 9, 47, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1 },    { 3, 10, 30, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	{ 6, 19, 12, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 5, 13, 14, 16, 5, 3, 2, 1, 3, 1, 1, 1, 1 },
+	{ 70, 11, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
 };
 
 /* Runs one conv case: whole call vs scalar (tolerance), split calls vs whole (bits), and one

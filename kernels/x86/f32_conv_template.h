@@ -70,6 +70,11 @@ struct conv_packed {
 	int64_t rin;            /* input rows per (channel, kernel column) plane of its buffer */
 	int64_t ss_pix;         /* output pixels per super-strip: one buffer fill */
 	int32_t *roff;          /* [k]: tap k's row in the buffer, from an output pixel's slot */
+	/* The same-3x3 layout of the row-copy path (f32_conv3x3_template.h) when same3 is set:
+	 * then roff is its offsets. */
+	int same3;
+	int64_t s3_plane;       /* floats per channel in its buffer */
+	int32_t *s3_goff;       /* [k]: a tail strip's gathered tap k, in its small buffer */
 };
 
 /* Output pixels [j, j + n) of a strip: one output row of one image. */
@@ -148,6 +153,8 @@ static void rowcopy_plan(struct conv_packed *p)
 	p->rowcopy = 1;
 }
 
+static int same3_plan(struct conv_packed *p);
+
 int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, const float *bias,
                       void **packed)
 {
@@ -210,6 +217,10 @@ int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, con
 	if (d->n * d->c * p->hw * (int64_t)sizeof(float) > (256 << 10) && p->cg > F32_CONV_AHEAD)
 		p->next_plane_ahead = F32_CONV_AHEAD * p->hw;
 	rowcopy_plan(p);
+	if (same3_plan(p)) {
+		F32_FN(pack_free)(p);
+		return -1;
+	}
 	*packed = p;
 	return 0;
 }
@@ -225,6 +236,7 @@ void F32_FN(pack_free)(void *packed)
 	free(p->dwcl);
 	free(p->pwt);
 	free(p->roff);
+	free(p->s3_goff);
 	free(p);
 }
 
@@ -857,11 +869,19 @@ static __attribute__((noinline)) void conv_segment_rowcopy(const struct conv_pac
 	}
 }
 
+#include "x86/f32_conv3x3_template.h"
+
 /* Output channels [ca, cb) (numbered over all groups) at pixels [qa, qb) (numbered across the
  * batch). */
 static void conv_segment(const struct conv_packed *p, const float *x, float *y, int64_t ca,
                          int64_t cb, int64_t qa, int64_t qb)
 {
+#if F32_SAME3
+	if (p->same3) {
+		conv_segment_same3(p, x, y, ca, cb, qa, qb);
+		return;
+	}
+#endif
 	if (p->rowcopy)
 		conv_segment_rowcopy(p, x, y, ca, cb, qa, qb);
 	else
