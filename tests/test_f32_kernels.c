@@ -310,18 +310,29 @@ static void conv_case(const struct qx_f32_conv_desc *d, struct tally *acc, struc
 			           (long long)i, part[i], got[i]);
 			bad = 1;
 		}
-	/* one sub-range alone: the rows outside keep their sentinel */
-	int64_t r0 = rows ? (int64_t)(rnd() % (uint32_t)rows) : 0;
-	int64_t r1 = r0 + (int64_t)(rnd() % (uint32_t)(rows - r0 + 1));
-	fill(part, yn, 1234.5f);
-	SET->conv(ps, x, part, r0, r1);
-	for (int64_t i = 0; i < yn && !bad; i++) {
-		int64_t row = i / d->ow;
-		float want = row >= r0 && row < r1 ? got[i] : 1234.5f;
-		if (!same(part[i], want)) {
-			tally_fail(ranges, "%s: rows [%lld, %lld): y[%lld] = %.9g, want %.9g", what,
-			           (long long)r0, (long long)r1, (long long)i, part[i], want);
-			bad = 1;
+	/* sub-ranges alone: the rows outside keep their sentinel. A random one, then output channel
+	 * 1 of the last image and the first row of channel 2: a whole channel and a partial one,
+	 * neither starting a panel of channels (a kernel that wrote its whole panel fails). */
+	for (int t = 0; t < 2 && !bad; t++) {
+		int64_t r0 = rows ? (int64_t)(rnd() % (uint32_t)rows) : 0;
+		int64_t r1 = r0 + (int64_t)(rnd() % (uint32_t)(rows - r0 + 1));
+		if (t == 1) {
+			if (d->oc < 3)
+				break;
+			r0 = ((d->n - 1) * d->oc + 1) * d->oh;
+			r1 = r0 + d->oh + 1;
+		}
+		fill(part, yn, 1234.5f);
+		SET->conv(ps, x, part, r0, r1);
+		for (int64_t i = 0; i < yn && !bad; i++) {
+			int64_t row = i / d->ow;
+			float want = row >= r0 && row < r1 ? got[i] : 1234.5f;
+			if (!same(part[i], want)) {
+				tally_fail(ranges, "%s: rows [%lld, %lld): y[%lld] = %.9g, want %.9g",
+				           what, (long long)r0, (long long)r1, (long long)i, part[i],
+				           want);
+				bad = 1;
+			}
 		}
 	}
 	REF->pack_free(pr);
