@@ -153,12 +153,14 @@ static void same3_fill(const struct conv_packed *p, const float *x, int64_t img,
  * column 0 reads column - 1), m[1][r] those not in column w - 1. */
 static void same3_masks(int64_t j, int64_t w, f32mask m[2][F32_RV])
 {
+	int64_t col = j % w; /* one division per strip, not one per lane */
 	for (int r = 0; r < F32_RV; r++) {
 		unsigned left = 0, right = 0;
 		for (int l = 0; l < F32_VL; l++) {
-			int64_t col = (j + r * F32_VL + l) % w;
 			left |= (unsigned)(col != 0) << l;
 			right |= (unsigned)(col != w - 1) << l;
+			if (++col == w)
+				col = 0;
 		}
 		m[0][r] = (f32mask)left;
 		m[1][r] = (f32mask)right;
