@@ -246,8 +246,10 @@ static void model_conv(struct qx_f32_conv_desc *d, int i, int64_t n)
  * of its own: images one and two columns wide (every lane at an edge column), a strip that
  * ends part-way through a vector (12 x 19 = 4 x 48 + 36), a 5x3 kernel with vertical dilation
  * and uneven vertical padding, a 7x7 image (49 = 48 + a tail pixel, with K over the tail's
- * 512-tap chunks); the 40x40 row does not fit one fill and stays with the row-copy path.
- * Every row is { c, oc, h, w, kh, kw, dh, dw, pt, pl, pb, pr, sh }. */
+ * 512-tap chunks); images whose channels do not fit one fill, taken in bands of rows (32 x
+ * 40x40, 64 x 30x56, a 5x3 kernel with dilation 2 over 24 x 40x60, and 256 x 14x14, where the
+ * row-copy path would not fit one strip). Every row is
+ * { c, oc, h, w, kh, kw, dh, dw, pt, pl, pb, pr, sh }. */
 static const int ROWCOPY_SHAPES[][13] = {
 	{ 1, 13, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 1, 32, 9, 31, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
 	{ 5, 11, 17, 23, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 7, 9, 20, 20, 3, 3, 1, 1, 0, 0, 0, 0, 1 },
@@ -257,7 +259,8 @@ static const int ROWCOPY_SHAPES[][13] = {
 	{ 8, 12, 21, 21, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
 	{ 4, 9, 47, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1 },    { 3, 10, 30, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
 	{ 6, 19, 12, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 5, 13, 14, 16, 5, 3, 2, 1, 3, 1, 1, 1, 1 },
-	{ 70, 11, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	{ 70, 11, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1 },   { 64, 10, 30, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	{ 24, 7, 40, 60, 5, 3, 2, 1, 4, 1, 4, 1, 1 },  { 256, 9, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
 };
 
 /* Runs one conv case: whole call vs scalar (tolerance), split calls vs whole (bits), and one

@@ -15,7 +15,13 @@
  * tile loads those two kernel columns through lane masks that zero exactly those lanes (six
  * masks for three vectors, made once per strip, which fit the mask registers). A zeroed lane
  * adds w * 0 as the row-copy path's zero column does, so the results are the row-copy path's
- * bits. */
+ * bits.
+ *
+ * An image whose channels do not fit the buffer is taken in bands of rows (super-strips of
+ * whole strips, as the row-copy path's), each channel's band one contiguous copy: at 56x56 x 64
+ * channels a band holds 11 input rows for 8 output rows, where the row-copy path's three
+ * copies per row leave room for 4 input rows, so 2 halo rows per output row; at 14x14 x 256 the
+ * row-copy path does not fit one strip at all (im2col). */
 #if F32_VL == 16 && F32_MASKED_LOAD_ANYWHERE
 #define F32_SAME3 1
 #else
@@ -25,18 +31,40 @@
 #define F32_SAME3_LEAD F32_VL /* floats before the first plane: kx = 0 of pixel 0 reads one */
 #define F32_SAME3_GEMV_KC 512 /* k per chunk of a tail strip's gathered taps (16 KiB) */
 
-/* Sets p->same3 (and its offsets) when the convolution fits the path; after rowcopy_plan,
- * whose lane-use rule it keeps (it needs p->rowcopy). Returns -1 when out of memory. */
+/* Sets p->same3 (and its offsets, band height s3_rin and super-strip ss_pix) when the
+ * convolution fits the path. Returns -1 when out of memory. */
 static int same3_plan(struct conv_packed *p)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
 	p->same3 = 0;
-	if (!F32_SAME3 || !p->rowcopy || d->kw != 3 || d->dw != 1 || d->pl != 1 || d->pr != 1 ||
-	    d->ow != d->w || d->c < 2 || d->kh < 1)
+	if (!F32_SAME3 || d->groups != 1 || d->sh != 1 || d->sw != 1 || d->kw != 3 || d->dw != 1 ||
+	    d->pl != 1 || d->pr != 1 || d->ow != d->w || d->c < 2 || d->kh < 1 || d->oh < 1 ||
+	    d->w < 1)
 		return 0;
-	int64_t plane = (d->pt + d->h + d->pb) * d->w;
-	if (F32_SAME3_LEAD + d->c * plane + F32_ROWS_SLACK > F32_ROWS_BUF)
+	/* the row-copy path's lane rule: pixels never span images, so at least 7 of 8 lanes busy
+	 * over an image (a tail that conv_strip_gemv takes costs little) */
+	int64_t tail = p->ohw % F32_SW;
+	if (tail <= F32_GEMV_MAX)
+		tail = 0;
+	if (p->ohw * 8 < (p->ohw - tail + (tail + F32_VL - 1) / F32_VL * F32_VL) * 7)
 		return 0;
+	int64_t ext = (int64_t)(d->kh - 1) * d->dh + 1, rows = d->pt + d->h + d->pb;
+	int64_t rin = (F32_ROWS_BUF - F32_SAME3_LEAD - F32_ROWS_SLACK) / (d->c * d->w);
+	if (rin >= rows) {
+		rin = rows; /* a whole image per fill */
+		p->ss_pix = p->ohw;
+	} else {
+		/* a run of L pixels starting anywhere in a row spans at most rin - ext + 1 output
+		 * rows when L <= (rin - ext) * w + 1 */
+		int64_t lmax = rin < ext ? 0 : (rin - ext) * d->w + 1;
+		if (p->ohw <= lmax)
+			p->ss_pix = p->ohw;
+		else if (lmax >= F32_SW)
+			p->ss_pix = lmax / F32_SW * F32_SW;
+		else
+			return 0;
+	}
+	int64_t plane = rin * d->w;
 	p->s3_goff = calloc((size_t)p->k, sizeof *p->s3_goff);
 	if (!p->s3_goff)
 		return -1;
@@ -46,6 +74,7 @@ static int same3_plan(struct conv_packed *p)
 		p->s3_goff[k] = (int32_t)(k % F32_SAME3_GEMV_KC * F32_GEMV_MAX);
 	}
 	p->s3_plane = plane;
+	p->s3_rin = rin;
 	p->same3 = 1;
 	return 0;
 }
@@ -131,22 +160,27 @@ static __attribute__((noinline)) void f32_tile3(int R, int64_t kc, const float *
 	}
 }
 
-/* Copies image img's channels into buf (the planes start at buf + F32_SAME3_LEAD): pt zero
- * rows, the channel's h rows as they are, pb zero rows; zeros before the first plane and after
- * the last, which lanes past the image's pixels read. */
-static void same3_fill(const struct conv_packed *p, const float *x, int64_t img, float *buf)
+/* Copies padded rows [r0, r0 + nr) (padded row r is input row r - pt) of image img's channels
+ * into buf: channel ic's band at buf + F32_SAME3_LEAD + ic * s3_plane, zeros for the padding
+ * rows; zeros before the first band and after the last, which lanes past the image's pixels
+ * read. */
+static void same3_fill(const struct conv_packed *p, const float *x, int64_t img, int64_t r0,
+                       int64_t nr, float *buf)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
-	const int64_t w = d->w, top = d->pt * w, body = d->h * w, bottom = d->pb * w;
+	const int64_t w = d->w;
+	int64_t za = d->pt - r0, zb = d->pt + d->h - r0; /* band rows [za, zb) are the input's */
+	za = za < 0 ? 0 : za > nr ? nr : za;
+	zb = zb < za ? za : zb > nr ? nr : zb;
 	memset(buf, 0, F32_SAME3_LEAD * sizeof *buf);
 	float *dst = buf + F32_SAME3_LEAD;
-	const float *src = x + img * d->c * p->hw;
+	const float *src = x + img * d->c * p->hw + (r0 + za - d->pt) * w;
 	for (int64_t ic = 0; ic < d->c; ic++, dst += p->s3_plane, src += p->hw) {
-		memset(dst, 0, (size_t)top * sizeof *dst);
-		memcpy(dst + top, src, (size_t)body * sizeof *dst);
-		memset(dst + top + body, 0, (size_t)bottom * sizeof *dst);
+		memset(dst, 0, (size_t)(za * w) * sizeof *dst);
+		memcpy(dst + za * w, src, (size_t)((zb - za) * w) * sizeof *dst);
+		memset(dst + zb * w, 0, (size_t)((nr - zb) * w) * sizeof *dst);
 	}
-	memset(dst, 0, F32_ROWS_SLACK * sizeof *dst);
+	memset(buf + F32_SAME3_LEAD + d->c * p->s3_plane, 0, F32_ROWS_SLACK * sizeof *buf);
 }
 
 /* Strip pixels [j, j + np) of one image: m[0][r] the lanes of vector r not in column 0 (kernel
@@ -169,10 +203,10 @@ static void same3_masks(int64_t j, int64_t w, f32mask m[2][F32_RV])
 
 /* A strip of at most F32_GEMV_MAX pixels (49 = 48 + 1 at 7x7): conv_strip_gemv over the taps
  * gathered, with the edge columns zeroed, into a small buffer of F32_GEMV_MAX floats per k (in
- * chunks of F32_SAME3_GEMV_KC k, partial sums through y as conv_strip_gemv does). b0 + q is
- * pixel q's slot. */
+ * chunks of F32_SAME3_GEMV_KC k, partial sums through y as conv_strip_gemv does). The strip
+ * starts at pixel j of its image, whose slot in the buffer is bj. */
 static void same3_strip_gemv(const struct conv_packed *p, float *y, const struct conv_strip *st,
-                             int64_t ca, int64_t cb, const float *b0, int64_t j)
+                             int64_t ca, int64_t cb, const float *bj, int64_t j)
 {
 	const int64_t w = p->d.w;
 	float tcol[F32_SAME3_GEMV_KC * F32_GEMV_MAX];
@@ -183,7 +217,7 @@ static void same3_strip_gemv(const struct conv_packed *p, float *y, const struct
 			for (int q = 0; q < st->np; q++) {
 				int64_t col = (j + q) % w;
 				int in = kx == 1 || (kx == 0 && col != 0) || (kx == 2 && col != w - 1);
-				tcol[kk * F32_GEMV_MAX + q] = in ? b0[p->roff[k0 + kk] + j + q] : 0.0f;
+				tcol[kk * F32_GEMV_MAX + q] = in ? bj[p->roff[k0 + kk] + q] : 0.0f;
 			}
 		}
 		conv_strip_gemv(p, y, st, 0, ca, cb, k0, kc, tcol, p->s3_goff);
@@ -191,14 +225,14 @@ static void same3_strip_gemv(const struct conv_packed *p, float *y, const struct
 }
 
 /* conv_strip_panels for this layout: output channels [ca, cb) over one strip at pixel j of
- * its image (b0 + j its first pixel's slot). */
+ * its image, whose slot in the buffer is bj. */
 static void same3_strip_panels(const struct conv_packed *p, float *y, const struct conv_strip *st,
-                               int64_t ca, int64_t cb, const float *b0, int64_t j, float *tile,
+                               int64_t ca, int64_t cb, const float *bj, int64_t j, float *tile,
                                struct conv_prefetch *pf)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
 	if (st->np <= F32_GEMV_MAX) {
-		same3_strip_gemv(p, y, st, ca, cb, b0, j);
+		same3_strip_gemv(p, y, st, ca, cb, bj, j);
 		return;
 	}
 	f32mask m[2][F32_RV];
@@ -225,7 +259,7 @@ static void same3_strip_panels(const struct conv_packed *p, float *y, const stru
 			pf->next += 64 * io.npf;
 			pf->left -= io.npf;
 		}
-		f32_tile3(st->R, p->k, p->w + blk * p->k * F32_MR, b0 + j, p->roff, m, &io);
+		f32_tile3(st->R, p->k, p->w + blk * p->k * F32_MR, bj, p->roff, m, &io);
 		if (!st->direct)
 			for (int mm = io.mlo; mm < io.mhi; mm++)
 				f32_tile_row_out(y, (c0 + mm) * p->ohw, tile + mm * F32_SW, st->segs,
@@ -233,8 +267,9 @@ static void same3_strip_panels(const struct conv_packed *p, float *y, const stru
 	}
 }
 
-/* conv_segment by this path: image by image, one fill each, then strips of F32_SW pixels over
- * every panel. Output channels [ca, cb) at pixels [qa, qb) (numbered across the batch). */
+/* conv_segment by this path: image by image, super-strips of ss_pix pixels, each one fill,
+ * then strips of F32_SW pixels over every panel. Output channels [ca, cb) at pixels [qa, qb)
+ * (numbered across the batch). */
 static __attribute__((noinline)) void conv_segment_same3(const struct conv_packed *p,
                                                          const float *x, float *y, int64_t ca,
                                                          int64_t cb, int64_t qa, int64_t qb)
@@ -242,8 +277,12 @@ static __attribute__((noinline)) void conv_segment_same3(const struct conv_packe
 	const struct qx_f32_conv_desc *d = &p->d;
 	_Alignas(64) float buf[F32_ROWS_BUF];
 	_Alignas(64) float tile[F32_MR * F32_SW + F32_VL];
-	const float *b0 = buf + F32_SAME3_LEAD;
+	const int64_t w = d->w, ext = (int64_t)(d->kh - 1) * d->dh + 1;
 	struct conv_strip st;
+	/* In bands, the lanes past a super-strip's last pixel may read band rows that this fill
+	 * did not write: zeros, not stale stack. */
+	if (p->s3_rin < d->pt + d->h + d->pb)
+		memset(buf, 0, sizeof buf);
 	struct conv_prefetch pf = { NULL, 0, 0 };
 	for (int64_t q = qa; q < qb;) {
 		int64_t img = q / p->ohw, pa = q % p->ohw;
@@ -257,19 +296,25 @@ static __attribute__((noinline)) void conv_segment_same3(const struct conv_packe
 			pf.left = lines;
 			pf.slice = (lines + tiles - 1) / tiles + 1;
 		}
-		same3_fill(p, x, img, buf);
-		for (int64_t j = pa; j < pb; j += F32_SW) {
-			int64_t sn = pb - j < F32_SW ? pb - j : F32_SW;
-			st.np = (int)sn;
-			st.R = (int)((sn + F32_VL - 1) / F32_VL);
-			st.direct = sn == st.R * F32_VL;
-			st.y0 = y + img * d->oc * p->ohw + j;
-			st.nseg = 0;
-			if (!st.direct) {
-				st.nseg = 1;
-				st.segs[0] = (struct f32_seg){ 0, sn, img * d->oc * p->ohw + j };
+		for (int64_t s0 = pa; s0 < pb; s0 += p->ss_pix) {
+			int64_t s1 = s0 + p->ss_pix < pb ? s0 + p->ss_pix : pb;
+			int64_t oy0 = s0 / w, oy1 = (s1 - 1) / w;
+			/* output row oy reads padded rows oy .. oy + ext - 1 */
+			same3_fill(p, x, img, oy0, oy1 - oy0 + ext, buf);
+			for (int64_t j = s0; j < s1; j += F32_SW) {
+				int64_t sn = s1 - j < F32_SW ? s1 - j : F32_SW;
+				st.np = (int)sn;
+				st.R = (int)((sn + F32_VL - 1) / F32_VL);
+				st.direct = sn == st.R * F32_VL;
+				st.y0 = y + img * d->oc * p->ohw + j;
+				st.nseg = 0;
+				if (!st.direct) {
+					st.nseg = 1;
+					st.segs[0] = (struct f32_seg){ 0, sn, img * d->oc * p->ohw + j };
+				}
+				same3_strip_panels(p, y, &st, ca, cb, buf + F32_SAME3_LEAD + (j - oy0 * w), j,
+				                   tile, &pf);
 			}
-			same3_strip_panels(p, y, &st, ca, cb, b0, j, tile, &pf);
 		}
 		q = img * p->ohw + pb;
 	}

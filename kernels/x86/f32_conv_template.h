@@ -73,7 +73,8 @@ struct conv_packed {
 	/* The same-3x3 layout of the row-copy path (f32_conv3x3_template.h) when same3 is set:
 	 * then roff is its offsets. */
 	int same3;
-	int64_t s3_plane;       /* floats per channel in its buffer */
+	int64_t s3_plane;       /* floats per channel in its buffer: s3_rin rows of w */
+	int64_t s3_rin;         /* padded input rows per fill */
 	int32_t *s3_goff;       /* [k]: a tail strip's gathered tap k, in its small buffer */
 };
 
