@@ -19,7 +19,9 @@
  * and the same micro-kernel reads each tap's pixel vectors at a fixed offset into that copy,
  * with no im2col; a single input channel 3x3 (a first layer) has its own loop
  * (conv_rowcopy_k9). Its buffer, F32_ROWS_BUF, takes about 168 KiB of stack, never at the
- * same time as im2col's. */
+ * same time as im2col's. With AVX-512, "same"-padded 3-wide kernels over more than one channel
+ * take the same-3x3 layout instead (f32_conv3x3_template.h: one copy per input row, the edge
+ * columns masked in the micro-tile; in the same buffer). */
 #include "x86/f32_tile_template.h"
 
 #include <stdlib.h>
