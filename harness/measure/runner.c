@@ -165,7 +165,10 @@ int qx_runner_init_threaded(struct qx_runner *r, const struct qx_graph *g,
 			qx_exec_f32_set_fast_sigmoid(p->f32, 1);
 			qx_exec_f32_set_outputs_only(p->f32);
 		}
-		if (!rc && r->parallel == QX_RUNNER_ROWS) {
+		/* rows, and one thread too (where qx_pool_run calls straight through), as before the
+		 * images split: a 1-thread pool left out of the executors measured 25% slower on
+		 * efficientnet_b0 int8 in qx-bench's latency phase (not reproduced outside it) */
+		if (!rc && pool && r->parallel != QX_RUNNER_IMAGES) {
 			if (p->q8)
 				qx_exec_q8_set_pool(p->q8, pool);
 			else
