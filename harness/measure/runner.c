@@ -168,6 +168,12 @@ int qx_runner_init_threaded(struct qx_runner *r, const struct qx_graph *g,
 		/* rows, and one thread too (where qx_pool_run calls straight through), as before the
 		 * images split: a 1-thread pool left out of the executors measured 25% slower on
 		 * efficientnet_b0 int8 in qx-bench's latency phase (not reproduced outside it) */
+		if (!rc && images && (rc = qx_pool_create(1, 0, &p->own_pool, err)) == 0) {
+			if (p->q8)
+				qx_exec_q8_set_pool(p->q8, p->own_pool);
+			else
+				qx_exec_f32_set_pool(p->f32, p->own_pool);
+		}
 		if (!rc && pool && r->parallel != QX_RUNNER_IMAGES) {
 			if (p->q8)
 				qx_exec_q8_set_pool(p->q8, pool);
@@ -211,6 +217,7 @@ void qx_runner_free(struct qx_runner *r)
 			qx_exec_f32_free(r->parts[i].f32);
 		if (r->parts[i].q8)
 			qx_exec_q8_free(r->parts[i].q8);
+		qx_pool_free(r->parts[i].own_pool);
 	}
 	free(r->parts);
 	free(r->staging);
