@@ -165,9 +165,11 @@ int qx_runner_init_threaded(struct qx_runner *r, const struct qx_graph *g,
 			qx_exec_f32_set_fast_sigmoid(p->f32, 1);
 			qx_exec_f32_set_outputs_only(p->f32);
 		}
-		/* rows, and one thread too (where qx_pool_run calls straight through), as before the
-		 * images split: a 1-thread pool left out of the executors measured 25% slower on
-		 * efficientnet_b0 int8 in qx-bench's latency phase (not reproduced outside it) */
+		/* Every executor gets a pool, as before the images split: rows and one thread the
+		 * runner's, each images part a 1-thread pool of its own (qx_pool_run calls straight
+		 * through). Executors left without one measured 25% slower on efficientnet_b0 int8 in
+		 * qx-bench's latency phase (6.7 -> 8.3 ms CPU per batch of 64, in every pass) though
+		 * the code path is the same; a small program did not reproduce it: cause unknown. */
 		if (!rc && images && (rc = qx_pool_create(1, 0, &p->own_pool, err)) == 0) {
 			if (p->q8)
 				qx_exec_q8_set_pool(p->q8, p->own_pool);
