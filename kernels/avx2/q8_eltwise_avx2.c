@@ -213,13 +213,32 @@ void qx_q8_avx2_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8
 	for (int64_t pix = pix_begin; pix < pix_end;
 	     pix++, ox = ox + 1 < d->ow ? ox + 1 : (oy = oy + 1 < d->oh ? oy + 1 : (n++, 0), 0)) {
 		uint8_t *out = y + pix * c;
+		int64_t iy0 = oy * d->sh - d->pt, ix0 = ox * d->sw - d->pl;
+		if (d->kh == 2 && d->kw == 2 && c >= 32 && iy0 >= 0 && iy0 + d->dh < d->h &&
+		    ix0 >= 0 && ix0 + d->dw < d->w) {
+			/* a 2x2 window inside the image (the usual pool): four rows of c bytes, no
+			 * tap list (the reference model's pools: 32 and 64 channels) */
+			const uint8_t *r0 = x + ((n * d->h + iy0) * d->w + ix0) * c;
+			const uint8_t *r1 = r0 + d->dh * d->w * c;
+			int64_t dx = d->dw * c;
+			for (int64_t ch = 0; ch < c; ch += 32) {
+				int64_t at = ch + 32 <= c ? ch : c - 32;
+				__m256i a = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(r0 + at)),
+				                            _mm256_loadu_si256((const __m256i *)(r0 + dx + at)));
+				__m256i b = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(r1 + at)),
+				                            _mm256_loadu_si256((const __m256i *)(r1 + dx + at)));
+				__m256i m = _mm256_max_epu8(_mm256_max_epu8(a, b), vmin);
+				_mm256_storeu_si256((__m256i *)(out + at), _mm256_min_epu8(m, vmax));
+			}
+			continue;
+		}
 		int taps = 0;
 		for (int ky = 0; ky < d->kh; ky++) {
-			int64_t iy = oy * d->sh - d->pt + (int64_t)ky * d->dh;
+			int64_t iy = iy0 + (int64_t)ky * d->dh;
 			if (iy < 0 || iy >= d->h)
 				continue;
 			for (int kx = 0; kx < d->kw; kx++) {
-				int64_t ix = ox * d->sw - d->pl + (int64_t)kx * d->dw;
+				int64_t ix = ix0 + (int64_t)kx * d->dw;
 				if (ix >= 0 && ix < d->w)
 					off[taps++] = ((n * d->h + iy) * d->w + ix) * c;
 			}
