@@ -208,12 +208,34 @@ void qx_q8_avx2_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8
 	__m256i vmin = _mm256_set1_epi8((char)d->out_min), vmax = _mm256_set1_epi8((char)d->out_max);
 	__m128i hmin = _mm256_castsi256_si128(vmin), hmax = _mm256_castsi256_si128(vmax);
 	int64_t off[MAXPOOL_TAPS];
+	/* every window of a row inside the image horizontally (no left padding, the last one
+	 * ends inside): such rows go pointer by pointer */
+	const int row2x2 = d->kh == 2 && d->kw == 2 && c >= 32 && d->pl == 0 &&
+	                   (d->ow - 1) * d->sw + d->dw < d->w;
 	int64_t ox = pix_begin % d->ow, oy = pix_begin / d->ow % d->oh;
 	int64_t n = pix_begin / (d->ow * d->oh);
 	for (int64_t pix = pix_begin; pix < pix_end;
 	     pix++, ox = ox + 1 < d->ow ? ox + 1 : (oy = oy + 1 < d->oh ? oy + 1 : (n++, 0), 0)) {
 		uint8_t *out = y + pix * c;
 		int64_t iy0 = oy * d->sh - d->pt, ix0 = ox * d->sw - d->pl;
+		if (row2x2 && ox == 0 && pix + d->ow <= pix_end && iy0 >= 0 && iy0 + d->dh < d->h) {
+			/* a whole output row of 2x2 windows inside the image: pointers step by sw * c */
+			const uint8_t *r0 = x + (n * d->h + iy0) * d->w * c, *r1 = r0 + d->dh * d->w * c;
+			int64_t dx = d->dw * c, step = d->sw * c;
+			for (int64_t i = 0; i < d->ow; i++, r0 += step, r1 += step, out += c)
+				for (int64_t ch = 0; ch < c; ch += 32) {
+					int64_t at = ch + 32 <= c ? ch : c - 32;
+					__m256i a = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(r0 + at)),
+					                            _mm256_loadu_si256((const __m256i *)(r0 + dx + at)));
+					__m256i b = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(r1 + at)),
+					                            _mm256_loadu_si256((const __m256i *)(r1 + dx + at)));
+					__m256i m = _mm256_max_epu8(_mm256_max_epu8(a, b), vmin);
+					_mm256_storeu_si256((__m256i *)(out + at), _mm256_min_epu8(m, vmax));
+				}
+			pix += d->ow - 1;
+			ox = d->ow - 1;
+			continue;
+		}
 		if (d->kh == 2 && d->kw == 2 && c >= 32 && iy0 >= 0 && iy0 + d->dh < d->h &&
 		    ix0 >= 0 && ix0 + d->dw < d->w) {
 			/* a 2x2 window inside the image (the usual pool): four rows of c bytes, no
