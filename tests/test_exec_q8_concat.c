@@ -8,7 +8,10 @@
  *         d: the same scale and zero point as y but a wider range (0..255 against y's 0..200):
  *            must still be clamped, not copied;
  *   catH: Concat(a [B,5,3,5], e [B,5,2,5], axis 2) -> z [B,5,5,5]: NHWC rows of 75 and 50 bytes
- *         per image (the direct and the scratch path on another axis).
+ *         per image (the direct and the scratch path on another axis);
+ *   catS: Concat(b [B,3], a [B,5], axis 1) -> s [B,8,3,5]: short rows with less than 16 bytes
+ *         to the end of the output row, copied exactly (in cat, a, b and d are moved 16 bytes
+ *         at a time, over the slices of the inputs after them).
  * Expected: byte (n, h, w, c) of the Concat = clamp(rne((q - zp_in) * (s_in / s_out)) + zp_out)
  * over the output's [qmin, qmax] (docs/numerics.md), which for b is q itself. */
 #include <math.h>
@@ -47,6 +50,7 @@ static const struct in_spec ins[] = {
 };
 static const struct in_spec out_y = { "y", 79, H, 0.02f, 11, 0, 200 };
 static const struct in_spec out_z = { "z", 5, H + 2, 0.04f, 3, 0, 255 };
+static const struct in_spec out_s = { "s", 8, H, 0.025f, 9, 0, 255 };
 
 static int build(struct qx_graph *g, struct qx_error *err)
 {
@@ -59,8 +63,10 @@ static int build(struct qx_graph *g, struct qx_error *err)
 	}
 	mb_attr_int(&b, mb_node(&b, "Concat", "cat", "a,b,d,c", "y"), "axis", 1);
 	mb_attr_int(&b, mb_node(&b, "Concat", "catH", "a,e", "z"), "axis", 2);
+	mb_attr_int(&b, mb_node(&b, "Concat", "catS", "b,a", "s"), "axis", 1);
 	mb_output(&b, "y");
 	mb_output(&b, "z");
+	mb_output(&b, "s");
 	mb_write(&b, "concat.onnx", path, sizeof path, 0);
 	int rc = qx_graph_load_onnx(path, g, err);
 	remove(path);
@@ -94,6 +100,7 @@ static void make_plan(const struct qx_graph *g, struct qx_quant_plan *p)
 		set_act(p, qx_graph_find_tensor(g, ins[i].name), &ins[i]);
 	set_act(p, qx_graph_find_tensor(g, "y"), &out_y);
 	set_act(p, qx_graph_find_tensor(g, "z"), &out_z);
+	set_act(p, qx_graph_find_tensor(g, "s"), &out_s);
 }
 
 static void plan_free(struct qx_quant_plan *p)
@@ -178,6 +185,20 @@ static int check_cat_h(const struct qx_exec_q8 *q)
 	return bad;
 }
 
+static int check_cat_s(const struct qx_exec_q8 *q)
+{
+	const uint8_t *sb = step_bytes(q, "catS", "concat", -1, 0);
+	const uint8_t *a = input_bytes(q, 0), *b = input_bytes(q, 1);
+	if (!sb || !a || !b)
+		return -1;
+	int bad = 0;
+	for (int64_t pix = 0; pix < B * H * W; pix++)
+		for (int64_t c = 0; c < 8; c++)
+			bad += sb[pix * 8 + c] != (c < 3 ? requant(b[pix * 3 + c], &ins[1], &out_s)
+			                                 : requant(a[pix * 5 + c - 3], &ins[0], &out_s));
+	return bad;
+}
+
 int main(void)
 {
 	tap_plan(0);
@@ -211,7 +232,7 @@ int main(void)
 	rc = qx_exec_q8_create(&g, &plan, B, qx_kernels_get(QX_KSET_SCALAR), &ref, &err);
 	if (!rc)
 		rc = qx_exec_q8_run(ref, inputs, &err);
-	if (ok(rc == 0, "static int8 run of the two Concats (scalar)%s%s", rc ? ": " : "",
+	if (ok(rc == 0, "static int8 run of the three Concats (scalar)%s%s", rc ? ": " : "",
 	       rc ? err.msg : "")) {
 		int identity_ok = 0;
 		int bad = check_cat(ref, &identity_ok);
@@ -222,6 +243,9 @@ int main(void)
 		bad = check_cat_h(ref);
 		ok(bad == 0, "Concat on H (rows of 75 and 50 bytes): every byte as the formula (%d "
 		   "differ)", bad);
+		bad = check_cat_s(ref);
+		ok(bad == 0, "Concat of 3 and 5 channels (short rows at the end of the output row): "
+		   "every byte as the formula (%d differ)", bad);
 	}
 	for (int s = 0; s < QX_KSET_COUNT && !rc; s++) {
 		const char *why;
@@ -239,9 +263,12 @@ int main(void)
 		const uint8_t *z0 = step_bytes(ref, "catH", "concat", -1, 0);
 		const uint8_t *y1 = r2 ? NULL : step_bytes(q, "cat", "concat", -1, 0);
 		const uint8_t *z1 = r2 ? NULL : step_bytes(q, "catH", "concat", -1, 0);
-		ok(y1 && z1 && !memcmp(y0, y1, (size_t)(B * out_y.c * H * W)) &&
-		   !memcmp(z0, z1, (size_t)(B * out_z.c * (H + 2) * W)),
-		   "kernel set %s: both Concats bit-identical to scalar%s%s",
+		const uint8_t *s0 = step_bytes(ref, "catS", "concat", -1, 0);
+		const uint8_t *s1 = r2 ? NULL : step_bytes(q, "catS", "concat", -1, 0);
+		ok(y1 && z1 && s1 && !memcmp(y0, y1, (size_t)(B * out_y.c * H * W)) &&
+		   !memcmp(z0, z1, (size_t)(B * out_z.c * (H + 2) * W)) &&
+		   !memcmp(s0, s1, (size_t)(B * out_s.c * H * W)),
+		   "kernel set %s: the three Concats bit-identical to scalar%s%s",
 		   qx_kset_name((enum qx_kset)s), r2 ? ": " : "", r2 ? err.msg : "");
 		qx_exec_q8_free(q);
 	}
