@@ -568,14 +568,16 @@ static void test_requantize_add(void)
 
 static void test_pools(int rounds)
 {
-	static const int cs[] = { 1, 3, 15, 16, 17, 32, 64, 100 };
+	/* below 8, 8..15, 16..31, 32 and above, with and without a tail (googlenet: 13, 38) */
+	static const int cs[] = { 1, 3, 8, 13, 15, 16, 17, 32, 38, 64, 100 };
 	int bad_max = 0, bad_avg = 0;
 	for (int r = 0; r < rounds; r++) {
 		struct qx_q8_conv_desc d;
 		memset(&d, 0, sizeof d);
 		int global = r % 4 == 0;
 		do {
-			d.n = rnd_in(1, 3), d.h = rnd_in(1, 14), d.w = rnd_in(1, 14), d.c = pick(cs, 8);
+			d.n = rnd_in(1, 3), d.h = rnd_in(1, 14), d.w = rnd_in(1, 14);
+			d.c = pick(cs, (int)(sizeof cs / sizeof cs[0]));
 			/* every third window 2x2 (the usual pool, which AVX2 special-cases) */
 			int two = r % 3 == 1;
 			d.kh = global ? (int)d.h : two ? 2 : rnd_in(1, 3);
@@ -613,7 +615,32 @@ static void test_pools(int rounds)
 		bad_avg += memcmp(ya, yb, (size_t)ys) != 0;
 		free(x), free(ya), free(yb);
 	}
-	ok(bad_max == 0, "%s maxpool: %d shapes equal scalar (%d differ)", set_name, rounds, bad_max);
+	/* 2x2 windows whose rows lie inside the image (the AVX2 row path): the reference model's
+	 * pools, and odd channel counts and widths, batch 3, split at a random pixel */
+	static const int rows2x2[][4] = { /* c, h, w, stride */
+		{ 32, 28, 28, 2 }, { 64, 14, 14, 2 }, { 38, 9, 15, 2 }, { 100, 5, 6, 1 }, { 33, 4, 9, 1 },
+	};
+	for (size_t i = 0; i < sizeof rows2x2 / sizeof rows2x2[0]; i++) {
+		struct qx_q8_conv_desc d;
+		memset(&d, 0, sizeof d);
+		d.n = 3, d.c = d.oc = d.groups = rows2x2[i][0], d.h = rows2x2[i][1];
+		d.w = rows2x2[i][2], d.kh = d.kw = 2, d.sh = d.sw = rows2x2[i][3], d.dh = d.dw = 1;
+		d.oh = out_size(d.h, 2, d.sh, 1, 0, 0), d.ow = out_size(d.w, 2, d.sw, 1, 0, 0);
+		d.out_min = rnd_in(0, 50), d.out_max = rnd_in(d.out_min, 255);
+		int64_t total = d.n * d.oh * d.ow, xs = d.n * d.h * d.w * d.c, ys = total * d.c;
+		uint8_t *x = xmalloc((size_t)xs), *ya = xmalloc((size_t)ys), *yb = xmalloc((size_t)ys);
+		for (int64_t j = 0; j < xs; j++)
+			x[j] = (uint8_t)rnd();
+		int64_t a = rnd() % (uint64_t)(total + 1);
+		REF->maxpool(&d, x, ya, 0, total);
+		memset(yb, 0xA5, (size_t)ys);
+		SET->maxpool(&d, x, yb, a, total);
+		SET->maxpool(&d, x, yb, 0, a);
+		bad_max += memcmp(ya, yb, (size_t)ys) != 0;
+		free(x), free(ya), free(yb);
+	}
+	ok(bad_max == 0, "%s maxpool: %d shapes and %d 2x2 pools over whole rows equal scalar (%d "
+	   "differ)", set_name, rounds, (int)(sizeof rows2x2 / sizeof rows2x2[0]), bad_max);
 	ok(bad_avg == 0, "%s avgpool: %d shapes (global, padded, include_pad) equal scalar (%d differ)",
 	   set_name, rounds, bad_avg);
 }

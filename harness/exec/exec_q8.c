@@ -12,6 +12,10 @@
 #include "exec/q8_weights.h"
 #include "exec/pool.h"
 
+/* Readable bytes past the end of every int8 activation and of the scratch buffer, so that a
+ * Concat can move short rows 16 bytes at a time (copy_rows). */
+#define U8_SLACK 16
+
 enum step_kind {
 	STEP_QUANTIZE,      /* float (NCHW) -> uint8 (physical layout) */
 	STEP_DEQUANTIZE,    /* uint8 -> float */
@@ -120,9 +124,10 @@ static int alloc_u8(struct qx_exec_q8 *e, int t, const struct qx_quant_plan *pla
 		return qx_fail(err, QX_EPLUGIN, "%s: tensor '%s' needs per-tensor uint8 qparams for the "
 		               "int8 model (the plan gives none)", e->g->path, e->g->tensors[t].name);
 	qx_q8_layout_init(&qt->lay, &e->g->tensors[t]);
-	qt->u8 = malloc((size_t)qt->lay.numel ? (size_t)qt->lay.numel : 1);
+	qt->u8 = malloc((size_t)qt->lay.numel + U8_SLACK);
 	if (!qt->u8)
 		return qx_fail_nomem(err, "allocating int8 activations");
+	memset(qt->u8 + qt->lay.numel, 0, U8_SLACK);
 	qt->scale = qp->scales[0];
 	qt->zp = qp->zero_points[0];
 	qt->qmin = qp->qmin;
@@ -476,6 +481,8 @@ static int build_concat(struct qx_exec_q8 *e, int n, const struct qx_quant_plan 
 	struct step *s = add_step(e, STEP_CONCAT, n, nd->in[0], y);
 	if (!s)
 		return qx_fail_nomem(err, "building the int8 model");
+	for (int i = 0; i < nd->n_in; i++) /* an input requantized whole before its rows go */
+		need_scratch(e, (size_t)e->t[nd->in[i]].lay.numel + U8_SLACK);
 	output_clamp(&e->t[y], nd->act_min, nd->act_max, &s->out_min, &s->out_max);
 	e->t[y].have_u8 = 1;
 	return 0;
@@ -583,7 +590,7 @@ int qx_exec_q8_create(const struct qx_graph *graph, const struct qx_quant_plan *
 	for (int i = 0; i < g->n_outputs && !rc; i++)
 		rc = want_f32(e, g->outputs[i], err);
 	if (!rc && e->scratch_bytes) {
-		e->scratch = malloc(e->scratch_bytes);
+		e->scratch = calloc(1, e->scratch_bytes); /* its slack is read (copy_rows) */
 		if (!e->scratch)
 			rc = qx_fail_nomem(err, "allocating int8 scratch");
 	}
@@ -673,6 +680,37 @@ static void run_dyn_gemm(struct qx_exec_q8 *e, struct step *s)
 			y[i] = fminf(fmaxf(y[i], s->act_min), s->act_max);
 }
 
+/* Copies rows of len bytes, packed in src, to dst at a row stride; room: the bytes from dst to
+ * the end of its row. Rows of at most 16 bytes (densenet121's 5-channel Concat inputs) go as
+ * one fixed 16-byte move each where the row has the room: the bytes past len belong to later
+ * inputs of the Concat, which are written after, and src has U8_SLACK readable bytes past its
+ * end (int8 activations and scratch are allocated so). */
+static void copy_rows(const uint8_t *src, int64_t rows, int64_t len, uint8_t *dst, int64_t stride,
+                      int64_t room)
+{
+	if (len <= 16 && room >= 16) {
+		for (int64_t r = 0; r < rows; r++)
+			memcpy(dst + r * stride, src + r * len, 16);
+		return;
+	}
+	for (int64_t r = 0; r < rows; r++)
+		memcpy(dst + r * stride, src + r * len, (size_t)len);
+}
+
+/* Whether requantizing qx into qy's qparams and [lo, hi] gives back every byte unchanged: the
+ * same scale (multiplier exactly 1, so t = x - zp exactly, and rne(t) + zp = x) and zero point,
+ * and qx's whole range [qmin, qmax] inside the clamp (every step keeps its output in it). */
+static int requant_is_identity(const struct q8_tensor *qx, const struct q8_tensor *qy, int32_t lo,
+                               int32_t hi)
+{
+	return qx->scale == qy->scale && qx->zp == qy->zp && qx->qmin >= lo && qx->qmax <= hi;
+}
+
+/* Below this many bytes per row, one requantize call per row (per pixel, for a channel
+ * Concat in NHWC: densenet121's 5-channel inputs) costs more in calls and scalar tails than
+ * requantizing the whole input at once into scratch and copying its rows. */
+#define CONCAT_ROW_DIRECT 64
+
 static void run_concat(struct qx_exec_q8 *e, const struct step *s)
 {
 	const struct qx_node *nd = &e->g->nodes[s->node];
@@ -688,9 +726,18 @@ static void run_concat(struct qx_exec_q8 *e, const struct step *s)
 		const struct q8_tensor *qx = &e->t[nd->in[i]];
 		int64_t inner = outer ? qx->lay.numel / outer : 0;
 		float mult = qx->scale / qy->scale;
-		for (int64_t o = 0; o < outer; o++)
-			e->k->q8->requantize(qx->u8 + o * inner, (size_t)inner, qx->zp, mult, qy->zp,
-			                     s->out_min, s->out_max, qy->u8 + o * out_inner + offset);
+		uint8_t *dst = qy->u8 + offset;
+		if (requant_is_identity(qx, qy, s->out_min, s->out_max)) {
+			copy_rows(qx->u8, outer, inner, dst, out_inner, out_inner - offset);
+		} else if (outer > 1 && inner < CONCAT_ROW_DIRECT) {
+			e->k->q8->requantize(qx->u8, (size_t)qx->lay.numel, qx->zp, mult, qy->zp,
+			                     s->out_min, s->out_max, e->scratch);
+			copy_rows(e->scratch, outer, inner, dst, out_inner, out_inner - offset);
+		} else {
+			for (int64_t o = 0; o < outer; o++)
+				e->k->q8->requantize(qx->u8 + o * inner, (size_t)inner, qx->zp, mult, qy->zp,
+				                     s->out_min, s->out_max, dst + o * out_inner);
+		}
 		offset += inner;
 	}
 }

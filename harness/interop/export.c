@@ -18,6 +18,7 @@
 #include "exec/exec_q8.h"
 #include "kernels.h"
 #include "model/graph.h"
+#include "nd_ops.h"
 #include "plugin/host.h"
 #include "plan/plan_file.h"
 #include "plan/validate.h"
@@ -176,6 +177,16 @@ static void attr_f(struct ob *b, Onnx__NodeProto *nd, const char *name, float v)
 	if (a) {
 		a->has_f = 1;
 		a->f = v;
+	}
+}
+
+static void attr_s(struct ob *b, Onnx__NodeProto *nd, const char *name, const char *v)
+{
+	Onnx__AttributeProto *a = attr(b, nd, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+	if (a) {
+		a->has_s = 1;
+		a->s.len = strlen(v);
+		a->s.data = (uint8_t *)v;
 	}
 }
 
@@ -418,6 +429,18 @@ static int emit_attrs(struct exporter *x, const struct qx_node *nd, Onnx__NodePr
 		if (nd->attr.allowzero)
 			break;
 		return 0;
+	case QX_OP_PAD: {
+		/* The importer turned Pad < 11's attributes into the pads and value inputs, which is
+		 * the form of opset 13 (and 18's optional axes input stays an input). */
+		static const char *const modes[] = {
+			[QX_ND_PAD_CONSTANT] = "constant", [QX_ND_PAD_REFLECT] = "reflect",
+			[QX_ND_PAD_EDGE] = "edge",
+		};
+		if (nd->attr.pad_mode < 0 || nd->attr.pad_mode > QX_ND_PAD_EDGE)
+			break;
+		attr_s(b, on, "mode", modes[nd->attr.pad_mode]);
+		return 0;
+	}
 	case QX_OP_HARDSIGMOID:
 		attr_f(b, on, "alpha", nd->attr.act.alpha);
 		attr_f(b, on, "beta", nd->attr.act.beta);
@@ -439,7 +462,7 @@ static int emit_attrs(struct exporter *x, const struct qx_node *nd, Onnx__NodePr
 	}
 	return qx_fail(err, QX_EUNSUPPORTED, "%s: node '%s' (%s) is not exported (expected Conv, "
 	               "Gemm, MatMul, Relu, Clip, MaxPool, AveragePool, GlobalAveragePool, "
-	               "GlobalMaxPool, Flatten, Reshape, Concat, Softmax, Add, Mul, Sub, Div, "
+	               "GlobalMaxPool, Flatten, Reshape, Concat, Pad, Softmax, Add, Mul, Sub, Div, "
 	               "Identity, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, PRelu, Tanh, Sqrt, "
 	               "Erf, BatchNormalization; docs/export.md)", x->g->path,
 	               nd->name, qx_op_name(nd->op));
@@ -517,11 +540,11 @@ static int export_graph(struct exporter *x, const char *out_path, struct qx_erro
 		int st = plan->node[n].mode == QX_MODE_STATIC;
 		struct qx_node_caps caps;
 		qx_node_caps(g, n, &caps);
-		const char *in[16];
 		int n_in = nd->n_in;
-		if (n_in > 16)
-			return qx_fail(err, QX_EUNSUPPORTED, "%s: node '%s' has %d inputs (expected at "
-			               "most 16)", g->path, nd->name, n_in);
+		/* a Concat may read any number (densenet121's read up to 33) */
+		const char **in = zalloc(b, sizeof *in * (size_t)(n_in + 1));
+		if (!in)
+			return qx_fail_nomem(err, "exporting");
 		const char *wq = NULL, *bq = NULL;
 		if (st && caps.weight >= 0) {
 			int rc = emit_weights(x, n, caps.weight, caps.weight_axis, caps.bias, &wq, &bq, err);

@@ -98,7 +98,7 @@ void qx_q8_avx2_mul(const uint8_t *a, int32_t a_zp, const uint8_t *b, int32_t b_
 	qx_q8_scalar_mul(a + i, a_zp, b + i, b_zp, multiplier, count - i, y_zp, y_min, y_max, y + i);
 }
 
-void qx_q8_avx2_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8_t *y,
+static void maxpool_any(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8_t *y,
                         int64_t pix_begin, int64_t pix_end)
 {
 	int64_t c = d->c, c32 = c & ~(int64_t)31;
@@ -160,6 +160,133 @@ void qx_q8_avx2_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8
 						m = v > m ? v : m;
 					}
 				}
+				out[ch] = m < d->out_max ? m : (uint8_t)d->out_max;
+			}
+		}
+	}
+}
+
+/* Windows of at most this many taps go through maxpool_taps; larger ones (a GlobalMaxPool)
+ * through maxpool_any. */
+#define MAXPOOL_TAPS 64
+
+/* max(m, every tap's bytes at channel ch), 32 / 16 / 8 channels at once. */
+static inline __m256i taps_max32(const uint8_t *x, const int64_t *off, int n, int64_t ch, __m256i m)
+{
+	for (int t = 0; t < n; t++)
+		m = _mm256_max_epu8(m, _mm256_loadu_si256((const __m256i *)(x + off[t] + ch)));
+	return m;
+}
+
+static inline __m128i taps_max16(const uint8_t *x, const int64_t *off, int n, int64_t ch, __m128i m)
+{
+	for (int t = 0; t < n; t++)
+		m = _mm_max_epu8(m, _mm_loadu_si128((const __m128i *)(x + off[t] + ch)));
+	return m;
+}
+
+static inline __m128i taps_max8(const uint8_t *x, const int64_t *off, int n, int64_t ch, __m128i m)
+{
+	for (int t = 0; t < n; t++)
+		m = _mm_max_epu8(m, _mm_loadl_epi64((const __m128i *)(x + off[t] + ch)));
+	return m;
+}
+
+/* Max pooling by the window's taps inside the image, listed once per output pixel (bounds
+ * checked once, not once per 32 channels), then every channel in vectors: the last c % 32
+ * (or c % 16, c % 8) channels as one vector ending at channel c, which recomputes a few
+ * channels already written, to the same values (a max is exact). googlenet's pools have 13,
+ * 38, 51, 103 ... channels, which went channel by channel. */
+void qx_q8_avx2_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8_t *y,
+                        int64_t pix_begin, int64_t pix_end)
+{
+	if ((int64_t)d->kh * d->kw > MAXPOOL_TAPS) {
+		maxpool_any(d, x, y, pix_begin, pix_end);
+		return;
+	}
+	int64_t c = d->c;
+	__m256i vmin = _mm256_set1_epi8((char)d->out_min), vmax = _mm256_set1_epi8((char)d->out_max);
+	__m128i hmin = _mm256_castsi256_si128(vmin), hmax = _mm256_castsi256_si128(vmax);
+	int64_t off[MAXPOOL_TAPS];
+	/* every window of a row inside the image horizontally (no left padding, the last one
+	 * ends inside): such rows go pointer by pointer */
+	const int row2x2 = d->kh == 2 && d->kw == 2 && c >= 32 && d->pl == 0 &&
+	                   (d->ow - 1) * d->sw + d->dw < d->w;
+	int64_t ox = pix_begin % d->ow, oy = pix_begin / d->ow % d->oh;
+	int64_t n = pix_begin / (d->ow * d->oh);
+	for (int64_t pix = pix_begin; pix < pix_end;
+	     pix++, ox = ox + 1 < d->ow ? ox + 1 : (oy = oy + 1 < d->oh ? oy + 1 : (n++, 0), 0)) {
+		uint8_t *out = y + pix * c;
+		int64_t iy0 = oy * d->sh - d->pt, ix0 = ox * d->sw - d->pl;
+		if (row2x2 && ox == 0 && pix + d->ow <= pix_end && iy0 >= 0 && iy0 + d->dh < d->h) {
+			/* a whole output row of 2x2 windows inside the image: pointers step by sw * c */
+			const uint8_t *r0 = x + (n * d->h + iy0) * d->w * c, *r1 = r0 + d->dh * d->w * c;
+			int64_t dx = d->dw * c, step = d->sw * c;
+			for (int64_t i = 0; i < d->ow; i++, r0 += step, r1 += step, out += c)
+				for (int64_t ch = 0; ch < c; ch += 32) {
+					int64_t at = ch + 32 <= c ? ch : c - 32;
+					__m256i a = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(r0 + at)),
+					                            _mm256_loadu_si256((const __m256i *)(r0 + dx + at)));
+					__m256i b = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(r1 + at)),
+					                            _mm256_loadu_si256((const __m256i *)(r1 + dx + at)));
+					__m256i m = _mm256_max_epu8(_mm256_max_epu8(a, b), vmin);
+					_mm256_storeu_si256((__m256i *)(out + at), _mm256_min_epu8(m, vmax));
+				}
+			pix += d->ow - 1;
+			ox = d->ow - 1;
+			continue;
+		}
+		if (d->kh == 2 && d->kw == 2 && c >= 32 && iy0 >= 0 && iy0 + d->dh < d->h &&
+		    ix0 >= 0 && ix0 + d->dw < d->w) {
+			/* a 2x2 window inside the image (the usual pool): four rows of c bytes, no
+			 * tap list (the reference model's pools: 32 and 64 channels) */
+			const uint8_t *r0 = x + ((n * d->h + iy0) * d->w + ix0) * c;
+			const uint8_t *r1 = r0 + d->dh * d->w * c;
+			int64_t dx = d->dw * c;
+			for (int64_t ch = 0; ch < c; ch += 32) {
+				int64_t at = ch + 32 <= c ? ch : c - 32;
+				__m256i a = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(r0 + at)),
+				                            _mm256_loadu_si256((const __m256i *)(r0 + dx + at)));
+				__m256i b = _mm256_max_epu8(_mm256_loadu_si256((const __m256i *)(r1 + at)),
+				                            _mm256_loadu_si256((const __m256i *)(r1 + dx + at)));
+				__m256i m = _mm256_max_epu8(_mm256_max_epu8(a, b), vmin);
+				_mm256_storeu_si256((__m256i *)(out + at), _mm256_min_epu8(m, vmax));
+			}
+			continue;
+		}
+		int taps = 0;
+		for (int ky = 0; ky < d->kh; ky++) {
+			int64_t iy = iy0 + (int64_t)ky * d->dh;
+			if (iy < 0 || iy >= d->h)
+				continue;
+			for (int kx = 0; kx < d->kw; kx++) {
+				int64_t ix = ix0 + (int64_t)kx * d->dw;
+				if (ix >= 0 && ix < d->w)
+					off[taps++] = ((n * d->h + iy) * d->w + ix) * c;
+			}
+		}
+		/* no tap (a window all in the padding): out_min, clamped by out_max, as scalar */
+		if (c >= 32) {
+			int64_t ch = 0;
+			for (; ch + 32 <= c; ch += 32)
+				_mm256_storeu_si256((__m256i *)(out + ch),
+				                    _mm256_min_epu8(taps_max32(x, off, taps, ch, vmin), vmax));
+			if (ch < c)
+				_mm256_storeu_si256((__m256i *)(out + c - 32),
+				                    _mm256_min_epu8(taps_max32(x, off, taps, c - 32, vmin), vmax));
+		} else if (c >= 16) {
+			_mm_storeu_si128((__m128i *)out, _mm_min_epu8(taps_max16(x, off, taps, 0, hmin), hmax));
+			_mm_storeu_si128((__m128i *)(out + c - 16),
+			                 _mm_min_epu8(taps_max16(x, off, taps, c - 16, hmin), hmax));
+		} else if (c >= 8) {
+			_mm_storel_epi64((__m128i *)out, _mm_min_epu8(taps_max8(x, off, taps, 0, hmin), hmax));
+			_mm_storel_epi64((__m128i *)(out + c - 8),
+			                 _mm_min_epu8(taps_max8(x, off, taps, c - 8, hmin), hmax));
+		} else {
+			for (int64_t ch = 0; ch < c; ch++) {
+				uint8_t m = (uint8_t)d->out_min;
+				for (int t = 0; t < taps; t++)
+					m = x[off[t] + ch] > m ? x[off[t] + ch] : m;
 				out[ch] = m < d->out_max ? m : (uint8_t)d->out_max;
 			}
 		}

@@ -126,22 +126,49 @@ static int64_t pad_source(enum qx_nd_pad_mode mode, int64_t i, int64_t before, i
 void qx_nd_pad_f32(enum qx_nd_pad_mode mode, int r, const int64_t *xdims, const int64_t *pads,
                    float value, const float *x, float *y)
 {
-	int64_t ydims[QX_ND_MAX_DIMS], xs[QX_ND_MAX_DIMS], total = 1, idx[QX_ND_MAX_DIMS] = { 0 };
-	dense_strides(r, xdims, xs);
-	for (int i = 0; i < r; i++) {
-		ydims[i] = xdims[i] + pads[i] + pads[r + i];
-		total *= ydims[i];
+	if (r == 0) {
+		y[0] = x[0];
+		return;
 	}
-	for (int64_t k = 0; k < total; k++) {
+	int64_t ydims[QX_ND_MAX_DIMS], xs[QX_ND_MAX_DIMS], rows = 1, idx[QX_ND_MAX_DIMS] = { 0 };
+	dense_strides(r, xdims, xs);
+	for (int i = 0; i < r; i++)
+		ydims[i] = xdims[i] + pads[i] + pads[r + i];
+	int last = r - 1;
+	for (int i = 0; i < last; i++)
+		rows *= ydims[i];
+	/* Along the last axis, the outputs [lo, hi) read one contiguous run of the input row:
+	 * one memcpy (densenet121's Pads add nothing at all); the padded ends go value by value. */
+	int64_t len = ydims[last], before = pads[last], size = xdims[last];
+	int64_t lo = before > 0 ? before : 0, hi = before + size < len ? before + size : len;
+	if (hi < lo)
+		hi = lo;
+	for (int64_t row = 0; row < rows; row++) {
 		int64_t off = 0;
 		int inside = 1;
-		for (int d = 0; d < r && inside; d++) {
+		for (int d = 0; d < last && inside; d++) {
 			int64_t s = pad_source(mode, idx[d], pads[d], xdims[d]);
 			inside = s >= 0;
 			off += s * xs[d];
 		}
-		y[k] = inside ? x[off] : value;
-		for (int d = r - 1; d >= 0; d--) {
+		float *yr = y + row * len;
+		if (!inside) {
+			for (int64_t k = 0; k < len; k++)
+				yr[k] = value;
+		} else {
+			const float *xr = x + off;
+			for (int64_t k = 0; k < lo; k++) {
+				int64_t s = pad_source(mode, k, before, size);
+				yr[k] = s >= 0 ? xr[s] : value;
+			}
+			if (hi > lo)
+				memcpy(yr + lo, xr + (lo - before), sizeof(float) * (size_t)(hi - lo));
+			for (int64_t k = hi; k < len; k++) {
+				int64_t s = pad_source(mode, k, before, size);
+				yr[k] = s >= 0 ? xr[s] : value;
+			}
+		}
+		for (int d = last - 1; d >= 0; d--) {
 			if (++idx[d] < ydims[d])
 				break;
 			idx[d] = 0;

@@ -88,6 +88,15 @@ static int size_buffer(struct qx_q8_simd_conv *p)
 {
 	const struct qx_q8_simd_shape *s = &p->shape;
 	p->mr = s->mr[p->block_nb[0]];
+	/* zmm sets: output rows that split into tiles well under mr pixels (7 at mr 6: 4 + 3)
+	 * spend a tile's weight loads on few pixels; tiles across rows, gathered, are faster
+	 * there (64->128 @7x7, AVX512-VNNI: 86% -> 92% of the peak loop, build/q8_bench). The
+	 * ymm sets' 7x7 rows measured 2% slower so, and the first-layer rows of one kgroup per
+	 * kernel row run without tiles (row_k3): both keep the rows. */
+	int64_t tiles = (p->d.ow + p->mr - 1) / p->mr;
+	if (p->im.rowwise && s->lanes >= 16 && p->im.seg_stride > s->kgroup &&
+	    4 * p->d.ow < 3 * tiles * p->mr)
+		p->im.rowwise = 0;
 	/* gathered bytes may overrun k by QX_Q8_COPY_SLACK; 16-bit rows are widened 16 at a time */
 	size_t byte_row = (size_t)round_up(p->kpad + QX_Q8_COPY_SLACK, 64);
 	if (s->elem_size == 1) {
