@@ -95,8 +95,7 @@ static int init_common(struct qx_runner *r, const struct qx_graph *g, int64_t ba
 	r->image_floats = (int64_t)ds->c * ds->h * ds->w;
 	r->n_classes = ds->n_classes;
 	r->staging = malloc(sizeof(float) * (size_t)(batch * r->image_floats));
-	r->batch_out = malloc(sizeof(float) * (size_t)(batch * r->n_classes));
-	if (!r->staging || !r->batch_out)
+	if (!r->staging)
 		return qx_fail_nomem(err, "allocating the staging batch");
 	return 0;
 }
@@ -165,17 +164,7 @@ int qx_runner_init_threaded(struct qx_runner *r, const struct qx_graph *g,
 			qx_exec_f32_set_fast_sigmoid(p->f32, 1);
 			qx_exec_f32_set_outputs_only(p->f32);
 		}
-		/* Every executor gets a pool, as before the images split: rows and one thread the
-		 * runner's, each images part a 1-thread pool of its own (qx_pool_run calls straight
-		 * through). Executors left without one measured 25% slower on efficientnet_b0 int8 in
-		 * qx-bench's latency phase (6.7 -> 8.3 ms CPU per batch of 64, in every pass) though
-		 * the code path is the same; a small program did not reproduce it: cause unknown. */
-		if (!rc && images && (rc = qx_pool_create(1, 0, &p->own_pool, err)) == 0) {
-			if (p->q8)
-				qx_exec_q8_set_pool(p->q8, p->own_pool);
-			else
-				qx_exec_f32_set_pool(p->f32, p->own_pool);
-		}
+		/* rows, and one thread too (where qx_pool_run calls straight through), as before */
 		if (!rc && pool && r->parallel != QX_RUNNER_IMAGES) {
 			if (p->q8)
 				qx_exec_q8_set_pool(p->q8, pool);
@@ -186,6 +175,15 @@ int qx_runner_init_threaded(struct qx_runner *r, const struct qx_graph *g,
 	if (rc) {
 		qx_runner_free(r);
 		return rc;
+	}
+	/* After the executors, so that a one-thread runner's executor lands where it did before
+	 * the images split: int8 efficientnet_b0 ran 25% slower (6.6 -> 8.3 ms CPU per batch of 64
+	 * in qx-bench's latency phase) with this buffer allocated first. The executors' speed
+	 * depends on where malloc puts their buffers (exec/exec_q8.c). */
+	r->batch_out = malloc(sizeof(float) * (size_t)(batch * r->n_classes));
+	if (!r->batch_out) {
+		qx_runner_free(r);
+		return qx_fail_nomem(err, "allocating the batch's outputs");
 	}
 	r->f32 = r->parts[0].f32;
 	r->q8 = r->parts[0].q8;
@@ -219,7 +217,6 @@ void qx_runner_free(struct qx_runner *r)
 			qx_exec_f32_free(r->parts[i].f32);
 		if (r->parts[i].q8)
 			qx_exec_q8_free(r->parts[i].q8);
-		qx_pool_free(r->parts[i].own_pool);
 	}
 	free(r->parts);
 	free(r->staging);

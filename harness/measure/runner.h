@@ -36,7 +36,6 @@ struct qx_runner_part {
 	struct qx_exec_q8 *q8;
 	int64_t first, count;     /* images [first, first + count) of the batch */
 	int64_t slice;            /* images per executor run: count, or a divisor of it */
-	struct qx_pool *own_pool; /* QX_RUNNER_IMAGES: a 1-thread pool for this part's executor */
 	int rc;                   /* the last run's result, and its error */
 	struct qx_error err;
 };
