@@ -477,6 +477,9 @@ static void test_pools(int cases)
 		if (rnd() % 4 == 0) /* NaNs propagate as in scalar */
 			for (int i = 0; i < 3; i++)
 				x[rnd() % (uint32_t)xn] = NAN;
+		else if (rnd() % 3 == 0) /* ties of +0 and -0: the first in the window wins */
+			for (int64_t i = 0; i < xn; i++)
+				x[i] = rnd() % 3 == 0 ? -1.0f : rnd() % 2 ? 0.0f : -0.0f;
 		float *ref = xmalloc((size_t)yn * sizeof *ref), *got = xmalloc((size_t)yn * sizeof *got);
 		float *one = xmalloc((size_t)yn * sizeof *one);
 		if (avg) {
