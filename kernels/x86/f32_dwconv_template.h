@@ -66,6 +66,7 @@ F32_INLINE void dwcl_compute(const int KH, const int KW, const int U,
 	const int held = U > 1; /* the constant shapes: weights in registers */
 	f32v w[25];
 	if (held)
+#pragma GCC unroll 25
 		for (int t = 0; t < KH * KW; t++)
 			w[t] = f32v_loadu(wt + t * ld);
 	const int64_t px = d->sw * F32_VL; /* next output pixel's window, in floats */
@@ -76,14 +77,21 @@ F32_INLINE void dwcl_compute(const int KH, const int KW, const int U,
 		for (; U > 1 && ox + U <= d->ow; ox += U) {
 			const float *win = rowin + ox * px;
 			f32v acc[4];
+			/* unrolled, so that acc[] lives in registers (a loop over u kept it on the stack:
+			 * a store and a reload around every FMA) */
+#pragma GCC unroll 4
 			for (int u = 0; u < U; u++)
 				acc[u] = bias;
+#pragma GCC unroll 5
 			for (int ky = 0; ky < KH; ky++)
+#pragma GCC unroll 5
 				for (int kx = 0; kx < KW; kx++) {
 					const float *tap = win + ((int64_t)ky * d->dh * wp + (int64_t)kx * d->dw) * F32_VL;
+#pragma GCC unroll 4
 					for (int u = 0; u < U; u++)
 						acc[u] = f32v_fmadd(f32v_loadu(tap + u * px), w[ky * KW + kx], acc[u]);
 				}
+#pragma GCC unroll 4
 			for (int u = 0; u < U; u++)
 				f32v_storeu(rowout + (ox + u) * F32_VL, f32v_clamp(acc[u], lo, hi));
 		}
@@ -112,15 +120,23 @@ static void dwcl_block(const struct conv_packed *p, const float *x, float *y, in
 	_Alignas(64) float in[F32_DWCL_FLOATS];
 	_Alignas(64) float out[F32_DWCL_FLOATS];
 	const float *xb = x + (img * d->c + ch0) * p->hw;
-	if (hp * wp > p->hw)
-		memset(in, 0, (size_t)(hp * wp * F32_VL) * sizeof *in);
+	/* zeros in the padding only: the transpose below writes every pixel inside */
+	for (int64_t py = 0; py < hp && hp * wp > p->hw; py++) {
+		int inside = py >= d->pt && py < d->pt + d->h;
+		for (int64_t px = 0; px < wp; px++)
+			if (!inside || px < d->pl || px >= d->pl + d->w)
+				f32v_storeu(in + (py * wp + px) * F32_VL, f32v_zero());
+	}
 	/* F32_VL pixels of every channel at a time, transposed in registers */
 	int64_t iy = 0, ix = 0;
 	for (int64_t p0 = 0; p0 < p->hw; p0 += F32_VL) {
 		int64_t np = p->hw - p0 < F32_VL ? p->hw - p0 : F32_VL;
 		f32v r[F32_VL];
-		for (int c = 0; c < F32_VL; c++)
+		for (int c = 0; c < F32_VL; c++) {
+			/* 16 planes read side by side: more streams than the hardware prefetcher
+			 * follows, so each plane's line 4 vectors on is asked for here */
 			r[c] = c < nc ? f32v_load_first(xb + c * p->hw + p0, np) : f32v_zero();
+		}
 		f32v_transpose(r);
 		for (int64_t j = 0; j < np; j++) {
 			f32v_storeu(in + ((iy + d->pt) * wp + ix + d->pl) * F32_VL, r[j]);
