@@ -240,7 +240,7 @@ static void model_conv(struct qx_f32_conv_desc *d, int i, int64_t n)
  * and its edges: one input channel 3x3 (its K == 9 kernel), "same" padding (the flat fill) and
  * other paddings (ow != w: the row-by-row fill), odd widths, output channels not a multiple of
  * the panel, images split into several buffer fills (32 channels at 40x40), 5x5 and dilation,
- * a 1x3 kernel; and a stride-2 shape, which stays with im2col. Every row is
+ * a 1x3 kernel; and stride-2 shapes, which stay with im2col (its stride-2 gather). Every row is
  * { c, oc, h, w, kh, kw, dh, dw, pt, pl, pb, pr, sh }. */
 static const int ROWCOPY_SHAPES[][13] = {
 	{ 1, 13, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 1, 32, 9, 31, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
@@ -249,6 +249,11 @@ static const int ROWCOPY_SHAPES[][13] = {
 	{ 4, 17, 19, 19, 5, 5, 1, 1, 2, 2, 2, 2, 1 },  { 6, 10, 15, 18, 3, 3, 2, 2, 2, 2, 2, 2, 1 },
 	{ 9, 8, 11, 33, 1, 3, 1, 1, 0, 1, 0, 1, 1 },   { 3, 12, 16, 16, 3, 3, 1, 1, 0, 1, 1, 0, 1 },
 	{ 8, 12, 21, 21, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
+	/* stride 2 (im2col_run_s2): resnet18's downsampling shapes, a 1x1, dilation with uneven
+	 * padding and a row wider than two vectors of outputs */
+	{ 8, 16, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 2 },  { 32, 64, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
+	{ 16, 32, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 2 },   { 5, 9, 13, 37, 3, 3, 2, 2, 2, 0, 2, 3, 2 },
+	{ 3, 10, 9, 75, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
 };
 
 /* Runs one conv case: whole call vs scalar (tolerance), split calls vs whole (bits), and one

@@ -335,6 +335,8 @@ static void im2col_run_generic(const struct conv_packed *p, float *dst, const fl
 	}
 }
 
+#include "x86/f32_im2col_s2_template.h"
+
 /* Fills the im2col buffer of one strip of np pixels for k in [k0, k0 + kc) of group g:
  * col[kk][F32_CONV_LDB], lanes [0, F32_SW) used, the F32_VL after them slack. Runs are written
  * with whole vectors whose lanes past the run are zeros: they land on a later run's lanes of
@@ -353,7 +355,10 @@ static __attribute__((noinline)) void conv_im2col(const struct conv_packed *p, c
 		float *dst = col + run->j;
 		int64_t n = run->n, img0 = run->img * d->c * p->hw + g * p->cg * p->hw;
 		if (!fast) {
-			im2col_run_generic(p, dst, x, img0, run, p->taps + k0, kc);
+			if (d->sw == 2 && d->kw <= F32_CONV_KW_MAX)
+				im2col_run_s2(p, dst, x, img0, run, p->taps + k0, kc);
+			else
+				im2col_run_generic(p, dst, x, img0, run, p->taps + k0, kc);
 			continue;
 		}
 		/* Stride 1: each kernel column's lane masks hold for every row of the run, so they are
