@@ -127,6 +127,12 @@ int F32_FN(binary)(enum qx_nd_binop op, const float *a, int a_per_plane, const f
 {
 	if (op != QX_ND_ADD && op != QX_ND_SUB && op != QX_ND_MUL && op != QX_ND_DIV)
 		return -1;
+	if (!a_per_plane && !b_per_plane) {
+		/* same shapes: one run over all the values (planes of 2x2 or 4x4 filled a quarter
+		 * of a vector each, and paid the per-plane setup) */
+		len *= planes;
+		planes = len ? 1 : 0;
+	}
 	for (int64_t p = 0; p < planes; p++) {
 		const float *ap = a_per_plane ? a + p : a + p * len;
 		const float *bp = b_per_plane ? b + p : b + p * len;
