@@ -231,13 +231,20 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJ) $(LIB)
 # ---- ThreadSanitizer runs of the threaded code -------------------------------------------------
 # The plain build also makes build/tests/tsan/<test>: the code that starts threads and its test
 # instrumented with -fsanitize=thread, the rest of libqx as is (each thread's executor is its
-# own). make test runs them: the lock-free pool, the parallel evaluation, the bit-identity check.
+# own). make test runs them: the lock-free pool, and the passes over the images that
+# util/batch_pass.c spreads over threads (evaluation, bit-identity, trust, per-layer error).
 TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+TSAN_PASS := harness/util/batch_pass.c tests/support/tap.c
 TSAN_SRC_test_pool          := harness/exec/pool.c tests/test_pool.c tests/support/tap.c
-TSAN_SRC_test_eval_parallel := harness/measure/eval.c tests/test_eval_parallel.c tests/support/tap.c
+TSAN_SRC_test_eval_parallel := harness/measure/eval.c tests/test_eval_parallel.c $(TSAN_PASS)
 TSAN_SRC_test_bitexact_sets := harness/exec/bitexact.c tests/test_bitexact_sets.c \
-                               tests/support/tap.c tests/support/test_plan.c
-TSAN_TESTS := $(patsubst %,$(BUILD)/tests/tsan/%,test_pool test_eval_parallel test_bitexact_sets)
+                               $(TSAN_PASS) tests/support/test_plan.c
+TSAN_SRC_test_trust         := harness/verify/trust.c tests/test_trust.c $(TSAN_PASS) \
+                               tests/support/test_plan.c
+TSAN_SRC_test_layer_error   := harness/investigate/layer_error.c tests/test_layer_error.c \
+                               $(TSAN_PASS) tests/support/test_plan.c
+TSAN_TESTS := $(patsubst %,$(BUILD)/tests/tsan/%,test_pool test_eval_parallel test_bitexact_sets \
+                                                 test_trust test_layer_error)
 $(BUILD)/obj/tsan/%.o: %.c | $(GEN_C) $(BUILD)/gen/qx_git_rev.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(TSAN_FLAGS) -c $< -o $@

@@ -167,6 +167,9 @@ row "int8 AVX2 % of its peak loop +64->128 @7x7 b64 0\.\.127" "92\.00% >= 85% ME
 	"AVX2 on a layer with 0..127 rows: those (reduce_range plans) decide"
 grep -qE "^int8 AVX2 % of its peak loop +64->128 @7x7 b64 +[0-9]+\.[0-9]+%" "$tmp/out"
 ok $((!$?)) "... and the 0..255 row of that layer is not a target row of its own"
+grep -qE "^64->128 @7x7 +64 int8 avx2 0\.\.127 .* >= 85% met" "$tmp/out" &&
+	grep -qE "^64->128 @7x7 +64 int8 avx2 0\.\.255 .*\(the vpmaddwd form: no target\)" "$tmp/out"
+ok $? "the per-layer list judges the AVX2 0..127 row and prints the 0..255 row without a target"
 grep -q "m2: ORT int8 not measured: qx-bench export failed: node 'p' (Pad)" "$tmp/out" &&
 	grep -q "m2: PyTorch skipped: no torch" "$tmp/out"
 ok $? "the zoo's missing parts are named under the table"

@@ -240,7 +240,17 @@ static void model_conv(struct qx_f32_conv_desc *d, int i, int64_t n)
  * and its edges: one input channel 3x3 (its K == 9 kernel), "same" padding (the flat fill) and
  * other paddings (ow != w: the row-by-row fill), odd widths, output channels not a multiple of
  * the panel, images split into several buffer fills (32 channels at 40x40), 5x5 and dilation,
- * a 1x3 kernel; and stride-2 shapes, which stay with im2col (its stride-2 gather). Every row is
+ * a 1x3 kernel; and stride-2 shapes, which stay with im2col (its stride-2 gather: resnet18's
+ * downsampling shapes, a 1x1, dilation with uneven padding, a row wider than two vectors of
+ * outputs). AVX-512's "same" 3-wide path
+ * (f32_conv3x3_template.h: kernel width 3, one column of padding each side, more than one
+ * channel, one buffer fill per image) takes most of these, and the rows after the first line
+ * of its own: images one and two columns wide (every lane at an edge column), a strip that
+ * ends part-way through a vector (12 x 19 = 4 x 48 + 36), a 5x3 kernel with vertical dilation
+ * and uneven vertical padding, a 7x7 image (49 = 48 + a tail pixel, with K over the tail's
+ * 512-tap chunks); images whose channels do not fit one fill, taken in bands of rows (32 x
+ * 40x40, 64 x 30x56, a 5x3 kernel with dilation 2 over 24 x 40x60, and 256 x 14x14, where the
+ * row-copy path would not fit one strip). Every row is
  * { c, oc, h, w, kh, kw, dh, dw, pt, pl, pb, pr, sh }. */
 static const int ROWCOPY_SHAPES[][13] = {
 	{ 1, 13, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 1, 32, 9, 31, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
@@ -249,6 +259,10 @@ static const int ROWCOPY_SHAPES[][13] = {
 	{ 4, 17, 19, 19, 5, 5, 1, 1, 2, 2, 2, 2, 1 },  { 6, 10, 15, 18, 3, 3, 2, 2, 2, 2, 2, 2, 1 },
 	{ 9, 8, 11, 33, 1, 3, 1, 1, 0, 1, 0, 1, 1 },   { 3, 12, 16, 16, 3, 3, 1, 1, 0, 1, 1, 0, 1 },
 	{ 8, 12, 21, 21, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
+	{ 4, 9, 47, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1 },    { 3, 10, 30, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	{ 6, 19, 12, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 5, 13, 14, 16, 5, 3, 2, 1, 3, 1, 1, 1, 1 },
+	{ 70, 11, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1 },   { 64, 10, 30, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	{ 24, 7, 40, 60, 5, 3, 2, 1, 4, 1, 4, 1, 1 },  { 256, 9, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
 	/* stride 2 (im2col_run_s2): resnet18's downsampling shapes, a 1x1, dilation with uneven
 	 * padding and a row wider than two vectors of outputs */
 	{ 8, 16, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 2 },  { 32, 64, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
@@ -306,18 +320,29 @@ static void conv_case(const struct qx_f32_conv_desc *d, struct tally *acc, struc
 			           (long long)i, part[i], got[i]);
 			bad = 1;
 		}
-	/* one sub-range alone: the rows outside keep their sentinel */
-	int64_t r0 = rows ? (int64_t)(rnd() % (uint32_t)rows) : 0;
-	int64_t r1 = r0 + (int64_t)(rnd() % (uint32_t)(rows - r0 + 1));
-	fill(part, yn, 1234.5f);
-	SET->conv(ps, x, part, r0, r1);
-	for (int64_t i = 0; i < yn && !bad; i++) {
-		int64_t row = i / d->ow;
-		float want = row >= r0 && row < r1 ? got[i] : 1234.5f;
-		if (!same(part[i], want)) {
-			tally_fail(ranges, "%s: rows [%lld, %lld): y[%lld] = %.9g, want %.9g", what,
-			           (long long)r0, (long long)r1, (long long)i, part[i], want);
-			bad = 1;
+	/* sub-ranges alone: the rows outside keep their sentinel. A random one, then output channel
+	 * 1 of the last image and the first row of channel 2: a whole channel and a partial one,
+	 * neither starting a panel of channels (a kernel that wrote its whole panel fails). */
+	for (int t = 0; t < 2 && !bad; t++) {
+		int64_t r0 = rows ? (int64_t)(rnd() % (uint32_t)rows) : 0;
+		int64_t r1 = r0 + (int64_t)(rnd() % (uint32_t)(rows - r0 + 1));
+		if (t == 1) {
+			if (d->oc < 3)
+				break;
+			r0 = ((d->n - 1) * d->oc + 1) * d->oh;
+			r1 = r0 + d->oh + 1;
+		}
+		fill(part, yn, 1234.5f);
+		SET->conv(ps, x, part, r0, r1);
+		for (int64_t i = 0; i < yn && !bad; i++) {
+			int64_t row = i / d->ow;
+			float want = row >= r0 && row < r1 ? got[i] : 1234.5f;
+			if (!same(part[i], want)) {
+				tally_fail(ranges, "%s: rows [%lld, %lld): y[%lld] = %.9g, want %.9g",
+				           what, (long long)r0, (long long)r1, (long long)i, part[i],
+				           want);
+				bad = 1;
+			}
 		}
 	}
 	REF->pack_free(pr);

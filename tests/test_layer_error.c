@@ -14,6 +14,7 @@
 #include "plugin/tiny_model.h"
 #include "results/results_investigate.h"
 #include "support/tap.h"
+#include "util/batch_pass.h"
 #include "support/test_plan.h"
 
 #define BATCH 16
@@ -173,15 +174,56 @@ static const struct qx_layer_tensor *find(const struct qx_layer_report *r, int t
 	return NULL;
 }
 
-/* Measures (g, plan) and ranks it; 0 on success. */
+/* Two doubles with the same bits, NaN included. */
+static int same_bits(double a, double b)
+{
+	return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Whether two reports hold the same rows, every figure to the bit. */
+static int same_report(const struct qx_layer_report *a, const struct qx_layer_report *b)
+{
+	if (a->n != b->n || a->images != b->images)
+		return 0;
+	for (int i = 0; i < a->n; i++) {
+		const struct qx_layer_tensor *x = &a->t[i], *y = &b->t[i];
+		if (x->tensor != y->tensor || x->values != y->values ||
+		    x->propagated != y->propagated || !same_bits(x->own_sqnr_db, y->own_sqnr_db) ||
+		    !same_bits(x->minmax_sqnr_db, y->minmax_sqnr_db) ||
+		    !same_bits(x->loss_db, y->loss_db) || !same_bits(x->sqnr_db, y->sqnr_db) ||
+		    !same_bits(x->cosine, y->cosine) || !same_bits(x->max_abs, y->max_abs) ||
+		    !same_bits(x->clipped_low, y->clipped_low) ||
+		    !same_bits(x->clipped_high, y->clipped_high) ||
+		    !same_bits(x->clip_error_share, y->clip_error_share) ||
+		    !same_bits(x->q_lo, y->q_lo) || !same_bits(x->q_hi, y->q_hi) ||
+		    !same_bits(x->d_lo, y->d_lo) || !same_bits(x->d_hi, y->d_hi) ||
+		    !same_bits(x->range_ratio, y->range_ratio))
+			return 0;
+	}
+	return 1;
+}
+
+/* Measures (g, plan) on one thread; 0 on success. Each call also measures it on 2 and 3
+ * threads (3 batches: one each on 3) and checks every figure is the one thread's. */
 static int measure(struct qx_graph *g, const struct qx_quant_plan *plan,
                    const struct qx_dataset *ds, struct qx_layer_report *r)
 {
 	struct qx_error err = { 0 };
-	int rc = qx_layer_error(g, plan, qx_kernels_best(), BATCH, ds, &pp, IMAGES, r, &err);
-	if (rc)
+	int rc = qx_layer_error(g, plan, qx_kernels_best(), BATCH, ds, &pp, IMAGES, 1, r, &err);
+	if (rc) {
 		diag("qx_layer_error: %s", err.msg);
-	return rc;
+		return rc;
+	}
+	for (int threads = 2; threads <= 3; threads++) {
+		struct qx_layer_report m;
+		int mrc = qx_layer_error(g, plan, qx_kernels_best(), BATCH, ds, &pp, IMAGES, threads,
+		                         &m, &err);
+		ok(mrc == 0 && same_report(r, &m), "%d threads: every figure of %d rows is the one "
+		   "thread's%s%s", threads, r->n, mrc ? ": " : "", mrc ? err.msg : "");
+		if (!mrc)
+			qx_layer_report_free(&m);
+	}
+	return 0;
 }
 
 static void check_graph(void)
@@ -545,6 +587,9 @@ out:
 int main(void)
 {
 	tap_plan(0);
+	/* Each thread takes its share of the batches, so the thread-count checks below see a
+	 * merge across threads (util/batch_pass.h). */
+	setenv(QX_TEST_BATCH_PASS_STATIC_ENV, "1", 1);
 	check_compare();
 	check_own();
 	check_minmax_fit();

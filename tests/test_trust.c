@@ -12,6 +12,7 @@
 #include "exec/exec_q8.h"
 #include "plugin/tiny_model.h"
 #include "support/tap.h"
+#include "util/batch_pass.h"
 #include "support/test_plan.h"
 #include "verify/refsim.h"
 #include "verify/trust.h"
@@ -133,6 +134,19 @@ static int plan_for(struct qx_graph *g, const struct qx_dataset *ds, int dynamic
 	return rc;
 }
 
+/* Every figure of two checks equal (the thread count must not change one bit). */
+static int same_trust(const struct qx_trust *a, const struct qx_trust *b)
+{
+	return a->trusted == b->trusted && !strcmp(a->why, b->why) && a->images == b->images &&
+	       a->unwritten == b->unwritten && a->nonfinite == b->nonfinite &&
+	       a->tensors == b->tensors && a->values == b->values && a->ties == b->ties &&
+	       a->unexplained == b->unexplained && !strcmp(a->worst, b->worst) &&
+	       a->worst_share == b->worst_share && a->worst_steps == b->worst_steps &&
+	       a->step == b->step && a->step_from_plan == b->step_from_plan &&
+	       a->diff_mean == b->diff_mean && a->diff_median == b->diff_median &&
+	       a->diff_p99 == b->diff_p99 && a->diff_max == b->diff_max && a->agree == b->agree;
+}
+
 static void check_verdicts(struct qx_graph *g, const struct qx_dataset *ds, int dynamic,
                            const char *what)
 {
@@ -144,7 +158,7 @@ static void check_verdicts(struct qx_graph *g, const struct qx_dataset *ds, int 
 	}
 	const struct qx_kernels *best = qx_kernels_best();
 	struct qx_trust t;
-	int rc = qx_trust_check(g, &plan, best, BATCH, ds, &pp, IMAGES, &t, &err);
+	int rc = qx_trust_check(g, &plan, best, BATCH, ds, &pp, IMAGES, 1, &t, &err);
 	ok(rc == 0 && t.trusted && t.images == IMAGES,
 	   "%s on %s: trusted (%lld images, max diff %.2f steps, agreement %.1f%%)%s%s", what,
 	   best->name, (long long)t.images, t.diff_max, t.agree, rc ? err.msg : "",
@@ -155,17 +169,32 @@ static void check_verdicts(struct qx_graph *g, const struct qx_dataset *ds, int 
 	   "%s: every int8 node matches the simulation of its own step (%d tensors, %lld values, "
 	   "%lld ties, %lld unexplained)", what, t.tensors, (long long)t.values, (long long)t.ties,
 	   (long long)t.unexplained);
+	/* The batches on 2 and 3 threads (3 batches: the last thread takes one): every figure the
+	 * same as on one. */
+	for (int threads = 2; threads <= 3; threads++) {
+		struct qx_trust tt;
+		rc = qx_trust_check(g, &plan, best, BATCH, ds, &pp, IMAGES, threads, &tt, &err);
+		ok(rc == 0 && same_trust(&t, &tt), "%s: %d threads give every figure of one "
+		   "(unexplained %lld vs %lld, mean diff %.17g vs %.17g)%s", what, threads,
+		   (long long)tt.unexplained, (long long)t.unexplained, tt.diff_mean, t.diff_mean,
+		   rc ? err.msg : "");
+	}
 
-	setenv(QX_TEST_INT8_FAULT_ENV, "unwritten", 1);
-	rc = qx_trust_check(g, &plan, best, BATCH, ds, &pp, IMAGES, &t, &err);
-	ok(rc == 0 && !t.trusted && t.unwritten,
-	   "%s: a kernel leaving outputs unwritten is MISTRUSTED (%s)", what, rc ? err.msg : t.why);
-	if (!dynamic) {
-		/* Dynamic nodes are not convolutions of the int8 model: nothing to shift there. */
-		setenv(QX_TEST_INT8_FAULT_ENV, "off-by-one", 1);
-		rc = qx_trust_check(g, &plan, best, BATCH, ds, &pp, IMAGES, &t, &err);
-		ok(rc == 0 && !t.trusted && !t.unwritten && t.worst_share > 0.5,
-		   "%s: a requantization one step off is MISTRUSTED (%s)", what, rc ? err.msg : t.why);
+	/* Each fault on one thread and on two: a fault in the batches of thread 1 is not lost. */
+	for (int threads = 1; threads <= 2; threads++) {
+		setenv(QX_TEST_INT8_FAULT_ENV, "unwritten", 1);
+		rc = qx_trust_check(g, &plan, best, BATCH, ds, &pp, IMAGES, threads, &t, &err);
+		ok(rc == 0 && !t.trusted && t.unwritten, "%s, %d thread(s): a kernel leaving outputs "
+		   "unwritten is MISTRUSTED (%s)", what, threads, rc ? err.msg : t.why);
+		if (!dynamic) {
+			/* Dynamic nodes are not convolutions of the int8 model: nothing to shift there. */
+			setenv(QX_TEST_INT8_FAULT_ENV, "off-by-one", 1);
+			rc = qx_trust_check(g, &plan, best, BATCH, ds, &pp, IMAGES, threads, &t, &err);
+			ok(rc == 0 && !t.trusted && !t.unwritten && t.worst_share > 0.5,
+			   "%s, %d thread(s): a requantization one step off is MISTRUSTED (%s)", what,
+			   threads, rc ? err.msg : t.why);
+		}
+		unsetenv(QX_TEST_INT8_FAULT_ENV);
 	}
 	unsetenv(QX_TEST_INT8_FAULT_ENV);
 	test_plan_free(&plan);
@@ -184,6 +213,9 @@ static void check_fake_quantize(void)
 int main(void)
 {
 	tap_plan(0);
+	/* Each thread takes its share of the batches, so the thread-count checks below see a
+	 * merge across threads (util/batch_pass.h). */
+	setenv(QX_TEST_BATCH_PASS_STATIC_ENV, "1", 1);
 	check_fake_quantize();
 	struct qx_error err = { 0 };
 	struct qx_dataset ds;

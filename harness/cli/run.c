@@ -384,7 +384,8 @@ static int check_trust(struct run *r, const struct qx_plugin_result *res, json_t
 	}
 	struct qx_trust t;
 	int rc = qx_trust_check(&r->graph, &res->plan, r->sets[0], r->suite->batch, &r->data,
-	                        &r->suite->preprocess, r->suite->reference_images, &t, err);
+	                        &r->suite->preprocess, r->suite->reference_images, eval_threads(r),
+	                        &t, err);
 	if (rc) {
 		qx_results_trust_unfinished(entry);
 		return rc;
@@ -486,7 +487,8 @@ static int layer_error(struct run *r, const struct qx_plugin_result *res,
 		return 0;
 	struct qx_layer_report rep;
 	int rc = qx_layer_error(&r->graph, &res->plan, k, r->suite->batch, &r->data,
-	                        &r->suite->preprocess, r->suite->reference_images, &rep, err);
+	                        &r->suite->preprocess, r->suite->reference_images, eval_threads(r),
+	                        &rep, err);
 	if (rc)
 		return rc;
 	rc = qx_results_layers(entry, &rep, k->name, err);

@@ -60,3 +60,14 @@ void qx_dataset_free(struct qx_dataset *ds)
 	free(ds->source);
 	memset(ds, 0, sizeof *ds);
 }
+
+int64_t qx_dataset_preprocess_batch(const struct qx_dataset *ds, const struct qx_preprocess *pp,
+                                    int64_t b, int64_t batch, int64_t total, float *out)
+{
+	int64_t first = b * batch;
+	int64_t n = total - first < batch ? total - first : batch;
+	int64_t image_floats = (int64_t)ds->c * ds->h * ds->w;
+	qx_dataset_preprocess(ds, pp, first, n, out);
+	memset(out + n * image_floats, 0, sizeof(float) * (size_t)((batch - n) * image_floats));
+	return n;
+}

@@ -50,6 +50,12 @@ int qx_dataset_load_cifar10(const char *const *paths, int n_paths, struct qx_dat
 void qx_dataset_preprocess(const struct qx_dataset *ds, const struct qx_preprocess *pp,
                            int64_t first, int64_t n, float *out);
 
+/* Batch b of `batch` images among the first `total`: preprocesses its images into out and
+ * zeroes the rest of the batch (the short last batch is zero-padded, as a model built for
+ * `batch` images needs). Returns the number of real images in it. */
+int64_t qx_dataset_preprocess_batch(const struct qx_dataset *ds, const struct qx_preprocess *pp,
+                                    int64_t b, int64_t batch, int64_t total, float *out);
+
 /* Keeps only images [first, first + n) (they become 0..n-1); an error when the set has fewer. */
 int qx_dataset_slice(struct qx_dataset *ds, int64_t first, int64_t n, struct qx_error *err);
 

@@ -1,12 +1,11 @@
 #include "exec/bitexact.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "exec/exec_q8.h"
+#include "util/batch_pass.h"
 
 /* Compares every step of a and b after one run; fills out->where on the first difference. */
 static int compare_steps(const struct qx_exec_q8 *a, const struct qx_exec_q8 *b,
@@ -74,81 +73,79 @@ int qx_bitexact_check(const struct qx_graph *g, const struct qx_quant_plan *plan
 	return rc;
 }
 
-/* qx_bitexact_check_sets: batches handed out in order to threads, each with its own reference
- * model and one model per other set. */
+/* qx_bitexact_check_sets: batches handed out in order to threads (util/batch_pass.h), each
+ * thread with its own reference model and one model per other set. */
+struct sets_thread {
+	struct qx_exec_q8 *models[1 + QX_BITEXACT_MAX_SETS]; /* [0]: ref, [1 + i]: others[i] */
+	/* their kernel tables (an executor keeps a pointer to its table) */
+	struct qx_kernels sets[1 + QX_BITEXACT_MAX_SETS];
+	float *images;
+};
+
 struct sets_job {
 	const struct qx_graph *g;
 	const struct qx_quant_plan *plan;
 	const struct qx_kernels *ref;
 	const struct qx_kernels *const *others;
 	int n_others;
-	int64_t batch, n_images, n_batches;
+	int64_t batch, n_images;
 	const struct qx_dataset *ds;
 	const struct qx_preprocess *pp;
 	char (*where)[512];            /* [n_batches * n_others]: "" where identical */
-	_Atomic int64_t next;          /* the next batch to take */
-	_Atomic int stop;
-	pthread_mutex_t lock;
-	int64_t err_batch;             /* the earliest batch that failed to run, or -1 */
-	int err_rc;
-	struct qx_error err;
+	struct sets_thread t[QX_BITEXACT_MAX_THREADS];
 };
 
-static void *sets_thread(void *arg)
+static int sets_init(void *ctx, int thread, struct qx_error *err)
 {
-	struct sets_job *job = arg;
-	int n = job->n_others;
-	struct qx_exec_q8 *models[1 + QX_BITEXACT_MAX_SETS] = { 0 };
-	struct qx_kernels other_q8[QX_BITEXACT_MAX_SETS];
+	struct sets_job *job = ctx;
+	struct sets_thread *t = &job->t[thread];
 	int64_t image_floats = (int64_t)job->ds->c * job->ds->h * job->ds->w;
-	float *images = calloc((size_t)(job->batch * image_floats), sizeof(float));
-	struct qx_error err = { 0 };
-	int rc = images ? 0 : qx_fail_nomem(&err, "allocating the bit-exactness batch");
-	int64_t b = -1;
+	t->images = calloc((size_t)(job->batch * image_floats), sizeof(float));
+	if (!t->images)
+		return qx_fail_nomem(err, "allocating the bit-exactness batch");
 	/* As in qx_bitexact_check, every model runs its float nodes on the same fp32 kernels, here
 	 * the first other set's (the fastest in a run's order): the claim is about the int8
 	 * kernels, and scalar fp32 made a dynamic plan's check (float convolutions) twice as slow. */
-	struct qx_kernels ref_q8 = *job->ref;
-	ref_q8.f32 = job->others[0]->f32;
-	if (!rc)
-		rc = qx_exec_q8_create(job->g, job->plan, job->batch, &ref_q8, &models[0], &err);
+	t->sets[0] = *job->ref;
+	t->sets[0].f32 = job->others[0]->f32;
+	for (int i = 0; i < job->n_others; i++) {
+		t->sets[1 + i] = *job->others[i];
+		t->sets[1 + i].f32 = t->sets[0].f32;
+	}
+	int rc = 0;
+	for (int i = 0; !rc && i <= job->n_others; i++)
+		rc = qx_exec_q8_create(job->g, job->plan, job->batch, &t->sets[i], &t->models[i], err);
+	return rc;
+}
+
+static int sets_batch(void *ctx, int thread, int64_t b, struct qx_error *err)
+{
+	struct sets_job *job = ctx;
+	struct sets_thread *t = &job->t[thread];
+	int n = job->n_others;
+	int64_t first = b * job->batch;
+	int64_t cnt = job->n_images - first < job->batch ? job->n_images - first : job->batch;
+	qx_dataset_preprocess(job->ds, job->pp, first, cnt, t->images);
+	const float *in = t->images;
+	int rc = qx_exec_q8_run(t->models[0], &in, err);
 	for (int i = 0; !rc && i < n; i++) {
-		other_q8[i] = *job->others[i];
-		other_q8[i].f32 = ref_q8.f32;
-		rc = qx_exec_q8_create(job->g, job->plan, job->batch, &other_q8[i], &models[1 + i],
-		                       &err);
+		rc = qx_exec_q8_run(t->models[1 + i], &in, err);
+		struct qx_bitexact one = { 0 };
+		if (!rc && !compare_steps(t->models[0], t->models[1 + i], job->ref->name,
+		                          job->others[i]->name, first, &one))
+			memcpy(job->where[b * n + i], one.where, sizeof one.where);
 	}
-	while (!rc && !atomic_load(&job->stop)) {
-		b = atomic_fetch_add(&job->next, 1);
-		if (b >= job->n_batches)
-			break;
-		int64_t first = b * job->batch;
-		int64_t cnt = job->n_images - first < job->batch ? job->n_images - first : job->batch;
-		qx_dataset_preprocess(job->ds, job->pp, first, cnt, images);
-		const float *in = images;
-		rc = qx_exec_q8_run(models[0], &in, &err);
-		for (int i = 0; !rc && i < n; i++) {
-			rc = qx_exec_q8_run(models[1 + i], &in, &err);
-			struct qx_bitexact one = { 0 };
-			if (!rc && !compare_steps(models[0], models[1 + i], job->ref->name,
-			                          job->others[i]->name, first, &one))
-				memcpy(job->where[b * n + i], one.where, sizeof one.where);
-		}
-	}
-	if (rc) {
-		pthread_mutex_lock(&job->lock);
-		if (job->err_batch < 0 || (b >= 0 && b < job->err_batch)) {
-			job->err_batch = b < 0 ? 0 : b;
-			job->err_rc = rc;
-			job->err = err;
-		}
-		pthread_mutex_unlock(&job->lock);
-		atomic_store(&job->stop, 1);
-	}
-	for (int i = 0; i <= n; i++)
-		qx_exec_q8_free(models[i]);
-	free(images);
-	return NULL;
+	return rc;
+}
+
+static void sets_fini(void *ctx, int thread)
+{
+	struct sets_job *job = ctx;
+	struct sets_thread *t = &job->t[thread];
+	for (int i = 0; i <= job->n_others; i++)
+		qx_exec_q8_free(t->models[i]);
+	free(t->images);
+	memset(t, 0, sizeof *t);
 }
 
 int qx_bitexact_check_sets(const struct qx_graph *g, const struct qx_quant_plan *plan,
@@ -178,40 +175,36 @@ int qx_bitexact_check_sets(const struct qx_graph *g, const struct qx_quant_plan 
 		threads = (int)n_batches;
 	if (threads > QX_BITEXACT_MAX_THREADS)
 		threads = QX_BITEXACT_MAX_THREADS;
-	struct sets_job job = { .g = g, .plan = plan, .ref = ref, .others = others,
-	                        .n_others = n_others, .batch = batch, .n_images = n_images,
-	                        .n_batches = n_batches, .ds = ds, .pp = pp, .err_batch = -1 };
-	job.where = calloc((size_t)(n_batches * n_others), sizeof *job.where);
-	if (!job.where)
+	struct sets_job *job = calloc(1, sizeof *job);
+	if (!job)
+		return qx_fail_nomem(err, "allocating the bit-exactness check");
+	*job = (struct sets_job){ .g = g, .plan = plan, .ref = ref, .others = others,
+	                          .n_others = n_others, .batch = batch, .n_images = n_images,
+	                          .ds = ds, .pp = pp };
+	job->where = calloc((size_t)(n_batches * n_others), sizeof *job->where);
+	if (!job->where) {
+		free(job);
 		return qx_fail_nomem(err, "allocating the bit-exactness results");
-	pthread_mutex_init(&job.lock, NULL);
-	pthread_t tid[QX_BITEXACT_MAX_THREADS];
-	int started = 1;
-	for (int t = 1; t < threads; t++) {
-		if (pthread_create(&tid[t], NULL, sets_thread, &job))
-			break; /* fewer threads: the others take its batches */
-		started = t + 1;
 	}
-	sets_thread(&job);
-	for (int t = 1; t < started; t++)
-		pthread_join(tid[t], NULL);
-	pthread_mutex_destroy(&job.lock);
-	int rc = 0;
-	if (job.err_batch >= 0) {
-		rc = job.err_rc;
-		*err = job.err;
-	} else {
+	struct qx_batch_pass pass = {
+		.what = "the bit-identity check", .n_batches = n_batches, .threads = threads,
+		.ctx = job, .init = sets_init, .run = sets_batch, .fini = sets_fini,
+	};
+	int rc = qx_batch_pass_run(&pass, err);
+	rc = rc < 0 ? rc : 0;
+	if (!rc) {
 		/* Each set's verdict is its first differing batch, as a one-thread check stops there. */
 		for (int i = 0; i < n_others; i++)
 			for (int64_t b = 0; b < n_batches; b++)
-				if (job.where[b * n_others + i][0]) {
+				if (job->where[b * n_others + i][0]) {
 					out[i].identical = 0;
 					int64_t end = (b + 1) * batch;
 					out[i].images = end < n_images ? end : n_images;
-					memcpy(out[i].where, job.where[b * n_others + i], sizeof out[i].where);
+					memcpy(out[i].where, job->where[b * n_others + i], sizeof out[i].where);
 					break;
 				}
 	}
-	free(job.where);
+	free(job->where);
+	free(job);
 	return rc;
 }

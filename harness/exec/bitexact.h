@@ -12,6 +12,7 @@
 #include "kernels.h"
 #include "model/graph.h"
 #include "plan/plan.h"
+#include "util/batch_pass.h"
 
 struct qx_bitexact {
 	int identical;             /* 1: every byte of every step matched */
@@ -31,7 +32,7 @@ int qx_bitexact_check(const struct qx_graph *g, const struct qx_quant_plan *plan
 
 /* The most sets and threads qx_bitexact_check_sets takes. */
 #define QX_BITEXACT_MAX_SETS 8
-#define QX_BITEXACT_MAX_THREADS 16
+#define QX_BITEXACT_MAX_THREADS QX_BATCH_PASS_MAX_THREADS
 
 /* qx_bitexact_check of every set in others[0..n_others) against ref at once: ref runs each batch
  * once and every other set is compared with it, so checking k sets costs one reference pass,

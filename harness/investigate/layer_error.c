@@ -11,6 +11,7 @@
 #include "plan/fp8.h"
 #include "plan/validate.h"
 #include "qx/qparams.h"
+#include "util/batch_pass.h"
 #include "verify/refsim.h"
 
 int qx_layer_stats_init(struct qx_layer_stats *s, int n_channels)
@@ -521,9 +522,139 @@ static int sim_read(const struct qx_refsim *sim, const struct qx_tensor_qparams 
 	return 0;
 }
 
+/* One thread's models and buffers for the passes over the images (util/batch_pass.h), kept
+ * from the first pass to the second. */
+struct layer_thread {
+	struct qx_exec_f32 *f32;
+	struct qx_exec_q8 *q8;
+	struct qx_refsim *sim;     /* a simulated plan's quantized model: no int8 kernel runs it */
+	float *images, *tmp;
+	struct qx_layer_stats *st; /* [n]: this thread's per-channel ranges; sums go per batch */
+};
+
+struct layer_job {
+	const struct qx_graph *g;
+	const struct qx_quant_plan *plan;
+	const struct qx_kernels *k;
+	int64_t batch, n_images, image_floats, most;
+	const struct qx_dataset *ds;
+	const struct qx_preprocess *pp;
+	struct entry *e;
+	int n, pass;
+	/* pass 1: each batch's sums per entry ([n_batches * n], channel ranges left out), added up
+	 * in batch order afterwards, so the double sums do not depend on the thread count */
+	struct qx_layer_stats *sums;
+	struct layer_thread t[QX_BATCH_PASS_MAX_THREADS];
+};
+
+static int layer_init(void *ctx, int thread, struct qx_error *err)
+{
+	struct layer_job *job = ctx;
+	struct layer_thread *t = &job->t[thread];
+	int rc = 0;
+	if (!t->images) {
+		t->images = calloc((size_t)(job->batch * job->image_floats), sizeof(float));
+		t->tmp = malloc(sizeof(float) * (size_t)job->most);
+		t->st = calloc((size_t)job->n + 1, sizeof *t->st);
+		if (!t->images || !t->tmp || !t->st)
+			return qx_fail_nomem(err, "measuring per-layer error");
+		for (int i = 0; i < job->n; i++)
+			if (qx_layer_stats_init(&t->st[i], job->e[i].st.n_channels))
+				return qx_fail_nomem(err, "measuring per-layer error");
+		rc = qx_exec_f32_create(job->g, job->batch, job->k, &t->f32, err);
+	}
+	if (!rc && job->pass == 1 && !t->q8 && !t->sim)
+		rc = job->plan->simulated
+		             ? qx_refsim_create(job->g, job->plan, job->batch, job->k, &t->sim, err)
+		             : qx_exec_q8_create(job->g, job->plan, job->batch, job->k, &t->q8, err);
+	return rc;
+}
+
+static void layer_thread_free(struct layer_thread *t, int n)
+{
+	for (int i = 0; t->st && i < n; i++)
+		qx_layer_stats_free(&t->st[i]);
+	free(t->st);
+	free(t->images);
+	free(t->tmp);
+	qx_exec_f32_free(t->f32);
+	qx_exec_q8_free(t->q8);
+	qx_refsim_free(t->sim);
+	memset(t, 0, sizeof *t);
+}
+
+static int layer_batch(void *ctx, int thread, int64_t b, struct qx_error *err)
+{
+	struct layer_job *job = ctx;
+	struct layer_thread *t = &job->t[thread];
+	int64_t m = qx_dataset_preprocess_batch(job->ds, job->pp, b, job->batch, job->n_images,
+	                                        t->images);
+	const float *in = t->images;
+	int rc = qx_exec_f32_run(t->f32, &in, err);
+	if (!rc && job->pass == 1)
+		rc = t->sim ? qx_refsim_run(t->sim, &in, err) : qx_exec_q8_run(t->q8, &in, err);
+	const struct qx_graph *sg = qx_exec_f32_graph(t->f32);
+	for (int i = 0; !rc && i < job->n; i++) {
+		const struct entry *e = &job->e[i];
+		const struct qx_tensor *tt = &sg->tensors[e->tensor];
+		if (tt->is_const)
+			continue;
+		const float *x = qx_exec_f32_tensor(t->f32, e->tensor);
+		int64_t count = image_values(tt, job->batch, m);
+		const struct qx_tensor_qparams *qp = &job->plan->tensor[e->tensor];
+		if (job->pass == 0) {
+			range_of(&t->st[i], x, count, qp->n_channels, e->inner);
+			continue;
+		}
+		/* This batch's sums alone, beside the thread's channel ranges (which own_and_ref
+		 * also updates: the same values pass 0 saw). */
+		struct qx_layer_stats *s = &job->sums[b * job->n + i];
+		*s = (struct qx_layer_stats){ .n_channels = t->st[i].n_channels,
+		                              .ch_min = t->st[i].ch_min, .ch_max = t->st[i].ch_max };
+		own_and_ref(s, x, count, qp, &e->ref, e->inner, NULL);
+		if (t->sim ? sim_read(t->sim, qp, e->tensor, e->inner, count, t->tmp) == 0
+		           : qx_exec_q8_read_int8(t->q8, e->tensor, t->tmp) == 0)
+			qx_layer_stats_compare(s, x, t->tmp, count);
+		s->ch_min = s->ch_max = NULL;
+	}
+	return rc;
+}
+
+/* Adds one batch's sums (b) into an entry's (a), as the one-thread loop did batch by batch. */
+static void add_sums(struct qx_layer_stats *a, const struct qx_layer_stats *b)
+{
+	a->compared += b->compared;
+	a->sxx += b->sxx;
+	a->syy += b->syy;
+	a->sxy += b->sxy;
+	a->see += b->see;
+	a->max_abs = b->max_abs > a->max_abs || isnan(b->max_abs) ? b->max_abs : a->max_abs;
+	a->values += b->values;
+	a->own_sxx += b->own_sxx;
+	a->own_see += b->own_see;
+	a->clip_lo += b->clip_lo;
+	a->clip_hi += b->clip_hi;
+	a->own_clip_see += b->own_clip_see;
+	a->ref_see += b->ref_see;
+}
+
+/* The threads' channel ranges into the entries' (minima and maxima: order does not matter). */
+static void merge_ranges(struct layer_job *job, int threads)
+{
+	for (int t = 0; t < threads; t++)
+		for (int i = 0; job->t[t].st && i < job->n; i++) {
+			struct qx_layer_stats *a = &job->e[i].st;
+			const struct qx_layer_stats *s = &job->t[t].st[i];
+			for (int c = 0; c < a->n_channels && c < s->n_channels; c++) {
+				a->ch_min[c] = s->ch_min[c] < a->ch_min[c] ? s->ch_min[c] : a->ch_min[c];
+				a->ch_max[c] = s->ch_max[c] > a->ch_max[c] ? s->ch_max[c] : a->ch_max[c];
+			}
+		}
+}
+
 int qx_layer_error(const struct qx_graph *g, const struct qx_quant_plan *plan,
                    const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
-                   const struct qx_preprocess *pp, int64_t n_images,
+                   const struct qx_preprocess *pp, int64_t n_images, int threads,
                    struct qx_layer_report *out, struct qx_error *err)
 {
 	memset(out, 0, sizeof *out);
@@ -535,22 +666,18 @@ int qx_layer_error(const struct qx_graph *g, const struct qx_quant_plan *plan,
 		n_images = ds->count;
 	if (n_images < 0)
 		n_images = 0;
+	if (threads < 1)
+		threads = 1;
+	if (threads > QX_BATCH_PASS_MAX_THREADS)
+		threads = QX_BATCH_PASS_MAX_THREADS;
 	struct entry *e = NULL;
 	int n = 0;
 	if (collect(g, plan, &e, &n))
 		return qx_fail_nomem(err, "measuring per-layer error");
-	struct qx_exec_f32 *f32 = NULL;
-	struct qx_exec_q8 *q8 = NULL;
-	struct qx_refsim *sim = NULL; /* a simulated plan's quantized model: no int8 kernel runs it */
-	int64_t image_floats = (int64_t)ds->c * ds->h * ds->w;
-	float *images = calloc((size_t)(batch * image_floats), sizeof(float));
-	int rc = images ? 0 : qx_fail_nomem(err, "measuring per-layer error");
-	if (!rc)
-		rc = plan->simulated ? qx_refsim_create(g, plan, batch, k, &sim, err)
-		                     : qx_exec_q8_create(g, plan, batch, k, &q8, err);
-	if (!rc)
-		rc = qx_exec_f32_create(g, batch, k, &f32, err);
-	/* Sizes at this batch are the executors' (g keeps its own shapes). */
+	struct layer_job *job = calloc(1, sizeof *job);
+	struct qx_exec_f32 *f32 = NULL; /* the sizes at this batch (g keeps its own shapes) */
+	int rc = job ? qx_exec_f32_create(g, batch, k, &f32, err)
+	             : qx_fail_nomem(err, "measuring per-layer error");
 	const struct qx_graph *sg = rc ? g : qx_exec_f32_graph(f32);
 	int64_t most = 1;
 	for (int i = 0; i < n; i++) {
@@ -575,45 +702,49 @@ int qx_layer_error(const struct qx_graph *g, const struct qx_quant_plan *plan,
 			qx_layer_minmax_group_scales(qp, t->data, count, e[i].inner, &e[i].ref);
 		qx_layer_stats_ref(&e[i].st, t->data, count, &e[i].ref, e[i].inner);
 	}
+	free(tmp);
 	/* An activation's min/max fit needs its range over the whole sample first: one fp32 pass
 	 * for the ranges, then both models for everything else. A plan that quantizes weights
 	 * alone (dynamic) needs no image. */
 	int activations = 0;
 	for (int i = 0; i < n; i++)
 		activations += !sg->tensors[e[i].tensor].is_const;
-	for (int pass = 0; pass < 2 && activations; pass++) {
-		for (int64_t first = 0; !rc && first < n_images; first += batch) {
-			int64_t m = n_images - first < batch ? n_images - first : batch;
-			qx_dataset_preprocess(ds, pp, first, m, images);
-			memset(images + m * image_floats, 0,
-			       sizeof(float) * (size_t)((batch - m) * image_floats));
-			const float *in = images;
-			rc = qx_exec_f32_run(f32, &in, err);
-			if (!rc && pass == 1)
-				rc = sim ? qx_refsim_run(sim, &in, err) : qx_exec_q8_run(q8, &in, err);
-			for (int i = 0; !rc && i < n; i++) {
-				const struct qx_tensor *t = &sg->tensors[e[i].tensor];
-				if (t->is_const)
-					continue;
-				const float *x = qx_exec_f32_tensor(f32, e[i].tensor);
-				int64_t count = image_values(t, batch, m);
-				const struct qx_tensor_qparams *qp = &plan->tensor[e[i].tensor];
-				if (pass == 0) {
-					range_of(&e[i].st, x, count, qp->n_channels, e[i].inner);
-					continue;
-				}
-				own_and_ref(&e[i].st, x, count, qp, &e[i].ref, e[i].inner, NULL);
-				if (sim ? sim_read(sim, qp, e[i].tensor, e[i].inner, count, tmp) == 0
-				        : qx_exec_q8_read_int8(q8, e[i].tensor, tmp) == 0)
-					qx_layer_stats_compare(&e[i].st, x, tmp, count);
+	int64_t n_batches = (n_images + batch - 1) / batch;
+	if (!rc && activations && n_batches > 0) {
+		*job = (struct layer_job){ .g = g, .plan = plan, .k = k, .batch = batch,
+		                           .n_images = n_images,
+		                           .image_floats = (int64_t)ds->c * ds->h * ds->w,
+		                           .most = most, .ds = ds, .pp = pp, .e = e, .n = n };
+		job->sums = calloc((size_t)(n_batches * n) + 1, sizeof *job->sums);
+		if (!job->sums)
+			rc = qx_fail_nomem(err, "measuring per-layer error");
+		int used = 0;
+		for (int pass = 0; !rc && pass < 2; pass++) {
+			job->pass = pass;
+			struct qx_batch_pass bp = {
+				.what = "the per-layer error", .n_batches = n_batches, .threads = threads,
+				.ctx = job, .init = layer_init, .run = layer_batch,
+			};
+			int u = qx_batch_pass_run(&bp, err);
+			rc = u < 0 ? u : 0;
+			used = u > used ? u : used;
+			if (!rc && pass == 0) {
+				merge_ranges(job, used);
+				for (int i = 0; i < n; i++)
+					if (!sg->tensors[e[i].tensor].is_const)
+						qx_layer_minmax_qparams(&plan->tensor[e[i].tensor], e[i].st.ch_min,
+						                        e[i].st.ch_max, &e[i].ref);
 			}
-			if (!rc && pass == 1)
-				out->images = first + m;
 		}
-		for (int i = 0; !rc && pass == 0 && i < n; i++)
-			if (!sg->tensors[e[i].tensor].is_const)
-				qx_layer_minmax_qparams(&plan->tensor[e[i].tensor], e[i].st.ch_min,
-				                        e[i].st.ch_max, &e[i].ref);
+		for (int64_t b = 0; !rc && b < n_batches; b++)
+			for (int i = 0; i < n; i++)
+				if (!sg->tensors[e[i].tensor].is_const)
+					add_sums(&e[i].st, &job->sums[b * n + i]);
+		if (!rc)
+			out->images = n_images;
+		for (int t = 0; t < QX_BATCH_PASS_MAX_THREADS; t++)
+			layer_thread_free(&job->t[t], n);
+		free(job->sums);
 	}
 	if (!rc) {
 		out->t = calloc((size_t)n + 1, sizeof *out->t);
@@ -627,11 +758,8 @@ int qx_layer_error(const struct qx_graph *g, const struct qx_quant_plan *plan,
 	for (int i = 0; i < n; i++)
 		entry_free(&e[i]);
 	free(e);
-	free(tmp);
-	free(images);
+	free(job);
 	qx_exec_f32_free(f32);
-	qx_exec_q8_free(q8);
-	qx_refsim_free(sim);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	out->seconds = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 	if (rc)

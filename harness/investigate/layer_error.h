@@ -141,10 +141,12 @@ struct qx_layer_report {
 
 /* Measures every tensor plan quantizes in (g, plan) with kernel set k over the first n_images
  * of ds (preprocessed with pp, batches of `batch`, the short last one zero-padded and its
- * padding left out of the sums). g must be fused (as the int8 executor needs). */
+ * padding left out of the sums). g must be fused (as the int8 executor needs). The batches
+ * run on `threads` threads (util/batch_pass.h), each with its own models; each batch's sums
+ * are added up in batch order, so the report does not depend on the thread count. */
 int qx_layer_error(const struct qx_graph *g, const struct qx_quant_plan *plan,
                    const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
-                   const struct qx_preprocess *pp, int64_t n_images,
+                   const struct qx_preprocess *pp, int64_t n_images, int threads,
                    struct qx_layer_report *out, struct qx_error *err);
 void qx_layer_report_free(struct qx_layer_report *r);
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "data/dataset.h"
+#include "util/batch_pass.h"
 #include "util/error.h"
 
 struct qx_eval_result {
@@ -34,7 +35,7 @@ int qx_eval_run(const struct qx_model_runner *m, const struct qx_dataset *ds,
                 struct qx_eval_result *out, struct qx_error *err);
 
 /* The most threads an evaluation runs on (QX_EVAL_MAX_THREADS runners at most). */
-#define QX_EVAL_MAX_THREADS 16
+#define QX_EVAL_MAX_THREADS QX_BATCH_PASS_MAX_THREADS
 
 /* qx_eval_run on n_runners threads, the caller being the first: m[i] is thread i's own model
  * (each its own executor, all of one batch size). Batches go, in order, to whichever thread

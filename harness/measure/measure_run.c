@@ -28,6 +28,7 @@ struct config {
 	int64_t batch;
 	int slow;                      /* test-only: run each inference twice (see measure()) */
 	int failed;
+	int done;                      /* precise enough: no more rounds (see config_precise) */
 	struct qx_error err;
 	struct qx_gbench_result acc;   /* repetitions merged over the rounds */
 	size_t cap_samples;            /* of acc.samples_s and acc.cpu_samples_s alike */
@@ -47,16 +48,22 @@ static int run_once(void *ctx)
 	return 0;
 }
 
+/* Whether the environment variable `var` names this configuration as <label>/<kernels>. */
+static int test_names(const char *var, const char *label, const char *kernels)
+{
+	const char *v = getenv(var);
+	if (!v)
+		return 0;
+	size_t n = strlen(label);
+	return strncmp(v, label, n) == 0 && v[n] == '/' && strcmp(v + n + 1, kernels) == 0;
+}
+
 /* QX_TEST_SLOW_MEASUREMENT=<label>/<kernels>: a test-only switch that makes that one
  * configuration do twice the work per inference, so tests can check that `qx-bench compare`
  * flags a real slowdown. Documented in docs/measurement.md. */
 static int slowed(const char *label, const char *kernels)
 {
-	const char *v = getenv("QX_TEST_SLOW_MEASUREMENT");
-	if (!v)
-		return 0;
-	size_t n = strlen(label);
-	return strncmp(v, label, n) == 0 && v[n] == '/' && strcmp(v + n + 1, kernels) == 0;
+	return test_names("QX_TEST_SLOW_MEASUREMENT", label, kernels);
 }
 
 /* Appends one round's result (one repetition) to c->acc, and what the machine did meanwhile. */
@@ -125,35 +132,34 @@ static int contended(const struct config *c, int threads)
 	return threads > 1 && r > 0 && c->noise[r - 1].load1 > (double)qx_noise_online_cpus();
 }
 
-/* Whether every configuration's median is known to within target percent: the half-width of
- * its 95% interval over rounds, on the clock compare would decide on (CPU time when the wall
- * time shows preemption, see measure/verdict.h), contended ones left out. target 0: never. */
-static int precise_enough(const struct config *cfg, int n, int threads, double target)
+/* Whether c needs no more rounds: its median is known to within target percent (the
+ * half-width of its 95% interval over rounds, on the clock compare would decide on: CPU time
+ * when the wall time shows preemption, see measure/verdict.h), or it is contended (more rounds
+ * do not narrow a spread that comes from other processes). target 0: never. */
+static int config_precise(const struct config *c, int threads, double target)
 {
-	if (!(target > 0.0))
+	/* QX_TEST_IMPRECISE_MEASUREMENT=<label>/<kernels>: test-only, that configuration is never
+	 * precise enough, so a test can see it measured to max_repetitions while the others stop
+	 * (docs/measurement.md). */
+	if (!(target > 0.0) ||
+	    test_names("QX_TEST_IMPRECISE_MEASUREMENT", c->model->label, c->k->name))
 		return 0;
-	for (int i = 0; i < n; i++) {
-		const struct config *c = &cfg[i];
-		if (c->failed || contended(c, threads))
-			continue;
-		size_t r = (size_t)c->acc.repetitions;
-		double *wall = malloc(sizeof *wall * (r ? r : 1)), *cpu = malloc(sizeof *cpu * (r ? r : 1));
-		struct qx_median_ci ci = { 0 };
-		int ok = wall && cpu && r > 0 &&
-		         qx_latency_round_medians(&c->acc, 0, wall) == 0 &&
-		         qx_latency_round_medians(&c->acc, 1, cpu) == 0;
-		if (ok) {
-			struct qx_median_ci w, k;
-			ok = qx_stats_median_ci(wall, r, 1, &w, NULL) == 0 &&
-			     qx_stats_median_ci(cpu, r, 1, &k, NULL) == 0 && k.median > 0;
-			ci = ok && w.median / k.median > QX_PREEMPTED_WALL_OVER_CPU ? k : w;
-		}
-		free(wall);
-		free(cpu);
-		if (!ok || !(ci.median > 0) || (ci.hi - ci.lo) / 2 > target / 100.0 * ci.median)
-			return 0;
+	if (contended(c, threads))
+		return 1;
+	size_t r = (size_t)c->acc.repetitions;
+	double *wall = malloc(sizeof *wall * (r ? r : 1)), *cpu = malloc(sizeof *cpu * (r ? r : 1));
+	struct qx_median_ci ci = { 0 };
+	int ok = wall && cpu && r > 0 && qx_latency_round_medians(&c->acc, 0, wall) == 0 &&
+	         qx_latency_round_medians(&c->acc, 1, cpu) == 0;
+	if (ok) {
+		struct qx_median_ci w, k;
+		ok = qx_stats_median_ci(wall, r, 1, &w, NULL) == 0 &&
+		     qx_stats_median_ci(cpu, r, 1, &k, NULL) == 0 && k.median > 0;
+		ci = ok && w.median / k.median > QX_PREEMPTED_WALL_OVER_CPU ? k : w;
 	}
-	return 1;
+	free(wall);
+	free(cpu);
+	return ok && ci.median > 0 && (ci.hi - ci.lo) / 2 <= target / 100.0 * ci.median;
 }
 
 /* Whether the configuration's wall time shows preemption, by the rule its "noise" summary and
@@ -179,7 +185,7 @@ static void print_group_noise(const struct config *cfg, int n, int rounds, int m
                               int max_rounds)
 {
 	double load = -1, busy_sum = 0, steal_sum = 0;
-	int busy_n = 0, preempted = 0, measured = 0;
+	int busy_n = 0, preempted = 0, measured = 0, fewest = rounds;
 	int64_t switches = 0, inferences = 0;
 	for (int i = 0; i < n; i++) {
 		const struct config *c = &cfg[i];
@@ -200,12 +206,18 @@ static void print_group_noise(const struct config *cfg, int n, int rounds, int m
 		}
 		inferences += (int64_t)c->acc.n_samples;
 		preempted += preempted_config(c);
+		fewest = c->acc.repetitions < fewest ? c->acc.repetitions : fewest;
 	}
 	if (!measured)
 		return;
-	printf("  machine during these %d rounds (%d..%d): load %.2f on %d CPUs, CPUs %.0f%% busy, "
+	char span[64];
+	if (fewest == rounds)
+		snprintf(span, sizeof span, "these %d rounds", rounds);
+	else
+		snprintf(span, sizeof span, "these %d to %d rounds per measurement", fewest, rounds);
+	printf("  machine during %s (%d..%d): load %.2f on %d CPUs, CPUs %.0f%% busy, "
 	       "steal %.1f%%, %.2f involuntary switches per inference; %d of %d measurements "
-	       "preempted (wall > %.2f x CPU time)\n", rounds, min_rounds, max_rounds, load,
+	       "preempted (wall > %.2f x CPU time)\n", span, min_rounds, max_rounds, load,
 	       qx_noise_online_cpus(), busy_n ? 100.0 * busy_sum / busy_n : -1.0,
 	       busy_n ? 100.0 * steal_sum / busy_n : -1.0,
 	       inferences ? (double)switches / (double)inferences : 0.0, preempted, measured,
@@ -333,7 +345,17 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 	uint64_t seed = 0x5eed0000u + (uint64_t)batch * 131u + (uint64_t)threads;
 	int rounds = 0;
 	for (int round = 0; !rc && round < max_rounds; round++) {
-		if (round >= min_rounds && precise_enough(cfg, n, threads, s->measure.ci_target_percent))
+		/* Past the minimum, each configuration stops on its own once precise: one imprecise
+		 * row no longer keeps the whole group (its scalar batch-64 rows, 0.2 s a round each)
+		 * measuring. The ones left stay interleaved with each other. */
+		int left = 0;
+		for (int i = 0; i < n; i++) {
+			struct config *c = &cfg[i];
+			if (!c->failed && !c->done && round >= min_rounds)
+				c->done = config_precise(c, threads, s->measure.ci_target_percent);
+			left += !c->failed && !c->done;
+		}
+		if (!left)
 			break;
 		shuffle(order, n, &seed);
 		for (int j = 0; j < n && !rc; j++) {
@@ -342,7 +364,7 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 				rc = qx_fail(err, QX_EINTERRUPTED, "interrupted during measurement");
 				break;
 			}
-			if (c->failed)
+			if (c->failed || c->done)
 				continue;
 			char name[256];
 			struct qx_latency_spec ls = { .system = c->model->label, .kernels = c->k->name,

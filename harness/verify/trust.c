@@ -9,6 +9,7 @@
 #include "measure/eval.h"
 #include "exec/exec_q8.h"
 #include "verify/refsim.h"
+#include "util/batch_pass.h"
 
 /* What one check keeps per image. */
 struct image_cmp {
@@ -17,14 +18,31 @@ struct image_cmp {
 	int flip;                  /* top-1 classes differ */
 };
 
+/* One thread's models and buffers; the per-image comparisons are shared (each image at its own
+ * index), the rest is merged after the pass (sums of integers, minima and maxima: the same
+ * whatever thread saw which batch). */
 struct checker {
 	struct qx_exec_q8 *q8;
 	struct qx_refsim *sim;
 	struct qx_refsim_local *local;  /* per graph tensor */
 	float *images, *first, *second;
-	struct image_cmp *cmp;
+	struct image_cmp *cmp;          /* shared: [n_images] */
 	int nc;
 	double lo, hi;             /* simulation's logit range, for a float output's step */
+	int unwritten;             /* check 1 failed on a batch this thread ran */
+	int64_t nonfinite;
+};
+
+/* The whole check, shared by its threads (util/batch_pass.h). */
+struct trust_job {
+	const struct qx_graph *g;
+	const struct qx_quant_plan *plan;
+	const struct qx_kernels *k;
+	int64_t batch, n_images, image_floats;
+	const struct qx_dataset *ds;
+	const struct qx_preprocess *pp;
+	struct image_cmp *cmp;
+	struct checker c[QX_BATCH_PASS_MAX_THREADS];
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -51,8 +69,7 @@ static int run_poisoned(struct checker *c, int64_t floats, struct qx_error *err,
 	return 0;
 }
 
-static void compare_batch(struct checker *c, const float *sim, int64_t first, int64_t n,
-                          struct qx_trust *out)
+static void compare_batch(struct checker *c, const float *sim, int64_t first, int64_t n)
 {
 	for (int64_t i = 0; i < n; i++) {
 		const float *q = c->first + i * c->nc, *r = sim + i * c->nc;
@@ -67,7 +84,7 @@ static void compare_batch(struct checker *c, const float *sim, int64_t first, in
 			c->lo = r[j] < c->lo ? r[j] : c->lo;
 			c->hi = r[j] > c->hi ? r[j] : c->hi;
 		}
-		out->nonfinite += !finite;
+		c->nonfinite += !finite;
 		int tq = qx_argmax(q, c->nc), tr = qx_argmax(r, c->nc);
 		m->flip = tq != tr;
 	}
@@ -141,55 +158,118 @@ static void conclude(struct checker *c, const struct qx_graph *g, const struct q
 		out->trusted = 1;
 }
 
+static int trust_init(void *ctx, int thread, struct qx_error *err)
+{
+	struct trust_job *job = ctx;
+	struct checker *c = &job->c[thread];
+	*c = (struct checker){ .nc = job->ds->n_classes, .lo = INFINITY, .hi = -INFINITY,
+	                       .cmp = job->cmp };
+	int64_t out_floats = job->batch * c->nc;
+	c->images = calloc((size_t)(job->batch * job->image_floats), sizeof(float));
+	c->first = malloc(sizeof(float) * (size_t)out_floats);
+	c->second = malloc(sizeof(float) * (size_t)out_floats);
+	c->local = calloc((size_t)job->g->n_tensors + 1, sizeof *c->local);
+	if (!c->images || !c->first || !c->second || !c->local)
+		return qx_fail_nomem(err, "allocating the trust check");
+	int rc = qx_exec_q8_create(job->g, job->plan, job->batch, job->k, &c->q8, err);
+	if (!rc)
+		rc = qx_refsim_create(job->g, job->plan, job->batch, job->k, &c->sim, err);
+	return rc;
+}
+
+static int trust_batch(void *ctx, int thread, int64_t b, struct qx_error *err)
+{
+	struct trust_job *job = ctx;
+	struct checker *c = &job->c[thread];
+	int64_t n = qx_dataset_preprocess_batch(job->ds, job->pp, b, job->batch, job->n_images,
+	                                        c->images);
+	int differs = 0;
+	int rc = run_poisoned(c, job->batch * c->nc, err, &differs);
+	c->unwritten |= differs;
+	const float *in = c->images;
+	if (!rc)
+		rc = qx_refsim_run(c->sim, &in, err);
+	if (!rc) {
+		compare_batch(c, qx_refsim_output(c->sim, 0), b * job->batch, n);
+		rc = qx_refsim_check_local(c->sim, c->q8, c->local, err);
+	}
+	return rc;
+}
+
+/* Frees the thread's models; what it found stays for merge(). */
+static void trust_fini(void *ctx, int thread)
+{
+	struct checker *c = &((struct trust_job *)ctx)->c[thread];
+	qx_exec_q8_free(c->q8);
+	qx_refsim_free(c->sim);
+	free(c->images);
+	free(c->first);
+	free(c->second);
+	c->q8 = NULL;
+	c->sim = NULL;
+	c->images = c->first = c->second = NULL;
+}
+
+/* Thread t's findings into thread 0's (into's local check, range and counts). */
+static void merge(struct checker *into, const struct checker *c, int n_tensors)
+{
+	into->lo = c->lo < into->lo ? c->lo : into->lo;
+	into->hi = c->hi > into->hi ? c->hi : into->hi;
+	into->unwritten |= c->unwritten;
+	into->nonfinite += c->nonfinite;
+	for (int t = 0; c->local && t < n_tensors; t++) {
+		struct qx_refsim_local *a = &into->local[t];
+		const struct qx_refsim_local *l = &c->local[t];
+		a->values += l->values;
+		a->ties += l->ties;
+		a->unexplained += l->unexplained;
+		a->max_steps = l->max_steps > a->max_steps ? l->max_steps : a->max_steps;
+	}
+}
+
 int qx_trust_check(const struct qx_graph *g, const struct qx_quant_plan *plan,
                    const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
-                   const struct qx_preprocess *pp, int64_t n_images, struct qx_trust *out,
-                   struct qx_error *err)
+                   const struct qx_preprocess *pp, int64_t n_images, int threads,
+                   struct qx_trust *out, struct qx_error *err)
 {
 	memset(out, 0, sizeof *out);
 	if (n_images > ds->count)
 		n_images = ds->count;
 	if (n_images < 0)
 		n_images = 0;
-	struct checker c = { .nc = ds->n_classes, .lo = INFINITY, .hi = -INFINITY };
-	int64_t image_floats = (int64_t)ds->c * ds->h * ds->w;
-	int64_t out_floats = batch * c.nc;
-	c.images = calloc((size_t)(batch * image_floats), sizeof(float));
-	c.first = malloc(sizeof(float) * (size_t)out_floats);
-	c.second = malloc(sizeof(float) * (size_t)out_floats);
-	c.cmp = calloc((size_t)n_images + 1, sizeof *c.cmp);
-	c.local = calloc((size_t)g->n_tensors + 1, sizeof *c.local);
-	int rc = 0;
-	if (!c.images || !c.first || !c.second || !c.cmp || !c.local)
-		rc = qx_fail_nomem(err, "allocating the trust check");
-	if (!rc)
-		rc = qx_exec_q8_create(g, plan, batch, k, &c.q8, err);
-	if (!rc)
-		rc = qx_refsim_create(g, plan, batch, k, &c.sim, err);
-	for (int64_t first = 0; !rc && first < n_images; first += batch) {
-		int64_t n = n_images - first < batch ? n_images - first : batch;
-		qx_dataset_preprocess(ds, pp, first, n, c.images);
-		memset(c.images + n * image_floats, 0, sizeof(float) * (size_t)((batch - n) * image_floats));
-		int differs = 0;
-		rc = run_poisoned(&c, out_floats, err, &differs);
-		out->unwritten |= differs;
-		const float *in = c.images;
-		if (!rc)
-			rc = qx_refsim_run(c.sim, &in, err);
-		if (!rc) {
-			compare_batch(&c, qx_refsim_output(c.sim, 0), first, n, out);
-			out->images = first + n;
-			rc = qx_refsim_check_local(c.sim, c.q8, c.local, err);
-		}
+	if (threads < 1)
+		threads = 1;
+	if (threads > QX_BATCH_PASS_MAX_THREADS)
+		threads = QX_BATCH_PASS_MAX_THREADS;
+	struct trust_job *job = calloc(1, sizeof *job);
+	struct image_cmp *cmp = calloc((size_t)n_images + 1, sizeof *cmp);
+	if (!job || !cmp) {
+		free(job);
+		free(cmp);
+		return qx_fail_nomem(err, "allocating the trust check");
 	}
-	if (!rc)
-		conclude(&c, g, plan, out);
-	qx_exec_q8_free(c.q8);
-	qx_refsim_free(c.sim);
-	free(c.images);
-	free(c.first);
-	free(c.second);
-	free(c.cmp);
-	free(c.local);
+	*job = (struct trust_job){ .g = g, .plan = plan, .k = k, .batch = batch,
+	                           .n_images = n_images,
+	                           .image_floats = (int64_t)ds->c * ds->h * ds->w, .ds = ds,
+	                           .pp = pp, .cmp = cmp };
+	struct qx_batch_pass pass = {
+		.what = "the trust check", .n_batches = (n_images + batch - 1) / batch,
+		.threads = threads, .ctx = job, .init = trust_init, .run = trust_batch,
+		.fini = trust_fini,
+	};
+	int used = qx_batch_pass_run(&pass, err);
+	int rc = used < 0 ? used : 0;
+	if (!rc) {
+		for (int t = 1; t < used; t++)
+			merge(&job->c[0], &job->c[t], g->n_tensors);
+		out->images = n_images;
+		out->unwritten = job->c[0].unwritten;
+		out->nonfinite = job->c[0].nonfinite;
+		conclude(&job->c[0], g, plan, out);
+	}
+	for (int t = 0; t < QX_BATCH_PASS_MAX_THREADS; t++)
+		free(job->c[t].local);
+	free(job);
+	free(cmp);
 	return rc;
 }

@@ -54,11 +54,12 @@ struct qx_trust {
 
 /* Checks (g, plan) on the int8 executor with kernel set k against the simulation (fp32 on k's
  * fp32 kernels), over the first n_images of ds in batches of `batch` (short last batch
- * zero-padded, as the evaluation does). Returns 0 with out filled (trusted or not), or an
- * error when a model cannot be built or run. */
+ * zero-padded, as the evaluation does), on `threads` threads (util/batch_pass.h: each with
+ * its own models; out does not depend on the count). Returns 0 with out filled (trusted or
+ * not), or an error when a model cannot be built or run (the earliest batch's). */
 int qx_trust_check(const struct qx_graph *g, const struct qx_quant_plan *plan,
                    const struct qx_kernels *k, int64_t batch, const struct qx_dataset *ds,
-                   const struct qx_preprocess *pp, int64_t n_images, struct qx_trust *out,
-                   struct qx_error *err);
+                   const struct qx_preprocess *pp, int64_t n_images, int threads,
+                   struct qx_trust *out, struct qx_error *err);
 
 #endif

@@ -19,7 +19,9 @@
  * and the same micro-kernel reads each tap's pixel vectors at a fixed offset into that copy,
  * with no im2col; a single input channel 3x3 (a first layer) has its own loop
  * (conv_rowcopy_k9). Its buffer, F32_ROWS_BUF, takes about 168 KiB of stack, never at the
- * same time as im2col's. */
+ * same time as im2col's. With AVX-512, "same"-padded 3-wide kernels over more than one channel
+ * take the same-3x3 layout instead (f32_conv3x3_template.h: one copy per input row, the edge
+ * columns masked in the micro-tile; in the same buffer). */
 #include "x86/f32_tile_template.h"
 
 #include <stdlib.h>
@@ -70,6 +72,12 @@ struct conv_packed {
 	int64_t rin;            /* input rows per (channel, kernel column) plane of its buffer */
 	int64_t ss_pix;         /* output pixels per super-strip: one buffer fill */
 	int32_t *roff;          /* [k]: tap k's row in the buffer, from an output pixel's slot */
+	/* The same-3x3 layout of the row-copy path (f32_conv3x3_template.h) when same3 is set:
+	 * then roff is its offsets. */
+	int same3;
+	int64_t s3_plane;       /* floats per channel in its buffer: s3_rin rows of w */
+	int64_t s3_rin;         /* padded input rows per fill */
+	int32_t *s3_goff;       /* [k]: a tail strip's gathered tap k, in its small buffer */
 };
 
 /* Output pixels [j, j + n) of a strip: one output row of one image. */
@@ -148,6 +156,8 @@ static void rowcopy_plan(struct conv_packed *p)
 	p->rowcopy = 1;
 }
 
+static int same3_plan(struct conv_packed *p);
+
 int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, const float *bias,
                       void **packed)
 {
@@ -210,6 +220,10 @@ int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, con
 	if (d->n * d->c * p->hw * (int64_t)sizeof(float) > (256 << 10) && p->cg > F32_CONV_AHEAD)
 		p->next_plane_ahead = F32_CONV_AHEAD * p->hw;
 	rowcopy_plan(p);
+	if (same3_plan(p)) {
+		F32_FN(pack_free)(p);
+		return -1;
+	}
 	*packed = p;
 	return 0;
 }
@@ -225,6 +239,7 @@ void F32_FN(pack_free)(void *packed)
 	free(p->dwcl);
 	free(p->pwt);
 	free(p->roff);
+	free(p->s3_goff);
 	free(p);
 }
 
@@ -774,9 +789,12 @@ static void rowcopy_fill(const struct conv_packed *p, const float *x, int64_t im
 
 /* K == 9 (one input channel, 3x3: a network's first layer): the micro-tile would spend more
  * on starting and storing its accumulators than on its 9 steps. Here the 9 tap vectors of 16
- * (8) pixels are loaded once and kept in registers while every output channel runs over them:
- * 9 FMAs and a store per channel and vector. Pixels [q, q + np) of image img, channels
- * [ca, cb); b is the buffer at the strip's first pixel. */
+ * (8) pixels are loaded once and kept in registers while every panel of output channels runs
+ * over them: F32_MR accumulators at a time, so that F32_MR independent chains of 9 FMAs hide
+ * the FMA latency (one channel at a time left the core waiting on one chain: about 76% of the
+ * FMA loop at batch 64), then a store per channel and vector. Each output is still bias + 9
+ * FMAs in tap order. Pixels [q, q + np) of image img, channels [ca, cb); b is the buffer at
+ * the strip's first pixel. */
 static void conv_rowcopy_k9(const struct conv_packed *p, float *y, int64_t img, int64_t q,
                             int64_t np, int64_t ca, int64_t cb, const float *b)
 {
@@ -789,17 +807,28 @@ static void conv_rowcopy_k9(const struct conv_packed *p, float *y, int64_t img, 
 		for (int k = 0; k < 9; k++)
 			t[k] = f32v_loadu(b + p->roff[k] + j);
 		int64_t n = np - j < F32_VL ? np - j : F32_VL;
-		for (int64_t o = ca; o < cb; o++) {
-			const float *w = p->w + (o / F32_MR * 9) * F32_MR + o % F32_MR;
-			f32v acc = f32v_set1(p->bias[o]);
+		for (int64_t c0 = ca / F32_MR * F32_MR; c0 < cb; c0 += F32_MR) {
+			const float *w = p->w + c0 * 9, *bias = p->bias + c0;
+			f32v acc[F32_MR];
+#pragma GCC unroll 16
+			for (int m = 0; m < F32_MR; m++)
+				acc[m] = f32v_set1(bias[m]);
 #pragma GCC unroll 9
 			for (int k = 0; k < 9; k++)
-				acc = f32v_fmadd(f32v_set1(w[k * F32_MR]), t[k], acc);
-			acc = f32v_clamp(acc, lo, hi);
-			if (n == F32_VL)
-				f32v_storeu(y0 + o * p->ohw + j, acc);
-			else
-				f32v_store_first(y0 + o * p->ohw + j, acc, n);
+#pragma GCC unroll 16
+				for (int m = 0; m < F32_MR; m++)
+					acc[m] = f32v_fmadd(f32v_set1(w[k * F32_MR + m]), t[k], acc[m]);
+			int64_t mlo = ca - c0 > 0 ? ca - c0 : 0, mhi = cb - c0 < F32_MR ? cb - c0 : F32_MR;
+#pragma GCC unroll 16
+			for (int m = 0; m < F32_MR; m++) {
+				if (m < mlo || m >= mhi)
+					continue;
+				f32v v = f32v_clamp(acc[m], lo, hi);
+				if (n == F32_VL)
+					f32v_storeu(y0 + (c0 + m) * p->ohw + j, v);
+				else
+					f32v_store_first(y0 + (c0 + m) * p->ohw + j, v, n);
+			}
 		}
 	}
 }
@@ -862,11 +891,19 @@ static __attribute__((noinline)) void conv_segment_rowcopy(const struct conv_pac
 	}
 }
 
+#include "x86/f32_conv3x3_template.h"
+
 /* Output channels [ca, cb) (numbered over all groups) at pixels [qa, qb) (numbered across the
  * batch). */
 static void conv_segment(const struct conv_packed *p, const float *x, float *y, int64_t ca,
                          int64_t cb, int64_t qa, int64_t qb)
 {
+#if F32_SAME3
+	if (p->same3) {
+		conv_segment_same3(p, x, y, ca, cb, qa, qb);
+		return;
+	}
+#endif
 	if (p->rowcopy)
 		conv_segment_rowcopy(p, x, y, ca, cb, qa, qb);
 	else
