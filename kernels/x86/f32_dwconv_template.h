@@ -120,12 +120,15 @@ static void dwcl_block(const struct conv_packed *p, const float *x, float *y, in
 	_Alignas(64) float in[F32_DWCL_FLOATS];
 	_Alignas(64) float out[F32_DWCL_FLOATS];
 	const float *xb = x + (img * d->c + ch0) * p->hw;
-	/* zeros in the padding only: the transpose below writes every pixel inside */
+	/* zeros in the padding only (the transpose below writes every pixel inside): whole rows
+	 * above and below, the pl and pr columns of the rows between */
 	for (int64_t py = 0; py < hp && hp * wp > p->hw; py++) {
 		int inside = py >= d->pt && py < d->pt + d->h;
-		for (int64_t px = 0; px < wp; px++)
-			if (!inside || px < d->pl || px >= d->pl + d->w)
-				f32v_storeu(in + (py * wp + px) * F32_VL, f32v_zero());
+		float *row = in + py * wp * F32_VL;
+		for (int64_t px = 0; px < (inside ? d->pl : wp); px++)
+			f32v_storeu(row + px * F32_VL, f32v_zero());
+		for (int64_t px = d->pl + d->w; inside && px < wp; px++)
+			f32v_storeu(row + px * F32_VL, f32v_zero());
 	}
 	/* F32_VL pixels of every channel at a time, transposed in registers */
 	int64_t iy = 0, ix = 0;
