@@ -85,12 +85,24 @@ void qx_nd_plane_mean_f32(int64_t planes, int64_t inner, const float *x, float *
 	 * plane at a time), but eight independent chains of adds instead of one that waits out
 	 * each add's latency (global average pooling: the squeeze-excitation blocks) */
 	for (; p + 8 <= planes; p += 8) {
-		float sum[8] = { 0.0f };
-		for (int64_t j = 0; j < inner; j++)
-			for (int q = 0; q < 8; q++)
-				sum[q] += x[(p + q) * inner + j];
+		/* named sums, not an array: GCC kept an array on the stack, a store and a reload
+		 * around every add */
+		float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f, s4 = 0.0f, s5 = 0.0f, s6 = 0.0f,
+		      s7 = 0.0f;
+		const float *xp = x + p * inner;
+		for (int64_t j = 0; j < inner; j++) {
+			s0 += xp[j];
+			s1 += xp[inner + j];
+			s2 += xp[2 * inner + j];
+			s3 += xp[3 * inner + j];
+			s4 += xp[4 * inner + j];
+			s5 += xp[5 * inner + j];
+			s6 += xp[6 * inner + j];
+			s7 += xp[7 * inner + j];
+		}
+		const float sums[8] = { s0, s1, s2, s3, s4, s5, s6, s7 };
 		for (int q = 0; q < 8; q++)
-			y[p + q] = inner ? sum[q] / (float)inner : 0.0f;
+			y[p + q] = inner ? sums[q] / (float)inner : 0.0f;
 	}
 	for (; p < planes; p++) {
 		float sum = 0.0f;
