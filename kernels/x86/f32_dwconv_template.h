@@ -135,11 +135,8 @@ static void dwcl_block(const struct conv_packed *p, const float *x, float *y, in
 	for (int64_t p0 = 0; p0 < p->hw; p0 += F32_VL) {
 		int64_t np = p->hw - p0 < F32_VL ? p->hw - p0 : F32_VL;
 		f32v r[F32_VL];
-		for (int c = 0; c < F32_VL; c++) {
-			/* 16 planes read side by side: more streams than the hardware prefetcher
-			 * follows, so each plane's line 4 vectors on is asked for here */
+		for (int c = 0; c < F32_VL; c++)
 			r[c] = c < nc ? f32v_load_first(xb + c * p->hw + p0, np) : f32v_zero();
-		}
 		f32v_transpose(r);
 		for (int64_t j = 0; j < np; j++) {
 			f32v_storeu(in + ((iy + d->pt) * wp + ix + d->pl) * F32_VL, r[j]);
