@@ -18,6 +18,7 @@
 
 #include "x86/f32_tile_template.h" /* F32_INLINE */
 
+#define F32_DWCL_WRAP_TAPS 25 /* widest kernel (5x5) whose blocks may span two images */
 #ifndef F32_DWCL_FLOATS
 #define F32_DWCL_FLOATS 16384 /* floats per buffer (64 KiB): the padded input, the output */
 #endif
@@ -110,7 +111,8 @@ F32_INLINE void dwcl_compute(const int KH, const int KW, const int U,
 	}
 }
 
-/* Channels [ch0, ch0 + nc) (nc <= F32_VL) of image img, every output row. */
+/* Planes [img * c + ch0, + nc) (nc <= F32_VL; past channel c - 1 they are the next image's),
+ * every output row. */
 static void dwcl_block(const struct conv_packed *p, const float *x, float *y, int64_t img,
                        int64_t ch0, int64_t nc)
 {
@@ -145,12 +147,23 @@ static void dwcl_block(const struct conv_packed *p, const float *x, float *y, in
 		}
 	}
 	const float *wt = p->dwcl + ch0;
+	int64_t wld = ld;
+	_Alignas(64) float wrap[(F32_DWCL_WRAP_TAPS + 1) * F32_VL];
+	if (ch0 + nc > d->c) {
+		/* the block runs on into the next image: lane c is channel (ch0 + c) mod C */
+		const int64_t taps = (int64_t)d->kh * d->kw;
+		for (int64_t t = 0; t <= taps; t++)
+			for (int64_t c = 0; c < F32_VL; c++)
+				wrap[t * F32_VL + c] = c < nc ? p->dwcl[t * ld + (ch0 + c) % d->c] : 0.0f;
+		wt = wrap;
+		wld = F32_VL;
+	}
 	if (d->kh == 3 && d->kw == 3)
-		dwcl_compute(3, 3, 4, d, in, wp, wt, ld, out);
+		dwcl_compute(3, 3, 4, d, in, wp, wt, wld, out);
 	else if (d->kh == 5 && d->kw == 5)
-		dwcl_compute(5, 5, 2, d, in, wp, wt, ld, out);
+		dwcl_compute(5, 5, 2, d, in, wp, wt, wld, out);
 	else
-		dwcl_compute(d->kh, d->kw, 1, d, in, wp, wt, ld, out);
+		dwcl_compute(d->kh, d->kw, 1, d, in, wp, wt, wld, out);
 	float *yb = y + (img * d->c + ch0) * ohw;
 	for (int64_t j0 = 0; j0 < ohw; j0 += F32_VL) {
 		int64_t n = ohw - j0 < F32_VL ? ohw - j0 : F32_VL;
@@ -163,8 +176,8 @@ static void dwcl_block(const struct conv_packed *p, const float *x, float *y, in
 	}
 }
 
-/* Rows [row_begin, row_end) of n * c * oh: whole planes in blocks of up to F32_VL channels of
- * one image, the rows of a plane the range cuts through by conv_depthwise. */
+/* Rows [row_begin, row_end) of n * c * oh: whole planes in blocks of up to F32_VL consecutive
+ * planes, the rows of a plane the range cuts through by conv_depthwise. */
 static void conv_depthwise_cl(const struct conv_packed *p, const float *x, float *y,
                               int64_t row_begin, int64_t row_end)
 {
@@ -180,7 +193,11 @@ static void conv_depthwise_cl(const struct conv_packed *p, const float *x, float
 		}
 		int64_t img = plane / d->c, ch = plane % d->c;
 		int64_t nc = (row_end - r) / d->oh;
-		if (nc > d->c - ch)
+		/* a block may run on into the next image's first channels (planes are consecutive
+		 * in memory either way): 8 or 24 channels would leave lanes idle in every block
+		 * (dwcl_block then gathers the weights per lane, for kernels of up to
+		 * F32_DWCL_WRAP_TAPS taps) */
+		if (nc > d->c - ch && (int64_t)d->kh * d->kw > F32_DWCL_WRAP_TAPS)
 			nc = d->c - ch;
 		if (nc > F32_VL)
 			nc = F32_VL;
