@@ -11,7 +11,10 @@
  *   Sigmoid's own input runs as one SiLU pass, with the same bits as the fast sigmoid unfused.
  * - a constant transB Gemm weight, transposed once when the executor is made (mobilenet_v3_small's
  *   classifier), gives the bits of the kernel table's matmul on the original layout.
- * A wrongly fused clamp, a Clip run twice or skipped, or a sigmoid off by more than a few ulp
+ * - outputs only, shufflenet_v2_x0_5: every Reshape (its channel shuffles) reads its input's
+ *   buffer in place instead of copying it; the output must be bit-identical to the plain
+ *   executor's at batch 1 and 3.
+ * A wrongly fused clamp, a Clip run twice or skipped, a reshape aliased to the wrong buffer, or a sigmoid off by more than a few ulp
  * shows here. Inputs: random images in [0, 1) (fixed seed). */
 #include <math.h>
 #include <stdio.h>
@@ -83,7 +86,7 @@ static int argmax(const float *v)
 
 int main(void)
 {
-	tap_plan(6);
+	tap_plan(8);
 	uint64_t rng = 20261207;
 	float x[3 * 28 * 28];
 	for (int i = 0; i < 3 * 28 * 28; i++)
@@ -127,6 +130,36 @@ int main(void)
 		   "efficientnet_b0: %d SiLUs fused (%d expected) give the fast sigmoid's bits",
 		   fused_clips, SILUS);
 		free(a), free(b), free(c);
+		qx_graph_free(&g);
+	}
+	if (load("shufflenet_v2_x0_5", &g)) {
+		tap_skip(2, "shufflenet_v2_x0_5 not loaded");
+	} else {
+		for (int64_t batch = 1; batch <= 3; batch += 2) {
+			float *a = run(&g, batch, PLAIN, x), *b = run(&g, batch, OUTPUTS_ONLY, x);
+			int same = a && b && memcmp(a, b, (size_t)batch * 10 * sizeof *a) == 0;
+			/* the Reshapes that share their input's buffer, in a fresh executor */
+			struct qx_error err = { 0 };
+			struct qx_exec_f32 *e = NULL;
+			int reshapes = 0, aliased = 0;
+			if (!qx_exec_f32_create(&g, batch, qx_kernels_best(), &e, &err)) {
+				qx_exec_f32_set_outputs_only(e);
+				const struct qx_graph *eg = qx_exec_f32_graph(e);
+				for (int i = 0; i < eg->n_nodes; i++) {
+					const struct qx_node *n = &eg->nodes[i];
+					if (n->op != QX_OP_RESHAPE || eg->tensors[n->in[0]].is_const)
+						continue;
+					reshapes++;
+					aliased += qx_exec_f32_tensor(e, n->out[0]) ==
+					           qx_exec_f32_tensor(e, n->in[0]);
+				}
+			}
+			qx_exec_f32_free(e);
+			ok(same && reshapes > 0 && aliased == reshapes,
+			   "shufflenet_v2_x0_5 batch %lld: %d of %d Reshapes read in place give the same "
+			   "bits", (long long)batch, aliased, reshapes);
+			free(a), free(b);
+		}
 		qx_graph_free(&g);
 	}
 	/* A constant transB Gemm weight is transposed once at creation: the classifier's output

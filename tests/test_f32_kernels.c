@@ -240,7 +240,9 @@ static void model_conv(struct qx_f32_conv_desc *d, int i, int64_t n)
  * and its edges: one input channel 3x3 (its K == 9 kernel), "same" padding (the flat fill) and
  * other paddings (ow != w: the row-by-row fill), odd widths, output channels not a multiple of
  * the panel, images split into several buffer fills (32 channels at 40x40), 5x5 and dilation,
- * a 1x3 kernel; and a stride-2 shape, which stays with im2col. AVX-512's "same" 3-wide path
+ * a 1x3 kernel; and stride-2 shapes, which stay with im2col (its stride-2 gather: resnet18's
+ * downsampling shapes, a 1x1, dilation with uneven padding, a row wider than two vectors of
+ * outputs). AVX-512's "same" 3-wide path
  * (f32_conv3x3_template.h: kernel width 3, one column of padding each side, more than one
  * channel, one buffer fill per image) takes most of these, and the rows after the first line
  * of its own: images one and two columns wide (every lane at an edge column), a strip that
@@ -261,6 +263,11 @@ static const int ROWCOPY_SHAPES[][13] = {
 	{ 6, 19, 12, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 5, 13, 14, 16, 5, 3, 2, 1, 3, 1, 1, 1, 1 },
 	{ 70, 11, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1 },   { 64, 10, 30, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
 	{ 24, 7, 40, 60, 5, 3, 2, 1, 4, 1, 4, 1, 1 },  { 256, 9, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	/* stride 2 (im2col_run_s2): resnet18's downsampling shapes, a 1x1, dilation with uneven
+	 * padding and a row wider than two vectors of outputs */
+	{ 8, 16, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 2 },  { 32, 64, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
+	{ 16, 32, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 2 },   { 5, 9, 13, 37, 3, 3, 2, 2, 2, 0, 2, 3, 2 },
+	{ 3, 10, 9, 75, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
 };
 
 /* Runs one conv case: whole call vs scalar (tolerance), split calls vs whole (bits), and one
@@ -500,6 +507,9 @@ static void test_pools(int cases)
 		if (rnd() % 4 == 0) /* NaNs propagate as in scalar */
 			for (int i = 0; i < 3; i++)
 				x[rnd() % (uint32_t)xn] = NAN;
+		else if (rnd() % 3 == 0) /* ties of +0 and -0: the first in the window wins */
+			for (int64_t i = 0; i < xn; i++)
+				x[i] = rnd() % 3 == 0 ? -1.0f : rnd() % 2 ? 0.0f : -0.0f;
 		float *ref = xmalloc((size_t)yn * sizeof *ref), *got = xmalloc((size_t)yn * sizeof *got);
 		float *one = xmalloc((size_t)yn * sizeof *one);
 		if (avg) {

@@ -20,7 +20,8 @@ struct step {
 	int gemm_fast;                /* alpha == 1 and C absent or one row broadcast */
 	float *fused_y;               /* Conv: the buffer of the Clip fused into it; Sigmoid: of the
 	                               * Mul that makes it a SiLU (outputs only) */
-	int fused_away;               /* Clip, Mul: the node before does it */
+	int fused_away;               /* Clip, Mul: the node before does it; Reshape and the like:
+	                               * its output is its input's buffer (outputs only) */
 };
 
 struct qx_exec_f32 {
@@ -129,6 +130,26 @@ int qx_exec_f32_set_outputs_only(struct qx_exec_f32 *e)
 		e->steps[i].fused_y = e->buf[m->out[0]];
 		e->steps[r].fused_away = 1;
 		fused++;
+	}
+	/* Ops that only relabel the shape (shufflenet's channel shuffle reshapes twice per block):
+	 * the output is the input's buffer, read in place, not a copy. Safe because an activation
+	 * is written only by its producer, which runs before. In node order, so a chain of them
+	 * ends on the first buffer. */
+	for (int i = 0; i < g->n_nodes; i++) {
+		const struct qx_node *n = &g->nodes[i];
+		if ((n->op != QX_OP_RESHAPE && n->op != QX_OP_FLATTEN && n->op != QX_OP_SQUEEZE &&
+		     n->op != QX_OP_UNSQUEEZE && n->op != QX_OP_IDENTITY) ||
+		    n->n_in < 1 || n->n_out != 1 || e->steps[i].fused_away)
+			continue;
+		int in = n->in[0], out = n->out[0];
+		const struct qx_tensor *ti = &g->tensors[in], *to = &g->tensors[out];
+		if (ti->is_const || !e->buf[in] || !e->owned[out] ||
+		    qx_tensor_numel(ti) != qx_tensor_numel(to))
+			continue;
+		free(e->buf[out]);
+		e->buf[out] = e->buf[in];
+		e->owned[out] = 0;
+		e->steps[i].fused_away = 1;
 	}
 	return fused;
 }

@@ -47,7 +47,9 @@ void qx_exec_f32_set_fast_sigmoid(struct qx_exec_f32 *e, int on);
  * Conv's output clamp, writing the Clip's output directly (the same bits, one pass over memory
  * less); the Conv's own output is then not written. Call before the first run; the fp32
  * model's own run (measure/runner.c) does. Not for callers that read activations
- * (calibration, layer errors) or run single nodes. Returns how many Clips it fused. */
+ * (calibration, layer errors) or run single nodes. Reshape, Flatten, Squeeze, Unsqueeze and
+ * Identity outputs then share their input's buffer instead of copying it (not counted).
+ * Returns how many Clips (and SiLUs) it fused. */
 int qx_exec_f32_set_outputs_only(struct qx_exec_f32 *e);
 
 /* Writable buffer of tensor t (what qx_exec_f32_tensor returns), for callers that fill

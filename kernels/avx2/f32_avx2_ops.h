@@ -72,8 +72,9 @@ static inline f32v f32v_clamp(f32v v, f32v lo, f32v hi)
 /* m where m >= v, v where v > m or v is NaN: the scalar maxpool's rule. */
 static inline f32v f32v_max_nan(f32v m, f32v v)
 {
-	__m256 take = _mm256_or_ps(_mm256_cmp_ps(v, m, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
-	return _mm256_blendv_ps(m, v, take);
+	/* vmaxps(v, m) is v > m ? v : m (m when either is NaN), then a NaN v: only the max
+	 * depends on m (a shorter chain than compare, or, blend) */
+	return _mm256_blendv_ps(_mm256_max_ps(v, m), v, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
 }
 
 /* All-ones in lanes [lo, hi) of 0..7 (either bound may lie outside). */

@@ -64,8 +64,10 @@ static inline f32v f32v_clamp(f32v v, f32v lo, f32v hi)
  * taken and the last NaN wins. */
 static inline f32v f32v_max_nan(f32v m, f32v v)
 {
-	__mmask16 take = _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
-	return _mm512_mask_mov_ps(m, take, v);
+	/* vmaxps(v, m) is v > m ? v : m (m when either is NaN), then a NaN v: only the max
+	 * depends on m, so a chain of these waits one max and one move per step, not two
+	 * compares into mask registers and their or */
+	return _mm512_mask_mov_ps(_mm512_max_ps(v, m), _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v);
 }
 
 /* Lanes [lo, hi) of 0..15 (either bound may lie outside). */

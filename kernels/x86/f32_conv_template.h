@@ -350,6 +350,8 @@ static void im2col_run_generic(const struct conv_packed *p, float *dst, const fl
 	}
 }
 
+#include "x86/f32_im2col_s2_template.h"
+
 /* Fills the im2col buffer of one strip of np pixels for k in [k0, k0 + kc) of group g:
  * col[kk][F32_CONV_LDB], lanes [0, F32_SW) used, the F32_VL after them slack. Runs are written
  * with whole vectors whose lanes past the run are zeros: they land on a later run's lanes of
@@ -368,7 +370,10 @@ static __attribute__((noinline)) void conv_im2col(const struct conv_packed *p, c
 		float *dst = col + run->j;
 		int64_t n = run->n, img0 = run->img * d->c * p->hw + g * p->cg * p->hw;
 		if (!fast) {
-			im2col_run_generic(p, dst, x, img0, run, p->taps + k0, kc);
+			if (d->sw == 2 && d->kw <= F32_CONV_KW_MAX)
+				im2col_run_s2(p, dst, x, img0, run, p->taps + k0, kc);
+			else
+				im2col_run_generic(p, dst, x, img0, run, p->taps + k0, kc);
 			continue;
 		}
 		/* Stride 1: each kernel column's lane masks hold for every row of the run, so they are
@@ -1045,8 +1050,27 @@ static void conv_depthwise_flat(const struct conv_packed *p, const float *x, flo
 				int64_t dy = (int64_t)ky * d->dh, dx = (int64_t)kx * d->dw;
 				off[ky * d->kw + kx] = (dy % sh * sw + dx % sw) * sub + dy / sh * wh + dx / sw;
 			}
-		int64_t count = (rows - 1) * wh + d->ow;
-		for (int64_t j = 0; j < count; j += F32_VL) {
+		int64_t count = (rows - 1) * wh + d->ow, j = 0;
+		/* four vectors side by side: four independent FMA chains, the tap weights broadcast
+		 * once for all four (one chain waited out each FMA's latency) */
+		f32v wv[QX_F32_DW_TAPS_MAX];
+		for (int64_t t = 0; t < taps; t++)
+			wv[t] = f32v_set1(w[t * F32_MR]);
+		for (; j + 4 * F32_VL <= count; j += 4 * F32_VL) {
+			f32v a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+			for (int64_t t = 0; t < taps; t++) {
+				const float *q = planes + off[t] + j;
+				a0 = f32v_fmadd(f32v_loadu(q), wv[t], a0);
+				a1 = f32v_fmadd(f32v_loadu(q + F32_VL), wv[t], a1);
+				a2 = f32v_fmadd(f32v_loadu(q + 2 * F32_VL), wv[t], a2);
+				a3 = f32v_fmadd(f32v_loadu(q + 3 * F32_VL), wv[t], a3);
+			}
+			f32v_storeu(outs + j, f32v_clamp(a0, lo, hi));
+			f32v_storeu(outs + j + F32_VL, f32v_clamp(a1, lo, hi));
+			f32v_storeu(outs + j + 2 * F32_VL, f32v_clamp(a2, lo, hi));
+			f32v_storeu(outs + j + 3 * F32_VL, f32v_clamp(a3, lo, hi));
+		}
+		for (; j < count; j += F32_VL) {
 			f32v acc = bias;
 			for (int64_t t = 0; t < taps; t++)
 				acc = f32v_fmadd(f32v_loadu(planes + off[t] + j), f32v_set1(w[t * F32_MR]), acc);

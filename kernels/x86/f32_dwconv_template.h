@@ -18,6 +18,7 @@
 
 #include "x86/f32_tile_template.h" /* F32_INLINE */
 
+#define F32_DWCL_WRAP_TAPS 25 /* widest kernel (5x5) whose blocks may span two images */
 #ifndef F32_DWCL_FLOATS
 #define F32_DWCL_FLOATS 16384 /* floats per buffer (64 KiB): the padded input, the output */
 #endif
@@ -66,6 +67,7 @@ F32_INLINE void dwcl_compute(const int KH, const int KW, const int U,
 	const int held = U > 1; /* the constant shapes: weights in registers */
 	f32v w[25];
 	if (held)
+#pragma GCC unroll 25
 		for (int t = 0; t < KH * KW; t++)
 			w[t] = f32v_loadu(wt + t * ld);
 	const int64_t px = d->sw * F32_VL; /* next output pixel's window, in floats */
@@ -76,14 +78,21 @@ F32_INLINE void dwcl_compute(const int KH, const int KW, const int U,
 		for (; U > 1 && ox + U <= d->ow; ox += U) {
 			const float *win = rowin + ox * px;
 			f32v acc[4];
+			/* unrolled, so that acc[] lives in registers (a loop over u kept it on the stack:
+			 * a store and a reload around every FMA) */
+#pragma GCC unroll 4
 			for (int u = 0; u < U; u++)
 				acc[u] = bias;
+#pragma GCC unroll 5
 			for (int ky = 0; ky < KH; ky++)
+#pragma GCC unroll 5
 				for (int kx = 0; kx < KW; kx++) {
 					const float *tap = win + ((int64_t)ky * d->dh * wp + (int64_t)kx * d->dw) * F32_VL;
+#pragma GCC unroll 4
 					for (int u = 0; u < U; u++)
 						acc[u] = f32v_fmadd(f32v_loadu(tap + u * px), w[ky * KW + kx], acc[u]);
 				}
+#pragma GCC unroll 4
 			for (int u = 0; u < U; u++)
 				f32v_storeu(rowout + (ox + u) * F32_VL, f32v_clamp(acc[u], lo, hi));
 		}
@@ -102,7 +111,8 @@ F32_INLINE void dwcl_compute(const int KH, const int KW, const int U,
 	}
 }
 
-/* Channels [ch0, ch0 + nc) (nc <= F32_VL) of image img, every output row. */
+/* Planes [img * c + ch0, + nc) (nc <= F32_VL; past channel c - 1 they are the next image's),
+ * every output row. */
 static void dwcl_block(const struct conv_packed *p, const float *x, float *y, int64_t img,
                        int64_t ch0, int64_t nc)
 {
@@ -112,8 +122,16 @@ static void dwcl_block(const struct conv_packed *p, const float *x, float *y, in
 	_Alignas(64) float in[F32_DWCL_FLOATS];
 	_Alignas(64) float out[F32_DWCL_FLOATS];
 	const float *xb = x + (img * d->c + ch0) * p->hw;
-	if (hp * wp > p->hw)
-		memset(in, 0, (size_t)(hp * wp * F32_VL) * sizeof *in);
+	/* zeros in the padding only (the transpose below writes every pixel inside): whole rows
+	 * above and below, the pl and pr columns of the rows between */
+	for (int64_t py = 0; py < hp && hp * wp > p->hw; py++) {
+		int inside = py >= d->pt && py < d->pt + d->h;
+		float *row = in + py * wp * F32_VL;
+		for (int64_t px = 0; px < (inside ? d->pl : wp); px++)
+			f32v_storeu(row + px * F32_VL, f32v_zero());
+		for (int64_t px = d->pl + d->w; inside && px < wp; px++)
+			f32v_storeu(row + px * F32_VL, f32v_zero());
+	}
 	/* F32_VL pixels of every channel at a time, transposed in registers */
 	int64_t iy = 0, ix = 0;
 	for (int64_t p0 = 0; p0 < p->hw; p0 += F32_VL) {
@@ -129,12 +147,23 @@ static void dwcl_block(const struct conv_packed *p, const float *x, float *y, in
 		}
 	}
 	const float *wt = p->dwcl + ch0;
+	int64_t wld = ld;
+	_Alignas(64) float wrap[(F32_DWCL_WRAP_TAPS + 1) * F32_VL];
+	if (ch0 + nc > d->c) {
+		/* the block runs on into the next image: lane c is channel (ch0 + c) mod C */
+		const int64_t taps = (int64_t)d->kh * d->kw;
+		for (int64_t t = 0; t <= taps; t++)
+			for (int64_t c = 0; c < F32_VL; c++)
+				wrap[t * F32_VL + c] = c < nc ? p->dwcl[t * ld + (ch0 + c) % d->c] : 0.0f;
+		wt = wrap;
+		wld = F32_VL;
+	}
 	if (d->kh == 3 && d->kw == 3)
-		dwcl_compute(3, 3, 4, d, in, wp, wt, ld, out);
+		dwcl_compute(3, 3, 4, d, in, wp, wt, wld, out);
 	else if (d->kh == 5 && d->kw == 5)
-		dwcl_compute(5, 5, 2, d, in, wp, wt, ld, out);
+		dwcl_compute(5, 5, 2, d, in, wp, wt, wld, out);
 	else
-		dwcl_compute(d->kh, d->kw, 1, d, in, wp, wt, ld, out);
+		dwcl_compute(d->kh, d->kw, 1, d, in, wp, wt, wld, out);
 	float *yb = y + (img * d->c + ch0) * ohw;
 	for (int64_t j0 = 0; j0 < ohw; j0 += F32_VL) {
 		int64_t n = ohw - j0 < F32_VL ? ohw - j0 : F32_VL;
@@ -147,8 +176,8 @@ static void dwcl_block(const struct conv_packed *p, const float *x, float *y, in
 	}
 }
 
-/* Rows [row_begin, row_end) of n * c * oh: whole planes in blocks of up to F32_VL channels of
- * one image, the rows of a plane the range cuts through by conv_depthwise. */
+/* Rows [row_begin, row_end) of n * c * oh: whole planes in blocks of up to F32_VL consecutive
+ * planes, the rows of a plane the range cuts through by conv_depthwise. */
 static void conv_depthwise_cl(const struct conv_packed *p, const float *x, float *y,
                               int64_t row_begin, int64_t row_end)
 {
@@ -164,7 +193,11 @@ static void conv_depthwise_cl(const struct conv_packed *p, const float *x, float
 		}
 		int64_t img = plane / d->c, ch = plane % d->c;
 		int64_t nc = (row_end - r) / d->oh;
-		if (nc > d->c - ch)
+		/* a block may run on into the next image's first channels (planes are consecutive
+		 * in memory either way): 8 or 24 channels would leave lanes idle in every block
+		 * (dwcl_block then gathers the weights per lane, for kernels of up to
+		 * F32_DWCL_WRAP_TAPS taps) */
+		if (nc > d->c - ch && (int64_t)d->kh * d->kw > F32_DWCL_WRAP_TAPS)
 			nc = d->c - ch;
 		if (nc > F32_VL)
 			nc = F32_VL;
