@@ -111,6 +111,9 @@ open(os.path.join(d, "zoo", "m2", "ort", "int8.skipped"), "w").write("qx-bench e
 # zoo m3: the 1-thread run preempted (10 ms wall, 4 ms CPU), 2 threads 3 ms: 3.3x, impossible
 results(os.path.join(d, "zoo", "m3", "qx", "zoo-m3", "r1"),
         {("avx512vnni", 64, 1): (10.0, 4.0), ("avx512vnni", 64, 2): (3.0, None)}, {})
+# zoo m4: the 1-thread run clean (wall = CPU time), 2 threads 4 ms: 2.5x, superlinear (caches)
+results(os.path.join(d, "zoo", "m4", "qx", "zoo-m4", "r1"),
+        {("avx512vnni", 64, 1): (10.0, 10.0), ("avx512vnni", 64, 2): (4.0, None)}, {})
 json.dump({"schema": "qx-bench/bench-wall", "exit_status": 0, "wall_s": 50.0, "user_s": 40.0,
            "sys_s": 1.0, "loadavg_before": [3.0, 2.0, 1.0], "loadavg_after": [4.0, 2.0, 1.0]},
           open(os.path.join(d, "suite-time.json"), "w"))
@@ -156,6 +159,9 @@ row "int8 2 threads / 1 thread +m3 b64" "3\\.33x >= 1\\.8x UNTRUSTED \\(wall\\)"
 	"a scaling above 2x on 2 threads is marked UNTRUSTED, not MET"
 grep -q "UNTRUSTED: int8 2 threads / 1 thread, m3 b64: 2 threads cannot be 3.33x" "$tmp/out"
 ok $? "an UNTRUSTED row says why"
+row "int8 2 threads / 1 thread +m4 b64 \(superlinear: each core's own cache holds its half\)" \
+	"2\.50x >= 1\.8x MET \(wall\)" \
+	"above 2x with the 1-thread run not preempted: met, and marked superlinear, not UNTRUSTED"
 row "default suite wall time +make run's suite" "50\.00 s <= 45 s MISSED \(wall\)" \
 	"the default suite's wall time against 45 s"
 grep -q "^  MISSED: default suite wall time, make run's suite" "$tmp/out" &&
@@ -176,7 +182,7 @@ ok $? "the zoo's missing parts are named under the table"
 "$py" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 rows = d["issue14_targets"]
-assert len(rows) == 2 + 8 + 1 + 2 + 8 + 3 * 5 + 1, len(rows)
+assert len(rows) == 2 + 8 + 1 + 2 + 8 + 4 * 5 + 1, len(rows)
 assert any(r["where"] == "m1 b64" and r["verdicts"] == {"wall": "MET"} for r in rows)' "$tmp/summary.json"
 ok $? "summary.json lists every target row with its verdicts"
 rm "$tmp/q8.txt"
