@@ -331,9 +331,9 @@ static int measure_group(const struct qx_measure_request *req, int batch, int th
 	         threads == 1 ? "" : "s");
 	struct qx_progress prog;
 	qx_progress_init(&prog, what, req->quiet);
-	/* Rounds: at least measure.repetitions, then more until every configuration's median is
-	 * known to within ci_target percent (95% interval over its rounds) or max_repetitions is
-	 * reached: a quiet machine stops early, a busy one measures longer, up to a bound. */
+	/* Rounds: at least measure.repetitions, then more for each configuration until its median
+	 * is known to within ci_target percent (95% interval over its rounds) or max_repetitions
+	 * is reached: a quiet machine stops early, a busy one measures longer, up to a bound. */
 	int min_rounds = s->measure.repetitions;
 	int max_rounds = s->measure.max_repetitions ? s->measure.max_repetitions : 2 * min_rounds;
 	int64_t runs_done = 0, runs_total = (int64_t)n * max_rounds;
