@@ -82,12 +82,16 @@ void qx_noise_round(const struct qx_noise_snapshot *a, const struct qx_noise_sna
 	/* /proc/stat counts in jiffies (10 ms): a round shorter than a few of them says little,
 	 * but a round is min_time long (0.1 s and up), so some ticks have passed. */
 	if (a->cpu_total && b->cpu_total > a->cpu_total) {
+		/* Counters can step back: a tickless kernel's iowait (part of idle here) is known to,
+		 * and then idle or steal can move by more than the total did. Deltas are taken signed
+		 * and both shares kept within 0..1, the fractions results.json promises. */
 		double total = (double)(b->cpu_total - a->cpu_total);
-		double idle = (double)(b->cpu_idle - a->cpu_idle);
+		double idle = (double)b->cpu_idle - (double)a->cpu_idle;
+		double steal = (double)b->cpu_steal - (double)a->cpu_steal;
 		out->busy = 1.0 - idle / total;
-		out->steal = (double)(b->cpu_steal - a->cpu_steal) / total;
-		if (out->busy < 0.0)
-			out->busy = 0.0;
+		out->steal = steal / total;
+		out->busy = out->busy < 0.0 ? 0.0 : out->busy > 1.0 ? 1.0 : out->busy;
+		out->steal = out->steal < 0.0 ? 0.0 : out->steal > 1.0 ? 1.0 : out->steal;
 	}
 }
 
