@@ -486,7 +486,8 @@ while IFS='	' read -r kind what; do
 	case $kind in
 	PASS) ok 0 "$what" ;;
 	FAIL) ok 1 "$what" ;;
-	DIAG) echo "# $what" ;;
+	# On stderr too, which prove shows without -v: a failure in `make test` names its cause.
+	DIAG) echo "# $what"; echo "# results_schema.sh: $what" >&2 ;;
 	esac
 done <"$tmp/checks.out"
 [ "$status" -eq 0 ] && [ ! -s "$tmp/checks.err" ]
