@@ -74,6 +74,8 @@ static int front_boxes(const struct qx_scale *x, const struct qx_scale *y, const
 static void place_labels(struct qx_html *h, const struct qx_scale *x, const struct qx_scale *y,
                          const struct point *pts, int n)
 {
+	if (n <= 0) /* nothing to label (and a negative count would size the buffer wrong) */
+		return;
 	/* Obstacles: every mark, the front's segments, then the labels placed so far. */
 	struct box *ob = malloc(sizeof *ob * (size_t)(4 * n + 2)); /* marks, 2 per front step + 1, labels */
 	if (!ob) {

@@ -1,6 +1,7 @@
 # TAP helpers for the shell tests, sourced as `. "$(dirname "$0")/support/tap.sh"`.
 #   ok STATUS DESCRIPTION   prints "ok N - ..." when STATUS is 0, else "not ok N - ..."
-#   show FILE               the file as TAP diagnostics ("# " lines)
+#   show FILE               the file as TAP diagnostics ("# " lines) on stderr, which prove
+#                           prints even when not verbose: a failure in make test's log says why
 # A test ends with `echo "1..$n"` (or prints its plan first) and `exit $failed`.
 n=0
 failed=0
@@ -16,7 +17,7 @@ ok() {
 }
 
 show() {
-	sed 's/^/# /' "$1"
+	sed "s|^|# ${0##*/}: |" "$1" >&2
 }
 
 # run_test_setup: for the tests that run qx-bench on Fashion-MNIST. Sets root (absolute), build,
