@@ -110,16 +110,7 @@ PY
 ok $? "in the exported model the Pads keep their modes, pads and value, the Concat its 17 inputs"
 show "$tmp/check.out"
 
-ort_dir=${QX_ORT_DIR:-$root/build/ort}
-ort=$ort_dir/node_modules
-skip=""
-if ! command -v node >/dev/null 2>&1 || [ ! -r "$ort/onnxruntime-node/package.json" ]; then
-	"$root/tools/install-deps" --ort >"$tmp/ort-install" 2>&1 ||
-		skip="onnxruntime-node not installed and tools/install-deps --ort failed (npm registry unreachable?)"
-	if [ -z "$skip" ] && ! command -v node >/dev/null 2>&1; then
-		skip="node (Node.js) not installed and tools/install-deps --ort did not install it"
-	fi
-fi
+ort_setup
 if [ -n "$skip" ]; then
 	echo "ok $((n + 1)) # skip $skip"
 	n=$((n + 1))

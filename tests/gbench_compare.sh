@@ -8,25 +8,15 @@
 #   the time columns are nanoseconds (not the "1 1" that ms per batch rounded to integers gave).
 # Needs /usr/bin/python3 with scipy and libbenchmark-tools (tools/install-deps installs both).
 set -u
-root=${QX_ROOT:-.}
-build=${QX_BUILD:-$root/build}
-bin=$build/qx-bench
-py=/usr/bin/python3
-data=/usr/share/datasets/fashion-mnist
+. "$(dirname "$0")/support/tap.sh"
+run_test_setup
 cmp=/usr/share/benchmark/compare.py
-
-if [ ! -r "$data/t10k-images-idx3-ubyte.gz" ]; then
-	echo "1..0 # SKIP Fashion-MNIST not installed under $data"
-	exit 0
-fi
 if [ ! -r "$cmp" ] || ! "$py" -c 'import scipy' 2>/dev/null; then
 	echo "Bail out! $cmp or python3-scipy missing (tools/install-deps installs them)"
 	exit 1
 fi
-root=$(cd "$root" && pwd)
 tmp=$(mktemp -d /tmp/qx-gbench-compare-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-. "$(dirname "$0")/support/tap.sh"
 
 {
 	fashion_suite_head gbench-test 32

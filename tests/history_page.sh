@@ -11,25 +11,10 @@
 #   measurement, each with a point per run that has the value, one line per machine, the
 #   partial run hollow, no script; the screenshot shows both machines' colours.
 set -u
-root=${QX_ROOT:-.}
-build=${QX_BUILD:-$root/build}
-py=/usr/bin/python3
-data=/usr/share/datasets/fashion-mnist
-
-if [ ! -r "$data/t10k-images-idx3-ubyte.gz" ] || [ ! -r "$data/train-images-idx3-ubyte.gz" ]; then
-	echo "1..0 # SKIP Fashion-MNIST not installed under $data"
-	exit 0
-fi
-root=$(cd "$root" && pwd)
-build=$(cd "$build" && pwd)
-bin=$build/qx-bench
-if [ ! -x "$bin" ] || [ ! -x "$py" ]; then
-	echo "Bail out! $bin not built (or no $py)"
-	exit 1
-fi
+. "$(dirname "$0")/support/tap.sh"
+run_test_setup
 tmp=$(mktemp -d /tmp/qx-history-page-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-. "$(dirname "$0")/support/tap.sh"
 
 {
 	fashion_suite_head history-test "32"

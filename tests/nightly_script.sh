@@ -14,27 +14,12 @@
 # compare runs with --threshold 40: this machine is
 # shared, and only the 2x slowdown is meant to be a finding.
 set -u
-root=${QX_ROOT:-.}
-build=${QX_BUILD:-$root/build}
-py=/usr/bin/python3
-data=/usr/share/datasets/fashion-mnist
-
-if [ ! -r "$data/t10k-images-idx3-ubyte.gz" ] || [ ! -r "$data/train-images-idx3-ubyte.gz" ]; then
-	echo "1..0 # SKIP Fashion-MNIST not installed under $data"
-	exit 0
-fi
-root=$(cd "$root" && pwd)
-build=$(cd "$build" && pwd)
-bin=$build/qx-bench
+. "$(dirname "$0")/support/tap.sh"
+run_test_setup
 nightly=$root/tools/qx-nightly
-if [ ! -x "$bin" ] || [ ! -x "$py" ]; then
-	echo "Bail out! $bin not built (or no $py)"
-	exit 1
-fi
 tmp=$(mktemp -d /tmp/qx-nightly-test-XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-. "$(dirname "$0")/support/tap.sh"
 
 limit=64
 [ "${QX_SANITIZED:-0}" = 1 ] && limit=32

@@ -125,17 +125,7 @@ ok $(test $? = 2 && test "$(wc -l <"$tmp/err")" = 1 && grep -q 'plan.json' "$tmp
 show "$tmp/err"
 
 # ---- ONNX Runtime ----
-ort_dir=${QX_ORT_DIR:-$root/build/ort}
-ort=$ort_dir/node_modules
-skip=""
-# tools/install-deps --ort installs Node.js (Debian's) when it is missing, then the package.
-if ! command -v node >/dev/null 2>&1 || [ ! -r "$ort/onnxruntime-node/package.json" ]; then
-	"$root/tools/install-deps" --ort >"$tmp/ort-install" 2>&1 ||
-		skip="onnxruntime-node not installed and tools/install-deps --ort failed (npm registry unreachable?): $(grep -m1 -E 'npm (error|ERR)|E: ' "$tmp/ort-install")"
-	if [ -z "$skip" ] && ! command -v node >/dev/null 2>&1; then
-		skip="node (Node.js) not installed and tools/install-deps --ort did not install it"
-	fi
-fi
+ort_setup
 for p in $statics; do
 	if [ -n "$skip" ]; then
 		n=$((n + 1))

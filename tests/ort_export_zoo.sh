@@ -24,16 +24,7 @@ exact="resnet18 squeezenet1_1 mobilenet_v2 googlenet efficientnet_b0"
 top1_only="mobilenet_v3_small"
 plans="static-per-channel static-per-tensor"
 
-ort_dir=${QX_ORT_DIR:-$root/build/ort}
-ort=$ort_dir/node_modules
-skip=""
-if ! command -v node >/dev/null 2>&1 || [ ! -r "$ort/onnxruntime-node/package.json" ]; then
-	"$root/tools/install-deps" --ort >"$tmp/ort-install" 2>&1 ||
-		skip="onnxruntime-node not installed and tools/install-deps --ort failed (npm registry unreachable?): $(grep -m1 -E 'npm (error|ERR)|E: ' "$tmp/ort-install")"
-	if [ -z "$skip" ] && ! command -v node >/dev/null 2>&1; then
-		skip="node (Node.js) not installed and tools/install-deps --ort did not install it"
-	fi
-fi
+ort_setup
 if [ -n "$skip" ]; then
 	echo "1..0 # SKIP $skip"
 	exit 0

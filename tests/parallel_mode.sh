@@ -10,24 +10,10 @@
 #   a split would change the bits).
 # Skips on a machine with one core (2 threads are refused there: tests/cli_errors.sh).
 set -u
-root=${QX_ROOT:-.}
-build=${QX_BUILD:-$root/build}
-bin=$build/qx-bench
-py=/usr/bin/python3
-data=/usr/share/datasets/fashion-mnist
-
-if [ ! -r "$data/t10k-images-idx3-ubyte.gz" ] || [ ! -r "$data/train-images-idx3-ubyte.gz" ]; then
-	echo "1..0 # SKIP Fashion-MNIST not installed under $data"
-	exit 0
-fi
-if [ ! -x "$bin" ]; then
-	echo "Bail out! $bin not built"
-	exit 1
-fi
-root=$(cd "$root" && pwd)
+. "$(dirname "$0")/support/tap.sh"
+run_test_setup
 tmp=$(mktemp -d /tmp/qx-parallel-mode-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-. "$(dirname "$0")/support/tap.sh"
 
 {
 	fashion_suite_head parallel-mode 64

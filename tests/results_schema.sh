@@ -18,30 +18,16 @@
 # (More threads than cores is refused before the run since issue 10: tests/cli_errors.sh.)
 # Needs /usr/bin/python3 with jsonschema (Debian: python3-jsonschema); skips without it.
 set -u
-root=${QX_ROOT:-.}
-build=${QX_BUILD:-$root/build}
-bin=$build/qx-bench
-py=/usr/bin/python3
-data=/usr/share/datasets/fashion-mnist
-
+. "$(dirname "$0")/support/tap.sh"
+run_test_setup
 if ! "$py" -c 'import jsonschema' 2>/dev/null; then
 	echo "1..0 # SKIP python3-jsonschema not installed (apt-get install python3-jsonschema)"
 	exit 0
 fi
-if [ ! -r "$data/t10k-images-idx3-ubyte.gz" ] || [ ! -r "$data/train-images-idx3-ubyte.gz" ]; then
-	echo "1..0 # SKIP Fashion-MNIST not installed under $data"
-	exit 0
-fi
-if [ ! -x "$bin" ]; then
-	echo "Bail out! $bin not built"
-	exit 1
-fi
-root=$(cd "$root" && pwd)
 schema=$root/schemas/results.schema.json
 
 tmp=$(mktemp -d /tmp/qx-results-schema-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-. "$(dirname "$0")/support/tap.sh"
 
 # The sanitizer build is ~3x slower (and its scalar kernels ~20x): fewer images and plugins.
 if [ "${QX_SANITIZED:-0}" = 1 ]; then
