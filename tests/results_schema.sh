@@ -282,6 +282,31 @@ if (doc.get("state"), doc.get("tag"), doc.get("exit_status")) != ("finished", "a
                     % (doc.get("state"), doc.get("tag"), doc.get("exit_status"), doc.get("interrupted"), want_status))
 report(not problems, "run_id, started, suite, gbench_json, state, tag and exit_status describe this run", problems)
 
+# timing: the phases add up to the run, the ones this run went through are there, and the
+# latency phase holds at least the time its measurements' rounds ran (Google Benchmark's
+# iterations x time per iteration), the checks at least the evaluation's own figures.
+problems = []
+timing = doc.get("timing", {})
+phases = timing.get("phases", {})
+wall_sum = sum(p["wall_s"] for p in phases.values())
+cpu_sum = sum(p["cpu_s"] for p in phases.values())
+if not (close(wall_sum, timing.get("wall_s", -1), 1e-6) and close(cpu_sum, timing.get("cpu_s", -1), 1e-6)):
+    problems.append("phases add up to %r s wall, %r s CPU; the run says %r, %r"
+                    % (wall_sum, cpu_sum, timing.get("wall_s"), timing.get("cpu_s")))
+want = {"load", "fp32", "calibration", "evaluation", "trust", "layer_error", "bit_identity", "latency", "writing"}
+if not want <= set(phases) or "investigation" in phases:
+    problems.append("phases %s (expected %s, no investigation)" % (sorted(phases), sorted(want)))
+timed = sum(r["iterations"] * r["real_ms"] / 1000.0
+            for s in [doc["fp32"]] + doc["plugins"] for m in s.get("measurements", [])
+            for r in m["repetitions"])
+if not phases.get("latency", {}).get("wall_s", 0) >= timed > 0:
+    problems.append("latency phase %r s wall, but the rounds ran %r s" % (phases.get("latency"), timed))
+evaluated = doc["fp32"]["eval_seconds"]
+if not phases.get("fp32", {}).get("wall_s", 0) >= evaluated * 0.999:
+    problems.append("fp32 phase %r s wall, but fp32's evaluation took %r s" % (phases.get("fp32"), evaluated))
+report(not problems, "timing: the phases add up to the run; latency and fp32 hold at least what they measured",
+       problems)
+
 # --- measurements ------------------------------------------------------------------------------
 problems = []
 fp32_median = {}

@@ -33,6 +33,7 @@
 #include "suite/sweep.h"
 #include "util/interrupt.h"
 #include "util/list.h"
+#include "util/phase_clock.h"
 #include "verify/sim_runner.h"
 #include "verify/trust.h"
 
@@ -61,6 +62,7 @@ struct run {
 	int label_w;                   /* the table's label column: as wide as the longest label */
 	json_t *fp32_json;             /* results.json's "fp32" (borrowed) */
 	json_t **measured_json;        /* the latency phase's models' entries (borrowed) */
+	struct qx_phase_clock clock;   /* where the time goes: results.json's "timing" */
 };
 
 static void run_free(struct run *r)
@@ -174,11 +176,14 @@ static int evaluate(struct run *r, const struct qx_quant_plan *plan, const struc
 /* results.json, then report.html from it: after every plugin and measurement group. */
 static int write_results(struct run *r, struct qx_error *err)
 {
+	qx_phase_enter(&r->clock, QX_PHASE_WRITING);
+	qx_results_timing(&r->results, &r->clock);
 	int rc = qx_results_write(&r->results, err);
 	struct qx_error page_err = { 0 };
 	/* The page is a view of the JSON: failing to draw it must not lose what was measured. */
 	if (!rc && qx_report_write(r->results.path, NULL, &page_err))
 		fprintf(stderr, "qx-bench: %s\n", page_err.msg);
+	qx_phase_leave(&r->clock);
 	return rc;
 }
 
@@ -333,10 +338,32 @@ static void print_header(int w)
 	       "bit-identical to scalar");
 }
 
+/* The run's last line before "results written": its time and each phase's, longest first (a
+ * phase under 0.05 s is left out; results.json's "timing" has every one). */
+static void print_timing(const struct qx_phase_clock *c)
+{
+	printf("\ntime     %.1f s wall, %.1f s CPU:", qx_phase_clock_wall(c), qx_phase_clock_cpu(c));
+	int done[QX_PHASE_COUNT] = { 0 }, printed = 0;
+	for (;;) {
+		int best = -1;
+		for (int p = 0; p < QX_PHASE_COUNT; p++)
+			if (!done[p] && c->wall[p] >= 0.05 && (best < 0 || c->wall[p] > c->wall[best]))
+				best = p;
+		if (best < 0)
+			break;
+		done[best] = 1;
+		printf("%s %s %.1f s", printed++ ? "," : "", qx_phase_words((enum qx_phase)best),
+		       c->wall[best]);
+	}
+	printf("\n");
+}
+
 static int run_fp32(struct run *r, struct qx_error *err)
 {
 	const struct qx_kernels *k = r->sets[0];
+	qx_phase_enter(&r->clock, QX_PHASE_FP32);
 	int rc = evaluate(r, NULL, k, "fp32 evaluation", 0, &r->fp32, NULL, err);
+	qx_phase_leave(&r->clock);
 	if (rc)
 		return rc;
 	r->f32_bytes = qx_graph_f32_bytes(&r->graph);
@@ -383,9 +410,11 @@ static int check_trust(struct run *r, const struct qx_plugin_result *res, json_t
 		return 0;
 	}
 	struct qx_trust t;
+	qx_phase_enter(&r->clock, QX_PHASE_TRUST);
 	int rc = qx_trust_check(&r->graph, &res->plan, r->sets[0], r->suite->batch, &r->data,
 	                        &r->suite->preprocess, r->suite->reference_images, eval_threads(r),
 	                        &t, err);
+	qx_phase_leave(&r->clock);
 	if (rc) {
 		qx_results_trust_unfinished(entry);
 		return rc;
@@ -430,9 +459,11 @@ static int check_sets(struct run *r, const struct qx_plugin_result *res,
 	for (int i = 0; i < r->n_sets; i++)
 		if (r->sets[i] != r->scalar)
 			others[n_others++] = r->sets[i];
+	qx_phase_enter(&r->clock, QX_PHASE_BIT_IDENTITY);
 	int rc = qx_bitexact_check_sets(&r->graph, &res->plan, r->scalar, others, n_others,
 	                                r->suite->batch, &r->data, &r->suite->preprocess,
 	                                r->suite->bitexact_images, eval_threads(r), checked, err);
+	qx_phase_leave(&r->clock);
 	if (rc) {
 		qx_results_kernel_sets(entry, NULL, 0); /* no set was checked */
 		return rc;
@@ -486,9 +517,11 @@ static int layer_error(struct run *r, const struct qx_plugin_result *res,
 	if (r->suite->reference_images <= 0)
 		return 0;
 	struct qx_layer_report rep;
+	qx_phase_enter(&r->clock, QX_PHASE_LAYER_ERROR);
 	int rc = qx_layer_error(&r->graph, &res->plan, k, r->suite->batch, &r->data,
 	                        &r->suite->preprocess, r->suite->reference_images, eval_threads(r),
 	                        &rep, err);
+	qx_phase_leave(&r->clock);
 	if (rc)
 		return rc;
 	rc = qx_results_layers(entry, &rep, k->name, err);
@@ -521,7 +554,9 @@ static int plan_row(struct run *r, struct qx_plugin_result *res, json_t **entry,
 	snprintf(what, sizeof what, sim ? "%s simulated evaluation (fp32 on %s)"
 	                                : "%s int8 evaluation (%s)", res->label, k->name);
 	int64_t q8_bytes = 0;
+	qx_phase_enter(&r->clock, QX_PHASE_EVALUATION);
 	rc = evaluate(r, &res->plan, k, what, 0, &acc, &q8_bytes, &perr);
+	qx_phase_leave(&r->clock);
 	if (rc) {
 		if (rc == QX_ENOMEM || rc == QX_EINTERNAL || rc == QX_EIO || rc == QX_EINTERRUPTED) {
 			*fatal = perr;
@@ -651,13 +686,11 @@ static void print_fallback(const struct run *r, const struct qx_fallback_choice 
 
 /* --sensitivity / --fallback and the suite entry's sensitivity: / fallback:, after the plugin's
  * row (done[d], its results.json entry e): the sensitivity table, then the fallback row. */
-static int investigate(struct run *r, const struct qx_suite_plugin *p, int d, json_t *e,
-                       struct qx_error *fatal)
+static int investigate_steps(struct run *r, const struct qx_suite_plugin *p, int d, json_t *e,
+                             struct qx_error *fatal)
 {
 	int want_sens = r->opt->sensitivity || p->sensitivity;
 	int fallback = r->opt->fallback || p->fallback;
-	if (!want_sens && !fallback)
-		return 0;
 	double max_drop = r->opt->fallback ? r->opt->fallback_max_drop : p->fallback_max_drop;
 	double base_drop = json_number_value(json_object_get(json_object_get(e, "drop"), "points"));
 	/* A plan that meets the budget as it is needs no sensitivity pass for its fallback. */
@@ -735,6 +768,19 @@ static int investigate(struct run *r, const struct qx_suite_plugin *p, int d, js
 	return rc;
 }
 
+/* Sensitivity and fallback for plugin p's row e (done[d]), when asked for. Their evaluations
+ * count to the investigation's time; a fallback row's own evaluation and checks to theirs. */
+static int investigate(struct run *r, const struct qx_suite_plugin *p, int d, json_t *e,
+                       struct qx_error *fatal)
+{
+	if (!r->opt->sensitivity && !p->sensitivity && !r->opt->fallback && !p->fallback)
+		return 0;
+	qx_phase_enter(&r->clock, QX_PHASE_INVESTIGATION);
+	int rc = investigate_steps(r, p, d, e, fatal);
+	qx_phase_leave(&r->clock);
+	return rc;
+}
+
 /* A plan identical to an earlier configuration's (sweep.h) is not evaluated or measured
  * again: its row copies that one's accuracy, checks and (after the latency phase)
  * measurements, with its own label, plan file, calibration and sweep values, and
@@ -778,7 +824,9 @@ static int run_plugin(struct run *r, const struct qx_suite_plugin *p, struct qx_
 	};
 	struct qx_plugin_result res;
 	struct qx_error perr = { 0 };
+	qx_phase_enter(&r->clock, QX_PHASE_CALIBRATION);
 	int prc = qx_plugin_run(p, &r->graph, &calib, &res, &perr);
+	qx_phase_leave(&r->clock);
 	if (prc == QX_EINTERRUPTED || prc == QX_ENOMEM) {
 		*fatal = perr;
 		qx_plugin_result_free(&res);
@@ -872,7 +920,10 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 	r.suite = s;
 	r.opt = opt;
 	r.label_w = qx_run_label_width(s, opt);
+	qx_phase_clock_start(&r.clock);
+	qx_phase_enter(&r.clock, QX_PHASE_LOAD);
 	rc = load(&r, err);
+	qx_phase_leave(&r.clock);
 	if (!rc)
 		rc = qx_run_check_plugin_options(s, opt, &r.graph, err);
 	if (rc) {
@@ -916,13 +967,18 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 		else if (qx_run_plugin_selected(opt, s->plugins[i].label))
 			rc = run_plugin(&r, &s->plugins[i], err);
 	}
-	if (!rc)
+	if (!rc) {
+		qx_phase_enter(&r.clock, QX_PHASE_LATENCY);
 		rc = measure(&r, err);
+		qx_phase_leave(&r.clock);
+	}
 	if (!rc && qx_interrupted())
 		rc = qx_fail(err, QX_EINTERRUPTED, "interrupted");
 	if (!rc) {
 		qx_conclusion_print(r.results.root, r.sets[0]->name, stdout);
 		qx_fallback_print_summary(r.results.root, r.sets[0]->name, stdout);
+		qx_phase_clock_update(&r.clock);
+		print_timing(&r.clock);
 	}
 	int status = rc ? qx_exit_status(rc) : r.failures ? QX_EXIT_FAILURES : QX_EXIT_OK;
 	/* The last write says how the run ended, so that no reader takes a partial document for a

@@ -47,3 +47,16 @@ void qx_results_gbench_json(struct qx_results *r, const char *path)
 {
 	json_object_set_new(r->root, "gbench_json", json_string(path));
 }
+
+void qx_results_timing(struct qx_results *r, const struct qx_phase_clock *c)
+{
+	json_t *phases = json_object();
+	for (int p = 0; p < QX_PHASE_COUNT; p++)
+		if (c->wall[p] > 0.0 || c->cpu[p] > 0.0)
+			json_object_set_new(phases, qx_phase_key((enum qx_phase)p),
+			                    json_pack("{s:f, s:f}", "wall_s", c->wall[p] > 0 ? c->wall[p] : 0.0,
+			                              "cpu_s", c->cpu[p] > 0 ? c->cpu[p] : 0.0));
+	json_object_set_new(r->root, "timing",
+	                    json_pack("{s:f, s:f, s:o}", "wall_s", qx_phase_clock_wall(c), "cpu_s",
+	                              qx_phase_clock_cpu(c), "phases", phases));
+}

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "results/results.h"
+#include "util/phase_clock.h"
 
 /* The command line's overrides of the suite, so results.json says what actually ran. */
 struct qx_results_options {
@@ -48,5 +49,9 @@ json_t *qx_results_fp32(struct qx_results *r, const struct qx_results_fp32 *f);
 
 /* "gbench_json": the run's Google Benchmark file. */
 void qx_results_gbench_json(struct qx_results *r, const char *path);
+
+/* "timing": the run's wall and CPU seconds so far and each phase's (util/phase_clock.h; only
+ * the phases that took time), as of the clock's last update. */
+void qx_results_timing(struct qx_results *r, const struct qx_phase_clock *c);
 
 #endif
