@@ -6,6 +6,8 @@
  *   and 8 images, on every available kernel set, against chunks off; off means no run;
  * - mobilenet_v2 (depthwise, strided, 1x1 convs between Adds) at batch 5, chunks of 2, on the
  *   fastest set;
+ * - on a pool of one thread (how the latency runner measures one thread) the chunks still run;
+ *   on a pool of two each step splits its pixels instead: no chunk, the same bytes;
  * - a chunk that stops one image short, or one that skips its last step, would leave bytes of
  *   the reference unmatched: the executors are poisoned with different bytes first.
  * Inputs: pseudo-random images (fixed seed). */
@@ -14,6 +16,7 @@
 
 #include "exec/exec_f32.h"
 #include "exec/exec_q8.h"
+#include "exec/pool.h"
 #include "kernels.h"
 #include "support/rng.h"
 #include "support/tap.h"
@@ -86,6 +89,40 @@ static void check_chunks(const char *what, const struct qx_graph *g,
 	qx_exec_q8_free(ref);
 }
 
+/* The executor's own chunks on a pool of `threads`: chunked (one thread) or not (more), and
+ * every step's bytes as ref's (a run with chunks off). */
+static void check_pool(const struct qx_graph *g, const struct qx_quant_plan *plan, int64_t batch,
+                       const float *x, int threads)
+{
+	const struct qx_kernels *k = qx_kernels_best();
+	struct qx_error err = { 0 };
+	struct qx_exec_q8 *ref = NULL, *e = NULL;
+	struct qx_pool *pool = NULL;
+	if (qx_pool_create(threads, 0, &pool, &err)) {
+		tap_skip(1, "a pool of %d threads: %s", threads, err.msg);
+		return;
+	}
+	int rc = qx_exec_q8_create(g, plan, batch, k, &ref, &err);
+	if (!rc)
+		rc = qx_exec_q8_create(g, plan, batch, k, &e, &err);
+	if (!rc) {
+		qx_exec_q8_set_chunking(ref, 0);
+		qx_exec_q8_poison(ref, 0x11);
+		qx_exec_q8_poison(e, 0xee);
+		qx_exec_q8_set_pool(e, pool);
+		rc = qx_exec_q8_run(ref, &x, &err) || qx_exec_q8_run(e, &x, &err);
+	}
+	int runs = rc ? -1 : qx_exec_q8_chunk_runs(e), diff = rc ? -2 : first_difference(ref, e);
+	ok(rc == 0 && (threads == 1 ? runs > 0 : runs == 0) && diff == -1, "default model b%lld, "
+	   "%s, a pool of %d thread(s): %d chunked run(s) (expected %s), every step's bytes as "
+	   "unchunked%s%s (first differing step %d)", (long long)batch, k->name, threads, runs,
+	   threads == 1 ? "some" : "none", rc ? ": " : "", rc ? err.msg : "", diff);
+	qx_exec_q8_free(e);
+	qx_exec_q8_free(ref);
+	if (pool)
+		qx_pool_free(pool);
+}
+
 /* Loads models/NAME.onnx and a static plan from one fp32 run of x. */
 static int load(const char *name, int64_t batch, const float *x, struct qx_graph *g,
                 struct qx_quant_plan *plan)
@@ -112,7 +149,7 @@ static int load(const char *name, int64_t batch, const float *x, struct qx_graph
 
 int main(void)
 {
-	tap_plan(2 * QX_KSET_COUNT * 6 + 2);
+	tap_plan(2 * QX_KSET_COUNT * 6 + 2 + 2);
 	/* batch 9: the default model's largest step pair reads and writes 50 KB per image, so
 	 * the executor's own chunks are 5 images, then 4 */
 	const int64_t batch = 9;
@@ -121,7 +158,7 @@ int main(void)
 	struct qx_quant_plan plan = { 0 };
 	const int forced[] = { -1, 1, 2, 4, 8 };
 	if (load("fashion_cnn", batch, x, &g, &plan)) {
-		tap_skip(2 * QX_KSET_COUNT * 6, "default model not loaded");
+		tap_skip(2 * QX_KSET_COUNT * 6 + 2, "default model not loaded");
 	} else {
 		for (int s = 0; s < QX_KSET_COUNT; s++) {
 			const char *why;
@@ -139,6 +176,8 @@ int main(void)
 				check_chunks("default model b64", &g, &plan, 64, k, x64, forced, 5);
 			free(x64);
 		}
+		check_pool(&g, &plan, batch, x, 1);
+		check_pool(&g, &plan, batch, x, 2);
 		test_plan_free(&plan);
 		qx_graph_free(&g);
 	}

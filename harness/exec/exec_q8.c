@@ -86,6 +86,7 @@ struct qx_exec_q8 {
 	uint8_t *scratch;          /* relayout / dynamic quantization buffer */
 	enum { FAULT_NONE, FAULT_UNWRITTEN, FAULT_OFF_BY_ONE } fault; /* QX_TEST_INT8_FAULT */
 	int chunking;              /* runs image-local steps image chunk by chunk (plan_chunks) */
+	int chunked_runs;          /* how many runs of steps the last run went chunk by chunk */
 	size_t scratch_bytes;
 	int64_t model_bytes;
 };
@@ -610,10 +611,7 @@ void qx_exec_q8_set_chunking(struct qx_exec_q8 *e, int images)
 
 int qx_exec_q8_chunk_runs(const struct qx_exec_q8 *e)
 {
-	int runs = 0;
-	for (int i = 0; i < e->n_steps; i++)
-		runs += e->steps[i].chunk > 0;
-	return runs;
+	return e->chunked_runs;
 }
 
 int qx_exec_q8_create(const struct qx_graph *graph, const struct qx_quant_plan *plan,
@@ -952,12 +950,15 @@ int qx_exec_q8_run(struct qx_exec_q8 *e, const float *const *inputs, struct qx_e
 		memcpy(qx_exec_f32_buffer(e->f32, t), inputs[i],
 		       sizeof(float) * (size_t)qx_tensor_numel(&e->g->tensors[t]));
 	}
+	e->chunked_runs = 0;
 	for (int s = 0; s < e->n_steps; s++) {
-		/* chunks on one thread only: a pool splits each step's pixels instead; the test
-		 * faults act on whole steps */
+		/* chunks on one thread only (a pool of one calls straight through, as the latency
+		 * runner's one-thread measurement does): a pool of more splits each step's pixels
+		 * instead. The test faults act on whole steps. */
 		const struct step *st = &e->steps[s];
-		if (st->chunk && !e->pool && e->fault == FAULT_NONE) {
+		if (st->chunk && (!e->pool || qx_pool_threads(e->pool) == 1) && e->fault == FAULT_NONE) {
 			run_chunked(e, s);
+			e->chunked_runs++;
 			s += st->chunk_steps - 1;
 			continue;
 		}
