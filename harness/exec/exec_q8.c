@@ -556,8 +556,8 @@ static int build_node(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *p
  * still in L2 when the next step reads it. Each step runs the same kernel over the same output
  * pixels (an image range is a pixel range, as in the split across threads), so the bits are
  * the same. A chunk rereads each convolution's weights, so only steps with small weights join
- * a run; and only where the whole batch would not fit (measured on the default model at batch
- * 64, avx512vnni, CPU time: 6.85-7.00 -> see docs/benchmarks.md). */
+ * a run; and only where the whole batch would not fit. What it saved on the default model at
+ * batch 64: docs/measurement.md. */
 #define CHUNK_BYTES (256 * 1024)        /* a chunk's largest step input + output */
 #define CHUNK_WEIGHT_BYTES (128 * 1024) /* a convolution's weights, at most, to join a run */
 
