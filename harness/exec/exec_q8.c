@@ -68,6 +68,10 @@ struct step {
 	float mult2;
 	struct qx_q8_bcast bc;
 	uint8_t *table;            /* table lookup: 256 entries */
+	int64_t weight_bytes;      /* conv: its int8 weights, scales and bias (what it rereads) */
+	int chunk;                 /* images per pass of the run of steps this one starts, or 0
+	                            * (see plan_chunks); chunk_steps: how many steps that run has */
+	int chunk_steps;
 };
 
 struct qx_exec_q8 {
@@ -81,6 +85,8 @@ struct qx_exec_q8 {
 	struct qx_pool *pool;      /* splits conv, pooling and gemm across threads; NULL: one */
 	uint8_t *scratch;          /* relayout / dynamic quantization buffer */
 	enum { FAULT_NONE, FAULT_UNWRITTEN, FAULT_OFF_BY_ONE } fault; /* QX_TEST_INT8_FAULT */
+	int chunking;              /* runs image-local steps image chunk by chunk (plan_chunks) */
+	int chunked_runs;          /* how many runs of steps the last run went chunk by chunk */
 	size_t scratch_bytes;
 	int64_t model_bytes;
 };
@@ -255,6 +261,7 @@ static int build_conv(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *p
 		d->groups = 1;
 	}
 	e->model_bytes += w.bytes;
+	s->weight_bytes = w.bytes;
 	if (e->k->q8->conv_pack(d, w.w_ohwi, w.bias, w.multiplier, &s->packed)) {
 		qx_q8_weights_free(&w);
 		return qx_fail_nomem(err, "packing int8 weights");
@@ -541,6 +548,72 @@ static int build_node(struct qx_exec_q8 *e, int n, const struct qx_quant_plan *p
 	               mode == QX_MODE_STATIC ? "static" : "dynamic");
 }
 
+/* ---- image chunks ------------------------------------------------------------------------
+ * At batch 64 the default model's 28x28x32 activations are 1.6 MB each, more than a core's L2
+ * cache (1 MB on Zen 4): each step would read its input back from L3, where the step before
+ * left it. Consecutive steps that compute each image from that image alone (convolution and
+ * pooling) run instead a few images at a time through all of them, so that a chunk's output is
+ * still in L2 when the next step reads it. Each step runs the same kernel over the same output
+ * pixels (an image range is a pixel range, as in the split across threads), so the bits are
+ * the same. A chunk rereads each convolution's weights, so only steps with small weights join
+ * a run; and only where the whole batch would not fit. What it saved on the default model at
+ * batch 64: docs/measurement.md. */
+#define CHUNK_BYTES (256 * 1024)        /* a chunk's largest step input + output */
+#define CHUNK_WEIGHT_BYTES (128 * 1024) /* a convolution's weights, at most, to join a run */
+
+/* Bytes per image a step reads and writes when it can run image by image, else 0. */
+static int64_t image_local_bytes(const struct qx_exec_q8 *e, const struct step *s)
+{
+	switch (s->kind) {
+	case STEP_CONV: /* a Gemm / MatMul too when it has one row per image */
+		if (s->weight_bytes > CHUNK_WEIGHT_BYTES)
+			return 0;
+		break;
+	case STEP_MAXPOOL:
+	case STEP_AVGPOOL: break;
+	default: return 0;
+	}
+	if (s->desc.n != e->batch || e->batch < 2)
+		return 0;
+	return (e->t[s->in].lay.numel + e->t[s->out].lay.numel) / e->batch;
+}
+
+/* Marks each run of at least two image-local steps with its chunk: forced images per chunk
+ * (e->chunking > 0, tests), or what fits CHUNK_BYTES where the whole batch does not (< 0). */
+static void plan_chunks(struct qx_exec_q8 *e)
+{
+	for (int i = 0; i < e->n_steps; i++)
+		e->steps[i].chunk = e->steps[i].chunk_steps = 0;
+	for (int i = 0; i < e->n_steps && e->chunking;) {
+		int64_t per_image = 0;
+		int j = i;
+		for (; j < e->n_steps; j++) {
+			int64_t b = image_local_bytes(e, &e->steps[j]);
+			if (!b)
+				break;
+			per_image = b > per_image ? b : per_image;
+		}
+		int64_t chunk = e->chunking > 0 ? e->chunking
+		                : per_image * e->batch > CHUNK_BYTES ? CHUNK_BYTES / per_image : 0;
+		if (j - i >= 2 && chunk > 0 && chunk < e->batch) {
+			e->steps[i].chunk = (int)(chunk > 1 ? chunk : 1);
+			e->steps[i].chunk_steps = j - i;
+		}
+		i = j > i ? j : i + 1;
+	}
+}
+
+void qx_exec_q8_set_chunking(struct qx_exec_q8 *e, int images)
+{
+	e->chunking = images;
+	plan_chunks(e);
+}
+
+int qx_exec_q8_chunk_runs(const struct qx_exec_q8 *e)
+{
+	return e->chunked_runs;
+}
+
 int qx_exec_q8_create(const struct qx_graph *graph, const struct qx_quant_plan *plan,
                       int64_t batch, const struct qx_kernels *k, struct qx_exec_q8 **out,
                       struct qx_error *err)
@@ -589,6 +662,9 @@ int qx_exec_q8_create(const struct qx_graph *graph, const struct qx_quant_plan *
 		rc = build_node(e, n, plan, err);
 	for (int i = 0; i < g->n_outputs && !rc; i++)
 		rc = want_f32(e, g->outputs[i], err);
+	e->chunking = -1;
+	if (!rc)
+		plan_chunks(e);
 	if (!rc && e->scratch_bytes) {
 		e->scratch = calloc(1, e->scratch_bytes); /* its slack is read (copy_rows) */
 		if (!e->scratch)
@@ -850,6 +926,23 @@ static int run_step(struct qx_exec_q8 *e, struct step *s, struct qx_error *err)
 	return 0;
 }
 
+/* The run of steps that steps[first] starts (plan_chunks), chunk of images by chunk. */
+static void run_chunked(struct qx_exec_q8 *e, int first)
+{
+	const struct step *head = &e->steps[first];
+	for (int64_t a = 0; a < e->batch; a += head->chunk) {
+		int64_t b = a + head->chunk < e->batch ? a + head->chunk : e->batch;
+		for (int i = first; i < first + head->chunk_steps; i++) {
+			struct step *s = &e->steps[i];
+			int64_t per_image = s->desc.oh * s->desc.ow;
+			struct range_call c = { e, s };
+			qx_pool_fn fn = s->kind == STEP_CONV      ? conv_range
+			                : s->kind == STEP_MAXPOOL ? maxpool_range : avgpool_range;
+			fn(&c, a * per_image, b * per_image);
+		}
+	}
+}
+
 int qx_exec_q8_run(struct qx_exec_q8 *e, const float *const *inputs, struct qx_error *err)
 {
 	for (int i = 0; i < e->g->n_inputs; i++) {
@@ -857,7 +950,18 @@ int qx_exec_q8_run(struct qx_exec_q8 *e, const float *const *inputs, struct qx_e
 		memcpy(qx_exec_f32_buffer(e->f32, t), inputs[i],
 		       sizeof(float) * (size_t)qx_tensor_numel(&e->g->tensors[t]));
 	}
+	e->chunked_runs = 0;
 	for (int s = 0; s < e->n_steps; s++) {
+		/* chunks on one thread only (a pool of one calls straight through, as the latency
+		 * runner's one-thread measurement does): a pool of more splits each step's pixels
+		 * instead. The test faults act on whole steps. */
+		const struct step *st = &e->steps[s];
+		if (st->chunk && (!e->pool || qx_pool_threads(e->pool) == 1) && e->fault == FAULT_NONE) {
+			run_chunked(e, s);
+			e->chunked_runs++;
+			s += st->chunk_steps - 1;
+			continue;
+		}
 		int rc = run_step(e, &e->steps[s], err);
 		if (rc)
 			return rc;

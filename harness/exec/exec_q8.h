@@ -37,6 +37,14 @@ int qx_exec_q8_run(struct qx_exec_q8 *e, const float *const *inputs, struct qx_e
 struct qx_pool;
 void qx_exec_q8_set_pool(struct qx_exec_q8 *e, struct qx_pool *pool);
 
+/* Image chunks (exec_q8.c, "image chunks"): on one thread (no pool, or a pool of one), runs of
+ * convolutions and pools go a few images at a time so that activations stay in the core's
+ * cache; same bits either way. images < 0: the executor's choice (the default); 0: off; n > 0:
+ * chunks of n images in every run of steps that can (for tests). qx_exec_q8_chunk_runs: how
+ * many runs of steps the last qx_exec_q8_run went chunk by chunk. */
+void qx_exec_q8_set_chunking(struct qx_exec_q8 *e, int images);
+int qx_exec_q8_chunk_runs(const struct qx_exec_q8 *e);
+
 /* After a run: graph output i as fp32 (dequantized when it was int8). */
 const float *qx_exec_q8_output(const struct qx_exec_q8 *e, int i);
 

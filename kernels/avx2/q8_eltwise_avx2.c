@@ -297,10 +297,19 @@ void qx_q8_avx2_maxpool(const struct qx_q8_conv_desc *d, const uint8_t *x, uint8
  * then the scalar formula per lane: t = (float)(sum - valid * in_zp) * (multiplier / cnt),
  * maxps(t, lo), minps(t, hi) (a NaN t, cnt = 0, gives lo), cvtps2dq, + out_zp. The last
  * c % 8 channels go through the scalar per-value requantization. */
+/* An average pool's 8 output bytes from their int32 window sums (avgpool's formula). */
+static inline void avg_store8(uint8_t *dst, __m256i sum, __m256i zp_total, __m256 m, __m256 lo,
+                              __m256 hi, __m256i zp)
+{
+	__m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(sum, zp_total)), m);
+	t = _mm256_min_ps(_mm256_max_ps(t, lo), hi);
+	store8_u8(dst, _mm256_add_epi32(_mm256_cvtps_epi32(t), zp));
+}
+
 void qx_q8_avx2_avgpool(const struct qx_q8_conv_desc *d, int count_include_pad, float multiplier,
                         const uint8_t *x, uint8_t *y, int64_t pix_begin, int64_t pix_end)
 {
-	int64_t c = d->c, c8 = c & ~(int64_t)7;
+	int64_t c = d->c, c8 = c & ~(int64_t)7, c32 = c & ~(int64_t)31;
 	float lo = (float)(d->out_min - d->out_zp), hi = (float)(d->out_max - d->out_zp);
 	__m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
 	__m256i vzp = _mm256_set1_epi32(d->out_zp);
@@ -327,16 +336,35 @@ void qx_q8_avx2_avgpool(const struct qx_q8_conv_desc *d, int count_include_pad, 
 		__m256i vzt = _mm256_set1_epi32((int32_t)zp_total);
 		const uint8_t *img = x + n * d->h * d->w * c;
 		uint8_t *out = y + pix * c;
-		for (int64_t c0 = 0; c0 < c8; c0 += 8) {
+		/* 32 channels at a time in four independent sums: one sum's chain of adds over a
+		 * GlobalAveragePool's 49 positions was the loop's whole cost (integer sums: any
+		 * order gives the same bits) */
+		int64_t c0 = 0;
+		for (; c0 < c32; c0 += 32) {
+			__m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+			for (int ky = ky0; ky < ky1; ky++) {
+				const uint8_t *row = img + ((iy0 + (int64_t)ky * d->dh) * d->w + ix0) * c + c0;
+				for (int kx = kx0; kx < kx1; kx++) {
+					const uint8_t *p = row + (int64_t)kx * d->dw * c;
+					s0 = _mm256_add_epi32(s0, load8_u8(p));
+					s1 = _mm256_add_epi32(s1, load8_u8(p + 8));
+					s2 = _mm256_add_epi32(s2, load8_u8(p + 16));
+					s3 = _mm256_add_epi32(s3, load8_u8(p + 24));
+				}
+			}
+			avg_store8(out + c0, s0, vzt, vm, vlo, vhi, vzp);
+			avg_store8(out + c0 + 8, s1, vzt, vm, vlo, vhi, vzp);
+			avg_store8(out + c0 + 16, s2, vzt, vm, vlo, vhi, vzp);
+			avg_store8(out + c0 + 24, s3, vzt, vm, vlo, vhi, vzp);
+		}
+		for (; c0 < c8; c0 += 8) {
 			__m256i sum = _mm256_setzero_si256();
 			for (int ky = ky0; ky < ky1; ky++) {
 				const uint8_t *row = img + ((iy0 + (int64_t)ky * d->dh) * d->w + ix0) * c + c0;
 				for (int kx = kx0; kx < kx1; kx++)
 					sum = _mm256_add_epi32(sum, load8_u8(row + (int64_t)kx * d->dw * c));
 			}
-			__m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(sum, vzt)), vm);
-			t = _mm256_min_ps(_mm256_max_ps(t, vlo), vhi);
-			store8_u8(out + c0, _mm256_add_epi32(_mm256_cvtps_epi32(t), vzp));
+			avg_store8(out + c0, sum, vzt, vm, vlo, vhi, vzp);
 		}
 		for (int64_t ch = c8; ch < c; ch++) {
 			uint32_t sum = 0;
