@@ -210,15 +210,26 @@ static void same3_strip_gemv(const struct conv_packed *p, float *y, const struct
 {
 	const int64_t w = p->d.w;
 	float tcol[F32_SAME3_GEMV_KC * F32_GEMV_MAX];
+	/* the lanes of pixels that kernel columns 0, 1 and 2 read (not column 0; all; not column
+	 * w - 1), worked out once: a division per pixel and tap made this gather cost more than
+	 * conv_strip_gemv's FMAs. A masked-off lane loads +0, as the tile's masks give. */
+	f32mask keep[3] = { 0, 0, 0 };
+	int64_t col = j % w;
+	for (int q = 0; q < st->np; q++) {
+		keep[0] |= (f32mask)((unsigned)(col != 0) << q);
+		keep[1] |= (f32mask)(1u << q);
+		keep[2] |= (f32mask)((unsigned)(col != w - 1) << q);
+		if (++col == w)
+			col = 0;
+	}
 	for (int64_t k0 = 0; k0 < p->k; k0 += F32_SAME3_GEMV_KC) {
 		int64_t kc = p->k - k0 < F32_SAME3_GEMV_KC ? p->k - k0 : F32_SAME3_GEMV_KC;
+		int kx = (int)(k0 % 3);
 		for (int64_t kk = 0; kk < kc; kk++) {
-			int64_t kx = (k0 + kk) % 3;
-			for (int q = 0; q < st->np; q++) {
-				int64_t col = (j + q) % w;
-				int in = kx == 1 || (kx == 0 && col != 0) || (kx == 2 && col != w - 1);
-				tcol[kk * F32_GEMV_MAX + q] = in ? bj[p->roff[k0 + kk] + q] : 0.0f;
-			}
+			f32v v = f32v_load_mask(bj, p->roff[k0 + kk], keep[kx]);
+			f32v_store_first(tcol + kk * F32_GEMV_MAX, v, F32_GEMV_MAX);
+			if (++kx == 3)
+				kx = 0;
 		}
 		conv_strip_gemv(p, y, st, 0, ca, cb, k0, kc, tcol, p->s3_goff);
 	}
