@@ -4,7 +4,8 @@
  * pointwise 1x1 convolutions on images up to 30x30, odd channel counts, batch 1-3, K long enough to be chunked, the
  * reference model's layers), matmul with every stride combination (row-major, transposed,
  * padded and every-other-column A and B), with and without bias, pools with ceil-mode-like
- * output sizes and count_include_pad; and sub-ranges [begin, end) that must give the whole
+ * output sizes and count_include_pad (a quarter of them 2x2 stride 2 windows tiling the input,
+ * which the sets run on a path of their own); and sub-ranges [begin, end) that must give the whole
  * call's bits and touch nothing else.
  *
  * Tolerance. conv and matmul sum in another order than scalar and with FMA (one rounding per
@@ -467,6 +468,17 @@ static void rand_pool(struct qx_f32_conv_desc *d)
 	memset(d, 0, sizeof *d);
 	d->n = rnd_in(1, 3);
 	d->c = d->oc = d->groups = rnd_in(1, 5);
+	if (rnd() % 4 == 0) { /* 2x2 stride 2 tiling the input exactly: its own path in the sets */
+		d->kh = d->kw = d->sh = d->sw = 2;
+		d->dh = d->dw = 1;
+		d->oh = rnd_in(1, 20);
+		/* ow > 1024 leaves that path (its row buffer), 7 and 14 are the default model's */
+		d->ow = rnd() % 8 == 0 ? rnd_in(1000, 1100) : rnd() % 3 == 0 ? 7 * rnd_in(1, 2) :
+		                                                                rnd_in(1, 40);
+		d->h = 2 * d->oh, d->w = 2 * d->ow;
+		rand_act(&d->act_min, &d->act_max);
+		return;
+	}
 	d->kh = rnd_in(1, 4), d->kw = rnd() % 3 ? d->kh : rnd_in(1, 4);
 	d->sh = rnd_in(1, 3), d->sw = rnd() % 3 ? d->sh : rnd_in(1, 3);
 	d->dh = rnd() % 4 ? 1 : 2, d->dw = rnd() % 4 ? d->dh : rnd_in(1, 2);

@@ -137,6 +137,17 @@ static inline f32v f32v_load2(f32v fill, const float *base, int64_t size, int64_
 	return _mm256_loadu_ps(t);
 }
 
+/* The 16 floats a then b split into the even ones (a0 a2 .. b6) and the odd ones (a1 a3 .. b7):
+ * a 2x2 stride-2 pool's two window columns from two plain loads. */
+static inline void f32v_deinterleave(f32v a, f32v b, f32v *even, f32v *odd)
+{
+	/* a0 a2 b0 b2 | a4 a6 b4 b6 -> a0 a2 a4 a6 b0 b2 b4 b6, and the same for the odd ones */
+	__m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+	__m256 o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+	*even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+	*odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
 /* Lane l in [lo, hi) reads base[e0 + l * stride], the others are fill (stride 2 as f32v_load2,
  * others lane by lane: only strided convolutions and pools get here). */
 static inline f32v f32v_gather_lanes(f32v fill, const float *base, int64_t size, int64_t e0,

@@ -70,6 +70,16 @@ static inline f32v f32v_max_nan(f32v m, f32v v)
 	return _mm512_mask_mov_ps(_mm512_max_ps(v, m), _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), v);
 }
 
+/* The 32 floats a then b split into the even ones (a0 a2 .. b14) and the odd ones (a1 a3 .. b15):
+ * a 2x2 stride-2 pool's two window columns from two plain loads. */
+static inline void f32v_deinterleave(f32v a, f32v b, f32v *even, f32v *odd)
+{
+	__m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+	__m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+	*even = _mm512_permutex2var_ps(a, ie, b);
+	*odd = _mm512_permutex2var_ps(a, io, b);
+}
+
 /* Lanes [lo, hi) of 0..15 (either bound may lie outside). */
 static inline f32mask f32_lane_range(int64_t lo, int64_t hi)
 {

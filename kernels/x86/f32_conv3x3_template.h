@@ -75,6 +75,27 @@ static int same3_plan(struct conv_packed *p)
 	}
 	p->s3_plane = plane;
 	p->s3_rin = rin;
+#if F32_SAME3
+	/* the lane masks of a strip depend only on its first pixel's column: made here once, not
+	 * lane by lane per strip and panel row (about 0.5% of the default model's time) */
+	p->s3_masks = malloc((size_t)d->w * 2 * F32_RV * sizeof *p->s3_masks);
+	if (!p->s3_masks)
+		return -1;
+	for (int64_t c0 = 0; c0 < d->w; c0++) {
+		int64_t col = c0;
+		for (int r = 0; r < F32_RV; r++) {
+			unsigned left = 0, right = 0;
+			for (int l = 0; l < F32_VL; l++) {
+				left |= (unsigned)(col != 0) << l;
+				right |= (unsigned)(col != d->w - 1) << l;
+				if (++col == d->w)
+					col = 0;
+			}
+			p->s3_masks[(c0 * 2 + 0) * F32_RV + r] = (f32mask)left;
+			p->s3_masks[(c0 * 2 + 1) * F32_RV + r] = (f32mask)right;
+		}
+	}
+#endif
 	p->same3 = 1;
 	return 0;
 }
@@ -184,20 +205,13 @@ static void same3_fill(const struct conv_packed *p, const float *x, int64_t img,
 }
 
 /* Strip pixels [j, j + np) of one image: m[0][r] the lanes of vector r not in column 0 (kernel
- * column 0 reads column - 1), m[1][r] those not in column w - 1. */
-static void same3_masks(int64_t j, int64_t w, f32mask m[2][F32_RV])
+ * column 0 reads column - 1), m[1][r] those not in column w - 1; from same3_plan's table. */
+static void same3_masks(const struct conv_packed *p, int64_t j, f32mask m[2][F32_RV])
 {
-	int64_t col = j % w; /* one division per strip, not one per lane */
+	const f32mask *t = p->s3_masks + j % p->d.w * 2 * F32_RV;
 	for (int r = 0; r < F32_RV; r++) {
-		unsigned left = 0, right = 0;
-		for (int l = 0; l < F32_VL; l++) {
-			left |= (unsigned)(col != 0) << l;
-			right |= (unsigned)(col != w - 1) << l;
-			if (++col == w)
-				col = 0;
-		}
-		m[0][r] = (f32mask)left;
-		m[1][r] = (f32mask)right;
+		m[0][r] = t[r];
+		m[1][r] = t[F32_RV + r];
 	}
 }
 
@@ -210,15 +224,26 @@ static void same3_strip_gemv(const struct conv_packed *p, float *y, const struct
 {
 	const int64_t w = p->d.w;
 	float tcol[F32_SAME3_GEMV_KC * F32_GEMV_MAX];
+	/* the lanes of pixels that kernel columns 0, 1 and 2 read (not column 0; all; not column
+	 * w - 1), worked out once: a division per pixel and tap made this gather cost more than
+	 * conv_strip_gemv's FMAs. A masked-off lane loads +0, as the tile's masks give. */
+	f32mask keep[3] = { 0, 0, 0 };
+	int64_t col = j % w;
+	for (int q = 0; q < st->np; q++) {
+		keep[0] |= (f32mask)((unsigned)(col != 0) << q);
+		keep[1] |= (f32mask)(1u << q);
+		keep[2] |= (f32mask)((unsigned)(col != w - 1) << q);
+		if (++col == w)
+			col = 0;
+	}
 	for (int64_t k0 = 0; k0 < p->k; k0 += F32_SAME3_GEMV_KC) {
 		int64_t kc = p->k - k0 < F32_SAME3_GEMV_KC ? p->k - k0 : F32_SAME3_GEMV_KC;
+		int kx = (int)(k0 % 3);
 		for (int64_t kk = 0; kk < kc; kk++) {
-			int64_t kx = (k0 + kk) % 3;
-			for (int q = 0; q < st->np; q++) {
-				int64_t col = (j + q) % w;
-				int in = kx == 1 || (kx == 0 && col != 0) || (kx == 2 && col != w - 1);
-				tcol[kk * F32_GEMV_MAX + q] = in ? bj[p->roff[k0 + kk] + q] : 0.0f;
-			}
+			f32v v = f32v_load_mask(bj, p->roff[k0 + kk], keep[kx]);
+			f32v_store_first(tcol + kk * F32_GEMV_MAX, v, F32_GEMV_MAX);
+			if (++kx == 3)
+				kx = 0;
 		}
 		conv_strip_gemv(p, y, st, 0, ca, cb, k0, kc, tcol, p->s3_goff);
 	}
@@ -236,7 +261,7 @@ static void same3_strip_panels(const struct conv_packed *p, float *y, const stru
 		return;
 	}
 	f32mask m[2][F32_RV];
-	same3_masks(j, d->w, m);
+	same3_masks(p, j, m);
 	for (int64_t blk = ca / F32_MR; blk * F32_MR < cb; blk++) {
 		int64_t c0 = blk * F32_MR, mlo = ca - c0, mhi = cb - c0;
 		struct f32_tile_io io = {

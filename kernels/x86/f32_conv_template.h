@@ -78,6 +78,8 @@ struct conv_packed {
 	int64_t s3_plane;       /* floats per channel in its buffer: s3_rin rows of w */
 	int64_t s3_rin;         /* padded input rows per fill */
 	int32_t *s3_goff;       /* [k]: a tail strip's gathered tap k, in its small buffer */
+	f32mask *s3_masks;      /* [w][2][F32_RV]: a strip's edge-column masks by its first
+	                         * pixel's column (same3_masks) */
 };
 
 /* Output pixels [j, j + n) of a strip: one output row of one image. */
@@ -240,6 +242,7 @@ void F32_FN(pack_free)(void *packed)
 	free(p->pwt);
 	free(p->roff);
 	free(p->s3_goff);
+	free(p->s3_masks);
 	free(p);
 }
 

@@ -94,6 +94,57 @@ static void mm_stage(int out, float *y, int64_t n, int64_t i0, int64_t mr, float
 	}
 }
 
+/* At most F32_MR rows of y with b's rows contiguous (a classifier on a batch of 1 to 8: Gemm's
+ * constant weights, which the executor keeps as [k][n]): b is read in place instead of packed.
+ * Packing copied k x F32_MM_NB floats, mostly zeros for a 10-class layer, on every call, which
+ * cost the default model's classifier 20 times its FMAs at batch 1. Each output still starts
+ * from the bias (or +0), takes one FMA per k in order and the clamp at the end, as in
+ * f32_tile_r: the same bits as the packed path. R rows (constant) from row i0. */
+F32_INLINE void mm_rows_r(const int R, int64_t n, int64_t k, const float *a, int64_t a_rs,
+                          int64_t a_cs, const float *b, int64_t b_rs, const float *bias,
+                          float act_min, float act_max, float *y, int64_t i0)
+{
+	const f32v lo = f32v_set1(act_min), hi = f32v_set1(act_max);
+	for (int64_t j = 0; j < n; j += F32_VL) {
+		int64_t nl = n - j < F32_VL ? n - j : F32_VL;
+		f32v b0 = !bias ? f32v_zero() : nl == F32_VL ? f32v_loadu(bias + j)
+		                                              : f32v_load_first(bias + j, nl);
+		f32v acc[F32_MR];
+#pragma GCC unroll 16
+		for (int r = 0; r < R; r++)
+			acc[r] = b0;
+		for (int64_t kk = 0; kk < k; kk++) {
+			const float *bk = b + kk * b_rs + j;
+			f32v bv = nl == F32_VL ? f32v_loadu(bk) : f32v_load_first(bk, nl);
+#pragma GCC unroll 16
+			for (int r = 0; r < R; r++)
+				acc[r] = f32v_fmadd(f32v_set1(a[(i0 + r) * a_rs + kk * a_cs]), bv, acc[r]);
+		}
+#pragma GCC unroll 16
+		for (int r = 0; r < R; r++)
+			f32v_store_first(y + (i0 + r) * n + j, f32v_clamp(acc[r], lo, hi), nl);
+	}
+}
+
+static void mm_rows(int R, int64_t n, int64_t k, const float *a, int64_t a_rs, int64_t a_cs,
+                    const float *b, int64_t b_rs, const float *bias, float act_min,
+                    float act_max, float *y, int64_t i0)
+{
+	switch (R) {
+#define MM_ROWS_CASE(r)                                                                           \
+	case r:                                                                                   \
+		mm_rows_r(r, n, k, a, a_rs, a_cs, b, b_rs, bias, act_min, act_max, y, i0);        \
+		break;
+	MM_ROWS_CASE(1) MM_ROWS_CASE(2) MM_ROWS_CASE(3) MM_ROWS_CASE(4)
+#if F32_MR > 4
+	MM_ROWS_CASE(5) MM_ROWS_CASE(6) MM_ROWS_CASE(7) MM_ROWS_CASE(8)
+#endif
+#undef MM_ROWS_CASE
+	default:
+		break;
+	}
+}
+
 void F32_FN(matmul)(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_rs, int64_t a_cs,
                     const float *b, int64_t b_rs, int64_t b_cs, const float *bias, float act_min,
                     float act_max, float *y, int64_t row_begin, int64_t row_end)
@@ -108,6 +159,11 @@ void F32_FN(matmul)(int64_t m, int64_t n, int64_t k, const float *a, int64_t a_r
 		row_begin = 0;
 	if (row_begin >= row_end || n <= 0)
 		return;
+	if (b_cs == 1 && row_end - row_begin <= F32_MR && F32_MR <= 8) {
+		mm_rows((int)(row_end - row_begin), n, k, a, a_rs, a_cs, b, b_rs, bias, act_min,
+		        act_max, y, row_begin);
+		return;
+	}
 	int64_t chunks = (k + F32_MM_KC - 1) / F32_MM_KC;
 	int64_t kstep = chunks ? (k + chunks - 1) / chunks : 1;
 	for (int64_t j0 = 0; j0 < n; j0 += F32_MM_NB) {

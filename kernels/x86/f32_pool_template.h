@@ -267,10 +267,76 @@ static void maxpool_cl_block(const struct qx_f32_conv_desc *d, int64_t hp, int64
 	}
 }
 
+/* 2x2 windows at stride 2 that tile the input exactly (h == 2 oh, w == 2 ow, no padding or
+ * dilation: the default model's pools, VGG's and most others'). Then output row R of n * c * oh
+ * reads input rows 2R and 2R + 1 of the whole tensor, whatever its plane, so a run of output
+ * rows reads one contiguous run of input: the horizontal pass takes max_nan(x[2i], x[2i + 1])
+ * over it with two plain loads and a deinterleave per vector of results, into a buffer of two
+ * rows per output row, and the vertical pass takes each pair of those rows. The same bits as
+ * maxpool_sep (row-wise maxima first, combined in row order; its -inf start never changes a
+ * max_nan), at full vectors where maxpool_sep used 14 of 16 lanes at 28x28 and maxpool_cl_block
+ * transposed 14x14 planes twice. */
+#ifndef F32_POOL2_FLOATS
+#define F32_POOL2_FLOATS 2048 /* floats of stack for the horizontal pass's rows (8 KiB) */
+#endif
+
+static int maxpool_2x2_exact(const struct qx_f32_conv_desc *d)
+{
+	return d->kh == 2 && d->kw == 2 && d->sh == 2 && d->sw == 2 && d->dh == 1 && d->dw == 1 &&
+	       d->pt == 0 && d->pl == 0 && d->pb == 0 && d->pr == 0 && d->h == 2 * d->oh &&
+	       d->w == 2 * d->ow && d->ow > 0 && 2 * d->ow <= F32_POOL2_FLOATS;
+}
+
+static void maxpool_2x2(const struct qx_f32_conv_desc *d, const float *x, float *y,
+                        int64_t row_begin, int64_t row_end)
+{
+	_Alignas(64) float hb[F32_POOL2_FLOATS];
+	const int64_t ow = d->ow, chunk = F32_POOL2_FLOATS / (2 * ow);
+	const f32v lo = f32v_set1(d->act_min), hi = f32v_set1(d->act_max);
+	for (int64_t r0 = row_begin; r0 < row_end; r0 += chunk) {
+		int64_t nr = row_end - r0 < chunk ? row_end - r0 : chunk;
+		/* horizontal: hb[i] = max_nan(xr[2 i], xr[2 i + 1]) for the 2 nr rows' 2 nr ow pairs */
+		const float *xr = x + 2 * r0 * d->w;
+		int64_t nh = 2 * nr * ow, i = 0;
+		for (; i + F32_VL <= nh; i += F32_VL) {
+			f32v even, odd;
+			f32v_deinterleave(f32v_loadu(xr + 2 * i), f32v_loadu(xr + 2 * i + F32_VL), &even,
+			                  &odd);
+			f32v_storeu(hb + i, f32v_max_nan(even, odd));
+		}
+		if (i < nh) {
+			int64_t n2 = 2 * (nh - i);
+			f32v even, odd;
+			f32v a = f32v_load_first(xr + 2 * i, n2 < F32_VL ? n2 : F32_VL);
+			f32v b = n2 > F32_VL ? f32v_load_first(xr + 2 * i + F32_VL, n2 - F32_VL) : f32v_zero();
+			f32v_deinterleave(a, b, &even, &odd);
+			f32v_store_first(hb + i, f32v_max_nan(even, odd), nh - i);
+		}
+		/* vertical: output row r0 + k is max_nan(row 2k, row 2k + 1) of hb, then the clamp */
+		for (int64_t k = 0; k < nr; k++) {
+			const float *h0 = hb + 2 * k * ow, *h1 = h0 + ow;
+			float *out = y + (r0 + k) * ow;
+			int64_t ox = 0;
+			for (; ox + F32_VL <= ow; ox += F32_VL)
+				f32v_storeu(out + ox, f32v_clamp(f32v_max_nan(f32v_loadu(h0 + ox),
+				                                              f32v_loadu(h1 + ox)), lo, hi));
+			if (ox < ow) {
+				f32v m = f32v_max_nan(f32v_load_first(h0 + ox, ow - ox),
+				                      f32v_load_first(h1 + ox, ow - ox));
+				f32v_store_first(out + ox, f32v_clamp(m, lo, hi), ow - ox);
+			}
+		}
+	}
+}
+
 void F32_FN(maxpool)(const struct qx_f32_conv_desc *d, const float *x, float *y,
                      int64_t row_begin, int64_t row_end)
 {
 	int64_t hp, wp;
+	if (maxpool_2x2_exact(d)) {
+		maxpool_2x2(d, x, y, row_begin, row_end);
+		return;
+	}
 	if (row_begin >= row_end || !poolcl_fits(d, &hp, &wp)) {
 		maxpool_rows(d, x, y, row_begin, row_end);
 		return;
