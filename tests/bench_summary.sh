@@ -114,8 +114,15 @@ results(os.path.join(d, "zoo", "m3", "qx", "zoo-m3", "r1"),
 # zoo m4: the 1-thread run clean (wall = CPU time), 2 threads 4 ms: 2.5x, superlinear (caches)
 results(os.path.join(d, "zoo", "m4", "qx", "zoo-m4", "r1"),
         {("avx512vnni", 64, 1): (10.0, 10.0), ("avx512vnni", 64, 2): (4.0, None)}, {})
+# the suite's own run folder, with results.json's per-phase "timing"
+os.makedirs(os.path.join(d, "suite", "fashion-mnist", "r1"))
+json.dump({"timing": {"wall_s": 50.0, "cpu_s": 41.0, "phases": {
+              "latency": {"wall_s": 30.0, "cpu_s": 28.0}, "evaluation": {"wall_s": 12.5, "cpu_s": 9.0},
+              "other": {"wall_s": 0.01, "cpu_s": 0.01}, "calibration": {"wall_s": 7.49, "cpu_s": 3.99}}}},
+          open(os.path.join(d, "suite", "fashion-mnist", "r1", "results.json"), "w"))
 json.dump({"schema": "qx-bench/bench-wall", "exit_status": 0, "wall_s": 50.0, "user_s": 40.0,
-           "sys_s": 1.0, "loadavg_before": [3.0, 2.0, 1.0], "loadavg_after": [4.0, 2.0, 1.0]},
+           "sys_s": 1.0, "loadavg_before": [3.0, 2.0, 1.0], "loadavg_after": [4.0, 2.0, 1.0],
+           "command": ["qx-bench", "-o", os.path.join(d, "suite"), "--quiet", "suite.yaml"]},
           open(os.path.join(d, "suite-time.json"), "w"))
 EOF
 
@@ -167,6 +174,8 @@ row "default suite wall time +make run's suite" "50\.00 s <= 45 s MISSED \(wall\
 grep -q "^  MISSED: default suite wall time, make run's suite" "$tmp/out" &&
 	grep -q "50.0 s wall, 40.0 s user + 1.0 s sys CPU; load average 3.00 before" "$tmp/out"
 ok $? "a missed target is explained (the suite: its CPU time and load average)"
+grep -q "per phase as results.json's \"timing\" records it, wall / CPU: latency 30.0 / 28.0 s, evaluation 12.5 / 9.0 s, calibration 7.5 / 4.0 s$" "$tmp/out"
+ok $? "the suite's miss is broken down by the run's own phases, longest first (under 0.05 s left out)"
 grep -q "ceiling; that form reaches 91.4% of it" "$tmp/out"
 ok $? "a missed AVX2 row names the vpmaddwd loop's ceiling and the share of it reached"
 row "int8 AVX2 % of its peak loop +64->128 @7x7 b64 0\.\.127" "92\.00% >= 85% MET \(cpu\)" \

@@ -287,7 +287,8 @@ class Targets:
 
 def suite_breakdown(wall_doc):
 	"""Where the default suite's wall time went, from the results.json its run wrote (the -o
-	folder in bench_wall.py's command): lines, or [] when it cannot be found."""
+	folder in bench_wall.py's command): its "timing" per phase, or for a run written before
+	that existed, what the entries record; lines, or [] when it cannot be found."""
 	cmd = wall_doc.get("command") or []
 	if "-o" not in cmd[:-1]:
 		return []
@@ -295,6 +296,15 @@ def suite_breakdown(wall_doc):
 		doc = read_json(find_results(cmd[cmd.index("-o") + 1]), "qx-bench results")
 	except InputError as e:
 		return ["(no breakdown: %s)" % e]
+	timing = doc.get("timing")
+	if isinstance(timing, dict) and isinstance(timing.get("phases"), dict):
+		# Measured per phase by the run itself (results.json "timing", docs/results-format.md).
+		ph = sorted(timing["phases"].items(), key=lambda kv: -kv[1].get("wall_s", 0))
+		return ["of the run's own %.1f s of wall time (%.1f s CPU), per phase as results.json's "
+			"\"timing\" records it, wall / CPU: %s"
+			% (timing.get("wall_s", 0), timing.get("cpu_s", 0),
+			   ", ".join("%s %.1f / %.1f s" % (k, v.get("wall_s", 0), v.get("cpu_s", 0))
+				     for k, v in ph if v.get("wall_s", 0) >= 0.05))]
 	rows = [("fp32", doc.get("fp32") or {})] + [(p.get("label"), p) for p in doc.get("plugins", [])]
 	calib = sum((r.get("calibration") or {}).get("seconds") or 0 for _, r in rows)
 	evals = sum(r.get("eval_seconds") or 0 for _, r in rows)
