@@ -11,7 +11,8 @@
 #   measurement; the summary after the conclusion sets it beside the plugin's row;
 # - --sensitivity --fallback 100 --plugins broken+fallback (repro.txt's selection) on the entry
 #   without fallback: (flags for every plugin): the sensitivity is there, and the fallback row is
-#   the plugin's plan (nothing in float, no evaluation: the budget is met already).
+#   the plugin's plan (nothing in float, no evaluation: the budget is met already);
+# - results.json's timing has the investigation as its own phase, and no latency phase with -M.
 set -u
 . "$(dirname "$0")/support/tap.sh"
 run_test_setup
@@ -80,6 +81,8 @@ ok $(grep -A2 "^sensitivity on $sens images" "$tmp/explain.out" | tail -n 1 | gr
 	"explain shows the sensitivity table, /conv2/Conv first ($(grep -A2 '^sensitivity on' "$tmp/explain.out" | tail -n 1))"
 ok $(field "$r" "int('/conv2/Conv' in $F['fallback']['kept_float'] and $F['fallback']['met'] and $F['drop']['points'] <= 0.5 and $F['fallback']['from'] == 'broken' and $F['fallback']['max_drop'] == 0.5 and $F['fallback']['evaluations'] >= 1 and $F['fallback']['sensitivity_images'] == $sens)" | grep -qx 1; echo $?) \
 	"fallback keeps $(field "$r" "$F['fallback']['kept_float']") in float, drop $(field "$r" "$F['drop']['points']") <= 0.5 (was $(field "$r" "$B['drop']['points']")), met, $(field "$r" "$F['fallback']['evaluations']") evaluations"
+ok $(field "$r" "int(d['timing']['phases']['investigation']['wall_s'] > 0 and d['timing']['phases']['latency']['wall_s'] > 0)" | grep -qx 1; echo $?) \
+	"timing: the fallback's search counts as investigation, the measurements as latency"
 ok $(field "$r" "int($F['images'] == $images and $F['drop']['points'] < $B['drop']['points'])" | grep -qx 1; echo $?) \
 	"fallback accuracy on the full $images images, better than the plugin's"
 plan=$(field "$r" "$F['plan']")
@@ -117,6 +120,8 @@ ok $(field "$r" "$B['sensitivity']['nodes'][0]['node'] + ' ' + str($B['sensitivi
 	"--sensitivity: /conv2/Conv first, on the default 1000 images (at most the run's: $default)"
 ok $(field "$r" "int($F['fallback'] == {'max_drop': 100.0, 'from': 'broken', 'kept_float': [], 'met': True, 'evaluations': 0, 'sensitivity_images': $default} and $F['correct'] == $B['correct'] and d['options']['sensitivity'] and d['options']['fallback'] == 100)" | grep -qx 1; echo $?) \
 	"--fallback 100: met with nothing in float, no evaluation, the plugin's accuracy; options recorded"
+ok $(field "$r" "int('investigation' in d['timing']['phases'] and 'latency' not in d['timing']['phases'])" | grep -qx 1; echo $?) \
+	"timing: the sensitivity pass is an investigation phase; -M leaves no latency phase ($(field "$r" "sorted(d['timing']['phases'])"))"
 
 echo "1..$n"
 exit $failed

@@ -268,12 +268,23 @@ static int reuse_measurements(struct run *r, struct qx_error *err)
 }
 
 /* The latency phase: fp32 and every plugin's int8 model on each kernel set. */
+static int measure_models(struct run *r, struct qx_error *err);
+
+/* The latency phase, when the suite and the command line ask for it. */
 static int measure(struct run *r, struct qx_error *err)
+{
+	if (!r->suite->measure.enabled || r->opt->no_measure)
+		return 0;
+	qx_phase_enter(&r->clock, QX_PHASE_LATENCY);
+	int rc = measure_models(r, err);
+	qx_phase_leave(&r->clock);
+	return rc;
+}
+
+static int measure_models(struct run *r, struct qx_error *err)
 {
 	const struct qx_suite *s = r->suite;
 	const struct qx_run_options *o = r->opt;
-	if (!s->measure.enabled || o->no_measure)
-		return 0;
 	int n_models = 1 + r->n_done; /* fp32 first */
 	struct qx_measure_model *models = calloc((size_t)n_models, sizeof *models);
 	r->measured_json = calloc((size_t)n_models, sizeof *r->measured_json);
@@ -967,11 +978,8 @@ int qx_run_suite(const struct qx_suite *s, const struct qx_run_options *opt, str
 		else if (qx_run_plugin_selected(opt, s->plugins[i].label))
 			rc = run_plugin(&r, &s->plugins[i], err);
 	}
-	if (!rc) {
-		qx_phase_enter(&r.clock, QX_PHASE_LATENCY);
+	if (!rc)
 		rc = measure(&r, err);
-		qx_phase_leave(&r.clock);
-	}
 	if (!rc && qx_interrupted())
 		rc = qx_fail(err, QX_EINTERRUPTED, "interrupted");
 	if (!rc) {
