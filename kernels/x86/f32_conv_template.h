@@ -78,6 +78,7 @@ struct conv_packed {
 	int64_t s3_plane;       /* floats per channel in its buffer: s3_rin rows of w */
 	int64_t s3_rin;         /* padded input rows per fill */
 	int32_t *s3_goff;       /* [k]: a tail strip's gathered tap k, in its small buffer */
+	struct f32_sc *sc;      /* small images: the real-taps direct path, or NULL */
 };
 
 /* Output pixels [j, j + n) of a strip: one output row of one image. */
@@ -89,6 +90,7 @@ struct conv_run {
 
 #include "x86/f32_dwconv_template.h"
 #include "x86/f32_pwconv_template.h"
+#include "x86/f32_smallconv_template.h"
 #define F32_ROWS_SLACK (F32_SW + F32_VL) /* floats past the planes that lanes past a strip read */
 #ifndef F32_ROWS_BUF
 /* Floats of stack for the row-copy path's buffer: a whole 64-channel 14x14 image for a 3x3
@@ -219,6 +221,14 @@ int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, con
 	 * 32 x 28 x 28 ran about 15% faster with it, 14 x 14 the same). */
 	if (d->n * d->c * p->hw * (int64_t)sizeof(float) > (256 << 10) && p->cg > F32_CONV_AHEAD)
 		p->next_plane_ahead = F32_CONV_AHEAD * p->hw;
+	if (sc_fits(d)) {
+		if (!(p->sc = sc_pack(d, w_oihw, bias))) {
+			F32_FN(pack_free)(p);
+			return -1;
+		}
+		*packed = p;
+		return 0;
+	}
 	rowcopy_plan(p);
 	if (same3_plan(p)) {
 		F32_FN(pack_free)(p);
@@ -240,6 +250,7 @@ void F32_FN(pack_free)(void *packed)
 	free(p->pwt);
 	free(p->roff);
 	free(p->s3_goff);
+	sc_free(p->sc);
 	free(p);
 }
 
@@ -898,6 +909,10 @@ static __attribute__((noinline)) void conv_segment_rowcopy(const struct conv_pac
 static void conv_segment(const struct conv_packed *p, const float *x, float *y, int64_t ca,
                          int64_t cb, int64_t qa, int64_t qb)
 {
+	if (p->sc) {
+		sc_segment(p->sc, &p->d, x, y, ca, cb, qa, qb);
+		return;
+	}
 #if F32_SAME3
 	if (p->same3) {
 		conv_segment_same3(p, x, y, ca, cb, qa, qb);
