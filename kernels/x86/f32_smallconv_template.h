@@ -188,10 +188,11 @@ static struct f32_sc *sc_pack(const struct qx_f32_conv_desc *d, const float *w_o
 }
 
 /* One micro-tile: P pixels (window origins x + xo[p]) of class cl times M vectors of output
- * channels from w and bias (already at the first channel), clamped into out[P][M * F32_VL]. */
+ * channels from w and bias (already at the first channel), clamped into out + orow[p]. */
 F32_INLINE void sc_tile(const int P, const int M, const struct f32_sc_class *cl, const float *x,
                         const int64_t *xo, const float *w, const float *bias, int64_t c,
-                        int64_t hw, int64_t ocp, f32v lo, f32v hi, float *out)
+                        int64_t hw, int64_t ocp, f32v lo, f32v hi, float *out,
+                        const int64_t *orow)
 {
 	f32v acc[F32_SC_PMAX][8];
 #pragma GCC unroll 12
@@ -225,7 +226,7 @@ F32_INLINE void sc_tile(const int P, const int M, const struct f32_sc_class *cl,
 	for (int p = 0; p < P; p++)
 #pragma GCC unroll 12
 		for (int m = 0; m < M; m++)
-			f32v_storeu(out + (p * M + m) * F32_VL, f32v_clamp(acc[p][m], lo, hi));
+			f32v_storeu(out + orow[p] + m * F32_VL, f32v_clamp(acc[p][m], lo, hi));
 }
 
 /* The widest tile of M vectors that fits the registers (accumulators, M weights, one
@@ -240,14 +241,15 @@ F32_INLINE void sc_tile(const int P, const int M, const struct f32_sc_class *cl,
 	case PP:                                                                                \
 		if ((PP) <= SC_PMAX_OF(MM))                                                     \
 			sc_tile((PP) <= SC_PMAX_OF(MM) ? (PP) : 1, MM, cl, x, xo, w, bias, c, hw, ocp, \
-			        lo, hi, out);                                                   \
+			        lo, hi, out, orow);                                             \
 		break;
 #define SC_M(MM)                                                                                \
 	static __attribute__((noinline)) void sc_tile_m##MM(int P, const struct f32_sc_class *cl,   \
 	                                                    const float *x, const int64_t *xo,     \
 	                                                    const float *w, const float *bias,     \
 	                                                    int64_t c, int64_t hw, int64_t ocp,    \
-	                                                    f32v lo, f32v hi, float *out)          \
+	                                                    f32v lo, f32v hi, float *out,          \
+	                                                    const int64_t *orow)                   \
 	{                                                                                       \
 		switch (P) {                                                                    \
 			SC_CASE(1, MM) SC_CASE(2, MM) SC_CASE(3, MM) SC_CASE(4, MM)             \
@@ -277,64 +279,67 @@ static int sc_vectors(int64_t n, int64_t v)
 
 static void sc_tile_any(int P, int M, const struct f32_sc_class *cl, const float *x,
                         const int64_t *xo, const float *w, const float *bias, int64_t c,
-                        int64_t hw, int64_t ocp, f32v lo, f32v hi, float *out)
+                        int64_t hw, int64_t ocp, f32v lo, f32v hi, float *out,
+                        const int64_t *orow)
 {
 	switch (M) {
 	case 1:
-		sc_tile_m1(P, cl, x, xo, w, bias, c, hw, ocp, lo, hi, out);
+		sc_tile_m1(P, cl, x, xo, w, bias, c, hw, ocp, lo, hi, out, orow);
 		break;
 	case 2:
-		sc_tile_m2(P, cl, x, xo, w, bias, c, hw, ocp, lo, hi, out);
+		sc_tile_m2(P, cl, x, xo, w, bias, c, hw, ocp, lo, hi, out, orow);
 		break;
 	case 3:
-		sc_tile_m3(P, cl, x, xo, w, bias, c, hw, ocp, lo, hi, out);
+		sc_tile_m3(P, cl, x, xo, w, bias, c, hw, ocp, lo, hi, out, orow);
 		break;
 	case 4:
-		sc_tile_m4(P, cl, x, xo, w, bias, c, hw, ocp, lo, hi, out);
+		sc_tile_m4(P, cl, x, xo, w, bias, c, hw, ocp, lo, hi, out, orow);
 		break;
 	case 6:
-		sc_tile_m6(P, cl, x, xo, w, bias, c, hw, ocp, lo, hi, out);
+		sc_tile_m6(P, cl, x, xo, w, bias, c, hw, ocp, lo, hi, out, orow);
 		break;
 	default:
-		sc_tile_m8(P, cl, x, xo, w, bias, c, hw, ocp, lo, hi, out);
+		sc_tile_m8(P, cl, x, xo, w, bias, c, hw, ocp, lo, hi, out, orow);
 		break;
 	}
 }
 
-/* Output channels [ca, cb) at pixels [qa, qa + ...) numbered across the batch up to qb. */
-static void sc_segment(const struct f32_sc *s, const struct qx_f32_conv_desc *d, const float *x,
-                       float *y, int64_t ca, int64_t cb, int64_t qa, int64_t qb)
+#ifndef F32_SC_BUF
+#define F32_SC_BUF 16384 /* floats of stack for a chunk's outputs, channels last (64 KiB) */
+#endif
+
+/* Pixels [qlo, qhi) (numbered across the batch, within images [i0, ...)) times output
+ * channels [o_lo, o_hi), channels last into buf: pixel q's row is (q - i0 * ohw) * ld. */
+static void sc_chunk(const struct f32_sc *s, const struct qx_f32_conv_desc *d, const float *x,
+                     float *buf, int64_t ld, int64_t i0, int64_t o_lo, int64_t o_hi,
+                     int64_t qlo, int64_t qhi)
 {
 	const int64_t ohw = d->oh * d->ow, hw = d->h * d->w, c = d->c;
 	const f32v lo = f32v_set1(d->act_min), hi = f32v_set1(d->act_max);
-	_Alignas(64) float out[F32_SC_PMAX * 8 * F32_VL];
-	int64_t xo[F32_SC_PMAX], yo[F32_SC_PMAX];
-	int64_t img_a = qa / ohw, img_b = (qb - 1) / ohw;
-	int64_t oc_a = ca / F32_VL * F32_VL;
+	int64_t xo[F32_SC_PMAX], orow[F32_SC_PMAX];
+	int64_t img_a = qlo / ohw, img_b = (qhi - 1) / ohw;
+	const int64_t vectors = (o_hi - o_lo + F32_VL - 1) / F32_VL;
 	for (int k = 0; k < s->nclass; k++) {
 		const struct f32_sc_class *cl = &s->cls[k];
-		/* this call's pixels of the class */
+		/* this chunk's pixels of the class */
 		int64_t n = 0;
 		for (int64_t img = img_a; img <= img_b; img++)
 			for (int32_t i = 0; i < cl->count; i++) {
 				int64_t q = img * ohw + s->pix[cl->first + i];
-				n += q >= qa && q < qb;
+				n += q >= qlo && q < qhi;
 			}
-		if (n == 0)
-			continue;
 		int64_t img = img_a;
 		int32_t i = 0;
 		for (int64_t done = 0; done < n;) {
-			/* the next tile's pixels, found in (image, class order) */
+			/* the next tile's pixels, in (image, class) order */
 			int64_t want = n - done;
-			int M0 = sc_vectors(want, (cb - oc_a + F32_VL - 1) / F32_VL);
-			int P = 0, pmax = SC_PMAX_OF(M0);
+			int P = 0, pmax = SC_PMAX_OF(sc_vectors(want, vectors));
 			while (P < pmax && P < want) {
 				int64_t pix = s->pix[cl->first + i], q = img * ohw + pix;
-				if (q >= qa && q < qb) {
+				if (q >= qlo && q < qhi) {
 					int64_t oy = pix / d->ow, ox = pix % d->ow;
 					xo[P] = img * c * hw + (oy * d->sh - d->pt) * d->w + ox * d->sw - d->pl;
-					yo[P] = img * d->oc * ohw + pix;
+					orow[P] = (q - i0 * ohw) * ld;
 					P++;
 				}
 				if (++i == cl->count) {
@@ -343,16 +348,65 @@ static void sc_segment(const struct f32_sc *s, const struct qx_f32_conv_desc *d,
 				}
 			}
 			done += P;
-			for (int64_t o0 = oc_a; o0 < cb;) {
-				int M = sc_vectors(P, (cb - o0 + F32_VL - 1) / F32_VL);
+			for (int64_t o0 = o_lo; o0 < o_hi;) {
+				int M = sc_vectors(P, (o_hi - o0 + F32_VL - 1) / F32_VL);
 				sc_tile_any(P, M, cl, x, xo, s->w + o0, s->bias + o0, c, hw, s->ocp, lo, hi,
-				            out);
-				int64_t j0 = o0 > ca ? o0 : ca, j1 = o0 + M * F32_VL < cb ? o0 + M * F32_VL : cb;
-				for (int p = 0; p < P; p++)
-					for (int64_t j = j0; j < j1; j++)
-						y[yo[p] + j * ohw] = out[(int64_t)p * M * F32_VL + j - o0];
+				            buf + (o0 - o_lo), orow);
 				o0 += M * F32_VL;
 			}
+		}
+	}
+}
+
+/* buf's rows (sc_chunk) into y's NCHW planes, channels [ca, cb) of [o_lo, o_lo + ld) only:
+ * F32_VL pixels by F32_VL channels at a time, transposed in registers. */
+static void sc_store(const struct qx_f32_conv_desc *d, const float *buf, int64_t ld, int64_t i0,
+                     int64_t o_lo, int64_t ca, int64_t cb, int64_t qlo, int64_t qhi, float *y)
+{
+	const int64_t ohw = d->oh * d->ow;
+	for (int64_t img = qlo / ohw; img * ohw < qhi; img++) {
+		int64_t pa = qlo - img * ohw > 0 ? qlo - img * ohw : 0;
+		int64_t pb = qhi - img * ohw < ohw ? qhi - img * ohw : ohw;
+		const float *rows = buf + (img - i0) * ohw * ld;
+		for (int64_t ob = o_lo; ob < cb; ob += F32_VL) {
+			int64_t ja = ca > ob ? ca - ob : 0, jb = cb - ob < F32_VL ? cb - ob : F32_VL;
+			for (int64_t p0 = pa; p0 < pb; p0 += F32_VL) {
+				int64_t np = pb - p0 < F32_VL ? pb - p0 : F32_VL;
+				f32v r[F32_VL];
+				for (int64_t k = 0; k < F32_VL; k++)
+					r[k] = k < np ? f32v_loadu(rows + (p0 + k) * ld + (ob - o_lo)) :
+					                f32v_zero();
+				f32v_transpose(r);
+				float *yo = y + (img * d->oc + ob) * ohw + p0;
+				for (int64_t j = ja; j < jb; j++)
+					f32v_store_first(yo + j * ohw, r[j], np);
+			}
+		}
+	}
+}
+
+/* Output channels [ca, cb) at pixels [qa, qb) (numbered across the batch): in chunks of
+ * channels and images whose outputs fit F32_SC_BUF, each computed channels last, then stored
+ * into y's planes. */
+static void sc_segment(const struct f32_sc *s, const struct qx_f32_conv_desc *d, const float *x,
+                       float *y, int64_t ca, int64_t cb, int64_t qa, int64_t qb)
+{
+	const int64_t ohw = d->oh * d->ow;
+	_Alignas(64) float buf[F32_SC_BUF];
+	/* F32_SC_MAX_PIX * F32_VL <= F32_SC_BUF: one image and one vector of channels fit */
+	int64_t oc_a = ca / F32_VL * F32_VL;
+	int64_t ocw = (cb - oc_a + F32_VL - 1) / F32_VL * F32_VL;
+	if (ocw * ohw > F32_SC_BUF)
+		ocw = F32_SC_BUF / ohw / F32_VL * F32_VL;
+	for (int64_t o_lo = oc_a; o_lo < cb; o_lo += ocw) {
+		int64_t o_hi = o_lo + ocw < cb ? o_lo + ocw : cb;
+		int64_t ld = (o_hi - o_lo + F32_VL - 1) / F32_VL * F32_VL;
+		int64_t ni = F32_SC_BUF / (ohw * ld);
+		for (int64_t i0 = qa / ohw; i0 * ohw < qb; i0 += ni) {
+			int64_t qlo = qa > i0 * ohw ? qa : i0 * ohw;
+			int64_t qhi = qb < (i0 + ni) * ohw ? qb : (i0 + ni) * ohw;
+			sc_chunk(s, d, x, buf, ld, i0, o_lo, o_hi, qlo, qhi);
+			sc_store(d, buf, ld, i0, o_lo, ca > o_lo ? ca : o_lo, o_hi, qlo, qhi, y);
 		}
 	}
 }
