@@ -263,6 +263,9 @@ static const int ROWCOPY_SHAPES[][13] = {
 	{ 6, 19, 12, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 5, 13, 14, 16, 5, 3, 2, 1, 3, 1, 1, 1, 1 },
 	{ 70, 11, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1 },   { 64, 10, 30, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
 	{ 24, 7, 40, 60, 5, 3, 2, 1, 4, 1, 4, 1, 1 },  { 256, 9, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	/* AVX-512 takes the 7x7 above to the small-image path (its K is long): a 10x10 image has a
+	 * tail of 4 pixels (2 x 48 + 4), with K over 512 as well */
+	{ 70, 11, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
 	/* stride 2 (im2col_run_s2): resnet18's downsampling shapes, a 1x1, dilation with uneven
 	 * padding and a row wider than two vectors of outputs */
 	{ 8, 16, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 2 },  { 32, 64, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
