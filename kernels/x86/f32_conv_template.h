@@ -21,7 +21,11 @@
  * (conv_rowcopy_k9). Its buffer, F32_ROWS_BUF, takes about 168 KiB of stack, never at the
  * same time as im2col's. With AVX-512, "same"-padded 3-wide kernels over more than one channel
  * take the same-3x3 layout instead (f32_conv3x3_template.h: one copy per input row, the edge
- * columns masked in the micro-tile; in the same buffer). */
+ * columns masked in the micro-tile; in the same buffer).
+ *
+ * Small output images (at most 64 pixels: squeezenet's and resnet18's last stages) take the
+ * direct path of f32_smallconv_template.h instead of all of these when its rule holds
+ * (sc_fits): output channels across the lanes, only the taps inside the image. */
 #include "x86/f32_tile_template.h"
 
 #include <stdlib.h>

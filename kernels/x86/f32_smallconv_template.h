@@ -25,13 +25,16 @@
  * the tile, the range or the batch, so split calls give the whole call's bits. The taps left
  * out are exact zeros in the reference (a zero times a finite weight, added), so this is the
  * scalar kernel's sum in another order, held to the same tolerance (tests/test_f32_kernels.c).
- * A non-finite weight times a padding zero would be NaN in the reference; that differs only
- * for a model with an infinite or NaN weight, which the tolerance test's random weights never
- * have, and where the reference's output is NaN anyway at every pixel that reads real input.
+ * Only a non-finite weight tells the two apart: times a padding zero it makes the reference's
+ * output NaN, where this path may give +-inf or a number (the tests' weights are finite).
  *
- * Used (sc_plan) for groups == 1 convolutions other than the plain 1x1 whose output images
- * hold at most F32_SC_MAX_PIX pixels: there the padding's share, or the idle lanes of a strip
- * that cannot span images (row copy, same-3x3), cost more than the scattered stores here. */
+ * Chunks of images and channels are computed channels last into a stack buffer (direct vector
+ * stores from the tile), then transposed F32_VL x F32_VL in registers into y's NCHW planes.
+ *
+ * Taken (sc_fits) for groups-1 convolutions other than the plain 1x1, with outputs of at most
+ * F32_SC_MAX_PIX pixels per image and K = c * kh * kw >= F32_SC_MIN_K, when the stride is not
+ * 1, or the real taps are under F32_SC_REAL_MAX of all, or (AVX-512) K >= F32_SC_LONG_K: the
+ * measurements behind each bound are at its definition. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -39,8 +42,8 @@
 #define F32_SC_MAX_PIX 64      /* output pixels per image at most (8x8) */
 #endif
 #define F32_SC_TAPS_MAX 49     /* kh * kw at most (7x7) */
-/* c * kh * kw at least: below it a tile's fixed cost (bias, clamp, scattered stores) outweighs
- * its FMAs (resnet18's 1x1 stride-2 shortcuts, 8 and 16 channels, ran up to 2x slower here) */
+/* c * kh * kw at least: below it a tile's fixed cost (bias, clamp, stores) outweighs
+ * its FMAs (resnet18's 1x1 stride-2 shortcuts, K 8 and 16, ran up to 2x slower here) */
 #define F32_SC_MIN_K 64
 #ifndef F32_SC_REAL_MAX
 /* Stride 1: real taps under this share of all. Measured at batch 4 (squeezenet's 16 -> 64 on
