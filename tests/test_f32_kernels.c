@@ -278,7 +278,8 @@ static const int ROWCOPY_SHAPES[][13] = {
  * batch 1 to 5 (a class's pixels in tiles of up to 12, across images), odd and non-vector
  * channel counts, 130 output channels (9 vectors of 16: tiles 8 + 1 wide), squeezenet's and
  * resnet18's small layers, 5x5 and 7x7 kernels and a 1x3, dilation with uneven padding, and a
- * padding so wide that some output pixels have no tap inside the image (bias alone). Some of
+ * padding so wide that some output pixels have no tap inside the image (bias alone), and 1x1s
+ * from 256, 161 and 128 channels down to 10..32 on 3x3 to 6x6 images. Some of
  * them stay on the GEMM paths in one set or both (AVX2 takes fewer, its rule is stricter):
  * either way they must agree with scalar. Every row is
  * { n, c, oc, h, w, kh, kw, dh, dw, pt, pl, pb, pr, sh, sw }. */
@@ -293,6 +294,9 @@ static const int SMALL_SHAPES[][15] = {
 	{ 2, 24, 16, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, 1 },  { 5, 16, 48, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },
 	{ 2, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },   { 5, 19, 7, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },
 	{ 1, 64, 64, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },  { 3, 17, 33, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2 },
+	/* 1x1s that narrow the channels (squeezenet's squeezes), beside the 1x1 path's few pixels */
+	{ 4, 256, 32, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1 }, { 2, 161, 10, 6, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1 },
+	{ 1, 128, 24, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1 }, { 1, 256, 10, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1 },
 };
 
 /* Runs one conv case: whole call vs scalar (tolerance), split calls vs whole (bits), and one

@@ -31,10 +31,11 @@
  * Chunks of images and channels are computed channels last into a stack buffer (direct vector
  * stores from the tile), then transposed F32_VL x F32_VL in registers into y's NCHW planes.
  *
- * Taken (sc_fits) for groups-1 convolutions other than the plain 1x1, with outputs of at most
- * F32_SC_MAX_PIX pixels per image and K = c * kh * kw >= F32_SC_MIN_K, when the stride is not
- * 1, or the real taps are under F32_SC_REAL_MAX of all, or (AVX-512) K >= F32_SC_LONG_K: the
- * measurements behind each bound are at its definition. */
+ * Taken (sc_fits) for groups-1 convolutions with outputs of at most F32_SC_MAX_PIX pixels per
+ * image: with AVX-512 a plain 1x1 when c >= F32_SC_PW_RATIO * oc (and not
+ * f32_pwconv_template.h's); any other when K = c * kh * kw >= F32_SC_MIN_K and the stride is
+ * not 1, or the real taps are under F32_SC_REAL_MAX of all, or (AVX-512) K >= F32_SC_LONG_K.
+ * The measurements behind each bound are at its definition. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -45,6 +46,17 @@
 /* c * kh * kw at least: below it a tile's fixed cost (bias, clamp, stores) outweighs
  * its FMAs (resnet18's 1x1 stride-2 shortcuts, K 8 and 16, ran up to 2x slower here) */
 #define F32_SC_MIN_K 64
+/* A 1x1 (stride 1, no padding: no taps to skip) only when it narrows the channels at least
+ * this much and f32_pwconv_template.h's path (fewer pixels than a vector) does not take it: on
+ * squeezenet's 3x3 and 6x6 images at batch 4 the squeezes (128..256 -> 10..32) ran 10-43%
+ * faster here than as a GEMM with 36 or 144 pixels in the lanes; 64 -> 16 and the expands
+ * (16..32 -> 64..128, more outputs per FMA to store) ran 5-55% slower. */
+#define F32_SC_PW_RATIO 5
+#if F32_VL == 16
+#define F32_SC_PW 1
+#else
+#define F32_SC_PW 0 /* AVX2: the same squeezes ran 4-30% slower here than as a GEMM */
+#endif
 #ifndef F32_SC_REAL_MAX
 /* Stride 1: real taps under this share of all. Measured at batch 4 (squeezenet's 16 -> 64 on
  * 6x6, 79% real): 20% faster here with AVX-512, 20-40% slower with AVX2, whose im2col strips
@@ -121,9 +133,13 @@ static int sc_fits(const struct qx_f32_conv_desc *d)
 {
 	int pointwise = d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 &&
 	                d->pl == 0 && d->pb == 0 && d->pr == 0;
-	if (d->groups != 1 || pointwise || d->c < 1 || d->oc < 1 || d->oh < 1 || d->ow < 1 ||
+	if (d->groups != 1 || d->c < 1 || d->oc < 1 || d->oh < 1 || d->ow < 1 ||
 	    d->oh * d->ow > F32_SC_MAX_PIX || d->kh < 1 || d->kw < 1 ||
-	    (int64_t)d->kh * d->kw > F32_SC_TAPS_MAX || d->c * d->kh * d->kw < F32_SC_MIN_K)
+	    (int64_t)d->kh * d->kw > F32_SC_TAPS_MAX)
+		return 0;
+	if (pointwise)
+		return F32_SC_PW && !pwt_fits(d) && d->c >= F32_SC_PW_RATIO * d->oc;
+	if (d->c * d->kh * d->kw < F32_SC_MIN_K)
 		return 0;
 	if (d->sh != 1 || d->sw != 1)
 		return 1;
