@@ -32,10 +32,11 @@
  * stores from the tile), then transposed F32_VL x F32_VL in registers into y's NCHW planes.
  *
  * Taken (sc_fits) for groups-1 convolutions with outputs of at most F32_SC_MAX_PIX pixels per
- * image: with AVX-512 a plain 1x1 when c >= F32_SC_PW_RATIO * oc (and not
- * f32_pwconv_template.h's); any other when K = c * kh * kw >= F32_SC_MIN_K and the stride is
- * not 1, or the real taps are under F32_SC_REAL_MAX of all, or (AVX-512) K >= F32_SC_LONG_K.
- * The measurements behind each bound are at its definition. */
+ * image: with AVX-512 a plain 1x1 when c >= F32_SC_PW_RATIO * oc and its pixels leave the
+ * GEMM's vectors under 90% full (and not f32_pwconv_template.h's); any other when
+ * K = c * kh * kw >= F32_SC_MIN_K and the stride is not 1, or the real taps are under
+ * F32_SC_REAL_MAX of all, or (AVX-512) K >= F32_SC_LONG_K. The measurements behind each bound
+ * are at its definition. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -47,10 +48,12 @@
  * its FMAs (resnet18's 1x1 stride-2 shortcuts, K 8 and 16, ran up to 2x slower here) */
 #define F32_SC_MIN_K 64
 /* A 1x1 (stride 1, no padding: no taps to skip) only when it narrows the channels at least
- * this much and f32_pwconv_template.h's path (fewer pixels than a vector) does not take it: on
- * squeezenet's 3x3 and 6x6 images at batch 4 the squeezes (128..256 -> 10..32) ran 10-43%
- * faster here than as a GEMM with 36 or 144 pixels in the lanes; 64 -> 16 and the expands
- * (16..32 -> 64..128, more outputs per FMA to store) ran 5-55% slower. */
+ * this much, the GEMM's pixel vectors over the call's images would be under 90% full, and
+ * f32_pwconv_template.h's path (fewer pixels than a vector) does not take it. On squeezenet's
+ * 3x3 images at batch 4 (36 pixels in 48 lanes) the squeezes (128..256 -> 10..32) ran 10-43%
+ * faster here than as that GEMM; the expands (16..32 -> 64..128, more outputs per FMA to
+ * store) and 64 -> 16 ran 5-55% slower; with full vectors (16 pixels: mobilenet_v2's 4x4 at
+ * batch 1, 144 -> 24) 30% slower. */
 #define F32_SC_PW_RATIO 5
 #if F32_VL == 16
 #define F32_SC_PW 1
@@ -138,7 +141,9 @@ static int sc_fits(const struct qx_f32_conv_desc *d)
 	    (int64_t)d->kh * d->kw > F32_SC_TAPS_MAX)
 		return 0;
 	if (pointwise)
-		return F32_SC_PW && !pwt_fits(d) && d->c >= F32_SC_PW_RATIO * d->oc;
+		return F32_SC_PW && !pwt_fits(d) && d->c >= F32_SC_PW_RATIO * d->oc &&
+		       (double)d->n * d->ow * d->oh <
+		               0.9 * (double)((d->n * d->oh * d->ow + F32_VL - 1) / F32_VL * F32_VL);
 	if (d->c * d->kh * d->kw < F32_SC_MIN_K)
 		return 0;
 	if (d->sh != 1 || d->sw != 1)
