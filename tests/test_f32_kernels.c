@@ -264,11 +264,40 @@ static const int ROWCOPY_SHAPES[][13] = {
 	{ 6, 19, 12, 19, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 5, 13, 14, 16, 5, 3, 2, 1, 3, 1, 1, 1, 1 },
 	{ 70, 11, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1 },   { 64, 10, 30, 56, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
 	{ 24, 7, 40, 60, 5, 3, 2, 1, 4, 1, 4, 1, 1 },  { 256, 9, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	/* AVX-512 takes the 7x7 above to the small-image path (its K is long): a 10x10 image has a
+	 * tail of 4 pixels (2 x 48 + 4), with K over 512 as well */
+	{ 70, 11, 10, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
 	/* stride 2 (im2col_run_s2): resnet18's downsampling shapes, a 1x1, dilation with uneven
 	 * padding and a row wider than two vectors of outputs */
 	{ 8, 16, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 2 },  { 32, 64, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
 	{ 16, 32, 7, 7, 1, 1, 1, 1, 0, 0, 0, 0, 2 },   { 5, 9, 13, 37, 3, 3, 2, 2, 2, 0, 2, 3, 2 },
 	{ 3, 10, 9, 75, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
+};
+
+/* Shapes for the small-image direct path (f32_smallconv_template.h: output channels across the
+ * lanes, only the taps inside the image): output images 1x1 to 8x8, stride 1 and 2 and (2, 1),
+ * batch 1 to 5 (a class's pixels in tiles of up to 12, across images), odd and non-vector
+ * channel counts, 130 output channels (9 vectors of 16: tiles 8 + 1 wide), squeezenet's and
+ * resnet18's small layers, 5x5 and 7x7 kernels and a 1x3, dilation with uneven padding, and a
+ * padding so wide that some output pixels have no tap inside the image (bias alone), and 1x1s
+ * from 256, 161 and 128 channels down to 10..32 on 3x3 to 6x6 images. Some of
+ * them stay on the GEMM paths in one set or both (AVX2 takes fewer, its rule is stricter):
+ * either way they must agree with scalar. Every row is
+ * { n, c, oc, h, w, kh, kw, dh, dw, pt, pl, pb, pr, sh, sw }. */
+static const int SMALL_SHAPES[][15] = {
+	{ 4, 32, 128, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 }, { 4, 24, 96, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },
+	{ 3, 16, 64, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },  { 4, 64, 64, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },
+	{ 4, 32, 64, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2 },  { 2, 16, 32, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2 },
+	{ 3, 9, 17, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },   { 2, 13, 21, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2 },
+	{ 2, 7, 33, 5, 5, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1 },   { 1, 3, 19, 3, 3, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1 },
+	{ 2, 8, 20, 1, 1, 3, 3, 1, 1, 3, 3, 3, 3, 1, 1 },   { 3, 11, 40, 6, 5, 3, 3, 2, 2, 2, 1, 0, 2, 1, 1 },
+	{ 1, 32, 130, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 }, { 2, 30, 24, 4, 4, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1 },
+	{ 2, 24, 16, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, 1 },  { 5, 16, 48, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },
+	{ 2, 8, 16, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },   { 5, 19, 7, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },
+	{ 1, 64, 64, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },  { 3, 17, 33, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2 },
+	/* 1x1s that narrow the channels (squeezenet's squeezes), beside the 1x1 path's few pixels */
+	{ 4, 256, 32, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1 }, { 2, 161, 10, 6, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1 },
+	{ 1, 128, 24, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1 }, { 1, 256, 10, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1 },
 };
 
 /* Runs one conv case: whole call vs scalar (tolerance), split calls vs whole (bits), and one
@@ -373,6 +402,17 @@ static void test_conv(int cases)
 		                              .dh = r[6], .dw = r[7], .pt = r[8], .pl = r[9],
 		                              .pb = r[10], .pr = r[11], .sh = r[12], .sw = r[12],
 		                              .groups = 1 };
+		d.oh = out_size(d.h, d.kh, d.sh, d.dh, d.pt, d.pb);
+		d.ow = out_size(d.w, d.kw, d.sw, d.dw, d.pl, d.pr);
+		rand_act(&d.act_min, &d.act_max);
+		conv_case(&d, &acc, &ranges);
+	}
+	for (size_t i = 0; i < sizeof SMALL_SHAPES / sizeof SMALL_SHAPES[0]; i++) {
+		const int *r = SMALL_SHAPES[i];
+		struct qx_f32_conv_desc d = { .n = r[0], .c = r[1], .oc = r[2], .h = r[3], .w = r[4],
+		                              .kh = r[5], .kw = r[6], .dh = r[7], .dw = r[8],
+		                              .pt = r[9], .pl = r[10], .pb = r[11], .pr = r[12],
+		                              .sh = r[13], .sw = r[14], .groups = 1 };
 		d.oh = out_size(d.h, d.kh, d.sh, d.dh, d.pt, d.pb);
 		d.ow = out_size(d.w, d.kw, d.sw, d.dw, d.pl, d.pr);
 		rand_act(&d.act_min, &d.act_max);

@@ -21,7 +21,11 @@
  * (conv_rowcopy_k9). Its buffer, F32_ROWS_BUF, takes about 168 KiB of stack, never at the
  * same time as im2col's. With AVX-512, "same"-padded 3-wide kernels over more than one channel
  * take the same-3x3 layout instead (f32_conv3x3_template.h: one copy per input row, the edge
- * columns masked in the micro-tile; in the same buffer). */
+ * columns masked in the micro-tile; in the same buffer).
+ *
+ * Small output images (at most 64 pixels: squeezenet's and resnet18's last stages) take the
+ * direct path of f32_smallconv_template.h instead of all of these when its rule holds
+ * (sc_fits): output channels across the lanes, only the taps inside the image. */
 #include "x86/f32_tile_template.h"
 
 #include <stdlib.h>
@@ -80,6 +84,7 @@ struct conv_packed {
 	int32_t *s3_goff;       /* [k]: a tail strip's gathered tap k, in its small buffer */
 	f32mask *s3_masks;      /* [w][2][F32_RV]: a strip's edge-column masks by its first
 	                         * pixel's column (same3_masks) */
+	struct f32_sc *sc;      /* small images: the real-taps direct path, or NULL */
 };
 
 /* Output pixels [j, j + n) of a strip: one output row of one image. */
@@ -91,6 +96,7 @@ struct conv_run {
 
 #include "x86/f32_dwconv_template.h"
 #include "x86/f32_pwconv_template.h"
+#include "x86/f32_smallconv_template.h"
 #define F32_ROWS_SLACK (F32_SW + F32_VL) /* floats past the planes that lanes past a strip read */
 #ifndef F32_ROWS_BUF
 /* Floats of stack for the row-copy path's buffer: a whole 64-channel 14x14 image for a 3x3
@@ -221,6 +227,14 @@ int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, con
 	 * 32 x 28 x 28 ran about 15% faster with it, 14 x 14 the same). */
 	if (d->n * d->c * p->hw * (int64_t)sizeof(float) > (256 << 10) && p->cg > F32_CONV_AHEAD)
 		p->next_plane_ahead = F32_CONV_AHEAD * p->hw;
+	if (sc_fits(d)) {
+		if (!(p->sc = sc_pack(d, w_oihw, bias))) {
+			F32_FN(pack_free)(p);
+			return -1;
+		}
+		*packed = p;
+		return 0;
+	}
 	rowcopy_plan(p);
 	if (same3_plan(p)) {
 		F32_FN(pack_free)(p);
@@ -243,6 +257,7 @@ void F32_FN(pack_free)(void *packed)
 	free(p->roff);
 	free(p->s3_goff);
 	free(p->s3_masks);
+	sc_free(p->sc);
 	free(p);
 }
 
@@ -901,6 +916,10 @@ static __attribute__((noinline)) void conv_segment_rowcopy(const struct conv_pac
 static void conv_segment(const struct conv_packed *p, const float *x, float *y, int64_t ca,
                          int64_t cb, int64_t qa, int64_t qb)
 {
+	if (p->sc) {
+		sc_segment(p->sc, &p->d, x, y, ca, cb, qa, qb);
+		return;
+	}
 #if F32_SAME3
 	if (p->same3) {
 		conv_segment_same3(p, x, y, ca, cb, qa, qb);
