@@ -1,6 +1,7 @@
 /* Every x86 SIMD fp32 kernel table (qx_f32_avx2, qx_f32_avx512) against the scalar reference
  * (qx_f32_scalar): convolutions on random shapes (1x1 / 3x3 / 5x5, strides, asymmetric pads,
- * dilation, groups, depthwise (up to 70 channels: several vectors of channels and a tail),
+ * dilation, groups, depthwise (up to 70 channels: several vectors of channels and a tail;
+ * tiny images, 1x1 to 4x4 planes, up to 336 channels),
  * pointwise 1x1 convolutions on images up to 30x30, odd channel counts, batch 1-3, K long enough to be chunked, the
  * reference model's layers), matmul with every stride combination (row-major, transposed,
  * padded and every-other-column A and B), with and without bias, pools with ceil-mode-like
@@ -272,6 +273,22 @@ static const int ROWCOPY_SHAPES[][13] = {
 
 /* Runs one conv case: whole call vs scalar (tolerance), split calls vs whole (bits), and one
  * sub-range that must leave the rest of y alone. */
+/* Depthwise shapes for the x86 tiny-image path (f32_dwtiny_template.h: stride 1, the output
+ * the input's size, h * w dividing the vector's lanes, channels a multiple of the planes per
+ * vector) and its edges: 2x2 and 4x4 as in the zoo, 1x1 and 2x4 planes, dilation, asymmetric
+ * padding, a tap-less 1x1 kernel, a 7x7 kernel, a vector count that leaves a tail after the
+ * four side by side, and channel counts the path refuses (the channels-last path runs them).
+ * Columns: c, h, w, kh, kw, dh, dw, pt, pl, pb, pr. */
+static const int DWTINY_SHAPES[][11] = {
+	{ 200, 2, 2, 5, 5, 1, 1, 2, 2, 2, 2 }, { 336, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1 },
+	{ 88, 4, 4, 5, 5, 1, 1, 2, 2, 2, 2 },  { 48, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1 },
+	{ 32, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1 },  { 24, 2, 4, 3, 3, 1, 1, 1, 1, 1, 1 },
+	{ 16, 4, 2, 3, 3, 2, 2, 2, 2, 2, 2 },  { 12, 2, 2, 3, 3, 1, 1, 0, 2, 2, 0 },
+	{ 8, 4, 4, 1, 1, 1, 1, 0, 0, 0, 0 },   { 36, 2, 2, 5, 5, 1, 1, 2, 2, 2, 2 },
+	{ 8, 4, 4, 7, 7, 1, 1, 3, 3, 3, 3 },   { 20, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1 },
+	{ 6, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1 },
+};
+
 static void conv_case(const struct qx_f32_conv_desc *d, struct tally *acc, struct tally *ranges)
 {
 	char what[200];
@@ -372,6 +389,17 @@ static void test_conv(int cases)
 		                              .dh = r[6], .dw = r[7], .pt = r[8], .pl = r[9],
 		                              .pb = r[10], .pr = r[11], .sh = r[12], .sw = r[12],
 		                              .groups = 1 };
+		d.oh = out_size(d.h, d.kh, d.sh, d.dh, d.pt, d.pb);
+		d.ow = out_size(d.w, d.kw, d.sw, d.dw, d.pl, d.pr);
+		rand_act(&d.act_min, &d.act_max);
+		conv_case(&d, &acc, &ranges);
+	}
+	for (size_t i = 0; i < sizeof DWTINY_SHAPES / sizeof DWTINY_SHAPES[0]; i++) {
+		const int *r = DWTINY_SHAPES[i];
+		struct qx_f32_conv_desc d = { .n = 1 + (int64_t)(i % 3), .c = r[0], .oc = r[0],
+		                              .groups = r[0], .h = r[1], .w = r[2], .kh = r[3],
+		                              .kw = r[4], .dh = r[5], .dw = r[6], .pt = r[7],
+		                              .pl = r[8], .pb = r[9], .pr = r[10], .sh = 1, .sw = 1 };
 		d.oh = out_size(d.h, d.kh, d.sh, d.dh, d.pt, d.pb);
 		d.ow = out_size(d.w, d.kw, d.sw, d.dw, d.pl, d.pr);
 		rand_act(&d.act_min, &d.act_max);

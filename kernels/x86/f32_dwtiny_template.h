@@ -1,0 +1,176 @@
+/* Depthwise convolution of tiny images straight on NCHW, part of f32_conv_template.h (which
+ * includes it after struct conv_packed and f32_dwconv_template.h; the ops header comes first).
+ *
+ * Why: the zoo's last stages run depthwise 3x3 and 5x5 kernels on 4x4 and 2x2 images
+ * (mobilenet_v2: 144 to 336 channels, mobilenet_v3_small: 40 to 200, shufflenet: 48 and 96).
+ * The channels-last path (f32_dwconv_template.h) transposes F32_VL planes into a zero-padded
+ * buffer and back and computes every tap, though most of them read padding (5x5 on 2x2: 84 of
+ * every 100 products are zeros), so its transposes and padding cost more than its useful FMAs.
+ *
+ * Here, when an image's h * w pixels divide F32_VL and the convolution keeps the image's size
+ * (stride 1, oh == h, ow == w), a vector is F32_VL consecutive floats of x: P = F32_VL / hw whole
+ * planes, planes running on across images. Output pixel q of any plane reads tap (ky, kx) at
+ * input pixel q + s, s = (ky dh - pt) w + (kx dw - pl), the same offset for every lane, whenever
+ * that pixel lies inside the image. So each tap is one masked load (lanes whose input is padding
+ * read 0) and one FMA; a tap every lane of which reads padding is left out; and the result is
+ * y's vector at x's offset, stored whole: no copy, no transpose. Four vectors run side by side
+ * (four independent FMA chains).
+ *
+ * Weights (packed once): with P == 1 one float per (channel, tap), broadcast; with P > 1 one
+ * vector per (group of P channels, tap) holding each lane's channel's weight. Either way the
+ * biases follow the taps.
+ *
+ * Same bits as the channels-last path and conv_depthwise: each lane starts from its bias and
+ * adds its taps in (ky, kx) order, one FMA each. The taps left out are those whose every product
+ * is 0 * w, which adds nothing to a sum (except where the sum is -0, or the weight is not
+ * finite), as conv_depthwise already skips padding rows.
+ *
+ * Needs masked loads whose left-out lanes may lie outside the buffer (a tap's offset reaches
+ * before a plane's start or past its end): f32_conv_template.h includes it only where
+ * F32_MASKED_LOAD_ANYWHERE (AVX-512). A range
+ * that does not start or end on a whole vector of planes (a thread pool's cut) runs its ends
+ * through conv_depthwise. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "x86/f32_tile_template.h" /* F32_INLINE */
+
+#ifndef F32_DWT_UNROLL
+#define F32_DWT_UNROLL 4 /* vectors side by side */
+#endif
+
+struct dwt_plan {
+	int64_t planes;                        /* P: planes per vector */
+	int taps;                              /* taps with a lane inside the image */
+	int64_t shift[QX_F32_DW_TAPS_MAX];     /* per tap: input offset from the output pixel */
+	f32mask mask[QX_F32_DW_TAPS_MAX];      /* per tap: the lanes whose input is inside */
+	float *w;                              /* P == 1: [c][taps + 1]; else [c / P][taps + 1][F32_VL] */
+};
+
+static void conv_depthwise(const struct conv_packed *p, const float *x, float *y,
+                           int64_t row_begin, int64_t row_end);
+
+/* Whether depthwise d takes this path. */
+static int dwt_fits(const struct qx_f32_conv_desc *d)
+{
+	int64_t hw = d->h * d->w;
+	return d->sh == 1 && d->sw == 1 && d->oh == d->h &&
+	       d->ow == d->w && hw > 0 && F32_VL % hw == 0 && d->c % (F32_VL / hw) == 0 &&
+	       (int64_t)d->kh * d->kw <= QX_F32_DW_TAPS_MAX;
+}
+
+/* The plan and packed weights of depthwise d (dwt_fits); NULL when out of memory. */
+static struct dwt_plan *dwt_pack(const struct qx_f32_conv_desc *d, const float *w_oihw,
+                                 const float *bias)
+{
+	struct dwt_plan *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	const int64_t hw = d->h * d->w, P = F32_VL / hw, khw = (int64_t)d->kh * d->kw;
+	int64_t tap_of[QX_F32_DW_TAPS_MAX]; /* active tap -> kernel tap */
+	t->planes = P;
+	for (int64_t k = 0; k < khw; k++) {
+		int64_t dy = k / d->kw * d->dh - d->pt, dx = k % d->kw * d->dw - d->pl;
+		uint32_t bits = 0;
+		for (int64_t l = 0; l < F32_VL; l++) {
+			int64_t iy = l % hw / d->w + dy, ix = l % d->w + dx;
+			if (iy >= 0 && iy < d->h && ix >= 0 && ix < d->w)
+				bits |= 1u << l;
+		}
+		if (!bits)
+			continue;
+		t->shift[t->taps] = dy * d->w + dx;
+		t->mask[t->taps] = (f32mask)bits;
+		tap_of[t->taps++] = k;
+	}
+	const int64_t row = t->taps + 1; /* per channel (P == 1) or per lane of a group's vectors */
+	t->w = calloc((size_t)(P == 1 ? d->c * row : d->c / P * row * F32_VL), sizeof *t->w);
+	if (!t->w) {
+		free(t);
+		return NULL;
+	}
+	for (int64_t c = 0; c < d->c; c++)
+		for (int64_t l = 0; l < (P == 1 ? 1 : hw); l++) {
+			/* P > 1: channel c is lanes [c % P * hw, + hw) of its group's vectors */
+			float *dst = P == 1 ? t->w + c * row : t->w + (c / P * row) * F32_VL + c % P * hw + l;
+			int64_t step = P == 1 ? 1 : F32_VL;
+			for (int64_t j = 0; j < t->taps; j++)
+				dst[j * step] = w_oihw[c * khw + tap_of[j]];
+			dst[t->taps * step] = bias ? bias[c] : 0.0f;
+		}
+	return t;
+}
+
+static void dwt_free(struct dwt_plan *t)
+{
+	if (t)
+		free(t->w);
+	free(t);
+}
+
+/* Vectors [v0, v1) of x (vector v: floats [v F32_VL, + F32_VL)); BCAST: P == 1. */
+F32_INLINE void dwt_vectors(const int BCAST, const struct conv_packed *p, const struct dwt_plan *t,
+                            const float *x, float *y, int64_t v0, int64_t v1)
+{
+	enum { U = F32_DWT_UNROLL };
+	const struct qx_f32_conv_desc *d = &p->d;
+	const int T = t->taps;
+	const int64_t P = t->planes, row = T + 1;
+	const f32v lo = f32v_set1(d->act_min), hi = f32v_set1(d->act_max);
+	int64_t v = v0;
+	for (; v < v1; v += U) {
+		const int nu = v1 - v < U ? (int)(v1 - v) : U;
+		const float *wq[U];
+		f32v acc[U];
+#pragma GCC unroll 4
+		for (int u = 0; u < U; u++) {
+			int64_t ch = (v + (u < nu ? u : 0)) * P % d->c; /* the vector's first channel */
+			wq[u] = BCAST ? t->w + ch * row : t->w + ch / P * row * F32_VL;
+			acc[u] = BCAST ? f32v_set1(wq[u][T]) : f32v_loadu(wq[u] + T * F32_VL);
+		}
+		const float *xb = x + v * F32_VL;
+		if (nu == U) {
+			for (int k = 0; k < T; k++) {
+				const f32mask m = t->mask[k];
+				const int64_t s = t->shift[k];
+#pragma GCC unroll 4
+				for (int u = 0; u < U; u++)
+					acc[u] = f32v_fmadd(f32v_load_mask(xb, u * F32_VL + s, m),
+					                    BCAST ? f32v_set1(wq[u][k]) : f32v_loadu(wq[u] + k * F32_VL),
+					                    acc[u]);
+			}
+		} else {
+			for (int k = 0; k < T; k++)
+				for (int u = 0; u < nu; u++)
+					acc[u] = f32v_fmadd(f32v_load_mask(xb, u * F32_VL + t->shift[k], t->mask[k]),
+					                    BCAST ? f32v_set1(wq[u][k]) : f32v_loadu(wq[u] + k * F32_VL),
+					                    acc[u]);
+		}
+#pragma GCC unroll 4
+		for (int u = 0; u < U; u++)
+			if (u < nu)
+				f32v_storeu(y + (v + u) * F32_VL, f32v_clamp(acc[u], lo, hi));
+	}
+}
+
+/* Rows [row_begin, row_end) of n * c * oh: the whole vectors of planes inside, the rows before
+ * and after them by conv_depthwise. */
+static void conv_depthwise_tiny(const struct conv_packed *p, const float *x, float *y,
+                                int64_t row_begin, int64_t row_end)
+{
+	const struct dwt_plan *t = p->dwt;
+	const int64_t rows_v = t->planes * p->d.oh; /* output rows per vector */
+	int64_t v0 = (row_begin + rows_v - 1) / rows_v, v1 = row_end / rows_v;
+	if (v0 >= v1) {
+		conv_depthwise(p, x, y, row_begin, row_end);
+		return;
+	}
+	if (row_begin < v0 * rows_v)
+		conv_depthwise(p, x, y, row_begin, v0 * rows_v);
+	if (t->planes == 1)
+		dwt_vectors(1, p, t, x, y, v0, v1);
+	else
+		dwt_vectors(0, p, t, x, y, v0, v1);
+	if (v1 * rows_v < row_end)
+		conv_depthwise(p, x, y, v1 * rows_v, row_end);
+}
