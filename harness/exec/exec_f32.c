@@ -22,6 +22,8 @@ struct step {
 	                               * Mul that makes it a SiLU (outputs only) */
 	int fused_away;               /* Clip, Mul: the node before does it; Reshape and the like:
 	                               * its output is its input's buffer (outputs only) */
+	int hswish_mul;               /* HardSigmoid: 1 + the Mul by its own input that it runs
+	                               * with, in slices (outputs only; fused_y the Mul's output) */
 };
 
 struct qx_exec_f32 {
@@ -78,6 +80,8 @@ static int clip_bounds(const struct qx_graph *g, const struct qx_node *n, float 
 	return 1;
 }
 
+static int same_shape(const struct qx_tensor *a, const struct qx_tensor *y);
+
 /* The only node reading tensor t (once), not a graph output; -1 if none or several. */
 static int sole_reader(const struct qx_graph *g, int t)
 {
@@ -128,6 +132,24 @@ int qx_exec_f32_set_outputs_only(struct qx_exec_f32 *e)
 		if (other != n->in[0])
 			continue;
 		e->steps[i].fused_y = e->buf[m->out[0]];
+		e->steps[r].fused_away = 1;
+		fused++;
+	}
+	/* x * HardSigmoid(x) (hardswish as mobilenet_v3 exports it): both nodes run in turns over
+	 * slices of QX_F32_HSWISH_SLICE elements (run_hswish_slices), so x is read from memory once
+	 * and the HardSigmoid's output never leaves the cache; the same kernel calls on the same
+	 * elements, so the same bits. */
+	for (int i = 0; i < g->n_nodes; i++) {
+		const struct qx_node *n = &g->nodes[i];
+		int r = n->op == QX_OP_HARDSIGMOID && n->n_in == 1 ? sole_reader(g, n->out[0]) : -1;
+		const struct qx_node *m = r >= 0 ? &g->nodes[r] : NULL;
+		if (!m || m->op != QX_OP_MUL || m->n_in != 2 || e->steps[i].fused_y ||
+		    (m->in[0] == n->out[0] ? m->in[1] : m->in[0]) != n->in[0] ||
+		    g->tensors[n->in[0]].dtype != QX_DT_F32 ||
+		    !same_shape(&g->tensors[n->in[0]], &g->tensors[m->out[0]]))
+			continue;
+		e->steps[i].fused_y = e->buf[m->out[0]];
+		e->steps[i].hswish_mul = 1 + r;
 		e->steps[r].fused_away = 1;
 		fused++;
 	}
@@ -452,6 +474,30 @@ static int run_unary(const struct qx_exec_f32 *e, const struct qx_node *n, const
 	return e->k->f32->unary(op, alpha, beta, x, y, total);
 }
 
+#ifndef QX_F32_HSWISH_SLICE
+#define QX_F32_HSWISH_SLICE 2048 /* floats: x, the HardSigmoid and the product, 24 KiB, in L1 */
+#endif
+
+/* A HardSigmoid and the Mul by its own input (qx_exec_f32_set_outputs_only) in turns, slice by
+ * slice: the HardSigmoid's output goes to a slice on the stack (only the Mul reads it), the
+ * product to the Mul's output. Mul's operands keep the node's order. */
+static int run_hswish_slices(const struct qx_exec_f32 *e, const struct qx_node *n,
+                             const struct step *s, const float *x, int64_t total)
+{
+	const struct qx_node *m = &e->g->nodes[s->hswish_mul - 1];
+	const int h_first = m->in[0] == n->out[0];
+	_Alignas(64) float h[QX_F32_HSWISH_SLICE];
+	for (int64_t o = 0; o < total; o += QX_F32_HSWISH_SLICE) {
+		int64_t len = total - o < QX_F32_HSWISH_SLICE ? total - o : QX_F32_HSWISH_SLICE;
+		if (run_unary(e, n, x + o, h, len))
+			return -1;
+		if (e->k->f32->binary(QX_ND_MUL, h_first ? h : x + o, 0, h_first ? x + o : h, 0,
+		                      s->fused_y + o, 1, len))
+			return -1;
+	}
+	return 0;
+}
+
 /* Whether a (a [N,C,1,1] tensor) holds one value per plane of y ([N,C,H,W]). */
 static int per_plane(const struct qx_tensor *a, const struct qx_tensor *y)
 {
@@ -550,9 +596,15 @@ static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
 	case QX_OP_MATMUL:
 		run_matmul(e, n, y);
 		return 0;
+	case QX_OP_HARDSIGMOID:
+		if (s->hswish_mul && run_hswish_slices(e, n, s, x, total) == 0)
+			return 0;
+		if (s->hswish_mul)
+			return qx_fail(err, QX_EINTERNAL, "%s: node %s: HardSigmoid and Mul in slices "
+			               "failed", e->g->path, n->name);
+		/* fall through */
 	case QX_OP_RELU:
 	case QX_OP_CLIP:
-	case QX_OP_HARDSIGMOID:
 	case QX_OP_HARDSWISH:
 		if (run_unary(e, n, x, y, total) == 0)
 			return 0;
