@@ -273,12 +273,13 @@ static const int ROWCOPY_SHAPES[][13] = {
 
 /* Runs one conv case: whole call vs scalar (tolerance), split calls vs whole (bits), and one
  * sub-range that must leave the rest of y alone. */
-/* Depthwise shapes for the x86 tiny-image path (f32_dwtiny_template.h: stride 1, the output
- * the input's size, h * w dividing the vector's lanes, channels a multiple of the planes per
- * vector) and its edges: 2x2 and 4x4 as in the zoo, 1x1 and 2x4 planes, dilation, asymmetric
- * padding, a tap-less 1x1 kernel, a 7x7 kernel, a vector count that leaves a tail after the
- * four side by side, and channel counts the path refuses (the channels-last path runs them).
- * Columns: c, h, w, kh, kw, dh, dw, pt, pl, pb, pr. */
+/* Depthwise shapes for the x86 NCHW path (f32_dwtiny_template.h: stride 1, the output the
+ * input's size) and its edges: whole planes per vector (h * w dividing the lanes, channels a
+ * multiple of the planes per vector: 2x2 and 4x4 as in the zoo, 1x1 and 2x4 planes, dilation,
+ * asymmetric padding, a 1x1 kernel, a 7x7 kernel, a vector count that leaves a tail after the
+ * four side by side); vectors per plane (7x7, 14x14, 28x28 as in the zoo, 3x3 and 5x7 planes,
+ * 2x2 planes of a channel count the first form refuses); and a plane too large for the path
+ * (the other paths run it). Columns: c, h, w, kh, kw, dh, dw, pt, pl, pb, pr. */
 static const int DWTINY_SHAPES[][11] = {
 	{ 200, 2, 2, 5, 5, 1, 1, 2, 2, 2, 2 }, { 336, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1 },
 	{ 88, 4, 4, 5, 5, 1, 1, 2, 2, 2, 2 },  { 48, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1 },
@@ -286,7 +287,10 @@ static const int DWTINY_SHAPES[][11] = {
 	{ 16, 4, 2, 3, 3, 2, 2, 2, 2, 2, 2 },  { 12, 2, 2, 3, 3, 1, 1, 0, 2, 2, 0 },
 	{ 8, 4, 4, 1, 1, 1, 1, 0, 0, 0, 0 },   { 36, 2, 2, 5, 5, 1, 1, 2, 2, 2, 2 },
 	{ 8, 4, 4, 7, 7, 1, 1, 3, 3, 3, 3 },   { 20, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1 },
-	{ 6, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1 },
+	{ 6, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1 },   { 96, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1 },
+	{ 48, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1 }, { 16, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1 },
+	{ 10, 3, 3, 5, 5, 1, 1, 2, 2, 2, 2 },  { 5, 5, 7, 3, 3, 2, 1, 2, 1, 2, 1 },
+	{ 4, 33, 33, 3, 3, 1, 1, 1, 1, 1, 1 },
 };
 
 static void conv_case(const struct qx_f32_conv_desc *d, struct tally *acc, struct tally *ranges)

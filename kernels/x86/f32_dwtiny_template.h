@@ -39,12 +39,17 @@
 #define F32_DWT_UNROLL 4 /* vectors side by side */
 #endif
 
+#ifndef F32_DWT_VECS_MAX
+#define F32_DWT_VECS_MAX 64 /* vectors per plane: images up to 1024 pixels (32x32) */
+#endif
+
 struct dwt_plan {
-	int64_t planes;                        /* P: planes per vector */
+	int64_t planes;                        /* P: planes per vector (0: vectors per plane) */
+	int64_t vecs;                          /* V: vectors per plane (1 when P > 0) */
 	int taps;                              /* taps with a lane inside the image */
 	int64_t shift[QX_F32_DW_TAPS_MAX];     /* per tap: input offset from the output pixel */
-	f32mask mask[QX_F32_DW_TAPS_MAX];      /* per tap: the lanes whose input is inside */
-	float *w;                              /* P == 1: [c][taps + 1]; else [c / P][taps + 1][F32_VL] */
+	f32mask *mask;                         /* [taps][V]: the lanes whose input is inside */
+	float *w;                              /* P <= 1: [c][taps + 1]; else [c / P][taps + 1][F32_VL] */
 };
 
 static void conv_depthwise(const struct conv_packed *p, const float *x, float *y,
@@ -54,8 +59,9 @@ static void conv_depthwise(const struct conv_packed *p, const float *x, float *y
 static int dwt_fits(const struct qx_f32_conv_desc *d)
 {
 	int64_t hw = d->h * d->w;
-	return d->sh == 1 && d->sw == 1 && d->oh == d->h &&
-	       d->ow == d->w && hw > 0 && F32_VL % hw == 0 && d->c % (F32_VL / hw) == 0 &&
+	int whole = hw > 0 && F32_VL % hw == 0 && d->c % (F32_VL / hw) == 0;
+	return d->sh == 1 && d->sw == 1 && d->oh == d->h && d->ow == d->w && hw > 0 &&
+	       (whole || hw <= F32_DWT_VECS_MAX * F32_VL) &&
 	       (int64_t)d->kh * d->kw <= QX_F32_DW_TAPS_MAX;
 }
 
@@ -66,34 +72,48 @@ static struct dwt_plan *dwt_pack(const struct qx_f32_conv_desc *d, const float *
 	struct dwt_plan *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
-	const int64_t hw = d->h * d->w, P = F32_VL / hw, khw = (int64_t)d->kh * d->kw;
+	const int64_t hw = d->h * d->w, khw = (int64_t)d->kh * d->kw;
+	const int64_t P = F32_VL % hw == 0 && d->c % (F32_VL / hw) == 0 ? F32_VL / hw : 0;
+	const int64_t V = P ? 1 : (hw + F32_VL - 1) / F32_VL;
 	int64_t tap_of[QX_F32_DW_TAPS_MAX]; /* active tap -> kernel tap */
 	t->planes = P;
+	t->vecs = V;
+	t->mask = calloc((size_t)(khw * V), sizeof *t->mask);
+	if (!t->mask) {
+		free(t);
+		return NULL;
+	}
 	for (int64_t k = 0; k < khw; k++) {
 		int64_t dy = k / d->kw * d->dh - d->pt, dx = k % d->kw * d->dw - d->pl;
-		uint32_t bits = 0;
-		for (int64_t l = 0; l < F32_VL; l++) {
-			int64_t iy = l % hw / d->w + dy, ix = l % d->w + dx;
-			if (iy >= 0 && iy < d->h && ix >= 0 && ix < d->w)
-				bits |= 1u << l;
+		uint32_t any = 0;
+		for (int64_t j = 0; j < V; j++) {
+			uint32_t bits = 0;
+			for (int64_t l = 0; l < F32_VL; l++) {
+				int64_t q = P ? l % hw : j * F32_VL + l; /* the lane's output pixel */
+				int64_t iy = q / d->w + dy, ix = q % d->w + dx;
+				if (q < hw && iy >= 0 && iy < d->h && ix >= 0 && ix < d->w)
+					bits |= 1u << l;
+			}
+			t->mask[t->taps * V + j] = (f32mask)bits;
+			any |= bits;
 		}
-		if (!bits)
+		if (!any)
 			continue;
 		t->shift[t->taps] = dy * d->w + dx;
-		t->mask[t->taps] = (f32mask)bits;
 		tap_of[t->taps++] = k;
 	}
 	const int64_t row = t->taps + 1; /* per channel (P == 1) or per lane of a group's vectors */
-	t->w = calloc((size_t)(P == 1 ? d->c * row : d->c / P * row * F32_VL), sizeof *t->w);
+	t->w = calloc((size_t)(P <= 1 ? d->c * row : d->c / P * row * F32_VL), sizeof *t->w);
 	if (!t->w) {
+		free(t->mask);
 		free(t);
 		return NULL;
 	}
 	for (int64_t c = 0; c < d->c; c++)
-		for (int64_t l = 0; l < (P == 1 ? 1 : hw); l++) {
+		for (int64_t l = 0; l < (P <= 1 ? 1 : hw); l++) {
 			/* P > 1: channel c is lanes [c % P * hw, + hw) of its group's vectors */
-			float *dst = P == 1 ? t->w + c * row : t->w + (c / P * row) * F32_VL + c % P * hw + l;
-			int64_t step = P == 1 ? 1 : F32_VL;
+			float *dst = P <= 1 ? t->w + c * row : t->w + (c / P * row) * F32_VL + c % P * hw + l;
+			int64_t step = P <= 1 ? 1 : F32_VL;
 			for (int64_t j = 0; j < t->taps; j++)
 				dst[j * step] = w_oihw[c * khw + tap_of[j]];
 			dst[t->taps * step] = bias ? bias[c] : 0.0f;
@@ -103,8 +123,10 @@ static struct dwt_plan *dwt_pack(const struct qx_f32_conv_desc *d, const float *
 
 static void dwt_free(struct dwt_plan *t)
 {
-	if (t)
+	if (t) {
 		free(t->w);
+		free(t->mask);
+	}
 	free(t);
 }
 
@@ -131,7 +153,7 @@ F32_INLINE void dwt_vectors(const int BCAST, const struct conv_packed *p, const 
 		const float *xb = x + v * F32_VL;
 		if (nu == U) {
 			for (int k = 0; k < T; k++) {
-				const f32mask m = t->mask[k];
+				const f32mask m = t->mask[k]; /* V == 1 */
 				const int64_t s = t->shift[k];
 #pragma GCC unroll 4
 				for (int u = 0; u < U; u++)
@@ -153,13 +175,61 @@ F32_INLINE void dwt_vectors(const int BCAST, const struct conv_packed *p, const 
 	}
 }
 
-/* Rows [row_begin, row_end) of n * c * oh: the whole vectors of planes inside, the rows before
- * and after them by conv_depthwise. */
+/* Planes [pl0, pl1), each V vectors (P == 0), U of them side by side with the plane's weights
+ * broadcast once per tap; the last vector of a plane stores its first hw % F32_VL lanes. */
+static void dwt_planes(const struct conv_packed *p, const struct dwt_plan *t, const float *x,
+                       float *y, int64_t pl0, int64_t pl1)
+{
+	enum { U = F32_DWT_UNROLL };
+	const struct qx_f32_conv_desc *d = &p->d;
+	const int T = t->taps;
+	const int64_t V = t->vecs, hw = p->hw;
+	const f32v lo = f32v_set1(d->act_min), hi = f32v_set1(d->act_max);
+	for (int64_t pl = pl0; pl < pl1; pl++) {
+		const float *wq = t->w + pl % d->c * (T + 1);
+		const float *xp = x + pl * hw;
+		float *yp = y + pl * hw;
+		const f32v bias = f32v_set1(wq[T]);
+		for (int64_t j0 = 0; j0 < V; j0 += U) {
+			const int nu = V - j0 < U ? (int)(V - j0) : U;
+			f32v acc[U];
+#pragma GCC unroll 4
+			for (int u = 0; u < U; u++)
+				acc[u] = bias;
+			if (nu == U) {
+				for (int k = 0; k < T; k++) {
+					const f32v w = f32v_set1(wq[k]);
+					const f32mask *m = t->mask + k * V + j0;
+					const int64_t s = t->shift[k];
+#pragma GCC unroll 4
+					for (int u = 0; u < U; u++)
+						acc[u] = f32v_fmadd(f32v_load_mask(xp, (j0 + u) * F32_VL + s, m[u]), w,
+						                    acc[u]);
+				}
+			} else {
+				for (int k = 0; k < T; k++)
+					for (int u = 0; u < nu; u++)
+						acc[u] = f32v_fmadd(f32v_load_mask(xp, (j0 + u) * F32_VL + t->shift[k],
+						                                   t->mask[k * V + j0 + u]),
+						                    f32v_set1(wq[k]), acc[u]);
+			}
+			for (int u = 0; u < nu; u++) {
+				int64_t q = (j0 + u) * F32_VL;
+				f32v_store_first(yp + q, f32v_clamp(acc[u], lo, hi),
+				                 hw - q < F32_VL ? hw - q : F32_VL);
+			}
+		}
+	}
+}
+
+/* Rows [row_begin, row_end) of n * c * oh: the whole vectors (or planes) inside, the rows
+ * before and after them by conv_depthwise. */
 static void conv_depthwise_tiny(const struct conv_packed *p, const float *x, float *y,
                                 int64_t row_begin, int64_t row_end)
 {
 	const struct dwt_plan *t = p->dwt;
-	const int64_t rows_v = t->planes * p->d.oh; /* output rows per vector */
+	/* output rows per vector (P > 0) or per plane */
+	const int64_t rows_v = (t->planes ? t->planes : 1) * p->d.oh;
 	int64_t v0 = (row_begin + rows_v - 1) / rows_v, v1 = row_end / rows_v;
 	if (v0 >= v1) {
 		conv_depthwise(p, x, y, row_begin, row_end);
@@ -167,7 +237,9 @@ static void conv_depthwise_tiny(const struct conv_packed *p, const float *x, flo
 	}
 	if (row_begin < v0 * rows_v)
 		conv_depthwise(p, x, y, row_begin, v0 * rows_v);
-	if (t->planes == 1)
+	if (t->planes == 0)
+		dwt_planes(p, t, x, y, v0, v1);
+	else if (t->planes == 1)
 		dwt_vectors(1, p, t, x, y, v0, v1);
 	else
 		dwt_vectors(0, p, t, x, y, v0, v1);
