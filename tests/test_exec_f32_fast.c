@@ -16,8 +16,10 @@
  *   bit-identical to the plain executor's at batch 1 and 3 (batch 3's tensors are not whole
  *   slices, so the last slice is short).
  * - outputs only, shufflenet_v2_x0_5: every Reshape (its channel shuffles) reads its input's
- *   buffer in place instead of copying it; the output must be bit-identical to the plain
- *   executor's at batch 1 and 3.
+ *   buffer in place instead of copying it, and each channel shuffle (Concat, Reshape,
+ *   Transpose, Reshape) is one copy per plane from the Concat's inputs, into the two Slices
+ *   that read it where they do; the output must be bit-identical to the plain executor's at
+ *   batch 1 and 3.
  * A wrongly fused clamp, a Clip run twice or skipped, a reshape aliased to the wrong buffer, or a sigmoid off by more than a few ulp
  * shows here. Inputs: random images in [0, 1) (fixed seed). */
 #include <math.h>
@@ -33,6 +35,7 @@
 
 #define SILUS 31 /* efficientnet_b0's SiLUs */
 #define HSWISHES 19 /* mobilenet_v3_small's hardswishes */
+#define SHUFFLES 16 /* shufflenet_v2_x0_5's channel shuffles */
 
 enum mode { PLAIN, OUTPUTS_ONLY, FAST_SIGMOID, FAST_FUSED };
 
@@ -91,7 +94,7 @@ static int argmax(const float *v)
 
 int main(void)
 {
-	tap_plan(10);
+	tap_plan(12);
 	uint64_t rng = 20261207;
 	float x[3 * 28 * 28];
 	for (int i = 0; i < 3 * 28 * 28; i++)
@@ -143,6 +146,8 @@ int main(void)
 		for (int64_t batch = 1; batch <= 3; batch += 2) {
 			float *a = run(&g, batch, PLAIN, x), *b = run(&g, batch, OUTPUTS_ONLY, x);
 			int same = a && b && memcmp(a, b, (size_t)batch * 10 * sizeof *a) == 0;
+			if (a && b && !same)
+				diag("logit 0: %.9g fused, %.9g plain", b[0], a[0]);
 			/* the Reshapes that share their input's buffer, in a fresh executor */
 			struct qx_error err = { 0 };
 			struct qx_exec_f32 *e = NULL;
@@ -163,6 +168,11 @@ int main(void)
 			ok(same && reshapes > 0 && aliased == reshapes,
 			   "shufflenet_v2_x0_5 batch %lld: %d of %d Reshapes read in place give the same "
 			   "bits", (long long)batch, aliased, reshapes);
+			/* the same run: its channel shuffles, each copied once from the Concat's inputs
+			 * (13 into the two Slices that read it, 3 into the Transpose's output) */
+			ok(same && fused_clips == SHUFFLES, "shufflenet_v2_x0_5 batch %lld: %d channel "
+			   "shuffles (%d expected) copied from the Concat's inputs give the same bits",
+			   (long long)batch, fused_clips, SHUFFLES);
 			free(a), free(b);
 		}
 		qx_graph_free(&g);
