@@ -1097,7 +1097,10 @@ static void conv_depthwise_flat(const struct conv_packed *p, const float *x, flo
 	}
 }
 
-/* Rows [row_begin, row_end) of n * c * oh: whole runs of one channel's rows at a time. */
+/* Rows [row_begin, row_end) of n * c * oh: whole runs of one channel's rows at a time. With
+ * AVX-512, a stride-1 depthwise whose output keeps the input's size runs on NCHW directly
+ * (f32_dwtiny_template.h); small images otherwise channels-last (f32_dwconv_template.h); the
+ * rest plane by plane (conv_depthwise_flat, conv_depthwise). */
 static void conv_depthwise_rows(const struct conv_packed *p, const float *x, float *y,
                                 int64_t row_begin, int64_t row_end)
 {

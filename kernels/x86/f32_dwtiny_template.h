@@ -1,22 +1,25 @@
-/* Depthwise convolution of tiny images straight on NCHW, part of f32_conv_template.h (which
- * includes it after struct conv_packed and f32_dwconv_template.h; the ops header comes first).
+/* Stride-1 depthwise convolution straight on NCHW, part of f32_conv_template.h (which includes
+ * it after struct conv_packed and f32_dwconv_template.h; the ops header comes first).
  *
- * Why: the zoo's last stages run depthwise 3x3 and 5x5 kernels on 4x4 and 2x2 images
- * (mobilenet_v2: 144 to 336 channels, mobilenet_v3_small: 40 to 200, shufflenet: 48 and 96).
- * The channels-last path (f32_dwconv_template.h) transposes F32_VL planes into a zero-padded
- * buffer and back and computes every tap, though most of them read padding (5x5 on 2x2: 84 of
- * every 100 products are zeros), so its transposes and padding cost more than its useful FMAs.
+ * Why: the zoo's depthwise layers run 3x3 and 5x5 kernels on images of 28x28 down to 2x2
+ * (mobilenet_v2: 16 to 336 channels, mobilenet_v3_small: 40 to 200, shufflenet: 24 to 96). The
+ * channels-last path (f32_dwconv_template.h) transposes F32_VL planes into a zero-padded buffer
+ * and back, which costs more than the FMAs on these images, and computes every tap, though on
+ * the smallest most of them read padding (5x5 on 2x2: 84 of every 100 products are zeros).
  *
- * Here, when an image's h * w pixels divide F32_VL and the convolution keeps the image's size
- * (stride 1, oh == h, ow == w), a vector is F32_VL consecutive floats of x: P = F32_VL / hw whole
- * planes, planes running on across images. Output pixel q of any plane reads tap (ky, kx) at
- * input pixel q + s, s = (ky dh - pt) w + (kx dw - pl), the same offset for every lane, whenever
- * that pixel lies inside the image. So each tap is one masked load (lanes whose input is padding
- * read 0) and one FMA; a tap every lane of which reads padding is left out; and the result is
- * y's vector at x's offset, stored whole: no copy, no transpose. Four vectors run side by side
- * (four independent FMA chains).
+ * Here, when the convolution keeps the image's size (stride 1, oh == h, ow == w), output pixel
+ * q of a plane reads tap (ky, kx) at input pixel q + s, s = (ky dh - pt) w + (kx dw - pl): the
+ * same offset for every pixel, whenever that input pixel lies inside the image. So a vector of
+ * output pixels takes, per tap, one masked load at offset s (lanes whose input is padding read
+ * 0) and one FMA, and is stored to y at x's offset: no copy, no transpose. Two forms:
+ * - whole planes per vector, when h * w divides F32_VL (and the channels are a multiple of
+ *   P = F32_VL / hw): a vector is F32_VL consecutive floats of x, P planes, running on across
+ *   images; one mask per tap; a tap every lane of which reads padding is left out;
+ * - vectors per plane otherwise (up to F32_DWT_VECS_MAX of them: 32x32 images): V = ceil(hw /
+ *   F32_VL) vectors, one mask per tap and vector, the last one stored partly.
+ * Four vectors run side by side (four independent FMA chains).
  *
- * Weights (packed once): with P == 1 one float per (channel, tap), broadcast; with P > 1 one
+ * Weights (packed once): with P <= 1 one float per (channel, tap), broadcast; with P > 1 one
  * vector per (group of P channels, tap) holding each lane's channel's weight. Either way the
  * biases follow the taps.
  *
@@ -27,9 +30,10 @@
  *
  * Needs masked loads whose left-out lanes may lie outside the buffer (a tap's offset reaches
  * before a plane's start or past its end): f32_conv_template.h includes it only where
- * F32_MASKED_LOAD_ANYWHERE (AVX-512). A range
- * that does not start or end on a whole vector of planes (a thread pool's cut) runs its ends
- * through conv_depthwise. */
+ * F32_MASKED_LOAD_ANYWHERE (AVX-512). A range that does not start or end on a whole vector of
+ * planes, or a whole plane (a thread pool's cut), runs its ends through conv_depthwise.
+ * Stride 2 stays channels-last: splitting each plane by parity first, then this, measured
+ * slower on the zoo's 28x28 to 7x7 layers at batch 4. */
 #include <stdint.h>
 #include <stdlib.h>
 
