@@ -1,4 +1,4 @@
-/* Stride-1 depthwise convolution straight on NCHW, part of f32_conv_template.h (which includes
+/* Depthwise convolution straight on NCHW (stride 1; stride 2 on larger images), part of f32_conv_template.h (which includes
  * it after struct conv_packed and f32_dwconv_template.h; the ops header comes first).
  *
  * Why: the zoo's depthwise layers run 3x3 and 5x5 kernels on images of 28x28 down to 2x2
@@ -32,8 +32,9 @@
  * before a plane's start or past its end): f32_conv_template.h includes it only where
  * F32_MASKED_LOAD_ANYWHERE (AVX-512). A range that does not start or end on a whole vector of
  * planes, or a whole plane (a thread pool's cut), runs its ends through conv_depthwise.
- * Stride 2 stays channels-last: splitting each plane by parity first, then this, measured
- * slower on the zoo's 28x28 to 7x7 layers at batch 4. */
+ * Stride 2 (output ceil(h / 2) x ceil(w / 2), at least F32_DWT_S2_MIN pixels): each plane is
+ * first split by row and column parity into four sub-planes of the output's size (dwt_split);
+ * tap (ky, kx) then reads one of them at a fixed offset, and the rest is as above. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -47,7 +48,12 @@
 #define F32_DWT_VECS_MAX 64 /* vectors per plane: images up to 1024 pixels (32x32) */
 #endif
 
+#define F32_DWT_S2_CHUNKS 4 /* stride 2: input rows up to 4 * 2 * F32_VL wide */
+
 struct dwt_plan {
+	int stride2;                           /* stride 2: planes split by parity first */
+	int64_t sub;                           /* stride 2: floats per sub-plane (with slack) */
+	struct f32_lanes2 split[2][F32_DWT_S2_CHUNKS]; /* stride 2: even, odd columns per chunk */
 	int64_t planes;                        /* P: planes per vector (0: vectors per plane) */
 	int64_t vecs;                          /* V: vectors per plane (1 when P > 0) */
 	int taps;                              /* taps with a lane inside the image */
@@ -59,14 +65,38 @@ struct dwt_plan {
 static void conv_depthwise(const struct conv_packed *p, const float *x, float *y,
                            int64_t row_begin, int64_t row_end);
 
+#ifndef F32_DWT_S2_MIN
+/* Output pixels per plane below which stride 2 stays channels-last: with few vectors per plane
+ * the split costs more than the transposes it saves (zoo, batch 4: 28x28 -> 14x14 15% faster,
+ * 14x14 -> 7x7 about the same, 7x7 -> 4x4 twice as slow). */
+#define F32_DWT_S2_MIN 64
+#endif
+
+/* Whether d is a stride-2 depthwise this path takes: every output pixel's window starts on an
+ * even input row and column, ceil(h / 2) x ceil(w / 2) of them, so that the four parity
+ * sub-planes of the input have the output's size. */
+static int dwt_fits_s2(const struct qx_f32_conv_desc *d)
+{
+	int64_t ohw = d->oh * d->ow;
+	return d->sh == 2 && d->sw == 2 && d->oh == (d->h + 1) / 2 && d->ow == (d->w + 1) / 2 &&
+	       ohw >= F32_DWT_S2_MIN && ohw <= F32_DWT_VECS_MAX * F32_VL &&
+	       d->w <= F32_DWT_S2_CHUNKS * 2 * F32_VL;
+}
+
 /* Whether depthwise d takes this path. */
 static int dwt_fits(const struct qx_f32_conv_desc *d)
 {
 	int64_t hw = d->h * d->w;
 	int whole = hw > 0 && F32_VL % hw == 0 && d->c % (F32_VL / hw) == 0;
-	return d->sh == 1 && d->sw == 1 && d->oh == d->h && d->ow == d->w && hw > 0 &&
-	       (whole || hw <= F32_DWT_VECS_MAX * F32_VL) &&
-	       (int64_t)d->kh * d->kw <= QX_F32_DW_TAPS_MAX;
+	int s1 = d->sh == 1 && d->sw == 1 && d->oh == d->h && d->ow == d->w && hw > 0 &&
+	         (whole || hw <= F32_DWT_VECS_MAX * F32_VL);
+	return (s1 || dwt_fits_s2(d)) && (int64_t)d->kh * d->kw <= QX_F32_DW_TAPS_MAX;
+}
+
+/* Floor of a / 2 for any sign. */
+static int64_t dwt_half_floor(int64_t a)
+{
+	return a >= 0 ? a / 2 : -((1 - a) / 2);
 }
 
 /* The plan and packed weights of depthwise d (dwt_fits); NULL when out of memory. */
@@ -76,9 +106,17 @@ static struct dwt_plan *dwt_pack(const struct qx_f32_conv_desc *d, const float *
 	struct dwt_plan *t = calloc(1, sizeof *t);
 	if (!t)
 		return NULL;
-	const int64_t hw = d->h * d->w, khw = (int64_t)d->kh * d->kw;
-	const int64_t P = F32_VL % hw == 0 && d->c % (F32_VL / hw) == 0 ? F32_VL / hw : 0;
-	const int64_t V = P ? 1 : (hw + F32_VL - 1) / F32_VL;
+	const int64_t hw = d->h * d->w, khw = (int64_t)d->kh * d->kw, ohw = d->oh * d->ow;
+	const int s2 = d->sh == 2;
+	const int64_t P = !s2 && F32_VL % hw == 0 && d->c % (F32_VL / hw) == 0 ? F32_VL / hw : 0;
+	const int64_t V = P ? 1 : (ohw + F32_VL - 1) / F32_VL;
+	t->stride2 = s2;
+	t->sub = ohw + F32_VL; /* a sub-row's whole-vector store may run past the sub-plane */
+	for (int64_t b = 0; b < 2 && s2; b++)
+		for (int64_t ch = 0; ch < F32_DWT_S2_CHUNKS; ch++) {
+			int64_t nb = (d->w - b + 1) / 2 - ch * F32_VL; /* columns 2 c + b < w left */
+			t->split[b][ch] = f32_lanes2_make(0, nb < 0 ? 0 : nb);
+		}
 	int64_t tap_of[QX_F32_DW_TAPS_MAX]; /* active tap -> kernel tap */
 	t->planes = P;
 	t->vecs = V;
@@ -94,8 +132,8 @@ static struct dwt_plan *dwt_pack(const struct qx_f32_conv_desc *d, const float *
 			uint32_t bits = 0;
 			for (int64_t l = 0; l < F32_VL; l++) {
 				int64_t q = P ? l % hw : j * F32_VL + l; /* the lane's output pixel */
-				int64_t iy = q / d->w + dy, ix = q % d->w + dx;
-				if (q < hw && iy >= 0 && iy < d->h && ix >= 0 && ix < d->w)
+				int64_t iy = q / d->ow * d->sh + dy, ix = q % d->ow * d->sw + dx;
+				if (q < ohw && iy >= 0 && iy < d->h && ix >= 0 && ix < d->w)
 					bits |= 1u << l;
 			}
 			t->mask[t->taps * V + j] = (f32mask)bits;
@@ -103,7 +141,11 @@ static struct dwt_plan *dwt_pack(const struct qx_f32_conv_desc *d, const float *
 		}
 		if (!any)
 			continue;
-		t->shift[t->taps] = dy * d->w + dx;
+		/* stride 2: input (2 oy + dy, 2 ox + dx) is in sub-plane (dy & 1, dx & 1), at row
+		 * oy + floor(dy / 2), column ox + floor(dx / 2) (dwt_split) */
+		int64_t fy = dwt_half_floor(dy), fx = dwt_half_floor(dx);
+		t->shift[t->taps] = s2 ? ((dy - 2 * fy) * 2 + dx - 2 * fx) * t->sub + fy * d->ow + fx
+		                       : dy * d->w + dx;
 		tap_of[t->taps++] = k;
 	}
 	const int64_t row = t->taps + 1; /* per channel (P == 1) or per lane of a group's vectors */
@@ -179,20 +221,44 @@ F32_INLINE void dwt_vectors(const int BCAST, const struct conv_packed *p, const 
 	}
 }
 
+/* Stride 2: the input plane xp (h x w) as four sub-planes of the output's size (oh x ow), by
+ * row and column parity: sub[(a * 2 + b) * t->sub + r * ow + c] = xp[(2 r + a) * w + 2 c + b],
+ * each row's columns loaded in chunks with the masks made at pack time, stored as whole
+ * vectors (what runs past a sub-row is overwritten by the next one or lands in the slack).
+ * Places past the input's last odd row or column are not written (no lane reads them). */
+static void dwt_split(const struct qx_f32_conv_desc *d, const struct dwt_plan *t,
+                      const float *xp, float *sub)
+{
+	const f32v zero = f32v_zero();
+	for (int64_t iy = 0; iy < d->h; iy++) {
+		const float *row = xp + iy * d->w;
+		for (int64_t b = 0; b < 2; b++) {
+			float *dst = sub + ((iy & 1) * 2 + b) * t->sub + (iy >> 1) * d->ow;
+			for (int64_t c0 = 0, ch = 0; c0 < d->ow; c0 += F32_VL, ch++)
+				f32v_storeu(dst + c0, f32v_load2(zero, row, d->w, 2 * c0 + b, &t->split[b][ch]));
+		}
+	}
+}
+
 /* Planes [pl0, pl1), each V vectors (P == 0), U of them side by side with the plane's weights
- * broadcast once per tap; the last vector of a plane stores its first hw % F32_VL lanes. */
+ * broadcast once per tap; the last vector of a plane stores its first ohw % F32_VL lanes. */
 static void dwt_planes(const struct conv_packed *p, const struct dwt_plan *t, const float *x,
                        float *y, int64_t pl0, int64_t pl1)
 {
 	enum { U = F32_DWT_UNROLL };
 	const struct qx_f32_conv_desc *d = &p->d;
 	const int T = t->taps;
-	const int64_t V = t->vecs, hw = p->hw;
+	const int64_t V = t->vecs, hw = p->ohw; /* the output's pixels (the input's at stride 1) */
 	const f32v lo = f32v_set1(d->act_min), hi = f32v_set1(d->act_max);
+	_Alignas(64) float sub[4 * (F32_DWT_VECS_MAX + 1) * F32_VL];
 	for (int64_t pl = pl0; pl < pl1; pl++) {
 		const float *wq = t->w + pl % d->c * (T + 1);
-		const float *xp = x + pl * hw;
+		const float *xp = x + pl * p->hw;
 		float *yp = y + pl * hw;
+		if (t->stride2) {
+			dwt_split(d, t, xp, sub);
+			xp = sub;
+		}
 		const f32v bias = f32v_set1(wq[T]);
 		for (int64_t j0 = 0; j0 < V; j0 += U) {
 			const int nu = V - j0 < U ? (int)(V - j0) : U;
