@@ -11,9 +11,15 @@
  *   Sigmoid's own input runs as one SiLU pass, with the same bits as the fast sigmoid unfused.
  * - a constant transB Gemm weight, transposed once when the executor is made (mobilenet_v3_small's
  *   classifier), gives the bits of the kernel table's matmul on the original layout.
+ * - outputs only, mobilenet_v3_small: each HardSigmoid whose only reader multiplies it by the
+ *   HardSigmoid's own input (hardswish) runs with that Mul in slices; the output must be
+ *   bit-identical to the plain executor's at batch 1 and 3 (batch 3's tensors are not whole
+ *   slices, so the last slice is short).
  * - outputs only, shufflenet_v2_x0_5: every Reshape (its channel shuffles) reads its input's
- *   buffer in place instead of copying it; the output must be bit-identical to the plain
- *   executor's at batch 1 and 3.
+ *   buffer in place instead of copying it, and each channel shuffle (Concat, Reshape,
+ *   Transpose, Reshape) is one copy per plane from the Concat's inputs, into the two Slices
+ *   that read it where they do; the output must be bit-identical to the plain executor's at
+ *   batch 1 and 3.
  * A wrongly fused clamp, a Clip run twice or skipped, a reshape aliased to the wrong buffer, or a sigmoid off by more than a few ulp
  * shows here. Inputs: random images in [0, 1) (fixed seed). */
 #include <math.h>
@@ -28,6 +34,8 @@
 #include "support/tap.h"
 
 #define SILUS 31 /* efficientnet_b0's SiLUs */
+#define HSWISHES 19 /* mobilenet_v3_small's hardswishes */
+#define SHUFFLES 16 /* shufflenet_v2_x0_5's channel shuffles */
 
 enum mode { PLAIN, OUTPUTS_ONLY, FAST_SIGMOID, FAST_FUSED };
 
@@ -86,7 +94,7 @@ static int argmax(const float *v)
 
 int main(void)
 {
-	tap_plan(8);
+	tap_plan(12);
 	uint64_t rng = 20261207;
 	float x[3 * 28 * 28];
 	for (int i = 0; i < 3 * 28 * 28; i++)
@@ -138,6 +146,8 @@ int main(void)
 		for (int64_t batch = 1; batch <= 3; batch += 2) {
 			float *a = run(&g, batch, PLAIN, x), *b = run(&g, batch, OUTPUTS_ONLY, x);
 			int same = a && b && memcmp(a, b, (size_t)batch * 10 * sizeof *a) == 0;
+			if (a && b && !same)
+				diag("logit 0: %.9g fused, %.9g plain", b[0], a[0]);
 			/* the Reshapes that share their input's buffer, in a fresh executor */
 			struct qx_error err = { 0 };
 			struct qx_exec_f32 *e = NULL;
@@ -158,6 +168,27 @@ int main(void)
 			ok(same && reshapes > 0 && aliased == reshapes,
 			   "shufflenet_v2_x0_5 batch %lld: %d of %d Reshapes read in place give the same "
 			   "bits", (long long)batch, aliased, reshapes);
+			/* the same run: its channel shuffles, each copied once from the Concat's inputs
+			 * (13 into the two Slices that read it, 3 into the Transpose's output) */
+			ok(same && fused_clips == SHUFFLES, "shufflenet_v2_x0_5 batch %lld: %d channel "
+			   "shuffles (%d expected) copied from the Concat's inputs give the same bits",
+			   (long long)batch, fused_clips, SHUFFLES);
+			free(a), free(b);
+		}
+		qx_graph_free(&g);
+	}
+	if (load("mobilenet_v3_small", &g)) {
+		tap_skip(2, "mobilenet_v3_small not loaded");
+	} else {
+		for (int64_t batch = 1; batch <= 3; batch += 2) {
+			float *a = run(&g, batch, PLAIN, x), *b = run(&g, batch, OUTPUTS_ONLY, x);
+			int same = a && b && memcmp(a, b, (size_t)batch * 10 * sizeof *a) == 0;
+			/* its hardswishes: HardSigmoid then Mul by the HardSigmoid's input */
+			ok(same && fused_clips == HSWISHES, "mobilenet_v3_small batch %lld: %d hardswishes "
+			   "(%d expected) run in slices give the same bits", (long long)batch, fused_clips,
+			   HSWISHES);
+			if (a && b && !same)
+				diag("logit 0: %.9g fused, %.9g plain", b[0], a[0]);
 			free(a), free(b);
 		}
 		qx_graph_free(&g);

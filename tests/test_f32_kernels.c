@@ -1,6 +1,7 @@
 /* Every x86 SIMD fp32 kernel table (qx_f32_avx2, qx_f32_avx512) against the scalar reference
  * (qx_f32_scalar): convolutions on random shapes (1x1 / 3x3 / 5x5, strides, asymmetric pads,
- * dilation, groups, depthwise (up to 70 channels: several vectors of channels and a tail),
+ * dilation, groups, depthwise (up to 70 channels: several vectors of channels and a tail;
+ * the NCHW path's planes, 1x1 to 28x28, stride 1 and 2, up to 336 channels),
  * pointwise 1x1 convolutions on images up to 30x30, odd channel counts, batch 1-3, K long enough to be chunked, the
  * reference model's layers), matmul with every stride combination (row-major, transposed,
  * padded and every-other-column A and B), with and without bias, pools with ceil-mode-like
@@ -302,6 +303,36 @@ static const int SMALL_SHAPES[][15] = {
 
 /* Runs one conv case: whole call vs scalar (tolerance), split calls vs whole (bits), and one
  * sub-range that must leave the rest of y alone. */
+/* Depthwise shapes for the x86 NCHW path (f32_dwtiny_template.h: stride 1, the output the
+ * input's size) and its edges: whole planes per vector (h * w dividing the lanes, channels a
+ * multiple of the planes per vector: 2x2 and 4x4 as in the zoo, 1x1 and 2x4 planes, dilation,
+ * asymmetric padding, a 1x1 kernel, a 7x7 kernel, a vector count that leaves a tail after the
+ * four side by side); vectors per plane (7x7, 14x14, 28x28 as in the zoo, 3x3 and 5x7 planes,
+ * 2x2 planes of a channel count the first form refuses); and a plane too large for the path
+ * (the other paths run it); stride 2 where the output is ceil(h / 2) x ceil(w / 2) (28x28
+ * and 14x14 as in the zoo, odd sizes, dilation, padding only after, a 5x5 kernel, rows split in
+ * several chunks) and outputs the path refuses (7x7 -> 4x4: too few pixels; 70x70: more than it
+ * holds; 130 wide: rows wider than it splits). Columns: c, h, w, kh, kw, dh, dw, pt, pl, pb, pr,
+ * stride. */
+static const int DWTINY_SHAPES[][12] = {
+	{ 200, 2, 2, 5, 5, 1, 1, 2, 2, 2, 2, 1 },  { 336, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	{ 88, 4, 4, 5, 5, 1, 1, 2, 2, 2, 2, 1 },  { 48, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	{ 32, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 24, 2, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	{ 16, 4, 2, 3, 3, 2, 2, 2, 2, 2, 2, 1 },  { 12, 2, 2, 3, 3, 1, 1, 0, 2, 2, 0, 1 },
+	{ 8, 4, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1 },  { 36, 2, 2, 5, 5, 1, 1, 2, 2, 2, 2, 1 },
+	{ 8, 4, 4, 7, 7, 1, 1, 3, 3, 3, 3, 1 },  { 20, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	{ 6, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 96, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	{ 48, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 16, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 1 },
+	{ 10, 3, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1 },  { 5, 5, 7, 3, 3, 2, 1, 2, 1, 2, 1, 1 },
+	{ 4, 33, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1 },  { 48, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
+	{ 8, 28, 28, 3, 3, 1, 1, 1, 1, 1, 1, 2 },  { 24, 14, 14, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
+	{ 5, 17, 15, 3, 3, 1, 1, 1, 1, 1, 1, 2 },  { 6, 20, 20, 3, 3, 2, 2, 2, 2, 2, 2, 2 },
+	{ 7, 16, 16, 3, 3, 1, 1, 0, 0, 1, 1, 2 },  { 4, 18, 18, 5, 5, 1, 1, 2, 2, 2, 2, 2 },
+	{ 96, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 2 },  { 3, 70, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
+	{ 2, 8, 80, 3, 3, 1, 1, 1, 1, 1, 1, 2 },  { 1, 70, 70, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
+	{ 1, 6, 130, 3, 3, 1, 1, 1, 1, 1, 1, 2 },
+};
+
 static void conv_case(const struct qx_f32_conv_desc *d, struct tally *acc, struct tally *ranges)
 {
 	char what[200];
@@ -413,6 +444,18 @@ static void test_conv(int cases)
 		                              .kh = r[5], .kw = r[6], .dh = r[7], .dw = r[8],
 		                              .pt = r[9], .pl = r[10], .pb = r[11], .pr = r[12],
 		                              .sh = r[13], .sw = r[14], .groups = 1 };
+		d.oh = out_size(d.h, d.kh, d.sh, d.dh, d.pt, d.pb);
+		d.ow = out_size(d.w, d.kw, d.sw, d.dw, d.pl, d.pr);
+		rand_act(&d.act_min, &d.act_max);
+		conv_case(&d, &acc, &ranges);
+	}
+	for (size_t i = 0; i < sizeof DWTINY_SHAPES / sizeof DWTINY_SHAPES[0]; i++) {
+		const int *r = DWTINY_SHAPES[i];
+		struct qx_f32_conv_desc d = { .n = 1 + (int64_t)(i % 3), .c = r[0], .oc = r[0],
+		                              .groups = r[0], .h = r[1], .w = r[2], .kh = r[3],
+		                              .kw = r[4], .dh = r[5], .dw = r[6], .pt = r[7],
+		                              .pl = r[8], .pb = r[9], .pr = r[10], .sh = r[11],
+		                              .sw = r[11] };
 		d.oh = out_size(d.h, d.kh, d.sh, d.dh, d.pt, d.pb);
 		d.ow = out_size(d.w, d.kw, d.sw, d.dw, d.pl, d.pr);
 		rand_act(&d.act_min, &d.act_max);

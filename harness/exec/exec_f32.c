@@ -4,6 +4,7 @@
  * the same code constant folding uses, so all kernel sets agree on them. */
 #include "exec/exec_f32.h"
 #include "exec/pool.h"
+#include "model/graph_build.h"
 #include "model/node_eval.h"
 
 #include <math.h>
@@ -22,6 +23,27 @@ struct step {
 	                               * Mul that makes it a SiLU (outputs only) */
 	int fused_away;               /* Clip, Mul: the node before does it; Reshape and the like:
 	                               * its output is its input's buffer (outputs only) */
+	int hswish_mul;               /* HardSigmoid: 1 + the Mul by its own input that it runs
+	                               * with, in slices (outputs only; fused_y the Mul's output) */
+	struct shuffle *shuffle;      /* Transpose: a channel shuffle copied straight from the
+	                               * Concat's inputs (outputs only), or NULL */
+};
+
+#define QX_SHUFFLE_MAX 8 /* groups of a channel shuffle, Slices reading it */
+
+/* A channel shuffle as shufflenet writes it: Concat of G [N, C, H, W] tensors on the channels,
+ * Reshape to [N, G, C, H, W], Transpose (0, 2, 1, 3, 4), Reshape to [N, G C, H, W]; so channel
+ * k of the result is channel k / G of input k % G. Run as one copy per plane from the inputs,
+ * into the Transpose's output, or, when every reader of the result is a Slice of whole planes,
+ * straight into those Slices' outputs: one pass over memory instead of three. */
+struct shuffle {
+	int groups;                  /* G */
+	int64_t n, c, hw;            /* images, channels per input, pixels per plane */
+	int in[QX_SHUFFLE_MAX];      /* the Concat's input tensors */
+	int out;                     /* the Transpose's output tensor (slices == 0) */
+	int slices;
+	int slice_out[QX_SHUFFLE_MAX];
+	int64_t slice_start[QX_SHUFFLE_MAX], slice_len[QX_SHUFFLE_MAX]; /* channels of the result */
 };
 
 struct qx_exec_f32 {
@@ -78,6 +100,8 @@ static int clip_bounds(const struct qx_graph *g, const struct qx_node *n, float 
 	return 1;
 }
 
+static int same_shape(const struct qx_tensor *a, const struct qx_tensor *y);
+
 /* The only node reading tensor t (once), not a graph output; -1 if none or several. */
 static int sole_reader(const struct qx_graph *g, int t)
 {
@@ -93,6 +117,126 @@ static int sole_reader(const struct qx_graph *g, int t)
 		if (g->outputs[i] == t)
 			return -1;
 	return reader;
+}
+
+/* The nodes reading tensor t into list (at most max), or -1 when t is a graph output or has
+ * more readers; a node reading t twice counts once per read. */
+static int readers_of(const struct qx_graph *g, int t, int *list, int max)
+{
+	int count = 0;
+	for (int i = 0; i < g->n_outputs; i++)
+		if (g->outputs[i] == t)
+			return -1;
+	for (int i = 0; i < g->n_nodes; i++)
+		for (int j = 0; j < g->nodes[i].n_in; j++)
+			if (g->nodes[i].in[j] == t) {
+				if (count == max)
+					return -1;
+				list[count++] = i;
+			}
+	return count;
+}
+
+/* Slice node r of a [N, K, H, W] tensor: whole planes, channels [*start, + *len); 0 if it is
+ * not that (other axes cut, a step other than 1, bounds computed at run time). */
+static int slice_of_planes(const struct qx_graph *g, const struct qx_node *r, int64_t *start,
+                           int64_t *len)
+{
+	const struct qx_tensor *x = &g->tensors[r->in[0]];
+	const int64_t *arg[4] = { NULL, NULL, NULL, NULL }; /* starts, ends, axes, steps */
+	if (r->op != QX_OP_SLICE || r->n_in < 3 || x->ndim != 4)
+		return 0;
+	for (int j = 1; j < r->n_in && j < 5; j++) {
+		if (r->in[j] < 0)
+			continue;
+		const struct qx_tensor *t = &g->tensors[r->in[j]];
+		if (!t->is_const || t->dtype != QX_DT_I64 ||
+		    qx_tensor_numel(t) != qx_tensor_numel(&g->tensors[r->in[1]]))
+			return 0;
+		arg[j - 1] = qx_tensor_values(t);
+	}
+	int64_t st[QX_MAX_DIMS], step[QX_MAX_DIMS], ln[QX_MAX_DIMS];
+	char why[200];
+	if (!arg[0] || !arg[1] ||
+	    qx_slice_box(x->ndim, x->dims, (int)qx_tensor_numel(&g->tensors[r->in[1]]), arg[0],
+	                 arg[1], arg[2], arg[3], st, step, ln, why, sizeof why))
+		return 0;
+	for (int d = 0; d < 4; d++)
+		if (step[d] != 1 || (d != 1 && (st[d] != 0 || ln[d] != x->dims[d])))
+			return 0;
+	*start = st[1];
+	*len = ln[1];
+	return 1;
+}
+
+/* Finds the channel shuffles (struct shuffle) among the Transposes, returns how many; called by
+ * qx_exec_f32_set_outputs_only after the Reshapes share their input's buffer, which the chain
+ * needs (the first Reshape must read the Concat's buffer in place: the Concat no longer runs). */
+static int plan_shuffles(struct qx_exec_f32 *e)
+{
+	const struct qx_graph *g = e->g;
+	int found = 0;
+	for (int i = 0; i < g->n_nodes; i++) {
+		const struct qx_node *t = &g->nodes[i];
+		const struct qx_tensor *x5 = t->n_in == 1 ? &g->tensors[t->in[0]] : NULL;
+		if (t->op != QX_OP_TRANSPOSE || !x5 || x5->ndim != 5 || t->attr.axes.n != 5 ||
+		    t->attr.axes.v[0] != 0 || t->attr.axes.v[1] != 2 || t->attr.axes.v[2] != 1 ||
+		    t->attr.axes.v[3] != 3 || t->attr.axes.v[4] != 4 || x5->producer < 0 ||
+		    e->steps[i].shuffle)
+			continue;
+		int r1 = x5->producer;
+		const struct qx_node *R1 = &g->nodes[r1];
+		if (R1->op != QX_OP_RESHAPE || !e->steps[r1].fused_away || sole_reader(g, t->in[0]) != i)
+			continue;
+		const struct qx_tensor *xc = &g->tensors[R1->in[0]];
+		int cc = xc->producer;
+		if (cc < 0 || sole_reader(g, R1->in[0]) != r1)
+			continue;
+		const struct qx_node *C = &g->nodes[cc];
+		int64_t G = x5->dims[1];
+		if (C->op != QX_OP_CONCAT || C->n_in != G || G > QX_SHUFFLE_MAX || xc->ndim != 4 ||
+		    (C->attr.axis != 1 && C->attr.axis != -3) || x5->dims[0] != xc->dims[0] ||
+		    x5->dims[1] * x5->dims[2] != xc->dims[1] || x5->dims[3] != xc->dims[2] ||
+		    x5->dims[4] != xc->dims[3] || xc->dtype != QX_DT_F32)
+			continue;
+		int ok = 1;
+		for (int j = 0; j < G && ok; j++) {
+			const struct qx_tensor *a = &g->tensors[C->in[j]];
+			ok = !a->is_const && e->buf[C->in[j]] && a->ndim == 4 &&
+			     a->dims[1] == x5->dims[2] && a->dims[0] == xc->dims[0] &&
+			     a->dims[2] == xc->dims[2] && a->dims[3] == xc->dims[3];
+		}
+		struct shuffle *sh = ok ? calloc(1, sizeof *sh) : NULL;
+		if (!sh)
+			continue; /* out of memory: the nodes run as they are */
+		sh->groups = (int)G;
+		sh->n = xc->dims[0];
+		sh->c = x5->dims[2];
+		sh->hw = xc->dims[2] * xc->dims[3];
+		for (int j = 0; j < G; j++)
+			sh->in[j] = C->in[j];
+		sh->out = t->out[0];
+		/* the readers of the shuffled [N, G C, H, W] (the second Reshape's, read in place) */
+		int r2 = sole_reader(g, t->out[0]), rd[QX_SHUFFLE_MAX];
+		int nr = r2 >= 0 && g->nodes[r2].op == QX_OP_RESHAPE && e->steps[r2].fused_away &&
+		                 g->tensors[g->nodes[r2].out[0]].ndim == 4
+		         ? readers_of(g, g->nodes[r2].out[0], rd, QX_SHUFFLE_MAX) : -1;
+		int slices = nr > 0;
+		for (int j = 0; j < nr && slices; j++)
+			slices = g->nodes[rd[j]].in[0] == g->nodes[r2].out[0] && e->owned[g->nodes[rd[j]].out[0]] &&
+			         slice_of_planes(g, &g->nodes[rd[j]], &sh->slice_start[j], &sh->slice_len[j]);
+		if (slices) {
+			sh->slices = nr;
+			for (int j = 0; j < nr; j++) {
+				sh->slice_out[j] = g->nodes[rd[j]].out[0];
+				e->steps[rd[j]].fused_away = 1;
+			}
+		}
+		e->steps[cc].fused_away = 1;
+		e->steps[i].shuffle = sh;
+		found++;
+	}
+	return found;
 }
 
 int qx_exec_f32_set_outputs_only(struct qx_exec_f32 *e)
@@ -131,6 +275,24 @@ int qx_exec_f32_set_outputs_only(struct qx_exec_f32 *e)
 		e->steps[r].fused_away = 1;
 		fused++;
 	}
+	/* x * HardSigmoid(x) (hardswish as mobilenet_v3 exports it): both nodes run in turns over
+	 * slices of QX_F32_HSWISH_SLICE elements (run_hswish_slices), so x is read from memory once
+	 * and the HardSigmoid's output never leaves the cache; the same kernel calls on the same
+	 * elements, so the same bits. */
+	for (int i = 0; i < g->n_nodes; i++) {
+		const struct qx_node *n = &g->nodes[i];
+		int r = n->op == QX_OP_HARDSIGMOID && n->n_in == 1 ? sole_reader(g, n->out[0]) : -1;
+		const struct qx_node *m = r >= 0 ? &g->nodes[r] : NULL;
+		if (!m || m->op != QX_OP_MUL || m->n_in != 2 || e->steps[i].fused_y ||
+		    (m->in[0] == n->out[0] ? m->in[1] : m->in[0]) != n->in[0] ||
+		    g->tensors[n->in[0]].dtype != QX_DT_F32 ||
+		    !same_shape(&g->tensors[n->in[0]], &g->tensors[m->out[0]]))
+			continue;
+		e->steps[i].fused_y = e->buf[m->out[0]];
+		e->steps[i].hswish_mul = 1 + r;
+		e->steps[r].fused_away = 1;
+		fused++;
+	}
 	/* Ops that only relabel the shape (shufflenet's channel shuffle reshapes twice per block):
 	 * the output is the input's buffer, read in place, not a copy. Safe because an activation
 	 * is written only by its producer, which runs before. In node order, so a chain of them
@@ -151,7 +313,7 @@ int qx_exec_f32_set_outputs_only(struct qx_exec_f32 *e)
 		e->owned[out] = 0;
 		e->steps[i].fused_away = 1;
 	}
-	return fused;
+	return fused + plan_shuffles(e);
 }
 
 static const float *in_buf(const struct qx_exec_f32 *e, const struct qx_node *n, int j)
@@ -452,6 +614,52 @@ static int run_unary(const struct qx_exec_f32 *e, const struct qx_node *n, const
 	return e->k->f32->unary(op, alpha, beta, x, y, total);
 }
 
+#ifndef QX_F32_HSWISH_SLICE
+#define QX_F32_HSWISH_SLICE 2048 /* floats: x, the HardSigmoid and the product, 24 KiB, in L1 */
+#endif
+
+/* A HardSigmoid and the Mul by its own input (qx_exec_f32_set_outputs_only) in turns, slice by
+ * slice: the HardSigmoid's output goes to a slice on the stack (only the Mul reads it), the
+ * product to the Mul's output. Mul's operands keep the node's order. */
+static int run_hswish_slices(const struct qx_exec_f32 *e, const struct qx_node *n,
+                             const struct step *s, const float *x, int64_t total)
+{
+	const struct qx_node *m = &e->g->nodes[s->hswish_mul - 1];
+	const int h_first = m->in[0] == n->out[0];
+	_Alignas(64) float h[QX_F32_HSWISH_SLICE];
+	for (int64_t o = 0; o < total; o += QX_F32_HSWISH_SLICE) {
+		int64_t len = total - o < QX_F32_HSWISH_SLICE ? total - o : QX_F32_HSWISH_SLICE;
+		if (run_unary(e, n, x + o, h, len))
+			return -1;
+		if (e->k->f32->binary(QX_ND_MUL, h_first ? h : x + o, 0, h_first ? x + o : h, 0,
+		                      s->fused_y + o, 1, len))
+			return -1;
+	}
+	return 0;
+}
+
+/* A channel shuffle (struct shuffle): channel k of image n of the result is channel k / G of
+ * input k % G; each plane goes to the Transpose's output, or to the Slice that takes it. */
+static void run_shuffle(const struct qx_exec_f32 *e, const struct shuffle *sh)
+{
+	const int64_t G = sh->groups, K = G * sh->c;
+	const size_t bytes = (size_t)sh->hw * sizeof(float);
+	for (int64_t n = 0; n < sh->n; n++)
+		for (int64_t k = 0; k < K; k++) {
+			const float *src = e->buf[sh->in[k % G]] + (n * sh->c + k / G) * sh->hw;
+			float *dst = NULL;
+			if (!sh->slices)
+				dst = e->buf[sh->out] + (n * K + k) * sh->hw;
+			for (int j = 0; j < sh->slices; j++)
+				if (k >= sh->slice_start[j] && k < sh->slice_start[j] + sh->slice_len[j])
+					memcpy(e->buf[sh->slice_out[j]] +
+					               (n * sh->slice_len[j] + k - sh->slice_start[j]) * sh->hw,
+					       src, bytes);
+			if (dst)
+				memcpy(dst, src, bytes);
+		}
+}
+
 /* Whether a (a [N,C,1,1] tensor) holds one value per plane of y ([N,C,H,W]). */
 static int per_plane(const struct qx_tensor *a, const struct qx_tensor *y)
 {
@@ -550,9 +758,15 @@ static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
 	case QX_OP_MATMUL:
 		run_matmul(e, n, y);
 		return 0;
+	case QX_OP_HARDSIGMOID:
+		if (s->hswish_mul && run_hswish_slices(e, n, s, x, total) == 0)
+			return 0;
+		if (s->hswish_mul)
+			return qx_fail(err, QX_EINTERNAL, "%s: node %s: HardSigmoid and Mul in slices "
+			               "failed", e->g->path, n->name);
+		/* fall through */
 	case QX_OP_RELU:
 	case QX_OP_CLIP:
-	case QX_OP_HARDSIGMOID:
 	case QX_OP_HARDSWISH:
 		if (run_unary(e, n, x, y, total) == 0)
 			return 0;
@@ -574,6 +788,11 @@ static int run_node(struct qx_exec_f32 *e, int i, struct qx_error *err)
 			e->k->f32->silu(x, y, total);
 		else
 			e->k->f32->sigmoid(x, y, total);
+		return 0;
+	case QX_OP_TRANSPOSE:
+		if (!s->shuffle)
+			return run_generic(e, n, err);
+		run_shuffle(e, s->shuffle);
 		return 0;
 	case QX_OP_ADD:
 	case QX_OP_SUB:
@@ -622,6 +841,7 @@ void qx_exec_f32_free(struct qx_exec_f32 *e)
 			free(e->steps[i].bias);
 			free(e->steps[i].bt);
 			free(e->steps[i].sd);
+			free(e->steps[i].shuffle);
 		}
 	if (e->buf && e->owned)
 		for (int t = 0; t < e->g->n_tensors; t++)

@@ -49,7 +49,11 @@ void qx_exec_f32_set_fast_sigmoid(struct qx_exec_f32 *e, int on);
  * model's own run (measure/runner.c) does. Not for callers that read activations
  * (calibration, layer errors) or run single nodes. Reshape, Flatten, Squeeze, Unsqueeze and
  * Identity outputs then share their input's buffer instead of copying it (not counted).
- * Returns how many Clips (and SiLUs) it fused. */
+ * A HardSigmoid whose only reader multiplies it by the HardSigmoid's own input (hardswish)
+ * runs with that Mul slice by slice, in cache (the same bits). A channel shuffle (Concat,
+ * Reshape, Transpose, Reshape, as shufflenet's) runs as one copy per plane from the Concat's
+ * inputs, straight into the Slices that read it when they take whole planes (the same values).
+ * Returns how many Clips (and SiLUs, hardswishes and channel shuffles) it fused. */
 int qx_exec_f32_set_outputs_only(struct qx_exec_f32 *e);
 
 /* Writable buffer of tensor t (what qx_exec_f32_tensor returns), for callers that fill

@@ -69,6 +69,7 @@ struct conv_packed {
 	int pointwise;          /* 1x1, stride 1, no padding: an image's pixels are one run */
 	int64_t next_plane_ahead; /* F32_CONV_AHEAD planes, in floats; 0: no prefetch */
 	float *dwcl;            /* depthwise of a small image: channels-last weights, or NULL */
+	struct dwt_plan *dwt;   /* depthwise of a tiny image, straight on NCHW, or NULL */
 	float *pwt;             /* 1x1 of tiny images: bias, then W^T [c][pwt_ld], or NULL */
 	int64_t pwt_ld;
 	/* The row-copy path (conv_segment_rowcopy), instead of im2col, when rowcopy is set. */
@@ -95,6 +96,9 @@ struct conv_run {
 };
 
 #include "x86/f32_dwconv_template.h"
+#if F32_MASKED_LOAD_ANYWHERE
+#include "x86/f32_dwtiny_template.h"
+#endif
 #include "x86/f32_pwconv_template.h"
 #include "x86/f32_smallconv_template.h"
 #define F32_ROWS_SLACK (F32_SW + F32_VL) /* floats past the planes that lanes past a strip read */
@@ -212,6 +216,14 @@ int F32_FN(conv_pack)(const struct qx_f32_conv_desc *d, const float *w_oihw, con
 	}
 	p->depthwise = d->groups > 1 && d->groups == d->c && d->oc == d->c &&
 	               d->kw <= QX_F32_DW_TAPS_MAX;
+#if F32_MASKED_LOAD_ANYWHERE
+	if (p->depthwise && dwt_fits(d)) {
+		if (!(p->dwt = dwt_pack(d, w_oihw, bias))) {
+			F32_FN(pack_free)(p);
+			return -1;
+		}
+	} else
+#endif
 	if (p->depthwise && dwcl_fits(d) && !(p->dwcl = dwcl_pack(d, w_oihw, bias))) {
 		F32_FN(pack_free)(p);
 		return -1;
@@ -253,6 +265,9 @@ void F32_FN(pack_free)(void *packed)
 	free(p->bias);
 	free(p->taps);
 	free(p->dwcl);
+#if F32_MASKED_LOAD_ANYWHERE
+	dwt_free(p->dwt);
+#endif
 	free(p->pwt);
 	free(p->roff);
 	free(p->s3_goff);
@@ -1104,11 +1119,20 @@ static void conv_depthwise_flat(const struct conv_packed *p, const float *x, flo
 	}
 }
 
-/* Rows [row_begin, row_end) of n * c * oh: whole runs of one channel's rows at a time. */
+/* Rows [row_begin, row_end) of n * c * oh: whole runs of one channel's rows at a time. With
+ * AVX-512, a stride-1 depthwise whose output keeps the input's size runs on NCHW directly
+ * (f32_dwtiny_template.h); small images otherwise channels-last (f32_dwconv_template.h); the
+ * rest plane by plane (conv_depthwise_flat, conv_depthwise). */
 static void conv_depthwise_rows(const struct conv_packed *p, const float *x, float *y,
                                 int64_t row_begin, int64_t row_end)
 {
 	const struct qx_f32_conv_desc *d = &p->d;
+#if F32_MASKED_LOAD_ANYWHERE
+	if (p->dwt) {
+		conv_depthwise_tiny(p, x, y, row_begin, row_end);
+		return;
+	}
+#endif
 	if (p->dwcl) {
 		conv_depthwise_cl(p, x, y, row_begin, row_end);
 		return;

@@ -9,8 +9,9 @@
  * registers: gathers took two thirds of the time), every output pixel is then kh * kw FMAs of
  * whole vectors (weights [tap][channel], packed once), with no edge cases for padding, stride or
  * dilation, and the [oh][ow][F32_VL] result is transposed back into the F32_VL NCHW planes. Used when
- * both buffers fit F32_DWCL_FLOATS (stack; the images the zoo has); larger images keep the
- * per-plane code. Rows of a range that cover part of a plane (a thread pool's cut) run
+ * both buffers fit F32_DWCL_FLOATS (stack; the images the zoo has) and, with AVX-512, the
+ * NCHW path (f32_dwtiny_template.h: stride 1, the input's size) does not take the layer;
+ * larger images keep the per-plane code. Rows of a range that cover part of a plane (a thread pool's cut) run
  * through conv_depthwise. */
 #include <stdint.h>
 #include <stdlib.h>

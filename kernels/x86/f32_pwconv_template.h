@@ -44,6 +44,67 @@ static float *pwt_pack(const struct qx_f32_conv_desc *d, const float *w_oihw, co
 	return w;
 }
 
+/* f32_tile for M <= 4 rows (pixels) of a [kc][F32_MR] packed a: the same sums, in the same
+ * order (each lane from its bias, one FMA per k), only without the F32_MR - M rows of zeros
+ * that f32_tile would compute for a call of so few pixels (batch 1's 2x2 images: half of its
+ * FMAs; squeeze-excitation's 1x1 ones: seven eighths). Staged in io->tile, as f32_tile. */
+F32_INLINE void pwt_tile_m(const int M, const int R, int64_t kc, const float *restrict a,
+                           const float *restrict b, int64_t ldb, const struct f32_tile_io *io)
+{
+	f32v acc[4][F32_RV];
+#pragma GCC unroll 4
+	for (int m = 0; m < M; m++)
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+			acc[m][r] = io->first ? (io->colbias ? f32v_loadu(io->colbias + r * F32_VL)
+			                                     : f32v_zero())
+			                      : f32v_loadu(io->tile + m * F32_SW + r * F32_VL);
+	for (int64_t k = 0; k < kc; k++) {
+		const float *ak = a + k * F32_MR, *bk = b + k * ldb;
+		f32v bv[F32_RV];
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+			bv[r] = f32v_loadu(bk + r * F32_VL);
+#pragma GCC unroll 4
+		for (int m = 0; m < M; m++) {
+			f32v av = f32v_set1(ak[m]);
+#pragma GCC unroll 4
+			for (int r = 0; r < R; r++)
+				acc[m][r] = f32v_fmadd(av, bv[r], acc[m][r]);
+		}
+	}
+	f32v lo = f32v_set1(io->act_min), hi = f32v_set1(io->act_max);
+#pragma GCC unroll 4
+	for (int m = 0; m < M; m++)
+#pragma GCC unroll 4
+		for (int r = 0; r < R; r++)
+			f32v_storeu(io->tile + m * F32_SW + r * F32_VL,
+			            io->last ? f32v_clamp(acc[m][r], lo, hi) : acc[m][r]);
+}
+
+#define PWT_TILE_R(M, R, kc, a, b, ldb, io)                                                 \
+	do {                                                                                  \
+		if ((R) == 1)                                                                     \
+			pwt_tile_m(M, 1, kc, a, b, ldb, io);                                          \
+		else if ((R) == 2 || F32_RV < 3)                                                  \
+			pwt_tile_m(M, F32_RV < 2 ? 1 : 2, kc, a, b, ldb, io);                         \
+		else                                                                              \
+			pwt_tile_m(M, F32_RV < 3 ? 1 : 3, kc, a, b, ldb, io);                         \
+	} while (0)
+
+/* pwt_tile_m for M = mr (1 to 4) and R = 1 to F32_RV, each instantiated with both constant. */
+static __attribute__((noinline)) void pwt_tile(int mr, int R, int64_t kc, const float *a,
+                                               const float *b, int64_t ldb,
+                                               const struct f32_tile_io *io)
+{
+	switch (mr) {
+	case 1: PWT_TILE_R(1, R, kc, a, b, ldb, io); break;
+	case 2: PWT_TILE_R(2, R, kc, a, b, ldb, io); break;
+	case 3: PWT_TILE_R(3, R, kc, a, b, ldb, io); break;
+	default: PWT_TILE_R(4, R, kc, a, b, ldb, io); break;
+	}
+}
+
 /* Every output channel of images [img0, img1): their pixels, numbered q = image * hw + pixel,
  * are the micro-kernel's rows (F32_MR at a time, across images: a 1x1 image, as
  * squeeze-excitation's, is one row). */
@@ -81,7 +142,10 @@ static void pwt_images(const struct conv_packed *p, const float *x, float *y, in
 					.act_min = d->act_min,
 					.act_max = d->act_max,
 				};
-				f32_tile(R, kc, a, p->pwt + (1 + k0) * ld + s, ld, &io);
+				if (mr <= 4) /* pixels of the last micro-tile rows are never stored */
+					pwt_tile((int)mr, R, kc, a, p->pwt + (1 + k0) * ld + s, ld, &io);
+				else
+					f32_tile(R, kc, a, p->pwt + (1 + k0) * ld + s, ld, &io);
 			}
 			for (int64_t j = 0; j < cols; j++)
 				for (int64_t m = 0; m < mr; m++)
