@@ -413,6 +413,16 @@ static void conv_case(const struct qx_f32_conv_desc *d, struct tally *acc, struc
 	free(ref), free(mag), free(got), free(part);
 }
 
+/* A fixed shape from one of the tables below: its output size, a random activation clamp, then
+ * conv_case. */
+static void fixed_case(struct qx_f32_conv_desc *d, struct tally *acc, struct tally *ranges)
+{
+	d->oh = out_size(d->h, d->kh, d->sh, d->dh, d->pt, d->pb);
+	d->ow = out_size(d->w, d->kw, d->sw, d->dw, d->pl, d->pr);
+	rand_act(&d->act_min, &d->act_max);
+	conv_case(d, acc, ranges);
+}
+
 static void test_conv(int cases)
 {
 	struct tally acc = { 0 }, ranges = { 0 };
@@ -433,10 +443,7 @@ static void test_conv(int cases)
 		                              .dh = r[6], .dw = r[7], .pt = r[8], .pl = r[9],
 		                              .pb = r[10], .pr = r[11], .sh = r[12], .sw = r[12],
 		                              .groups = 1 };
-		d.oh = out_size(d.h, d.kh, d.sh, d.dh, d.pt, d.pb);
-		d.ow = out_size(d.w, d.kw, d.sw, d.dw, d.pl, d.pr);
-		rand_act(&d.act_min, &d.act_max);
-		conv_case(&d, &acc, &ranges);
+		fixed_case(&d, &acc, &ranges);
 	}
 	for (size_t i = 0; i < sizeof SMALL_SHAPES / sizeof SMALL_SHAPES[0]; i++) {
 		const int *r = SMALL_SHAPES[i];
@@ -444,10 +451,7 @@ static void test_conv(int cases)
 		                              .kh = r[5], .kw = r[6], .dh = r[7], .dw = r[8],
 		                              .pt = r[9], .pl = r[10], .pb = r[11], .pr = r[12],
 		                              .sh = r[13], .sw = r[14], .groups = 1 };
-		d.oh = out_size(d.h, d.kh, d.sh, d.dh, d.pt, d.pb);
-		d.ow = out_size(d.w, d.kw, d.sw, d.dw, d.pl, d.pr);
-		rand_act(&d.act_min, &d.act_max);
-		conv_case(&d, &acc, &ranges);
+		fixed_case(&d, &acc, &ranges);
 	}
 	for (size_t i = 0; i < sizeof DWTINY_SHAPES / sizeof DWTINY_SHAPES[0]; i++) {
 		const int *r = DWTINY_SHAPES[i];
@@ -456,10 +460,7 @@ static void test_conv(int cases)
 		                              .kw = r[4], .dh = r[5], .dw = r[6], .pt = r[7],
 		                              .pl = r[8], .pb = r[9], .pr = r[10], .sh = r[11],
 		                              .sw = r[11] };
-		d.oh = out_size(d.h, d.kh, d.sh, d.dh, d.pt, d.pb);
-		d.ow = out_size(d.w, d.kw, d.sw, d.dw, d.pl, d.pr);
-		rand_act(&d.act_min, &d.act_max);
-		conv_case(&d, &acc, &ranges);
+		fixed_case(&d, &acc, &ranges);
 	}
 	tally_report(&acc, "conv vs scalar within (K + 2) * eps * sum|w x|");
 	tally_report(&ranges, "conv sub-ranges give the whole call's bits, nothing else written");
