@@ -30,13 +30,18 @@ for j in 1 3; do
 	"$bin" -q -l $limit -j $j -o "$tmp/j$j" "$tmp/suite.yaml" > "$tmp/j$j.txt" 2> "$tmp/j$j.err"
 	ok $? "--jobs $j: the run succeeds"
 done
-# The table without what is timed: "evaluated in ... s" and the calibration seconds column.
+# The table without what is timed: "evaluated in ... s", the calibration seconds column and the
+# run's time line.
 for j in 1 3; do
-	grep -v "evaluated in\|results written\|^results" "$tmp/j$j.txt" |
+	grep -v "evaluated in\|results written\|^results\|^time " "$tmp/j$j.txt" |
 		sed -E 's/ +[0-9]+\.[0-9]{2}  (reference|n\/a|yes|NO)/ -  \1/' > "$tmp/j$j.table"
 done
 cmp -s "$tmp/j1.table" "$tmp/j3.table"
 ok $? "--jobs 1 and 3 print the same accuracy table"
+if [ "$last_failed" = 1 ]; then
+	diff "$tmp/j1.table" "$tmp/j3.table" > "$tmp/table.diff"
+	show "$tmp/table.diff"
+fi
 $py - "$tmp/j1" "$tmp/j3" > "$tmp/cmp.txt" 2>&1 <<'PY'
 import glob, json, sys
 a, b = (json.load(open(glob.glob(d + "/eval-jobs/*/results.json")[0])) for d in sys.argv[1:3])
