@@ -46,7 +46,8 @@ with open(os.path.join(d, "f32.txt"), "w") as f:
             "FMA peak loop, zmm: 100.0 GFLOP/s, 28.6 FLOP/cycle (14.3 MAC/cycle; x)\n\n")
     for c, oc, hw in layers:
         for b in (1, 64):
-            share = 95.0 if (c, oc) == (64, 128) else 70.0  # of the faster loop, 112 GFLOP/s
+            # of the faster loop, 112 GFLOP/s; 110% at b64: a kernel that skips padding taps
+            share = (110.0 if b == 64 else 95.0) if (c, oc) == (64, 128) else 70.0
             t = 2 * mac(c, oc, hw) * b / (112e9 * share / 100)
             f.write("%-18s %5d %-7s %10.4f %9.1f %9.2f %7.1f%% %8s\n" % (
                 "%d->%d @%dx%d" % (c, oc, hw, hw), b, "avx512", t * 1e3, 0, 0, 0, "-"))
@@ -144,8 +145,10 @@ row "fp32 speed / ORT fp32 +default model b1" "1\.50x / 1\.50x >= 1x MET / MET \
 	"fp32 against ORT, default model, batch 1: 1.5x, met on both clocks"
 row "fp32 speed / ORT fp32 +default model b64" "0\.90x / 0\.90x >= 1x MISSED / MISSED" \
 	"fp32 against ORT, default model, batch 64: 0.9x, missed"
-row "fp32 % of the FMA peak loop +64->128 @7x7 b64" "9[45]\.[0-9]+% >= 90% MET \(cpu\)" \
+row "fp32 % of the FMA peak loop +64->128 @7x7 b1" "9[45]\.[0-9]+% >= 90% MET \(cpu\)" \
 	"fp32 share of the faster FMA loop (ymm here): 95% met"
+row "fp32 % of the FMA peak loop +64->128 @7x7 b64" "above 100%: the count includes padding taps this kernel skips; 90\.0% on real taps\) 110\.00% >= 90% MET \(cpu\)" \
+	"fp32 share above 100% is marked, with the share on the taps really computed"
 row "fp32 % of the FMA peak loop +32->32 @28x28 b1" "70\.0[0-9]% >= 90% MISSED \(cpu\)" \
 	"fp32 share of the FMA loop: 70% missed"
 row "int8 whole model % of VNNI peak +default model b64" "9[45]\.[0-9]+% / 8[45]\.[0-9]+% >= 90% MET / MISSED \(wall/cpu\)" \

@@ -411,7 +411,16 @@ def issue14_targets(args, qx_path, q8, f32, f32_loops, vnni, value, ort, zoo, cp
 					"to close it: the kernel's inner loop must issue FMAs at %.0f%% of the "
 					"loop's rate (today %.1f%%): fewer loads / broadcasts per FMA or a larger "
 					"register tile" % (bt.FP32_LOOP_SHARE, share_v)]
-			t.add("fp32 % of the FMA peak loop", "%s b%d" % (n, b), {"cpu": share_v}, ">=",
+			where = "%s b%d" % (n, b)
+			if share_v is not None and share_v > 100:
+				# The count is 9 taps per output pixel; a kernel that leaves out the taps
+				# that read padding (the small-image path) does less work than that, so the
+				# share on the taps it really computes is the honest figure beside it.
+				hw = layer[2]
+				real = (3 * hw - 2) ** 2 / (9.0 * hw * hw)
+				where += " (above 100%%: the count includes padding taps this kernel skips; " \
+					"%.1f%% on real taps)" % (share_v * real)
+			t.add("fp32 % of the FMA peak loop", where, {"cpu": share_v}, ">=",
 			      bt.FP32_LOOP_SHARE, "%", "build/f32_bench (thread CPU time)",
 			      explain if sec and loop else None)
 
