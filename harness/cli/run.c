@@ -267,7 +267,6 @@ static int reuse_measurements(struct run *r, struct qx_error *err)
 	return r->n_same ? write_results(r, err) : 0;
 }
 
-/* The latency phase: fp32 and every plugin's int8 model on each kernel set. */
 static int measure_models(struct run *r, struct qx_error *err);
 
 /* The latency phase, when the suite and the command line ask for it. */
@@ -281,6 +280,7 @@ static int measure(struct run *r, struct qx_error *err)
 	return rc;
 }
 
+/* The measurements: fp32 and every plugin's int8 model on each kernel set. */
 static int measure_models(struct run *r, struct qx_error *err)
 {
 	const struct qx_suite *s = r->suite;
