@@ -5,30 +5,31 @@
 #include <sys/resource.h>
 #include <time.h>
 
-static const char *const keys[QX_PHASE_COUNT] = {
-	[QX_PHASE_OTHER] = "other", [QX_PHASE_LOAD] = "load", [QX_PHASE_FP32] = "fp32",
-	[QX_PHASE_CALIBRATION] = "calibration", [QX_PHASE_EVALUATION] = "evaluation",
-	[QX_PHASE_TRUST] = "trust", [QX_PHASE_LAYER_ERROR] = "layer_error",
-	[QX_PHASE_BIT_IDENTITY] = "bit_identity", [QX_PHASE_INVESTIGATION] = "investigation",
-	[QX_PHASE_LATENCY] = "latency", [QX_PHASE_WRITING] = "writing",
-};
-
-static const char *const words[QX_PHASE_COUNT] = {
-	[QX_PHASE_OTHER] = "other", [QX_PHASE_LOAD] = "loading", [QX_PHASE_FP32] = "fp32",
-	[QX_PHASE_CALIBRATION] = "calibration", [QX_PHASE_EVALUATION] = "evaluation",
-	[QX_PHASE_TRUST] = "trust check", [QX_PHASE_LAYER_ERROR] = "per-layer error",
-	[QX_PHASE_BIT_IDENTITY] = "bit identity", [QX_PHASE_INVESTIGATION] = "sensitivity/fallback",
-	[QX_PHASE_LATENCY] = "latency", [QX_PHASE_WRITING] = "writing results",
+/* Each phase's key in results.json and its words on the run's last line. */
+static const struct {
+	const char *key, *words;
+} names[QX_PHASE_COUNT] = {
+	[QX_PHASE_OTHER] = { "other", "other" },
+	[QX_PHASE_LOAD] = { "load", "loading" },
+	[QX_PHASE_FP32] = { "fp32", "fp32" },
+	[QX_PHASE_CALIBRATION] = { "calibration", "calibration" },
+	[QX_PHASE_EVALUATION] = { "evaluation", "evaluation" },
+	[QX_PHASE_TRUST] = { "trust", "trust check" },
+	[QX_PHASE_LAYER_ERROR] = { "layer_error", "per-layer error" },
+	[QX_PHASE_BIT_IDENTITY] = { "bit_identity", "bit identity" },
+	[QX_PHASE_INVESTIGATION] = { "investigation", "sensitivity/fallback" },
+	[QX_PHASE_LATENCY] = { "latency", "latency" },
+	[QX_PHASE_WRITING] = { "writing", "writing results" },
 };
 
 const char *qx_phase_key(enum qx_phase p)
 {
-	return p >= 0 && p < QX_PHASE_COUNT ? keys[p] : "other";
+	return p >= 0 && p < QX_PHASE_COUNT ? names[p].key : "other";
 }
 
 const char *qx_phase_words(enum qx_phase p)
 {
-	return p >= 0 && p < QX_PHASE_COUNT ? words[p] : "other";
+	return p >= 0 && p < QX_PHASE_COUNT ? names[p].words : "other";
 }
 
 static double seconds(clockid_t id)
